@@ -1,0 +1,108 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/md5"
+	"crypto/sha1"
+	"hash"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// Transcript accumulates the handshake messages of one handshake, as the exact
+// bytes that were on the wire including each 4-byte handshake header (RFC 5246
+// §7.4.9: "handshake_messages ... as exchanged"; never a re-marshalled
+// message, which could differ from what the peer hashed).
+//
+// The hash is not known until the server has chosen a cipher suite, so until
+// SetHash is called the transcript only buffers; SetHash then replays the
+// buffer into the chosen hash.
+//
+// The raw bytes are also kept, because a TLS 1.2 CertificateVerify signs
+// handshake_messages themselves (RFC 5246 §7.4.8), hashed with the signature
+// scheme's hash, which need not be the PRF hash — and Ed25519 (RFC 8422 §5.10)
+// needs the whole message. Call DropMessages once no CertificateVerify can
+// come, so a long handshake does not keep every certificate in memory.
+type Transcript struct {
+	buf     []byte      // raw messages; nil once dropped (after SetHash)
+	dropped bool        // DropMessages was called
+	hashes  []hash.Hash // one hash, or MD5 then SHA-1 for TLS 1.0/1.1
+}
+
+// NewTranscript returns an empty transcript that buffers until SetHash.
+func NewTranscript() *Transcript {
+	return &Transcript{}
+}
+
+// Write adds one or more complete handshake messages, header included.
+func (t *Transcript) Write(msg []byte) {
+	if t.hashes == nil || !t.dropped {
+		t.buf = append(t.buf, msg...)
+	}
+	for _, h := range t.hashes {
+		h.Write(msg)
+	}
+}
+
+// SetHash chooses the transcript hash and replays the messages buffered so
+// far. TLS 1.2 hashes with the suite's PRF hash (RFC 5246 §7.4.9; zero means
+// SHA-256 as in PRF); TLS 1.0/1.1 use the 36-byte MD5 || SHA-1 concatenation
+// (RFC 2246 §7.4.9). Any later version uses prfHash alone, which is what the
+// TLS 1.3 key schedule needs too.
+//
+// Calling SetHash again restarts the hashes from the kept messages; after
+// DropMessages that is impossible and panics.
+func (t *Transcript) SetHash(version suites.Version, prfHash crypto.Hash) {
+	if t.hashes != nil && t.dropped {
+		panic("keys: Transcript.SetHash after DropMessages")
+	}
+	switch version {
+	case suites.VersionSSL30, suites.VersionTLS10, suites.VersionTLS11:
+		// SSL 3.0's Finished also hashes MD5 and SHA-1 separately.
+		t.hashes = []hash.Hash{md5.New(), sha1.New()}
+	default:
+		t.hashes = []hash.Hash{prf12Hash(prfHash).New()}
+	}
+	for _, h := range t.hashes {
+		h.Write(t.buf)
+	}
+	if t.dropped {
+		t.buf = nil
+	}
+}
+
+// Sum returns the handshake hash of the messages so far without disturbing
+// the running hash, so the same transcript serves the client Finished, the
+// server Finished and the extended master secret. It panics before SetHash:
+// a Finished computed over no hash could only fail at the peer with a
+// misleading decrypt_error.
+func (t *Transcript) Sum() []byte {
+	if t.hashes == nil {
+		panic("keys: Transcript.Sum before SetHash")
+	}
+	var out []byte
+	for _, h := range t.hashes {
+		out = h.Sum(out)
+	}
+	return out
+}
+
+// Messages returns every handshake message written so far, for a TLS 1.2
+// CertificateVerify (RFC 5246 §7.4.8). It returns nil after DropMessages.
+// The caller must not modify the result.
+func (t *Transcript) Messages() []byte {
+	if t.dropped {
+		return nil
+	}
+	return t.buf
+}
+
+// DropMessages stops keeping the raw messages once no CertificateVerify can
+// come. Before SetHash the buffer is still needed for the replay, so it is
+// released when SetHash runs.
+func (t *Transcript) DropMessages() {
+	t.dropped = true
+	if t.hashes != nil {
+		t.buf = nil
+	}
+}
