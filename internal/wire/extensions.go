@@ -1,0 +1,305 @@
+package wire
+
+import (
+	"fmt"
+	"slices"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// ExtensionType is a TLS extension code point (IANA "TLS ExtensionType
+// Values"). Unknown values are kept, so a trace shows what the peer sent.
+type ExtensionType uint16
+
+// Extension code points. Only some have typed values in this package; the
+// rest are named so that traces and errors can print them.
+const (
+	ExtServerName                 ExtensionType = 0
+	ExtMaxFragmentLength          ExtensionType = 1
+	ExtClientCertificateURL       ExtensionType = 2
+	ExtTrustedCAKeys              ExtensionType = 3
+	ExtTruncatedHMAC              ExtensionType = 4
+	ExtStatusRequest              ExtensionType = 5
+	ExtUserMapping                ExtensionType = 6
+	ExtClientAuthz                ExtensionType = 7
+	ExtServerAuthz                ExtensionType = 8
+	ExtCertType                   ExtensionType = 9
+	ExtSupportedGroups            ExtensionType = 10
+	ExtECPointFormats             ExtensionType = 11
+	ExtSRP                        ExtensionType = 12
+	ExtSignatureAlgorithms        ExtensionType = 13
+	ExtUseSRTP                    ExtensionType = 14
+	ExtHeartbeat                  ExtensionType = 15
+	ExtALPN                       ExtensionType = 16
+	ExtStatusRequestV2            ExtensionType = 17
+	ExtSignedCertificateTimestamp ExtensionType = 18
+	ExtClientCertificateType      ExtensionType = 19
+	ExtServerCertificateType      ExtensionType = 20
+	ExtPadding                    ExtensionType = 21
+	ExtEncryptThenMAC             ExtensionType = 22
+	ExtExtendedMasterSecret       ExtensionType = 23
+	ExtTokenBinding               ExtensionType = 24
+	ExtCachedInfo                 ExtensionType = 25
+	ExtTLSLTS                     ExtensionType = 26
+	ExtCompressCertificate        ExtensionType = 27
+	ExtRecordSizeLimit            ExtensionType = 28
+	ExtPwdProtect                 ExtensionType = 29
+	ExtPwdClear                   ExtensionType = 30
+	ExtPasswordSalt               ExtensionType = 31
+	ExtTicketPinning              ExtensionType = 32
+	ExtCertWithExternPSK          ExtensionType = 33
+	ExtDelegatedCredential        ExtensionType = 34
+	ExtSessionTicket              ExtensionType = 35
+	ExtTLMSP                      ExtensionType = 36
+	ExtTLMSPProxying              ExtensionType = 37
+	ExtTLMSPDelegate              ExtensionType = 38
+	ExtSupportedEKTCiphers        ExtensionType = 39
+	ExtPreSharedKey               ExtensionType = 41
+	ExtEarlyData                  ExtensionType = 42
+	ExtSupportedVersions          ExtensionType = 43
+	ExtCookie                     ExtensionType = 44
+	ExtPSKKeyExchangeModes        ExtensionType = 45
+	ExtCertificateAuthorities     ExtensionType = 47
+	ExtOIDFilters                 ExtensionType = 48
+	ExtPostHandshakeAuth          ExtensionType = 49
+	ExtSignatureAlgorithmsCert    ExtensionType = 50
+	ExtKeyShare                   ExtensionType = 51
+	ExtTransparencyInfo           ExtensionType = 52
+	ExtConnectionIDDeprecated     ExtensionType = 53
+	ExtConnectionID               ExtensionType = 54
+	ExtExternalIDHash             ExtensionType = 55
+	ExtExternalSessionID          ExtensionType = 56
+	ExtQUICTransportParameters    ExtensionType = 57
+	ExtTicketRequest              ExtensionType = 58
+	ExtDNSSECChain                ExtensionType = 59
+	ExtECHOuterExtensions         ExtensionType = 0xfd00
+	ExtEncryptedClientHello       ExtensionType = 0xfe0d
+	ExtRenegotiationInfo          ExtensionType = 0xff01
+)
+
+var extensionNames = map[ExtensionType]string{
+	ExtServerName:                 "server_name",
+	ExtMaxFragmentLength:          "max_fragment_length",
+	ExtClientCertificateURL:       "client_certificate_url",
+	ExtTrustedCAKeys:              "trusted_ca_keys",
+	ExtTruncatedHMAC:              "truncated_hmac",
+	ExtStatusRequest:              "status_request",
+	ExtUserMapping:                "user_mapping",
+	ExtClientAuthz:                "client_authz",
+	ExtServerAuthz:                "server_authz",
+	ExtCertType:                   "cert_type",
+	ExtSupportedGroups:            "supported_groups",
+	ExtECPointFormats:             "ec_point_formats",
+	ExtSRP:                        "srp",
+	ExtSignatureAlgorithms:        "signature_algorithms",
+	ExtUseSRTP:                    "use_srtp",
+	ExtHeartbeat:                  "heartbeat",
+	ExtALPN:                       "application_layer_protocol_negotiation",
+	ExtStatusRequestV2:            "status_request_v2",
+	ExtSignedCertificateTimestamp: "signed_certificate_timestamp",
+	ExtClientCertificateType:      "client_certificate_type",
+	ExtServerCertificateType:      "server_certificate_type",
+	ExtPadding:                    "padding",
+	ExtEncryptThenMAC:             "encrypt_then_mac",
+	ExtExtendedMasterSecret:       "extended_master_secret",
+	ExtTokenBinding:               "token_binding",
+	ExtCachedInfo:                 "cached_info",
+	ExtTLSLTS:                     "tls_lts",
+	ExtCompressCertificate:        "compress_certificate",
+	ExtRecordSizeLimit:            "record_size_limit",
+	ExtPwdProtect:                 "pwd_protect",
+	ExtPwdClear:                   "pwd_clear",
+	ExtPasswordSalt:               "password_salt",
+	ExtTicketPinning:              "ticket_pinning",
+	ExtCertWithExternPSK:          "tls_cert_with_extern_psk",
+	ExtDelegatedCredential:        "delegated_credential",
+	ExtSessionTicket:              "session_ticket",
+	ExtTLMSP:                      "TLMSP",
+	ExtTLMSPProxying:              "TLMSP_proxying",
+	ExtTLMSPDelegate:              "TLMSP_delegate",
+	ExtSupportedEKTCiphers:        "supported_ekt_ciphers",
+	ExtPreSharedKey:               "pre_shared_key",
+	ExtEarlyData:                  "early_data",
+	ExtSupportedVersions:          "supported_versions",
+	ExtCookie:                     "cookie",
+	ExtPSKKeyExchangeModes:        "psk_key_exchange_modes",
+	ExtCertificateAuthorities:     "certificate_authorities",
+	ExtOIDFilters:                 "oid_filters",
+	ExtPostHandshakeAuth:          "post_handshake_auth",
+	ExtSignatureAlgorithmsCert:    "signature_algorithms_cert",
+	ExtKeyShare:                   "key_share",
+	ExtTransparencyInfo:           "transparency_info",
+	ExtConnectionIDDeprecated:     "connection_id_deprecated",
+	ExtConnectionID:               "connection_id",
+	ExtExternalIDHash:             "external_id_hash",
+	ExtExternalSessionID:          "external_session_id",
+	ExtQUICTransportParameters:    "quic_transport_parameters",
+	ExtTicketRequest:              "ticket_request",
+	ExtDNSSECChain:                "dnssec_chain",
+	ExtECHOuterExtensions:         "ech_outer_extensions",
+	ExtEncryptedClientHello:       "encrypted_client_hello",
+	ExtRenegotiationInfo:          "renegotiation_info",
+}
+
+// String returns the IANA name of the extension, or "unknown(0xNNNN)".
+func (t ExtensionType) String() string {
+	if name, ok := extensionNames[t]; ok {
+		return name
+	}
+	return fmt.Sprintf("unknown(0x%04x)", uint16(t))
+}
+
+// Extension is one extension of a hello message, typed where this package
+// knows its shape (*ServerNameExt, *ALPNExt, ...) and *UnknownExt otherwise.
+// All implementations are pointers.
+type Extension interface {
+	// ExtType is the code point the extension is sent under.
+	ExtType() ExtensionType
+	// marshalBody appends the extension_data (without type and length) in
+	// the shape used in message msg, or calls b.SetError when the value
+	// cannot be sent in that message.
+	marshalBody(b *cryptobyte.Builder, msg HandshakeType)
+}
+
+// extensionSpec describes one typed extension: which messages may carry it
+// and how its body is read there.
+type extensionSpec struct {
+	in    []HandshakeType
+	parse func(body cryptobyte.String, msg HandshakeType) (Extension, error)
+}
+
+// hellos is where every TLS 1.2 extension lives (RFC 5246 §7.4.1.4). TLS 1.3
+// will add EncryptedExtensions, CertificateRequest, Certificate and
+// NewSessionTicket to the lists below, with their own shapes where they
+// differ.
+var hellos = []HandshakeType{TypeClientHello, TypeServerHello}
+
+// extensionTable is the one list of which message may carry which typed
+// extension. Each extension's shape lives in its own ext_*.go file.
+var extensionTable = map[ExtensionType]extensionSpec{
+	ExtServerName:           {in: hellos, parse: parseServerName},
+	ExtStatusRequest:        {in: hellos, parse: parseStatusRequest},
+	ExtSupportedGroups:      {in: hellos, parse: parseSupportedGroups},
+	ExtECPointFormats:       {in: hellos, parse: parseECPointFormats},
+	ExtSignatureAlgorithms:  {in: hellos, parse: parseSignatureAlgorithms},
+	ExtALPN:                 {in: hellos, parse: parseALPN},
+	ExtExtendedMasterSecret: {in: hellos, parse: parseExtendedMasterSecret},
+	ExtSessionTicket:        {in: hellos, parse: parseSessionTicket},
+	ExtRenegotiationInfo:    {in: hellos, parse: parseRenegotiationInfo},
+}
+
+// MayCarry reports whether clasp knows extension t as one that message msg
+// may carry. It is false for extensions clasp has no typed value for: a
+// ServerHello driver should refuse those (it never offered them), a
+// ClientHello driver should ignore them (RFC 5246 §7.4.1.4).
+//
+// The parser itself does not enforce this table: a ServerHello extension the
+// client did not offer is the driver's to reject (with unsupported_extension),
+// because only the driver knows what was offered.
+func MayCarry(msg HandshakeType, t ExtensionType) bool {
+	spec, ok := extensionTable[t]
+	return ok && slices.Contains(spec.in, msg)
+}
+
+// FindExtension returns the first extension of Go type T (for example
+// *ALPNExt) in exts.
+func FindExtension[T Extension](exts []Extension) (T, bool) {
+	for _, e := range exts {
+		if v, ok := e.(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// LookupExtension returns the extension sent under code point t, typed or
+// not. It is how a caller finds an extension this package keeps as
+// *UnknownExt.
+func LookupExtension(exts []Extension, t ExtensionType) (Extension, bool) {
+	for _, e := range exts {
+		if e != nil && e.ExtType() == t {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// parseExtensions reads the optional extensions block that ends a hello
+// (RFC 5246 §7.4.1.2: its presence is detected by bytes following the
+// compression methods). It returns nil when the block is absent and a
+// non-nil, possibly empty, slice when it is present, so that re-marshalling
+// gives back the same bytes. The caller checks that nothing follows.
+func parseExtensions(s *cryptobyte.String, msg HandshakeType) ([]Extension, error) {
+	if s.Empty() {
+		return nil, nil
+	}
+	var block cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&block) {
+		return nil, decodeError(msg.String() + " extensions")
+	}
+	exts := []Extension{}
+	seen := make(map[ExtensionType]bool)
+	for !block.Empty() {
+		var code uint16
+		var body cryptobyte.String
+		if !block.ReadUint16(&code) || !block.ReadUint16LengthPrefixed(&body) {
+			return nil, decodeError(msg.String() + " extensions")
+		}
+		t := ExtensionType(code)
+		// RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension
+		// of the same type." RFC 8446 asks for illegal_parameter in 1.3;
+		// clasp's TLS 1.2 parser uses decode_error.
+		if seen[t] {
+			return nil, Errorf(AlertDecodeError, "%v carries %v twice", msg, t)
+		}
+		seen[t] = true
+		ext, err := parseExtension(t, body, msg)
+		if err != nil {
+			return nil, err
+		}
+		exts = append(exts, ext)
+	}
+	return exts, nil
+}
+
+// parseExtension reads one extension body. Extensions without a typed value
+// for msg are kept whole as *UnknownExt.
+func parseExtension(t ExtensionType, body cryptobyte.String, msg HandshakeType) (Extension, error) {
+	spec, ok := extensionTable[t]
+	if !ok || !slices.Contains(spec.in, msg) {
+		return &UnknownExt{Code: t, Data: cloneBytes(body)}, nil
+	}
+	ext, err := spec.parse(body, msg)
+	if err != nil {
+		return nil, err
+	}
+	return ext, nil
+}
+
+// marshalExtensions appends the extensions block; a nil list means no block
+// at all, which RFC 5246 allows and which old peers send.
+func marshalExtensions(b *cryptobyte.Builder, exts []Extension, msg HandshakeType) {
+	if exts == nil {
+		return
+	}
+	seen := make(map[ExtensionType]bool)
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, e := range exts {
+			if e == nil {
+				b.SetError(errMarshal("nil extension in %v", msg))
+				return
+			}
+			t := e.ExtType()
+			if seen[t] {
+				b.SetError(errMarshal("%v carries %v twice", msg, t))
+				return
+			}
+			seen[t] = true
+			b.AddUint16(uint16(t))
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				e.marshalBody(b, msg)
+			})
+		}
+	})
+}

@@ -1,0 +1,191 @@
+package wire
+
+import (
+	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// HandshakeType is the msg_type byte of a handshake message (RFC 5246 §7.4,
+// RFC 8446 §4). It is a plain integer so that a type clasp does not know is
+// kept and printed rather than lost.
+type HandshakeType uint8
+
+// Handshake message types.
+const (
+	TypeHelloRequest        HandshakeType = 0
+	TypeClientHello         HandshakeType = 1
+	TypeServerHello         HandshakeType = 2
+	TypeHelloVerifyRequest  HandshakeType = 3
+	TypeNewSessionTicket    HandshakeType = 4
+	TypeEndOfEarlyData      HandshakeType = 5
+	TypeEncryptedExtensions HandshakeType = 8
+	TypeCertificate         HandshakeType = 11
+	TypeServerKeyExchange   HandshakeType = 12
+	TypeCertificateRequest  HandshakeType = 13
+	TypeServerHelloDone     HandshakeType = 14
+	TypeCertificateVerify   HandshakeType = 15
+	TypeClientKeyExchange   HandshakeType = 16
+	TypeFinished            HandshakeType = 20
+	TypeCertificateStatus   HandshakeType = 22
+	TypeKeyUpdate           HandshakeType = 24
+	TypeMessageHash         HandshakeType = 254
+)
+
+var handshakeTypeNames = map[HandshakeType]string{
+	TypeHelloRequest:        "hello_request",
+	TypeClientHello:         "client_hello",
+	TypeServerHello:         "server_hello",
+	TypeHelloVerifyRequest:  "hello_verify_request",
+	TypeNewSessionTicket:    "new_session_ticket",
+	TypeEndOfEarlyData:      "end_of_early_data",
+	TypeEncryptedExtensions: "encrypted_extensions",
+	TypeCertificate:         "certificate",
+	TypeServerKeyExchange:   "server_key_exchange",
+	TypeCertificateRequest:  "certificate_request",
+	TypeServerHelloDone:     "server_hello_done",
+	TypeCertificateVerify:   "certificate_verify",
+	TypeClientKeyExchange:   "client_key_exchange",
+	TypeFinished:            "finished",
+	TypeCertificateStatus:   "certificate_status",
+	TypeKeyUpdate:           "key_update",
+	TypeMessageHash:         "message_hash",
+}
+
+// String returns the RFC name of the type, or "unknown_handshake(N)".
+func (t HandshakeType) String() string {
+	if name, ok := handshakeTypeNames[t]; ok {
+		return name
+	}
+	return fmt.Sprintf("unknown_handshake(%d)", uint8(t))
+}
+
+// Message is one parsed handshake message.
+type Message interface {
+	// Type is the handshake type the message is sent under.
+	Type() HandshakeType
+	// Marshal returns the complete handshake message: 4-byte header (type,
+	// uint24 length) + body. It fails, with an *Error carrying
+	// internal_error, when the struct cannot be encoded as a message that
+	// the matching parser would accept: sending it would only make the peer
+	// fail in a less explainable way.
+	Marshal() ([]byte, error)
+}
+
+// Context tells the parser what the bytes cannot: messages whose shape
+// depends on negotiation.
+type Context struct {
+	// Version is the negotiated version; 0 (before ServerHello) is treated
+	// as TLS 1.2.
+	Version suites.Version
+	// KeyExchange is the key exchange of the negotiated suite; it decides
+	// the shape of ServerKeyExchange and ClientKeyExchange.
+	KeyExchange suites.KeyExchange
+}
+
+// hasSignatureAlgorithms reports whether the context's version carries the
+// SignatureAndHashAlgorithm fields that TLS 1.2 added (RFC 5246 §7.4.1.4.1):
+// in DigitallySigned and CertificateRequest.
+func (c Context) hasSignatureAlgorithms() bool {
+	return c.Version == 0 || c.Version >= suites.VersionTLS12
+}
+
+// isTLS13 reports whether the context is TLS 1.3, whose messages this package
+// does not parse yet.
+func (c Context) isTLS13() bool {
+	return c.Version >= suites.VersionTLS13
+}
+
+// ParseHandshake parses one complete handshake message (header included).
+// The header length must equal len(raw)-4: reassembly of messages spread over
+// records belongs to the record layer, so anything else is a decode_error.
+//
+// An unknown handshake type, a DTLS-only type, or a TLS 1.3 message (clasp
+// does not parse those yet) is unexpected_message: none can be the next
+// message of a TLS 1.2 handshake. A malformed body is decode_error, except
+// where the RFC names another alert (see the per-type parsers).
+func ParseHandshake(raw []byte, ctx Context) (Message, error) {
+	s := cryptobyte.String(raw)
+	var typ uint8
+	var body cryptobyte.String
+	if !s.ReadUint8(&typ) || !s.ReadUint24LengthPrefixed(&body) || !s.Empty() {
+		return nil, Errorf(AlertDecodeError, "handshake message header does not match its %d bytes", len(raw))
+	}
+	t := HandshakeType(typ)
+	if ctx.isTLS13() {
+		// Only the messages whose shape TLS 1.3 kept are parsed under a
+		// TLS 1.3 context; Certificate, CertificateRequest and
+		// NewSessionTicket change shape and come with TLS 1.3 support.
+		switch t {
+		case TypeClientHello, TypeServerHello, TypeCertificateVerify, TypeFinished:
+		default:
+			return nil, Errorf(AlertUnexpectedMessage, "%v under TLS 1.3 is not supported yet", t)
+		}
+	}
+	switch t {
+	case TypeHelloRequest:
+		return ParseHelloRequest(body)
+	case TypeClientHello:
+		return ParseClientHello(body)
+	case TypeServerHello:
+		return ParseServerHello(body)
+	case TypeNewSessionTicket:
+		return ParseNewSessionTicket(body)
+	case TypeCertificate:
+		return ParseCertificate(body)
+	case TypeServerKeyExchange:
+		return ParseServerKeyExchange(body, ctx)
+	case TypeCertificateRequest:
+		return ParseCertificateRequest(body, ctx)
+	case TypeServerHelloDone:
+		return ParseServerHelloDone(body)
+	case TypeCertificateVerify:
+		return ParseCertificateVerify(body, ctx)
+	case TypeClientKeyExchange:
+		return ParseClientKeyExchange(body, ctx)
+	case TypeFinished:
+		return ParseFinished(body)
+	case TypeCertificateStatus:
+		return ParseCertificateStatus(body)
+	}
+	return nil, Errorf(AlertUnexpectedMessage, "unexpected handshake message %v", t)
+}
+
+// marshalHandshake frames a body built by f with the 4-byte handshake header.
+// Any error set by f (an unencodable struct) or by the builder (a vector
+// longer than its length prefix allows) comes back as internal_error.
+func marshalHandshake(t HandshakeType, f cryptobyte.BuilderContinuation) ([]byte, error) {
+	b := cryptobyte.NewBuilder(nil)
+	b.AddUint8(uint8(t))
+	b.AddUint24LengthPrefixed(f)
+	out, err := b.Bytes()
+	if err != nil {
+		return nil, Errorf(AlertInternalError, "marshal %v: %v", t, err)
+	}
+	return out, nil
+}
+
+// errMarshal is what a marshal continuation hands to Builder.SetError when
+// a struct breaks a rule its parser enforces.
+func errMarshal(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+// cloneBytes copies bytes that escape a parser so that a message never
+// aliases the caller's (possibly reused) read buffer. Empty vectors become
+// nil: the package-wide normal form of "present but empty" byte fields.
+func cloneBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// decodeError is the decode_error every malformed vector gets (RFC 5246
+// §7.2.2: "some field was out of the specified range or the length of the
+// message was incorrect").
+func decodeError(what string) *Error {
+	return Errorf(AlertDecodeError, "malformed %s", what)
+}
