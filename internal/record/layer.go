@@ -1,0 +1,383 @@
+package record
+
+import (
+	"errors"
+	"io"
+	"math"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// Record size limits.
+const (
+	// HeaderLen is the length of a record header: type, version, length
+	// (RFC 5246 §6.2.1).
+	HeaderLen = 5
+	// MaxPlaintext is the largest TLSPlaintext fragment, 2^14 bytes
+	// (RFC 5246 §6.2.1, RFC 8446 §5.1).
+	MaxPlaintext = 1 << 14
+	// MaxCiphertext is the largest TLSCiphertext fragment, 2^14 + 2048
+	// bytes (RFC 5246 §6.2.3).
+	MaxCiphertext = MaxPlaintext + 2048
+	// MaxCiphertextTLS13 is the largest TLS 1.3 TLSCiphertext fragment,
+	// 2^14 + 256 bytes (RFC 8446 §5.2).
+	MaxCiphertextTLS13 = MaxPlaintext + 256
+)
+
+// inBufSize holds two largest records, so that one read from the socket can
+// pick up a record and the start of the next without moving bytes often.
+const inBufSize = 2 * (HeaderLen + MaxCiphertext)
+
+// ErrSequenceExhausted is returned when a direction has used sequence number
+// 2^64-1. RFC 5246 §6.1: "Sequence numbers do not wrap. If a TLS
+// implementation would need to wrap a sequence number, it must renegotiate
+// instead." The connection must stop rather than reuse a nonce.
+var ErrSequenceExhausted = &wire.Error{Alert: wire.AlertInternalError, Message: "record sequence number exhausted; the connection must be rekeyed or closed"}
+
+// direction is the state of one direction of a Layer.
+type direction struct {
+	prot      Protection
+	seq       uint64
+	exhausted bool // seq 2^64-1 has been used
+	epoch     int
+}
+
+// next returns the sequence number for the next record and advances.
+func (d *direction) next() (uint64, error) {
+	if d.exhausted {
+		return 0, ErrSequenceExhausted
+	}
+	seq := d.seq
+	if seq == math.MaxUint64 {
+		d.exhausted = true
+	} else {
+		d.seq++
+	}
+	return seq, nil
+}
+
+func (d *direction) set(p Protection) {
+	if p == nil {
+		p = NullProtection{}
+	}
+	d.prot, d.seq, d.exhausted = p, 0, false
+	d.epoch++
+}
+
+// Layer reads and writes TLS records on one connection (RFC 5246 §6.2,
+// RFC 8446 §5). It is not safe for concurrent use; a connection serialises
+// reads and writes itself and may use ReadRecord and WriteRecord/Flush from
+// two goroutines, since the two directions share no state.
+type Layer struct {
+	conn io.ReadWriter
+
+	version suites.Version // 0 until SetVersion
+	maxOut  int
+
+	// Read side. in[r:w] are buffered bytes not yet consumed.
+	rd        direction
+	in        []byte
+	r, w      int
+	header    [HeaderLen]byte
+	readCount uint64
+	readErr   error
+
+	// Write side. out holds whole records not yet flushed.
+	wr       direction
+	out      []byte
+	writeErr error
+}
+
+// NewLayer returns a Layer on conn with null protection in both directions,
+// no version set and the default maximum plaintext of 2^14 bytes.
+func NewLayer(conn io.ReadWriter) *Layer {
+	return &Layer{
+		conn:   conn,
+		maxOut: MaxPlaintext,
+		rd:     direction{prot: NullProtection{}},
+		wr:     direction{prot: NullProtection{}},
+	}
+}
+
+// SetVersion sets the protocol version of record headers: the version
+// written and the only version accepted when reading. Before it is called,
+// records are written as TLS 1.0 (0x0301, which RFC 8446 Appendix D
+// recommends for an initial ClientHello for compatibility) and any header
+// version 0x0300–0x0304 is accepted. For TLS 1.3, pass VersionTLS13 or
+// VersionTLS12: both mean a legacy_record_version of 0x0303 (RFC 8446 §5.1).
+func (l *Layer) SetVersion(v suites.Version) {
+	if v == suites.VersionTLS13 {
+		v = suites.VersionTLS12
+	}
+	l.version = v
+}
+
+// SetMaxPlaintext sets the largest plaintext put in one written record, for
+// max_fragment_length (RFC 6066 §4) or record_size_limit (RFC 8449).
+// Values outside [1, 2^14] mean 2^14. It does not change what is accepted
+// when reading, which is always up to 2^14 bytes.
+func (l *Layer) SetMaxPlaintext(n int) {
+	if n < 1 || n > MaxPlaintext {
+		n = MaxPlaintext
+	}
+	l.maxOut = n
+}
+
+// SetReadProtection installs the protection for records read from now on
+// and resets the read sequence number to 0 (RFC 5246 §6.1: at
+// ChangeCipherSpec). A nil p means NullProtection.
+func (l *Layer) SetReadProtection(p Protection) { l.rd.set(p) }
+
+// SetWriteProtection installs the protection for records written from now
+// on and resets the write sequence number to 0 (RFC 5246 §6.1). Records
+// already buffered keep the protection they were written with.
+func (l *Layer) SetWriteProtection(p Protection) { l.wr.set(p) }
+
+// ReadEpoch is the number of read protections installed so far.
+func (l *Layer) ReadEpoch() int { return l.rd.epoch }
+
+// WriteEpoch is the number of write protections installed so far.
+func (l *Layer) WriteEpoch() int { return l.wr.epoch }
+
+// RecordHeader returns the header of the last record read, for traces.
+func (l *Layer) RecordHeader() [HeaderLen]byte { return l.header }
+
+// Buffered reports how many bytes read from the connection are waiting to
+// be processed: non-zero after a key change means the peer sent records
+// under the old keys beyond the point where they should have stopped
+// (RFC 8446 §5.1: a key change must be at a record boundary).
+func (l *Layer) Buffered() int { return l.w - l.r }
+
+// ReadRecord reads the next record, removes its protection and returns its
+// content type and plaintext (RFC 5246 §6.2). The payload aliases the
+// Layer's input buffer and is valid until the next ReadRecord.
+//
+// Errors: a header whose content type is unknown is unexpected_message; a
+// header version other than the one set by SetVersion is protocol_version;
+// a fragment longer than 2^14 bytes (null protection), 2^14+2048 bytes
+// (TLS 1.0–1.2 protection) or MaxFragment (InnerTypeProtection) is
+// record_overflow, and so is a plaintext longer than 2^14 bytes; a record
+// that fails authentication is bad_record_mac; an empty handshake, alert or
+// change_cipher_spec record is unexpected_message (RFC 5246 §6.2.1). When
+// the very first record is not a plausible TLS header the error is
+// *NotTLSError. The connection closing at a record boundary is io.EOF,
+// inside a record io.ErrUnexpectedEOF. Every error is kept and returned by
+// all later calls, since the position in the stream is lost.
+func (l *Layer) ReadRecord() (wire.ContentType, []byte, error) {
+	if l.readErr != nil {
+		return 0, nil, l.readErr
+	}
+	typ, payload, err := l.readRecord()
+	if err != nil {
+		l.readErr = err
+		return 0, nil, err
+	}
+	return typ, payload, nil
+}
+
+func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
+	first := l.readCount == 0
+	if err := l.fill(HeaderLen, first); err != nil {
+		return 0, nil, err
+	}
+	hdr := l.in[l.r : l.r+HeaderLen]
+	copy(l.header[:], hdr)
+	typ := wire.ContentType(hdr[0])
+	vers := suites.Version(hdr[1])<<8 | suites.Version(hdr[2])
+	n := int(hdr[3])<<8 | int(hdr[4])
+	if first && !plausibleHeader(hdr) {
+		return 0, nil, newNotTLSError(l.in[l.r:l.w])
+	}
+	switch typ {
+	case wire.ContentChangeCipherSpec, wire.ContentAlert, wire.ContentHandshake, wire.ContentApplicationData:
+	default:
+		// Heartbeat (RFC 6520) is never negotiated by clasp, so it is as
+		// unexpected as an unassigned type.
+		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "record of unexpected content type %v", typ)
+	}
+	if l.version == 0 {
+		if vers>>8 != 3 || vers > suites.VersionTLS13 {
+			return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x is not TLS", uint16(vers))
+		}
+	} else if vers != l.version {
+		return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x, want %#04x", uint16(vers), uint16(l.version))
+	}
+
+	prot := l.rd.prot
+	inner, isInner := prot.(InnerTypeProtection)
+	if isInner && typ == wire.ContentChangeCipherSpec {
+		// RFC 8446 §5: a TLS 1.3 peer may send an unprotected
+		// change_cipher_spec for middlebox compatibility; hand it to the
+		// caller, which checks and drops it.
+		prot, isInner = NullProtection{}, false
+	}
+	limit := MaxCiphertext
+	switch {
+	case isInner:
+		// Never more than the input buffer was sized for.
+		limit = min(inner.MaxFragment(), MaxCiphertext)
+	case isNull(prot):
+		limit = MaxPlaintext
+	}
+	if n > limit {
+		return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "%v record of %d bytes exceeds the limit of %d", typ, n, limit)
+	}
+	if err := l.fill(HeaderLen+n, false); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	fragment := l.in[l.r+HeaderLen : l.r+HeaderLen+n]
+	l.r += HeaderLen + n
+	l.readCount++
+
+	seq, err := l.rd.next()
+	if err != nil {
+		return 0, nil, err
+	}
+	var payload []byte
+	if isInner {
+		typ, payload, err = inner.OpenInner(seq, typ, vers, fragment)
+	} else {
+		payload, err = prot.Open(seq, typ, vers, fragment)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(payload) > MaxPlaintext {
+		return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "%v record decrypts to %d bytes, more than 2^14", typ, len(payload))
+	}
+	// RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length
+	// fragments of Handshake, Alert, or ChangeCipherSpec content types.
+	// Zero-length fragments of Application data MAY be sent".
+	if len(payload) == 0 && typ != wire.ContentApplicationData {
+		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %v record", typ)
+	}
+	return typ, payload, nil
+}
+
+func isNull(p Protection) bool {
+	_, ok := p.(NullProtection)
+	return ok
+}
+
+// fill makes sure that at least need bytes are buffered at l.r, reading
+// from the connection as needed. When sniff is set (the first record), each
+// read is checked so that a peer speaking another protocol is recognised as
+// soon as its first bytes arrive, even if it then waits for us to answer.
+func (l *Layer) fill(need int, sniff bool) error {
+	if l.w-l.r >= need {
+		return nil
+	}
+	if l.in == nil {
+		l.in = make([]byte, inBufSize)
+	}
+	if l.r+need > len(l.in) {
+		// Move the partial record to the front to make room.
+		l.w = copy(l.in, l.in[l.r:l.w])
+		l.r = 0
+	}
+	for l.w-l.r < need {
+		m, err := l.conn.Read(l.in[l.w:])
+		l.w += m
+		if sniff && l.w > l.r && !plausibleHeader(l.in[l.r:l.w]) {
+			return newNotTLSError(l.in[l.r:l.w])
+		}
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			if l.w == l.r {
+				return io.EOF
+			}
+			return io.ErrUnexpectedEOF
+		}
+		if l.w-l.r >= need {
+			break // use what arrived; the error will come back next time
+		}
+		return err
+	}
+	return nil
+}
+
+// WriteRecord splits payload into records of at most the maximum plaintext
+// size, protects each with the current write protection and sequence number
+// and appends them to the output buffer (RFC 5246 §6.2.1: "multiple client
+// messages of the same ContentType MAY be coalesced into a single
+// TLSPlaintext record, or a single message MAY be fragmented across several
+// records"). Nothing is written to the connection until Flush. An empty
+// application-data payload becomes one empty record; an empty payload of
+// any other type is refused, as the RFC forbids sending it.
+func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
+	if l.writeErr != nil {
+		return l.writeErr
+	}
+	if len(payload) == 0 && typ != wire.ContentApplicationData {
+		return wire.Errorf(wire.AlertInternalError, "refusing to send an empty %v record (RFC 5246 §6.2.1)", typ)
+	}
+	for {
+		n := min(len(payload), l.maxOut)
+		if err := l.writeOne(typ, payload[:n]); err != nil {
+			l.writeErr = err
+			return err
+		}
+		payload = payload[n:]
+		if len(payload) == 0 {
+			return nil
+		}
+	}
+}
+
+func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
+	seq, err := l.wr.next()
+	if err != nil {
+		return err
+	}
+	prot := l.wr.prot
+	outer := typ
+	if inner, ok := prot.(InnerTypeProtection); ok {
+		outer = inner.OuterType()
+	}
+	vers := l.version
+	if vers == 0 {
+		vers = suites.VersionTLS10
+	}
+	need := HeaderLen + len(fragment) + prot.MaxOverhead()
+	if cap(l.out)-len(l.out) < need {
+		bigger := make([]byte, len(l.out), 2*cap(l.out)+need)
+		copy(bigger, l.out)
+		l.out = bigger
+	}
+	start := len(l.out)
+	l.out = append(l.out, byte(outer), byte(vers>>8), byte(vers), 0, 0)
+	l.out, err = prot.Seal(l.out, seq, typ, vers, fragment)
+	if err != nil {
+		l.out = l.out[:start]
+		return err
+	}
+	n := len(l.out) - start - HeaderLen
+	l.out[start+3], l.out[start+4] = byte(n>>8), byte(n)
+	return nil
+}
+
+// Pending is the number of bytes written by WriteRecord and not yet flushed.
+func (l *Layer) Pending() int { return len(l.out) }
+
+// Flush writes every buffered record to the connection in a single Write,
+// so that a whole flight leaves in one segment where the network allows.
+func (l *Layer) Flush() error {
+	if l.writeErr != nil {
+		return l.writeErr
+	}
+	if len(l.out) == 0 {
+		return nil
+	}
+	_, err := l.conn.Write(l.out)
+	l.out = l.out[:0]
+	if err != nil {
+		l.writeErr = err
+	}
+	return err
+}
