@@ -1,0 +1,228 @@
+package wire
+
+import (
+	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// extBody builds an extension body with cryptobyte.
+func extBody(f func(b *cryptobyte.Builder)) []byte {
+	b := cryptobyte.NewBuilder(nil)
+	f(b)
+	return b.BytesOrPanic()
+}
+
+func u16Vec(content ...byte) []byte {
+	return extBody(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(content) })
+	})
+}
+
+func u8Vec(content ...byte) []byte {
+	return extBody(func(b *cryptobyte.Builder) {
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(content) })
+	})
+}
+
+// serverNameList builds a server_name body from (type, name) entries.
+func serverNameList(entries ...struct {
+	typ  uint8
+	name string
+}) []byte {
+	return extBody(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			for _, e := range entries {
+				b.AddUint8(e.typ)
+				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(e.name)) })
+			}
+		})
+	})
+}
+
+type sni = struct {
+	typ  uint8
+	name string
+}
+
+// rejectsExt checks that a hello carrying code with body fails to parse with
+// alert.
+func rejectsExt(t *testing.T, msg HandshakeType, code ExtensionType, body []byte, alert AlertDescription) {
+	t.Helper()
+	_, err := ParseHandshake(helloWithExt(t, msg, code, body), Context{})
+	wantAlert(t, err, alert)
+}
+
+// acceptsExt parses a hello carrying code with body and returns the
+// extension.
+func acceptsExt(t *testing.T, msg HandshakeType, code ExtensionType, body []byte) Extension {
+	t.Helper()
+	m, err := ParseHandshake(helloWithExt(t, msg, code, body), Context{})
+	if err != nil {
+		t.Fatalf("%v in %v: %v", code, msg, err)
+	}
+	var exts []Extension
+	switch m := m.(type) {
+	case *ClientHello:
+		exts = m.Extensions
+	case *ServerHello:
+		exts = m.Extensions
+	}
+	e, ok := LookupExtension(exts, code)
+	if !ok {
+		t.Fatalf("%v missing after parse", code)
+	}
+	return e
+}
+
+func TestExtendedMasterSecretRejectsNonEmptyBody(t *testing.T) {
+	for _, msg := range hellos {
+		rejectsExt(t, msg, ExtExtendedMasterSecret, []byte{0}, AlertDecodeError)
+	}
+}
+
+func TestServerNameRejectsDuplicateHostName(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtServerName, serverNameList(sni{0, "a.example"}, sni{0, "b.example"}), AlertDecodeError)
+}
+
+func TestServerNameRejectsEmptyHostName(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtServerName, serverNameList(sni{0, ""}), AlertDecodeError)
+}
+
+func TestServerNameRejectsEmptyList(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtServerName, serverNameList(), AlertDecodeError)
+	rejectsExt(t, TypeClientHello, ExtServerName, nil, AlertDecodeError)
+}
+
+func TestServerNameRejectsTrailingBytes(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtServerName, append(serverNameList(sni{0, "a"}), 0), AlertDecodeError)
+}
+
+func TestServerNameKeepsOtherNameTypes(t *testing.T) {
+	e := acceptsExt(t, TypeClientHello, ExtServerName, serverNameList(sni{0, "a.example"}, sni{7, "x"})).(*ServerNameExt)
+	if e.HostName != "a.example" || len(e.Other) != 1 || e.Other[0].NameType != 7 || string(e.Other[0].Name) != "x" {
+		t.Fatalf("got %#v", e)
+	}
+}
+
+func TestServerHelloRejectsNonEmptyServerName(t *testing.T) {
+	rejectsExt(t, TypeServerHello, ExtServerName, serverNameList(sni{0, "a"}), AlertDecodeError)
+	if e := acceptsExt(t, TypeServerHello, ExtServerName, nil).(*ServerNameExt); e.HostName != "" {
+		t.Fatalf("got %#v", e)
+	}
+}
+
+func TestServerHelloRejectsNonEmptyStatusRequest(t *testing.T) {
+	rejectsExt(t, TypeServerHello, ExtStatusRequest, []byte{1, 0, 0, 0, 0}, AlertDecodeError)
+}
+
+func TestStatusRequestRejectsTruncatedBody(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtStatusRequest, []byte{1, 0, 0}, AlertDecodeError)
+	rejectsExt(t, TypeClientHello, ExtStatusRequest, []byte{1, 0, 0, 0, 0, 9}, AlertDecodeError)
+	e := acceptsExt(t, TypeClientHello, ExtStatusRequest, []byte{1, 0, 0, 0, 0}).(*StatusRequestExt)
+	if e.StatusType != StatusTypeOCSP || e.ResponderIDList != nil || e.RequestExtensions != nil {
+		t.Fatalf("got %#v", e)
+	}
+}
+
+func TestALPNRejectsEmptyProtocolName(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtALPN, u16Vec(2, 'h', '2', 0), AlertDecodeError)
+}
+
+func TestALPNRejectsEmptyList(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtALPN, u16Vec(), AlertDecodeError)
+	rejectsExt(t, TypeServerHello, ExtALPN, u16Vec(), AlertDecodeError)
+}
+
+func TestSupportedGroupsRejectsOddLength(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtSupportedGroups, u16Vec(0, 29, 0), AlertDecodeError)
+}
+
+func TestSupportedGroupsRejectsEmptyList(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtSupportedGroups, u16Vec(), AlertDecodeError)
+}
+
+func TestSupportedGroupsRejectsTrailingBytes(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtSupportedGroups, append(u16Vec(0, 29), 0), AlertDecodeError)
+}
+
+func TestSignatureAlgorithmsRejectsOddLength(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtSignatureAlgorithms, u16Vec(4, 3, 8), AlertDecodeError)
+}
+
+func TestSignatureAlgorithmsRejectsEmptyList(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtSignatureAlgorithms, u16Vec(), AlertDecodeError)
+}
+
+func TestECPointFormatsRejectsEmptyList(t *testing.T) {
+	rejectsExt(t, TypeClientHello, ExtECPointFormats, u8Vec(), AlertDecodeError)
+}
+
+func TestRenegotiationInfoRejectsLengthMismatch(t *testing.T) {
+	rejectsExt(t, TypeServerHello, ExtRenegotiationInfo, []byte{2, 1}, AlertDecodeError)
+	rejectsExt(t, TypeServerHello, ExtRenegotiationInfo, []byte{1, 1, 1}, AlertDecodeError)
+	rejectsExt(t, TypeClientHello, ExtRenegotiationInfo, nil, AlertDecodeError)
+}
+
+func TestSessionTicketKeepsRawBody(t *testing.T) {
+	e := acceptsExt(t, TypeClientHello, ExtSessionTicket, []byte{9, 8, 7}).(*SessionTicketExt)
+	if string(e.Ticket) != "\x09\x08\x07" {
+		t.Fatalf("got %#v", e)
+	}
+	if e := acceptsExt(t, TypeServerHello, ExtSessionTicket, nil).(*SessionTicketExt); e.Ticket != nil {
+		t.Fatalf("got %#v", e)
+	}
+}
+
+func TestUnknownExtensionKeptWithCodePoint(t *testing.T) {
+	e := acceptsExt(t, TypeClientHello, 0xfafa, []byte{1}).(*UnknownExt)
+	if e.Code != 0xfafa || string(e.Data) != "\x01" {
+		t.Fatalf("got %#v", e)
+	}
+}
+
+func TestFindExtension(t *testing.T) {
+	exts := []Extension{&UnknownExt{Code: 0x1a1a}, &ALPNExt{Protocols: []string{"h2"}}, &UnknownExt{Code: ExtKeyShare}}
+	if a, ok := FindExtension[*ALPNExt](exts); !ok || a.Protocols[0] != "h2" {
+		t.Fatalf("FindExtension[*ALPNExt] = %v, %v", a, ok)
+	}
+	if _, ok := FindExtension[*ServerNameExt](exts); ok {
+		t.Fatal("found a server_name that is not there")
+	}
+	if e, ok := LookupExtension(exts, ExtKeyShare); !ok || e != exts[2] {
+		t.Fatalf("LookupExtension(key_share) = %v, %v", e, ok)
+	}
+}
+
+func TestMayCarry(t *testing.T) {
+	if !MayCarry(TypeClientHello, ExtALPN) || !MayCarry(TypeServerHello, ExtRenegotiationInfo) {
+		t.Fatal("hello extensions not allowed in hellos")
+	}
+	if MayCarry(TypeCertificate, ExtALPN) || MayCarry(TypeServerHello, ExtKeyShare) {
+		t.Fatal("MayCarry allows what the table does not list")
+	}
+}
+
+func TestExtensionTypeString(t *testing.T) {
+	for code, want := range map[ExtensionType]string{
+		0: "server_name", 10: "supported_groups", 11: "ec_point_formats", 13: "signature_algorithms",
+		16: "application_layer_protocol_negotiation", 0xff01: "renegotiation_info",
+		23: "extended_master_secret", 35: "session_ticket", 5: "status_request", 51: "key_share",
+		43: "supported_versions", 0xfe0d: "encrypted_client_hello", 0x1a1a: "unknown(0x1a1a)",
+	} {
+		if got := code.String(); got != want {
+			t.Errorf("ExtensionType(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+func TestHandshakeTypeString(t *testing.T) {
+	for typ, want := range map[HandshakeType]string{
+		TypeClientHello: "client_hello", TypeServerHelloDone: "server_hello_done",
+		TypeMessageHash: "message_hash", 99: "unknown_handshake(99)",
+	} {
+		if got := typ.String(); got != want {
+			t.Errorf("HandshakeType(%d) = %q, want %q", typ, got, want)
+		}
+	}
+}
