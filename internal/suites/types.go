@@ -43,8 +43,8 @@ const (
 	KexNULL
 	KexRSA
 	KexRSAExport
-	KexDH    // static DH, certificate carries the DH key
-	KexDHE   // ephemeral finite-field DH
+	KexDH  // static DH, certificate carries the DH key
+	KexDHE // ephemeral finite-field DH
 	KexDHAnon
 	KexECDH // static ECDH
 	KexECDHE
@@ -57,6 +57,7 @@ const (
 	KexKRB5
 	KexECCPWD
 	KexAny
+	KexGOST // GOST R 34.10-2012 key transport (VKO), RFC 9189
 )
 
 // Auth says how the server proves its identity under a cipher suite.
@@ -74,7 +75,8 @@ const (
 	AuthKRB5
 	AuthSRP
 	AuthECCPWD
-	AuthAny // TLS 1.3: the certificate's key decides
+	AuthAny  // TLS 1.3: the certificate's key decides
+	AuthGOST // GOST R 34.10-2012 certificate, RFC 9189
 )
 
 // Cipher is the bulk cipher of a suite.
@@ -112,7 +114,14 @@ const (
 	CipherSEED
 	CipherSM4GCM
 	CipherSM4CCM
-	CipherGOST
+	CipherGOST // GOST 28147-89 in CNT mode (RFC 9189's 28147_CNT suite)
+	CipherKuznyechikCTR
+	CipherMagmaCTR
+	CipherKuznyechikMGM
+	CipherMagmaMGM
+	CipherAEGIS128L
+	CipherAEGIS256
+	CipherAsconAEAD128
 )
 
 // MAC is the record MAC of a non-AEAD suite; MACAEAD for AEAD suites.
@@ -128,5 +137,7 @@ const (
 	MACSHA256
 	MACSHA384
 	MACSM3
-	MACGOST
+	MACGOST // GOST 28147-89 IMIT, the MAC of the 28147_CNT suite
+	MACKuznyechikOMAC
+	MACMagmaOMAC
 )
