@@ -3,6 +3,7 @@ package record
 import (
 	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -52,8 +53,8 @@ type cbcProtection struct {
 	dummy   [512]byte // hashed to even out the compression count
 }
 
-func newCBC(version suites.Version, block cipher.Block, iv []byte, newHash func() hash.Hash, macKey []byte, rand io.Reader) (*cbcProtection, error) {
-	p := &cbcProtection{explicitIV: version >= suites.VersionTLS11, rand: rand}
+func newCBC(version suites.Version, block cipher.Block, iv []byte, newHash func() hash.Hash, macKey []byte, random io.Reader) (*cbcProtection, error) {
+	p := &cbcProtection{explicitIV: version >= suites.VersionTLS11}
 	bs := block.BlockSize()
 	startIV := make([]byte, bs)
 	if !p.explicitIV {
@@ -62,9 +63,10 @@ func newCBC(version suites.Version, block cipher.Block, iv []byte, newHash func(
 			return nil, fmt.Errorf("record: TLS 1.0 CBC needs a %d-byte IV from the key block, got %d bytes", bs, len(iv))
 		}
 		copy(startIV, iv)
-	} else if rand == nil {
-		return nil, errors.New("record: TLS 1.1+ CBC needs a random source for per-record IVs")
+	} else if random == nil {
+		random = rand.Reader
 	}
+	p.rand = random
 	var ok1, ok2 bool
 	p.enc, ok1 = cipher.NewCBCEncrypter(block, startIV).(cbcMode)
 	p.dec, ok2 = cipher.NewCBCDecrypter(block, startIV).(cbcMode)

@@ -103,7 +103,8 @@ var errBadRecordMAC = &wire.Error{Alert: wire.AlertBadRecordMAC, Message: "recor
 //     starting from iv.
 //
 // macKey is used only by CBC suites. rand is used only by TLS 1.1/1.2 CBC
-// suites and must be a cryptographically secure source.
+// suites for sealing and must be a cryptographically secure source; nil
+// means crypto/rand.Reader.
 func NewProtection(version suites.Version, c suites.Cipher, mac suites.MAC, key, iv, macKey []byte, rand io.Reader) (Protection, error) {
 	if version < suites.VersionTLS10 || version > suites.VersionTLS12 {
 		return nil, fmt.Errorf("record: NewProtection supports TLS 1.0 to 1.2, not version %#04x", uint16(version))
