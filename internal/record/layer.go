@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net"
 
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
@@ -143,10 +144,10 @@ func (l *Layer) WriteEpoch() int { return l.wr.epoch }
 // RecordHeader returns the header of the last record read, for traces.
 func (l *Layer) RecordHeader() [HeaderLen]byte { return l.header }
 
-// Buffered reports how many bytes read from the connection are waiting to
-// be processed: non-zero after a key change means the peer sent records
-// under the old keys beyond the point where they should have stopped
-// (RFC 8446 §5.1: a key change must be at a record boundary).
+// Buffered reports how many bytes have been read from the connection but not
+// yet returned as records, for traces. Records are decrypted only when
+// ReadRecord returns them, so bytes buffered across a key change are opened
+// with the new keys, as they must be.
 func (l *Layer) Buffered() int { return l.w - l.r }
 
 // ReadRecord reads the next record, removes its protection and returns its
@@ -163,14 +164,19 @@ func (l *Layer) Buffered() int { return l.w - l.r }
 // the very first record is not a plausible TLS header the error is
 // *NotTLSError. The connection closing at a record boundary is io.EOF,
 // inside a record io.ErrUnexpectedEOF. Every error is kept and returned by
-// all later calls, since the position in the stream is lost.
+// all later calls, since the position in the stream is lost, except a
+// transport timeout: the bytes received so far stay buffered and a later
+// call carries on where this one stopped.
 func (l *Layer) ReadRecord() (wire.ContentType, []byte, error) {
 	if l.readErr != nil {
 		return 0, nil, l.readErr
 	}
 	typ, payload, err := l.readRecord()
 	if err != nil {
-		l.readErr = err
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			l.readErr = err
+		}
 		return 0, nil, err
 	}
 	return typ, payload, nil
@@ -310,6 +316,12 @@ func (l *Layer) fill(need int, sniff bool) error {
 // records"). Nothing is written to the connection until Flush. An empty
 // application-data payload becomes one empty record; an empty payload of
 // any other type is refused, as the RFC forbids sending it.
+//
+// Under TLS 1.0 CBC protection, application data is split 1/n-1: the first
+// record carries one byte. With IVs chained from the previous record
+// (RFC 2246 §6.2.3.2) an attacker who injects chosen plaintext can predict
+// the IV (BEAST); the one-byte record's MAC makes the IV of the record with
+// the rest unpredictable.
 func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
 	if l.writeErr != nil {
 		return l.writeErr
@@ -317,8 +329,13 @@ func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
 	if len(payload) == 0 && typ != wire.ContentApplicationData {
 		return wire.Errorf(wire.AlertInternalError, "refusing to send an empty %v record (RFC 5246 §6.2.1)", typ)
 	}
+	first := l.maxOut
+	if cbc, ok := l.wr.prot.(*cbcProtection); ok && !cbc.explicitIV && typ == wire.ContentApplicationData && len(payload) > 1 {
+		first = 1
+	}
 	for {
-		n := min(len(payload), l.maxOut)
+		n := min(len(payload), l.maxOut, first)
+		first = l.maxOut
 		if err := l.writeOne(typ, payload[:n]); err != nil {
 			l.writeErr = err
 			return err
@@ -362,8 +379,9 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 	return nil
 }
 
-// Pending is the number of bytes written by WriteRecord and not yet flushed.
-func (l *Layer) Pending() int { return len(l.out) }
+// Unflushed is the number of bytes of records written by WriteRecord and not
+// yet sent by Flush.
+func (l *Layer) Unflushed() int { return len(l.out) }
 
 // Flush writes every buffered record to the connection in a single Write,
 // so that a whole flight leaves in one segment where the network allows.
