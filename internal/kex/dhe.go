@@ -34,11 +34,11 @@ type ffdheGroup struct {
 }
 
 var ffdheGroups = []ffdheGroup{
-	{groupFFDHE2048, "ffdhe2048", mustHex(ffdhe2048Hex), 256},
-	{groupFFDHE3072, "ffdhe3072", mustHex(ffdhe3072Hex), 320},
-	{groupFFDHE4096, "ffdhe4096", mustHex(ffdhe4096Hex), 384},
-	{groupFFDHE6144, "ffdhe6144", mustHex(ffdhe6144Hex), 448},
-	{groupFFDHE8192, "ffdhe8192", mustHex(ffdhe8192Hex), 512},
+	{suites.FFDHE2048, "ffdhe2048", mustHex(ffdhe2048Hex), 256},
+	{suites.FFDHE3072, "ffdhe3072", mustHex(ffdhe3072Hex), 320},
+	{suites.FFDHE4096, "ffdhe4096", mustHex(ffdhe4096Hex), 384},
+	{suites.FFDHE6144, "ffdhe6144", mustHex(ffdhe6144Hex), 448},
+	{suites.FFDHE8192, "ffdhe8192", mustHex(ffdhe8192Hex), 512},
 }
 
 var two = big.NewInt(2)

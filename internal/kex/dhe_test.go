@@ -16,11 +16,11 @@ var ffdheIDs = []struct {
 	name string
 	bits int
 }{
-	{groupFFDHE2048, "ffdhe2048", 2048},
-	{groupFFDHE3072, "ffdhe3072", 3072},
-	{groupFFDHE4096, "ffdhe4096", 4096},
-	{groupFFDHE6144, "ffdhe6144", 6144},
-	{groupFFDHE8192, "ffdhe8192", 8192},
+	{suites.FFDHE2048, "ffdhe2048", 2048},
+	{suites.FFDHE3072, "ffdhe3072", 3072},
+	{suites.FFDHE4096, "ffdhe4096", 4096},
+	{suites.FFDHE6144, "ffdhe6144", 6144},
+	{suites.FFDHE8192, "ffdhe8192", 8192},
 }
 
 // TestFFDHEGroupsAreSafePrimes guards the transcription of RFC 7919 Appendix
@@ -56,12 +56,12 @@ func TestFFDHEGroupsAreSafePrimes(t *testing.T) {
 }
 
 func TestFFDHEGroupUnknownAndCopies(t *testing.T) {
-	if _, ok := FFDHEGroup(groupX25519); ok {
+	if _, ok := FFDHEGroup(suites.X25519); ok {
 		t.Fatal("FFDHEGroup accepted x25519")
 	}
-	a, _ := FFDHEGroup(groupFFDHE2048)
+	a, _ := FFDHEGroup(suites.FFDHE2048)
 	a.P.SetInt64(7)
-	b, _ := FFDHEGroup(groupFFDHE2048)
+	b, _ := FFDHEGroup(suites.FFDHE2048)
 	if b.P.BitLen() != 2048 {
 		t.Fatal("modifying a returned group changed the package's copy")
 	}
@@ -121,7 +121,7 @@ func TestDHECustomGroup(t *testing.T) {
 }
 
 func TestDHESharedSecretRejectsBadPeerValues(t *testing.T) {
-	g, _ := FFDHEGroup(groupFFDHE2048)
+	g, _ := FFDHEGroup(suites.FFDHE2048)
 	k, _ := GenerateDHE(g, rand.Reader)
 	pMinus1 := new(big.Int).Sub(g.P, big.NewInt(1))
 	pPlus1 := new(big.Int).Add(g.P, big.NewInt(1))
@@ -142,7 +142,7 @@ func TestDHESharedSecretRejectsBadPeerValues(t *testing.T) {
 }
 
 func TestValidateServerDHParams(t *testing.T) {
-	ff, _ := FFDHEGroup(groupFFDHE2048)
+	ff, _ := FFDHEGroup(suites.FFDHE2048)
 	p := ff.P.Bytes()
 	pMinus1 := new(big.Int).Sub(ff.P, big.NewInt(1)).Bytes()
 	ys := big.NewInt(12345).Bytes()
@@ -211,7 +211,7 @@ func TestGenerateDHERejectsIncompleteGroup(t *testing.T) {
 }
 
 func FuzzDHESharedSecret(f *testing.F) {
-	g, _ := FFDHEGroup(groupFFDHE2048)
+	g, _ := FFDHEGroup(suites.FFDHE2048)
 	k, _ := GenerateDHE(g, rand.Reader)
 	peer, _ := GenerateDHE(g, rand.Reader)
 	f.Add(peer.PublicKey())

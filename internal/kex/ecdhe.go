@@ -16,32 +16,16 @@ import (
 	"github.com/clasp-tls/clasp/internal/wire"
 )
 
-// Named-group code points this package implements (IANA TLS Supported Groups
-// registry; RFC 8422 §5.1.1, RFC 7748, RFC 7919 §A). They are kept here,
-// unexported, so that kex does not depend on the order in which the suites
-// registry is filled in; the values are the registry's.
-const (
-	groupSecp256r1 suites.Group = 0x0017
-	groupSecp384r1 suites.Group = 0x0018
-	groupSecp521r1 suites.Group = 0x0019
-	groupX25519    suites.Group = 0x001d
-	groupFFDHE2048 suites.Group = 0x0100
-	groupFFDHE3072 suites.Group = 0x0101
-	groupFFDHE4096 suites.Group = 0x0102
-	groupFFDHE6144 suites.Group = 0x0103
-	groupFFDHE8192 suites.Group = 0x0104
-)
-
 // ecdhCurve maps a named group to its crypto/ecdh curve.
 func ecdhCurve(group suites.Group) (ecdh.Curve, bool) {
 	switch group {
-	case groupX25519:
+	case suites.X25519:
 		return ecdh.X25519(), true
-	case groupSecp256r1:
+	case suites.Secp256r1:
 		return ecdh.P256(), true
-	case groupSecp384r1:
+	case suites.Secp384r1:
 		return ecdh.P384(), true
-	case groupSecp521r1:
+	case suites.Secp521r1:
 		return ecdh.P521(), true
 	}
 	return nil, false
@@ -61,11 +45,11 @@ type ECDHEKey struct {
 func GenerateECDHE(group suites.Group, rand io.Reader) (*ECDHEKey, error) {
 	curve, ok := ecdhCurve(group)
 	if !ok {
-		return nil, fmt.Errorf("kex: group %#04x is not an elliptic-curve group clasp implements", uint16(group))
+		return nil, fmt.Errorf("kex: group %v is not an elliptic-curve group clasp implements", group)
 	}
 	priv, err := curve.GenerateKey(rand)
 	if err != nil {
-		return nil, fmt.Errorf("kex: generating %#04x key: %w", uint16(group), err)
+		return nil, fmt.Errorf("kex: generating %v key: %w", group, err)
 	}
 	return &ECDHEKey{group: group, priv: priv}, nil
 }
@@ -89,28 +73,12 @@ func (k *ECDHEKey) PublicKey() []byte { return k.priv.PublicKey().Bytes() }
 func (k *ECDHEKey) SharedSecret(peerPublic []byte) ([]byte, error) {
 	peer, err := k.priv.Curve().NewPublicKey(peerPublic)
 	if err != nil {
-		return nil, wire.Errorf(wire.AlertIllegalParameter, "invalid %s public key from peer (%d bytes): %v", groupName(k.group), len(peerPublic), err)
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "invalid %v public key from peer (%d bytes): %v", k.group, len(peerPublic), err)
 	}
 	secret, err := k.priv.ECDH(peer)
 	if err != nil {
 		// crypto/ecdh fails only on X25519's all-zero output.
-		return nil, wire.Errorf(wire.AlertIllegalParameter, "%s shared secret from the peer's key is all zeros (low-order point)", groupName(k.group))
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "%v shared secret from the peer's key is all zeros (low-order point)", k.group)
 	}
 	return secret, nil
-}
-
-// groupName names a group in error messages without depending on the
-// registry tables.
-func groupName(g suites.Group) string {
-	switch g {
-	case groupX25519:
-		return "x25519"
-	case groupSecp256r1:
-		return "secp256r1"
-	case groupSecp384r1:
-		return "secp384r1"
-	case groupSecp521r1:
-		return "secp521r1"
-	}
-	return fmt.Sprintf("group(%#04x)", uint16(g))
 }

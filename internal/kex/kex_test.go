@@ -36,10 +36,10 @@ var ecGroups = []struct {
 	group  suites.Group
 	pubLen int
 }{
-	{"x25519", groupX25519, 32},
-	{"secp256r1", groupSecp256r1, 65},
-	{"secp384r1", groupSecp384r1, 97},
-	{"secp521r1", groupSecp521r1, 133},
+	{"x25519", suites.X25519, 32},
+	{"secp256r1", suites.Secp256r1, 65},
+	{"secp384r1", suites.Secp384r1, 97},
+	{"secp521r1", suites.Secp521r1, 133},
 }
 
 func TestECDHEAgreementBothWays(t *testing.T) {
@@ -56,7 +56,7 @@ func TestECDHEAgreementBothWays(t *testing.T) {
 			if a.Group() != g.group || len(a.PublicKey()) != g.pubLen {
 				t.Fatalf("group %#x, public key of %d bytes; want %#x, %d", a.Group(), len(a.PublicKey()), g.group, g.pubLen)
 			}
-			if g.group != groupX25519 && a.PublicKey()[0] != 4 {
+			if g.group != suites.X25519 && a.PublicKey()[0] != 4 {
 				t.Fatalf("NIST public key does not start with 04 (uncompressed)")
 			}
 			ab, err := a.SharedSecret(b.PublicKey())
@@ -75,7 +75,7 @@ func TestECDHEAgreementBothWays(t *testing.T) {
 }
 
 func TestGenerateECDHERejectsOtherGroups(t *testing.T) {
-	for _, g := range []suites.Group{groupFFDHE2048, 0x0016 /* secp256k1 */, 0x001e /* x448 */, 0x11ec /* X25519MLKEM768 */} {
+	for _, g := range []suites.Group{suites.FFDHE2048, 0x0016 /* secp256k1 */, 0x001e /* x448 */, 0x11ec /* X25519MLKEM768 */} {
 		if _, err := GenerateECDHE(g, rand.Reader); err == nil {
 			t.Errorf("GenerateECDHE(%#x) succeeded", g)
 		}
@@ -83,8 +83,8 @@ func TestGenerateECDHERejectsOtherGroups(t *testing.T) {
 }
 
 func TestECDHERejectsBadPoints(t *testing.T) {
-	p256, _ := GenerateECDHE(groupSecp256r1, rand.Reader)
-	peer, _ := GenerateECDHE(groupSecp256r1, rand.Reader)
+	p256, _ := GenerateECDHE(suites.Secp256r1, rand.Reader)
+	peer, _ := GenerateECDHE(suites.Secp256r1, rand.Reader)
 	good := peer.PublicKey()
 
 	compressed := append([]byte{2 | good[64]&1}, good[1:33]...)
@@ -102,7 +102,7 @@ func TestECDHERejectsBadPoints(t *testing.T) {
 		"truncated":         good[:64],
 		"trailing byte":     append(bytes.Clone(good), 0),
 		"x25519-sized":      make([]byte, 32),
-		"P-384 point":       mustPub(groupSecp384r1),
+		"P-384 point":       mustPub(suites.Secp384r1),
 		"all zero, 65 long": make([]byte, 65),
 	}
 	for name, pub := range cases {
@@ -112,7 +112,7 @@ func TestECDHERejectsBadPoints(t *testing.T) {
 		})
 	}
 
-	x, _ := GenerateECDHE(groupX25519, rand.Reader)
+	x, _ := GenerateECDHE(suites.X25519, rand.Reader)
 	xcases := map[string][]byte{
 		"short": make([]byte, 31),
 		"long":  make([]byte, 33),
