@@ -162,3 +162,41 @@ func TestOpenSSLAcceptsSchemeAndGroupNames(t *testing.T) {
 	}
 	check("-groups", groups)
 }
+
+// TestGnuTLSCodePointsAreRegistered checks completeness against a second
+// implementation: every suite `gnutls-cli -l` lists must be in the table.
+// GnuTLS spells names its own way (TLS_RSA_AES_128_CBC_SHA1), so only code
+// points are compared.
+func TestGnuTLSCodePointsAreRegistered(t *testing.T) {
+	gnutls := requireTool(t, "gnutls-cli")
+	out, err := exec.Command(gnutls, "-l").Output()
+	if err != nil {
+		t.Fatalf("gnutls-cli -l: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		// "TLS_RSA_AES_128_GCM_SHA256        \t0x00, 0x9c\tTLS1.2"
+		f := strings.Split(line, "\t")
+		if len(f) < 3 || !strings.HasPrefix(f[1], "0x") {
+			continue
+		}
+		hi, lo, ok := strings.Cut(f[1], ", ")
+		h, err1 := strconv.ParseUint(strings.TrimPrefix(hi, "0x"), 16, 8)
+		l, err2 := strconv.ParseUint(strings.TrimPrefix(lo, "0x"), 16, 8)
+		if !ok || err1 != nil || err2 != nil {
+			t.Errorf("cannot parse %q", line)
+			continue
+		}
+		n++
+		// 0x0066 is DHE_DSS RC4 from the expired 56-bit export draft; IANA
+		// reserves 0x0060-0x0066 for such deployed-but-unregistered suites
+		// rather than assigning them.
+		if id := ID(h<<8 | l); SuiteByID(id) == nil && !(id >= 0x0060 && id <= 0x0066) {
+			t.Errorf("GnuTLS knows 0x%04X (%s), the table does not", uint16(id), strings.TrimSpace(f[0]))
+		}
+	}
+	if n < 50 {
+		t.Fatalf("parsed only %d suites from gnutls-cli -l", n)
+	}
+	t.Logf("checked %d GnuTLS code points", n)
+}
