@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+type demoOptions struct {
+	tlsOptions
+	clientAuth bool
+}
+
+// demoTimeout bounds the whole demo: both ends are in this process, so
+// anything slower than this is a bug, not a slow network.
+const demoTimeout = 10 * time.Second
+
+// demoMessage is what the client sends and the server echoes.
+const demoMessage = "hello"
+
+func newDemoCommand() *cobra.Command {
+	opts := &demoOptions{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a TLS client and server in this process and tell the handshake step by step",
+		Long: `Run a client and a server in this one process, over loopback, and tell what
+happens at each step of the TLS handshake: every message with who sends it to
+whom, what it carries and its first bytes; every choice either side makes and
+why; the moment each side switches to encryption. Then the negotiated
+parameters and a short round trip of application data.
+
+Nothing is read from or written to disk: a throwaway CA, a server certificate
+and (with --client-auth) a client certificate are made in memory.
+
+--ciphers, --groups and the version flags apply to both sides. A server key of
+the kind the suites need is generated (RSA when only RSA-authenticated suites
+are listed, ECDSA otherwise).
+
+` + exitCodesHelp,
+		Example: `  clasp demo
+  clasp demo --client-auth
+  clasp demo --ciphers TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA --groups secp256r1`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, opts) },
+	}
+	opts.registerNegotiation(cmd.Flags(), false)
+	cmd.Flags().BoolVar(&opts.clientAuth, "client-auth", false, "the server requires a client certificate (mutual TLS)")
+	return cmd
+}
+
+// demoPKI is the in-memory CA and the certificates it issued.
+type demoPKI struct {
+	ca, server, client *issuedCertificate
+	pool               *x509.CertPool
+}
+
+func newDemoPKI(serverRSA, withClient bool) (*demoPKI, error) {
+	ca, err := issue(certificateTemplate{commonName: "clasp demo CA", isCA: true}, nil)
+	if err != nil {
+		return nil, err
+	}
+	server, err := issue(certificateTemplate{commonName: "localhost", usage: x509.ExtKeyUsageServerAuth,
+		dnsNames: localDNSNames, ips: localIPs, useRSA: serverRSA}, ca)
+	if err != nil {
+		return nil, err
+	}
+	pki := &demoPKI{ca: ca, server: server, pool: x509.NewCertPool()}
+	pki.pool.AddCert(ca.cert)
+	if withClient {
+		if pki.client, err = issue(certificateTemplate{commonName: "clasp demo client", usage: x509.ExtKeyUsageClientAuth}, ca); err != nil {
+			return nil, err
+		}
+	}
+	return pki, nil
+}
+
+// needsRSAServerKey reports whether the listed suites leave an RSA key as
+// the only way to authenticate the server.
+func needsRSAServerKey(ids []uint16) bool {
+	if len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		if s := suites.SuiteByID(suites.ID(id)); s != nil && s.Auth == suites.AuthECDSA {
+			return false
+		}
+	}
+	return true
+}
+
+func runDemo(cmd *cobra.Command, opts *demoOptions) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	// Both sides get the same negotiation options; each needs its own
+	// Config because the certificates and roles differ.
+	serverCfg, clientCfg := &clasp.Config{}, &clasp.Config{}
+	warnings, err := opts.apply(serverCfg)
+	if err != nil {
+		return err
+	}
+	if _, err := opts.apply(clientCfg); err != nil {
+		return err
+	}
+	printWarnings(stderr, warnings)
+
+	pki, err := newDemoPKI(needsRSAServerKey(serverCfg.CipherSuites), opts.clientAuth)
+	if err != nil {
+		return err
+	}
+	events := &eventLog{}
+	serverCfg.Certificates = []clasp.Certificate{pki.server.chain(pki.ca)}
+	serverCfg.NextProtos = []string{"http/1.1"}
+	serverCfg.Tracer = events.tracer()
+	clientCfg.RootCAs = pki.pool
+	clientCfg.ServerName = "localhost"
+	clientCfg.NextProtos = []string{"http/1.1"}
+	clientCfg.Tracer = events.tracer()
+	if opts.clientAuth {
+		serverCfg.ClientAuth = clasp.RequireAndVerifyClientCert
+		serverCfg.ClientCAs = pki.pool
+		clientCfg.Certificates = []clasp.Certificate{pki.client.chain(pki.ca)}
+	}
+
+	fmt.Fprintf(stdout, "clasp demo: a TLS client and server in one process, over loopback\n")
+	fmt.Fprintf(stdout, "server certificate: %q (%s key), issued by %q, a CA made for this run\n",
+		pki.server.cert.Subject.CommonName, pki.server.cert.PublicKeyAlgorithm, pki.ca.cert.Subject.CommonName)
+	if opts.clientAuth {
+		fmt.Fprintf(stdout, "client certificate: %q, issued by the same CA; the server requires it\n", pki.client.cert.Subject.CommonName)
+	}
+
+	result, err := runDemoConnection(serverCfg, clientCfg)
+	if err != nil {
+		return err
+	}
+	story := &handshakeStory{events: events.snapshot(), client: result.clientState, server: result.serverState,
+		clientHello: configuredOffer(clientCfg)}
+	narrate(stdout, story)
+
+	if result.clientErr != nil || result.serverErr != nil {
+		// The client's error is the one a user of `clasp connect` would see;
+		// the server's usually says more about why, so report both.
+		return errors.Join(result.clientErr, result.serverErr)
+	}
+	fmt.Fprintf(stdout, "\nNegotiated:\n")
+	summarize(result.clientState, "verified against the demo CA", true).writeText(stdout)
+	fmt.Fprintf(stdout, "\nApplication data (encrypted with the keys above):\n")
+	fmt.Fprintf(stdout, "[client → server] %q\n[server → client] %q (echoed)\n", demoMessage, result.echoed)
+	return nil
+}
+
+// demoResult is what both ends of the demo connection saw.
+type demoResult struct {
+	clientState, serverState clasp.ConnectionState
+	clientErr, serverErr     error
+	echoed                   string
+}
+
+// runDemoConnection runs one handshake and one echo between a server and
+// a client over a loopback socket. Errors of either side are returned in the
+// result; the error return is for failures outside TLS (the socket itself).
+func runDemoConnection(serverCfg, clientCfg *clasp.Config) (*demoResult, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening on loopback: %w", err)
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), demoTimeout)
+	defer cancel()
+
+	res := &demoResult{}
+	serverDone := make(chan struct{})
+	go func() {
+		defer close(serverDone)
+		raw, err := ln.Accept()
+		if err != nil {
+			res.serverErr = err
+			return
+		}
+		conn := clasp.Server(raw, serverCfg)
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(demoTimeout))
+		if res.serverErr = conn.HandshakeContext(ctx); res.serverErr != nil {
+			return
+		}
+		res.serverState = conn.ConnectionState()
+		buf := make([]byte, len(demoMessage))
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			res.serverErr = fmt.Errorf("server reading application data: %w", err)
+			return
+		}
+		if _, err := conn.Write(buf); err != nil {
+			res.serverErr = fmt.Errorf("server echoing application data: %w", err)
+		}
+	}()
+
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", ln.Addr().String())
+	if err != nil {
+		return nil, fmt.Errorf("connecting over loopback: %w", err)
+	}
+	conn := clasp.Client(raw, clientCfg)
+	conn.SetDeadline(time.Now().Add(demoTimeout))
+	res.clientErr = conn.HandshakeContext(ctx)
+	res.clientState = conn.ConnectionState()
+	if res.clientErr == nil {
+		res.echoed, res.clientErr = roundTrip(conn)
+	}
+	conn.Close()
+	<-serverDone
+	return res, nil
+}
+
+func roundTrip(conn *clasp.Conn) (string, error) {
+	if _, err := io.WriteString(conn, demoMessage); err != nil {
+		return "", fmt.Errorf("client sending application data: %w", err)
+	}
+	buf := make([]byte, len(demoMessage))
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return "", fmt.Errorf("client reading the echo: %w", err)
+	}
+	return string(buf), nil
+}
+
+// configuredOffer lists what cfg makes a client offer, with clasp's
+// defaults for what it leaves empty.
+func configuredOffer(cfg *clasp.Config) clientOffer {
+	offer := clientOffer{serverName: cfg.ServerName, alpn: cfg.NextProtos, ems: !cfg.DisableExtendedMasterSecret}
+	ids := suites.DefaultSuites()
+	if cfg.CipherSuites != nil {
+		ids = nil
+		for _, id := range cfg.CipherSuites {
+			ids = append(ids, suites.ID(id))
+		}
+	}
+	for _, id := range ids {
+		offer.suites = append(offer.suites, id.String())
+	}
+	groups := cfg.Groups
+	if groups == nil {
+		groups = suites.DefaultGroups()
+	}
+	for _, g := range groups {
+		offer.groups = append(offer.groups, g.String())
+	}
+	schemes := cfg.SignatureSchemes
+	if schemes == nil {
+		schemes = suites.DefaultSignatureSchemes()
+	}
+	for _, s := range schemes {
+		offer.schemes = append(offer.schemes, s.String())
+	}
+	return offer
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/clasp-tls/clasp"
+)
+
+// connectionSummary is what a completed handshake negotiated, in the form
+// both the text and the JSON output are made from. The JSON field names are
+// part of the command's interface: scripts read them, so they only grow.
+type connectionSummary struct {
+	Protocol            string               `json:"protocol"`
+	CipherSuite         string               `json:"cipher_suite"`
+	CipherSuiteID       string               `json:"cipher_suite_id"`
+	Group               string               `json:"group"`
+	SignatureScheme     string               `json:"signature_scheme"`
+	ServerName          string               `json:"server_name"`
+	ALPN                string               `json:"alpn"`
+	ExtendedMasterSec   bool                 `json:"extended_master_secret"`
+	SecureRenegotiation bool                 `json:"secure_renegotiation"`
+	Resumed             bool                 `json:"resumed"`
+	Verification        string               `json:"verification"`
+	Verified            bool                 `json:"verified"`
+	ChainLength         int                  `json:"chain_length"`
+	PeerCertificate     *certificateSummary  `json:"peer_certificate"`
+	Chain               []certificateSummary `json:"chain"`
+	Warnings            []string             `json:"warnings"`
+}
+
+type certificateSummary struct {
+	Subject   string    `json:"subject"`
+	Issuer    string    `json:"issuer"`
+	DNSNames  []string  `json:"dns_names,omitempty"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	SHA256    string    `json:"sha256"`
+}
+
+func summarizeCertificate(c *x509.Certificate) certificateSummary {
+	return certificateSummary{Subject: c.Subject.String(), Issuer: c.Issuer.String(), DNSNames: c.DNSNames,
+		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), SHA256: fingerprint(c.Raw)}
+}
+
+// summarize describes st. verification says how the peer's chain was
+// checked, since the state alone cannot tell "verified against system
+// roots" from "verified against --cafile".
+func summarize(st clasp.ConnectionState, verification string, verified bool) connectionSummary {
+	s := connectionSummary{
+		Protocol:            clasp.VersionName(st.Version),
+		CipherSuite:         st.CipherSuiteName,
+		CipherSuiteID:       fmt.Sprintf("0x%04X", st.CipherSuite),
+		ServerName:          st.ServerName,
+		ALPN:                st.NegotiatedProtocol,
+		ExtendedMasterSec:   st.ExtendedMasterSecret,
+		SecureRenegotiation: st.SecureRenegotiation,
+		Resumed:             st.DidResume,
+		Verification:        verification,
+		Verified:            verified,
+		ChainLength:         len(st.PeerCertificates),
+		Chain:               []certificateSummary{},
+		Warnings:            st.Warnings,
+	}
+	if st.CurveID != 0 {
+		s.Group = st.CurveID.String()
+	}
+	if st.SignatureScheme != 0 {
+		s.SignatureScheme = st.SignatureScheme.String()
+	}
+	for _, c := range st.PeerCertificates {
+		s.Chain = append(s.Chain, summarizeCertificate(c))
+	}
+	if len(s.Chain) > 0 {
+		s.PeerCertificate = &s.Chain[0]
+	}
+	if s.Warnings == nil {
+		s.Warnings = []string{}
+	}
+	return s
+}
+
+// orNone shows an empty value as a word, so that a missing line cannot be
+// mistaken for a printing bug.
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// writeText prints the summary for people, one "name: value" per line.
+func (s connectionSummary) writeText(w io.Writer) {
+	var b strings.Builder
+	line := func(name, value string) { fmt.Fprintf(&b, "%-22s %s\n", name+":", value) }
+	line("protocol", s.Protocol)
+	line("cipher suite", s.CipherSuite+" ("+s.CipherSuiteID+")")
+	line("group", orNone(s.Group, "none (no ephemeral key exchange)"))
+	line("signature scheme", orNone(s.SignatureScheme, "none (nothing signed)"))
+	if s.PeerCertificate != nil {
+		line("certificate subject", s.PeerCertificate.Subject)
+		line("certificate issuer", s.PeerCertificate.Issuer)
+		line("certificate expires", s.PeerCertificate.NotAfter.Format(time.RFC3339))
+	}
+	line("chain length", fmt.Sprint(s.ChainLength))
+	line("verification", s.Verification)
+	line("ALPN", orNone(s.ALPN, "none"))
+	line("extended master secret", yesNo(s.ExtendedMasterSec))
+	line("secure renegotiation", yesNo(s.SecureRenegotiation))
+	for _, warning := range s.Warnings {
+		b.WriteString("warning: " + warning + "\n")
+	}
+	io.WriteString(w, b.String())
+}
+
+func (s connectionSummary) writeJSON(w io.Writer) error {
+	return json.NewEncoder(w).Encode(s)
+}
