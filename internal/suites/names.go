@@ -19,6 +19,7 @@ type UnknownNameError struct {
 	Suggestion string
 }
 
+// Error names the entry and, when there is one, the likely intended name.
 func (e *UnknownNameError) Error() string {
 	if e.Suggestion != "" {
 		return fmt.Sprintf("unknown %s %q (did you mean %q?)", e.Kind, e.Name, e.Suggestion)
