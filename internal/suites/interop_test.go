@@ -10,12 +10,12 @@ import (
 
 // requireTool finds a peer tool on PATH. Under CI a missing tool is a
 // failure, never a silent skip (docs: "How we know it works").
-func requireTool(t *testing.T, name string) string {
+func requireTool(t *testing.T, name, debianPackage string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found on PATH; CI must install it (apt-get install %s)", name, name)
+			t.Fatalf("%s not found on PATH; CI must install it (apt-get install %s)", name, debianPackage)
 		}
 		t.Skipf("%s not on PATH", name)
 	}
@@ -33,7 +33,7 @@ var opensslStdnameExceptions = map[ID]string{
 // the code point must be registered here, under the same IANA name and the
 // same OpenSSL name.
 func TestOpenSSLAgreesWithTheTable(t *testing.T) {
-	openssl := requireTool(t, "openssl")
+	openssl := requireTool(t, "openssl", "openssl")
 	out, err := exec.Command(openssl, "ciphers", "-V", "-stdname", "ALL:COMPLEMENTOFALL:@SECLEVEL=0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("openssl ciphers: %v\n%s", err, out)
@@ -91,7 +91,7 @@ func TestOpenSSLAgreesWithTheTable(t *testing.T) {
 // curves, SM2) are skipped when the local release rejects them, since
 // rejection is then about the release, not the spelling.
 func TestOpenSSLAcceptsSchemeAndGroupNames(t *testing.T) {
-	openssl := requireTool(t, "openssl")
+	openssl := requireTool(t, "openssl", "openssl")
 	// accepted reports whether s_client got past option parsing; it then
 	// fails to connect to the discard port, which is fine.
 	accepted := func(flag, value string) bool {
@@ -168,7 +168,7 @@ func TestOpenSSLAcceptsSchemeAndGroupNames(t *testing.T) {
 // GnuTLS spells names its own way (TLS_RSA_AES_128_CBC_SHA1), so only code
 // points are compared.
 func TestGnuTLSCodePointsAreRegistered(t *testing.T) {
-	gnutls := requireTool(t, "gnutls-cli")
+	gnutls := requireTool(t, "gnutls-cli", "gnutls-bin")
 	out, err := exec.Command(gnutls, "-l").Output()
 	if err != nil {
 		t.Fatalf("gnutls-cli -l: %v", err)
