@@ -302,7 +302,7 @@ func checkRecordedStream(t *testing.T, s interopSuite, stream, key, iv, macKey [
 
 func handshakeName(m []byte) string {
 	names := map[byte]string{1: "client_hello", 2: "server_hello", 4: "new_session_ticket", 11: "certificate",
-		12: "server_key_exchange", 14: "server_hello_done", 16: "client_key_exchange", 20: "finished"}
+		8: "encrypted_extensions", 12: "server_key_exchange", 14: "server_hello_done", 15: "certificate_verify", 16: "client_key_exchange", 20: "finished"}
 	if n, ok := names[m[0]]; ok {
 		return n
 	}

@@ -195,12 +195,8 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	if first && !plausibleHeader(hdr) {
 		return 0, nil, newNotTLSError(l.in[l.r:l.w])
 	}
-	switch typ {
-	case wire.ContentChangeCipherSpec, wire.ContentAlert, wire.ContentHandshake, wire.ContentApplicationData:
-	default:
-		// Heartbeat (RFC 6520) is never negotiated by clasp, so it is as
-		// unexpected as an unassigned type.
-		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "record of unexpected content type %v", typ)
+	if err := checkContentType(typ); err != nil {
+		return 0, nil, err
 	}
 	if l.version == 0 {
 		if vers>>8 != 3 || vers > suites.VersionTLS13 {
@@ -212,10 +208,12 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 
 	prot := l.rd.prot
 	inner, isInner := prot.(InnerTypeProtection)
-	if isInner && typ == wire.ContentChangeCipherSpec {
+	compatCCS := isInner && typ == wire.ContentChangeCipherSpec
+	if compatCCS {
 		// RFC 8446 §5: a TLS 1.3 peer may send an unprotected
 		// change_cipher_spec for middlebox compatibility; hand it to the
-		// caller, which checks and drops it.
+		// caller, which checks and drops it. It is not a protected record,
+		// so it takes no sequence number.
 		prot, isInner = NullProtection{}, false
 	}
 	limit := MaxCiphertext
@@ -239,13 +237,20 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	l.r += HeaderLen + n
 	l.readCount++
 
-	seq, err := l.rd.next()
-	if err != nil {
-		return 0, nil, err
+	var seq uint64
+	if !compatCCS {
+		var err error
+		if seq, err = l.rd.next(); err != nil {
+			return 0, nil, err
+		}
 	}
 	var payload []byte
+	var err error
 	if isInner {
 		typ, payload, err = inner.OpenInner(seq, typ, vers, fragment)
+		if err == nil {
+			err = checkContentType(typ) // the real type, now visible
+		}
 	} else {
 		payload, err = prot.Open(seq, typ, vers, fragment)
 	}
@@ -262,6 +267,17 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %v record", typ)
 	}
 	return typ, payload, nil
+}
+
+// checkContentType accepts the four content types of RFC 5246 §6.2.1.
+// Heartbeat (RFC 6520) is never negotiated by clasp, so it is as unexpected
+// as an unassigned type.
+func checkContentType(typ wire.ContentType) error {
+	switch typ {
+	case wire.ContentChangeCipherSpec, wire.ContentAlert, wire.ContentHandshake, wire.ContentApplicationData:
+		return nil
+	}
+	return wire.Errorf(wire.AlertUnexpectedMessage, "record of unexpected content type %v", typ)
 }
 
 func isNull(p Protection) bool {

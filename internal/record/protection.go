@@ -40,8 +40,8 @@ type Protection interface {
 	MaxOverhead() int
 }
 
-// InnerTypeProtection is the hook for TLS 1.3 record protection (RFC 8446
-// §5.2), where the real content type travels encrypted inside the record and
+// InnerTypeProtection is TLS 1.3 record protection (RFC 8446 §5.2;
+// NewProtectionTLS13 builds one), where the real content type travels encrypted inside the record and
 // every protected record's header says application_data. A Protection that
 // implements it is used by the Layer as follows: records are written with
 // OuterType in the header (Seal receives the real type and must put it inside
@@ -106,6 +106,9 @@ var errBadRecordMAC = &wire.Error{Alert: wire.AlertBadRecordMAC, Message: "recor
 // suites for sealing and must be a cryptographically secure source; nil
 // means crypto/rand.Reader.
 func NewProtection(version suites.Version, c suites.Cipher, mac suites.MAC, key, iv, macKey []byte, rand io.Reader) (Protection, error) {
+	if version == suites.VersionTLS13 {
+		return nil, errors.New("record: use NewProtectionTLS13 for TLS 1.3")
+	}
 	if version < suites.VersionTLS10 || version > suites.VersionTLS12 {
 		return nil, fmt.Errorf("record: NewProtection supports TLS 1.0 to 1.2, not version %#04x", uint16(version))
 	}
