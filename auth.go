@@ -1,0 +1,108 @@
+package clasp
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"slices"
+	"strings"
+
+	"github.com/clasp-tls/clasp/internal/signature"
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// leaf returns the parsed leaf of a certificate, parsing it when the caller
+// did not (X509KeyPair always fills Leaf in).
+func leaf(cert *Certificate) (*x509.Certificate, error) {
+	if cert.Leaf != nil {
+		return cert.Leaf, nil
+	}
+	if len(cert.Certificate) == 0 {
+		return nil, errNoCertificates
+	}
+	return x509.ParseCertificate(cert.Certificate[0])
+}
+
+// keyFitsSuite reports whether a certificate key can authenticate a suite:
+// RSA keys for *_RSA_* suites (and, for RSA key exchange, decrypt the
+// premaster), ECDSA and Ed25519 keys (RFC 8422 §5.1) for *_ECDSA_* suites.
+func keyFitsSuite(pub crypto.PublicKey, priv crypto.PrivateKey, s *suites.Suite) bool {
+	switch s.Auth {
+	case suites.AuthRSA:
+		if _, ok := pub.(*rsa.PublicKey); !ok {
+			return false
+		}
+		if s.KeyExchange == suites.KexRSA {
+			_, canDecrypt := priv.(crypto.Decrypter)
+			return canDecrypt
+		}
+		return true
+	case suites.AuthECDSA:
+		switch pub.(type) {
+		case *ecdsa.PublicKey, ed25519.PublicKey:
+			return true
+		}
+	}
+	return false
+}
+
+// chooseSignatureScheme picks the scheme to sign with: the first of this
+// side's schemes that the peer accepts and the key can produce. peer is nil
+// when the peer sent no list; RFC 5246 §7.4.1.4.1 then implies SHA-1, which
+// clasp uses only if this side's list names it.
+func chooseSignatureScheme(pub crypto.PublicKey, version suites.Version, peer, ours []suites.SignatureScheme) (suites.SignatureScheme, bool) {
+	if peer == nil {
+		switch pub.(type) {
+		case *rsa.PublicKey:
+			peer = []suites.SignatureScheme{suites.PKCS1WithSHA1}
+		case *ecdsa.PublicKey:
+			peer = []suites.SignatureScheme{suites.ECDSAWithSHA1}
+		case ed25519.PublicKey:
+			peer = []suites.SignatureScheme{suites.Ed25519}
+		}
+	}
+	for _, s := range ours {
+		if slices.Contains(peer, s) && signature.KeyCanUse(pub, s, version) {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// certificateMatchesName reports whether a certificate is for the SNI name.
+func certificateMatchesName(cert *x509.Certificate, name string) bool {
+	return name != "" && cert.VerifyHostname(strings.TrimSuffix(name, ".")) == nil
+}
+
+// issuedByOneOf reports whether any certificate of the chain was issued by
+// one of the CA names a server listed in CertificateRequest.
+func issuedByOneOf(chain [][]byte, caNames [][]byte) bool {
+	if len(caNames) == 0 {
+		return true
+	}
+	for _, der := range chain {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			continue
+		}
+		for _, name := range caNames {
+			if bytes.Equal(cert.RawIssuer, name) || bytes.Equal(cert.RawSubject, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isECDSA(pub crypto.PublicKey) bool {
+	_, ok := pub.(*ecdsa.PublicKey)
+	return ok
+}
+
+func isEd25519(pub crypto.PublicKey) bool {
+	_, ok := pub.(ed25519.PublicKey)
+	return ok
+}

@@ -1,0 +1,83 @@
+package clasp
+
+import (
+	"fmt"
+
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// keyLengths returns the MAC key, cipher key and IV lengths a suite draws
+// from the TLS 1.0–1.2 key block (RFC 5246 §6.3). AEAD suites take only the
+// implicit part of the nonce (RFC 5288 §3, RFC 7905 §2); CBC takes an IV only
+// in TLS 1.0, where the first record's IV comes from the key block and later
+// IVs are chained (TLS 1.1+ sends an explicit IV in every record).
+func keyLengths(version suites.Version, suite *suites.Suite) (macLen, keyLen, ivLen int) {
+	info := suite.Cipher.Info()
+	keyLen = info.KeyLen
+	if info.AEAD {
+		return 0, keyLen, info.FixedIVLen
+	}
+	macLen = suite.MAC.Size()
+	if version == suites.VersionTLS10 {
+		ivLen = info.BlockSize
+	}
+	return macLen, keyLen, ivLen
+}
+
+// establishKeys expands the master secret into the key block and builds the
+// record protections for both directions.
+func (c *Conn) establishKeys(master, clientRandom, serverRandom []byte) (clientWrite, serverWrite record.Protection, err error) {
+	version, suite := c.state.version, c.state.suite
+	macLen, keyLen, ivLen := keyLengths(version, suite)
+	kb := keys.DeriveKeyBlock(version, suite.PRFHash, master, clientRandom, serverRandom, macLen, keyLen, ivLen)
+	rand := c.config.rand()
+	clientWrite, err = record.NewProtection(version, suite.Cipher, suite.MAC, kb.ClientKey, kb.ClientIV, kb.ClientMACKey, rand)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client write keys for %s: %w", suite.Name, err)
+	}
+	serverWrite, err = record.NewProtection(version, suite.Cipher, suite.MAC, kb.ServerKey, kb.ServerIV, kb.ServerMACKey, rand)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server write keys for %s: %w", suite.Name, err)
+	}
+	return clientWrite, serverWrite, nil
+}
+
+// logMasterSecret writes the NSS key log line for a TLS 1.2 session.
+func (c *Conn) logMasterSecret(clientRandom, master []byte) {
+	w := c.config.KeyLogWriter
+	if w == nil {
+		return
+	}
+	_, _ = fmt.Fprintf(w, "CLIENT_RANDOM %x %x\n", clientRandom, master)
+}
+
+// suiteUsableIn reports whether a suite may be negotiated in a version.
+func suiteUsableIn(s *suites.Suite, v suites.Version) bool {
+	return s != nil && s.Implemented && v >= s.MinVersion && v <= s.MaxVersion
+}
+
+func suiteNames(ids []suites.ID) []string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = id.String()
+	}
+	return names
+}
+
+func groupNames(gs []suites.Group) []string {
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.String()
+	}
+	return names
+}
+
+func schemeNames(ss []suites.SignatureScheme) []string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = s.String()
+	}
+	return names
+}

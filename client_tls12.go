@@ -1,0 +1,625 @@
+package clasp
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/subtle"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/kex"
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/signature"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// clientHandshakeTLS12 is the state of a client's full TLS 1.0–1.2
+// handshake (RFC 5246 §7.3). Its methods run in protocol order; each reads
+// or writes one message or one flight.
+type clientHandshakeTLS12 struct {
+	c      *Conn
+	config *Config
+
+	hello       *wire.ClientHello
+	serverHello *wire.ServerHello
+	suite       *suites.Suite
+	transcript  *keys.Transcript
+
+	serverCerts []*x509.Certificate
+	ske         *wire.ServerKeyExchange
+	certReq     *wire.CertificateRequest
+	clientCert  *Certificate // nil when none is sent
+
+	preMaster []byte
+	master    []byte
+	ems       bool
+
+	pending     wire.Message      // a message read ahead while looking for an optional one
+	serverWrite record.Protection // installed when the server's ChangeCipherSpec arrives
+}
+
+func (c *Conn) clientHandshake() error {
+	cfg := c.config
+	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+		return c.fail(errNoServerName)
+	}
+	hs := &clientHandshakeTLS12{c: c, config: cfg, transcript: keys.NewTranscript()}
+	c.transcript = hs.transcript
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"write ClientHello", hs.sendClientHello},
+		{"read ServerHello", hs.readServerHello},
+		{"read server Certificate", hs.readServerCertificate},
+		{"read ServerKeyExchange", hs.readServerKeyExchange},
+		{"read CertificateRequest", hs.readCertificateRequest},
+		{"read ServerHelloDone", hs.readServerHelloDone},
+		{"write client Certificate", hs.sendClientCertificate},
+		{"write ClientKeyExchange", hs.sendClientKeyExchange},
+		{"write CertificateVerify", hs.sendCertificateVerify},
+		{"write ChangeCipherSpec and Finished", hs.sendFinished},
+		{"read ChangeCipherSpec and Finished", hs.readServerFinished},
+	}
+	for _, step := range steps {
+		c.setStep(step.name)
+		if err := step.run(); err != nil {
+			return c.fail(err)
+		}
+	}
+	return nil
+}
+
+// read returns the next handshake message, or the one read ahead.
+func (hs *clientHandshakeTLS12) read() (wire.Message, error) {
+	if msg := hs.pending; msg != nil {
+		hs.pending = nil
+		return msg, nil
+	}
+	return hs.c.readHandshake()
+}
+
+// offeredSuites is the client's suite list for the versions it offers.
+func (hs *clientHandshakeTLS12) offeredSuites() []suites.ID {
+	cfg := hs.config
+	var out []suites.ID
+	for _, id := range cfg.cipherSuites() {
+		s := suites.SuiteByID(id)
+		if s.MaxVersion >= cfg.minVersion() && s.MinVersion <= cfg.maxVersion() {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// sendClientHello sends the client's offer (RFC 5246 §7.4.1.2).
+func (hs *clientHandshakeTLS12) sendClientHello() error {
+	c, cfg := hs.c, hs.config
+	offered := hs.offeredSuites()
+	if len(offered) == 0 {
+		return fmt.Errorf("no cipher suite in the Config is usable between %s and %s", cfg.minVersion(), cfg.maxVersion())
+	}
+	hello := &wire.ClientHello{
+		Version:            cfg.maxVersion(),
+		SessionID:          []byte{},
+		CipherSuites:       offered,
+		CompressionMethods: []uint8{0},
+	}
+	if _, err := io.ReadFull(cfg.rand(), hello.Random[:]); err != nil {
+		return fmt.Errorf("reading random bytes: %w", err)
+	}
+
+	var exts []wire.Extension
+	if name := cfg.ServerName; name != "" && net.ParseIP(name) == nil {
+		// RFC 6066 §3: literal IP addresses are not sent in SNI.
+		exts = append(exts, &wire.ServerNameExt{HostName: name})
+	}
+	ecdhe, dhe := false, false
+	for _, id := range offered {
+		switch suites.SuiteByID(id).KeyExchange {
+		case suites.KexECDHE:
+			ecdhe = true
+		case suites.KexDHE:
+			dhe = true
+		}
+	}
+	if groups := hs.offeredGroups(ecdhe, dhe); len(groups) > 0 {
+		exts = append(exts, &wire.SupportedGroupsExt{Groups: groups})
+	}
+	if ecdhe {
+		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
+	}
+	if cfg.maxVersion() >= suites.VersionTLS12 {
+		exts = append(exts, &wire.SignatureAlgorithmsExt{Schemes: cfg.signatureSchemes()})
+	}
+	if len(cfg.NextProtos) > 0 {
+		exts = append(exts, &wire.ALPNExt{Protocols: cfg.NextProtos})
+	}
+	if !cfg.DisableExtendedMasterSecret {
+		exts = append(exts, &wire.ExtendedMasterSecretExt{})
+	}
+	// RFC 5746 §3.4: an initial ClientHello signals secure renegotiation
+	// with an empty renegotiation_info.
+	exts = append(exts, &wire.RenegotiationInfoExt{Data: []byte{}})
+	hello.Extensions = exts
+	hs.hello = hello
+
+	// Many servers reject a first record whose version is above TLS 1.0,
+	// so the ClientHello travels in a TLS 1.0 record, as in other stacks.
+	c.layer.SetVersion(suites.VersionTLS10)
+	if _, err := c.writeHandshake(hello); err != nil {
+		return err
+	}
+	return c.flush()
+}
+
+// offeredGroups lists the groups the client offers: curves when it offers
+// ECDHE suites, RFC 7919 groups when it offers DHE suites.
+func (hs *clientHandshakeTLS12) offeredGroups(ecdhe, dhe bool) []suites.Group {
+	var out []suites.Group
+	for _, g := range hs.config.groups() {
+		info := suites.GroupByID(g)
+		if info == nil || !info.Implemented {
+			continue
+		}
+		if (info.Kind == suites.GroupEC && ecdhe) || (info.Kind == suites.GroupFFDHE && dhe) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// readServerHello checks the server's choices against what was offered
+// (RFC 5246 §7.4.1.3): a server may only pick from the offer.
+func (hs *clientHandshakeTLS12) readServerHello() error {
+	c, cfg := hs.c, hs.config
+	msg, err := hs.read()
+	if err != nil {
+		return err
+	}
+	sh, ok := msg.(*wire.ServerHello)
+	if !ok {
+		return errUnexpected("ServerHello", msg)
+	}
+	hs.serverHello = sh
+
+	if !cfg.supportsVersion(sh.Version) {
+		return &NegotiationError{What: "protocol version",
+			ClientOffered: versionRange(cfg.minVersion(), cfg.maxVersion()),
+			ServerAccepts: []string{sh.Version.String()},
+			Detail:        "the server chose a version the client did not offer"}
+	}
+	if !slices.Contains(hs.hello.CipherSuites, sh.CipherSuite) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose cipher suite %s, which the client did not offer", sh.CipherSuite)
+	}
+	suite := suites.SuiteByID(sh.CipherSuite)
+	if !suiteUsableIn(suite, sh.Version) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose %s, which cannot be used in %s", sh.CipherSuite, sh.Version)
+	}
+	if sh.CompressionMethod != 0 {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose compression method %d; the client offered only null", sh.CompressionMethod)
+	}
+	if err := hs.checkServerExtensions(sh); err != nil {
+		return err
+	}
+
+	hs.suite = suite
+	c.state.version, c.state.suite = sh.Version, suite
+	c.layer.SetVersion(sh.Version)
+	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
+	hs.transcript.SetHash(sh.Version, suite.PRFHash)
+	c.state.serverName = cfg.ServerName
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
+			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), Reason: "chosen by the server"})
+		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
+			Offered: suiteNames(hs.hello.CipherSuites), Reason: "chosen by the server"})
+	}
+	hs.warnIfWeak(sh.Version, suite)
+	return nil
+}
+
+// checkServerExtensions enforces RFC 5246 §7.4.1.4: a server sends only
+// extensions the client offered, and each must say something acceptable.
+func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) error {
+	c := hs.c
+	offered := make(map[wire.ExtensionType]bool, len(hs.hello.Extensions))
+	for _, e := range hs.hello.Extensions {
+		offered[e.ExtType()] = true
+	}
+	for _, e := range sh.Extensions {
+		if !offered[e.ExtType()] {
+			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent extension %s, which the client did not offer", e.ExtType())
+		}
+	}
+	if ri, ok := wire.FindExtension[*wire.RenegotiationInfoExt](sh.Extensions); ok {
+		// RFC 5746 §3.4: on an initial handshake it must be empty.
+		if len(ri.Data) != 0 {
+			return wire.Errorf(wire.AlertHandshakeFailure, "server's renegotiation_info is not empty on an initial handshake")
+		}
+		c.state.secureRenegotiation = true
+	}
+	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
+	c.state.ems = hs.ems
+	if alpn, ok := wire.FindExtension[*wire.ALPNExt](sh.Extensions); ok {
+		proto := alpn.Protocols[0]
+		if !slices.Contains(hs.config.NextProtos, proto) {
+			return wire.Errorf(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which the client did not offer", proto)
+		}
+		c.state.alpn = proto
+	}
+	return nil
+}
+
+func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
+	if v < suites.VersionTLS12 {
+		hs.c.warn(fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", v))
+	}
+	if weak, why := s.IsWeak(); weak {
+		hs.c.warn(fmt.Sprintf("%s: %s", s.Name, why))
+	}
+	if !hs.ems {
+		hs.c.warn("no extended master secret (RFC 7627): the session is not bound to its handshake")
+	}
+}
+
+// readServerCertificate reads and verifies the server's chain (RFC 5246
+// §7.4.2) and checks that its key fits the chosen suite.
+func (hs *clientHandshakeTLS12) readServerCertificate() error {
+	c := hs.c
+	msg, err := hs.read()
+	if err != nil {
+		return err
+	}
+	certMsg, ok := msg.(*wire.Certificate)
+	if !ok {
+		return errUnexpected("Certificate", msg)
+	}
+	if len(certMsg.Certificates) == 0 {
+		return wire.Errorf(wire.AlertDecodeError, "server sent an empty certificate chain")
+	}
+	certs, err := parseCertificates(certMsg.Certificates)
+	if err != nil {
+		return err
+	}
+	chains, err := c.verifyPeerChain(certMsg.Certificates, certs)
+	if err != nil {
+		return err
+	}
+	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(hs.suite.KeyExchange == suites.KexRSA && isRSA(certs[0].PublicKey)) {
+		return wire.Errorf(wire.AlertUnsupportedCertificate, "server's %s key cannot authenticate %s", certs[0].PublicKeyAlgorithm, hs.suite.Name)
+	}
+	hs.serverCerts = certs
+	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	return nil
+}
+
+func isRSA(pub crypto.PublicKey) bool {
+	_, ok := pub.(*rsa.PublicKey)
+	return ok
+}
+
+// readServerKeyExchange reads the server's signed DHE or ECDHE parameters
+// (RFC 5246 §7.4.3, RFC 8422 §5.4). RSA key exchange has none.
+func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
+	c, cfg := hs.c, hs.config
+	msg, err := hs.read()
+	if err != nil {
+		return err
+	}
+	ske, ok := msg.(*wire.ServerKeyExchange)
+	kx := hs.suite.KeyExchange
+	if kx == suites.KexRSA {
+		if ok {
+			return wire.Errorf(wire.AlertUnexpectedMessage, "server sent ServerKeyExchange for RSA key exchange")
+		}
+		hs.pending = msg
+		return nil
+	}
+	if !ok {
+		return errUnexpected("ServerKeyExchange", msg)
+	}
+	if ske.Signature == nil {
+		return wire.Errorf(wire.AlertDecodeError, "ServerKeyExchange is not signed")
+	}
+	if err := hs.verifyServerKeyExchange(ske); err != nil {
+		return err
+	}
+	switch kx {
+	case suites.KexECDHE:
+		if ske.ECDHE.CurveType != 3 {
+			return wire.Errorf(wire.AlertHandshakeFailure, "server sent explicit curve parameters; only named curves are supported")
+		}
+		if !slices.Contains(hs.offeredGroups(true, false), ske.ECDHE.Group) {
+			return wire.Errorf(wire.AlertIllegalParameter, "server chose group %s, which the client did not offer", ske.ECDHE.Group)
+		}
+		c.state.group = ske.ECDHE.Group
+	case suites.KexDHE:
+		group, err := kex.ValidateServerDHParams(ske.DHE.P, ske.DHE.G, ske.DHE.Public, cfg.minDHBits())
+		if err != nil {
+			return err
+		}
+		c.state.group = dhGroupID(group)
+	}
+	hs.ske = ske
+	if c.tracer != nil && c.state.group != 0 {
+		c.decide(&trace.Decision{What: "group", Chosen: c.state.group.String(), Reason: "chosen by the server"})
+	}
+	return nil
+}
+
+// dhGroupID names a server's DHE group when it is one of RFC 7919's; a
+// custom group has no code point.
+func dhGroupID(g *kex.DHGroup) suites.Group {
+	for _, id := range []suites.Group{suites.FFDHE2048, suites.FFDHE3072, suites.FFDHE4096, suites.FFDHE6144, suites.FFDHE8192} {
+		if known, ok := kex.FFDHEGroup(id); ok && known.P.Cmp(g.P) == 0 {
+			return id
+		}
+	}
+	return 0
+}
+
+// verifyServerKeyExchange checks the signature over client_random +
+// server_random + params with the server certificate's key.
+func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExchange) error {
+	c := hs.c
+	signed := signedParams(hs.hello.Random[:], hs.serverHello.Random[:], ske.Params())
+	pub := hs.serverCerts[0].PublicKey
+	sig := ske.Signature
+	if !sig.HasScheme {
+		return signature.VerifyLegacy(pub, signed, sig.Signature)
+	}
+	if !slices.Contains(hs.config.signatureSchemes(), sig.Scheme) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server signed with %s, which the client did not offer", sig.Scheme)
+	}
+	if err := signature.Verify(pub, sig.Scheme, signed, sig.Signature); err != nil {
+		return err
+	}
+	c.state.scheme = sig.Scheme
+	return nil
+}
+
+func signedParams(clientRandom, serverRandom, params []byte) []byte {
+	signed := make([]byte, 0, 64+len(params))
+	signed = append(signed, clientRandom...)
+	signed = append(signed, serverRandom...)
+	return append(signed, params...)
+}
+
+// readCertificateRequest reads the optional CertificateRequest (RFC 5246
+// §7.4.4) and picks the client certificate to answer it with.
+func (hs *clientHandshakeTLS12) readCertificateRequest() error {
+	msg, err := hs.read()
+	if err != nil {
+		return err
+	}
+	req, ok := msg.(*wire.CertificateRequest)
+	if !ok {
+		hs.pending = msg
+		return nil
+	}
+	hs.certReq = req
+	cert, err := hs.chooseClientCertificate(req)
+	if err != nil {
+		return err
+	}
+	hs.clientCert = cert
+	return nil
+}
+
+// chooseClientCertificate asks GetClientCertificate, or takes the first
+// configured certificate whose key can sign with a scheme the server
+// accepts and whose chain leads to one of the server's CAs.
+func (hs *clientHandshakeTLS12) chooseClientCertificate(req *wire.CertificateRequest) (*Certificate, error) {
+	cfg := hs.config
+	if cfg.GetClientCertificate != nil {
+		cert, err := cfg.GetClientCertificate(&CertificateRequestInfo{
+			AcceptableCAs: req.CertificateAuthorities, SignatureSchemes: req.SignatureSchemes,
+			Version: uint16(hs.c.state.version)})
+		if err != nil || cert == nil || len(cert.Certificate) == 0 {
+			return nil, err
+		}
+		return cert, nil
+	}
+	for i := range cfg.Certificates {
+		cert := &cfg.Certificates[i]
+		l, err := leaf(cert)
+		if err != nil || !issuedByOneOf(cert.Certificate, req.CertificateAuthorities) {
+			continue
+		}
+		if _, ok := hs.clientScheme(l.PublicKey); ok {
+			return cert, nil
+		}
+	}
+	return nil, nil
+}
+
+// clientScheme picks the CertificateVerify scheme for the client's key.
+func (hs *clientHandshakeTLS12) clientScheme(pub crypto.PublicKey) (suites.SignatureScheme, bool) {
+	v := hs.c.state.version
+	if v < suites.VersionTLS12 {
+		return 0, isRSA(pub) || isECDSA(pub)
+	}
+	return chooseSignatureScheme(pub, v, hs.certReq.SignatureSchemes, hs.config.signatureSchemes())
+}
+
+func (hs *clientHandshakeTLS12) readServerHelloDone() error {
+	msg, err := hs.read()
+	if err != nil {
+		return err
+	}
+	if _, ok := msg.(*wire.ServerHelloDone); !ok {
+		return errUnexpected("ServerHelloDone", msg)
+	}
+	return nil
+}
+
+// sendClientCertificate answers a CertificateRequest, with an empty chain
+// when the client has no suitable certificate (RFC 5246 §7.4.6).
+func (hs *clientHandshakeTLS12) sendClientCertificate() error {
+	if hs.certReq == nil {
+		return nil
+	}
+	msg := &wire.Certificate{Certificates: [][]byte{}}
+	if hs.clientCert != nil {
+		msg.Certificates = hs.clientCert.Certificate
+	}
+	_, err := hs.c.writeHandshake(msg)
+	return err
+}
+
+// sendClientKeyExchange computes the premaster secret and sends the
+// client's share of it (RFC 5246 §7.4.7), then derives the master secret.
+func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
+	c, cfg := hs.c, hs.config
+	var public []byte
+	switch hs.suite.KeyExchange {
+	case suites.KexECDHE:
+		key, err := kex.GenerateECDHE(hs.ske.ECDHE.Group, cfg.rand())
+		if err != nil {
+			return err
+		}
+		if hs.preMaster, err = key.SharedSecret(hs.ske.ECDHE.Public); err != nil {
+			return err
+		}
+		public = key.PublicKey()
+	case suites.KexDHE:
+		group, err := kex.ValidateServerDHParams(hs.ske.DHE.P, hs.ske.DHE.G, hs.ske.DHE.Public, cfg.minDHBits())
+		if err != nil {
+			return err
+		}
+		key, err := kex.GenerateDHE(group, cfg.rand())
+		if err != nil {
+			return err
+		}
+		if hs.preMaster, err = key.SharedSecret(hs.ske.DHE.Public); err != nil {
+			return err
+		}
+		public = key.PublicKey()
+	case suites.KexRSA:
+		pub, ok := hs.serverCerts[0].PublicKey.(*rsa.PublicKey)
+		if !ok {
+			return wire.Errorf(wire.AlertUnsupportedCertificate, "RSA key exchange needs an RSA server key")
+		}
+		var err error
+		// RFC 5246 §7.4.7.1: the premaster carries the version the client
+		// offered, so that a rollback of the offer is detected.
+		if hs.preMaster, public, err = kex.GenerateRSAPremaster(cfg.rand(), hs.hello.Version, pub); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
+	}
+	if _, err := c.writeHandshake(&wire.ClientKeyExchange{KeyExchange: hs.suite.KeyExchange, Data: public}); err != nil {
+		return err
+	}
+	hs.master = deriveMaster(c.state.version, hs.suite, hs.ems, hs.preMaster, hs.hello.Random[:], hs.serverHello.Random[:], hs.transcript)
+	c.logMasterSecret(hs.hello.Random[:], hs.master)
+	return nil
+}
+
+// deriveMaster computes the master secret: RFC 7627 §4 binds it to the
+// handshake so far (through ClientKeyExchange) when both sides agreed to
+// the extended master secret, RFC 5246 §8.1 otherwise.
+func deriveMaster(v suites.Version, s *suites.Suite, ems bool, preMaster, clientRandom, serverRandom []byte, t *keys.Transcript) []byte {
+	if ems {
+		return keys.ExtendedMasterSecret(v, s.PRFHash, preMaster, t.Sum())
+	}
+	return keys.MasterSecret(v, s.PRFHash, preMaster, clientRandom, serverRandom)
+}
+
+// sendCertificateVerify proves possession of the client certificate's key
+// by signing the handshake so far (RFC 5246 §7.4.8).
+func (hs *clientHandshakeTLS12) sendCertificateVerify() error {
+	if hs.clientCert == nil {
+		return nil
+	}
+	c := hs.c
+	signer, ok := hs.clientCert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return fmt.Errorf("client certificate key %T cannot sign", hs.clientCert.PrivateKey)
+	}
+	l, err := leaf(hs.clientCert)
+	if err != nil {
+		return err
+	}
+	msg := &wire.CertificateVerify{}
+	if c.state.version >= suites.VersionTLS12 {
+		scheme, ok := hs.clientScheme(l.PublicKey)
+		if !ok {
+			return &NegotiationError{What: "signature scheme", ClientOffered: schemeNames(hs.config.signatureSchemes()),
+				ServerAccepts: schemeNames(hs.certReq.SignatureSchemes), Detail: "for the client certificate's key"}
+		}
+		sig, err := signature.Sign(signer, scheme, hs.config.rand(), hs.transcript.Messages())
+		if err != nil {
+			return err
+		}
+		msg.Signature = wire.DigitallySigned{HasScheme: true, Scheme: scheme, Signature: sig}
+	} else {
+		sig, err := signature.SignLegacy(signer, hs.config.rand(), hs.transcript.Messages())
+		if err != nil {
+			return err
+		}
+		msg.Signature = wire.DigitallySigned{Signature: sig}
+	}
+	_, err = c.writeHandshake(msg)
+	return err
+}
+
+// sendFinished switches the write side to the new keys and sends Finished
+// (RFC 5246 §7.4.9), completing the client's flight.
+func (hs *clientHandshakeTLS12) sendFinished() error {
+	c := hs.c
+	hs.transcript.DropMessages()
+	clientWrite, serverWrite, err := c.establishKeys(hs.master, hs.hello.Random[:], hs.serverHello.Random[:])
+	if err != nil {
+		return err
+	}
+	if err := c.writeChangeCipherSpec(); err != nil {
+		return err
+	}
+	c.setWriteProtection(clientWrite)
+	hs.serverWrite = serverWrite
+	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
+		return err
+	}
+	return c.flush()
+}
+
+// readServerFinished reads the server's ChangeCipherSpec and Finished and
+// checks that the server saw the same handshake and holds the same keys.
+func (hs *clientHandshakeTLS12) readServerFinished() error {
+	c := hs.c
+	if err := c.readChangeCipherSpec(); err != nil {
+		return err
+	}
+	c.setReadProtection(hs.serverWrite)
+	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
+	msg, err := hs.read()
+	if err != nil {
+		return err
+	}
+	fin, ok := msg.(*wire.Finished)
+	if !ok {
+		return errUnexpected("Finished", msg)
+	}
+	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
+		return wire.Errorf(wire.AlertDecryptError, "server's Finished does not match: the two sides derived different keys or saw different handshakes")
+	}
+	return nil
+}
+
+func versionRange(lo, hi suites.Version) []string {
+	var out []string
+	for v := hi; v >= lo && v >= suites.VersionSSL30; v-- {
+		out = append(out, v.String())
+	}
+	return out
+}

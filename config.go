@@ -1,0 +1,287 @@
+package clasp
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"io"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// Protocol versions, with the values and names of crypto/tls.
+const (
+	VersionTLS10 uint16 = 0x0301
+	VersionTLS11 uint16 = 0x0302
+	VersionTLS12 uint16 = 0x0303
+	VersionTLS13 uint16 = 0x0304
+)
+
+// CurveID is a named group code point (the name crypto/tls uses).
+type CurveID = suites.Group
+
+// Named groups.
+const (
+	X25519    = suites.X25519
+	CurveP256 = suites.Secp256r1
+	CurveP384 = suites.Secp384r1
+	CurveP521 = suites.Secp521r1
+	FFDHE2048 = suites.FFDHE2048
+	FFDHE3072 = suites.FFDHE3072
+	FFDHE4096 = suites.FFDHE4096
+	FFDHE6144 = suites.FFDHE6144
+	FFDHE8192 = suites.FFDHE8192
+)
+
+// SignatureScheme is a signature scheme code point.
+type SignatureScheme = suites.SignatureScheme
+
+// Signature schemes, with crypto/tls's names.
+const (
+	PKCS1WithSHA1          = suites.PKCS1WithSHA1
+	PKCS1WithSHA256        = suites.PKCS1WithSHA256
+	PKCS1WithSHA384        = suites.PKCS1WithSHA384
+	PKCS1WithSHA512        = suites.PKCS1WithSHA512
+	PSSWithSHA256          = suites.PSSWithSHA256
+	PSSWithSHA384          = suites.PSSWithSHA384
+	PSSWithSHA512          = suites.PSSWithSHA512
+	ECDSAWithP256AndSHA256 = suites.ECDSAWithP256AndSHA256
+	ECDSAWithP384AndSHA384 = suites.ECDSAWithP384AndSHA384
+	ECDSAWithP521AndSHA512 = suites.ECDSAWithP521AndSHA512
+	ECDSAWithSHA1          = suites.ECDSAWithSHA1
+	Ed25519                = suites.Ed25519
+)
+
+// Certificate is a certificate chain and the private key of its leaf. It has
+// the shape of crypto/tls.Certificate so that code moves over unchanged.
+type Certificate struct {
+	// Certificate is the chain in DER, leaf first.
+	Certificate [][]byte
+	// PrivateKey is the leaf's key: a crypto.Signer (RSA, ECDSA, Ed25519);
+	// an RSA key must also be a crypto.Decrypter for RSA key exchange.
+	PrivateKey crypto.PrivateKey
+	// Leaf is the parsed leaf; filled in lazily when nil.
+	Leaf *x509.Certificate
+}
+
+// ClientHelloInfo is what a server knows about a client when it chooses a
+// certificate.
+type ClientHelloInfo struct {
+	ServerName        string
+	CipherSuites      []uint16
+	SupportedCurves   []CurveID
+	SignatureSchemes  []SignatureScheme
+	SupportedProtos   []string
+	SupportedVersions []uint16
+	Conn              net.Conn
+}
+
+// ClientAuthType is a server's policy for client certificates, with the
+// names and meanings of crypto/tls.
+type ClientAuthType int
+
+// Client certificate policies.
+const (
+	// NoClientCert sends no CertificateRequest.
+	NoClientCert ClientAuthType = iota
+	// RequestClientCert asks for a certificate but accepts none, unverified.
+	RequestClientCert
+	// RequireAnyClientCert requires a certificate but does not verify it.
+	RequireAnyClientCert
+	// VerifyClientCertIfGiven verifies a certificate if one is sent.
+	VerifyClientCertIfGiven
+	// RequireAndVerifyClientCert requires a certificate that verifies.
+	RequireAndVerifyClientCert
+)
+
+// CertificateRequestInfo is what a server asked for in CertificateRequest.
+type CertificateRequestInfo struct {
+	// AcceptableCAs are the DER distinguished names of the CAs the server
+	// accepts; empty means any.
+	AcceptableCAs [][]byte
+	// SignatureSchemes are the schemes the server accepts.
+	SignatureSchemes []SignatureScheme
+	// Version is the negotiated version.
+	Version uint16
+}
+
+// Config configures a client or a server. A Config may be shared by many
+// connections and must not be modified while in use. The zero value is a
+// valid client configuration with clasp's secure defaults.
+type Config struct {
+	// Rand supplies all randomness; crypto/rand.Reader when nil. Tests
+	// inject a deterministic reader to make handshakes reproducible.
+	Rand io.Reader
+	// Time returns the current time; time.Now when nil.
+	Time func() time.Time
+
+	// Certificates are this side's chains. A server picks one per
+	// connection by SNI and by the key type the chosen suite needs.
+	Certificates []Certificate
+	// GetCertificate, when set on a server, chooses the certificate from the
+	// ClientHello; returning (nil, nil) falls back to Certificates.
+	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
+
+	// RootCAs are the roots a client trusts; the system roots when nil.
+	RootCAs *x509.CertPool
+	// ServerName is the name the client sends in SNI and checks in the
+	// server's certificate.
+	ServerName string
+	// InsecureSkipVerify turns off certificate chain and host name checks.
+	// Only for testing: the connection is then open to interception.
+	InsecureSkipVerify bool
+	// VerifyPeerCertificate, when set, is called after the normal checks
+	// (or instead of them with InsecureSkipVerify) with the raw chain and
+	// the verified chains; an error aborts the handshake with bad_certificate.
+	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
+
+	// MinVersion and MaxVersion bound the protocol versions; TLS 1.2 when
+	// zero. Versions below TLS 1.2 must be named here explicitly and are
+	// reported as weak when used.
+	MinVersion uint16
+	MaxVersion uint16
+
+	// CipherSuites lists the TLS 1.2 and earlier suites in preference
+	// order. When nil, clasp uses ECDHE with AEAD only. Suites outside that
+	// default are allowed when listed here and reported as weak when used.
+	CipherSuites []uint16
+	// PreferServerCipherSuites is accepted for compatibility with
+	// crypto/tls: a clasp server follows its own order by default.
+	PreferServerCipherSuites bool
+	// PreferClientCipherSuites makes a server follow the client's order.
+	PreferClientCipherSuites bool
+
+	// Groups lists the key exchange groups in preference order (ECDHE
+	// curves and, for DHE, the RFC 7919 groups).
+	Groups []CurveID
+	// SignatureSchemes lists the signature schemes this side accepts from
+	// the peer and may use itself, in preference order.
+	SignatureSchemes []SignatureScheme
+
+	// ClientAuth is a server's policy for client certificates.
+	ClientAuth ClientAuthType
+	// ClientCAs are the roots a server verifies client certificates against;
+	// their subjects are sent in CertificateRequest as the acceptable CAs.
+	ClientCAs *x509.CertPool
+	// GetClientCertificate, when set on a client, chooses the certificate to
+	// send in answer to a CertificateRequest. Returning an empty Certificate
+	// sends none.
+	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
+
+	// NextProtos lists the ALPN protocols in preference order.
+	NextProtos []string
+
+	// MaxHandshakeSize caps a single handshake message; larger messages
+	// are refused before they are buffered. 64 KiB when zero.
+	MaxHandshakeSize int
+	// MinDHBits is the smallest DHE prime a client accepts from a server;
+	// 2048 when zero.
+	MinDHBits int
+
+	// DisableExtendedMasterSecret stops offering and accepting RFC 7627.
+	// Without it a session's master secret is not bound to its handshake.
+	DisableExtendedMasterSecret bool
+
+	// Tracer receives every handshake event (see package trace). With no
+	// Tracer the handshake does no tracing work at all.
+	Tracer trace.Tracer
+	// KeyLogWriter receives secrets in the NSS key log format so that tools
+	// such as Wireshark can decrypt a capture. It defeats the security of
+	// the connection: use it only for debugging.
+	KeyLogWriter io.Writer
+}
+
+func (c *Config) rand() io.Reader {
+	if c.Rand != nil {
+		return c.Rand
+	}
+	return rand.Reader
+}
+
+func (c *Config) now() time.Time {
+	if c.Time != nil {
+		return c.Time()
+	}
+	return time.Now()
+}
+
+// Clone returns a shallow copy of c.
+func (c *Config) Clone() *Config {
+	if c == nil {
+		return nil
+	}
+	clone := *c
+	return &clone
+}
+
+func (c *Config) minVersion() suites.Version {
+	if c.MinVersion == 0 {
+		return suites.VersionTLS12
+	}
+	return suites.Version(c.MinVersion)
+}
+
+func (c *Config) maxVersion() suites.Version {
+	if c.MaxVersion == 0 || c.MaxVersion > VersionTLS12 {
+		// TLS 1.3 has no driver yet: cap at 1.2 rather than offer what
+		// cannot be completed.
+		return suites.VersionTLS12
+	}
+	return suites.Version(c.MaxVersion)
+}
+
+// cipherSuites is this side's suite list in preference order, limited to
+// what clasp implements.
+func (c *Config) cipherSuites() []suites.ID {
+	if c.CipherSuites == nil {
+		return suites.DefaultSuites()
+	}
+	out := make([]suites.ID, 0, len(c.CipherSuites))
+	for _, id := range c.CipherSuites {
+		if s := suites.SuiteByID(suites.ID(id)); s != nil && s.Implemented {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+func (c *Config) groups() []suites.Group {
+	if c.Groups == nil {
+		return suites.DefaultGroups()
+	}
+	return c.Groups
+}
+
+func (c *Config) signatureSchemes() []suites.SignatureScheme {
+	if c.SignatureSchemes == nil {
+		return suites.DefaultSignatureSchemes()
+	}
+	return c.SignatureSchemes
+}
+
+func (c *Config) maxHandshakeSize() int {
+	if c.MaxHandshakeSize <= 0 {
+		return 64 << 10
+	}
+	return c.MaxHandshakeSize
+}
+
+func (c *Config) minDHBits() int {
+	if c.MinDHBits <= 0 {
+		return 2048
+	}
+	return c.MinDHBits
+}
+
+// supportsVersion reports whether v lies within the configured range.
+func (c *Config) supportsVersion(v suites.Version) bool {
+	return v >= c.minVersion() && v <= c.maxVersion()
+}
+
+func (c *Config) acceptsGroup(g suites.Group) bool {
+	return slices.Contains(c.groups(), g)
+}

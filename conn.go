@@ -1,0 +1,589 @@
+// Package clasp is a TLS stack whose handshake can be watched and explained.
+//
+// Its API mirrors crypto/tls: Config, Conn, Client, Server, Dial, Listen
+// and ConnectionState have the same names and shapes, so moving a program
+// over is a search-and-replace. What clasp adds is visibility (every message,
+// decision and key change goes to Config.Tracer), errors that say which side
+// offered what, and features crypto/tls leaves out.
+package clasp
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// maxWarningAlerts bounds how many warning alerts or empty records in a row
+// clasp tolerates: an endless stream of them would otherwise keep a
+// connection busy without ever making progress.
+const maxWarningAlerts = 16
+
+// maxPlaintext is the largest record plaintext, RFC 5246 §6.2.1.
+const maxPlaintext = 1 << 14
+
+// Conn is a TLS connection over an underlying net.Conn. It implements
+// net.Conn. Read and Write run the handshake first if it has not happened.
+type Conn struct {
+	conn     net.Conn
+	isClient bool
+	config   *Config
+	tracer   trace.Tracer // copied from config so the nil check is cheap
+
+	handshakeMu       sync.Mutex
+	handshakeErr      error
+	handshakeComplete atomic.Bool
+
+	// in guards the read side, out the write side. The handshake holds both.
+	in, out sync.Mutex
+
+	layer *record.Layer
+	hsIn  record.Assembler
+	// transcript, when set, receives every handshake message sent or
+	// received (except HelloRequest, which RFC 5246 §7.4.1.1 leaves out).
+	transcript *keys.Transcript
+	parseCtx   wire.Context
+	step       string // current handshake step, for errors and traces
+
+	readErr         error
+	writeErr        error
+	closeNotifySent bool
+	input           []byte // unread application data; aliases the layer's buffer
+
+	state connState
+}
+
+// connState holds what the handshake negotiated; ConnectionState reports it.
+type connState struct {
+	version             suites.Version
+	suite               *suites.Suite
+	group               suites.Group
+	scheme              suites.SignatureScheme
+	serverName          string
+	alpn                string
+	peerCertificates    []*x509.Certificate
+	verifiedChains      [][]*x509.Certificate
+	ems                 bool
+	secureRenegotiation bool
+	sessionID           []byte
+	didResume           bool
+	warnings            []string
+}
+
+func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
+	if config == nil {
+		config = &Config{}
+	}
+	c := &Conn{conn: conn, config: config, isClient: isClient, tracer: config.Tracer}
+	c.layer = record.NewLayer(conn)
+	c.hsIn.MaxMessageSize = config.maxHandshakeSize()
+	return c
+}
+
+// Client returns a client-side TLS connection over conn. The config must
+// set ServerName or InsecureSkipVerify.
+func Client(conn net.Conn, config *Config) *Conn { return newConn(conn, config, true) }
+
+// Server returns a server-side TLS connection over conn. The config must
+// hold at least one certificate or a GetCertificate callback.
+func Server(conn net.Conn, config *Config) *Conn { return newConn(conn, config, false) }
+
+func (c *Conn) side() trace.Side {
+	if c.isClient {
+		return trace.Client
+	}
+	return trace.Server
+}
+
+func (c *Conn) sideName() string { return c.side().String() }
+
+// Handshake runs the handshake if it has not yet run. Most callers need not
+// call it: Read and Write do.
+func (c *Conn) Handshake() error { return c.HandshakeContext(context.Background()) }
+
+// HandshakeContext runs the handshake, giving up when ctx is done. A
+// cancelled handshake leaves the connection unusable.
+func (c *Conn) HandshakeContext(ctx context.Context) error {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	if c.handshakeErr != nil {
+		return c.handshakeErr
+	}
+	if c.handshakeComplete.Load() {
+		return nil
+	}
+	c.in.Lock()
+	defer c.in.Unlock()
+	c.out.Lock()
+	defer c.out.Unlock()
+
+	if ctx.Done() != nil {
+		// A blocked read or write only returns when the socket does, so a
+		// cancelled context interrupts it through an immediate deadline.
+		stop := make(chan struct{})
+		watcherDone := make(chan struct{})
+		go func() {
+			defer close(watcherDone)
+			select {
+			case <-ctx.Done():
+				_ = c.conn.SetDeadline(time.Unix(1, 0))
+			case <-stop:
+			}
+		}()
+		defer func() {
+			close(stop)
+			<-watcherDone
+		}()
+	}
+
+	var err error
+	if c.isClient {
+		err = c.clientHandshake()
+	} else {
+		err = c.serverHandshake()
+	}
+	if err != nil && ctx.Err() != nil {
+		err = &HandshakeError{Side: c.sideName(), Step: c.step, Err: ctx.Err()}
+	}
+	c.transcript = nil
+	if err != nil {
+		c.handshakeErr = err
+		c.readErr, c.writeErr = err, err
+		if c.tracer != nil {
+			c.emit(&trace.Failed{Header: c.header(trace.KindFailed), Err: err})
+		}
+		return err
+	}
+	c.handshakeComplete.Store(true)
+	if c.tracer != nil {
+		c.emit(&trace.Done{
+			Header:      c.header(trace.KindDone),
+			Version:     c.state.version.String(),
+			CipherSuite: c.state.suite.Name,
+			Group:       groupName(c.state.group),
+			Resumed:     c.state.didResume,
+		})
+	}
+	return nil
+}
+
+// setStep records the step the handshake is at. Errors name it and a tracer
+// sees it as a state transition.
+func (c *Conn) setStep(step string) {
+	c.step = step
+	if c.tracer != nil {
+		c.emit(&trace.State{Header: c.header(trace.KindState), Name: step})
+	}
+}
+
+// fail ends the handshake: it sends the alert the error calls for (unless
+// the peer already sent one or the transport is gone), and wraps the error
+// with the step it happened at.
+func (c *Conn) fail(err error) error {
+	var he *HandshakeError
+	if errors.As(err, &he) {
+		return err
+	}
+	he = &HandshakeError{Side: c.sideName(), Step: c.step, Err: err}
+	if shouldSendAlert(err) {
+		desc := alertFor(err)
+		if c.sendAlert(wire.AlertLevelFatal, desc) == nil {
+			he.Alert, he.AlertSent = uint8(desc), true
+		}
+	}
+	return he
+}
+
+func shouldSendAlert(err error) bool {
+	var ae *AlertError
+	if errors.As(err, &ae) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	var notTLS *record.NotTLSError
+	return !errors.As(err, &notTLS)
+}
+
+// sendAlert writes an alert record and flushes it. The caller holds out.
+func (c *Conn) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) error {
+	alert := wire.Alert{Level: level, Description: desc}
+	if c.tracer != nil {
+		c.emit(&trace.Alert{Header: c.header(trace.KindAlert), Direction: trace.Sent,
+			Level: uint8(level), Description: uint8(desc), Name: desc.String()})
+	}
+	if err := c.layer.WriteRecord(wire.ContentAlert, alert.Marshal()); err != nil {
+		return err
+	}
+	return c.layer.Flush()
+}
+
+// readRecord reads the next record that is not an alert. Alerts are handled
+// here: close_notify becomes io.EOF, a fatal alert an *AlertError, and a
+// bounded number of other warnings is skipped.
+func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
+	for warnings := 0; ; warnings++ {
+		if warnings > maxWarningAlerts {
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts or empty records in a row")
+		}
+		typ, payload, err := c.layer.ReadRecord()
+		if err != nil {
+			return 0, nil, err
+		}
+		if typ == wire.ContentApplicationData && len(payload) == 0 {
+			continue
+		}
+		if typ != wire.ContentAlert {
+			return typ, payload, nil
+		}
+		alert, err := wire.ParseAlert(payload)
+		if err != nil {
+			return 0, nil, err
+		}
+		if c.tracer != nil {
+			c.emit(&trace.Alert{Header: c.header(trace.KindAlert), Direction: trace.Received,
+				Level: uint8(alert.Level), Description: uint8(alert.Description), Name: alert.Description.String()})
+		}
+		if alert.Description == wire.AlertCloseNotify {
+			return 0, nil, io.EOF
+		}
+		if alert.Level != wire.AlertLevelWarning || !c.handshakeComplete.Load() && alert.Description != wire.AlertNoRenegotiation {
+			// During the handshake RFC 5246 leaves no warning that clasp could
+			// act on (no_certificate is SSL 3.0 only), so any other alert
+			// ends it, as it ends the connection when it is fatal.
+			step := c.step
+			if c.handshakeComplete.Load() {
+				step = ""
+			}
+			return 0, nil, &AlertError{Level: uint8(alert.Level), Description: uint8(alert.Description), Step: step}
+		}
+	}
+}
+
+// readHandshake returns the next handshake message, parsed. This is the
+// only place where handshake bytes become typed messages; each driver step
+// then accepts only the type it expects.
+func (c *Conn) readHandshake() (wire.Message, error) {
+	for {
+		if raw, ok := c.hsIn.Next(); ok {
+			msg, err := wire.ParseHandshake(raw, c.parseCtx)
+			if err != nil {
+				return nil, err
+			}
+			if c.tracer != nil {
+				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
+			}
+			if _, isHelloRequest := msg.(*wire.HelloRequest); isHelloRequest {
+				if c.isClient && !c.handshakeComplete.Load() {
+					// RFC 5246 §7.4.1.1: a HelloRequest that arrives while a
+					// handshake is under way is ignored.
+					continue
+				}
+				return msg, nil
+			}
+			if c.transcript != nil {
+				c.transcript.Write(raw)
+			}
+			return msg, nil
+		}
+		typ, payload, err := c.readRecord()
+		if err != nil {
+			return nil, err
+		}
+		switch typ {
+		case wire.ContentHandshake:
+			if err := c.hsIn.Add(payload); err != nil {
+				return nil, err
+			}
+		case wire.ContentChangeCipherSpec:
+			return nil, wire.Errorf(wire.AlertUnexpectedMessage, "ChangeCipherSpec arrived at %s, before the handshake message it expected", c.step)
+		default:
+			return nil, wire.Errorf(wire.AlertUnexpectedMessage, "%s record arrived at %s", typ, c.step)
+		}
+	}
+}
+
+// readChangeCipherSpec reads the peer's ChangeCipherSpec. RFC 5246 §7.1: it
+// must not arrive in the middle of a handshake message, since the message's
+// remaining bytes would then be read under different keys.
+func (c *Conn) readChangeCipherSpec() error {
+	if c.hsIn.Pending() {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "handshake message data before ChangeCipherSpec")
+	}
+	typ, payload, err := c.readRecord()
+	if err != nil {
+		return err
+	}
+	if typ != wire.ContentChangeCipherSpec {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "expected ChangeCipherSpec, received a %s record", typ)
+	}
+	if err := wire.ParseChangeCipherSpec(payload); err != nil {
+		return err
+	}
+	if c.tracer != nil {
+		c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, c.layer.ReadEpoch())
+	}
+	return nil
+}
+
+// writeHandshake marshals msg, adds it to the transcript and queues it in
+// the record layer. Flights are sent by flush.
+func (c *Conn) writeHandshake(msg wire.Message) ([]byte, error) {
+	raw, err := msg.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if c.transcript != nil {
+		if _, isHelloRequest := msg.(*wire.HelloRequest); !isHelloRequest {
+			c.transcript.Write(raw)
+		}
+	}
+	if c.tracer != nil {
+		c.emitMessage(trace.Sent, wire.ContentHandshake, raw, msg, c.layer.WriteEpoch())
+	}
+	return raw, c.layer.WriteRecord(wire.ContentHandshake, raw)
+}
+
+func (c *Conn) writeChangeCipherSpec() error {
+	if c.tracer != nil {
+		c.emitMessage(trace.Sent, wire.ContentChangeCipherSpec, wire.ChangeCipherSpec, nil, c.layer.WriteEpoch())
+	}
+	return c.layer.WriteRecord(wire.ContentChangeCipherSpec, wire.ChangeCipherSpec)
+}
+
+func (c *Conn) flush() error { return c.layer.Flush() }
+
+func (c *Conn) setReadProtection(p record.Protection) {
+	c.layer.SetReadProtection(p)
+	if c.tracer != nil {
+		c.emit(&trace.Keys{Header: c.header(trace.KindKeys), Direction: trace.Received,
+			Epoch: c.layer.ReadEpoch(), Suite: c.state.suite.Name})
+	}
+}
+
+func (c *Conn) setWriteProtection(p record.Protection) {
+	c.layer.SetWriteProtection(p)
+	if c.tracer != nil {
+		c.emit(&trace.Keys{Header: c.header(trace.KindKeys), Direction: trace.Sent,
+			Epoch: c.layer.WriteEpoch(), Suite: c.state.suite.Name})
+	}
+}
+
+// Read reads application data, running the handshake first if needed.
+func (c *Conn) Read(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	c.in.Lock()
+	defer c.in.Unlock()
+	for len(c.input) == 0 {
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
+		if err := c.readApplicationRecord(); err != nil {
+			c.readErr = err
+			return 0, err
+		}
+	}
+	n := copy(b, c.input)
+	c.input = c.input[n:]
+	return n, nil
+}
+
+// readApplicationRecord reads one record after the handshake. Handshake
+// messages at this point ask for renegotiation, which clasp declines with
+// the no_renegotiation warning (RFC 5246 §7.2.2, RFC 5746 §4.2 and §4.4).
+func (c *Conn) readApplicationRecord() error {
+	typ, payload, err := c.readRecord()
+	if err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return c.failAfterHandshake(err)
+	}
+	switch typ {
+	case wire.ContentApplicationData:
+		c.input = payload
+		return nil
+	case wire.ContentHandshake:
+		if err := c.hsIn.Add(payload); err != nil {
+			return c.failAfterHandshake(err)
+		}
+		for {
+			raw, ok := c.hsIn.Next()
+			if !ok {
+				return nil
+			}
+			msg, err := wire.ParseHandshake(raw, c.parseCtx)
+			if err != nil {
+				return c.failAfterHandshake(err)
+			}
+			if c.tracer != nil {
+				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
+			}
+			if err := c.declineRenegotiation(msg); err != nil {
+				return c.failAfterHandshake(err)
+			}
+		}
+	default:
+		return c.failAfterHandshake(wire.Errorf(wire.AlertUnexpectedMessage, "%s record after the handshake", typ))
+	}
+}
+
+func (c *Conn) declineRenegotiation(msg wire.Message) error {
+	_, helloRequest := msg.(*wire.HelloRequest)
+	_, clientHello := msg.(*wire.ClientHello)
+	if (c.isClient && !helloRequest) || (!c.isClient && !clientHello) {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "unexpected %s after the handshake", msg.Type())
+	}
+	c.out.Lock()
+	defer c.out.Unlock()
+	return c.sendAlert(wire.AlertLevelWarning, wire.AlertNoRenegotiation)
+}
+
+// failAfterHandshake sends the alert for a protocol error found after the
+// handshake, makes the error sticky for writes as well, and returns it.
+func (c *Conn) failAfterHandshake(err error) error {
+	if shouldSendAlert(err) {
+		c.out.Lock()
+		_ = c.sendAlert(wire.AlertLevelFatal, alertFor(err))
+		if c.writeErr == nil {
+			c.writeErr = err
+		}
+		c.out.Unlock()
+	}
+	return err
+}
+
+// Write writes application data, running the handshake first if needed.
+func (c *Conn) Write(b []byte) (int, error) {
+	if err := c.Handshake(); err != nil {
+		return 0, err
+	}
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.writeErr != nil {
+		return 0, c.writeErr
+	}
+	if c.closeNotifySent {
+		return 0, errShutdown
+	}
+	written := 0
+	for written < len(b) {
+		chunk := min(len(b)-written, maxPlaintext)
+		err := c.layer.WriteRecord(wire.ContentApplicationData, b[written:written+chunk])
+		if err == nil {
+			err = c.layer.Flush()
+		}
+		if err != nil {
+			c.writeErr = err
+			return written, err
+		}
+		written += chunk
+	}
+	return written, nil
+}
+
+// CloseWrite sends close_notify: the peer sees EOF, and this side can still
+// read. The connection must have completed its handshake.
+func (c *Conn) CloseWrite() error {
+	if !c.handshakeComplete.Load() {
+		return errHandshakeNeeded
+	}
+	return c.closeNotify()
+}
+
+func (c *Conn) closeNotify() error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.closeNotifySent {
+		return nil
+	}
+	// A peer that stopped reading must not make Close hang.
+	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	err := c.sendAlert(wire.AlertLevelWarning, wire.AlertCloseNotify)
+	c.closeNotifySent = true
+	if c.writeErr == nil {
+		c.writeErr = errClosed
+	}
+	return err
+}
+
+// Close sends close_notify (after a completed handshake) and closes the
+// underlying connection.
+func (c *Conn) Close() error {
+	var alertErr error
+	if c.handshakeComplete.Load() {
+		alertErr = c.closeNotify()
+	}
+	if err := c.conn.Close(); err != nil {
+		return err
+	}
+	return alertErr
+}
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
+
+// SetDeadline sets the read and write deadlines of the underlying connection.
+func (c *Conn) SetDeadline(t time.Time) error { return c.conn.SetDeadline(t) }
+
+// SetReadDeadline sets the read deadline of the underlying connection.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the write deadline of the underlying connection.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadline(t) }
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.conn }
+
+// header builds the common part of an event. Only called with a tracer.
+func (c *Conn) header(kind trace.Kind) trace.Header {
+	return trace.Header{Kind: kind, Side: c.side(), Time: c.config.now()}
+}
+
+func (c *Conn) emit(e trace.Event) { c.tracer.Trace(e) }
+
+func (c *Conn) emitMessage(dir trace.Direction, typ wire.ContentType, raw []byte, msg wire.Message, epoch int) {
+	ev := &trace.Message{Header: c.header(trace.KindMessage), Direction: dir,
+		ContentType: uint8(typ), Raw: raw, Epoch: epoch}
+	if msg != nil {
+		ev.HandshakeType = uint8(msg.Type())
+		ev.Name = messageName(msg.Type())
+		ev.Parsed = msg
+	} else {
+		ev.Name = "ChangeCipherSpec"
+	}
+	c.emit(ev)
+}
+
+// decide reports a negotiation decision to the tracer. Callers check
+// c.tracer first so that building the event costs nothing untraced.
+func (c *Conn) decide(d *trace.Decision) {
+	d.Header = c.header(trace.KindDecision)
+	c.emit(d)
+}
+
+// warn records that something weaker than clasp's secure defaults is in use;
+// ConnectionState.Warnings reports it and the command prints it.
+func (c *Conn) warn(warning string) {
+	c.state.warnings = append(c.state.warnings, warning)
+}

@@ -1,0 +1,116 @@
+package clasp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// AlertError is an alert received from the peer. A fatal alert ends the
+// connection; Description says what the peer objected to.
+type AlertError struct {
+	// Level is 1 (warning) or 2 (fatal).
+	Level uint8
+	// Description is the alert's code point, e.g. 40 for handshake_failure.
+	Description uint8
+	// Step is the handshake step this side was at when the alert arrived,
+	// or "" after the handshake.
+	Step string
+}
+
+func (e *AlertError) Error() string {
+	desc := wire.AlertDescription(e.Description).String()
+	if e.Step != "" {
+		return fmt.Sprintf("peer sent alert %s while we were at %s", desc, e.Step)
+	}
+	return "peer sent alert " + desc
+}
+
+// Name returns the alert's RFC name, e.g. "handshake_failure".
+func (e *AlertError) Name() string { return wire.AlertDescription(e.Description).String() }
+
+// HandshakeError wraps the first failure of a handshake with the step it
+// happened at and the alert clasp sent for it (0 with AlertSent false when
+// none was sent, e.g. because the peer closed the connection).
+type HandshakeError struct {
+	Side      string // "client" or "server"
+	Step      string // e.g. "read ServerHello"
+	Alert     uint8
+	AlertSent bool
+	Err       error
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("clasp %s handshake: %s: %v", e.Side, e.Step, e.Err)
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// NegotiationError says that the two sides had nothing in common for one
+// parameter, and lists what each side had, so a person can see which side
+// to change.
+type NegotiationError struct {
+	// What is the parameter: "cipher suite", "protocol version", "group",
+	// "signature scheme", "application protocol", "certificate".
+	What string
+	// ClientOffered and ServerAccepts are human-readable names, in
+	// preference order.
+	ClientOffered []string
+	ServerAccepts []string
+	// Detail adds a sentence when the lists alone do not explain it.
+	Detail string
+}
+
+func (e *NegotiationError) Error() string {
+	msg := fmt.Sprintf("no %s in common: client offered [%s]; server accepts [%s]",
+		e.What, strings.Join(e.ClientOffered, ", "), strings.Join(e.ServerAccepts, ", "))
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg
+}
+
+// alertFor chooses the alert to send for a local failure. It is the only
+// place that makes this choice: parsers and checks return *wire.Error with
+// the alert the RFC names, negotiation failures are handshake_failure (or
+// protocol_version / no_application_protocol where RFCs say so), and
+// anything unexpected is internal_error.
+func alertFor(err error) wire.AlertDescription {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we.Alert
+	}
+	var ne *NegotiationError
+	if errors.As(err, &ne) {
+		switch ne.What {
+		case "protocol version":
+			return wire.AlertProtocolVersion
+		case "application protocol":
+			return wire.AlertNoApplicationProtocol
+		}
+		return wire.AlertHandshakeFailure
+	}
+	var ve *CertificateVerificationError
+	if errors.As(err, &ve) {
+		return ve.alert()
+	}
+	return wire.AlertInternalError
+}
+
+// errUnexpected builds the unexpected_message error for a step that wanted
+// one message and got another.
+func errUnexpected(want string, got wire.Message) error {
+	return wire.Errorf(wire.AlertUnexpectedMessage, "expected %s, received %s", want, got.Type())
+}
+
+var (
+	errClosed          = errors.New("clasp: use of closed connection")
+	errShutdown        = errors.New("clasp: CloseWrite called: cannot write")
+	errNoServerName    = errors.New("clasp: either ServerName or InsecureSkipVerify must be set in the Config")
+	errNoCertificates  = errors.New("clasp: server has no certificate: set Config.Certificates or Config.GetCertificate")
+	errHandshakeNeeded = errors.New("clasp: handshake has not completed")
+)
+
+func joinSemicolon(parts []string) string { return strings.Join(parts, "; ") }

@@ -1,0 +1,657 @@
+package clasp
+
+import (
+	"crypto"
+	"crypto/subtle"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/kex"
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/signature"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// serverHandshakeTLS12 is the state of a server's full TLS 1.0–1.2
+// handshake (RFC 5246 §7.3). Its methods run in protocol order.
+type serverHandshakeTLS12 struct {
+	c      *Conn
+	config *Config
+
+	hello       *wire.ClientHello
+	serverHello *wire.ServerHello
+	transcript  *keys.Transcript
+
+	// Negotiated in readClientHello.
+	suite    *suites.Suite
+	cert     *Certificate
+	certLeaf *x509.Certificate
+	scheme   suites.SignatureScheme // signs ServerKeyExchange (TLS 1.2)
+	group    suites.Group           // ECDHE curve or FFDHE group
+	ems      bool
+
+	ecdheKey *kex.ECDHEKey
+	dheKey   *kex.DHEKey
+
+	certRequested bool
+	clientCerts   []*x509.Certificate
+
+	master      []byte
+	serverWrite record.Protection // installed when the server sends its ChangeCipherSpec
+}
+
+func (c *Conn) serverHandshake() error {
+	hs := &serverHandshakeTLS12{c: c, config: c.config, transcript: keys.NewTranscript()}
+	c.transcript = hs.transcript
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"read ClientHello", hs.readClientHello},
+		{"write ServerHello", hs.sendServerHello},
+		{"write server Certificate", hs.sendServerCertificate},
+		{"write ServerKeyExchange", hs.sendServerKeyExchange},
+		{"write CertificateRequest", hs.sendCertificateRequest},
+		{"write ServerHelloDone", hs.sendServerHelloDone},
+		{"read client Certificate", hs.readClientCertificate},
+		{"read ClientKeyExchange", hs.readClientKeyExchange},
+		{"read CertificateVerify", hs.readCertificateVerify},
+		{"read ChangeCipherSpec and Finished", hs.readClientFinished},
+		{"write ChangeCipherSpec and Finished", hs.sendFinished},
+	}
+	for _, step := range steps {
+		c.setStep(step.name)
+		if err := step.run(); err != nil {
+			return c.fail(err)
+		}
+	}
+	return nil
+}
+
+// readClientHello reads the client's offer and makes every choice the
+// server has to make: version, certificate, suite, group, signature scheme,
+// ALPN and extensions (RFC 5246 §7.4.1.2–7.4.1.4).
+func (hs *serverHandshakeTLS12) readClientHello() error {
+	c := hs.c
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	hello, ok := msg.(*wire.ClientHello)
+	if !ok {
+		return errUnexpected("ClientHello", msg)
+	}
+	hs.hello = hello
+	if err := hs.negotiateVersion(); err != nil {
+		return err
+	}
+	if !slices.Contains(hello.CompressionMethods, 0) {
+		return wire.Errorf(wire.AlertIllegalParameter, "client does not offer the null compression method, which RFC 5246 §7.4.1.2 requires")
+	}
+	if err := hs.checkRenegotiationInfo(); err != nil {
+		return err
+	}
+	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
+		c.state.serverName = sni.HostName
+	}
+	if err := hs.negotiateSuite(); err != nil {
+		return err
+	}
+	if err := hs.negotiateALPN(); err != nil {
+		return err
+	}
+	_, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hello.Extensions)
+	hs.ems = clientEMS && !hs.config.DisableExtendedMasterSecret
+	c.state.ems = hs.ems
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
+			Reason: fmt.Sprintf("client offered it: %v; server allows it: %v", clientEMS, !hs.config.DisableExtendedMasterSecret)})
+	}
+	hs.warnIfWeak()
+	return nil
+}
+
+// negotiateVersion picks the highest version both sides support. A client
+// offers every version up to ClientHello.version (RFC 5246 Appendix E.1).
+func (hs *serverHandshakeTLS12) negotiateVersion() error {
+	c, cfg := hs.c, hs.config
+	offered := hs.hello.Version
+	version := min(offered, cfg.maxVersion())
+	if offered < suites.VersionSSL30 || version < cfg.minVersion() {
+		return &NegotiationError{What: "protocol version",
+			ClientOffered: versionRange(suites.VersionSSL30, offered),
+			ServerAccepts: versionRange(cfg.minVersion(), cfg.maxVersion())}
+	}
+	// RFC 7507 §3: a fallback retry below our best version means someone
+	// interfered with the first attempt.
+	if slices.Contains(hs.hello.CipherSuites, suites.TLS_FALLBACK_SCSV) && offered < cfg.maxVersion() {
+		return wire.Errorf(wire.AlertInappropriateFallback, "client fell back to %s although the server supports %s", offered, cfg.maxVersion())
+	}
+	c.state.version = version
+	c.layer.SetVersion(version)
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "version", Chosen: version.String(),
+			Offered:  versionRange(suites.VersionSSL30, offered),
+			Accepted: versionRange(cfg.minVersion(), cfg.maxVersion()),
+			Reason:   "the highest version both sides support"})
+	}
+	return nil
+}
+
+// checkRenegotiationInfo applies RFC 5746 §3.6 to an initial ClientHello.
+func (hs *serverHandshakeTLS12) checkRenegotiationInfo() error {
+	ri, hasExt := wire.FindExtension[*wire.RenegotiationInfoExt](hs.hello.Extensions)
+	if hasExt && len(ri.Data) != 0 {
+		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation_info is not empty on an initial handshake")
+	}
+	hs.c.state.secureRenegotiation = hasExt || slices.Contains(hs.hello.CipherSuites, suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+	return nil
+}
+
+// clientGroups returns the client's supported_groups, or nil without it.
+func (hs *serverHandshakeTLS12) clientGroups() ([]suites.Group, bool) {
+	ext, ok := wire.FindExtension[*wire.SupportedGroupsExt](hs.hello.Extensions)
+	if !ok {
+		return nil, false
+	}
+	return ext.Groups, true
+}
+
+// clientSchemes returns the client's signature_algorithms, nil without it.
+func (hs *serverHandshakeTLS12) clientSchemes() []suites.SignatureScheme {
+	if ext, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hs.hello.Extensions); ok {
+		return ext.Schemes
+	}
+	return nil
+}
+
+// chooseGroup picks the key exchange group for a suite, or reports that
+// the suite's key exchange cannot be done with this client.
+func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group, bool) {
+	clientGroups, sent := hs.clientGroups()
+	ours := hs.config.groups()
+	switch kx {
+	case suites.KexECDHE:
+		if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && !slices.Contains(pf.Formats, 0) {
+			return 0, false // RFC 8422 §5.1.2: uncompressed points are mandatory
+		}
+		if !sent {
+			// RFC 8422 §4: without the extension the client supports
+			// secp256r1 at least.
+			clientGroups = []suites.Group{suites.Secp256r1}
+		}
+		for _, g := range ours {
+			if info := suites.GroupByID(g); info != nil && info.Kind == suites.GroupEC && info.Implemented && slices.Contains(clientGroups, g) {
+				return g, true
+			}
+		}
+	case suites.KexDHE:
+		clientFF := slices.DeleteFunc(slices.Clone(clientGroups), func(g suites.Group) bool {
+			info := suites.GroupByID(g)
+			return info == nil || info.Kind != suites.GroupFFDHE
+		})
+		ourFF := slices.DeleteFunc(slices.Clone(ours), func(g suites.Group) bool {
+			info := suites.GroupByID(g)
+			return info == nil || info.Kind != suites.GroupFFDHE || !info.Implemented
+		})
+		if len(ourFF) == 0 {
+			ourFF = []suites.Group{suites.FFDHE2048}
+		}
+		if len(clientFF) == 0 {
+			// A client that names no RFC 7919 group accepts whatever the
+			// server sends (RFC 7919 §4).
+			return ourFF[0], true
+		}
+		for _, g := range ourFF {
+			if slices.Contains(clientFF, g) {
+				return g, true
+			}
+		}
+		// RFC 7919 §4: a client that lists FFDHE groups accepts only those.
+	case suites.KexRSA:
+		return 0, true
+	}
+	return 0, false
+}
+
+// certificateCandidates are the certificates to consider for this client:
+// the GetCertificate callback's choice, or those matching SNI, or all.
+func (hs *serverHandshakeTLS12) certificateCandidates() ([]*Certificate, error) {
+	cfg := hs.config
+	if cfg.GetCertificate != nil {
+		cert, err := cfg.GetCertificate(hs.clientHelloInfo())
+		if err != nil {
+			return nil, err
+		}
+		if cert != nil {
+			return []*Certificate{cert}, nil
+		}
+	}
+	if len(cfg.Certificates) == 0 {
+		return nil, errNoCertificates
+	}
+	var all, matching []*Certificate
+	for i := range cfg.Certificates {
+		cert := &cfg.Certificates[i]
+		all = append(all, cert)
+		if l, err := leaf(cert); err == nil && certificateMatchesName(l, hs.c.state.serverName) {
+			matching = append(matching, cert)
+		}
+	}
+	if len(matching) > 0 {
+		return matching, nil
+	}
+	return all, nil
+}
+
+func (hs *serverHandshakeTLS12) clientHelloInfo() *ClientHelloInfo {
+	info := &ClientHelloInfo{ServerName: hs.c.state.serverName, SignatureSchemes: hs.clientSchemes(), Conn: hs.c.conn}
+	for _, id := range hs.hello.CipherSuites {
+		info.CipherSuites = append(info.CipherSuites, uint16(id))
+	}
+	info.SupportedCurves, _ = hs.clientGroups()
+	if alpn, ok := wire.FindExtension[*wire.ALPNExt](hs.hello.Extensions); ok {
+		info.SupportedProtos = alpn.Protocols
+	}
+	for _, v := range versionRange(suites.VersionTLS10, min(hs.hello.Version, suites.VersionTLS12)) {
+		if parsed, err := suites.ParseVersion(v); err == nil {
+			info.SupportedVersions = append(info.SupportedVersions, uint16(parsed))
+		}
+	}
+	return info
+}
+
+// negotiateSuite walks the suites in preference order and takes the first
+// one the client offers for which the server has a fitting certificate, a
+// common group and a common signature scheme.
+func (hs *serverHandshakeTLS12) negotiateSuite() error {
+	c, cfg := hs.c, hs.config
+	version := c.state.version
+	candidates, err := hs.certificateCandidates()
+	if err != nil {
+		return err
+	}
+	ours := cfg.cipherSuites()
+	order, other := ours, hs.hello.CipherSuites
+	if cfg.PreferClientCipherSuites {
+		order, other = hs.hello.CipherSuites, ours
+	}
+	var rejected []string // suites in common that still could not be used, and why
+	for _, id := range order {
+		if !slices.Contains(other, id) {
+			continue
+		}
+		suite := suites.SuiteByID(id)
+		if !suiteUsableIn(suite, version) {
+			continue
+		}
+		group, ok := hs.chooseGroup(suite.KeyExchange)
+		if !ok {
+			rejected = append(rejected, suite.Name+": no key exchange group in common")
+			continue
+		}
+		cert, l, scheme, why := hs.certificateFor(suite, candidates)
+		if cert == nil {
+			rejected = append(rejected, suite.Name+": "+why)
+			continue
+		}
+		hs.suite, hs.cert, hs.certLeaf, hs.scheme, hs.group = suite, cert, l, scheme, group
+		c.state.suite, c.state.group, c.state.scheme = suite, group, scheme
+		c.parseCtx = wire.Context{Version: version, KeyExchange: suite.KeyExchange}
+		hs.transcript.SetHash(version, suite.PRFHash)
+		if c.tracer != nil {
+			hs.traceSuiteDecision(ours)
+		}
+		return nil
+	}
+	ne := &NegotiationError{What: "cipher suite", ClientOffered: suiteNames(hs.hello.CipherSuites), ServerAccepts: suiteNames(ours)}
+	if len(rejected) > 0 {
+		ne.Detail = "suites in common could not be used: " + joinSemicolon(rejected)
+	}
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "cipher_suite", Offered: ne.ClientOffered, Accepted: ne.ServerAccepts, Reason: ne.Error()})
+	}
+	return ne
+}
+
+// certificateFor finds a certificate that can authenticate the suite and,
+// when the suite signs its key exchange, the scheme to sign with.
+func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates []*Certificate) (*Certificate, *x509.Certificate, suites.SignatureScheme, string) {
+	version := hs.c.state.version
+	why := "no certificate with a " + suite.Auth.String() + " key"
+	for _, cert := range candidates {
+		l, err := leaf(cert)
+		if err != nil || !keyFitsSuite(l.PublicKey, cert.PrivateKey, suite) {
+			continue
+		}
+		if suite.KeyExchange == suites.KexRSA || version < suites.VersionTLS12 {
+			return cert, l, 0, ""
+		}
+		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.signatureSchemes()); ok {
+			return cert, l, scheme, ""
+		}
+		why = "no signature scheme in common for the " + l.PublicKeyAlgorithm.String() + " certificate"
+	}
+	return nil, nil, 0, why
+}
+
+func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
+	c := hs.c
+	order := "server's preference order"
+	if hs.config.PreferClientCipherSuites {
+		order = "client's preference order"
+	}
+	c.decide(&trace.Decision{What: "cipher_suite", Chosen: hs.suite.Name,
+		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
+		Reason: "first suite in the " + order + " that both sides support"})
+	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
+		Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	if hs.group != 0 {
+		clientGroups, _ := hs.clientGroups()
+		c.decide(&trace.Decision{What: "group", Chosen: hs.group.String(), Offered: groupNames(clientGroups),
+			Accepted: groupNames(hs.config.groups()), Reason: "first group in the server's order that the client supports"})
+	}
+	if hs.scheme != 0 {
+		c.decide(&trace.Decision{What: "signature_scheme", Chosen: hs.scheme.String(), Offered: schemeNames(hs.clientSchemes()),
+			Accepted: schemeNames(hs.config.signatureSchemes()), Reason: "first scheme in the server's order that the client accepts and the key can make"})
+	}
+}
+
+// negotiateALPN picks the server's most preferred protocol that the client
+// offers. RFC 7301 §3.2: with no overlap the server answers
+// no_application_protocol.
+func (hs *serverHandshakeTLS12) negotiateALPN() error {
+	c := hs.c
+	alpn, ok := wire.FindExtension[*wire.ALPNExt](hs.hello.Extensions)
+	if !ok || len(hs.config.NextProtos) == 0 {
+		return nil
+	}
+	for _, proto := range hs.config.NextProtos {
+		if slices.Contains(alpn.Protocols, proto) {
+			c.state.alpn = proto
+			if c.tracer != nil {
+				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: hs.config.NextProtos,
+					Reason: "first protocol in the server's order that the client offers"})
+			}
+			return nil
+		}
+	}
+	return &NegotiationError{What: "application protocol", ClientOffered: alpn.Protocols, ServerAccepts: hs.config.NextProtos}
+}
+
+func (hs *serverHandshakeTLS12) warnIfWeak() {
+	c := hs.c
+	if c.state.version < suites.VersionTLS12 {
+		c.warn(fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", c.state.version))
+	}
+	if weak, why := hs.suite.IsWeak(); weak {
+		c.warn(fmt.Sprintf("%s: %s", hs.suite.Name, why))
+	}
+	if !hs.ems {
+		c.warn("no extended master secret (RFC 7627): the session is not bound to its handshake")
+	}
+}
+
+// sendServerHello answers with the server's choices (RFC 5246 §7.4.1.3).
+func (hs *serverHandshakeTLS12) sendServerHello() error {
+	c := hs.c
+	sh := &wire.ServerHello{
+		Version:     c.state.version,
+		SessionID:   []byte{},
+		CipherSuite: hs.suite.ID,
+	}
+	if _, err := io.ReadFull(hs.config.rand(), sh.Random[:]); err != nil {
+		return fmt.Errorf("reading random bytes: %w", err)
+	}
+	var exts []wire.Extension
+	if c.state.secureRenegotiation {
+		exts = append(exts, &wire.RenegotiationInfoExt{Data: []byte{}})
+	}
+	if hs.ems {
+		exts = append(exts, &wire.ExtendedMasterSecretExt{})
+	}
+	if c.state.alpn != "" {
+		exts = append(exts, &wire.ALPNExt{Protocols: []string{c.state.alpn}})
+	}
+	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && hs.suite.KeyExchange == suites.KexECDHE {
+		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
+		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
+	}
+	sh.Extensions = exts
+	hs.serverHello = sh
+	_, err := c.writeHandshake(sh)
+	return err
+}
+
+func (hs *serverHandshakeTLS12) sendServerCertificate() error {
+	_, err := hs.c.writeHandshake(&wire.Certificate{Certificates: hs.cert.Certificate})
+	return err
+}
+
+// sendServerKeyExchange generates the server's ephemeral key and signs its
+// parameters together with both randoms (RFC 5246 §7.4.3).
+func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
+	c, cfg := hs.c, hs.config
+	ske := &wire.ServerKeyExchange{KeyExchange: hs.suite.KeyExchange}
+	switch hs.suite.KeyExchange {
+	case suites.KexRSA:
+		return nil
+	case suites.KexECDHE:
+		key, err := kex.GenerateECDHE(hs.group, cfg.rand())
+		if err != nil {
+			return err
+		}
+		hs.ecdheKey = key
+		ske.ECDHE = &wire.ECDHEParams{CurveType: 3, Group: hs.group, Public: key.PublicKey()}
+	case suites.KexDHE:
+		group, ok := kex.FFDHEGroup(hs.group)
+		if !ok {
+			return fmt.Errorf("group %s has no FFDHE parameters", hs.group)
+		}
+		key, err := kex.GenerateDHE(group, cfg.rand())
+		if err != nil {
+			return err
+		}
+		hs.dheKey = key
+		ske.DHE = &wire.DHEParams{P: group.P.Bytes(), G: group.G.Bytes(), Public: key.PublicKey()}
+	default:
+		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
+	}
+	signer, ok := hs.cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return fmt.Errorf("certificate key %T cannot sign", hs.cert.PrivateKey)
+	}
+	signed := signedParams(hs.hello.Random[:], hs.serverHello.Random[:], ske.Params())
+	ds := &wire.DigitallySigned{}
+	var err error
+	if c.state.version >= suites.VersionTLS12 {
+		ds.HasScheme, ds.Scheme = true, hs.scheme
+		ds.Signature, err = signature.Sign(signer, hs.scheme, cfg.rand(), signed)
+	} else {
+		ds.Signature, err = signature.SignLegacy(signer, cfg.rand(), signed)
+	}
+	if err != nil {
+		return err
+	}
+	ske.Signature = ds
+	_, err = c.writeHandshake(ske)
+	return err
+}
+
+// Certificate types for CertificateRequest (RFC 5246 §7.4.4, RFC 8422 §5.5).
+const (
+	certTypeRSASign   = 1
+	certTypeECDSASign = 64
+)
+
+// sendCertificateRequest asks for a client certificate when the ClientAuth
+// policy wants one, naming the CAs of ClientCAs.
+func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
+	cfg := hs.config
+	if cfg.ClientAuth == NoClientCert {
+		return nil
+	}
+	hs.certRequested = true
+	req := &wire.CertificateRequest{CertificateTypes: []uint8{certTypeRSASign, certTypeECDSASign}}
+	if hs.c.state.version >= suites.VersionTLS12 {
+		req.HasSignatureSchemes, req.SignatureSchemes = true, cfg.signatureSchemes()
+	}
+	if cfg.ClientCAs != nil {
+		//lint:ignore SA1019 Subjects is deprecated only for system pools, which ClientCAs is not meant to be.
+		req.CertificateAuthorities = cfg.ClientCAs.Subjects() //nolint:staticcheck
+	}
+	_, err := hs.c.writeHandshake(req)
+	return err
+}
+
+func (hs *serverHandshakeTLS12) sendServerHelloDone() error {
+	if _, err := hs.c.writeHandshake(&wire.ServerHelloDone{}); err != nil {
+		return err
+	}
+	return hs.c.flush()
+}
+
+// readClientCertificate reads the client's chain when one was requested
+// (RFC 5246 §7.4.6) and applies the ClientAuth policy to it.
+func (hs *serverHandshakeTLS12) readClientCertificate() error {
+	if !hs.certRequested {
+		return nil
+	}
+	c, cfg := hs.c, hs.config
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	certMsg, ok := msg.(*wire.Certificate)
+	if !ok {
+		return errUnexpected("client Certificate", msg)
+	}
+	if len(certMsg.Certificates) == 0 {
+		if cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert {
+			return wire.Errorf(wire.AlertHandshakeFailure, "the server requires a client certificate and the client sent none")
+		}
+		return nil
+	}
+	certs, err := parseCertificates(certMsg.Certificates)
+	if err != nil {
+		return err
+	}
+	chains, err := c.verifyPeerChain(certMsg.Certificates, certs)
+	if err != nil {
+		return err
+	}
+	if !isRSA(certs[0].PublicKey) && !isECDSA(certs[0].PublicKey) && !isEd25519(certs[0].PublicKey) {
+		return wire.Errorf(wire.AlertUnsupportedCertificate, "client certificate has an unsupported %s key", certs[0].PublicKeyAlgorithm)
+	}
+	hs.clientCerts = certs
+	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	return nil
+}
+
+// readClientKeyExchange completes the key exchange and derives the master
+// secret (RFC 5246 §7.4.7, §8.1).
+func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
+	c, cfg := hs.c, hs.config
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	cke, ok := msg.(*wire.ClientKeyExchange)
+	if !ok {
+		return errUnexpected("ClientKeyExchange", msg)
+	}
+	var preMaster []byte
+	switch hs.suite.KeyExchange {
+	case suites.KexECDHE:
+		preMaster, err = hs.ecdheKey.SharedSecret(cke.Data)
+	case suites.KexDHE:
+		preMaster, err = hs.dheKey.SharedSecret(cke.Data)
+	case suites.KexRSA:
+		// RFC 5246 §7.4.7.1: a bad ciphertext yields a random premaster and
+		// the handshake fails only at Finished, with nothing to tell apart.
+		preMaster, err = kex.DecryptRSAPremaster(cfg.rand(), hs.cert.PrivateKey, cke.Data, hs.hello.Version)
+	}
+	if err != nil {
+		return err
+	}
+	hs.master = deriveMaster(c.state.version, hs.suite, hs.ems, preMaster, hs.hello.Random[:], hs.serverHello.Random[:], hs.transcript)
+	c.logMasterSecret(hs.hello.Random[:], hs.master)
+	return nil
+}
+
+// readCertificateVerify checks that the client holds its certificate's key
+// (RFC 5246 §7.4.8): the signature covers every message before it.
+func (hs *serverHandshakeTLS12) readCertificateVerify() error {
+	if len(hs.clientCerts) == 0 {
+		hs.transcript.DropMessages()
+		return nil
+	}
+	c := hs.c
+	signed := hs.transcript.Messages()
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	cv, ok := msg.(*wire.CertificateVerify)
+	if !ok {
+		return errUnexpected("CertificateVerify", msg)
+	}
+	pub := hs.clientCerts[0].PublicKey
+	sig := cv.Signature
+	if !sig.HasScheme {
+		err = signature.VerifyLegacy(pub, signed, sig.Signature)
+	} else if !slices.Contains(hs.config.signatureSchemes(), sig.Scheme) {
+		err = wire.Errorf(wire.AlertIllegalParameter, "client signed with %s, which the server did not request", sig.Scheme)
+	} else {
+		err = signature.Verify(pub, sig.Scheme, signed, sig.Signature)
+	}
+	hs.transcript.DropMessages()
+	return err
+}
+
+// readClientFinished reads the client's ChangeCipherSpec and Finished.
+func (hs *serverHandshakeTLS12) readClientFinished() error {
+	c := hs.c
+	clientWrite, serverWrite, err := c.establishKeys(hs.master, hs.hello.Random[:], hs.serverHello.Random[:])
+	if err != nil {
+		return err
+	}
+	hs.serverWrite = serverWrite
+	if err := c.readChangeCipherSpec(); err != nil {
+		return err
+	}
+	c.setReadProtection(clientWrite)
+	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	fin, ok := msg.(*wire.Finished)
+	if !ok {
+		return errUnexpected("Finished", msg)
+	}
+	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
+		return wire.Errorf(wire.AlertDecryptError, "client's Finished does not match: the two sides derived different keys or saw different handshakes")
+	}
+	return nil
+}
+
+// sendFinished switches the write side to the new keys and sends the
+// server's Finished, which covers the client's Finished too.
+func (hs *serverHandshakeTLS12) sendFinished() error {
+	c := hs.c
+	if err := c.writeChangeCipherSpec(); err != nil {
+		return err
+	}
+	c.setWriteProtection(hs.serverWrite)
+	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
+	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
+		return err
+	}
+	return c.flush()
+}

@@ -1,0 +1,121 @@
+package clasp
+
+import (
+	"crypto/x509"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// ConnectionState describes a connection: what was negotiated and who the
+// peer proved to be.
+type ConnectionState struct {
+	// Version is the negotiated protocol version (VersionTLS12, ...).
+	Version uint16
+	// HandshakeComplete is true once the handshake has finished.
+	HandshakeComplete bool
+	// DidResume is true when the handshake resumed an earlier session.
+	DidResume bool
+	// CipherSuite is the negotiated suite's code point.
+	CipherSuite uint16
+	// CipherSuiteName is the suite's IANA name.
+	CipherSuiteName string
+	// CurveID is the key exchange group (ECDHE curve or FFDHE group); 0 for
+	// RSA key exchange.
+	CurveID CurveID
+	// SignatureScheme is the scheme the server signed its key exchange
+	// with; 0 when nothing was signed (RSA key exchange).
+	SignatureScheme SignatureScheme
+	// NegotiatedProtocol is the ALPN protocol, "" when none.
+	NegotiatedProtocol string
+	// ServerName is the SNI name (sent by the client, received by the server).
+	ServerName string
+	// PeerCertificates is the peer's chain as sent, leaf first.
+	PeerCertificates []*x509.Certificate
+	// VerifiedChains are the chains crypto/x509 built to a trusted root.
+	VerifiedChains [][]*x509.Certificate
+	// ExtendedMasterSecret is true when RFC 7627 was negotiated.
+	ExtendedMasterSecret bool
+	// SecureRenegotiation is true when both sides signalled RFC 5746.
+	SecureRenegotiation bool
+	// SessionID is the TLS 1.2 session ID the server assigned, if any.
+	SessionID []byte
+	// Warnings lists every way the connection is weaker than clasp's
+	// secure defaults (an old version, RSA key exchange, a CBC suite ...).
+	Warnings []string
+}
+
+// ConnectionState returns the state of the connection.
+func (c *Conn) ConnectionState() ConnectionState {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	st := c.state
+	cs := ConnectionState{
+		Version:              uint16(st.version),
+		HandshakeComplete:    c.handshakeComplete.Load(),
+		DidResume:            st.didResume,
+		CurveID:              st.group,
+		SignatureScheme:      st.scheme,
+		NegotiatedProtocol:   st.alpn,
+		ServerName:           st.serverName,
+		PeerCertificates:     st.peerCertificates,
+		VerifiedChains:       st.verifiedChains,
+		ExtendedMasterSecret: st.ems,
+		SecureRenegotiation:  st.secureRenegotiation,
+		SessionID:            slices.Clone(st.sessionID),
+		Warnings:             slices.Clone(st.warnings),
+	}
+	if st.suite != nil {
+		cs.CipherSuite = uint16(st.suite.ID)
+		cs.CipherSuiteName = st.suite.Name
+	}
+	return cs
+}
+
+// CipherSuiteName returns the IANA name of a cipher suite code point, or a
+// hex form for a value clasp does not know.
+func CipherSuiteName(id uint16) string { return suites.ID(id).String() }
+
+// VersionName returns "TLS 1.2" and so on.
+func VersionName(version uint16) string { return suites.Version(version).String() }
+
+func groupName(g suites.Group) string {
+	if g == 0 {
+		return ""
+	}
+	return g.String()
+}
+
+// messageName is the name people know a handshake message by.
+func messageName(t wire.HandshakeType) string {
+	switch t {
+	case wire.TypeHelloRequest:
+		return "HelloRequest"
+	case wire.TypeClientHello:
+		return "ClientHello"
+	case wire.TypeServerHello:
+		return "ServerHello"
+	case wire.TypeNewSessionTicket:
+		return "NewSessionTicket"
+	case wire.TypeEncryptedExtensions:
+		return "EncryptedExtensions"
+	case wire.TypeCertificate:
+		return "Certificate"
+	case wire.TypeServerKeyExchange:
+		return "ServerKeyExchange"
+	case wire.TypeCertificateRequest:
+		return "CertificateRequest"
+	case wire.TypeServerHelloDone:
+		return "ServerHelloDone"
+	case wire.TypeCertificateVerify:
+		return "CertificateVerify"
+	case wire.TypeClientKeyExchange:
+		return "ClientKeyExchange"
+	case wire.TypeFinished:
+		return "Finished"
+	case wire.TypeKeyUpdate:
+		return "KeyUpdate"
+	}
+	return t.String()
+}

@@ -1,0 +1,88 @@
+package clasp
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// CertificateVerificationError says why the peer's certificate chain was not
+// accepted. Err is the error from crypto/x509 (x509.UnknownAuthorityError,
+// x509.HostnameError, x509.CertificateInvalidError) or from a
+// VerifyPeerCertificate hook.
+type CertificateVerificationError struct {
+	// UnverifiedCertificates is the chain as the peer sent it.
+	UnverifiedCertificates []*x509.Certificate
+	Err                    error
+}
+
+func (e *CertificateVerificationError) Error() string {
+	return "certificate verification failed: " + e.Err.Error()
+}
+
+func (e *CertificateVerificationError) Unwrap() error { return e.Err }
+
+// alert maps the verification failure to the alert RFC 5246 §7.2.2 names.
+func (e *CertificateVerificationError) alert() wire.AlertDescription {
+	var unknownAuthority x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(e.Err, &unknownAuthority):
+		return wire.AlertUnknownCA
+	case errors.As(e.Err, &invalid) && invalid.Reason == x509.Expired:
+		return wire.AlertCertificateExpired
+	}
+	return wire.AlertBadCertificate
+}
+
+// parseCertificates parses a peer's DER chain. A chain that does not parse
+// is a bad_certificate (RFC 5246 §7.2.2).
+func parseCertificates(chain [][]byte) ([]*x509.Certificate, error) {
+	certs := make([]*x509.Certificate, len(chain))
+	for i, der := range chain {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, wire.Errorf(wire.AlertBadCertificate, "certificate %d of the peer's chain does not parse: %v", i, err)
+		}
+		certs[i] = cert
+	}
+	return certs, nil
+}
+
+// verifyPeerChain checks the peer's chain: a client checks the server's
+// against RootCAs and ServerName, a server checks a client's against
+// ClientCAs when its ClientAuth policy asks for verification. The
+// VerifyPeerCertificate hook runs after (or, unverified, instead of) that.
+func (c *Conn) verifyPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x509.Certificate, error) {
+	cfg := c.config
+	opts := x509.VerifyOptions{CurrentTime: cfg.now(), Intermediates: x509.NewCertPool()}
+	verify := false
+	if c.isClient {
+		verify = !cfg.InsecureSkipVerify
+		opts.Roots, opts.DNSName = cfg.RootCAs, cfg.ServerName
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	} else {
+		verify = cfg.ClientAuth >= VerifyClientCertIfGiven
+		opts.Roots = cfg.ClientCAs
+		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	}
+	var chains [][]*x509.Certificate
+	if verify {
+		for _, cert := range certs[1:] {
+			opts.Intermediates.AddCert(cert)
+		}
+		var err error
+		if chains, err = certs[0].Verify(opts); err != nil {
+			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
+		}
+	}
+	if cfg.VerifyPeerCertificate != nil {
+		if err := cfg.VerifyPeerCertificate(raw, chains); err != nil {
+			return nil, &CertificateVerificationError{UnverifiedCertificates: certs,
+				Err: fmt.Errorf("VerifyPeerCertificate: %w", err)}
+		}
+	}
+	return chains, nil
+}
