@@ -140,13 +140,13 @@ func FuzzAssembler(f *testing.F) {
 // panics, fails only with the shared bad_record_mac error, and a plaintext
 // it returns lies inside the fragment.
 func fuzzOpen(f *testing.F, name string) {
-	p := func() Protection { return fuzzProtection(f, name) }
 	for _, n := range []int{0, 1, 15, 100} {
-		rec, _ := p().Seal(nil, 7, wire.ContentApplicationData, suites.VersionTLS12, fill(n, 0))
+		rec, _ := fuzzProtection(f, name).Seal(nil, 7, wire.ContentApplicationData, suites.VersionTLS12, fill(n, 0))
 		f.Add(uint64(7), byte(23), rec)
 	}
 	f.Add(uint64(0), byte(22), []byte{})
 	f.Fuzz(func(t *testing.T, seq uint64, typ byte, frag []byte) {
+		p := func() Protection { return fuzzProtection(t, name) }
 		orig := bytes.Clone(frag)
 		pt, err := p().Open(seq, wire.ContentType(typ), suites.VersionTLS12, frag)
 		if err != nil {
