@@ -13,6 +13,7 @@ import (
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 type demoOptions struct {
@@ -136,7 +137,7 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 		fmt.Fprintf(stdout, "client certificate: %q, issued by the same CA; the server requires it\n", pki.client.cert.Subject.CommonName)
 	}
 
-	result, err := runDemoConnection(serverCfg, clientCfg)
+	result, err := runDemoConnection(serverCfg, clientCfg, events)
 	if err != nil {
 		return err
 	}
@@ -149,10 +150,9 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 		// the server's usually says more about why, so report both.
 		return errors.Join(result.clientErr, result.serverErr)
 	}
-	fmt.Fprintf(stdout, "\nNegotiated:\n")
+	fmt.Fprintf(stdout, "\nNegotiated (as the client sees it):\n")
 	summarize(result.clientState, "verified against the demo CA", true).writeText(stdout)
-	fmt.Fprintf(stdout, "\nApplication data (encrypted with the keys above):\n")
-	fmt.Fprintf(stdout, "[client → server] %q\n[server → client] %q (echoed)\n", demoMessage, result.echoed)
+	fmt.Fprintf(stdout, "%-24s sent %q, the server echoed %q\n", "round trip:", demoMessage, result.echoed)
 	return nil
 }
 
@@ -166,7 +166,7 @@ type demoResult struct {
 // runDemoConnection runs one handshake and one echo between a server and
 // a client over a loopback socket. Errors of either side are returned in the
 // result; the error return is for failures outside TLS (the socket itself).
-func runDemoConnection(serverCfg, clientCfg *clasp.Config) (*demoResult, error) {
+func runDemoConnection(serverCfg, clientCfg *clasp.Config, events *eventLog) (*demoResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on loopback: %w", err)
@@ -196,6 +196,8 @@ func runDemoConnection(serverCfg, clientCfg *clasp.Config) (*demoResult, error) 
 			res.serverErr = fmt.Errorf("server reading application data: %w", err)
 			return
 		}
+		events.noteApplicationData(trace.Server, trace.Received, string(buf))
+		events.noteApplicationData(trace.Server, trace.Sent, string(buf))
 		if _, err := conn.Write(buf); err != nil {
 			res.serverErr = fmt.Errorf("server echoing application data: %w", err)
 		}
@@ -210,14 +212,16 @@ func runDemoConnection(serverCfg, clientCfg *clasp.Config) (*demoResult, error) 
 	res.clientErr = conn.HandshakeContext(ctx)
 	res.clientState = conn.ConnectionState()
 	if res.clientErr == nil {
-		res.echoed, res.clientErr = roundTrip(conn)
+		res.echoed, res.clientErr = roundTrip(conn, events)
 	}
 	conn.Close()
 	<-serverDone
 	return res, nil
 }
 
-func roundTrip(conn *clasp.Conn) (string, error) {
+func roundTrip(conn *clasp.Conn, events *eventLog) (string, error) {
+	// Noted before the write, so that the server's receipt follows it.
+	events.noteApplicationData(trace.Client, trace.Sent, demoMessage)
 	if _, err := io.WriteString(conn, demoMessage); err != nil {
 		return "", fmt.Errorf("client sending application data: %w", err)
 	}
@@ -225,6 +229,7 @@ func roundTrip(conn *clasp.Conn) (string, error) {
 	if _, err := io.ReadFull(conn, buf); err != nil {
 		return "", fmt.Errorf("client reading the echo: %w", err)
 	}
+	events.noteApplicationData(trace.Client, trace.Received, string(buf))
 	return string(buf), nil
 }
 

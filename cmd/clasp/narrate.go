@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/trace"
@@ -36,6 +37,22 @@ func (l *eventLog) tracer() trace.Tracer {
 		l.events = append(l.events, e)
 		l.mu.Unlock()
 	})
+}
+
+// applicationData is an event the demo adds itself: clasp traces the
+// handshake, not application records, but the story should show where the
+// first encrypted data travels.
+type applicationData struct {
+	trace.Header
+	Direction trace.Direction
+	Data      string
+}
+
+// noteApplicationData records application data sent or received by side.
+func (l *eventLog) noteApplicationData(side trace.Side, dir trace.Direction, data string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, &applicationData{Header: trace.Header{Side: side, Time: time.Now()}, Direction: dir, Data: data})
 }
 
 func (l *eventLog) snapshot() []trace.Event {
@@ -131,6 +148,12 @@ func narrate(w io.Writer, story *handshakeStory) {
 			n.printf("[%s] handshake complete: %s, %s%s\n", e.Side, e.Version, e.CipherSuite, prefixIfSet(", ", e.Group))
 		case *trace.Failed:
 			n.printf("[%s] handshake FAILED: %s\n", e.Side, oneLine(e.Err.Error()))
+		case *applicationData:
+			if e.Direction == trace.Sent {
+				n.printf("\n[%s → %s] application data %q (encrypted with the new keys)\n", e.Side, peerOf(e.Side), e.Data)
+			} else {
+				n.printf("[%s] received application data %q\n", e.Side, e.Data)
+			}
 		case *trace.State:
 			// States repeat what the messages already show; the story
 			// leaves them out to stay readable.
@@ -162,7 +185,7 @@ func (n *narrator) message(m *trace.Message) {
 	if m.Epoch > 0 {
 		protection = "encrypted"
 	}
-	n.printf("\n[%s → %s] %s  (%d bytes, %s)\n", m.Side, peerOf(m.Side), m.Name, len(m.Raw), protection)
+	n.printf("\n[%s → %s] %s  (%s, %s)\n", m.Side, peerOf(m.Side), m.Name, plural(len(m.Raw), "byte"), protection)
 	for _, line := range n.describe(m) {
 		n.detail("%s", line)
 	}
@@ -257,7 +280,7 @@ func (n *narrator) describeCertificate(m *trace.Message) []string {
 	}
 	leaf := chain[0]
 	return []string{
-		fmt.Sprintf("the %s's certificate chain, %d certificate(s)", m.Side, len(chain)),
+		fmt.Sprintf("the %s's certificate chain: %s", m.Side, plural(len(chain), "certificate")),
 		"subject: " + leaf.Subject.String(),
 		"issuer:  " + leaf.Issuer.String(),
 		fmt.Sprintf("key: %s; the %s checks the chain leads to a CA it trusts", leaf.PublicKeyAlgorithm, peerOf(m.Side)),
@@ -294,6 +317,13 @@ func (n *narrator) alert(a *trace.Alert) {
 		level = "fatal"
 	}
 	n.printf("[%s] %s %s alert %s\n", a.Side, a.Direction, level, a.Name)
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // listSome shows a list's length and its first few entries.

@@ -103,7 +103,7 @@ func yesNo(b bool) string {
 // writeText prints the summary for people, one "name: value" per line.
 func (s connectionSummary) writeText(w io.Writer) {
 	var b strings.Builder
-	line := func(name, value string) { fmt.Fprintf(&b, "%-22s %s\n", name+":", value) }
+	line := func(name, value string) { fmt.Fprintf(&b, "%-24s %s\n", name+":", value) }
 	line("protocol", s.Protocol)
 	line("cipher suite", s.CipherSuite+" ("+s.CipherSuiteID+")")
 	line("group", orNone(s.Group, "none (no ephemeral key exchange)"))
