@@ -150,9 +150,9 @@ func (hs *clientHandshakeTLS12) sendClientHello() error {
 	hello.Extensions = exts
 	hs.hello = hello
 
-	// Many servers reject a first record whose version is above TLS 1.0,
-	// so the ClientHello travels in a TLS 1.0 record, as in other stacks.
-	c.layer.SetVersion(suites.VersionTLS10)
+	// Until ServerHello names the version, the record layer writes TLS 1.0
+	// record headers (some servers reject anything higher on a first
+	// record) and accepts any 3.x header.
 	if _, err := c.writeHandshake(hello); err != nil {
 		return err
 	}

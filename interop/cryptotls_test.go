@@ -207,8 +207,9 @@ func TestCryptoTLSClientToClaspServer(t *testing.T) {
 			if res.err != nil {
 				t.Fatalf("clasp server: %v", res.err)
 			}
-			_, ekmErr := conn.ConnectionState().ExportKeyingMaterial("clasp test", nil, 16)
-			checkBothStates(t, res.state, conn.ConnectionState(), ekmErr == nil, tc)
+			goState := conn.ConnectionState()
+			_, ekmErr := goState.ExportKeyingMaterial("clasp test", nil, 16)
+			checkBothStates(t, res.state, goState, ekmErr == nil, tc)
 		})
 	}
 }
