@@ -105,7 +105,7 @@ func NewLayer(conn io.ReadWriter) *Layer {
 // written and the only version accepted when reading. Before it is called,
 // records are written as TLS 1.0 (0x0301, which RFC 8446 Appendix D
 // recommends for an initial ClientHello for compatibility) and any header
-// version 0x0300–0x0304 is accepted. For TLS 1.3, pass VersionTLS13 or
+// version 0x0300–0x0303 is accepted. For TLS 1.3, pass VersionTLS13 or
 // VersionTLS12: both mean a legacy_record_version of 0x0303 (RFC 8446 §5.1).
 func (l *Layer) SetVersion(v suites.Version) {
 	if v == suites.VersionTLS13 {
@@ -199,7 +199,10 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 		return 0, nil, err
 	}
 	if l.version == 0 {
-		if vers>>8 != 3 || vers > suites.VersionTLS13 {
+		// Before the version is known, accept what a ClientHello record
+		// may carry: SSL 3.0 up to TLS 1.2 (RFC 5246 Appendix E.1, RFC
+		// 8446 §5.1); 0x0304 never appears in a record header.
+		if vers < suites.VersionSSL30 || vers > suites.VersionTLS12 {
 			return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x is not TLS", uint16(vers))
 		}
 	} else if vers != l.version {

@@ -251,6 +251,11 @@ func TestReadRecordToleratesHelloVersionsBeforeSetVersion(t *testing.T) {
 	}
 	_, _, err := r.ReadRecord()
 	wantAlert(t, err, wire.AlertProtocolVersion)
+
+	r = readerOf(rawRecord(22, 0x0301, []byte{1, 0, 0, 0}), rawRecord(22, 0x0304, []byte{1, 0, 0, 0}))
+	r.ReadRecord()
+	_, _, err = r.ReadRecord()
+	wantAlert(t, err, wire.AlertProtocolVersion)
 }
 
 func TestSetVersionTLS13UsesLegacyRecordVersion(t *testing.T) {
