@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"crypto"
+	"errors"
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
@@ -181,6 +182,10 @@ func (hs *clientHandshakeTLS12) readServerHello() error {
 	c, cfg := hs.c, hs.config
 	msg, err := hs.read()
 	if err != nil {
+		var alert *AlertError
+		if errors.As(err, &alert) {
+			return hs.offerRejected(alert)
+		}
 		return err
 	}
 	sh, ok := msg.(*wire.ServerHello)
@@ -223,6 +228,20 @@ func (hs *clientHandshakeTLS12) readServerHello() error {
 	}
 	hs.warnIfWeak(sh.Version, suite)
 	return nil
+}
+
+// offerRejected describes the offer a server answered with an alert.
+func (hs *clientHandshakeTLS12) offerRejected(alert *AlertError) error {
+	e := &OfferRejectedError{Alert: alert, CipherSuites: suiteNames(hs.hello.CipherSuites),
+		Versions: versionRange(hs.config.minVersion(), hs.config.maxVersion())}
+	if g, ok := wire.FindExtension[*wire.SupportedGroupsExt](hs.hello.Extensions); ok {
+		e.Groups = groupNames(g.Groups)
+	}
+	if sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hs.hello.Extensions); ok {
+		e.Signatures = schemeNames(sa.Schemes)
+	}
+	e.ApplicationProtocols = hs.config.NextProtos
+	return e
 }
 
 // checkServerExtensions enforces RFC 5246 §7.4.1.4: a server sends only

@@ -72,6 +72,32 @@ func (e *NegotiationError) Error() string {
 	return msg
 }
 
+// OfferRejectedError is a server's fatal alert in answer to the
+// ClientHello: the server found nothing acceptable in the offer. It lists
+// what the client offered, since the server's side is not visible from here.
+type OfferRejectedError struct {
+	Alert                *AlertError
+	Versions             []string
+	CipherSuites         []string
+	Groups               []string
+	Signatures           []string
+	ApplicationProtocols []string
+}
+
+func (e *OfferRejectedError) Error() string {
+	msg := fmt.Sprintf("server rejected the ClientHello with %s: client offered [%s] for versions [%s]",
+		e.Alert.Name(), strings.Join(e.CipherSuites, ", "), strings.Join(e.Versions, ", "))
+	if len(e.Groups) > 0 {
+		msg += fmt.Sprintf(", groups [%s]", strings.Join(e.Groups, ", "))
+	}
+	if len(e.ApplicationProtocols) > 0 {
+		msg += fmt.Sprintf(", ALPN [%s]", strings.Join(e.ApplicationProtocols, ", "))
+	}
+	return msg
+}
+
+func (e *OfferRejectedError) Unwrap() error { return e.Alert }
+
 // alertFor chooses the alert to send for a local failure. It is the only
 // place that makes this choice: parsers and checks return *wire.Error with
 // the alert the RFC names, negotiation failures are handshake_failure (or
