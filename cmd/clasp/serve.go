@@ -244,6 +244,12 @@ func (s *server) handle(raw net.Conn) {
 func (s *server) serveHTTP(conn *clasp.Conn, st clasp.ConnectionState, peer string) {
 	conn.SetReadDeadline(time.Now().Add(s.opts.handshakeTimeout))
 	req, err := http.ReadRequest(bufio.NewReader(conn))
+	if err == io.EOF {
+		// A client that only wanted the handshake (clasp connect from a
+		// terminal, a certificate check) is not an error.
+		s.logger.Printf("%s %s http: closed without a request", timestamp(), peer)
+		return
+	}
 	if err != nil {
 		s.logger.Printf("%s %s http: reading the request: %s", timestamp(), peer, oneLine(err.Error()))
 		return
@@ -270,15 +276,12 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	row("client address", peer)
 	row("protocol", clasp.VersionName(st.Version))
 	row("cipher suite", fmt.Sprintf("%s (0x%04X)", st.CipherSuiteName, st.CipherSuite))
-	group, scheme := "none", "none"
+	group := "none"
 	if st.CurveID != 0 {
 		group = st.CurveID.String()
 	}
-	if st.SignatureScheme != 0 {
-		scheme = st.SignatureScheme.String()
-	}
 	row("group", group)
-	row("signature scheme", scheme)
+	row("signature scheme", orNone(signatureDescription(st), "none"))
 	row("ALPN", orNone(st.NegotiatedProtocol, "none"))
 	row("extended master secret", yesNo(st.ExtendedMasterSecret))
 	row("secure renegotiation", yesNo(st.SecureRenegotiation))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/internal/suites"
 )
 
 // connectionSummary is what a completed handshake negotiated, in the form
@@ -69,9 +70,7 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 	if st.CurveID != 0 {
 		s.Group = st.CurveID.String()
 	}
-	if st.SignatureScheme != 0 {
-		s.SignatureScheme = st.SignatureScheme.String()
-	}
+	s.SignatureScheme = signatureDescription(st)
 	for _, c := range st.PeerCertificates {
 		s.Chain = append(s.Chain, summarizeCertificate(c))
 	}
@@ -82,6 +81,22 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		s.Warnings = []string{}
 	}
 	return s
+}
+
+// signatureDescription names how the server signed its key exchange.
+// Before TLS 1.2 a signature has no scheme (RFC 4346 §7.4.3: RSA signs an
+// MD5+SHA-1 digest, ECDSA a SHA-1 one), so the state reports 0 even though
+// something was signed; saying "none" there would be wrong.
+func signatureDescription(st clasp.ConnectionState) string {
+	if st.SignatureScheme != 0 {
+		return st.SignatureScheme.String()
+	}
+	suite := suites.SuiteByID(suites.ID(st.CipherSuite))
+	signed := suite != nil && (suite.KeyExchange == suites.KexECDHE || suite.KeyExchange == suites.KexDHE)
+	if signed && st.Version < clasp.VersionTLS12 {
+		return "legacy " + clasp.VersionName(st.Version) + " signature (MD5+SHA-1 for RSA, SHA-1 for ECDSA)"
+	}
+	return ""
 }
 
 // orNone shows an empty value as a word, so that a missing line cannot be
