@@ -87,11 +87,16 @@ func newTestPKI(t *testing.T) *testPKI {
 		t.Fatal(err)
 	}
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writePEM(t, caFile, "CERTIFICATE", ca.cert.Raw)
 	return &testPKI{caFile: caFile,
 		server: tls.Certificate{Certificate: [][]byte{leaf.cert.Raw, ca.cert.Raw}, PrivateKey: leaf.key, Leaf: leaf.cert}}
+}
+
+func writePEM(t *testing.T, path, blockType string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // goTLSServer is a crypto/tls echo server on loopback. It records the
@@ -109,8 +114,12 @@ func (s *goTLSServer) handshakeErrors() []error {
 }
 
 func startGoTLSServer(t *testing.T, cert tls.Certificate) *goTLSServer {
+	return startGoTLSServerWithConfig(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+}
+
+func startGoTLSServerWithConfig(t *testing.T, config *tls.Config) *goTLSServer {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,10 +281,11 @@ func TestConnectNoCommonSuiteWithGoServer(t *testing.T) {
 	if r.exitCode != exitFailure {
 		t.Fatalf("exit code %d, want %d; stderr: %s", r.exitCode, exitFailure, r.stderr)
 	}
-	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	last := lines[len(lines)-1]
-	if !strings.Contains(last, "read ServerHello") || !strings.Contains(last, "handshake_failure") {
-		t.Errorf("the failure line should name the step and the alert; got %q", last)
+	if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
+		t.Errorf("the failure should be one line on stderr, got %d:\n%s", n+1, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "read ServerHello") || !strings.Contains(r.stderr, "handshake_failure") {
+		t.Errorf("the failure line should name the step and the alert; got %q", r.stderr)
 	}
 	if r.stdout != "" {
 		t.Errorf("a failed connect printed on stdout: %q", r.stdout)
@@ -283,6 +293,44 @@ func TestConnectNoCommonSuiteWithGoServer(t *testing.T) {
 	errs := srv.handshakeErrors()
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no cipher suite supported by both client and server") {
 		t.Errorf("crypto/tls server errors = %v, want its no-shared-cipher error", errs)
+	}
+}
+
+func TestConnectSendsClientCertificate(t *testing.T) {
+	pki := newTestPKI(t)
+	ca, err := issue(certificateTemplate{commonName: "clasp test client CA", isCA: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := issue(certificateTemplate{commonName: "clasp test client", usage: x509.ExtKeyUsageClientAuth}, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(client.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	writePEM(t, certFile, "CERTIFICATE", client.cert.Raw)
+	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
+
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(ca.cert)
+	srv := startGoTLSServerWithConfig(t, &tls.Config{Certificates: []tls.Certificate{pki.server},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs})
+
+	r := runClasp(t, nil, "connect", "--cafile", pki.caFile, "--cert", certFile, "--key", keyFile, srv.addr)
+	if r.exitCode != 0 {
+		t.Fatalf("connect with --cert exited %d: %s; server: %v", r.exitCode, r.stderr, srv.handshakeErrors())
+	}
+	// Without the certificate the server refuses: the failure names the alert.
+	r = runClasp(t, nil, "connect", "--cafile", pki.caFile, srv.addr)
+	if r.exitCode != exitFailure {
+		t.Fatalf("connect without --cert exited %d, want %d: %s", r.exitCode, exitFailure, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "alert") {
+		t.Errorf("stderr should name the server's alert: %s", r.stderr)
 	}
 }
 
