@@ -590,3 +590,24 @@ func TestServeLogsFailedHandshake(t *testing.T) {
 	}
 	s.stop(t)
 }
+
+// A connection still open at SIGTERM gets the grace period, then is closed;
+// the server still exits 0.
+func TestServeStopsWithConnectionInFlight(t *testing.T) {
+	s := startServe(t, "--mode", "echo", "--shutdown-grace", "200ms")
+	conn, err := tls.Dial("tcp", s.addr, pinnedConfig(s.fingerprint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if code := s.stop(t); code != 0 {
+		t.Errorf("clasp serve exited %d after SIGTERM", code)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("shutdown took %v with a 200ms grace period", elapsed)
+	}
+	if !strings.Contains(s.stderr.String(), "closed by the shutdown") {
+		t.Errorf("the forced close is not logged:\n%s", s.stderr)
+	}
+}

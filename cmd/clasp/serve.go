@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -163,6 +164,9 @@ type server struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	// forcedClose is set once shutdown closes connections that outlived
+	// the grace period, so their read errors are logged as what they are.
+	forcedClose atomic.Bool
 }
 
 func (s *server) track(c net.Conn, add bool) {
@@ -186,6 +190,7 @@ func (s *server) shutdown(grace time.Duration) {
 		return
 	case <-time.After(grace):
 	}
+	s.forcedClose.Store(true)
 	s.mu.Lock()
 	for c := range s.conns {
 		c.Close()
@@ -229,7 +234,11 @@ func (s *server) handle(raw net.Conn) {
 	switch s.opts.mode {
 	case modeEcho:
 		// io.Copy ends at the client's close_notify; Close then answers it.
-		if _, err := io.Copy(conn, conn); err != nil {
+		_, err := io.Copy(conn, conn)
+		switch {
+		case err != nil && s.forcedClose.Load():
+			s.logger.Printf("%s %s echo: closed by the shutdown", timestamp(), peer)
+		case err != nil:
 			s.logger.Printf("%s %s echo: %s", timestamp(), peer, oneLine(err.Error()))
 		}
 	case modeHTTP:
