@@ -48,7 +48,7 @@ type clientHandshakeTLS12 struct {
 func (c *Conn) clientHandshake() error {
 	cfg := c.config
 	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
-		return c.fail(errNoServerName)
+		return c.fail(&configError{errNoServerName.Error()})
 	}
 	hs := &clientHandshakeTLS12{c: c, config: cfg, transcript: keys.NewTranscript()}
 	c.transcript = hs.transcript
@@ -104,7 +104,7 @@ func (hs *clientHandshakeTLS12) sendClientHello() error {
 	c, cfg := hs.c, hs.config
 	offered := hs.offeredSuites()
 	if len(offered) == 0 {
-		return fmt.Errorf("no cipher suite in the Config is usable between %s and %s", cfg.minVersion(), cfg.maxVersion())
+		return &configError{fmt.Sprintf("no cipher suite in the Config can be used with versions %s to %s", cfg.minVersion(), cfg.maxVersion())}
 	}
 	hello := &wire.ClientHello{
 		Version:            cfg.maxVersion(),
@@ -120,6 +120,7 @@ func (hs *clientHandshakeTLS12) sendClientHello() error {
 	if name := cfg.ServerName; name != "" && net.ParseIP(name) == nil {
 		// RFC 6066 §3: literal IP addresses are not sent in SNI.
 		exts = append(exts, &wire.ServerNameExt{HostName: name})
+		c.state.serverName = name
 	}
 	ecdhe, dhe := false, false
 	for _, id := range offered {
@@ -219,7 +220,6 @@ func (hs *clientHandshakeTLS12) readServerHello() error {
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)
-	c.state.serverName = cfg.ServerName
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
 			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), Reason: "chosen by the server"})

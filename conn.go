@@ -206,7 +206,8 @@ func (c *Conn) fail(err error) error {
 
 func shouldSendAlert(err error) bool {
 	var ae *AlertError
-	if errors.As(err, &ae) {
+	var ce *configError
+	if errors.As(err, &ae) || errors.As(err, &ce) {
 		return false
 	}
 	var ne net.Error

@@ -20,12 +20,9 @@ type AlertError struct {
 	Step string
 }
 
+// Error names the alert; a HandshakeError around it names the step.
 func (e *AlertError) Error() string {
-	desc := wire.AlertDescription(e.Description).String()
-	if e.Step != "" {
-		return fmt.Sprintf("peer sent alert %s while we were at %s", desc, e.Step)
-	}
-	return "peer sent alert " + desc
+	return "peer sent alert " + wire.AlertDescription(e.Description).String()
 }
 
 // Name returns the alert's RFC name, e.g. "handshake_failure".
@@ -97,6 +94,12 @@ func (e *OfferRejectedError) Error() string {
 }
 
 func (e *OfferRejectedError) Unwrap() error { return e.Alert }
+
+// configError is a problem with this side's own Config, found before
+// anything was sent: there is no peer to alert.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return "clasp: " + e.msg }
 
 // alertFor chooses the alert to send for a local failure. It is the only
 // place that makes this choice: parsers and checks return *wire.Error with

@@ -124,7 +124,7 @@ func (hs *serverHandshakeTLS12) negotiateVersion() error {
 	version := min(offered, cfg.maxVersion())
 	if offered < suites.VersionSSL30 || version < cfg.minVersion() {
 		return &NegotiationError{What: "protocol version",
-			ClientOffered: versionRange(suites.VersionSSL30, offered),
+			ClientOffered: []string{offered.String() + " and below"},
 			ServerAccepts: versionRange(cfg.minVersion(), cfg.maxVersion())}
 	}
 	// RFC 7507 §3: a fallback retry below our best version means someone
@@ -136,7 +136,7 @@ func (hs *serverHandshakeTLS12) negotiateVersion() error {
 	c.layer.SetVersion(version)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: version.String(),
-			Offered:  versionRange(suites.VersionSSL30, offered),
+			Offered:  []string{offered.String() + " and below"},
 			Accepted: versionRange(cfg.minVersion(), cfg.maxVersion()),
 			Reason:   "the highest version both sides support"})
 	}
