@@ -1,0 +1,345 @@
+package peertest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	// startTimeout bounds how long a server may take to listen.
+	startTimeout = 10 * time.Second
+	// clientTimeout bounds one client run, so that a peer waiting for input
+	// that never comes fails the test instead of hanging it.
+	clientTimeout = 20 * time.Second
+	// startAttempts is how often a server start is retried on a fresh port
+	// when the port FreePort chose was taken in the meantime.
+	startAttempts = 3
+)
+
+// Process is a started peer: a server from one of the Start functions.
+type Process struct {
+	// Cmd is the running command. Its Stdout, Stderr and Stdin belong to the
+	// Process; use Output and Send.
+	Cmd *exec.Cmd
+	// Addr is "127.0.0.1:PORT", the address the server listens on.
+	Addr string
+	// Port is the port of Addr.
+	Port int
+
+	out     *syncBuffer
+	stdin   io.WriteCloser
+	done    chan struct{} // closed when the process has exited
+	waitErr error         // valid after done is closed
+	stop    sync.Once
+}
+
+// Output returns everything the process wrote to stdout and stderr so far,
+// interleaved as written. Use it in failure messages and to check what a
+// server reported (for example s_server's "Reused session-id").
+func (p *Process) Output() string { return p.out.String() }
+
+// WaitOutput polls Output until it contains substr or timeout passes, and
+// reports whether it appeared. Peers print asynchronously to the TLS
+// exchange, so a test checking server-side output right after its client
+// finished must wait for it this way.
+func (p *Process) WaitOutput(substr string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if strings.Contains(p.Output(), substr) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Send writes s to the process's standard input, which stays open for the
+// life of the process. openssl s_server (without -www/-rev) reads commands
+// there: "R\n" requests renegotiation with a client certificate request,
+// "r\n" plain renegotiation (a HelloRequest in TLS 1.2), "Q\n" quits; any
+// other line is sent to the client as application data.
+func (p *Process) Send(s string) error {
+	_, err := io.WriteString(p.stdin, s)
+	return err
+}
+
+// Exited reports whether the process has already ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop kills the process and waits for it to end. It is safe to call more
+// than once and is registered with t.Cleanup by every Start function.
+func (p *Process) Stop() {
+	p.stop.Do(func() {
+		p.stdin.Close()
+		if p.Cmd.Process != nil {
+			// SIGKILL straight away: the peers keep no state worth a graceful
+			// shutdown, and some (selfserv) ignore SIGTERM while serving.
+			p.Cmd.Process.Kill()
+		}
+		<-p.done
+	})
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+//
+// It binds port 0, reads the port the kernel chose and closes the socket, so
+// another process may take the port before the peer binds it. The Start
+// functions therefore retry on a fresh port when a server exits at start-up
+// with an "address in use" error, and check that the listening socket on the
+// port belongs to their own process.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("peertest: finding a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startServer starts a server built by args(port) and waits until it listens
+// on the port. The command line is logged so that a failing test shows how to
+// reproduce the peer by hand.
+func startServer(t testing.TB, bin string, env []string, args func(port int) []string) *Process {
+	t.Helper()
+	path, err := lookPath(bin)
+	if err != nil {
+		t.Fatalf("peertest: %s: %v", bin, err)
+	}
+	var lastOut string
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		port := FreePort(t)
+		argv := args(port)
+		p := &Process{
+			Cmd:  exec.Command(path, argv...),
+			Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+			Port: port,
+			out:  &syncBuffer{},
+			done: make(chan struct{}),
+		}
+		p.Cmd.Env = append(os.Environ(), env...)
+		p.Cmd.Stdout = p.out
+		p.Cmd.Stderr = p.out
+		// Never let the peer see end-of-file on stdin: s_server treats it as
+		// "quit" once a client has connected.
+		if p.stdin, err = p.Cmd.StdinPipe(); err != nil {
+			t.Fatalf("peertest: %s: %v", bin, err)
+		}
+		p.Cmd.WaitDelay = 2 * time.Second
+		t.Logf("peertest: starting server: %s", commandLine(env, bin, argv))
+		if err := p.Cmd.Start(); err != nil {
+			t.Fatalf("peertest: starting %s: %v", bin, err)
+		}
+		go func() {
+			p.waitErr = p.Cmd.Wait()
+			close(p.done)
+		}()
+		t.Cleanup(p.Stop)
+
+		if err := p.waitListening(startTimeout); err == nil {
+			return p
+		} else if p.Exited() && addrInUse(p.Output()) && attempt < startAttempts {
+			t.Logf("peertest: %s lost the race for port %d, retrying: %s", bin, port, strings.TrimSpace(p.Output()))
+			lastOut = p.Output()
+			continue
+		} else {
+			p.Stop()
+			t.Fatalf("peertest: %s did not start listening on %s: %v\n--- %s output ---\n%s", bin, p.Addr, err, bin, p.Output())
+		}
+	}
+	t.Fatalf("peertest: %s: no free port after %d attempts; last output:\n%s", bin, startAttempts, lastOut)
+	return nil
+}
+
+// waitListening polls until the process has a listening TCP socket on p.Port.
+//
+// It looks the socket up in /proc instead of connecting to it: a probe
+// connection would count against s_server -naccept, show up as a failed
+// handshake in the peer's output and could be answered by another process
+// that owns the port. Where /proc is not readable it falls back to dialing.
+func (p *Process) waitListening(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	useProc := procAvailable()
+	for {
+		if p.Exited() {
+			return fmt.Errorf("exited early (%v)", p.waitErr)
+		}
+		if useProc {
+			if listeningInProc(p.Cmd.Process.Pid, p.Port) {
+				return nil
+			}
+		} else if c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening after %v", timeout)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func procAvailable() bool {
+	_, err := os.Stat("/proc/net/tcp")
+	return err == nil
+}
+
+// listeningInProc reports whether process pid owns a TCP socket in LISTEN
+// state on port, on any address family.
+func listeningInProc(pid, port int) bool {
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Scan() // header line
+		for sc.Scan() {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 10 || fields[3] != "0A" { // 0A is TCP_LISTEN
+				continue
+			}
+			i := strings.LastIndexByte(fields[1], ':')
+			lp, err := strconv.ParseUint(fields[1][i+1:], 16, 16)
+			if err != nil || int(lp) != port {
+				continue
+			}
+			inodes["socket:["+fields[9]+"]"] = true
+		}
+	}
+	if len(inodes) == 0 {
+		return false
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if link, err := os.Readlink(fdDir + "/" + e.Name()); err == nil && inodes[link] {
+			return true
+		}
+	}
+	return false
+}
+
+func addrInUse(out string) bool {
+	out = strings.ToLower(out)
+	return strings.Contains(out, "address already in use") ||
+		strings.Contains(out, "addr_in_use") ||
+		strings.Contains(out, "eaddrinuse")
+}
+
+// runClient runs a client peer to completion with stdin as its standard
+// input (closed after the data), bounded by clientTimeout.
+func runClient(t testing.TB, bin string, env []string, stdin string, argv []string) (string, error) {
+	t.Helper()
+	path, err := lookPath(bin)
+	if err != nil {
+		t.Fatalf("peertest: %s: %v", bin, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, argv...)
+	cmd.Env = append(os.Environ(), env...)
+	var out syncBuffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.WaitDelay = 2 * time.Second
+	t.Logf("peertest: running client: %s", commandLine(env, bin, argv))
+	err = cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("%s timed out after %v (waiting for the server to close? see the Run function's doc): %w", bin, clientTimeout, err)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		err = fmt.Errorf("%s: %w", bin, err)
+	}
+	return out.String(), err
+}
+
+// commandLine renders a command as a shell line that can be pasted to
+// reproduce a peer run by hand.
+func commandLine(env []string, bin string, argv []string) string {
+	parts := append(append([]string{}, env...), bin)
+	for _, a := range argv {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,+@%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// maxOutput caps what is kept of one process's output. A peer stuck in a
+// verbose loop (tstclnt -v polling a closed stdin prints megabytes a second)
+// must not exhaust memory or flood the test log.
+const maxOutput = 4 << 20
+
+// syncBuffer is a bytes.Buffer safe for a writing process and a reading
+// test, keeping at most maxOutput bytes.
+type syncBuffer struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	truncated bool
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := maxOutput - b.buf.Len(); len(p) > room {
+		if room > 0 {
+			b.buf.Write(p[:room])
+		}
+		if !b.truncated {
+			b.truncated = true
+			b.buf.WriteString("\n[peertest: output truncated]\n")
+		}
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
