@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"crypto/tls"
+	"testing"
+
+	"github.com/clasp-tls/clasp/internal/peertest"
+)
+
+// TestScenariosNegotiateTheirSuite runs every benchmark scenario once on
+// both stacks, so that `go test ./bench/` exercises the benchmarked code
+// paths in CI and a benchmark cannot silently measure a different suite,
+// group or version than its name says.
+func TestScenariosNegotiateTheirSuite(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, sc := range handshakeScenarios {
+		for _, st := range sc.stacks(pki) {
+			t.Run(sc.name+"/"+st.name, func(t *testing.T) {
+				client, server, err := handshakeOverPipe(st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkNegotiated(t, sc, "client", client)
+				checkNegotiated(t, sc, "server", server)
+			})
+		}
+	}
+}
+
+// TestBulkScenariosTransfer runs every bulk scenario's connection setup and
+// a few record-sized writes on both stacks.
+func TestBulkScenariosTransfer(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, sc := range bulkScenarios {
+		for _, st := range sc.stacks(pki) {
+			t.Run(sc.name+"/"+st.name, func(t *testing.T) {
+				client, server := tcpPair(t, st)
+				checkNegotiated(t, sc, "client", st.negotiated(client))
+				checkNegotiated(t, sc, "server", st.negotiated(server))
+				if err := transfer(client, server, 4); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func checkNegotiated(t *testing.T, sc scenario, side string, got negotiated) {
+	t.Helper()
+	if got.version != tls.VersionTLS12 {
+		t.Errorf("%s negotiated version %#04x, want TLS 1.2", side, got.version)
+	}
+	if got.suite != sc.suite {
+		t.Errorf("%s negotiated %s, want %s", side, tls.CipherSuiteName(got.suite), tls.CipherSuiteName(sc.suite))
+	}
+	if got.group != uint16(sc.group) {
+		t.Errorf("%s negotiated group %v, want %v", side, tls.CurveID(got.group), sc.group)
+	}
+}
