@@ -266,12 +266,21 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
 	c.state.ems = hs.ems
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
+			Reason: fmt.Sprintf("client offered it: %v; server echoed it: %v", !hs.config.DisableExtendedMasterSecret, hs.ems)})
+		c.decide(&trace.Decision{What: "secure_renegotiation", Chosen: fmt.Sprint(c.state.secureRenegotiation),
+			Reason: "RFC 5746 renegotiation_info in the ServerHello"})
+	}
 	if alpn, ok := wire.FindExtension[*wire.ALPNExt](sh.Extensions); ok {
 		proto := alpn.Protocols[0]
 		if !slices.Contains(hs.config.NextProtos, proto) {
 			return wire.Errorf(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which the client did not offer", proto)
 		}
 		c.state.alpn = proto
+		if c.tracer != nil {
+			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, Reason: "chosen by the server"})
+		}
 	}
 	return nil
 }
@@ -401,6 +410,10 @@ func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExcha
 		return err
 	}
 	c.state.scheme = sig.Scheme
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "signature_scheme", Chosen: sig.Scheme.String(),
+			Offered: schemeNames(hs.config.signatureSchemes()), Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified"})
+	}
 	return nil
 }
 

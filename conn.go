@@ -420,6 +420,9 @@ func (c *Conn) readApplicationRecord() error {
 	switch typ {
 	case wire.ContentApplicationData:
 		c.input = payload
+		if c.tracer != nil {
+			c.emitApplicationData(trace.Received, len(payload), c.layer.ReadEpoch())
+		}
 		return nil
 	case wire.ContentHandshake:
 		if err := c.hsIn.Add(payload); err != nil {
@@ -487,6 +490,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
 		chunk := min(len(b)-written, maxPlaintext)
+		if c.tracer != nil {
+			c.emitApplicationData(trace.Sent, chunk, c.layer.WriteEpoch())
+		}
 		err := c.layer.WriteRecord(wire.ContentApplicationData, b[written:written+chunk])
 		if err == nil {
 			err = c.layer.Flush()
@@ -565,15 +571,33 @@ func (c *Conn) emit(e trace.Event) { c.tracer.Trace(e) }
 
 func (c *Conn) emitMessage(dir trace.Direction, typ wire.ContentType, raw []byte, msg wire.Message, epoch int) {
 	ev := &trace.Message{Header: c.header(trace.KindMessage), Direction: dir,
-		ContentType: uint8(typ), Raw: raw, Epoch: epoch}
-	if msg != nil {
+		ContentType: uint8(typ), Raw: raw, Epoch: epoch, Length: len(raw),
+		RecordVersion: c.recordVersion()}
+	switch {
+	case msg != nil:
 		ev.HandshakeType = uint8(msg.Type())
 		ev.Name = messageName(msg.Type())
 		ev.Parsed = msg
-	} else {
+	case typ == wire.ContentChangeCipherSpec:
 		ev.Name = "ChangeCipherSpec"
 	}
 	c.emit(ev)
+}
+
+// recordVersion is the version record headers carry at this point: TLS 1.0
+// until the version is negotiated (see record.Layer.SetVersion).
+func (c *Conn) recordVersion() uint16 {
+	if c.state.version == 0 {
+		return uint16(suites.VersionTLS10)
+	}
+	return uint16(min(c.state.version, suites.VersionTLS12))
+}
+
+// emitApplicationData reports application data by length only.
+func (c *Conn) emitApplicationData(dir trace.Direction, n int, epoch int) {
+	c.emit(&trace.Message{Header: c.header(trace.KindMessage), Direction: dir,
+		ContentType: uint8(wire.ContentApplicationData), Name: "ApplicationData", Epoch: epoch,
+		Length: n, RecordVersion: c.recordVersion()})
 }
 
 // decide reports a negotiation decision to the tracer. Callers check

@@ -109,6 +109,12 @@ type Message struct {
 	// Epoch is the protection epoch the message travelled under: 0 is
 	// plaintext, 1 the first negotiated keys, and so on.
 	Epoch int
+	// RecordVersion is the version in the record header (0x0301 for a
+	// first ClientHello, the negotiated version afterwards).
+	RecordVersion uint16
+	// Length is the plaintext length. For application data Raw is nil:
+	// the payload belongs to the application, not to the trace.
+	Length int
 }
 
 // State reports that a handshake driver reached a named state.
