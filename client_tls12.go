@@ -2,10 +2,10 @@ package clasp
 
 import (
 	"crypto"
-	"errors"
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"

@@ -69,9 +69,14 @@ func (p *Process) WaitOutput(substr string, timeout time.Duration) bool {
 
 // Send writes s to the process's standard input, which stays open for the
 // life of the process. openssl s_server (without -www/-rev) reads commands
-// there: "R\n" requests renegotiation with a client certificate request,
-// "r\n" plain renegotiation (a HelloRequest in TLS 1.2), "Q\n" quits; any
-// other line is sent to the client as application data.
+// there: "r\n" renegotiates (a HelloRequest in TLS 1.2; it prints
+// "SSL_do_handshake -> 1"), "R\n" renegotiates and requests a client
+// certificate, "Q\n" quits; any other line is sent to the client as
+// application data.
+//
+// s_server handles each read from stdin as a whole: a command and data sent
+// in one go may arrive in one read, and then everything after the command is
+// dropped. Wait for a command's effect (WaitOutput) before sending more.
 func (p *Process) Send(s string) error {
 	_, err := io.WriteString(p.stdin, s)
 	return err
