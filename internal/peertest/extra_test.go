@@ -1,0 +1,136 @@
+package peertest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeTB records Skip and Fatal calls instead of ending the test, so that
+// Require's two behaviours can be checked from one test.
+type fakeTB struct {
+	testing.TB
+	skipped, failed bool
+	msg             string
+}
+
+func (f *fakeTB) Helper()          {}
+func (f *fakeTB) Skip(args ...any) { f.skipped, f.msg = true, fmt.Sprint(args...) }
+func (f *fakeTB) Skipf(format string, args ...any) {
+	f.skipped, f.msg = true, fmt.Sprintf(format, args...)
+}
+func (f *fakeTB) Fatal(args ...any) { f.failed, f.msg = true, fmt.Sprint(args...) }
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.failed, f.msg = true, fmt.Sprintf(format, args...)
+}
+
+func TestRequire(t *testing.T) {
+	for _, ci := range []string{"", "true"} {
+		t.Setenv("CI", ci)
+		f := &fakeTB{TB: t}
+		Require(f, "openssl", "peertest-no-such-binary", "tstclnt")
+		if ci == "true" && (!f.failed || f.skipped) || ci == "" && (!f.skipped || f.failed) {
+			t.Errorf("CI=%q: skipped=%v failed=%v, want a %s", ci, f.skipped, f.failed, map[string]string{"": "skip", "true": "failure"}[ci])
+		}
+		if !strings.Contains(f.msg, "peertest-no-such-binary") {
+			t.Errorf("CI=%q: message %q does not name the missing binary", ci, f.msg)
+		}
+	}
+	t.Setenv("CI", "true")
+	f := &fakeTB{TB: t}
+	Require(f, "sh")
+	if f.failed || f.skipped {
+		t.Errorf("Require(sh) under CI: %s", f.msg)
+	}
+}
+
+// TestGnuTLSServerClientCertRequest pins down a gnutls-serv default that
+// changes the handshake flow: it sends a CertificateRequest unless told
+// --disable-client-cert.
+func TestGnuTLSServerClientCertRequest(t *testing.T) {
+	t.Parallel()
+	const suite = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	p := NewPKI(t)
+	for _, tc := range []struct {
+		args      []string
+		requested bool
+	}{
+		{[]string{"--echo"}, true},
+		{[]string{"--echo", "--disable-client-cert"}, false},
+	} {
+		srv := StartGnuTLSServer(t, p.RSA, GnuTLSPriority(suite), tc.args...)
+		cfg := goClientConfig(p, suite)
+		requested := false
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			requested = true
+			return &tls.Certificate{}, nil
+		}
+		conn, err := tls.Dial("tcp", srv.Addr, cfg)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, srv.Output())
+		}
+		conn.Close()
+		if requested != tc.requested {
+			t.Errorf("gnutls-serv %v: CertificateRequest sent = %v, want %v", tc.args, requested, tc.requested)
+		}
+	}
+}
+
+// TestOpenSSLServerRenegotiation proves Process.Send drives s_server's
+// stdin commands: "r\n" makes s_server send a HelloRequest, which crypto/tls
+// (allowed to renegotiate once) answers inside Read.
+func TestOpenSSLServerRenegotiation(t *testing.T) {
+	t.Parallel()
+	const suite = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	p := NewPKI(t)
+	srv := StartOpenSSLServer(t, p.RSA, OpenSSLCipherArgs(suite)...)
+	cfg := goClientConfig(p, suite)
+	cfg.Renegotiation = tls.RenegotiateOnceAsClient
+	conn, err := tls.Dial("tcp", srv.Addr, cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, srv.Output())
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "ping\n")
+	if !srv.WaitOutput("ping", 5*time.Second) {
+		t.Fatalf("s_server did not print the client's data:\n%s", srv.Output())
+	}
+	// tls-unique (the first Finished of the latest handshake) changes iff a
+	// new handshake completed.
+	// Copied: TLSUnique aliases the connection's own Finished buffer.
+	before := bytes.Clone(conn.ConnectionState().TLSUnique)
+	// crypto/tls acts on a HelloRequest only inside Read, and s_server blocks
+	// in SSL_do_handshake until the new ClientHello comes, so the client must
+	// already be reading when the server renegotiates.
+	type result struct {
+		line string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		got <- result{line, err}
+	}()
+	if err := srv.Send("r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !srv.WaitOutput("SSL_do_handshake -> 1", 5*time.Second) {
+		t.Fatalf("s_server did not finish renegotiating:\n%s", srv.Output())
+	}
+	if err := srv.Send("after renegotiation\n"); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.err != nil || r.line != "after renegotiation\n" {
+		t.Fatalf("read %q, %v\n--- s_server ---\n%s", r.line, r.err, srv.Output())
+	}
+	if bytes.Equal(before, conn.ConnectionState().TLSUnique) {
+		t.Errorf("tls-unique unchanged: crypto/tls did not renegotiate")
+	}
+}
