@@ -134,3 +134,53 @@ func TestOpenSSLServerRenegotiation(t *testing.T) {
 		t.Errorf("tls-unique unchanged: crypto/tls did not renegotiate")
 	}
 }
+
+// TestClientLeafAndEd25519 proves the remaining PKI leaves: the Client leaf
+// in mutual TLS against s_server -Verify (crypto/tls) and selfserv -r -r
+// (tstclnt -n client), and the Ed25519 leaf on an ECDHE_ECDSA suite.
+func TestClientLeafAndEd25519(t *testing.T) {
+	t.Parallel()
+	const suite = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+	p := NewPKI(t)
+	t.Run("crypto/tls-client-cert-to-s_server", func(t *testing.T) {
+		t.Parallel()
+		srv := StartOpenSSLServer(t, p.ECDSA, append(OpenSSLCipherArgs(suite), "-www", "-Verify", "1", "-CAfile", p.CACertFile)...)
+		cfg := goClientConfig(p, suite)
+		cfg.Certificates = []tls.Certificate{p.Client.TLS}
+		conn, err := tls.Dial("tcp", srv.Addr, cfg)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, srv.Output())
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n")
+		body, _ := io.ReadAll(conn)
+		if !strings.Contains(string(body), "HTTP/1.0 200 ok") {
+			t.Errorf("s_server -Verify 1 answer:\n%s\n--- server ---\n%s", body, srv.Output())
+		}
+		// s_server logs the verified chain: "depth=0 O = clasp peertest, OU = client, CN = peertest client".
+		if !srv.WaitOutput("CN = peertest client", 5*time.Second) {
+			t.Errorf("s_server did not report the client certificate:\n%s", srv.Output())
+		}
+	})
+	t.Run("tstclnt-client-cert-to-selfserv", func(t *testing.T) {
+		t.Parallel()
+		srv := StartNSSServer(t, p.ECDSA, append(NSSCipherArgs(suite), "-r", "-r")...)
+		out, err := RunNSSClient(t, srv.Addr, "GET / HTTP/1.0\r\n\r\n", append(NSSCipherArgs(suite), "-n", "client")...)
+		if err != nil || !strings.Contains(out, "HTTP/1.0 200 OK") {
+			t.Errorf("tstclnt -n client: %v\n%s\n--- server ---\n%s", err, out, srv.Output())
+		}
+	})
+	t.Run("ed25519-s_server", func(t *testing.T) {
+		t.Parallel()
+		srv := StartOpenSSLServer(t, p.Ed25519, append(OpenSSLCipherArgs(suite), "-www")...)
+		conn := goDial(t, srv, suite)
+		if got := conn.ConnectionState().PeerCertificates[0].PublicKeyAlgorithm.String(); got != "Ed25519" {
+			t.Errorf("server certificate key %s, want Ed25519", got)
+		}
+	})
+	t.Run("ed25519-gnutls-serv", func(t *testing.T) {
+		t.Parallel()
+		srv := StartGnuTLSServer(t, p.Ed25519, GnuTLSPriority(suite), "--echo", "--disable-client-cert")
+		goDial(t, srv, suite)
+	})
+}
