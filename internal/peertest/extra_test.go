@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +184,47 @@ func TestClientLeafAndEd25519(t *testing.T) {
 		srv := StartGnuTLSServer(t, p.Ed25519, GnuTLSPriority(suite), "--echo", "--disable-client-cert")
 		goDial(t, srv, suite)
 	})
+}
+
+// TestStartRetriesTakenPort makes every peer server's first port already
+// taken (as when another process grabs it between FreePort and the peer's
+// bind) and checks that the start moves to a fresh port. Not parallel: it
+// swaps pickPort, and parallel tests only resume once it has returned.
+func TestStartRetriesTakenPort(t *testing.T) {
+	const suite = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+	p := NewPKI(t)
+	starts := map[string]func(t *testing.T) *Process{
+		"openssl": func(t *testing.T) *Process {
+			return StartOpenSSLServer(t, p.RSA, append(OpenSSLCipherArgs(suite), "-www")...)
+		},
+		// gnutls-serv survives the failed IPv4 bind and listens on IPv6 only.
+		"gnutls-serv": func(t *testing.T) *Process {
+			return StartGnuTLSServer(t, p.RSA, GnuTLSPriority(suite), "--echo")
+		},
+		"selfserv": func(t *testing.T) *Process { return StartNSSServer(t, p.RSA, NSSCipherArgs(suite)...) },
+	}
+	for name, start := range starts {
+		t.Run(name, func(t *testing.T) {
+			busy, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer busy.Close()
+			busyPort := busy.Addr().(*net.TCPAddr).Port
+			calls := 0
+			pickPort = func(t testing.TB) int {
+				calls++
+				if calls == 1 {
+					return busyPort
+				}
+				return FreePort(t)
+			}
+			defer func() { pickPort = FreePort }()
+			srv := start(t)
+			if calls != 2 || srv.Port == busyPort {
+				t.Fatalf("%d port picks, server on %d (taken: %d)\n%s", calls, srv.Port, busyPort, srv.Output())
+			}
+			goDial(t, srv, suite).Close()
+		})
+	}
 }

@@ -123,6 +123,10 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// pickPort chooses a server's port; tests replace it to make a start lose
+// the race for its port.
+var pickPort = FreePort
+
 // startServer starts a server built by args(port) and waits until it listens
 // on the port. The command line is logged so that a failing test shows how to
 // reproduce the peer by hand.
@@ -134,7 +138,7 @@ func startServer(t testing.TB, bin string, env []string, args func(port int) []s
 	}
 	var lastOut string
 	for attempt := 1; attempt <= startAttempts; attempt++ {
-		port := FreePort(t)
+		port := pickPort(t)
 		argv := args(port)
 		p := &Process{
 			Cmd:  exec.Command(path, argv...),
@@ -162,16 +166,24 @@ func startServer(t testing.TB, bin string, env []string, args func(port int) []s
 		}()
 		t.Cleanup(p.Stop)
 
-		if err := p.waitListening(startTimeout); err == nil {
+		err := p.waitListening(startTimeout)
+		// A peer that lost the port may still be running: gnutls-serv
+		// reports the failed IPv4 bind, then listens on IPv6 only.
+		inUse := addrInUse(p.Output())
+		if err == nil && !inUse {
 			return p
-		} else if p.Exited() && addrInUse(p.Output()) && attempt < startAttempts {
-			t.Logf("peertest: %s lost the race for port %d, retrying: %s", bin, port, strings.TrimSpace(p.Output()))
+		}
+		if inUse && attempt < startAttempts {
+			p.Stop()
+			t.Logf("peertest: %s lost the race for port %d, retrying", bin, port)
 			lastOut = p.Output()
 			continue
-		} else {
-			p.Stop()
-			t.Fatalf("peertest: %s did not start listening on %s: %v\n--- %s output ---\n%s", bin, p.Addr, err, bin, p.Output())
 		}
+		p.Stop()
+		if err == nil {
+			err = errors.New("port already in use")
+		}
+		t.Fatalf("peertest: %s did not start listening on %s: %v\n--- %s output ---\n%s", bin, p.Addr, err, bin, p.Output())
 	}
 	t.Fatalf("peertest: %s: no free port after %d attempts; last output:\n%s", bin, startAttempts, lastOut)
 	return nil
@@ -251,9 +263,13 @@ func listeningInProc(pid, port int) bool {
 	return false
 }
 
+// addrInUse recognises each peer's report of a taken port: OpenSSL and
+// GnuTLS print strerror's "Address already in use", selfserv prints NSPR's
+// "Local Network address is in use".
 func addrInUse(out string) bool {
 	out = strings.ToLower(out)
 	return strings.Contains(out, "address already in use") ||
+		strings.Contains(out, "address is in use") ||
 		strings.Contains(out, "addr_in_use") ||
 		strings.Contains(out, "eaddrinuse")
 }
@@ -277,11 +293,10 @@ func runClient(t testing.TB, bin string, env []string, stdin string, argv []stri
 	cmd.WaitDelay = 2 * time.Second
 	t.Logf("peertest: running client: %s", commandLine(env, bin, argv))
 	err = cmd.Run()
-	if ctx.Err() == context.DeadlineExceeded {
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
 		err = fmt.Errorf("%s timed out after %v (waiting for the server to close? see the Run function's doc): %w", bin, clientTimeout, err)
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
+	case err != nil:
 		err = fmt.Errorf("%s: %w", bin, err)
 	}
 	return out.String(), err
