@@ -140,7 +140,7 @@ else
 	step_failed=1
 fi
 
-echo "==> go test -count=1 -timeout 40m $* ./..."
+echo "==> go test -count=1 -timeout 40m${*:+ $*} ./..."
 log="$(mktemp "${TMPDIR:-/tmp}/clasp-test.XXXXXX")"
 trap 'rm -f "$log"' EXIT
 start=$(date +%s)
