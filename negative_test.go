@@ -108,7 +108,7 @@ func clientVersusScript(t *testing.T, cfg *Config) (*scriptedRun, *wire.ClientHe
 // ---- client against a scripted server ----
 
 func TestClientRejectsServerHelloWithUnofferedSuite(t *testing.T) {
-	run, ch := clientVersusScript(t, nil)
+	run, _ := clientVersusScript(t, nil)
 	run.peer.sendMessages(scriptedServerHello(suites.TLS_RSA_WITH_AES_128_GCM_SHA256))
 	run.peer.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
@@ -117,7 +117,7 @@ func TestClientRejectsServerHelloWithUnofferedSuite(t *testing.T) {
 func TestClientRejectsServerHelloVersionOutsideItsRange(t *testing.T) {
 	for _, v := range []suites.Version{suites.VersionTLS11, suites.VersionTLS13, 0x0200} {
 		t.Run(v.String(), func(t *testing.T) {
-			run, ch := clientVersusScript(t, nil)
+			run, _ := clientVersusScript(t, nil)
 			sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
 			sh.Version = v
 			run.peer.sendMessages(sh)
@@ -135,7 +135,7 @@ func TestClientRejectsServerHelloVersionOutsideItsRange(t *testing.T) {
 }
 
 func TestClientRejectsServerHelloCompression(t *testing.T) {
-	run, ch := clientVersusScript(t, nil)
+	run, _ := clientVersusScript(t, nil)
 	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
 	sh.CompressionMethod = 1
 	run.peer.sendMessages(sh)
@@ -151,7 +151,7 @@ func TestClientRejectsUnofferedServerHelloExtension(t *testing.T) {
 		"alpn":           &wire.ALPNExt{Protocols: []string{"h2"}}, // the default client offers no ALPN
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, ch := clientVersusScript(t, nil)
+			run, _ := clientVersusScript(t, nil)
 			sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
 			sh.Extensions = append(sh.Extensions, ext)
 			run.peer.sendMessages(sh)
@@ -163,7 +163,7 @@ func TestClientRejectsUnofferedServerHelloExtension(t *testing.T) {
 
 // RFC 5746 §3.4: on an initial handshake renegotiated_connection is empty.
 func TestClientRejectsNonEmptyRenegotiationInfo(t *testing.T) {
-	run, ch := clientVersusScript(t, nil)
+	run, _ := clientVersusScript(t, nil)
 	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
 	sh.Extensions[0] = &wire.RenegotiationInfoExt{Data: bytes.Repeat([]byte{7}, 24)}
 	run.peer.sendMessages(sh)
@@ -174,7 +174,7 @@ func TestClientRejectsNonEmptyRenegotiationInfo(t *testing.T) {
 func TestClientRejectsALPNProtocolItDidNotOffer(t *testing.T) {
 	cfg := testClientConfig(t)
 	cfg.NextProtos = []string{"h2"}
-	run, ch := clientVersusScript(t, cfg)
+	run, _ := clientVersusScript(t, cfg)
 	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
 	sh.Extensions = append(sh.Extensions, &wire.ALPNExt{Protocols: []string{"http/1.1"}})
 	run.peer.sendMessages(sh)
@@ -203,7 +203,7 @@ func TestClientRejectsServerKeyExchangeInsteadOfServerHello(t *testing.T) {
 }
 
 func TestClientRejectsServerHelloDoneBeforeCertificate(t *testing.T) {
-	run, ch := clientVersusScript(t, nil)
+	run, _ := clientVersusScript(t, nil)
 	run.peer.sendMessages(scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), &wire.ServerHelloDone{})
 	run.peer.expectAlert(wire.AlertUnexpectedMessage)
 	wantClaspFailure(t, run.wait(), "read server Certificate", wire.AlertUnexpectedMessage)
@@ -262,7 +262,7 @@ func TestClientRejectsEarlyChangeCipherSpec(t *testing.T) {
 }
 
 func TestClientRejectsUnknownContentType(t *testing.T) {
-	run, ch := clientVersusScript(t, nil)
+	run, _ := clientVersusScript(t, nil)
 	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
 	run.peer.send(run.peer.handshakeRecord(sh), rawRecord(99, VersionTLS12, []byte{1, 2, 3}))
 	run.peer.expectAlert(wire.AlertUnexpectedMessage)
@@ -300,7 +300,7 @@ func TestClientReportsNonTLSPeer(t *testing.T) {
 // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored. The
 // client then reaches the ServerHello check, which proves it skipped it.
 func TestClientIgnoresHelloRequestDuringHandshake(t *testing.T) {
-	run, ch := clientVersusScript(t, nil)
+	run, _ := clientVersusScript(t, nil)
 	run.peer.sendMessages(&wire.HelloRequest{}, scriptedServerHello(suites.TLS_RSA_WITH_AES_128_GCM_SHA256))
 	run.peer.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
