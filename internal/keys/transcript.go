@@ -27,6 +27,8 @@ type Transcript struct {
 	buf     []byte      // raw messages; nil once dropped (after SetHash)
 	dropped bool        // DropMessages was called
 	hashes  []hash.Hash // one hash, or MD5 then SHA-1 for TLS 1.0/1.1
+	hash    crypto.Hash // what SetHash chose; crypto.MD5SHA1 for the pair
+	tls13   bool        // SetHash was for TLS 1.3
 }
 
 // NewTranscript returns an empty transcript that buffers until SetHash.
@@ -47,8 +49,9 @@ func (t *Transcript) Write(msg []byte) {
 // SetHash chooses the transcript hash and replays the messages buffered so
 // far. TLS 1.2 hashes with the suite's PRF hash (RFC 5246 §7.4.9; zero means
 // SHA-256 as in PRF); TLS 1.0/1.1 use the 36-byte MD5 || SHA-1 concatenation
-// (RFC 2246 §7.4.9). Any later version uses prfHash alone, which is what the
-// TLS 1.3 key schedule needs too.
+// (RFC 2246 §7.4.9). TLS 1.3 uses the suite's HKDF hash (RFC 8446 §4.4.1),
+// which must be SHA-256 or SHA-384: there is no default there, and a zero
+// prfHash panics.
 //
 // Calling SetHash again restarts the hashes from the kept messages; after
 // DropMessages that is impossible and panics.
@@ -56,12 +59,18 @@ func (t *Transcript) SetHash(version suites.Version, prfHash crypto.Hash) {
 	if t.hashes != nil && t.dropped {
 		panic("keys: Transcript.SetHash after DropMessages")
 	}
+	t.tls13 = version == suites.VersionTLS13
 	switch version {
 	case suites.VersionSSL30, suites.VersionTLS10, suites.VersionTLS11:
 		// SSL 3.0's Finished also hashes MD5 and SHA-1 separately.
 		t.hashes = []hash.Hash{md5.New(), sha1.New()}
+		t.hash = crypto.MD5SHA1
+	case suites.VersionTLS13:
+		t.hash = hash13(prfHash)
+		t.hashes = []hash.Hash{t.hash.New()}
 	default:
-		t.hashes = []hash.Hash{prf12Hash(prfHash).New()}
+		t.hash = prf12Hash(prfHash)
+		t.hashes = []hash.Hash{t.hash.New()}
 	}
 	for _, h := range t.hashes {
 		h.Write(t.buf)
@@ -104,5 +113,40 @@ func (t *Transcript) DropMessages() {
 	t.dropped = true
 	if t.hashes != nil {
 		t.buf = nil
+	}
+}
+
+// Hash returns the hash SetHash chose (crypto.MD5SHA1 for TLS 1.0/1.1), or
+// zero before SetHash.
+func (t *Transcript) Hash() crypto.Hash { return t.hash }
+
+// messageHashType is the handshake type of the synthetic message_hash
+// message (RFC 8446 §4.4.1, §B.3).
+const messageHashType = 254
+
+// ReplaceWithMessageHash replaces the transcript, which must hold exactly
+// the first ClientHello, with the synthetic message RFC 8446 §4.4.1 asks for
+// after a HelloRetryRequest:
+//
+//	Transcript-Hash(ClientHello1, HelloRetryRequest, ... Mn) =
+//	    Hash(message_hash ||        /* Handshake type */
+//	         00 00 Hash.length  ||  /* Handshake message length (bytes) */
+//	         Hash(ClientHello1) ||  /* Hash of ClientHello1 */
+//	         HelloRetryRequest  || ... || Mn)
+//
+// Both sides call it after SetHash (the HelloRetryRequest names the suite)
+// and before writing the HelloRetryRequest. This is what lets a server drop
+// the first ClientHello and keep only its hash, for example in a cookie.
+// It panics before SetHash or for a TLS 1.0–1.2 transcript.
+func (t *Transcript) ReplaceWithMessageHash() {
+	if !t.tls13 {
+		panic("keys: Transcript.ReplaceWithMessageHash without a TLS 1.3 hash")
+	}
+	ch1 := t.Sum()
+	msg := append([]byte{messageHashType, 0, 0, byte(len(ch1))}, ch1...)
+	t.hashes = []hash.Hash{t.hash.New()}
+	t.hashes[0].Write(msg)
+	if !t.dropped {
+		t.buf = msg
 	}
 }
