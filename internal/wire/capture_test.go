@@ -85,12 +85,19 @@ func TestParseCryptoTLSClientHello(t *testing.T) {
 			t.Errorf("%v missing", want.ExtType())
 		}
 	}
-	// TLS 1.3 extensions have no typed value yet: kept with their code
-	// points and bytes.
-	for _, code := range []ExtensionType{ExtKeyShare, ExtSupportedVersions, ExtPSKKeyExchangeModes} {
-		e, ok := LookupExtension(ch.Extensions, code)
-		if u, isUnknown := e.(*UnknownExt); !ok || !isUnknown || len(u.Data) == 0 {
-			t.Errorf("%v: got %#v, want *UnknownExt with data", code, e)
+	// The TLS 1.3 extensions come out typed.
+	if sv, ok := FindExtension[*SupportedVersionsExt](ch.Extensions); !ok || len(sv.Versions) == 0 || sv.Versions[0] != suites.VersionTLS13 {
+		t.Errorf("supported_versions = %#v, want TLS 1.3 first", sv)
+	}
+	if ks, ok := FindExtension[*KeyShareExt](ch.Extensions); !ok || !hasShare(ks.Entries, suites.X25519, 32) {
+		t.Errorf("key_share = %#v, want a 32-byte X25519 share", ks)
+	}
+	if pm, ok := FindExtension[*PSKKeyExchangeModesExt](ch.Extensions); !ok || len(pm.Modes) != 1 || pm.Modes[0] != PSKModeDHEKE {
+		t.Errorf("psk_key_exchange_modes = %#v, want [psk_dhe_ke]", pm)
+	}
+	for _, e := range ch.Extensions {
+		if u, ok := e.(*UnknownExt); ok {
+			t.Errorf("%v kept raw: %x", u.Code, u.Data)
 		}
 	}
 }
@@ -111,6 +118,15 @@ func TestParseCryptoTLS12ClientHello(t *testing.T) {
 	if containsSuite(ch.CipherSuites, 0x1301) {
 		t.Error("TLS 1.2-only ClientHello offers a TLS 1.3 suite")
 	}
+}
+
+func hasShare(entries []KeyShareEntry, g suites.Group, size int) bool {
+	for _, e := range entries {
+		if e.Group == g && len(e.KeyExchange) == size {
+			return true
+		}
+	}
+	return false
 }
 
 func containsSuite(ids []suites.ID, id suites.ID) bool {

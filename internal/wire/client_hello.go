@@ -39,6 +39,10 @@ func (m *ClientHello) Marshal() ([]byte, error) {
 			b.SetError(errMarshal("session ID over 32 bytes, or no cipher suites or compression methods"))
 			return
 		}
+		if err := checkPreSharedKeyLast(m.Extensions); err != nil {
+			b.SetError(err)
+			return
+		}
 		b.AddUint16(uint16(m.Version))
 		b.AddBytes(m.Random[:])
 		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
@@ -60,6 +64,10 @@ func (m *ClientHello) Marshal() ([]byte, error) {
 // cipher_suites vector (CipherSuite cipher_suites<2..2^16-2>), an empty
 // compression_methods vector (<1..2^8-1>), a duplicated extension, an
 // extension whose body does not parse, and trailing bytes.
+//
+// A pre_shared_key that is not the last extension is illegal_parameter, the
+// alert RFC 8446 §4.2.11 names: the PSK binders are computed over the hello
+// truncated right before them, which only works if nothing follows.
 func ParseClientHello(body []byte) (*ClientHello, error) {
 	s := cryptobyte.String(body)
 	m := &ClientHello{}
@@ -98,6 +106,22 @@ func ParseClientHello(body []byte) (*ClientHello, error) {
 	if !s.Empty() {
 		return nil, decodeError("ClientHello (trailing bytes)")
 	}
+	if err := checkPreSharedKeyLast(exts); err != nil {
+		return nil, err
+	}
 	m.Extensions = exts
 	return m, nil
+}
+
+// checkPreSharedKeyLast enforces RFC 8446 §4.2.11: "The "pre_shared_key"
+// extension MUST be the last extension in the ClientHello ... Servers MUST
+// check that it is the last extension and otherwise fail the handshake with
+// an "illegal_parameter" alert."
+func checkPreSharedKeyLast(exts []Extension) error {
+	for i, e := range exts {
+		if e != nil && e.ExtType() == ExtPreSharedKey && i != len(exts)-1 {
+			return Errorf(AlertIllegalParameter, "ClientHello pre_shared_key is extension %d of %d, must be last", i+1, len(exts))
+		}
+	}
+	return nil
 }

@@ -25,8 +25,11 @@
 //   - Marshal refuses values its parser would refuse, with internal_error:
 //     sending them would only make the peer fail less clearly.
 //
-// TLS 1.3 messages whose shape changed (Certificate, CertificateRequest,
-// NewSessionTicket) and TLS 1.3-only messages are not parsed yet; they will
-// be separate types (Certificate13, ...) selected by Context.Version, and
-// extensions gain their 1.3 messages in the table in extensions.go.
+// TLS 1.3 (RFC 8446) messages whose shape changed are separate types
+// (Certificate13, CertificateRequest13, NewSessionTicket13), selected by
+// Context.Version; ClientHello, ServerHello, CertificateVerify and Finished
+// are shared. A HelloRetryRequest is a *ServerHello whose Random is
+// HelloRetryRequestRandom: ParseServerHello notices it and reads the
+// extensions in their HRR shapes. Which message may carry which extension is
+// one table, in extensions.go.
 package wire

@@ -63,3 +63,23 @@ func (m *Finished) Marshal() ([]byte, error) {
 func ParseFinished(body []byte) (*Finished, error) {
 	return &Finished{VerifyData: cloneBytes(body)}, nil
 }
+
+// EndOfEarlyData ends the client's 0-RTT data (RFC 8446 §4.5). It has an
+// empty body.
+type EndOfEarlyData struct{}
+
+// Type returns TypeEndOfEarlyData.
+func (*EndOfEarlyData) Type() HandshakeType { return TypeEndOfEarlyData }
+
+// Marshal returns the complete handshake message.
+func (*EndOfEarlyData) Marshal() ([]byte, error) {
+	return marshalHandshake(TypeEndOfEarlyData, func(*cryptobyte.Builder) {})
+}
+
+// ParseEndOfEarlyData checks that an EndOfEarlyData body is empty.
+func ParseEndOfEarlyData(body []byte) (*EndOfEarlyData, error) {
+	if len(body) != 0 {
+		return nil, decodeError("EndOfEarlyData (body must be empty)")
+	}
+	return &EndOfEarlyData{}, nil
+}

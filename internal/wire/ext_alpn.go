@@ -5,7 +5,8 @@ import "golang.org/x/crypto/cryptobyte"
 // application_layer_protocol_negotiation (RFC 7301).
 
 // ALPNExt is the ALPN extension: the client's protocols in preference order,
-// or the one protocol the server selected.
+// or the one protocol the server selected (in a TLS 1.2 ServerHello or a TLS
+// 1.3 EncryptedExtensions).
 type ALPNExt struct {
 	Protocols []string
 }

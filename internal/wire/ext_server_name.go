@@ -6,7 +6,8 @@ import "golang.org/x/crypto/cryptobyte"
 
 // ServerNameExt is the server_name extension. In a ClientHello it carries the
 // server_name_list; in a ServerHello its body is empty (the server only
-// acknowledges that it used the name), and HostName and Other are empty.
+// acknowledges that it used the name) and so is it in TLS 1.3's
+// EncryptedExtensions (RFC 8446 §4.2); HostName and Other are then empty.
 type ServerNameExt struct {
 	// HostName is the host_name entry; "" when the list has none.
 	HostName string

@@ -2,11 +2,18 @@ package wire
 
 import "golang.org/x/crypto/cryptobyte"
 
-// status_request (RFC 6066 §8).
+// status_request (RFC 6066 §8; RFC 8446 §4.4.2.1 for TLS 1.3).
 
-// StatusRequestExt is the status_request extension (OCSP stapling). In a
-// ClientHello it is a CertificateStatusRequest; in a ServerHello its body is
-// empty and all fields are zero.
+// StatusRequestExt is the status_request extension (OCSP stapling). Its
+// shape depends on the message:
+//
+//   - ClientHello, and a TLS 1.3 CertificateRequest13 (the server asking for
+//     the client's OCSP response): a CertificateStatusRequest, StatusType
+//     with ResponderIDList and RequestExtensions.
+//   - TLS 1.2 ServerHello: an empty body; all fields are zero.
+//   - TLS 1.3 CertificateEntry: a CertificateStatus, StatusType with
+//     Response (TLS 1.3 staples the response here instead of in a
+//     CertificateStatus message).
 type StatusRequestExt struct {
 	// StatusType is 1 (ocsp), the only type RFC 6066 defines. The OCSP
 	// shape below is read whatever the type: no other shape exists.
@@ -17,6 +24,10 @@ type StatusRequestExt struct {
 	// RequestExtensions is the content of the uint16 request_extensions
 	// vector (DER Extensions), kept raw.
 	RequestExtensions []byte
+	// Response is the OCSPResponse of a CertificateEntry's
+	// CertificateStatus, non-empty there (opaque OCSPResponse<1..2^24-1>)
+	// and nil in every other message.
+	Response []byte
 }
 
 // StatusTypeOCSP is the ocsp CertificateStatusType (RFC 6066 §8).
@@ -30,24 +41,46 @@ func (e *StatusRequestExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType)
 		b.SetError(errMarshal("nil status_request"))
 		return
 	}
-	if msg != TypeClientHello {
-		if e.StatusType != 0 || len(e.ResponderIDList) != 0 || len(e.RequestExtensions) != 0 {
+	switch msg {
+	case TypeServerHello:
+		if e.StatusType != 0 || len(e.ResponderIDList) != 0 || len(e.RequestExtensions) != 0 || len(e.Response) != 0 {
 			b.SetError(errMarshal("status_request in %v must be empty", msg))
 		}
-		return
+	case TypeCertificate:
+		if len(e.ResponderIDList) != 0 || len(e.RequestExtensions) != 0 || len(e.Response) == 0 {
+			b.SetError(errMarshal("status_request in a CertificateEntry holds only a non-empty response"))
+			return
+		}
+		b.AddUint8(e.StatusType)
+		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Response) })
+	default:
+		if len(e.Response) != 0 {
+			b.SetError(errMarshal("status_request in %v is a request, not a response", msg))
+			return
+		}
+		b.AddUint8(e.StatusType)
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.ResponderIDList) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.RequestExtensions) })
 	}
-	b.AddUint8(e.StatusType)
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.ResponderIDList) })
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.RequestExtensions) })
 }
 
 func parseStatusRequest(body cryptobyte.String, msg HandshakeType) (Extension, error) {
 	e := &StatusRequestExt{}
-	if msg != TypeClientHello {
+	switch msg {
+	case TypeServerHello:
 		// RFC 6066 §8: the server's "extension_data" field is empty.
 		if !body.Empty() {
 			return nil, decodeError("status_request in " + msg.String())
 		}
+		return e, nil
+	case TypeCertificate:
+		// RFC 8446 §4.4.2.1: a CertificateStatus structure, the body of
+		// TLS 1.2's CertificateStatus message.
+		var resp cryptobyte.String
+		if !body.ReadUint8(&e.StatusType) || !body.ReadUint24LengthPrefixed(&resp) || !body.Empty() || resp.Empty() {
+			return nil, decodeError("status_request in a CertificateEntry")
+		}
+		e.Response = cloneBytes(resp)
 		return e, nil
 	}
 	var ids, exts cryptobyte.String

@@ -9,7 +9,9 @@ import (
 // supported_groups, formerly elliptic_curves (RFC 8422 §5.1.1, RFC 7919).
 
 // SupportedGroupsExt is the supported_groups extension: the groups the sender
-// can use, in preference order. Unknown and GREASE groups are kept.
+// can use, in preference order. Unknown and GREASE groups are kept. A TLS 1.3
+// server may send its own list in EncryptedExtensions (RFC 8446 §4.2.7), for
+// the client's next connection.
 type SupportedGroupsExt struct {
 	Groups []suites.Group
 }

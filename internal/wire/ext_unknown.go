@@ -8,7 +8,8 @@ import "golang.org/x/crypto/cryptobyte"
 //
 // Marshalling an UnknownExt whose Code has a typed value is allowed (it is how
 // a test tool sends a deliberately malformed extension), but parsing the
-// result gives back the typed value.
+// result gives back the typed value (except for a padding body with a nonzero
+// byte, which stays raw: see PaddingExt).
 type UnknownExt struct {
 	Code ExtensionType
 	Data []byte

@@ -149,8 +149,8 @@ func (t ExtensionType) String() string {
 	return fmt.Sprintf("unknown(0x%04x)", uint16(t))
 }
 
-// Extension is one extension of a hello message, typed where this package
-// knows its shape (*ServerNameExt, *ALPNExt, ...) and *UnknownExt otherwise.
+// Extension is one extension of an extensions block (a hello's, or a TLS 1.3
+// message's or CertificateEntry's), typed where this package knows its shape (*ServerNameExt, *ALPNExt, ...) and *UnknownExt otherwise.
 // All implementations are pointers.
 type Extension interface {
 	// ExtType is the code point the extension is sent under.
@@ -168,34 +168,61 @@ type extensionSpec struct {
 	parse func(body cryptobyte.String, msg HandshakeType) (Extension, error)
 }
 
-// hellos is where every TLS 1.2 extension lives (RFC 5246 §7.4.1.4). TLS 1.3
-// will add EncryptedExtensions, CertificateRequest, Certificate and
-// NewSessionTicket to the lists below, with their own shapes where they
-// differ.
+// hellos is where every TLS 1.2 extension lives (RFC 5246 §7.4.1.4).
 var hellos = []HandshakeType{TypeClientHello, TypeServerHello}
 
+// extensionContexts lists every message that carries an extension block,
+// that is every value the "in" lists below may hold.
+var extensionContexts = []HandshakeType{
+	TypeClientHello, TypeServerHello, TypeHelloRetryRequest, TypeEncryptedExtensions,
+	TypeCertificate, TypeCertificateRequest, TypeNewSessionTicket,
+}
+
 // extensionTable is the one list of which message may carry which typed
-// extension. Each extension's shape lives in its own ext_*.go file.
+// extension: the message columns of RFC 8446 §4.2's table (TypeCertificate
+// standing for a TLS 1.3 CertificateEntry, TypeHelloRetryRequest for HRR),
+// plus the TLS 1.2 ServerHello (RFC 5246 §7.4.1.4), which carries extensions
+// that TLS 1.3 moved to EncryptedExtensions. A ServerHello parses the same
+// under both versions (the client learns the version from it), so the table
+// is the union of both; whether an extension is acceptable in the
+// negotiated version is the driver's question. Each extension's shape lives
+// in its own ext_*.go file.
 var extensionTable = map[ExtensionType]extensionSpec{
-	ExtServerName:           {in: hellos, parse: parseServerName},
-	ExtStatusRequest:        {in: hellos, parse: parseStatusRequest},
-	ExtSupportedGroups:      {in: hellos, parse: parseSupportedGroups},
-	ExtECPointFormats:       {in: hellos, parse: parseECPointFormats},
-	ExtSignatureAlgorithms:  {in: hellos, parse: parseSignatureAlgorithms},
-	ExtALPN:                 {in: hellos, parse: parseALPN},
-	ExtExtendedMasterSecret: {in: hellos, parse: parseExtendedMasterSecret},
-	ExtSessionTicket:        {in: hellos, parse: parseSessionTicket},
-	ExtRenegotiationInfo:    {in: hellos, parse: parseRenegotiationInfo},
+	ExtServerName:                 {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseServerName},
+	ExtStatusRequest:              {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeCertificateRequest, TypeCertificate}, parse: parseStatusRequest},
+	ExtSupportedGroups:            {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseSupportedGroups},
+	ExtECPointFormats:             {in: hellos, parse: parseECPointFormats},
+	ExtSignatureAlgorithms:        {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeCertificateRequest}, parse: parseSignatureAlgorithms},
+	ExtALPN:                       {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseALPN},
+	ExtSignedCertificateTimestamp: {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeCertificateRequest, TypeCertificate}, parse: parseSignedCertificateTimestamp},
+	ExtPadding:                    {in: []HandshakeType{TypeClientHello}, parse: parsePadding},
+	ExtExtendedMasterSecret:       {in: hellos, parse: parseExtendedMasterSecret},
+	ExtSessionTicket:              {in: hellos, parse: parseSessionTicket},
+	ExtPreSharedKey:               {in: []HandshakeType{TypeClientHello, TypeServerHello}, parse: parsePreSharedKey},
+	ExtEarlyData:                  {in: []HandshakeType{TypeClientHello, TypeEncryptedExtensions, TypeNewSessionTicket}, parse: parseEarlyData},
+	ExtSupportedVersions:          {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeHelloRetryRequest}, parse: parseSupportedVersions},
+	ExtCookie:                     {in: []HandshakeType{TypeClientHello, TypeHelloRetryRequest}, parse: parseCookie},
+	ExtPSKKeyExchangeModes:        {in: []HandshakeType{TypeClientHello}, parse: parsePSKKeyExchangeModes},
+	ExtCertificateAuthorities:     {in: []HandshakeType{TypeClientHello, TypeCertificateRequest}, parse: parseCertificateAuthorities},
+	ExtPostHandshakeAuth:          {in: []HandshakeType{TypeClientHello}, parse: parsePostHandshakeAuth},
+	ExtSignatureAlgorithmsCert:    {in: []HandshakeType{TypeClientHello, TypeCertificateRequest}, parse: parseSignatureAlgorithmsCert},
+	ExtKeyShare:                   {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeHelloRetryRequest}, parse: parseKeyShare},
+	ExtRenegotiationInfo:          {in: hellos, parse: parseRenegotiationInfo},
 }
 
 // MayCarry reports whether clasp knows extension t as one that message msg
-// may carry. It is false for extensions clasp has no typed value for: a
-// ServerHello driver should refuse those (it never offered them), a
-// ClientHello driver should ignore them (RFC 5246 §7.4.1.4).
+// may carry; msg is TypeHelloRetryRequest for a HelloRetryRequest and
+// TypeCertificate for a TLS 1.3 CertificateEntry. It is false for extensions
+// clasp has no typed value for: a ServerHello driver should refuse those (it
+// never offered them), a ClientHello driver should ignore them (RFC 5246
+// §7.4.1.4, RFC 8446 §4.2).
 //
-// The parser itself does not enforce this table: a ServerHello extension the
-// client did not offer is the driver's to reject (with unsupported_extension),
-// because only the driver knows what was offered.
+// The parser itself does not enforce this table: a recognised extension in a
+// message RFC 8446 §4.2 does not list it for ("MUST abort the handshake with
+// an illegal_parameter alert") and a ServerHello extension the client did not
+// offer (unsupported_extension) are the driver's to reject, because only the
+// driver knows the version and what was offered. The parser keeps such an
+// extension as *UnknownExt.
 func MayCarry(msg HandshakeType, t ExtensionType) bool {
 	spec, ok := extensionTable[t]
 	return ok && slices.Contains(spec.in, msg)
@@ -234,11 +261,26 @@ func parseExtensions(s *cryptobyte.String, msg HandshakeType) ([]Extension, erro
 	if s.Empty() {
 		return nil, nil
 	}
+	exts, err := readExtensionBlock(s, msg)
+	if err != nil {
+		return nil, err
+	}
+	if exts == nil {
+		exts = []Extension{}
+	}
+	return exts, nil
+}
+
+// readExtensionBlock reads an Extension extensions<0..2^16-1> vector, the
+// mandatory block of every TLS 1.3 message that has one (RFC 8446 §4.2). An
+// empty block is nil. msg selects each extension's shape; it is
+// TypeHelloRetryRequest for a HelloRetryRequest.
+func readExtensionBlock(s *cryptobyte.String, msg HandshakeType) ([]Extension, error) {
 	var block cryptobyte.String
 	if !s.ReadUint16LengthPrefixed(&block) {
 		return nil, decodeError(msg.String() + " extensions")
 	}
-	exts := []Extension{}
+	var exts []Extension
 	seen := make(map[ExtensionType]bool)
 	for !block.Empty() {
 		var code uint16
@@ -247,9 +289,10 @@ func parseExtensions(s *cryptobyte.String, msg HandshakeType) ([]Extension, erro
 			return nil, decodeError(msg.String() + " extensions")
 		}
 		t := ExtensionType(code)
-		// RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension
-		// of the same type." RFC 8446 asks for illegal_parameter in 1.3;
-		// clasp's TLS 1.2 parser uses decode_error.
+		// RFC 5246 §7.4.1.4 and RFC 8446 §4.2: "There MUST NOT be more
+		// than one extension of the same type" in a block. Neither names
+		// an alert for it; a repeated field is malformed syntax, so
+		// clasp uses decode_error in every version.
 		if seen[t] {
 			return nil, Errorf(AlertDecodeError, "%v carries %v twice", msg, t)
 		}
@@ -277,12 +320,17 @@ func parseExtension(t ExtensionType, body cryptobyte.String, msg HandshakeType) 
 	return ext, nil
 }
 
-// marshalExtensions appends the extensions block; a nil list means no block
-// at all, which RFC 5246 allows and which old peers send.
+// marshalExtensions appends a hello's extensions block; a nil list means no
+// block at all, which RFC 5246 allows and which old peers send.
 func marshalExtensions(b *cryptobyte.Builder, exts []Extension, msg HandshakeType) {
 	if exts == nil {
 		return
 	}
+	addExtensionBlock(b, exts, msg)
+}
+
+// addExtensionBlock appends an extensions vector, empty when exts is.
+func addExtensionBlock(b *cryptobyte.Builder, exts []Extension, msg HandshakeType) {
 	seen := make(map[ExtensionType]bool)
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 		for _, e := range exts {

@@ -45,30 +45,25 @@ type sni = struct {
 	name string
 }
 
-// rejectsExt checks that a hello carrying code with body fails to parse with
-// alert.
+// rejectsExt checks that a message (see carrier) carrying code with body
+// fails to parse with alert.
 func rejectsExt(t *testing.T, msg HandshakeType, code ExtensionType, body []byte, alert AlertDescription) {
 	t.Helper()
-	_, err := ParseHandshake(helloWithExt(t, msg, code, body), Context{})
+	raw, ctx := msgWithExt(t, msg, code, body)
+	_, err := ParseHandshake(raw, ctx)
 	wantAlert(t, err, alert)
 }
 
-// acceptsExt parses a hello carrying code with body and returns the
-// extension.
+// acceptsExt parses a message (see carrier) carrying code with body and
+// returns the extension.
 func acceptsExt(t *testing.T, msg HandshakeType, code ExtensionType, body []byte) Extension {
 	t.Helper()
-	m, err := ParseHandshake(helloWithExt(t, msg, code, body), Context{})
+	raw, ctx := msgWithExt(t, msg, code, body)
+	m, err := ParseHandshake(raw, ctx)
 	if err != nil {
 		t.Fatalf("%v in %v: %v", code, msg, err)
 	}
-	var exts []Extension
-	switch m := m.(type) {
-	case *ClientHello:
-		exts = m.Extensions
-	case *ServerHello:
-		exts = m.Extensions
-	}
-	e, ok := LookupExtension(exts, code)
+	e, ok := LookupExtension(extensionsOf(m), code)
 	if !ok {
 		t.Fatalf("%v missing after parse", code)
 	}
@@ -198,8 +193,35 @@ func TestMayCarry(t *testing.T) {
 	if !MayCarry(TypeClientHello, ExtALPN) || !MayCarry(TypeServerHello, ExtRenegotiationInfo) {
 		t.Fatal("hello extensions not allowed in hellos")
 	}
-	if MayCarry(TypeCertificate, ExtALPN) || MayCarry(TypeServerHello, ExtKeyShare) {
+	if MayCarry(TypeCertificate, ExtALPN) || MayCarry(TypeServerHello, ExtCookie) || MayCarry(TypeEncryptedExtensions, ExtKeyShare) {
 		t.Fatal("MayCarry allows what the table does not list")
+	}
+	// RFC 8446 §4.2's table, a few cells of each column.
+	for _, c := range []struct {
+		msg HandshakeType
+		ext ExtensionType
+	}{
+		{TypeClientHello, ExtPreSharedKey}, {TypeServerHello, ExtKeyShare}, {TypeHelloRetryRequest, ExtCookie},
+		{TypeHelloRetryRequest, ExtSupportedVersions}, {TypeEncryptedExtensions, ExtALPN},
+		{TypeEncryptedExtensions, ExtEarlyData}, {TypeCertificate, ExtStatusRequest},
+		{TypeCertificateRequest, ExtSignatureAlgorithms}, {TypeCertificateRequest, ExtCertificateAuthorities},
+		{TypeNewSessionTicket, ExtEarlyData}, {TypeClientHello, ExtPostHandshakeAuth},
+	} {
+		if !MayCarry(c.msg, c.ext) {
+			t.Errorf("MayCarry(%v, %v) = false", c.msg, c.ext)
+		}
+	}
+	for _, c := range []struct {
+		msg HandshakeType
+		ext ExtensionType
+	}{
+		{TypeHelloRetryRequest, ExtPreSharedKey}, {TypeServerHello, ExtPSKKeyExchangeModes},
+		{TypeEncryptedExtensions, ExtSignatureAlgorithms}, {TypeNewSessionTicket, ExtALPN},
+		{TypeCertificate, ExtKeyShare}, {TypeHelloRetryRequest, ExtALPN},
+	} {
+		if MayCarry(c.msg, c.ext) {
+			t.Errorf("MayCarry(%v, %v) = true", c.msg, c.ext)
+		}
 	}
 }
 

@@ -82,8 +82,11 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		return e
 	},
 	ExtStatusRequest: func(g *gen, msg HandshakeType) Extension {
-		if msg != TypeClientHello {
+		switch msg {
+		case TypeServerHello:
 			return &StatusRequestExt{}
+		case TypeCertificate:
+			return &StatusRequestExt{StatusType: uint8(g.r.Uint32()), Response: g.bytes(1, 1+g.size(300))}
 		}
 		return &StatusRequestExt{StatusType: uint8(g.r.Uint32()), ResponderIDList: g.bytes(0, 30), RequestExtensions: g.bytes(0, 30)}
 	},
@@ -104,6 +107,86 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		}
 		return e
 	},
+	ExtSignatureAlgorithmsCert: func(g *gen, _ HandshakeType) Extension {
+		e := &SignatureAlgorithmsCertExt{}
+		for _, v := range g.u16s(1) {
+			e.Schemes = append(e.Schemes, suites.SignatureScheme(v))
+		}
+		return e
+	},
+	ExtSignedCertificateTimestamp: func(g *gen, msg HandshakeType) Extension {
+		e := &SignedCertificateTimestampExt{}
+		if sctListIn(msg) {
+			for range 1 + g.intn(3) {
+				e.SCTs = append(e.SCTs, g.bytes(1, 1+g.size(120)))
+			}
+		}
+		return e
+	},
+	ExtPadding: func(g *gen, _ HandshakeType) Extension {
+		return &PaddingExt{Length: g.size(512)}
+	},
+	ExtSupportedVersions: func(g *gen, msg HandshakeType) Extension {
+		n := 1
+		if msg == TypeClientHello {
+			n += g.intn(6)
+		}
+		e := &SupportedVersionsExt{}
+		for range n {
+			e.Versions = append(e.Versions, suites.Version(g.r.Uint32()))
+		}
+		return e
+	},
+	ExtKeyShare: func(g *gen, msg HandshakeType) Extension {
+		switch msg {
+		case TypeHelloRetryRequest:
+			return &KeyShareExt{SelectedGroup: suites.Group(g.r.Uint32())}
+		case TypeServerHello:
+			return &KeyShareExt{Entries: []KeyShareEntry{g.keyShareEntry(suites.Group(g.r.Uint32()))}}
+		}
+		e := &KeyShareExt{}
+		used := map[suites.Group]bool{}
+		for range g.intn(4) {
+			group := suites.Group(g.r.Uint32())
+			if used[group] {
+				continue
+			}
+			used[group] = true
+			e.Entries = append(e.Entries, g.keyShareEntry(group))
+		}
+		return e
+	},
+	ExtPSKKeyExchangeModes: func(g *gen, _ HandshakeType) Extension {
+		return &PSKKeyExchangeModesExt{Modes: g.bytes(1, 1+g.size(10))}
+	},
+	ExtPreSharedKey: func(g *gen, msg HandshakeType) Extension {
+		if msg != TypeClientHello {
+			return &PreSharedKeyExt{SelectedIdentity: uint16(g.r.Uint32())}
+		}
+		e := &PreSharedKeyExt{}
+		for range 1 + g.intn(3) {
+			e.Identities = append(e.Identities, PSKIdentity{Identity: g.bytes(1, 1+g.size(200)), ObfuscatedTicketAge: g.r.Uint32()})
+			e.Binders = append(e.Binders, g.bytes(32, 32+g.size(223)))
+		}
+		return e
+	},
+	ExtEarlyData: func(g *gen, msg HandshakeType) Extension {
+		if msg == TypeNewSessionTicket {
+			return &EarlyDataExt{MaxEarlyDataSize: g.r.Uint32()}
+		}
+		return &EarlyDataExt{}
+	},
+	ExtCookie: func(g *gen, _ HandshakeType) Extension {
+		return &CookieExt{Cookie: g.bytes(1, 1+g.size(300))}
+	},
+	ExtCertificateAuthorities: func(g *gen, _ HandshakeType) Extension {
+		e := &CertificateAuthoritiesExt{}
+		for range 1 + g.intn(4) {
+			e.Authorities = append(e.Authorities, g.bytes(1, 1+g.size(100)))
+		}
+		return e
+	},
+	ExtPostHandshakeAuth: func(*gen, HandshakeType) Extension { return &PostHandshakeAuthExt{} },
 	ExtALPN: func(g *gen, msg HandshakeType) Extension {
 		n := 1
 		if msg == TypeClientHello {
@@ -124,6 +207,10 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 	},
 }
 
+func (g *gen) keyShareEntry(group suites.Group) KeyShareEntry {
+	return KeyShareEntry{Group: group, KeyExchange: g.bytes(1, 1+g.size(300))}
+}
+
 // unknownExt draws an extension clasp keeps raw: a code point with no typed
 // value (often a real IANA one, sometimes GREASE or random).
 func (g *gen) unknownExt() *UnknownExt {
@@ -133,8 +220,8 @@ func (g *gen) unknownExt() *UnknownExt {
 		case 0:
 			code = ExtensionType(0x0a0a + 0x1010*g.intn(16)) // GREASE
 		case 1:
-			code = []ExtensionType{ExtKeyShare, ExtSupportedVersions, ExtPadding, ExtEncryptThenMAC,
-				ExtSignedCertificateTimestamp, ExtPSKKeyExchangeModes, ExtRecordSizeLimit,
+			code = []ExtensionType{ExtMaxFragmentLength, ExtHeartbeat, ExtOIDFilters, ExtEncryptThenMAC,
+				ExtDelegatedCredential, ExtQUICTransportParameters, ExtRecordSizeLimit,
 				ExtCompressCertificate, ExtEncryptedClientHello}[g.intn(9)]
 		default:
 			code = ExtensionType(g.r.Uint32())
@@ -146,7 +233,9 @@ func (g *gen) unknownExt() *UnknownExt {
 }
 
 // extensions draws a hello's extension list: nil (no block), empty, or a
-// shuffled mix of typed and unknown extensions without duplicates.
+// shuffled mix of typed and unknown extensions without duplicates, each
+// typed one in the shape of msg (TypeHelloRetryRequest for an HRR). A
+// ClientHello's pre_shared_key comes last, as RFC 8446 §4.2.11 requires.
 func (g *gen) extensions(msg HandshakeType) []Extension {
 	switch g.intn(8) {
 	case 0:
@@ -154,15 +243,27 @@ func (g *gen) extensions(msg HandshakeType) []Extension {
 	case 1:
 		return []Extension{}
 	}
+	return g.extensionBlock(msg, true)
+}
+
+// extensionBlock draws a mandatory extension block (nil when empty, the
+// normal form). When mixed is false it holds only typed extensions.
+func (g *gen) extensionBlock(msg HandshakeType, mixed bool) []Extension {
 	exts := []Extension{}
 	seen := map[ExtensionType]bool{}
 	for code, mk := range extGens {
+		if !slices.Contains(extensionTable[code].in, msg) {
+			continue
+		}
 		if g.coin() {
 			exts = append(exts, mk(g, msg))
 			seen[code] = true
 		}
 	}
 	for range g.intn(5) {
+		if !mixed {
+			break
+		}
 		u := g.unknownExt()
 		if !seen[u.Code] {
 			seen[u.Code] = true
@@ -173,6 +274,13 @@ func (g *gen) extensions(msg HandshakeType) []Extension {
 	// source so that a seed always gives the same value.
 	slices.SortFunc(exts, func(a, b Extension) int { return int(a.ExtType()) - int(b.ExtType()) })
 	g.r.Shuffle(len(exts), func(i, j int) { exts[i], exts[j] = exts[j], exts[i] })
+	if i := slices.IndexFunc(exts, func(e Extension) bool { return e.ExtType() == ExtPreSharedKey }); i >= 0 && msg == TypeClientHello {
+		psk := exts[i]
+		exts = append(slices.Delete(exts, i, i+1), psk)
+	}
+	if len(exts) == 0 {
+		return nil
+	}
 	return exts
 }
 
@@ -198,6 +306,54 @@ func (g *gen) serverHello() *ServerHello {
 		CipherSuite:       suites.ID(g.r.Uint32()),
 		CompressionMethod: uint8(g.r.Uint32()),
 		Extensions:        g.extensions(TypeServerHello),
+	}
+}
+
+// helloRetryRequest draws a ServerHello with the HRR random, whose typed
+// extensions take their HRR shapes (key_share a bare group, cookie allowed).
+func (g *gen) helloRetryRequest() *ServerHello {
+	return &ServerHello{
+		Version:           suites.Version(g.r.Uint32()),
+		Random:            HelloRetryRequestRandom,
+		SessionID:         g.bytes(0, 32),
+		CipherSuite:       suites.ID(g.r.Uint32()),
+		CompressionMethod: uint8(g.r.Uint32()),
+		Extensions:        g.extensions(TypeHelloRetryRequest),
+	}
+}
+
+func (g *gen) encryptedExtensions() *EncryptedExtensions {
+	return &EncryptedExtensions{Extensions: g.extensionBlock(TypeEncryptedExtensions, true)}
+}
+
+func (g *gen) certificate13() *Certificate13 {
+	m := &Certificate13{Context: g.bytes(0, g.size(255))}
+	for range g.intn(4) {
+		m.Entries = append(m.Entries, CertificateEntry{
+			Data:       g.bytes(1, 1+g.size(600)),
+			Extensions: g.extensionBlock(TypeCertificate, g.coin()),
+		})
+	}
+	return m
+}
+
+func (g *gen) certificateRequest13() *CertificateRequest13 {
+	exts := g.extensionBlock(TypeCertificateRequest, true)
+	if _, ok := LookupExtension(exts, ExtSignatureAlgorithms); !ok {
+		sa := extGens[ExtSignatureAlgorithms](g, TypeCertificateRequest)
+		at := g.intn(len(exts) + 1)
+		exts = slices.Insert(exts, at, sa)
+	}
+	return &CertificateRequest13{Context: g.bytes(0, g.size(255)), Extensions: exts}
+}
+
+func (g *gen) newSessionTicket13() *NewSessionTicket13 {
+	return &NewSessionTicket13{
+		Lifetime:   g.r.Uint32(),
+		AgeAdd:     g.r.Uint32(),
+		Nonce:      g.bytes(0, g.size(255)),
+		Ticket:     g.bytes(1, 1+g.size(400)),
+		Extensions: g.extensionBlock(TypeNewSessionTicket, true),
 	}
 }
 
@@ -307,8 +463,19 @@ func messageCases() []messageCase {
 				func(g *gen, ctx Context) Message { return g.serverKeyExchange(ctx) }})
 		}
 	}
-	cs = append(cs, messageCase{"CertificateVerify/TLS13", Context{Version: suites.VersionTLS13},
-		func(g *gen, ctx Context) Message { return &CertificateVerify{Signature: *g.signature(ctx)} }})
+	tls13 := Context{Version: suites.VersionTLS13}
+	cs = append(cs,
+		messageCase{"CertificateVerify/TLS13", tls13, func(g *gen, ctx Context) Message { return &CertificateVerify{Signature: *g.signature(ctx)} }},
+		messageCase{"HelloRetryRequest", Context{}, func(g *gen, _ Context) Message { return g.helloRetryRequest() }},
+		messageCase{"HelloRetryRequest/TLS13", tls13, func(g *gen, _ Context) Message { return g.helloRetryRequest() }},
+		messageCase{"EncryptedExtensions", tls13, func(g *gen, _ Context) Message { return g.encryptedExtensions() }},
+		messageCase{"Certificate13", tls13, func(g *gen, _ Context) Message { return g.certificate13() }},
+		messageCase{"CertificateRequest13", tls13, func(g *gen, _ Context) Message { return g.certificateRequest13() }},
+		messageCase{"NewSessionTicket13", tls13, func(g *gen, _ Context) Message { return g.newSessionTicket13() }},
+		messageCase{"KeyUpdate", tls13, func(g *gen, _ Context) Message { return &KeyUpdate{RequestUpdate: g.coin()} }},
+		messageCase{"EndOfEarlyData", tls13, func(*gen, Context) Message { return &EndOfEarlyData{} }},
+		messageCase{"Finished/TLS13", tls13, func(g *gen, _ Context) Message { return &Finished{VerifyData: g.bytes(0, 64)} }},
+	)
 	for kex := range clientKexShapes {
 		ctx := Context{Version: suites.VersionTLS12, KeyExchange: kex}
 		cs = append(cs, messageCase{"ClientKeyExchange/" + kexName(kex), ctx,

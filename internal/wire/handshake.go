@@ -15,12 +15,20 @@ type HandshakeType uint8
 
 // Handshake message types.
 const (
-	TypeHelloRequest        HandshakeType = 0
-	TypeClientHello         HandshakeType = 1
-	TypeServerHello         HandshakeType = 2
-	TypeHelloVerifyRequest  HandshakeType = 3
-	TypeNewSessionTicket    HandshakeType = 4
-	TypeEndOfEarlyData      HandshakeType = 5
+	TypeHelloRequest       HandshakeType = 0
+	TypeClientHello        HandshakeType = 1
+	TypeServerHello        HandshakeType = 2
+	TypeHelloVerifyRequest HandshakeType = 3
+	TypeNewSessionTicket   HandshakeType = 4
+	TypeEndOfEarlyData     HandshakeType = 5
+	// TypeHelloRetryRequest is never on the wire: RFC 8446 §4.1.4 sends a
+	// HelloRetryRequest as a ServerHello with HelloRetryRequestRandom, and
+	// §4 keeps 6 as hello_retry_request_RESERVED (the drafts' code). This
+	// package uses it as the name of the HRR column of RFC 8446 §4.2's
+	// extension table: MayCarry(TypeHelloRetryRequest, ...) and the shape
+	// of an HRR's extensions. ParseHandshake rejects it like any type that
+	// cannot come next.
+	TypeHelloRetryRequest   HandshakeType = 6
 	TypeEncryptedExtensions HandshakeType = 8
 	TypeCertificate         HandshakeType = 11
 	TypeServerKeyExchange   HandshakeType = 12
@@ -41,6 +49,7 @@ var handshakeTypeNames = map[HandshakeType]string{
 	TypeHelloVerifyRequest:  "hello_verify_request",
 	TypeNewSessionTicket:    "new_session_ticket",
 	TypeEndOfEarlyData:      "end_of_early_data",
+	TypeHelloRetryRequest:   "hello_retry_request",
 	TypeEncryptedExtensions: "encrypted_extensions",
 	TypeCertificate:         "certificate",
 	TypeServerKeyExchange:   "server_key_exchange",
@@ -92,8 +101,8 @@ func (c Context) hasSignatureAlgorithms() bool {
 	return c.Version == 0 || c.Version >= suites.VersionTLS12
 }
 
-// isTLS13 reports whether the context is TLS 1.3, whose messages this package
-// does not parse yet.
+// isTLS13 reports whether the context is TLS 1.3, whose Certificate,
+// CertificateRequest and NewSessionTicket have their own shapes.
 func (c Context) isTLS13() bool {
 	return c.Version >= suites.VersionTLS13
 }
@@ -102,10 +111,21 @@ func (c Context) isTLS13() bool {
 // The header length must equal len(raw)-4: reassembly of messages spread over
 // records belongs to the record layer, so anything else is a decode_error.
 //
-// An unknown handshake type, a DTLS-only type, or a TLS 1.3 message (clasp
-// does not parse those yet) is unexpected_message: none can be the next
-// message of a TLS 1.2 handshake. A malformed body is decode_error, except
-// where the RFC names another alert (see the per-type parsers).
+// ctx.Version selects the message set. Under TLS 1.3 (RFC 8446 §4),
+// Certificate, CertificateRequest and NewSessionTicket parse as
+// *Certificate13, *CertificateRequest13 and *NewSessionTicket13, and
+// EncryptedExtensions, KeyUpdate and EndOfEarlyData exist; the messages TLS
+// 1.3 removed (HelloRequest, ServerKeyExchange, ServerHelloDone,
+// ClientKeyExchange, CertificateStatus) are unexpected_message, as are the
+// TLS 1.3-only ones under any earlier version or 0. ClientHello, ServerHello
+// (HelloRetryRequest included), CertificateVerify and Finished parse under
+// both.
+//
+// An unknown handshake type, a DTLS-only type, message_hash (a transcript
+// construct, RFC 8446 §4.4.1) and TypeHelloRetryRequest are
+// unexpected_message: none can be the next message. A malformed body is
+// decode_error, except where the RFC names another alert (see the per-type
+// parsers).
 func ParseHandshake(raw []byte, ctx Context) (Message, error) {
 	s := cryptobyte.String(raw)
 	var typ uint8
@@ -115,14 +135,7 @@ func ParseHandshake(raw []byte, ctx Context) (Message, error) {
 	}
 	t := HandshakeType(typ)
 	if ctx.isTLS13() {
-		// Only the messages whose shape TLS 1.3 kept are parsed under a
-		// TLS 1.3 context; Certificate, CertificateRequest and
-		// NewSessionTicket change shape and come with TLS 1.3 support.
-		switch t {
-		case TypeClientHello, TypeServerHello, TypeCertificateVerify, TypeFinished:
-		default:
-			return nil, Errorf(AlertUnexpectedMessage, "%v under TLS 1.3 is not supported yet", t)
-		}
+		return parseHandshake13(t, body, ctx)
 	}
 	switch t {
 	case TypeHelloRequest:
@@ -151,6 +164,35 @@ func ParseHandshake(raw []byte, ctx Context) (Message, error) {
 		return ParseCertificateStatus(body)
 	}
 	return nil, Errorf(AlertUnexpectedMessage, "unexpected handshake message %v", t)
+}
+
+// parseHandshake13 is ParseHandshake's TLS 1.3 message set (RFC 8446 §4).
+func parseHandshake13(t HandshakeType, body []byte, ctx Context) (Message, error) {
+	switch t {
+	case TypeClientHello:
+		return ParseClientHello(body)
+	case TypeServerHello:
+		return ParseServerHello(body)
+	case TypeEncryptedExtensions:
+		return ParseEncryptedExtensions(body)
+	case TypeCertificate:
+		return ParseCertificate13(body)
+	case TypeCertificateRequest:
+		return ParseCertificateRequest13(body)
+	case TypeCertificateVerify:
+		// RFC 8446 §4.4.3: always preceded by its SignatureScheme;
+		// ctx.Version >= TLS 1.2 says so.
+		return ParseCertificateVerify(body, ctx)
+	case TypeFinished:
+		return ParseFinished(body)
+	case TypeNewSessionTicket:
+		return ParseNewSessionTicket13(body)
+	case TypeKeyUpdate:
+		return ParseKeyUpdate(body)
+	case TypeEndOfEarlyData:
+		return ParseEndOfEarlyData(body)
+	}
+	return nil, Errorf(AlertUnexpectedMessage, "unexpected handshake message %v in TLS 1.3", t)
 }
 
 // marshalHandshake frames a body built by f with the 4-byte handshake header.

@@ -30,10 +30,10 @@ func TestParseHandshakeRejectsNotYetSupportedTypes(t *testing.T) {
 		_, err := ParseHandshake(frame(typ, []byte{0}), Context{})
 		wantAlert(t, err, AlertUnexpectedMessage)
 	}
-	// Under a TLS 1.3 context, only the messages whose shape 1.3 kept
-	// parse; Certificate's shape changed and is not read as 1.2's.
+	// Under a TLS 1.3 context Certificate has 1.3's shape: a 1.2 body
+	// does not parse as one.
 	_, err := ParseHandshake(mustMarshal(t, &Certificate{}), Context{Version: suites.VersionTLS13})
-	wantAlert(t, err, AlertUnexpectedMessage)
+	wantAlert(t, err, AlertDecodeError)
 }
 
 func TestParseHandshakeRejectsHeaderLengthMismatch(t *testing.T) {
@@ -113,13 +113,13 @@ func TestClientHelloKeepsUnknownExtensionsInOrder(t *testing.T) {
 	body := rawClientHello(nil, []byte{0x0a, 0x0a, 0xc0, 0x2f, 0x00, 0xff}, []byte{1, 0}, func(b *cryptobyte.Builder) {
 		oneExt(0x3a3a, []byte{0})(b)
 		oneExt(ExtExtendedMasterSecret, nil)(b)
-		oneExt(ExtKeyShare, []byte{1, 2, 3})(b)
+		oneExt(ExtRecordSizeLimit, []byte{1, 2, 3})(b)
 	})
 	m, err := ParseClientHello(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Extension{&UnknownExt{Code: 0x3a3a, Data: []byte{0}}, &ExtendedMasterSecretExt{}, &UnknownExt{Code: ExtKeyShare, Data: []byte{1, 2, 3}}}
+	want := []Extension{&UnknownExt{Code: 0x3a3a, Data: []byte{0}}, &ExtendedMasterSecretExt{}, &UnknownExt{Code: ExtRecordSizeLimit, Data: []byte{1, 2, 3}}}
 	if !reflect.DeepEqual(m.Extensions, want) {
 		t.Fatalf("extensions %#v, want %#v", m.Extensions, want)
 	}
@@ -184,14 +184,16 @@ func TestServerHelloLeavesCompressionAndSuiteToDriver(t *testing.T) {
 }
 
 func TestServerHelloKeepsExtensionsTheDriverMustJudge(t *testing.T) {
-	// Whether the client offered these is the driver's question.
-	raw := helloWithExt(t, TypeServerHello, ExtKeyShare, []byte{0, 29, 0, 1, 7})
+	// Whether the client offered these, and whether they belong in a
+	// ServerHello at all, is the driver's question: psk_key_exchange_modes
+	// is ClientHello-only, so it is kept raw.
+	raw := helloWithExt(t, TypeServerHello, ExtPSKKeyExchangeModes, []byte{1, 1})
 	m, err := ParseHandshake(raw, Context{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, ok := FindExtension[*UnknownExt](m.(*ServerHello).Extensions); !ok || u.Code != ExtKeyShare {
-		t.Fatalf("key_share not kept: %#v", m)
+	if u, ok := FindExtension[*UnknownExt](m.(*ServerHello).Extensions); !ok || u.Code != ExtPSKKeyExchangeModes {
+		t.Fatalf("psk_key_exchange_modes not kept: %#v", m)
 	}
 }
 

@@ -51,6 +51,64 @@ func helloWithExt(t *testing.T, msg HandshakeType, code ExtensionType, body []by
 	return mustMarshal(t, validClientHello(exts))
 }
 
+// carrier returns a minimal valid message that carries exts in the extension
+// context msg (TypeCertificate: in the one CertificateEntry of a
+// Certificate13; TypeHelloRetryRequest: an HRR), and the context it parses
+// under. A CertificateRequest13 gets the signature_algorithms it must have
+// when exts lacks one.
+func carrier(msg HandshakeType, exts []Extension) (Message, Context) {
+	tls13 := Context{Version: suites.VersionTLS13}
+	switch msg {
+	case TypeClientHello:
+		return validClientHello(exts), Context{}
+	case TypeServerHello:
+		return &ServerHello{Version: 0x0303, SessionID: []byte{1}, CipherSuite: 0xc02f, Extensions: exts}, Context{}
+	case TypeHelloRetryRequest:
+		return &ServerHello{Version: 0x0303, Random: HelloRetryRequestRandom, CipherSuite: 0x1301, Extensions: exts}, tls13
+	case TypeEncryptedExtensions:
+		return &EncryptedExtensions{Extensions: exts}, tls13
+	case TypeCertificate:
+		return &Certificate13{Entries: []CertificateEntry{{Data: []byte{0x30}, Extensions: exts}}}, tls13
+	case TypeCertificateRequest:
+		if _, ok := LookupExtension(exts, ExtSignatureAlgorithms); !ok {
+			exts = append([]Extension{&SignatureAlgorithmsExt{Schemes: []suites.SignatureScheme{0x0804}}}, exts...)
+		}
+		return &CertificateRequest13{Extensions: exts}, tls13
+	case TypeNewSessionTicket:
+		return &NewSessionTicket13{Ticket: []byte{1}, Extensions: exts}, tls13
+	}
+	panic("no carrier for " + msg.String())
+}
+
+// msgWithExt returns a marshalled carrier (see carrier) holding one extension
+// with a raw body, and the context to parse it under.
+func msgWithExt(t *testing.T, msg HandshakeType, code ExtensionType, body []byte) ([]byte, Context) {
+	t.Helper()
+	m, ctx := carrier(msg, []Extension{&UnknownExt{Code: code, Data: body}})
+	return mustMarshal(t, m), ctx
+}
+
+// extensionsOf returns the extension list of a carrier message.
+func extensionsOf(m Message) []Extension {
+	switch m := m.(type) {
+	case *ClientHello:
+		return m.Extensions
+	case *ServerHello:
+		return m.Extensions
+	case *EncryptedExtensions:
+		return m.Extensions
+	case *Certificate13:
+		if len(m.Entries) > 0 {
+			return m.Entries[0].Extensions
+		}
+	case *CertificateRequest13:
+		return m.Extensions
+	case *NewSessionTicket13:
+		return m.Extensions
+	}
+	return nil
+}
+
 // validClientHello is a minimal well-formed ClientHello.
 func validClientHello(exts []Extension) *ClientHello {
 	return &ClientHello{

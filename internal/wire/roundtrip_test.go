@@ -64,7 +64,7 @@ func TestExtensionRoundTrip(t *testing.T) {
 	t.Run("unknown", func(t *testing.T) {
 		g := newGen(99)
 		for range 200 {
-			for _, msg := range hellos {
+			for _, msg := range extensionContexts {
 				roundTripExtensions(t, msg, []Extension{g.unknownExt(), g.unknownExt()})
 			}
 		}
@@ -76,14 +76,9 @@ func roundTripExtensions(t *testing.T, msg HandshakeType, exts []Extension) {
 	if len(exts) == 2 && exts[0].ExtType() == exts[1].ExtType() {
 		return
 	}
-	var m Message
-	if msg == TypeClientHello {
-		m = validClientHello(exts)
-	} else {
-		m = &ServerHello{Version: 0x0303, Extensions: exts}
-	}
+	m, ctx := carrier(msg, exts)
 	raw := mustMarshal(t, m)
-	got, err := ParseHandshake(raw, Context{})
+	got, err := ParseHandshake(raw, ctx)
 	if err != nil {
 		t.Fatalf("parse: %v\nexts %#v", err, exts)
 	}
