@@ -42,16 +42,83 @@ type ECDHEKey struct {
 // GenerateECDHE creates an ephemeral key on X25519, secp256r1, secp384r1 or
 // secp521r1. Any other group is an error: the caller offered or accepted a
 // group this package cannot compute.
+//
+// The private key is drawn from rand itself, not left to crypto/ecdh: since
+// Go 1.26, ecdh.Curve.GenerateKey ignores a caller's reader (GODEBUG
+// cryptocustomrand), and clasp's Config.Rand must make a handshake
+// reproducible — RFC 8448's traces, for one, are replayed by feeding the
+// trace's private keys through it. With crypto/rand.Reader, the default,
+// the key is as random as GenerateKey's.
 func GenerateECDHE(group suites.Group, rand io.Reader) (*ECDHEKey, error) {
 	curve, ok := ecdhCurve(group)
 	if !ok {
 		return nil, fmt.Errorf("kex: group %v is not an elliptic-curve group clasp implements", group)
 	}
-	priv, err := curve.GenerateKey(rand)
+	priv, err := privateKeyFromRand(curve, group, rand)
 	if err != nil {
 		return nil, fmt.Errorf("kex: generating %v key: %w", group, err)
 	}
 	return &ECDHEKey{group: group, priv: priv}, nil
+}
+
+// NewECDHEFromPrivate returns the key with the given private scalar: 32
+// bytes for X25519 (RFC 7748 §5), the fixed-length big-endian scalar below
+// the group order for the NIST curves (SEC 1 §2.3.6). It exists for tests
+// that replay a trace with known keys, such as RFC 8448's.
+func NewECDHEFromPrivate(group suites.Group, priv []byte) (*ECDHEKey, error) {
+	curve, ok := ecdhCurve(group)
+	if !ok {
+		return nil, fmt.Errorf("kex: group %v is not an elliptic-curve group clasp implements", group)
+	}
+	k, err := curve.NewPrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("kex: invalid %v private key: %w", group, err)
+	}
+	return &ECDHEKey{group: group, priv: k}, nil
+}
+
+// scalarBits is the bit length of each NIST curve's group order, which the
+// candidate scalars are masked to.
+var scalarBits = map[suites.Group]int{
+	suites.Secp256r1: 256,
+	suites.Secp384r1: 384,
+	suites.Secp521r1: 521,
+}
+
+// maxScalarTries bounds the rejection sampling below. With a working reader
+// a retry is rare (2^-32 for P-256, far less for the others); a reader that
+// keeps producing out-of-range scalars is broken, and failing beats looping
+// forever.
+const maxScalarTries = 64
+
+// privateKeyFromRand reads a private key from rand. X25519 takes any 32
+// bytes (the scalar is clamped when used, RFC 7748 §5). A NIST scalar must
+// lie in [1, n-1]: the candidate is the scalar's byte length read from rand
+// with the bits above the order's length cleared, and is drawn again when
+// crypto/ecdh rejects it (zero, or not below n) — rejection sampling as in
+// FIPS 186-5 Appendix A.2.2, so the result is uniform in [1, n-1].
+func privateKeyFromRand(curve ecdh.Curve, group suites.Group, rand io.Reader) (*ecdh.PrivateKey, error) {
+	if group == suites.X25519 {
+		b := make([]byte, 32)
+		if _, err := io.ReadFull(rand, b); err != nil {
+			return nil, err
+		}
+		return curve.NewPrivateKey(b)
+	}
+	bits := scalarBits[group]
+	b := make([]byte, (bits+7)/8)
+	for range maxScalarTries {
+		if _, err := io.ReadFull(rand, b); err != nil {
+			return nil, err
+		}
+		if extra := len(b)*8 - bits; extra > 0 {
+			b[0] &= 0xff >> extra
+		}
+		if k, err := curve.NewPrivateKey(b); err == nil {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("random source gave %d out-of-range scalars in a row", maxScalarTries)
 }
 
 // Group returns the named group of the key.
