@@ -160,6 +160,10 @@ type Alert struct {
 	Level       uint8
 	Description uint8
 	Name        string
+	// Epoch is the protection epoch the alert travelled under (0 in the
+	// clear), as for Message: a close_notify after the handshake is
+	// encrypted, a handshake_failure before ChangeCipherSpec is not.
+	Epoch int
 }
 
 // Done reports a completed handshake.

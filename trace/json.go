@@ -1,0 +1,192 @@
+package trace
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// JSONSchema is the version every object the JSON tracer writes carries in
+// its "schema" field. docs/trace-schema.md describes it and
+// trace/schema/v1.json defines it; removing or renaming a field, or
+// changing its type, needs a new version.
+const JSONSchema = "clasp.trace/v1"
+
+// jsonTracer writes one JSON object per event.
+type jsonTracer struct {
+	mu      sync.Mutex
+	enc     *json.Encoder
+	seq     int
+	clock   clock
+	pairs   pairing
+	sides   [3]*sideTally
+	lastErr error
+}
+
+// sideTally accumulates what a side did, for its summary object.
+type sideTally struct {
+	start                        time.Time
+	messagesSent, messagesRecvd  int
+	bytesSent, bytesRecvd        int
+	decisions                    []any
+}
+
+// NewJSONTracer returns a Tracer that writes each event to w as one JSON
+// object on its own line (JSON Lines), in the schema named by JSONSchema:
+// every field of every parsed message, time offsets from the first event,
+// decisions, and, after each side's Done or Failed event, a summary object
+// for that side. Given both sides' events in one stream it writes a received
+// message that repeats one already written as sent with "same_as" (the
+// sender's "seq") instead of the decoded fields again. It may be called
+// from both sides at once.
+func NewJSONTracer(w io.Writer) Tracer {
+	return &jsonTracer{enc: json.NewEncoder(w)}
+}
+
+func (t *jsonTracer) tally(side Side, at time.Time) *sideTally {
+	if t.sides[side] == nil {
+		t.sides[side] = &sideTally{start: at}
+	}
+	return t.sides[side]
+}
+
+func (t *jsonTracer) Trace(e Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	h := e.Common()
+	t.seq++
+	o := object{{"schema", JSONSchema}, {"seq", t.seq}, {"t_us", t.clock.offset(h.Time).Microseconds()},
+		{"side", h.Side.String()}}
+	tally := t.tally(h.Side, h.Time)
+	switch e := e.(type) {
+	case *Message:
+		o.add("kind", "message")
+		t.message(&o, e, tally)
+	case *State:
+		o.add("kind", "state")
+		o.add("name", e.Name)
+		o.add("openssl", OpenSSLStateName(h.Side, e.Name))
+	case *Decision:
+		o.add("kind", "decision")
+		o.add("what", e.What)
+		o.add("chosen", e.Chosen)
+		o.add("offered", stringList(e.Offered))
+		o.add("accepted", stringList(e.Accepted))
+		o.add("reason", e.Reason)
+		o.add("warning", e.Warning)
+		tally.decisions = append(tally.decisions, object{{"what", e.What}, {"chosen", e.Chosen}})
+	case *Keys:
+		o.add("kind", "keys")
+		o.add("direction", e.Direction.String())
+		o.add("epoch", e.Epoch)
+		o.add("suite", e.Suite)
+	case *Alert:
+		o.add("kind", "alert")
+		o.add("direction", e.Direction.String())
+		o.add("sender", sender(h.Side, e.Direction).String())
+		o.add("level", codePoint(uint16(e.Level), alertLevelName(e.Level)))
+		o.add("description", codePoint(uint16(e.Description), e.Name))
+		o.add("epoch", e.Epoch)
+		t.countWire(tally, e.Direction, 2)
+		if sameAs, dup := t.pair(alertItem(e, t.seq), e.Direction); dup {
+			o.add("same_as", sameAs)
+		}
+	case *Done:
+		o.add("kind", "done")
+		o.add("version", e.Version)
+		o.add("cipher_suite", e.CipherSuite)
+		o.add("group", e.Group)
+		o.add("resumed", e.Resumed)
+	case *Failed:
+		o.add("kind", "failed")
+		o.add("error", errorText(e.Err))
+	default:
+		o.add("kind", "unknown")
+	}
+	t.write(o)
+	switch e := e.(type) {
+	case *Done:
+		t.summary(h, tally, "done", e.Version, e.CipherSuite, e.Group, e.Resumed, "")
+	case *Failed:
+		t.summary(h, tally, "failed", "", "", "", false, errorText(e.Err))
+	}
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (t *jsonTracer) countWire(tally *sideTally, dir Direction, n int) {
+	if dir == Sent {
+		tally.messagesSent++
+		tally.bytesSent += n
+	} else {
+		tally.messagesRecvd++
+		tally.bytesRecvd += n
+	}
+}
+
+// pair records a sent item, or reports the earlier sent event a received
+// one repeats.
+func (t *jsonTracer) pair(it wireItem, dir Direction) (int, bool) {
+	if dir == Sent {
+		t.pairs.sent(it)
+		return 0, false
+	}
+	return t.pairs.received(it)
+}
+
+func (t *jsonTracer) message(o *object, m *Message, tally *sideTally) {
+	o.add("direction", m.Direction.String())
+	o.add("sender", sender(m.Side, m.Direction).String())
+	o.add("name", messageName(m))
+	o.add("content_type", codePoint(uint16(m.ContentType), wire.ContentType(m.ContentType).String()))
+	o.add("record_version", codePoint(m.RecordVersion, versionName(m.RecordVersion)))
+	o.add("length", m.Length)
+	o.add("epoch", m.Epoch)
+	o.add("protected", m.protected())
+	t.countWire(tally, m.Direction, m.Length)
+	if sameAs, dup := t.pair(messageItem(m, t.seq), m.Direction); dup {
+		o.add("same_as", sameAs)
+		return
+	}
+	if m.ContentType == uint8(wire.ContentHandshake) {
+		o.add("handshake_type", codePoint(uint16(m.HandshakeType), wire.HandshakeType(m.HandshakeType).String()))
+	}
+	if m.Parsed != nil {
+		o.add("message", append(object{{"type", handshakeTypeName(m.Parsed)}}, decodeMessage(m.Parsed)...))
+	}
+	if m.Raw != nil {
+		o.add("raw_hex", hexString(m.Raw))
+	}
+}
+
+func (t *jsonTracer) summary(h Header, tally *sideTally, outcome, version, suite, group string, resumed bool, errText string) {
+	t.seq++
+	decisions := tally.decisions
+	if decisions == nil {
+		decisions = []any{}
+	}
+	t.write(object{{"schema", JSONSchema}, {"seq", t.seq}, {"t_us", t.clock.offset(h.Time).Microseconds()},
+		{"side", h.Side.String()}, {"kind", "summary"},
+		{"outcome", outcome}, {"duration_us", h.Time.Sub(tally.start).Microseconds()},
+		{"messages_sent", tally.messagesSent}, {"messages_received", tally.messagesRecvd},
+		{"bytes_sent", tally.bytesSent}, {"bytes_received", tally.bytesRecvd},
+		{"version", version}, {"cipher_suite", suite}, {"group", group}, {"resumed", resumed},
+		{"error", errText}, {"decisions", decisions}})
+}
+
+// write encodes one object. A failed write (a closed pipe) is kept and the
+// handshake is not disturbed: tracing must never break a connection.
+func (t *jsonTracer) write(o object) {
+	if t.lastErr != nil {
+		return
+	}
+	t.lastErr = t.enc.Encode(o)
+}

@@ -1,0 +1,250 @@
+package trace_test
+
+// Deterministic handshakes whose events the renderer tests replay.
+//
+// Each side gets its own ChaCha8 Config.Rand and a clock that advances one
+// millisecond per reading, so every byte and every time stamp repeats from
+// run to run. Go's crypto ignores a caller's random source for ECDSA signing
+// and key generation; testing/cryptotest.SetGlobalRandom makes those
+// deterministic too. The two sides draw from that global source in an order
+// the protocol fixes (the server signs before it sends, the client generates
+// its key share after it receives), so the draws do not race.
+
+import (
+	"bytes"
+	"crypto/x509"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"testing/cryptotest"
+	"time"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// scenario is one handshake the golden tests render. Adding a scenario
+// (TLS 1.3, HelloRetryRequest, resumption once they exist) is one entry.
+type scenario struct {
+	name string
+	// configure adjusts the default client and server Configs.
+	configure func(t *testing.T, client, server *clasp.Config)
+}
+
+var scenarios = []scenario{
+	{"tls12-full", func(*testing.T, *clasp.Config, *clasp.Config) {}},
+	{"tls12-client-cert", func(t *testing.T, client, server *clasp.Config) {
+		server.ClientAuth = clasp.RequireAndVerifyClientCert
+		server.ClientCAs = testCAPool(t)
+		client.Certificates = []clasp.Certificate{loadKeyPair(t, "client")}
+	}},
+}
+
+// recording is what both sides of one scenario emitted.
+type recording struct {
+	client, server []trace.Event
+}
+
+// view selects the events a renderer is given: one side's, or both merged.
+type view string
+
+const (
+	viewClient view = "client"
+	viewServer view = "server"
+	viewBoth   view = "both"
+)
+
+var views = []view{viewClient, viewServer, viewBoth}
+
+func (r *recording) events(t *testing.T, v view) []trace.Event {
+	switch v {
+	case viewClient:
+		return r.client
+	case viewServer:
+		return r.server
+	}
+	merged, err := mergeCausally(r.client, r.server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return merged
+}
+
+func loadKeyPair(t testing.TB, name string) clasp.Certificate {
+	t.Helper()
+	cert, err := clasp.LoadX509KeyPair(filepath.Join("testdata", name+".pem"), filepath.Join("testdata", name+"-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+func testCAPool(t testing.TB) *x509.CertPool {
+	t.Helper()
+	pemData, err := os.ReadFile(filepath.Join("testdata", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		t.Fatal("testdata/ca.pem holds no certificate")
+	}
+	return pool
+}
+
+// fakeClock starts at a fixed instant inside the test certificates'
+// validity and advances 1 ms per reading.
+func fakeClock() func() time.Time {
+	var mu sync.Mutex
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Millisecond)
+		return now
+	}
+}
+
+func seededRand(seed byte) io.Reader {
+	return rand.NewChaCha8([32]byte{seed, 't', 'r', 'a', 'c', 'e'})
+}
+
+// recorder keeps one side's events, with Raw copied: it aliases connection
+// buffers only during the Trace call.
+type recorder struct {
+	mu     sync.Mutex
+	events []trace.Event
+}
+
+func (r *recorder) Trace(e trace.Event) {
+	if m, ok := e.(*trace.Message); ok {
+		copied := *m
+		copied.Raw = bytes.Clone(m.Raw)
+		e = &copied
+	}
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+// baseConfigs are the Configs every scenario starts from.
+func baseConfigs(t testing.TB) (client, server *clasp.Config) {
+	client = &clasp.Config{Rand: seededRand(1), Time: fakeClock(), ServerName: "localhost",
+		RootCAs: testCAPool(t), NextProtos: []string{"http/1.1"}}
+	server = &clasp.Config{Rand: seededRand(2), Time: fakeClock(),
+		Certificates: []clasp.Certificate{loadKeyPair(t, "server")}, NextProtos: []string{"http/1.1"}}
+	return client, server
+}
+
+// record runs the scenario: handshake, "hello" from the client, the echo
+// back, close_notify both ways.
+func record(t *testing.T, sc scenario) *recording {
+	t.Helper()
+	cryptotest.SetGlobalRandom(t, 1)
+	clientCfg, serverCfg := baseConfigs(t)
+	sc.configure(t, clientCfg, serverCfg)
+	clientRec, serverRec := &recorder{}, &recorder{}
+	clientCfg.Tracer, serverCfg.Tracer = clientRec, serverRec
+	if err := runExchange(clientCfg, serverCfg); err != nil {
+		t.Fatalf("%s: %v", sc.name, err)
+	}
+	return &recording{client: clientRec.events, server: serverRec.events}
+}
+
+// runExchange runs one connection over net.Pipe and returns the first error
+// either side met.
+func runExchange(clientCfg, serverCfg *clasp.Config) error {
+	cRaw, sRaw := net.Pipe()
+	deadline := time.Now().Add(20 * time.Second)
+	cRaw.SetDeadline(deadline)
+	sRaw.SetDeadline(deadline)
+	serverErr := make(chan error, 1)
+	go func() {
+		conn := clasp.Server(sRaw, serverCfg)
+		defer conn.Close()
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			serverErr <- err
+			return
+		}
+		if _, err := conn.Write(buf); err != nil {
+			serverErr <- err
+			return
+		}
+		// Read to the client's close_notify, so that both alerts are part
+		// of every run.
+		_, err := io.Copy(io.Discard, conn)
+		serverErr <- err
+	}()
+	conn := clasp.Client(cRaw, clientCfg)
+	_, err := conn.Write([]byte("hello"))
+	if err == nil {
+		_, err = io.ReadFull(conn, make([]byte, 5))
+	}
+	conn.Close()
+	if sErr := <-serverErr; err == nil {
+		err = sErr
+	}
+	return err
+}
+
+// mergeCausally interleaves two sides' events into the one order a reader
+// would see from a single clock: each side runs until it waits for
+// something the other has not sent yet. Real runs interleave however the
+// scheduler likes; this order is the same on every run, which golden files
+// need.
+func mergeCausally(client, server []trace.Event) ([]trace.Event, error) {
+	queues := map[trace.Side][]trace.Event{trace.Client: client, trace.Server: server}
+	sent := map[trace.Side]int{}     // items each side has put on the wire so far
+	received := map[trace.Side]int{} // items each side has taken off it so far
+	var out []trace.Event
+	side := trace.Client
+	for len(queues[trace.Client])+len(queues[trace.Server]) > 0 {
+		progressed := false
+		for len(queues[side]) > 0 {
+			e := queues[side][0]
+			if isWireItem(e, trace.Received) && received[side] >= sent[side.Peer()] {
+				break // waits for the peer
+			}
+			if isWireItem(e, trace.Sent) {
+				sent[side]++
+			}
+			if isWireItem(e, trace.Received) {
+				received[side]++
+			}
+			out = append(out, e)
+			queues[side] = queues[side][1:]
+			progressed = true
+		}
+		if !progressed && len(queues[side.Peer()]) > 0 && blocked(queues[side.Peer()], side.Peer(), received, sent) {
+			return nil, errDeadlock
+		}
+		side = side.Peer()
+	}
+	return out, nil
+}
+
+var errDeadlock = &mergeError{"both sides wait for a message the other never sent"}
+
+type mergeError struct{ msg string }
+
+func (e *mergeError) Error() string { return e.msg }
+
+func blocked(q []trace.Event, side trace.Side, received, sent map[trace.Side]int) bool {
+	return isWireItem(q[0], trace.Received) && received[side] >= sent[side.Peer()]
+}
+
+// isWireItem reports whether e is a message or alert crossing in dir.
+func isWireItem(e trace.Event, dir trace.Direction) bool {
+	switch e := e.(type) {
+	case *trace.Message:
+		return e.Direction == dir
+	case *trace.Alert:
+		return e.Direction == dir
+	}
+	return false
+}
