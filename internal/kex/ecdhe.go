@@ -1,7 +1,14 @@
 // Package kex implements the key agreements of TLS: ephemeral elliptic-curve
 // Diffie-Hellman over crypto/ecdh, finite-field Diffie-Hellman over math/big
-// (the RFC 7919 groups and, for old servers, server-chosen groups), and RSA
-// key transport of the TLS 1.0–1.2 premaster secret.
+// (the RFC 7919 groups and, for old servers, server-chosen groups), RSA key
+// transport of the TLS 1.0–1.2 premaster secret, and the TLS 1.3 key shares
+// of RFC 8446 §4.2.8 including the hybrid post-quantum X25519MLKEM768
+// (ML-KEM-768 from crypto/mlkem with X25519).
+//
+// Every secret is drawn from the io.Reader the caller passes (clasp's
+// Config.Rand), so a handshake can be replayed from a fixed stream; the one
+// exception, the server's ML-KEM encapsulation, is described in
+// keyshare13.go.
 //
 // Every check of a value received from the peer fails with a *wire.Error
 // carrying the alert the RFC asks for, so the handshake can send it as is.

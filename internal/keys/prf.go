@@ -1,7 +1,10 @@
 // Package keys derives the secrets of a TLS connection from the values the
 // handshake agreed on: the TLS 1.0–1.2 PRF, master secret (plain and
-// extended), key block and Finished verify_data, and the handshake transcript
-// they are computed over.
+// extended), key block and Finished verify_data; the TLS 1.3 key schedule of
+// RFC 8446 §7 (HKDF-Expand-Label, Derive-Secret, Schedule13, traffic keys,
+// Finished, KeyUpdate, resumption PSK, exporter); and the handshake
+// transcript they are computed over, including TLS 1.3's message_hash after
+// a HelloRetryRequest.
 //
 // The functions here take the protocol version and PRF hash explicitly rather
 // than a cipher-suite value, so that they depend only on the code-point types
