@@ -3,8 +3,8 @@ package trace_test
 import (
 	"bytes"
 	"flag"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"

@@ -28,10 +28,10 @@ type jsonTracer struct {
 
 // sideTally accumulates what a side did, for its summary object.
 type sideTally struct {
-	start                        time.Time
-	messagesSent, messagesRecvd  int
-	bytesSent, bytesRecvd        int
-	decisions                    []any
+	start                       time.Time
+	messagesSent, messagesRecvd int
+	bytesSent, bytesRecvd       int
+	decisions                   []any
 }
 
 // NewJSONTracer returns a Tracer that writes each event to w as one JSON
