@@ -202,6 +202,15 @@ func TestClientRejectsServerKeyExchangeInsteadOfServerHello(t *testing.T) {
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnexpectedMessage)
 }
 
+// Found by FuzzClientHandshake: likewise a ClientKeyExchange (a message
+// only a client sends) in place of ServerHello.
+func TestClientRejectsClientKeyExchangeInsteadOfServerHello(t *testing.T) {
+	run, _ := clientVersusScript(t, nil)
+	run.peer.sendMessages(&wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: bytes.Repeat([]byte{9}, 32)})
+	run.peer.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnexpectedMessage)
+}
+
 func TestClientRejectsServerHelloDoneBeforeCertificate(t *testing.T) {
 	run, _ := clientVersusScript(t, nil)
 	run.peer.sendMessages(scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256), &wire.ServerHelloDone{})
@@ -446,6 +455,16 @@ func TestServerRejectsDuplicateExtension(t *testing.T) {
 func TestServerRejectsClientKeyExchangeInsteadOfClientHello(t *testing.T) {
 	run := serverVersusScript(t, nil)
 	run.peer.sendMessages(&wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: bytes.Repeat([]byte{9}, 32)})
+	run.peer.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertUnexpectedMessage)
+}
+
+// Found by FuzzServerHandshake: a ServerKeyExchange (a message only a
+// server sends) as a client's first message is unexpected_message too.
+func TestServerRejectsServerKeyExchangeInsteadOfClientHello(t *testing.T) {
+	run := serverVersusScript(t, nil)
+	// Type 12, any body: the body cannot matter before a key exchange is known.
+	run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS10, []byte{byte(wire.TypeServerKeyExchange), 0, 0, 2, 0x30, 0x30}))
 	run.peer.expectAlert(wire.AlertUnexpectedMessage)
 	wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertUnexpectedMessage)
 }
