@@ -157,3 +157,26 @@ func (c *clock) offset(t time.Time) time.Duration {
 func milliseconds(d time.Duration) string {
 	return fmt.Sprintf("+%.3fms", float64(d.Microseconds())/1000)
 }
+
+// Tee returns a Tracer that hands every event to each of tracers in turn,
+// for example a terminal renderer and a diagram recorded for a file. Nil
+// tracers are skipped; with none left Tee returns nil.
+func Tee(tracers ...Tracer) Tracer {
+	var live []Tracer
+	for _, t := range tracers {
+		if t != nil {
+			live = append(live, t)
+		}
+	}
+	switch len(live) {
+	case 0:
+		return nil // no tracer at all keeps an untraced handshake untraced
+	case 1:
+		return live[0]
+	}
+	return TracerFunc(func(e Event) {
+		for _, t := range live {
+			t.Trace(e)
+		}
+	})
+}

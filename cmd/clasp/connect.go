@@ -18,6 +18,7 @@ import (
 
 type connectOptions struct {
 	tlsOptions
+	traceOptions
 	serverName string
 	caFile     string
 	insecure   bool
@@ -53,7 +54,10 @@ the two sides had nothing in common, what each side offered.
   clasp connect --cafile ca.pem --servername api.internal 10.0.0.5:8443
   clasp connect --ciphers ECDHE-RSA-AES128-GCM-SHA256 --groups P-256 example.com:443
   printf 'GET / HTTP/1.0\r\nHost: example.com\r\n\r\n' | clasp connect --alpn http/1.1 example.com:443
-  clasp connect --json example.com:443 | jq .cipher_suite`,
+  clasp connect --json example.com:443 | jq .cipher_suite
+  clasp connect --trace=story --lang=ru example.com:443
+  clasp connect --trace=diagram --diagram-out handshake.svg example.com:443
+  SSLKEYLOGFILE=keys.log clasp connect example.com:443`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
 	}
@@ -67,6 +71,7 @@ the two sides had nothing in common, what each side offered.
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
 	flags.BoolVar(&opts.json, "json", false, "print the summary as one JSON object")
 	flags.DurationVar(&opts.timeout, "timeout", 30*time.Second, "time allowed for connecting and the handshake")
+	opts.registerTracing(flags, "")
 	return cmd
 }
 
@@ -119,24 +124,44 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 
 func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := opts.check(); err != nil {
+		return err
+	}
 	cfg, verification, warnings, err := opts.clientConfig(addr)
 	if err != nil {
 		return err
 	}
 	printWarnings(stderr, warnings)
-
-	// The dialer's timeout covers the TCP connection and the handshake.
-	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
+	keyLog, err := opts.openKeyLog(stderr)
 	if err != nil {
-		return explainTimeout(err, opts.timeout)
+		return err
 	}
-	defer conn.Close()
+	defer keyLog.Close()
+	keyLog.apply(cfg)
 
+	// With data piped in, standard output carries only the server's answer;
+	// the trace and the summary go to standard error.
 	piped := stdinIsPiped(cmd.InOrStdin())
 	summaryOut := stdout
 	if piped {
 		summaryOut = stderr
 	}
+	obs, err := opts.observe(summaryOut, opts.diagramOut)
+	if err != nil {
+		return err
+	}
+	cfg.Tracer = obs.tracer
+
+	// The dialer's timeout covers the TCP connection and the handshake.
+	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
+	if finishErr := obs.finish(); err == nil && finishErr != nil {
+		err = finishErr
+	}
+	if err != nil {
+		return explainTimeout(err, opts.timeout)
+	}
+	defer conn.Close()
+
 	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
 	if opts.json {
 		if err := summary.writeJSON(summaryOut); err != nil {

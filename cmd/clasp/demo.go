@@ -13,11 +13,11 @@ import (
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/suites"
-	"github.com/clasp-tls/clasp/trace"
 )
 
 type demoOptions struct {
 	tlsOptions
+	traceOptions
 	clientAuth bool
 }
 
@@ -35,9 +35,14 @@ func newDemoCommand() *cobra.Command {
 		Short: "Run a TLS client and server in this process and tell the handshake step by step",
 		Long: `Run a client and a server in this one process, over loopback, and tell what
 happens at each step of the TLS handshake: every message with who sends it to
-whom, what it carries and its first bytes; every choice either side makes and
-why; the moment each side switches to encryption. Then the negotiated
-parameters and a short round trip of application data.
+whom and the real values it carries (the offer in order, the randoms, the
+certificates, the key shares, Finished); every choice either side makes and
+why; where the premaster and master secrets come from; the moment each side
+switches to encryption. Then the negotiated parameters and a short round trip
+of application data.
+
+--trace chooses how the handshake is shown (story by default, in --lang);
+both sides' events go to the one renderer, which shows each message once.
 
 Nothing is read from or written to disk: a throwaway CA, a server certificate
 and (with --client-auth) a client certificate are made in memory.
@@ -49,12 +54,15 @@ are listed, ECDSA otherwise).
 ` + exitCodesHelp,
 		Example: `  clasp demo
   clasp demo --client-auth
-  clasp demo --ciphers TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA --groups secp256r1`,
+  clasp demo --ciphers TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA --groups secp256r1
+  clasp demo --lang zh
+  clasp demo --trace=diagram --diagram-out handshake.mmd`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, opts) },
 	}
 	opts.registerNegotiation(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&opts.clientAuth, "client-auth", false, "the server requires a client certificate (mutual TLS)")
+	opts.registerTracing(cmd.Flags(), traceStory)
 	return cmd
 }
 
@@ -100,6 +108,9 @@ func needsRSAServerKey(ids []uint16) bool {
 
 func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := opts.check(); err != nil {
+		return err
+	}
 	// Both sides get the same negotiation options; each needs its own
 	// Config because the certificates and roles differ.
 	serverCfg, clientCfg := &clasp.Config{}, &clasp.Config{}
@@ -116,14 +127,27 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 	if err != nil {
 		return err
 	}
-	events := &eventLog{}
+	keyLog, err := opts.openKeyLog(stderr)
+	if err != nil {
+		return err
+	}
+	defer keyLog.Close()
+	// Both ends log the same secrets; one end is enough for Wireshark.
+	keyLog.apply(clientCfg)
+	// One renderer sees both ends: it tells each message once, from its
+	// sender, and its lock keeps the two goroutines' events in the order
+	// they happened.
+	obs, err := opts.observe(stdout, opts.diagramOut)
+	if err != nil {
+		return err
+	}
 	serverCfg.Certificates = []clasp.Certificate{pki.server.chain(pki.ca)}
 	serverCfg.NextProtos = []string{"http/1.1"}
-	serverCfg.Tracer = events.tracer()
+	serverCfg.Tracer = obs.tracer
 	clientCfg.RootCAs = pki.pool
 	clientCfg.ServerName = "localhost"
 	clientCfg.NextProtos = []string{"http/1.1"}
-	clientCfg.Tracer = events.tracer()
+	clientCfg.Tracer = obs.tracer
 	if opts.clientAuth {
 		serverCfg.ClientAuth = clasp.RequireAndVerifyClientCert
 		serverCfg.ClientCAs = pki.pool
@@ -137,13 +161,13 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 		fmt.Fprintf(stdout, "client certificate: %q, issued by the same CA; the server requires it\n", pki.client.cert.Subject.CommonName)
 	}
 
-	result, err := runDemoConnection(serverCfg, clientCfg, events)
+	result, err := runDemoConnection(serverCfg, clientCfg)
 	if err != nil {
 		return err
 	}
-	story := &handshakeStory{events: events.snapshot(), client: result.clientState, server: result.serverState,
-		clientHello: configuredOffer(clientCfg)}
-	narrate(stdout, story)
+	if err := obs.finish(); err != nil {
+		return err
+	}
 
 	if result.clientErr != nil || result.serverErr != nil {
 		// The client's error is the one a user of `clasp connect` would see;
@@ -166,7 +190,7 @@ type demoResult struct {
 // runDemoConnection runs one handshake and one echo between a server and
 // a client over a loopback socket. Errors of either side are returned in the
 // result; the error return is for failures outside TLS (the socket itself).
-func runDemoConnection(serverCfg, clientCfg *clasp.Config, events *eventLog) (*demoResult, error) {
+func runDemoConnection(serverCfg, clientCfg *clasp.Config) (*demoResult, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on loopback: %w", err)
@@ -196,8 +220,6 @@ func runDemoConnection(serverCfg, clientCfg *clasp.Config, events *eventLog) (*d
 			res.serverErr = fmt.Errorf("server reading application data: %w", err)
 			return
 		}
-		events.noteApplicationData(trace.Server, trace.Received, string(buf))
-		events.noteApplicationData(trace.Server, trace.Sent, string(buf))
 		if _, err := conn.Write(buf); err != nil {
 			res.serverErr = fmt.Errorf("server echoing application data: %w", err)
 		}
@@ -212,16 +234,14 @@ func runDemoConnection(serverCfg, clientCfg *clasp.Config, events *eventLog) (*d
 	res.clientErr = conn.HandshakeContext(ctx)
 	res.clientState = conn.ConnectionState()
 	if res.clientErr == nil {
-		res.echoed, res.clientErr = roundTrip(conn, events)
+		res.echoed, res.clientErr = roundTrip(conn)
 	}
 	conn.Close()
 	<-serverDone
 	return res, nil
 }
 
-func roundTrip(conn *clasp.Conn, events *eventLog) (string, error) {
-	// Noted before the write, so that the server's receipt follows it.
-	events.noteApplicationData(trace.Client, trace.Sent, demoMessage)
+func roundTrip(conn *clasp.Conn) (string, error) {
 	if _, err := io.WriteString(conn, demoMessage); err != nil {
 		return "", fmt.Errorf("client sending application data: %w", err)
 	}
@@ -229,37 +249,5 @@ func roundTrip(conn *clasp.Conn, events *eventLog) (string, error) {
 	if _, err := io.ReadFull(conn, buf); err != nil {
 		return "", fmt.Errorf("client reading the echo: %w", err)
 	}
-	events.noteApplicationData(trace.Client, trace.Received, string(buf))
 	return string(buf), nil
-}
-
-// configuredOffer lists what cfg makes a client offer, with clasp's
-// defaults for what it leaves empty.
-func configuredOffer(cfg *clasp.Config) clientOffer {
-	offer := clientOffer{serverName: cfg.ServerName, alpn: cfg.NextProtos, ems: !cfg.DisableExtendedMasterSecret}
-	ids := suites.DefaultSuites()
-	if cfg.CipherSuites != nil {
-		ids = nil
-		for _, id := range cfg.CipherSuites {
-			ids = append(ids, suites.ID(id))
-		}
-	}
-	for _, id := range ids {
-		offer.suites = append(offer.suites, id.String())
-	}
-	groups := cfg.Groups
-	if groups == nil {
-		groups = suites.DefaultGroups()
-	}
-	for _, g := range groups {
-		offer.groups = append(offer.groups, g.String())
-	}
-	schemes := cfg.SignatureSchemes
-	if schemes == nil {
-		schemes = suites.DefaultSignatureSchemes()
-	}
-	for _, s := range schemes {
-		offer.schemes = append(offer.schemes, s.String())
-	}
-	return offer
 }

@@ -23,6 +23,7 @@ import (
 
 type serveOptions struct {
 	tlsOptions
+	traceOptions
 	addr             string
 	certFile         string
 	keyFile          string
@@ -64,7 +65,9 @@ and clasp exits with status 0.
 		Example: `  clasp serve
   clasp serve --mode http --addr 127.0.0.1:4433 &  curl -k https://127.0.0.1:4433/
   clasp serve --cert server.pem --key server.key --ciphers ECDHE-RSA-AES128-GCM-SHA256
-  clasp serve --addr 127.0.0.1:0     # any free port; see "listening on"`,
+  clasp serve --addr 127.0.0.1:0     # any free port; see "listening on"
+  clasp serve --trace=state          # each connection's states on stderr, prefixed by its address
+  clasp serve --diagram-out hs.svg   # hs-1.svg, hs-2.svg, ... one per connection`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
@@ -76,6 +79,7 @@ and clasp exits with status 0.
 	flags.StringVar(&opts.mode, "mode", modeEcho, "what to do after the handshake: echo or http")
 	flags.DurationVar(&opts.handshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete the handshake")
 	flags.DurationVar(&opts.shutdownGrace, "shutdown-grace", 3*time.Second, "time connections in progress get to finish on SIGINT/SIGTERM")
+	opts.registerTracing(flags, "")
 	return cmd
 }
 
@@ -115,10 +119,19 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 
 func runServe(cmd *cobra.Command, opts *serveOptions) error {
 	stderr := cmd.ErrOrStderr()
+	if err := opts.check(); err != nil {
+		return err
+	}
 	cfg, err := opts.serverConfig(stderr)
 	if err != nil {
 		return err
 	}
+	keyLog, err := opts.openKeyLog(stderr)
+	if err != nil {
+		return err
+	}
+	defer keyLog.Close()
+	keyLog.apply(cfg)
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -126,7 +139,7 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &server{config: cfg, opts: opts, logger: log.New(stderr, "", 0), conns: map[net.Conn]struct{}{}}
+	srv := &server{config: cfg, opts: opts, logger: log.New(stderr, "", 0), conns: map[net.Conn]struct{}{}, traceOut: stderr}
 	fmt.Fprintf(stderr, "listening on %s (mode %s)\n", ln.Addr(), opts.mode)
 
 	go func() {
@@ -167,6 +180,55 @@ type server struct {
 	// forcedClose is set once shutdown closes connections that outlived
 	// the grace period, so their read errors are logged as what they are.
 	forcedClose atomic.Bool
+
+	// Tracing: every connection gets its own tracer (the renderers follow
+	// one connection at a time), writing whole lines to traceOut.
+	traceOut   io.Writer
+	traceMu    sync.Mutex
+	connNumber atomic.Int64
+}
+
+// connectionConfig returns the Config for one connection: the shared one,
+// or a copy with that connection's tracer when --trace or --diagram-out
+// is set.
+func (s *server) connectionConfig(peer string) (*clasp.Config, *observation) {
+	o := &s.opts.traceOptions
+	if (o.kind == "" || o.kind == traceNone) && o.diagramOut == "" {
+		return s.config, nil
+	}
+	n := s.connNumber.Add(1)
+	var out io.Writer = &linePrefixer{mu: &s.traceMu, w: s.traceOut, prefix: peer + " "}
+	if o.kind == traceJSON {
+		// JSON lines must stay JSON; each object is written whole.
+		out = &lockedWriter{mu: &s.traceMu, w: s.traceOut}
+	}
+	file := ""
+	if o.diagramOut != "" {
+		file = numberedFile(o.diagramOut, n)
+	}
+	obs, err := o.observe(out, file)
+	if err != nil {
+		// check() accepted the options, so this cannot happen; serve the
+		// connection untraced rather than refuse it.
+		s.logger.Printf("%s %s trace: %v", timestamp(), peer, err)
+		return s.config, nil
+	}
+	cfg := s.config.Clone()
+	cfg.Tracer = obs.tracer
+	return cfg, obs
+}
+
+// lockedWriter makes each Write whole with respect to the other
+// connections' output.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (s *server) track(c net.Conn, add bool) {
@@ -204,13 +266,17 @@ func timestamp() string { return time.Now().UTC().Format(time.RFC3339) }
 func (s *server) handle(raw net.Conn) {
 	defer s.wg.Done()
 	defer s.track(raw, false)
-	conn := clasp.Server(raw, s.config)
+	peer := raw.RemoteAddr().String()
+	cfg, obs := s.connectionConfig(peer)
+	conn := clasp.Server(raw, cfg)
 	defer conn.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.handshakeTimeout)
 	err := conn.HandshakeContext(ctx)
 	cancel()
-	peer := raw.RemoteAddr().String()
+	if err := obs.finish(); err != nil {
+		s.logger.Printf("%s %s %v", timestamp(), peer, err)
+	}
 	if err != nil {
 		s.logger.Printf("%s %s handshake failed: %s", timestamp(), peer, oneLine(err.Error()))
 		return
