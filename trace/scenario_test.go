@@ -33,15 +33,22 @@ type scenario struct {
 	name string
 	// configure adjusts the default client and server Configs.
 	configure func(t *testing.T, client, server *clasp.Config)
+	// fails says the handshake is meant to fail, so that failures are
+	// rendered too.
+	fails bool
 }
 
 var scenarios = []scenario{
-	{"tls12-full", func(*testing.T, *clasp.Config, *clasp.Config) {}},
+	{"tls12-full", func(*testing.T, *clasp.Config, *clasp.Config) {}, false},
 	{"tls12-client-cert", func(t *testing.T, client, server *clasp.Config) {
 		server.ClientAuth = clasp.RequireAndVerifyClientCert
 		server.ClientCAs = testCAPool(t)
 		client.Certificates = []clasp.Certificate{loadKeyPair(t, "client")}
-	}},
+	}, false},
+	{"tls12-no-common-suite", func(t *testing.T, client, server *clasp.Config) {
+		client.CipherSuites = []uint16{0xc02c} // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+		server.CipherSuites = []uint16{0xc02b} // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	}, true},
 }
 
 // recording is what both sides of one scenario emitted.
@@ -149,8 +156,8 @@ func record(t *testing.T, sc scenario) *recording {
 	sc.configure(t, clientCfg, serverCfg)
 	clientRec, serverRec := &recorder{}, &recorder{}
 	clientCfg.Tracer, serverCfg.Tracer = clientRec, serverRec
-	if err := runExchange(clientCfg, serverCfg); err != nil {
-		t.Fatalf("%s: %v", sc.name, err)
+	if err := runExchange(clientCfg, serverCfg); (err != nil) != sc.fails {
+		t.Fatalf("%s: error %v, want failure: %v", sc.name, err, sc.fails)
 	}
 	return &recording{client: clientRec.events, server: serverRec.events}
 }
@@ -165,23 +172,20 @@ func runExchange(clientCfg, serverCfg *clasp.Config) error {
 	serverErr := make(chan error, 1)
 	go func() {
 		conn := clasp.Server(sRaw, serverCfg)
-		defer conn.Close()
-		buf := make([]byte, 5)
-		if _, err := io.ReadFull(conn, buf); err != nil {
-			serverErr <- err
-			return
-		}
-		if _, err := conn.Write(buf); err != nil {
-			serverErr <- err
-			return
-		}
-		// Read to the client's close_notify, so that both alerts are part
-		// of every run.
-		_, err := io.Copy(io.Discard, conn)
+		err := echoOnce(conn)
+		// Closed before reporting, so that the server's close_notify is
+		// part of every recording, not only of those where the scheduler
+		// lets it happen before the test reads the events.
+		conn.Close()
 		serverErr <- err
 	}()
 	conn := clasp.Client(cRaw, clientCfg)
 	_, err := conn.Write([]byte("hello"))
+	if err != nil {
+		// A failed handshake: close the transport so the server's read
+		// ends too, then report the client's error.
+		cRaw.Close()
+	}
 	if err == nil {
 		_, err = io.ReadFull(conn, make([]byte, 5))
 	}
@@ -189,6 +193,20 @@ func runExchange(clientCfg, serverCfg *clasp.Config) error {
 	if sErr := <-serverErr; err == nil {
 		err = sErr
 	}
+	return err
+}
+
+// echoOnce reads five bytes, sends them back, then reads to the client's
+// close_notify, so that both alerts are part of every run.
+func echoOnce(conn *clasp.Conn) error {
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		return err
+	}
+	if _, err := conn.Write(buf); err != nil {
+		return err
+	}
+	_, err := io.Copy(io.Discard, conn)
 	return err
 }
 
