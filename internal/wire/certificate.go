@@ -4,7 +4,7 @@ import "golang.org/x/crypto/cryptobyte"
 
 // Certificate carries a certificate chain (RFC 5246 §7.4.2, §7.4.6). This is
 // the TLS 1.0-1.2 shape; TLS 1.3's, with a request context and per-entry
-// extensions, will be a separate type.
+// extensions, is Certificate13.
 type Certificate struct {
 	// Certificates are DER certificates, leaf first. nil when the list is
 	// empty, which a client sends when it has no suitable certificate; the
@@ -90,7 +90,7 @@ func ParseCertificateStatus(body []byte) (*CertificateStatus, error) {
 }
 
 // NewSessionTicket hands the client a session ticket (RFC 5077 §3.3). This is
-// the TLS 1.2 shape; TLS 1.3's will be a separate type.
+// the TLS 1.2 shape; TLS 1.3's is NewSessionTicket13.
 type NewSessionTicket struct {
 	// LifetimeHint is in seconds; 0 means unspecified.
 	LifetimeHint uint32

@@ -8,7 +8,7 @@ import (
 
 // CertificateRequest asks the client for a certificate (RFC 5246 §7.4.4;
 // RFC 4346 §7.4.4 for TLS 1.0/1.1, which lack the signature algorithms).
-// TLS 1.3's extension-based shape will be a separate type.
+// TLS 1.3's extension-based shape is CertificateRequest13.
 type CertificateRequest struct {
 	// CertificateTypes (ClientCertificateType) is non-empty.
 	CertificateTypes []uint8

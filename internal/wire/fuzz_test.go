@@ -49,6 +49,11 @@ func seedMessages(keep func(messageCase) bool) (raws [][]byte, ctxs []uint8) {
 	return raws, ctxs
 }
 
+// named keeps the message cases with one of the given names.
+func named(names ...string) func(messageCase) bool {
+	return func(c messageCase) bool { return slices.Contains(names, c.name) }
+}
+
 func ofType(t HandshakeType) func(messageCase) bool {
 	return func(c messageCase) bool {
 		raw, _ := c.gen(newGen(1), c.ctx).Marshal()
@@ -99,7 +104,13 @@ func checkReparse(t *testing.T, m Message, body []byte, reparse func(body []byte
 // fuzzBodies registers a body-level fuzz target seeded with generated
 // messages of type typ.
 func fuzzBodies(f *testing.F, typ HandshakeType, parse func(body []byte, ctx Context) (Message, error)) {
-	raws, ctxs := seedMessages(ofType(typ))
+	fuzzBodiesOf(f, ofType(typ), parse)
+}
+
+// fuzzBodiesOf registers a body-level fuzz target seeded with generated
+// messages of the cases keep accepts.
+func fuzzBodiesOf(f *testing.F, keep func(messageCase) bool, parse func(body []byte, ctx Context) (Message, error)) {
+	raws, ctxs := seedMessages(keep)
 	for i, raw := range raws {
 		f.Add(raw[4:], ctxs[i])
 	}
@@ -152,10 +163,42 @@ func FuzzParseCertificateStatus(f *testing.F) {
 	fuzzBodies(f, TypeCertificateStatus, func(b []byte, _ Context) (Message, error) { return ParseCertificateStatus(b) })
 }
 
+func FuzzParseEncryptedExtensions(f *testing.F) {
+	fuzzBodiesOf(f, named("EncryptedExtensions"), func(b []byte, _ Context) (Message, error) { return ParseEncryptedExtensions(b) })
+}
+
+func FuzzParseCertificate13(f *testing.F) {
+	fuzzBodiesOf(f, named("Certificate13"), func(b []byte, _ Context) (Message, error) { return ParseCertificate13(b) })
+}
+
+func FuzzParseCertificateRequest13(f *testing.F) {
+	fuzzBodiesOf(f, named("CertificateRequest13"), func(b []byte, _ Context) (Message, error) { return ParseCertificateRequest13(b) })
+}
+
+func FuzzParseNewSessionTicket13(f *testing.F) {
+	fuzzBodiesOf(f, named("NewSessionTicket13"), func(b []byte, _ Context) (Message, error) { return ParseNewSessionTicket13(b) })
+}
+
+func FuzzParseKeyUpdate(f *testing.F) {
+	f.Add([]byte{2}, uint8(0))
+	fuzzBodiesOf(f, named("KeyUpdate"), func(b []byte, _ Context) (Message, error) { return ParseKeyUpdate(b) })
+}
+
 func FuzzParseHandshake(f *testing.F) {
 	raws, ctxs := seedMessages(func(messageCase) bool { return true })
 	for i, raw := range raws {
 		f.Add(raw, ctxs[i])
+	}
+	// The RFC 8448 §3 trace, each message under the context it is read in.
+	for _, m := range []struct {
+		file string
+		ctx  Context
+	}{
+		{"client_hello.hex", Context{}}, {"server_hello.hex", Context{}},
+		{"encrypted_extensions.hex", tls13}, {"certificate.hex", tls13},
+		{"certificate_verify.hex", tls13}, {"finished.hex", tls13},
+	} {
+		f.Add(readHex(f, m.file), contextIndex(m.ctx))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, ctxByte uint8) {
 		ctx := fuzzContext(ctxByte)
@@ -209,6 +252,47 @@ func FuzzParseExtensions(f *testing.F) {
 		}
 		again := cryptobyte.String(out)
 		exts2, err := parseExtensions(&again, msg)
+		if err != nil || !again.Empty() {
+			t.Fatalf("re-parse failed: %v", err)
+		}
+		if !reflect.DeepEqual(exts, exts2) {
+			t.Fatalf("re-parse differs\n got %#v\nwant %#v", exts2, exts)
+		}
+		if sni, ok := FindExtension[*ServerNameExt](exts); (!ok || len(sni.Other) == 0) && !bytes.Equal(out, block[:len(block)-len(s)]) {
+			t.Fatalf("re-marshal differs\n got %x\nwant %x", out, block)
+		}
+	})
+}
+
+// FuzzParseExtensionBlock fuzzes a mandatory extensions block in every
+// extension context (RFC 8446 §4.2's columns), selected by msgByte.
+func FuzzParseExtensionBlock(f *testing.F) {
+	g := newGen(8100)
+	for range 20 {
+		for i, msg := range extensionContexts {
+			b := cryptobyte.NewBuilder(nil)
+			addExtensionBlock(b, g.extensionBlock(msg, true), msg)
+			f.Add(b.BytesOrPanic(), uint8(i))
+		}
+	}
+	f.Fuzz(func(t *testing.T, block []byte, msgByte uint8) {
+		msg := extensionContexts[int(msgByte)%len(extensionContexts)]
+		s := cryptobyte.String(block)
+		exts, err := readExtensionBlock(&s, msg)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("error %v is %T, want *Error", err, err)
+			}
+			return
+		}
+		b := cryptobyte.NewBuilder(nil)
+		addExtensionBlock(b, exts, msg)
+		out, err := b.Bytes()
+		if err != nil {
+			t.Fatalf("parsed %v extensions do not marshal: %v\n%#v", msg, err, exts)
+		}
+		again := cryptobyte.String(out)
+		exts2, err := readExtensionBlock(&again, msg)
 		if err != nil || !again.Empty() {
 			t.Fatalf("re-parse failed: %v", err)
 		}

@@ -20,7 +20,7 @@ import (
 
 // readHex reads testdata/rfc8448/name: hex bytes, whitespace ignored, lines
 // starting with # are comments.
-func readHex(t *testing.T, name string) []byte {
+func readHex(t testing.TB, name string) []byte {
 	t.Helper()
 	text, err := os.ReadFile(filepath.Join("testdata", "rfc8448", name))
 	if err != nil {
