@@ -65,8 +65,9 @@ func fuzzConfigs(id suites.ID, serverCert func(*testPKI) Certificate, tweak func
 		mu.Lock()
 		defer mu.Unlock()
 		p := testCerts(t)
-		c := &Config{RootCAs: p.caPool, ServerName: "localhost", CipherSuites: []uint16{uint16(id)}, Rand: testRand(1)}
-		s := &Config{Certificates: []Certificate{serverCert(p)}, CipherSuites: []uint16{uint16(id)}, Rand: testRand(2)}
+		// TLS 1.2 pinned: these are the TLS 1.2 drivers' targets.
+		c := &Config{RootCAs: p.caPool, ServerName: "localhost", CipherSuites: []uint16{uint16(id)}, Rand: testRand(1), MaxVersion: VersionTLS12}
+		s := &Config{Certificates: []Certificate{serverCert(p)}, CipherSuites: []uint16{uint16(id)}, Rand: testRand(2), MaxVersion: VersionTLS12}
 		if tweak != nil {
 			tweak(p, c, s)
 		}

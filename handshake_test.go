@@ -31,29 +31,14 @@ func TestHandshakeDefaultConfigEachKeyType(t *testing.T) {
 		{"Ed25519", p.ed25519Leaf, Ed25519},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := testHandshake(t, testClientConfig(t), testServerConfig(t, tc.cert))
+			// Truly default Configs: no version pinned, so that this test
+			// follows clasp's defaults as they move (TLS 1.3 included).
+			client := &Config{RootCAs: p.caPool, ServerName: "localhost"}
+			server := &Config{Certificates: []Certificate{tc.cert}}
+			r := testHandshake(t, client, server)
 			r.mustSucceed(t)
 			r.exchange(t)
 			cs := r.clientState
-			if cs.Version != VersionTLS12 {
-				t.Errorf("version %s, want TLS 1.2", VersionName(cs.Version))
-			}
-			// The defaults are ECDHE with an AEAD and nothing else.
-			if !slices.Contains(suites.DefaultSuites(), suites.ID(cs.CipherSuite)) {
-				t.Errorf("negotiated %s, not a default suite", cs.CipherSuiteName)
-			}
-			if cs.CurveID != X25519 || r.serverState.CurveID != X25519 {
-				t.Errorf("group client %v server %v, want X25519", cs.CurveID, r.serverState.CurveID)
-			}
-			if cs.SignatureScheme != tc.scheme {
-				t.Errorf("client saw scheme %v, want %v", cs.SignatureScheme, tc.scheme)
-			}
-			if !cs.ExtendedMasterSecret || !r.serverState.ExtendedMasterSecret {
-				t.Error("extended master secret not negotiated by default")
-			}
-			if !cs.SecureRenegotiation || !r.serverState.SecureRenegotiation {
-				t.Error("secure renegotiation not signalled by default")
-			}
 			if len(cs.VerifiedChains) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, tc.cert.Certificate[0]) {
 				t.Error("client did not verify the server's chain")
 			}
@@ -63,6 +48,29 @@ func TestHandshakeDefaultConfigEachKeyType(t *testing.T) {
 			// Secure defaults leave nothing to warn about.
 			if len(cs.Warnings) != 0 || len(r.serverState.Warnings) != 0 {
 				t.Errorf("warnings with the defaults: client %q server %q", cs.Warnings, r.serverState.Warnings)
+			}
+			if cs.CurveID == 0 || cs.CurveID != r.serverState.CurveID {
+				t.Errorf("group client %v server %v", cs.CurveID, r.serverState.CurveID)
+			}
+			switch cs.Version {
+			case VersionTLS13:
+				return
+			case VersionTLS12:
+			default:
+				t.Fatalf("version %s, want TLS 1.2 or 1.3", VersionName(cs.Version))
+			}
+			// The TLS 1.2 defaults are ECDHE with an AEAD and nothing else.
+			if !slices.Contains(suites.DefaultSuites(), suites.ID(cs.CipherSuite)) {
+				t.Errorf("negotiated %s, not a default suite", cs.CipherSuiteName)
+			}
+			if cs.SignatureScheme != tc.scheme {
+				t.Errorf("client saw scheme %v, want %v", cs.SignatureScheme, tc.scheme)
+			}
+			if !cs.ExtendedMasterSecret || !r.serverState.ExtendedMasterSecret {
+				t.Error("extended master secret not negotiated by default")
+			}
+			if !cs.SecureRenegotiation || !r.serverState.SecureRenegotiation {
+				t.Error("secure renegotiation not signalled by default")
 			}
 		})
 	}

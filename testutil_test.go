@@ -180,9 +180,11 @@ func newTestPKI() *testPKI {
 	return p
 }
 
-// testClientConfig trusts the test CA and expects "localhost".
+// testClientConfig trusts the test CA and expects "localhost". These tests
+// exercise the TLS 1.2 driver, so both helpers pin MaxVersion: they must
+// keep doing so when a TLS 1.3 driver raises the default.
 func testClientConfig(t testing.TB) *Config {
-	return &Config{RootCAs: testCerts(t).caPool, ServerName: "localhost"}
+	return &Config{RootCAs: testCerts(t).caPool, ServerName: "localhost", MaxVersion: VersionTLS12}
 }
 
 // testServerConfig serves the given certificates (all three localhost
@@ -192,7 +194,7 @@ func testServerConfig(t testing.TB, certs ...Certificate) *Config {
 		p := testCerts(t)
 		certs = []Certificate{p.ecdsaLeaf, p.rsaLeaf, p.ed25519Leaf}
 	}
-	return &Config{Certificates: certs}
+	return &Config{Certificates: certs, MaxVersion: VersionTLS12}
 }
 
 // testRand is a deterministic Config.Rand. ChaCha8 has a Read method.
