@@ -137,7 +137,7 @@ func errUnexpected(want string, got wire.Message) error {
 var (
 	errClosed          = errors.New("clasp: use of closed connection")
 	errShutdown        = errors.New("clasp: CloseWrite called: cannot write")
-	errNoServerName    = errors.New("clasp: either ServerName or InsecureSkipVerify must be set in the Config")
+	errNoServerName    = &configError{"either ServerName or InsecureSkipVerify must be set in the Config"}
 	errNoCertificates  = errors.New("clasp: server has no certificate: set Config.Certificates or Config.GetCertificate")
 	errHandshakeNeeded = errors.New("clasp: handshake has not completed")
 )

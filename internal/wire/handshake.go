@@ -149,6 +149,11 @@ func ParseHandshake(raw []byte, ctx Context) (Message, error) {
 	case TypeCertificate:
 		return ParseCertificate(body)
 	case TypeServerKeyExchange:
+		if ctx.KeyExchange == suites.KexUnknown {
+			// Before a suite is chosen no key exchange message can be
+			// expected: it is the peer's mistake, not ours.
+			return nil, Errorf(AlertUnexpectedMessage, "ServerKeyExchange before a cipher suite was negotiated")
+		}
 		return ParseServerKeyExchange(body, ctx)
 	case TypeCertificateRequest:
 		return ParseCertificateRequest(body, ctx)
@@ -157,6 +162,9 @@ func ParseHandshake(raw []byte, ctx Context) (Message, error) {
 	case TypeCertificateVerify:
 		return ParseCertificateVerify(body, ctx)
 	case TypeClientKeyExchange:
+		if ctx.KeyExchange == suites.KexUnknown {
+			return nil, Errorf(AlertUnexpectedMessage, "ClientKeyExchange before a cipher suite was negotiated")
+		}
 		return ParseClientKeyExchange(body, ctx)
 	case TypeFinished:
 		return ParseFinished(body)

@@ -187,9 +187,13 @@ func TestClientKeyExchangePSKIdentity(t *testing.T) {
 	}
 }
 
-func TestClientKeyExchangeUnknownKexIsInternalError(t *testing.T) {
-	_, err := ParseHandshake(frame(TypeClientKeyExchange, u16Vec(1)), Context{})
-	wantAlert(t, err, AlertInternalError)
+// A key exchange message before any suite was negotiated is the peer's
+// error in message order, not a local failure.
+func TestKeyExchangeMessageBeforeSuiteIsUnexpected(t *testing.T) {
+	for _, typ := range []HandshakeType{TypeClientKeyExchange, TypeServerKeyExchange} {
+		_, err := ParseHandshake(frame(typ, u16Vec(1)), Context{})
+		wantAlert(t, err, AlertUnexpectedMessage)
+	}
 }
 
 func TestCertificateRejectsEmptyCertificate(t *testing.T) {
