@@ -5,10 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"slices"
 
 	"github.com/clasp-tls/clasp/internal/kex"
@@ -41,23 +38,20 @@ type clientHandshakeTLS12 struct {
 	master    []byte
 	ems       bool
 
-	pending     wire.Message      // a message read ahead while looking for an optional one
 	serverWrite record.Protection // installed when the server's ChangeCipherSpec arrives
 }
 
-func (c *Conn) clientHandshake() error {
-	cfg := c.config
-	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
-		return c.fail(&configError{errNoServerName.Error()})
+// handshake continues a TLS 1.0–1.2 handshake after the ServerHello
+// (RFC 5246 §7.3).
+func (hs *clientHandshakeTLS12) handshake() error {
+	c := hs.c
+	if err := hs.processServerHello(); err != nil {
+		return c.fail(err)
 	}
-	hs := &clientHandshakeTLS12{c: c, config: cfg, transcript: keys.NewTranscript()}
-	c.transcript = hs.transcript
 	steps := []struct {
 		name string
 		run  func() error
 	}{
-		{"write ClientHello", hs.sendClientHello},
-		{"read ServerHello", hs.readServerHello},
 		{"read server Certificate", hs.readServerCertificate},
 		{"read ServerKeyExchange", hs.readServerKeyExchange},
 		{"read CertificateRequest", hs.readCertificateRequest},
@@ -77,124 +71,14 @@ func (c *Conn) clientHandshake() error {
 	return nil
 }
 
-// read returns the next handshake message, or the one read ahead.
-func (hs *clientHandshakeTLS12) read() (wire.Message, error) {
-	if msg := hs.pending; msg != nil {
-		hs.pending = nil
-		return msg, nil
-	}
-	return hs.c.readHandshake()
-}
-
-// offeredSuites is the client's suite list for the versions it offers.
-func (hs *clientHandshakeTLS12) offeredSuites() []suites.ID {
-	cfg := hs.config
-	var out []suites.ID
-	for _, id := range cfg.cipherSuites() {
-		s := suites.SuiteByID(id)
-		if s.MaxVersion >= cfg.minVersion() && s.MinVersion <= cfg.maxVersion() {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// sendClientHello sends the client's offer (RFC 5246 §7.4.1.2).
-func (hs *clientHandshakeTLS12) sendClientHello() error {
-	c, cfg := hs.c, hs.config
-	offered := hs.offeredSuites()
-	if len(offered) == 0 {
-		return &configError{fmt.Sprintf("no cipher suite in the Config can be used with versions %s to %s", cfg.minVersion(), cfg.maxVersion())}
-	}
-	hello := &wire.ClientHello{
-		Version:            cfg.maxVersion(),
-		SessionID:          []byte{},
-		CipherSuites:       offered,
-		CompressionMethods: []uint8{0},
-	}
-	if _, err := io.ReadFull(cfg.rand(), hello.Random[:]); err != nil {
-		return fmt.Errorf("reading random bytes: %w", err)
-	}
-
-	var exts []wire.Extension
-	if name := cfg.ServerName; name != "" && net.ParseIP(name) == nil {
-		// RFC 6066 §3: literal IP addresses are not sent in SNI.
-		exts = append(exts, &wire.ServerNameExt{HostName: name})
-		c.state.serverName = name
-	}
-	ecdhe, dhe := false, false
-	for _, id := range offered {
-		switch suites.SuiteByID(id).KeyExchange {
-		case suites.KexECDHE:
-			ecdhe = true
-		case suites.KexDHE:
-			dhe = true
-		}
-	}
-	if groups := hs.offeredGroups(ecdhe, dhe); len(groups) > 0 {
-		exts = append(exts, &wire.SupportedGroupsExt{Groups: groups})
-	}
-	if ecdhe {
-		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
-	}
-	if cfg.maxVersion() >= suites.VersionTLS12 {
-		exts = append(exts, &wire.SignatureAlgorithmsExt{Schemes: cfg.signatureSchemes()})
-	}
-	if len(cfg.NextProtos) > 0 {
-		exts = append(exts, &wire.ALPNExt{Protocols: cfg.NextProtos})
-	}
-	if !cfg.DisableExtendedMasterSecret {
-		exts = append(exts, &wire.ExtendedMasterSecretExt{})
-	}
-	// RFC 5746 §3.4: an initial ClientHello signals secure renegotiation
-	// with an empty renegotiation_info.
-	exts = append(exts, &wire.RenegotiationInfoExt{Data: []byte{}})
-	hello.Extensions = exts
-	hs.hello = hello
-
-	// Until ServerHello names the version, the record layer writes TLS 1.0
-	// record headers (some servers reject anything higher on a first
-	// record) and accepts any 3.x header.
-	if _, err := c.writeHandshake(hello); err != nil {
-		return err
-	}
-	return c.flush()
-}
-
-// offeredGroups lists the groups the client offers: curves when it offers
-// ECDHE suites, RFC 7919 groups when it offers DHE suites.
-func (hs *clientHandshakeTLS12) offeredGroups(ecdhe, dhe bool) []suites.Group {
-	var out []suites.Group
-	for _, g := range hs.config.groups() {
-		info := suites.GroupByID(g)
-		if info == nil || !info.Implemented {
-			continue
-		}
-		if (info.Kind == suites.GroupEC && ecdhe) || (info.Kind == suites.GroupFFDHE && dhe) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// readServerHello checks the server's choices against what was offered
+// processServerHello checks the server's choices against what was offered
 // (RFC 5246 §7.4.1.3): a server may only pick from the offer.
-func (hs *clientHandshakeTLS12) readServerHello() error {
+func (hs *clientHandshakeTLS12) processServerHello() error {
 	c, cfg := hs.c, hs.config
-	msg, err := hs.read()
-	if err != nil {
-		var alert *AlertError
-		if errors.As(err, &alert) {
-			return hs.offerRejected(alert)
-		}
+	sh := hs.serverHello
+	if err := checkDowngradeSentinel(cfg, sh); err != nil {
 		return err
 	}
-	sh, ok := msg.(*wire.ServerHello)
-	if !ok {
-		return errUnexpected("ServerHello", msg)
-	}
-	hs.serverHello = sh
-
 	if !cfg.supportsVersion(sh.Version) {
 		return &NegotiationError{What: "protocol version",
 			ClientOffered: versionRange(cfg.minVersion(), cfg.maxVersion()),
@@ -228,20 +112,6 @@ func (hs *clientHandshakeTLS12) readServerHello() error {
 	}
 	hs.warnIfWeak(sh.Version, suite)
 	return nil
-}
-
-// offerRejected describes the offer a server answered with an alert.
-func (hs *clientHandshakeTLS12) offerRejected(alert *AlertError) error {
-	e := &OfferRejectedError{Alert: alert, CipherSuites: suiteNames(hs.hello.CipherSuites),
-		Versions: versionRange(hs.config.minVersion(), hs.config.maxVersion())}
-	if g, ok := wire.FindExtension[*wire.SupportedGroupsExt](hs.hello.Extensions); ok {
-		e.Groups = groupNames(g.Groups)
-	}
-	if sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hs.hello.Extensions); ok {
-		e.Signatures = schemeNames(sa.Schemes)
-	}
-	e.ApplicationProtocols = hs.config.NextProtos
-	return e
 }
 
 // checkServerExtensions enforces RFC 5246 §7.4.1.4: a server sends only
@@ -301,7 +171,7 @@ func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 // §7.4.2) and checks that its key fits the chosen suite.
 func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	c := hs.c
-	msg, err := hs.read()
+	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
 	}
@@ -337,7 +207,7 @@ func isRSA(pub crypto.PublicKey) bool {
 // (RFC 5246 §7.4.3, RFC 8422 §5.4). RSA key exchange has none.
 func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 	c, cfg := hs.c, hs.config
-	msg, err := hs.read()
+	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
 	}
@@ -347,7 +217,7 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 		if ok {
 			return wire.Errorf(wire.AlertUnexpectedMessage, "server sent ServerKeyExchange for RSA key exchange")
 		}
-		hs.pending = msg
+		hs.c.pendingHandshake = msg
 		return nil
 	}
 	if !ok {
@@ -364,7 +234,7 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 		if ske.ECDHE.CurveType != 3 {
 			return wire.Errorf(wire.AlertHandshakeFailure, "server sent explicit curve parameters; only named curves are supported")
 		}
-		if !slices.Contains(hs.offeredGroups(true, false), ske.ECDHE.Group) {
+		if !slices.Contains(offeredGroups(cfg, true, false, false), ske.ECDHE.Group) {
 			return wire.Errorf(wire.AlertIllegalParameter, "server chose group %s, which the client did not offer", ske.ECDHE.Group)
 		}
 		c.state.group = ske.ECDHE.Group
@@ -427,13 +297,13 @@ func signedParams(clientRandom, serverRandom, params []byte) []byte {
 // readCertificateRequest reads the optional CertificateRequest (RFC 5246
 // §7.4.4) and picks the client certificate to answer it with.
 func (hs *clientHandshakeTLS12) readCertificateRequest() error {
-	msg, err := hs.read()
+	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
 	}
 	req, ok := msg.(*wire.CertificateRequest)
 	if !ok {
-		hs.pending = msg
+		hs.c.pendingHandshake = msg
 		return nil
 	}
 	hs.certReq = req
@@ -482,7 +352,7 @@ func (hs *clientHandshakeTLS12) clientScheme(pub crypto.PublicKey) (suites.Signa
 }
 
 func (hs *clientHandshakeTLS12) readServerHelloDone() error {
-	msg, err := hs.read()
+	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
 	}
@@ -634,7 +504,7 @@ func (hs *clientHandshakeTLS12) readServerFinished() error {
 	}
 	c.setReadProtection(hs.serverWrite)
 	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
-	msg, err := hs.read()
+	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
 	}

@@ -139,8 +139,8 @@ type Config struct {
 	// the verified chains; an error aborts the handshake with bad_certificate.
 	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
 
-	// MinVersion and MaxVersion bound the protocol versions; TLS 1.2 when
-	// zero. Versions below TLS 1.2 must be named here explicitly and are
+	// MinVersion and MaxVersion bound the protocol versions: TLS 1.2 and
+	// TLS 1.3 when zero. Versions below TLS 1.2 must be named here explicitly and are
 	// reported as weak when used.
 	MinVersion uint16
 	MaxVersion uint16
@@ -186,6 +186,20 @@ type Config struct {
 	// Without it a session's master secret is not bound to its handshake.
 	DisableExtendedMasterSecret bool
 
+	// SessionTicketsDisabled turns off TLS 1.3 session tickets on both
+	// sides: a server issues none, a client offers none.
+	SessionTicketsDisabled bool
+	// SessionTicketKey is the base key of a server's session tickets;
+	// servers that share it can resume each other's sessions. A random key
+	// per process when zero.
+	SessionTicketKey [32]byte
+	// TicketKeyRotation is how long one ticket key is used; tickets open
+	// for up to two periods. 24 hours when zero.
+	TicketKeyRotation time.Duration
+	// ClientSessionCache, on a client, keeps tickets to resume sessions
+	// with; nil turns resumption off.
+	ClientSessionCache ClientSessionCache
+
 	// Tracer receives every handshake event (see package trace). With no
 	// Tracer the handshake does no tracing work at all.
 	Tracer trace.Tracer
@@ -226,25 +240,43 @@ func (c *Config) minVersion() suites.Version {
 }
 
 func (c *Config) maxVersion() suites.Version {
-	if c.MaxVersion == 0 || c.MaxVersion > VersionTLS12 {
-		// TLS 1.3 has no driver yet: cap at 1.2 rather than offer what
-		// cannot be completed.
-		return suites.VersionTLS12
+	if c.MaxVersion == 0 || c.MaxVersion > VersionTLS13 {
+		return suites.VersionTLS13
 	}
 	return suites.Version(c.MaxVersion)
 }
 
-// cipherSuites is this side's suite list in preference order, limited to
-// what clasp implements.
+// cipherSuites is this side's TLS 1.0–1.2 suite list in preference order,
+// limited to what clasp implements.
 func (c *Config) cipherSuites() []suites.ID {
 	if c.CipherSuites == nil {
 		return suites.DefaultSuites()
 	}
 	out := make([]suites.ID, 0, len(c.CipherSuites))
 	for _, id := range c.CipherSuites {
-		if s := suites.SuiteByID(suites.ID(id)); s != nil && s.Implemented {
+		if s := suites.SuiteByID(suites.ID(id)); s != nil && s.Implemented && !s.IsTLS13() {
 			out = append(out, s.ID)
 		}
+	}
+	return out
+}
+
+// defaultSuites13 is the TLS 1.3 order: AES-128-GCM is fastest where AES
+// has hardware support, which is nearly everywhere clasp runs.
+var defaultSuites13 = []suites.ID{suites.TLS_AES_128_GCM_SHA256, suites.TLS_AES_256_GCM_SHA384, suites.TLS_CHACHA20_POLY1305_SHA256}
+
+// cipherSuites13 is the TLS 1.3 suite list: the TLS 1.3 suites named in
+// CipherSuites, or all three in the default order when it names none
+// (crypto/tls does not let TLS 1.3 suites be configured at all).
+func (c *Config) cipherSuites13() []suites.ID {
+	var out []suites.ID
+	for _, id := range c.CipherSuites {
+		if s := suites.SuiteByID(suites.ID(id)); s != nil && s.Implemented && s.IsTLS13() {
+			out = append(out, s.ID)
+		}
+	}
+	if len(out) == 0 {
+		return defaultSuites13
 	}
 	return out
 }

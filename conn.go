@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,26 @@ type Conn struct {
 	parseCtx   wire.Context
 	step       string // current handshake step, for errors and traces
 
+	// pendingHandshake is a message read ahead while looking for an
+	// optional one; the next readHandshake returns it.
+	pendingHandshake wire.Message
+	// lastHandshakeRaw aliases the bytes of the message readHandshake
+	// returned last, valid until the next read (PSK binders cover them).
+	lastHandshakeRaw []byte
+	// helloRetryRaw holds a HelloRetryRequest's bytes: they enter the
+	// transcript only after the first ClientHello is replaced by its hash.
+	helloRetryRaw []byte
+
+	tls13            bool
+	sawCompatCCS     bool
+	trafficSecrets   [2][]byte // TLS 1.3 application secrets: read, write
+	exporterSecret   []byte
+	resumptionSecret []byte
+	recordsWritten   uint64 // under the current write key, for automatic KeyUpdate
+	readGeneration   int    // KeyUpdates received, for the key log
+	writeGeneration  int    // KeyUpdates sent
+	keyLogRandom     []byte // the client random that names this connection in the key log
+
 	readErr         error
 	writeErr        error
 	closeNotifySent bool
@@ -77,6 +98,7 @@ type connState struct {
 	secureRenegotiation bool
 	sessionID           []byte
 	didResume           bool
+	helloRetry          bool
 	warnings            []string
 }
 
@@ -277,14 +299,23 @@ func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
 // only place where handshake bytes become typed messages; each driver step
 // then accepts only the type it expects.
 func (c *Conn) readHandshake() (wire.Message, error) {
+	if msg := c.pendingHandshake; msg != nil {
+		c.pendingHandshake = nil
+		return msg, nil
+	}
 	for {
 		if raw, ok := c.hsIn.Next(); ok {
 			msg, err := wire.ParseHandshake(raw, c.parseCtx)
 			if err != nil {
 				return nil, err
 			}
+			c.lastHandshakeRaw = raw
 			if c.tracer != nil {
 				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
+			}
+			if sh, ok := msg.(*wire.ServerHello); ok && sh.IsHelloRetryRequest() {
+				c.helloRetryRaw = slices.Clone(raw)
+				return msg, nil
 			}
 			if _, isHelloRequest := msg.(*wire.HelloRequest); isHelloRequest {
 				if c.isClient && !c.handshakeComplete.Load() {
@@ -309,6 +340,16 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 				return nil, err
 			}
 		case wire.ContentChangeCipherSpec:
+			// RFC 8446 §5: during a TLS 1.3 handshake one unprotected
+			// change_cipher_spec (middlebox compatibility) is dropped;
+			// any other is an error.
+			if c.tls13 && !c.sawCompatCCS && !c.hsIn.Pending() && wire.ParseChangeCipherSpec(payload) == nil {
+				c.sawCompatCCS = true
+				if c.tracer != nil {
+					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, c.layer.ReadEpoch())
+				}
+				continue
+			}
 			return nil, wire.Errorf(wire.AlertUnexpectedMessage, "ChangeCipherSpec arrived at %s, before the handshake message it expected", c.step)
 		default:
 			return nil, wire.Errorf(wire.AlertUnexpectedMessage, "%s record arrived at %s", typ, c.step)
@@ -362,6 +403,12 @@ func (c *Conn) writeChangeCipherSpec() error {
 		c.emitMessage(trace.Sent, wire.ContentChangeCipherSpec, wire.ChangeCipherSpec, nil, c.layer.WriteEpoch())
 	}
 	return c.layer.WriteRecord(wire.ContentChangeCipherSpec, wire.ChangeCipherSpec)
+}
+
+// writeCompatChangeCipherSpec sends TLS 1.3's middlebox-compatibility
+// change_cipher_spec (RFC 8446 Appendix D.4), which changes nothing.
+func (c *Conn) writeCompatChangeCipherSpec() error {
+	return c.writeChangeCipherSpec()
 }
 
 func (c *Conn) flush() error { return c.layer.Flush() }
@@ -440,7 +487,12 @@ func (c *Conn) readApplicationRecord() error {
 			if c.tracer != nil {
 				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
 			}
-			if err := c.declineRenegotiation(msg); err != nil {
+			if c.tls13 {
+				err = c.handlePostHandshake13(msg)
+			} else {
+				err = c.declineRenegotiation(msg)
+			}
+			if err != nil {
 				return c.failAfterHandshake(err)
 			}
 		}
@@ -490,6 +542,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
 		chunk := min(len(b)-written, maxPlaintext)
+		if err := c.maybeUpdateKeys(); err != nil {
+			c.writeErr = err
+			return written, err
+		}
 		if c.tracer != nil {
 			c.emitApplicationData(trace.Sent, chunk, c.layer.WriteEpoch())
 		}
@@ -521,7 +577,8 @@ func (c *Conn) closeNotify() error {
 	if c.closeNotifySent {
 		return nil
 	}
-	// A peer that stopped reading must not make Close hang.
+	// A peer that stopped reading must not make Close hang. The alert
+	// also carries anything still queued, such as a TLS 1.3 ticket.
 	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	err := c.sendAlert(wire.AlertLevelWarning, wire.AlertCloseNotify)
 	c.closeNotifySent = true

@@ -45,14 +45,44 @@ type serverHandshakeTLS12 struct {
 	serverWrite record.Protection // installed when the server sends its ChangeCipherSpec
 }
 
+// serverHandshake reads the ClientHello and hands over to the driver of
+// the version both sides support best.
 func (c *Conn) serverHandshake() error {
-	hs := &serverHandshakeTLS12{c: c, config: c.config, transcript: keys.NewTranscript()}
-	c.transcript = hs.transcript
+	cfg := c.config
+	transcript := keys.NewTranscript()
+	c.transcript = transcript
+	c.setStep("read ClientHello")
+	msg, err := c.readHandshake()
+	if err != nil {
+		return c.fail(err)
+	}
+	hello, ok := msg.(*wire.ClientHello)
+	if !ok {
+		return c.fail(errUnexpected("ClientHello", msg))
+	}
+	c.keyLogRandom = hello.Random[:]
+	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
+		c.state.serverName = sni.HostName
+	}
+	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok &&
+		slices.Contains(sv.Versions, suites.VersionTLS13) && cfg.supportsVersion(suites.VersionTLS13) {
+		hs := &serverHandshakeTLS13{c: c, config: cfg, hello: hello, transcript: transcript}
+		return hs.handshake()
+	}
+	hs := &serverHandshakeTLS12{c: c, config: cfg, hello: hello, transcript: transcript}
+	return hs.handshake()
+}
+
+// handshake runs a TLS 1.0–1.2 handshake after the ClientHello.
+func (hs *serverHandshakeTLS12) handshake() error {
+	c := hs.c
+	if err := hs.processClientHello(); err != nil {
+		return c.fail(err)
+	}
 	steps := []struct {
 		name string
 		run  func() error
 	}{
-		{"read ClientHello", hs.readClientHello},
 		{"write ServerHello", hs.sendServerHello},
 		{"write server Certificate", hs.sendServerCertificate},
 		{"write ServerKeyExchange", hs.sendServerKeyExchange},
@@ -73,20 +103,11 @@ func (c *Conn) serverHandshake() error {
 	return nil
 }
 
-// readClientHello reads the client's offer and makes every choice the
-// server has to make: version, certificate, suite, group, signature scheme,
-// ALPN and extensions (RFC 5246 §7.4.1.2–7.4.1.4).
-func (hs *serverHandshakeTLS12) readClientHello() error {
-	c := hs.c
-	msg, err := c.readHandshake()
-	if err != nil {
-		return err
-	}
-	hello, ok := msg.(*wire.ClientHello)
-	if !ok {
-		return errUnexpected("ClientHello", msg)
-	}
-	hs.hello = hello
+// processClientHello makes every choice a TLS 1.0–1.2 server has to make:
+// version, certificate, suite, group, signature scheme, ALPN and extensions
+// (RFC 5246 §7.4.1.2–7.4.1.4).
+func (hs *serverHandshakeTLS12) processClientHello() error {
+	c, hello := hs.c, hs.hello
 	if err := hs.negotiateVersion(); err != nil {
 		return err
 	}
@@ -95,9 +116,6 @@ func (hs *serverHandshakeTLS12) readClientHello() error {
 	}
 	if err := hs.checkRenegotiationInfo(); err != nil {
 		return err
-	}
-	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
-		c.state.serverName = sni.HostName
 	}
 	if err := hs.negotiateSuite(); err != nil {
 		return err
@@ -221,10 +239,10 @@ func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group
 
 // certificateCandidates are the certificates to consider for this client:
 // the GetCertificate callback's choice, or those matching SNI, or all.
-func (hs *serverHandshakeTLS12) certificateCandidates() ([]*Certificate, error) {
-	cfg := hs.config
+func (c *Conn) certificateCandidates(hello *wire.ClientHello) ([]*Certificate, error) {
+	cfg := c.config
 	if cfg.GetCertificate != nil {
-		cert, err := cfg.GetCertificate(hs.clientHelloInfo())
+		cert, err := cfg.GetCertificate(c.clientHelloInfo(hello))
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +257,7 @@ func (hs *serverHandshakeTLS12) certificateCandidates() ([]*Certificate, error) 
 	for i := range cfg.Certificates {
 		cert := &cfg.Certificates[i]
 		all = append(all, cert)
-		if l, err := leaf(cert); err == nil && certificateMatchesName(l, hs.c.state.serverName) {
+		if l, err := leaf(cert); err == nil && certificateMatchesName(l, c.state.serverName) {
 			matching = append(matching, cert)
 		}
 	}
@@ -249,18 +267,27 @@ func (hs *serverHandshakeTLS12) certificateCandidates() ([]*Certificate, error) 
 	return all, nil
 }
 
-func (hs *serverHandshakeTLS12) clientHelloInfo() *ClientHelloInfo {
-	info := &ClientHelloInfo{ServerName: hs.c.state.serverName, SignatureSchemes: hs.clientSchemes(), Conn: hs.c.conn}
-	for _, id := range hs.hello.CipherSuites {
+func (c *Conn) clientHelloInfo(hello *wire.ClientHello) *ClientHelloInfo {
+	info := &ClientHelloInfo{ServerName: c.state.serverName, Conn: c.conn}
+	for _, id := range hello.CipherSuites {
 		info.CipherSuites = append(info.CipherSuites, uint16(id))
 	}
-	info.SupportedCurves, _ = hs.clientGroups()
-	if alpn, ok := wire.FindExtension[*wire.ALPNExt](hs.hello.Extensions); ok {
+	if sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hello.Extensions); ok {
+		info.SignatureSchemes = sa.Schemes
+	}
+	if sg, ok := wire.FindExtension[*wire.SupportedGroupsExt](hello.Extensions); ok {
+		info.SupportedCurves = sg.Groups
+	}
+	if alpn, ok := wire.FindExtension[*wire.ALPNExt](hello.Extensions); ok {
 		info.SupportedProtos = alpn.Protocols
 	}
-	for _, v := range versionRange(suites.VersionTLS10, min(hs.hello.Version, suites.VersionTLS12)) {
-		if parsed, err := suites.ParseVersion(v); err == nil {
-			info.SupportedVersions = append(info.SupportedVersions, uint16(parsed))
+	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok {
+		for _, v := range sv.Versions {
+			info.SupportedVersions = append(info.SupportedVersions, uint16(v))
+		}
+	} else {
+		for v := min(hello.Version, suites.VersionTLS12); v >= suites.VersionTLS10; v-- {
+			info.SupportedVersions = append(info.SupportedVersions, uint16(v))
 		}
 	}
 	return info
@@ -272,7 +299,7 @@ func (hs *serverHandshakeTLS12) clientHelloInfo() *ClientHelloInfo {
 func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	c, cfg := hs.c, hs.config
 	version := c.state.version
-	candidates, err := hs.certificateCandidates()
+	candidates, err := c.certificateCandidates(hs.hello)
 	if err != nil {
 		return err
 	}
@@ -407,6 +434,15 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	}
 	if _, err := io.ReadFull(hs.config.rand(), sh.Random[:]); err != nil {
 		return fmt.Errorf("reading random bytes: %w", err)
+	}
+	if hs.config.maxVersion() >= suites.VersionTLS13 {
+		// RFC 8446 §4.1.3: a server able to do TLS 1.3 marks a lower
+		// version, so that a client whose offer was cut down notices.
+		sentinel := wire.DowngradeTLS12
+		if c.state.version < suites.VersionTLS12 {
+			sentinel = wire.DowngradeTLS11
+		}
+		copy(sh.Random[24:], sentinel[:])
 	}
 	var exts []wire.Extension
 	if c.state.secureRenegotiation {

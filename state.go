@@ -39,6 +39,9 @@ type ConnectionState struct {
 	ExtendedMasterSecret bool
 	// SecureRenegotiation is true when both sides signalled RFC 5746.
 	SecureRenegotiation bool
+	// DidHelloRetryRequest is true when the TLS 1.3 server asked for
+	// another key share (or a cookie) before answering.
+	DidHelloRetryRequest bool
 	// SessionID is the TLS 1.2 session ID the server assigned, if any.
 	SessionID []byte
 	// Warnings lists every way the connection is weaker than clasp's
@@ -55,6 +58,7 @@ func (c *Conn) ConnectionState() ConnectionState {
 		Version:              uint16(st.version),
 		HandshakeComplete:    c.handshakeComplete.Load(),
 		DidResume:            st.didResume,
+		DidHelloRetryRequest: st.helloRetry,
 		CurveID:              st.group,
 		SignatureScheme:      st.scheme,
 		NegotiatedProtocol:   st.alpn,

@@ -23,9 +23,11 @@ func implementedSuiteNames() []string {
 	return names
 }
 
-// claspClientConfig pins a clasp client to one suite and trusts the PKI.
+// claspClientConfig pins a clasp client to TLS 1.2 and one suite and
+// trusts the PKI.
 func claspClientConfig(pki *peertest.PKI, suite string) *clasp.Config {
 	return &clasp.Config{
+		MaxVersion:   clasp.VersionTLS12,
 		RootCAs:      pki.CAPool,
 		ServerName:   "localhost",
 		CipherSuites: []uint16{peertest.SuiteID(suite)},
@@ -97,9 +99,11 @@ func serveOne(conn *clasp.Conn) serverResult {
 	return res
 }
 
-// claspServerConfig pins a clasp server to one suite with the fitting leaf.
+// claspServerConfig pins a clasp server to TLS 1.2 and one suite with the
+// fitting leaf.
 func claspServerConfig(pki *peertest.PKI, suite string) *clasp.Config {
 	return &clasp.Config{
+		MaxVersion:   clasp.VersionTLS12,
 		Certificates: []clasp.Certificate{claspCert(pki.LeafFor(suite))},
 		CipherSuites: []uint16{peertest.SuiteID(suite)},
 	}

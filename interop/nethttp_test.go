@@ -69,7 +69,7 @@ func TestNetHTTPServerOverClasp(t *testing.T) {
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != 200 || !strings.Contains(string(body), "hello over clasp: TLS 1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256") {
+				if resp.StatusCode != 200 || !strings.Contains(string(body), "hello over clasp: TLS 1.3 TLS_AES_128_GCM_SHA256") {
 					t.Fatalf("response %d %q", resp.StatusCode, body)
 				}
 			}

@@ -135,7 +135,7 @@ var groupTable = [...]GroupInfo{
 	{ID: 0x11E9, Name: "SecP256r1MLKEM512", Kind: GroupHybridPQ, Bits: 512},
 	{ID: 0x11EA, Name: "MLKEM512X25519", Kind: GroupHybridPQ, Bits: 512},
 	{ID: 0x11EB, Name: "SecP256r1MLKEM768", OpenSSLName: "SecP256r1MLKEM768", Kind: GroupHybridPQ, Bits: 768},
-	{ID: 0x11EC, Name: "X25519MLKEM768", OpenSSLName: "X25519MLKEM768", Kind: GroupHybridPQ, Bits: 768},
+	{ID: 0x11EC, Name: "X25519MLKEM768", OpenSSLName: "X25519MLKEM768", Kind: GroupHybridPQ, Bits: 768, Implemented: true},
 	{ID: 0x11ED, Name: "SecP384r1MLKEM1024", OpenSSLName: "SecP384r1MLKEM1024", Kind: GroupHybridPQ, Bits: 1024},
 	{ID: 0x11EE, Name: "curveSM2MLKEM768", OpenSSLName: "curveSM2MLKEM768", Kind: GroupHybridPQ, Bits: 768},
 	// IANA lists these two as "(OBSOLETE)": pre-standard Kyber, replaced by
@@ -243,5 +243,5 @@ func ParseGroupList(list string) ([]Group, error) {
 // names none, best first: X25519 (fast, hard to misuse), then the NIST
 // curves most servers require.
 func DefaultGroups() []Group {
-	return []Group{X25519, Secp256r1, Secp384r1, Secp521r1}
+	return []Group{X25519MLKEM768, X25519, Secp256r1, Secp384r1, Secp521r1}
 }

@@ -94,21 +94,23 @@ func TestGroupConstants(t *testing.T) {
 }
 
 func TestImplementedGroups(t *testing.T) {
-	want := map[Group]bool{X25519: true, Secp256r1: true, Secp384r1: true, Secp521r1: true,
+	want := map[Group]bool{X25519MLKEM768: true, X25519: true, Secp256r1: true, Secp384r1: true, Secp521r1: true,
 		FFDHE2048: true, FFDHE3072: true, FFDHE4096: true, FFDHE6144: true, FFDHE8192: true}
 	for _, g := range AllGroups() {
 		if g.Implemented != want[g.ID] {
 			t.Errorf("%s: Implemented = %v", g.Name, g.Implemented)
 		}
 	}
-	for _, g := range DefaultGroups() {
+	for _, g := range DefaultGroups()[1:] {
 		info := GroupByID(g)
 		if info == nil || !info.Implemented || info.Kind != GroupEC {
 			t.Errorf("default group %v is not an implemented EC group", g)
 		}
 	}
-	if DefaultGroups()[0] != X25519 {
-		t.Error("X25519 must lead the defaults")
+	// The hybrid post-quantum group leads for TLS 1.3 (TLS 1.2 skips it:
+	// it is not an ECDHE curve), with X25519 right behind it.
+	if d := DefaultGroups(); d[0] != X25519MLKEM768 || d[1] != X25519 {
+		t.Errorf("defaults %v: X25519MLKEM768 then X25519 must lead", d)
 	}
 }
 

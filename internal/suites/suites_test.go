@@ -343,7 +343,14 @@ func TestImplementedSuitesAreExactlyTheImplementedRows(t *testing.T) {
 			t.Errorf("%v: incomplete cipher/MAC description %+v, MAC %v", id, info, s.MAC)
 		}
 	}
+	tls13 := map[ID]bool{TLS_AES_128_GCM_SHA256: true, TLS_AES_256_GCM_SHA384: true, TLS_CHACHA20_POLY1305_SHA256: true}
 	for _, s := range AllSuites() {
+		if s.IsTLS13() {
+			if s.Implemented != tls13[s.ID] {
+				t.Errorf("TLS 1.3 suite %s: Implemented = %v", s.Name, s.Implemented)
+			}
+			continue
+		}
 		if s.Implemented && !listed[s.ID] {
 			t.Errorf("%s is marked Implemented but missing from ImplementedSuites", s.Name)
 		}

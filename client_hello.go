@@ -1,0 +1,296 @@
+package clasp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/kex"
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// clientOffer is what the client put in its ClientHello, with the secrets
+// behind it. It is built once for both protocol versions: the ServerHello
+// decides which driver continues.
+type clientOffer struct {
+	hello     *wire.ClientHello
+	keyShares []kex.ClientKeyShare // TLS 1.3 key shares, in the order sent
+	session   *ClientSessionState  // the TLS 1.3 ticket offered, if any
+	offers13  bool
+	offers12  bool // any version below 1.3
+}
+
+// clientHandshake sends the ClientHello, reads the ServerHello and hands
+// over to the driver of the version the server chose.
+func (c *Conn) clientHandshake() error {
+	cfg := c.config
+	c.setStep("write ClientHello")
+	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+		return c.fail(errNoServerName)
+	}
+	transcript := keys.NewTranscript()
+	c.transcript = transcript
+
+	offer, err := c.makeClientHello()
+	if err != nil {
+		return c.fail(err)
+	}
+	c.keyLogRandom = offer.hello.Random[:]
+	if err := c.writeClientHelloWithBinders(offer, transcript); err != nil {
+		return c.fail(err)
+	}
+	if err := c.flush(); err != nil {
+		return c.fail(err)
+	}
+
+	c.setStep("read ServerHello")
+	msg, err := c.readHandshake()
+	if err != nil {
+		var alert *AlertError
+		if errors.As(err, &alert) {
+			return c.fail(offer.rejected(cfg, alert))
+		}
+		return c.fail(err)
+	}
+	sh, ok := msg.(*wire.ServerHello)
+	if !ok {
+		return c.fail(errUnexpected("ServerHello", msg))
+	}
+	version, err := offer.chosenVersion(cfg, sh)
+	if err != nil {
+		return c.fail(err)
+	}
+	if version == suites.VersionTLS13 {
+		hs := &clientHandshakeTLS13{c: c, config: cfg, offer: offer, transcript: transcript, serverHello: sh}
+		return hs.handshake()
+	}
+	hs := &clientHandshakeTLS12{c: c, config: cfg, hello: offer.hello, transcript: transcript, serverHello: sh}
+	return hs.handshake()
+}
+
+// chosenVersion reads the version out of a ServerHello: supported_versions
+// when present (RFC 8446 §4.2.1), the legacy field otherwise.
+func (o *clientOffer) chosenVersion(cfg *Config, sh *wire.ServerHello) (suites.Version, error) {
+	sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](sh.Extensions)
+	if !ok {
+		for _, e := range sh.Extensions {
+			switch e.(type) {
+			case *wire.KeyShareExt, *wire.PreSharedKeyExt:
+				return 0, wire.Errorf(wire.AlertUnsupportedExtension, "a %s ServerHello carries the TLS 1.3 extension %s", sh.Version, e.ExtType())
+			}
+		}
+		if sh.IsHelloRetryRequest() {
+			return 0, wire.Errorf(wire.AlertIllegalParameter, "HelloRetryRequest without supported_versions")
+		}
+		if sh.Version > suites.VersionTLS12 {
+			// RFC 8446 §4.1.3: TLS 1.3 is only ever selected through
+			// supported_versions; a legacy_version above TLS 1.2 is a
+			// version the client never offered that way.
+			return 0, &NegotiationError{What: "protocol version", ClientOffered: versionRange(cfg.minVersion(), min(cfg.maxVersion(), suites.VersionTLS12)),
+				ServerAccepts: []string{sh.Version.String()}, Detail: "the server put a version above TLS 1.2 in legacy_version"}
+		}
+		return sh.Version, nil
+	}
+	if !o.offers13 {
+		return 0, wire.Errorf(wire.AlertUnsupportedExtension, "server sent supported_versions, which the client did not offer")
+	}
+	if len(sv.Versions) != 1 || sv.Versions[0] != suites.VersionTLS13 {
+		// RFC 8446 §4.2.1: selecting a version below 1.3 this way, or one
+		// the client did not offer, is illegal.
+		return 0, wire.Errorf(wire.AlertIllegalParameter, "server selected %v through supported_versions", sv.Versions)
+	}
+	if sh.Version != suites.VersionTLS12 {
+		return 0, wire.Errorf(wire.AlertIllegalParameter, "TLS 1.3 ServerHello with legacy_version %s", sh.Version)
+	}
+	return suites.VersionTLS13, nil
+}
+
+// checkDowngradeSentinel applies RFC 8446 §4.1.3: a server that supports
+// TLS 1.3 but negotiates less marks its random, and a client that offered
+// more must refuse such a ServerHello, since someone removed its offer.
+func checkDowngradeSentinel(cfg *Config, sh *wire.ServerHello) error {
+	tail := [8]byte(sh.Random[24:])
+	switch {
+	case cfg.maxVersion() >= suites.VersionTLS13 && (tail == wire.DowngradeTLS12 || tail == wire.DowngradeTLS11):
+		return wire.Errorf(wire.AlertIllegalParameter, "server random carries the TLS 1.3 downgrade sentinel: the offer of TLS 1.3 was removed on the way")
+	case cfg.maxVersion() == suites.VersionTLS12 && sh.Version < suites.VersionTLS12 && tail == wire.DowngradeTLS11:
+		return wire.Errorf(wire.AlertIllegalParameter, "server random carries the TLS 1.2 downgrade sentinel")
+	}
+	return nil
+}
+
+// offeredSuites is the client's suite list: TLS 1.3 suites first when
+// offering TLS 1.3, then the suites for TLS 1.2 and below.
+func offeredSuites(cfg *Config) []suites.ID {
+	var out []suites.ID
+	if cfg.maxVersion() >= suites.VersionTLS13 {
+		out = append(out, cfg.cipherSuites13()...)
+	}
+	if cfg.minVersion() <= suites.VersionTLS12 {
+		for _, id := range cfg.cipherSuites() {
+			s := suites.SuiteByID(id)
+			if s.MaxVersion >= cfg.minVersion() && s.MinVersion <= cfg.maxVersion() && !s.IsTLS13() {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// offeredGroups lists the groups the client offers: curves for ECDHE suites,
+// RFC 7919 groups for DHE suites, and for TLS 1.3 every implemented group.
+func offeredGroups(cfg *Config, ecdhe, dhe, tls13 bool) []suites.Group {
+	var out []suites.Group
+	for _, g := range cfg.groups() {
+		info := suites.GroupByID(g)
+		if info == nil || !info.Implemented {
+			continue
+		}
+		if tls13 || (info.Kind == suites.GroupEC && ecdhe) || (info.Kind == suites.GroupFFDHE && dhe) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// makeClientHello builds the ClientHello (RFC 5246 §7.4.1.2, RFC 8446
+// §4.1.2) and the TLS 1.3 key shares behind it.
+func (c *Conn) makeClientHello() (*clientOffer, error) {
+	cfg := c.config
+	offer := &clientOffer{
+		offers13: cfg.maxVersion() >= suites.VersionTLS13,
+		offers12: cfg.minVersion() <= suites.VersionTLS12,
+	}
+	offered := offeredSuites(cfg)
+	if len(offered) == 0 {
+		return nil, &configError{fmt.Sprintf("no cipher suite in the Config can be used with versions %s to %s", cfg.minVersion(), cfg.maxVersion())}
+	}
+	hello := &wire.ClientHello{
+		Version:            min(cfg.maxVersion(), suites.VersionTLS12),
+		SessionID:          []byte{},
+		CipherSuites:       offered,
+		CompressionMethods: []uint8{0},
+	}
+	if _, err := io.ReadFull(cfg.rand(), hello.Random[:]); err != nil {
+		return nil, fmt.Errorf("reading random bytes: %w", err)
+	}
+	if offer.offers13 {
+		// RFC 8446 Appendix D.4: middlebox compatibility mode sends a fake
+		// session ID so that the exchange looks like a TLS 1.2 resumption.
+		hello.SessionID = make([]byte, 32)
+		if _, err := io.ReadFull(cfg.rand(), hello.SessionID); err != nil {
+			return nil, fmt.Errorf("reading random bytes: %w", err)
+		}
+	}
+
+	ecdhe, dhe := false, false
+	for _, id := range offered {
+		switch suites.SuiteByID(id).KeyExchange {
+		case suites.KexECDHE:
+			ecdhe = true
+		case suites.KexDHE:
+			dhe = true
+		}
+	}
+	var exts []wire.Extension
+	if name := cfg.ServerName; name != "" && net.ParseIP(name) == nil {
+		// RFC 6066 §3: literal IP addresses are not sent in SNI.
+		exts = append(exts, &wire.ServerNameExt{HostName: name})
+		c.state.serverName = name
+	}
+	groups := offeredGroups(cfg, ecdhe, dhe, offer.offers13)
+	if len(groups) > 0 {
+		exts = append(exts, &wire.SupportedGroupsExt{Groups: groups})
+	}
+	if ecdhe && offer.offers12 {
+		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
+	}
+	if cfg.maxVersion() >= suites.VersionTLS12 {
+		exts = append(exts, &wire.SignatureAlgorithmsExt{Schemes: cfg.signatureSchemes()})
+	}
+	if len(cfg.NextProtos) > 0 {
+		exts = append(exts, &wire.ALPNExt{Protocols: cfg.NextProtos})
+	}
+	if offer.offers12 {
+		if !cfg.DisableExtendedMasterSecret {
+			exts = append(exts, &wire.ExtendedMasterSecretExt{})
+		}
+		// RFC 5746 §3.4: an initial ClientHello signals secure
+		// renegotiation with an empty renegotiation_info.
+		exts = append(exts, &wire.RenegotiationInfoExt{Data: []byte{}})
+	}
+	if offer.offers13 {
+		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})
+		shares, err := c.makeKeyShares(groups)
+		if err != nil {
+			return nil, err
+		}
+		offer.keyShares = shares
+		entries := make([]wire.KeyShareEntry, len(shares))
+		for i, ks := range shares {
+			entries[i] = wire.KeyShareEntry{Group: ks.Group(), KeyExchange: ks.Public()}
+		}
+		exts = append(exts, &wire.KeyShareExt{Entries: entries})
+		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}})
+	}
+	hello.Extensions = exts
+	offer.hello = hello
+	if offer.offers13 {
+		if err := c.offerSession(offer); err != nil {
+			return nil, err
+		}
+	}
+	return offer, nil
+}
+
+// makeKeyShares generates key shares for the client's most preferred group
+// only (RFC 8446 §4.2.8 lets the server ask for another with
+// HelloRetryRequest). A hybrid group brings its classical half along as a
+// second share, so that a server without post-quantum support still
+// completes in one round trip.
+func (c *Conn) makeKeyShares(groups []suites.Group) ([]kex.ClientKeyShare, error) {
+	if len(groups) == 0 {
+		return nil, &configError{"no group in the Config can be used with TLS 1.3"}
+	}
+	want := []suites.Group{groups[0]}
+	if groups[0] == suites.X25519MLKEM768 && slices.Contains(groups, suites.X25519) {
+		want = append(want, suites.X25519)
+	}
+	var shares []kex.ClientKeyShare
+	for _, g := range want {
+		ks, err := kex.NewClientKeyShare(g, c.config.rand())
+		if err != nil {
+			return nil, err
+		}
+		shares = append(shares, ks)
+	}
+	return shares, nil
+}
+
+// versionList lists versions from hi down to lo, for supported_versions.
+func versionList(lo, hi suites.Version) []suites.Version {
+	var out []suites.Version
+	for v := hi; v >= lo && v >= suites.VersionTLS10; v-- {
+		out = append(out, v)
+	}
+	return out
+}
+
+// rejected describes the offer a server answered with an alert.
+func (o *clientOffer) rejected(cfg *Config, alert *AlertError) error {
+	hello := o.hello
+	e := &OfferRejectedError{Alert: alert, CipherSuites: suiteNames(hello.CipherSuites),
+		Versions: versionRange(cfg.minVersion(), cfg.maxVersion())}
+	if g, ok := wire.FindExtension[*wire.SupportedGroupsExt](hello.Extensions); ok {
+		e.Groups = groupNames(g.Groups)
+	}
+	if sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hello.Extensions); ok {
+		e.Signatures = schemeNames(sa.Schemes)
+	}
+	e.ApplicationProtocols = cfg.NextProtos
+	return e
+}

@@ -1,0 +1,609 @@
+package clasp
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/hmac"
+	"crypto/x509"
+	"fmt"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/kex"
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/signature"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// clientHandshakeTLS13 is the state of a client's TLS 1.3 handshake
+// (RFC 8446 §2). Its methods run in protocol order.
+type clientHandshakeTLS13 struct {
+	c      *Conn
+	config *Config
+	offer  *clientOffer
+
+	serverHello *wire.ServerHello
+	transcript  *keys.Transcript
+	suite       *suites.Suite
+	hash        crypto.Hash
+	schedule    *keys.Schedule13
+	sawHRR      bool
+
+	usingPSK     bool
+	certReq      *wire.CertificateRequest13
+	serverCerts  []*x509.Certificate
+	clientCert   *Certificate
+	clientSecret []byte // client handshake traffic secret
+	serverSecret []byte // server handshake traffic secret
+	appSecrets   [2][]byte
+}
+
+func (hs *clientHandshakeTLS13) handshake() error {
+	c := hs.c
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"read ServerHello", hs.processServerHello},
+		{"read EncryptedExtensions", hs.readEncryptedExtensions},
+		{"read CertificateRequest", hs.readCertificateRequest},
+		{"read server Certificate", hs.readServerCertificate},
+		{"read server CertificateVerify", hs.readServerCertificateVerify},
+		{"read server Finished", hs.readServerFinished},
+		{"write client Certificate and CertificateVerify", hs.sendClientCertificate},
+		{"write client Finished", hs.sendClientFinished},
+	}
+	for _, step := range steps {
+		if c.step != step.name {
+			c.setStep(step.name)
+		}
+		if err := step.run(); err != nil {
+			return c.fail(err)
+		}
+	}
+	return nil
+}
+
+// processServerHello checks the ServerHello (RFC 8446 §4.1.3), answers a
+// HelloRetryRequest once, and derives the handshake traffic keys.
+func (hs *clientHandshakeTLS13) processServerHello() error {
+	c := hs.c
+	sh := hs.serverHello
+	if sh.IsHelloRetryRequest() {
+		if err := hs.processHelloRetryRequest(); err != nil {
+			return err
+		}
+		sh = hs.serverHello
+	}
+	if err := hs.checkServerHello(sh); err != nil {
+		return err
+	}
+	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
+	psk, hasPSK := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions)
+	if ks == nil && !hasPSK {
+		return wire.Errorf(wire.AlertMissingExtension, "TLS 1.3 ServerHello without key_share or pre_shared_key")
+	}
+	var pskSecret []byte
+	if hasPSK {
+		secret, err := hs.acceptPSK(psk)
+		if err != nil {
+			return err
+		}
+		pskSecret = secret
+	}
+	if hs.schedule == nil || !hs.usingPSK {
+		hs.schedule = keys.NewSchedule13(hs.hash, pskSecret)
+	}
+	var shared []byte
+	if ks != nil {
+		entry := ks.Entries[0]
+		share := hs.keyShareFor(entry.Group)
+		if share == nil {
+			return wire.Errorf(wire.AlertIllegalParameter, "server's key share is for %s, which the client sent no share for", entry.Group)
+		}
+		var err error
+		if shared, err = share.SharedSecret(entry.KeyExchange); err != nil {
+			return err
+		}
+		c.state.group = entry.Group
+		if c.tracer != nil {
+			c.decide(&trace.Decision{What: "group", Chosen: entry.Group.String(), Reason: "chosen by the server from the client's key shares"})
+		}
+	}
+	hs.schedule.SetSharedSecret(shared)
+	th := hs.transcript.Sum()
+	hs.clientSecret = hs.schedule.ClientHandshakeTrafficSecret(th)
+	hs.serverSecret = hs.schedule.ServerHandshakeTrafficSecret(th)
+	c.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs.offer.hello.Random[:], hs.clientSecret)
+	c.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", hs.offer.hello.Random[:], hs.serverSecret)
+	read, err := c.protection13(hs.suite, hs.serverSecret)
+	if err != nil {
+		return err
+	}
+	c.setReadProtection(read)
+	return nil
+}
+
+// checkServerHello enforces RFC 8446 §4.1.3 on a TLS 1.3 ServerHello.
+func (hs *clientHandshakeTLS13) checkServerHello(sh *wire.ServerHello) error {
+	c := hs.c
+	if !slices.Equal(sh.SessionID, hs.offer.hello.SessionID) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server did not echo the client's legacy_session_id")
+	}
+	if sh.CompressionMethod != 0 {
+		return wire.Errorf(wire.AlertIllegalParameter, "TLS 1.3 ServerHello with compression method %d", sh.CompressionMethod)
+	}
+	suite := suites.SuiteByID(sh.CipherSuite)
+	if !slices.Contains(hs.offer.hello.CipherSuites, sh.CipherSuite) || suite == nil || !suite.IsTLS13() {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose %s, which the client did not offer for TLS 1.3", sh.CipherSuite)
+	}
+	if hs.suite != nil && hs.suite != suite {
+		// RFC 8446 §4.1.4: the suite of the HelloRetryRequest stands.
+		return wire.Errorf(wire.AlertIllegalParameter, "ServerHello chose %s after the HelloRetryRequest chose %s", suite.Name, hs.suite.Name)
+	}
+	for _, e := range sh.Extensions {
+		switch e.(type) {
+		case *wire.SupportedVersionsExt, *wire.KeyShareExt, *wire.PreSharedKeyExt:
+		default:
+			// RFC 8446 §4.2: everything else belongs in EncryptedExtensions.
+			return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())
+		}
+	}
+	if hs.suite == nil {
+		hs.setSuite(suite)
+	}
+	c.state.version = suites.VersionTLS13
+	c.layer.SetVersion(suites.VersionTLS13)
+	c.parseCtx = wire.Context{Version: suites.VersionTLS13}
+	c.tls13 = true
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "version", Chosen: "TLS 1.3", Reason: "chosen by the server in supported_versions"})
+		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
+			Offered: suiteNames(hs.offer.hello.CipherSuites), Reason: "chosen by the server"})
+	}
+	return nil
+}
+
+func (hs *clientHandshakeTLS13) setSuite(suite *suites.Suite) {
+	hs.suite, hs.hash = suite, suite.PRFHash
+	hs.c.state.suite = suite
+	hs.transcript.SetHash(suites.VersionTLS13, suite.PRFHash)
+}
+
+func (hs *clientHandshakeTLS13) keyShareFor(g suites.Group) kex.ClientKeyShare {
+	for _, ks := range hs.offer.keyShares {
+		if ks.Group() == g {
+			return ks
+		}
+	}
+	return nil
+}
+
+// processHelloRetryRequest answers a HelloRetryRequest (RFC 8446 §4.1.4):
+// once, only if it changes something, and only with a group the client
+// offered. The transcript then starts with a message_hash of the first
+// ClientHello.
+func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
+	c, cfg := hs.c, hs.config
+	hrr := hs.serverHello
+	hs.sawHRR = true
+	c.state.helloRetry = true
+	if err := hs.checkServerHello(hrr); err != nil {
+		return err
+	}
+	ks, hasKeyShare := wire.FindExtension[*wire.KeyShareExt](hrr.Extensions)
+	cookie, hasCookie := wire.FindExtension[*wire.CookieExt](hrr.Extensions)
+	if !hasKeyShare && !hasCookie {
+		return wire.Errorf(wire.AlertIllegalParameter, "HelloRetryRequest would not change the ClientHello")
+	}
+	hello := hs.offer.hello
+	exts := slices.Clone(hello.Extensions)
+	if hasKeyShare {
+		g := ks.SelectedGroup
+		groups, _ := wire.FindExtension[*wire.SupportedGroupsExt](hello.Extensions)
+		if groups == nil || !slices.Contains(groups.Groups, g) {
+			return wire.Errorf(wire.AlertIllegalParameter, "HelloRetryRequest asks for %s, which the client did not offer", g)
+		}
+		if hs.keyShareFor(g) != nil {
+			return wire.Errorf(wire.AlertIllegalParameter, "HelloRetryRequest asks for %s, for which the client already sent a share", g)
+		}
+		share, err := kex.NewClientKeyShare(g, cfg.rand())
+		if err != nil {
+			return err
+		}
+		hs.offer.keyShares = []kex.ClientKeyShare{share}
+		replaceExtension(exts, &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: g, KeyExchange: share.Public()}}})
+		if c.tracer != nil {
+			c.decide(&trace.Decision{What: "hello_retry", Chosen: g.String(), Reason: "the server asked for a key share for this group"})
+		}
+	}
+	if hasCookie {
+		exts = insertBeforePSK(exts, &wire.CookieExt{Cookie: cookie.Cookie})
+	}
+	hs.transcript.ReplaceWithMessageHash()
+	hs.transcript.Write(c.helloRetryRaw)
+	// A ticket for a suite with another hash cannot be offered again
+	// (RFC 8446 §4.1.4); one with the same hash gets fresh binders.
+	if hs.offer.session != nil && hs.offer.session.suite.PRFHash != hs.hash {
+		exts = slices.DeleteFunc(exts, func(e wire.Extension) bool { _, ok := e.(*wire.PreSharedKeyExt); return ok })
+		hs.offer.session = nil
+	}
+	hello2 := *hello
+	hello2.Extensions = exts
+	hs.offer.hello = &hello2
+	if err := c.writeCompatChangeCipherSpec(); err != nil {
+		return err
+	}
+	if err := hs.c.writeClientHelloWithBinders(hs.offer, hs.transcript); err != nil {
+		return err
+	}
+	if err := c.flush(); err != nil {
+		return err
+	}
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	sh, ok := msg.(*wire.ServerHello)
+	if !ok {
+		return errUnexpected("ServerHello", msg)
+	}
+	if sh.IsHelloRetryRequest() {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "a second HelloRetryRequest")
+	}
+	if v, err := hs.offer.chosenVersion(cfg, sh); err != nil || v != suites.VersionTLS13 {
+		return wire.Errorf(wire.AlertIllegalParameter, "the ServerHello after a HelloRetryRequest must select TLS 1.3")
+	}
+	if ks, ok := wire.FindExtension[*wire.KeyShareExt](sh.Extensions); ok && hasKeyShare && ks.Entries[0].Group != hs.offer.keyShares[0].Group() {
+		return wire.Errorf(wire.AlertIllegalParameter, "ServerHello key share for %s after the HelloRetryRequest asked for %s", ks.Entries[0].Group, hs.offer.keyShares[0].Group())
+	}
+	hs.serverHello = sh
+	return nil
+}
+
+func replaceExtension(exts []wire.Extension, ext wire.Extension) {
+	for i, e := range exts {
+		if e.ExtType() == ext.ExtType() {
+			exts[i] = ext
+		}
+	}
+}
+
+// insertBeforePSK adds an extension, keeping pre_shared_key last (RFC 8446
+// §4.2.11).
+func insertBeforePSK(exts []wire.Extension, ext wire.Extension) []wire.Extension {
+	if n := len(exts); n > 0 {
+		if _, ok := exts[n-1].(*wire.PreSharedKeyExt); ok {
+			return slices.Insert(exts, n-1, ext)
+		}
+	}
+	return append(exts, ext)
+}
+
+// readEncryptedExtensions reads what the server says under the handshake
+// keys (RFC 8446 §4.3.1): ALPN and the other non-cryptographic choices.
+func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
+	c := hs.c
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	ee, ok := msg.(*wire.EncryptedExtensions)
+	if !ok {
+		return errUnexpected("EncryptedExtensions", msg)
+	}
+	offered := make(map[wire.ExtensionType]bool)
+	for _, e := range hs.offer.hello.Extensions {
+		offered[e.ExtType()] = true
+	}
+	for _, e := range ee.Extensions {
+		if !offered[e.ExtType()] {
+			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent %s, which the client did not offer", e.ExtType())
+		}
+		switch e.(type) {
+		case *wire.KeyShareExt, *wire.PreSharedKeyExt, *wire.SupportedVersionsExt, *wire.PSKKeyExchangeModesExt,
+			*wire.SignatureAlgorithmsExt, *wire.ExtendedMasterSecretExt, *wire.RenegotiationInfoExt, *wire.ECPointFormatsExt:
+			return wire.Errorf(wire.AlertIllegalParameter, "%s does not belong in EncryptedExtensions", e.ExtType())
+		}
+	}
+	if alpn, ok := wire.FindExtension[*wire.ALPNExt](ee.Extensions); ok {
+		proto := alpn.Protocols[0]
+		if !slices.Contains(hs.config.NextProtos, proto) {
+			return wire.Errorf(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which the client did not offer", proto)
+		}
+		c.state.alpn = proto
+		if c.tracer != nil {
+			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, Reason: "chosen by the server"})
+		}
+	}
+	return nil
+}
+
+// readCertificateRequest reads an optional CertificateRequest (RFC 8446
+// §4.3.2); a PSK handshake has none.
+func (hs *clientHandshakeTLS13) readCertificateRequest() error {
+	if hs.usingPSK {
+		return nil
+	}
+	c := hs.c
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	req, ok := msg.(*wire.CertificateRequest13)
+	if !ok {
+		c.pendingHandshake = msg
+		return nil
+	}
+	if len(req.Context) != 0 {
+		return wire.Errorf(wire.AlertIllegalParameter, "CertificateRequest during the handshake must have an empty context")
+	}
+	hs.certReq = req
+	cert, err := hs.chooseClientCertificate()
+	if err != nil {
+		return err
+	}
+	hs.clientCert = cert
+	return nil
+}
+
+func (hs *clientHandshakeTLS13) requestedSchemes() []suites.SignatureScheme {
+	sa, _ := wire.FindExtension[*wire.SignatureAlgorithmsExt](hs.certReq.Extensions)
+	return sa.Schemes
+}
+
+func (hs *clientHandshakeTLS13) chooseClientCertificate() (*Certificate, error) {
+	cfg := hs.config
+	var cas [][]byte
+	if ca, ok := wire.FindExtension[*wire.CertificateAuthoritiesExt](hs.certReq.Extensions); ok {
+		cas = ca.Authorities
+	}
+	if cfg.GetClientCertificate != nil {
+		cert, err := cfg.GetClientCertificate(&CertificateRequestInfo{AcceptableCAs: cas,
+			SignatureSchemes: hs.requestedSchemes(), Version: VersionTLS13})
+		if err != nil || cert == nil || len(cert.Certificate) == 0 {
+			return nil, err
+		}
+		return cert, nil
+	}
+	for i := range cfg.Certificates {
+		cert := &cfg.Certificates[i]
+		l, err := leaf(cert)
+		if err != nil || !issuedByOneOf(cert.Certificate, cas) {
+			continue
+		}
+		if _, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), cfg.signatureSchemes()); ok {
+			return cert, nil
+		}
+	}
+	return nil, nil
+}
+
+// readServerCertificate reads and verifies the server's chain (RFC 8446
+// §4.4.2).
+func (hs *clientHandshakeTLS13) readServerCertificate() error {
+	if hs.usingPSK {
+		return nil
+	}
+	c := hs.c
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	certMsg, ok := msg.(*wire.Certificate13)
+	if !ok {
+		return errUnexpected("Certificate", msg)
+	}
+	if len(certMsg.Context) != 0 {
+		return wire.Errorf(wire.AlertIllegalParameter, "server Certificate with a non-empty request context")
+	}
+	if len(certMsg.Entries) == 0 {
+		return wire.Errorf(wire.AlertDecodeError, "server sent an empty certificate chain")
+	}
+	chain := make([][]byte, len(certMsg.Entries))
+	for i, e := range certMsg.Entries {
+		chain[i] = e.Data
+	}
+	certs, err := parseCertificates(chain)
+	if err != nil {
+		return err
+	}
+	chains, err := c.verifyPeerChain(chain, certs)
+	if err != nil {
+		return err
+	}
+	hs.serverCerts = certs
+	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	return nil
+}
+
+// Context strings of TLS 1.3 CertificateVerify (RFC 8446 §4.4.3).
+const (
+	serverSignatureContext = "TLS 1.3, server CertificateVerify\x00"
+	clientSignatureContext = "TLS 1.3, client CertificateVerify\x00"
+)
+
+// signedContent13 is what a TLS 1.3 CertificateVerify signs: 64 spaces, a
+// context string and the transcript hash, so that a signature from one
+// protocol or role cannot be replayed in another.
+func signedContent13(context string, transcriptHash []byte) []byte {
+	out := bytes.Repeat([]byte{0x20}, 64)
+	out = append(out, context...)
+	return append(out, transcriptHash...)
+}
+
+// readServerCertificateVerify checks the server's proof of its key.
+func (hs *clientHandshakeTLS13) readServerCertificateVerify() error {
+	if hs.usingPSK {
+		return nil
+	}
+	c := hs.c
+	signed := signedContent13(serverSignatureContext, hs.transcript.Sum())
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	cv, ok := msg.(*wire.CertificateVerify)
+	if !ok {
+		return errUnexpected("CertificateVerify", msg)
+	}
+	if err := verify13(hs.serverCerts[0].PublicKey, cv, hs.config.signatureSchemes(), signed); err != nil {
+		return err
+	}
+	c.state.scheme = cv.Signature.Scheme
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "signature_scheme", Chosen: cv.Signature.Scheme.String(),
+			Offered: schemeNames(hs.config.signatureSchemes()), Reason: "chosen by the server; CertificateVerify over the transcript verified"})
+	}
+	return nil
+}
+
+// verify13 checks a TLS 1.3 CertificateVerify: the scheme must have been
+// offered and be allowed in TLS 1.3 for this key (no PKCS#1 v1.5, ECDSA
+// bound to its curve), RFC 8446 §4.4.3.
+func verify13(pub crypto.PublicKey, cv *wire.CertificateVerify, offered []suites.SignatureScheme, signed []byte) error {
+	scheme := cv.Signature.Scheme
+	if !slices.Contains(offered, scheme) {
+		return wire.Errorf(wire.AlertIllegalParameter, "CertificateVerify uses %s, which was not offered", scheme)
+	}
+	if !signature.KeyCanUse(pub, scheme, suites.VersionTLS13) {
+		return wire.Errorf(wire.AlertIllegalParameter, "%s cannot be used with this key in TLS 1.3", scheme)
+	}
+	return signature.Verify(pub, scheme, signed, cv.Signature.Signature)
+}
+
+// readServerFinished checks the server's Finished and derives the
+// application traffic secrets (RFC 8446 §4.4.4, §7.1).
+func (hs *clientHandshakeTLS13) readServerFinished() error {
+	c := hs.c
+	want := keys.FinishedVerifyData13(hs.hash, hs.serverSecret, hs.transcript.Sum())
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	fin, ok := msg.(*wire.Finished)
+	if !ok {
+		return errUnexpected("Finished", msg)
+	}
+	if !hmac.Equal(fin.VerifyData, want) {
+		return wire.Errorf(wire.AlertDecryptError, "server's Finished does not match: the two sides derived different keys or saw different handshakes")
+	}
+	hs.schedule.SetMasterSecret()
+	th := hs.transcript.Sum()
+	hs.appSecrets[0] = hs.schedule.ClientApplicationTrafficSecret(th)
+	hs.appSecrets[1] = hs.schedule.ServerApplicationTrafficSecret(th)
+	c.exporterSecret = hs.schedule.ExporterMasterSecret(th)
+	random := hs.offer.hello.Random[:]
+	c.logSecret("CLIENT_TRAFFIC_SECRET_0", random, hs.appSecrets[0])
+	c.logSecret("SERVER_TRAFFIC_SECRET_0", random, hs.appSecrets[1])
+	c.logSecret("EXPORTER_SECRET", random, c.exporterSecret)
+	return nil
+}
+
+// sendClientCertificate answers a CertificateRequest (RFC 8446 §4.4.2),
+// with an empty Certificate when the client has nothing suitable, after the
+// middlebox-compatibility ChangeCipherSpec and the switch to handshake keys.
+func (hs *clientHandshakeTLS13) sendClientCertificate() error {
+	c := hs.c
+	if !hs.sawHRR {
+		if err := c.writeCompatChangeCipherSpec(); err != nil {
+			return err
+		}
+	}
+	write, err := c.protection13(hs.suite, hs.clientSecret)
+	if err != nil {
+		return err
+	}
+	c.setWriteProtection(write)
+	if hs.certReq == nil {
+		return nil
+	}
+	msg := &wire.Certificate13{Context: hs.certReq.Context}
+	if hs.clientCert != nil {
+		for _, der := range hs.clientCert.Certificate {
+			msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+		}
+	}
+	if _, err := c.writeHandshake(msg); err != nil {
+		return err
+	}
+	if hs.clientCert == nil {
+		return nil
+	}
+	l, err := leaf(hs.clientCert)
+	if err != nil {
+		return err
+	}
+	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.signatureSchemes())
+	if !ok {
+		return &NegotiationError{What: "signature scheme", ClientOffered: schemeNames(hs.config.signatureSchemes()),
+			ServerAccepts: schemeNames(hs.requestedSchemes()), Detail: "for the client certificate's key"}
+	}
+	cv, err := sign13(hs.clientCert, scheme, hs.config, signedContent13(clientSignatureContext, hs.transcript.Sum()))
+	if err != nil {
+		return err
+	}
+	_, err = c.writeHandshake(cv)
+	return err
+}
+
+// sign13 builds a TLS 1.3 CertificateVerify.
+func sign13(cert *Certificate, scheme suites.SignatureScheme, cfg *Config, signed []byte) (*wire.CertificateVerify, error) {
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("certificate key %T cannot sign", cert.PrivateKey)
+	}
+	sig, err := signature.Sign(signer, scheme, cfg.rand(), signed)
+	if err != nil {
+		return nil, err
+	}
+	return &wire.CertificateVerify{Signature: wire.DigitallySigned{HasScheme: true, Scheme: scheme, Signature: sig}}, nil
+}
+
+// sendClientFinished completes the handshake and switches both directions
+// to the application traffic keys.
+func (hs *clientHandshakeTLS13) sendClientFinished() error {
+	c := hs.c
+	verify := keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
+	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
+		return err
+	}
+	if err := c.installAppSecrets(hs.suite, hs.appSecrets[1], hs.appSecrets[0]); err != nil {
+		return err
+	}
+	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	return c.flush()
+}
+
+// protection13 builds the record protection for a TLS 1.3 traffic secret.
+func (c *Conn) protection13(suite *suites.Suite, secret []byte) (record.Protection, error) {
+	info := suite.Cipher.Info()
+	key, iv := keys.TrafficKey(suite.PRFHash, secret, info.KeyLen, info.NonceLen)
+	return record.NewProtectionTLS13(suite.Cipher, key, iv)
+}
+
+// installAppSecrets switches to the application traffic secrets: read is
+// the peer's, write this side's. They are kept for KeyUpdate.
+func (c *Conn) installAppSecrets(suite *suites.Suite, read, write []byte) error {
+	readProt, err := c.protection13(suite, read)
+	if err != nil {
+		return err
+	}
+	writeProt, err := c.protection13(suite, write)
+	if err != nil {
+		return err
+	}
+	c.setReadProtection(readProt)
+	c.setWriteProtection(writeProt)
+	c.trafficSecrets = [2][]byte{read, write}
+	return nil
+}
+
+// logSecret writes one NSS key log line for TLS 1.3.
+func (c *Conn) logSecret(label string, clientRandom, secret []byte) {
+	if w := c.config.KeyLogWriter; w != nil {
+		_, _ = fmt.Fprintf(w, "%s %x %x\n", label, clientRandom, secret)
+	}
+}

@@ -1,0 +1,509 @@
+package clasp
+
+import (
+	"crypto"
+	"crypto/hmac"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/kex"
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// serverHandshakeTLS13 is the state of a server's TLS 1.3 handshake
+// (RFC 8446 §2). Its methods run in protocol order.
+type serverHandshakeTLS13 struct {
+	c      *Conn
+	config *Config
+
+	hello      *wire.ClientHello
+	transcript *keys.Transcript
+	suite      *suites.Suite
+	hash       crypto.Hash
+	schedule   *keys.Schedule13
+
+	group       suites.Group
+	clientShare []byte
+	sentHRR     bool
+
+	psk         *sessionState13 // the resumed session, nil for a full handshake
+	pskIdentity int
+	pskDHE      bool
+
+	cert     *Certificate
+	certLeaf *x509.Certificate
+	scheme   suites.SignatureScheme
+
+	serverHello   *wire.ServerHello
+	clientSecret  []byte
+	serverSecret  []byte
+	appSecrets    [2][]byte // client, server
+	certRequested bool
+	clientCerts   []*x509.Certificate
+}
+
+func (hs *serverHandshakeTLS13) handshake() error {
+	c := hs.c
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"negotiate TLS 1.3 parameters", hs.negotiate},
+		{"write ServerHello", hs.sendServerHello},
+		{"write EncryptedExtensions", hs.sendEncryptedExtensions},
+		{"write CertificateRequest", hs.sendCertificateRequest},
+		{"write server Certificate and CertificateVerify", hs.sendServerCertificate},
+		{"write server Finished", hs.sendServerFinished},
+		{"read client Certificate and CertificateVerify", hs.readClientCertificate},
+		{"read client Finished", hs.readClientFinished},
+		{"write NewSessionTicket", hs.sendSessionTickets},
+	}
+	for _, step := range steps {
+		c.setStep(step.name)
+		if err := step.run(); err != nil {
+			return c.fail(err)
+		}
+	}
+	return nil
+}
+
+// negotiate makes the server's choices for TLS 1.3 (RFC 8446 §4.1.1):
+// suite, then a PSK to resume, then the key exchange group — asking with a
+// HelloRetryRequest when the client sent no share for a common group — and
+// the certificate.
+func (hs *serverHandshakeTLS13) negotiate() error {
+	c := hs.c
+	c.state.version = suites.VersionTLS13
+	c.layer.SetVersion(suites.VersionTLS13)
+	c.parseCtx = wire.Context{Version: suites.VersionTLS13}
+	c.tls13 = true
+	if err := hs.chooseSuite(); err != nil {
+		return err
+	}
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "version", Chosen: "TLS 1.3", Reason: "both sides support it; it is preferred"})
+	}
+	if err := hs.checkForResumption(); err != nil {
+		return err
+	}
+	if err := hs.chooseGroup(); err != nil {
+		return err
+	}
+	if err := hs.negotiateALPN(); err != nil {
+		return err
+	}
+	if hs.psk != nil {
+		return nil
+	}
+	return hs.chooseCertificate()
+}
+
+// chooseSuite picks the first TLS 1.3 suite in the server's order that the
+// client offers.
+func (hs *serverHandshakeTLS13) chooseSuite() error {
+	c := hs.c
+	ours := hs.config.cipherSuites13()
+	order, other := ours, hs.hello.CipherSuites
+	if hs.config.PreferClientCipherSuites {
+		order, other = hs.hello.CipherSuites, ours
+	}
+	for _, id := range order {
+		if slices.Contains(other, id) {
+			suite := suites.SuiteByID(id)
+			hs.suite, hs.hash = suite, suite.PRFHash
+			c.state.suite = suite
+			hs.transcript.SetHash(suites.VersionTLS13, suite.PRFHash)
+			if c.tracer != nil {
+				c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name, Offered: suiteNames(hs.hello.CipherSuites),
+					Accepted: suiteNames(ours), Reason: "first TLS 1.3 suite in the server's order that the client offers"})
+			}
+			return nil
+		}
+	}
+	return &NegotiationError{What: "cipher suite", ClientOffered: suiteNames(hs.hello.CipherSuites), ServerAccepts: suiteNames(ours),
+		Detail: "for TLS 1.3"}
+}
+
+// chooseGroup picks the key exchange group: the first group in the
+// server's order for which the client sent a key share; failing that, the
+// first the client supports, requested with a HelloRetryRequest (RFC 8446
+// §4.1.4).
+func (hs *serverHandshakeTLS13) chooseGroup() error {
+	c := hs.c
+	if hs.psk != nil && !hs.pskDHE {
+		return nil // psk_ke: no key exchange at all
+	}
+	ks, hasKeyShare := wire.FindExtension[*wire.KeyShareExt](hs.hello.Extensions)
+	sg, hasGroups := wire.FindExtension[*wire.SupportedGroupsExt](hs.hello.Extensions)
+	if !hasKeyShare || !hasGroups {
+		// RFC 8446 §9.2: a ClientHello for (EC)DHE carries both.
+		return wire.Errorf(wire.AlertMissingExtension, "TLS 1.3 ClientHello without key_share or supported_groups")
+	}
+	ours := tls13Groups(hs.config)
+	for _, g := range ours {
+		for _, entry := range ks.Entries {
+			if entry.Group == g && slices.Contains(sg.Groups, g) {
+				hs.group, hs.clientShare = g, entry.KeyExchange
+				c.state.group = g
+				if c.tracer != nil {
+					c.decide(&trace.Decision{What: "group", Chosen: g.String(), Offered: groupNames(sg.Groups), Accepted: groupNames(ours),
+						Reason: "first group in the server's order for which the client sent a key share"})
+				}
+				return nil
+			}
+		}
+	}
+	if hs.sentHRR {
+		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello has no key share for the group the HelloRetryRequest asked for")
+	}
+	for _, g := range ours {
+		if slices.Contains(sg.Groups, g) {
+			return hs.sendHelloRetryRequest(g)
+		}
+	}
+	return &NegotiationError{What: "group", ClientOffered: groupNames(sg.Groups), ServerAccepts: groupNames(ours), Detail: "for TLS 1.3"}
+}
+
+// tls13Groups are the server's groups usable in TLS 1.3, in its order.
+func tls13Groups(cfg *Config) []suites.Group {
+	var out []suites.Group
+	for _, g := range cfg.groups() {
+		if info := suites.GroupByID(g); info != nil && info.Implemented {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// sendHelloRetryRequest asks the client for a share of group and reads
+// the second ClientHello (RFC 8446 §4.1.4), which must differ only as asked.
+func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error {
+	c := hs.c
+	hs.sentHRR = true
+	c.state.helloRetry = true
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "hello_retry", Chosen: group.String(), Reason: "the client sent no key share for a group both sides support"})
+	}
+	hs.transcript.ReplaceWithMessageHash()
+	hrr := &wire.ServerHello{
+		Version:     suites.VersionTLS12,
+		Random:      wire.HelloRetryRequestRandom,
+		SessionID:   hs.hello.SessionID,
+		CipherSuite: hs.suite.ID,
+		Extensions: []wire.Extension{
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{SelectedGroup: group},
+		},
+	}
+	if _, err := c.writeHandshake(hrr); err != nil {
+		return err
+	}
+	if len(hs.hello.SessionID) > 0 {
+		if err := c.writeCompatChangeCipherSpec(); err != nil {
+			return err
+		}
+	}
+	if err := c.flush(); err != nil {
+		return err
+	}
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	hello2, ok := msg.(*wire.ClientHello)
+	if !ok {
+		return errUnexpected("second ClientHello", msg)
+	}
+	if err := checkSecondClientHello(hs.hello, hello2, group); err != nil {
+		return err
+	}
+	hs.hello = hello2
+	if hs.psk != nil {
+		// The binders of the second ClientHello cover the new transcript.
+		hs.psk = nil
+		if err := hs.checkForResumption(); err != nil {
+			return err
+		}
+	}
+	return hs.chooseGroup()
+}
+
+// checkSecondClientHello enforces RFC 8446 §4.1.2: the client must send
+// the same ClientHello, changed only as the HelloRetryRequest asked.
+func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group) error {
+	if first.Version != second.Version || first.Random != second.Random || !slices.Equal(first.SessionID, second.SessionID) ||
+		!slices.Equal(first.CipherSuites, second.CipherSuites) || !slices.Equal(first.CompressionMethods, second.CompressionMethods) {
+		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello changed more than the HelloRetryRequest asked")
+	}
+	ks, ok := wire.FindExtension[*wire.KeyShareExt](second.Extensions)
+	if !ok || len(ks.Entries) != 1 || ks.Entries[0].Group != group {
+		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello must carry exactly one key share, for %s", group)
+	}
+	return nil
+}
+
+// negotiateALPN is as in TLS 1.2 (RFC 7301 §3.2).
+func (hs *serverHandshakeTLS13) negotiateALPN() error {
+	c := hs.c
+	alpn, ok := wire.FindExtension[*wire.ALPNExt](hs.hello.Extensions)
+	if !ok || len(hs.config.NextProtos) == 0 {
+		return nil
+	}
+	for _, proto := range hs.config.NextProtos {
+		if slices.Contains(alpn.Protocols, proto) {
+			c.state.alpn = proto
+			if c.tracer != nil {
+				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: hs.config.NextProtos,
+					Reason: "first protocol in the server's order that the client offers"})
+			}
+			return nil
+		}
+	}
+	return &NegotiationError{What: "application protocol", ClientOffered: alpn.Protocols, ServerAccepts: hs.config.NextProtos}
+}
+
+// chooseCertificate picks a certificate and a TLS 1.3 signature scheme
+// (RFC 8446 §4.4.2.2): the key decides, not the suite.
+func (hs *serverHandshakeTLS13) chooseCertificate() error {
+	c := hs.c
+	sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hs.hello.Extensions)
+	if !ok {
+		return wire.Errorf(wire.AlertMissingExtension, "TLS 1.3 ClientHello without signature_algorithms")
+	}
+	candidates, err := c.certificateCandidates(hs.hello)
+	if err != nil {
+		return err
+	}
+	for _, cert := range candidates {
+		l, err := leaf(cert)
+		if err != nil {
+			continue
+		}
+		if scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, sa.Schemes, hs.config.signatureSchemes()); ok {
+			hs.cert, hs.certLeaf, hs.scheme = cert, l, scheme
+			c.state.scheme = scheme
+			if c.tracer != nil {
+				c.decide(&trace.Decision{What: "certificate", Chosen: l.Subject.String(),
+					Reason: fmt.Sprintf("%s key can sign with %s; server name %q", l.PublicKeyAlgorithm, scheme, c.state.serverName)})
+				c.decide(&trace.Decision{What: "signature_scheme", Chosen: scheme.String(), Offered: schemeNames(sa.Schemes),
+					Accepted: schemeNames(hs.config.signatureSchemes()), Reason: "first scheme in the server's order that the client accepts and the key can make in TLS 1.3"})
+			}
+			return nil
+		}
+	}
+	return &NegotiationError{What: "signature scheme", ClientOffered: schemeNames(sa.Schemes), ServerAccepts: schemeNames(hs.config.signatureSchemes()),
+		Detail: "no certificate's key can sign with a scheme the client accepts in TLS 1.3"}
+}
+
+// sendServerHello answers with the choices and switches to the handshake
+// traffic keys (RFC 8446 §4.1.3, §7.1).
+func (hs *serverHandshakeTLS13) sendServerHello() error {
+	c, cfg := hs.c, hs.config
+	sh := &wire.ServerHello{
+		Version:     suites.VersionTLS12,
+		SessionID:   hs.hello.SessionID,
+		CipherSuite: hs.suite.ID,
+		Extensions:  []wire.Extension{&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}}},
+	}
+	if _, err := io.ReadFull(cfg.rand(), sh.Random[:]); err != nil {
+		return fmt.Errorf("reading random bytes: %w", err)
+	}
+	var shared []byte
+	if hs.group != 0 {
+		public, secret, err := kex.ServerKeyShare(hs.group, hs.clientShare, cfg.rand())
+		if err != nil {
+			return err
+		}
+		shared = secret
+		sh.Extensions = append(sh.Extensions, &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: hs.group, KeyExchange: public}}})
+	}
+	if hs.psk != nil {
+		sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: uint16(hs.pskIdentity)})
+	} else {
+		hs.schedule = keys.NewSchedule13(hs.hash, nil)
+	}
+	hs.serverHello = sh
+	if _, err := c.writeHandshake(sh); err != nil {
+		return err
+	}
+	if len(hs.hello.SessionID) > 0 && !hs.sentHRR {
+		// RFC 8446 Appendix D.4: a compatibility-mode client expects one.
+		if err := c.writeCompatChangeCipherSpec(); err != nil {
+			return err
+		}
+	}
+	hs.schedule.SetSharedSecret(shared)
+	th := hs.transcript.Sum()
+	hs.clientSecret = hs.schedule.ClientHandshakeTrafficSecret(th)
+	hs.serverSecret = hs.schedule.ServerHandshakeTrafficSecret(th)
+	c.logSecret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs.hello.Random[:], hs.clientSecret)
+	c.logSecret("SERVER_HANDSHAKE_TRAFFIC_SECRET", hs.hello.Random[:], hs.serverSecret)
+	write, err := c.protection13(hs.suite, hs.serverSecret)
+	if err != nil {
+		return err
+	}
+	read, err := c.protection13(hs.suite, hs.clientSecret)
+	if err != nil {
+		return err
+	}
+	c.setWriteProtection(write)
+	c.setReadProtection(read)
+	return nil
+}
+
+func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
+	ee := &wire.EncryptedExtensions{}
+	if alpn := hs.c.state.alpn; alpn != "" {
+		ee.Extensions = append(ee.Extensions, &wire.ALPNExt{Protocols: []string{alpn}})
+	}
+	_, err := hs.c.writeHandshake(ee)
+	return err
+}
+
+// sendCertificateRequest asks for a client certificate per ClientAuth,
+// naming ClientCAs in certificate_authorities (RFC 8446 §4.3.2).
+func (hs *serverHandshakeTLS13) sendCertificateRequest() error {
+	cfg := hs.config
+	if cfg.ClientAuth == NoClientCert || hs.psk != nil {
+		return nil
+	}
+	hs.certRequested = true
+	req := &wire.CertificateRequest13{Extensions: []wire.Extension{
+		&wire.SignatureAlgorithmsExt{Schemes: cfg.signatureSchemes()},
+	}}
+	if cfg.ClientCAs != nil {
+		//lint:ignore SA1019 Subjects is deprecated only for system pools.
+		if names := cfg.ClientCAs.Subjects(); len(names) > 0 { //nolint:staticcheck
+			req.Extensions = append(req.Extensions, &wire.CertificateAuthoritiesExt{Authorities: names})
+		}
+	}
+	_, err := hs.c.writeHandshake(req)
+	return err
+}
+
+func (hs *serverHandshakeTLS13) sendServerCertificate() error {
+	if hs.psk != nil {
+		return nil
+	}
+	c := hs.c
+	msg := &wire.Certificate13{}
+	for _, der := range hs.cert.Certificate {
+		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+	}
+	if _, err := c.writeHandshake(msg); err != nil {
+		return err
+	}
+	cv, err := sign13(hs.cert, hs.scheme, hs.config, signedContent13(serverSignatureContext, hs.transcript.Sum()))
+	if err != nil {
+		return err
+	}
+	_, err = c.writeHandshake(cv)
+	return err
+}
+
+// sendServerFinished sends Finished and switches the write side to the
+// application keys: the server may send data before the client finishes.
+func (hs *serverHandshakeTLS13) sendServerFinished() error {
+	c := hs.c
+	verify := keys.FinishedVerifyData13(hs.hash, hs.serverSecret, hs.transcript.Sum())
+	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
+		return err
+	}
+	hs.schedule.SetMasterSecret()
+	th := hs.transcript.Sum()
+	hs.appSecrets[0] = hs.schedule.ClientApplicationTrafficSecret(th)
+	hs.appSecrets[1] = hs.schedule.ServerApplicationTrafficSecret(th)
+	c.exporterSecret = hs.schedule.ExporterMasterSecret(th)
+	random := hs.hello.Random[:]
+	c.logSecret("CLIENT_TRAFFIC_SECRET_0", random, hs.appSecrets[0])
+	c.logSecret("SERVER_TRAFFIC_SECRET_0", random, hs.appSecrets[1])
+	c.logSecret("EXPORTER_SECRET", random, c.exporterSecret)
+	write, err := c.protection13(hs.suite, hs.appSecrets[1])
+	if err != nil {
+		return err
+	}
+	c.setWriteProtection(write)
+	return c.flush()
+}
+
+// readClientCertificate applies the ClientAuth policy to the client's
+// Certificate and checks its CertificateVerify (RFC 8446 §4.4.2–4.4.3).
+func (hs *serverHandshakeTLS13) readClientCertificate() error {
+	if !hs.certRequested {
+		return nil
+	}
+	c, cfg := hs.c, hs.config
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	certMsg, ok := msg.(*wire.Certificate13)
+	if !ok {
+		return errUnexpected("client Certificate", msg)
+	}
+	if len(certMsg.Entries) == 0 {
+		if cfg.ClientAuth == RequireAnyClientCert || cfg.ClientAuth == RequireAndVerifyClientCert {
+			// RFC 8446 §4.4.2.4: certificate_required.
+			return wire.Errorf(wire.AlertCertificateRequired, "the server requires a client certificate and the client sent none")
+		}
+		return nil
+	}
+	chain := make([][]byte, len(certMsg.Entries))
+	for i, e := range certMsg.Entries {
+		chain[i] = e.Data
+	}
+	certs, err := parseCertificates(chain)
+	if err != nil {
+		return err
+	}
+	chains, err := c.verifyPeerChain(chain, certs)
+	if err != nil {
+		return err
+	}
+	signed := signedContent13(clientSignatureContext, hs.transcript.Sum())
+	msg, err = c.readHandshake()
+	if err != nil {
+		return err
+	}
+	cv, ok := msg.(*wire.CertificateVerify)
+	if !ok {
+		return errUnexpected("client CertificateVerify", msg)
+	}
+	if err := verify13(certs[0].PublicKey, cv, cfg.signatureSchemes(), signed); err != nil {
+		return err
+	}
+	hs.clientCerts = certs
+	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	return nil
+}
+
+// readClientFinished checks the client's Finished and switches the read
+// side to the application keys.
+func (hs *serverHandshakeTLS13) readClientFinished() error {
+	c := hs.c
+	want := keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	fin, ok := msg.(*wire.Finished)
+	if !ok {
+		return errUnexpected("Finished", msg)
+	}
+	if !hmac.Equal(fin.VerifyData, want) {
+		return wire.Errorf(wire.AlertDecryptError, "client's Finished does not match: the two sides derived different keys or saw different handshakes")
+	}
+	read, err := c.protection13(hs.suite, hs.appSecrets[0])
+	if err != nil {
+		return err
+	}
+	c.setReadProtection(read)
+	c.trafficSecrets = [2][]byte{hs.appSecrets[0], hs.appSecrets[1]}
+	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	return nil
+}

@@ -1,0 +1,461 @@
+package clasp
+
+import (
+	"container/list"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// ClientSessionState is a TLS 1.3 ticket the client can offer to resume a
+// session, with the secret and facts that belong to it.
+type ClientSessionState struct {
+	suite          *suites.Suite
+	psk            []byte
+	ticket         []byte
+	ageAdd         uint32
+	lifetime       time.Duration
+	receivedAt     time.Time
+	alpn           string
+	peerCerts      []*x509.Certificate
+	verifiedChains [][]*x509.Certificate
+}
+
+// ClientSessionCache stores sessions a client may resume, keyed by server
+// name. Implementations must be safe for concurrent use.
+type ClientSessionCache interface {
+	// Get returns the session stored under sessionKey.
+	Get(sessionKey string) (session *ClientSessionState, ok bool)
+	// Put stores a session; a nil session removes the entry.
+	Put(sessionKey string, cs *ClientSessionState)
+}
+
+type lruSessionCache struct {
+	mu       sync.Mutex
+	capacity int
+	order    *list.List // front = most recently used
+	entries  map[string]*list.Element
+}
+
+type lruEntry struct {
+	key     string
+	session *ClientSessionState
+}
+
+// NewLRUClientSessionCache returns a ClientSessionCache holding at most
+// capacity sessions (64 when capacity < 1), dropping the least recently used.
+func NewLRUClientSessionCache(capacity int) ClientSessionCache {
+	if capacity < 1 {
+		capacity = 64
+	}
+	return &lruSessionCache{capacity: capacity, order: list.New(), entries: map[string]*list.Element{}}
+}
+
+func (c *lruSessionCache) Get(key string) (*ClientSessionState, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*lruEntry).session, true
+	}
+	return nil, false
+}
+
+func (c *lruSessionCache) Put(key string, cs *ClientSessionState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok {
+		if cs == nil {
+			c.order.Remove(e)
+			delete(c.entries, key)
+			return
+		}
+		e.Value.(*lruEntry).session = cs
+		c.order.MoveToFront(e)
+		return
+	}
+	if cs == nil {
+		return
+	}
+	if c.order.Len() >= c.capacity {
+		oldest := c.order.Back()
+		c.order.Remove(oldest)
+		delete(c.entries, oldest.Value.(*lruEntry).key)
+	}
+	c.entries[key] = c.order.PushFront(&lruEntry{key: key, session: cs})
+}
+
+// sessionCacheKey is where a client keeps sessions for a server.
+func (c *Conn) sessionCacheKey() string {
+	if name := c.config.ServerName; name != "" {
+		return name
+	}
+	return c.conn.RemoteAddr().String()
+}
+
+// offerSession adds a cached ticket to a TLS 1.3 ClientHello as a
+// pre_shared_key (RFC 8446 §4.2.11). The binder is filled in when the
+// hello is written, once the transcript it covers is known.
+func (c *Conn) offerSession(offer *clientOffer) error {
+	cfg := c.config
+	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled {
+		return nil
+	}
+	key := c.sessionCacheKey()
+	cs, ok := cfg.ClientSessionCache.Get(key)
+	if !ok || cs == nil {
+		return nil
+	}
+	now := cfg.now()
+	if now.After(cs.receivedAt.Add(cs.lifetime)) {
+		cfg.ClientSessionCache.Put(key, nil)
+		return nil
+	}
+	// Only a suite with the ticket's hash can use it (RFC 8446 §4.2.11).
+	if !slices.ContainsFunc(offer.hello.CipherSuites, func(id suites.ID) bool {
+		s := suites.SuiteByID(id)
+		return s != nil && s.IsTLS13() && s.PRFHash == cs.suite.PRFHash
+	}) {
+		return nil
+	}
+	age := uint32(now.Sub(cs.receivedAt) / time.Millisecond)
+	offer.hello.Extensions = append(offer.hello.Extensions, &wire.PreSharedKeyExt{
+		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: age + cs.ageAdd}},
+		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
+	})
+	offer.session = cs
+	return nil
+}
+
+// writeClientHelloWithBinders writes the ClientHello, first computing the
+// PSK binder over the transcript so far and the hello truncated before its
+// binders (RFC 8446 §4.2.11.2).
+func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.Transcript) error {
+	if cs := offer.session; cs != nil {
+		raw, err := offer.hello.Marshal()
+		if err != nil {
+			return err
+		}
+		n, err := offer.hello.PSKBindersSuffixLen()
+		if err != nil {
+			return err
+		}
+		binder := computeBinder(cs.suite, cs.psk, transcript.Messages(), raw[:len(raw)-n])
+		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](offer.hello.Extensions)
+		psk.Binders[0] = binder
+	}
+	_, err := c.writeHandshake(offer.hello)
+	return err
+}
+
+// computeBinder is HMAC(finished_key(binder_key), Hash(prior messages +
+// truncated ClientHello)) for a resumption PSK.
+func computeBinder(suite *suites.Suite, psk, prior, truncatedHello []byte) []byte {
+	h := suite.PRFHash.New()
+	h.Write(prior)
+	h.Write(truncatedHello)
+	binderKey := keys.NewSchedule13(suite.PRFHash, psk).BinderKey(true)
+	return keys.FinishedVerifyData13(suite.PRFHash, binderKey, h.Sum(nil))
+}
+
+// acceptPSK checks the server's choice of the offered PSK and sets up the
+// key schedule from it.
+func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, error) {
+	c := hs.c
+	cs := hs.offer.session
+	if cs == nil || ext.SelectedIdentity != 0 {
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "server selected PSK %d, which the client did not offer", ext.SelectedIdentity)
+	}
+	if cs.suite.PRFHash != hs.hash {
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "server resumed a %s session with %s, whose hash differs", cs.suite.Name, hs.suite.Name)
+	}
+	hs.usingPSK = true
+	hs.schedule = keys.NewSchedule13(hs.hash, cs.psk)
+	c.state.didResume = true
+	c.state.peerCertificates, c.state.verifiedChains = cs.peerCerts, cs.verifiedChains
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "session", Chosen: "resumed", Reason: "the server accepted the ticket offered as a pre-shared key"})
+	}
+	return cs.psk, nil
+}
+
+// handleNewSessionTicket stores a ticket the server sent after the
+// handshake (RFC 8446 §4.6.1).
+func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
+	cfg := c.config
+	if !c.isClient {
+		return wire.Errorf(wire.AlertUnexpectedMessage, "client sent NewSessionTicket")
+	}
+	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled || nst.Lifetime == 0 {
+		return nil
+	}
+	if nst.Lifetime > maxTicketLifetime {
+		return wire.Errorf(wire.AlertIllegalParameter, "ticket lifetime %d s exceeds seven days", nst.Lifetime)
+	}
+	suite := c.state.suite
+	cs := &ClientSessionState{
+		suite:          suite,
+		psk:            keys.ResumptionPSK(suite.PRFHash, c.resumptionSecret, nst.Nonce),
+		ticket:         slices.Clone(nst.Ticket),
+		ageAdd:         nst.AgeAdd,
+		lifetime:       time.Duration(nst.Lifetime) * time.Second,
+		receivedAt:     cfg.now(),
+		alpn:           c.state.alpn,
+		peerCerts:      c.state.peerCertificates,
+		verifiedChains: c.state.verifiedChains,
+	}
+	cfg.ClientSessionCache.Put(c.sessionCacheKey(), cs)
+	return nil
+}
+
+// maxTicketLifetime is RFC 8446 §4.6.1's seven days, in seconds.
+const maxTicketLifetime = 7 * 24 * 3600
+
+// sessionState13 is what a TLS 1.3 ticket carries, sealed by the server.
+type sessionState13 struct {
+	suite     *suites.Suite
+	createdAt time.Time
+	ageAdd    uint32
+	psk       []byte
+	alpn      string
+}
+
+// ticketFormatVersion is the first byte of a sealed ticket's plaintext,
+// so that a future format is recognised rather than misread.
+const ticketFormatVersion = 1
+
+func (s *sessionState13) marshal() ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddUint8(ticketFormatVersion)
+	b.AddUint16(uint16(s.suite.ID))
+	b.AddUint64(uint64(s.createdAt.Unix()))
+	b.AddUint32(s.ageAdd)
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.psk) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.alpn)) })
+	return b.Bytes()
+}
+
+func parseSessionState13(data []byte) (*sessionState13, bool) {
+	s := cryptobyte.String(data)
+	var version uint8
+	var suiteID uint16
+	var created uint64
+	var ageAdd uint32
+	var psk, alpn cryptobyte.String
+	if !s.ReadUint8(&version) || version != ticketFormatVersion || !s.ReadUint16(&suiteID) || !s.ReadUint64(&created) ||
+		!s.ReadUint32(&ageAdd) || !s.ReadUint8LengthPrefixed(&psk) || !s.ReadUint8LengthPrefixed(&alpn) || !s.Empty() {
+		return nil, false
+	}
+	suite := suites.SuiteByID(suites.ID(suiteID))
+	if suite == nil || !suite.IsTLS13() || len(psk) != suite.PRFHash.Size() {
+		return nil, false
+	}
+	return &sessionState13{suite: suite, createdAt: time.Unix(int64(created), 0), ageAdd: ageAdd,
+		psk: slices.Clone(psk), alpn: string(alpn)}, true
+}
+
+// Ticket keys rotate without shared state: the key of each period is
+// derived from the base key and the period's number, so every server with
+// the same base key agrees on it. A ticket opens under the current and the
+// previous period's key.
+const defaultTicketKeyRotation = 24 * time.Hour
+
+var (
+	processTicketKeyOnce sync.Once
+	processTicketKey     [32]byte
+)
+
+// ticketBaseKey is Config.SessionTicketKey, or a random key for this
+// process when none is set.
+func (c *Config) ticketBaseKey() []byte {
+	if c.SessionTicketKey != [32]byte{} {
+		return c.SessionTicketKey[:]
+	}
+	processTicketKeyOnce.Do(func() {
+		if _, err := io.ReadFull(rand.Reader, processTicketKey[:]); err != nil {
+			panic("clasp: cannot read random bytes for the ticket key: " + err.Error())
+		}
+	})
+	return processTicketKey[:]
+}
+
+func (c *Config) ticketRotation() time.Duration {
+	if c.TicketKeyRotation > 0 {
+		return c.TicketKeyRotation
+	}
+	return defaultTicketKeyRotation
+}
+
+func (c *Config) ticketAEAD(period uint64) (cipher.AEAD, error) {
+	var info [8]byte
+	binary.BigEndian.PutUint64(info[:], period)
+	key, err := hkdf.Key(sha256.New, c.ticketBaseKey(), nil, "clasp ticket key "+string(info[:]), 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// sealTicket encrypts a session: period (8 bytes) || nonce || AES-GCM.
+func (c *Config) sealTicket(s *sessionState13) ([]byte, error) {
+	plain, err := s.marshal()
+	if err != nil {
+		return nil, err
+	}
+	period := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
+	aead, err := c.ticketAEAD(period)
+	if err != nil {
+		return nil, err
+	}
+	out := binary.BigEndian.AppendUint64(nil, period)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := io.ReadFull(c.rand(), nonce); err != nil {
+		return nil, err
+	}
+	out = append(out, nonce...)
+	return aead.Seal(out, nonce, plain, out[:8]), nil
+}
+
+// openTicket decrypts a ticket sealed in the current or previous period;
+// anything else is simply not a session this server can resume.
+func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
+	if len(ticket) < 8+12+16 {
+		return nil, false
+	}
+	period := binary.BigEndian.Uint64(ticket[:8])
+	current := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
+	if period != current && period+1 != current {
+		return nil, false
+	}
+	aead, err := c.ticketAEAD(period)
+	if err != nil {
+		return nil, false
+	}
+	nonce := ticket[8 : 8+aead.NonceSize()]
+	plain, err := aead.Open(nil, nonce, ticket[8+aead.NonceSize():], ticket[:8])
+	if err != nil {
+		return nil, false
+	}
+	return parseSessionState13(plain)
+}
+
+// checkForResumption looks for a ticket this server sealed among the
+// client's PSK identities and, when one is usable, checks its binder
+// (RFC 8446 §4.2.11).
+func (hs *serverHandshakeTLS13) checkForResumption() error {
+	c, cfg := hs.c, hs.config
+	ext, ok := wire.FindExtension[*wire.PreSharedKeyExt](hs.hello.Extensions)
+	if !ok || cfg.SessionTicketsDisabled {
+		return nil
+	}
+	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
+	if !ok {
+		// RFC 8446 §4.2.9: a PSK offer without modes is an error.
+		return wire.Errorf(wire.AlertMissingExtension, "pre_shared_key without psk_key_exchange_modes")
+	}
+	dhe := slices.Contains(modes.Modes, wire.PSKModeDHEKE)
+	if !dhe && !slices.Contains(modes.Modes, wire.PSKModeKE) {
+		return nil
+	}
+	now := cfg.now()
+	for i, id := range ext.Identities {
+		state, ok := cfg.openTicket(id.Identity)
+		if !ok {
+			continue
+		}
+		reason := ""
+		switch {
+		case state.suite.PRFHash != hs.hash:
+			reason = "the ticket's suite hash differs from the negotiated suite's"
+		case now.Sub(state.createdAt) > maxTicketLifetime*time.Second:
+			reason = "the ticket has expired"
+		case !ticketAgePlausible(id.ObfuscatedTicketAge-state.ageAdd, now.Sub(state.createdAt)):
+			reason = "the ticket age the client reports does not match when it was issued"
+		}
+		if reason != "" {
+			if c.tracer != nil {
+				c.decide(&trace.Decision{What: "session", Chosen: "full handshake", Reason: reason})
+			}
+			continue
+		}
+		raw := c.lastHandshakeRaw
+		n, err := hs.hello.PSKBindersSuffixLen()
+		if err != nil {
+			return err
+		}
+		messages := hs.transcript.Messages()
+		prior := messages[:len(messages)-len(raw)]
+		want := computeBinder(state.suite, state.psk, prior, raw[:len(raw)-n])
+		if i >= len(ext.Binders) || !hmac.Equal(ext.Binders[i], want) {
+			return wire.Errorf(wire.AlertDecryptError, "PSK binder does not verify")
+		}
+		hs.psk, hs.pskIdentity, hs.pskDHE = state, i, dhe
+		hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
+		c.state.didResume = true
+		if c.tracer != nil {
+			mode := "psk_dhe_ke"
+			if !dhe {
+				mode = "psk_ke"
+			}
+			c.decide(&trace.Decision{What: "session", Chosen: "resumed (" + mode + ")", Reason: "a ticket sealed by this server, binder verified"})
+		}
+		return nil
+	}
+	return nil
+}
+
+// ticketAgePlausible accepts a client's ticket age within a minute of the
+// server's own view: clocks drift and round trips take time, but a ticket
+// replayed much later is refused.
+func ticketAgePlausible(reportedMillis uint32, actual time.Duration) bool {
+	diff := time.Duration(reportedMillis)*time.Millisecond - actual
+	return diff > -time.Minute && diff < time.Minute
+}
+
+// sendSessionTickets issues one ticket after the handshake (RFC 8446
+// §4.6.1) when the client can use it.
+func (hs *serverHandshakeTLS13) sendSessionTickets() error {
+	c, cfg := hs.c, hs.config
+	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
+	if cfg.SessionTicketsDisabled || !ok || len(modes.Modes) == 0 {
+		return nil
+	}
+	var ageAdd [4]byte
+	if _, err := io.ReadFull(cfg.rand(), ageAdd[:]); err != nil {
+		return err
+	}
+	nonce := []byte{0}
+	state := &sessionState13{suite: hs.suite, createdAt: cfg.now(), ageAdd: binary.BigEndian.Uint32(ageAdd[:]),
+		psk: keys.ResumptionPSK(hs.hash, c.resumptionSecret, nonce), alpn: c.state.alpn}
+	ticket, err := cfg.sealTicket(state)
+	if err != nil {
+		return err
+	}
+	nst := &wire.NewSessionTicket13{Lifetime: uint32(min(cfg.ticketRotation(), maxTicketLifetime*time.Second) / time.Second),
+		AgeAdd: state.ageAdd, Nonce: nonce, Ticket: ticket}
+	// The ticket is queued, not flushed: it leaves with the server's next
+	// write. Flushing here would make the handshake wait for a client that
+	// has finished its side and may not read until it has something to say.
+	_, err = c.writeHandshake(nst)
+	return err
+}
