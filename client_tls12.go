@@ -106,9 +106,9 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
-			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), Reason: "chosen by the server"})
+			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
-			Offered: suiteNames(hs.hello.CipherSuites), Reason: "chosen by the server"})
+			Offered: suiteNames(hs.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 	}
 	hs.warnIfWeak(sh.Version, suite)
 	return nil
@@ -138,9 +138,9 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 	c.state.ems = hs.ems
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
-			Reason: fmt.Sprintf("client offered it: %v; server echoed it: %v", !hs.config.DisableExtendedMasterSecret, hs.ems)})
+			ReasonCode: "both_sides_agree", Reason: fmt.Sprintf("client offered it: %v; server echoed it: %v", !hs.config.DisableExtendedMasterSecret, hs.ems)})
 		c.decide(&trace.Decision{What: "secure_renegotiation", Chosen: fmt.Sprint(c.state.secureRenegotiation),
-			Reason: "RFC 5746 renegotiation_info in the ServerHello"})
+			ReasonCode: "renegotiation_info", Reason: "RFC 5746 renegotiation_info in the ServerHello"})
 	}
 	if alpn, ok := wire.FindExtension[*wire.ALPNExt](sh.Extensions); ok {
 		proto := alpn.Protocols[0]
@@ -149,7 +149,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		}
 		c.state.alpn = proto
 		if c.tracer != nil {
-			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, Reason: "chosen by the server"})
+			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 		}
 	}
 	return nil
@@ -247,7 +247,7 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 	}
 	hs.ske = ske
 	if c.tracer != nil && c.state.group != 0 {
-		c.decide(&trace.Decision{What: "group", Chosen: c.state.group.String(), Reason: "chosen by the server"})
+		c.decide(&trace.Decision{What: "group", Chosen: c.state.group.String(), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 	}
 	return nil
 }
@@ -282,7 +282,7 @@ func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExcha
 	c.state.scheme = sig.Scheme
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: sig.Scheme.String(),
-			Offered: schemeNames(hs.config.signatureSchemes()), Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified"})
+			Offered: schemeNames(hs.config.signatureSchemes()), ReasonCode: "chosen_by_server", Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified"})
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func (hs *clientHandshakeTLS13) processServerHello() error {
 		}
 		c.state.group = entry.Group
 		if c.tracer != nil {
-			c.decide(&trace.Decision{What: "group", Chosen: entry.Group.String(), Reason: "chosen by the server from the client's key shares"})
+			c.decide(&trace.Decision{What: "group", Chosen: entry.Group.String(), ReasonCode: "chosen_by_server", Reason: "chosen by the server from the client's key shares"})
 		}
 	}
 	hs.schedule.SetSharedSecret(shared)
@@ -159,9 +159,9 @@ func (hs *clientHandshakeTLS13) checkServerHello(sh *wire.ServerHello) error {
 	c.parseCtx = wire.Context{Version: suites.VersionTLS13}
 	c.tls13 = true
 	if c.tracer != nil {
-		c.decide(&trace.Decision{What: "version", Chosen: "TLS 1.3", Reason: "chosen by the server in supported_versions"})
+		c.decide(&trace.Decision{What: "version", Chosen: "TLS 1.3", ReasonCode: "chosen_by_server", Reason: "chosen by the server in supported_versions"})
 		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
-			Offered: suiteNames(hs.offer.hello.CipherSuites), Reason: "chosen by the server"})
+			Offered: suiteNames(hs.offer.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 	}
 	return nil
 }
@@ -216,7 +216,7 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 		hs.offer.keyShares = []kex.ClientKeyShare{share}
 		replaceExtension(exts, &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: g, KeyExchange: share.Public()}}})
 		if c.tracer != nil {
-			c.decide(&trace.Decision{What: "hello_retry", Chosen: g.String(), Reason: "the server asked for a key share for this group"})
+			c.decide(&trace.Decision{What: "hello_retry", Chosen: g.String(), ReasonCode: "hello_retry_request", Reason: "the server asked for a key share for this group"})
 		}
 	}
 	if hasCookie {
@@ -315,7 +315,7 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 		}
 		c.state.alpn = proto
 		if c.tracer != nil {
-			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, Reason: "chosen by the server"})
+			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 		}
 	}
 	return nil
@@ -455,7 +455,7 @@ func (hs *clientHandshakeTLS13) readServerCertificateVerify() error {
 	c.state.scheme = cv.Signature.Scheme
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: cv.Signature.Scheme.String(),
-			Offered: schemeNames(hs.config.signatureSchemes()), Reason: "chosen by the server; CertificateVerify over the transcript verified"})
+			Offered: schemeNames(hs.config.signatureSchemes()), ReasonCode: "chosen_by_server", Reason: "chosen by the server; CertificateVerify over the transcript verified"})
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ type Conn struct {
 	transcript *keys.Transcript
 	parseCtx   wire.Context
 	step       string // current handshake step, for errors and traces
+	stepTraced bool   // the tracer has seen step
 
 	// pendingHandshake is a message read ahead while looking for an
 	// optional one; the next readHandshake returns it.
@@ -188,23 +189,32 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	}
 	c.handshakeComplete.Store(true)
 	if c.tracer != nil {
-		c.emit(&trace.Done{
-			Header:      c.header(trace.KindDone),
-			Version:     c.state.version.String(),
-			CipherSuite: c.state.suite.Name,
-			Group:       groupName(c.state.group),
-			Resumed:     c.state.didResume,
-		})
+		st := &c.state
+		done := &trace.Done{Header: c.header(trace.KindDone), Version: st.version.String(), CipherSuite: st.suite.Name,
+			Group: groupName(st.group), ALPN: st.alpn, ExtendedMasterSecret: st.ems, Resumed: st.didResume,
+			HelloRetryRequest: st.helloRetry}
+		if st.scheme != 0 {
+			done.SignatureScheme = st.scheme.String()
+		}
+		c.emit(done)
 	}
 	return nil
 }
 
-// setStep records the step the handshake is at. Errors name it and a tracer
-// sees it as a state transition.
+// setStep records the step the handshake is at. Errors name it, and a
+// tracer sees it as a state transition once the step sends or receives
+// something: a step with nothing to do (no CertificateRequest to answer)
+// leaves no trace.
 func (c *Conn) setStep(step string) {
 	c.step = step
-	if c.tracer != nil {
-		c.emit(&trace.State{Header: c.header(trace.KindState), Name: step})
+	c.stepTraced = false
+}
+
+// traceStep reports the current step to the tracer, once.
+func (c *Conn) traceStep() {
+	if !c.stepTraced && c.step != "" {
+		c.stepTraced = true
+		c.emit(&trace.State{Header: c.header(trace.KindState), Name: c.step})
 	}
 }
 
@@ -245,7 +255,7 @@ func (c *Conn) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) erro
 	alert := wire.Alert{Level: level, Description: desc}
 	if c.tracer != nil {
 		c.emit(&trace.Alert{Header: c.header(trace.KindAlert), Direction: trace.Sent,
-			Level: uint8(level), Description: uint8(desc), Name: desc.String()})
+			Level: uint8(level), Description: uint8(desc), Name: desc.String(), Epoch: c.layer.WriteEpoch()})
 	}
 	if err := c.layer.WriteRecord(wire.ContentAlert, alert.Marshal()); err != nil {
 		return err
@@ -277,7 +287,8 @@ func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
 		}
 		if c.tracer != nil {
 			c.emit(&trace.Alert{Header: c.header(trace.KindAlert), Direction: trace.Received,
-				Level: uint8(alert.Level), Description: uint8(alert.Description), Name: alert.Description.String()})
+				Level: uint8(alert.Level), Description: uint8(alert.Description), Name: alert.Description.String(),
+				Epoch: c.layer.ReadEpoch()})
 		}
 		if alert.Description == wire.AlertCloseNotify {
 			return 0, nil, io.EOF
@@ -627,6 +638,9 @@ func (c *Conn) header(kind trace.Kind) trace.Header {
 func (c *Conn) emit(e trace.Event) { c.tracer.Trace(e) }
 
 func (c *Conn) emitMessage(dir trace.Direction, typ wire.ContentType, raw []byte, msg wire.Message, epoch int) {
+	if !c.handshakeComplete.Load() {
+		c.traceStep()
+	}
 	ev := &trace.Message{Header: c.header(trace.KindMessage), Direction: dir,
 		ContentType: uint8(typ), Raw: raw, Epoch: epoch, Length: len(raw),
 		RecordVersion: c.recordVersion()}
@@ -660,6 +674,7 @@ func (c *Conn) emitApplicationData(dir trace.Direction, n int, epoch int) {
 // decide reports a negotiation decision to the tracer. Callers check
 // c.tracer first so that building the event costs nothing untraced.
 func (c *Conn) decide(d *trace.Decision) {
+	c.traceStep()
 	d.Header = c.header(trace.KindDecision)
 	c.emit(d)
 }

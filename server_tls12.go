@@ -128,7 +128,7 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	c.state.ems = hs.ems
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
-			Reason: fmt.Sprintf("client offered it: %v; server allows it: %v", clientEMS, !hs.config.DisableExtendedMasterSecret)})
+			ReasonCode: "both_sides_agree", Reason: fmt.Sprintf("client offered it: %v; server allows it: %v", clientEMS, !hs.config.DisableExtendedMasterSecret)})
 	}
 	hs.warnIfWeak()
 	return nil
@@ -154,9 +154,9 @@ func (hs *serverHandshakeTLS12) negotiateVersion() error {
 	c.layer.SetVersion(version)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: version.String(),
-			Offered:  []string{offered.String() + " and below"},
-			Accepted: versionRange(cfg.minVersion(), cfg.maxVersion()),
-			Reason:   "the highest version both sides support"})
+			Offered:    []string{offered.String() + " and below"},
+			Accepted:   versionRange(cfg.minVersion(), cfg.maxVersion()),
+			ReasonCode: "highest_common", Reason: "the highest version both sides support"})
 	}
 	return nil
 }
@@ -341,7 +341,7 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 		ne.Detail = "suites in common could not be used: " + joinSemicolon(rejected)
 	}
 	if c.tracer != nil {
-		c.decide(&trace.Decision{What: "cipher_suite", Offered: ne.ClientOffered, Accepted: ne.ServerAccepts, Reason: ne.Error()})
+		c.decide(&trace.Decision{What: "cipher_suite", Offered: ne.ClientOffered, Accepted: ne.ServerAccepts, ReasonCode: "nothing_in_common", Reason: ne.Error()})
 	}
 	return ne
 }
@@ -369,23 +369,23 @@ func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates [
 
 func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	c := hs.c
-	order := "server's preference order"
+	order, orderCode := "server's preference order", "server_preference"
 	if hs.config.PreferClientCipherSuites {
-		order = "client's preference order"
+		order, orderCode = "client's preference order", "client_preference"
 	}
 	c.decide(&trace.Decision{What: "cipher_suite", Chosen: hs.suite.Name,
 		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
-		Reason: "first suite in the " + order + " that both sides support"})
+		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support"})
 	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
-		Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+		ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
 	if hs.group != 0 {
 		clientGroups, _ := hs.clientGroups()
 		c.decide(&trace.Decision{What: "group", Chosen: hs.group.String(), Offered: groupNames(clientGroups),
-			Accepted: groupNames(hs.config.groups()), Reason: "first group in the server's order that the client supports"})
+			Accepted: groupNames(hs.config.groups()), ReasonCode: "server_preference", Reason: "first group in the server's order that the client supports"})
 	}
 	if hs.scheme != 0 {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: hs.scheme.String(), Offered: schemeNames(hs.clientSchemes()),
-			Accepted: schemeNames(hs.config.signatureSchemes()), Reason: "first scheme in the server's order that the client accepts and the key can make"})
+			Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make"})
 	}
 }
 
@@ -403,7 +403,7 @@ func (hs *serverHandshakeTLS12) negotiateALPN() error {
 			c.state.alpn = proto
 			if c.tracer != nil {
 				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: hs.config.NextProtos,
-					Reason: "first protocol in the server's order that the client offers"})
+					ReasonCode: "server_preference", Reason: "first protocol in the server's order that the client offers"})
 			}
 			return nil
 		}

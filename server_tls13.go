@@ -86,7 +86,7 @@ func (hs *serverHandshakeTLS13) negotiate() error {
 		return err
 	}
 	if c.tracer != nil {
-		c.decide(&trace.Decision{What: "version", Chosen: "TLS 1.3", Reason: "both sides support it; it is preferred"})
+		c.decide(&trace.Decision{What: "version", Chosen: "TLS 1.3", ReasonCode: "highest_common", Reason: "both sides support it; it is preferred"})
 	}
 	if err := hs.checkForResumption(); err != nil {
 		return err
@@ -120,7 +120,7 @@ func (hs *serverHandshakeTLS13) chooseSuite() error {
 			hs.transcript.SetHash(suites.VersionTLS13, suite.PRFHash)
 			if c.tracer != nil {
 				c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name, Offered: suiteNames(hs.hello.CipherSuites),
-					Accepted: suiteNames(ours), Reason: "first TLS 1.3 suite in the server's order that the client offers"})
+					Accepted: suiteNames(ours), ReasonCode: "server_preference", Reason: "first TLS 1.3 suite in the server's order that the client offers"})
 			}
 			return nil
 		}
@@ -152,7 +152,7 @@ func (hs *serverHandshakeTLS13) chooseGroup() error {
 				c.state.group = g
 				if c.tracer != nil {
 					c.decide(&trace.Decision{What: "group", Chosen: g.String(), Offered: groupNames(sg.Groups), Accepted: groupNames(ours),
-						Reason: "first group in the server's order for which the client sent a key share"})
+						ReasonCode: "server_preference_with_key_share", Reason: "first group in the server's order for which the client sent a key share"})
 				}
 				return nil
 			}
@@ -187,7 +187,7 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	hs.sentHRR = true
 	c.state.helloRetry = true
 	if c.tracer != nil {
-		c.decide(&trace.Decision{What: "hello_retry", Chosen: group.String(), Reason: "the client sent no key share for a group both sides support"})
+		c.decide(&trace.Decision{What: "hello_retry", Chosen: group.String(), ReasonCode: "hello_retry_request", Reason: "the client sent no key share for a group both sides support"})
 	}
 	hs.transcript.ReplaceWithMessageHash()
 	hrr := &wire.ServerHello{
@@ -259,7 +259,7 @@ func (hs *serverHandshakeTLS13) negotiateALPN() error {
 			c.state.alpn = proto
 			if c.tracer != nil {
 				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: hs.config.NextProtos,
-					Reason: "first protocol in the server's order that the client offers"})
+					ReasonCode: "server_preference", Reason: "first protocol in the server's order that the client offers"})
 			}
 			return nil
 		}
@@ -289,9 +289,9 @@ func (hs *serverHandshakeTLS13) chooseCertificate() error {
 			c.state.scheme = scheme
 			if c.tracer != nil {
 				c.decide(&trace.Decision{What: "certificate", Chosen: l.Subject.String(),
-					Reason: fmt.Sprintf("%s key can sign with %s; server name %q", l.PublicKeyAlgorithm, scheme, c.state.serverName)})
+					ReasonCode: "key_can_sign", Reason: fmt.Sprintf("%s key can sign with %s; server name %q", l.PublicKeyAlgorithm, scheme, c.state.serverName)})
 				c.decide(&trace.Decision{What: "signature_scheme", Chosen: scheme.String(), Offered: schemeNames(sa.Schemes),
-					Accepted: schemeNames(hs.config.signatureSchemes()), Reason: "first scheme in the server's order that the client accepts and the key can make in TLS 1.3"})
+					Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make in TLS 1.3"})
 			}
 			return nil
 		}

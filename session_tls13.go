@@ -190,7 +190,7 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 	c.state.didResume = true
 	c.state.peerCertificates, c.state.verifiedChains = cs.peerCerts, cs.verifiedChains
 	if c.tracer != nil {
-		c.decide(&trace.Decision{What: "session", Chosen: "resumed", Reason: "the server accepted the ticket offered as a pre-shared key"})
+		c.decide(&trace.Decision{What: "session", Chosen: "resumed", ReasonCode: "ticket_accepted", Reason: "the server accepted the ticket offered as a pre-shared key"})
 	}
 	return cs.psk, nil
 }
@@ -394,7 +394,7 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		}
 		if reason != "" {
 			if c.tracer != nil {
-				c.decide(&trace.Decision{What: "session", Chosen: "full handshake", Reason: reason})
+				c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: reason})
 			}
 			continue
 		}
@@ -417,7 +417,7 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 			if !dhe {
 				mode = "psk_ke"
 			}
-			c.decide(&trace.Decision{What: "session", Chosen: "resumed (" + mode + ")", Reason: "a ticket sealed by this server, binder verified"})
+			c.decide(&trace.Decision{What: "session", Chosen: "resumed (" + mode + ")", ReasonCode: "ticket_accepted", Reason: "a ticket sealed by this server, binder verified"})
 		}
 		return nil
 	}

@@ -4,8 +4,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // CertificateVerificationError says why the peer's certificate chain was not
@@ -78,6 +80,12 @@ func (c *Conn) verifyPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x5
 			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
 		}
 	}
+	if c.isClient && !verify {
+		c.warn(insecureSkipVerifyWarning)
+	}
+	if c.tracer != nil {
+		c.tracePeerChain(certs, chains, verify, opts)
+	}
 	if cfg.VerifyPeerCertificate != nil {
 		if err := cfg.VerifyPeerCertificate(raw, chains); err != nil {
 			return nil, &CertificateVerificationError{UnverifiedCertificates: certs,
@@ -85,4 +93,27 @@ func (c *Conn) verifyPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x5
 		}
 	}
 	return chains, nil
+}
+
+const insecureSkipVerifyWarning = "InsecureSkipVerify: the server's certificate was not checked, so anyone could have answered"
+
+// tracePeerChain reports what was checked about the peer's chain.
+func (c *Conn) tracePeerChain(certs []*x509.Certificate, chains [][]*x509.Certificate, verified bool, opts x509.VerifyOptions) {
+	d := &trace.Decision{What: "peer_certificate", Chosen: certs[0].Subject.String()}
+	if !verified {
+		d.ReasonCode = "not_verified"
+		d.Reason = fmt.Sprintf("chain of %d certificate(s) accepted without verification", len(certs))
+		if c.isClient {
+			d.Warning = insecureSkipVerifyWarning
+		}
+	} else {
+		root := chains[0][len(chains[0])-1]
+		d.ReasonCode = "chain_verified"
+		d.Reason = fmt.Sprintf("chain of %d certificate(s) verified up to %q, valid at %s", len(chains[0]), root.Subject.String(),
+			opts.CurrentTime.UTC().Format(time.RFC3339))
+		if opts.DNSName != "" {
+			d.Reason += fmt.Sprintf("; name %q matches", opts.DNSName)
+		}
+	}
+	c.decide(d)
 }

@@ -138,8 +138,15 @@ type Decision struct {
 	Offered []string
 	// Accepted is what the deciding side was willing to accept, in order.
 	Accepted []string
-	// Reason says why, in one sentence.
+	// Reason says why, in one English sentence.
 	Reason string
+	// ReasonCode names the kind of reason, stable across versions, so that
+	// renderers can say it in other languages: chosen_by_server,
+	// server_preference, client_preference, server_preference_with_key_share,
+	// highest_common, both_sides_agree, renegotiation_info,
+	// hello_retry_request, key_fits_suite, key_can_sign, nothing_in_common,
+	// ticket_accepted, ticket_refused, chain_verified, not_verified.
+	ReasonCode string
 	// Warning is set when the choice is weaker than clasp's secure defaults.
 	Warning string
 }
@@ -169,10 +176,16 @@ type Alert struct {
 // Done reports a completed handshake.
 type Done struct {
 	Header
-	Version     string
-	CipherSuite string
-	Group       string
-	Resumed     bool
+	Version         string
+	CipherSuite     string
+	Group           string
+	SignatureScheme string
+	ALPN            string
+	// ExtendedMasterSecret is meaningful for TLS 1.2 and below; TLS 1.3
+	// always binds its keys to the transcript.
+	ExtendedMasterSecret bool
+	Resumed              bool
+	HelloRetryRequest    bool
 }
 
 // Failed reports a handshake that ended with an error.
