@@ -104,6 +104,11 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)
+	if len(cfg.Certificates) == 0 && cfg.GetClientCertificate == nil {
+		// Without a certificate there is no CertificateVerify to sign the
+		// raw messages, so they need not be kept.
+		hs.transcript.DropMessages()
+	}
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
 			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})

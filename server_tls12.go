@@ -331,6 +331,11 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 		c.state.suite, c.state.group, c.state.scheme = suite, group, scheme
 		c.parseCtx = wire.Context{Version: version, KeyExchange: suite.KeyExchange}
 		hs.transcript.SetHash(version, suite.PRFHash)
+		if cfg.ClientAuth == NoClientCert {
+			// No CertificateVerify can come, so the raw messages it would
+			// sign need not be kept.
+			hs.transcript.DropMessages()
+		}
 		if c.tracer != nil {
 			hs.traceSuiteDecision(ours)
 		}

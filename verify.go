@@ -4,7 +4,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/trace"
@@ -44,7 +47,7 @@ func (e *CertificateVerificationError) alert() wire.AlertDescription {
 func parseCertificates(chain [][]byte) ([]*x509.Certificate, error) {
 	certs := make([]*x509.Certificate, len(chain))
 	for i, der := range chain {
-		cert, err := x509.ParseCertificate(der)
+		cert, err := parseCertificateShared(der)
 		if err != nil {
 			return nil, wire.Errorf(wire.AlertBadCertificate, "certificate %d of the peer's chain does not parse: %v", i, err)
 		}
@@ -116,4 +119,45 @@ func (c *Conn) tracePeerChain(certs []*x509.Certificate, chains [][]*x509.Certif
 		}
 	}
 	c.decide(d)
+}
+
+// certCache shares parsed certificates between connections: a client that
+// reconnects, or a server that sees the same client certificates, parses
+// each DER once while any connection still holds the result. Entries are
+// weak, so the cache never keeps a certificate alive by itself.
+var certCache struct {
+	sync.Mutex
+	m map[string]weak.Pointer[x509.Certificate]
+}
+
+// parseCertificateShared parses der, or returns the certificate parsed
+// from the same bytes earlier. Certificates are read-only once parsed.
+func parseCertificateShared(der []byte) (*x509.Certificate, error) {
+	certCache.Lock()
+	if wp, ok := certCache.m[string(der)]; ok {
+		if cert := wp.Value(); cert != nil {
+			certCache.Unlock()
+			return cert, nil
+		}
+	}
+	certCache.Unlock()
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	key := string(der)
+	certCache.Lock()
+	if certCache.m == nil {
+		certCache.m = make(map[string]weak.Pointer[x509.Certificate])
+	}
+	certCache.m[key] = weak.Make(cert)
+	certCache.Unlock()
+	runtime.AddCleanup(cert, func(key string) {
+		certCache.Lock()
+		if wp, ok := certCache.m[key]; ok && wp.Value() == nil {
+			delete(certCache.m, key)
+		}
+		certCache.Unlock()
+	}, key)
+	return cert, nil
 }

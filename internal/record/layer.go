@@ -28,7 +28,17 @@ const (
 
 // inBufSize holds two largest records, so that one read from the socket can
 // pick up a record and the start of the next without moving bytes often.
-const inBufSize = 2 * (HeaderLen + MaxCiphertext)
+// The buffer starts at initialInBufSize, which holds a handshake flight, and
+// grows to inBufSize only when a record needs it: most connections of a
+// busy server exchange a few small records, and 36 KiB of buffer each would
+// be most of a handshake's memory.
+const (
+	inBufSize        = 2 * (HeaderLen + MaxCiphertext)
+	initialInBufSize = 8 << 10
+	// initialOutBufSize fits a typical flight, so that writing one grows
+	// the output buffer once, not record by record.
+	initialOutBufSize = 4 << 10
+)
 
 // ErrSequenceExhausted is returned when a direction has used sequence number
 // 2^64-1. RFC 5246 §6.1: "Sequence numbers do not wrap. If a TLS
@@ -297,11 +307,17 @@ func (l *Layer) fill(need int, sniff bool) error {
 		return nil
 	}
 	if l.in == nil {
-		l.in = make([]byte, inBufSize)
+		l.in = make([]byte, initialInBufSize)
 	}
 	if l.r+need > len(l.in) {
-		// Move the partial record to the front to make room.
-		l.w = copy(l.in, l.in[l.r:l.w])
+		if need > len(l.in) {
+			bigger := make([]byte, inBufSize)
+			l.w = copy(bigger, l.in[l.r:l.w])
+			l.in = bigger
+		} else {
+			// Move the partial record to the front to make room.
+			l.w = copy(l.in, l.in[l.r:l.w])
+		}
 		l.r = 0
 	}
 	for l.w-l.r < need {
@@ -382,7 +398,7 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 	}
 	need := HeaderLen + len(fragment) + prot.MaxOverhead()
 	if cap(l.out)-len(l.out) < need {
-		bigger := make([]byte, len(l.out), 2*cap(l.out)+need)
+		bigger := make([]byte, len(l.out), max(2*cap(l.out)+need, initialOutBufSize))
 		copy(bigger, l.out)
 		l.out = bigger
 	}
