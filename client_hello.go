@@ -20,6 +20,7 @@ type clientOffer struct {
 	hello     *wire.ClientHello
 	keyShares []kex.ClientKeyShare // TLS 1.3 key shares, in the order sent
 	session   *ClientSessionState  // the TLS 1.3 ticket offered, if any
+	session12 *ClientSessionState  // the TLS 1.2 session offered, if any
 	offers13  bool
 	offers12  bool // any version below 1.3
 }
@@ -68,7 +69,7 @@ func (c *Conn) clientHandshake() error {
 		hs := &clientHandshakeTLS13{c: c, config: cfg, offer: offer, transcript: transcript, serverHello: sh}
 		return hs.handshake()
 	}
-	hs := &clientHandshakeTLS12{c: c, config: cfg, hello: offer.hello, transcript: transcript, serverHello: sh}
+	hs := &clientHandshakeTLS12{c: c, config: cfg, offer: offer, hello: offer.hello, transcript: transcript, serverHello: sh}
 	return hs.handshake()
 }
 
@@ -239,7 +240,12 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	hello.Extensions = exts
 	offer.hello = hello
-	if offer.offers13 {
+	if offer.offers12 {
+		if err := c.offerSession12(offer); err != nil {
+			return nil, err
+		}
+	}
+	if offer.offers13 && offer.session12 == nil {
 		if err := c.offerSession(offer); err != nil {
 			return nil, err
 		}

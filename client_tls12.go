@@ -3,10 +3,10 @@ package clasp
 import (
 	"crypto"
 	"crypto/rsa"
-	"crypto/subtle"
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/kex"
 	"github.com/clasp-tls/clasp/internal/keys"
@@ -23,6 +23,7 @@ import (
 type clientHandshakeTLS12 struct {
 	c      *Conn
 	config *Config
+	offer  *clientOffer
 
 	hello       *wire.ClientHello
 	serverHello *wire.ServerHello
@@ -39,6 +40,10 @@ type clientHandshakeTLS12 struct {
 	ems       bool
 
 	serverWrite record.Protection // installed when the server's ChangeCipherSpec arrives
+	clientWrite record.Protection // installed when the client sends its ChangeCipherSpec (resumption)
+
+	ticket         []byte // an RFC 5077 ticket the server issued
+	ticketLifetime time.Duration
 }
 
 // handshake continues a TLS 1.0–1.2 handshake after the ServerHello
@@ -48,6 +53,13 @@ func (hs *clientHandshakeTLS12) handshake() error {
 	if err := hs.processServerHello(); err != nil {
 		return c.fail(err)
 	}
+	if hs.resumedByServer() {
+		if err := hs.checkResumedSession(); err != nil {
+			return c.fail(err)
+		}
+		return hs.resumeHandshake()
+	}
+	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
 	steps := []struct {
 		name string
 		run  func() error
@@ -68,6 +80,7 @@ func (hs *clientHandshakeTLS12) handshake() error {
 			return c.fail(err)
 		}
 	}
+	hs.rememberSession()
 	return nil
 }
 
@@ -504,23 +517,14 @@ func (hs *clientHandshakeTLS12) sendFinished() error {
 // checks that the server saw the same handshake and holds the same keys.
 func (hs *clientHandshakeTLS12) readServerFinished() error {
 	c := hs.c
+	if err := hs.readNewSessionTicket(); err != nil {
+		return err
+	}
 	if err := c.readChangeCipherSpec(); err != nil {
 		return err
 	}
 	c.setReadProtection(hs.serverWrite)
-	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
-	msg, err := hs.c.readHandshake()
-	if err != nil {
-		return err
-	}
-	fin, ok := msg.(*wire.Finished)
-	if !ok {
-		return errUnexpected("Finished", msg)
-	}
-	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
-		return wire.Errorf(wire.AlertDecryptError, "server's Finished does not match: the two sides derived different keys or saw different handshakes")
-	}
-	return nil
+	return hs.readFinishedMessage()
 }
 
 func versionRange(lo, hi suites.Version) []string {

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/sessions"
 	"github.com/clasp-tls/clasp/trace"
 )
 
@@ -196,9 +198,22 @@ type Config struct {
 	// TicketKeyRotation is how long one ticket key is used; tickets open
 	// for up to two periods. 24 hours when zero.
 	TicketKeyRotation time.Duration
-	// ClientSessionCache, on a client, keeps tickets to resume sessions
-	// with; nil turns resumption off.
+	// ClientSessionCache, on a client, keeps sessions (TLS 1.2 session IDs
+	// and tickets, TLS 1.3 tickets) to resume with; nil turns resumption off.
 	ClientSessionCache ClientSessionCache
+	// SessionStore keeps a server's TLS 1.2 sessions by session ID. A
+	// store shared by a fleet (sessions/redisstore) lets any server resume
+	// any session; nil means one in-memory store for the process. Entries
+	// are sealed under SessionTicketKey's base key.
+	SessionStore sessions.Store
+	// SessionTTL is how long a TLS 1.2 session can be resumed; two hours
+	// when zero.
+	SessionTTL time.Duration
+	// SessionIDsDisabled stops a server from issuing TLS 1.2 session IDs.
+	SessionIDsDisabled bool
+	// Logger receives warnings that do not fail a connection, such as an
+	// unreachable session store; slog.Default() when nil.
+	Logger *slog.Logger
 
 	// Tracer receives every handshake event (see package trace). With no
 	// Tracer the handshake does no tracing work at all.

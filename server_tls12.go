@@ -42,7 +42,12 @@ type serverHandshakeTLS12 struct {
 	clientCerts   []*x509.Certificate
 
 	master      []byte
+	clientWrite record.Protection // installed when the client's ChangeCipherSpec arrives
 	serverWrite record.Protection // installed when the server sends its ChangeCipherSpec
+
+	session    *sessionState12 // the session being resumed, nil for a full handshake
+	resumedBy  string          // "session ID" or "session ticket"
+	sendTicket bool            // the ServerHello promised a NewSessionTicket
 }
 
 // serverHandshake reads the ClientHello and hands over to the driver of
@@ -79,6 +84,9 @@ func (hs *serverHandshakeTLS12) handshake() error {
 	if err := hs.processClientHello(); err != nil {
 		return c.fail(err)
 	}
+	if hs.session != nil {
+		return hs.resumeHandshake()
+	}
 	steps := []struct {
 		name string
 		run  func() error
@@ -100,6 +108,9 @@ func (hs *serverHandshakeTLS12) handshake() error {
 			return c.fail(err)
 		}
 	}
+	if len(c.state.sessionID) > 0 {
+		c.saveSession(c.state.sessionID, hs.sessionState())
+	}
 	return nil
 }
 
@@ -116,6 +127,11 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	}
 	if err := hs.checkRenegotiationInfo(); err != nil {
 		return err
+	}
+	hs.checkForResumption12()
+	if hs.session != nil {
+		hs.suite, hs.ems = hs.session.suite, hs.session.ems
+		return hs.negotiateALPN()
 	}
 	if err := hs.negotiateSuite(); err != nil {
 		return err
@@ -437,6 +453,17 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		SessionID:   []byte{},
 		CipherSuite: hs.suite.ID,
 	}
+	switch {
+	case hs.session != nil:
+		sh.SessionID = hs.hello.SessionID // the echo says: resumed
+	case !hs.config.SessionIDsDisabled:
+		id, err := newSessionID(hs.config.rand())
+		if err != nil {
+			return err
+		}
+		sh.SessionID = id
+		c.state.sessionID = id
+	}
 	if _, err := io.ReadFull(hs.config.rand(), sh.Random[:]); err != nil {
 		return fmt.Errorf("reading random bytes: %w", err)
 	}
@@ -458,6 +485,11 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	}
 	if c.state.alpn != "" {
 		exts = append(exts, &wire.ALPNExt{Protocols: []string{c.state.alpn}})
+	}
+	if _, ok := wire.FindExtension[*wire.SessionTicketExt](hs.hello.Extensions); ok && hs.session == nil && !hs.config.SessionTicketsDisabled {
+		// RFC 5077 §3.2: an empty session_ticket promises a NewSessionTicket.
+		exts = append(exts, &wire.SessionTicketExt{})
+		hs.sendTicket = true
 	}
 	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && hs.suite.KeyExchange == suites.KexECDHE {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
@@ -667,6 +699,13 @@ func (hs *serverHandshakeTLS12) readClientFinished() error {
 		return err
 	}
 	c.setReadProtection(clientWrite)
+	return hs.readFinishedMessage()
+}
+
+// readFinishedMessage reads the client's Finished and checks it against the
+// transcript so far.
+func (hs *serverHandshakeTLS12) readFinishedMessage() error {
+	c := hs.c
 	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
 	msg, err := c.readHandshake()
 	if err != nil {
@@ -682,10 +721,13 @@ func (hs *serverHandshakeTLS12) readClientFinished() error {
 	return nil
 }
 
-// sendFinished switches the write side to the new keys and sends the
-// server's Finished, which covers the client's Finished too.
+// sendFinished sends a promised ticket, switches the write side to the new
+// keys and sends the server's Finished.
 func (hs *serverHandshakeTLS12) sendFinished() error {
 	c := hs.c
+	if err := hs.issueTicket12(); err != nil {
+		return err
+	}
 	if err := c.writeChangeCipherSpec(); err != nil {
 		return err
 	}

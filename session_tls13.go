@@ -26,8 +26,12 @@ import (
 // ClientSessionState is a TLS 1.3 ticket the client can offer to resume a
 // session, with the secret and facts that belong to it.
 type ClientSessionState struct {
+	version        suites.Version
 	suite          *suites.Suite
-	psk            []byte
+	psk            []byte // TLS 1.3 resumption PSK
+	master         []byte // TLS 1.2 master secret
+	ems            bool   // TLS 1.2: the session used extended master secret
+	sessionID      []byte // TLS 1.2 session ID, when resumed by ID
 	ticket         []byte
 	ageAdd         uint32
 	lifetime       time.Duration
@@ -119,7 +123,7 @@ func (c *Conn) offerSession(offer *clientOffer) error {
 	}
 	key := c.sessionCacheKey()
 	cs, ok := cfg.ClientSessionCache.Get(key)
-	if !ok || cs == nil {
+	if !ok || cs == nil || cs.version != suites.VersionTLS13 {
 		return nil
 	}
 	now := cfg.now()
@@ -210,6 +214,7 @@ func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
 	}
 	suite := c.state.suite
 	cs := &ClientSessionState{
+		version:        suites.VersionTLS13,
 		suite:          suite,
 		psk:            keys.ResumptionPSK(suite.PRFHash, c.resumptionSecret, nst.Nonce),
 		ticket:         slices.Clone(nst.Ticket),
@@ -316,12 +321,27 @@ func (c *Config) ticketAEAD(period uint64) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// sealTicket encrypts a session: period (8 bytes) || nonce || AES-GCM.
+// sealTicket encrypts a TLS 1.3 session into a ticket.
 func (c *Config) sealTicket(s *sessionState13) ([]byte, error) {
 	plain, err := s.marshal()
 	if err != nil {
 		return nil, err
 	}
+	return c.sealTicketBytes(plain)
+}
+
+// openTicket decrypts a TLS 1.3 ticket.
+func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
+	plain, ok := c.openTicketBytes(ticket)
+	if !ok {
+		return nil, false
+	}
+	return parseSessionState13(plain)
+}
+
+// sealTicketBytes encrypts a serialised session: period (8 bytes) || nonce
+// || AES-GCM under the period's key, with the period as additional data.
+func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 	period := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
 	aead, err := c.ticketAEAD(period)
 	if err != nil {
@@ -336,9 +356,9 @@ func (c *Config) sealTicket(s *sessionState13) ([]byte, error) {
 	return aead.Seal(out, nonce, plain, out[:8]), nil
 }
 
-// openTicket decrypts a ticket sealed in the current or previous period;
-// anything else is simply not a session this server can resume.
-func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
+// openTicketBytes decrypts a ticket sealed in the current or previous
+// period; anything else is simply not a session this server can resume.
+func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 	if len(ticket) < 8+12+16 {
 		return nil, false
 	}
@@ -356,7 +376,7 @@ func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return parseSessionState13(plain)
+	return plain, true
 }
 
 // checkForResumption looks for a ticket this server sealed among the

@@ -1,0 +1,104 @@
+package clasp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/clasp-tls/clasp/sessions"
+)
+
+// resumeTwice runs a full handshake and then one that offers the session
+// the first left in the client's cache; it returns the second's result.
+func resumeTwice(t *testing.T, clientCfg, serverCfg *Config) (first, second *handshakeResult) {
+	t.Helper()
+	first = testHandshake(t, clientCfg, serverCfg)
+	first.mustSucceed(t)
+	// A TLS 1.3 ticket travels after the handshake, with the server's next
+	// write; application data carries it over.
+	first.exchange(t)
+	second = testHandshake(t, clientCfg, serverCfg)
+	second.mustSucceed(t)
+	second.exchange(t)
+	return first, second
+}
+
+func TestTLS12ResumptionBySessionID(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	clientCfg.SessionTicketsDisabled = true
+	serverCfg := testServerConfig(t)
+	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
+	first, second := resumeTwice(t, clientCfg, serverCfg)
+	if first.clientState.DidResume || len(first.serverState.SessionID) != 32 {
+		t.Fatalf("first handshake: resumed %v, session ID %x", first.clientState.DidResume, first.serverState.SessionID)
+	}
+	if !second.clientState.DidResume || !second.serverState.DidResume {
+		t.Fatalf("second handshake did not resume: client %v, server %v", second.clientState.DidResume, second.serverState.DidResume)
+	}
+	if string(second.serverState.SessionID) != string(first.serverState.SessionID) {
+		t.Errorf("resumed under session ID %x, want %x", second.serverState.SessionID, first.serverState.SessionID)
+	}
+}
+
+func TestTLS12ResumptionByTicket(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	serverCfg := testServerConfig(t)
+	serverCfg.SessionIDsDisabled = true
+	_, second := resumeTwice(t, clientCfg, serverCfg)
+	if !second.clientState.DidResume || !second.serverState.DidResume {
+		t.Fatalf("second handshake did not resume: client %v, server %v", second.clientState.DidResume, second.serverState.DidResume)
+	}
+}
+
+func TestTLS13ResumptionByTicket(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.MaxVersion = VersionTLS13
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	serverCfg := testServerConfig(t)
+	serverCfg.MaxVersion = VersionTLS13
+	_, second := resumeTwice(t, clientCfg, serverCfg)
+	if second.clientState.Version != VersionTLS13 || !second.clientState.DidResume || !second.serverState.DidResume {
+		t.Fatalf("second handshake: %s, resumed client %v server %v", VersionName(second.clientState.Version),
+			second.clientState.DidResume, second.serverState.DidResume)
+	}
+}
+
+// RFC 7627 §5.3: a session made without extended master secret must not be
+// resumed by a handshake that would use it; the result is a clean full
+// handshake.
+func TestTLS12ResumptionRefusedWhenEMSChanges(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	clientCfg.DisableExtendedMasterSecret = true
+	serverCfg := testServerConfig(t)
+	first := testHandshake(t, clientCfg, serverCfg)
+	first.mustSucceed(t)
+	clientCfg.DisableExtendedMasterSecret = false
+	second := testHandshake(t, clientCfg, serverCfg)
+	second.mustSucceed(t)
+	if second.clientState.DidResume || second.serverState.DidResume || !second.clientState.ExtendedMasterSecret {
+		t.Fatalf("resumed across an EMS change (client %v, server %v, EMS %v)", second.clientState.DidResume,
+			second.serverState.DidResume, second.clientState.ExtendedMasterSecret)
+	}
+}
+
+// A session that expired in the store is a full handshake.
+func TestTLS12ResumptionRefusedAfterTTL(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	clientCfg := testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	clientCfg.SessionTicketsDisabled = true
+	serverCfg := testServerConfig(t)
+	serverCfg.Time = clock
+	serverCfg.SessionTTL = time.Minute
+	first := testHandshake(t, clientCfg, serverCfg)
+	first.mustSucceed(t)
+	now = now.Add(2 * time.Minute)
+	second := testHandshake(t, clientCfg, serverCfg)
+	second.mustSucceed(t)
+	if second.serverState.DidResume {
+		t.Fatal("resumed a session past its TTL")
+	}
+}

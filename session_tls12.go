@@ -1,0 +1,257 @@
+package clasp
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/sessions"
+)
+
+// sessionState12 is a TLS 1.2 session a server can resume (RFC 5246
+// §7.3): kept under its session ID in the SessionStore, or sealed into a
+// ticket (RFC 5077) that the client keeps.
+type sessionState12 struct {
+	version    suites.Version
+	suite      *suites.Suite
+	master     []byte
+	ems        bool
+	createdAt  time.Time
+	serverName string
+	peerCerts  [][]byte // the client's chain, when it authenticated
+}
+
+// ticketFormatTLS12 is the first byte of a TLS 1.2 session's serialised
+// form; TLS 1.3 tickets use ticketFormatVersion, so neither is mistaken for
+// the other.
+const ticketFormatTLS12 = 2
+
+func (s *sessionState12) marshal() ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddUint8(ticketFormatTLS12)
+	b.AddUint16(uint16(s.version))
+	b.AddUint16(uint16(s.suite.ID))
+	b.AddUint64(uint64(s.createdAt.Unix()))
+	b.AddUint8(boolByte(s.ems))
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.master) })
+	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.serverName)) })
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, der := range s.peerCerts {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(der) })
+		}
+	})
+	return b.Bytes()
+}
+
+func boolByte(v bool) uint8 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// parseSessionState12 reads a serialised session; anything malformed is
+// simply not a session (a cache miss), never an error for the connection.
+func parseSessionState12(data []byte) (*sessionState12, bool) {
+	s := cryptobyte.String(data)
+	var format, ems uint8
+	var version, suiteID uint16
+	var created uint64
+	var master, name, certs cryptobyte.String
+	if !s.ReadUint8(&format) || format != ticketFormatTLS12 || !s.ReadUint16(&version) || !s.ReadUint16(&suiteID) ||
+		!s.ReadUint64(&created) || !s.ReadUint8(&ems) || ems > 1 || !s.ReadUint8LengthPrefixed(&master) ||
+		!s.ReadUint8LengthPrefixed(&name) || !s.ReadUint24LengthPrefixed(&certs) || !s.Empty() {
+		return nil, false
+	}
+	suite := suites.SuiteByID(suites.ID(suiteID))
+	if suite == nil || !suiteUsableIn(suite, suites.Version(version)) || len(master) != 48 {
+		return nil, false
+	}
+	st := &sessionState12{version: suites.Version(version), suite: suite, master: slices.Clone(master), ems: ems == 1,
+		createdAt: time.Unix(int64(created), 0), serverName: string(name)}
+	for !certs.Empty() {
+		var der cryptobyte.String
+		if !certs.ReadUint24LengthPrefixed(&der) {
+			return nil, false
+		}
+		st.peerCerts = append(st.peerCerts, slices.Clone(der))
+	}
+	return st, true
+}
+
+// defaultSessionTTL bounds how long a server resumes a TLS 1.2 session.
+const defaultSessionTTL = 2 * time.Hour
+
+func (c *Config) sessionTTL() time.Duration {
+	if c.SessionTTL > 0 {
+		return c.SessionTTL
+	}
+	return defaultSessionTTL
+}
+
+var (
+	defaultStoreOnce sync.Once
+	defaultStore     sessions.Store
+)
+
+// sessionStore is Config.SessionStore, or one in-memory store shared by the
+// process. Entries are sealed under the ticket base key, so configurations
+// with different keys cannot resume each other's sessions even there.
+func (c *Config) sessionStore() sessions.Store {
+	if c.SessionStore != nil {
+		return c.SessionStore
+	}
+	defaultStoreOnce.Do(func() {
+		defaultStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 10000})
+	})
+	return defaultStore
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
+
+func (c *Config) sessionSealer() (*sessions.Sealer, error) {
+	return sessions.NewSealer(c.ticketBaseKey(), "clasp TLS 1.2 session")
+}
+
+func sessionStoreKey(id []byte) string { return "clasp:tls12:" + hex.EncodeToString(id) }
+
+// storeTimeout bounds one store operation: a slow store costs a resumption,
+// never a connection.
+const storeTimeout = 2 * time.Second
+
+// saveSession puts a completed session under its ID. A store that fails
+// is logged and costs only later resumptions.
+func (c *Conn) saveSession(id []byte, st *sessionState12) {
+	cfg := c.config
+	plain, err := st.marshal()
+	if err != nil {
+		return
+	}
+	sealer, err := cfg.sessionSealer()
+	if err != nil {
+		return
+	}
+	key := sessionStoreKey(id)
+	sealed, err := sealer.Seal(key, plain)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := cfg.sessionStore().Put(ctx, key, sealed, cfg.sessionTTL()); err != nil {
+		cfg.logger().Warn("clasp: session store unavailable; sessions will not resume", "op", "put", "err", err)
+	}
+}
+
+// loadSession finds a session by ID; any failure is a miss.
+func (c *Conn) loadSession(id []byte) *sessionState12 {
+	cfg := c.config
+	key := sessionStoreKey(id)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	sealed, ok, err := cfg.sessionStore().Get(ctx, key)
+	if err != nil {
+		cfg.logger().Warn("clasp: session store unavailable; doing a full handshake", "op", "get", "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	sealer, err := cfg.sessionSealer()
+	if err != nil {
+		return nil
+	}
+	plain, err := sealer.Open(key, sealed)
+	if err != nil {
+		cfg.logger().Info("clasp: ignoring an unusable stored session", "key", key, "err", err)
+		return nil
+	}
+	st, ok := parseSessionState12(plain)
+	if !ok {
+		cfg.logger().Info("clasp: ignoring a stored session that does not parse", "key", key)
+		return nil
+	}
+	if cfg.now().Sub(st.createdAt) > cfg.sessionTTL() {
+		return nil
+	}
+	return st
+}
+
+// forgetSession removes a session that must not be resumed: RFC 5246 §7.2.2
+// says a session ended by a fatal alert is invalid.
+func (c *Conn) forgetSession(id []byte) {
+	if len(id) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := c.config.sessionStore().Delete(ctx, sessionStoreKey(id)); err != nil {
+		c.config.logger().Warn("clasp: session store unavailable", "op", "delete", "err", err)
+	}
+}
+
+// sealTicket12 and openTicket12 carry a TLS 1.2 session in an RFC 5077
+// ticket, under the same rotating keys as TLS 1.3 tickets.
+func (c *Config) sealTicket12(st *sessionState12) ([]byte, error) {
+	plain, err := st.marshal()
+	if err != nil {
+		return nil, err
+	}
+	return c.sealTicketBytes(plain)
+}
+
+func (c *Config) openTicket12(ticket []byte) (*sessionState12, bool) {
+	plain, ok := c.openTicketBytes(ticket)
+	if !ok {
+		return nil, false
+	}
+	st, ok := parseSessionState12(plain)
+	if !ok || c.now().Sub(st.createdAt) > c.sessionTTL() {
+		return nil, false
+	}
+	return st, true
+}
+
+// newSessionID draws a fresh 32-byte session ID.
+func newSessionID(rand io.Reader) ([]byte, error) {
+	id := make([]byte, 32)
+	if _, err := io.ReadFull(rand, id); err != nil {
+		return nil, fmt.Errorf("reading random bytes: %w", err)
+	}
+	return id, nil
+}
+
+// resumable12 reports why a stored session cannot be resumed with this
+// ClientHello, or "" when it can (RFC 5246 §7.4.1.2, RFC 7627 §5.3).
+func resumable12(st *sessionState12, hello *wire.ClientHello, version suites.Version, cfg *Config, serverName string) string {
+	_, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hello.Extensions)
+	emsNow := clientEMS && !cfg.DisableExtendedMasterSecret
+	switch {
+	case st.version != version:
+		return fmt.Sprintf("the session is %s, this handshake %s", st.version, version)
+	case !slices.Contains(hello.CipherSuites, st.suite.ID) || !slices.Contains(cfg.cipherSuites(), st.suite.ID):
+		return fmt.Sprintf("the session's suite %s is no longer offered or accepted", st.suite.Name)
+	case st.ems != emsNow:
+		// RFC 7627 §5.3: neither side may resume across a change of EMS.
+		return fmt.Sprintf("the session used extended master secret: %v; this handshake would: %v", st.ems, emsNow)
+	case st.serverName != serverName:
+		return fmt.Sprintf("the session was for server name %q, not %q", st.serverName, serverName)
+	case cfg.ClientAuth >= RequireAnyClientCert && len(st.peerCerts) == 0:
+		return "the server now requires a client certificate, which the session lacks"
+	}
+	return ""
+}
