@@ -27,6 +27,7 @@ var allowedImports = map[string][]string{
 	"trace":               {"internal/suites", "internal/wire"},
 	"sessions":            {},
 	"sessions/redisstore": {"sessions"},
+	"sessions/storetest":  {"sessions"},
 	".": {"internal/suites", "internal/wire", "internal/keys", "internal/kex",
 		"internal/signature", "internal/record", "trace", "sessions"},
 	"diagnose":  {".", "trace", "internal/suites", "internal/wire", "internal/record"},

@@ -221,8 +221,9 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 			exts = append(exts, &wire.ExtendedMasterSecretExt{})
 		}
 		// RFC 5746 §3.4: an initial ClientHello signals secure
-		// renegotiation with an empty renegotiation_info.
-		exts = append(exts, &wire.RenegotiationInfoExt{Data: []byte{}})
+		// renegotiation with an empty renegotiation_info; §3.5: a
+		// renegotiating one carries the previous client verify_data.
+		exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
 	}
 	if offer.offers13 {
 		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})
@@ -240,7 +241,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	hello.Extensions = exts
 	offer.hello = hello
-	if offer.offers12 {
+	if offer.offers12 && !c.renegotiating {
 		if err := c.offerSession12(offer); err != nil {
 			return nil, err
 		}

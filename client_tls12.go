@@ -145,11 +145,15 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent extension %s, which the client did not offer", e.ExtType())
 		}
 	}
-	if ri, ok := wire.FindExtension[*wire.RenegotiationInfoExt](sh.Extensions); ok {
-		// RFC 5746 §3.4: on an initial handshake it must be empty.
-		if len(ri.Data) != 0 {
-			return wire.Errorf(wire.AlertHandshakeFailure, "server's renegotiation_info is not empty on an initial handshake")
-		}
+	ri, hasRI := wire.FindExtension[*wire.RenegotiationInfoExt](sh.Extensions)
+	switch {
+	case hasRI && !slices.Equal(ri.Data, c.expectedRenegotiationInfo()):
+		// RFC 5746 §3.4 (empty on an initial handshake) and §3.5 (both
+		// previous verify_data on a renegotiation).
+		return wire.Errorf(wire.AlertHandshakeFailure, "server's renegotiation_info does not match the previous handshake (RFC 5746)")
+	case !hasRI && c.renegotiating:
+		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation ServerHello without renegotiation_info (RFC 5746 §3.5)")
+	case hasRI:
 		c.state.secureRenegotiation = true
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
@@ -510,6 +514,7 @@ func (hs *clientHandshakeTLS12) sendFinished() error {
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}
+	c.recordVerifyData(true, verify)
 	return c.flush()
 }
 

@@ -174,6 +174,12 @@ type Config struct {
 	// sends none.
 	GetClientCertificate func(*CertificateRequestInfo) (*Certificate, error)
 
+	// Renegotiation is the TLS 1.2 renegotiation policy (RFC 5746 only).
+	Renegotiation RenegotiationSupport
+	// MaxRenegotiations bounds peer-initiated renegotiations per connection
+	// under RenegotiateFreelyAsClient; 3 when zero.
+	MaxRenegotiations int
+
 	// NextProtos lists the ALPN protocols in preference order.
 	NextProtos []string
 

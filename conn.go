@@ -33,6 +33,10 @@ const maxWarningAlerts = 16
 // maxPlaintext is the largest record plaintext, RFC 5246 §6.2.1.
 const maxPlaintext = 1 << 14
 
+// interruptDeadline is a deadline in the past: setting it makes a blocked
+// read or write return at once.
+var interruptDeadline = time.Unix(1, 0)
+
 // Conn is a TLS connection over an underlying net.Conn. It implements
 // net.Conn. Read and Write run the handshake first if it has not happened.
 type Conn struct {
@@ -76,6 +80,14 @@ type Conn struct {
 	readGeneration   int    // KeyUpdates received, for the key log
 	writeGeneration  int    // KeyUpdates sent
 	keyLogRandom     []byte // the client random that names this connection in the key log
+
+	// Renegotiation (TLS 1.2, RFC 5746).
+	renegotiating         bool   // a handshake is running on an established connection
+	awaitingRenegotiation bool   // a no_renegotiation warning now means "refused"
+	renegotiations        int    // completed or attempted renegotiations
+	clientVerifyData      []byte // the last handshake's Finished verify_data, client's
+	serverVerifyData      []byte // and server's
+	pendingAppData        []byte // application data that arrived during a renegotiation
 
 	readErr         error
 	writeErr        error
@@ -150,24 +162,10 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	c.out.Lock()
 	defer c.out.Unlock()
 
-	if ctx.Done() != nil {
-		// A blocked read or write only returns when the socket does, so a
-		// cancelled context interrupts it through an immediate deadline.
-		stop := make(chan struct{})
-		watcherDone := make(chan struct{})
-		go func() {
-			defer close(watcherDone)
-			select {
-			case <-ctx.Done():
-				_ = c.conn.SetDeadline(time.Unix(1, 0))
-			case <-stop:
-			}
-		}()
-		defer func() {
-			close(stop)
-			<-watcherDone
-		}()
-	}
+	// A blocked read or write only returns when the socket does, so a
+	// cancelled context interrupts it through an immediate deadline.
+	stop := c.interruptOnDone(ctx)
+	defer stop()
 
 	var err error
 	if c.isClient {
@@ -293,7 +291,8 @@ func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
 		if alert.Description == wire.AlertCloseNotify {
 			return 0, nil, io.EOF
 		}
-		if alert.Level != wire.AlertLevelWarning || !c.handshakeComplete.Load() && alert.Description != wire.AlertNoRenegotiation {
+		refusal := alert.Description == wire.AlertNoRenegotiation && c.awaitingRenegotiation
+		if alert.Level != wire.AlertLevelWarning || refusal || !c.handshakeComplete.Load() && alert.Description != wire.AlertNoRenegotiation {
 			// During the handshake RFC 5246 leaves no warning that clasp could
 			// act on (no_certificate is SSL 3.0 only), so any other alert
 			// ends it, as it ends the connection when it is fatal.
@@ -350,6 +349,13 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 			if err := c.hsIn.Add(payload); err != nil {
 				return nil, err
 			}
+		case wire.ContentApplicationData:
+			if !c.renegotiating {
+				return nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data arrived at %s", c.step)
+			}
+			// RFC 5246 allows application data to interleave with a
+			// renegotiation's handshake; it is kept for Read.
+			c.pendingAppData = append(c.pendingAppData, payload...)
 		case wire.ContentChangeCipherSpec:
 			// RFC 8446 §5: during a TLS 1.3 handshake one unprotected
 			// change_cipher_spec (middlebox compatibility) is dropped;
@@ -451,6 +457,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 	c.in.Lock()
 	defer c.in.Unlock()
 	for len(c.input) == 0 {
+		if len(c.pendingAppData) > 0 {
+			c.input, c.pendingAppData = c.pendingAppData, nil
+			break
+		}
 		if c.readErr != nil {
 			return 0, c.readErr
 		}
@@ -495,13 +505,14 @@ func (c *Conn) readApplicationRecord() error {
 			if err != nil {
 				return c.failAfterHandshake(err)
 			}
+			c.lastHandshakeRaw = raw
 			if c.tracer != nil {
 				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
 			}
 			if c.tls13 {
 				err = c.handlePostHandshake13(msg)
 			} else {
-				err = c.declineRenegotiation(msg)
+				err = c.answerRenegotiation(msg)
 			}
 			if err != nil {
 				return c.failAfterHandshake(err)
@@ -510,17 +521,6 @@ func (c *Conn) readApplicationRecord() error {
 	default:
 		return c.failAfterHandshake(wire.Errorf(wire.AlertUnexpectedMessage, "%s record after the handshake", typ))
 	}
-}
-
-func (c *Conn) declineRenegotiation(msg wire.Message) error {
-	_, helloRequest := msg.(*wire.HelloRequest)
-	_, clientHello := msg.(*wire.ClientHello)
-	if (c.isClient && !helloRequest) || (!c.isClient && !clientHello) {
-		return wire.Errorf(wire.AlertUnexpectedMessage, "unexpected %s after the handshake", msg.Type())
-	}
-	c.out.Lock()
-	defer c.out.Unlock()
-	return c.sendAlert(wire.AlertLevelWarning, wire.AlertNoRenegotiation)
 }
 
 // failAfterHandshake sends the alert for a protocol error found after the

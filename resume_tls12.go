@@ -142,6 +142,7 @@ func (hs *clientHandshakeTLS12) sendResumedFinished() error {
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}
+	c.recordVerifyData(true, verify)
 	return c.flush()
 }
 
@@ -161,6 +162,7 @@ func (hs *clientHandshakeTLS12) readFinishedMessage() error {
 	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
 		return wire.Errorf(wire.AlertDecryptError, "server's Finished does not match: the two sides derived different keys or saw different handshakes")
 	}
+	c.recordVerifyData(false, want)
 	return nil
 }
 

@@ -53,9 +53,6 @@ type serverHandshakeTLS12 struct {
 // serverHandshake reads the ClientHello and hands over to the driver of
 // the version both sides support best.
 func (c *Conn) serverHandshake() error {
-	cfg := c.config
-	transcript := keys.NewTranscript()
-	c.transcript = transcript
 	c.setStep("read ClientHello")
 	msg, err := c.readHandshake()
 	if err != nil {
@@ -65,6 +62,17 @@ func (c *Conn) serverHandshake() error {
 	if !ok {
 		return c.fail(errUnexpected("ClientHello", msg))
 	}
+	return c.serverHandshakeFrom(hello, c.lastHandshakeRaw)
+}
+
+// serverHandshakeFrom runs the handshake from a ClientHello already read:
+// raw, its bytes, start the transcript.
+func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
+	cfg := c.config
+	transcript := keys.NewTranscript()
+	transcript.Write(raw)
+	c.transcript = transcript
+	c.setStep("read ClientHello")
 	c.keyLogRandom = hello.Random[:]
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
 		c.state.serverName = sni.HostName
@@ -177,8 +185,12 @@ func (hs *serverHandshakeTLS12) negotiateVersion() error {
 	return nil
 }
 
-// checkRenegotiationInfo applies RFC 5746 §3.6 to an initial ClientHello.
+// checkRenegotiationInfo applies RFC 5746 §3.6 to an initial ClientHello
+// and §3.7 to a renegotiating one.
 func (hs *serverHandshakeTLS12) checkRenegotiationInfo() error {
+	if hs.c.renegotiating {
+		return hs.c.checkRenegotiationBinding(hs.hello)
+	}
 	ri, hasExt := wire.FindExtension[*wire.RenegotiationInfoExt](hs.hello.Extensions)
 	if hasExt && len(ri.Data) != 0 {
 		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation_info is not empty on an initial handshake")
@@ -478,7 +490,7 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	}
 	var exts []wire.Extension
 	if c.state.secureRenegotiation {
-		exts = append(exts, &wire.RenegotiationInfoExt{Data: []byte{}})
+		exts = append(exts, &wire.RenegotiationInfoExt{Data: c.expectedRenegotiationInfo()})
 	}
 	if hs.ems {
 		exts = append(exts, &wire.ExtendedMasterSecretExt{})
@@ -718,6 +730,7 @@ func (hs *serverHandshakeTLS12) readFinishedMessage() error {
 	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
 		return wire.Errorf(wire.AlertDecryptError, "client's Finished does not match: the two sides derived different keys or saw different handshakes")
 	}
+	c.recordVerifyData(true, want)
 	return nil
 }
 
@@ -736,5 +749,6 @@ func (hs *serverHandshakeTLS12) sendFinished() error {
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}
+	c.recordVerifyData(false, verify)
 	return c.flush()
 }
