@@ -1,0 +1,866 @@
+package clasp
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/signature"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// TLS 1.3 negative tests: a scripted peer that runs its own TLS 1.3 key
+// schedule (internal/keys) and record protection (internal/record) sends
+// what a correct peer never would, and clasp must fail with the alert RFC
+// 8446 names, at the step where the problem becomes visible.
+
+// ---- a scripted TLS 1.3 peer ----
+
+// peer13 is one side of a TLS 1.3 handshake played by hand. It frames
+// records itself, so that it can send what clasp's record layer never would
+// (an unprotected record after the keys changed, an oversized one) and read
+// clasp's unprotected alerts after its own keys changed.
+type peer13 struct {
+	t    testing.TB
+	conn net.Conn
+	hs   record.Assembler
+	tr   *keys.Transcript
+
+	suite    *suites.Suite
+	sched    *keys.Schedule13
+	cHS, sHS []byte // handshake traffic secrets
+	cAP, sAP []byte // application traffic secrets
+
+	rd, wr       record.InnerTypeProtection
+	rdSeq, wrSeq uint64
+	out          []byte // records queued, sent by flush in one Write
+}
+
+func newPeer13(t testing.TB, conn net.Conn) *peer13 {
+	return &peer13{t: t, conn: conn, tr: keys.NewTranscript()}
+}
+
+// readRecord reads one record and decrypts it when read keys are installed
+// and it is protected; unprotected records (a compatibility CCS, an alert
+// sent before the sender switched keys) come back as they are.
+func (p *peer13) readRecord() (wire.ContentType, []byte, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(p.conn, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	if _, err := io.ReadFull(p.conn, body); err != nil {
+		return 0, nil, err
+	}
+	typ := wire.ContentType(hdr[0])
+	if typ != wire.ContentApplicationData || p.rd == nil {
+		return typ, body, nil
+	}
+	seq := p.rdSeq
+	p.rdSeq++
+	return p.rd.OpenInner(seq, typ, suites.VersionTLS12, body)
+}
+
+// readMessage returns clasp's next handshake message and its bytes, which
+// it adds to the transcript. Compatibility CCS records are skipped.
+func (p *peer13) readMessage() (wire.Message, []byte) {
+	p.t.Helper()
+	for {
+		if raw, ok := p.hs.Next(); ok {
+			raw = bytes.Clone(raw)
+			msg, err := wire.ParseHandshake(raw, wire.Context{Version: suites.VersionTLS13})
+			if err != nil {
+				p.t.Fatalf("scripted peer: parsing clasp's message: %v", err)
+			}
+			p.tr.Write(raw)
+			return msg, raw
+		}
+		typ, body, err := p.readRecord()
+		if err != nil {
+			p.t.Fatalf("scripted peer: reading clasp's handshake: %v", err)
+		}
+		switch typ {
+		case wire.ContentChangeCipherSpec:
+		case wire.ContentHandshake:
+			if err := p.hs.Add(body); err != nil {
+				p.t.Fatal(err)
+			}
+		default:
+			p.t.Fatalf("scripted peer: got a %v record (%x), want handshake", typ, body)
+		}
+	}
+}
+
+func (p *peer13) readClientHello() (*wire.ClientHello, []byte) {
+	p.t.Helper()
+	msg, raw := p.readMessage()
+	ch, ok := msg.(*wire.ClientHello)
+	if !ok {
+		p.t.Fatalf("scripted peer: got %v, want ClientHello", msg.Type())
+	}
+	return ch, raw
+}
+
+// writeRecord queues one record, protected when write keys are installed.
+func (p *peer13) writeRecord(typ wire.ContentType, payload []byte) {
+	p.t.Helper()
+	if p.wr == nil {
+		p.out = append(p.out, rawRecord(typ, VersionTLS12, payload)...)
+		return
+	}
+	ct, err := p.wr.Seal(nil, p.wrSeq, typ, suites.VersionTLS12, payload)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.wrSeq++
+	p.out = append(p.out, rawRecord(wire.ContentApplicationData, VersionTLS12, ct)...)
+}
+
+// send queues msgs, one record each, and adds them to the transcript.
+func (p *peer13) send(msgs ...wire.Message) {
+	p.t.Helper()
+	for _, m := range msgs {
+		raw, err := m.Marshal()
+		if err != nil {
+			p.t.Fatalf("marshal %v: %v", m.Type(), err)
+		}
+		p.tr.Write(raw)
+		p.writeRecord(wire.ContentHandshake, raw)
+	}
+}
+
+// flush sends everything queued in one Write (see scriptedPeer.send).
+func (p *peer13) flush() {
+	p.t.Helper()
+	if _, err := p.conn.Write(p.out); err != nil {
+		p.t.Fatalf("scripted peer: write: %v", err)
+	}
+	p.out = nil
+}
+
+// expectAlert reads until clasp's alert, protected or not, and checks it
+// is a fatal desc.
+func (p *peer13) expectAlert(desc wire.AlertDescription) {
+	p.t.Helper()
+	for {
+		typ, body, err := p.readRecord()
+		if err != nil {
+			p.t.Fatalf("scripted peer: no alert from clasp (want %s): %v", desc, err)
+		}
+		if typ != wire.ContentAlert {
+			continue
+		}
+		alert, err := wire.ParseAlert(body)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if alert.Level != wire.AlertLevelFatal || alert.Description != desc {
+			p.t.Fatalf("scripted peer: clasp sent %s %s, want fatal %s", alert.Level, alert.Description, desc)
+		}
+		return
+	}
+}
+
+func (p *peer13) setSuite(id suites.ID) {
+	p.suite = suites.SuiteByID(id)
+	p.tr.SetHash(suites.VersionTLS13, p.suite.PRFHash)
+}
+
+func (p *peer13) protection(secret []byte) record.InnerTypeProtection {
+	p.t.Helper()
+	info := p.suite.Cipher.Info()
+	key, iv := keys.TrafficKey(p.suite.PRFHash, secret, info.KeyLen, info.NonceLen)
+	prot, err := record.NewProtectionTLS13(p.suite.Cipher, key, iv)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return prot
+}
+
+// deriveHandshake runs the key schedule up to the handshake traffic
+// secrets over the transcript so far (which ends with the ServerHello).
+func (p *peer13) deriveHandshake(psk, shared []byte) {
+	p.sched = keys.NewSchedule13(p.suite.PRFHash, psk)
+	p.sched.SetSharedSecret(shared)
+	th := p.tr.Sum()
+	p.cHS = p.sched.ClientHandshakeTrafficSecret(th)
+	p.sHS = p.sched.ServerHandshakeTrafficSecret(th)
+}
+
+// deriveApplication derives the application traffic secrets over the
+// transcript so far (which ends with the server Finished).
+func (p *peer13) deriveApplication() {
+	p.sched.SetMasterSecret()
+	th := p.tr.Sum()
+	p.cAP = p.sched.ClientApplicationTrafficSecret(th)
+	p.sAP = p.sched.ServerApplicationTrafficSecret(th)
+}
+
+func (p *peer13) finished(baseKey []byte) *wire.Finished {
+	return &wire.Finished{VerifyData: keys.FinishedVerifyData13(p.suite.PRFHash, baseKey, p.tr.Sum())}
+}
+
+// setKeys installs traffic secrets: read is the peer's, write this side's.
+func (p *peer13) setKeys(read, write []byte) {
+	p.rd, p.rdSeq = p.protection(read), 0
+	p.wr, p.wrSeq = p.protection(write), 0
+}
+
+// ---- the scripted peer as a TLS 1.3 server ----
+
+func testClientConfig13(t testing.TB) *Config {
+	return &Config{RootCAs: testCerts(t).caPool, ServerName: "localhost"}
+}
+
+func testServerConfig13(t testing.TB, certs ...Certificate) *Config {
+	if len(certs) == 0 {
+		p := testCerts(t)
+		certs = []Certificate{p.ecdsaLeaf, p.rsaLeaf, p.ed25519Leaf}
+	}
+	return &Config{Certificates: certs}
+}
+
+// startClient13 starts a clasp client (testClientConfig13 when cfg is nil)
+// against a scripted TLS 1.3 server and reads its ClientHello.
+func startClient13(t *testing.T, cfg *Config) (*scriptedRun, *peer13, *wire.ClientHello) {
+	t.Helper()
+	if cfg == nil {
+		cfg = testClientConfig13(t)
+	}
+	run := startScripted(t, true, cfg)
+	p := newPeer13(t, run.peer.conn)
+	ch, _ := p.readClientHello()
+	return run, p, ch
+}
+
+// serverHello13 answers ch with TLS_AES_128_GCM_SHA256 and an X25519 share
+// (which clasp's default client sends next to its hybrid share). It returns
+// the (EC)DHE shared secret.
+func serverHello13(t testing.TB, ch *wire.ClientHello) (*wire.ServerHello, []byte) {
+	t.Helper()
+	ks, ok := wire.FindExtension[*wire.KeyShareExt](ch.Extensions)
+	if !ok {
+		t.Fatal("ClientHello without key_share")
+	}
+	i := slices.IndexFunc(ks.Entries, func(e wire.KeyShareEntry) bool { return e.Group == suites.X25519 })
+	if i < 0 {
+		t.Fatal("ClientHello without an X25519 share")
+	}
+	clientPub, err := ecdh.X25519().NewPublicKey(ks.Entries[i].KeyExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := priv.ECDH(clientPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch.SessionID, CipherSuite: suites.TLS_AES_128_GCM_SHA256,
+		Extensions: []wire.Extension{
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: priv.PublicKey().Bytes()}}},
+		}}
+	copy(sh.Random[:], bytes.Repeat([]byte{0x5e}, 32))
+	return sh, shared
+}
+
+// acceptHello sends sh and a compatibility CCS and switches to the
+// handshake traffic keys.
+func (p *peer13) acceptHello(sh *wire.ServerHello, shared []byte) {
+	p.setSuite(sh.CipherSuite)
+	p.send(sh)
+	p.writeRecord(wire.ContentChangeCipherSpec, wire.ChangeCipherSpec)
+	p.deriveHandshake(nil, shared)
+	p.setKeys(p.cHS, p.sHS)
+}
+
+func certificate13(cert Certificate) *wire.Certificate13 {
+	msg := &wire.Certificate13{}
+	for _, der := range cert.Certificate {
+		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+	}
+	return msg
+}
+
+// certificateVerify signs the transcript so far with cert's key. It does
+// not check that scheme is allowed in TLS 1.3: that is what tests probe.
+func (p *peer13) certificateVerify(cert Certificate, scheme suites.SignatureScheme, context string) *wire.CertificateVerify {
+	p.t.Helper()
+	sig, err := signature.Sign(cert.PrivateKey.(crypto.Signer), scheme, rand.Reader, signedContent13(context, p.tr.Sum()))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return &wire.CertificateVerify{Signature: wire.DigitallySigned{HasScheme: true, Scheme: scheme, Signature: sig}}
+}
+
+// helloRetryRequest13 is a HelloRetryRequest for TLS_AES_128_GCM_SHA256
+// with exts after supported_versions.
+func helloRetryRequest13(ch *wire.ClientHello, exts ...wire.Extension) *wire.ServerHello {
+	return &wire.ServerHello{Version: suites.VersionTLS12, Random: wire.HelloRetryRequestRandom, SessionID: ch.SessionID,
+		CipherSuite: suites.TLS_AES_128_GCM_SHA256,
+		Extensions:  append([]wire.Extension{&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}}}, exts...)}
+}
+
+// ---- client against a scripted TLS 1.3 server: HelloRetryRequest ----
+
+// RFC 8446 §4.1.4: "If a client receives a second HelloRetryRequest in
+// the same connection (i.e., where the ClientHello was itself in response
+// to a HelloRetryRequest), it MUST abort the handshake with an
+// "unexpected_message" alert."
+func TestClientRejectsSecondHelloRetryRequest(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
+	p.flush()
+	ch2, _ := p.readClientHello()
+	if ks, _ := wire.FindExtension[*wire.KeyShareExt](ch2.Extensions); ks == nil || len(ks.Entries) != 1 || ks.Entries[0].Group != suites.Secp256r1 {
+		t.Fatalf("second ClientHello key_share %+v, want one P-256 share", ks)
+	}
+	p.send(helloRetryRequest13(ch2, &wire.KeyShareExt{SelectedGroup: suites.Secp384r1}))
+	p.flush()
+	p.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnexpectedMessage)
+}
+
+// RFC 8446 §4.1.4: "Clients MUST abort the handshake with an
+// "illegal_parameter" alert if the HelloRetryRequest would not result in
+// any change in the ClientHello."
+func TestClientRejectsHelloRetryRequestThatChangesNothing(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	p.send(helloRetryRequest13(ch))
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+}
+
+// RFC 8446 §4.2.8: the selected_group "MUST correspond to a group which was
+// provided in the "supported_groups" extension in the original ClientHello".
+func TestClientRejectsHelloRetryRequestForGroupNotOffered(t *testing.T) {
+	cfg := testClientConfig13(t)
+	cfg.Groups = []CurveID{X25519, CurveP256}
+	run, p, ch := startClient13(t, cfg)
+	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp384r1}))
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+}
+
+// RFC 8446 §4.2.8: the selected_group "MUST NOT correspond to a group which
+// was provided in the "key_share" extension in the original ClientHello".
+func TestClientRejectsHelloRetryRequestForGroupAlreadyShared(t *testing.T) {
+	for _, g := range []suites.Group{suites.X25519MLKEM768, suites.X25519} { // the default client shares both
+		t.Run(g.String(), func(t *testing.T) {
+			run, p, ch := startClient13(t, nil)
+			p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: g}))
+			p.flush()
+			p.expectAlert(wire.AlertIllegalParameter)
+			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+		})
+	}
+}
+
+// RFC 8446 §4.1.4: the ServerHello after a HelloRetryRequest must carry the
+// share for the group the HelloRetryRequest asked for.
+func TestClientRejectsServerHelloShareForAnotherGroupAfterHelloRetryRequest(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
+	p.flush()
+	ch2, _ := p.readClientHello()
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suites.TLS_AES_128_GCM_SHA256,
+		Extensions: []wire.Extension{
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}}},
+		}}
+	p.send(sh)
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+}
+
+// ---- client against a scripted TLS 1.3 server: ServerHello ----
+
+// RFC 8446 §4.2.1: "If the "supported_versions" extension in the
+// ServerHello contains a version not offered by the client or contains a
+// version prior to TLS 1.3, the client MUST abort the handshake with an
+// "illegal_parameter" alert."
+func TestClientRejectsServerHelloVersionNotOffered(t *testing.T) {
+	for _, v := range []suites.Version{suites.VersionTLS12, 0x0305, 0x7f1c} {
+		t.Run(v.String(), func(t *testing.T) {
+			run, p, ch := startClient13(t, nil)
+			sh, _ := serverHello13(t, ch)
+			sh.Extensions[0] = &wire.SupportedVersionsExt{Versions: []suites.Version{v}}
+			p.send(sh)
+			p.flush()
+			p.expectAlert(wire.AlertIllegalParameter)
+			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+		})
+	}
+}
+
+// RFC 8446 §4.1.3: "A client which receives a legacy_session_id_echo field
+// that does not match what it sent in the ClientHello MUST abort the
+// handshake with an "illegal_parameter" alert."
+func TestClientRejectsServerHelloWithoutSessionIDEcho(t *testing.T) {
+	for name, mutate := range map[string]func([]byte) []byte{
+		"empty":   func([]byte) []byte { return nil },
+		"changed": func(id []byte) []byte { id = bytes.Clone(id); id[0] ^= 1; return id },
+	} {
+		t.Run(name, func(t *testing.T) {
+			run, p, ch := startClient13(t, nil)
+			if len(ch.SessionID) != 32 {
+				t.Fatalf("compatibility mode: legacy_session_id of %d bytes, want 32", len(ch.SessionID))
+			}
+			sh, _ := serverHello13(t, ch)
+			sh.SessionID = mutate(ch.SessionID)
+			p.send(sh)
+			p.flush()
+			p.expectAlert(wire.AlertIllegalParameter)
+			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+		})
+	}
+}
+
+// ---- client against a scripted TLS 1.3 server: the encrypted flight ----
+
+// RFC 8446 §4: the server's encrypted flight starts with
+// EncryptedExtensions; a Certificate there skips it.
+func TestClientRejectsCertificateBeforeEncryptedExtensions(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	p.send(certificate13(testCerts(t).ecdsaLeaf))
+	p.flush()
+	p.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+}
+
+// A Finished straight after EncryptedExtensions skips the server's
+// authentication, which only a PSK handshake may do.
+func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	p.send(&wire.EncryptedExtensions{})
+	p.send(p.finished(p.sHS))
+	p.flush()
+	p.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read server Certificate", wire.AlertUnexpectedMessage)
+}
+
+// RFC 8446 §4.2.3: "RSASSA-PKCS1-v1_5 algorithms refer solely to signatures
+// which appear in certificates ... and are not defined for use in signed
+// TLS handshake messages". The client offers rsa_pkcs1_sha256 (for TLS
+// 1.2), so the refusal must come from the TLS 1.3 rule, not from the offer.
+func TestClientRejectsPKCS1CertificateVerify13(t *testing.T) {
+	cfg := testClientConfig13(t)
+	if !slices.Contains(cfg.signatureSchemes(), PKCS1WithSHA256) {
+		t.Fatal("the default client no longer offers rsa_pkcs1_sha256; the test needs it offered")
+	}
+	run, p, ch := startClient13(t, cfg)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	rsaLeaf := testCerts(t).rsaLeaf
+	p.send(&wire.EncryptedExtensions{}, certificate13(rsaLeaf))
+	p.send(p.certificateVerify(rsaLeaf, suites.PKCS1WithSHA256, serverSignatureContext))
+	p.send(p.finished(p.sHS))
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	wantClaspFailure(t, run.wait(), "read server CertificateVerify", wire.AlertIllegalParameter)
+}
+
+// RFC 8446 §5: one unprotected change_cipher_spec is dropped during the
+// handshake; clasp's rule (issue 3) is that a second one is an error.
+func TestClientRejectsSecondCompatibilityCCS(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	p.out = append(p.out, rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, wire.ChangeCipherSpec)...)
+	p.send(&wire.EncryptedExtensions{})
+	p.flush()
+	p.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+}
+
+// RFC 8446 §5: a change_cipher_spec with a value other than 0x01 is
+// unexpected_message, compatibility or not.
+func TestClientRejectsCompatibilityCCSWithWrongValue(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, _ := serverHello13(t, ch)
+	p.setSuite(sh.CipherSuite)
+	p.send(sh)
+	p.writeRecord(wire.ContentChangeCipherSpec, []byte{2})
+	p.flush()
+	p.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+}
+
+// RFC 8446 §5.2: "The length [of TLSCiphertext] MUST NOT exceed 2^14 + 256
+// bytes. An endpoint that receives a record that exceeds this length MUST
+// terminate the connection with a "record_overflow" alert." The header
+// alone must be enough: clasp may not wait for the body.
+func TestClientRejectsOversizedProtectedRecord(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	n := record.MaxCiphertextTLS13 + 1
+	p.out = append(p.out, byte(wire.ContentApplicationData), 3, 3, byte(n>>8), byte(n))
+	p.flush()
+	p.expectAlert(wire.AlertRecordOverflow)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertRecordOverflow)
+}
+
+// RFC 8446 §5.4: the TLSInnerPlaintext of a record "MUST NOT exceed 2^14 +
+// 1 octets"; a record within the ciphertext limit that decrypts to more is
+// record_overflow too.
+func TestClientRejectsOversizedInnerPlaintext(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	p.writeRecord(wire.ContentHandshake, make([]byte, record.MaxPlaintext+1))
+	p.flush()
+	p.expectAlert(wire.AlertRecordOverflow)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertRecordOverflow)
+}
+
+// Before any keys, the plaintext limit is 2^14 (RFC 8446 §5.1).
+func TestClientRejectsOversizedPlaintextRecord(t *testing.T) {
+	run, p, _ := startClient13(t, nil)
+	n := record.MaxPlaintext + 1
+	p.out = append(p.out, byte(wire.ContentHandshake), 3, 3, byte(n>>8), byte(n))
+	p.flush()
+	p.expectAlert(wire.AlertRecordOverflow)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertRecordOverflow)
+}
+
+// ---- server against a scripted TLS 1.3 client ----
+
+// clientHello13 is a TLS 1.3 ClientHello with one key share per group in
+// shares (supported_groups lists groups), and the shares' private keys.
+func clientHello13(t testing.TB, groups []suites.Group, shares ...suites.Group) (*wire.ClientHello, map[suites.Group]*ecdh.PrivateKey) {
+	t.Helper()
+	privs := map[suites.Group]*ecdh.PrivateKey{}
+	var entries []wire.KeyShareEntry
+	for _, g := range shares {
+		curve := map[suites.Group]ecdh.Curve{suites.X25519: ecdh.X25519(), suites.Secp256r1: ecdh.P256(), suites.Secp384r1: ecdh.P384()}[g]
+		priv, err := curve.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		privs[g] = priv
+		entries = append(entries, wire.KeyShareEntry{Group: g, KeyExchange: priv.PublicKey().Bytes()})
+	}
+	ch := &wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []suites.ID{suites.TLS_AES_128_GCM_SHA256, suites.TLS_AES_256_GCM_SHA384},
+		CompressionMethods: []uint8{0},
+		Extensions: []wire.Extension{
+			&wire.ServerNameExt{HostName: "localhost"},
+			&wire.SupportedGroupsExt{Groups: groups},
+			&wire.SignatureAlgorithmsExt{Schemes: suites.DefaultSignatureSchemes()},
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{Entries: entries},
+			&wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}},
+		}}
+	copy(ch.Random[:], bytes.Repeat([]byte{0xc1}, 32))
+	return ch, privs
+}
+
+// startServer13 starts a clasp server with cfg facing a scripted client.
+func startServer13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
+	t.Helper()
+	run := startScripted(t, false, cfg)
+	return run, newPeer13(t, run.peer.conn)
+}
+
+// RFC 8446 §4.1.2: after a HelloRetryRequest the client "MUST send the same
+// ClientHello without modification, except as follows" (a new key_share,
+// early_data removed, a cookie added, pre_shared_key updated, padding).
+// The server that sees anything else changed aborts with illegal_parameter.
+func TestServerRejectsSecondClientHelloThatChangedMoreThanAsked(t *testing.T) {
+	groups := []suites.Group{suites.X25519, suites.Secp256r1}
+	for name, mutate := range map[string]func(ch *wire.ClientHello){
+		"random":        func(ch *wire.ClientHello) { ch.Random[0] ^= 1 },
+		"cipher suites": func(ch *wire.ClientHello) { ch.CipherSuites = ch.CipherSuites[:1] },
+		"session id":    func(ch *wire.ClientHello) { ch.SessionID = bytes.Repeat([]byte{7}, 32) },
+		"share for another group": func(ch *wire.ClientHello) {
+			other, _ := clientHello13(t, groups, suites.Secp256r1)
+			replaceExtension(ch.Extensions, other.Extensions[4])
+		},
+		"two shares": func(ch *wire.ClientHello) {
+			other, _ := clientHello13(t, groups, suites.X25519, suites.Secp256r1)
+			replaceExtension(ch.Extensions, other.Extensions[4])
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := testServerConfig13(t)
+			cfg.Groups = []CurveID{X25519}
+			run, p := startServer13(t, cfg)
+			ch1, _ := clientHello13(t, groups, suites.Secp256r1)
+			p.send(ch1)
+			p.flush()
+			msg, _ := p.readMessage()
+			hrr, ok := msg.(*wire.ServerHello)
+			if !ok || !hrr.IsHelloRetryRequest() {
+				t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
+			}
+			ch2, _ := clientHello13(t, groups, suites.X25519)
+			mutate(ch2)
+			p.send(ch2)
+			p.flush()
+			p.expectAlert(wire.AlertIllegalParameter)
+			wantClaspFailure(t, run.wait(), "negotiate TLS 1.3 parameters", wire.AlertIllegalParameter)
+		})
+	}
+}
+
+// The unchanged second ClientHello passes the same server, so the
+// failures above come from the changes.
+func TestServerAcceptsSecondClientHelloChangedAsAsked(t *testing.T) {
+	cfg := testServerConfig13(t)
+	cfg.Groups = []CurveID{X25519}
+	run, p := startServer13(t, cfg)
+	groups := []suites.Group{suites.X25519, suites.Secp256r1}
+	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
+	p.send(ch1)
+	p.flush()
+	p.readMessage() // HelloRetryRequest
+	ch2, _ := clientHello13(t, groups, suites.X25519)
+	p.send(ch2)
+	p.flush()
+	msg, _ := p.readMessage()
+	if sh, ok := msg.(*wire.ServerHello); !ok || sh.IsHelloRetryRequest() {
+		t.Fatalf("server answered %v, want a ServerHello", msg.Type())
+	}
+	run.peer.conn.Close()
+	if err := run.wait(); err == nil {
+		t.Fatal("handshake completed without the client's Finished")
+	}
+}
+
+// obtainTicket runs a full TLS 1.3 handshake and has the server write once,
+// so that its queued NewSessionTicket reaches the client's session cache.
+func obtainTicket(t *testing.T, client, server *Config) *handshakeResult {
+	t.Helper()
+	r := testHandshake(t, client, server)
+	r.mustSucceed(t)
+	if r.clientState.DidResume {
+		t.Fatal("the first handshake resumed")
+	}
+	go func() { _, _ = r.server.Write([]byte("t")) }()
+	if _, err := io.ReadFull(r.client, make([]byte, 1)); err != nil {
+		t.Fatalf("client read: %v", err)
+	}
+	if _, ok := client.ClientSessionCache.Get(client.ServerName); !ok {
+		t.Fatal("no ticket in the client's cache after the first handshake")
+	}
+	return r
+}
+
+// RFC 8446 §4.2.11: "If the server fails to validate the binder ... it MUST
+// abort the handshake" — with decrypt_error (§6.2: "a handshake
+// (not record layer) cryptographic operation failed"). The client's hello
+// is changed on the wire in its last byte, which is inside the binder.
+func TestServerRejectsBadPSKBinder(t *testing.T) {
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	obtainTicket(t, client, server)
+	wrap := func(c net.Conn) net.Conn {
+		return &tamperConn{Conn: c, onWrite: func(i int, b []byte) []byte {
+			if i == 0 {
+				b[len(b)-1] ^= 0x01
+			}
+			return b
+		}}
+	}
+	r := testHandshakeConns(t, client, server, wrap)
+	wantClaspFailure(t, r.serverErr, "negotiate TLS 1.3 parameters", wire.AlertDecryptError)
+	wantReceivedAlert(t, "client", r.clientErr, wire.AlertDecryptError)
+}
+
+// RFC 8446 §4.2.11: the server "MUST ensure that it selects a compatible
+// PSK (if any) and cipher suite"; a ticket from a SHA-384 suite cannot key
+// a SHA-256 handshake. Refusing it is not an error: the handshake goes on
+// in full.
+func TestServerRefusesPSKWithAnotherSuiteHash(t *testing.T) {
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	client.CipherSuites = []uint16{uint16(suites.TLS_AES_256_GCM_SHA384)}
+	server.CipherSuites = client.CipherSuites
+	obtainTicket(t, client, server)
+
+	client.CipherSuites = []uint16{uint16(suites.TLS_AES_256_GCM_SHA384), uint16(suites.TLS_AES_128_GCM_SHA256)}
+	server.CipherSuites = []uint16{uint16(suites.TLS_AES_128_GCM_SHA256), uint16(suites.TLS_AES_256_GCM_SHA384)}
+	st := &recordingTracer{}
+	server.Tracer = st
+	ct := &recordingTracer{}
+	client.Tracer = ct
+	r := testHandshake(t, client, server)
+	r.mustSucceed(t)
+	if r.clientState.DidResume || r.serverState.DidResume {
+		t.Fatalf("DidResume client %v server %v, want a full handshake", r.clientState.DidResume, r.serverState.DidResume)
+	}
+	if r.clientState.CipherSuite != uint16(suites.TLS_AES_128_GCM_SHA256) {
+		t.Fatalf("negotiated %s", r.clientState.CipherSuiteName)
+	}
+	if !offeredPSK(ct) {
+		t.Fatal("the client did not offer its SHA-384 ticket, so the test proves nothing")
+	}
+	if d := findDecision(st, "session"); d == nil || d.ReasonCode != "ticket_refused" {
+		t.Fatalf("server's session decision %+v, want ticket_refused", d)
+	}
+}
+
+// offeredPSK reports whether a client's traced ClientHello carried a
+// pre_shared_key.
+func offeredPSK(ct *recordingTracer) bool {
+	for _, m := range ct.messages() {
+		if ch, ok := m.Parsed.(*wire.ClientHello); ok && m.Direction == trace.Sent {
+			_, ok := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
+			return ok
+		}
+	}
+	return false
+}
+
+// findDecision returns the first traced decision about what.
+func findDecision(tr *recordingTracer, what string) *trace.Decision {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, e := range tr.events {
+		if d, ok := e.(*trace.Decision); ok && d.What == what {
+			return d
+		}
+	}
+	return nil
+}
+
+// RFC 8446 §4.4.2.4: "If the client does not send any certificates (i.e.,
+// it sends an empty Certificate message), the server MAY abort the
+// handshake with a "certificate_required" alert." clasp does for
+// RequireAnyClientCert and RequireAndVerifyClientCert. The client has
+// finished by then and sees the alert on its next read.
+func TestServerRequiresClientCertificate13(t *testing.T) {
+	for _, auth := range []ClientAuthType{RequireAnyClientCert, RequireAndVerifyClientCert} {
+		t.Run("", func(t *testing.T) {
+			server := testServerConfig13(t)
+			server.ClientAuth, server.ClientCAs = auth, testCerts(t).caPool
+			cRaw, sRaw := net.Pipe()
+			t.Cleanup(func() { cRaw.Close(); sRaw.Close() })
+			deadline := time.Now().Add(10 * time.Second)
+			_ = cRaw.SetDeadline(deadline)
+			_ = sRaw.SetDeadline(deadline)
+			client, srv := Client(cRaw, testClientConfig13(t)), Server(sRaw, server)
+			serverErr := make(chan error, 1)
+			go func() { serverErr <- srv.Handshake() }()
+			if err := client.Handshake(); err != nil {
+				t.Fatalf("client handshake: %v", err)
+			}
+			_, readErr := client.Read(make([]byte, 1))
+			wantClaspFailure(t, <-serverErr, "read client Certificate and CertificateVerify", wire.AlertCertificateRequired)
+			if a := receivedAlert(readErr); a != int(wire.AlertCertificateRequired) {
+				t.Errorf("client read %v, want the certificate_required alert", readErr)
+			}
+		})
+	}
+}
+
+// ---- after the handshake ----
+
+// handshake13 runs a default clasp↔clasp TLS 1.3 handshake.
+func handshake13(t *testing.T) *handshakeResult {
+	t.Helper()
+	r := testHandshake(t, testClientConfig13(t), testServerConfig13(t))
+	r.mustSucceed(t)
+	if r.clientState.Version != VersionTLS13 {
+		t.Fatalf("negotiated %s, want TLS 1.3", VersionName(r.clientState.Version))
+	}
+	return r
+}
+
+// wantPostHandshakeFailure reads on victim while attack runs on the other
+// side, and checks that victim fails with desc and that the other side
+// (reading) receives desc.
+func wantPostHandshakeFailure(t *testing.T, victim, other *Conn, attack func(), desc wire.AlertDescription) {
+	t.Helper()
+	otherErr := make(chan error, 1)
+	go func() {
+		attack()
+		_, err := other.Read(make([]byte, 1))
+		otherErr <- err
+	}()
+	_, err := victim.Read(make([]byte, 1))
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Alert != desc {
+		t.Fatalf("Read: %v, want %s", err, desc)
+	}
+	if a := receivedAlert(<-otherErr); a != int(desc) {
+		t.Errorf("peer received alert %s, want %s", wire.AlertDescription(a), desc)
+	}
+	if _, werr := victim.Write([]byte("x")); werr == nil {
+		t.Error("Write after a fatal post-handshake error succeeded")
+	}
+}
+
+// RFC 8446 §5: a change_cipher_spec is dropped only "before the peer's
+// Finished message has been received"; after it, "An implementation which
+// receives any other change_cipher_spec value or which receives a protected
+// change_cipher_spec record MUST abort the handshake with an
+// "unexpected_message" alert" — and one after the handshake is no better.
+func TestCCSAfterFinishedIsUnexpected(t *testing.T) {
+	ccs := rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, wire.ChangeCipherSpec)
+	t.Run("client", func(t *testing.T) {
+		r := handshake13(t)
+		wantPostHandshakeFailure(t, r.client, r.server, func() { _, _ = r.server.NetConn().Write(ccs) }, wire.AlertUnexpectedMessage)
+	})
+	t.Run("server", func(t *testing.T) {
+		r := handshake13(t)
+		wantPostHandshakeFailure(t, r.server, r.client, func() { _, _ = r.client.NetConn().Write(ccs) }, wire.AlertUnexpectedMessage)
+	})
+	t.Run("protected", func(t *testing.T) {
+		r := handshake13(t)
+		wantPostHandshakeFailure(t, r.client, r.server, func() {
+			r.server.out.Lock()
+			defer r.server.out.Unlock()
+			_ = r.server.layer.WriteRecord(wire.ContentChangeCipherSpec, wire.ChangeCipherSpec)
+			_ = r.server.flush()
+		}, wire.AlertUnexpectedMessage)
+	})
+}
+
+// RFC 8446 §5.1: "Handshake messages MUST NOT span key changes ... If
+// they do, the receiver MUST abort the connection with an
+// "unexpected_message" alert": a KeyUpdate followed by the start of
+// another message in the same record.
+func TestKeyUpdateWithPartialMessageInSameRecord(t *testing.T) {
+	r := handshake13(t)
+	ku, err := (&wire.KeyUpdate{}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPostHandshakeFailure(t, r.client, r.server, func() {
+		r.server.out.Lock()
+		defer r.server.out.Unlock()
+		_ = r.server.layer.WriteRecord(wire.ContentHandshake, append(ku, byte(wire.TypeKeyUpdate), 0, 0))
+		_ = r.server.flush()
+	}, wire.AlertUnexpectedMessage)
+}
+
+// A record over 2^14+256 bytes after the handshake is record_overflow too.
+func TestOversizedRecordAfterHandshake13(t *testing.T) {
+	r := handshake13(t)
+	n := record.MaxCiphertextTLS13 + 1
+	wantPostHandshakeFailure(t, r.server, r.client, func() {
+		_, _ = r.client.NetConn().Write([]byte{byte(wire.ContentApplicationData), 3, 3, byte(n >> 8), byte(n)})
+	}, wire.AlertRecordOverflow)
+}
