@@ -89,6 +89,8 @@ type Conn struct {
 	serverVerifyData      []byte // and server's
 	pendingAppData        []byte // application data that arrived during a renegotiation
 
+	offeredSession bool // the client offered a cached session, which a fatal error invalidates
+
 	readErr         error
 	writeErr        error
 	closeNotifySent bool
@@ -225,6 +227,7 @@ func (c *Conn) fail(err error) error {
 		return err
 	}
 	he = &HandshakeError{Side: c.sideName(), Step: c.step, Err: err}
+	c.invalidateSession(err)
 	if shouldSendAlert(err) {
 		desc := alertFor(err)
 		if c.sendAlert(wire.AlertLevelFatal, desc) == nil {
@@ -232,6 +235,25 @@ func (c *Conn) fail(err error) error {
 		}
 	}
 	return he
+}
+
+// invalidateSession forgets the connection's session after a fatal error:
+// RFC 5246 §7.2.2 says a session ended by a fatal alert must not be
+// resumed. A transport error (the peer went away) does not count.
+func (c *Conn) invalidateSession(err error) {
+	var ne net.Error
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.As(err, &ne) {
+		return
+	}
+	if c.isClient {
+		if c.offeredSession && c.config.ClientSessionCache != nil {
+			c.config.ClientSessionCache.Put(c.sessionCacheKey(), nil)
+		}
+		return
+	}
+	if len(c.state.sessionID) > 0 && !c.tls13 {
+		c.forgetSession(c.state.sessionID)
+	}
 }
 
 func shouldSendAlert(err error) bool {
@@ -526,6 +548,7 @@ func (c *Conn) readApplicationRecord() error {
 // failAfterHandshake sends the alert for a protocol error found after the
 // handshake, makes the error sticky for writes as well, and returns it.
 func (c *Conn) failAfterHandshake(err error) error {
+	c.invalidateSession(err)
 	if shouldSendAlert(err) {
 		c.out.Lock()
 		_ = c.sendAlert(wire.AlertLevelFatal, alertFor(err))

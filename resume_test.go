@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -100,5 +101,32 @@ func TestTLS12ResumptionRefusedAfterTTL(t *testing.T) {
 	second.mustSucceed(t)
 	if second.serverState.DidResume {
 		t.Fatal("resumed a session past its TTL")
+	}
+}
+
+// RFC 5246 §7.2.2: a session whose connection ended with a fatal alert
+// must not be resumed; the server forgets it.
+func TestTLS12SessionForgottenAfterFatalAlert(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	clientCfg.SessionTicketsDisabled = true
+	serverCfg := testServerConfig(t)
+	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
+	first := testHandshake(t, clientCfg, serverCfg)
+	first.mustSucceed(t)
+	// A record that does not authenticate: the server answers bad_record_mac,
+	// which the client side drains (net.Pipe writes wait for a reader).
+	go func() { _, _ = io.Copy(io.Discard, first.client.NetConn()) }()
+	go func() {
+		_, _ = first.client.NetConn().Write([]byte{23, 3, 3, 0, 32, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32})
+	}()
+	buf := make([]byte, 1)
+	if _, err := first.server.Read(buf); err == nil {
+		t.Fatal("server accepted a forged record")
+	}
+	second := testHandshake(t, clientCfg, serverCfg)
+	second.mustSucceed(t)
+	if second.serverState.DidResume {
+		t.Fatal("resumed a session that ended with a fatal alert")
 	}
 }

@@ -49,10 +49,12 @@ func (c *Conn) offerSession12(offer *clientOffer) error {
 		}
 		offer.hello.Extensions = append(offer.hello.Extensions, &wire.SessionTicketExt{Ticket: cs.ticket})
 		offer.session12 = cs
+		c.offeredSession = true
 		return nil
 	case usable && len(cs.sessionID) > 0:
 		offer.hello.SessionID = cs.sessionID
 		offer.session12 = cs
+		c.offeredSession = true
 	}
 	if wantTickets {
 		offer.hello.Extensions = append(offer.hello.Extensions, &wire.SessionTicketExt{})

@@ -123,8 +123,24 @@ func (c *Config) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func (c *Config) sessionSealer() (*sessions.Sealer, error) {
-	return sessions.NewSealer(c.ticketBaseKey(), "clasp TLS 1.2 session")
+// sealers caches one Sealer per base key: deriving its key per handshake
+// would cost an HKDF for nothing.
+var sealers sync.Map // string(base key) → *sessions.Sealer
+
+// sealedSessionStore is the session store seen through the fleet's sealer:
+// values are encrypted and bound to their key, and an entry that is corrupt,
+// foreign or undecryptable reads as a miss (logged), never as an error.
+func (c *Config) sealedSessionStore() (sessions.Store, error) {
+	base := c.ticketBaseKey()
+	sealer, ok := sealers.Load(string(base))
+	if !ok {
+		s, err := sessions.NewSealer(base, "clasp TLS 1.2 session")
+		if err != nil {
+			return nil, err
+		}
+		sealer, _ = sealers.LoadOrStore(string(base), s)
+	}
+	return sessions.NewSealedStore(c.sessionStore(), sealer.(*sessions.Sealer), c.logger()), nil
 }
 
 func sessionStoreKey(id []byte) string { return "clasp:tls12:" + hex.EncodeToString(id) }
@@ -141,18 +157,13 @@ func (c *Conn) saveSession(id []byte, st *sessionState12) {
 	if err != nil {
 		return
 	}
-	sealer, err := cfg.sessionSealer()
-	if err != nil {
-		return
-	}
-	key := sessionStoreKey(id)
-	sealed, err := sealer.Seal(key, plain)
+	store, err := cfg.sealedSessionStore()
 	if err != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := cfg.sessionStore().Put(ctx, key, sealed, cfg.sessionTTL()); err != nil {
+	if err := store.Put(ctx, sessionStoreKey(id), plain, cfg.sessionTTL()); err != nil {
 		cfg.logger().Warn("clasp: session store unavailable; sessions will not resume", "op", "put", "err", err)
 	}
 }
@@ -160,24 +171,19 @@ func (c *Conn) saveSession(id []byte, st *sessionState12) {
 // loadSession finds a session by ID; any failure is a miss.
 func (c *Conn) loadSession(id []byte) *sessionState12 {
 	cfg := c.config
+	store, err := cfg.sealedSessionStore()
+	if err != nil {
+		return nil
+	}
 	key := sessionStoreKey(id)
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	sealed, ok, err := cfg.sessionStore().Get(ctx, key)
+	plain, ok, err := store.Get(ctx, key)
 	if err != nil {
 		cfg.logger().Warn("clasp: session store unavailable; doing a full handshake", "op", "get", "err", err)
 		return nil
 	}
 	if !ok {
-		return nil
-	}
-	sealer, err := cfg.sessionSealer()
-	if err != nil {
-		return nil
-	}
-	plain, err := sealer.Open(key, sealed)
-	if err != nil {
-		cfg.logger().Info("clasp: ignoring an unusable stored session", "key", key, "err", err)
 		return nil
 	}
 	st, ok := parseSessionState12(plain)

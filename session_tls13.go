@@ -144,6 +144,7 @@ func (c *Conn) offerSession(offer *clientOffer) error {
 		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
 	})
 	offer.session = cs
+	c.offeredSession = true
 	return nil
 }
 
