@@ -37,9 +37,11 @@ const (
 	sealOverhead = headerLen + nonceLen + tagLen
 	nonceLen     = 12 // GCM standard nonce
 	tagLen       = 16
-	// MinFleetKeyLen is the shortest fleet key NewSealer accepts.
-	MinFleetKeyLen = 16
 )
+
+// MinFleetKeyLen is the shortest fleet key NewSealer accepts: 128 bits, the
+// least secret worth deriving an AES-256 key from.
+const MinFleetKeyLen = 16
 
 // Sealer encrypts values before they reach a store, so that a reader of the
 // store (of Redis, or of its dump files) cannot read master secrets.
