@@ -60,10 +60,7 @@ func (hs *clientHandshakeTLS12) handshake() error {
 		return hs.resumeHandshake()
 	}
 	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
-	steps := []struct {
-		name string
-		run  func() error
-	}{
+	if err := c.runSteps([]handshakeStep{
 		{"read server Certificate", hs.readServerCertificate},
 		{"read ServerKeyExchange", hs.readServerKeyExchange},
 		{"read CertificateRequest", hs.readCertificateRequest},
@@ -73,12 +70,8 @@ func (hs *clientHandshakeTLS12) handshake() error {
 		{"write CertificateVerify", hs.sendCertificateVerify},
 		{"write ChangeCipherSpec and Finished", hs.sendFinished},
 		{"read ChangeCipherSpec and Finished", hs.readServerFinished},
-	}
-	for _, step := range steps {
-		c.setStep(step.name)
-		if err := step.run(); err != nil {
-			return c.fail(err)
-		}
+	}); err != nil {
+		return err
 	}
 	hs.rememberSession()
 	return nil

@@ -3,7 +3,6 @@ package clasp
 import (
 	"bytes"
 	"crypto"
-	"crypto/hmac"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -42,10 +41,7 @@ type clientHandshakeTLS13 struct {
 
 func (hs *clientHandshakeTLS13) handshake() error {
 	c := hs.c
-	steps := []struct {
-		name string
-		run  func() error
-	}{
+	if err := c.runSteps([]handshakeStep{
 		{"read ServerHello", hs.processServerHello},
 		{"read EncryptedExtensions", hs.readEncryptedExtensions},
 		{"read CertificateRequest", hs.readCertificateRequest},
@@ -54,14 +50,8 @@ func (hs *clientHandshakeTLS13) handshake() error {
 		{"read server Finished", hs.readServerFinished},
 		{"write client Certificate and CertificateVerify", hs.sendClientCertificate},
 		{"write client Finished", hs.sendClientFinished},
-	}
-	for _, step := range steps {
-		if c.step != step.name {
-			c.setStep(step.name)
-		}
-		if err := step.run(); err != nil {
-			return c.fail(err)
-		}
+	}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -479,16 +469,8 @@ func verify13(pub crypto.PublicKey, cv *wire.CertificateVerify, offered []suites
 func (hs *clientHandshakeTLS13) readServerFinished() error {
 	c := hs.c
 	want := keys.FinishedVerifyData13(hs.hash, hs.serverSecret, hs.transcript.Sum())
-	msg, err := c.readHandshake()
-	if err != nil {
+	if err := c.readFinished(want); err != nil {
 		return err
-	}
-	fin, ok := msg.(*wire.Finished)
-	if !ok {
-		return errUnexpected("Finished", msg)
-	}
-	if !hmac.Equal(fin.VerifyData, want) {
-		return wire.Errorf(wire.AlertDecryptError, "server's Finished does not match: the two sides derived different keys or saw different handshakes")
 	}
 	hs.schedule.SetMasterSecret()
 	th := hs.transcript.Sum()

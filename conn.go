@@ -9,6 +9,7 @@ package clasp
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -706,4 +707,46 @@ func (c *Conn) decide(d *trace.Decision) {
 // ConnectionState.Warnings reports it and the command prints it.
 func (c *Conn) warn(warning string) {
 	c.state.warnings = append(c.state.warnings, warning)
+}
+
+// handshakeStep is one step of a handshake driver: a message or a flight.
+type handshakeStep struct {
+	name string
+	run  func() error
+}
+
+// runSteps runs a driver's steps in order. Each step's name is what errors
+// and traces call it; the first failure ends the handshake through fail.
+func (c *Conn) runSteps(steps []handshakeStep) error {
+	for _, step := range steps {
+		if c.step != step.name {
+			c.setStep(step.name)
+		}
+		if err := step.run(); err != nil {
+			return c.fail(err)
+		}
+	}
+	return nil
+}
+
+// readFinished reads the peer's Finished and compares it, in constant
+// time, with want: the verify_data this side computed over the transcript
+// before the message arrived.
+func (c *Conn) readFinished(want []byte) error {
+	msg, err := c.readHandshake()
+	if err != nil {
+		return err
+	}
+	fin, ok := msg.(*wire.Finished)
+	if !ok {
+		return errUnexpected("Finished", msg)
+	}
+	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
+		peer := "client"
+		if c.isClient {
+			peer = "server"
+		}
+		return wire.Errorf(wire.AlertDecryptError, "%s's Finished does not match: the two sides derived different keys or saw different handshakes", peer)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"slices"
 	"time"
 
@@ -100,18 +99,11 @@ func (hs *clientHandshakeTLS12) checkResumedSession() error {
 // resumeHandshake runs the client's side of an abbreviated handshake.
 func (hs *clientHandshakeTLS12) resumeHandshake() error {
 	c := hs.c
-	steps := []struct {
-		name string
-		run  func() error
-	}{
+	if err := c.runSteps([]handshakeStep{
 		{"read ChangeCipherSpec and Finished", hs.readResumedServerFinished},
 		{"write ChangeCipherSpec and Finished", hs.sendResumedFinished},
-	}
-	for _, step := range steps {
-		c.setStep(step.name)
-		if err := step.run(); err != nil {
-			return c.fail(err)
-		}
+	}); err != nil {
+		return err
 	}
 	hs.rememberSession()
 	return nil
@@ -153,16 +145,8 @@ func (hs *clientHandshakeTLS12) sendResumedFinished() error {
 func (hs *clientHandshakeTLS12) readFinishedMessage() error {
 	c := hs.c
 	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
-	msg, err := c.readHandshake()
-	if err != nil {
+	if err := c.readFinished(want); err != nil {
 		return err
-	}
-	fin, ok := msg.(*wire.Finished)
-	if !ok {
-		return errUnexpected("Finished", msg)
-	}
-	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
-		return wire.Errorf(wire.AlertDecryptError, "server's Finished does not match: the two sides derived different keys or saw different handshakes")
 	}
 	c.recordVerifyData(false, want)
 	return nil
@@ -263,19 +247,12 @@ func (hs *serverHandshakeTLS12) resumeHandshake() error {
 		c.decide(&trace.Decision{What: "session", Chosen: "resumed (" + hs.resumedBy + ")", ReasonCode: "ticket_accepted",
 			Reason: st.suite.Name + " session found; no certificate or key exchange this time"})
 	}
-	steps := []struct {
-		name string
-		run  func() error
-	}{
+	if err := c.runSteps([]handshakeStep{
 		{"write ServerHello", hs.sendServerHello},
 		{"write ChangeCipherSpec and Finished", hs.sendResumedFinished},
 		{"read ChangeCipherSpec and Finished", hs.readResumedClientFinished},
-	}
-	for _, step := range steps {
-		c.setStep(step.name)
-		if err := step.run(); err != nil {
-			return c.fail(err)
-		}
+	}); err != nil {
+		return err
 	}
 	return nil
 }

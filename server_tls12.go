@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"crypto"
-	"crypto/subtle"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -95,10 +94,7 @@ func (hs *serverHandshakeTLS12) handshake() error {
 	if hs.session != nil {
 		return hs.resumeHandshake()
 	}
-	steps := []struct {
-		name string
-		run  func() error
-	}{
+	if err := c.runSteps([]handshakeStep{
 		{"write ServerHello", hs.sendServerHello},
 		{"write server Certificate", hs.sendServerCertificate},
 		{"write ServerKeyExchange", hs.sendServerKeyExchange},
@@ -109,12 +105,8 @@ func (hs *serverHandshakeTLS12) handshake() error {
 		{"read CertificateVerify", hs.readCertificateVerify},
 		{"read ChangeCipherSpec and Finished", hs.readClientFinished},
 		{"write ChangeCipherSpec and Finished", hs.sendFinished},
-	}
-	for _, step := range steps {
-		c.setStep(step.name)
-		if err := step.run(); err != nil {
-			return c.fail(err)
-		}
+	}); err != nil {
+		return err
 	}
 	if len(c.state.sessionID) > 0 {
 		c.saveSession(c.state.sessionID, hs.sessionState())
@@ -719,16 +711,8 @@ func (hs *serverHandshakeTLS12) readClientFinished() error {
 func (hs *serverHandshakeTLS12) readFinishedMessage() error {
 	c := hs.c
 	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
-	msg, err := c.readHandshake()
-	if err != nil {
+	if err := c.readFinished(want); err != nil {
 		return err
-	}
-	fin, ok := msg.(*wire.Finished)
-	if !ok {
-		return errUnexpected("Finished", msg)
-	}
-	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
-		return wire.Errorf(wire.AlertDecryptError, "client's Finished does not match: the two sides derived different keys or saw different handshakes")
 	}
 	c.recordVerifyData(true, want)
 	return nil

@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"crypto"
-	"crypto/hmac"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -49,10 +48,7 @@ type serverHandshakeTLS13 struct {
 
 func (hs *serverHandshakeTLS13) handshake() error {
 	c := hs.c
-	steps := []struct {
-		name string
-		run  func() error
-	}{
+	if err := c.runSteps([]handshakeStep{
 		{"negotiate TLS 1.3 parameters", hs.negotiate},
 		{"write ServerHello", hs.sendServerHello},
 		{"write EncryptedExtensions", hs.sendEncryptedExtensions},
@@ -62,12 +58,8 @@ func (hs *serverHandshakeTLS13) handshake() error {
 		{"read client Certificate and CertificateVerify", hs.readClientCertificate},
 		{"read client Finished", hs.readClientFinished},
 		{"write NewSessionTicket", hs.sendSessionTickets},
-	}
-	for _, step := range steps {
-		c.setStep(step.name)
-		if err := step.run(); err != nil {
-			return c.fail(err)
-		}
+	}); err != nil {
+		return err
 	}
 	return nil
 }
@@ -487,16 +479,8 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 func (hs *serverHandshakeTLS13) readClientFinished() error {
 	c := hs.c
 	want := keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
-	msg, err := c.readHandshake()
-	if err != nil {
+	if err := c.readFinished(want); err != nil {
 		return err
-	}
-	fin, ok := msg.(*wire.Finished)
-	if !ok {
-		return errUnexpected("Finished", msg)
-	}
-	if !hmac.Equal(fin.VerifyData, want) {
-		return wire.Errorf(wire.AlertDecryptError, "client's Finished does not match: the two sides derived different keys or saw different handshakes")
 	}
 	read, err := c.protection13(hs.suite, hs.appSecrets[0])
 	if err != nil {
