@@ -317,4 +317,3 @@ func TestTLS13ResumptionNSS(t *testing.T) {
 		})
 	}
 }
-
