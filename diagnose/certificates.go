@@ -215,7 +215,7 @@ func (x *explainer) untrusted(d *Diagnosis, chain []*x509.Certificate, whose str
 	if len(unused) > 0 {
 		d.Evidence["unrelated_certificates_sent"] = unused
 	}
-	sent := fmt.Sprintf("%s sent %d certificate(s): %s.", capitalize(x.peer()), len(chain), describeChain(chain))
+	sent := fmt.Sprintf("The %s sent %d certificate(s): %s.", x.peer(), len(chain), describeChain(chain))
 	unusedNote := ""
 	if len(unused) > 0 {
 		unusedNote = fmt.Sprintf(" It also sent certificates that did not issue anything in the chain (%s): probably the wrong intermediate.", strings.Join(unused, "; "))

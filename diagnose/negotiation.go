@@ -13,6 +13,13 @@ import (
 // negotiation explains a NegotiationError: the side that found nothing in
 // common lists both sides, so the intersection is shown to be empty.
 func (x *explainer) negotiation(ne *clasp.NegotiationError) *Diagnosis {
+	if ne.What == "cipher suite" {
+		// The lists carry signalling values (SCSVs, GREASE) that are not
+		// suites; they would only blur the intersection.
+		clean := *ne
+		clean.ClientOffered, clean.ServerAccepts = realSuites(ne.ClientOffered), realSuites(ne.ServerAccepts)
+		ne = &clean
+	}
 	common := intersect(ne.ClientOffered, ne.ServerAccepts)
 	d := &Diagnosis{Evidence: map[string]any{
 		"parameter":      ne.What,
@@ -58,11 +65,17 @@ func (x *explainer) negotiation(ne *clasp.NegotiationError) *Diagnosis {
 	case "signature scheme":
 		d.Cause = CauseNoCommonSignatureScheme
 		d.Explanation += " The server signs the handshake with its certificate's key, so it needs a scheme the client accepts and that key can produce."
-		if x.f.ownChain != nil && x.side == "server" {
-			d.Explanation += fmt.Sprintf(" This server's certificate %s has a %s key.", certName(x.f.ownChain[0]), x.f.ownChain[0].PublicKeyAlgorithm)
+		if keys := x.serverKeys(); x.side == "server" && len(keys) > 0 {
+			d.Explanation += " This server's certificate keys: " + strings.Join(keys, "; ") + "."
+			d.Evidence["server_certificate_keys"] = keys
+		}
+		needed := schemeKeyTypes(ne.ClientOffered)
+		if len(needed) > 0 {
+			d.Explanation += " The client's schemes need a certificate key of type " + strings.Join(needed, " or ") + "."
+			d.Evidence["client_schemes_need_key"] = needed
 		}
 		d.Fix = x.bothSides(
-			fmt.Sprintf("use a certificate whose key can sign with one of the client's schemes (%s), e.g. add an RSA or ECDSA certificate of the matching type, or allow those schemes", quoteList(ne.ClientOffered)),
+			fmt.Sprintf("add a certificate whose key can sign with one of the client's schemes (%s, which needs a key of type %s)", quoteList(ne.ClientOffered), strings.Join(needed, " or ")),
 			fmt.Sprintf("accept one of the server's schemes (%s)%s", quoteList(ne.ServerAccepts), x.flag("--sigalgs")))
 	case "application protocol":
 		d.Cause = CauseNoCommonALPN
@@ -294,4 +307,67 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// serverKeys names the key types of this server's certificates, from what
+// it sent or, before that, from its Config.
+func (x *explainer) serverKeys() []string {
+	var out []string
+	if len(x.f.ownChain) > 0 {
+		c := x.f.ownChain[0]
+		return []string{fmt.Sprintf("%s (%s key)", certName(c), c.PublicKeyAlgorithm)}
+	}
+	if x.cfg == nil {
+		return nil
+	}
+	for _, cert := range x.cfg.Certificates {
+		if chain := parseChain(cert.Certificate); len(chain) > 0 {
+			out = append(out, fmt.Sprintf("%s (%s key)", certName(chain[0]), chain[0].PublicKeyAlgorithm))
+		}
+	}
+	return out
+}
+
+// schemeKeyTypes lists the key types that can make the named schemes.
+func schemeKeyTypes(schemes []string) []string {
+	var out []string
+	for _, name := range schemes {
+		info, ok := suites.SchemeByName(name)
+		if !ok {
+			continue
+		}
+		var kind string
+		switch info.Algorithm {
+		case suites.SigRSAPKCS1, suites.SigRSAPSSRSAE:
+			kind = "RSA"
+		case suites.SigRSAPSSPSS:
+			kind = "RSA-PSS"
+		case suites.SigECDSA:
+			kind = "ECDSA"
+			if info.Curve != 0 {
+				kind = "ECDSA " + info.Curve.String()
+			}
+		default:
+			kind = info.Algorithm.String()
+		}
+		if !slices.Contains(out, kind) {
+			out = append(out, kind)
+		}
+	}
+	return out
+}
+
+// realSuites drops signalling values from a list of suite names.
+func realSuites(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if s, ok := suites.SuiteByName(n); ok && s.SCSV {
+			continue
+		}
+		if strings.HasPrefix(n, "GREASE") || strings.Contains(n, "GREASE") {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
