@@ -99,8 +99,109 @@ var fuzzScenarios = func() []fuzzScenario {
 		c.MinVersion, c.MaxVersion, s.MinVersion = VersionTLS10, VersionTLS10, VersionTLS10
 		c.DisableExtendedMasterSecret = true
 	})
+	// TLS 1.3: the default groups (X25519MLKEM768 first, whose server-side
+	// encapsulation draws from the global random stream before the
+	// server's first flight leaves, so the reset rule above still holds),
+	// HelloRetryRequest, resumption from a ticket made beforehand, and
+	// client authentication (the client's ECDSA signature is drawn after
+	// the reset, as in TLS 1.2).
+	add13 := func(name string, tweak func(p *testPKI, c, s *Config)) {
+		c, s := fuzzConfigs13(tweak)
+		out = append(out, fuzzScenario{name: name, client: c, server: s})
+	}
+	add13("TLS13-full", nil)
+	add13("TLS13-HRR-P256", func(_ *testPKI, c, s *Config) {
+		c.Groups, s.Groups = []CurveID{X25519, CurveP256}, []CurveID{CurveP256}
+	})
+	add13("TLS13-resumed", func(p *testPKI, c, _ *Config) {
+		c.ClientSessionCache = NewLRUClientSessionCache(2)
+		c.ClientSessionCache.Put("localhost", fuzzTicket(p))
+	})
+	add13("TLS13-mutual", func(p *testPKI, c, s *Config) {
+		c.Certificates = []Certificate{p.clientECDSA}
+		s.ClientAuth, s.ClientCAs = RequireAndVerifyClientCert, p.caPool
+	})
 	return out
 }()
+
+// fuzzClock and fuzzTicketKey make TLS 1.3 tickets reproducible: a ticket
+// is sealed under a key derived from the base key and the clock's period,
+// and its age is checked against the clock.
+var (
+	fuzzNow       = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	fuzzTicketKey = [32]byte{'c', 'l', 'a', 's', 'p', ' ', 'f', 'u', 'z', 'z'}
+)
+
+func fuzzClock() time.Time { return fuzzNow }
+
+func fuzzConfigs13(tweak func(p *testPKI, c, s *Config)) (func(testing.TB) *Config, func(testing.TB) *Config) {
+	var mu sync.Mutex
+	build := func(t testing.TB) (*Config, *Config) {
+		mu.Lock()
+		defer mu.Unlock()
+		p := testCerts(t)
+		c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(1), Time: fuzzClock}
+		s := &Config{Certificates: []Certificate{p.ecdsaLeaf}, Rand: testRand(2), Time: fuzzClock, SessionTicketKey: fuzzTicketKey}
+		if tweak != nil {
+			tweak(p, c, s)
+		}
+		return c, s
+	}
+	return func(t testing.TB) *Config { c, _ := build(t); return c },
+		func(t testing.TB) *Config { _, s := build(t); return s }
+}
+
+var (
+	fuzzTicketOnce sync.Once
+	fuzzTicketVal  *ClientSessionState
+	fuzzTicketErr  error
+)
+
+// fuzzTicket is the session the resumption scenario offers, made once per
+// process by a TLS 1.3 handshake that draws nothing from the global random
+// stream (Ed25519 signs deterministically, X25519 keys come from
+// Config.Rand, the ticket key is fixed), so that making it inside a
+// recording or a replay does not shift that stream.
+func fuzzTicket(p *testPKI) *ClientSessionState {
+	fuzzTicketOnce.Do(func() {
+		cache := NewLRUClientSessionCache(2)
+		c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(3), Time: fuzzClock,
+			Groups: []CurveID{X25519}, ClientSessionCache: cache}
+		s := &Config{Certificates: []Certificate{p.ed25519Leaf}, Rand: testRand(4), Time: fuzzClock,
+			Groups: []CurveID{X25519}, SessionTicketKey: fuzzTicketKey}
+		cRaw, sRaw := net.Pipe()
+		defer cRaw.Close()
+		defer sRaw.Close()
+		deadline := time.Now().Add(20 * time.Second)
+		_ = cRaw.SetDeadline(deadline)
+		_ = sRaw.SetDeadline(deadline)
+		client, server := Client(cRaw, c), Server(sRaw, s)
+		serverErr := make(chan error, 1)
+		go func() {
+			err := server.Handshake()
+			if err == nil {
+				// The ticket is queued; a write sends it.
+				_, err = server.Write([]byte{0})
+			}
+			serverErr <- err
+		}()
+		err := client.Handshake()
+		if err == nil {
+			_, err = client.Read(make([]byte, 1))
+		}
+		if fuzzTicketErr = errors.Join(err, <-serverErr); fuzzTicketErr != nil {
+			return
+		}
+		var ok bool
+		if fuzzTicketVal, ok = cache.Get("localhost"); !ok {
+			fuzzTicketErr = errors.New("no ticket after the handshake")
+		}
+	})
+	if fuzzTicketErr != nil {
+		panic("clasp: making the fuzz scenarios' ticket: " + fuzzTicketErr.Error())
+	}
+	return fuzzTicketVal
+}
 
 // fuzzConn is the fuzzed side's transport: Read returns the peer's stream
 // and then io.EOF; Write succeeds and keeps the bytes only when asked.
@@ -260,7 +361,7 @@ func checkFuzzOutcome(t *testing.T, c *Conn, err error, exact bool) {
 	if err == nil {
 		// Only a complete, verified flight ends without an error; the
 		// state must then be that of a finished TLS handshake.
-		if !st.HandshakeComplete || st.CipherSuite == 0 || st.Version < VersionTLS10 || st.Version > VersionTLS12 {
+		if !st.HandshakeComplete || st.CipherSuite == 0 || st.Version < VersionTLS10 || st.Version > VersionTLS13 {
 			t.Fatalf("Handshake returned nil but the state is %+v", st)
 		}
 		return
@@ -380,8 +481,21 @@ func TestFuzzRecordingsReplay(t *testing.T) {
 				if !bytes.Equal(conn.out.Bytes(), side.wanted) {
 					t.Errorf("%s replay wrote %d bytes that differ from the recording's %d", side.name, conn.out.Len(), len(side.wanted))
 				}
-				if got := c.ConnectionState().CipherSuiteName; !strings.Contains(sc.name, "mutual") && got == "" {
+				st := c.ConnectionState()
+				if st.CipherSuiteName == "" {
 					t.Errorf("%s replay negotiated no suite", side.name)
+				}
+				if want := strings.HasPrefix(sc.name, "TLS13"); (st.Version == VersionTLS13) != want {
+					t.Errorf("%s replay negotiated %s", side.name, VersionName(st.Version))
+				}
+				if want := strings.Contains(sc.name, "resumed"); st.DidResume != want {
+					t.Errorf("%s replay: DidResume %v", side.name, st.DidResume)
+				}
+				if want := strings.Contains(sc.name, "HRR"); st.DidHelloRetryRequest != want {
+					t.Errorf("%s replay: DidHelloRetryRequest %v", side.name, st.DidHelloRetryRequest)
+				}
+				if want := strings.Contains(sc.name, "mutual"); want && len(st.PeerCertificates) == 0 && !side.isClient {
+					t.Errorf("%s replay: no client certificate", side.name)
 				}
 			}
 			// A changed byte in the recorded Finished must not replay.
