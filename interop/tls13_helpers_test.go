@@ -176,41 +176,46 @@ func wantAlert(t *testing.T, err error, name string) {
 	}
 }
 
-// tls13Cases counts the TLS 1.3 interop cases that passed, per peer, for
-// the summary TestTLS13Summary logs.
+// tls13Cases counts the TLS 1.3 interop cases run and passed, per peer,
+// for the summary TestTLS13Summary logs.
 var tls13Cases = struct {
 	sync.Mutex
-	n map[string]int
-}{n: map[string]int{}}
+	run, passed map[string]int
+}{run: map[string]int{}, passed: map[string]int{}}
 
-// countCase counts t for peer when it ends having passed.
+// countCase counts t for peer, as passed when it ends without failing.
+// Skipped cases are not counted.
 func countCase(t *testing.T, peer string) {
 	t.Cleanup(func() {
-		if t.Failed() || t.Skipped() {
+		if t.Skipped() {
 			return
 		}
 		tls13Cases.Lock()
-		tls13Cases.n[peer]++
-		tls13Cases.Unlock()
+		defer tls13Cases.Unlock()
+		tls13Cases.run[peer]++
+		if !t.Failed() {
+			tls13Cases.passed[peer]++
+		}
 	})
 }
 
-// caseCounts renders the counts, one "peer: n" per line, peers sorted.
-func caseCounts() (string, int) {
+// caseCounts renders the counts, one "peer  passed/run" per line, peers
+// sorted, and the totals.
+func caseCounts() (table string, passed, run int) {
 	tls13Cases.Lock()
 	defer tls13Cases.Unlock()
 	var peers []string
-	total := 0
-	for p, n := range tls13Cases.n {
+	for p, n := range tls13Cases.run {
 		peers = append(peers, p)
-		total += n
+		run += n
+		passed += tls13Cases.passed[p]
 	}
 	sort.Strings(peers)
 	var b strings.Builder
 	for _, p := range peers {
-		fmt.Fprintf(&b, "  %-28s %3d\n", p, tls13Cases.n[p])
+		fmt.Fprintf(&b, "  %-30s %3d/%d\n", p, tls13Cases.passed[p], tls13Cases.run[p])
 	}
-	return b.String(), total
+	return b.String(), passed, run
 }
 
 // dialClasp13 connects a clasp client with a deadline on the connection.
