@@ -311,6 +311,8 @@ func (x *explainer) clientCertificate(desc wire.AlertDescription, at string) *Di
 		d.Explanation += " The certificate was chosen by the GetClientCertificate callback."
 	case len(local) == 0:
 		d.Explanation += " No client certificate is configured on this side."
+	case len(cas) == 0:
+		d.Explanation += fmt.Sprintf(" The server named no CAs, so any of the %d configured certificate(s) could answer.", len(local))
 	case len(matching) == 0:
 		d.Explanation += fmt.Sprintf(" None of the %d configured certificate(s) was issued by a CA the server named: %s.", len(local), describeLocal(local))
 	default:
