@@ -652,3 +652,58 @@ func TestTLS13ClientAuthCryptoTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestTLS13ResumptionAfterHelloRetryCryptoTLS: resumption where both
+// handshakes need a HelloRetryRequest, so the PSK binder of the second
+// ClientHello covers the message_hash transcript (RFC 8446 §4.2.11.2).
+func TestTLS13ResumptionAfterHelloRetryCryptoTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	t.Run("clasp-client", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerGo)
+		srv := goServer13(pki.ECDSA)
+		srv.CurvePreferences = []tls.CurveID{tls.CurveP256}
+		addr, results := goServe13(t, srv, 2, func(c *tls.Conn) error { return echoLines(c) })
+		cfg := claspClient13(pki, "")
+		cfg.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
+		cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(4)
+		for i := 0; i < 2; i++ {
+			conn := dialClasp13(t, addr, cfg)
+			exchange(t, conn, bufio.NewReader(conn), "hrr and resume")
+			conn.Close()
+			res := nextGoResult(t, results)
+			if res.err != nil {
+				t.Fatalf("connection %d: crypto/tls server: %v", i, res.err)
+			}
+			st := conn.ConnectionState()
+			if !st.DidHelloRetryRequest || st.DidResume != (i == 1) || res.state.DidResume != (i == 1) {
+				t.Errorf("connection %d: clasp HRR %v resumed %v, crypto/tls resumed %v", i, st.DidHelloRetryRequest, st.DidResume, res.state.DidResume)
+			}
+		}
+	})
+	t.Run("crypto-tls-client", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerGo)
+		srv := claspServer13(pki.ECDSA, "")
+		srv.Groups = []clasp.CurveID{clasp.CurveP384}
+		addr, results := claspServe13(t, srv, 2, func(c *clasp.Conn) error { return echoLines(c) })
+		cfg := goClient13(pki)
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+		for i := 0; i < 2; i++ {
+			conn, err := goDial13(t, addr, cfg)
+			if err != nil {
+				t.Fatalf("connection %d: crypto/tls client: %v (clasp server: %v)", i, err, nextResult(t, results).err)
+			}
+			exchange(t, conn, bufio.NewReader(conn), "hrr and resume")
+			conn.Close()
+			res := nextResult(t, results)
+			if res.err != nil {
+				t.Fatalf("connection %d: clasp server: %v", i, res.err)
+			}
+			gs := conn.ConnectionState()
+			if !res.state.DidHelloRetryRequest || res.state.DidResume != (i == 1) || gs.DidResume != (i == 1) {
+				t.Errorf("connection %d: clasp HRR %v resumed %v, crypto/tls resumed %v", i, res.state.DidHelloRetryRequest, res.state.DidResume, gs.DidResume)
+			}
+		}
+	})
+}

@@ -451,3 +451,49 @@ func TestTLS13ClientAuthOpenSSL(t *testing.T) {
 		}
 	})
 }
+
+// TestTLS13ResumptionAfterHelloRetryOpenSSL: s_client resumes from a
+// session file while the clasp server's group preference forces a
+// HelloRetryRequest on both connections; and a clasp client resumes with
+// s_server while s_server forces one.
+func TestTLS13ResumptionAfterHelloRetryOpenSSL(t *testing.T) {
+	peertest.Require(t, "openssl")
+	pki := peertest.NewPKI(t)
+	t.Run("s_client/clasp-server-P-384", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerOpenSSL)
+		cfg := claspServer13(pki.ECDSA, "")
+		cfg.Groups = []clasp.CurveID{clasp.CurveP384}
+		addr, results := claspServe13(t, cfg, 2, echoLine13)
+		sess := filepath.Join(t.TempDir(), "session.pem")
+		for i, flags := range [][]string{{"-sess_out", sess}, {"-sess_in", sess}} {
+			out, err := peertest.RunOpenSSLClient(t, addr, "resume\n", append([]string{"-ign_eof", "-tls1_3", "-groups", "X25519:P-384"}, flags...)...)
+			if err != nil {
+				t.Fatalf("s_client %v: %v\n%s", flags, err, out)
+			}
+			wantOutput(t, "s_client "+flags[0], out, []string{"New, TLSv1.3", "Reused, TLSv1.3"}[i], "clasp echo: resume")
+			res := nextResult(t, results)
+			if res.err != nil {
+				t.Fatalf("connection %d: clasp server: %v", i, res.err)
+			}
+			if !res.state.DidHelloRetryRequest || res.state.DidResume != (i == 1) {
+				t.Errorf("connection %d: clasp server HRR %v resumed %v", i, res.state.DidHelloRetryRequest, res.state.DidResume)
+			}
+		}
+	})
+	t.Run("clasp-client/s_server-P-384", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerOpenSSL)
+		srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_3", "-groups", "P-384", "-www")
+		cfg := claspClient13(pki, "")
+		cfg.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP384}
+		cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(4)
+		for i := 0; i < 2; i++ {
+			page, st := claspGet(t, srv.Addr, cfg)
+			wantOutput(t, "s_server page", page, []string{"New, TLSv1.3", "Reused, TLSv1.3"}[i])
+			if !st.DidHelloRetryRequest || st.DidResume != (i == 1) {
+				t.Errorf("connection %d: clasp client HRR %v resumed %v", i, st.DidHelloRetryRequest, st.DidResume)
+			}
+		}
+	})
+}
