@@ -23,7 +23,7 @@ func (x *explainer) notTLS(e *record.NotTLSError) *Diagnosis {
 			"first_bytes_hex": fmt.Sprintf("%x", e.Prefix),
 			"protocol":        e.Protocol,
 		}}
-	d.Explanation = fmt.Sprintf("A TLS peer's first bytes are a record header (0x16 0x03 ...), but the %s's first bytes were %q", peer, printable(e.Prefix))
+	d.Explanation = fmt.Sprintf("A TLS peer's first bytes are a record header (0x16 0x03 ...), but the %s's first bytes were %s", peer, strconv.Quote(string(e.Prefix)))
 	if e.Protocol != "" {
 		d.Explanation += ", which is " + e.Protocol + "."
 	} else {
@@ -46,19 +46,6 @@ func (x *explainer) notTLS(e *record.NotTLSError) *Diagnosis {
 		d.Fix = "On the client: check the host and port; the TLS service is elsewhere, or the server's TLS listener is not configured on this port."
 	}
 	return d
-}
-
-// printable keeps the printable ASCII of b, for quoting banners.
-func printable(b []byte) string {
-	var s strings.Builder
-	for _, c := range b {
-		if c >= 0x20 && c < 0x7f {
-			s.WriteByte(c)
-		} else {
-			fmt.Fprintf(&s, "\\x%02x", c)
-		}
-	}
-	return s.String()
 }
 
 // where says at which point of the exchange something happened, from the
@@ -93,7 +80,7 @@ func (x *explainer) timeout() *Diagnosis {
 	d.Summary = fmt.Sprintf("timed out waiting for the %s%s", peer, x.where())
 	d.Explanation = fmt.Sprintf("The connection was open, but the %s sent nothing more before the time allowed ran out%s.", peer, x.where())
 	if x.side == "client" && x.f.lastReceived == nil {
-		d.Explanation += " Nothing at all came back after the ClientHello: the service on this port accepted the connection but does not answer TLS — it may wait for a protocol in which the server speaks first, be stuck, or sit behind a proxy that holds the connection."
+		d.Explanation += " Nothing at all came back after the ClientHello: the service on this port accepted the connection but does not answer TLS — it may expect another protocol and wait for more input from the client, be stuck, or sit behind a proxy that holds the connection."
 		d.Fix = "Check that this port runs a TLS service (e.g. openssl s_client -connect HOST:PORT), look at the server's logs, or allow more time if the server is just slow."
 	} else {
 		d.Fix = fmt.Sprintf("Look at the %s's logs for why it stopped answering at this step; allow more time if it is slow (a large client certificate check, an OCSP fetch, a slow key exchange).", peer)
