@@ -29,7 +29,7 @@ func BenchmarkHandshake(b *testing.B) {
 				if bc.tracer != nil {
 					clientCfg.Tracer, serverCfg.Tracer = bc.tracer(), bc.tracer()
 				}
-				if err := runExchange(clientCfg, serverCfg); err != nil {
+				if err := runExchange(clientCfg, serverCfg, false); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -28,6 +28,7 @@ type DiagramTracer struct {
 	flight int
 	last   Side // sender of the previous arrow, for flight boundaries
 	header bool
+	vers   versions
 }
 
 // diagramItem is one row of the diagram: an arrow for a message or alert,
@@ -64,12 +65,21 @@ func (d *DiagramTracer) Trace(e Event) {
 	at := d.clock.offset(h.Time)
 	switch e := e.(type) {
 	case *Message:
+		d.vers.observe(e)
 		it := messageItem(e, 0)
 		if !d.isNew(it, e.Direction) {
 			return
 		}
-		label := fmt.Sprintf("%s (%d B)", messageName(e), e.Length)
-		d.arrow(diagramItem{kind: diagramArrow, from: it.from, label: label, protected: e.protected(), at: at})
+		name := messageName(e)
+		switch {
+		case isHRR(e.Parsed):
+			// A ServerHello on the wire, but a request to start over.
+			name = "HelloRetryRequest"
+		case d.vers.isCompatCCS(e):
+			name = "ChangeCipherSpec (compat)"
+		}
+		label := fmt.Sprintf("%s (%d B)", name, e.Length)
+		d.arrow(diagramItem{kind: diagramArrow, from: it.from, label: label, protected: d.vers.epoch(e) > 0, at: at})
 	case *Alert:
 		it := alertItem(e, 0)
 		if !d.isNew(it, e.Direction) {
@@ -82,15 +92,42 @@ func (d *DiagramTracer) Trace(e Event) {
 		if e.Direction == Received {
 			verb = "decrypts what it receives"
 		}
-		d.note(diagramItem{kind: diagramNote, from: h.Side, at: at,
-			label: fmt.Sprintf("%s %s (epoch %d)", h.Side, verb, e.Epoch)})
+		label := fmt.Sprintf("%s %s (epoch %d)", h.Side, verb, e.Epoch)
+		if d.vers.is13(h.Side) {
+			// Short enough for the ladder's lane.
+			verb = "encrypts"
+			if e.Direction == Received {
+				verb = "decrypts"
+			}
+			label = fmt.Sprintf("%s %s: %s (epoch %d)", h.Side, verb, tls13KeysName(e.Epoch), e.Epoch)
+		}
+		d.note(diagramItem{kind: diagramNote, from: h.Side, at: at, label: label})
 	case *Done:
-		d.note(diagramItem{kind: diagramNote, from: h.Side, at: at,
-			label: fmt.Sprintf("%s: handshake done, %s", h.Side, e.Version)})
+		label := fmt.Sprintf("%s: handshake done, %s", h.Side, e.Version)
+		if e.HelloRetryRequest {
+			label += ", after HRR"
+		}
+		if e.Resumed {
+			label += ", resumed"
+		}
+		d.note(diagramItem{kind: diagramNote, from: h.Side, at: at, label: label})
 	case *Failed:
 		d.note(diagramItem{kind: diagramNote, from: h.Side, at: at,
 			label: fmt.Sprintf("%s: handshake FAILED", h.Side)})
 	}
+}
+
+// tls13KeysName names what a TLS 1.3 epoch's keys are derived from: the
+// handshake traffic secrets protect epoch 1, the application traffic
+// secrets epoch 2, and each KeyUpdate moves one side on by one.
+func tls13KeysName(epoch int) string {
+	switch {
+	case epoch == 1:
+		return "handshake keys"
+	case epoch == 2:
+		return "application keys"
+	}
+	return fmt.Sprintf("keys after KeyUpdate %d", epoch-2)
 }
 
 // isNew reports whether a message or alert is seen for the first time.

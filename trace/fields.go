@@ -109,9 +109,14 @@ func handshakeTypeName(parsed any) string {
 }
 
 // decodeMessage lists every field of a parsed handshake message. A message
-// type added to package wire after this renderer (TLS 1.3's) falls to the
-// default case: its Go type and, in the caller, the raw bytes, so it is shown
-// rather than dropped until it gets its own case.
+// type added to package wire after this renderer falls to the default case:
+// its Go type and, in the caller, the raw bytes, so it is shown rather than
+// dropped until it gets its own case.
+//
+// TLS 1.3 reuses the handshake type numbers of TLS 1.2 for messages of a
+// different shape (Certificate, CertificateRequest, NewSessionTicket); the
+// fields tell them apart: a TLS 1.3 one has certificate_request_context_hex
+// or ticket_nonce_hex, which the TLS 1.2 one never has.
 func decodeMessage(parsed any) object {
 	var o object
 	switch m := parsed.(type) {
@@ -123,6 +128,11 @@ func decodeMessage(parsed any) object {
 		o.add("compression_methods", intList(m.CompressionMethods))
 		o.add("extensions", decodeExtensions(m.Extensions))
 	case *wire.ServerHello:
+		if m.IsHelloRetryRequest() {
+			// Only the random says so: HelloRetryRequest has no type of
+			// its own on the wire (RFC 8446 §4.1.3).
+			o.add("hello_retry_request", true)
+		}
 		o.add("version", versionField(m.Version))
 		o.add("random_hex", hexString(m.Random[:]))
 		o.add("session_id_hex", hexString(m.SessionID))
@@ -176,7 +186,29 @@ func decodeMessage(parsed any) object {
 	case *wire.CertificateStatus:
 		o.add("status_type", int(m.StatusType))
 		o.add("response_hex", hexString(m.Response))
-	case *wire.HelloRequest, *wire.ServerHelloDone:
+	case *wire.EncryptedExtensions:
+		o.add("extensions", decodeExtensions(m.Extensions))
+	case *wire.Certificate13:
+		o.add("certificate_request_context_hex", hexString(m.Context))
+		certs := make([]any, 0, len(m.Entries))
+		for _, entry := range m.Entries {
+			c := decodeCertificate(entry.Data)
+			c.add("extensions", decodeExtensions(entry.Extensions))
+			certs = append(certs, c)
+		}
+		o.add("certificates", certs)
+	case *wire.CertificateRequest13:
+		o.add("certificate_request_context_hex", hexString(m.Context))
+		o.add("extensions", decodeExtensions(m.Extensions))
+	case *wire.NewSessionTicket13:
+		o.add("ticket_lifetime", int(m.Lifetime))
+		o.add("ticket_age_add", int(m.AgeAdd))
+		o.add("ticket_nonce_hex", hexString(m.Nonce))
+		o.add("ticket_hex", hexString(m.Ticket))
+		o.add("extensions", decodeExtensions(m.Extensions))
+	case *wire.KeyUpdate:
+		o.add("request_update", m.RequestUpdate)
+	case *wire.HelloRequest, *wire.ServerHelloDone, *wire.EndOfEarlyData:
 		// No fields: the type is the whole message.
 	default:
 		o.add("go_type", fmt.Sprintf("%T", parsed))
@@ -229,6 +261,67 @@ func decodeExtensions(exts []wire.Extension) []any {
 			o.add("status_type", int(e.StatusType))
 			o.add("responder_id_list_hex", hexString(e.ResponderIDList))
 			o.add("request_extensions_hex", hexString(e.RequestExtensions))
+		case *wire.SupportedVersionsExt:
+			versions := make([]any, 0, len(e.Versions))
+			for _, v := range e.Versions {
+				versions = append(versions, versionField(v))
+			}
+			o.add("versions", versions)
+		case *wire.KeyShareExt:
+			if e.SelectedGroup != 0 {
+				o.add("selected_group", codePoint(uint16(e.SelectedGroup), e.SelectedGroup.String()))
+			}
+			shares := make([]any, 0, len(e.Entries))
+			for _, ks := range e.Entries {
+				shares = append(shares, object{{"group", codePoint(uint16(ks.Group), ks.Group.String())},
+					{"key_exchange_hex", hexString(ks.KeyExchange)}})
+			}
+			o.add("shares", shares)
+		case *wire.PSKKeyExchangeModesExt:
+			modes := make([]any, 0, len(e.Modes))
+			for _, m := range e.Modes {
+				modes = append(modes, codePoint(uint16(m), pskModeName(m)))
+			}
+			o.add("modes", modes)
+		case *wire.PreSharedKeyExt:
+			if len(e.Identities) == 0 {
+				o.add("selected_identity", int(e.SelectedIdentity))
+				break
+			}
+			ids := make([]any, 0, len(e.Identities))
+			for _, id := range e.Identities {
+				ids = append(ids, object{{"identity_hex", hexString(id.Identity)},
+					{"obfuscated_ticket_age", int(id.ObfuscatedTicketAge)}})
+			}
+			o.add("identities", ids)
+			binders := make([]any, 0, len(e.Binders))
+			for _, b := range e.Binders {
+				binders = append(binders, hexString(b))
+			}
+			o.add("binders_hex", binders)
+		case *wire.EarlyDataExt:
+			// The size is on the wire only in NewSessionTicket; elsewhere
+			// the extension is empty and the field says 0.
+			o.add("max_early_data_size", int(e.MaxEarlyDataSize))
+		case *wire.CookieExt:
+			o.add("cookie_hex", hexString(e.Cookie))
+		case *wire.CertificateAuthoritiesExt:
+			cas := make([]any, 0, len(e.Authorities))
+			for _, dn := range e.Authorities {
+				cas = append(cas, object{{"name", distinguishedName(dn)}, {"der_hex", hexString(dn)}})
+			}
+			o.add("authorities", cas)
+		case *wire.SignatureAlgorithmsCertExt:
+			o.add("schemes", schemeList(e.Schemes))
+		case *wire.PaddingExt:
+			o.add("padding_length", e.Length)
+		case *wire.PostHandshakeAuthExt:
+		case *wire.SignedCertificateTimestampExt:
+			scts := make([]any, 0, len(e.SCTs))
+			for _, sct := range e.SCTs {
+				scts = append(scts, hexString(sct))
+			}
+			o.add("scts_hex", scts)
 		case *wire.UnknownExt:
 			o.add("data_hex", hexString(e.Data))
 		default:
@@ -238,6 +331,17 @@ func decodeExtensions(exts []wire.Extension) []any {
 		out = append(out, o)
 	}
 	return out
+}
+
+// pskModeName names a psk_key_exchange_modes value (RFC 8446 §4.2.9).
+func pskModeName(m uint8) string {
+	switch m {
+	case wire.PSKModeKE:
+		return "psk_ke"
+	case wire.PSKModeDHEKE:
+		return "psk_dhe_ke"
+	}
+	return fmt.Sprintf("unknown(%d)", m)
 }
 
 // decodeCertificate shows what a person checks in a certificate; the DER

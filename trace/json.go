@@ -24,6 +24,7 @@ type jsonTracer struct {
 	pairs   pairing
 	sides   [3]*sideTally
 	lastErr error
+	vers    versions
 }
 
 // sideTally accumulates what a side did, for its summary object.
@@ -76,6 +77,7 @@ func (t *jsonTracer) Trace(e Event) {
 		o.add("offered", stringList(e.Offered))
 		o.add("accepted", stringList(e.Accepted))
 		o.add("reason", e.Reason)
+		o.add("reason_code", e.ReasonCode)
 		o.add("warning", e.Warning)
 		tally.decisions = append(tally.decisions, object{{"what", e.What}, {"chosen", e.Chosen}})
 	case *Keys:
@@ -96,10 +98,7 @@ func (t *jsonTracer) Trace(e Event) {
 		}
 	case *Done:
 		o.add("kind", "done")
-		o.add("version", e.Version)
-		o.add("cipher_suite", e.CipherSuite)
-		o.add("group", e.Group)
-		o.add("resumed", e.Resumed)
+		o = append(o, doneFields(e)...)
 	case *Failed:
 		o.add("kind", "failed")
 		o.add("error", errorText(e.Err))
@@ -109,10 +108,18 @@ func (t *jsonTracer) Trace(e Event) {
 	t.write(o)
 	switch e := e.(type) {
 	case *Done:
-		t.summary(h, tally, "done", e.Version, e.CipherSuite, e.Group, e.Resumed, "")
+		t.summary(h, tally, "done", e, "")
 	case *Failed:
-		t.summary(h, tally, "failed", "", "", "", false, errorText(e.Err))
+		t.summary(h, tally, "failed", &Done{}, errorText(e.Err))
 	}
+}
+
+// doneFields are the outcome's fields, shared by "done" and "summary".
+func doneFields(e *Done) object {
+	return object{{"version", e.Version}, {"cipher_suite", e.CipherSuite}, {"group", e.Group},
+		{"signature_scheme", e.SignatureScheme}, {"alpn", e.ALPN},
+		{"extended_master_secret", e.ExtendedMasterSecret}, {"resumed", e.Resumed},
+		{"hello_retry_request", e.HelloRetryRequest}}
 }
 
 func errorText(err error) string {
@@ -143,14 +150,16 @@ func (t *jsonTracer) pair(it wireItem, dir Direction) (int, bool) {
 }
 
 func (t *jsonTracer) message(o *object, m *Message, tally *sideTally) {
+	t.vers.observe(m)
 	o.add("direction", m.Direction.String())
 	o.add("sender", sender(m.Side, m.Direction).String())
 	o.add("name", messageName(m))
 	o.add("content_type", codePoint(uint16(m.ContentType), wire.ContentType(m.ContentType).String()))
 	o.add("record_version", codePoint(m.RecordVersion, versionName(m.RecordVersion)))
 	o.add("length", m.Length)
-	o.add("epoch", m.Epoch)
-	o.add("protected", m.protected())
+	epoch := t.vers.epoch(m)
+	o.add("epoch", epoch)
+	o.add("protected", epoch > 0)
 	t.countWire(tally, m.Direction, m.Length)
 	if sameAs, dup := t.pair(messageItem(m, t.seq), m.Direction); dup {
 		o.add("same_as", sameAs)
@@ -167,19 +176,20 @@ func (t *jsonTracer) message(o *object, m *Message, tally *sideTally) {
 	}
 }
 
-func (t *jsonTracer) summary(h Header, tally *sideTally, outcome, version, suite, group string, resumed bool, errText string) {
+func (t *jsonTracer) summary(h Header, tally *sideTally, outcome string, done *Done, errText string) {
 	t.seq++
 	decisions := tally.decisions
 	if decisions == nil {
 		decisions = []any{}
 	}
-	t.write(object{{"schema", JSONSchema}, {"seq", t.seq}, {"t_us", t.clock.offset(h.Time).Microseconds()},
+	o := object{{"schema", JSONSchema}, {"seq", t.seq}, {"t_us", t.clock.offset(h.Time).Microseconds()},
 		{"side", h.Side.String()}, {"kind", "summary"},
 		{"outcome", outcome}, {"duration_us", h.Time.Sub(tally.start).Microseconds()},
 		{"messages_sent", tally.messagesSent}, {"messages_received", tally.messagesRecvd},
-		{"bytes_sent", tally.bytesSent}, {"bytes_received", tally.bytesRecvd},
-		{"version", version}, {"cipher_suite", suite}, {"group", group}, {"resumed", resumed},
-		{"error", errText}, {"decisions", decisions}})
+		{"bytes_sent", tally.bytesSent}, {"bytes_received", tally.bytesRecvd}}
+	o = append(o, doneFields(done)...)
+	o = append(o, member{"error", errText}, member{"decisions", decisions})
+	t.write(o)
 }
 
 // write encodes one object. A failed write (a closed pipe) is kept and the

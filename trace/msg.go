@@ -15,6 +15,7 @@ type messageTracer struct {
 	mu    sync.Mutex
 	w     io.Writer
 	clock clock
+	vers  versions
 }
 
 // NewMessageTracer returns a Tracer that writes every message to w in the
@@ -58,24 +59,42 @@ func (t *messageTracer) Trace(e Event) {
 		if chosen == "" {
 			chosen = "(nothing)"
 		}
-		fmt.Fprintf(t.w, "%s %s --- decision %s = %s: %s\n", at, h.Side, e.What, chosen, e.Reason)
+		code := ""
+		if e.ReasonCode != "" {
+			code = " [" + e.ReasonCode + "]"
+		}
+		fmt.Fprintf(t.w, "%s %s --- decision %s = %s%s: %s\n", at, h.Side, e.What, chosen, code, e.Reason)
 		if e.Warning != "" {
 			fmt.Fprintf(t.w, "    warning: %s\n", e.Warning)
 		}
 	case *Done:
-		fmt.Fprintf(t.w, "%s %s --- handshake done: %s %s group=%s resumed=%v\n", at, h.Side, e.Version, e.CipherSuite, e.Group, e.Resumed)
+		fmt.Fprintf(t.w, "%s %s --- handshake done: %s %s group=%s scheme=%s alpn=%s resumed=%v",
+			at, h.Side, e.Version, e.CipherSuite, orDash(e.Group), orDash(e.SignatureScheme), orDash(e.ALPN), e.Resumed)
+		if e.Version == "TLS 1.3" {
+			fmt.Fprintf(t.w, " hello_retry_request=%v\n", e.HelloRetryRequest)
+		} else {
+			fmt.Fprintf(t.w, " extended_master_secret=%v\n", e.ExtendedMasterSecret)
+		}
 	case *Failed:
 		fmt.Fprintf(t.w, "%s %s --- handshake failed: %v\n", at, h.Side, e.Err)
 	}
 }
 
 func (t *messageTracer) message(at string, m *Message) {
+	t.vers.observe(m)
 	ct := wire.ContentType(m.ContentType)
+	name := messageName(m)
+	switch {
+	case isHRR(m.Parsed):
+		name += " (HelloRetryRequest)"
+	case t.vers.isCompatCCS(m):
+		name += " (middlebox compatibility, changes nothing)"
+	}
 	fmt.Fprintf(t.w, "%s %s %s %s %s [record %s (%d), version %s (0x%04x), length %d]",
-		at, m.Side, arrow(m.Direction), m.Direction, messageName(m), ct, m.ContentType,
+		at, m.Side, arrow(m.Direction), m.Direction, name, ct, m.ContentType,
 		versionName(m.RecordVersion), m.RecordVersion, m.Length)
-	if m.protected() {
-		fmt.Fprintf(t.w, " [enc, epoch %d]", m.Epoch)
+	if epoch := t.vers.epoch(m); epoch > 0 {
+		fmt.Fprintf(t.w, " [enc, epoch %d]", epoch)
 	}
 	fmt.Fprintln(t.w)
 	if m.ContentType == uint8(wire.ContentHandshake) {
@@ -126,6 +145,15 @@ func writeList(w io.Writer, indent, key string, items []any) {
 	fmt.Fprintf(w, "%s%s (%d):", indent, key, len(items))
 	if len(items) == 0 {
 		fmt.Fprintln(w, " none")
+		return
+	}
+	if strings.HasSuffix(key, "_hex") {
+		// Lists of byte strings (binders, SCTs): one per line, cut short
+		// like any other hex field.
+		fmt.Fprintln(w)
+		for _, it := range items {
+			fmt.Fprintf(w, "%s  - %s\n", indent, scalarText(key, it))
+		}
 		return
 	}
 	if scalars := scalarItems(items); scalars != nil {

@@ -101,8 +101,49 @@ func messageName(m *Message) string {
 	return wire.ContentType(m.ContentType).String()
 }
 
-// protected reports whether a message travelled under negotiated keys.
-func (m *Message) protected() bool { return m.Epoch > 0 }
+// versions follows which sides negotiated TLS 1.3, from the ServerHello
+// each side sends or receives, for the renderers that tell the versions
+// apart.
+type versions struct {
+	tls13 [3]bool // indexed by Side
+}
+
+// observe notes the version a ServerHello (or HelloRetryRequest) selects.
+func (v *versions) observe(m *Message) {
+	sh, ok := m.Parsed.(*wire.ServerHello)
+	if !ok {
+		return
+	}
+	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](sh.Extensions); ok &&
+		len(sv.Versions) == 1 && sv.Versions[0] == suites.VersionTLS13 {
+		v.tls13[m.Side] = true
+	}
+}
+
+func (v *versions) is13(side Side) bool { return v.tls13[side] }
+
+// epoch is the protection a message travelled under. TLS 1.3's
+// ChangeCipherSpec is never protected (RFC 8446 §5: "An implementation may
+// receive an unencrypted record of type change_cipher_spec"), whatever
+// epoch the receiving side was reading at when it arrived.
+func (v *versions) epoch(m *Message) int {
+	if m.ContentType == uint8(wire.ContentChangeCipherSpec) && v.tls13[m.Side] {
+		return 0
+	}
+	return m.Epoch
+}
+
+// isCompatCCS reports whether m is TLS 1.3's middlebox-compatibility
+// ChangeCipherSpec (RFC 8446 Appendix D.4), which changes nothing.
+func (v *versions) isCompatCCS(m *Message) bool {
+	return m.ContentType == uint8(wire.ContentChangeCipherSpec) && v.tls13[m.Side]
+}
+
+// isHRR reports whether a parsed message is a HelloRetryRequest.
+func isHRR(parsed any) bool {
+	sh, ok := parsed.(*wire.ServerHello)
+	return ok && sh.IsHelloRetryRequest()
+}
 
 func versionName(v uint16) string { return suites.Version(v).String() }
 

@@ -17,45 +17,89 @@ import (
 type openSSLStep struct {
 	side  Side
 	step  string // clasp's step name, as in the drivers' step tables
+	state string // OpenSSL's name for the step as a whole; "" is lines[0]'s
 	lines []openSSLLine
 }
 
 type openSSLLine struct {
+	dir     Direction
 	message string // the Message.Name that completes this state
 	text    string // OpenSSL's SSL_state_string_long
 }
 
-// openSSLSteps maps the drivers' step names to OpenSSL's vocabulary
-// (ssl/ssl_stat.c). A step missing here (TLS 1.3 steps, until they are
-// added) is printed under clasp's own name, so nothing is ever hidden.
-var openSSLSteps = []openSSLStep{
-	{Client, "write ClientHello", []openSSLLine{{"ClientHello", "SSLv3/TLS write client hello"}}},
-	{Client, "read ServerHello", []openSSLLine{{"ServerHello", "SSLv3/TLS read server hello"}}},
-	{Client, "read server Certificate", []openSSLLine{{"Certificate", "SSLv3/TLS read server certificate"}}},
-	{Client, "read ServerKeyExchange", []openSSLLine{{"ServerKeyExchange", "SSLv3/TLS read server key exchange"}}},
-	{Client, "read CertificateRequest", []openSSLLine{{"CertificateRequest", "SSLv3/TLS read server certificate request"}}},
-	{Client, "read ServerHelloDone", []openSSLLine{{"ServerHelloDone", "SSLv3/TLS read server done"}}},
-	{Client, "write client Certificate", []openSSLLine{{"Certificate", "SSLv3/TLS write client certificate"}}},
-	{Client, "write ClientKeyExchange", []openSSLLine{{"ClientKeyExchange", "SSLv3/TLS write client key exchange"}}},
-	{Client, "write CertificateVerify", []openSSLLine{{"CertificateVerify", "SSLv3/TLS write certificate verify"}}},
-	{Client, "write ChangeCipherSpec and Finished", []openSSLLine{
-		{"ChangeCipherSpec", "SSLv3/TLS write change cipher spec"}, {"Finished", "SSLv3/TLS write finished"}}},
-	{Client, "read ChangeCipherSpec and Finished", []openSSLLine{
-		{"ChangeCipherSpec", "SSLv3/TLS read change cipher spec"}, {"Finished", "SSLv3/TLS read finished"}}},
+func wr(message, text string) openSSLLine { return openSSLLine{Sent, message, text} }
+func rd(message, text string) openSSLLine { return openSSLLine{Received, message, text} }
 
-	{Server, "read ClientHello", []openSSLLine{{"ClientHello", "SSLv3/TLS read client hello"}}},
-	{Server, "write ServerHello", []openSSLLine{{"ServerHello", "SSLv3/TLS write server hello"}}},
-	{Server, "write server Certificate", []openSSLLine{{"Certificate", "SSLv3/TLS write certificate"}}},
-	{Server, "write ServerKeyExchange", []openSSLLine{{"ServerKeyExchange", "SSLv3/TLS write key exchange"}}},
-	{Server, "write CertificateRequest", []openSSLLine{{"CertificateRequest", "SSLv3/TLS write certificate request"}}},
-	{Server, "write ServerHelloDone", []openSSLLine{{"ServerHelloDone", "SSLv3/TLS write server done"}}},
-	{Server, "read client Certificate", []openSSLLine{{"Certificate", "SSLv3/TLS read client certificate"}}},
-	{Server, "read ClientKeyExchange", []openSSLLine{{"ClientKeyExchange", "SSLv3/TLS read client key exchange"}}},
-	{Server, "read CertificateVerify", []openSSLLine{{"CertificateVerify", "SSLv3/TLS read certificate verify"}}},
-	{Server, "read ChangeCipherSpec and Finished", []openSSLLine{
-		{"ChangeCipherSpec", "SSLv3/TLS read change cipher spec"}, {"Finished", "SSLv3/TLS read finished"}}},
-	{Server, "write ChangeCipherSpec and Finished", []openSSLLine{
-		{"ChangeCipherSpec", "SSLv3/TLS write change cipher spec"}, {"Finished", "SSLv3/TLS write finished"}}},
+// OpenSSL's words for the states both versions share (ssl/ssl_stat.c).
+var (
+	writeCCS      = wr("ChangeCipherSpec", "SSLv3/TLS write change cipher spec")
+	readCCS       = rd("ChangeCipherSpec", "SSLv3/TLS read change cipher spec")
+	writeFinished = wr("Finished", "SSLv3/TLS write finished")
+	readFinished  = rd("Finished", "SSLv3/TLS read finished")
+)
+
+// openSSLSteps maps the drivers' step names to OpenSSL's vocabulary
+// (ssl/ssl_stat.c). TLS 1.2 and TLS 1.3 steps that share a name share an
+// entry. The TLS 1.3 words are those OpenSSL 3 prints for the same
+// exchange (`openssl s_client -tls1_3 -state`): "TLSv1.3 read encrypted
+// extensions", "TLSv1.3 read server certificate verify", and the 1.2 words
+// for everything the two versions share. A step missing here is printed
+// under clasp's own name, so nothing is ever hidden.
+var openSSLSteps = []openSSLStep{
+	{Client, "write ClientHello", "", []openSSLLine{wr("ClientHello", "SSLv3/TLS write client hello")}},
+	// In TLS 1.3 this step also answers a HelloRetryRequest: the
+	// compatibility ChangeCipherSpec, then the second ClientHello.
+	{Client, "read ServerHello", "", []openSSLLine{rd("ServerHello", "SSLv3/TLS read server hello"),
+		writeCCS, wr("ClientHello", "SSLv3/TLS write client hello")}},
+	{Client, "read EncryptedExtensions", "", []openSSLLine{rd("EncryptedExtensions", "TLSv1.3 read encrypted extensions")}},
+	{Client, "read server Certificate", "", []openSSLLine{rd("Certificate", "SSLv3/TLS read server certificate")}},
+	{Client, "read server CertificateVerify", "", []openSSLLine{rd("CertificateVerify", "TLSv1.3 read server certificate verify")}},
+	{Client, "read ServerKeyExchange", "", []openSSLLine{rd("ServerKeyExchange", "SSLv3/TLS read server key exchange")}},
+	{Client, "read CertificateRequest", "", []openSSLLine{rd("CertificateRequest", "SSLv3/TLS read server certificate request")}},
+	{Client, "read ServerHelloDone", "", []openSSLLine{rd("ServerHelloDone", "SSLv3/TLS read server done")}},
+	{Client, "read server Finished", "", []openSSLLine{readFinished}},
+	{Client, "write client Certificate", "", []openSSLLine{wr("Certificate", "SSLv3/TLS write client certificate")}},
+	// TLS 1.3: the compatibility ChangeCipherSpec leads the client's
+	// second flight, as OpenSSL's does.
+	{Client, "write client Certificate and CertificateVerify", "", []openSSLLine{writeCCS,
+		wr("Certificate", "SSLv3/TLS write client certificate"), wr("CertificateVerify", "SSLv3/TLS write certificate verify")}},
+	{Client, "write ClientKeyExchange", "", []openSSLLine{wr("ClientKeyExchange", "SSLv3/TLS write client key exchange")}},
+	{Client, "write CertificateVerify", "", []openSSLLine{wr("CertificateVerify", "SSLv3/TLS write certificate verify")}},
+	{Client, "write ChangeCipherSpec and Finished", "", []openSSLLine{writeCCS, writeFinished}},
+	{Client, "write client Finished", "", []openSSLLine{writeCCS, writeFinished}},
+	{Client, "read ChangeCipherSpec and Finished", "", []openSSLLine{readCCS, readFinished}},
+	// After the handshake: what OpenSSL prints for post-handshake messages.
+	{Client, "after the handshake", "SSL negotiation finished successfully", []openSSLLine{
+		rd("NewSessionTicket", "SSLv3/TLS read server session ticket"),
+		rd("KeyUpdate", "TLSv1.3 read server key update"),
+		wr("KeyUpdate", "TLSv1.3 write client key update")}},
+
+	{Server, "read ClientHello", "", []openSSLLine{rd("ClientHello", "SSLv3/TLS read client hello")}},
+	// TLS 1.3: OpenSSL makes its choices while it reads the ClientHello;
+	// a HelloRetryRequest and the second ClientHello happen here too.
+	{Server, "negotiate TLS 1.3 parameters", "SSLv3/TLS read client hello", []openSSLLine{
+		wr("ServerHello", "SSLv3/TLS write server hello"), writeCCS, rd("ClientHello", "SSLv3/TLS read client hello")}},
+	{Server, "write ServerHello", "", []openSSLLine{wr("ServerHello", "SSLv3/TLS write server hello"), writeCCS}},
+	{Server, "write EncryptedExtensions", "", []openSSLLine{wr("EncryptedExtensions", "TLSv1.3 write encrypted extensions")}},
+	{Server, "write server Certificate", "", []openSSLLine{wr("Certificate", "SSLv3/TLS write certificate")}},
+	{Server, "write server Certificate and CertificateVerify", "", []openSSLLine{
+		wr("Certificate", "SSLv3/TLS write certificate"), wr("CertificateVerify", "TLSv1.3 write server certificate verify")}},
+	{Server, "write ServerKeyExchange", "", []openSSLLine{wr("ServerKeyExchange", "SSLv3/TLS write key exchange")}},
+	{Server, "write CertificateRequest", "", []openSSLLine{wr("CertificateRequest", "SSLv3/TLS write certificate request")}},
+	{Server, "write ServerHelloDone", "", []openSSLLine{wr("ServerHelloDone", "SSLv3/TLS write server done")}},
+	{Server, "write server Finished", "", []openSSLLine{writeFinished}},
+	{Server, "read client Certificate", "", []openSSLLine{rd("Certificate", "SSLv3/TLS read client certificate")}},
+	{Server, "read client Certificate and CertificateVerify", "", []openSSLLine{
+		rd("Certificate", "SSLv3/TLS read client certificate"), rd("CertificateVerify", "SSLv3/TLS read certificate verify")}},
+	{Server, "read ClientKeyExchange", "", []openSSLLine{rd("ClientKeyExchange", "SSLv3/TLS read client key exchange")}},
+	{Server, "read CertificateVerify", "", []openSSLLine{rd("CertificateVerify", "SSLv3/TLS read certificate verify")}},
+	{Server, "read ChangeCipherSpec and Finished", "", []openSSLLine{readCCS, readFinished}},
+	{Server, "read client Finished", "", []openSSLLine{readFinished}},
+	{Server, "write ChangeCipherSpec and Finished", "", []openSSLLine{writeCCS, writeFinished}},
+	{Server, "write NewSessionTicket", "", []openSSLLine{wr("NewSessionTicket", "SSLv3/TLS write session ticket")}},
+	{Server, "after the handshake", "SSL negotiation finished successfully", []openSSLLine{
+		rd("KeyUpdate", "TLSv1.3 read client key update"),
+		wr("KeyUpdate", "TLSv1.3 write server key update")}},
 }
 
 func findOpenSSLStep(side Side, step string) *openSSLStep {
@@ -68,29 +112,30 @@ func findOpenSSLStep(side Side, step string) *openSSLStep {
 }
 
 // openSSLMessageLine finds OpenSSL's name for a message exchanged by side.
-// The current step is searched first; then every step of that side in the
-// same direction, because a driver may read a message ahead while still in
-// the step before it (the client reads ServerHelloDone while looking for an
-// optional ServerKeyExchange under RSA key exchange).
+// The current step is searched first; then every step of that side,
+// because a driver may read a message ahead while still in the step before
+// it (the client reads ServerHelloDone while looking for an optional
+// ServerKeyExchange under RSA key exchange, and a TLS 1.3 Certificate while
+// looking for an optional CertificateRequest), and post-handshake messages
+// arrive after the last step.
 func openSSLMessageLine(side Side, step string, m *Message) (string, bool) {
-	verb := "write "
-	if m.Direction == Received {
-		verb = "read "
-	}
-	if s := findOpenSSLStep(side, step); s != nil && strings.HasPrefix(step, verb) {
+	match := func(s *openSSLStep) (string, bool) {
 		for _, l := range s.lines {
-			if l.message == m.Name {
+			if l.dir == m.Direction && l.message == m.Name {
 				return l.text, true
 			}
 		}
+		return "", false
 	}
-	for _, s := range openSSLSteps {
-		if s.side != side || !strings.HasPrefix(s.step, verb) {
-			continue
+	if s := findOpenSSLStep(side, step); s != nil {
+		if text, ok := match(s); ok {
+			return text, true
 		}
-		for _, l := range s.lines {
-			if l.message == m.Name {
-				return l.text, true
+	}
+	for i := range openSSLSteps {
+		if s := &openSSLSteps[i]; s.side == side {
+			if text, ok := match(s); ok {
+				return text, true
 			}
 		}
 	}
@@ -102,6 +147,9 @@ func openSSLMessageLine(side Side, step string, m *Message) (string, bool) {
 // name for it.
 func OpenSSLStateName(side Side, step string) string {
 	if s := findOpenSSLStep(side, step); s != nil {
+		if s.state != "" {
+			return s.state
+		}
 		return s.lines[0].text
 	}
 	return step
@@ -114,6 +162,7 @@ type stateTracer struct {
 	w       io.Writer
 	started [3]bool
 	step    [3]string
+	vers    versions
 }
 
 // NewStateTracer returns a Tracer that writes one line per handshake state
@@ -150,7 +199,13 @@ func (t *stateTracer) Trace(e Event) {
 			fmt.Fprintf(t.w, "%s%s\n", prefix, e.Name)
 		}
 	case *Message:
+		t.vers.observe(e)
 		if e.ContentType == uint8(wire.ContentApplicationData) {
+			return
+		}
+		if e.Direction == Received && t.vers.isCompatCCS(e) {
+			// OpenSSL reads TLS 1.3's compatibility ChangeCipherSpec
+			// without a state of its own: it is dropped, not processed.
 			return
 		}
 		if text, ok := openSSLMessageLine(h.Side, t.step[h.Side], e); ok {

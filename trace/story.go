@@ -27,6 +27,16 @@ type storyTracer struct {
 	group                      string
 	ems                        bool
 	decided                    map[string]string // server decisions, to skip the client's echo of them
+
+	// TLS 1.3: what shaped the key schedule, and what came before.
+	vers      versions
+	hrrGroup  string // the group a HelloRetryRequest asked for
+	pskMode   string // the resumption mode the server accepted, "" for none
+	resumed13 bool
+	// inServerHello is set while a ServerHello's or HelloRetryRequest's
+	// extensions are told: their supported_versions and key_share hold the
+	// one value chosen, not the client's list.
+	inServerHello bool
 }
 
 // NewStoryTracer returns a Tracer that writes the story of the handshake to
@@ -56,6 +66,9 @@ func (t *storyTracer) Trace(e Event) {
 	h := e.Common()
 	switch e := e.(type) {
 	case *Message:
+		// Before the duplicate check: each side learns the version from
+		// its own copy of the ServerHello, the sent one or the received.
+		t.vers.observe(e)
 		dir := e.Direction
 		if dir == Received {
 			if _, dup := t.pairs.received(messageItem(e, 0)); dup {
@@ -71,6 +84,10 @@ func (t *storyTracer) Trace(e Event) {
 		key := "keys.write"
 		if e.Direction == Received {
 			key = "keys.read"
+		}
+		if t.vers.is13(h.Side) {
+			t.line(1, key+"13", "side", t.side(h.Side), "epoch", e.Epoch, "suite", e.Suite, "keys", t.stage(e.Epoch))
+			return
 		}
 		t.line(1, key, "side", t.side(h.Side), "epoch", e.Epoch, "suite", e.Suite)
 	case *Alert:
@@ -88,7 +105,13 @@ func (t *storyTracer) Trace(e Event) {
 	case *Done:
 		fmt.Fprintln(t.w)
 		t.line(0, "done", "side", t.side(h.Side), "version", e.Version, "suite", e.CipherSuite, "group", orDash(e.Group))
-		if e.Resumed {
+		if e.HelloRetryRequest {
+			t.line(1, "done.hrr")
+		}
+		switch {
+		case e.Resumed && t.vers.is13(h.Side):
+			t.line(1, "done.resumed13")
+		case e.Resumed:
 			t.line(1, "done.resumed")
 		}
 	case *Failed:
@@ -104,7 +127,29 @@ func orDash(s string) string {
 	return s
 }
 
+// stage names the keys of a TLS 1.3 epoch.
+func (t *storyTracer) stage(epoch int) string {
+	switch epoch {
+	case 1:
+		return t.cat.text("stage.handshake")
+	case 2:
+		return t.cat.text("stage.application")
+	}
+	return t.cat.text("stage.updated", "n", epoch-2)
+}
+
+// shortHex shows a long public value by its first 32 bytes: a hybrid
+// post-quantum key share is over a thousand bytes, and the msg and json
+// traces have every one of them.
+func (t *storyTracer) shortHex(b []byte) string {
+	if len(b) <= 64 {
+		return orDash(hexString(b))
+	}
+	return t.cat.text("hex.cut", "hex", hexString(b[:32]), "bytes", len(b))
+}
+
 func (t *storyTracer) message(m *Message) {
+	tls13 := t.vers.is13(m.Side)
 	from := sender(m.Side, m.Direction)
 	args := []any{"from", t.side(from), "to", t.side(from.Peer()), "name", messageName(m), "bytes", m.Length}
 	if m.ContentType == uint8(wire.ContentApplicationData) {
@@ -113,12 +158,19 @@ func (t *storyTracer) message(m *Message) {
 		return
 	}
 	protection := t.cat.text("prot.clear")
-	if m.protected() {
-		protection = t.cat.text("prot.enc", "epoch", m.Epoch)
+	if epoch := t.vers.epoch(m); epoch > 0 {
+		protection = t.cat.text("prot.enc", "epoch", epoch)
+	}
+	if isHRR(m.Parsed) {
+		args[5] = "HelloRetryRequest"
 	}
 	fmt.Fprintln(t.w)
 	t.line(0, "msg.header", append(args, "protection", protection)...)
 	if m.ContentType == uint8(wire.ContentChangeCipherSpec) {
+		if t.vers.isCompatCCS(m) {
+			t.line(1, "ccs13")
+			return
+		}
 		t.line(1, "ccs", "side", t.side(from), "suite", orDash(t.suite))
 		return
 	}
@@ -126,9 +178,43 @@ func (t *storyTracer) message(m *Message) {
 	case *wire.ClientHello:
 		t.clientHello(p)
 	case *wire.ServerHello:
-		t.serverHello(p)
+		switch {
+		case p.IsHelloRetryRequest():
+			t.helloRetryRequest(p)
+		case tls13:
+			t.serverHello13(p)
+		default:
+			t.serverHello(p)
+		}
 	case *wire.Certificate:
-		t.certificate(from, p)
+		t.certificate(from, p.Certificates)
+	case *wire.Certificate13:
+		ders := make([][]byte, len(p.Entries))
+		for i, e := range p.Entries {
+			ders[i] = e.Data
+		}
+		t.certificate(from, ders)
+	case *wire.EncryptedExtensions:
+		t.line(1, "ee")
+		t.extensions(p.Extensions)
+	case *wire.CertificateRequest13:
+		t.line(1, "cr.intro")
+		t.extensions(p.Extensions)
+	case *wire.NewSessionTicket13:
+		t.line(1, "nst13", "lifetime", p.Lifetime, "bytes", len(p.Ticket))
+		t.line(1, "nst13.psk", "nonce", orDash(hexString(p.Nonce)))
+		t.line(1, "nst13.age", "n", p.AgeAdd)
+	case *wire.NewSessionTicket:
+		t.line(1, "nst12", "lifetime", p.LifetimeHint, "bytes", len(p.Ticket))
+	case *wire.KeyUpdate:
+		t.line(1, "ku", "side", t.side(from))
+		if p.RequestUpdate {
+			t.line(1, "ku.request", "peer", t.side(from.Peer()))
+		} else {
+			t.line(1, "ku.no_request")
+		}
+	case *wire.EndOfEarlyData:
+		t.line(1, "eoed")
 	case *wire.ServerKeyExchange:
 		t.serverKeyExchange(p)
 	case *wire.CertificateRequest:
@@ -138,8 +224,16 @@ func (t *storyTracer) message(m *Message) {
 	case *wire.ClientKeyExchange:
 		t.clientKeyExchange(p)
 	case *wire.CertificateVerify:
+		if tls13 {
+			t.line(1, "cv13", "side", t.side(from), "scheme", schemeText(p.Signature), "bytes", len(p.Signature.Signature))
+			break
+		}
 		t.line(1, "cv", "scheme", schemeText(p.Signature), "bytes", len(p.Signature.Signature))
 	case *wire.Finished:
+		if tls13 {
+			t.finished13(from, p)
+			break
+		}
 		label := "client finished"
 		if from == Server {
 			label = "server finished"
@@ -158,10 +252,23 @@ func (t *storyTracer) clientHello(ch *wire.ClientHello) {
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](ch.Extensions); ok {
 		t.serverName = sni.HostName
 	}
-	t.line(1, "ch.intro")
-	t.line(1, "ch.version", "version", ch.Version.String())
+	_, offers13 := wire.FindExtension[*wire.SupportedVersionsExt](ch.Extensions)
+	if t.hrrGroup != "" {
+		t.line(1, "ch.retry", "group", t.hrrGroup)
+	} else {
+		t.line(1, "ch.intro")
+	}
+	if offers13 {
+		t.line(1, "ch.legacy_version", "version", ch.Version.String())
+	} else {
+		t.line(1, "ch.version", "version", ch.Version.String())
+	}
 	t.line(1, "ch.random", "hex", hexString(ch.Random[:]))
-	t.sessionID(ch.SessionID)
+	if offers13 && len(ch.SessionID) > 0 {
+		t.line(1, "session.compat", "hex", hexString(ch.SessionID))
+	} else {
+		t.sessionID(ch.SessionID)
+	}
 	t.line(1, "ch.suites", "count", len(ch.CipherSuites))
 	for i, id := range ch.CipherSuites {
 		t.line(2, "list.item", "n", i+1, "name", id.String(), "code", fmt.Sprintf("0x%04x", uint16(id)))
@@ -186,7 +293,83 @@ func (t *storyTracer) serverHello(sh *wire.ServerHello) {
 	t.line(1, "sh.suite", "name", t.suite, "code", fmt.Sprintf("0x%04x", uint16(sh.CipherSuite)))
 	t.line(1, "sh.random", "hex", hexString(sh.Random[:]))
 	t.sessionID(sh.SessionID)
-	t.extensions(sh.Extensions)
+	t.serverExtensions(sh.Extensions)
+}
+
+func (t *storyTracer) serverExtensions(exts []wire.Extension) {
+	t.inServerHello = true
+	t.extensions(exts)
+	t.inServerHello = false
+}
+
+// helloRetryRequest tells RFC 8446 §4.1.4: the server needs another
+// ClientHello, most often for a key share on a group it accepts.
+func (t *storyTracer) helloRetryRequest(hrr *wire.ServerHello) {
+	t.suite = hrr.CipherSuite.String()
+	if ks, ok := wire.FindExtension[*wire.KeyShareExt](hrr.Extensions); ok && ks.SelectedGroup != 0 {
+		t.hrrGroup = ks.SelectedGroup.String()
+	}
+	t.line(1, "hrr.intro")
+	t.line(1, "sh.suite", "name", t.suite, "code", fmt.Sprintf("0x%04x", uint16(hrr.CipherSuite)))
+	t.line(1, "hrr.random", "hex", hexString(hrr.Random[:]))
+	t.serverExtensions(hrr.Extensions)
+	t.line(1, "hrr.transcript")
+}
+
+// serverHello13 tells a TLS 1.3 ServerHello and the key schedule it starts
+// (RFC 8446 §7.1): the early secret (from a resumed session's PSK, or
+// zeros), the shared secret of the key exchange, and the handshake traffic
+// keys that protect everything after this message.
+func (t *storyTracer) serverHello13(sh *wire.ServerHello) {
+	t.serverRandom = sh.Random[:]
+	t.suite = sh.CipherSuite.String()
+	t.line(1, "sh.intro")
+	t.line(1, "sh.legacy_version", "version", sh.Version.String())
+	t.line(1, "sh.suite", "name", t.suite, "code", fmt.Sprintf("0x%04x", uint16(sh.CipherSuite)))
+	t.line(1, "sh.random", "hex", hexString(sh.Random[:]))
+	if len(sh.SessionID) > 0 {
+		t.line(1, "session.echo13", "hex", hexString(sh.SessionID))
+	} else {
+		t.sessionID(sh.SessionID)
+	}
+	t.serverExtensions(sh.Extensions)
+
+	ks, hasShare := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
+	_, hasPSK := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions)
+	t.resumed13 = hasPSK
+	if hasPSK {
+		t.line(1, "k13.early_psk")
+	} else {
+		t.line(1, "k13.early")
+	}
+	if hasShare && len(ks.Entries) == 1 {
+		g := ks.Entries[0].Group
+		t.group = g.String()
+		if info := suites.GroupByID(g); info != nil && info.Kind == suites.GroupHybridPQ {
+			t.line(1, "k13.shared_hybrid", "group", t.group)
+		} else {
+			t.line(1, "k13.shared", "group", t.group)
+		}
+	} else {
+		t.line(1, "k13.no_dhe")
+	}
+	t.line(1, "k13.handshake")
+	t.line(2, "ms.client_random", "hex", orDash(hexString(t.clientRandom)))
+	t.line(2, "ms.server_random", "hex", orDash(hexString(t.serverRandom)))
+}
+
+// finished13 tells RFC 8446 §4.4.4 and what the key schedule does next.
+func (t *storyTracer) finished13(from Side, f *wire.Finished) {
+	t.line(1, "fin13.data", "side", t.side(from), "hex", hexString(f.VerifyData))
+	t.line(1, "fin13.proves", "peer", t.side(from.Peer()))
+	if from == Server {
+		t.line(1, "k13.application")
+		if t.resumed13 {
+			t.line(1, "k13.skipped")
+		}
+	} else {
+		t.line(1, "k13.resumption")
+	}
 }
 
 // extensions tells each extension by name and code point, with what it
@@ -196,7 +379,67 @@ func (t *storyTracer) extensions(exts []wire.Extension) {
 	for _, e := range exts {
 		name, code := e.ExtType().String(), fmt.Sprintf("0x%04x", uint16(e.ExtType()))
 		key, args := "", []any{}
+		var sub [][]any // lines under the extension: key, then name/value pairs
 		switch e := e.(type) {
+		case *wire.SupportedVersionsExt:
+			if len(e.Versions) == 1 && t.serverSpeaks(e) {
+				key, args = "ext.versions_chosen", []any{"version", e.Versions[0].String()}
+			} else {
+				key, args = "ext.versions", []any{"list", joinNames(e.Versions)}
+			}
+		case *wire.KeyShareExt:
+			switch {
+			case e.SelectedGroup != 0:
+				key, args = "ext.key_share_hrr", []any{"group", e.SelectedGroup.String()}
+			case len(e.Entries) == 0:
+				key = "ext.key_share_empty"
+			case t.serverSpeaks(e):
+				ks := e.Entries[0]
+				key, args = "ext.key_share_server", []any{"group", ks.Group.String(), "hex", t.shortHex(ks.KeyExchange)}
+			default:
+				key, args = "ext.key_share", []any{"count", len(e.Entries)}
+				for _, ks := range e.Entries {
+					sub = append(sub, []any{"ext.share", "group", ks.Group.String(), "bytes", len(ks.KeyExchange), "hex", t.shortHex(ks.KeyExchange)})
+				}
+			}
+		case *wire.PSKKeyExchangeModesExt:
+			names := make([]string, len(e.Modes))
+			for i, m := range e.Modes {
+				names[i] = t.pskModeText(m)
+			}
+			key, args = "ext.psk_modes", []any{"list", strings.Join(names, "; ")}
+		case *wire.PreSharedKeyExt:
+			if len(e.Identities) == 0 {
+				key, args = "ext.psk_selected", []any{"n", int(e.SelectedIdentity) + 1}
+				break
+			}
+			key, args = "ext.psk_offered", []any{"count", len(e.Identities)}
+			for i, id := range e.Identities {
+				binder := []byte(nil)
+				if i < len(e.Binders) {
+					binder = e.Binders[i]
+				}
+				sub = append(sub, []any{"ext.psk_identity", "n", i + 1, "bytes", len(id.Identity),
+					"age", id.ObfuscatedTicketAge, "binder", t.shortHex(binder)})
+			}
+		case *wire.EarlyDataExt:
+			key = "ext.early_data"
+		case *wire.CookieExt:
+			key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
+		case *wire.CertificateAuthoritiesExt:
+			names := make([]string, len(e.Authorities))
+			for i, dn := range e.Authorities {
+				names[i] = orDash(distinguishedName(dn))
+			}
+			key, args = "ext.cas", []any{"list", strings.Join(names, "; ")}
+		case *wire.SignatureAlgorithmsCertExt:
+			key, args = "ext.schemes_cert", []any{"list", joinNames(e.Schemes)}
+		case *wire.PaddingExt:
+			key, args = "ext.padding", []any{"bytes", e.Length}
+		case *wire.PostHandshakeAuthExt:
+			key = "ext.post_handshake_auth"
+		case *wire.SignedCertificateTimestampExt:
+			key, args = "ext.sct", []any{"count", len(e.SCTs)}
 		case *wire.ServerNameExt:
 			if e.HostName != "" {
 				key, args = "ext.sni", []any{"name", e.HostName}
@@ -216,7 +459,11 @@ func (t *storyTracer) extensions(exts []wire.Extension) {
 		case *wire.RenegotiationInfoExt:
 			key = "ext.reneg"
 		case *wire.SessionTicketExt:
-			key, args = "ext.ticket", []any{"bytes", len(e.Ticket)}
+			if len(e.Ticket) == 0 {
+				key = "ext.ticket_empty"
+			} else {
+				key, args = "ext.ticket", []any{"bytes", len(e.Ticket)}
+			}
 		case *wire.StatusRequestExt:
 			key = "ext.status"
 		case *wire.UnknownExt:
@@ -225,7 +472,27 @@ func (t *storyTracer) extensions(exts []wire.Extension) {
 			key = "ext.other"
 		}
 		t.line(2, "ext.item", "name", name, "code", code, "detail", t.cat.text(key, args...))
+		for _, l := range sub {
+			t.line(3, l[0].(string), l[1:]...)
+		}
 	}
+}
+
+// serverSpeaks tells a ServerHello's single-valued extensions from a
+// ClientHello's lists: extensions() is called for one message at a time,
+// and only the server's hellos carry exactly one chosen value.
+func (t *storyTracer) serverSpeaks(wire.Extension) bool {
+	return t.inServerHello
+}
+
+func (t *storyTracer) pskModeText(m uint8) string {
+	switch m {
+	case wire.PSKModeDHEKE:
+		return t.cat.text("psk.dhe_ke")
+	case wire.PSKModeKE:
+		return t.cat.text("psk.ke")
+	}
+	return fmt.Sprintf("unknown(%d)", m)
 }
 
 func joinNames[T fmt.Stringer](items []T) string {
@@ -236,13 +503,13 @@ func joinNames[T fmt.Stringer](items []T) string {
 	return strings.Join(names, ", ")
 }
 
-func (t *storyTracer) certificate(from Side, c *wire.Certificate) {
-	if len(c.Certificates) == 0 {
+func (t *storyTracer) certificate(from Side, chain [][]byte) {
+	if len(chain) == 0 {
 		t.line(1, "cert.empty", "side", t.side(from))
 		return
 	}
-	t.line(1, "cert.intro", "side", t.side(from), "count", len(c.Certificates))
-	for i, der := range c.Certificates {
+	t.line(1, "cert.intro", "side", t.side(from), "count", len(chain))
+	for i, der := range chain {
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
 			t.line(2, "cert.unparsed", "n", i+1, "bytes", len(der), "error", err.Error())
@@ -322,6 +589,20 @@ func (t *storyTracer) clientKeyExchange(cke *wire.ClientKeyExchange) {
 	t.line(1, "ms.keys")
 }
 
+// reason says why a decision went the way it did. English tells the
+// driver's own sentence, which carries the particulars (which CA, which
+// name); another language tells its translation of the decision's
+// ReasonCode, and the English sentence only when it has none for the code.
+func (t *storyTracer) reason(d *Decision) string {
+	if t.cat.lang == fallbackLanguage || d.ReasonCode == "" {
+		return d.Reason
+	}
+	if text, ok := t.cat.messages["reason."+d.ReasonCode]; ok {
+		return text
+	}
+	return d.Reason
+}
+
 // decision tells a choice and its reason. In a stream with both sides the
 // client's record of a choice the server already told is left out.
 func (t *storyTracer) decision(d *Decision) {
@@ -334,13 +615,14 @@ func (t *storyTracer) decision(d *Decision) {
 	} else if chosen, told := t.decided[d.What]; told && chosen == d.Chosen {
 		return
 	}
+	reason := t.reason(d)
 	if d.Chosen == "" {
-		t.line(1, "decision.none", "side", t.side(d.Side), "what", what, "reason", d.Reason)
+		t.line(1, "decision.none", "side", t.side(d.Side), "what", what, "reason", reason)
 	} else {
 		if d.What == "group" {
 			t.group = d.Chosen
 		}
-		t.line(1, "decision.chosen", "side", t.side(d.Side), "what", what, "chosen", d.Chosen, "reason", d.Reason)
+		t.line(1, "decision.chosen", "side", t.side(d.Side), "what", what, "chosen", d.Chosen, "reason", reason)
 	}
 	if d.Warning != "" {
 		t.line(2, "decision.warning", "warning", d.Warning)

@@ -14,8 +14,8 @@
         application_layer_protocol_negotiation (0x0010): прикладные протоколы: http/1.1
         extended_master_secret (0x0017): расширенный мастер-секрет (RFC 7627): привязать ключи ко всему этому рукопожатию
         renegotiation_info (0xff01): безопасное повторное согласование (RFC 5746)
-    [сервер] версия протокола: TLS 1.2 (the highest version both sides support)
-    [сервер] не удалось договориться: набор шифров: no cipher suite in common: client offered [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]; server accepts [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]
+    [сервер] версия протокола: TLS 1.2 (старшая версия, которую поддерживают обе стороны)
+    [сервер] не удалось договориться: набор шифров: ничто из предложенного одной стороной не подходит другой
 
 [сервер → клиент] предупреждение (alert): fatal handshake_failure (40)
 
