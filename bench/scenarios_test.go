@@ -45,15 +45,27 @@ func TestBulkScenariosTransfer(t *testing.T) {
 	}
 }
 
+// checkNegotiated checks a full handshake: the scenario's version, suite
+// and group, and no resumption.
 func checkNegotiated(t *testing.T, sc scenario, side string, got negotiated) {
 	t.Helper()
-	if got.version != tls.VersionTLS12 {
-		t.Errorf("%s negotiated version %#04x, want TLS 1.2", side, got.version)
+	checkNegotiatedAs(t, sc, side, got, false, sc.group)
+}
+
+// checkNegotiatedAs checks the scenario's version and suite, the group
+// wantGroup and whether the handshake resumed a session.
+func checkNegotiatedAs(t *testing.T, sc scenario, side string, got negotiated, wantResumed bool, wantGroup tls.CurveID) {
+	t.Helper()
+	if got.version != sc.tlsVersion() {
+		t.Errorf("%s negotiated version %s, want %s", side, tls.VersionName(got.version), tls.VersionName(sc.tlsVersion()))
 	}
 	if got.suite != sc.suite {
 		t.Errorf("%s negotiated %s, want %s", side, tls.CipherSuiteName(got.suite), tls.CipherSuiteName(sc.suite))
 	}
-	if got.group != uint16(sc.group) {
-		t.Errorf("%s negotiated group %v, want %v", side, tls.CurveID(got.group), sc.group)
+	if got.group != uint16(wantGroup) {
+		t.Errorf("%s negotiated group %v, want %v", side, tls.CurveID(got.group), wantGroup)
+	}
+	if got.resumed != wantResumed {
+		t.Errorf("%s DidResume = %v, want %v", side, got.resumed, wantResumed)
 	}
 }

@@ -9,21 +9,63 @@ import (
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/peertest"
+	"github.com/clasp-tls/clasp/sessions"
 )
 
 // serverName is the name every peertest leaf is issued for; the clients
 // verify the chain and this name, as a real client would.
 const serverName = "localhost"
 
-// scenario is one TLS 1.2 configuration that both stacks are run with.
+// scenario is one configuration that both stacks are run with.
 type scenario struct {
-	name  string
-	suite uint16
-	leaf  func(*peertest.PKI) *peertest.Leaf
+	name string
+	// version is the one protocol version both sides are limited to;
+	// 0 means TLS 1.2.
+	version uint16
+	suite   uint16
+	leaf    func(*peertest.PKI) *peertest.Leaf
 	// group is the key exchange group both sides are limited to; 0 for RSA
 	// key exchange, which has none. It is an IANA code point, the same
 	// number in clasp.CurveID and tls.CurveID.
 	group tls.CurveID
+	// resume is how the client resumes: fullHandshake turns session
+	// tickets off on both servers, so that only the full handshake is done.
+	resume resumeMode
+}
+
+// resumeMode says which kind of session a scenario's client keeps and
+// offers.
+type resumeMode uint8
+
+const (
+	// fullHandshake: no session is kept or offered, and both servers
+	// have session tickets turned off.
+	fullHandshake resumeMode = iota
+	// resumeTicket: the client keeps a session ticket (RFC 5077 for
+	// TLS 1.2, a NewSessionTicket PSK for TLS 1.3) in a session cache.
+	resumeTicket
+	// resumeSessionID: a TLS 1.2 client resumes by session ID from the
+	// clasp server's session store. crypto/tls has no server-side session
+	// cache, so only clasp runs these.
+	resumeSessionID
+)
+
+// tlsVersion is the version both sides are limited to.
+func (s scenario) tlsVersion() uint16 {
+	if s.version == 0 {
+		return tls.VersionTLS12
+	}
+	return s.version
+}
+
+// firstByte reports whether each connection ends with the server writing
+// one byte and the client reading it. A TLS 1.3 server sends its
+// NewSessionTicket after the handshake: crypto/tls writes it inside
+// Handshake, which over the synchronous net.Pipe blocks until the client
+// reads, and clasp queues it until the server's next write. The one-byte
+// exchange delivers the ticket on both stacks the same way.
+func (s scenario) firstByte() bool {
+	return s.tlsVersion() == tls.VersionTLS13 && s.resume != fullHandshake
 }
 
 func ecdsaLeaf(p *peertest.PKI) *peertest.Leaf { return p.ECDSA }
@@ -31,20 +73,20 @@ func rsaLeaf(p *peertest.PKI) *peertest.Leaf   { return p.RSA }
 
 // handshakeScenarios are the full handshakes BenchmarkHandshake measures.
 var handshakeScenarios = []scenario{
-	{"ECDHE-ECDSA-P256-AES128GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaLeaf, tls.CurveP256},
-	{"ECDHE-RSA2048-X25519-AES128GCM", tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, rsaLeaf, tls.X25519},
+	{name: "ECDHE-ECDSA-P256-AES128GCM", suite: tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, leaf: ecdsaLeaf, group: tls.CurveP256},
+	{name: "ECDHE-RSA2048-X25519-AES128GCM", suite: tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, leaf: rsaLeaf, group: tls.X25519},
 	// crypto/tls leaves RSA key exchange out of its default suites, but
 	// Config.cipherSuites keeps a suite that CipherSuites names explicitly:
 	// the GODEBUG setting tlsrsakex=1 only changes the defaults, so no
 	// //go:debug directive is needed. TestScenariosNegotiateTheirSuite
 	// proves the suite is negotiated.
-	{"RSA2048-AES128GCM", tls.TLS_RSA_WITH_AES_128_GCM_SHA256, rsaLeaf, 0},
+	{name: "RSA2048-AES128GCM", suite: tls.TLS_RSA_WITH_AES_128_GCM_SHA256, leaf: rsaLeaf},
 }
 
 // bulkScenarios are the connections BenchmarkBulk pushes data through.
 var bulkScenarios = []scenario{
-	{"AES128GCM", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecdsaLeaf, tls.CurveP256},
-	{"ChaCha20Poly1305", tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, ecdsaLeaf, tls.CurveP256},
+	{name: "AES128GCM", suite: tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, leaf: ecdsaLeaf, group: tls.CurveP256},
+	{name: "ChaCha20Poly1305", suite: tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, leaf: ecdsaLeaf, group: tls.CurveP256},
 }
 
 // endpoint is one side of a connection of either stack.
@@ -58,6 +100,7 @@ type negotiated struct {
 	version uint16
 	suite   uint16
 	group   uint16
+	resumed bool
 }
 
 // stack is one TLS implementation set up for one scenario.
@@ -69,94 +112,161 @@ type stack struct {
 	client     func(net.Conn) endpoint
 	server     func(net.Conn) endpoint
 	negotiated func(endpoint) negotiated
+	// firstByte: after the handshake the server writes one byte and the
+	// client reads it (see scenario.firstByte).
+	firstByte bool
 }
 
 // stacks returns crypto/tls and clasp configured for the scenario, in that
 // order so that benchstat takes crypto/tls as the baseline column. Both
-// sides of both stacks are limited to the scenario's suite, group and
-// TLS 1.2, and both clients verify the server's chain against the PKI's CA.
+// sides of both stacks are limited to the scenario's version, suite and
+// group, and both clients verify the server's chain against the PKI's CA.
+// A session-ID scenario has no crypto/tls stack: crypto/tls servers keep
+// no session cache.
 func (s scenario) stacks(pki *peertest.PKI) []stack {
+	if s.resume == resumeSessionID {
+		return []stack{s.clasp(pki)}
+	}
 	return []stack{s.cryptoTLS(pki), s.clasp(pki)}
 }
 
 func (s scenario) cryptoTLS(pki *peertest.PKI) stack {
+	return s.cryptoTLSStack(s.cryptoTLSConfigs(pki))
+}
+
+func (s scenario) clasp(pki *peertest.PKI) stack {
+	return s.claspStack(s.claspConfigs(pki))
+}
+
+// cryptoTLSConfigs are the crypto/tls client and server configurations
+// for the scenario. A caller may change them before cryptoTLSStack.
+func (s scenario) cryptoTLSConfigs(pki *peertest.PKI) (client, server *tls.Config) {
 	var groups []tls.CurveID
 	if s.group != 0 {
 		groups = []tls.CurveID{s.group}
 	}
-	serverConfig := &tls.Config{
-		Certificates:     []tls.Certificate{s.leaf(pki).TLS},
-		CipherSuites:     []uint16{s.suite},
-		CurvePreferences: groups,
-		MaxVersion:       tls.VersionTLS12,
-		// A crypto/tls client always offers session tickets, and the server
-		// would then seal and send one after every full handshake. clasp
-		// issues none, so the ticket is turned off to compare the same work.
-		SessionTicketsDisabled: true,
+	var suites []uint16
+	if s.tlsVersion() <= tls.VersionTLS12 {
+		// crypto/tls does not let TLS 1.3 suites be configured; its
+		// TLS 1.3 order puts AES-128-GCM first on machines with AES
+		// hardware, which the plain tests check.
+		suites = []uint16{s.suite}
 	}
-	clientConfig := &tls.Config{
+	server = &tls.Config{
+		Certificates:     []tls.Certificate{s.leaf(pki).TLS},
+		CipherSuites:     suites,
+		CurvePreferences: groups,
+		MinVersion:       s.tlsVersion(),
+		MaxVersion:       s.tlsVersion(),
+		// A crypto/tls client always offers session tickets, and the server
+		// would then seal and send one after every full handshake. A full-
+		// handshake scenario turns tickets off on both servers, so that
+		// both stacks do the same work: the handshake alone.
+		SessionTicketsDisabled: s.resume == fullHandshake,
+	}
+	client = &tls.Config{
 		RootCAs:          pki.CAPool,
 		ServerName:       serverName,
-		CipherSuites:     []uint16{s.suite},
+		CipherSuites:     suites,
 		CurvePreferences: groups,
-		MaxVersion:       tls.VersionTLS12,
+		MinVersion:       s.tlsVersion(),
+		MaxVersion:       s.tlsVersion(),
 	}
+	if s.resume != fullHandshake {
+		client.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	}
+	return client, server
+}
+
+func (s scenario) cryptoTLSStack(clientConfig, serverConfig *tls.Config) stack {
 	return stack{
 		name:   "impl=crypto_tls",
 		client: func(c net.Conn) endpoint { return tls.Client(c, clientConfig) },
 		server: func(c net.Conn) endpoint { return tls.Server(c, serverConfig) },
 		negotiated: func(e endpoint) negotiated {
 			st := e.(*tls.Conn).ConnectionState()
-			return negotiated{version: st.Version, suite: st.CipherSuite, group: uint16(st.CurveID)}
+			return negotiated{version: st.Version, suite: st.CipherSuite, group: uint16(st.CurveID), resumed: st.DidResume}
 		},
+		firstByte: s.firstByte(),
 	}
 }
 
-func (s scenario) clasp(pki *peertest.PKI) stack {
+// claspConfigs are the clasp client and server configurations for the
+// scenario. A caller may change them (a session store, a tracer) before
+// claspStack.
+func (s scenario) claspConfigs(pki *peertest.PKI) (client, server *clasp.Config) {
 	var groups []clasp.CurveID
 	if s.group != 0 {
 		groups = []clasp.CurveID{clasp.CurveID(s.group)}
 	}
 	leaf := s.leaf(pki)
-	serverConfig := &clasp.Config{
+	server = &clasp.Config{
 		Certificates: []clasp.Certificate{{Certificate: leaf.TLS.Certificate, PrivateKey: leaf.TLS.PrivateKey, Leaf: leaf.Cert}},
-		CipherSuites: []uint16{s.suite},
-		Groups:       groups,
-		MaxVersion:   clasp.VersionTLS12,
+		// clasp takes TLS 1.3 suites from CipherSuites too.
+		CipherSuites:           []uint16{s.suite},
+		Groups:                 groups,
+		MinVersion:             s.tlsVersion(),
+		MaxVersion:             s.tlsVersion(),
+		SessionTicketsDisabled: s.resume == fullHandshake,
 	}
-	clientConfig := &clasp.Config{
+	client = &clasp.Config{
 		RootCAs:      pki.CAPool,
 		ServerName:   serverName,
 		CipherSuites: []uint16{s.suite},
 		Groups:       groups,
-		MaxVersion:   clasp.VersionTLS12,
+		MinVersion:   s.tlsVersion(),
+		MaxVersion:   s.tlsVersion(),
 	}
+	switch s.resume {
+	case resumeTicket:
+		client.ClientSessionCache = clasp.NewLRUClientSessionCache(8)
+	case resumeSessionID:
+		client.ClientSessionCache = clasp.NewLRUClientSessionCache(8)
+		// Without a ticket to offer, the client offers the session ID.
+		client.SessionTicketsDisabled = true
+		// A store of the stack's own rather than the process-wide
+		// default, so that no other benchmark's sessions are in it.
+		server.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 1024})
+	}
+	return client, server
+}
+
+func (s scenario) claspStack(clientConfig, serverConfig *clasp.Config) stack {
 	return stack{
 		name:   "impl=clasp",
 		client: func(c net.Conn) endpoint { return clasp.Client(c, clientConfig) },
 		server: func(c net.Conn) endpoint { return clasp.Server(c, serverConfig) },
 		negotiated: func(e endpoint) negotiated {
 			st := e.(*clasp.Conn).ConnectionState()
-			return negotiated{version: st.Version, suite: st.CipherSuite, group: uint16(st.CurveID)}
+			return negotiated{version: st.Version, suite: st.CipherSuite, group: uint16(st.CurveID), resumed: st.DidResume}
 		},
+		firstByte: s.firstByte(),
 	}
 }
 
 // handshake runs both sides of a handshake over the two ends of a
 // connection, the server in its own goroutine, and returns once both are
-// done. A side that fails closes its end so that the other cannot wait
+// done; with st.firstByte, the server then writes one byte and the client
+// reads it. A side that fails closes its end so that the other cannot wait
 // forever for a message that will not come.
 func handshake(st stack, clientRaw, serverRaw net.Conn) (client, server endpoint, err error) {
 	client, server = st.client(clientRaw), st.server(serverRaw)
 	serverDone := make(chan error, 1)
 	go func() {
 		err := server.Handshake()
+		if err == nil && st.firstByte {
+			_, err = server.Write(oneByte[:])
+		}
 		if err != nil {
 			serverRaw.Close()
 		}
 		serverDone <- err
 	}()
 	clientErr := client.Handshake()
+	if clientErr == nil && st.firstByte {
+		var b [1]byte
+		_, clientErr = io.ReadFull(client, b[:])
+	}
 	if clientErr != nil {
 		clientRaw.Close()
 	}
@@ -166,6 +276,10 @@ func handshake(st stack, clientRaw, serverRaw net.Conn) (client, server endpoint
 	}
 	return client, server, nil
 }
+
+// oneByte is what a server writes after the handshake when stack.firstByte
+// is set.
+var oneByte = [1]byte{'x'}
 
 // handshakeOverPipe runs one complete handshake over net.Pipe, which has no
 // kernel buffers or syscalls to add noise, and closes the pipe. The pipe
