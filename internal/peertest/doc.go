@@ -61,6 +61,27 @@
 //     DHE suites, and uses static RSA and CBC suites only when they are
 //     listed in Config.CipherSuites.
 //
+// # TLS 1.3
+//
+// SuiteNames13 lists the three TLS 1.3 suites every peer enables, and
+// OpenSSLTLS13Args (-tls1_3 -ciphersuites NAME), GnuTLSPriority13
+// (NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+SIGN-ALL:+COMP-NULL:+GROUP-ALL, no
+// key exchange keyword) and NSSTLS13Args (-V tls1.3:tls1.3 -c :1301) pin
+// TLS 1.3 and one suite, or all three for "" (TestPeerFlagsTLS13). Resumption:
+// s_client -sess_out FILE / -sess_in FILE ("Reused, TLSv1.3"), gnutls-cli
+// --resume ("*** This is a resumed session"; it waits only briefly for a
+// ticket, so the server should write soon after the handshake), tstclnt -L 2
+// ("1 stateless resumes" with -v; tstclnt 3.87 aborts when -L is combined
+// with -c), selfserv -u (no TLS 1.3 tickets without it). KeyUpdate: s_server
+// and s_client send one on the stdin commands "k" (update_not_requested) and
+// "K" (update_requested); StartOpenSSLClient keeps s_client's stdin open for
+// them. s_server's "SSL_do_handshake -> 1" goes through a buffered stdout and
+// may never appear; -msg output ("KeyUpdate") is flushed. s_server -stateless
+// is unusable over TCP in OpenSSL 3.0 (it fails after its HelloRetryRequest).
+// OpenSSL 3.0, GnuTLS 3.7 and NSS 3.87 have no ML-KEM group. crypto/tls and
+// gnutls-serv put an empty status_request extension in their TLS 1.3
+// CertificateRequest (RFC 8446 §4.4.2.1); OpenSSL and NSS do not.
+//
 // When nothing the client offers is acceptable, s_server answers with a
 // fatal handshake_failure alert and prints "no shared cipher"
 // (TestNoCommonSuite).
