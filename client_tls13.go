@@ -136,6 +136,12 @@ func (hs *clientHandshakeTLS13) checkServerHello(sh *wire.ServerHello) error {
 	for _, e := range sh.Extensions {
 		switch e.(type) {
 		case *wire.SupportedVersionsExt, *wire.KeyShareExt, *wire.PreSharedKeyExt:
+		case *wire.CookieExt:
+			// RFC 8446 §4.2.2: a HelloRetryRequest may carry a cookie,
+			// which the second ClientHello echoes.
+			if !sh.IsHelloRetryRequest() {
+				return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())
+			}
 		default:
 			// RFC 8446 §4.2: everything else belongs in EncryptedExtensions.
 			return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())

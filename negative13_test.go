@@ -864,3 +864,27 @@ func TestOversizedRecordAfterHandshake13(t *testing.T) {
 		_, _ = r.client.NetConn().Write([]byte{byte(wire.ContentApplicationData), 3, 3, byte(n >> 8), byte(n)})
 	}, wire.AlertRecordOverflow)
 }
+
+// RFC 8446 §4.2.2: a server may send a cookie in its HelloRetryRequest,
+// and "When sending the new ClientHello, the client MUST copy the contents
+// of the extension received in the HelloRetryRequest into a "cookie"
+// extension in the new ClientHello." RFC 8448 §5's server (NSS) does so.
+func TestClientEchoesHelloRetryRequestCookie(t *testing.T) {
+	for name, exts := range map[string][]wire.Extension{
+		"cookie and group": {&wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, &wire.CookieExt{Cookie: []byte("opaque state")}},
+		"cookie only":      {&wire.CookieExt{Cookie: []byte("opaque state")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			run, p, ch := startClient13(t, nil)
+			p.send(helloRetryRequest13(ch, exts...))
+			p.flush()
+			ch2, _ := p.readClientHello()
+			cookie, ok := wire.FindExtension[*wire.CookieExt](ch2.Extensions)
+			if !ok || string(cookie.Cookie) != "opaque state" {
+				t.Fatalf("second ClientHello cookie %+v, want the HelloRetryRequest's", cookie)
+			}
+			run.peer.conn.Close()
+			run.wait()
+		})
+	}
+}
