@@ -765,3 +765,51 @@ func TestRFC8448HelloRetryRequestServer(t *testing.T) {
 		t.Error("the server does not report its HelloRetryRequest")
 	}
 }
+
+// TestRFC8448HelloRetryRequestClient answers a clasp client's hello with
+// RFC 8448 §5's HelloRetryRequest (NSS's, with its cookie), its session ID
+// replaced by the client's (the trace's client sends none, clasp's sends 32
+// bytes in compatibility mode). The second hello must carry the cookie
+// exactly as the trace's second hello does, one P-256 share, and otherwise
+// the first hello's extensions unchanged.
+func TestRFC8448HelloRetryRequestClient(t *testing.T) {
+	hrr := parse13(t, rfc8448Message(t, "sec5_hello_retry_request")).(*wire.ServerHello)
+	ch2Trace := rfc8448Message(t, "sec5_client_hello2")
+	cfg := testClientConfig13(t)
+	cfg.Groups = []CurveID{X25519, CurveP256, CurveP384}
+	run, p, ch1 := startClient13(t, cfg)
+	_, ch1Raw := splitHello(t, mustMarshal(t, ch1), true)
+	hrr.SessionID = ch1.SessionID
+	p.send(hrr)
+	p.flush()
+	ch2, ch2Raw := p.readClientHello()
+	_, gotExts := splitHello(t, ch2Raw, true)
+	_, traceExts := splitHello(t, ch2Trace, true)
+	gotCookie, _ := extData(gotExts, uint16(wire.ExtCookie))
+	traceCookie, _ := extData(traceExts, uint16(wire.ExtCookie))
+	if gotCookie == nil || !bytes.Equal(gotCookie, traceCookie) {
+		t.Fatalf("cookie extension %x, want the trace's %x", gotCookie, traceCookie)
+	}
+	if ks, _ := wire.FindExtension[*wire.KeyShareExt](ch2.Extensions); ks == nil || len(ks.Entries) != 1 || ks.Entries[0].Group != suites.Secp256r1 {
+		t.Fatalf("second hello key_share %+v, want one P-256 share", ks)
+	}
+	for _, e := range ch1Raw {
+		if e.typ == uint16(wire.ExtKeyShare) {
+			continue
+		}
+		if d, ok := extData(gotExts, e.typ); !ok || !bytes.Equal(d, e.data) {
+			t.Errorf("extension %#04x changed in the second hello", e.typ)
+		}
+	}
+	run.peer.conn.Close()
+	run.wait()
+}
+
+func mustMarshal(t testing.TB, m wire.Message) []byte {
+	t.Helper()
+	raw, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
