@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,8 @@ type connectOptions struct {
 	keyFile    string
 	json       bool
 	timeout    time.Duration
+	reconnect  int
+	ticketWait time.Duration
 }
 
 func newConnectCommand() *cobra.Command {
@@ -45,6 +48,14 @@ standard output; the summary then goes to standard error so that standard
 output carries only the server's data. At the end of the input clasp sends
 close_notify and keeps reading until the server closes.
 
+--reconnect N tests session resumption: after the first connection clasp
+reconnects N times with the session it left in a client session cache and
+says for each whether it resumed, and how ("TLS 1.3 ticket (PSK)"). A TLS 1.3
+server sends its ticket after the handshake, and many (clasp serve among
+them) send it only with their first write: with nothing piped in, clasp waits
+up to --ticket-wait for the ticket, reading and discarding what the server
+sends; against an echo server, pipe something in so that the server writes.
+
 The certificate is verified against the system roots, or against --cafile.
 A failed handshake prints one line on stderr that names the step and, when
 the two sides had nothing in common, what each side offered.
@@ -57,7 +68,9 @@ the two sides had nothing in common, what each side offered.
   clasp connect --json example.com:443 | jq .cipher_suite
   clasp connect --trace=story --lang=ru example.com:443
   clasp connect --trace=diagram --diagram-out handshake.svg example.com:443
-  SSLKEYLOGFILE=keys.log clasp connect example.com:443`,
+  SSLKEYLOGFILE=keys.log clasp connect example.com:443
+  clasp connect --reconnect 2 example.com:443
+  echo hi | clasp connect --reconnect 1 --trace=story localhost:8443`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
 	}
@@ -71,6 +84,8 @@ the two sides had nothing in common, what each side offered.
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
 	flags.BoolVar(&opts.json, "json", false, "print the summary as one JSON object")
 	flags.DurationVar(&opts.timeout, "timeout", 30*time.Second, "time allowed for connecting and the handshake")
+	flags.IntVar(&opts.reconnect, "reconnect", 0, "reconnect N times after the first connection with its cached session and report whether each resumed")
+	flags.DurationVar(&opts.ticketWait, "ticket-wait", 3*time.Second, "with --reconnect, how long to wait after each handshake for the server's session ticket")
 	opts.registerTracing(flags, "")
 	return cmd
 }
@@ -127,9 +142,17 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
+	if opts.reconnect < 0 {
+		return usageErrorf("--reconnect %d: want 0 or more", opts.reconnect)
+	}
 	cfg, verification, warnings, err := opts.clientConfig(addr)
 	if err != nil {
 		return err
+	}
+	var cache *watchedSessionCache
+	if opts.reconnect > 0 {
+		cache = newWatchedSessionCache()
+		cfg.ClientSessionCache = cache
 	}
 	printWarnings(stderr, warnings)
 	keyLog, err := opts.openKeyLog(stderr)
@@ -170,10 +193,152 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	} else {
 		summary.writeText(summaryOut)
 	}
-	if !piped {
+	if piped {
+		if err := relay(conn, cmd.InOrStdin(), stdout); err != nil {
+			return err
+		}
+	}
+	if opts.reconnect == 0 {
 		return nil
 	}
-	return relay(conn, cmd.InOrStdin(), stdout)
+	return reconnect(conn, cfg, addr, opts, cache, summaryOut)
+}
+
+// reconnect runs --reconnect: it makes sure the first connection's ticket
+// has arrived, then connects opts.reconnect more times with the same Config
+// (and so the same session cache), reporting for each whether the session
+// was resumed and by which mechanism.
+func reconnect(first *clasp.Conn, cfg *clasp.Config, addr string, opts *connectOptions,
+	cache *watchedSessionCache, out io.Writer) error {
+	ticket := cache.awaitTicket(first, opts.ticketWait)
+	first.Close()
+	reportTicket(out, "first connection", ticket, opts.ticketWait, opts.json)
+	var failed error
+	for i := 1; i <= opts.reconnect; i++ {
+		obs, err := opts.observe(out, "")
+		if err != nil {
+			return err
+		}
+		cfg.Tracer = obs.tracer
+		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
+		if finishErr := obs.finish(); err == nil && finishErr != nil {
+			err = finishErr
+		}
+		if err != nil {
+			err = explainTimeout(err, opts.timeout)
+			fmt.Fprintf(out, "reconnect %d: failed: %v\n", i, err)
+			failed = errors.Join(failed, err)
+			continue
+		}
+		st := conn.ConnectionState()
+		r := reconnectSummary{Reconnect: i, Resumed: st.DidResume, Resumption: resumptionMechanism(st),
+			Protocol: clasp.VersionName(st.Version), CipherSuite: st.CipherSuiteName,
+			HelloRetryRequest: st.DidHelloRetryRequest}
+		if st.CurveID != 0 {
+			r.Group = st.CurveID.String()
+		}
+		if opts.json {
+			json.NewEncoder(out).Encode(r)
+		} else {
+			r.writeText(out)
+		}
+		// A resumed session gets a fresh ticket too, for the next round.
+		if i < opts.reconnect {
+			reportTicket(out, fmt.Sprintf("reconnect %d", i), cache.awaitTicket(conn, opts.ticketWait), opts.ticketWait, opts.json)
+		}
+		conn.Close()
+	}
+	return failed
+}
+
+// reconnectSummary is one --reconnect line; its JSON names follow the
+// connection summary's.
+type reconnectSummary struct {
+	Reconnect         int    `json:"reconnect"`
+	Resumed           bool   `json:"resumed"`
+	Resumption        string `json:"resumption"`
+	Protocol          string `json:"protocol"`
+	CipherSuite       string `json:"cipher_suite"`
+	Group             string `json:"group"`
+	HelloRetryRequest bool   `json:"hello_retry_request"`
+}
+
+func (r reconnectSummary) writeText(w io.Writer) {
+	how := "full handshake, not resumed"
+	if r.Resumed {
+		how = "resumed by " + r.Resumption
+	}
+	fmt.Fprintf(w, "reconnect %d: %s (%s, %s, group %s", r.Reconnect, how, r.Protocol, r.CipherSuite, orNone(r.Group, "none"))
+	if r.HelloRetryRequest {
+		fmt.Fprint(w, ", after HelloRetryRequest")
+	}
+	fmt.Fprintln(w, ")")
+}
+
+// reportTicket says whether a connection left a session to resume. In
+// JSON mode only a missing ticket is worth a line, on the same stream.
+func reportTicket(w io.Writer, which string, ok bool, wait time.Duration, asJSON bool) {
+	switch {
+	case ok && !asJSON:
+		fmt.Fprintf(w, "%s: session ticket received and cached\n", which)
+	case !ok && asJSON:
+		json.NewEncoder(w).Encode(map[string]any{"ticket": false, "after": which})
+	case !ok:
+		fmt.Fprintf(w, "%s: no session ticket within --ticket-wait %s (a TLS 1.3 server sends it after the handshake, often only with its first write: pipe data in for an echo server)\n", which, wait)
+	}
+}
+
+// watchedSessionCache is the client session cache --reconnect uses: an LRU
+// cache that also says when a ticket has been stored.
+type watchedSessionCache struct {
+	clasp.ClientSessionCache
+	stored chan struct{}
+}
+
+func newWatchedSessionCache() *watchedSessionCache {
+	return &watchedSessionCache{ClientSessionCache: clasp.NewLRUClientSessionCache(8), stored: make(chan struct{}, 1)}
+}
+
+// Put stores the session and signals that a ticket arrived.
+func (c *watchedSessionCache) Put(key string, cs *clasp.ClientSessionState) {
+	c.ClientSessionCache.Put(key, cs)
+	if cs == nil {
+		return
+	}
+	select {
+	case c.stored <- struct{}{}:
+	default:
+	}
+}
+
+// awaitTicket reads (and discards) what the server sends on conn until a
+// ticket has been stored, the server closes, or wait has passed. The ticket
+// is processed inside Read, which is why it must be called at all.
+func (c *watchedSessionCache) awaitTicket(conn *clasp.Conn, wait time.Duration) bool {
+	select {
+	case <-c.stored:
+		return true // it came with data read earlier
+	default:
+	}
+	conn.SetReadDeadline(time.Now().Add(wait))
+	done := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, conn)
+		close(done)
+	}()
+	select {
+	case <-c.stored:
+		conn.SetReadDeadline(time.Now()) // stop the reader
+		<-done
+		return true
+	case <-done:
+		select {
+		case <-c.stored:
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // stdinIsPiped reports whether standard input is a pipe or a file rather

@@ -47,6 +47,14 @@ both sides' events go to the one renderer, which shows each message once.
 Nothing is read from or written to disk: a throwaway CA, a server certificate
 and (with --client-auth) a client certificate are made in memory.
 
+The demo tells the classic TLS 1.2 full handshake by default, the one
+tutorials draw and the one that shows every message (ServerKeyExchange,
+ClientKeyExchange, ChangeCipherSpec) on the wire, even though clasp itself
+speaks TLS 1.3 by default. --tls1.3 (or --max-version 1.3) shows TLS 1.3
+instead: key shares in the hellos, everything after the ServerHello
+encrypted, and the ticket the server sends afterwards. The first line of
+the output says which one runs and how to see the other.
+
 --ciphers, --groups and the version flags apply to both sides. A server key of
 the kind the suites need is generated (RSA when only RSA-authenticated suites
 are listed, ECDSA otherwise).
@@ -54,6 +62,8 @@ are listed, ECDSA otherwise).
 ` + exitCodesHelp,
 		Example: `  clasp demo
   clasp demo --client-auth
+  clasp demo --tls1.3
+  clasp demo --tls1.3 --groups x25519
   clasp demo --ciphers TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA --groups secp256r1
   clasp demo --lang zh
   clasp demo --trace=diagram --diagram-out handshake.mmd`,
@@ -61,9 +71,17 @@ are listed, ECDSA otherwise).
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, opts) },
 	}
 	opts.registerNegotiation(cmd.Flags(), false)
+	opts.registerVersionShorthands(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.clientAuth, "client-auth", false, "the server requires a client certificate (mutual TLS)")
 	opts.registerTracing(cmd.Flags(), traceStory)
 	return cmd
+}
+
+// demoDefaultsToTLS12 reports whether no version flag was given, so that
+// the demo tells the TLS 1.2 handshake people learn from rather than
+// clasp's TLS 1.3 default.
+func (o *demoOptions) demoDefaultsToTLS12() bool {
+	return !o.tls12 && !o.tls13 && o.minVersion == "" && o.maxVersion == ""
 }
 
 // demoPKI is the in-memory CA and the certificates it issued.
@@ -122,6 +140,10 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 		return err
 	}
 	printWarnings(stderr, warnings)
+	classic := opts.demoDefaultsToTLS12()
+	if classic {
+		serverCfg.MaxVersion, clientCfg.MaxVersion = clasp.VersionTLS12, clasp.VersionTLS12
+	}
 
 	pki, err := newDemoPKI(needsRSAServerKey(serverCfg.CipherSuites), opts.clientAuth)
 	if err != nil {
@@ -154,7 +176,15 @@ func runDemo(cmd *cobra.Command, opts *demoOptions) error {
 		clientCfg.Certificates = []clasp.Certificate{pki.client.chain(pki.ca)}
 	}
 
-	fmt.Fprintf(stdout, "clasp demo: a TLS client and server in one process, over loopback\n")
+	switch {
+	case classic:
+		fmt.Fprintf(stdout, "clasp demo: the classic TLS 1.2 full handshake, every message on the wire (run clasp demo --tls1.3 to see TLS 1.3, clasp's default)\n")
+	case clientCfg.MaxVersion == 0 || clientCfg.MaxVersion == clasp.VersionTLS13:
+		fmt.Fprintf(stdout, "clasp demo: TLS 1.3, everything after the ServerHello encrypted (run clasp demo without version flags for the classic TLS 1.2 handshake)\n")
+	default:
+		fmt.Fprintf(stdout, "clasp demo: %s at most, as the version flags say (run clasp demo --tls1.3 to see TLS 1.3)\n", clasp.VersionName(clientCfg.MaxVersion))
+	}
+	fmt.Fprintf(stdout, "a TLS client and server in one process, over loopback\n")
 	fmt.Fprintf(stdout, "server certificate: %q (%s key), issued by %q, a CA made for this run\n",
 		pki.server.cert.Subject.CommonName, pki.server.cert.PublicKeyAlgorithm, pki.ca.cert.Subject.CommonName)
 	if opts.clientAuth {

@@ -30,19 +30,19 @@ type tlsOptions struct {
 // withSigalgs is false for commands where the flag would mean nothing yet.
 func (o *tlsOptions) registerNegotiation(flags *pflag.FlagSet, withSigalgs bool) {
 	flags.StringVar(&o.ciphers, "ciphers", "", "cipher suites in preference order, comma-separated, IANA or OpenSSL names or 0xNNNN (default: ECDHE with AEAD only)")
-	flags.StringVar(&o.groups, "groups", "", "key exchange groups in preference order, e.g. x25519,P-256 (default: x25519,secp256r1,secp384r1,secp521r1)")
+	flags.StringVar(&o.groups, "groups", "", "key exchange groups in preference order, e.g. x25519,P-256 (default: X25519MLKEM768,x25519,secp256r1,secp384r1,secp521r1; TLS 1.3 sends a key share for the first only)")
 	if withSigalgs {
 		flags.StringVar(&o.sigalgs, "sigalgs", "", "signature schemes in preference order, e.g. ecdsa_secp256r1_sha256,RSA-PSS+SHA256")
 	}
 	flags.StringVar(&o.alpn, "alpn", "", "ALPN protocols in preference order, comma-separated, e.g. h2,http/1.1")
 	flags.StringVar(&o.minVersion, "min-version", "", "lowest protocol version: 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
-	flags.StringVar(&o.maxVersion, "max-version", "", "highest protocol version: 1.0, 1.1, 1.2 or 1.3 (default: the highest clasp implements, 1.2)")
+	flags.StringVar(&o.maxVersion, "max-version", "", "highest protocol version: 1.0, 1.1, 1.2 or 1.3 (default 1.3)")
 }
 
 // registerVersionShorthands adds --tls1.2 and --tls1.3, which pin one version.
 func (o *tlsOptions) registerVersionShorthands(flags *pflag.FlagSet) {
 	flags.BoolVar(&o.tls12, "tls1.2", false, "use TLS 1.2 only (same as --min-version 1.2 --max-version 1.2)")
-	flags.BoolVar(&o.tls13, "tls1.3", false, "use TLS 1.3 only (not implemented yet: the handshake will fail)")
+	flags.BoolVar(&o.tls13, "tls1.3", false, "use TLS 1.3 only (same as --min-version 1.3 --max-version 1.3)")
 }
 
 // apply parses the options into cfg. A name that is unknown, unsupported or
@@ -163,14 +163,6 @@ func (o *tlsOptions) applyVersions(cfg *clasp.Config, warnings *[]string) error 
 	if cfg.MinVersion != 0 && cfg.MinVersion < clasp.VersionTLS12 {
 		*warnings = append(*warnings, fmt.Sprintf("%s is allowed: versions below TLS 1.2 are deprecated (RFC 8996)",
 			clasp.VersionName(cfg.MinVersion)))
-	}
-	if cfg.MinVersion == clasp.VersionTLS13 {
-		// The Config caps every handshake at TLS 1.2 until the TLS 1.3
-		// driver lands, so a TLS 1.3-only run is bound to fail; say why up
-		// front rather than leave the person puzzling over the error.
-		*warnings = append(*warnings, "TLS 1.3 is not implemented by clasp yet: a TLS 1.3-only handshake cannot succeed")
-	} else if cfg.MaxVersion == clasp.VersionTLS13 {
-		*warnings = append(*warnings, "TLS 1.3 is not implemented by clasp yet: TLS 1.2 is the highest version offered")
 	}
 	return nil
 }

@@ -285,6 +285,15 @@ func (s *server) handle(raw net.Conn) {
 	line := fmt.Sprintf("%s %s %s %s", timestamp(), peer, clasp.VersionName(st.Version), st.CipherSuiteName)
 	if st.CurveID != 0 {
 		line += " " + st.CurveID.String()
+		if isHybridPQ(st.CurveID) {
+			line += " (hybrid post-quantum)"
+		}
+	}
+	if st.DidHelloRetryRequest {
+		line += " after HelloRetryRequest"
+	}
+	if st.DidResume {
+		line += ", resumed by " + resumptionMechanism(st) + ","
 	}
 	if st.ServerName != "" {
 		line += " sni=" + st.ServerName
@@ -354,8 +363,15 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	group := "none"
 	if st.CurveID != 0 {
 		group = st.CurveID.String()
+		if isHybridPQ(st.CurveID) {
+			group += " (hybrid post-quantum: ML-KEM + ECDH)"
+		}
 	}
 	row("group", group)
+	if st.Version == clasp.VersionTLS13 {
+		row("hello retry request", yesNo(st.DidHelloRetryRequest))
+	}
+	row("resumed", orNone(resumptionMechanism(st), "no (full handshake)"))
 	row("signature scheme", orNone(signatureDescription(st), "none"))
 	row("ALPN", orNone(st.NegotiatedProtocol, "none"))
 	row("extended master secret", yesNo(st.ExtendedMasterSecret))

@@ -20,12 +20,15 @@ type connectionSummary struct {
 	CipherSuite         string               `json:"cipher_suite"`
 	CipherSuiteID       string               `json:"cipher_suite_id"`
 	Group               string               `json:"group"`
+	PostQuantum         bool                 `json:"post_quantum"`
 	SignatureScheme     string               `json:"signature_scheme"`
 	ServerName          string               `json:"server_name"`
 	ALPN                string               `json:"alpn"`
 	ExtendedMasterSec   bool                 `json:"extended_master_secret"`
 	SecureRenegotiation bool                 `json:"secure_renegotiation"`
 	Resumed             bool                 `json:"resumed"`
+	Resumption          string               `json:"resumption"`
+	HelloRetryRequest   bool                 `json:"hello_retry_request"`
 	Verification        string               `json:"verification"`
 	Verified            bool                 `json:"verified"`
 	ChainLength         int                  `json:"chain_length"`
@@ -61,6 +64,8 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		ExtendedMasterSec:   st.ExtendedMasterSecret,
 		SecureRenegotiation: st.SecureRenegotiation,
 		Resumed:             st.DidResume,
+		Resumption:          resumptionMechanism(st),
+		HelloRetryRequest:   st.DidHelloRetryRequest,
 		Verification:        verification,
 		Verified:            verified,
 		ChainLength:         len(st.PeerCertificates),
@@ -69,6 +74,7 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 	}
 	if st.CurveID != 0 {
 		s.Group = st.CurveID.String()
+		s.PostQuantum = isHybridPQ(st.CurveID)
 	}
 	s.SignatureScheme = signatureDescription(st)
 	for _, c := range st.PeerCertificates {
@@ -81,6 +87,34 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		s.Warnings = []string{}
 	}
 	return s
+}
+
+// groupDescription names the key exchange group and, for a hybrid
+// post-quantum group, what it combines: that is the interesting fact about
+// a connection that uses one.
+func (s connectionSummary) groupDescription() string {
+	if s.PostQuantum {
+		return s.Group + " (hybrid post-quantum: ML-KEM + ECDH)"
+	}
+	return s.Group
+}
+
+func isHybridPQ(g clasp.CurveID) bool {
+	info := suites.GroupByID(g)
+	return info != nil && info.Kind == suites.GroupHybridPQ
+}
+
+// resumptionMechanism says how a resumed session was resumed: TLS 1.3 has
+// one way, a ticket used as a pre-shared key; TLS 1.2 an abbreviated
+// handshake on a session ID or an RFC 5077 ticket. "" when not resumed.
+func resumptionMechanism(st clasp.ConnectionState) string {
+	switch {
+	case !st.DidResume:
+		return ""
+	case st.Version == clasp.VersionTLS13:
+		return "TLS 1.3 ticket (PSK)"
+	}
+	return clasp.VersionName(st.Version) + " abbreviated handshake (session ID or ticket)"
 }
 
 // signatureDescription names how the server signed its key exchange.
@@ -121,8 +155,12 @@ func (s connectionSummary) writeText(w io.Writer) {
 	line := func(name, value string) { fmt.Fprintf(&b, "%-24s %s\n", name+":", value) }
 	line("protocol", s.Protocol)
 	line("cipher suite", s.CipherSuite+" ("+s.CipherSuiteID+")")
-	line("group", orNone(s.Group, "none (no ephemeral key exchange)"))
-	line("signature scheme", orNone(s.SignatureScheme, "none (nothing signed)"))
+	line("group", orNone(s.groupDescription(), "none (no ephemeral key exchange)"))
+	noSignature := "none (nothing signed)"
+	if s.Resumed {
+		noSignature = "none (resumed: the session's earlier authentication stands)"
+	}
+	line("signature scheme", orNone(s.SignatureScheme, noSignature))
 	if s.PeerCertificate != nil {
 		line("certificate subject", s.PeerCertificate.Subject)
 		line("certificate issuer", s.PeerCertificate.Issuer)
@@ -131,8 +169,14 @@ func (s connectionSummary) writeText(w io.Writer) {
 	line("chain length", fmt.Sprint(s.ChainLength))
 	line("verification", s.Verification)
 	line("ALPN", orNone(s.ALPN, "none"))
-	line("extended master secret", yesNo(s.ExtendedMasterSec))
-	line("secure renegotiation", yesNo(s.SecureRenegotiation))
+	if s.Protocol == "TLS 1.3" {
+		line("hello retry request", yesNo(s.HelloRetryRequest))
+		line("resumed", orNone(s.Resumption, "no (full handshake)"))
+	} else {
+		line("extended master secret", yesNo(s.ExtendedMasterSec))
+		line("secure renegotiation", yesNo(s.SecureRenegotiation))
+		line("resumed", orNone(s.Resumption, "no (full handshake)"))
+	}
 	for _, warning := range s.Warnings {
 		b.WriteString("warning: " + warning + "\n")
 	}

@@ -16,17 +16,28 @@ func TestConnectTraceKinds(t *testing.T) {
 	srv := startGoTLSServer(t, pki.server)
 	for _, tc := range []struct {
 		kind string
+		args []string
 		want []string
 	}{
-		{"state", []string{"SSL_connect:before SSL initialization", "SSL_connect:SSLv3/TLS write client hello",
+		{"state", []string{"--tls1.2"}, []string{"SSL_connect:before SSL initialization", "SSL_connect:SSLv3/TLS write client hello",
 			"SSL_connect:SSLv3/TLS read server done", "SSL_connect:SSLv3/TLS read finished",
 			"SSL_connect:SSL negotiation finished successfully"}},
-		{"msg", []string{">>> sent ClientHello [record handshake (22), version TLS 1.0 (0x0301)",
+		// TLS 1.3 in OpenSSL 3's words, as `openssl s_client -tls1_3 -state` prints them.
+		{"state", nil, []string{"SSL_connect:SSLv3/TLS write client hello", "SSL_connect:SSLv3/TLS read server hello",
+			"SSL_connect:TLSv1.3 read encrypted extensions", "SSL_connect:SSLv3/TLS read server certificate",
+			"SSL_connect:TLSv1.3 read server certificate verify", "SSL_connect:SSLv3/TLS read finished",
+			"SSL_connect:SSLv3/TLS write change cipher spec", "SSL_connect:SSLv3/TLS write finished"}},
+		{"msg", []string{"--tls1.2"}, []string{">>> sent ClientHello [record handshake (22), version TLS 1.0 (0x0301)",
 			"- supported_groups (0x000a)", "<<< received Finished", "[enc, epoch 1]", "0000  01 00 "}},
-		{"story", []string{"[client → server] ClientHello", "[server → client] ServerHello", "server random", "verify_data = PRF"}},
-		{"diagram", []string{"Client", "Server", "─ ClientHello (", "◀", "ServerHelloDone", "flight 2", "[enc]"}},
+		{"msg", nil, []string{"- key_share (0x0033)", "X25519MLKEM768 (0x11ec)", "- supported_versions (0x002b)",
+			"<<< received EncryptedExtensions", "[enc, epoch 1]", "certificate_request_context_hex"}},
+		{"story", []string{"--tls1.2"}, []string{"[client → server] ClientHello", "[server → client] ServerHello", "server random", "verify_data = PRF"}},
+		{"story", nil, []string{"[server → client] EncryptedExtensions", "post-quantum hybrid X25519MLKEM768",
+			"handshake secret = HKDF-Extract", "verify_data = HMAC"}},
+		{"diagram", []string{"--tls1.2"}, []string{"Client", "Server", "─ ClientHello (", "◀", "ServerHelloDone", "flight 2", "[enc]"}},
+		{"diagram", nil, []string{"EncryptedExtensions (", "ChangeCipherSpec (compat)", "handshake keys (epoch 1)", "[enc]"}},
 	} {
-		r := runClasp(t, nil, "connect", "--trace", tc.kind, "--cafile", pki.caFile, srv.addr)
+		r := runClasp(t, nil, append(append([]string{"connect", "--trace", tc.kind}, tc.args...), "--cafile", pki.caFile, srv.addr)...)
 		if r.exitCode != 0 {
 			t.Fatalf("--trace %s exited %d\nstderr: %s", tc.kind, r.exitCode, r.stderr)
 		}
@@ -80,6 +91,8 @@ func TestDemoTraceKindsAndLanguages(t *testing.T) {
 		{[]string{"demo", "--lang", "zh"}, "[客户端 → 服务器] ClientHello"},
 		{[]string{"demo", "--lang", "vi"}, "[máy khách → máy chủ] ClientHello"},
 		{[]string{"demo", "--trace", "state"}, "SSL_accept:SSLv3/TLS write server done"},
+		{[]string{"demo", "--tls1.3", "--trace", "state"}, "SSL_accept:TLSv1.3 write encrypted extensions"},
+		{[]string{"demo", "--tls1.3", "--lang", "ru"}, "общий секрет, постквантовый гибрид X25519MLKEM768"},
 		{[]string{"demo", "--trace", "none"}, "round trip:"},
 	} {
 		r := runClasp(t, nil, tc.args...)
@@ -143,7 +156,11 @@ func TestDiagramOutWritesMermaidAndSVG(t *testing.T) {
 	}
 }
 
-var keyLogLine = regexp.MustCompile(`^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$`)
+// keyLogLine is one NSS key log line: CLIENT_RANDOM and the master secret
+// for TLS 1.2, the traffic secrets (32 or 48 bytes, by the suite's hash) for
+// TLS 1.3.
+var keyLogLine = regexp.MustCompile(`^(CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}|` +
+	`(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_[0-9]+|SERVER_TRAFFIC_SECRET_[0-9]+|EXPORTER_SECRET) [0-9a-f]{64} ([0-9a-f]{64}|[0-9a-f]{96}))$`)
 
 func checkKeyLog(t *testing.T, path string, wantLines int) {
 	t.Helper()
@@ -182,7 +199,9 @@ func TestKeyLogFlagAppendsAndWarns(t *testing.T) {
 			t.Errorf("no warning about the key log on stderr:\n%s", r.stderr)
 		}
 	}
-	checkKeyLog(t, path, 2) // appended, not truncated
+	// TLS 1.3 logs five secrets per connection (two handshake, two
+	// application traffic secrets and the exporter secret).
+	checkKeyLog(t, path, 2*5) // appended, not truncated
 }
 
 func TestSSLKEYLOGFILEIsHonoured(t *testing.T) {
@@ -195,7 +214,7 @@ func TestSSLKEYLOGFILEIsHonoured(t *testing.T) {
 	if !strings.Contains(r.stderr, "(SSLKEYLOGFILE)") {
 		t.Errorf("no warning naming SSLKEYLOGFILE on stderr:\n%s", r.stderr)
 	}
-	checkKeyLog(t, path, 1)
+	checkKeyLog(t, path, 1) // the demo's default TLS 1.2: one CLIENT_RANDOM line
 }
 
 func TestTraceFlagRejectsUnknownKind(t *testing.T) {
