@@ -222,11 +222,17 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	prot := l.rd.prot
 	inner, isInner := prot.(InnerTypeProtection)
 	compatCCS := isInner && typ == wire.ContentChangeCipherSpec
-	if compatCCS {
-		// RFC 8446 §5: a TLS 1.3 peer may send an unprotected
-		// change_cipher_spec for middlebox compatibility; hand it to the
-		// caller, which checks and drops it. It is not a protected record,
-		// so it takes no sequence number.
+	// A TLS 1.3 peer that fails before it switches to its handshake keys
+	// sends its alert in the clear (RFC 8446 §5: records are protected only
+	// once the sender has keys): a client rejecting the server's
+	// certificate does exactly that. Such an alert can only come before
+	// the first protected record of the first protected epoch.
+	plainAlert := isInner && typ == wire.ContentAlert && l.rd.epoch == 1 && l.rd.seq == 0
+	if compatCCS || plainAlert {
+		// RFC 8446 §5: a TLS 1.3 peer may also send an unprotected
+		// change_cipher_spec for middlebox compatibility; the caller checks
+		// and drops it. Neither is a protected record, so neither takes a
+		// sequence number.
 		prot, isInner = NullProtection{}, false
 	}
 	limit := MaxCiphertext
@@ -251,7 +257,7 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	l.readCount++
 
 	var seq uint64
-	if !compatCCS {
+	if !compatCCS && !plainAlert {
 		var err error
 		if seq, err = l.rd.next(); err != nil {
 			return 0, nil, err

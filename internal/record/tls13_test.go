@@ -67,7 +67,6 @@ func TestTLS13LayerRejectsBadInnerRecords(t *testing.T) {
 		"heartbeat inside":       {tls13Seal(key, iv, 0, wire.ContentHeartbeat, []byte{1}, 0), wire.AlertUnexpectedMessage},
 		"empty handshake":        {tls13Seal(key, iv, 0, wire.ContentHandshake, nil, 0), wire.AlertUnexpectedMessage},
 		"inner over 2^14+1":      {tls13Seal(key, iv, 0, wire.ContentApplicationData, make([]byte, MaxPlaintext), 1), wire.AlertRecordOverflow},
-		"plaintext alert":        {rawRecord(21, 0x0303, []byte{2, 40}), wire.AlertUnexpectedMessage},
 		"fragment over 2^14+256": {rawRecord(23, 0x0303, make([]byte, MaxCiphertextTLS13+1)), wire.AlertRecordOverflow},
 		"wrong key":              {tls13Seal(fill(16, 9), iv, 0, wire.ContentHandshake, []byte{1}, 0), wire.AlertBadRecordMAC},
 	}

@@ -42,7 +42,7 @@ func (e *StatusRequestExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType)
 		return
 	}
 	switch msg {
-	case TypeServerHello:
+	case TypeServerHello, TypeCertificateRequest:
 		if e.StatusType != 0 || len(e.ResponderIDList) != 0 || len(e.RequestExtensions) != 0 || len(e.Response) != 0 {
 			b.SetError(errMarshal("status_request in %v must be empty", msg))
 		}
@@ -67,8 +67,11 @@ func (e *StatusRequestExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType)
 func parseStatusRequest(body cryptobyte.String, msg HandshakeType) (Extension, error) {
 	e := &StatusRequestExt{}
 	switch msg {
-	case TypeServerHello:
-		// RFC 6066 §8: the server's "extension_data" field is empty.
+	case TypeServerHello, TypeCertificateRequest:
+		// RFC 6066 §8: the server's "extension_data" field is empty; so is
+		// a TLS 1.3 CertificateRequest's (RFC 8446 §4.4.2.1), which asks
+		// the client to staple an OCSP response. crypto/tls servers always
+		// send it.
 		if !body.Empty() {
 			return nil, decodeError("status_request in " + msg.String())
 		}

@@ -83,7 +83,7 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 	},
 	ExtStatusRequest: func(g *gen, msg HandshakeType) Extension {
 		switch msg {
-		case TypeServerHello:
+		case TypeServerHello, TypeCertificateRequest:
 			return &StatusRequestExt{}
 		case TypeCertificate:
 			return &StatusRequestExt{StatusType: uint8(g.r.Uint32()), Response: g.bytes(1, 1+g.size(300))}

@@ -347,10 +347,9 @@ func TestCertificateEntryStatusRequestIsAResponse(t *testing.T) {
 		t.Fatalf("got %#v", e)
 	}
 	rejectsExt(t, TypeCertificate, ExtStatusRequest, []byte{1, 0, 0, 0}, AlertDecodeError)
-	// In a CertificateRequest13 it is a request, as in a ClientHello.
-	if e := acceptsExt(t, TypeCertificateRequest, ExtStatusRequest, []byte{1, 0, 0, 0, 0}).(*StatusRequestExt); e.StatusType != StatusTypeOCSP || e.Response != nil {
-		t.Fatalf("got %#v", e)
-	}
+	// In a CertificateRequest13 it is empty (RFC 8446 §4.4.2.1).
+	acceptsExt(t, TypeCertificateRequest, ExtStatusRequest, nil)
+	rejectsExt(t, TypeCertificateRequest, ExtStatusRequest, []byte{1, 0, 0, 0, 0}, AlertDecodeError)
 }
 
 func TestCertificateRequest13RequiresSignatureAlgorithms(t *testing.T) {
