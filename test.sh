@@ -5,7 +5,8 @@
 #   ./test.sh -run Interop    extra arguments go to `go test`
 #
 # 1. Installs the real TLS peers the interop tests start (OpenSSL, GnuTLS,
-#    NSS tools, curl, HAProxy, Redis, tshark) with apt-get when missing.
+#    NSS tools, curl, HAProxy, Redis, tshark, and node/npm for Mermaid's own
+#    parser in the diagram test) with apt-get when missing.
 #    With CI=true a failed install is fatal, because the tests would then fail
 #    on the missing peer anyway (internal/peertest.Require never skips under
 #    CI) and this message says why sooner. Elsewhere it warns and the tests
@@ -42,6 +43,8 @@ curl:curl
 haproxy:haproxy
 redis-server:redis-server
 tshark:tshark
+node:nodejs
+npm:npm
 "
 
 # have BIN: on PATH, or in an sbin directory (Debian puts haproxy in

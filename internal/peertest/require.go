@@ -23,6 +23,10 @@ var aptPackages = map[string]string{
 	"haproxy":      "haproxy",
 	"redis-server": "redis-server",
 	"tshark":       "tshark",
+	// The Mermaid check in trace/diagram_test.go runs Mermaid's own
+	// parser under node.
+	"node": "nodejs",
+	"npm":  "npm",
 }
 
 // InCI reports whether the tests run under CI (CI=true, as CI services and
