@@ -153,6 +153,12 @@ func (c *Conn) renegotiate(hello wire.Message) error {
 	if err != nil {
 		var refused *AlertError
 		if errors.As(err, &refused) && refused.Description == uint8(wire.AlertNoRenegotiation) {
+			if refused.Level == uint8(wire.AlertLevelWarning) {
+				// RFC 5246 §7.2.2: no_renegotiation is a warning. Nothing
+				// changed on either side (no keys, no Finished), so the
+				// connection goes on under the handshake it had.
+				return errRenegotiationRefused
+			}
 			err = errRenegotiationRefused
 		}
 		c.readErr, c.writeErr = err, err
