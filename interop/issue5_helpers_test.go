@@ -158,6 +158,10 @@ func (s *swappableConfig) set(cfg *clasp.Config) {
 // handshakeTally is a Tracer that counts, over every connection of a
 // Config, completed handshakes (renegotiations included) and alerts sent
 // and received.
+//
+// A handshake counts when this side receives the peer's Finished: clasp
+// emits trace.Done for the first handshake of a connection only, not for a
+// renegotiation.
 type handshakeTally struct {
 	mu         sync.Mutex
 	done       int
@@ -170,8 +174,10 @@ func (h *handshakeTally) Trace(e trace.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch ev := e.(type) {
-	case *trace.Done:
-		h.done++
+	case *trace.Message:
+		if ev.Direction == trace.Received && ev.ContentType == 22 && ev.HandshakeType == 20 {
+			h.done++
+		}
 	case *trace.Decision:
 		if ev.What == "session" {
 			d := ev.Chosen
