@@ -51,10 +51,11 @@ close_notify and keeps reading until the server closes.
 --reconnect N tests session resumption: after the first connection clasp
 reconnects N times with the session it left in a client session cache and
 says for each whether it resumed, and how ("TLS 1.3 ticket (PSK)"). A TLS 1.3
-server sends its ticket after the handshake, and many (clasp serve among
-them) send it only with their first write: with nothing piped in, clasp waits
-up to --ticket-wait for the ticket, reading and discarding what the server
-sends; against an echo server, pipe something in so that the server writes.
+server sends its ticket after the handshake, and some send it only with
+their first write (clasp serve does when it asks for a client certificate):
+with nothing piped in, clasp waits up to --ticket-wait for the ticket,
+reading and discarding what the server sends; against such an echo server,
+pipe something in so that the server writes.
 
 The certificate is verified against the system roots, or against --cafile.
 A failed handshake prints one line on stderr that names the step and, when
@@ -284,7 +285,7 @@ func reportTicket(w io.Writer, which string, ok bool, wait time.Duration, asJSON
 	case !ok && asJSON:
 		json.NewEncoder(w).Encode(map[string]any{"ticket": false, "after": which})
 	case !ok:
-		fmt.Fprintf(w, "%s: no session ticket within --ticket-wait %s (a TLS 1.3 server sends it after the handshake, often only with its first write: pipe data in for an echo server)\n", which, wait)
+		fmt.Fprintf(w, "%s: no session ticket within --ticket-wait %s (a TLS 1.3 server sends it after the handshake, some only with their first write: pipe data in for an echo server)\n", which, wait)
 	}
 }
 
