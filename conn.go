@@ -427,15 +427,25 @@ func (c *Conn) writeHandshake(msg wire.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.transcript != nil {
-		if _, isHelloRequest := msg.(*wire.HelloRequest); !isHelloRequest {
-			c.transcript.Write(raw)
-		}
+	if c.transcript != nil && inTranscript(msg) {
+		c.transcript.Write(raw)
 	}
 	if c.tracer != nil {
 		c.emitMessage(trace.Sent, wire.ContentHandshake, raw, msg, c.layer.WriteEpoch())
 	}
 	return raw, c.layer.WriteRecord(wire.ContentHandshake, raw)
+}
+
+// inTranscript reports whether a message belongs to the handshake
+// transcript: HelloRequest does not (RFC 5246 §7.4.1.1), nor do TLS 1.3's
+// post-handshake messages, even when a ticket leaves with the server's
+// handshake flight (RFC 8446 §4.4.1).
+func inTranscript(msg wire.Message) bool {
+	switch msg.(type) {
+	case *wire.HelloRequest, *wire.NewSessionTicket13, *wire.KeyUpdate:
+		return false
+	}
+	return true
 }
 
 func (c *Conn) writeChangeCipherSpec() error {

@@ -44,6 +44,9 @@ type serverHandshakeTLS13 struct {
 	appSecrets    [2][]byte // client, server
 	certRequested bool
 	clientCerts   []*x509.Certificate
+
+	expectedClientFinished []byte // predicted when no client certificate can come
+	ticketsSent            bool   // the ticket went out with the server's flight
 }
 
 func (hs *serverHandshakeTLS13) handshake() error {
@@ -57,7 +60,6 @@ func (hs *serverHandshakeTLS13) handshake() error {
 		{"write server Finished", hs.sendServerFinished},
 		{"read client Certificate and CertificateVerify", hs.readClientCertificate},
 		{"read client Finished", hs.readClientFinished},
-		{"write NewSessionTicket", hs.sendSessionTickets},
 	}); err != nil {
 		return err
 	}
@@ -203,6 +205,7 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	if err := c.flush(); err != nil {
 		return err
 	}
+	hs.skipRejectedEarlyData()
 	msg, err := c.readHandshake()
 	if err != nil {
 		return err
@@ -345,7 +348,25 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 	}
 	c.setWriteProtection(write)
 	c.setReadProtection(read)
+	if !hs.sentHRR {
+		hs.skipRejectedEarlyData()
+	}
 	return nil
+}
+
+// maxRejectedEarlyData bounds the 0-RTT data a server discards. clasp
+// never accepts early data, so any amount a client sends is rejected; the
+// bound keeps a client from making the server decrypt-and-drop forever.
+const maxRejectedEarlyData = 64 << 10
+
+// skipRejectedEarlyData applies RFC 8446 §4.2.10: a client that offered
+// early_data may already have sent it; a server that does not accept it
+// skips those records (undecryptable under the handshake key, or, after a
+// HelloRetryRequest, plain application_data records).
+func (hs *serverHandshakeTLS13) skipRejectedEarlyData() {
+	if _, offered := wire.FindExtension[*wire.EarlyDataExt](hs.hello.Extensions); offered {
+		hs.c.layer.SkipEarlyData(maxRejectedEarlyData)
+	}
 }
 
 func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
@@ -420,7 +441,35 @@ func (hs *serverHandshakeTLS13) sendServerFinished() error {
 		return err
 	}
 	c.setWriteProtection(write)
+	if !hs.certRequested {
+		// Without client authentication the client's Finished is
+		// predictable, and with it the resumption secret (RFC 8446 §4.6.1
+		// allows this), so the ticket leaves with this flight instead of
+		// waiting for the server to write.
+		if err := hs.predictClientFinished(); err != nil {
+			return err
+		}
+		if err := hs.sendSessionTickets(); err != nil {
+			return err
+		}
+		hs.ticketsSent = true
+	}
 	return c.flush()
+}
+
+// predictClientFinished computes the client's Finished before it arrives
+// (its only remaining message) and the resumption secret that follows it.
+func (hs *serverHandshakeTLS13) predictClientFinished() error {
+	hs.expectedClientFinished = keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
+	fin, err := (&wire.Finished{VerifyData: hs.expectedClientFinished}).Marshal()
+	if err != nil {
+		return err
+	}
+	h := hs.hash.New()
+	h.Write(hs.transcript.Messages())
+	h.Write(fin)
+	hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(h.Sum(nil))
+	return nil
 }
 
 // readClientCertificate applies the ClientAuth policy to the client's
@@ -488,6 +537,13 @@ func (hs *serverHandshakeTLS13) readClientFinished() error {
 	}
 	c.setReadProtection(read)
 	c.trafficSecrets = [2][]byte{hs.appSecrets[0], hs.appSecrets[1]}
+	if hs.ticketsSent {
+		// The ticket's secret assumed this Finished; it was checked above.
+		return nil
+	}
 	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
-	return nil
+	// With client authentication the ticket waits for the server's next
+	// write: flushing now would make the handshake wait for a client that
+	// has finished and may not read until it has something to say.
+	return hs.sendSessionTickets()
 }

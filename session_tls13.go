@@ -474,9 +474,7 @@ func (hs *serverHandshakeTLS13) sendSessionTickets() error {
 	}
 	nst := &wire.NewSessionTicket13{Lifetime: uint32(min(cfg.ticketRotation(), maxTicketLifetime*time.Second) / time.Second),
 		AgeAdd: state.ageAdd, Nonce: nonce, Ticket: ticket}
-	// The ticket is queued, not flushed: it leaves with the server's next
-	// write. Flushing here would make the handshake wait for a client that
-	// has finished its side and may not read until it has something to say.
+	// Queued, not flushed: the caller decides when it leaves.
 	_, err = c.writeHandshake(nst)
 	return err
 }

@@ -358,7 +358,11 @@ type scriptedRun struct {
 // alert instead of blocking.
 func startScripted(t testing.TB, isClient bool, cfg *Config) *scriptedRun {
 	t.Helper()
-	a, b := net.Pipe()
+	// A loopback TCP pair, not net.Pipe: the kernel's buffers let clasp
+	// finish a write (a TLS 1.3 server sends its ticket with its flight)
+	// while the script reads record by record, as any real peer's socket
+	// would.
+	a, b := loopbackPair(t)
 	deadline := time.Now().Add(10 * time.Second)
 	_ = a.SetDeadline(deadline)
 	_ = b.SetDeadline(deadline)
@@ -514,4 +518,32 @@ func (p *scriptedPeer) expectNoMoreBytes() {
 	if n, err := p.conn.Read(buf[:]); n != 0 || err == nil {
 		p.t.Fatalf("scripted peer: clasp sent more bytes (%x), want the connection closed", buf[:n])
 	}
+}
+
+// loopbackPair returns the two ends of a TCP connection over 127.0.0.1.
+func loopbackPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	a, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := <-accepted
+	if !ok {
+		t.Fatal("loopback accept failed")
+	}
+	return a, b
 }

@@ -93,6 +93,9 @@ type Layer struct {
 	header    [HeaderLen]byte
 	readCount uint64
 	readErr   error
+	// skipBudget is how many bytes of early data (TLS 1.3 0-RTT that this
+	// side does not accept) may still be discarded; see SkipEarlyData.
+	skipBudget int
 
 	// Write side. out holds whole records not yet flushed.
 	wr       direction
@@ -182,6 +185,9 @@ func (l *Layer) ReadRecord() (wire.ContentType, []byte, error) {
 		return 0, nil, l.readErr
 	}
 	typ, payload, err := l.readRecord()
+	for err == errSkippedEarlyData {
+		typ, payload, err = l.readRecord()
+	}
 	if err != nil {
 		var ne net.Error
 		if !errors.As(err, &ne) || !ne.Timeout() {
@@ -265,9 +271,20 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	}
 	var payload []byte
 	var err error
+	if l.skipBudget > 0 && !isInner && isNull(prot) && !compatCCS {
+		if typ == wire.ContentApplicationData && l.skipEarly(n) {
+			return 0, nil, errSkippedEarlyData
+		}
+		l.skipBudget = 0
+	}
 	if isInner {
 		typ, payload, err = inner.OpenInner(seq, typ, vers, fragment)
+		if err != nil && l.skipBudget > 0 && l.skipEarly(n) {
+			l.rd.seq--
+			return 0, nil, errSkippedEarlyData
+		}
 		if err == nil {
+			l.skipBudget = 0
 			err = checkContentType(typ) // the real type, now visible
 		}
 	} else {
@@ -286,6 +303,29 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %v record", typ)
 	}
 	return typ, payload, nil
+}
+
+// errSkippedEarlyData tells ReadRecord that readRecord discarded a record of
+// rejected early data and should read the next one.
+var errSkippedEarlyData = errors.New("record: skipped early data")
+
+// SkipEarlyData makes the layer discard up to budget bytes of TLS 1.3
+// early data that the server did not accept (RFC 8446 §4.2.10): under a
+// TLS 1.3 protection, records that fail to decrypt, until the first that
+// decrypts; under no protection (after a HelloRetryRequest), records of
+// type application_data, until a record of another type. Discarded records
+// take no sequence number: they were never under this key.
+func (l *Layer) SkipEarlyData(budget int) { l.skipBudget = budget }
+
+// skipEarly reports whether a record of n bytes is rejected early data to
+// discard, and charges it to the budget.
+func (l *Layer) skipEarly(n int) bool {
+	if l.skipBudget < n {
+		l.skipBudget = 0
+		return false
+	}
+	l.skipBudget -= n
+	return true
 }
 
 // checkContentType accepts the four content types of RFC 5246 §6.2.1.

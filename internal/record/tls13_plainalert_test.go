@@ -59,3 +59,31 @@ func TestTLS13PlaintextAlertBeforeFirstProtectedRecord(t *testing.T) {
 	_, _, err = late.ReadRecord()
 	wantAlert(t, err, wire.AlertUnexpectedMessage)
 }
+
+// RFC 8446 §4.2.10: a server that rejects 0-RTT discards the client's
+// early records (they fail to decrypt under the handshake key) up to a
+// budget, without using sequence numbers, and then reads on normally.
+func TestSkipEarlyDataDiscardsUndecryptableRecords(t *testing.T) {
+	key, iv := fill(16, 1), fill(12, 2)
+	early := tls13Seal(fill(16, 7), iv, 0, wire.ContentApplicationData, []byte("0-RTT"), 0)
+	good := tls13Seal(key, iv, 0, wire.ContentHandshake, []byte{20, 0, 0, 0}, 0)
+	stream := append(append(append([]byte{}, early...), early...), good...)
+
+	r := readerOf(stream)
+	r.SetVersion(suites.VersionTLS13)
+	p, _ := NewProtectionTLS13(suites.CipherAES128GCM, key, iv)
+	r.SetReadProtection(p)
+	r.SkipEarlyData(1 << 10)
+	typ, payload, err := r.ReadRecord()
+	if err != nil || typ != wire.ContentHandshake || !bytes.Equal(payload, []byte{20, 0, 0, 0}) {
+		t.Fatalf("ReadRecord = %v %x %v, want the handshake record after the skipped early data", typ, payload, err)
+	}
+
+	// Without the budget the same stream is a bad_record_mac.
+	r = readerOf(stream)
+	r.SetVersion(suites.VersionTLS13)
+	p, _ = NewProtectionTLS13(suites.CipherAES128GCM, key, iv)
+	r.SetReadProtection(p)
+	_, _, err = r.ReadRecord()
+	wantAlert(t, err, wire.AlertBadRecordMAC)
+}
