@@ -190,16 +190,21 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	}
 	c.handshakeComplete.Store(true)
 	if c.tracer != nil {
-		st := &c.state
-		done := &trace.Done{Header: c.header(trace.KindDone), Version: st.version.String(), CipherSuite: st.suite.Name,
-			Group: groupName(st.group), ALPN: st.alpn, ExtendedMasterSecret: st.ems, Resumed: st.didResume,
-			HelloRetryRequest: st.helloRetry}
-		if st.scheme != 0 {
-			done.SignatureScheme = st.scheme.String()
-		}
-		c.emit(done)
+		c.emitDone()
 	}
 	return nil
+}
+
+// emitDone reports a completed handshake (the first, or a renegotiation).
+func (c *Conn) emitDone() {
+	st := &c.state
+	done := &trace.Done{Header: c.header(trace.KindDone), Version: st.version.String(), CipherSuite: st.suite.Name,
+		Group: groupName(st.group), ALPN: st.alpn, ExtendedMasterSecret: st.ems, Resumed: st.didResume,
+		HelloRetryRequest: st.helloRetry}
+	if st.scheme != 0 {
+		done.SignatureScheme = st.scheme.String()
+	}
+	c.emit(done)
 }
 
 // setStep records the step the handshake is at. Errors name it, and a
@@ -243,6 +248,10 @@ func (c *Conn) fail(err error) error {
 // resumed. A transport error (the peer went away) does not count.
 func (c *Conn) invalidateSession(err error) {
 	var ne net.Error
+	var alert *AlertError
+	if errors.As(err, &alert) && alert.Level == uint8(wire.AlertLevelWarning) {
+		return // a refused renegotiation, say: nothing went wrong with the session
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.As(err, &ne) {
 		return
 	}
@@ -386,7 +395,8 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 			if c.tls13 && !c.sawCompatCCS && !c.hsIn.Pending() && wire.ParseChangeCipherSpec(payload) == nil {
 				c.sawCompatCCS = true
 				if c.tracer != nil {
-					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, c.layer.ReadEpoch())
+					// It travels in the clear whatever keys are installed.
+					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, 0)
 				}
 				continue
 			}
@@ -678,6 +688,12 @@ func (c *Conn) emitMessage(dir trace.Direction, typ wire.ContentType, raw []byte
 	ev := &trace.Message{Header: c.header(trace.KindMessage), Direction: dir,
 		ContentType: uint8(typ), Raw: raw, Epoch: epoch, Length: len(raw),
 		RecordVersion: c.recordVersion()}
+	if dir == trace.Received {
+		// What the peer actually put in the header of the record that
+		// completed this message.
+		hdr := c.layer.RecordHeader()
+		ev.RecordVersion = uint16(hdr[1])<<8 | uint16(hdr[2])
+	}
 	switch {
 	case msg != nil:
 		ev.HandshakeType = uint8(msg.Type())

@@ -164,6 +164,9 @@ func (c *Conn) renegotiate(hello wire.Message) error {
 		c.readErr, c.writeErr = err, err
 		return err
 	}
+	if c.tracer != nil {
+		c.emitDone()
+	}
 	return nil
 }
 
