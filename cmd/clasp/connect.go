@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/diagnose"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 type connectOptions struct {
@@ -174,7 +176,8 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg.Tracer = obs.tracer
+	obs.recorder = diagnose.NewRecorder()
+	cfg.Tracer = trace.Tee(obs.tracer, obs.recorder)
 
 	// The dialer's timeout covers the TCP connection and the handshake.
 	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
@@ -182,7 +185,13 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		err = finishErr
 	}
 	if err != nil {
-		return explainTimeout(err, opts.timeout)
+		d := diagnose.ExplainWithConfig(err, obs.recorder, "client", time.Now(), cfg)
+		if opts.json {
+			if jerr := writeFailureJSON(summaryOut, err, d); jerr != nil {
+				return jerr
+			}
+		}
+		return &diagnosedError{err: explainTimeout(err, opts.timeout), diagnosis: d}
 	}
 	defer conn.Close()
 
@@ -386,6 +395,28 @@ func relay(conn *clasp.Conn, in io.Reader, out io.Writer) error {
 			sent = nil // keep reading until the server closes
 		}
 	}
+}
+
+// diagnosedError is a failed handshake with its diagnosis: the one-line
+// reason first, then the why and the what-to-change (see run).
+type diagnosedError struct {
+	err       error
+	diagnosis *diagnose.Diagnosis
+}
+
+func (e *diagnosedError) Error() string { return e.err.Error() }
+func (e *diagnosedError) Unwrap() error { return e.err }
+
+// writeFailureJSON writes the --json summary of a failed connection: the
+// error and the same diagnosis the text output explains.
+func writeFailureJSON(w io.Writer, err error, d *diagnose.Diagnosis) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		OK        bool                `json:"ok"`
+		Error     string              `json:"error"`
+		Diagnosis *diagnose.Diagnosis `json:"diagnosis,omitempty"`
+	}{Error: oneLine(err.Error()), Diagnosis: d})
 }
 
 // explainTimeout turns a bare deadline error into one that says which limit

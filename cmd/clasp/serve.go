@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/diagnose"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 type serveOptions struct {
@@ -191,10 +193,16 @@ type server struct {
 // connectionConfig returns the Config for one connection: the shared one,
 // or a copy with that connection's tracer when --trace or --diagram-out
 // is set.
+// connectionConfig gives each connection its own Config whose tracer
+// feeds the requested renderers and a diagnose.Recorder, so that a failed
+// handshake can be explained from what the client actually sent.
 func (s *server) connectionConfig(peer string) (*clasp.Config, *observation) {
 	o := &s.opts.traceOptions
 	if (o.kind == "" || o.kind == traceNone) && o.diagramOut == "" {
-		return s.config, nil
+		obs := &observation{recorder: diagnose.NewRecorder()}
+		cfg := s.config.Clone()
+		cfg.Tracer = obs.recorder
+		return cfg, obs
 	}
 	n := s.connNumber.Add(1)
 	var out io.Writer = &linePrefixer{mu: &s.traceMu, w: s.traceOut, prefix: peer + " "}
@@ -213,8 +221,9 @@ func (s *server) connectionConfig(peer string) (*clasp.Config, *observation) {
 		s.logger.Printf("%s %s trace: %v", timestamp(), peer, err)
 		return s.config, nil
 	}
+	obs.recorder = diagnose.NewRecorder()
 	cfg := s.config.Clone()
-	cfg.Tracer = obs.tracer
+	cfg.Tracer = trace.Tee(obs.tracer, obs.recorder)
 	return cfg, obs
 }
 
@@ -279,6 +288,9 @@ func (s *server) handle(raw net.Conn) {
 	}
 	if err != nil {
 		s.logger.Printf("%s %s handshake failed: %s", timestamp(), peer, oneLine(err.Error()))
+		if d := diagnose.ExplainWithConfig(err, obs.recorderOrNil(), "server", time.Now(), cfg); d != nil {
+			s.logger.Print(indent(d.Text(), peer+" "))
+		}
 		return
 	}
 	st := conn.ConnectionState()
@@ -390,4 +402,14 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	}
 	b.WriteString("</pre>\n</body></html>\n")
 	return b.String()
+}
+
+// indent prefixes every line of a block, so that a diagnosis in the server
+// log stays attached to the connection it explains.
+func indent(block, prefix string) string {
+	lines := strings.Split(strings.TrimRight(block, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/diagnose"
 	"github.com/clasp-tls/clasp/trace"
 )
 
@@ -92,6 +93,8 @@ type observation struct {
 	tracer  trace.Tracer
 	diagram *trace.DiagramTracer
 	file    string
+	// recorder keeps what a diagnosis of a failed handshake needs.
+	recorder *diagnose.Recorder
 }
 
 // observe sets up the tracing of one connection, writing to w. file is
@@ -116,6 +119,14 @@ func (o *traceOptions) observe(w io.Writer, file string) (*observation, error) {
 	}
 	obs.tracer = trace.Tee(renderer, diagram)
 	return obs, nil
+}
+
+// recorderOrNil is the connection's diagnosis recorder, if any.
+func (obs *observation) recorderOrNil() *diagnose.Recorder {
+	if obs == nil {
+		return nil
+	}
+	return obs.recorder
 }
 
 // finish writes the diagram file, if one was asked for.
