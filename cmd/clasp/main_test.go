@@ -456,11 +456,13 @@ func TestConnectNoCommonSuiteWithGoServer(t *testing.T) {
 	if r.exitCode != exitFailure {
 		t.Fatalf("exit code %d, want %d; stderr: %s", r.exitCode, exitFailure, r.stderr)
 	}
-	if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
-		t.Errorf("the failure should be one line on stderr, got %d:\n%s", n+1, r.stderr)
+	// One line gives the reason; the diagnosis (issue 4) follows it.
+	reason, diagnosis, _ := strings.Cut(r.stderr, "\n")
+	if !strings.Contains(reason, "read ServerHello") || !strings.Contains(reason, "handshake_failure") {
+		t.Errorf("the failure line should name the step and the alert; got %q", reason)
 	}
-	if !strings.Contains(r.stderr, "read ServerHello") || !strings.Contains(r.stderr, "handshake_failure") {
-		t.Errorf("the failure line should name the step and the alert; got %q", r.stderr)
+	if !strings.HasPrefix(diagnosis, "why:\n") || !strings.Contains(diagnosis, "what to change:\n") {
+		t.Errorf("the reason should be followed by the why and what to change; got:\n%s", diagnosis)
 	}
 	if r.stdout != "" {
 		t.Errorf("a failed connect printed on stdout: %q", r.stdout)
