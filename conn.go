@@ -114,6 +114,7 @@ type connState struct {
 	secureRenegotiation bool
 	sessionID           []byte
 	didResume           bool
+	resumedBy           string
 	helloRetry          bool
 	warnings            []string
 }

@@ -36,6 +36,9 @@ func TestTLS12ResumptionBySessionID(t *testing.T) {
 	if !second.clientState.DidResume || !second.serverState.DidResume {
 		t.Fatalf("second handshake did not resume: client %v, server %v", second.clientState.DidResume, second.serverState.DidResume)
 	}
+	if second.clientState.ResumedBy != "session ID" || second.serverState.ResumedBy != "session ID" {
+		t.Errorf("ResumedBy = %q / %q, want session ID", second.clientState.ResumedBy, second.serverState.ResumedBy)
+	}
 	if string(second.serverState.SessionID) != string(first.serverState.SessionID) {
 		t.Errorf("resumed under session ID %x, want %x", second.serverState.SessionID, first.serverState.SessionID)
 	}
@@ -49,6 +52,9 @@ func TestTLS12ResumptionByTicket(t *testing.T) {
 	_, second := resumeTwice(t, clientCfg, serverCfg)
 	if !second.clientState.DidResume || !second.serverState.DidResume {
 		t.Fatalf("second handshake did not resume: client %v, server %v", second.clientState.DidResume, second.serverState.DidResume)
+	}
+	if second.clientState.ResumedBy != "session ticket" || second.serverState.ResumedBy != "session ticket" {
+		t.Errorf("ResumedBy = %q / %q, want session ticket", second.clientState.ResumedBy, second.serverState.ResumedBy)
 	}
 }
 

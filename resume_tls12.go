@@ -83,6 +83,10 @@ func (hs *clientHandshakeTLS12) checkResumedSession() error {
 	}
 	hs.master = cs.master
 	c.state.didResume = true
+	c.state.resumedBy = "session ID"
+	if len(cs.ticket) > 0 {
+		c.state.resumedBy = "session ticket"
+	}
 	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
 	c.state.peerCertificates, c.state.verifiedChains = cs.peerCerts, cs.verifiedChains
 	if c.tracer != nil {
@@ -232,7 +236,7 @@ func (hs *serverHandshakeTLS12) resumeHandshake() error {
 	c := hs.c
 	st := hs.session
 	hs.suite, hs.ems, hs.master = st.suite, st.ems, st.master
-	c.state.suite, c.state.ems, c.state.didResume = st.suite, st.ems, true
+	c.state.suite, c.state.ems, c.state.didResume, c.state.resumedBy = st.suite, st.ems, true, hs.resumedBy
 	c.state.sessionID = slices.Clone(hs.hello.SessionID)
 	c.parseCtx = wire.Context{Version: c.state.version, KeyExchange: st.suite.KeyExchange}
 	hs.transcript.SetHash(c.state.version, st.suite.PRFHash)

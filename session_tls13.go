@@ -193,6 +193,10 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 	hs.usingPSK = true
 	hs.schedule = keys.NewSchedule13(hs.hash, cs.psk)
 	c.state.didResume = true
+	c.state.resumedBy = "psk_dhe_ke"
+	if _, withKeyShare := wire.FindExtension[*wire.KeyShareExt](hs.serverHello.Extensions); !withKeyShare {
+		c.state.resumedBy = "psk_ke"
+	}
 	c.state.peerCertificates, c.state.verifiedChains = cs.peerCerts, cs.verifiedChains
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "session", Chosen: "resumed", ReasonCode: "ticket_accepted", Reason: "the server accepted the ticket offered as a pre-shared key"})
@@ -433,6 +437,10 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		hs.psk, hs.pskIdentity, hs.pskDHE = state, i, dhe
 		hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
 		c.state.didResume = true
+		c.state.resumedBy = "psk_ke"
+		if dhe {
+			c.state.resumedBy = "psk_dhe_ke"
+		}
 		if c.tracer != nil {
 			mode := "psk_dhe_ke"
 			if !dhe {

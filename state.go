@@ -17,6 +17,10 @@ type ConnectionState struct {
 	HandshakeComplete bool
 	// DidResume is true when the handshake resumed an earlier session.
 	DidResume bool
+	// ResumedBy names the mechanism of a resumption: "session ID" or
+	// "session ticket" (TLS 1.2, RFC 5077), "psk_dhe_ke" or "psk_ke"
+	// (TLS 1.3 tickets); "" for a full handshake.
+	ResumedBy string
 	// CipherSuite is the negotiated suite's code point.
 	CipherSuite uint16
 	// CipherSuiteName is the suite's IANA name.
@@ -58,6 +62,7 @@ func (c *Conn) ConnectionState() ConnectionState {
 		Version:              uint16(st.version),
 		HandshakeComplete:    c.handshakeComplete.Load(),
 		DidResume:            st.didResume,
+		ResumedBy:            st.resumedBy,
 		DidHelloRetryRequest: st.helloRetry,
 		CurveID:              st.group,
 		SignatureScheme:      st.scheme,
