@@ -32,7 +32,7 @@ var allowedImports = map[string][]string{
 		"internal/signature", "internal/record", "trace", "sessions"},
 	"diagnose":  {".", "trace", "internal/suites", "internal/wire", "internal/record"},
 	"cmd/clasp": {".", "trace", "internal/suites", "diagnose", "sessions", "sessions/redisstore"},
-	"bench":     {".", "internal/peertest"},
+	"bench":     {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
 	"interop":   {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
 }
 

@@ -70,6 +70,8 @@ func (hs *clientHandshakeTLS13) processServerHello() error {
 	if err := hs.checkServerHello(sh); err != nil {
 		return err
 	}
+	// No more binders to compute: TLS 1.3 needs only transcript hashes now.
+	hs.transcript.DropMessages()
 	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
 	psk, hasPSK := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions)
 	if ks == nil && !hasPSK {

@@ -299,6 +299,9 @@ func (hs *serverHandshakeTLS13) chooseCertificate() error {
 // traffic keys (RFC 8446 §4.1.3, §7.1).
 func (hs *serverHandshakeTLS13) sendServerHello() error {
 	c, cfg := hs.c, hs.config
+	// Binders were the last use of the raw messages; TLS 1.3 signs and
+	// finishes over transcript hashes only.
+	hs.transcript.DropMessages()
 	sh := &wire.ServerHello{
 		Version:     suites.VersionTLS12,
 		SessionID:   hs.hello.SessionID,
@@ -465,10 +468,7 @@ func (hs *serverHandshakeTLS13) predictClientFinished() error {
 	if err != nil {
 		return err
 	}
-	h := hs.hash.New()
-	h.Write(hs.transcript.Messages())
-	h.Write(fin)
-	hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(h.Sum(nil))
+	hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.SumWith(fin))
 	return nil
 }
 

@@ -5,8 +5,6 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"fmt"
-
-	"golang.org/x/crypto/cryptobyte"
 )
 
 // The TLS 1.3 key schedule of RFC 8446 §7.1:
@@ -78,19 +76,18 @@ func HKDFExpandLabel(hash crypto.Hash, secret []byte, label string, context []by
 	if length < 0 || length > 0xffff {
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label length %d out of range", length))
 	}
-	var b cryptobyte.Builder
-	b.AddUint16(uint16(length))
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-		b.AddBytes([]byte(tls13LabelPrefix))
-		b.AddBytes([]byte(label))
-	})
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
-		b.AddBytes(context)
-	})
-	info, err := b.Bytes()
-	if err != nil {
-		panic(fmt.Sprintf("keys: HKDF-Expand-Label label %q or context (%d bytes) too long: %v", label, len(context), err))
+	fullLabel := len(tls13LabelPrefix) + len(label)
+	if fullLabel > 255 || len(context) > 255 {
+		panic(fmt.Sprintf("keys: HKDF-Expand-Label label %q or context (%d bytes) too long", label, len(context)))
 	}
+	// The HkdfLabel is tiny and built on every key derivation, so it is
+	// appended into one buffer rather than through a cryptobyte.Builder.
+	info := make([]byte, 0, 4+fullLabel+len(context))
+	info = append(info, byte(length>>8), byte(length), byte(fullLabel))
+	info = append(info, tls13LabelPrefix...)
+	info = append(info, label...)
+	info = append(info, byte(len(context)))
+	info = append(info, context...)
 	out, err := hkdf.Expand(hash13(hash).New, secret, string(info), length)
 	if err != nil {
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label: %v", err))

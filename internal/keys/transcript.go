@@ -150,3 +150,26 @@ func (t *Transcript) ReplaceWithMessageHash() {
 		t.buf = msg
 	}
 }
+
+// SumWith returns the hash of the transcript followed by extra, without
+// adding extra: a TLS 1.3 server predicts the client's Finished this way
+// (to issue a ticket before it arrives) after the raw messages are gone.
+func (t *Transcript) SumWith(extra []byte) []byte {
+	if t.hashes == nil {
+		panic("keys: Transcript.SumWith before SetHash")
+	}
+	var out []byte
+	for _, h := range t.hashes {
+		c, ok := h.(hash.Cloner)
+		if !ok {
+			panic("keys: transcript hash cannot be cloned")
+		}
+		clone, err := c.Clone()
+		if err != nil {
+			panic("keys: cloning the transcript hash: " + err.Error())
+		}
+		clone.Write(extra)
+		out = clone.Sum(out)
+	}
+	return out
+}
