@@ -108,9 +108,6 @@ func (hs *serverHandshakeTLS12) handshake() error {
 	}); err != nil {
 		return err
 	}
-	if len(c.state.sessionID) > 0 {
-		c.saveSession(c.state.sessionID, hs.sessionState())
-	}
 	return nil
 }
 
@@ -734,5 +731,10 @@ func (hs *serverHandshakeTLS12) sendFinished() error {
 		return err
 	}
 	c.recordVerifyData(false, verify)
+	if hs.session == nil && len(c.state.sessionID) > 0 {
+		// Stored before the flight leaves: a client that reconnects the
+		// moment it has our Finished must find its session.
+		c.saveSession(c.state.sessionID, hs.sessionState())
+	}
 	return c.flush()
 }
