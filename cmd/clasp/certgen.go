@@ -3,6 +3,7 @@ package main
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -37,7 +38,37 @@ type certificateTemplate struct {
 	usage      x509.ExtKeyUsage // ignored for a CA
 	dnsNames   []string
 	ips        []net.IP
-	useRSA     bool // an RSA-2048 key instead of ECDSA P-256
+	validity   time.Duration // generatedValidity when 0
+	keyType    string        // keyECDSA (P-256, the default when ""), keyRSA (2048 bits) or keyEd25519
+}
+
+// Key types for generated certificates.
+const (
+	keyECDSA   = "ecdsa"
+	keyRSA     = "rsa"
+	keyEd25519 = "ed25519"
+)
+
+// keyTypes are the names --key-type accepts.
+var keyTypes = []string{keyECDSA, keyRSA, keyEd25519}
+
+// rsaIf is keyRSA when rsa is true, the default key type otherwise.
+func rsaIf(rsa bool) string {
+	if rsa {
+		return keyRSA
+	}
+	return keyECDSA
+}
+
+// keyDescription names a key type for people.
+func keyDescription(keyType string) string {
+	switch keyType {
+	case keyRSA:
+		return "RSA 2048"
+	case keyEd25519:
+		return "Ed25519"
+	}
+	return "ECDSA P-256"
 }
 
 // issuedCertificate is a generated certificate with its key.
@@ -51,10 +82,15 @@ type issuedCertificate struct {
 func issue(tmpl certificateTemplate, parent *issuedCertificate) (*issuedCertificate, error) {
 	var key crypto.Signer
 	var err error
-	if tmpl.useRSA {
+	switch tmpl.keyType {
+	case keyRSA:
 		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	} else {
+	case keyEd25519:
+		_, key, err = ed25519.GenerateKey(rand.Reader)
+	case "", keyECDSA:
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		err = fmt.Errorf("unknown key type %q", tmpl.keyType)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("generating a key: %w", err)
@@ -64,13 +100,17 @@ func issue(tmpl certificateTemplate, parent *issuedCertificate) (*issuedCertific
 		return nil, fmt.Errorf("generating a serial number: %w", err)
 	}
 	now := time.Now()
+	validity := tmpl.validity
+	if validity <= 0 {
+		validity = generatedValidity
+	}
 	template := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: tmpl.commonName, Organization: []string{"clasp"}},
 		// A little slack before now, so that a peer whose clock is a few
 		// seconds behind does not see a certificate from the future.
 		NotBefore:             now.Add(-5 * time.Minute),
-		NotAfter:              now.Add(generatedValidity),
+		NotAfter:              now.Add(validity),
 		DNSNames:              tmpl.dnsNames,
 		IPAddresses:           tmpl.ips,
 		BasicConstraintsValid: true,
@@ -80,7 +120,7 @@ func issue(tmpl certificateTemplate, parent *issuedCertificate) (*issuedCertific
 		template.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 	} else {
 		template.KeyUsage = x509.KeyUsageDigitalSignature
-		if tmpl.useRSA {
+		if tmpl.keyType == keyRSA {
 			// RSA key exchange encrypts the premaster secret to this key.
 			template.KeyUsage |= x509.KeyUsageKeyEncipherment
 		}

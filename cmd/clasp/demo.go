@@ -96,7 +96,7 @@ func newDemoPKI(serverRSA, withClient bool) (*demoPKI, error) {
 		return nil, err
 	}
 	server, err := issue(certificateTemplate{commonName: "localhost", usage: x509.ExtKeyUsageServerAuth,
-		dnsNames: localDNSNames, ips: localIPs, useRSA: serverRSA}, ca)
+		dnsNames: localDNSNames, ips: localIPs, keyType: rsaIf(serverRSA)}, ca)
 	if err != nil {
 		return nil, err
 	}
