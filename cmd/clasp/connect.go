@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,11 @@ type connectOptions struct {
 	timeout    time.Duration
 	reconnect  int
 	ticketWait time.Duration
+	noTickets  bool
+	// Renegotiation: --renegotiate starts one after the handshake,
+	// --renegotiation says how to answer the server's HelloRequest.
+	renegotiate   bool
+	renegotiation string
 }
 
 func newConnectCommand() *cobra.Command {
@@ -52,12 +58,27 @@ close_notify and keeps reading until the server closes.
 
 --reconnect N tests session resumption: after the first connection clasp
 reconnects N times with the session it left in a client session cache and
-says for each whether it resumed, and how ("TLS 1.3 ticket (PSK)"). A TLS 1.3
+says for each whether it resumed, and how: "TLS 1.2 session ID" (the server
+found the session in its cache), "TLS 1.2 session ticket (RFC 5077)", or a
+TLS 1.3 ticket used as a pre-shared key ("psk_dhe_ke" with a fresh key
+exchange, "psk_ke" without). --no-tickets offers no tickets, so a TLS 1.2
+server can only resume by session ID (and TLS 1.3 not at all). A TLS 1.3
 server sends its ticket after the handshake, and some send it only with
 their first write (clasp serve does when it asks for a client certificate):
 with nothing piped in, clasp waits up to --ticket-wait for the ticket,
 reading and discarding what the server sends; against such an echo server,
 pipe something in so that the server writes.
+
+--renegotiate starts a second handshake on the connection right after the
+first (TLS 1.2 with RFC 5746 secure renegotiation only; without a version
+flag clasp then offers TLS 1.2 at most) and reports it, before any piped
+data is sent. --renegotiation says how to answer a server that asks for one
+(HelloRequest): never (a no_renegotiation warning, the default), once, or
+freely.
+
+--cert and --key give a client certificate, sent when the server asks for
+one (mutual TLS); without them clasp answers a CertificateRequest with an
+empty Certificate, and the server decides whether that is enough.
 
 The certificate is verified against the system roots, or against --cafile.
 A failed handshake prints one line on stderr that names the step and, when
@@ -73,7 +94,10 @@ the two sides had nothing in common, what each side offered.
   clasp connect --trace=diagram --diagram-out handshake.svg example.com:443
   SSLKEYLOGFILE=keys.log clasp connect example.com:443
   clasp connect --reconnect 2 example.com:443
-  echo hi | clasp connect --reconnect 1 --trace=story localhost:8443`,
+  echo hi | clasp connect --reconnect 1 --trace=story localhost:8443
+  clasp connect --tls1.2 --no-tickets --reconnect 5 localhost:8443   # resumption by session ID
+  clasp connect --renegotiate --cafile ca.pem localhost:8443
+  clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
 	}
@@ -89,6 +113,9 @@ the two sides had nothing in common, what each side offered.
 	flags.DurationVar(&opts.timeout, "timeout", 30*time.Second, "time allowed for connecting and the handshake")
 	flags.IntVar(&opts.reconnect, "reconnect", 0, "reconnect N times after the first connection with its cached session and report whether each resumed")
 	flags.DurationVar(&opts.ticketWait, "ticket-wait", 3*time.Second, "with --reconnect, how long to wait after each handshake for the server's session ticket")
+	flags.BoolVar(&opts.noTickets, "no-tickets", false, "offer and accept no session tickets: TLS 1.2 resumes by session ID only, TLS 1.3 not at all")
+	flags.BoolVar(&opts.renegotiate, "renegotiate", false, "start a TLS 1.2 renegotiation right after the handshake and report it")
+	flags.StringVar(&opts.renegotiation, "renegotiation", "never", "answer to a server's HelloRequest: never, once or freely")
 	opts.registerTracing(flags, "")
 	return cmd
 }
@@ -137,6 +164,23 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 		}
 		cfg.Certificates = []clasp.Certificate{cert}
 	}
+	cfg.SessionTicketsDisabled = o.noTickets
+	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
+		return nil, "", nil, err
+	}
+	if o.renegotiate || cfg.Renegotiation != clasp.RenegotiateNever {
+		flag := "--renegotiate"
+		if !o.renegotiate {
+			flag = "--renegotiation " + o.renegotiation
+		}
+		switch {
+		case cfg.MinVersion == clasp.VersionTLS13:
+			return nil, "", nil, usageErrorf("%s: renegotiation exists in TLS 1.2 only, and TLS 1.3 was asked for", flag)
+		case o.renegotiate && cfg.MaxVersion == 0:
+			// TLS 1.3 would win and has no renegotiation.
+			cfg.MaxVersion = clasp.VersionTLS12
+		}
+	}
 	return cfg, verification, warnings, nil
 }
 
@@ -177,7 +221,9 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		return err
 	}
 	obs.recorder = diagnose.NewRecorder()
-	cfg.Tracer = trace.Tee(obs.tracer, obs.recorder)
+	tickets := &ticketWatcher{}
+	helloRequests := &helloRequestWatcher{out: summaryOut, json: opts.json}
+	cfg.Tracer = trace.Tee(obs.tracer, obs.recorder, tickets, helloRequests)
 
 	// The dialer's timeout covers the TCP connection and the handshake.
 	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
@@ -203,6 +249,14 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	} else {
 		summary.writeText(summaryOut)
 	}
+	if opts.renegotiate {
+		helloRequests.ownRenegotiation.Store(true)
+		err := renegotiate(conn, opts, summaryOut)
+		helloRequests.ownRenegotiation.Store(false)
+		if err != nil {
+			return err
+		}
+	}
 	if piped {
 		if err := relay(conn, cmd.InOrStdin(), stdout); err != nil {
 			return err
@@ -211,7 +265,97 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if opts.reconnect == 0 {
 		return nil
 	}
-	return reconnect(conn, cfg, addr, opts, cache, summaryOut)
+	return reconnect(conn, cfg, addr, opts, cache, tickets, summaryOut)
+}
+
+// renegotiationReport is the --renegotiate line; its JSON names follow the
+// connection summary's.
+type renegotiationReport struct {
+	Renegotiated        bool   `json:"renegotiated"`
+	Error               string `json:"error,omitempty"`
+	Protocol            string `json:"protocol,omitempty"`
+	CipherSuite         string `json:"cipher_suite,omitempty"`
+	Group               string `json:"group,omitempty"`
+	SecureRenegotiation bool   `json:"secure_renegotiation"`
+}
+
+// renegotiate runs --renegotiate: a client-initiated second handshake on
+// the live connection. A server that refuses (a no_renegotiation warning)
+// leaves the connection as it was: that is reported, and it is a failure
+// of what was asked.
+func renegotiate(conn *clasp.Conn, opts *connectOptions, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), opts.timeout)
+	err := conn.Renegotiate(ctx, nil)
+	cancel()
+	st := conn.ConnectionState()
+	r := renegotiationReport{Renegotiated: err == nil, SecureRenegotiation: st.SecureRenegotiation}
+	if err != nil {
+		err = explainTimeout(err, opts.timeout)
+		r.Error = oneLine(err.Error())
+	} else {
+		r.Protocol, r.CipherSuite = clasp.VersionName(st.Version), st.CipherSuiteName
+		if st.CurveID != 0 {
+			r.Group = st.CurveID.String()
+		}
+	}
+	switch {
+	case opts.json:
+		json.NewEncoder(out).Encode(r)
+	case err != nil:
+		fmt.Fprintf(out, "renegotiation: failed: %s\n", r.Error)
+	default:
+		fmt.Fprintf(out, "renegotiation: second handshake complete (%s, %s, group %s; bound to the first by RFC 5746)\n",
+			r.Protocol, r.CipherSuite, orNone(r.Group, "none"))
+	}
+	if err != nil {
+		return fmt.Errorf("--renegotiate: %w", err)
+	}
+	return nil
+}
+
+// helloRequestWatcher reports the renegotiations a server starts with
+// HelloRequest: they happen inside Read, out of the command's sight.
+type helloRequestWatcher struct {
+	out              io.Writer
+	json             bool
+	handshakes       atomic.Int64
+	ownRenegotiation atomic.Bool // --renegotiate's, reported by itself
+}
+
+// Trace must not call back into the connection (it holds its locks).
+func (w *helloRequestWatcher) Trace(e trace.Event) {
+	switch e := e.(type) {
+	case *trace.Decision:
+		if e.What == "renegotiation" && e.Chosen == "refused" {
+			if w.json {
+				json.NewEncoder(w.out).Encode(map[string]any{"hello_request": true, "renegotiated": false, "reason": e.Reason})
+			} else {
+				fmt.Fprintf(w.out, "renegotiation: the server sent HelloRequest; refused with a no_renegotiation warning (%s; see --renegotiation)\n", e.Reason)
+			}
+		}
+	case *trace.Done:
+		if w.handshakes.Add(1) == 1 || w.ownRenegotiation.Load() {
+			return
+		}
+		if w.json {
+			json.NewEncoder(w.out).Encode(map[string]any{"hello_request": true, "renegotiated": true,
+				"protocol": e.Version, "cipher_suite": e.CipherSuite, "group": e.Group})
+		} else {
+			fmt.Fprintf(w.out, "renegotiation: the server sent HelloRequest; handshake %d complete (%s, %s, group %s)\n",
+				w.handshakes.Load(), e.Version, e.CipherSuite, orNone(e.Group, "none"))
+		}
+	}
+}
+
+// ticketWatcher notes the NewSessionTicket messages a connection receives,
+// so that --reconnect can say whether a TLS 1.2 session was left as a
+// ticket or under its session ID.
+type ticketWatcher struct{ tickets atomic.Int64 }
+
+func (w *ticketWatcher) Trace(e trace.Event) {
+	if m, ok := e.(*trace.Message); ok && m.Direction == trace.Received && m.Name == "NewSessionTicket" {
+		w.tickets.Add(1)
+	}
 }
 
 // reconnect runs --reconnect: it makes sure the first connection's ticket
@@ -219,17 +363,17 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 // (and so the same session cache), reporting for each whether the session
 // was resumed and by which mechanism.
 func reconnect(first *clasp.Conn, cfg *clasp.Config, addr string, opts *connectOptions,
-	cache *watchedSessionCache, out io.Writer) error {
-	ticket := cache.awaitTicket(first, opts.ticketWait)
+	cache *watchedSessionCache, tickets *ticketWatcher, out io.Writer) error {
+	reportSession(out, "first connection", cache.awaitSession(first, tickets, opts.ticketWait), opts)
 	first.Close()
-	reportTicket(out, "first connection", ticket, opts.ticketWait, opts.json)
 	var failed error
 	for i := 1; i <= opts.reconnect; i++ {
 		obs, err := opts.observe(out, "")
 		if err != nil {
 			return err
 		}
-		cfg.Tracer = obs.tracer
+		tickets = &ticketWatcher{}
+		cfg.Tracer = trace.Tee(obs.tracer, tickets)
 		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
 		if finishErr := obs.finish(); err == nil && finishErr != nil {
 			err = finishErr
@@ -241,7 +385,7 @@ func reconnect(first *clasp.Conn, cfg *clasp.Config, addr string, opts *connectO
 			continue
 		}
 		st := conn.ConnectionState()
-		r := reconnectSummary{Reconnect: i, Resumed: st.DidResume, Resumption: resumptionMechanism(st),
+		r := reconnectSummary{Reconnect: i, Resumed: st.DidResume, Resumption: resumptionMechanism(st), ResumedBy: st.ResumedBy,
 			Protocol: clasp.VersionName(st.Version), CipherSuite: st.CipherSuiteName,
 			HelloRetryRequest: st.DidHelloRetryRequest}
 		if st.CurveID != 0 {
@@ -254,7 +398,7 @@ func reconnect(first *clasp.Conn, cfg *clasp.Config, addr string, opts *connectO
 		}
 		// A resumed session gets a fresh ticket too, for the next round.
 		if i < opts.reconnect {
-			reportTicket(out, fmt.Sprintf("reconnect %d", i), cache.awaitTicket(conn, opts.ticketWait), opts.ticketWait, opts.json)
+			reportSession(out, fmt.Sprintf("reconnect %d", i), cache.awaitSession(conn, tickets, opts.ticketWait), opts)
 		}
 		conn.Close()
 	}
@@ -267,6 +411,7 @@ type reconnectSummary struct {
 	Reconnect         int    `json:"reconnect"`
 	Resumed           bool   `json:"resumed"`
 	Resumption        string `json:"resumption"`
+	ResumedBy         string `json:"resumed_by"`
 	Protocol          string `json:"protocol"`
 	CipherSuite       string `json:"cipher_suite"`
 	Group             string `json:"group"`
@@ -285,17 +430,57 @@ func (r reconnectSummary) writeText(w io.Writer) {
 	fmt.Fprintln(w, ")")
 }
 
-// reportTicket says whether a connection left a session to resume. In
-// JSON mode only a missing ticket is worth a line, on the same stream.
-func reportTicket(w io.Writer, which string, ok bool, wait time.Duration, asJSON bool) {
+// cachedSession is what a connection left in the client session cache.
+type cachedSession struct {
+	ok      bool
+	version uint16
+	ticket  bool   // a ticket (TLS 1.2 RFC 5077, or TLS 1.3)
+	id      []byte // the TLS 1.2 session ID, when no ticket
+}
+
+// reportSession says whether a connection left a session to resume, and
+// what kind. In JSON mode only a missing one is worth a line, on the same
+// stream.
+func reportSession(w io.Writer, which string, s cachedSession, opts *connectOptions) {
 	switch {
-	case ok && !asJSON:
+	case s.ok && opts.json:
+	case !s.ok && opts.json:
+		json.NewEncoder(w).Encode(map[string]any{"ticket": false, "session": false, "after": which})
+	case s.ok && s.version >= clasp.VersionTLS13:
 		fmt.Fprintf(w, "%s: session ticket received and cached\n", which)
-	case !ok && asJSON:
-		json.NewEncoder(w).Encode(map[string]any{"ticket": false, "after": which})
-	case !ok:
-		fmt.Fprintf(w, "%s: no session ticket within --ticket-wait %s (a TLS 1.3 server sends it after the handshake, some only with their first write: pipe data in for an echo server)\n", which, wait)
+	case s.ok && s.ticket:
+		fmt.Fprintf(w, "%s: %s session ticket (RFC 5077) received and cached\n", which, clasp.VersionName(s.version))
+	case s.ok:
+		fmt.Fprintf(w, "%s: %s session ID %x cached\n", which, clasp.VersionName(s.version), s.id)
+	case s.version != 0 && s.version < clasp.VersionTLS13:
+		fmt.Fprintf(w, "%s: the server gave neither a session ID nor a ticket: nothing to resume\n", which)
+	default:
+		fmt.Fprintf(w, "%s: no session ticket within --ticket-wait %s (a TLS 1.3 server sends it after the handshake, some only with their first write: pipe data in for an echo server)\n", which, opts.ticketWait)
 	}
+}
+
+// awaitSession finds out what conn left in the cache: a TLS 1.2 session is
+// cached during the handshake, a TLS 1.3 ticket arrives after it.
+func (c *watchedSessionCache) awaitSession(conn *clasp.Conn, tickets *ticketWatcher, wait time.Duration) cachedSession {
+	st := conn.ConnectionState()
+	s := cachedSession{version: st.Version}
+	if st.Version >= clasp.VersionTLS13 {
+		s.ok = c.awaitTicket(conn, wait)
+		s.ticket = s.ok
+		return s
+	}
+	select {
+	case <-c.stored:
+		s.ok = true
+	default:
+	}
+	// A session resumed by ticket keeps its ticket when the server sends
+	// no new one.
+	s.ticket = tickets.tickets.Load() > 0 || st.ResumedBy == "session ticket"
+	if !s.ticket {
+		s.id = st.SessionID
+	}
+	return s
 }
 
 // watchedSessionCache is the client session cache --reconnect uses: an LRU

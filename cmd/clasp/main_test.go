@@ -357,8 +357,8 @@ func TestConnectReconnectResumesWithTicket(t *testing.T) {
 	}
 	for _, want := range []string{
 		"first connection: session ticket received and cached",
-		"reconnect 1: resumed by TLS 1.3 ticket (PSK) (TLS 1.3, TLS_AES_128_GCM_SHA256, group X25519MLKEM768)",
-		"reconnect 2: resumed by TLS 1.3 ticket (PSK)",
+		"reconnect 1: resumed by TLS 1.3 ticket (PSK with (EC)DHE, psk_dhe_ke) (TLS 1.3, TLS_AES_128_GCM_SHA256, group X25519MLKEM768)",
+		"reconnect 2: resumed by TLS 1.3 ticket (PSK with (EC)DHE, psk_dhe_ke)",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
@@ -376,14 +376,14 @@ func TestConnectReconnectToServeResumes(t *testing.T) {
 	if r.exitCode != 0 {
 		t.Fatalf("clasp connect exited %d: %s\nserve stderr:\n%s", r.exitCode, r.stderr, s.stderr)
 	}
-	if !strings.Contains(r.stderr, "reconnect 1: resumed by TLS 1.3 ticket (PSK)") {
+	if !strings.Contains(r.stderr, "reconnect 1: resumed by TLS 1.3 ticket (PSK with (EC)DHE, psk_dhe_ke)") {
 		t.Errorf("the reconnection did not resume:\n%s", r.stderr)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(s.stderr.String(), "resumed by TLS 1.3 ticket (PSK)") && time.Now().Before(deadline) {
+	for !strings.Contains(s.stderr.String(), "resumed by psk_dhe_ke,") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(s.stderr.String(), "resumed by TLS 1.3 ticket (PSK)") {
+	if !strings.Contains(s.stderr.String(), "resumed by psk_dhe_ke,") {
 		t.Errorf("clasp serve's log does not say the session was resumed:\n%s", s.stderr)
 	}
 	s.stop(t)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -32,6 +33,26 @@ type serveOptions struct {
 	mode             string
 	handshakeTimeout time.Duration
 	shutdownGrace    time.Duration
+
+	// Client certificates.
+	clientAuth string
+	clientCA   string
+	// Sessions.
+	sessionStore   string
+	fleetKey       string
+	ticketRotation time.Duration
+	sessionTTL     time.Duration
+	noTickets      bool
+	noSessionIDs   bool
+	// Renegotiation.
+	renegotiation         string
+	maxRenegotiations     int
+	helloRequestAfter     int
+	renegotiateClientAuth string
+
+	// Parsed by serverConfig: the policy for the second handshake that
+	// --hello-request-after starts (nil: unchanged).
+	renegAuth *clasp.ClientAuthType
 }
 
 // Server modes.
@@ -58,8 +79,51 @@ localhost, 127.0.0.1 and ::1 is made in memory; its SHA-256 fingerprint is
 printed so that clients can pin it.
 
 One line per handshake goes to stderr: the time, the client's address and the
-negotiated protocol and suite, or why the handshake failed. "listening on
-ADDR" is printed once the server accepts connections. SIGINT or SIGTERM stops
+negotiated protocol and suite, how a session was resumed ("resumed by session
+ID", "session ticket", "psk_dhe_ke", "psk_ke"), the client's certificate, or
+why the handshake failed; renegotiations get a line each too. "listening on
+ADDR" is printed once the server accepts connections.
+
+Mutual TLS: --client-auth chooses the policy (as crypto/tls's ClientAuth):
+  none                no CertificateRequest (the default)
+  request             ask for a certificate, accept none, do not verify it
+  require             require a certificate, do not verify it
+  verify-if-given     verify a certificate against --client-ca if one is sent
+  require-and-verify  require a certificate that verifies against --client-ca
+The subjects of --client-ca's certificates are sent in CertificateRequest as
+the CAs the server accepts.
+
+Sessions: a full handshake leaves a TLS 1.2 session under its session ID in
+the --session-store, and a session ticket (TLS 1.2, RFC 5077, and TLS 1.3)
+sealed under keys that rotate every --ticket-rotation and are derived from a
+base key. With --session-store memory both live in this process only, and a
+client sent to another server behind a load balancer makes a full handshake.
+With --session-store redis://HOST:PORT/DB every server using that Redis
+shares the sessions and the ticket base key (created by the first server,
+read by the others at start and every 10 minutes), so any of them resumes
+any client. A store that fails costs resumptions, never connections: the
+handshake falls back to a full one and a "level=WARN" line says why. Give
+every server of a fleet the same --fleet-key FILE (at least 16 bytes) to
+seal the base key in Redis; without it Redis holds it in the clear.
+
+Renegotiation (TLS 1.2 only, RFC 5746 secure renegotiation only):
+--renegotiation says whether a client may start a new handshake on a live
+connection: never (a no_renegotiation warning answers it), once, or freely
+(up to --max-renegotiations per connection, 3 by default, so that a client
+cannot burn the server's CPU). --hello-request-after N makes the server
+start one itself, with a HelloRequest:
+  echo mode  once the client has sent N bytes of application data in total
+             on the connection: the bytes read so far are echoed first, then
+             the server sends HelloRequest and waits (up to
+             --handshake-timeout) for the client's new handshake; data the
+             client sends meanwhile is echoed after it
+  http mode  N counts requests, and http mode answers one per connection,
+             so N must be 1: the request is read, the connection
+             renegotiated, and the page then describes the second handshake
+--renegotiate-client-auth changes the client-certificate policy for that
+second handshake (the classic use: a certificate only for some paths).
+TLS 1.3 has no renegotiation; on a TLS 1.3 connection the server says so and
+goes on without one. SIGINT or SIGTERM stops
 it: the listener closes, connections in progress get a few seconds to finish,
 and clasp exits with status 0.
 
@@ -69,7 +133,11 @@ and clasp exits with status 0.
   clasp serve --cert server.pem --key server.key --ciphers ECDHE-RSA-AES128-GCM-SHA256
   clasp serve --addr 127.0.0.1:0     # any free port; see "listening on"
   clasp serve --trace=state          # each connection's states on stderr, prefixed by its address
-  clasp serve --diagram-out hs.svg   # hs-1.svg, hs-2.svg, ... one per connection`,
+  clasp serve --diagram-out hs.svg   # hs-1.svg, hs-2.svg, ... one per connection
+  clasp serve --cert server.pem --key server-key.pem --client-auth require-and-verify --client-ca ca.pem
+  clasp serve --session-store redis://127.0.0.1:6379/0 --fleet-key fleet.key   # one of a fleet
+  clasp serve --max-version 1.2 --renegotiation once
+  clasp serve --max-version 1.2 --hello-request-after 1 --renegotiate-client-auth require --mode http`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
@@ -81,6 +149,18 @@ and clasp exits with status 0.
 	flags.StringVar(&opts.mode, "mode", modeEcho, "what to do after the handshake: echo or http")
 	flags.DurationVar(&opts.handshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete the handshake")
 	flags.DurationVar(&opts.shutdownGrace, "shutdown-grace", 3*time.Second, "time connections in progress get to finish on SIGINT/SIGTERM")
+	flags.StringVar(&opts.clientAuth, "client-auth", "none", "client certificate policy: "+clientAuthList())
+	flags.StringVar(&opts.clientCA, "client-ca", "", "PEM file of the CAs client certificates are verified against and named in CertificateRequest")
+	flags.StringVar(&opts.sessionStore, "session-store", storeMemory, "where TLS 1.2 sessions and the ticket base key live: memory (this process) or redis://HOST:PORT/DB (shared by a fleet)")
+	flags.StringVar(&opts.fleetKey, "fleet-key", "", "file holding a secret shared by the fleet (16 bytes or more) that seals the ticket base key in the Redis store")
+	flags.DurationVar(&opts.ticketRotation, "ticket-rotation", 0, "how long one session ticket key is used; a ticket opens for up to two periods (default 24h)")
+	flags.DurationVar(&opts.sessionTTL, "session-ttl", 0, "how long a TLS 1.2 session can be resumed (default 2h)")
+	flags.BoolVar(&opts.noTickets, "no-tickets", false, "issue and accept no session tickets (TLS 1.2 RFC 5077 and TLS 1.3): TLS 1.2 resumes by session ID only, TLS 1.3 not at all")
+	flags.BoolVar(&opts.noSessionIDs, "no-session-ids", false, "issue no TLS 1.2 session IDs: TLS 1.2 resumes by ticket only")
+	flags.StringVar(&opts.renegotiation, "renegotiation", "never", "client-initiated TLS 1.2 renegotiation: never, once or freely")
+	flags.IntVar(&opts.maxRenegotiations, "max-renegotiations", 0, "with --renegotiation freely, the most renegotiations per connection (default 3)")
+	flags.IntVar(&opts.helloRequestAfter, "hello-request-after", 0, "send HelloRequest after N bytes from the client (echo mode) or after the first request (http mode, N=1); 0: never")
+	flags.StringVar(&opts.renegotiateClientAuth, "renegotiate-client-auth", "", "client certificate policy for the second handshake --hello-request-after starts (default: --client-auth)")
 	opts.registerTracing(flags, "")
 	return cmd
 }
@@ -115,8 +195,107 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 			fingerprint(cert.Certificate[0]))
 	}
 	cfg.Certificates = []clasp.Certificate{cert}
+	if err := o.applyClientAuth(cfg); err != nil {
+		return nil, err
+	}
+	if err := o.applySessions(cfg); err != nil {
+		return nil, err
+	}
+	if err := o.applyRenegotiation(cfg); err != nil {
+		return nil, err
+	}
 	printWarnings(stderr, warnings)
 	return cfg, nil
+}
+
+func (o *serveOptions) applyClientAuth(cfg *clasp.Config) error {
+	auth, err := parseClientAuth("--client-auth", o.clientAuth)
+	if err != nil {
+		return err
+	}
+	cfg.ClientAuth = auth
+	if o.renegotiateClientAuth != "" {
+		a, err := parseClientAuth("--renegotiate-client-auth", o.renegotiateClientAuth)
+		if err != nil {
+			return err
+		}
+		if o.helloRequestAfter == 0 {
+			return usageErrorf("--renegotiate-client-auth applies to the second handshake --hello-request-after starts; give --hello-request-after too")
+		}
+		o.renegAuth = &a
+	}
+	needCA := verifies(auth) || (o.renegAuth != nil && verifies(*o.renegAuth))
+	switch {
+	case o.clientCA == "" && needCA:
+		return usageErrorf("--client-auth %s verifies client certificates: give --client-ca FILE with the CAs to verify them against", o.verifyingPolicy())
+	case o.clientCA != "" && auth == clasp.NoClientCert && o.renegAuth == nil:
+		return usageErrorf("--client-ca has no use with --client-auth none: no client certificate is asked for")
+	case o.clientCA != "":
+		pool, err := loadCertPool("--client-ca", o.clientCA)
+		if err != nil {
+			return err
+		}
+		cfg.ClientCAs = pool
+	}
+	return nil
+}
+
+// verifyingPolicy names the flag value that needs --client-ca.
+func (o *serveOptions) verifyingPolicy() string {
+	if o.renegAuth != nil && verifies(*o.renegAuth) && !verifies(clientAuthFromName(o.clientAuth)) {
+		return o.renegotiateClientAuth + " (--renegotiate-client-auth)"
+	}
+	return o.clientAuth
+}
+
+func clientAuthFromName(name string) clasp.ClientAuthType {
+	a, _ := parseClientAuth("", name)
+	return a
+}
+
+func (o *serveOptions) applySessions(cfg *clasp.Config) error {
+	if o.ticketRotation < 0 {
+		return usageErrorf("--ticket-rotation %s: want a positive duration", o.ticketRotation)
+	}
+	if o.sessionTTL < 0 {
+		return usageErrorf("--session-ttl %s: want a positive duration", o.sessionTTL)
+	}
+	if o.noTickets && o.noSessionIDs {
+		return usageErrorf("--no-tickets and --no-session-ids together leave nothing to resume TLS 1.2 sessions with")
+	}
+	if o.noTickets && o.ticketRotation != 0 {
+		return usageErrorf("--ticket-rotation has no use with --no-tickets")
+	}
+	cfg.TicketKeyRotation = o.ticketRotation
+	cfg.SessionTTL = o.sessionTTL
+	cfg.SessionTicketsDisabled = o.noTickets
+	cfg.SessionIDsDisabled = o.noSessionIDs
+	return nil
+}
+
+func (o *serveOptions) applyRenegotiation(cfg *clasp.Config) error {
+	policy, err := parseRenegotiation("--renegotiation", o.renegotiation)
+	if err != nil {
+		return err
+	}
+	cfg.Renegotiation = policy
+	switch {
+	case o.maxRenegotiations < 0:
+		return usageErrorf("--max-renegotiations %d: want 1 or more", o.maxRenegotiations)
+	case o.maxRenegotiations > 0 && policy != clasp.RenegotiateFreelyAsClient:
+		return usageErrorf("--max-renegotiations applies to --renegotiation freely (never allows none, once allows one)")
+	}
+	cfg.MaxRenegotiations = o.maxRenegotiations
+	switch {
+	case o.helloRequestAfter < 0:
+		return usageErrorf("--hello-request-after %d: want a number of bytes (echo mode) or 1 (http mode); 0 turns it off", o.helloRequestAfter)
+	case o.helloRequestAfter > 1 && o.mode == modeHTTP:
+		return usageErrorf("--hello-request-after %d: in http mode N counts requests and each connection gets one, so only 1 means something", o.helloRequestAfter)
+	}
+	if (o.helloRequestAfter > 0 || policy != clasp.RenegotiateNever) && cfg.MinVersion == clasp.VersionTLS13 {
+		return usageErrorf("renegotiation exists in TLS 1.2 only, and --min-version 1.3 rules TLS 1.2 out")
+	}
+	return nil
 }
 
 func runServe(cmd *cobra.Command, opts *serveOptions) error {
@@ -134,6 +313,14 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 	}
 	defer keyLog.Close()
 	keyLog.apply(cfg)
+	cfg.Logger = newServeLogger(stderr)
+	setup, storeWarnings, err := newSessionSetup(opts.sessionStore, opts.fleetKey, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer setup.close()
+	printWarnings(stderr, storeWarnings)
+	cfg.SessionStore = setup.store
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -141,7 +328,20 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &server{config: cfg, opts: opts, logger: log.New(stderr, "", 0), conns: map[net.Conn]struct{}{}, traceOut: stderr}
+	srv := &server{config: cfg, opts: opts, logger: log.New(stderr, "", 0), conns: map[net.Conn]struct{}{}, traceOut: stderr, sessions: setup}
+	fmt.Fprintf(stderr, "session store: %s\n", setup.description)
+	fmt.Fprintf(stderr, "session tickets: %s\n", ticketDescription(cfg, setup))
+	if cfg.ClientAuth != clasp.NoClientCert || opts.renegAuth != nil {
+		fmt.Fprintf(stderr, "client certificates: %s\n", clientAuthDescription(opts))
+	}
+	if d := renegotiationDescription(cfg, opts); d != "" {
+		fmt.Fprintf(stderr, "renegotiation: %s\n", d)
+	}
+	var background sync.WaitGroup
+	setup.run(ctx, func(format string, args ...any) {
+		srv.logger.Printf("%s "+format, append([]any{timestamp()}, args...)...)
+	}, &background)
+	defer background.Wait()
 	fmt.Fprintf(stderr, "listening on %s (mode %s)\n", ln.Addr(), opts.mode)
 
 	go func() {
@@ -182,6 +382,9 @@ type server struct {
 	// forcedClose is set once shutdown closes connections that outlived
 	// the grace period, so their read errors are logged as what they are.
 	forcedClose atomic.Bool
+
+	// sessions holds the session store and the ticket base key.
+	sessions *sessionSetup
 
 	// Tracing: every connection gets its own tracer (the renderers follow
 	// one connection at a time), writing whole lines to traceOut.
@@ -277,6 +480,12 @@ func (s *server) handle(raw net.Conn) {
 	defer s.track(raw, false)
 	peer := raw.RemoteAddr().String()
 	cfg, obs := s.connectionConfig(peer)
+	cfg = cfg.Clone()
+	if s.sessions != nil && s.sessions.shared != nil {
+		cfg.SessionTicketKey = s.sessions.ticketKey()
+	}
+	watch := &renegotiationWatcher{s: s, peer: peer}
+	cfg.Tracer = trace.Tee(cfg.Tracer, watch)
 	conn := clasp.Server(raw, cfg)
 	defer conn.Close()
 
@@ -294,7 +503,25 @@ func (s *server) handle(raw net.Conn) {
 		return
 	}
 	st := conn.ConnectionState()
-	line := fmt.Sprintf("%s %s %s %s", timestamp(), peer, clasp.VersionName(st.Version), st.CipherSuiteName)
+	s.logger.Printf("%s %s %s", timestamp(), peer, handshakeLine(st))
+
+	switch s.opts.mode {
+	case modeEcho:
+		err := s.echo(conn, peer, watch)
+		switch {
+		case err != nil && s.forcedClose.Load():
+			s.logger.Printf("%s %s echo: closed by the shutdown", timestamp(), peer)
+		case err != nil:
+			s.logger.Printf("%s %s echo: %s", timestamp(), peer, oneLine(err.Error()))
+		}
+	case modeHTTP:
+		s.serveHTTP(conn, st, peer, watch)
+	}
+}
+
+// handshakeLine describes a completed handshake for the server's log.
+func handshakeLine(st clasp.ConnectionState) string {
+	line := clasp.VersionName(st.Version) + " " + st.CipherSuiteName
 	if st.CurveID != 0 {
 		line += " " + st.CurveID.String()
 		if isHybridPQ(st.CurveID) {
@@ -305,7 +532,7 @@ func (s *server) handle(raw net.Conn) {
 		line += " after HelloRetryRequest"
 	}
 	if st.DidResume {
-		line += ", resumed by " + resumptionMechanism(st) + ","
+		line += ", resumed by " + orNone(st.ResumedBy, "an abbreviated handshake") + ","
 	}
 	if st.ServerName != "" {
 		line += " sni=" + st.ServerName
@@ -313,31 +540,180 @@ func (s *server) handle(raw net.Conn) {
 	if st.NegotiatedProtocol != "" {
 		line += " alpn=" + st.NegotiatedProtocol
 	}
+	if len(st.PeerCertificates) > 0 {
+		line += fmt.Sprintf(" client-cert=%q", st.PeerCertificates[0].Subject.String())
+		if len(st.VerifiedChains) > 0 {
+			line += " (verified)"
+		} else {
+			line += " (not verified)"
+		}
+	}
 	for _, w := range st.Warnings {
 		line += "; warning: " + w
 	}
-	s.logger.Print(line)
+	return line
+}
 
-	switch s.opts.mode {
-	case modeEcho:
-		// io.Copy ends at the client's close_notify; Close then answers it.
-		_, err := io.Copy(conn, conn)
-		switch {
-		case err != nil && s.forcedClose.Load():
-			s.logger.Printf("%s %s echo: closed by the shutdown", timestamp(), peer)
-		case err != nil:
-			s.logger.Printf("%s %s echo: %s", timestamp(), peer, oneLine(err.Error()))
+// echo sends every byte back until the client closes. With
+// --hello-request-after N, once N bytes have come in it echoes them and
+// then renegotiates, once per connection.
+func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher) error {
+	buf := make([]byte, 32<<10)
+	var total int64
+	pending := s.opts.helloRequestAfter > 0
+	for {
+		n, err := conn.Read(buf)
+		if n > 0 {
+			total += int64(n)
+			if _, werr := conn.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if pending && total >= int64(s.opts.helloRequestAfter) {
+				pending = false
+				if !s.renegotiate(conn, peer, watch, fmt.Sprintf("--hello-request-after %d: %d bytes read", s.opts.helloRequestAfter, total)) {
+					return nil
+				}
+			}
 		}
-	case modeHTTP:
-		s.serveHTTP(conn, st, peer)
+		if err == io.EOF {
+			return nil // the client's close_notify; Close answers it
+		}
+		if err != nil {
+			return err
+		}
 	}
+}
+
+// renegotiate runs a server-initiated renegotiation and logs how it went.
+// It reports whether the connection can go on.
+func (s *server) renegotiate(conn *clasp.Conn, peer string, watch *renegotiationWatcher, why string) bool {
+	st := conn.ConnectionState()
+	switch {
+	case st.Version >= clasp.VersionTLS13:
+		s.logger.Printf("%s %s no HelloRequest (%s): %s has no renegotiation", timestamp(), peer, why, clasp.VersionName(st.Version))
+		return true
+	case !st.SecureRenegotiation:
+		s.logger.Printf("%s %s no HelloRequest (%s): the client did not signal RFC 5746 secure renegotiation, and insecure renegotiation is refused", timestamp(), peer, why)
+		return true
+	}
+	s.logger.Printf("%s %s sending HelloRequest (%s)", timestamp(), peer, why)
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.handshakeTimeout)
+	watch.serverInitiated.Store(true)
+	err := conn.Renegotiate(ctx, s.opts.renegAuth)
+	watch.serverInitiated.Store(false)
+	cancel()
+	switch {
+	case err != nil && strings.Contains(err.Error(), "(no_renegotiation)"):
+		// A refusal is a warning: the connection goes on under its
+		// first handshake (RFC 5246 §7.2.2).
+		s.logger.Printf("%s %s the client refused to renegotiate (no_renegotiation warning); going on with the first handshake", timestamp(), peer)
+		return true
+	case err != nil:
+		s.logger.Printf("%s %s renegotiation failed: %s", timestamp(), peer, oneLine(explainTimeoutServe(err, s.opts.handshakeTimeout).Error()))
+		return false
+	}
+	s.logger.Printf("%s %s renegotiated (server-initiated, handshake %d): %s", timestamp(), peer, watch.handshakes.Load(), handshakeLine(conn.ConnectionState()))
+	return true
+}
+
+// explainTimeoutServe says which limit a timed-out renegotiation hit.
+func explainTimeoutServe(err error, limit time.Duration) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("%w (the client did not complete a new handshake within --handshake-timeout %s)", err, limit)
+	}
+	return err
+}
+
+// renegotiationWatcher follows one connection's handshakes through its
+// tracer, so that renegotiations the client starts are logged too: the
+// server's code sees nothing of them otherwise (they happen inside Read).
+type renegotiationWatcher struct {
+	s               *server
+	peer            string
+	handshakes      atomic.Int64
+	serverInitiated atomic.Bool
+}
+
+// Trace must not call back into the connection (it holds its locks).
+func (w *renegotiationWatcher) Trace(e trace.Event) {
+	switch e := e.(type) {
+	case *trace.Decision:
+		if e.What == "renegotiation" && e.Chosen == "refused" {
+			w.s.logger.Printf("%s %s refused the client's renegotiation (no_renegotiation warning): %s", timestamp(), w.peer, e.Reason)
+		}
+	case *trace.Done:
+		n := w.handshakes.Add(1)
+		if n > 1 && !w.serverInitiated.Load() {
+			line := e.Version + " " + e.CipherSuite
+			if e.Group != "" {
+				line += " " + e.Group
+			}
+			if e.Resumed {
+				line += ", resumed"
+			}
+			w.s.logger.Printf("%s %s renegotiated (client-initiated, handshake %d): %s", timestamp(), w.peer, n, line)
+		}
+	}
+}
+
+// ticketDescription is the "session tickets:" line of the log.
+func ticketDescription(cfg *clasp.Config, setup *sessionSetup) string {
+	if cfg.SessionTicketsDisabled {
+		return "off (--no-tickets): TLS 1.2 resumes by session ID only, TLS 1.3 not at all"
+	}
+	rotation := cfg.TicketKeyRotation
+	if rotation == 0 {
+		rotation = 24 * time.Hour
+	}
+	base := "a base key of this process only"
+	if setup.shared != nil {
+		base = "the base key shared through the session store"
+	}
+	ids := ""
+	if cfg.SessionIDsDisabled {
+		ids = "; no TLS 1.2 session IDs (--no-session-ids)"
+	}
+	return fmt.Sprintf("on, keys rotate every %s, derived from %s%s", rotation, base, ids)
+}
+
+func clientAuthDescription(o *serveOptions) string {
+	d := o.clientAuth
+	if o.clientCA != "" {
+		d += ", CAs from " + o.clientCA
+	}
+	if o.renegAuth != nil {
+		d += "; " + clientAuthName(*o.renegAuth) + " in the renegotiation --hello-request-after starts"
+	}
+	return d
+}
+
+func renegotiationDescription(cfg *clasp.Config, o *serveOptions) string {
+	var parts []string
+	switch cfg.Renegotiation {
+	case clasp.RenegotiateOnceAsClient:
+		parts = append(parts, "a client may renegotiate once per connection")
+	case clasp.RenegotiateFreelyAsClient:
+		limit := cfg.MaxRenegotiations
+		if limit == 0 {
+			limit = 3
+		}
+		parts = append(parts, fmt.Sprintf("a client may renegotiate up to %d times per connection", limit))
+	}
+	switch {
+	case o.helloRequestAfter > 0 && o.mode == modeHTTP:
+		parts = append(parts, "HelloRequest after the request")
+	case o.helloRequestAfter > 0:
+		parts = append(parts, fmt.Sprintf("HelloRequest after %d bytes from the client", o.helloRequestAfter))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // serveHTTP reads one request and answers it with a page about the
 // connection. Reading the request first matters: closing with unread data
 // makes some TCP stacks reset the connection, and the client would lose the
 // answer.
-func (s *server) serveHTTP(conn *clasp.Conn, st clasp.ConnectionState, peer string) {
+func (s *server) serveHTTP(conn *clasp.Conn, st clasp.ConnectionState, peer string, watch *renegotiationWatcher) {
 	conn.SetReadDeadline(time.Now().Add(s.opts.handshakeTimeout))
 	req, err := http.ReadRequest(bufio.NewReader(conn))
 	if err == io.EOF {
@@ -349,6 +725,12 @@ func (s *server) serveHTTP(conn *clasp.Conn, st clasp.ConnectionState, peer stri
 	if err != nil {
 		s.logger.Printf("%s %s http: reading the request: %s", timestamp(), peer, oneLine(err.Error()))
 		return
+	}
+	if s.opts.helloRequestAfter > 0 {
+		if !s.renegotiate(conn, peer, watch, "--hello-request-after 1: "+req.Method+" "+req.RequestURI) {
+			return
+		}
+		st = conn.ConnectionState()
 	}
 	body := connectionPage(st, req, peer)
 	resp := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",

@@ -28,6 +28,7 @@ type connectionSummary struct {
 	SecureRenegotiation bool                 `json:"secure_renegotiation"`
 	Resumed             bool                 `json:"resumed"`
 	Resumption          string               `json:"resumption"`
+	ResumedBy           string               `json:"resumed_by"`
 	HelloRetryRequest   bool                 `json:"hello_retry_request"`
 	Verification        string               `json:"verification"`
 	Verified            bool                 `json:"verified"`
@@ -65,6 +66,7 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		SecureRenegotiation: st.SecureRenegotiation,
 		Resumed:             st.DidResume,
 		Resumption:          resumptionMechanism(st),
+		ResumedBy:           st.ResumedBy,
 		HelloRetryRequest:   st.DidHelloRetryRequest,
 		Verification:        verification,
 		Verified:            verified,
@@ -104,17 +106,28 @@ func isHybridPQ(g clasp.CurveID) bool {
 	return info != nil && info.Kind == suites.GroupHybridPQ
 }
 
-// resumptionMechanism says how a resumed session was resumed: TLS 1.3 has
-// one way, a ticket used as a pre-shared key; TLS 1.2 an abbreviated
-// handshake on a session ID or an RFC 5077 ticket. "" when not resumed.
+// resumptionMechanism says how a resumed session was resumed, from
+// ConnectionState.ResumedBy: TLS 1.2 by session ID (the server's cache) or
+// by RFC 5077 ticket, TLS 1.3 by a ticket used as a pre-shared key, with or
+// without a fresh (EC)DHE exchange. "" when not resumed.
 func resumptionMechanism(st clasp.ConnectionState) string {
-	switch {
-	case !st.DidResume:
+	if !st.DidResume {
 		return ""
-	case st.Version == clasp.VersionTLS13:
-		return "TLS 1.3 ticket (PSK)"
 	}
-	return clasp.VersionName(st.Version) + " abbreviated handshake (session ID or ticket)"
+	v := clasp.VersionName(st.Version)
+	switch st.ResumedBy {
+	case "session ID":
+		return v + " session ID"
+	case "session ticket":
+		return v + " session ticket (RFC 5077)"
+	case "psk_dhe_ke":
+		return v + " ticket (PSK with (EC)DHE, psk_dhe_ke)"
+	case "psk_ke":
+		return v + " ticket (PSK only, psk_ke: no forward secrecy)"
+	case "":
+		return v + " abbreviated handshake"
+	}
+	return v + " " + st.ResumedBy
 }
 
 // signatureDescription names how the server signed its key exchange.
