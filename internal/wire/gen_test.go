@@ -176,6 +176,9 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		}
 		return &EarlyDataExt{}
 	},
+	ExtRecordSizeLimit: func(g *gen, _ HandshakeType) Extension {
+		return &RecordSizeLimitExt{Limit: uint16(MinRecordSizeLimit + g.intn(1<<16-MinRecordSizeLimit))}
+	},
 	ExtCookie: func(g *gen, _ HandshakeType) Extension {
 		return &CookieExt{Cookie: g.bytes(1, 1+g.size(300))}
 	},
@@ -221,7 +224,7 @@ func (g *gen) unknownExt() *UnknownExt {
 			code = ExtensionType(0x0a0a + 0x1010*g.intn(16)) // GREASE
 		case 1:
 			code = []ExtensionType{ExtMaxFragmentLength, ExtHeartbeat, ExtOIDFilters, ExtEncryptThenMAC,
-				ExtDelegatedCredential, ExtQUICTransportParameters, ExtRecordSizeLimit,
+				ExtDelegatedCredential, ExtQUICTransportParameters, ExtTicketRequest,
 				ExtCompressCertificate, ExtEncryptedClientHello}[g.intn(9)]
 		default:
 			code = ExtensionType(g.r.Uint32())

@@ -69,10 +69,12 @@ func parseRFC8448(t *testing.T, name string, ctx Context, rawOK ...ExtensionType
 }
 
 // TestRFC8448SimpleHandshake parses every plaintext handshake message of RFC
-// 8448 §3 and re-marshals each byte for byte. record_size_limit (RFC 8449)
-// has no typed value in clasp and stays raw.
+// 8448 §3 and re-marshals each byte for byte, every extension typed.
 func TestRFC8448SimpleHandshake(t *testing.T) {
-	ch := parseRFC8448(t, "client_hello.hex", Context{}, ExtRecordSizeLimit).(*ClientHello)
+	ch := parseRFC8448(t, "client_hello.hex", Context{}).(*ClientHello)
+	if rsl, ok := FindExtension[*RecordSizeLimitExt](ch.Extensions); !ok || rsl.Limit != MaxRecordSizeLimitTLS13 {
+		t.Errorf("record_size_limit = %#v, want 2^14+1", rsl)
+	}
 	if sni, ok := FindExtension[*ServerNameExt](ch.Extensions); !ok || sni.HostName != "server" {
 		t.Errorf("server_name = %#v", sni)
 	}
@@ -102,7 +104,10 @@ func TestRFC8448SimpleHandshake(t *testing.T) {
 		t.Errorf("supported_versions = %#v", sv)
 	}
 
-	ee := parseRFC8448(t, "encrypted_extensions.hex", tls13, ExtRecordSizeLimit).(*EncryptedExtensions)
+	ee := parseRFC8448(t, "encrypted_extensions.hex", tls13).(*EncryptedExtensions)
+	if rsl, ok := FindExtension[*RecordSizeLimitExt](ee.Extensions); !ok || rsl.Limit != MaxRecordSizeLimitTLS13 {
+		t.Errorf("record_size_limit = %#v, want 2^14+1", rsl)
+	}
 	if g, ok := FindExtension[*SupportedGroupsExt](ee.Extensions); !ok || len(g.Groups) != 9 {
 		t.Errorf("supported_groups = %#v", g)
 	}
