@@ -97,9 +97,12 @@ type Layer struct {
 	// side does not accept) may still be discarded; see SkipEarlyData.
 	skipBudget int
 
-	// Write side. out holds whole records not yet flushed.
+	// Write side. out holds whole records not yet flushed; pend holds
+	// handshake bytes not yet sealed, so that the messages of a flight
+	// under one protection share records (see WriteRecord).
 	wr       direction
 	out      []byte
+	pend     []byte
 	writeErr error
 }
 
@@ -130,13 +133,18 @@ func (l *Layer) SetVersion(v suites.Version) {
 // SetMaxPlaintext sets the largest plaintext put in one written record, for
 // max_fragment_length (RFC 6066 §4) or record_size_limit (RFC 8449).
 // Values outside [1, 2^14] mean 2^14. It does not change what is accepted
-// when reading, which is always up to 2^14 bytes.
+// when reading, which is always up to 2^14 bytes. Handshake bytes already
+// written keep the limit they were written under.
 func (l *Layer) SetMaxPlaintext(n int) {
 	if n < 1 || n > MaxPlaintext {
 		n = MaxPlaintext
 	}
+	_ = l.sealPending() // a failure is kept in writeErr
 	l.maxOut = n
 }
+
+// MaxPlaintext is the largest plaintext put in one written record.
+func (l *Layer) MaxPlaintext() int { return l.maxOut }
 
 // SetReadProtection installs the protection for records read from now on
 // and resets the read sequence number to 0 (RFC 5246 §6.1: at
@@ -145,8 +153,12 @@ func (l *Layer) SetReadProtection(p Protection) { l.rd.set(p) }
 
 // SetWriteProtection installs the protection for records written from now
 // on and resets the write sequence number to 0 (RFC 5246 §6.1). Records
-// already buffered keep the protection they were written with.
-func (l *Layer) SetWriteProtection(p Protection) { l.wr.set(p) }
+// already written, including handshake bytes not yet sealed, keep the
+// protection they were written under.
+func (l *Layer) SetWriteProtection(p Protection) {
+	_ = l.sealPending() // a failure is kept in writeErr
+	l.wr.set(p)
+}
 
 // ReadEpoch is the number of read protections installed so far.
 func (l *Layer) ReadEpoch() int { return l.rd.epoch }
@@ -398,6 +410,13 @@ func (l *Layer) fill(need int, sniff bool) error {
 // application-data payload becomes one empty record; an empty payload of
 // any other type is refused, as the RFC forbids sending it.
 //
+// Handshake bytes are coalesced: consecutive handshake payloads written
+// under one protection and one size limit share records, each filled up to
+// the limit, as TLS stacks commonly send a flight (RFC 8448's server sends
+// EncryptedExtensions to Finished in one record). They are sealed when
+// something else is written, when the protection or the limit changes, and
+// at Flush.
+//
 // Under TLS 1.0 CBC protection, application data is split 1/n-1: the first
 // record carries one byte. With IVs chained from the previous record
 // (RFC 2246 §6.2.3.2) an attacker who injects chosen plaintext can predict
@@ -409,6 +428,24 @@ func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
 	}
 	if len(payload) == 0 && typ != wire.ContentApplicationData {
 		return wire.Errorf(wire.AlertInternalError, "refusing to send an empty %v record (RFC 5246 §6.2.1)", typ)
+	}
+	if typ == wire.ContentHandshake {
+		l.pend = append(l.pend, payload...)
+		// Whole records leave at once; the last partial one waits for
+		// the rest of the flight.
+		n := 0
+		for len(l.pend)-n > l.maxOut {
+			if err := l.writeOne(wire.ContentHandshake, l.pend[n:n+l.maxOut]); err != nil {
+				l.writeErr = err
+				return err
+			}
+			n += l.maxOut
+		}
+		l.pend = l.pend[:copy(l.pend, l.pend[n:])]
+		return nil
+	}
+	if err := l.sealPending(); err != nil {
+		return err
 	}
 	first := l.maxOut
 	if cbc, ok := l.wr.prot.(*cbcProtection); ok && !cbc.explicitIV && typ == wire.ContentApplicationData && len(payload) > 1 {
@@ -460,15 +497,33 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 	return nil
 }
 
-// Unflushed is the number of bytes of records written by WriteRecord and not
-// yet sent by Flush.
-func (l *Layer) Unflushed() int { return len(l.out) }
+// sealPending puts the handshake bytes not yet sealed into records, under
+// the current protection and limit.
+func (l *Layer) sealPending() error {
+	if l.writeErr != nil || len(l.pend) == 0 {
+		return l.writeErr
+	}
+	for p := l.pend; len(p) > 0; {
+		n := min(len(p), l.maxOut)
+		if err := l.writeOne(wire.ContentHandshake, p[:n]); err != nil {
+			l.writeErr = err
+			return err
+		}
+		p = p[n:]
+	}
+	l.pend = l.pend[:0]
+	return nil
+}
+
+// Unflushed is the number of bytes written by WriteRecord and not yet sent
+// by Flush: whole records, plus handshake bytes not yet sealed into one.
+func (l *Layer) Unflushed() int { return len(l.out) + len(l.pend) }
 
 // Flush writes every buffered record to the connection in a single Write,
 // so that a whole flight leaves in one segment where the network allows.
 func (l *Layer) Flush() error {
-	if l.writeErr != nil {
-		return l.writeErr
+	if err := l.sealPending(); err != nil {
+		return err
 	}
 	if len(l.out) == 0 {
 		return nil

@@ -545,3 +545,64 @@ func TestReadRecordResumesAfterTimeout(t *testing.T) {
 		return
 	}
 }
+
+// recordSizes returns the type and fragment length of each record in b.
+func recordSizes(b []byte) (types []byte, sizes []int) {
+	for len(b) > 0 {
+		n := int(b[3])<<8 | int(b[4])
+		types, sizes = append(types, b[0]), append(sizes, n)
+		b = b[HeaderLen+n:]
+	}
+	return types, sizes
+}
+
+// Consecutive handshake messages share a record, up to the size limit; a
+// change of protection, another content type or Flush ends the record.
+func TestWriteRecordCoalescesHandshakeMessages(t *testing.T) {
+	pipe := &loop{}
+	w := NewLayer(pipe)
+	w.SetVersion(suites.VersionTLS12)
+	w.WriteRecord(wire.ContentHandshake, fill(100, 1)) // ServerHello
+	w.WriteRecord(wire.ContentHandshake, fill(50, 2))
+	w.WriteRecord(wire.ContentChangeCipherSpec, []byte{1})
+	w.SetWriteProtection(innerFake{})
+	w.WriteRecord(wire.ContentHandshake, fill(300, 3))
+	w.WriteRecord(wire.ContentHandshake, fill(400, 4))
+	w.SetWriteProtection(innerFake{})
+	w.WriteRecord(wire.ContentHandshake, fill(10, 5)) // a ticket under the next keys
+	if w.Unflushed() == 0 {
+		t.Fatal("Unflushed does not count handshake bytes not yet sealed")
+	}
+	w.Flush()
+	types, sizes := recordSizes(pipe.buf)
+	if !bytes.Equal(types, []byte{22, 20, 23, 23}) || !slices.Equal(sizes, []int{150, 1, 701, 11}) {
+		t.Fatalf("records %v of %v bytes, want [22 20 23 23] of [150 1 701 11]", types, sizes)
+	}
+	if w.WriteEpoch() != 2 {
+		t.Fatalf("WriteEpoch %d", w.WriteEpoch())
+	}
+}
+
+// A coalesced flight is cut at the limit; SetMaxPlaintext seals what was
+// written under the old limit before the new one applies.
+func TestCoalescedHandshakeRespectsMaxPlaintext(t *testing.T) {
+	pipe := &loop{}
+	w := NewLayer(pipe)
+	w.SetMaxPlaintext(256)
+	for range 3 {
+		w.WriteRecord(wire.ContentHandshake, fill(200, 7))
+	}
+	w.SetMaxPlaintext(100)
+	w.WriteRecord(wire.ContentHandshake, fill(250, 8))
+	w.Flush()
+	_, sizes := recordSizes(pipe.buf)
+	if !slices.Equal(sizes, []int{256, 256, 88, 100, 100, 50}) {
+		t.Fatalf("record sizes %v, want [256 256 88 100 100 50]", sizes)
+	}
+	r := NewLayer(pipe)
+	for range sizes {
+		if _, _, err := r.ReadRecord(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
