@@ -182,6 +182,17 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, usageErrorf("--cert and --key go together")
 	}
+	// Every flag is checked before a certificate is generated and
+	// announced, so that a usage error stays the only line.
+	if err := o.applyClientAuth(cfg); err != nil {
+		return nil, err
+	}
+	if err := o.applySessions(cfg); err != nil {
+		return nil, err
+	}
+	if err := o.applyRenegotiation(cfg); err != nil {
+		return nil, err
+	}
 	var cert clasp.Certificate
 	if o.certFile != "" {
 		if cert, err = clasp.LoadX509KeyPair(o.certFile, o.keyFile); err != nil {
@@ -195,15 +206,6 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 			fingerprint(cert.Certificate[0]))
 	}
 	cfg.Certificates = []clasp.Certificate{cert}
-	if err := o.applyClientAuth(cfg); err != nil {
-		return nil, err
-	}
-	if err := o.applySessions(cfg); err != nil {
-		return nil, err
-	}
-	if err := o.applyRenegotiation(cfg); err != nil {
-		return nil, err
-	}
 	printWarnings(stderr, warnings)
 	return cfg, nil
 }
@@ -303,24 +305,25 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
+	logger := newServeLogger(stderr)
+	setup, storeWarnings, err := newSessionSetup(opts.sessionStore, opts.fleetKey, logger)
+	if err != nil {
+		return err
+	}
+	defer setup.close()
 	cfg, err := opts.serverConfig(stderr)
 	if err != nil {
 		return err
 	}
+	printWarnings(stderr, storeWarnings)
+	cfg.Logger = logger
+	cfg.SessionStore = setup.store
 	keyLog, err := opts.openKeyLog(stderr)
 	if err != nil {
 		return err
 	}
 	defer keyLog.Close()
 	keyLog.apply(cfg)
-	cfg.Logger = newServeLogger(stderr)
-	setup, storeWarnings, err := newSessionSetup(opts.sessionStore, opts.fleetKey, cfg.Logger)
-	if err != nil {
-		return err
-	}
-	defer setup.close()
-	printWarnings(stderr, storeWarnings)
-	cfg.SessionStore = setup.store
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
