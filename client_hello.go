@@ -239,6 +239,10 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 		exts = append(exts, &wire.KeyShareExt{Entries: entries})
 		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}})
 	}
+	// RFC 8449: clasp reads records of any size the protocol allows and
+	// says so, which lets a server that announces a smaller limit of its
+	// own know that clasp will honour it (a server answers only an offer).
+	exts = append(exts, &wire.RecordSizeLimitExt{Limit: ourRecordSizeLimit(offer.offers13)})
 	hello.Extensions = exts
 	offer.hello = hello
 	if offer.offers12 && !c.renegotiating {

@@ -44,6 +44,12 @@ type clientHandshakeTLS12 struct {
 
 	ticket         []byte // an RFC 5077 ticket the server issued
 	ticketLifetime time.Duration
+
+	// writeLimit is the plaintext limit of the client's protected records
+	// from its ChangeCipherSpec on: the server's record_size_limit, or 0
+	// (the protocol maximum) when it sent none (RFC 8449 §4: records obey
+	// the limits of the handshake that made their keys).
+	writeLimit int
 }
 
 // handshake continues a TLS 1.0–1.2 handshake after the ServerHello
@@ -148,6 +154,12 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation ServerHello without renegotiation_info (RFC 5746 §3.5)")
 	case hasRI:
 		c.state.secureRenegotiation = true
+	}
+	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](sh.Extensions); ok {
+		if err := checkServerRecordSizeLimit(rsl, false); err != nil {
+			return err
+		}
+		hs.writeLimit = peerPlaintextLimit(rsl.Limit, false)
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
 	c.state.ems = hs.ems
@@ -502,6 +514,7 @@ func (hs *clientHandshakeTLS12) sendFinished() error {
 		return err
 	}
 	c.setWriteProtection(clientWrite)
+	c.layer.SetMaxPlaintext(hs.writeLimit)
 	hs.serverWrite = serverWrite
 	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {

@@ -316,6 +316,17 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 		}
 	}
+	// supported_groups (RFC 8446 §4.2.7: not to be acted upon before the
+	// handshake completes) and an empty server_name (RFC 6066 §3: the
+	// server used the name) need nothing from the client.
+	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); ok {
+		if err := checkServerRecordSizeLimit(rsl, true); err != nil {
+			return err
+		}
+		// RFC 8449 §4: negotiated now; every protected record the
+		// client writes from here on fits in the server's limit.
+		c.layer.SetMaxPlaintext(peerPlaintextLimit(rsl.Limit, true))
+	}
 	return nil
 }
 

@@ -136,6 +136,7 @@ func (hs *clientHandshakeTLS12) sendResumedFinished() error {
 		return err
 	}
 	c.setWriteProtection(hs.clientWrite)
+	c.layer.SetMaxPlaintext(hs.writeLimit)
 	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err

@@ -47,6 +47,10 @@ type serverHandshakeTLS12 struct {
 	session    *sessionState12 // the session being resumed, nil for a full handshake
 	resumedBy  string          // "session ID" or "session ticket"
 	sendTicket bool            // the ServerHello promised a NewSessionTicket
+	// writeLimit is the plaintext limit of the server's protected records
+	// from its ChangeCipherSpec on: the client's record_size_limit, or 0
+	// (the protocol maximum) when it offered none (RFC 8449 §4).
+	writeLimit int
 }
 
 // serverHandshake reads the ClientHello and hands over to the driver of
@@ -478,6 +482,12 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		copy(sh.Random[24:], sentinel[:])
 	}
 	var exts []wire.Extension
+	if hs.session == nil && c.state.serverName != "" {
+		// RFC 6066 §3: a server that used the client's server_name (to
+		// choose its certificate) says so with an empty one; "When
+		// resuming a session, the server MUST NOT include" it.
+		exts = append(exts, &wire.ServerNameExt{})
+	}
 	if c.state.secureRenegotiation {
 		exts = append(exts, &wire.RenegotiationInfoExt{Data: c.expectedRenegotiationInfo()})
 	}
@@ -495,6 +505,13 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && hs.suite.KeyExchange == suites.KexECDHE {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
+	}
+	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
+		// RFC 8449 §4, renegotiated on every handshake, resumed or not. A
+		// client's limit above 2^14 is not refused ("A server MUST NOT
+		// enforce this restriction"), only capped.
+		exts = append(exts, &wire.RecordSizeLimitExt{Limit: ourRecordSizeLimit(false)})
+		hs.writeLimit = peerPlaintextLimit(rsl.Limit, false)
 	}
 	sh.Extensions = exts
 	hs.serverHello = sh
@@ -726,6 +743,7 @@ func (hs *serverHandshakeTLS12) sendFinished() error {
 		return err
 	}
 	c.setWriteProtection(hs.serverWrite)
+	c.layer.SetMaxPlaintext(hs.writeLimit)
 	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err

@@ -189,9 +189,11 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 		Random:      wire.HelloRetryRequestRandom,
 		SessionID:   hs.hello.SessionID,
 		CipherSuite: hs.suite.ID,
+		// key_share before supported_versions, as NSS orders them (RFC
+		// 8448 §5); RFC 8446 fixes no order in a HelloRetryRequest.
 		Extensions: []wire.Extension{
-			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
 			&wire.KeyShareExt{SelectedGroup: group},
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
 		},
 	}
 	if _, err := c.writeHandshake(hrr); err != nil {
@@ -306,10 +308,16 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 		Version:     suites.VersionTLS12,
 		SessionID:   hs.hello.SessionID,
 		CipherSuite: hs.suite.ID,
-		Extensions:  []wire.Extension{&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}}},
 	}
 	if _, err := io.ReadFull(cfg.rand(), sh.Random[:]); err != nil {
 		return fmt.Errorf("reading random bytes: %w", err)
+	}
+	// Extensions in NSS's order (RFC 8448 §3, §4): pre_shared_key,
+	// key_share, supported_versions. RFC 8446 fixes no order here.
+	if hs.psk != nil {
+		sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: uint16(hs.pskIdentity)})
+	} else {
+		hs.schedule = keys.NewSchedule13(hs.hash, nil)
 	}
 	var shared []byte
 	if hs.group != 0 {
@@ -320,11 +328,7 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 		shared = secret
 		sh.Extensions = append(sh.Extensions, &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: hs.group, KeyExchange: public}}})
 	}
-	if hs.psk != nil {
-		sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: uint16(hs.pskIdentity)})
-	} else {
-		hs.schedule = keys.NewSchedule13(hs.hash, nil)
-	}
+	sh.Extensions = append(sh.Extensions, &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}})
 	hs.serverHello = sh
 	if _, err := c.writeHandshake(sh); err != nil {
 		return err
@@ -372,12 +376,39 @@ func (hs *serverHandshakeTLS13) skipRejectedEarlyData() {
 	}
 }
 
+// sendEncryptedExtensions answers the ClientHello's extensions that do not
+// shape the keys (RFC 8446 §4.3.1), in NSS's order (RFC 8448 §3):
+//
+//   - supported_groups, the server's groups in its order (RFC 8446 §4.2.7:
+//     the server MAY send it, so that the client can offer a key share for
+//     a group the server prefers next time);
+//   - record_size_limit when the client offered one (RFC 8449 §4), with
+//     clasp's own limit; from this record on the server's protected
+//     records fit in the client's;
+//   - an empty server_name when the server used the client's to choose its
+//     certificate (RFC 6066 §3, carried in EncryptedExtensions since RFC
+//     8446 §4.2), that is on every full handshake with SNI; a PSK
+//     handshake chooses no certificate;
+//   - the chosen ALPN protocol.
 func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
+	c := hs.c
 	ee := &wire.EncryptedExtensions{}
-	if alpn := hs.c.state.alpn; alpn != "" {
+	if groups := tls13Groups(hs.config); len(groups) > 0 {
+		ee.Extensions = append(ee.Extensions, &wire.SupportedGroupsExt{Groups: groups})
+	}
+	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
+		ee.Extensions = append(ee.Extensions, &wire.RecordSizeLimitExt{Limit: ourRecordSizeLimit(true)})
+		// Negotiated once this EncryptedExtensions leaves, and it is the
+		// first protected record: the limit applies to it already.
+		c.layer.SetMaxPlaintext(peerPlaintextLimit(rsl.Limit, true))
+	}
+	if hs.psk == nil && c.state.serverName != "" {
+		ee.Extensions = append(ee.Extensions, &wire.ServerNameExt{})
+	}
+	if alpn := c.state.alpn; alpn != "" {
 		ee.Extensions = append(ee.Extensions, &wire.ALPNExt{Protocols: []string{alpn}})
 	}
-	_, err := hs.c.writeHandshake(ee)
+	_, err := c.writeHandshake(ee)
 	return err
 }
 
