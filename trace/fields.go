@@ -305,6 +305,8 @@ func decodeExtensions(exts []wire.Extension) []any {
 			o.add("max_early_data_size", int(e.MaxEarlyDataSize))
 		case *wire.CookieExt:
 			o.add("cookie_hex", hexString(e.Cookie))
+		case *wire.RecordSizeLimitExt:
+			o.add("record_size_limit", int(e.Limit))
 		case *wire.CertificateAuthoritiesExt:
 			cas := make([]any, 0, len(e.Authorities))
 			for _, dn := range e.Authorities {

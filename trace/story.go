@@ -426,6 +426,8 @@ func (t *storyTracer) extensions(exts []wire.Extension) {
 			key = "ext.early_data"
 		case *wire.CookieExt:
 			key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
+		case *wire.RecordSizeLimitExt:
+			key, args = "ext.record_size_limit", []any{"bytes", int(e.Limit)}
 		case *wire.CertificateAuthoritiesExt:
 			names := make([]string, len(e.Authorities))
 			for i, dn := range e.Authorities {
