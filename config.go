@@ -179,8 +179,9 @@ type Config struct {
 
 	// Renegotiation is the TLS 1.2 renegotiation policy (RFC 5746 only).
 	Renegotiation RenegotiationSupport
-	// MaxRenegotiations bounds peer-initiated renegotiations per connection
-	// under RenegotiateFreelyAsClient; 3 when zero.
+	// MaxRenegotiations bounds renegotiations per connection under
+	// RenegotiateFreelyAsClient (those this side starts count too); 3 when
+	// zero.
 	MaxRenegotiations int
 
 	// NextProtos lists the ALPN protocols in preference order.
@@ -197,8 +198,9 @@ type Config struct {
 	// Without it a session's master secret is not bound to its handshake.
 	DisableExtendedMasterSecret bool
 
-	// SessionTicketsDisabled turns off TLS 1.3 session tickets on both
-	// sides: a server issues none, a client offers none.
+	// SessionTicketsDisabled turns off session tickets on both sides, TLS
+	// 1.3 tickets and TLS 1.2 RFC 5077 tickets: a server issues none, a
+	// client offers none (TLS 1.2 session IDs still work).
 	SessionTicketsDisabled bool
 	// SessionTicketKey is the base key of a server's session tickets;
 	// servers that share it can resume each other's sessions. A random key

@@ -47,9 +47,9 @@ func (c *Config) maxRenegotiations() int {
 	return 0
 }
 
-// errRenegotiationRefused is returned by Renegotiate when the peer answers
-// with a no_renegotiation warning.
-var errRenegotiationRefused = errors.New("clasp: the peer refused to renegotiate (no_renegotiation)")
+// ErrRenegotiationRefused is returned by Renegotiate when the peer answers
+// with a no_renegotiation warning; the connection stays usable.
+var ErrRenegotiationRefused = errors.New("clasp: the peer refused to renegotiate (no_renegotiation)")
 
 // Renegotiate runs a new TLS 1.2 handshake on the connection. On a server
 // it sends HelloRequest (RFC 5246 §7.4.1.1) and waits for the client's new
@@ -122,7 +122,7 @@ func (c *Conn) readRenegotiationMessage() (wire.Message, error) {
 	if err != nil {
 		var alert *AlertError
 		if errors.As(err, &alert) && alert.Description == uint8(wire.AlertNoRenegotiation) {
-			return nil, errRenegotiationRefused
+			return nil, ErrRenegotiationRefused
 		}
 	}
 	return msg, err
@@ -157,9 +157,9 @@ func (c *Conn) renegotiate(hello wire.Message) error {
 				// RFC 5246 §7.2.2: no_renegotiation is a warning. Nothing
 				// changed on either side (no keys, no Finished), so the
 				// connection goes on under the handshake it had.
-				return errRenegotiationRefused
+				return ErrRenegotiationRefused
 			}
-			err = errRenegotiationRefused
+			err = ErrRenegotiationRefused
 		}
 		c.readErr, c.writeErr = err, err
 		return err

@@ -96,7 +96,7 @@ func TestClientInitiatedRenegotiationAndItsLimit(t *testing.T) {
 	// RenegotiateOnceAsClient on the server: the second is refused with
 	// no_renegotiation and the connection stays usable.
 	err := res.client.Renegotiate(context.Background(), nil)
-	if !errors.Is(err, errRenegotiationRefused) {
+	if !errors.Is(err, ErrRenegotiationRefused) {
 		t.Fatalf("second renegotiation: %v, want the refusal", err)
 	}
 }
@@ -107,7 +107,7 @@ func TestServerRefusesRenegotiationByDefault(t *testing.T) {
 		buf := make([]byte, 1)
 		_, _ = res.server.Read(buf)
 	}()
-	if err := res.client.Renegotiate(context.Background(), nil); !errors.Is(err, errRenegotiationRefused) {
+	if err := res.client.Renegotiate(context.Background(), nil); !errors.Is(err, ErrRenegotiationRefused) {
 		t.Fatalf("Renegotiate = %v, want the refusal", err)
 	}
 }
