@@ -169,7 +169,7 @@ func startServer(t testing.TB, bin string, env []string, args func(port int) []s
 		err := p.waitListening(startTimeout)
 		// A peer that lost the port may still be running: gnutls-serv
 		// reports the failed IPv4 bind, then listens on IPv6 only.
-		inUse := addrInUse(p.Output())
+		inUse := errors.Is(err, errPortTaken) || addrInUse(p.Output())
 		if err == nil && !inUse {
 			return p
 		}
@@ -203,8 +203,11 @@ func (p *Process) waitListening(timeout time.Duration) error {
 			return fmt.Errorf("exited early (%v)", p.waitErr)
 		}
 		if useProc {
-			if listeningInProc(p.Cmd.Process.Pid, p.Port) {
+			switch listeningInProc(p.Cmd.Process.Pid, p.Port) {
+			case listenReady:
 				return nil
+			case listenPortTaken:
+				return errPortTaken
 			}
 		} else if c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond); err == nil {
 			c.Close()
@@ -222,45 +225,84 @@ func procAvailable() bool {
 	return err == nil
 }
 
-// listeningInProc reports whether process pid owns a TCP socket in LISTEN
-// state on port, on any address family.
-func listeningInProc(pid, port int) bool {
+// errPortTaken: the process listens only on IPv6 because another process
+// holds the IPv4 port (gnutls-serv does that), so 127.0.0.1 is not ours.
+var errPortTaken = errors.New("port already in use on IPv4")
+
+type listenState int
+
+const (
+	listenNotYet listenState = iota
+	listenReady
+	listenPortTaken
+)
+
+// listeningInProc reports whether process pid listens on port where tests
+// connect (127.0.0.1): an IPv4 socket of its own, or an IPv6 one when no
+// other process holds the IPv4 port (a dual-stack socket). An IPv6 socket
+// of its own next to someone else's IPv4 one means the port was taken.
+func listeningInProc(pid, port int) listenState {
+	v4 := listeningInodes("/proc/net/tcp", port)
+	v6 := listeningInodes("/proc/net/tcp6", port)
+	owned := socketsOf(pid)
+	ownsV4, ownsV6 := false, false
+	for inode := range v4 {
+		ownsV4 = ownsV4 || owned[inode]
+	}
+	for inode := range v6 {
+		ownsV6 = ownsV6 || owned[inode]
+	}
+	switch {
+	case ownsV4:
+		return listenReady
+	case ownsV6 && len(v4) > 0:
+		return listenPortTaken
+	case ownsV6:
+		return listenReady
+	}
+	return listenNotYet
+}
+
+// listeningInodes lists the socket inodes in LISTEN state on port in one
+// /proc/net table.
+func listeningInodes(table string, port int) map[string]bool {
 	inodes := map[string]bool{}
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(f)
-		if err != nil {
+	data, err := os.ReadFile(table)
+	if err != nil {
+		return inodes
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Scan() // header line
+	for sc.Scan() {
+		// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 10 || fields[3] != "0A" { // 0A is TCP_LISTEN
 			continue
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Scan() // header line
-		for sc.Scan() {
-			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-			fields := strings.Fields(sc.Text())
-			if len(fields) < 10 || fields[3] != "0A" { // 0A is TCP_LISTEN
-				continue
-			}
-			i := strings.LastIndexByte(fields[1], ':')
-			lp, err := strconv.ParseUint(fields[1][i+1:], 16, 16)
-			if err != nil || int(lp) != port {
-				continue
-			}
-			inodes["socket:["+fields[9]+"]"] = true
+		i := strings.LastIndexByte(fields[1], ':')
+		lp, err := strconv.ParseUint(fields[1][i+1:], 16, 16)
+		if err != nil || int(lp) != port {
+			continue
 		}
+		inodes["socket:["+fields[9]+"]"] = true
 	}
-	if len(inodes) == 0 {
-		return false
-	}
+	return inodes
+}
+
+// socketsOf lists the socket links among a process's file descriptors.
+func socketsOf(pid int) map[string]bool {
+	out := map[string]bool{}
 	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
 	ents, err := os.ReadDir(fdDir)
 	if err != nil {
-		return false
+		return out
 	}
 	for _, e := range ents {
-		if link, err := os.Readlink(fdDir + "/" + e.Name()); err == nil && inodes[link] {
-			return true
+		if link, err := os.Readlink(fdDir + "/" + e.Name()); err == nil {
+			out[link] = true
 		}
 	}
-	return false
+	return out
 }
 
 // addrInUse recognises each peer's report of a taken port: OpenSSL and
