@@ -12,6 +12,8 @@ import (
 
 	"github.com/clasp-tls/clasp/internal/signature"
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // leaf returns the parsed leaf of a certificate, parsing it when the caller
@@ -105,4 +107,78 @@ func isECDSA(pub crypto.PublicKey) bool {
 func isEd25519(pub crypto.PublicKey) bool {
 	_, ok := pub.(ed25519.PublicKey)
 	return ok
+}
+
+// negotiateALPN picks the server's most preferred protocol that the client
+// offers, in either version. RFC 7301 §3.2: with no overlap the server
+// answers no_application_protocol.
+func (c *Conn) negotiateALPN(hello *wire.ClientHello) error {
+	ours := c.config.NextProtos
+	alpn, ok := wire.FindExtension[*wire.ALPNExt](hello.Extensions)
+	if !ok || len(ours) == 0 {
+		return nil
+	}
+	for _, proto := range ours {
+		if slices.Contains(alpn.Protocols, proto) {
+			c.state.alpn = proto
+			if c.tracer != nil {
+				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: ours,
+					ReasonCode: "server_preference", Reason: "first protocol in the server's order that the client offers"})
+			}
+			return nil
+		}
+	}
+	return &NegotiationError{What: "application protocol", ClientOffered: alpn.Protocols, ServerAccepts: ours}
+}
+
+// acceptALPN checks the protocol a server chose (in a TLS 1.2 ServerHello
+// or TLS 1.3 EncryptedExtensions) against what the client offered.
+func (c *Conn) acceptALPN(exts []wire.Extension) error {
+	alpn, ok := wire.FindExtension[*wire.ALPNExt](exts)
+	if !ok {
+		return nil
+	}
+	proto := alpn.Protocols[0]
+	if !slices.Contains(c.config.NextProtos, proto) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which the client did not offer", proto)
+	}
+	c.state.alpn = proto
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: c.config.NextProtos, ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
+	}
+	return nil
+}
+
+// chooseClientCertificate answers a CertificateRequest in either version:
+// GetClientCertificate's choice, or the first configured certificate whose
+// chain leads to one of the server's CAs (any, when it named none) and whose
+// key can sign with a scheme the server accepts. nil means send none.
+func (c *Conn) chooseClientCertificate(cas [][]byte, requested []suites.SignatureScheme) (*Certificate, error) {
+	cfg, version := c.config, c.state.version
+	if cfg.GetClientCertificate != nil {
+		cert, err := cfg.GetClientCertificate(&CertificateRequestInfo{AcceptableCAs: cas,
+			SignatureSchemes: requested, Version: uint16(version)})
+		if err != nil || cert == nil || len(cert.Certificate) == 0 {
+			return nil, err
+		}
+		return cert, nil
+	}
+	for i := range cfg.Certificates {
+		cert := &cfg.Certificates[i]
+		l, err := leaf(cert)
+		if err != nil || !issuedByOneOf(cert.Certificate, cas) {
+			continue
+		}
+		if version < suites.VersionTLS12 {
+			// TLS 1.0/1.1 sign without naming a scheme.
+			if isRSA(l.PublicKey) || isECDSA(l.PublicKey) {
+				return cert, nil
+			}
+			continue
+		}
+		if _, ok := chooseSignatureScheme(l.PublicKey, version, requested, cfg.signatureSchemes()); ok {
+			return cert, nil
+		}
+	}
+	return nil, nil
 }

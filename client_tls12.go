@@ -169,17 +169,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		c.decide(&trace.Decision{What: "secure_renegotiation", Chosen: fmt.Sprint(c.state.secureRenegotiation),
 			ReasonCode: "renegotiation_info", Reason: "RFC 5746 renegotiation_info in the ServerHello"})
 	}
-	if alpn, ok := wire.FindExtension[*wire.ALPNExt](sh.Extensions); ok {
-		proto := alpn.Protocols[0]
-		if !slices.Contains(hs.config.NextProtos, proto) {
-			return wire.Errorf(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which the client did not offer", proto)
-		}
-		c.state.alpn = proto
-		if c.tracer != nil {
-			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
-		}
-	}
-	return nil
+	return c.acceptALPN(sh.Extensions)
 }
 
 func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
@@ -334,7 +324,7 @@ func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 		return nil
 	}
 	hs.certReq = req
-	cert, err := hs.chooseClientCertificate(req)
+	cert, err := hs.c.chooseClientCertificate(req.CertificateAuthorities, req.SignatureSchemes)
 	if err != nil {
 		return err
 	}
@@ -344,31 +334,6 @@ func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 
 // chooseClientCertificate asks GetClientCertificate, or takes the first
 // configured certificate whose key can sign with a scheme the server
-// accepts and whose chain leads to one of the server's CAs.
-func (hs *clientHandshakeTLS12) chooseClientCertificate(req *wire.CertificateRequest) (*Certificate, error) {
-	cfg := hs.config
-	if cfg.GetClientCertificate != nil {
-		cert, err := cfg.GetClientCertificate(&CertificateRequestInfo{
-			AcceptableCAs: req.CertificateAuthorities, SignatureSchemes: req.SignatureSchemes,
-			Version: uint16(hs.c.state.version)})
-		if err != nil || cert == nil || len(cert.Certificate) == 0 {
-			return nil, err
-		}
-		return cert, nil
-	}
-	for i := range cfg.Certificates {
-		cert := &cfg.Certificates[i]
-		l, err := leaf(cert)
-		if err != nil || !issuedByOneOf(cert.Certificate, req.CertificateAuthorities) {
-			continue
-		}
-		if _, ok := hs.clientScheme(l.PublicKey); ok {
-			return cert, nil
-		}
-	}
-	return nil, nil
-}
-
 // clientScheme picks the CertificateVerify scheme for the client's key.
 func (hs *clientHandshakeTLS12) clientScheme(pub crypto.PublicKey) (suites.SignatureScheme, bool) {
 	v := hs.c.state.version

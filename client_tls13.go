@@ -306,15 +306,8 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 			return wire.Errorf(wire.AlertIllegalParameter, "%s does not belong in EncryptedExtensions", e.ExtType())
 		}
 	}
-	if alpn, ok := wire.FindExtension[*wire.ALPNExt](ee.Extensions); ok {
-		proto := alpn.Protocols[0]
-		if !slices.Contains(hs.config.NextProtos, proto) {
-			return wire.Errorf(wire.AlertIllegalParameter, "server chose ALPN protocol %q, which the client did not offer", proto)
-		}
-		c.state.alpn = proto
-		if c.tracer != nil {
-			c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: hs.config.NextProtos, ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
-		}
+	if err := c.acceptALPN(ee.Extensions); err != nil {
+		return err
 	}
 	// supported_groups (RFC 8446 §4.2.7: not to be acted upon before the
 	// handshake completes) and an empty server_name (RFC 6066 §3: the
@@ -350,7 +343,11 @@ func (hs *clientHandshakeTLS13) readCertificateRequest() error {
 		return wire.Errorf(wire.AlertIllegalParameter, "CertificateRequest during the handshake must have an empty context")
 	}
 	hs.certReq = req
-	cert, err := hs.chooseClientCertificate()
+	var cas [][]byte
+	if ca, ok := wire.FindExtension[*wire.CertificateAuthoritiesExt](req.Extensions); ok {
+		cas = ca.Authorities
+	}
+	cert, err := c.chooseClientCertificate(cas, hs.requestedSchemes())
 	if err != nil {
 		return err
 	}
@@ -361,33 +358,6 @@ func (hs *clientHandshakeTLS13) readCertificateRequest() error {
 func (hs *clientHandshakeTLS13) requestedSchemes() []suites.SignatureScheme {
 	sa, _ := wire.FindExtension[*wire.SignatureAlgorithmsExt](hs.certReq.Extensions)
 	return sa.Schemes
-}
-
-func (hs *clientHandshakeTLS13) chooseClientCertificate() (*Certificate, error) {
-	cfg := hs.config
-	var cas [][]byte
-	if ca, ok := wire.FindExtension[*wire.CertificateAuthoritiesExt](hs.certReq.Extensions); ok {
-		cas = ca.Authorities
-	}
-	if cfg.GetClientCertificate != nil {
-		cert, err := cfg.GetClientCertificate(&CertificateRequestInfo{AcceptableCAs: cas,
-			SignatureSchemes: hs.requestedSchemes(), Version: VersionTLS13})
-		if err != nil || cert == nil || len(cert.Certificate) == 0 {
-			return nil, err
-		}
-		return cert, nil
-	}
-	for i := range cfg.Certificates {
-		cert := &cfg.Certificates[i]
-		l, err := leaf(cert)
-		if err != nil || !issuedByOneOf(cert.Certificate, cas) {
-			continue
-		}
-		if _, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), cfg.signatureSchemes()); ok {
-			return cert, nil
-		}
-	}
-	return nil, nil
 }
 
 // readServerCertificate reads and verifies the server's chain (RFC 8446

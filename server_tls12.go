@@ -132,12 +132,12 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	hs.checkForResumption12()
 	if hs.session != nil {
 		hs.suite, hs.ems = hs.session.suite, hs.session.ems
-		return hs.negotiateALPN()
+		return c.negotiateALPN(hello)
 	}
 	if err := hs.negotiateSuite(); err != nil {
 		return err
 	}
-	if err := hs.negotiateALPN(); err != nil {
+	if err := c.negotiateALPN(hello); err != nil {
 		return err
 	}
 	_, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hello.Extensions)
@@ -413,28 +413,6 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: hs.scheme.String(), Offered: schemeNames(hs.clientSchemes()),
 			Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make"})
 	}
-}
-
-// negotiateALPN picks the server's most preferred protocol that the client
-// offers. RFC 7301 §3.2: with no overlap the server answers
-// no_application_protocol.
-func (hs *serverHandshakeTLS12) negotiateALPN() error {
-	c := hs.c
-	alpn, ok := wire.FindExtension[*wire.ALPNExt](hs.hello.Extensions)
-	if !ok || len(hs.config.NextProtos) == 0 {
-		return nil
-	}
-	for _, proto := range hs.config.NextProtos {
-		if slices.Contains(alpn.Protocols, proto) {
-			c.state.alpn = proto
-			if c.tracer != nil {
-				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: hs.config.NextProtos,
-					ReasonCode: "server_preference", Reason: "first protocol in the server's order that the client offers"})
-			}
-			return nil
-		}
-	}
-	return &NegotiationError{What: "application protocol", ClientOffered: alpn.Protocols, ServerAccepts: hs.config.NextProtos}
 }
 
 func (hs *serverHandshakeTLS12) warnIfWeak() {

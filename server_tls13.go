@@ -88,7 +88,7 @@ func (hs *serverHandshakeTLS13) negotiate() error {
 	if err := hs.chooseGroup(); err != nil {
 		return err
 	}
-	if err := hs.negotiateALPN(); err != nil {
+	if err := c.negotiateALPN(hs.hello); err != nil {
 		return err
 	}
 	if hs.psk != nil {
@@ -242,26 +242,6 @@ func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group)
 		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello must carry exactly one key share, for %s", group)
 	}
 	return nil
-}
-
-// negotiateALPN is as in TLS 1.2 (RFC 7301 §3.2).
-func (hs *serverHandshakeTLS13) negotiateALPN() error {
-	c := hs.c
-	alpn, ok := wire.FindExtension[*wire.ALPNExt](hs.hello.Extensions)
-	if !ok || len(hs.config.NextProtos) == 0 {
-		return nil
-	}
-	for _, proto := range hs.config.NextProtos {
-		if slices.Contains(alpn.Protocols, proto) {
-			c.state.alpn = proto
-			if c.tracer != nil {
-				c.decide(&trace.Decision{What: "alpn", Chosen: proto, Offered: alpn.Protocols, Accepted: hs.config.NextProtos,
-					ReasonCode: "server_preference", Reason: "first protocol in the server's order that the client offers"})
-			}
-			return nil
-		}
-	}
-	return &NegotiationError{What: "application protocol", ClientOffered: alpn.Protocols, ServerAccepts: hs.config.NextProtos}
 }
 
 // chooseCertificate picks a certificate and a TLS 1.3 signature scheme
