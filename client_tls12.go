@@ -199,11 +199,7 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	if len(certMsg.Certificates) == 0 {
 		return wire.Errorf(wire.AlertDecodeError, "server sent an empty certificate chain")
 	}
-	certs, err := parseCertificates(certMsg.Certificates)
-	if err != nil {
-		return err
-	}
-	chains, err := c.verifyPeerChain(certMsg.Certificates, certs)
+	certs, chains, err := c.verifyPeerChain(certMsg.Certificates)
 	if err != nil {
 		return err
 	}

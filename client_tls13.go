@@ -381,15 +381,8 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	if len(certMsg.Entries) == 0 {
 		return wire.Errorf(wire.AlertDecodeError, "server sent an empty certificate chain")
 	}
-	chain := make([][]byte, len(certMsg.Entries))
-	for i, e := range certMsg.Entries {
-		chain[i] = e.Data
-	}
-	certs, err := parseCertificates(chain)
-	if err != nil {
-		return err
-	}
-	chains, err := c.verifyPeerChain(chain, certs)
+	chain := certMsg.Chain()
+	certs, chains, err := c.verifyPeerChain(chain)
 	if err != nil {
 		return err
 	}

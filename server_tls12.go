@@ -606,11 +606,7 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 		}
 		return nil
 	}
-	certs, err := parseCertificates(certMsg.Certificates)
-	if err != nil {
-		return err
-	}
-	chains, err := c.verifyPeerChain(certMsg.Certificates, certs)
+	certs, chains, err := c.verifyPeerChain(certMsg.Certificates)
 	if err != nil {
 		return err
 	}

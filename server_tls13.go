@@ -505,15 +505,8 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 		}
 		return nil
 	}
-	chain := make([][]byte, len(certMsg.Entries))
-	for i, e := range certMsg.Entries {
-		chain[i] = e.Data
-	}
-	certs, err := parseCertificates(chain)
-	if err != nil {
-		return err
-	}
-	chains, err := c.verifyPeerChain(chain, certs)
+	chain := certMsg.Chain()
+	certs, chains, err := c.verifyPeerChain(chain)
 	if err != nil {
 		return err
 	}

@@ -56,11 +56,20 @@ func parseCertificates(chain [][]byte) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// verifyPeerChain checks the peer's chain: a client checks the server's
+// verifyPeerChain parses the peer's DER chain and checks it: a client checks the server's
 // against RootCAs and ServerName, a server checks a client's against
 // ClientCAs when its ClientAuth policy asks for verification. The
 // VerifyPeerCertificate hook runs after (or, unverified, instead of) that.
-func (c *Conn) verifyPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x509.Certificate, error) {
+func (c *Conn) verifyPeerChain(raw [][]byte) ([]*x509.Certificate, [][]*x509.Certificate, error) {
+	certs, err := parseCertificates(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	chains, err := c.checkPeerChain(raw, certs)
+	return certs, chains, err
+}
+
+func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x509.Certificate, error) {
 	cfg := c.config
 	opts := x509.VerifyOptions{CurrentTime: cfg.now(), Intermediates: x509.NewCertPool()}
 	verify := false

@@ -73,3 +73,14 @@ func ParseCertificate13(body []byte) (*Certificate13, error) {
 	}
 	return m, nil
 }
+
+// Chain returns the DER certificates of a TLS 1.3 Certificate, leaf first,
+// without their per-entry extensions: the shape the TLS 1.2 message has and
+// crypto/x509 wants.
+func (m *Certificate13) Chain() [][]byte {
+	chain := make([][]byte, len(m.Entries))
+	for i, e := range m.Entries {
+		chain[i] = e.Data
+	}
+	return chain
+}
