@@ -170,6 +170,9 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	if len(offered) == 0 {
 		return nil, &configError{fmt.Sprintf("no cipher suite in the Config can be used with versions %s to %s", cfg.minVersion(), cfg.maxVersion())}
 	}
+	if err := cfg.checkClientHelloExtensions(offer.offers13); err != nil {
+		return nil, err
+	}
 	hello := &wire.ClientHello{
 		Version:            min(cfg.maxVersion(), suites.VersionTLS12),
 		SessionID:          []byte{},
@@ -179,7 +182,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	if _, err := io.ReadFull(cfg.rand(), hello.Random[:]); err != nil {
 		return nil, fmt.Errorf("reading random bytes: %w", err)
 	}
-	if offer.offers13 {
+	if offer.offers13 && !cfg.MiddleboxCompatDisabled {
 		// RFC 8446 Appendix D.4: middlebox compatibility mode sends a fake
 		// session ID so that the exchange looks like a TLS 1.2 resumption.
 		hello.SessionID = make([]byte, 32)
@@ -245,16 +248,18 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	exts = append(exts, &wire.RecordSizeLimitExt{Limit: ourRecordSizeLimit(offer.offers13)})
 	hello.Extensions = exts
 	offer.hello = hello
+	addListedExtras(cfg, offer, c.clientVerifyData)
 	if offer.offers12 && !c.renegotiating {
 		if err := c.offerSession12(offer); err != nil {
 			return nil, err
 		}
 	}
-	if offer.offers13 && offer.session12 == nil {
+	if offer.offers13 && offer.session12 == nil && cfg.listsExtension(wire.ExtPreSharedKey) {
 		if err := c.offerSession(offer); err != nil {
 			return nil, err
 		}
 	}
+	hello.Extensions = orderExtensions(cfg.ClientHelloExtensions, hello.Extensions)
 	return offer, nil
 }
 

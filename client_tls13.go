@@ -220,6 +220,7 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 	if hasCookie {
 		exts = insertBeforePSK(exts, &wire.CookieExt{Cookie: cookie.Cookie})
 	}
+	exts = orderExtensions(cfg.ClientHelloExtensions, exts)
 	hs.transcript.ReplaceWithMessageHash()
 	hs.transcript.Write(c.helloRetryRaw)
 	// A ticket for a suite with another hash cannot be offered again
@@ -231,8 +232,10 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 	hello2 := *hello
 	hello2.Extensions = exts
 	hs.offer.hello = &hello2
-	if err := c.writeCompatChangeCipherSpec(); err != nil {
-		return err
+	if !cfg.MiddleboxCompatDisabled {
+		if err := c.writeCompatChangeCipherSpec(); err != nil {
+			return err
+		}
 	}
 	if err := hs.c.writeClientHelloWithBinders(hs.offer, hs.transcript); err != nil {
 		return err
@@ -471,7 +474,7 @@ func (hs *clientHandshakeTLS13) readServerFinished() error {
 // middlebox-compatibility ChangeCipherSpec and the switch to handshake keys.
 func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	c := hs.c
-	if !hs.sawHRR {
+	if !hs.sawHRR && !hs.config.MiddleboxCompatDisabled {
 		if err := c.writeCompatChangeCipherSpec(); err != nil {
 			return err
 		}

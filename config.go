@@ -187,6 +187,28 @@ type Config struct {
 	// NextProtos lists the ALPN protocols in preference order.
 	NextProtos []string
 
+	// MiddleboxCompatDisabled turns off a client's TLS 1.3 middlebox
+	// compatibility mode (RFC 8446 Appendix D.4): the ClientHello then
+	// carries an empty legacy_session_id and no dummy change_cipher_spec is
+	// sent. The mode is on by default because some middleboxes drop TLS
+	// 1.3 handshakes that do not look like TLS 1.2 resumptions.
+	MiddleboxCompatDisabled bool
+	// ClientHelloExtensions, when set, fixes which extensions a client's
+	// ClientHello carries and in what order, by code point: to look like a
+	// given client, to probe a peer, or to reproduce a published trace.
+	// Each listed extension is filled from the rest of the Config; one with
+	// nothing to say in this hello (pre_shared_key without a ticket, cookie
+	// before a HelloRetryRequest, early_data without 0-RTT, ALPN without
+	// NextProtos) is left out. Listed renegotiation_info and session_ticket
+	// are sent even in a TLS 1.3-only hello; listed padding pads a hello of
+	// 256 to 511 bytes to 512 (RFC 7685: some middleboxes mishandle that
+	// range). Extensions clasp would send but that are not listed are left
+	// out, except a HelloRetryRequest's cookie, which goes before
+	// pre_shared_key. A TLS 1.3 offer without supported_versions, key_share,
+	// supported_groups or signature_algorithms, a code point clasp cannot
+	// fill, or pre_shared_key anywhere but last is a configuration error.
+	ClientHelloExtensions []uint16
+
 	// MaxHandshakeSize caps a single handshake message; larger messages
 	// are refused before they are buffered. 64 KiB when zero.
 	MaxHandshakeSize int

@@ -33,7 +33,7 @@ func (c *Conn) offerSession12(offer *clientOffer) error {
 	if cfg.ClientSessionCache == nil {
 		return nil
 	}
-	wantTickets := !cfg.SessionTicketsDisabled
+	wantTickets := !cfg.SessionTicketsDisabled && cfg.listsExtension(wire.ExtSessionTicket)
 	cs, ok := cfg.ClientSessionCache.Get(c.sessionCacheKey())
 	usable := ok && cs != nil && cs.version <= suites.VersionTLS12 && cs.version >= cfg.minVersion() &&
 		cfg.now().Before(cs.receivedAt.Add(cs.lifetime)) && slices.Contains(offer.hello.CipherSuites, cs.suite.ID)

@@ -35,6 +35,7 @@ type ClientSessionState struct {
 	ticket         []byte
 	ageAdd         uint32
 	lifetime       time.Duration
+	maxEarlyData   uint32 // TLS 1.3: the server's max_early_data_size; 0 = no 0-RTT
 	receivedAt     time.Time
 	alpn           string
 	peerCerts      []*x509.Certificate
@@ -152,20 +153,24 @@ func (c *Conn) offerSession(offer *clientOffer) error {
 // PSK binder over the transcript so far and the hello truncated before its
 // binders (RFC 8446 §4.2.11.2).
 func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.Transcript) error {
+	hello, err := sizedForWire(offer.hello)
+	if err != nil {
+		return err
+	}
 	if cs := offer.session; cs != nil {
-		raw, err := offer.hello.Marshal()
+		raw, err := hello.Marshal()
 		if err != nil {
 			return err
 		}
-		n, err := offer.hello.PSKBindersSuffixLen()
+		n, err := hello.PSKBindersSuffixLen()
 		if err != nil {
 			return err
 		}
 		binder := computeBinder(cs.suite, cs.psk, transcript.Messages(), raw[:len(raw)-n])
-		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](offer.hello.Extensions)
+		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
 		psk.Binders[0] = binder
 	}
-	_, err := c.writeHandshake(offer.hello)
+	_, err = c.writeHandshake(hello)
 	return err
 }
 
@@ -226,12 +231,22 @@ func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
 		ageAdd:         nst.AgeAdd,
 		lifetime:       time.Duration(nst.Lifetime) * time.Second,
 		receivedAt:     cfg.now(),
+		maxEarlyData:   ticketMaxEarlyData(nst),
 		alpn:           c.state.alpn,
 		peerCerts:      c.state.peerCertificates,
 		verifiedChains: c.state.verifiedChains,
 	}
 	cfg.ClientSessionCache.Put(c.sessionCacheKey(), cs)
 	return nil
+}
+
+// ticketMaxEarlyData is the max_early_data_size a ticket allows (RFC
+// 8446 §4.6.1), 0 when it allows no 0-RTT data.
+func ticketMaxEarlyData(nst *wire.NewSessionTicket13) uint32 {
+	if e, ok := wire.FindExtension[*wire.EarlyDataExt](nst.Extensions); ok {
+		return e.MaxEarlyDataSize
+	}
+	return 0
 }
 
 // maxTicketLifetime is RFC 8446 §4.6.1's seven days, in seconds.
