@@ -21,6 +21,7 @@ type clientOffer struct {
 	keyShares []kex.ClientKeyShare // TLS 1.3 key shares, in the order sent
 	session   *ClientSessionState  // the TLS 1.3 ticket offered, if any
 	session12 *ClientSessionState  // the TLS 1.2 session offered, if any
+	earlyData []byte               // the 0-RTT data sent with the hello, if any
 	offers13  bool
 	offers12  bool // any version below 1.3
 }
@@ -44,6 +45,11 @@ func (c *Conn) clientHandshake() error {
 	if err := c.writeClientHelloWithBinders(offer, transcript); err != nil {
 		return c.fail(err)
 	}
+	if offer.earlyData != nil {
+		if err := c.sendEarlyData(offer, transcript); err != nil {
+			return c.fail(err)
+		}
+	}
 	if err := c.flush(); err != nil {
 		return c.fail(err)
 	}
@@ -64,6 +70,9 @@ func (c *Conn) clientHandshake() error {
 	version, err := offer.chosenVersion(cfg, sh)
 	if err != nil {
 		return c.fail(err)
+	}
+	if offer.earlyData != nil && version != suites.VersionTLS13 {
+		return c.fail(wire.Errorf(wire.AlertProtocolVersion, "the server answered a TLS 1.3 resumption with 0-RTT data with %s", version))
 	}
 	if version == suites.VersionTLS13 {
 		hs := &clientHandshakeTLS13{c: c, config: cfg, offer: offer, transcript: transcript, serverHello: sh}

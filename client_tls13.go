@@ -220,7 +220,7 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 	if hasCookie {
 		exts = insertBeforePSK(exts, &wire.CookieExt{Cookie: cookie.Cookie})
 	}
-	exts = orderExtensions(cfg.ClientHelloExtensions, exts)
+	exts = orderExtensions(cfg.ClientHelloExtensions, hs.abandonEarlyData(exts))
 	hs.transcript.ReplaceWithMessageHash()
 	hs.transcript.Write(c.helloRetryRaw)
 	// A ticket for a suite with another hash cannot be offered again
@@ -310,6 +310,9 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 		}
 	}
 	if err := c.acceptALPN(ee.Extensions); err != nil {
+		return err
+	}
+	if err := hs.checkEarlyDataAccepted(ee); err != nil {
 		return err
 	}
 	// supported_groups (RFC 8446 §4.2.7: not to be acted upon before the
@@ -478,6 +481,9 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 		if err := c.writeCompatChangeCipherSpec(); err != nil {
 			return err
 		}
+	}
+	if err := hs.sendEndOfEarlyData(); err != nil {
+		return err
 	}
 	write, err := c.protection13(hs.suite, hs.clientSecret)
 	if err != nil {

@@ -231,6 +231,35 @@ type Config struct {
 	// TicketKeyRotation is how long one ticket key is used; tickets open
 	// for up to two periods. 24 hours when zero.
 	TicketKeyRotation time.Duration
+	// TicketLifetime is the lifetime a server announces for its TLS 1.3
+	// tickets and holds them to; TicketKeyRotation when zero, seven days
+	// at most (RFC 8446 §4.6.1).
+	TicketLifetime time.Duration
+	// TicketSealer, when set, seals and opens a server's tickets (TLS 1.3
+	// and RFC 5077) instead of clasp's rotating ticket keys: for keys kept
+	// in a key management system, or tickets another system must read.
+	TicketSealer TicketSealer
+	// ResumptionTicketsDisabled stops a server from sending a new TLS 1.3
+	// ticket on a resumed connection; the client keeps resuming with the
+	// ticket it has until that expires. By default every connection gets a
+	// fresh ticket.
+	ResumptionTicketsDisabled bool
+	// EarlyData lets a client send 0-RTT data (RFC 8446 §2.3) when it
+	// resumes with a ticket that allows it: the first Write's bytes, up to
+	// the ticket's limit, leave with the ClientHello instead of a round
+	// trip later. An attacker can replay early data (RFC 8446 §8), so it
+	// is for requests that are safe to repeat, and clasp reports it as a
+	// warning. Early data the server rejects is sent again after the
+	// handshake; ConnectionState.EarlyDataAccepted tells which happened.
+	EarlyData bool
+	// MaxEarlyData is the most 0-RTT bytes a server accepts with one of its
+	// tickets; 0 (the default) accepts none. Its tickets then announce it,
+	// and early data is accepted only with the first PSK the client
+	// offers, the ticket's suite, ALPN and server name, a ticket age within
+	// ten seconds of the server's own view, and once per ClientHello: a
+	// replayed hello is remembered in SessionStore and refused (RFC 8446
+	// §8.2). Read returns the early data before the rest.
+	MaxEarlyData uint32
 	// ClientSessionCache, on a client, keeps sessions (TLS 1.2 session IDs
 	// and tickets, TLS 1.3 tickets) to resume with; nil turns resumption off.
 	ClientSessionCache ClientSessionCache

@@ -92,6 +92,17 @@ type Conn struct {
 
 	offeredSession bool // the client offered a cached session, which a fatal error invalidates
 
+	// 0-RTT (RFC 8446 §4.2.10). A client's first Write hands its bytes to
+	// the handshake in earlyData; earlyDataSent of them left as 0-RTT data.
+	// A server that accepted early data is readingEarlyData until
+	// EndOfEarlyData, taking at most earlyDataBudget more bytes into
+	// pendingAppData.
+	earlyData        []byte
+	earlyDataSent    int
+	readingEarlyData bool
+	earlyDataBudget  int
+	sentCompatCCS    bool
+
 	readErr         error
 	writeErr        error
 	closeNotifySent bool
@@ -116,6 +127,7 @@ type connState struct {
 	didResume           bool
 	resumedBy           string
 	helloRetry          bool
+	earlyDataAccepted   bool
 	warnings            []string
 }
 
@@ -383,6 +395,12 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 				return nil, err
 			}
 		case wire.ContentApplicationData:
+			if c.readingEarlyData {
+				if err := c.takeEarlyData(payload); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			if !c.renegotiating {
 				return nil, wire.Errorf(wire.AlertUnexpectedMessage, "application data arrived at %s", c.step)
 			}
@@ -469,6 +487,10 @@ func (c *Conn) writeChangeCipherSpec() error {
 // writeCompatChangeCipherSpec sends TLS 1.3's middlebox-compatibility
 // change_cipher_spec (RFC 8446 Appendix D.4), which changes nothing.
 func (c *Conn) writeCompatChangeCipherSpec() error {
+	if c.sentCompatCCS {
+		return nil // sent already, before the client's early data
+	}
+	c.sentCompatCCS = true
 	return c.writeChangeCipherSpec()
 }
 
@@ -583,10 +605,37 @@ func (c *Conn) failAfterHandshake(err error) error {
 }
 
 // Write writes application data, running the handshake first if needed.
+// With Config.EarlyData, the bytes of a client's first Write may leave as
+// 0-RTT data during the handshake; what the server rejects goes again.
 func (c *Conn) Write(b []byte) (int, error) {
+	if c.isClient && c.config.EarlyData && len(b) > 0 && !c.handshakeComplete.Load() {
+		c.handshakeMu.Lock()
+		if c.handshakeErr == nil && !c.handshakeComplete.Load() && c.earlyData == nil {
+			c.earlyData = b
+		}
+		c.handshakeMu.Unlock()
+	}
 	if err := c.Handshake(); err != nil {
 		return 0, err
 	}
+	sentEarly := 0
+	if c.earlyData != nil {
+		c.handshakeMu.Lock()
+		if c.state.earlyDataAccepted && len(b) > 0 && &c.earlyData[0] == &b[0] {
+			sentEarly = c.earlyDataSent
+		}
+		c.earlyData = nil
+		c.handshakeMu.Unlock()
+	}
+	if sentEarly == len(b) {
+		return sentEarly, nil
+	}
+	n, err := c.write(b[sentEarly:])
+	return sentEarly + n, err
+}
+
+// write sends application data after the handshake.
+func (c *Conn) write(b []byte) (int, error) {
 	c.out.Lock()
 	defer c.out.Unlock()
 	if c.writeErr != nil {

@@ -263,3 +263,39 @@ func TestRFC8448ClientAuthenticationClient(t *testing.T) {
 // rfc8448ClientSignature is the client's RSA-PSS signature in §6's
 // CertificateVerify.
 var rfc8448ClientSignature = unhexRFC(`186b2223b503a759c35dba0e9721b4b579138d5f0f5e6ec7feaaf27f3ad7f386c2c7bd7cb2be52fbf5ed8393f406ee79369692ec7ac695651d858219e672a8eb7b2a677b640b46ab630edc5f3f2f8272b9c0d906f81f84ddc5b8c7bcf955c78a3cf99e5016f73e04eb7dfcb28833f13e8f75ec2ff3581e2f098ad4157fd6d6ad`)
+
+// TestRFC8448Resumed0RTTClient is RFC 8448 §4 from the client's side: the
+// client of §3 (its session cache holds the trace's ticket) resumes six
+// milliseconds later with Config.EarlyData, and its first Write, "ABCDEF",
+// leaves as 0-RTT data. The ClientHello record (early_data, padding, the
+// ticket with its obfuscated age, the binder over the hello), the early
+// data record, the EndOfEarlyData record, the client Finished record and
+// the application data and close_notify records are the trace's, byte for
+// byte.
+func TestRFC8448Resumed0RTTClient(t *testing.T) {
+	cache := rfc8448Section3Client(t)
+	random := rfc8448Record(t, "s4_client_hello_record")[11:43]
+	cfg := rfc8448Client(t, rfcRand(random, rfc8448Record(t, "s4_client_x25519_private")), rfc8448Section4Extensions)
+	cfg.ClientSessionCache, cfg.EarlyData = cache, true
+	cfg.Time = func() time.Time { return rfcClock().Add(6 * time.Millisecond) }
+	client, s := startTraceClient(t, cfg)
+	wrote := make(chan error, 1)
+	go func() {
+		n, err := client.Write([]byte("ABCDEF"))
+		if err == nil && n != 6 {
+			err = fmt.Errorf("wrote %d bytes", n)
+		}
+		wrote <- err
+	}()
+	s.expect("s4_client_hello_record")
+	s.expect("s4_client_early_data_record")
+	s.send("s4_server_hello_record", "s4_server_flight_record")
+	s.expect("s4_client_end_of_early_data_record")
+	s.expect("s4_client_finished_record")
+	waitHandshake(t, wrote)
+	st := client.ConnectionState()
+	if !st.DidResume || !st.EarlyDataAccepted {
+		t.Fatalf("resumed %v, early data accepted %v", st.DidResume, st.EarlyDataAccepted)
+	}
+	s.exchangeAppData(client, "s4")
+}

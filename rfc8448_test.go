@@ -388,15 +388,46 @@ var rfc3Secrets = map[string][]byte{
 // trace's client Finished record then completes the handshake, and every
 // secret clasp logs is the trace's.
 //
-// After the handshake: the NewSessionTicket cannot be the trace's (NSS
-// seals its own ticket format, with a 2-byte nonce, a 30 s lifetime where
-// clasp uses its ticket key period, and an early_data extension, since NSS
-// accepts 0-RTT and clasp does not), but it is one record under the same
-// key and sequence number, and its age_add is the trace's. So the
-// application data record clasp writes next (sequence 1) and its
-// close_notify (sequence 2) are the trace's again, and clasp reads the
-// trace's client application data and close_notify.
+// After the handshake the NewSessionTicket record is the trace's too: the
+// server announces NSS's 30-second lifetime (Config.TicketLifetime) and
+// 1024 bytes of 0-RTT data (Config.MaxEarlyData), its age_add comes from
+// Config.Rand, and the ticket itself is NSS's opaque bytes, which a
+// TicketSealer hands out for the state clasp seals (and which §4's server
+// opens again). Then the application data and close_notify records.
 func TestRFC8448Simple1RTTServer(t *testing.T) {
+	sealer := rfc8448Section3Server(t)
+	state, ok := parseSessionState13(sealer.state)
+	if !ok {
+		t.Fatal("the sealed state does not parse")
+	}
+	if !bytes.Equal(state.psk, keys.ResumptionPSK(crypto.SHA256, rfc3ResMaster, []byte{0, 0})) || state.serverName != "server" || state.maxEarlyData != 1024 {
+		t.Errorf("sealed session: PSK %x, server name %q, max early data %d", state.psk, state.serverName, state.maxEarlyData)
+	}
+}
+
+// rfcTicketSealer stands in for NSS's ticket encryption: it seals any
+// state into the trace's ticket, remembering the state, and opens the
+// trace's ticket to it again.
+type rfcTicketSealer struct {
+	ticket, state []byte
+}
+
+func (s *rfcTicketSealer) Seal(state []byte) ([]byte, error) {
+	s.state = bytes.Clone(state)
+	return s.ticket, nil
+}
+
+func (s *rfcTicketSealer) Open(ticket []byte) ([]byte, error) {
+	if !bytes.Equal(ticket, s.ticket) || s.state == nil {
+		return nil, fmt.Errorf("not the trace's ticket")
+	}
+	return s.state, nil
+}
+
+// rfc8448Section3Server runs §3's server to the end and returns the sealer
+// holding the session its ticket carries.
+func rfc8448Section3Server(t *testing.T) *rfcTicketSealer {
+	t.Helper()
 	chRaw := rfc8448Message(t, "sec3_client_hello")
 	wantCV := rfc8448Message(t, "sec3_certificate_verify")
 	nst := parse13(t, rfc8448Message(t, "sec3_new_session_ticket")).(*wire.NewSessionTicket13)
@@ -411,6 +442,8 @@ func TestRFC8448Simple1RTTServer(t *testing.T) {
 	binary.BigEndian.PutUint32(ageAdd[:], nst.AgeAdd)
 	server := rfc8448Server(t, rfcRand(serverRandom[:], rfc3ServerPriv, salt, ageAdd[:]), kl)
 	server.Groups = rfc8448Groups
+	sealer := &rfcTicketSealer{ticket: nst.Ticket}
+	server.TicketSealer, server.TicketLifetime, server.MaxEarlyData = sealer, 30*time.Second, 1024
 	run, p := startServer13(t, server)
 	p.tr.Write(chRaw)
 	p.writeRecord(wire.ContentHandshake, chRaw)
@@ -443,14 +476,8 @@ func TestRFC8448Simple1RTTServer(t *testing.T) {
 
 	// The ticket: its own record, under the server's application key at
 	// sequence 0, as the trace's.
-	typ, body := openWireRecord(t, p.protection(p.sAP), 0, readWireRecord(t, p.conn))
-	if typ != wire.ContentHandshake {
-		t.Fatalf("got a %v record after the flight, want the ticket", typ)
-	}
-	got, ok := parse13(t, body).(*wire.NewSessionTicket13)
-	if !ok || got.AgeAdd != nst.AgeAdd {
-		t.Fatalf("ticket %+v, want one with the trace's ticket_age_add %#x", got, nst.AgeAdd)
-	}
+	checkProtectedRecord(t, "NewSessionTicket", readWireRecord(t, p.conn), rfc8448Record(t, "s3_new_session_ticket_record"),
+		func() record.InnerTypeProtection { return p.protection(p.sAP) }, 0)
 
 	// The trace's client Finished completes the handshake.
 	if _, err := p.conn.Write(rfc8448Record(t, "s3_client_finished_record")); err != nil {
@@ -493,6 +520,7 @@ func TestRFC8448Simple1RTTServer(t *testing.T) {
 	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s3_server_close_notify_record"); !bytes.Equal(rec, want) {
 		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
 	}
+	return sealer
 }
 
 // TestRFC8448CertificateVerifyConstruction signs RFC 8448 §3's transcript
@@ -1067,4 +1095,76 @@ func mustMarshal(t testing.TB, m wire.Message) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// TestRFC8448Resumed0RTTServer is RFC 8448 §4 from the server's side: the
+// server of §3 (its ticket sealer holds the session behind the trace's
+// ticket) gets the trace's resumed ClientHello and 0-RTT data, six
+// milliseconds after it issued the ticket, as in the trace. It accepts
+// the ticket and the early data, and writes the trace's ServerHello
+// record (pre_shared_key, key_share, supported_versions) and its
+// EncryptedExtensions and Finished record (early_data accepted), byte for
+// byte; it reads the trace's EndOfEarlyData and client Finished, Read
+// returns "ABCDEF" first, and the application data and close_notify
+// records are the trace's. Like NSS in the trace, the server sends no new
+// ticket on a resumed connection (Config.ResumptionTicketsDisabled).
+func TestRFC8448Resumed0RTTServer(t *testing.T) {
+	sealer := rfc8448Section3Server(t)
+	serverRandom := rfc8448Record(t, "s4_server_hello_record")[11:43]
+	kl := &keyLog{}
+	server := rfc8448Server(t, rfcRand(serverRandom, rfc8448Record(t, "s4_server_x25519_private")), kl)
+	server.Groups = rfc8448Groups
+	server.TicketSealer, server.TicketLifetime, server.MaxEarlyData = sealer, 30*time.Second, 1024
+	server.ResumptionTicketsDisabled = true
+	server.Time = func() time.Time { return rfcClock().Add(6 * time.Millisecond) }
+	run, p := startServer13(t, server)
+	if _, err := p.conn.Write(append(rfc8448Record(t, "s4_client_hello_record"), rfc8448Record(t, "s4_client_early_data_record")...)); err != nil {
+		t.Fatal(err)
+	}
+	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s4_server_hello_record"); !bytes.Equal(rec, want) {
+		t.Fatalf("ServerHello record:\n got %x\nwant %x", rec, want)
+	}
+	flight := readWireRecord(t, p.conn)
+	if want := rfc8448Record(t, "s4_server_flight_record"); !bytes.Equal(flight, want) {
+		secret, _ := hex.DecodeString(kl.secrets(t, rfc8448Record(t, "s4_client_hello_record")[11:43])["SERVER_HANDSHAKE_TRAFFIC_SECRET"])
+		p.setSuite(suites.TLS_AES_128_GCM_SHA256)
+		checkProtectedRecord(t, "server flight (EncryptedExtensions, Finished)", flight, want, func() record.InnerTypeProtection { return p.protection(secret) }, 0)
+	}
+	if _, err := p.conn.Write(append(rfc8448Record(t, "s4_client_end_of_early_data_record"), rfc8448Record(t, "s4_client_finished_record")...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.wait(); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	st := run.conn.ConnectionState()
+	if !st.DidResume || !st.EarlyDataAccepted || !slices.Contains(st.Warnings, earlyDataWarning) {
+		t.Fatalf("resumed %v, early data accepted %v, warnings %q", st.DidResume, st.EarlyDataAccepted, st.Warnings)
+	}
+	early := make([]byte, 6)
+	if _, err := io.ReadFull(run.conn, early); err != nil || string(early) != "ABCDEF" {
+		t.Fatalf("server read %q (%v) first, want the trace's early data ABCDEF", early, err)
+	}
+	if _, err := p.conn.Write(rfc8448Record(t, "s4_client_application_data_record")); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 50)
+	if _, err := io.ReadFull(run.conn, data); err != nil || !bytes.Equal(data, rfc8448AppData()) {
+		t.Fatalf("server read %x (%v), want the trace's client data", data, err)
+	}
+	if _, err := run.conn.Write(rfc8448AppData()); err != nil {
+		t.Fatal(err)
+	}
+	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s4_server_application_data_record"); !bytes.Equal(rec, want) {
+		t.Errorf("server application data record:\n got %x\nwant %x", rec, want)
+	}
+	if _, err := p.conn.Write(rfc8448Record(t, "s4_client_close_notify_record")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := run.conn.Read(data); err != io.EOF {
+		t.Fatalf("server read %d bytes, %v after the trace's close_notify, want EOF", n, err)
+	}
+	_ = run.conn.Close()
+	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s4_server_close_notify_record"); !bytes.Equal(rec, want) {
+		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
+	}
 }

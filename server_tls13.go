@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/kex"
 	"github.com/clasp-tls/clasp/internal/keys"
@@ -33,6 +34,9 @@ type serverHandshakeTLS13 struct {
 	psk         *sessionState13 // the resumed session, nil for a full handshake
 	pskIdentity int
 	pskDHE      bool
+	pskAgeSkew  time.Duration // the client's view of the ticket's age minus the server's
+	pskBinder   []byte
+	earlyData   bool // the client's 0-RTT data is accepted
 
 	cert     *Certificate
 	certLeaf *x509.Certificate
@@ -58,6 +62,7 @@ func (hs *serverHandshakeTLS13) handshake() error {
 		{"write CertificateRequest", hs.sendCertificateRequest},
 		{"write server Certificate and CertificateVerify", hs.sendServerCertificate},
 		{"write server Finished", hs.sendServerFinished},
+		{"read early data and EndOfEarlyData", hs.readEndOfEarlyData},
 		{"read client Certificate and CertificateVerify", hs.readClientCertificate},
 		{"read client Finished", hs.readClientFinished},
 	}); err != nil {
@@ -91,6 +96,7 @@ func (hs *serverHandshakeTLS13) negotiate() error {
 	if err := c.negotiateALPN(hs.hello); err != nil {
 		return err
 	}
+	hs.decideEarlyData()
 	if hs.psk != nil {
 		return nil
 	}
@@ -237,6 +243,9 @@ func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group)
 		!slices.Equal(first.CipherSuites, second.CipherSuites) || !slices.Equal(first.CompressionMethods, second.CompressionMethods) {
 		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello changed more than the HelloRetryRequest asked")
 	}
+	if _, ok := wire.FindExtension[*wire.EarlyDataExt](second.Extensions); ok {
+		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello offers early data (RFC 8446 §4.1.2)")
+	}
 	ks, ok := wire.FindExtension[*wire.KeyShareExt](second.Extensions)
 	if !ok || len(ks.Entries) != 1 || ks.Entries[0].Group != group {
 		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello must carry exactly one key share, for %s", group)
@@ -310,6 +319,12 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 	}
 	sh.Extensions = append(sh.Extensions, &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}})
 	hs.serverHello = sh
+	var earlySecret []byte
+	if hs.earlyData {
+		// Over the ClientHello alone, and before the key schedule moves on.
+		earlySecret = hs.schedule.ClientEarlyTrafficSecret(hs.transcript.Sum())
+		c.logSecret("CLIENT_EARLY_TRAFFIC_SECRET", hs.hello.Random[:], earlySecret)
+	}
 	if _, err := c.writeHandshake(sh); err != nil {
 		return err
 	}
@@ -334,8 +349,15 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 		return err
 	}
 	c.setWriteProtection(write)
+	if hs.earlyData {
+		// The client's early data comes first; readEndOfEarlyData
+		// installs the handshake key after it.
+		if read, err = c.protection13(hs.suite, earlySecret); err != nil {
+			return err
+		}
+	}
 	c.setReadProtection(read)
-	if !hs.sentHRR {
+	if !hs.sentHRR && !hs.earlyData {
 		hs.skipRejectedEarlyData()
 	}
 	return nil
@@ -382,11 +404,14 @@ func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 		// first protected record: the limit applies to it already.
 		c.layer.SetMaxPlaintext(peerPlaintextLimit(rsl.Limit, true))
 	}
-	if hs.psk == nil && c.state.serverName != "" {
+	if c.state.serverName != "" {
 		ee.Extensions = append(ee.Extensions, &wire.ServerNameExt{})
 	}
 	if alpn := c.state.alpn; alpn != "" {
 		ee.Extensions = append(ee.Extensions, &wire.ALPNExt{Protocols: []string{alpn}})
+	}
+	if hs.earlyData {
+		ee.Extensions = append(ee.Extensions, &wire.EarlyDataExt{})
 	}
 	_, err := c.writeHandshake(ee)
 	return err
@@ -474,12 +499,22 @@ func (hs *serverHandshakeTLS13) sendServerFinished() error {
 // predictClientFinished computes the client's Finished before it arrives
 // (its only remaining message) and the resumption secret that follows it.
 func (hs *serverHandshakeTLS13) predictClientFinished() error {
-	hs.expectedClientFinished = keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
+	// With accepted early data the client's EndOfEarlyData, which has no
+	// content, comes before its Finished.
+	var before []byte
+	if hs.earlyData {
+		eoed, err := (&wire.EndOfEarlyData{}).Marshal()
+		if err != nil {
+			return err
+		}
+		before = eoed
+	}
+	hs.expectedClientFinished = keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.SumWith(before))
 	fin, err := (&wire.Finished{VerifyData: hs.expectedClientFinished}).Marshal()
 	if err != nil {
 		return err
 	}
-	hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.SumWith(fin))
+	hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.SumWith(append(before, fin...)))
 	return nil
 }
 

@@ -140,6 +140,7 @@ func (c *Conn) offerSession(offer *clientOffer) error {
 		return nil
 	}
 	age := uint32(now.Sub(cs.receivedAt) / time.Millisecond)
+	c.offerEarlyData(offer, cs)
 	offer.hello.Extensions = append(offer.hello.Extensions, &wire.PreSharedKeyExt{
 		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: age + cs.ageAdd}},
 		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
@@ -254,25 +255,30 @@ const maxTicketLifetime = 7 * 24 * 3600
 
 // sessionState13 is what a TLS 1.3 ticket carries, sealed by the server.
 type sessionState13 struct {
-	suite     *suites.Suite
-	createdAt time.Time
-	ageAdd    uint32
-	psk       []byte
-	alpn      string
+	suite        *suites.Suite
+	createdAt    time.Time // to the millisecond: 0-RTT checks ticket ages closely
+	ageAdd       uint32
+	psk          []byte
+	alpn         string
+	serverName   string // the SNI of the connection that issued it
+	maxEarlyData uint32 // what the ticket announced; 0 = no 0-RTT
 }
 
 // ticketFormatVersion is the first byte of a sealed ticket's plaintext,
-// so that a future format is recognised rather than misread.
-const ticketFormatVersion = 1
+// so that a future format is recognised rather than misread. Version 2
+// added milliseconds, the server name and the early data limit.
+const ticketFormatVersion = 2
 
 func (s *sessionState13) marshal() ([]byte, error) {
 	var b cryptobyte.Builder
 	b.AddUint8(ticketFormatVersion)
 	b.AddUint16(uint16(s.suite.ID))
-	b.AddUint64(uint64(s.createdAt.Unix()))
+	b.AddUint64(uint64(s.createdAt.UnixMilli()))
 	b.AddUint32(s.ageAdd)
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(s.psk) })
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.alpn)) })
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.serverName)) })
+	b.AddUint32(s.maxEarlyData)
 	return b.Bytes()
 }
 
@@ -281,18 +287,19 @@ func parseSessionState13(data []byte) (*sessionState13, bool) {
 	var version uint8
 	var suiteID uint16
 	var created uint64
-	var ageAdd uint32
-	var psk, alpn cryptobyte.String
+	var ageAdd, maxEarly uint32
+	var psk, alpn, serverName cryptobyte.String
 	if !s.ReadUint8(&version) || version != ticketFormatVersion || !s.ReadUint16(&suiteID) || !s.ReadUint64(&created) ||
-		!s.ReadUint32(&ageAdd) || !s.ReadUint8LengthPrefixed(&psk) || !s.ReadUint8LengthPrefixed(&alpn) || !s.Empty() {
+		!s.ReadUint32(&ageAdd) || !s.ReadUint8LengthPrefixed(&psk) || !s.ReadUint8LengthPrefixed(&alpn) ||
+		!s.ReadUint16LengthPrefixed(&serverName) || !s.ReadUint32(&maxEarly) || !s.Empty() {
 		return nil, false
 	}
 	suite := suites.SuiteByID(suites.ID(suiteID))
 	if suite == nil || !suite.IsTLS13() || len(psk) != suite.PRFHash.Size() {
 		return nil, false
 	}
-	return &sessionState13{suite: suite, createdAt: time.Unix(int64(created), 0), ageAdd: ageAdd,
-		psk: slices.Clone(psk), alpn: string(alpn)}, true
+	return &sessionState13{suite: suite, createdAt: time.UnixMilli(int64(created)), ageAdd: ageAdd,
+		psk: slices.Clone(psk), alpn: string(alpn), serverName: string(serverName), maxEarlyData: maxEarly}, true
 }
 
 // Ticket keys rotate without shared state: the key of each period is
@@ -325,6 +332,28 @@ func (c *Config) ticketRotation() time.Duration {
 		return c.TicketKeyRotation
 	}
 	return defaultTicketKeyRotation
+}
+
+// ticketLifetime is how long a TLS 1.3 ticket may be used: what the
+// server announces and enforces.
+func (c *Config) ticketLifetime() time.Duration {
+	lifetime := c.ticketRotation()
+	if c.TicketLifetime > 0 {
+		lifetime = c.TicketLifetime
+	}
+	return min(lifetime, maxTicketLifetime*time.Second)
+}
+
+// TicketSealer seals a server's session state into the tickets it sends
+// and opens them again (Config.TicketSealer).
+type TicketSealer interface {
+	// Seal returns the ticket that carries state, clasp's serialisation
+	// of a session; the ticket is sent to the client as it is.
+	Seal(state []byte) (ticket []byte, err error)
+	// Open returns the state a ticket carries. An error means the ticket
+	// is not one this server can use, and the client gets a full
+	// handshake.
+	Open(ticket []byte) (state []byte, err error)
 }
 
 func (c *Config) ticketAEAD(period uint64) (cipher.AEAD, error) {
@@ -362,6 +391,9 @@ func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
 // sealTicketBytes encrypts a serialised session: period (8 bytes) || nonce
 // || AES-GCM under the period's key, with the period as additional data.
 func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
+	if c.TicketSealer != nil {
+		return c.TicketSealer.Seal(plain)
+	}
 	period := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
 	aead, err := c.ticketAEAD(period)
 	if err != nil {
@@ -379,6 +411,10 @@ func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 // openTicketBytes decrypts a ticket sealed in the current or previous
 // period; anything else is simply not a session this server can resume.
 func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
+	if c.TicketSealer != nil {
+		plain, err := c.TicketSealer.Open(ticket)
+		return plain, err == nil
+	}
 	if len(ticket) < 8+12+16 {
 		return nil, false
 	}
@@ -427,10 +463,14 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		switch {
 		case state.suite.PRFHash != hs.hash:
 			reason = "the ticket's suite hash differs from the negotiated suite's"
-		case now.Sub(state.createdAt) > maxTicketLifetime*time.Second:
+		case now.Sub(state.createdAt) > cfg.ticketLifetime():
 			reason = "the ticket has expired"
 		case !ticketAgePlausible(id.ObfuscatedTicketAge-state.ageAdd, now.Sub(state.createdAt)):
 			reason = "the ticket age the client reports does not match when it was issued"
+		case state.serverName != c.state.serverName:
+			// RFC 8446 §4.6.1: a session belongs to the name it was
+			// established for.
+			reason = "the ticket was issued for another server name"
 		}
 		if reason != "" {
 			if c.tracer != nil {
@@ -450,6 +490,8 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 			return wire.Errorf(wire.AlertDecryptError, "PSK binder does not verify")
 		}
 		hs.psk, hs.pskIdentity, hs.pskDHE = state, i, dhe
+		hs.pskAgeSkew = time.Duration(id.ObfuscatedTicketAge-state.ageAdd)*time.Millisecond - now.Sub(state.createdAt)
+		hs.pskBinder = ext.Binders[i]
 		hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
 		c.state.didResume = true
 		c.state.resumedBy = "psk_ke"
@@ -481,22 +523,29 @@ func ticketAgePlausible(reportedMillis uint32, actual time.Duration) bool {
 func (hs *serverHandshakeTLS13) sendSessionTickets() error {
 	c, cfg := hs.c, hs.config
 	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
-	if cfg.SessionTicketsDisabled || !ok || len(modes.Modes) == 0 {
+	if cfg.SessionTicketsDisabled || !ok || len(modes.Modes) == 0 || (hs.psk != nil && cfg.ResumptionTicketsDisabled) {
 		return nil
 	}
 	var ageAdd [4]byte
 	if _, err := io.ReadFull(cfg.rand(), ageAdd[:]); err != nil {
 		return err
 	}
-	nonce := []byte{0}
+	// The nonce tells apart the tickets of one connection (RFC 8446
+	// §4.6.1); clasp sends one, so it is the first value of a 16-bit
+	// counter.
+	nonce := []byte{0, 0}
 	state := &sessionState13{suite: hs.suite, createdAt: cfg.now(), ageAdd: binary.BigEndian.Uint32(ageAdd[:]),
-		psk: keys.ResumptionPSK(hs.hash, c.resumptionSecret, nonce), alpn: c.state.alpn}
+		psk: keys.ResumptionPSK(hs.hash, c.resumptionSecret, nonce), alpn: c.state.alpn, serverName: c.state.serverName,
+		maxEarlyData: cfg.MaxEarlyData}
 	ticket, err := cfg.sealTicket(state)
 	if err != nil {
 		return err
 	}
-	nst := &wire.NewSessionTicket13{Lifetime: uint32(min(cfg.ticketRotation(), maxTicketLifetime*time.Second) / time.Second),
+	nst := &wire.NewSessionTicket13{Lifetime: uint32(cfg.ticketLifetime() / time.Second),
 		AgeAdd: state.ageAdd, Nonce: nonce, Ticket: ticket}
+	if cfg.MaxEarlyData > 0 {
+		nst.Extensions = append(nst.Extensions, &wire.EarlyDataExt{MaxEarlyDataSize: cfg.MaxEarlyData})
+	}
 	// Queued, not flushed: the caller decides when it leaves.
 	_, err = c.writeHandshake(nst)
 	return err

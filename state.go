@@ -51,6 +51,9 @@ type ConnectionState struct {
 	// Warnings lists every way the connection is weaker than clasp's
 	// secure defaults (an old version, RSA key exchange, a CBC suite ...).
 	Warnings []string
+	// EarlyDataAccepted reports that 0-RTT data was sent (client) or
+	// received (server) and accepted; see Config.EarlyData.
+	EarlyDataAccepted bool
 }
 
 // ConnectionState returns the state of the connection.
@@ -74,6 +77,7 @@ func (c *Conn) ConnectionState() ConnectionState {
 		SecureRenegotiation:  st.secureRenegotiation,
 		SessionID:            slices.Clone(st.sessionID),
 		Warnings:             slices.Clone(st.warnings),
+		EarlyDataAccepted:    st.earlyDataAccepted,
 	}
 	if st.suite != nil {
 		cs.CipherSuite = uint16(st.suite.ID)

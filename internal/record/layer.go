@@ -472,12 +472,15 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 	}
 	prot := l.wr.prot
 	outer := typ
-	if inner, ok := prot.(InnerTypeProtection); ok {
-		outer = inner.OuterType()
-	}
 	vers := l.version
 	if vers == 0 {
 		vers = suites.VersionTLS10
+	}
+	if inner, ok := prot.(InnerTypeProtection); ok {
+		outer = inner.OuterType()
+		// RFC 8446 §5.2: every TLSCiphertext says 0x0303, also a client's
+		// 0-RTT records, which leave before the version is negotiated.
+		vers = suites.VersionTLS12
 	}
 	need := HeaderLen + len(fragment) + prot.MaxOverhead()
 	if cap(l.out)-len(l.out) < need {
