@@ -163,6 +163,20 @@ type Config struct {
 	// Groups lists the key exchange groups in preference order (ECDHE
 	// curves and, for DHE, the RFC 7919 groups).
 	Groups []CurveID
+	// HelloRetryForPreferredGroup makes a TLS 1.3 server ask, with a
+	// HelloRetryRequest, for the first of its Groups that the client
+	// supports, even when the client sent a key share for another common
+	// group. It costs a round trip and buys the server's choice: for
+	// example X25519MLKEM768 from clients that support it but guessed
+	// X25519. By default the server takes the first of its groups the
+	// client sent a share for.
+	HelloRetryForPreferredGroup bool
+	// HelloRetryCookie makes a TLS 1.3 server put a cookie in its
+	// HelloRetryRequest (RFC 8446 §4.2.2): the hash of the first
+	// ClientHello and the group asked for, sealed like a ticket (see
+	// TicketSealer), so that the second ClientHello proves it answers this
+	// server's request; the server opens and checks it.
+	HelloRetryCookie bool
 	// SignatureSchemes lists the signature schemes this side accepts from
 	// the peer and may use itself, in preference order.
 	SignatureSchemes []SignatureScheme

@@ -30,38 +30,34 @@ import (
 )
 
 // RFC 8448 ("Example Handshake Traces for TLS 1.3") through clasp's own
-// drivers, with the trace's randomness, keys and messages injected, and the
-// records compared as they are on the wire (testdata/rfc8448/records.txt).
+// drivers, with the trace's randomness, keys, clock and messages injected,
+// and the records compared as they are on the wire
+// (testdata/rfc8448/records.txt). All four traces are reproduced byte for
+// byte from both sides: every record clasp writes is the trace's, while
+// the script plays the other side's records unchanged.
 //
-// Byte for byte, as the server:
+//   - §3 (simple 1-RTT): TestRFC8448Simple1RTTServer,
+//     TestRFC8448Simple1RTTClient; the ticket included.
+//   - §4 (resumed 0-RTT): TestRFC8448Resumed0RTTServer and
+//     TestRFC8448Resumed0RTTClient, each continuing from its §3 side: the
+//     server opens the ticket it issued in §3, the client resumes from the
+//     session cache §3 filled.
+//   - §5 (HelloRetryRequest): TestRFC8448HelloRetryRequestServer,
+//     TestRFC8448HelloRetryRequestClientTrace.
+//   - §6 (client authentication): TestRFC8448ClientAuthenticationServer,
+//     TestRFC8448ClientAuthenticationClient.
 //
-//   - §3 (simple 1-RTT): the ServerHello record, the protected record with
-//     EncryptedExtensions, Certificate, CertificateVerify and Finished,
-//     every secret, and after the trace's client Finished the application
-//     data and close_notify records. Only the NewSessionTicket differs
-//     (NSS's ticket format, nonce, lifetime and early_data extension).
-//   - §6 (client authentication): the ServerHello record and the record
-//     with EncryptedExtensions, CertificateRequest, Certificate,
-//     CertificateVerify and Finished; the trace's client Certificate,
-//     CertificateVerify and Finished are accepted; close_notify. The
-//     server's ECDSA key is not in the RFC: a signer that can only make the
-//     trace's signature over the trace's transcript stands in for it.
-//   - §5 (HelloRetryRequest): the HelloRetryRequest minus NSS's cookie, and
-//     the ServerHello. From the HelloRetryRequest on the transcript
-//     differs, and EncryptedExtensions lists clasp's groups, not NSS's
-//     (see the test for the group policy that would take).
-//   - §4 (resumed 0-RTT): the ticket is NSS's, which clasp's server cannot
-//     open; it falls back to a full handshake and skips the 0-RTT data.
-//
-// As the client, clasp's ClientHello cannot be the trace's without
-// switches Config does not have (see compareClientHello, which pins every
-// difference): the legacy_session_id (clasp always uses middlebox
-// compatibility mode, 32 random bytes; NSS sends none), renegotiation_info
-// and session_ticket (NSS offers TLS 1.2 machinery in a TLS 1.3-only hello;
-// clasp does not), and the extension order. Every extension both send,
-// record_size_limit included, is byte-exact, as are random and key share.
-// The binder checks of §4 and the CertificateVerify construction of §3 are
-// tested on their own.
+// What the trace's NSS did differently from clasp's defaults is set in the
+// Config, never special-cased: the client's MiddleboxCompatDisabled and
+// ClientHelloExtensions (NSS's extensions in NSS's order, with padding);
+// the server's group order, TicketLifetime (30 s), MaxEarlyData (1024),
+// HelloRetryForPreferredGroup, HelloRetryCookie and
+// ResumptionTicketsDisabled. NSS's tickets and cookie are its own
+// encrypted format, so a TicketSealer hands out the trace's bytes for the
+// state clasp seals, and opens them again to that state. Two private keys
+// are not in the RFC (§6's server ECDSA key and client RSA key): a
+// traceSigner, which can only sign the digest of the trace's content,
+// stands in for each.
 //
 // RSA-PSS is randomised, but clasp's signer reads the salt from
 // Config.Rand (internal/signature passes it to rsa.SignPSS, which reads
@@ -549,97 +545,6 @@ func TestRFC8448CertificateVerifyConstruction(t *testing.T) {
 	}
 }
 
-// TestRFC8448Simple1RTTClientHello drives a clasp client with §3's client
-// random and X25519 key and the trace's offer (suites, groups and
-// signature schemes in its order), and compares the ClientHello with the
-// trace's field by field. The differences are pinned exactly, so that any
-// change to clasp's hello shows up here.
-func TestRFC8448Simple1RTTClientHello(t *testing.T) {
-	want := rfc8448Message(t, "sec3_client_hello")
-	wantCH := parse13(t, want).(*wire.ClientHello)
-	cfg := &Config{ServerName: "server", MinVersion: VersionTLS13, Time: rfcClock,
-		Rand:         rfcRand(wantCH.Random[:], bytes.Repeat([]byte{0xcc}, 32), rfc3ClientPriv),
-		CipherSuites: []uint16{0x1301, 0x1303, 0x1302},
-		Groups:       []CurveID{X25519, CurveP256, CurveP384, CurveP521, FFDHE2048, FFDHE3072, FFDHE4096, FFDHE6144, FFDHE8192},
-	}
-	sa, _ := wire.FindExtension[*wire.SignatureAlgorithmsExt](wantCH.Extensions)
-	cfg.SignatureSchemes = sa.Schemes
-	run := startScripted(t, true, cfg)
-	p := newPeer13(t, run.peer.conn)
-	ch, got := p.readClientHello()
-	compareClientHello(t, ch, got, wantCH, want,
-		[]wire.ExtensionType{wire.ExtServerName, wire.ExtSupportedGroups, wire.ExtSignatureAlgorithms, wire.ExtSupportedVersions,
-			wire.ExtKeyShare, wire.ExtPSKKeyExchangeModes, wire.ExtRecordSizeLimit},
-		[]wire.ExtensionType{wire.ExtRenegotiationInfo, wire.ExtSessionTicket})
-}
-
-// compareClientHello pins, exactly, how a clasp ClientHello differs from
-// the trace's; every other byte must be the trace's. The differences, all
-// of which Config has no switch for:
-//
-//  1. legacy_session_id: clasp always uses middlebox compatibility mode
-//     (RFC 8446 Appendix D.4: 32 random bytes); NSS sends none.
-//  2. Extensions only NSS sends (onlyTrace): renegotiation_info and
-//     session_ticket (TLS 1.2 machinery that a TLS 1.3-only clasp hello
-//     leaves out), and in §4's resumed hello early_data (clasp has no
-//     0-RTT) and padding (clasp pads no hello).
-//  3. Order: clasp sends signature_algorithms, supported_versions,
-//     key_share; NSS key_share, (early_data,) supported_versions,
-//     signature_algorithms. claspOrder pins clasp's whole order.
-//
-// A byte-exact ClientHello would take a compatibility-mode switch, a
-// switch to send the TLS 1.2 extensions in a TLS 1.3-only hello (and to
-// pad, and 0-RTT for §4), and NSS's extension order.
-func compareClientHello(t *testing.T, ch *wire.ClientHello, got []byte, wantCH *wire.ClientHello, want []byte, claspOrder, onlyTrace []wire.ExtensionType) {
-	t.Helper()
-	if ch.Random != wantCH.Random {
-		t.Errorf("random %x, want %x", ch.Random, wantCH.Random)
-	}
-	if len(ch.SessionID) != 32 || len(wantCH.SessionID) != 0 {
-		t.Errorf("legacy_session_id: clasp %d bytes, trace %d; expected 32 (compatibility mode) and 0", len(ch.SessionID), len(wantCH.SessionID))
-	}
-	gotPrefix, gotExts := splitHello(t, got, true)
-	wantPrefix, wantExts := splitHello(t, want, true)
-	// Outside the extensions only the session ID differs.
-	stripped := append(bytes.Clone(gotPrefix[:4+2+32]), 0)
-	stripped = append(stripped, gotPrefix[4+2+32+1+32:]...)
-	if !bytes.Equal(stripped[4:], wantPrefix[4:]) {
-		t.Errorf("ClientHello before the extensions, session ID left out:\n got %x\nwant %x", stripped[4:], wantPrefix[4:])
-	}
-	types := func(ts []wire.ExtensionType) []uint16 {
-		var out []uint16
-		for _, t := range ts {
-			out = append(out, uint16(t))
-		}
-		return out
-	}
-	if !slices.Equal(extTypes(gotExts), types(claspOrder)) {
-		t.Errorf("clasp's extensions %#04x, want %#04x", extTypes(gotExts), types(claspOrder))
-	}
-	var common []uint16
-	for _, e := range gotExts {
-		d, ok := extData(wantExts, e.typ)
-		if !ok {
-			t.Errorf("clasp sends extension %#04x, which the trace's client does not", e.typ)
-			continue
-		}
-		common = append(common, e.typ)
-		// The binder covers the hello, which differs as above.
-		if !bytes.Equal(e.data, d) && e.typ != uint16(wire.ExtPreSharedKey) {
-			t.Errorf("extension %#04x:\n got %x\nwant %x", e.typ, e.data, d)
-		}
-	}
-	var gotOnlyTrace []uint16
-	for _, e := range wantExts {
-		if !slices.Contains(common, e.typ) {
-			gotOnlyTrace = append(gotOnlyTrace, e.typ)
-		}
-	}
-	if !slices.Equal(gotOnlyTrace, types(onlyTrace)) {
-		t.Errorf("extensions only the trace's client sends: %#04x, want %#04x", gotOnlyTrace, types(onlyTrace))
-	}
-}
-
 // TestRFC8448ResumedClientHelloBinder checks clasp's binder code on RFC
 // 8448 §4: the PSK from §3's resumption master secret and ticket nonce,
 // and computeBinder over the trace's ClientHello truncated before its
@@ -660,68 +565,6 @@ func TestRFC8448ResumedClientHelloBinder(t *testing.T) {
 	binder := computeBinder(suite, keys.ResumptionPSK(crypto.SHA256, rfc3ResMaster, nst.Nonce), nil, raw[:len(raw)-n])
 	if !bytes.Equal(binder, psk.Binders[0]) {
 		t.Fatalf("binder %x, want the trace's %x", binder, psk.Binders[0])
-	}
-}
-
-// rfc8448Session is §3's ticket as a clasp client would have stored it.
-func rfc8448Session(t testing.TB, receivedAt time.Time) *ClientSessionState {
-	nst := parse13(t, rfc8448Message(t, "sec3_new_session_ticket")).(*wire.NewSessionTicket13)
-	return &ClientSessionState{version: suites.VersionTLS13, suite: suites.SuiteByID(suites.TLS_AES_128_GCM_SHA256),
-		psk: keys.ResumptionPSK(crypto.SHA256, rfc3ResMaster, nst.Nonce), ticket: nst.Ticket, ageAdd: nst.AgeAdd,
-		lifetime: time.Duration(nst.Lifetime) * time.Second, receivedAt: receivedAt}
-}
-
-// TestRFC8448ResumedClientHello gives a clasp client §3's ticket, §4's
-// client random and X25519 key and a clock at the trace's ticket age. The
-// pre_shared_key identity (ticket and obfuscated age) is the trace's byte
-// for byte, and so is every other extension both send; the binder cannot
-// be, since it covers clasp's own hello (see compareClientHello for why
-// that differs), so it is checked against computeBinder over clasp's bytes.
-// clasp sends no early_data: 0-RTT is not implemented.
-func TestRFC8448ResumedClientHello(t *testing.T) {
-	want := rfc8448Message(t, "sec4_client_hello")
-	wantCH := parse13(t, want).(*wire.ClientHello)
-	wantPSK, _ := wire.FindExtension[*wire.PreSharedKeyExt](wantCH.Extensions)
-	cs := rfc8448Session(t, rfcClock())
-	age := time.Duration(wantPSK.Identities[0].ObfuscatedTicketAge-cs.ageAdd) * time.Millisecond
-	if age >= cs.lifetime {
-		t.Fatalf("the trace's ticket age %v exceeds the lifetime %v", age, cs.lifetime)
-	}
-	cache := NewLRUClientSessionCache(1)
-	cache.Put("server", cs)
-	sa, _ := wire.FindExtension[*wire.SignatureAlgorithmsExt](wantCH.Extensions)
-	cfg := &Config{ServerName: "server", MinVersion: VersionTLS13, ClientSessionCache: cache,
-		Time:             func() time.Time { return rfcClock().Add(age) },
-		Rand:             rfcRand(wantCH.Random[:], bytes.Repeat([]byte{0xcc}, 32), rfc4ClientPriv),
-		CipherSuites:     []uint16{0x1301, 0x1303, 0x1302},
-		Groups:           []CurveID{X25519, CurveP256, CurveP384, CurveP521, FFDHE2048, FFDHE3072, FFDHE4096, FFDHE6144, FFDHE8192},
-		SignatureSchemes: sa.Schemes,
-	}
-	run := startScripted(t, true, cfg)
-	p := newPeer13(t, run.peer.conn)
-	ch, got := p.readClientHello()
-	compareClientHello(t, ch, got, wantCH, want,
-		[]wire.ExtensionType{wire.ExtServerName, wire.ExtSupportedGroups, wire.ExtSignatureAlgorithms, wire.ExtSupportedVersions,
-			wire.ExtKeyShare, wire.ExtPSKKeyExchangeModes, wire.ExtRecordSizeLimit, wire.ExtPreSharedKey},
-		[]wire.ExtensionType{wire.ExtRenegotiationInfo, wire.ExtEarlyData, wire.ExtPadding})
-	psk, ok := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
-	if !ok {
-		t.Fatal("clasp did not offer the ticket")
-	}
-	if !slices.EqualFunc(psk.Identities, wantPSK.Identities, func(a, b wire.PSKIdentity) bool {
-		return bytes.Equal(a.Identity, b.Identity) && a.ObfuscatedTicketAge == b.ObfuscatedTicketAge
-	}) {
-		t.Errorf("PSK identities %+v, want the trace's %+v", psk.Identities, wantPSK.Identities)
-	}
-	n, err := ch.PSKBindersSuffixLen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := computeBinder(cs.suite, cs.psk, nil, got[:len(got)-n]); !bytes.Equal(psk.Binders[0], want) {
-		t.Errorf("binder %x, want %x over clasp's truncated hello", psk.Binders[0], want)
-	}
-	if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); ok {
-		t.Error("clasp offered early data, which it does not implement")
 	}
 }
 
@@ -805,110 +648,74 @@ func TestServerSkipsRejectedEarlyData(t *testing.T) {
 	rfc8448ResumedServer(t, []byte("0-RTT data the server cannot read"))
 }
 
-// TestRFC8448HelloRetryRequestServer feeds RFC 8448 §5's two ClientHellos
-// to a clasp server with the trace's server random and P-256 key.
-//
-// What is the trace's, byte for byte: the HelloRetryRequest record once
-// NSS's cookie is taken out (clasp's server keeps no state in a cookie:
-// NSS's is its own encrypted format, which no other server can produce),
-// and the ServerHello record. What cannot be: everything the transcript
-// covers after the HelloRetryRequest, since the transcript holds it. And
-// the server's EncryptedExtensions differs in one more place, its
-// supported_groups: NSS lists P-256, P-384, X25519 and still asks for
-// P-256 although the client sent an X25519 share, because NSS picks its
-// most preferred group among those the client supports and asks for a
-// share when it has none. clasp's server takes the first of its groups for
-// which the client sent a share (saving the round trip), so to ask for
-// P-256 it must not have X25519 at all: Groups is P-256 alone, and so is
-// its supported_groups. Matching NSS would take a server policy knob
-// ("prefer my group order over the client's key shares"), which Config does
-// not have.
+// TestRFC8448HelloRetryRequestServer is RFC 8448 §5 from the server's
+// side: a clasp server with NSS's group order (P-256, P-384, X25519),
+// HelloRetryForPreferredGroup (NSS asks for P-256 although the client sent
+// an X25519 share, because P-256 is its favourite) and HelloRetryCookie,
+// whose TicketSealer hands out NSS's cookie for the state clasp seals and
+// opens it again. With the trace's server random, P-256 key and PSS salt,
+// every record it writes is the trace's, byte for byte: the
+// HelloRetryRequest (key_share, cookie, supported_versions), the
+// ServerHello, and the record with EncryptedExtensions, Certificate,
+// CertificateVerify and Finished; it accepts the trace's client Finished,
+// and the close_notify records are the trace's. Like NSS in this trace,
+// the server issues no ticket.
 func TestRFC8448HelloRetryRequestServer(t *testing.T) {
-	ch1 := rfc8448Message(t, "sec5_client_hello1")
-	ch2 := rfc8448Message(t, "sec5_client_hello2")
+	hrrTrace := rfc8448Record(t, "s5_hello_retry_request_record")
+	cookie, ok := wire.FindExtension[*wire.CookieExt](parse13(t, hrrTrace[5:]).(*wire.ServerHello).Extensions)
+	if !ok {
+		t.Fatal("testdata: the trace's HelloRetryRequest has no cookie")
+	}
 	wantSH := rfc8448Message(t, "sec5_server_hello")
 	serverRandom := parse13(t, wantSH).(*wire.ServerHello).Random
+	key := rfc8448RSAKey(t)
+	salt := pssSalt(t, &key.PublicKey, crypto.SHA256, parse13(t, rfc8448Message(t, "sec5_certificate_verify")).(*wire.CertificateVerify).Signature.Signature)
 	kl := &keyLog{}
-	server := rfc8448Server(t, rfcRand(serverRandom[:], rfc5ServerPriv), kl)
-	server.Groups = []CurveID{CurveP256}
+	server := rfc8448Server(t, rfcRand(serverRandom[:], rfc5ServerPriv, salt), kl)
+	server.Groups = []CurveID{CurveP256, CurveP384, X25519}
+	server.HelloRetryForPreferredGroup, server.HelloRetryCookie = true, true
+	sealer := &rfcTicketSealer{ticket: cookie.Cookie}
+	server.TicketSealer, server.SessionTicketsDisabled = sealer, true
 	run, p := startServer13(t, server)
-	p.tr.Write(ch1)
-	p.writeRecord(wire.ContentHandshake, ch1)
-	p.flush()
-
-	// The trace's HelloRetryRequest (key_share, cookie, supported_versions)
-	// without its cookie.
-	hrrRec := readWireRecord(t, p.conn)
-	prefix, exts := splitHello(t, rfc8448Record(t, "s5_hello_retry_request_record")[5:], false)
-	exts = slices.DeleteFunc(exts, func(e rawExt) bool { return e.typ == uint16(wire.ExtCookie) })
-	wantHRR := joinHello(prefix, exts)
-	if want := append([]byte{22, 3, 3, byte(len(wantHRR) >> 8), byte(len(wantHRR))}, wantHRR...); !bytes.Equal(hrrRec, want) {
-		t.Fatalf("HelloRetryRequest record:\n got %x\nwant %x (the trace's without NSS's cookie)", hrrRec, want)
+	p.send13Record(t, "s5_client_hello1_record")
+	if rec := readWireRecord(t, p.conn); !bytes.Equal(rec, hrrTrace) {
+		t.Fatalf("HelloRetryRequest record:\n got %x\nwant %x", rec, hrrTrace)
 	}
-	hrrRaw := hrrRec[5:]
-	p.setSuite(parse13(t, hrrRaw).(*wire.ServerHello).CipherSuite)
-	p.tr.ReplaceWithMessageHash()
-	p.tr.Write(hrrRaw)
-
-	// The trace's second hello echoes NSS's cookie; clasp's server, which
-	// sent none, does not look at it.
-	p.tr.Write(ch2)
-	p.writeRecord(wire.ContentHandshake, ch2)
-	p.flush()
-	shRec := readWireRecord(t, p.conn)
-	if want := rfc8448Record(t, "s5_server_hello_record"); !bytes.Equal(shRec, want) {
-		t.Fatalf("ServerHello record:\n got %x\nwant %x", shRec, want)
+	p.send13Record(t, "s5_client_hello2_record")
+	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s5_server_hello_record"); !bytes.Equal(rec, want) {
+		t.Fatalf("ServerHello record:\n got %x\nwant %x", rec, want)
 	}
-	p.tr.Write(shRec[5:])
-
-	ch2Msg := parse13(t, ch2).(*wire.ClientHello)
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](ch2Msg.Extensions)
-	serverKey, err := ecdh.P256().NewPrivateKey(rfc5ServerPriv)
-	if err != nil {
-		t.Fatal(err)
+	flight := readWireRecord(t, p.conn)
+	if want := rfc8448Record(t, "s5_server_flight_record"); !bytes.Equal(flight, want) {
+		secret, _ := hex.DecodeString(kl.secrets(t, rfc8448Record(t, "s5_client_hello1_record")[11:43])["SERVER_HANDSHAKE_TRAFFIC_SECRET"])
+		p.setSuite(suites.TLS_AES_128_GCM_SHA256)
+		checkProtectedRecord(t, "server flight", flight, want, func() record.InnerTypeProtection { return p.protection(secret) }, 0)
 	}
-	clientPub, err := ecdh.P256().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := serverKey.ECDH(clientPub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.deriveHandshake(nil, shared)
-	if !bytes.Equal(p.sched.HandshakeSecret(), rfc5HSSecret) {
-		t.Fatal("handshake secret from the trace's P-256 keys differs from the trace's")
-	}
-	p.setKeys(p.sHS, p.cHS)
-
-	// EncryptedExtensions: the trace's, but for supported_groups.
-	_, eeRaw := p.readMessage()
-	ee := parse13(t, rfc8448Message(t, "sec5_encrypted_extensions")).(*wire.EncryptedExtensions)
-	for i, e := range ee.Extensions {
-		if _, ok := e.(*wire.SupportedGroupsExt); ok {
-			ee.Extensions[i] = &wire.SupportedGroupsExt{Groups: []suites.Group{suites.Secp256r1}}
-		}
-	}
-	if want := mustMarshal(t, ee); !bytes.Equal(eeRaw, want) {
-		t.Errorf("EncryptedExtensions:\n got %x\nwant %x (the trace's with supported_groups P-256 alone)", eeRaw, want)
-	}
-	for {
-		if msg, _ := p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	p.deriveApplication()
-	p.send(p.finished(p.cHS))
-	p.flush()
+	p.send13Record(t, "s5_client_finished_record")
 	if err := run.wait(); err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	checkKeyLog(t, kl, ch1[6:38], map[string][]byte{
-		"CLIENT_HANDSHAKE_TRAFFIC_SECRET": p.cHS, "SERVER_HANDSHAKE_TRAFFIC_SECRET": p.sHS,
-		"CLIENT_TRAFFIC_SECRET_0": p.cAP, "SERVER_TRAFFIC_SECRET_0": p.sAP,
-	})
-	if !run.conn.ConnectionState().DidHelloRetryRequest {
-		t.Error("the server does not report its HelloRetryRequest")
+	if hs := kl.secrets(t, rfc8448Record(t, "s5_client_hello1_record")[11:43])["SERVER_HANDSHAKE_TRAFFIC_SECRET"]; hs == "" {
+		t.Error("no handshake secret logged")
+	}
+	if !run.conn.ConnectionState().DidHelloRetryRequest || run.conn.ConnectionState().CurveID != CurveP256 {
+		t.Error("the server does not report its HelloRetryRequest for P-256")
+	}
+	p.send13Record(t, "s5_client_close_notify_record")
+	if n, err := run.conn.Read(make([]byte, 10)); err != io.EOF {
+		t.Fatalf("server read %d bytes, %v after the trace's close_notify, want EOF", n, err)
+	}
+	_ = run.conn.Close()
+	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s5_server_close_notify_record"); !bytes.Equal(rec, want) {
+		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
+	}
+}
+
+// send13Record writes one of the trace's records as it is.
+func (p *peer13) send13Record(t *testing.T, name string) {
+	t.Helper()
+	if _, err := p.conn.Write(rfc8448Record(t, name)); err != nil {
+		t.Fatalf("writing %s: %v", name, err)
 	}
 }
 
@@ -1047,45 +854,6 @@ func TestRFC8448ClientAuthenticationServer(t *testing.T) {
 	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s6_server_close_notify_record"); !bytes.Equal(rec, want) {
 		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
 	}
-}
-
-// TestRFC8448HelloRetryRequestClient answers a clasp client's hello with
-// RFC 8448 §5's HelloRetryRequest (NSS's, with its cookie), its session ID
-// replaced by the client's (the trace's client sends none, clasp's sends 32
-// bytes in compatibility mode). The second hello must carry the cookie
-// exactly as the trace's second hello does, one P-256 share, and otherwise
-// the first hello's extensions unchanged.
-func TestRFC8448HelloRetryRequestClient(t *testing.T) {
-	hrr := parse13(t, rfc8448Message(t, "sec5_hello_retry_request")).(*wire.ServerHello)
-	ch2Trace := rfc8448Message(t, "sec5_client_hello2")
-	cfg := testClientConfig13(t)
-	cfg.Groups = []CurveID{X25519, CurveP256, CurveP384}
-	run, p, ch1 := startClient13(t, cfg)
-	_, ch1Raw := splitHello(t, mustMarshal(t, ch1), true)
-	hrr.SessionID = ch1.SessionID
-	p.send(hrr)
-	p.flush()
-	ch2, ch2Raw := p.readClientHello()
-	_, gotExts := splitHello(t, ch2Raw, true)
-	_, traceExts := splitHello(t, ch2Trace, true)
-	gotCookie, _ := extData(gotExts, uint16(wire.ExtCookie))
-	traceCookie, _ := extData(traceExts, uint16(wire.ExtCookie))
-	if gotCookie == nil || !bytes.Equal(gotCookie, traceCookie) {
-		t.Fatalf("cookie extension %x, want the trace's %x", gotCookie, traceCookie)
-	}
-	if ks, _ := wire.FindExtension[*wire.KeyShareExt](ch2.Extensions); ks == nil || len(ks.Entries) != 1 || ks.Entries[0].Group != suites.Secp256r1 {
-		t.Fatalf("second hello key_share %+v, want one P-256 share", ks)
-	}
-	for _, e := range ch1Raw {
-		if e.typ == uint16(wire.ExtKeyShare) {
-			continue
-		}
-		if d, ok := extData(gotExts, e.typ); !ok || !bytes.Equal(d, e.data) {
-			t.Errorf("extension %#04x changed in the second hello", e.typ)
-		}
-	}
-	run.peer.conn.Close()
-	run.wait()
 }
 
 func mustMarshal(t testing.TB, m wire.Message) []byte {

@@ -145,6 +145,12 @@ func (hs *serverHandshakeTLS13) chooseGroup() error {
 		return wire.Errorf(wire.AlertMissingExtension, "TLS 1.3 ClientHello without key_share or supported_groups")
 	}
 	ours := tls13Groups(hs.config)
+	if hs.config.HelloRetryForPreferredGroup && !hs.sentHRR {
+		// Only the server's favourite among the client's groups will do.
+		if i := slices.IndexFunc(ours, func(g suites.Group) bool { return slices.Contains(sg.Groups, g) }); i >= 0 {
+			ours = ours[i : i+1]
+		}
+	}
 	for _, g := range ours {
 		for _, entry := range ks.Entries {
 			if entry.Group == g && slices.Contains(sg.Groups, g) {
@@ -190,6 +196,7 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 		c.decide(&trace.Decision{What: "hello_retry", Chosen: group.String(), ReasonCode: "hello_retry_request", Reason: "the client sent no key share for a group both sides support"})
 	}
 	hs.transcript.ReplaceWithMessageHash()
+	firstHelloHash := hs.transcript.Sum()
 	hrr := &wire.ServerHello{
 		Version:     suites.VersionTLS12,
 		Random:      wire.HelloRetryRequestRandom,
@@ -201,6 +208,15 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 			&wire.KeyShareExt{SelectedGroup: group},
 			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
 		},
+	}
+	var cookie []byte
+	if hs.config.HelloRetryCookie {
+		var err error
+		if cookie, err = hs.config.sealCookie(firstHelloHash, group); err != nil {
+			return err
+		}
+		// Between key_share and supported_versions, as NSS puts it.
+		hrr.Extensions = slices.Insert(hrr.Extensions, 1, wire.Extension(&wire.CookieExt{Cookie: cookie}))
 	}
 	if _, err := c.writeHandshake(hrr); err != nil {
 		return err
@@ -224,6 +240,11 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	}
 	if err := checkSecondClientHello(hs.hello, hello2, group); err != nil {
 		return err
+	}
+	if cookie != nil {
+		if err := hs.config.checkCookie(hello2, firstHelloHash, group); err != nil {
+			return err
+		}
 	}
 	hs.hello = hello2
 	if hs.psk != nil {
