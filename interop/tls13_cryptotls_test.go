@@ -352,6 +352,34 @@ func TestTLS13HelloRetryCryptoTLS(t *testing.T) {
 			t.Errorf("crypto/tls client: group %s", gs.CurveID)
 		}
 	})
+	// crypto/tls's client sends an X25519 share and supports P-384; the
+	// clasp server prefers P-384 (HelloRetryForPreferredGroup) and puts a
+	// cookie in its HelloRetryRequest, which crypto/tls must echo and
+	// clasp opens and checks.
+	t.Run("crypto-tls-client-x25519-share/clasp-server-prefers-P-384-with-cookie", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerGo)
+		srv := claspServer13(pki.ECDSA, "")
+		srv.Groups = []clasp.CurveID{clasp.CurveP384, clasp.X25519}
+		srv.HelloRetryForPreferredGroup, srv.HelloRetryCookie = true, true
+		addr, results := claspServe13(t, srv, 1, func(c *clasp.Conn) error { return echoLines(c) })
+		gc := goClient13(pki)
+		gc.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP384}
+		conn, err := goDial13(t, addr, gc)
+		if err != nil {
+			t.Fatalf("crypto/tls client: %v (clasp server: %v)", err, nextResult(t, results).err)
+		}
+		exchange(t, conn, bufio.NewReader(conn), "after a retry with a cookie")
+		conn.Close()
+		res := nextResult(t, results)
+		if res.err != nil {
+			t.Fatalf("clasp server: %v", res.err)
+		}
+		wantClasp13(t, "server", res.state, "", clasp.CurveP384)
+		if gs := conn.ConnectionState(); !gs.HelloRetryRequest || gs.CurveID != tls.CurveP384 {
+			t.Errorf("crypto/tls client: HelloRetryRequest %v, group %s", gs.HelloRetryRequest, gs.CurveID)
+		}
+	})
 }
 
 // TestTLS13ResumptionCryptoTLS: a second connection resumes with the

@@ -185,6 +185,48 @@ func TestTLS13HelloRetryOpenSSL(t *testing.T) {
 			t.Errorf("clasp server: DidHelloRetryRequest false")
 		}
 	})
+	// s_client supports P-384 but sends an X25519 share; the clasp server
+	// prefers P-384 (HelloRetryForPreferredGroup) and sends a cookie,
+	// which s_client echoes and clasp opens and checks.
+	t.Run("s_client-x25519-share/clasp-server-prefers-P-384-with-cookie", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerOpenSSL)
+		cfg := claspServer13(pki.ECDSA, "")
+		cfg.Groups = []clasp.CurveID{clasp.CurveP384, clasp.X25519}
+		cfg.HelloRetryForPreferredGroup, cfg.HelloRetryCookie = true, true
+		addr, results := claspServe13(t, cfg, 1, echoLine13)
+		out, err := peertest.RunOpenSSLClient(t, addr, "cookie\n", "-ign_eof", "-tls1_3", "-groups", "X25519:P-384")
+		if err != nil {
+			t.Fatalf("s_client: %v\n%s", err, out)
+		}
+		wantOutput(t, "s_client", out, "Server Temp Key: ECDH, secp384r1", "clasp echo: cookie")
+		res := nextResult(t, results)
+		if res.err != nil {
+			t.Fatalf("clasp server: %v", res.err)
+		}
+		wantClasp13(t, "server", res.state, "", clasp.CurveP384)
+		if !res.state.DidHelloRetryRequest {
+			t.Errorf("clasp server: DidHelloRetryRequest false")
+		}
+	})
+	// A clasp client shaped like RFC 8448's NSS client (no compatibility
+	// mode, NSS's extensions in NSS's order, padded to 512 bytes after the
+	// retry) completes against s_server.
+	t.Run("clasp-client-shaped-hello/s_server-P-384", func(t *testing.T) {
+		t.Parallel()
+		countCase(t, peerOpenSSL)
+		srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_3", "-groups", "P-384", "-www")
+		cfg := claspClient13(pki, "")
+		cfg.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP384}
+		cfg.MiddleboxCompatDisabled = true
+		cfg.ClientHelloExtensions = []uint16{0, 0xff01, 10, 51, 43, 13, 44, 45, 28, 21}
+		page, st := claspGet(t, srv.Addr, cfg)
+		wantOutput(t, "s_server page", page, "New, TLSv1.3")
+		wantClasp13(t, "client", st, "", clasp.CurveP384)
+		if !st.DidHelloRetryRequest {
+			t.Errorf("clasp client: DidHelloRetryRequest false")
+		}
+	})
 }
 
 // TestTLS13ResumptionOpenSSL: PSK resumption with tickets, both
