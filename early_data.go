@@ -9,6 +9,7 @@ import (
 
 	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/trace"
 )
@@ -51,6 +52,10 @@ func (c *Conn) offerEarlyData(offer *clientOffer, cs *ClientSessionState) {
 // that key until EndOfEarlyData or a rejection.
 func (c *Conn) sendEarlyData(offer *clientOffer, transcript *keys.Transcript) error {
 	cs := offer.session
+	// Early data commits the client to TLS 1.3: every record after the
+	// ClientHello says 0x0303 (RFC 8446 §5.1), the compatibility
+	// change_cipher_spec included.
+	c.layer.SetVersion(suites.VersionTLS13)
 	if !c.config.MiddleboxCompatDisabled {
 		if err := c.writeCompatChangeCipherSpec(); err != nil {
 			return err

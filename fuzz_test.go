@@ -13,6 +13,7 @@ import (
 
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/sessions"
 )
 
 // Fuzz targets for the two TLS 1.2 drivers. Each feeds the fuzz input to one
@@ -57,6 +58,7 @@ const fuzzGlobalSeed = 0xc1a5b
 type fuzzScenario struct {
 	name           string
 	client, server func(t testing.TB) *Config
+	earlyData      []byte // what the client's first Write hands to the handshake
 }
 
 func fuzzConfigs(id suites.ID, serverCert func(*testPKI) Certificate, tweak func(p *testPKI, c, s *Config)) (func(testing.TB) *Config, func(testing.TB) *Config) {
@@ -121,6 +123,16 @@ var fuzzScenarios = func() []fuzzScenario {
 		c.Certificates = []Certificate{p.clientECDSA}
 		s.ClientAuth, s.ClientCAs = RequireAndVerifyClientCert, p.caPool
 	})
+	// 0-RTT: a ticket that allows early data, accepted. Each run gets a
+	// store of its own, so that the replayed hello is not refused as the
+	// replay it is.
+	add13("TLS13-0RTT", func(p *testPKI, c, s *Config) {
+		c.ClientSessionCache = NewLRUClientSessionCache(2)
+		c.ClientSessionCache.Put("localhost", fuzzEarlyDataTicket(p))
+		c.EarlyData = true
+		s.MaxEarlyData, s.SessionStore = 1024, sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 8})
+	})
+	out[len(out)-1].earlyData = []byte("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	return out
 }()
 
@@ -163,12 +175,35 @@ var (
 // Config.Rand, the ticket key is fixed), so that making it inside a
 // recording or a replay does not shift that stream.
 func fuzzTicket(p *testPKI) *ClientSessionState {
-	fuzzTicketOnce.Do(func() {
+	fuzzTicketOnce.Do(func() { fuzzTicketVal, fuzzTicketErr = makeFuzzTicket(p, 0) })
+	if fuzzTicketErr != nil {
+		panic("clasp: making the fuzz scenarios' ticket: " + fuzzTicketErr.Error())
+	}
+	return fuzzTicketVal
+}
+
+var (
+	fuzzEarlyTicketOnce sync.Once
+	fuzzEarlyTicketVal  *ClientSessionState
+	fuzzEarlyTicketErr  error
+)
+
+// fuzzEarlyDataTicket is fuzzTicket from a server that allows 0-RTT data.
+func fuzzEarlyDataTicket(p *testPKI) *ClientSessionState {
+	fuzzEarlyTicketOnce.Do(func() { fuzzEarlyTicketVal, fuzzEarlyTicketErr = makeFuzzTicket(p, 1024) })
+	if fuzzEarlyTicketErr != nil {
+		panic("clasp: making the fuzz scenarios' 0-RTT ticket: " + fuzzEarlyTicketErr.Error())
+	}
+	return fuzzEarlyTicketVal
+}
+
+func makeFuzzTicket(p *testPKI, maxEarlyData uint32) (ticket *ClientSessionState, ticketErr error) {
+	{
 		cache := NewLRUClientSessionCache(2)
 		c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(3), Time: fuzzClock,
 			Groups: []CurveID{X25519}, ClientSessionCache: cache}
 		s := &Config{Certificates: []Certificate{p.ed25519Leaf}, Rand: testRand(4), Time: fuzzClock,
-			Groups: []CurveID{X25519}, SessionTicketKey: fuzzTicketKey}
+			Groups: []CurveID{X25519}, SessionTicketKey: fuzzTicketKey, MaxEarlyData: maxEarlyData}
 		cRaw, sRaw := net.Pipe()
 		defer cRaw.Close()
 		defer sRaw.Close()
@@ -189,18 +224,15 @@ func fuzzTicket(p *testPKI) *ClientSessionState {
 		if err == nil {
 			_, err = client.Read(make([]byte, 1))
 		}
-		if fuzzTicketErr = errors.Join(err, <-serverErr); fuzzTicketErr != nil {
-			return
+		if err := errors.Join(err, <-serverErr); err != nil {
+			return nil, err
 		}
-		var ok bool
-		if fuzzTicketVal, ok = cache.Get("localhost"); !ok {
-			fuzzTicketErr = errors.New("no ticket after the handshake")
+		cs, ok := cache.Get("localhost")
+		if !ok {
+			return nil, errors.New("no ticket after the handshake")
 		}
-	})
-	if fuzzTicketErr != nil {
-		panic("clasp: making the fuzz scenarios' ticket: " + fuzzTicketErr.Error())
+		return cs, nil
 	}
-	return fuzzTicketVal
 }
 
 // fuzzConn is the fuzzed side's transport: Read returns the peer's stream
@@ -273,12 +305,16 @@ func recordScenario(t *testing.T, sc fuzzScenario) (*fuzzRecording, error) {
 	cConn := &recordingConn{Conn: cRaw, firstRead: func() { cryptotest.SetGlobalRandom(t, fuzzGlobalSeed) }}
 	sConn := &recordingConn{Conn: sRaw}
 	client, server := Client(cConn, sc.client(t)), Server(sConn, sc.server(t))
+	client.earlyData = sc.earlyData
 	serverErr := make(chan error, 1)
 	go func() { serverErr <- server.Handshake() }()
 	cErr := client.Handshake()
 	sErr := <-serverErr
 	if cErr != nil || sErr != nil {
 		return nil, errors.Join(cErr, sErr)
+	}
+	if sc.earlyData != nil && !server.ConnectionState().EarlyDataAccepted {
+		return nil, errors.New("the server did not accept the scenario's early data")
 	}
 	return &fuzzRecording{clientBytes: cConn.written.Bytes(), serverBytes: sConn.written.Bytes()}, nil
 }
@@ -344,6 +380,7 @@ func runFuzzSide(t *testing.T, sc fuzzScenario, stream []byte, isClient, exact b
 	var c *Conn
 	if isClient {
 		c = Client(conn, sc.client(t))
+		c.earlyData = sc.earlyData
 	} else {
 		c = Server(conn, sc.server(t))
 	}

@@ -124,6 +124,9 @@ func NewLayer(conn io.ReadWriter) *Layer {
 // version 0x0300–0x0303 is accepted. For TLS 1.3, pass VersionTLS13 or
 // VersionTLS12: both mean a legacy_record_version of 0x0303 (RFC 8446 §5.1).
 func (l *Layer) SetVersion(v suites.Version) {
+	// Handshake bytes already written keep the version they were written
+	// under (a ClientHello queued before a client commits to TLS 1.3).
+	_ = l.sealPending() // a failure is kept in writeErr
 	if v == suites.VersionTLS13 {
 		v = suites.VersionTLS12
 	}
