@@ -265,6 +265,8 @@ type Config struct {
 	// is for requests that are safe to repeat, and clasp reports it as a
 	// warning. Early data the server rejects is sent again after the
 	// handshake; ConnectionState.EarlyDataAccepted tells which happened.
+	// Dial and DialWithDialer complete the handshake before returning, so
+	// 0-RTT needs Client over a connection of the caller's.
 	EarlyData bool
 	// MaxEarlyData is the most 0-RTT bytes a server accepts with one of its
 	// tickets; 0 (the default) accepts none. Its tickets then announce it,

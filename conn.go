@@ -98,6 +98,7 @@ type Conn struct {
 	// EndOfEarlyData, taking at most earlyDataBudget more bytes into
 	// pendingAppData.
 	earlyData        []byte
+	earlySuite       *suites.Suite // the suite of a client's 0-RTT keys
 	earlyDataSent    int
 	readingEarlyData bool
 	earlyDataBudget  int
@@ -500,7 +501,7 @@ func (c *Conn) setReadProtection(p record.Protection) {
 	c.layer.SetReadProtection(p)
 	if c.tracer != nil {
 		c.emit(&trace.Keys{Header: c.header(trace.KindKeys), Direction: trace.Received,
-			Epoch: c.layer.ReadEpoch(), Suite: c.state.suite.Name})
+			Epoch: c.layer.ReadEpoch(), Suite: c.suiteName()})
 	}
 }
 
@@ -508,8 +509,20 @@ func (c *Conn) setWriteProtection(p record.Protection) {
 	c.layer.SetWriteProtection(p)
 	if c.tracer != nil {
 		c.emit(&trace.Keys{Header: c.header(trace.KindKeys), Direction: trace.Sent,
-			Epoch: c.layer.WriteEpoch(), Suite: c.state.suite.Name})
+			Epoch: c.layer.WriteEpoch(), Suite: c.suiteName()})
 	}
+}
+
+// suiteName names the negotiated suite for the trace; a client's 0-RTT
+// keys come before any suite is negotiated, under its ticket's suite.
+func (c *Conn) suiteName() string {
+	if c.state.suite != nil {
+		return c.state.suite.Name
+	}
+	if c.earlySuite != nil {
+		return c.earlySuite.Name
+	}
+	return ""
 }
 
 // Read reads application data, running the handshake first if needed.

@@ -65,6 +65,7 @@ func (c *Conn) sendEarlyData(offer *clientOffer, transcript *keys.Transcript) er
 	h.Write(transcript.Messages())
 	secret := keys.NewSchedule13(cs.suite.PRFHash, cs.psk).ClientEarlyTrafficSecret(h.Sum(nil))
 	c.logSecret("CLIENT_EARLY_TRAFFIC_SECRET", offer.hello.Random[:], secret)
+	c.earlySuite = cs.suite
 	prot, err := c.protection13(cs.suite, secret)
 	if err != nil {
 		return err
@@ -97,6 +98,10 @@ func (hs *clientHandshakeTLS13) abandonEarlyData(exts []wire.Extension) []wire.E
 	}
 	hs.offer.earlyData = nil
 	hs.c.setWriteProtection(record.NullProtection{})
+	if c := hs.c; c.tracer != nil {
+		c.decide(&trace.Decision{What: "early_data", Chosen: "rejected", ReasonCode: "early_data_rejected",
+			Reason: "a HelloRetryRequest rejects early data; it is sent again after the handshake"})
+	}
 	return slices.DeleteFunc(exts, func(e wire.Extension) bool { _, ok := e.(*wire.EarlyDataExt); return ok })
 }
 
@@ -150,8 +155,6 @@ func (hs *serverHandshakeTLS13) decideEarlyData() {
 	switch {
 	case cfg.MaxEarlyData == 0:
 		reason = "this server accepts no early data (Config.MaxEarlyData is 0)"
-	case hs.sentHRR:
-		reason = "a HelloRetryRequest rejects early data"
 	case hs.psk == nil:
 		reason = "no ticket was accepted"
 	case hs.pskIdentity != 0:

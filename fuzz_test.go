@@ -126,7 +126,7 @@ var fuzzScenarios = func() []fuzzScenario {
 	// 0-RTT: a ticket that allows early data, accepted. Each run gets a
 	// store of its own, so that the replayed hello is not refused as the
 	// replay it is.
-	add13("TLS13-0RTT", func(p *testPKI, c, s *Config) {
+	add13("TLS13-resumed-0RTT", func(p *testPKI, c, s *Config) {
 		c.ClientSessionCache = NewLRUClientSessionCache(2)
 		c.ClientSessionCache.Put("localhost", fuzzEarlyDataTicket(p))
 		c.EarlyData = true
@@ -527,6 +527,9 @@ func TestFuzzRecordingsReplay(t *testing.T) {
 				}
 				if want := strings.Contains(sc.name, "resumed"); st.DidResume != want {
 					t.Errorf("%s replay: DidResume %v", side.name, st.DidResume)
+				}
+				if want := strings.Contains(sc.name, "0RTT"); st.EarlyDataAccepted != want {
+					t.Errorf("%s replay: EarlyDataAccepted %v", side.name, st.EarlyDataAccepted)
 				}
 				if want := strings.Contains(sc.name, "HRR"); st.DidHelloRetryRequest != want {
 					t.Errorf("%s replay: DidHelloRetryRequest %v", side.name, st.DidHelloRetryRequest)

@@ -195,6 +195,10 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "hello_retry", Chosen: group.String(), ReasonCode: "hello_retry_request", Reason: "the client sent no key share for a group both sides support"})
 	}
+	if _, offered := wire.FindExtension[*wire.EarlyDataExt](hs.hello.Extensions); offered && c.tracer != nil {
+		c.decide(&trace.Decision{What: "early_data", Chosen: "rejected", ReasonCode: "early_data_rejected",
+			Reason: "a HelloRetryRequest rejects early data"})
+	}
 	hs.transcript.ReplaceWithMessageHash()
 	firstHelloHash := hs.transcript.Sum()
 	hrr := &wire.ServerHello{
@@ -384,10 +388,14 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 	return nil
 }
 
-// maxRejectedEarlyData bounds the 0-RTT data a server discards. clasp
-// never accepts early data, so any amount a client sends is rejected; the
+// maxRejectedEarlyData bounds the 0-RTT data a server discards when it
+// rejects it: what its tickets allow (RFC 8446 §4.2.10, "up to the
+// configured max_early_data_size"), with room for record overhead, and at
+// least 64 KiB for clients holding tickets from another configuration. The
 // bound keeps a client from making the server decrypt-and-drop forever.
-const maxRejectedEarlyData = 64 << 10
+func (c *Config) maxRejectedEarlyData() int {
+	return max(64<<10, 2*int(c.MaxEarlyData))
+}
 
 // skipRejectedEarlyData applies RFC 8446 §4.2.10: a client that offered
 // early_data may already have sent it; a server that does not accept it
@@ -395,7 +403,7 @@ const maxRejectedEarlyData = 64 << 10
 // HelloRetryRequest, plain application_data records).
 func (hs *serverHandshakeTLS13) skipRejectedEarlyData() {
 	if _, offered := wire.FindExtension[*wire.EarlyDataExt](hs.hello.Extensions); offered {
-		hs.c.layer.SkipEarlyData(maxRejectedEarlyData)
+		hs.c.layer.SkipEarlyData(hs.config.maxRejectedEarlyData())
 	}
 }
 

@@ -287,10 +287,16 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	var payload []byte
 	var err error
 	if l.skipBudget > 0 && !isInner && isNull(prot) && !compatCCS {
-		if typ == wire.ContentApplicationData && l.skipEarly(n) {
+		switch {
+		case typ == wire.ContentApplicationData && l.skipEarly(n):
 			return 0, nil, errSkippedEarlyData
+		case typ == wire.ContentChangeCipherSpec:
+			// A compatibility-mode client sends its change_cipher_spec
+			// between the ClientHello and the early data (RFC 8446
+			// Appendix D.4); the early data that follows is still skipped.
+		default:
+			l.skipBudget = 0
 		}
-		l.skipBudget = 0
 	}
 	if isInner {
 		typ, payload, err = inner.OpenInner(seq, typ, vers, fragment)
