@@ -621,10 +621,11 @@ func (c *Conn) failAfterHandshake(err error) error {
 // With Config.EarlyData, the bytes of a client's first Write may leave as
 // 0-RTT data during the handshake; what the server rejects goes again.
 func (c *Conn) Write(b []byte) (int, error) {
+	offeredEarly := false
 	if c.isClient && c.config.EarlyData && len(b) > 0 && !c.handshakeComplete.Load() {
 		c.handshakeMu.Lock()
 		if c.handshakeErr == nil && !c.handshakeComplete.Load() && c.earlyData == nil {
-			c.earlyData = b
+			c.earlyData, offeredEarly = b, true
 		}
 		c.handshakeMu.Unlock()
 	}
@@ -632,9 +633,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	sentEarly := 0
-	if c.earlyData != nil {
+	if offeredEarly {
 		c.handshakeMu.Lock()
-		if c.state.earlyDataAccepted && len(b) > 0 && &c.earlyData[0] == &b[0] {
+		if c.state.earlyDataAccepted {
 			sentEarly = c.earlyDataSent
 		}
 		c.earlyData = nil
