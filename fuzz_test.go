@@ -117,7 +117,7 @@ var fuzzScenarios = func() []fuzzScenario {
 	})
 	add13("TLS13-resumed", func(p *testPKI, c, _ *Config) {
 		c.ClientSessionCache = NewLRUClientSessionCache(2)
-		c.ClientSessionCache.Put("localhost", fuzzTicket(p))
+		c.ClientSessionCache.Put("localhost", fuzzTicket(p, 0))
 	})
 	add13("TLS13-mutual", func(p *testPKI, c, s *Config) {
 		c.Certificates = []Certificate{p.clientECDSA}
@@ -128,7 +128,7 @@ var fuzzScenarios = func() []fuzzScenario {
 	// replay it is.
 	add13("TLS13-resumed-0RTT", func(p *testPKI, c, s *Config) {
 		c.ClientSessionCache = NewLRUClientSessionCache(2)
-		c.ClientSessionCache.Put("localhost", fuzzEarlyDataTicket(p))
+		c.ClientSessionCache.Put("localhost", fuzzTicket(p, 1024))
 		c.EarlyData = true
 		s.MaxEarlyData, s.SessionStore = 1024, sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 8})
 	})
@@ -164,75 +164,64 @@ func fuzzConfigs13(tweak func(p *testPKI, c, s *Config)) (func(testing.TB) *Conf
 }
 
 var (
-	fuzzTicketOnce sync.Once
-	fuzzTicketVal  *ClientSessionState
-	fuzzTicketErr  error
+	fuzzTicketsMu sync.Mutex
+	fuzzTickets   = map[uint32]*ClientSessionState{} // by the server's MaxEarlyData
 )
 
-// fuzzTicket is the session the resumption scenario offers, made once per
-// process by a TLS 1.3 handshake that draws nothing from the global random
-// stream (Ed25519 signs deterministically, X25519 keys come from
-// Config.Rand, the ticket key is fixed), so that making it inside a
-// recording or a replay does not shift that stream.
-func fuzzTicket(p *testPKI) *ClientSessionState {
-	fuzzTicketOnce.Do(func() { fuzzTicketVal, fuzzTicketErr = makeFuzzTicket(p, 0) })
-	if fuzzTicketErr != nil {
-		panic("clasp: making the fuzz scenarios' ticket: " + fuzzTicketErr.Error())
+// fuzzTicket is the session the resumption scenarios offer, from a server
+// that allows maxEarlyData bytes of 0-RTT data, made once per process by a
+// TLS 1.3 handshake that draws nothing from the global random stream
+// (Ed25519 signs deterministically, X25519 keys come from Config.Rand, the
+// ticket key is fixed), so that making it inside a recording or a replay
+// does not shift that stream.
+func fuzzTicket(p *testPKI, maxEarlyData uint32) *ClientSessionState {
+	fuzzTicketsMu.Lock()
+	defer fuzzTicketsMu.Unlock()
+	if cs, ok := fuzzTickets[maxEarlyData]; ok {
+		return cs
 	}
-	return fuzzTicketVal
+	cs, err := makeFuzzTicket(p, maxEarlyData)
+	if err != nil {
+		panic("clasp: making the fuzz scenarios' ticket: " + err.Error())
+	}
+	fuzzTickets[maxEarlyData] = cs
+	return cs
 }
 
-var (
-	fuzzEarlyTicketOnce sync.Once
-	fuzzEarlyTicketVal  *ClientSessionState
-	fuzzEarlyTicketErr  error
-)
-
-// fuzzEarlyDataTicket is fuzzTicket from a server that allows 0-RTT data.
-func fuzzEarlyDataTicket(p *testPKI) *ClientSessionState {
-	fuzzEarlyTicketOnce.Do(func() { fuzzEarlyTicketVal, fuzzEarlyTicketErr = makeFuzzTicket(p, 1024) })
-	if fuzzEarlyTicketErr != nil {
-		panic("clasp: making the fuzz scenarios' 0-RTT ticket: " + fuzzEarlyTicketErr.Error())
-	}
-	return fuzzEarlyTicketVal
-}
-
-func makeFuzzTicket(p *testPKI, maxEarlyData uint32) (ticket *ClientSessionState, ticketErr error) {
-	{
-		cache := NewLRUClientSessionCache(2)
-		c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(3), Time: fuzzClock,
-			Groups: []CurveID{X25519}, ClientSessionCache: cache}
-		s := &Config{Certificates: []Certificate{p.ed25519Leaf}, Rand: testRand(4), Time: fuzzClock,
-			Groups: []CurveID{X25519}, SessionTicketKey: fuzzTicketKey, MaxEarlyData: maxEarlyData}
-		cRaw, sRaw := net.Pipe()
-		defer cRaw.Close()
-		defer sRaw.Close()
-		deadline := time.Now().Add(20 * time.Second)
-		_ = cRaw.SetDeadline(deadline)
-		_ = sRaw.SetDeadline(deadline)
-		client, server := Client(cRaw, c), Server(sRaw, s)
-		serverErr := make(chan error, 1)
-		go func() {
-			err := server.Handshake()
-			if err == nil {
-				// The ticket is queued; a write sends it.
-				_, err = server.Write([]byte{0})
-			}
-			serverErr <- err
-		}()
-		err := client.Handshake()
+func makeFuzzTicket(p *testPKI, maxEarlyData uint32) (*ClientSessionState, error) {
+	cache := NewLRUClientSessionCache(2)
+	c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(3), Time: fuzzClock,
+		Groups: []CurveID{X25519}, ClientSessionCache: cache}
+	s := &Config{Certificates: []Certificate{p.ed25519Leaf}, Rand: testRand(4), Time: fuzzClock,
+		Groups: []CurveID{X25519}, SessionTicketKey: fuzzTicketKey, MaxEarlyData: maxEarlyData}
+	cRaw, sRaw := net.Pipe()
+	defer cRaw.Close()
+	defer sRaw.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	_ = cRaw.SetDeadline(deadline)
+	_ = sRaw.SetDeadline(deadline)
+	client, server := Client(cRaw, c), Server(sRaw, s)
+	serverErr := make(chan error, 1)
+	go func() {
+		err := server.Handshake()
 		if err == nil {
-			_, err = client.Read(make([]byte, 1))
+			// The ticket is queued; a write sends it.
+			_, err = server.Write([]byte{0})
 		}
-		if err := errors.Join(err, <-serverErr); err != nil {
-			return nil, err
-		}
-		cs, ok := cache.Get("localhost")
-		if !ok {
-			return nil, errors.New("no ticket after the handshake")
-		}
-		return cs, nil
+		serverErr <- err
+	}()
+	err := client.Handshake()
+	if err == nil {
+		_, err = client.Read(make([]byte, 1))
 	}
+	if err := errors.Join(err, <-serverErr); err != nil {
+		return nil, err
+	}
+	cs, ok := cache.Get("localhost")
+	if !ok {
+		return nil, errors.New("no ticket after the handshake")
+	}
+	return cs, nil
 }
 
 // fuzzConn is the fuzzed side's transport: Read returns the peer's stream
