@@ -117,10 +117,6 @@ type earlyRun struct {
 func runEarlyData(t *testing.T, clientCfg, serverCfg *Config, early, rest []byte, wrap func(net.Conn) net.Conn) *earlyRun {
 	t.Helper()
 	a, b := loopbackPair(t)
-	deadline := time.Now().Add(10 * time.Second)
-	_ = a.SetDeadline(deadline)
-	_ = b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
 	var ca net.Conn = a
 	if wrap != nil {
 		ca = wrap(a)
@@ -568,10 +564,6 @@ func TestEarlyDataReplayRejected(t *testing.T) {
 	st := &recordingTracer{}
 	s.server.Tracer = st
 	a, b := loopbackPair(t)
-	deadline := time.Now().Add(10 * time.Second)
-	_ = a.SetDeadline(deadline)
-	_ = b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
 	victim := Server(b, s.server)
 	type readResult struct {
 		n   int
@@ -643,9 +635,6 @@ func TestEarlyDataReplayRejectedAcrossServersSharingAStore(t *testing.T) {
 	st := &recordingTracer{}
 	other.Tracer = st
 	a, b := loopbackPair(t)
-	_ = a.SetDeadline(time.Now().Add(10 * time.Second))
-	_ = b.SetDeadline(time.Now().Add(10 * time.Second))
-	t.Cleanup(func() { a.Close(); b.Close() })
 	done := make(chan error, 1)
 	go func() {
 		err := Server(b, other).Handshake()
@@ -824,10 +813,6 @@ func TestEarlyDataBeyondLoweredServerLimit(t *testing.T) {
 	s.server.MaxEarlyData = 8
 	early := []byte("forty bytes of early data for 8 allowed.")
 	a, b := loopbackPair(t)
-	deadline := time.Now().Add(10 * time.Second)
-	_ = a.SetDeadline(deadline)
-	_ = b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
 	client, server := Client(a, s.client), Server(b, s.server)
 	serverErr := make(chan error, 1)
 	go func() { serverErr <- server.Handshake() }()

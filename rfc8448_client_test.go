@@ -61,10 +61,6 @@ type traceServer struct {
 func startTraceClient(t *testing.T, cfg *Config) (*Conn, *traceServer) {
 	t.Helper()
 	a, b := loopbackPair(t)
-	deadline := time.Now().Add(10 * time.Second)
-	_ = a.SetDeadline(deadline)
-	_ = b.SetDeadline(deadline)
-	t.Cleanup(func() { a.Close(); b.Close() })
 	return Client(a, cfg), &traceServer{t: t, conn: b}
 }
 
