@@ -667,23 +667,8 @@ func earlyHello13(t *testing.T, cs *ClientSessionState, age time.Duration) (*wir
 	t.Helper()
 	ch, privs := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
 	ch.CipherSuites = []suites.ID{cs.suite.ID}
-	ch.Extensions = append(ch.Extensions, &wire.EarlyDataExt{}, &wire.PreSharedKeyExt{
-		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: uint32(age/time.Millisecond) + cs.ageAdd}},
-		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
-	})
-	raw, err := ch.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := ch.PSKBindersSuffixLen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
-	psk.Binders[0] = computeBinder(cs.suite, cs.psk, nil, raw[:len(raw)-n])
-	if raw, err = ch.Marshal(); err != nil {
-		t.Fatal(err)
-	}
+	ch.Extensions = append(ch.Extensions, &wire.EarlyDataExt{})
+	raw := offerTicket(t, ch, cs, age)
 	shared := func(peer []byte) []byte {
 		pub, err := privs[suites.X25519].Curve().NewPublicKey(peer)
 		if err != nil {

@@ -151,21 +151,7 @@ func TestServerResumesWithPSKKE(t *testing.T) {
 	ch, _ := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
 	ch.CipherSuites = []suites.ID{cs.suite.ID}
 	replaceExtension(ch.Extensions, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeKE}})
-	age := uint32(time.Since(cs.receivedAt) / time.Millisecond)
-	ch.Extensions = append(ch.Extensions, &wire.PreSharedKeyExt{
-		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: age + cs.ageAdd}},
-		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
-	})
-	raw, err := ch.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := ch.PSKBindersSuffixLen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
-	psk.Binders[0] = computeBinder(cs.suite, cs.psk, nil, raw[:len(raw)-n])
+	offerTicket(t, ch, cs, time.Since(cs.receivedAt))
 	p.send(ch)
 	p.flush()
 

@@ -576,6 +576,28 @@ func clientHello13(t testing.TB, groups []suites.Group, shares ...suites.Group) 
 	return ch, privs
 }
 
+// offerTicket adds cs's ticket to ch as its pre_shared_key, at the given
+// ticket age, with the binder over ch (RFC 8446 §4.2.11.2), and returns
+// the hello's bytes.
+func offerTicket(t testing.TB, ch *wire.ClientHello, cs *ClientSessionState, age time.Duration) []byte {
+	t.Helper()
+	ch.Extensions = append(ch.Extensions, &wire.PreSharedKeyExt{
+		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: uint32(age/time.Millisecond) + cs.ageAdd}},
+		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
+	})
+	raw, err := ch.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ch.PSKBindersSuffixLen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
+	psk.Binders[0] = computeBinder(cs.suite, cs.psk, nil, raw[:len(raw)-n])
+	return mustMarshal(t, ch)
+}
+
 // startServer13 starts a clasp server with cfg facing a scripted client.
 func startServer13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 	t.Helper()
