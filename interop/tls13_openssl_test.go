@@ -150,83 +150,65 @@ func TestTLS13HelloRetryOpenSSL(t *testing.T) {
 	peertest.Require(t, "openssl")
 	pki := peertest.NewPKI(t)
 	// clasp sends a share for X25519 only; s_server accepts only P-384.
-	t.Run("clasp-client-x25519-share/s_server-P-384", func(t *testing.T) {
-		t.Parallel()
-		countCase(t, peerOpenSSL)
-		srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_3", "-groups", "P-384", "-www")
-		cfg := claspClient13(pki, "")
-		cfg.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP384}
-		page, st := claspGet(t, srv.Addr, cfg)
-		wantOutput(t, "s_server page", page, "New, TLSv1.3")
-		wantClasp13(t, "client", st, "", clasp.CurveP384)
-		if !st.DidHelloRetryRequest {
-			t.Errorf("clasp client: DidHelloRetryRequest false")
-		}
-	})
-	// s_client sends a share for its first group (X25519) only; the clasp
-	// server accepts only P-384.
-	t.Run("s_client-x25519-share/clasp-server-P-384", func(t *testing.T) {
-		t.Parallel()
-		countCase(t, peerOpenSSL)
-		cfg := claspServer13(pki.ECDSA, "")
-		cfg.Groups = []clasp.CurveID{clasp.CurveP384}
-		addr, results := claspServe13(t, cfg, 1, echoLine13)
-		out, err := peertest.RunOpenSSLClient(t, addr, "retry\n", "-ign_eof", "-tls1_3", "-groups", "X25519:P-384")
-		if err != nil {
-			t.Fatalf("s_client: %v\n%s", err, out)
-		}
-		wantOutput(t, "s_client", out, "Server Temp Key: ECDH, secp384r1", "clasp echo: retry")
-		res := nextResult(t, results)
-		if res.err != nil {
-			t.Fatalf("clasp server: %v", res.err)
-		}
-		wantClasp13(t, "server", res.state, "", clasp.CurveP384)
-		if !res.state.DidHelloRetryRequest {
-			t.Errorf("clasp server: DidHelloRetryRequest false")
-		}
-	})
-	// s_client supports P-384 but sends an X25519 share; the clasp server
-	// prefers P-384 (HelloRetryForPreferredGroup) and sends a cookie,
-	// which s_client echoes and clasp opens and checks.
-	t.Run("s_client-x25519-share/clasp-server-prefers-P-384-with-cookie", func(t *testing.T) {
-		t.Parallel()
-		countCase(t, peerOpenSSL)
-		cfg := claspServer13(pki.ECDSA, "")
-		cfg.Groups = []clasp.CurveID{clasp.CurveP384, clasp.X25519}
-		cfg.HelloRetryForPreferredGroup, cfg.HelloRetryCookie = true, true
-		addr, results := claspServe13(t, cfg, 1, echoLine13)
-		out, err := peertest.RunOpenSSLClient(t, addr, "cookie\n", "-ign_eof", "-tls1_3", "-groups", "X25519:P-384")
-		if err != nil {
-			t.Fatalf("s_client: %v\n%s", err, out)
-		}
-		wantOutput(t, "s_client", out, "Server Temp Key: ECDH, secp384r1", "clasp echo: cookie")
-		res := nextResult(t, results)
-		if res.err != nil {
-			t.Fatalf("clasp server: %v", res.err)
-		}
-		wantClasp13(t, "server", res.state, "", clasp.CurveP384)
-		if !res.state.DidHelloRetryRequest {
-			t.Errorf("clasp server: DidHelloRetryRequest false")
-		}
-	})
-	// A clasp client shaped like RFC 8448's NSS client (no compatibility
-	// mode, NSS's extensions in NSS's order, padded to 512 bytes after the
-	// retry) completes against s_server.
-	t.Run("clasp-client-shaped-hello/s_server-P-384", func(t *testing.T) {
-		t.Parallel()
-		countCase(t, peerOpenSSL)
-		srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_3", "-groups", "P-384", "-www")
-		cfg := claspClient13(pki, "")
-		cfg.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP384}
-		cfg.MiddleboxCompatDisabled = true
-		cfg.ClientHelloExtensions = []uint16{0, 0xff01, 10, 51, 43, 13, 44, 45, 28, 21}
-		page, st := claspGet(t, srv.Addr, cfg)
-		wantOutput(t, "s_server page", page, "New, TLSv1.3")
-		wantClasp13(t, "client", st, "", clasp.CurveP384)
-		if !st.DidHelloRetryRequest {
-			t.Errorf("clasp client: DidHelloRetryRequest false")
-		}
-	})
+	// The second case's clasp client is shaped like RFC 8448's NSS client
+	// (no compatibility mode, NSS's extensions in NSS's order, padded to
+	// 512 bytes after the retry).
+	for name, shape := range map[string]func(*clasp.Config){
+		"clasp-client-x25519-share/s_server-P-384": func(*clasp.Config) {},
+		"clasp-client-shaped-hello/s_server-P-384": func(cfg *clasp.Config) {
+			cfg.MiddleboxCompatDisabled = true
+			cfg.ClientHelloExtensions = []uint16{0, 0xff01, 10, 51, 43, 13, 44, 45, 28, 21}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			countCase(t, peerOpenSSL)
+			srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_3", "-groups", "P-384", "-www")
+			cfg := claspClient13(pki, "")
+			cfg.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP384}
+			shape(cfg)
+			page, st := claspGet(t, srv.Addr, cfg)
+			wantOutput(t, "s_server page", page, "New, TLSv1.3")
+			wantClasp13(t, "client", st, "", clasp.CurveP384)
+			if !st.DidHelloRetryRequest {
+				t.Errorf("clasp client: DidHelloRetryRequest false")
+			}
+		})
+	}
+	// s_client sends a share for its first group (X25519) only. The first
+	// clasp server accepts only P-384; the second also accepts X25519 but
+	// prefers P-384 (HelloRetryForPreferredGroup) and sends a cookie, which
+	// s_client echoes and clasp opens and checks.
+	for name, server := range map[string]func(*clasp.Config){
+		"s_client-x25519-share/clasp-server-P-384": func(cfg *clasp.Config) {
+			cfg.Groups = []clasp.CurveID{clasp.CurveP384}
+		},
+		"s_client-x25519-share/clasp-server-prefers-P-384-with-cookie": func(cfg *clasp.Config) {
+			cfg.Groups = []clasp.CurveID{clasp.CurveP384, clasp.X25519}
+			cfg.HelloRetryForPreferredGroup, cfg.HelloRetryCookie = true, true
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			countCase(t, peerOpenSSL)
+			cfg := claspServer13(pki.ECDSA, "")
+			server(cfg)
+			addr, results := claspServe13(t, cfg, 1, echoLine13)
+			out, err := peertest.RunOpenSSLClient(t, addr, "retry\n", "-ign_eof", "-tls1_3", "-groups", "X25519:P-384")
+			if err != nil {
+				t.Fatalf("s_client: %v\n%s", err, out)
+			}
+			wantOutput(t, "s_client", out, "Server Temp Key: ECDH, secp384r1", "clasp echo: retry")
+			res := nextResult(t, results)
+			if res.err != nil {
+				t.Fatalf("clasp server: %v", res.err)
+			}
+			wantClasp13(t, "server", res.state, "", clasp.CurveP384)
+			if !res.state.DidHelloRetryRequest {
+				t.Errorf("clasp server: DidHelloRetryRequest false")
+			}
+		})
+	}
 }
 
 // TestTLS13ResumptionOpenSSL: PSK resumption with tickets, both
