@@ -51,21 +51,31 @@ func rfc8448Client(t *testing.T, rand io.Reader, exts []uint16) *Config {
 	}
 }
 
-// traceServer plays the trace's server records to a clasp client and
-// compares what the client writes with the trace's client records.
-type traceServer struct {
-	t    *testing.T
-	conn net.Conn
+// tracePeer plays one side's records of the trace to clasp, which plays
+// the other side (claspSide, "client" or "server"), and compares what
+// clasp writes with the trace's records.
+type tracePeer struct {
+	t         *testing.T
+	conn      net.Conn
+	claspSide string
 }
 
-func startTraceClient(t *testing.T, cfg *Config) (*Conn, *traceServer) {
+func startTraceClient(t *testing.T, cfg *Config) (*Conn, *tracePeer) {
 	t.Helper()
 	a, b := loopbackPair(t)
-	return Client(a, cfg), &traceServer{t: t, conn: b}
+	return Client(a, cfg), &tracePeer{t: t, conn: b, claspSide: "client"}
+}
+
+// peerSide is the side the script plays.
+func (s *tracePeer) peerSide() string {
+	if s.claspSide == "client" {
+		return "server"
+	}
+	return "client"
 }
 
 // send writes the trace's records, as they are.
-func (s *traceServer) send(names ...string) {
+func (s *tracePeer) send(names ...string) {
 	s.t.Helper()
 	for _, name := range names {
 		if _, err := s.conn.Write(rfc8448Record(s.t, name)); err != nil {
@@ -76,7 +86,7 @@ func (s *traceServer) send(names ...string) {
 
 // expect reads clasp's next record and compares it with the trace's. A
 // differing ClientHello is reported extension by extension.
-func (s *traceServer) expect(name string) {
+func (s *tracePeer) expect(name string) {
 	s.t.Helper()
 	got, want := readWireRecord(s.t, s.conn), rfc8448Record(s.t, name)
 	if bytes.Equal(got, want) {
@@ -128,32 +138,34 @@ func rfc8448AppData() []byte {
 	return b
 }
 
-// exchangeAppData reads the trace's server data, writes the client's, and
-// closes both ways, each record compared with the trace's.
-func (s *traceServer) exchangeAppData(client *Conn, section string) {
+// exchangeAppData plays the peer's application data, checks that clasp
+// reads it, has clasp write the same 50 bytes, and closes both ways, each
+// record compared with the trace's.
+func (s *tracePeer) exchangeAppData(conn *Conn, section string) {
 	s.t.Helper()
 	data := rfc8448AppData()
-	s.send(section + "_server_application_data_record")
-	buf := make([]byte, 100)
-	n, err := io.ReadFull(client, buf[:len(data)])
-	if err != nil || !bytes.Equal(buf[:n], data) {
-		s.t.Fatalf("client read %x (%v), want the trace's server data", buf[:n], err)
+	s.send(section + "_" + s.peerSide() + "_application_data_record")
+	buf := make([]byte, len(data))
+	if _, err := io.ReadFull(conn, buf); err != nil || !bytes.Equal(buf, data) {
+		s.t.Fatalf("clasp %s read %x (%v), want the trace's data", s.claspSide, buf, err)
 	}
-	if _, err := client.Write(data); err != nil {
+	if _, err := conn.Write(data); err != nil {
 		s.t.Fatal(err)
 	}
-	s.expect(section + "_client_application_data_record")
-	s.closeBothWays(client, section)
+	s.expect(section + "_" + s.claspSide + "_application_data_record")
+	s.closeBothWays(conn, section)
 }
 
-func (s *traceServer) closeBothWays(client *Conn, section string) {
+// closeBothWays plays the peer's close_notify, checks that clasp reads
+// EOF, and compares clasp's own close_notify with the trace's.
+func (s *tracePeer) closeBothWays(conn *Conn, section string) {
 	s.t.Helper()
-	s.send(section + "_server_close_notify_record")
-	if n, err := client.Read(make([]byte, 10)); err != io.EOF {
-		s.t.Fatalf("client read %d bytes, %v after the trace's close_notify, want EOF", n, err)
+	s.send(section + "_" + s.peerSide() + "_close_notify_record")
+	if n, err := conn.Read(make([]byte, 10)); err != io.EOF {
+		s.t.Fatalf("clasp %s read %d bytes, %v after the trace's close_notify, want EOF", s.claspSide, n, err)
 	}
-	_ = client.Close()
-	s.expect(section + "_client_close_notify_record")
+	_ = conn.Close()
+	s.expect(section + "_" + s.claspSide + "_close_notify_record")
 }
 
 // TestRFC8448Simple1RTTClient is RFC 8448 §3 from the client's side: the

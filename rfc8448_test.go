@@ -488,34 +488,7 @@ func rfc8448Section3Server(t *testing.T) *rfcTicketSealer {
 	}
 
 	// Application data, both ways, then close_notify both ways.
-	appData := make([]byte, 50)
-	for i := range appData {
-		appData[i] = byte(i)
-	}
-	if _, err := p.conn.Write(rfc8448Record(t, "s3_client_application_data_record")); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 100)
-	n, err := run.conn.Read(buf)
-	if err != nil || !bytes.Equal(buf[:n], appData) {
-		t.Fatalf("server read %x (%v), want the trace's client data", buf[:n], err)
-	}
-	if _, err := run.conn.Write(appData); err != nil {
-		t.Fatal(err)
-	}
-	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s3_server_application_data_record"); !bytes.Equal(rec, want) {
-		t.Errorf("server application data record:\n got %x\nwant %x", rec, want)
-	}
-	if _, err := p.conn.Write(rfc8448Record(t, "s3_client_close_notify_record")); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := run.conn.Read(buf); err != io.EOF {
-		t.Fatalf("server read %d bytes, %v after the trace's close_notify, want EOF", n, err)
-	}
-	_ = run.conn.Close()
-	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s3_server_close_notify_record"); !bytes.Equal(rec, want) {
-		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
-	}
+	(&tracePeer{t: t, conn: p.conn, claspSide: "server"}).exchangeAppData(run.conn, "s3")
 	return sealer
 }
 
@@ -677,11 +650,12 @@ func TestRFC8448HelloRetryRequestServer(t *testing.T) {
 	sealer := &rfcTicketSealer{ticket: cookie.Cookie}
 	server.TicketSealer, server.SessionTicketsDisabled = sealer, true
 	run, p := startServer13(t, server)
-	p.send13Record(t, "s5_client_hello1_record")
+	peer := &tracePeer{t: t, conn: p.conn, claspSide: "server"}
+	peer.send("s5_client_hello1_record")
 	if rec := readWireRecord(t, p.conn); !bytes.Equal(rec, hrrTrace) {
 		t.Fatalf("HelloRetryRequest record:\n got %x\nwant %x", rec, hrrTrace)
 	}
-	p.send13Record(t, "s5_client_hello2_record")
+	peer.send("s5_client_hello2_record")
 	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s5_server_hello_record"); !bytes.Equal(rec, want) {
 		t.Fatalf("ServerHello record:\n got %x\nwant %x", rec, want)
 	}
@@ -691,7 +665,7 @@ func TestRFC8448HelloRetryRequestServer(t *testing.T) {
 		p.setSuite(suites.TLS_AES_128_GCM_SHA256)
 		checkProtectedRecord(t, "server flight", flight, want, func() record.InnerTypeProtection { return p.protection(secret) }, 0)
 	}
-	p.send13Record(t, "s5_client_finished_record")
+	peer.send("s5_client_finished_record")
 	if err := run.wait(); err != nil {
 		t.Fatalf("server: %v", err)
 	}
@@ -701,22 +675,7 @@ func TestRFC8448HelloRetryRequestServer(t *testing.T) {
 	if !run.conn.ConnectionState().DidHelloRetryRequest || run.conn.ConnectionState().CurveID != CurveP256 {
 		t.Error("the server does not report its HelloRetryRequest for P-256")
 	}
-	p.send13Record(t, "s5_client_close_notify_record")
-	if n, err := run.conn.Read(make([]byte, 10)); err != io.EOF {
-		t.Fatalf("server read %d bytes, %v after the trace's close_notify, want EOF", n, err)
-	}
-	_ = run.conn.Close()
-	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s5_server_close_notify_record"); !bytes.Equal(rec, want) {
-		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
-	}
-}
-
-// send13Record writes one of the trace's records as it is.
-func (p *peer13) send13Record(t *testing.T, name string) {
-	t.Helper()
-	if _, err := p.conn.Write(rfc8448Record(t, name)); err != nil {
-		t.Fatalf("writing %s: %v", name, err)
-	}
+	peer.closeBothWays(run.conn, "s5")
 }
 
 // traceSigner is a private key that can make one signature: the trace's,
@@ -843,17 +802,7 @@ func TestRFC8448ClientAuthenticationServer(t *testing.T) {
 		t.Fatalf("the server's peer certificates are not the trace's client certificate")
 	}
 
-	if _, err := p.conn.Write(rfc8448Record(t, "s6_client_close_notify_record")); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 10)
-	if n, err := run.conn.Read(buf); err != io.EOF {
-		t.Fatalf("server read %d bytes, %v after the trace's close_notify, want EOF", n, err)
-	}
-	_ = run.conn.Close()
-	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s6_server_close_notify_record"); !bytes.Equal(rec, want) {
-		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
-	}
+	(&tracePeer{t: t, conn: p.conn, claspSide: "server"}).closeBothWays(run.conn, "s6")
 }
 
 func mustMarshal(t testing.TB, m wire.Message) []byte {
@@ -912,27 +861,5 @@ func TestRFC8448Resumed0RTTServer(t *testing.T) {
 	if _, err := io.ReadFull(run.conn, early); err != nil || string(early) != "ABCDEF" {
 		t.Fatalf("server read %q (%v) first, want the trace's early data ABCDEF", early, err)
 	}
-	if _, err := p.conn.Write(rfc8448Record(t, "s4_client_application_data_record")); err != nil {
-		t.Fatal(err)
-	}
-	data := make([]byte, 50)
-	if _, err := io.ReadFull(run.conn, data); err != nil || !bytes.Equal(data, rfc8448AppData()) {
-		t.Fatalf("server read %x (%v), want the trace's client data", data, err)
-	}
-	if _, err := run.conn.Write(rfc8448AppData()); err != nil {
-		t.Fatal(err)
-	}
-	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s4_server_application_data_record"); !bytes.Equal(rec, want) {
-		t.Errorf("server application data record:\n got %x\nwant %x", rec, want)
-	}
-	if _, err := p.conn.Write(rfc8448Record(t, "s4_client_close_notify_record")); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := run.conn.Read(data); err != io.EOF {
-		t.Fatalf("server read %d bytes, %v after the trace's close_notify, want EOF", n, err)
-	}
-	_ = run.conn.Close()
-	if rec, want := readWireRecord(t, p.conn), rfc8448Record(t, "s4_server_close_notify_record"); !bytes.Equal(rec, want) {
-		t.Errorf("server close_notify record:\n got %x\nwant %x", rec, want)
-	}
+	(&tracePeer{t: t, conn: p.conn, claspSide: "server"}).exchangeAppData(run.conn, "s4")
 }
