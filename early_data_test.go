@@ -14,6 +14,7 @@ package clasp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"io"
 	"net"
 	"runtime/debug"
@@ -906,4 +907,97 @@ func sentEarlyApplicationData(tr *recordingTracer) bool {
 		}
 	}
 	return false
+}
+
+// earlyDataClient starts a clasp client whose first Write offers 0-RTT
+// data with a ticket that allows it, against a scripted TLS 1.3 server,
+// and returns the peer with the ClientHello read and the early key
+// installed for reading, so that the client's alert (sent under that key,
+// its write key until EndOfEarlyData) can be read.
+func earlyDataClient(t *testing.T) (*peer13, *wire.ClientHello, <-chan error) {
+	t.Helper()
+	suite := suites.SuiteByID(suites.TLS_AES_128_GCM_SHA256)
+	cs := &ClientSessionState{version: suites.VersionTLS13, suite: suite, psk: bytes.Repeat([]byte{7}, 32),
+		ticket: []byte("a ticket"), lifetime: time.Hour, receivedAt: time.Now(), maxEarlyData: 1024}
+	cfg := testClientConfig13(t)
+	cfg.ClientSessionCache, cfg.EarlyData = NewLRUClientSessionCache(1), true
+	cfg.ClientSessionCache.Put("localhost", cs)
+	a, b := loopbackPair(t)
+	client := Client(a, cfg)
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.Write([]byte("early"))
+		a.Close()
+		done <- err
+	}()
+	p := newPeer13(t, b)
+	ch, raw := p.readClientHello()
+	if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); !ok {
+		t.Fatal("the client offered no early data")
+	}
+	p.setSuite(suite.ID)
+	th := sha256.Sum256(raw)
+	p.rd = p.protection(keys.NewSchedule13(suite.PRFHash, cs.psk).ClientEarlyTrafficSecret(th[:]))
+	return p, ch, done
+}
+
+// RFC 8446 §4.2.10: early data is TLS 1.3's; a server that answers a
+// hello carrying it with TLS 1.2 cannot be followed (the client has
+// already sent records under TLS 1.3 keys): protocol_version.
+func TestClientRefusesTLS12AnswerToEarlyData(t *testing.T) {
+	p, ch, done := earlyDataClient(t)
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch.SessionID,
+		CipherSuite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CompressionMethod: 0}
+	p.send(sh)
+	p.flush()
+	p.expectAlert(wire.AlertProtocolVersion)
+	if err := <-done; alertOf(err) != int(wire.AlertProtocolVersion) {
+		t.Fatalf("client: %v, want protocol_version", err)
+	}
+}
+
+// A server that did not resume cannot accept early data (RFC 8446
+// §4.2.10: only with the first PSK): illegal_parameter.
+func TestClientRefusesEarlyDataAcceptedWithoutTheTicket(t *testing.T) {
+	p, ch, done := earlyDataClient(t)
+	sh, shared := serverHello13(t, ch)
+	rd := p.rd
+	p.acceptHello(sh, shared)
+	p.rd, p.rdSeq = rd, 0
+	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}}})
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	if err := <-done; alertOf(err) != int(wire.AlertIllegalParameter) {
+		t.Fatalf("client: %v, want illegal_parameter", err)
+	}
+}
+
+// RFC 8446 §4.6.1: a session belongs to the server name it was made for.
+// A ticket offered under another name gets a full handshake, with the
+// reason in the trace.
+func TestServerRefusesTicketForAnotherServerName(t *testing.T) {
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	obtainTicket(t, client, server)
+	cs, _ := client.ClientSessionCache.Get("localhost")
+	other := testClientConfig13(t)
+	other.ServerName, other.InsecureSkipVerify = "other.example", true
+	other.ClientSessionCache = NewLRUClientSessionCache(4)
+	other.ClientSessionCache.Put("other.example", cs)
+	tr := &recordingTracer{}
+	server.Tracer = tr
+	r := testHandshake(t, other, server)
+	r.mustSucceed(t)
+	if r.clientState.DidResume || r.serverState.DidResume {
+		t.Fatal("a ticket for localhost resumed a connection to other.example")
+	}
+	found := false
+	for _, e := range tr.events {
+		if d, ok := e.(*trace.Decision); ok && d.ReasonCode == "ticket_refused" && strings.Contains(d.Reason, "another server name") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no ticket_refused decision naming the server name")
+	}
 }
