@@ -232,10 +232,8 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 	hello2 := *hello
 	hello2.Extensions = exts
 	hs.offer.hello = &hello2
-	if !cfg.MiddleboxCompatDisabled {
-		if err := c.writeCompatChangeCipherSpec(); err != nil {
-			return err
-		}
+	if err := c.writeCompatChangeCipherSpec(); err != nil {
+		return err
 	}
 	if err := hs.c.writeClientHelloWithBinders(hs.offer, hs.transcript); err != nil {
 		return err
@@ -477,10 +475,9 @@ func (hs *clientHandshakeTLS13) readServerFinished() error {
 // middlebox-compatibility ChangeCipherSpec and the switch to handshake keys.
 func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	c := hs.c
-	if !hs.sawHRR && !hs.config.MiddleboxCompatDisabled {
-		if err := c.writeCompatChangeCipherSpec(); err != nil {
-			return err
-		}
+	// Once per connection: not again after a HelloRetryRequest or early data.
+	if err := c.writeCompatChangeCipherSpec(); err != nil {
+		return err
 	}
 	if err := hs.sendEndOfEarlyData(); err != nil {
 		return err

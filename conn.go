@@ -488,8 +488,10 @@ func (c *Conn) writeChangeCipherSpec() error {
 // writeCompatChangeCipherSpec sends TLS 1.3's middlebox-compatibility
 // change_cipher_spec (RFC 8446 Appendix D.4), which changes nothing.
 func (c *Conn) writeCompatChangeCipherSpec() error {
-	if c.sentCompatCCS {
-		return nil // sent already, before the client's early data
+	if c.sentCompatCCS || (c.isClient && c.config.MiddleboxCompatDisabled) {
+		// Sent already (before the client's early data), or a client
+		// without compatibility mode.
+		return nil
 	}
 	c.sentCompatCCS = true
 	return c.writeChangeCipherSpec()

@@ -56,10 +56,8 @@ func (c *Conn) sendEarlyData(offer *clientOffer, transcript *keys.Transcript) er
 	// ClientHello says 0x0303 (RFC 8446 §5.1), the compatibility
 	// change_cipher_spec included.
 	c.layer.SetVersion(suites.VersionTLS13)
-	if !c.config.MiddleboxCompatDisabled {
-		if err := c.writeCompatChangeCipherSpec(); err != nil {
-			return err
-		}
+	if err := c.writeCompatChangeCipherSpec(); err != nil {
+		return err
 	}
 	h := cs.suite.PRFHash.New()
 	h.Write(transcript.Messages())

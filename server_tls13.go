@@ -416,11 +416,12 @@ func (hs *serverHandshakeTLS13) skipRejectedEarlyData() {
 //   - record_size_limit when the client offered one (RFC 8449 §4), with
 //     clasp's own limit; from this record on the server's protected
 //     records fit in the client's;
-//   - an empty server_name when the server used the client's to choose its
-//     certificate (RFC 6066 §3, carried in EncryptedExtensions since RFC
-//     8446 §4.2), that is on every full handshake with SNI; a PSK
-//     handshake chooses no certificate;
-//   - the chosen ALPN protocol.
+//   - an empty server_name when the server used the client's (RFC 6066
+//     §3, carried in EncryptedExtensions since RFC 8446 §4.2): to choose
+//     its certificate on a full handshake, to check that a ticket was
+//     issued for that name on a resumed one (as NSS does, RFC 8448 §4);
+//   - the chosen ALPN protocol;
+//   - early_data when the client's 0-RTT data is accepted.
 func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 	c := hs.c
 	ee := &wire.EncryptedExtensions{}
