@@ -102,15 +102,34 @@ func writePEM(t *testing.T, path, blockType string, der []byte) {
 // goTLSServer is a crypto/tls echo server on loopback. It records the
 // handshake errors it sees, so a test can say which side gave up and why.
 type goTLSServer struct {
-	addr string
-	mu   sync.Mutex
-	errs []error
+	addr    string
+	mu      sync.Mutex
+	errs    []error
+	errored chan struct{} // one value per recorded error
 }
 
 func (s *goTLSServer) handshakeErrors() []error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]error(nil), s.errs...)
+}
+
+// waitHandshakeErrors returns the handshake errors once there are n of
+// them. The server records its error after sending its alert, so a client
+// that has read the alert may be faster; the deadline only guards against
+// a server that never fails.
+func (s *goTLSServer) waitHandshakeErrors(n int) []error {
+	deadline := time.After(10 * time.Second)
+	for {
+		if errs := s.handshakeErrors(); len(errs) >= n {
+			return errs
+		}
+		select {
+		case <-s.errored:
+		case <-deadline:
+			return s.handshakeErrors()
+		}
+	}
 }
 
 func startGoTLSServer(t *testing.T, cert tls.Certificate) *goTLSServer {
@@ -124,7 +143,7 @@ func startGoTLSServerWithConfig(t *testing.T, config *tls.Config) *goTLSServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	srv := &goTLSServer{addr: ln.Addr().String()}
+	srv := &goTLSServer{addr: ln.Addr().String(), errored: make(chan struct{}, 64)}
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -139,6 +158,10 @@ func startGoTLSServerWithConfig(t *testing.T, config *tls.Config) *goTLSServer {
 					srv.mu.Lock()
 					srv.errs = append(srv.errs, err)
 					srv.mu.Unlock()
+					select {
+					case srv.errored <- struct{}{}:
+					default: // a waiter already has wake-ups queued
+					}
 					return
 				}
 				io.Copy(tc, tc)
@@ -467,7 +490,7 @@ func TestConnectNoCommonSuiteWithGoServer(t *testing.T) {
 	if r.stdout != "" {
 		t.Errorf("a failed connect printed on stdout: %q", r.stdout)
 	}
-	errs := srv.handshakeErrors()
+	errs := srv.waitHandshakeErrors(1)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no cipher suite supported by both client and server") {
 		t.Errorf("crypto/tls server errors = %v, want its no-shared-cipher error", errs)
 	}
