@@ -223,6 +223,26 @@ type Config struct {
 	// fill, or pre_shared_key anywhere but last is a configuration error.
 	ClientHelloExtensions []uint16
 
+	// HandshakeTimeout bounds each handshake of a connection from its
+	// start to its end, however slowly the peer trickles its bytes: the
+	// first one (whether Handshake, HandshakeContext, Read or Write starts
+	// it) and every TLS 1.2 renegotiation, including one the peer starts
+	// inside Read. A handshake that runs out of time fails with a
+	// *HandshakeTimeoutError (errors.Is context.DeadlineExceeded) and leaves
+	// the connection unusable; clasp sends no alert, since TLS has none for
+	// a timeout, and the caller's Close just closes the transport (as
+	// OpenSSL and crypto/tls do).
+	//
+	// Zero means no limit of clasp's own for Client, Server and Dial, as in
+	// crypto/tls: the caller bounds the handshake with a context
+	// (HandshakeContext, Dialer.DialContext, DialWithDialer's Timeout) or
+	// with SetDeadline, and a context's deadline applies alongside this one.
+	// A connection that Listen or NewListener accepts gets 10 seconds when
+	// this is zero, because http.Server runs the handshake lazily inside its
+	// first Read, which nothing bounds unless its ReadTimeout or
+	// ReadHeaderTimeout is set. A negative value means no limit even there.
+	HandshakeTimeout time.Duration
+
 	// MaxHandshakeSize caps a single handshake message; larger messages
 	// are refused before they are buffered. 64 KiB when zero.
 	MaxHandshakeSize int

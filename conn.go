@@ -45,6 +45,9 @@ type Conn struct {
 	isClient bool
 	config   *Config
 	tracer   trace.Tracer // copied from config so the nil check is cheap
+	// handshakeTimeout bounds every handshake, renegotiations included:
+	// Config.HandshakeTimeout, or a Listener's default. None when <= 0.
+	handshakeTimeout time.Duration
 
 	handshakeMu       sync.Mutex
 	handshakeErr      error
@@ -136,7 +139,7 @@ func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
 	if config == nil {
 		config = &Config{}
 	}
-	c := &Conn{conn: conn, config: config, isClient: isClient, tracer: config.Tracer}
+	c := &Conn{conn: conn, config: config, isClient: isClient, tracer: config.Tracer, handshakeTimeout: config.HandshakeTimeout}
 	c.layer = record.NewLayer(conn)
 	c.hsIn.MaxMessageSize = config.maxHandshakeSize()
 	return c
@@ -179,10 +182,11 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	c.out.Lock()
 	defer c.out.Unlock()
 
+	ctx, cancel := c.withHandshakeTimeout(ctx)
+	defer cancel()
 	// A blocked read or write only returns when the socket does, so a
 	// cancelled context interrupts it through an immediate deadline.
 	stop := c.interruptOnDone(ctx)
-	defer stop()
 
 	var err error
 	if c.isClient {
@@ -190,8 +194,11 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	} else {
 		err = c.serverHandshake()
 	}
-	if err != nil && ctx.Err() != nil {
-		err = &HandshakeError{Side: c.sideName(), Step: c.step, Err: ctx.Err()}
+	// A handshake that ended just as ctx did may have had its deadline
+	// moved into the past all the same; the connection is then unusable,
+	// so it fails too (as crypto/tls's does).
+	if interrupted := stop(); interrupted || err != nil && ctx.Err() != nil {
+		err = &HandshakeError{Side: c.sideName(), Step: c.step, Err: context.Cause(ctx)}
 	}
 	c.transcript = nil
 	if err != nil {

@@ -12,17 +12,24 @@ type listener struct {
 }
 
 // Accept waits for the next connection and returns it as a server-side
-// *Conn. The handshake runs on first Read or Write.
+// *Conn. The handshake runs on first Read or Write, within the Config's
+// HandshakeTimeout or, when that is zero, listenerHandshakeTimeout.
 func (l *listener) Accept() (net.Conn, error) {
 	conn, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return Server(conn, l.config), nil
+	c := Server(conn, l.config)
+	if c.handshakeTimeout == 0 {
+		c.handshakeTimeout = listenerHandshakeTimeout
+	}
+	return c, nil
 }
 
 // NewListener wraps inner so that every accepted connection is a clasp
-// server connection. http.Server.Serve works on it unchanged.
+// server connection. http.Server.Serve works on it unchanged. Each
+// connection's handshake gets Config.HandshakeTimeout, 10 seconds when
+// that is zero.
 func NewListener(inner net.Listener, config *Config) net.Listener {
 	return &listener{Listener: inner, config: config}
 }

@@ -56,8 +56,9 @@ var ErrRenegotiationRefused = errors.New("clasp: the peer refused to renegotiate
 // handshake; clientAuth, when not nil, changes the client-certificate
 // policy for it (the classic use: ask for a certificate only once a client
 // reaches a protected resource). On a client it sends a new ClientHello.
-// Application data that arrives meanwhile is kept for Read. Renegotiate
-// must not run concurrently with Read.
+// Application data that arrives meanwhile is kept for Read. ctx and
+// Config.HandshakeTimeout bound the renegotiation, the wait for the peer's
+// answer included. Renegotiate must not run concurrently with Read.
 func (c *Conn) Renegotiate(ctx context.Context, clientAuth *ClientAuthType) error {
 	if err := c.Handshake(); err != nil {
 		return err
@@ -80,8 +81,12 @@ func (c *Conn) Renegotiate(ctx context.Context, clientAuth *ClientAuthType) erro
 	if c.writeErr != nil {
 		return c.writeErr
 	}
-	stop := c.interruptOnDone(ctx)
-	defer stop()
+	return c.bounded(ctx, func() error { return c.startRenegotiation(clientAuth) })
+}
+
+// startRenegotiation is Renegotiate once the connection is known to allow
+// one. The caller holds handshakeMu, in and out.
+func (c *Conn) startRenegotiation(clientAuth *ClientAuthType) error {
 	if clientAuth != nil && !c.isClient {
 		cfg := c.config.Clone()
 		cfg.ClientAuth = *clientAuth
@@ -197,10 +202,35 @@ func (c *Conn) answerRenegotiation(msg wire.Message) error {
 		}
 		return c.sendAlert(wire.AlertLevelWarning, wire.AlertNoRenegotiation)
 	}
-	if helloRequest {
-		return c.renegotiate(nil)
+	// The peer starts this one inside Read, where only the caller's read
+	// deadline would otherwise bound it: a client could trickle its second
+	// handshake for as long as the server keeps reading.
+	return c.bounded(context.Background(), func() error {
+		if helloRequest {
+			return c.renegotiate(nil)
+		}
+		return c.renegotiate(msg)
+	})
+}
+
+// bounded runs a renegotiation within ctx and the handshake timeout. An
+// interrupted renegotiation leaves the connection's deadline in the past,
+// so it fails the connection even if it completed as ctx ended; the error
+// says which limit ran out.
+func (c *Conn) bounded(ctx context.Context, run func() error) error {
+	ctx, cancel := c.withHandshakeTimeout(ctx)
+	defer cancel()
+	stop := c.interruptOnDone(ctx)
+	err := run()
+	if interrupted := stop(); interrupted || err != nil && ctx.Err() != nil {
+		if err == nil {
+			err = context.Cause(ctx)
+		} else {
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		c.readErr, c.writeErr = err, err
 	}
-	return c.renegotiate(msg)
+	return err
 }
 
 // checkRenegotiationBinding applies RFC 5746 §3.7 on a server: a
@@ -238,22 +268,25 @@ func (c *Conn) recordVerifyData(fromClient bool, verify []byte) {
 }
 
 // interruptOnDone makes a blocked read or write return when ctx is done.
-func (c *Conn) interruptOnDone(ctx context.Context) (stop func()) {
+// stop reports whether it did so, that is whether the connection's
+// deadline now lies in the past.
+func (c *Conn) interruptOnDone(ctx context.Context) (stop func() (interrupted bool)) {
 	if ctx.Done() == nil {
-		return func() {}
+		return func() bool { return false }
 	}
 	done := make(chan struct{})
-	finished := make(chan struct{})
+	finished := make(chan bool)
 	go func() {
-		defer close(finished)
 		select {
 		case <-ctx.Done():
 			_ = c.conn.SetDeadline(interruptDeadline)
+			finished <- true
 		case <-done:
+			finished <- false
 		}
 	}()
-	return func() {
+	return func() bool {
 		close(done)
-		<-finished
+		return <-finished
 	}
 }
