@@ -32,7 +32,9 @@ type serveOptions struct {
 	keyFile          string
 	mode             string
 	handshakeTimeout time.Duration
+	idleTimeout      time.Duration
 	shutdownGrace    time.Duration
+	statsAddr        string
 
 	// Client certificates.
 	clientAuth string
@@ -60,6 +62,10 @@ const (
 	modeEcho = "echo"
 	modeHTTP = "http"
 )
+
+// defaultIdleTimeout frees a connection its client forgot, yet lets a person
+// typing into `clasp connect` pause to read and think.
+const defaultIdleTimeout = 5 * time.Minute
 
 func newServeCommand() *cobra.Command {
 	opts := &serveOptions{}
@@ -123,9 +129,22 @@ start one itself, with a HelloRequest:
 --renegotiate-client-auth changes the client-certificate policy for that
 second handshake (the classic use: a certificate only for some paths).
 TLS 1.3 has no renegotiation; on a TLS 1.3 connection the server says so and
-goes on without one. SIGINT or SIGTERM stops
-it: the listener closes, connections in progress get a few seconds to finish,
-and clasp exits with status 0.
+goes on without one.
+
+Limits: --handshake-timeout bounds each handshake as a whole, from the
+client's first byte to its Finished however slowly the bytes come, and each
+renegotiation (either side's); a client that runs out of time is
+disconnected without an alert, since TLS has none for a timeout. In echo
+mode --idle-timeout closes a connection on which nothing was read or written
+for that long, with close_notify; in http mode the request must come within
+--handshake-timeout. --stats-addr 127.0.0.1:PORT serves a JSON object at
+http://127.0.0.1:PORT/stats: connections_open, connections_accepted,
+handshakes_done, handshakes_failed, handshake_timeouts, idle_closed,
+goroutines, rss_bytes (VmRSS) and heap_live_bytes (as of the last garbage
+collection; /stats?gc=1 collects first and returns free memory to the OS).
+
+SIGINT or SIGTERM stops it: the listener closes, connections in progress get
+a few seconds to finish, and clasp exits with status 0.
 
 ` + exitCodesHelp,
 		Example: `  clasp serve
@@ -137,7 +156,8 @@ and clasp exits with status 0.
   clasp serve --cert server.pem --key server-key.pem --client-auth require-and-verify --client-ca ca.pem
   clasp serve --session-store redis://127.0.0.1:6379/0 --fleet-key fleet.key   # one of a fleet
   clasp serve --max-version 1.2 --renegotiation once
-  clasp serve --max-version 1.2 --hello-request-after 1 --renegotiate-client-auth require --mode http`,
+  clasp serve --max-version 1.2 --hello-request-after 1 --renegotiate-client-auth require --mode http
+  clasp serve --handshake-timeout 5s --idle-timeout 1m --stats-addr 127.0.0.1:9090 &  curl http://127.0.0.1:9090/stats`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
@@ -147,7 +167,9 @@ and clasp exits with status 0.
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
 	flags.StringVar(&opts.mode, "mode", modeEcho, "what to do after the handshake: echo or http")
-	flags.DurationVar(&opts.handshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete the handshake")
+	flags.DurationVar(&opts.handshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete a handshake, from its first byte to its Finished (renegotiations too)")
+	flags.DurationVar(&opts.idleTimeout, "idle-timeout", defaultIdleTimeout, "echo mode: close a connection after this long with nothing read or written; 0: never")
+	flags.StringVar(&opts.statsAddr, "stats-addr", "", "serve counters, goroutines and memory as JSON at http://ADDR/stats (a loopback address, e.g. 127.0.0.1:9090)")
 	flags.DurationVar(&opts.shutdownGrace, "shutdown-grace", 3*time.Second, "time connections in progress get to finish on SIGINT/SIGTERM")
 	flags.StringVar(&opts.clientAuth, "client-auth", "none", "client certificate policy: "+clientAuthList())
 	flags.StringVar(&opts.clientCA, "client-ca", "", "PEM file of the CAs client certificates are verified against and named in CertificateRequest")
@@ -169,7 +191,10 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 	if o.mode != modeEcho && o.mode != modeHTTP {
 		return nil, usageErrorf("--mode %q: want echo or http", o.mode)
 	}
-	cfg := &clasp.Config{}
+	if err := o.checkLimits(); err != nil {
+		return nil, err
+	}
+	cfg := &clasp.Config{HandshakeTimeout: o.handshakeTimeout}
 	warnings, err := o.apply(cfg)
 	if err != nil {
 		return nil, err
@@ -208,6 +233,19 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 	cfg.Certificates = []clasp.Certificate{cert}
 	printWarnings(stderr, warnings)
 	return cfg, nil
+}
+
+// checkLimits checks the flags that bound what one client can hold.
+func (o *serveOptions) checkLimits() error {
+	switch {
+	case o.handshakeTimeout <= 0:
+		return usageErrorf("--handshake-timeout %s: want a positive duration (a server that waits forever for a handshake can be held by anyone)", o.handshakeTimeout)
+	case o.idleTimeout < 0:
+		return usageErrorf("--idle-timeout %s: want a positive duration, or 0 for none", o.idleTimeout)
+	case o.statsAddr != "":
+		return checkStatsAddr(o.statsAddr)
+	}
+	return nil
 }
 
 func (o *serveOptions) applyClientAuth(cfg *clasp.Config) error {
@@ -345,8 +383,25 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 		srv.logger.Printf("%s "+format, append([]any{timestamp()}, args...)...)
 	}, &background)
 	defer background.Wait()
+	fmt.Fprintf(stderr, "timeouts: handshake %s, idle %s\n", opts.handshakeTimeout, idleDescription(opts))
+	if opts.statsAddr != "" {
+		addr, stopStats, err := srv.serveStats(opts.statsAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopStats()
+		fmt.Fprintf(stderr, "stats on http://%s/stats\n", addr)
+	}
 	fmt.Fprintf(stderr, "listening on %s (mode %s)\n", ln.Addr(), opts.mode)
+	srv.accept(ctx, ln)
+	fmt.Fprintln(stderr, "shutting down")
+	srv.shutdown(opts.shutdownGrace)
+	return nil
+}
 
+// accept serves each connection in its own goroutine until ctx is done.
+func (s *server) accept(ctx context.Context, ln net.Listener) {
 	go func() {
 		<-ctx.Done()
 		ln.Close()
@@ -355,21 +410,29 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 		raw, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
-				break
+				return
 			}
 			// A failed Accept (out of file descriptors, say) is worth a
 			// line and a pause, not the end of the server.
-			srv.logger.Printf("%s accept: %v", timestamp(), err)
+			s.logger.Printf("%s accept: %v", timestamp(), err)
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		srv.track(raw, true)
-		srv.wg.Add(1)
-		go srv.handle(raw)
+		s.counters.accepted.Add(1)
+		s.track(raw, true)
+		s.wg.Add(1)
+		go s.handle(raw)
 	}
-	fmt.Fprintln(stderr, "shutting down")
-	srv.shutdown(opts.shutdownGrace)
-	return nil
+}
+
+func idleDescription(o *serveOptions) string {
+	switch {
+	case o.mode == modeHTTP:
+		return "none (http mode: the request must come within the handshake timeout)"
+	case o.idleTimeout == 0:
+		return "none (--idle-timeout 0)"
+	}
+	return o.idleTimeout.String()
 }
 
 // server tracks live connections so that a shutdown can wait for them and,
@@ -388,6 +451,8 @@ type server struct {
 
 	// sessions holds the session store and the ticket base key.
 	sessions *sessionSetup
+
+	counters serverCounters
 
 	// Tracing: every connection gets its own tracer (the renderers follow
 	// one connection at a time), writing whole lines to traceOut.
@@ -492,28 +557,41 @@ func (s *server) handle(raw net.Conn) {
 	conn := clasp.Server(raw, cfg)
 	defer conn.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.handshakeTimeout)
-	err := conn.HandshakeContext(ctx)
-	cancel()
+	// Config.HandshakeTimeout (--handshake-timeout) bounds it, and every
+	// renegotiation after it.
+	err := conn.Handshake()
 	if err := obs.finish(); err != nil {
 		s.logger.Printf("%s %s %v", timestamp(), peer, err)
 	}
 	if err != nil {
+		s.counters.handshakesFailed.Add(1)
+		var timeout *clasp.HandshakeTimeoutError
+		if errors.As(err, &timeout) {
+			s.counters.handshakeTimeouts.Add(1)
+		}
 		s.logger.Printf("%s %s handshake failed: %s", timestamp(), peer, oneLine(err.Error()))
 		if d := diagnose.ExplainWithConfig(err, obs.recorderOrNil(), "server", time.Now(), cfg); d != nil {
 			s.logger.Print(indent(d.Text(), peer+" "))
 		}
 		return
 	}
+	s.counters.handshakesDone.Add(1)
 	st := conn.ConnectionState()
 	s.logger.Printf("%s %s %s", timestamp(), peer, handshakeLine(st))
 
 	switch s.opts.mode {
 	case modeEcho:
 		err := s.echo(conn, peer, watch)
+		var timeout *clasp.HandshakeTimeoutError
+		var ne net.Error
 		switch {
 		case err != nil && s.forcedClose.Load():
 			s.logger.Printf("%s %s echo: closed by the shutdown", timestamp(), peer)
+		case errors.As(err, &timeout):
+			s.logger.Printf("%s %s renegotiation failed: %s", timestamp(), peer, oneLine(err.Error()))
+		case errors.As(err, &ne) && ne.Timeout() && s.opts.idleTimeout > 0:
+			s.counters.idleClosed.Add(1)
+			s.logger.Printf("%s %s idle for %s (--idle-timeout): closing", timestamp(), peer, s.opts.idleTimeout)
 		case err != nil:
 			s.logger.Printf("%s %s echo: %s", timestamp(), peer, oneLine(err.Error()))
 		}
@@ -565,9 +643,11 @@ func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher
 	var total int64
 	pending := s.opts.helloRequestAfter > 0
 	for {
+		s.idleDeadline(conn.SetReadDeadline)
 		n, err := conn.Read(buf)
 		if n > 0 {
 			total += int64(n)
+			s.idleDeadline(conn.SetWriteDeadline)
 			if _, werr := conn.Write(buf[:n]); werr != nil {
 				return werr
 			}
@@ -584,6 +664,15 @@ func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// idleDeadline gives the next read or write --idle-timeout to make
+// progress. A renegotiation the client starts inside Read has
+// --handshake-timeout as well.
+func (s *server) idleDeadline(set func(time.Time) error) {
+	if s.opts.idleTimeout > 0 {
+		_ = set(time.Now().Add(s.opts.idleTimeout))
 	}
 }
 
