@@ -576,6 +576,11 @@ func (s *server) handle(raw net.Conn) {
 		return
 	}
 	s.counters.handshakesDone.Add(1)
+	// The recorder is there to explain a failed first handshake; a
+	// connection held for hours need not keep its events (about 3 KiB).
+	if r := obs.recorderOrNil(); r != nil {
+		r.Reset()
+	}
 	st := conn.ConnectionState()
 	s.logger.Printf("%s %s %s", timestamp(), peer, handshakeLine(st))
 
@@ -639,7 +644,9 @@ func handshakeLine(st clasp.ConnectionState) string {
 // --hello-request-after N, once N bytes have come in it echoes them and
 // then renegotiates, once per connection.
 func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher) error {
-	buf := make([]byte, 32<<10)
+	// One record's plaintext at most: a Read never returns more, and every
+	// connection holds this buffer for as long as it is open.
+	buf := make([]byte, 16<<10)
 	var total int64
 	pending := s.opts.helloRequestAfter > 0
 	for {
