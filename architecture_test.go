@@ -24,16 +24,18 @@ var allowedImports = map[string][]string{
 	"internal/signature":  {"internal/suites", "internal/wire"},
 	"internal/record":     {"internal/suites", "internal/wire"},
 	"internal/peertest":   {},
+	"internal/loadgen":    {"."},
 	"trace":               {"internal/suites", "internal/wire"},
 	"sessions":            {},
 	"sessions/redisstore": {"sessions"},
 	"sessions/storetest":  {"sessions"},
 	".": {"internal/suites", "internal/wire", "internal/keys", "internal/kex",
 		"internal/signature", "internal/record", "trace", "sessions"},
-	"diagnose":  {".", "trace", "internal/suites", "internal/wire", "internal/record"},
-	"cmd/clasp": {".", "trace", "internal/suites", "diagnose", "sessions", "sessions/redisstore"},
-	"bench":     {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
-	"interop":   {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
+	"diagnose":       {".", "trace", "internal/suites", "internal/wire", "internal/record"},
+	"cmd/clasp":      {".", "trace", "internal/suites", "diagnose", "sessions", "sessions/redisstore"},
+	"bench":          {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
+	"bench/cmd/load": {"internal/loadgen"},
+	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
 }
 
 func TestImportDirection(t *testing.T) {
