@@ -67,12 +67,9 @@ const (
 // typing into `clasp connect` pause to read and think.
 const defaultIdleTimeout = 5 * time.Minute
 
-func newServeCommand() *cobra.Command {
-	opts := &serveOptions{}
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run a TLS server that echoes data or describes each connection over HTTP",
-		Long: `Run a TLS server on --addr.
+// serveHelp is `clasp serve --help`: what the server does with a
+// connection, and what each group of flags is for.
+var serveHelp = `Run a TLS server on --addr.
 
   --mode echo  sends every byte back until the client closes.
   --mode http  answers one HTTP request per connection with a page describing
@@ -146,7 +143,14 @@ collection; /stats?gc=1 collects first and returns free memory to the OS).
 SIGINT or SIGTERM stops it: the listener closes, connections in progress get
 a few seconds to finish, and clasp exits with status 0.
 
-` + exitCodesHelp,
+` + exitCodesHelp
+
+func newServeCommand() *cobra.Command {
+	opts := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a TLS server that echoes data or describes each connection over HTTP",
+		Long:  serveHelp,
 		Example: `  clasp serve
   clasp serve --mode http --addr 127.0.0.1:4433 &  curl -k https://127.0.0.1:4433/
   clasp serve --cert server.pem --key server.key --ciphers ECDHE-RSA-AES128-GCM-SHA256
