@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,5 +90,100 @@ func TestListenerDefaultHandshakeTimeout(t *testing.T) {
 	}
 	if c := Server(nil, testServerConfig(t)); c.handshakeTimeout != 0 {
 		t.Errorf("Server without HandshakeTimeout: %s, want none (as crypto/tls)", c.handshakeTimeout)
+	}
+}
+
+// stallingConn passes the first writes and then swallows every write: a
+// peer that stops answering in the middle of a handshake.
+type stallingConn struct {
+	net.Conn
+	mu     sync.Mutex
+	writes int // writes still passed
+}
+
+func (c *stallingConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	pass := c.writes > 0
+	c.writes--
+	c.mu.Unlock()
+	if !pass {
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// A renegotiation the client starts runs inside the server's Read, where
+// no caller's context reaches it; HandshakeTimeout bounds it all the same,
+// and the connection is then unusable.
+func TestHandshakeTimeoutBoundsAPeerRenegotiation(t *testing.T) {
+	a, b := loopbackPair(t)
+	serverCfg := testServerConfig(t)
+	serverCfg.Renegotiation = RenegotiateFreelyAsClient
+	server := Server(a, serverCfg)
+	stall := &stallingConn{Conn: b, writes: 1 << 30}
+	client := Client(stall, testClientConfig(t))
+	serverErr := make(chan error, 1)
+	go func() { serverErr <- server.Handshake() }()
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-serverErr; err != nil {
+		t.Fatal(err)
+	}
+	// Only the renegotiation is timed: the first handshake ran without a
+	// limit, so that a busy machine cannot fail it.
+	server.handshakeTimeout = 300 * time.Millisecond
+	go func() {
+		_, err := server.Read(make([]byte, 1))
+		serverErr <- err
+	}()
+	// The client's new ClientHello goes through, its second flight not.
+	stall.mu.Lock()
+	stall.writes = 1
+	stall.mu.Unlock()
+	start := time.Now()
+	go client.Renegotiate(context.Background(), nil)
+	var err error
+	select {
+	case err = <-serverErr:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server's Read still waits for the client's renegotiation after 5s")
+	}
+	var timeout *HandshakeTimeoutError
+	if !errors.As(err, &timeout) || timeout.Limit != 300*time.Millisecond {
+		t.Fatalf("server Read: %v, want a HandshakeTimeoutError of 300ms", err)
+	}
+	if elapsed := time.Since(start); elapsed < 300*time.Millisecond || elapsed > 3*time.Second {
+		t.Errorf("the renegotiation ended after %s, want about 300ms", elapsed)
+	}
+	if _, err := server.Write([]byte("x")); err == nil {
+		t.Error("Write succeeded after the renegotiation timed out")
+	}
+}
+
+// Renegotiate, on a server, waits for the client's answer to HelloRequest
+// no longer than HandshakeTimeout, even with a context that never ends.
+func TestHandshakeTimeoutBoundsRenegotiate(t *testing.T) {
+	a, b := loopbackPair(t)
+	server := Server(a, testServerConfig(t))
+	client := Client(b, testClientConfig(t))
+	serverErr := make(chan error, 1)
+	go func() { serverErr <- server.Handshake() }()
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-serverErr; err != nil {
+		t.Fatal(err)
+	}
+	server.handshakeTimeout = 300 * time.Millisecond
+	// The client never reads, so it never sees the HelloRequest.
+	start := time.Now()
+	err := server.Renegotiate(context.Background(), nil)
+	var timeout *HandshakeTimeoutError
+	if !errors.As(err, &timeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Renegotiate: %v, want a HandshakeTimeoutError", err)
+	}
+	if elapsed := time.Since(start); elapsed < 300*time.Millisecond || elapsed > 3*time.Second {
+		t.Errorf("Renegotiate returned after %s, want about 300ms", elapsed)
 	}
 }

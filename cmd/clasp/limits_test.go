@@ -81,12 +81,16 @@ func TestServeHandshakeTimeoutClosesSlowClients(t *testing.T) {
 		}
 		defer raw.Close()
 		conn := tls.Client(&stallingConn{Conn: raw, writes: 1}, pinnedConfig(s.fingerprint))
-		if err := conn.Handshake(); err != nil {
-			t.Fatalf("crypto/tls client: %v", err)
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		err = conn.Handshake()
+		elapsed := time.Since(start)
+		if err == nil {
+			elapsed, _ = closedWithin(t, conn, start)
 		}
-		elapsed, _ := closedWithin(t, conn, start)
+		// On a machine busy enough to hold the server's flight back for a
+		// second, the timeout ends the client's handshake instead.
 		if elapsed < 900*time.Millisecond || elapsed > 4*time.Second {
-			t.Errorf("closed after %s, want about 1s", elapsed)
+			t.Errorf("closed after %s, want about 1s (client handshake: %v)", elapsed, err)
 		}
 	})
 	if !waitLog(s, "handshake failed: ", 3) || strings.Count(s.stderr.String(), "did not complete within the handshake timeout (1s)") < 3 {
