@@ -5,7 +5,10 @@ import (
 	"crypto/ecdh"
 	"errors"
 	"io"
+	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -527,6 +530,109 @@ func TestFifthSkippedRecordInARowIsUnexpected(t *testing.T) {
 				t.Fatalf("Read: %v, want unexpected_message", err)
 			}
 			p.expectAlert(wire.AlertUnexpectedMessage)
+		})
+	}
+}
+
+// writeRecorder keeps the record types a clasp endpoint writes once
+// started, so that a TLS 1.2 test can see what went out under keys it does
+// not hold.
+type writeRecorder struct {
+	net.Conn
+	mu  sync.Mutex
+	on  bool
+	buf []byte
+}
+
+func (w *writeRecorder) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	if w.on {
+		w.buf = append(w.buf, b...)
+	}
+	w.mu.Unlock()
+	return w.Conn.Write(b)
+}
+
+func (w *writeRecorder) start() { w.mu.Lock(); w.on = true; w.mu.Unlock() }
+
+func (w *writeRecorder) types() []wire.ContentType {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []wire.ContentType
+	for b := w.buf; len(b) >= 5; b = b[min(len(b), 5+int(b[3])<<8|int(b[4])):] {
+		out = append(out, wire.ContentType(b[0]))
+	}
+	return out
+}
+
+// pair12 completes a clasp TLS 1.2 handshake whose server writes through a
+// writeRecorder.
+func pair12(t *testing.T, scfg *Config) (client, server *Conn, clientRaw net.Conn, rec *writeRecorder) {
+	t.Helper()
+	a, b := loopbackPair(t)
+	rec = &writeRecorder{Conn: b}
+	ccfg := testClientConfig(t)
+	ccfg.MaxVersion, scfg.MaxVersion = VersionTLS12, VersionTLS12
+	client, server = Client(a, ccfg), Server(rec, scfg)
+	errc := make(chan error, 1)
+	go func() { errc <- server.Handshake() }()
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	rec.start()
+	return client, server, a, rec
+}
+
+// RFC 5246 §7.2.2: "Upon transmission or receipt of a fatal alert message,
+// both parties immediately close the connection." A TLS 1.2 server sends
+// its one fatal alert and nothing after it: no second alert when a
+// renegotiation it runs fails, no close_notify at Close; Read and Write
+// return the first error.
+func TestServerSendsNothingAfterFatalAlert12(t *testing.T) {
+	triggers := map[string]struct {
+		renegotiate bool
+		send        func(client *Conn, raw net.Conn)
+		sent        int // fatal alerts the server sends: 1, or 0 after the peer's
+	}{
+		// A tampered record: bad_record_mac (RFC 5246 §6.2.3.3).
+		"bad record MAC": {send: func(_ *Conn, raw net.Conn) {
+			_, _ = raw.Write(rawRecord(wire.ContentApplicationData, VersionTLS12, make([]byte, 40)))
+		}, sent: 1},
+		// A renegotiating ClientHello not bound to the handshake (RFC 5746
+		// §3.7): the renegotiation fails with handshake_failure.
+		"failed renegotiation": {renegotiate: true, send: func(client *Conn, _ net.Conn) {
+			inject(t, client, scriptedClientHello())
+		}, sent: 1},
+		// The peer's fatal alert.
+		"received fatal alert": {send: func(client *Conn, _ net.Conn) {
+			client.out.Lock()
+			_ = client.sendAlert(wire.AlertLevelFatal, wire.AlertInternalError)
+			client.out.Unlock()
+		}, sent: 0},
+	}
+	for name, tc := range triggers {
+		t.Run(name, func(t *testing.T) {
+			scfg := testServerConfig(t)
+			if tc.renegotiate {
+				scfg.Renegotiation = RenegotiateFreelyAsClient
+			}
+			client, server, raw, rec := pair12(t, scfg)
+			go tc.send(client, raw)
+			_, first := server.Read(make([]byte, 1))
+			if first == nil {
+				t.Fatal("Read succeeded")
+			}
+			wantEndedBy(t, server, first)
+			want := []wire.ContentType{wire.ContentAlert}
+			if tc.sent == 0 {
+				want = nil
+			}
+			if got := rec.types(); !slices.Equal(got, want) {
+				t.Fatalf("server wrote records %v after the handshake, want %v", got, want)
+			}
 		})
 	}
 }
