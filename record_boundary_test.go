@@ -4,6 +4,8 @@ import (
 	"crypto"
 	"crypto/ecdh"
 	"crypto/rand"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -328,4 +330,68 @@ func TestRejectsEmptyApplicationDataDuringHandshake12(t *testing.T) {
 		run.peer.expectEOF()
 		wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)
 	})
+}
+
+// EndOfEarlyData precedes the switch from the client's early key to its
+// handshake key (RFC 8446 §5.1): a Finished in the same record, under the
+// early key, is refused.
+func TestServerRejectsHandshakeDataAfterEndOfEarlyDataInSameRecord13(t *testing.T) {
+	s := newEarlyDataSetup(t, 16)
+	run, p := startEarlyScript(t, s, false, []byte("early"))
+	eoed := mustMarshal(t, &wire.EndOfEarlyData{})
+	p.tr.Write(eoed)
+	p.writeRecord(wire.ContentHandshake, append(eoed, mustMarshal(t, p.finished(p.cHS))...))
+	p.flush()
+	p.expectAlert(wire.AlertUnexpectedMessage)
+	wantClaspFailure(t, run.wait(), "read early data and EndOfEarlyData", wire.AlertUnexpectedMessage)
+}
+
+// Empty records of early data are application data where application data
+// may come (RFC 8446 §5.4: "Zero-length fragments of Application Data MAY
+// be sent"): accepted, and counted with the other skipped records.
+func TestServerAcceptsEmptyEarlyDataRecords13(t *testing.T) {
+	s := newEarlyDataSetup(t, 16)
+	run, p := startEarlyScript(t, s, false, nil, []byte("early"), nil)
+	p.send(&wire.EndOfEarlyData{})
+	p.wr, p.wrSeq = p.protection(p.cHS), 0
+	p.send(p.finished(p.cHS))
+	p.flush()
+	if err := run.wait(); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(run.conn, got); err != nil || string(got) != "early" {
+		t.Fatalf("server read %q, %v; want the early data", got, err)
+	}
+}
+
+// In an abbreviated TLS 1.2 handshake the server sends its Finished first
+// and waits for the client's ChangeCipherSpec and Finished (RFC 5246
+// §7.3); handshake bytes after its Finished in the same record are refused.
+func TestClientRejectsHandshakeDataAfterResumedServerFinishedInSameRecord12(t *testing.T) {
+	ccfg, scfg := testClientConfig(t), testServerConfig(t)
+	ccfg.MaxVersion, scfg.MaxVersion = VersionTLS12, VersionTLS12
+	ccfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	r := testHandshake(t, ccfg, scfg)
+	r.mustSucceed(t)
+
+	a, b := loopbackPair(t)
+	ft := &finishedTracer{replace: func(raw []byte) []byte {
+		return append(append([]byte{}, raw...), byte(wire.TypeHelloRequest), 0, 0, 0)
+	}}
+	scfg.Tracer = ft
+	client, server := Client(a, ccfg), Server(b, scfg)
+	ft.conn = server
+	errc := make(chan error, 1)
+	go func() {
+		err := server.Handshake()
+		server.Close()
+		errc <- err
+	}()
+	err := client.Handshake()
+	wantClaspFailure(t, err, "", wire.AlertUnexpectedMessage)
+	if !strings.Contains(err.Error(), "server's Finished") {
+		t.Fatalf("error %v, want the check after the resumed server's Finished", err)
+	}
+	wantReceivedAlert(t, "server", <-errc, wire.AlertUnexpectedMessage)
 }
