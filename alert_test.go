@@ -565,15 +565,21 @@ func (w *writeRecorder) types() []wire.ContentType {
 	return out
 }
 
-// pair12 completes a clasp TLS 1.2 handshake whose server writes through a
-// writeRecorder.
-func pair12(t *testing.T, scfg *Config) (client, server *Conn, clientRaw net.Conn, rec *writeRecorder) {
+// pair12 completes a clasp TLS 1.2 handshake whose server (or client,
+// with recordClient) writes through a writeRecorder.
+func pair12(t *testing.T, scfg *Config, recordClient bool) (client, server *Conn, clientRaw net.Conn, rec *writeRecorder) {
 	t.Helper()
 	a, b := loopbackPair(t)
-	rec = &writeRecorder{Conn: b}
 	ccfg := testClientConfig(t)
 	ccfg.MaxVersion, scfg.MaxVersion = VersionTLS12, VersionTLS12
-	client, server = Client(a, ccfg), Server(rec, scfg)
+	if recordClient {
+		rec = &writeRecorder{Conn: a}
+		client, server = Client(rec, ccfg), Server(b, scfg)
+		a = b // the raw end an attacker writes to reaches the client
+	} else {
+		rec = &writeRecorder{Conn: b}
+		client, server = Client(a, ccfg), Server(rec, scfg)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- server.Handshake() }()
 	if err := client.Handshake(); err != nil {
@@ -619,7 +625,7 @@ func TestServerSendsNothingAfterFatalAlert12(t *testing.T) {
 			if tc.renegotiate {
 				scfg.Renegotiation = RenegotiateFreelyAsClient
 			}
-			client, server, raw, rec := pair12(t, scfg)
+			client, server, raw, rec := pair12(t, scfg, false)
 			go tc.send(client, raw)
 			_, first := server.Read(make([]byte, 1))
 			if first == nil {
@@ -632,6 +638,37 @@ func TestServerSendsNothingAfterFatalAlert12(t *testing.T) {
 			}
 			if got := rec.types(); !slices.Equal(got, want) {
 				t.Fatalf("server wrote records %v after the handshake, want %v", got, want)
+			}
+		})
+	}
+}
+
+// The client's side of TestServerSendsNothingAfterFatalAlert12: a tampered
+// record or the server's fatal alert, then nothing more from the client.
+func TestClientSendsNothingAfterFatalAlert12(t *testing.T) {
+	for name, tc := range map[string]struct {
+		send func(server *Conn, raw net.Conn)
+		want []wire.ContentType
+	}{
+		"bad record MAC": {func(_ *Conn, raw net.Conn) {
+			_, _ = raw.Write(rawRecord(wire.ContentApplicationData, VersionTLS12, make([]byte, 40)))
+		}, []wire.ContentType{wire.ContentAlert}},
+		"received fatal alert": {func(server *Conn, _ net.Conn) {
+			server.out.Lock()
+			_ = server.sendAlert(wire.AlertLevelFatal, wire.AlertInternalError)
+			server.out.Unlock()
+		}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			client, server, raw, rec := pair12(t, testServerConfig(t), true)
+			go tc.send(server, raw)
+			_, first := client.Read(make([]byte, 1))
+			if first == nil {
+				t.Fatal("Read succeeded")
+			}
+			wantEndedBy(t, client, first)
+			if got := rec.types(); !slices.Equal(got, tc.want) {
+				t.Fatalf("client wrote records %v after the handshake, want %v", got, tc.want)
 			}
 		})
 	}
