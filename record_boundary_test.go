@@ -314,22 +314,67 @@ func TestRejectsEmptyRecordsDuringHandshake13(t *testing.T) {
 	})
 }
 
-func TestRejectsEmptyApplicationDataDuringHandshake12(t *testing.T) {
-	empty := rawRecord(wire.ContentApplicationData, VersionTLS12, nil)
-	t.Run("client", func(t *testing.T) {
-		run, _ := clientVersusScript(t, nil)
-		run.peer.send(run.peer.handshakeRecord(scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)), empty)
-		run.peer.expectAlert(wire.AlertUnexpectedMessage)
+func TestRejectsEmptyRecordsDuringHandshake12(t *testing.T) {
+	for _, typ := range []wire.ContentType{wire.ContentApplicationData, wire.ContentHandshake, wire.ContentAlert, wire.ContentChangeCipherSpec} {
+		empty := rawRecord(typ, VersionTLS12, nil)
+		t.Run("client/"+typ.String(), func(t *testing.T) {
+			run, _ := clientVersusScript(t, nil)
+			run.peer.send(run.peer.handshakeRecord(scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)), empty)
+			run.peer.expectAlert(wire.AlertUnexpectedMessage)
+			run.peer.expectEOF()
+			wantClaspFailure(t, run.wait(), "read server Certificate", wire.AlertUnexpectedMessage)
+		})
+		t.Run("server/"+typ.String(), func(t *testing.T) {
+			run := serverVersusScript(t, nil)
+			run.peer.send(run.peer.handshakeRecord(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)), empty)
+			run.peer.expectAlert(wire.AlertUnexpectedMessage)
+			run.peer.expectEOF()
+			wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)
+		})
+	}
+}
+
+// The client's side of TestServerRejectsChangeCipherSpecWithWrongBody: the
+// server's ChangeCipherSpec after the client's flight.
+func TestClientRejectsChangeCipherSpecWithWrongBody(t *testing.T) {
+	for _, body := range [][]byte{{2}, {1, 1}} {
+		run, ch := clientVersusScript(t, nil)
+		p := testCerts(t)
+		sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+		ske := signedECDHE(t, ch, sh, suites.X25519, p.ecdsaLeaf.PrivateKey.(crypto.Signer), suites.ECDSAWithP256AndSHA256)
+		run.peer.sendMessages(sh, &wire.Certificate{Certificates: p.ecdsaLeaf.Certificate}, ske, &wire.ServerHelloDone{})
+		run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
+		run.peer.readUntil(wire.TypeClientKeyExchange)
+		run.peer.send(rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, body))
+		// The client's alert is encrypted under its new keys; its
+		// description is checked on clasp's side.
+		for {
+			typ, _, err := run.peer.readRecord()
+			if err != nil {
+				t.Fatalf("no alert from clasp: %v", err)
+			}
+			if typ == wire.ContentAlert {
+				break
+			}
+		}
 		run.peer.expectEOF()
-		wantClaspFailure(t, run.wait(), "read server Certificate", wire.AlertUnexpectedMessage)
-	})
-	t.Run("server", func(t *testing.T) {
-		run := serverVersusScript(t, nil)
-		run.peer.send(run.peer.handshakeRecord(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)), empty)
-		run.peer.expectAlert(wire.AlertUnexpectedMessage)
-		run.peer.expectEOF()
-		wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)
-	})
+		wantClaspFailure(t, run.wait(), "read ChangeCipherSpec and Finished", wire.AlertUnexpectedMessage)
+	}
+}
+
+// RFC 8446 §5: "An implementation which receives any other
+// change_cipher_spec value ... MUST abort the handshake with an
+// "unexpected_message" alert." The client's side is
+// TestClientRejectsCompatibilityCCSWithWrongValue. (OpenSSL 3 sends
+// illegal_parameter here, "invalid ccs message"; the RFC names the alert.)
+func TestServerRejectsCompatibilityCCSWithWrongValue13(t *testing.T) {
+	for _, body := range [][]byte{{2}, {1, 1}} {
+		run, p := serverFlight13(t, nil)
+		p.out = append(p.out, rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, body)...)
+		p.flush()
+		p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
+		wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertUnexpectedMessage)
+	}
 }
 
 // EndOfEarlyData precedes the switch from the client's early key to its
