@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -315,13 +316,26 @@ func TestWarningAlertEndsHandshake13(t *testing.T) {
 // by its description, here as an error alert. OpenSSL 3 does the same
 // (it sends nothing back).
 func TestUnknownAlertLevelIsTreatedByDescription13(t *testing.T) {
-	run, p := serverFlight13(t, nil)
-	p.writeRecord(wire.ContentAlert, alertBody(3, wire.AlertUnrecognizedName))
-	p.flush()
-	p.expectEOF()
-	if a := receivedAlert(run.wait()); a != int(wire.AlertUnrecognizedName) {
-		t.Fatalf("handshake error does not carry the peer's alert")
-	}
+	t.Run("server", func(t *testing.T) {
+		run, p := serverFlight13(t, nil)
+		p.writeRecord(wire.ContentAlert, alertBody(3, wire.AlertUnrecognizedName))
+		p.flush()
+		p.expectEOF()
+		if a := receivedAlert(run.wait()); a != int(wire.AlertUnrecognizedName) {
+			t.Fatalf("handshake error does not carry the peer's alert")
+		}
+	})
+	t.Run("client", func(t *testing.T) {
+		run, p, ch := startClient13(t, nil)
+		sh, shared := serverHello13(t, ch)
+		p.acceptHello(sh, shared)
+		p.writeRecord(wire.ContentAlert, alertBody(0, wire.AlertBadCertificate))
+		p.flush()
+		p.expectEOF()
+		if a := receivedAlert(run.wait()); a != int(wire.AlertBadCertificate) {
+			t.Fatalf("handshake error does not carry the peer's alert")
+		}
+	})
 }
 
 // RFC 8446 §6.1: user_canceled "should be followed by a close_notify",
@@ -480,7 +494,7 @@ func TestAlertRecordOfWrongLengthIsDecodeError(t *testing.T) {
 func TestFifthSkippedRecordInARowIsUnexpected(t *testing.T) {
 	warn12 := rawRecord(wire.ContentAlert, VersionTLS12, alertBody(wire.AlertLevelWarning, wire.AlertUnrecognizedName))
 	for n, want := range map[int]wire.AlertDescription{4: wire.AlertIllegalParameter, 5: wire.AlertUnexpectedMessage} {
-		t.Run("TLS 1.2 warnings", func(t *testing.T) {
+		t.Run(strconv.Itoa(n)+" "+"TLS 1.2 warnings/client", func(t *testing.T) {
 			run, _ := clientVersusScript(t, nil)
 			// After four warnings, the ServerHello is read (and refused for
 			// its suite); the fifth warning is refused itself.
@@ -488,7 +502,38 @@ func TestFifthSkippedRecordInARowIsUnexpected(t *testing.T) {
 			run.peer.expectAlert(want)
 			wantClaspFailure(t, run.wait(), "read ServerHello", want)
 		})
-		t.Run("TLS 1.3 user_canceled", func(t *testing.T) {
+		t.Run(strconv.Itoa(n)+" "+"TLS 1.2 warnings/server", func(t *testing.T) {
+			run := serverVersusScript(t, nil)
+			ch := scriptedClientHello(suites.TLS_RSA_WITH_AES_128_CBC_SHA) // no suite in common
+			run.peer.send(bytes.Repeat(warn12, n), run.peer.handshakeRecord(ch))
+			want := want
+			if n == 4 {
+				want = wire.AlertHandshakeFailure
+			}
+			run.peer.expectAlert(want)
+			if err := run.wait(); alertOf(err) != int(want) {
+				t.Fatalf("sent %s, want %s (%v)", wire.AlertDescription(alertOf(err)), want, err)
+			}
+		})
+		t.Run(strconv.Itoa(n)+" "+"TLS 1.3 user_canceled/client", func(t *testing.T) {
+			run, p, ch := startClient13(t, nil)
+			sh, shared := serverHello13(t, ch)
+			p.acceptHello(sh, shared)
+			for range n {
+				p.writeRecord(wire.ContentAlert, alertBody(wire.AlertLevelWarning, wire.AlertUserCanceled))
+			}
+			p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0})
+			p.flush()
+			// The fifth alert, or the Finished in place of EncryptedExtensions:
+			// unexpected_message either way, so the error message tells.
+			p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
+			err := run.wait()
+			wantClaspFailure(t, err, "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+			if tooMany := strings.Contains(err.Error(), "in a row"); tooMany != (n == 5) {
+				t.Fatalf("after %d user_canceled alerts: %v", n, err)
+			}
+		})
+		t.Run(strconv.Itoa(n)+" "+"TLS 1.3 user_canceled/server", func(t *testing.T) {
 			run, p := serverFlight13(t, nil)
 			for range n {
 				p.writeRecord(wire.ContentAlert, alertBody(wire.AlertLevelWarning, wire.AlertUserCanceled))
@@ -506,7 +551,7 @@ func TestFifthSkippedRecordInARowIsUnexpected(t *testing.T) {
 	// After the handshake, empty application-data records and ignored
 	// alerts count together: four are fine, the fifth is not.
 	for n, ok := range map[int]bool{4: true, 5: false} {
-		t.Run("TLS 1.3 empty records and alerts after the handshake", func(t *testing.T) {
+		t.Run(strconv.Itoa(n)+" "+"TLS 1.3 empty records and alerts after the handshake", func(t *testing.T) {
 			run, p := completeServer13(t)
 			errc := readInBackground(run.conn)
 			for i := range n {
