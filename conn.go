@@ -26,11 +26,6 @@ import (
 	"github.com/clasp-tls/clasp/trace"
 )
 
-// maxWarningAlerts bounds how many warning alerts or empty records in a row
-// clasp tolerates: an endless stream of them would otherwise keep a
-// connection busy without ever making progress.
-const maxWarningAlerts = 16
-
 // maxPlaintext is the largest record plaintext, RFC 5246 §6.2.1.
 const maxPlaintext = 1 << 14
 
@@ -111,6 +106,11 @@ type Conn struct {
 	writeErr        error
 	closeNotifySent bool
 	input           []byte // unread application data; aliases the layer's buffer
+
+	// fatalAlert is set once a fatal alert was sent or received: the
+	// connection is over and nothing more is sent (RFC 5246 §7.2.2, RFC
+	// 8446 §6.2), not even close_notify.
+	fatalAlert atomic.Bool
 
 	state connState
 }
@@ -270,8 +270,8 @@ func (c *Conn) fail(err error) error {
 func (c *Conn) invalidateSession(err error) {
 	var ne net.Error
 	var alert *AlertError
-	if errors.As(err, &alert) && alert.Level == uint8(wire.AlertLevelWarning) {
-		return // a refused renegotiation, say: nothing went wrong with the session
+	if errors.As(err, &alert) && alert.Level == uint8(wire.AlertLevelWarning) && alert.Description == uint8(wire.AlertNoRenegotiation) {
+		return // a refused renegotiation: nothing went wrong with the session
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.As(err, &ne) {
 		return
@@ -302,7 +302,15 @@ func shouldSendAlert(err error) bool {
 }
 
 // sendAlert writes an alert record and flushes it. The caller holds out.
+// After a fatal alert, sent or received, it sends nothing: RFC 5246 §7.2.2
+// and RFC 8446 §6.2 close the connection at once.
 func (c *Conn) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) error {
+	if c.fatalAlert.Load() {
+		return errConnectionEnded
+	}
+	if level == wire.AlertLevelFatal {
+		c.fatalAlert.Store(true)
+	}
 	alert := wire.Alert{Level: level, Description: desc}
 	if c.tracer != nil {
 		c.emit(&trace.Alert{Header: c.header(trace.KindAlert), Direction: trace.Sent,
@@ -315,45 +323,31 @@ func (c *Conn) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) erro
 }
 
 // readRecord reads the next record that is not an alert. Alerts are handled
-// here: close_notify becomes io.EOF, a fatal alert an *AlertError, and a
-// bounded number of other warnings is skipped.
+// here (receiveAlert): close_notify becomes io.EOF, an alert that ends the
+// connection an *AlertError, and warnings to ignore are skipped, as are
+// empty application-data records where application data may come. At most
+// maxSkippedRecords are skipped in a row.
 func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
-	for warnings := 0; ; warnings++ {
-		if warnings > maxWarningAlerts {
-			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "too many warning alerts or empty records in a row")
-		}
+	for skipped := 1; ; skipped++ {
 		typ, payload, err := c.layer.ReadRecord()
 		if err != nil {
 			return 0, nil, err
 		}
-		if typ == wire.ContentApplicationData && len(payload) == 0 {
-			continue
-		}
-		if typ != wire.ContentAlert {
+		switch {
+		case typ == wire.ContentAlert:
+			if err := c.receiveAlert(payload); err != nil {
+				return 0, nil, err
+			}
+		case typ == wire.ContentApplicationData && len(payload) == 0 && (c.handshakeComplete.Load() || c.readingEarlyData):
+			// RFC 5246 §6.2.1 and RFC 8446 §5.4: "Zero-length fragments of
+			// Application Data MAY be sent". During the handshake, before
+			// application data may flow, one is as unexpected as any other
+			// application data, and readHandshake says so.
+		default:
 			return typ, payload, nil
 		}
-		alert, err := wire.ParseAlert(payload)
-		if err != nil {
-			return 0, nil, err
-		}
-		if c.tracer != nil {
-			c.emit(&trace.Alert{Header: c.header(trace.KindAlert), Direction: trace.Received,
-				Level: uint8(alert.Level), Description: uint8(alert.Description), Name: alert.Description.String(),
-				Epoch: c.layer.ReadEpoch()})
-		}
-		if alert.Description == wire.AlertCloseNotify {
-			return 0, nil, io.EOF
-		}
-		refusal := alert.Description == wire.AlertNoRenegotiation && c.awaitingRenegotiation
-		if alert.Level != wire.AlertLevelWarning || refusal || !c.handshakeComplete.Load() && alert.Description != wire.AlertNoRenegotiation {
-			// During the handshake RFC 5246 leaves no warning that clasp could
-			// act on (no_certificate is SSL 3.0 only), so any other alert
-			// ends it, as it ends the connection when it is fatal.
-			step := c.step
-			if c.handshakeComplete.Load() {
-				step = ""
-			}
-			return 0, nil, &AlertError{Level: uint8(alert.Level), Description: uint8(alert.Description), Step: step}
+		if skipped > maxSkippedRecords {
+			return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "%d warning alerts or empty records in a row", skipped)
 		}
 	}
 }
@@ -375,6 +369,11 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 			c.lastHandshakeRaw = raw
 			if c.tracer != nil {
 				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
+			}
+			if c.mustEndRecord(msg) {
+				if err := c.checkRecordBoundary(messageName(msg.Type())); err != nil {
+					return nil, err
+				}
 			}
 			if sh, ok := msg.(*wire.ServerHello); ok && sh.IsHelloRetryRequest() {
 				c.helloRetryRaw = slices.Clone(raw)
@@ -438,8 +437,8 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 // must not arrive in the middle of a handshake message, since the message's
 // remaining bytes would then be read under different keys.
 func (c *Conn) readChangeCipherSpec() error {
-	if c.hsIn.Pending() {
-		return wire.Errorf(wire.AlertUnexpectedMessage, "handshake message data before ChangeCipherSpec")
+	if err := c.checkRecordBoundary("the handshake messages before ChangeCipherSpec"); err != nil {
+		return err
 	}
 	typ, payload, err := c.readRecord()
 	if err != nil {
@@ -612,16 +611,21 @@ func (c *Conn) readApplicationRecord() error {
 }
 
 // failAfterHandshake sends the alert for a protocol error found after the
-// handshake, makes the error sticky for writes as well, and returns it.
+// handshake and returns the error. When a fatal alert went either way the
+// error is sticky for writes as well: the connection is over.
 func (c *Conn) failAfterHandshake(err error) error {
 	c.invalidateSession(err)
-	if shouldSendAlert(err) {
-		c.out.Lock()
+	send := shouldSendAlert(err)
+	if !send && !c.fatalAlert.Load() {
+		return err // the transport failed: there is nobody to tell
+	}
+	c.out.Lock()
+	defer c.out.Unlock()
+	if send {
 		_ = c.sendAlert(wire.AlertLevelFatal, alertFor(err))
-		if c.writeErr == nil {
-			c.writeErr = err
-		}
-		c.out.Unlock()
+	}
+	if c.writeErr == nil {
+		c.writeErr = err
 	}
 	return err
 }
@@ -691,18 +695,30 @@ func (c *Conn) write(b []byte) (int, error) {
 }
 
 // CloseWrite sends close_notify: the peer sees EOF, and this side can still
-// read. The connection must have completed its handshake.
+// read. The connection must have completed its handshake; after a fatal
+// alert it returns the error that ended the connection.
 func (c *Conn) CloseWrite() error {
 	if !c.handshakeComplete.Load() {
 		return errHandshakeNeeded
 	}
+	if c.fatalAlert.Load() {
+		c.out.Lock()
+		defer c.out.Unlock()
+		if c.writeErr != nil {
+			return c.writeErr
+		}
+		return errConnectionEnded
+	}
 	return c.closeNotify()
 }
 
+// closeNotify sends close_notify, unless a fatal alert already ended the
+// connection: then RFC 5246 §7.2.2 and RFC 8446 §6.2 allow no further
+// record, and there is nothing to do.
 func (c *Conn) closeNotify() error {
 	c.out.Lock()
 	defer c.out.Unlock()
-	if c.closeNotifySent {
+	if c.closeNotifySent || c.fatalAlert.Load() {
 		return nil
 	}
 	// A peer that stopped reading must not make Close hang. The alert
@@ -716,8 +732,8 @@ func (c *Conn) closeNotify() error {
 	return err
 }
 
-// Close sends close_notify (after a completed handshake) and closes the
-// underlying connection.
+// Close sends close_notify (after a completed handshake, unless a fatal
+// alert ended the connection) and closes the underlying connection.
 func (c *Conn) Close() error {
 	var alertErr error
 	if c.handshakeComplete.Load() {
@@ -839,6 +855,12 @@ func (c *Conn) readFinished(want []byte) error {
 	fin, ok := msg.(*wire.Finished)
 	if !ok {
 		return errUnexpected("Finished", msg)
+	}
+	if len(fin.VerifyData) != len(want) {
+		// Not a wrong value but a malformed message: decode_error, "the
+		// length of the message was incorrect" (RFC 5246 §7.2.2, RFC 8446
+		// §6.2); OpenSSL 3 agrees ("bad digest length").
+		return wire.Errorf(wire.AlertDecodeError, "Finished of %d bytes, want %d", len(fin.VerifyData), len(want))
 	}
 	if subtle.ConstantTimeCompare(fin.VerifyData, want) != 1 {
 		peer := "client"

@@ -219,9 +219,8 @@ func (hs *serverHandshakeTLS13) readEndOfEarlyData() error {
 	if _, ok := msg.(*wire.EndOfEarlyData); !ok {
 		return errUnexpected("EndOfEarlyData", msg)
 	}
-	if c.hsIn.Pending() {
-		return wire.Errorf(wire.AlertUnexpectedMessage, "handshake data after EndOfEarlyData under the early key")
-	}
+	// readHandshake checked that EndOfEarlyData ended its record (RFC 8446
+	// §5.1): nothing else was read under the early key.
 	read, err := c.protection13(hs.suite, hs.clientSecret)
 	if err != nil {
 		return err

@@ -443,10 +443,22 @@ func FuzzServerHandshake(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	hello := rawRecord(wire.ContentHandshake, VersionTLS10, ch)
 	addFuzzSeeds(f,
-		rawRecord(wire.ContentHandshake, VersionTLS10, ch),
+		hello,
 		[]byte("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"),
 		[]byte{0x80, 0x2e, 0x01, 0x03, 0x01}, // SSL 2.0-style ClientHello header
+		// Alerts and records around the ClientHello: ignored warnings up to
+		// the limit and one past it, an unknown level, a wrong length, an
+		// unasked-for no_renegotiation, empty application data, handshake
+		// bytes after the hello in its record, a wrong ChangeCipherSpec.
+		bytes.Join([][]byte{bytes.Repeat(fuzzAlert(1, 112), 4), hello}, nil),
+		bytes.Join([][]byte{hello, bytes.Repeat(fuzzAlert(1, 90), 5)}, nil),
+		bytes.Join([][]byte{hello, fuzzAlert(3, 0), fuzzAlert(1, 100)}, nil),
+		bytes.Join([][]byte{hello, rawRecord(wire.ContentAlert, VersionTLS12, []byte{1, 112, 0})}, nil),
+		bytes.Join([][]byte{hello, rawRecord(wire.ContentApplicationData, VersionTLS12, nil)}, nil),
+		rawRecord(wire.ContentHandshake, VersionTLS10, append(ch, byte(wire.TypeClientKeyExchange), 0, 0)),
+		bytes.Join([][]byte{hello, rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, []byte{2})}, nil),
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
@@ -472,6 +484,12 @@ func FuzzClientHandshake(f *testing.F) {
 		rawRecord(wire.ContentHandshake, VersionTLS12, append(sh, cert...)),
 		rawRecord(wire.ContentAlert, VersionTLS12, alert),
 		[]byte("HTTP/1.1 400 Bad Request\r\n\r\n"),
+		// The warnings, levels, lengths and empty records of the server's
+		// seeds, from the server's side.
+		bytes.Join([][]byte{bytes.Repeat(fuzzAlert(1, 112), 5), rawRecord(wire.ContentHandshake, VersionTLS12, sh)}, nil),
+		bytes.Join([][]byte{fuzzAlert(1, 112), rawRecord(wire.ContentHandshake, VersionTLS12, append(sh, cert...))}, nil),
+		bytes.Join([][]byte{fuzzAlert(255, 40), rawRecord(wire.ContentAlert, VersionTLS12, []byte{2})}, nil),
+		bytes.Join([][]byte{rawRecord(wire.ContentHandshake, VersionTLS12, sh), rawRecord(wire.ContentApplicationData, VersionTLS12, nil)}, nil),
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
@@ -480,6 +498,11 @@ func FuzzClientHandshake(f *testing.F) {
 		sc, stream, exact := fuzzStream(t, data, true)
 		runFuzzSide(t, sc, stream, true, exact)
 	})
+}
+
+// fuzzAlert is an alert record with any level and description.
+func fuzzAlert(level, desc byte) []byte {
+	return rawRecord(wire.ContentAlert, VersionTLS12, []byte{level, desc})
 }
 
 // TestFuzzRecordingsReplay proves that the fuzz seeds reach the end of the

@@ -20,8 +20,8 @@ func (c *Conn) handlePostHandshake13(msg wire.Message) error {
 		return c.handleNewSessionTicket(m)
 	case *wire.KeyUpdate:
 		// RFC 8446 §5.1: a key change must not split a handshake message.
-		if c.hsIn.Pending() {
-			return wire.Errorf(wire.AlertUnexpectedMessage, "KeyUpdate followed by part of another message in the same record")
+		if err := c.checkRecordBoundary("KeyUpdate"); err != nil {
+			return err
 		}
 		next := keys.NextTrafficSecret(c.state.suite.PRFHash, c.trafficSecrets[0])
 		prot, err := c.protection13(c.state.suite, next)

@@ -127,7 +127,12 @@ func (hs *clientHandshakeTLS12) readResumedServerFinished() error {
 		return err
 	}
 	c.setReadProtection(serverWrite)
-	return hs.readFinishedMessage()
+	if err := hs.readFinishedMessage(); err != nil {
+		return err
+	}
+	// The server waits for the client's ChangeCipherSpec and Finished now:
+	// nothing may follow its Finished (RFC 5246 §7.3).
+	return c.checkRecordBoundary("the server's Finished")
 }
 
 func (hs *clientHandshakeTLS12) sendResumedFinished() error {

@@ -691,7 +691,12 @@ func (hs *serverHandshakeTLS12) readClientFinished() error {
 		return err
 	}
 	c.setReadProtection(clientWrite)
-	return hs.readFinishedMessage()
+	if err := hs.readFinishedMessage(); err != nil {
+		return err
+	}
+	// The client waits for the server's ChangeCipherSpec and Finished now:
+	// nothing may follow its Finished (RFC 5246 §7.3).
+	return c.checkRecordBoundary("the client's Finished")
 }
 
 // readFinishedMessage reads the client's Finished and checks it against the

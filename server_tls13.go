@@ -55,6 +55,11 @@ type serverHandshakeTLS13 struct {
 
 func (hs *serverHandshakeTLS13) handshake() error {
 	c := hs.c
+	// RFC 8446 §5.1: the ClientHello precedes a key change (to the client's
+	// early or handshake keys), so it must end its record.
+	if err := c.checkRecordBoundary("ClientHello"); err != nil {
+		return c.fail(err)
+	}
 	if err := c.runSteps([]handshakeStep{
 		{"negotiate TLS 1.3 parameters", hs.negotiate},
 		{"write ServerHello", hs.sendServerHello},

@@ -354,8 +354,8 @@ type scriptedRun struct {
 
 // startScripted starts a clasp client (or server) with cfg on one end of a
 // pipe and returns the scripted peer on the other. When clasp's handshake
-// ends with an error it closes its end, so the peer reads EOF after any
-// alert instead of blocking.
+// ends with an error it closes the Conn, so the peer reads EOF after any
+// alert instead of blocking (and would see whatever Close sent).
 func startScripted(t testing.TB, isClient bool, cfg *Config) *scriptedRun {
 	t.Helper()
 	// A loopback TCP pair, not net.Pipe: the kernel's buffers let clasp
@@ -372,7 +372,7 @@ func startScripted(t testing.TB, isClient bool, cfg *Config) *scriptedRun {
 	go func() {
 		err := run.conn.Handshake()
 		if err != nil {
-			a.Close()
+			run.conn.Close()
 		}
 		run.done <- err
 	}()
@@ -503,6 +503,15 @@ func (p *scriptedPeer) expectAlert(desc wire.AlertDescription) {
 			p.t.Fatalf("scripted peer: clasp sent %s %s, want fatal %s", alert.Level, alert.Description, desc)
 		}
 		return
+	}
+}
+
+// expectEOF checks that the next thing clasp does is close the
+// connection: no further record, not even close_notify.
+func (p *scriptedPeer) expectEOF() {
+	p.t.Helper()
+	if typ, body, err := p.readRecord(); err == nil {
+		p.t.Fatalf("scripted peer: clasp sent a %v record (%x), want the connection closed", typ, body)
 	}
 }
 

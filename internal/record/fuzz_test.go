@@ -67,6 +67,12 @@ func FuzzReadRecord(f *testing.F) {
 	f.Add(byte(0), []byte("HTTP/1.0 200 OK\r\n"))
 	f.Add(byte(0), []byte{0x16, 3, 1, 0x40, 0x01})
 	f.Add(byte(0x80), rawRecord(23, 0x0303, nil))
+	// Empty handshake, alert and change_cipher_spec records (RFC 5246
+	// §6.2.1, RFC 8446 §5.1), an alert of the wrong length, a CCS of the
+	// wrong value, and a handshake record whose message the next one ends.
+	f.Add(byte(0x80), append(rawRecord(22, 0x0303, nil), rawRecord(21, 0x0303, nil)...))
+	f.Add(byte(0x80), append(rawRecord(20, 0x0303, nil), rawRecord(21, 0x0303, []byte{1, 112, 0})...))
+	f.Add(byte(0x80), append(rawRecord(22, 0x0303, []byte{14, 0, 0, 0, 11, 0}), rawRecord(20, 0x0303, []byte{2})...))
 	for i, name := range fuzzProtectionNames[1:] {
 		f.Add(byte(i+1), sealedStream(f, name, []byte{20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, []byte("x")))
 	}

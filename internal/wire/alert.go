@@ -148,7 +148,10 @@ func (a Alert) Marshal() []byte {
 }
 
 // ParseAlert parses an alert record body. RFC 5246 §7.2: an alert is exactly
-// two bytes; anything else is a decode_error.
+// two bytes, and RFC 8446 §5.1: "a record with an Alert type MUST contain
+// exactly one message". Anything else is a decode_error, the alert RFC 8446
+// §6.2 defines for a message whose length is incorrect. (OpenSSL 3 sends
+// unexpected_message, "invalid alert".)
 func ParseAlert(body []byte) (Alert, error) {
 	if len(body) != 2 {
 		return Alert{}, Errorf(AlertDecodeError, "alert record of %d bytes, want 2", len(body))
@@ -175,10 +178,14 @@ func Errorf(alert AlertDescription, format string, args ...any) *Error {
 var ChangeCipherSpec = []byte{1}
 
 // ParseChangeCipherSpec checks a ChangeCipherSpec record body: RFC 5246 §7.1
-// allows exactly the single byte 1.
+// allows exactly the single byte 1. Anything else is unexpected_message:
+// RFC 8446 §5 names it ("An implementation which receives any other
+// change_cipher_spec value ... MUST abort the handshake with an
+// "unexpected_message" alert"); RFC 5246 names no alert, and OpenSSL 3
+// sends unexpected_message there too ("bad change cipher spec").
 func ParseChangeCipherSpec(body []byte) error {
 	if len(body) != 1 || body[0] != 1 {
-		return Errorf(AlertDecodeError, "ChangeCipherSpec body %x, want 01", body)
+		return Errorf(AlertUnexpectedMessage, "ChangeCipherSpec body %x, want 01", body)
 	}
 	return nil
 }

@@ -341,12 +341,14 @@ func TestAlertRoundTrip(t *testing.T) {
 	}
 }
 
+// RFC 8446 §5: any change_cipher_spec value other than 0x01 is
+// unexpected_message; OpenSSL 3 sends the same for TLS 1.2.
 func TestChangeCipherSpecRejectsWrongByte(t *testing.T) {
-	wantAlert(t, ParseChangeCipherSpec([]byte{2}), AlertDecodeError)
+	wantAlert(t, ParseChangeCipherSpec([]byte{2}), AlertUnexpectedMessage)
 }
 
 func TestChangeCipherSpecRejectsTwoBytes(t *testing.T) {
-	wantAlert(t, ParseChangeCipherSpec([]byte{1, 1}), AlertDecodeError)
+	wantAlert(t, ParseChangeCipherSpec([]byte{1, 1}), AlertUnexpectedMessage)
 	if err := ParseChangeCipherSpec(ChangeCipherSpec); err != nil {
 		t.Fatal(err)
 	}
