@@ -57,6 +57,7 @@ type serverHandshakeTLS12 struct {
 // the version both sides support best.
 func (c *Conn) serverHandshake() error {
 	c.setStep("read ClientHello")
+	c.hsIn.MaxClientHelloSize = c.config.maxClientHelloSize()
 	msg, err := c.readHandshake()
 	if err != nil {
 		return c.fail(err)

@@ -3,6 +3,8 @@ package clasp
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/record"
@@ -293,4 +295,148 @@ func TestServerClosesSilentlyOnFirstRecordOfAnotherMajorVersion(t *testing.T) {
 			run.peer.expectNoMoreBytes()
 		})
 	}
+}
+
+// ---- ClientHello size ----
+
+// handshakeRecords frames msg as handshake records of at most size bytes,
+// each with record version vers.
+func handshakeRecords(vers uint16, size int, msg []byte) []byte {
+	var out []byte
+	for len(msg) > 0 {
+		n := min(len(msg), size)
+		out = append(out, rawRecord(wire.ContentHandshake, vers, msg[:n])...)
+		msg = msg[n:]
+	}
+	return out
+}
+
+// padClientHello adds a padding extension (RFC 7685) that makes ch's body
+// exactly bodyLen bytes and returns the marshalled message.
+func padClientHello(t testing.TB, ch *wire.ClientHello, bodyLen int) []byte {
+	t.Helper()
+	pad := &wire.PaddingExt{}
+	ch.Extensions = append(ch.Extensions, pad)
+	pad.Length = bodyLen - (len(mustMarshal(t, ch)) - 4)
+	raw := mustMarshal(t, ch)
+	if pad.Length < 0 || len(raw)-4 != bodyLen {
+		t.Fatalf("ClientHello body of %d bytes, want %d", len(raw)-4, bodyLen)
+	}
+	return raw
+}
+
+// fillToLongest gives ch the longest session ID and cipher suite list the
+// syntax allows (RFC 5246 §7.4.1.2): 32 bytes, and 2^15-1 suites, made up
+// of ch's own followed by values the server does not know.
+func fillToLongest(ch *wire.ClientHello) {
+	ch.SessionID = bytes.Repeat([]byte{0x5a}, 32)
+	for id := suites.ID(0x6000); len(ch.CipherSuites) < 0x7fff; id++ {
+		ch.CipherSuites = append(ch.CipherSuites, id)
+	}
+}
+
+// RFC 5246 §7.4.1.2 and RFC 8446 §4.1.2 bound every part of a ClientHello,
+// and the longest one they allow (wire.MaxClientHelloLen, 131396 bytes:
+// a 32-byte session ID, 2^15-1 suites, 255 compression methods, 2^16-1
+// bytes of extensions) is a valid ClientHello that OpenSSL 3 answers with
+// a ServerHello. Clasp's default limit of 64 KiB per handshake message
+// refused anything over 65536 bytes; by default a server now reads every
+// ClientHello the syntax allows, spread over as many records as it takes.
+func TestServerAcceptsLongestPossibleClientHelloByDefault(t *testing.T) {
+	ch := helloOffering(t, suites.VersionTLS12)
+	fillToLongest(ch)
+	ch.CompressionMethods = make([]uint8, 255)
+	for i := range ch.CompressionMethods {
+		ch.CompressionMethods[i] = uint8(i)
+	}
+	raw := padClientHello(t, ch, wire.MaxClientHelloLen)
+	run := serverVersusScript(t, testServerConfig13(t))
+	run.peer.send(handshakeRecords(VersionTLS10, record.MaxPlaintext, raw))
+	expectServerHello(t, run, suites.VersionTLS12)
+}
+
+// The same for TLS 1.3, whose ClientHello carries exactly one compression
+// method (RFC 8446 §4.1.2), so its longest is 254 bytes shorter. Small
+// records split the message headers too.
+func TestServerAcceptsLongestTLS13ClientHelloOverManyRecords(t *testing.T) {
+	for _, size := range []int{record.MaxPlaintext, 1000, 3} {
+		t.Run(fmt.Sprintf("%d-byte records", size), func(t *testing.T) {
+			ch, _ := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
+			fillToLongest(ch)
+			raw := padClientHello(t, ch, wire.MaxClientHelloLen-254)
+			run := serverVersusScript(t, testServerConfig13(t))
+			run.peer.send(handshakeRecords(VersionTLS10, size, raw))
+			expectServerHello(t, run, suites.VersionTLS13)
+		})
+	}
+}
+
+// recordsOf re-frames the handshake records in b (a whole flight) into
+// records of at most size bytes.
+func recordsOf(t testing.TB, b []byte, size int) []byte {
+	t.Helper()
+	var payload []byte
+	vers := uint16(b[1])<<8 | uint16(b[2])
+	for len(b) > 0 {
+		n := int(b[3])<<8 | int(b[4])
+		if b[0] != byte(wire.ContentHandshake) || len(b) < 5+n {
+			t.Fatalf("unexpected record %x", b[:5])
+		}
+		payload = append(payload, b[5:5+n]...)
+		b = b[5+n:]
+	}
+	return handshakeRecords(vers, size, payload)
+}
+
+// RFC 8446 §5.1 lets a handshake message span records, as long as it does
+// not span a key change. A clasp client whose ClientHello arrives in 5-byte
+// records completes a TLS 1.3 handshake with a clasp server and exchanges
+// data: the server's first key change finds nothing half-read.
+func TestServerCompletesTLS13HandshakeWithClientHelloInManyRecords(t *testing.T) {
+	wrap := func(c net.Conn) net.Conn {
+		return &tamperConn{Conn: c, onWrite: func(i int, b []byte) []byte {
+			if i == 0 {
+				return recordsOf(t, b, 5)
+			}
+			return b
+		}}
+	}
+	r := testHandshakeConns(t, testClientConfig13(t), testServerConfig13(t), wrap)
+	r.mustSucceed(t)
+	if r.serverState.Version != VersionTLS13 {
+		t.Fatalf("negotiated %s", VersionName(r.serverState.Version))
+	}
+	r.exchange(t)
+}
+
+// A header declaring one byte more than the longest possible ClientHello
+// is refused at once, before any of the body arrives (the scripted client
+// sends none), with an alert rather than a silent close. RFC 8446 §6.2:
+// decode_error is for a message whose "length ... was incorrect", and no
+// ClientHello can be this long. OpenSSL 3 stops at the same length (a
+// header declaring 131396 bytes makes it wait for the body, 131397 is
+// refused at once) but sends illegal_parameter ("excessive message size").
+func TestServerRejectsClientHelloLongerThanItsSyntaxAllows(t *testing.T) {
+	for _, n := range []int{wire.MaxClientHelloLen + 1, 1<<24 - 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			run := serverVersusScript(t, testServerConfig13(t))
+			run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS10, []byte{byte(wire.TypeClientHello), byte(n >> 16), byte(n >> 8), byte(n)}))
+			run.peer.expectAlert(wire.AlertDecodeError)
+			wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertDecodeError)
+		})
+	}
+}
+
+// Only the ClientHello limit grew: the server's other messages keep the 64
+// KiB default (record.DefaultMaxMessageSize), so a ClientKeyExchange
+// declaring more is refused before it is buffered, as before.
+func TestServerKeepsDefaultLimitForMessagesAfterClientHello(t *testing.T) {
+	run := serverVersusScript(t, nil)
+	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
+	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
+	run.peer.readUntil(wire.TypeServerHelloDone)
+	n := record.DefaultMaxMessageSize + 1
+	run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS12, []byte{byte(wire.TypeClientKeyExchange), byte(n >> 16), byte(n >> 8), byte(n)}))
+	run.peer.expectAlert(wire.AlertDecodeError)
+	wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertDecodeError)
 }
