@@ -403,7 +403,7 @@ func TestServerRejectsFallbackSCSVBelowItsMaxVersion(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			run := serverVersusScript(t, c.server(t))
-			ch := helloOffering(t, c.legacy, c.versions...)
+			ch := helloOffering(c.legacy, c.versions...)
 			ch.CipherSuites = append(ch.CipherSuites, suites.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, suites.TLS_FALLBACK_SCSV)
 			run.peer.sendMessages(ch)
 			run.peer.expectAlert(wire.AlertInappropriateFallback)
@@ -422,14 +422,14 @@ func TestServerAcceptsFallbackSCSVAtItsMaxVersion(t *testing.T) {
 	}
 	t.Run("TLS 1.2 server, legacy_version 0x0304", func(t *testing.T) {
 		run := serverVersusScript(t, nil)
-		ch := helloOffering(t, suites.VersionTLS13)
+		ch := helloOffering(suites.VersionTLS13)
 		ch.CipherSuites = append(ch.CipherSuites, suites.TLS_FALLBACK_SCSV)
 		run.peer.sendMessages(ch)
 		expectServerHello(t, run, suites.VersionTLS12)
 	})
 	t.Run("TLS 1.3 server, TLS 1.3 in supported_versions", func(t *testing.T) {
 		run := serverVersusScript(t, testServerConfig13(t))
-		ch := helloOffering(t, suites.VersionTLS12, suites.VersionTLS13, suites.VersionTLS12)
+		ch := helloOffering(suites.VersionTLS12, suites.VersionTLS13, suites.VersionTLS12)
 		ch.CipherSuites = append(ch.CipherSuites, suites.TLS_FALLBACK_SCSV)
 		run.peer.sendMessages(ch)
 		expectServerHello(t, run, suites.VersionTLS13)

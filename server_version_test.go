@@ -19,24 +19,22 @@ import (
 // ClientHellos), and say so.
 
 // helloOffering is a ClientHello that a server can answer with TLS 1.2 or
-// TLS 1.3: TLS 1.2 and TLS 1.3 suites, an X25519 key share, and
-// legacy_version legacy. With versions it carries supported_versions
-// listing them; with none it has no supported_versions at all.
-func helloOffering(t testing.TB, legacy suites.Version, versions ...suites.Version) *wire.ClientHello {
-	t.Helper()
+// TLS 1.3: TLS 1.2 and TLS 1.3 suites, and legacy_version legacy. With
+// versions it carries supported_versions listing them, an X25519 key share
+// (the base point, so that the bytes are always the same) and
+// psk_key_exchange_modes; with none it has no supported_versions at all.
+func helloOffering(legacy suites.Version, versions ...suites.Version) *wire.ClientHello {
 	ch := scriptedClientHello(append(suites.DefaultSuites(), suites.TLS_AES_128_GCM_SHA256)...)
 	ch.Version = legacy
 	if len(versions) == 0 {
 		return ch
 	}
-	tls13, _ := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
-	for _, ext := range tls13.Extensions {
-		switch ext.(type) {
-		case *wire.KeyShareExt, *wire.PSKKeyExchangeModesExt:
-			ch.Extensions = append(ch.Extensions, ext)
-		}
-	}
-	ch.Extensions = append(ch.Extensions, &wire.SupportedVersionsExt{Versions: versions})
+	share := make([]byte, 32)
+	share[0] = 9
+	ch.Extensions = append(ch.Extensions,
+		&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: share}}},
+		&wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}},
+		&wire.SupportedVersionsExt{Versions: versions})
 	return ch
 }
 
@@ -108,13 +106,13 @@ func TestServerNegotiatesTLS12ForLegacyVersionAboveTLS12WithoutSupportedVersions
 	for _, legacy := range []suites.Version{suites.VersionTLS13, 0x03fe, 0x03ff, 0x0400, 0xfefd} {
 		t.Run(legacy.String(), func(t *testing.T) {
 			run := serverVersusScript(t, testServerConfig13(t))
-			run.peer.sendMessages(helloOffering(t, legacy))
+			run.peer.sendMessages(helloOffering(legacy))
 			wantDowngradeSentinel(t, expectServerHello(t, run, suites.VersionTLS12))
 		})
 	}
 	t.Run("TLS 1.2 server", func(t *testing.T) {
 		run := serverVersusScript(t, nil)
-		run.peer.sendMessages(helloOffering(t, suites.VersionTLS13))
+		run.peer.sendMessages(helloOffering(suites.VersionTLS13))
 		expectServerHello(t, run, suites.VersionTLS12)
 	})
 }
@@ -127,7 +125,7 @@ func TestServerRejectsLegacyVersionAboveTLS12WithoutSupportedVersionsWhenTLS13On
 	cfg := testServerConfig13(t)
 	cfg.MinVersion = VersionTLS13
 	run := serverVersusScript(t, cfg)
-	run.peer.sendMessages(helloOffering(t, suites.VersionTLS13))
+	run.peer.sendMessages(helloOffering(suites.VersionTLS13))
 	wantProtocolVersion(t, run)
 }
 
@@ -144,7 +142,7 @@ func TestServerNegotiatesTLS12WhenSupportedVersionsListsOnlyTLS12(t *testing.T) 
 	for _, legacy := range []suites.Version{suites.VersionTLS12, suites.VersionTLS13} {
 		t.Run("legacy_version "+legacy.String(), func(t *testing.T) {
 			run := serverVersusScript(t, testServerConfig13(t))
-			run.peer.sendMessages(helloOffering(t, legacy, suites.VersionTLS12))
+			run.peer.sendMessages(helloOffering(legacy, suites.VersionTLS12))
 			wantDowngradeSentinel(t, expectServerHello(t, run, suites.VersionTLS12))
 		})
 	}
@@ -157,7 +155,7 @@ func TestServerNegotiatesOlderEnabledVersionFromSupportedVersions(t *testing.T) 
 	cfg.MinVersion = VersionTLS11
 	cfg.CipherSuites = []uint16{uint16(suites.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)}
 	run := serverVersusScript(t, cfg)
-	ch := helloOffering(t, suites.VersionTLS12, suites.VersionTLS11, suites.VersionTLS10)
+	ch := helloOffering(suites.VersionTLS12, suites.VersionTLS11, suites.VersionTLS10)
 	ch.CipherSuites = []suites.ID{suites.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}
 	run.peer.sendMessages(ch)
 	expectServerHello(t, run, suites.VersionTLS11)
@@ -167,7 +165,7 @@ func TestServerNegotiatesOlderEnabledVersionFromSupportedVersions(t *testing.T) 
 // with supported_versions [TLS 1.3] is TLS 1.3 (OpenSSL 3 agrees).
 func TestServerNegotiatesTLS13FromSupportedVersionsDespiteLegacyVersion(t *testing.T) {
 	run := serverVersusScript(t, testServerConfig13(t))
-	run.peer.sendMessages(helloOffering(t, suites.VersionTLS10, suites.VersionTLS13))
+	run.peer.sendMessages(helloOffering(suites.VersionTLS10, suites.VersionTLS13))
 	expectServerHello(t, run, suites.VersionTLS13)
 }
 
@@ -184,7 +182,7 @@ func TestServerIgnoresGREASEAndUnknownSupportedVersions(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			run := serverVersusScript(t, testServerConfig13(t))
-			run.peer.sendMessages(helloOffering(t, suites.VersionTLS12, c.versions...))
+			run.peer.sendMessages(helloOffering(suites.VersionTLS12, c.versions...))
 			expectServerHello(t, run, c.want)
 		})
 	}
@@ -205,13 +203,13 @@ func TestServerRejectsSupportedVersionsWithNothingEnabled(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			run := serverVersusScript(t, testServerConfig13(t))
-			run.peer.sendMessages(helloOffering(t, suites.VersionTLS12, versions...))
+			run.peer.sendMessages(helloOffering(suites.VersionTLS12, versions...))
 			wantProtocolVersion(t, run)
 		})
 	}
 	t.Run("TLS 1.3 only at a TLS 1.2 server", func(t *testing.T) {
 		run := serverVersusScript(t, nil)
-		run.peer.sendMessages(helloOffering(t, suites.VersionTLS12, suites.VersionTLS13))
+		run.peer.sendMessages(helloOffering(suites.VersionTLS12, suites.VersionTLS13))
 		wantProtocolVersion(t, run)
 	})
 }
@@ -226,7 +224,7 @@ func TestServerRejectsSupportedVersionsWithLegacyVersionSSL30OrBelow(t *testing.
 	for _, legacy := range []suites.Version{suites.VersionSSL30, 0x0200, 0x0002} {
 		t.Run(legacy.String(), func(t *testing.T) {
 			run := serverVersusScript(t, testServerConfig13(t))
-			run.peer.sendMessages(helloOffering(t, legacy, suites.VersionTLS13, suites.VersionTLS12))
+			run.peer.sendMessages(helloOffering(legacy, suites.VersionTLS13, suites.VersionTLS12))
 			wantProtocolVersion(t, run)
 		})
 	}
@@ -271,7 +269,7 @@ func TestServerAcceptsAnyClientHelloRecordVersion03XX(t *testing.T) {
 			t.Run(suites.Version(vers).String()+" "+want.String(), func(t *testing.T) {
 				run := serverVersusScript(t, testServerConfig13(t))
 				run.peer.recVs = vers
-				run.peer.sendMessages(helloOffering(t, suites.VersionTLS12, want))
+				run.peer.sendMessages(helloOffering(suites.VersionTLS12, want))
 				expectServerHello(t, run, want)
 			})
 		}
@@ -286,7 +284,7 @@ func TestServerClosesSilentlyOnFirstRecordOfAnotherMajorVersion(t *testing.T) {
 		t.Run(suites.Version(vers).String(), func(t *testing.T) {
 			run := serverVersusScript(t, testServerConfig13(t))
 			run.peer.recVs = vers
-			run.peer.sendMessages(helloOffering(t, suites.VersionTLS12, suites.VersionTLS13))
+			run.peer.sendMessages(helloOffering(suites.VersionTLS12, suites.VersionTLS13))
 			err := run.wait()
 			var nt *record.NotTLSError
 			if !errors.As(err, &nt) || alertOf(err) != -1 {
@@ -343,7 +341,7 @@ func fillToLongest(ch *wire.ClientHello) {
 // refused anything over 65536 bytes; by default a server now reads every
 // ClientHello the syntax allows, spread over as many records as it takes.
 func TestServerAcceptsLongestPossibleClientHelloByDefault(t *testing.T) {
-	ch := helloOffering(t, suites.VersionTLS12)
+	ch := helloOffering(suites.VersionTLS12)
 	fillToLongest(ch)
 	ch.CompressionMethods = make([]uint8, 255)
 	for i := range ch.CompressionMethods {
