@@ -207,6 +207,8 @@ func TestServerRejectsSupportedVersionsWithNothingEnabled(t *testing.T) {
 			wantProtocolVersion(t, run)
 		})
 	}
+	// Clasp used to negotiate TLS 1.2 from legacy_version here; OpenSSL 3
+	// with -no_tls1_3 answers protocol_version.
 	t.Run("TLS 1.3 only at a TLS 1.2 server", func(t *testing.T) {
 		run := serverVersusScript(t, nil)
 		run.peer.sendMessages(helloOffering(suites.VersionTLS12, suites.VersionTLS13))
