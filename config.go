@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/sessions"
 	"github.com/clasp-tls/clasp/trace"
 )
@@ -244,7 +245,10 @@ type Config struct {
 	HandshakeTimeout time.Duration
 
 	// MaxHandshakeSize caps a single handshake message; larger messages
-	// are refused before they are buffered. 64 KiB when zero.
+	// are refused before they are buffered. When zero, 64 KiB, except
+	// that a server reads a ClientHello of any length its syntax allows
+	// (131396 bytes, as OpenSSL does): long suite and extension lists and
+	// padding must not lock clients out.
 	MaxHandshakeSize int
 	// MinDHBits is the smallest DHE prime a client accepts from a server;
 	// 2048 when zero.
@@ -411,6 +415,15 @@ func (c *Config) signatureSchemes() []suites.SignatureScheme {
 func (c *Config) maxHandshakeSize() int {
 	if c.MaxHandshakeSize <= 0 {
 		return 64 << 10
+	}
+	return c.MaxHandshakeSize
+}
+
+// maxClientHelloSize is the largest ClientHello a server reads:
+// MaxHandshakeSize when set, otherwise the longest the syntax allows.
+func (c *Config) maxClientHelloSize() int {
+	if c.MaxHandshakeSize <= 0 {
+		return wire.MaxClientHelloLen
 	}
 	return c.MaxHandshakeSize
 }

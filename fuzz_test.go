@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -460,6 +461,13 @@ func FuzzServerHandshake(f *testing.F) {
 		rawRecord(wire.ContentHandshake, VersionTLS10, append(ch, byte(wire.TypeClientKeyExchange), 0, 0)),
 		bytes.Join([][]byte{hello, rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, []byte{2})}, nil),
 	)
+	// Version negotiation and ClientHello size (server_version_test.go),
+	// raw against the TLS 1.2 server of scenario 0 and a TLS 1.3 one.
+	tls13 := slices.IndexFunc(fuzzScenarios, func(sc fuzzScenario) bool { return sc.name == "TLS13-full" })
+	for _, r := range serverVersionSeeds(f) {
+		f.Add(append([]byte{0x80}, r...))
+		f.Add(append([]byte{0x80 | byte(tls13)}, r...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -467,6 +475,32 @@ func FuzzServerHandshake(f *testing.F) {
 		sc, stream, exact := fuzzStream(t, data, false)
 		runFuzzSide(t, sc, stream, false, exact)
 	})
+}
+
+// serverVersionSeeds are first flights that probe a server's version
+// negotiation and ClientHello limit: legacy_version 0x0304 without
+// supported_versions, supported_versions naming TLS 1.2 only or nothing
+// known, legacy_version SSL 3.0 next to supported_versions, record version
+// 0x03FE, the fallback SCSV with supported_versions, and a header one byte
+// longer than any ClientHello.
+func serverVersionSeeds(f *testing.F) [][]byte {
+	hello := func(ch *wire.ClientHello, recordVersion uint16) []byte {
+		return rawRecord(wire.ContentHandshake, recordVersion, mustMarshal(f, ch))
+	}
+	legacy13 := scriptedClientHello()
+	legacy13.Version = suites.VersionTLS13
+	fallback := helloOffering(suites.VersionTLS12, suites.VersionTLS12)
+	fallback.CipherSuites = append(fallback.CipherSuites, suites.TLS_FALLBACK_SCSV)
+	n := wire.MaxClientHelloLen + 1
+	return [][]byte{
+		hello(legacy13, VersionTLS10),
+		hello(helloOffering(suites.VersionTLS12, suites.VersionTLS12), VersionTLS10),
+		hello(helloOffering(suites.VersionTLS12, 0x0a0a, 0x7f1c), VersionTLS10),
+		hello(helloOffering(suites.VersionSSL30, suites.VersionTLS13, suites.VersionTLS12), VersionTLS10),
+		hello(helloOffering(suites.VersionTLS12, suites.VersionTLS13, suites.VersionTLS12), 0x03fe),
+		hello(fallback, VersionTLS10),
+		rawRecord(wire.ContentHandshake, VersionTLS10, []byte{byte(wire.TypeClientHello), byte(n >> 16), byte(n >> 8), byte(n)}),
+	}
 }
 
 func FuzzClientHandshake(f *testing.F) {

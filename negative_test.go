@@ -378,25 +378,62 @@ func TestServerRejectsTLS10OnlyClient(t *testing.T) {
 }
 
 // RFC 7507 §3: TLS_FALLBACK_SCSV with a version below the server's highest
-// means the client was pushed down; the server refuses.
+// means the client was pushed down; the server refuses. The version is the
+// one the offer negotiates, whichever way the client signalled it:
+// legacy_version without supported_versions (0x0304 there means TLS 1.2,
+// RFC 8446 §4.2.1), or supported_versions, which overrides legacy_version.
+// OpenSSL 3 answers each of these hellos with inappropriate_fallback too.
 func TestServerRejectsFallbackSCSVBelowItsMaxVersion(t *testing.T) {
-	cfg := testServerConfig(t)
-	cfg.MinVersion = VersionTLS11
-	run := serverVersusScript(t, cfg)
-	ch := scriptedClientHello(suites.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, suites.TLS_FALLBACK_SCSV)
-	ch.Version = suites.VersionTLS11
-	run.peer.sendMessages(ch)
-	run.peer.expectAlert(wire.AlertInappropriateFallback)
-	wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertInappropriateFallback)
+	tls11 := func(t *testing.T) *Config {
+		cfg := testServerConfig(t)
+		cfg.MinVersion = VersionTLS11
+		return cfg
+	}
+	tls13 := func(t *testing.T) *Config { return testServerConfig13(t) }
+	for name, c := range map[string]struct {
+		server   func(t *testing.T) *Config
+		legacy   suites.Version
+		versions []suites.Version // supported_versions; none when empty
+	}{
+		"TLS 1.1 in legacy_version, server up to TLS 1.2":     {tls11, suites.VersionTLS11, nil},
+		"TLS 1.1 in supported_versions, legacy_version 1.2":   {tls11, suites.VersionTLS12, []suites.Version{suites.VersionTLS11}},
+		"TLS 1.2 in legacy_version, server up to TLS 1.3":     {tls13, suites.VersionTLS12, nil},
+		"0x0304 in legacy_version without supported_versions": {tls13, suites.VersionTLS13, nil},
+		"TLS 1.2 in supported_versions, server up to TLS 1.3": {tls13, suites.VersionTLS12, []suites.Version{suites.VersionTLS12}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			run := serverVersusScript(t, c.server(t))
+			ch := helloOffering(c.legacy, c.versions...)
+			ch.CipherSuites = append(ch.CipherSuites, suites.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, suites.TLS_FALLBACK_SCSV)
+			run.peer.sendMessages(ch)
+			run.peer.expectAlert(wire.AlertInappropriateFallback)
+			wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertInappropriateFallback)
+		})
+	}
 }
 
-// The SCSV at the server's own highest version is not a fallback.
+// The SCSV at the server's own highest version is not a fallback, however
+// that version is signalled.
 func TestServerAcceptsFallbackSCSVAtItsMaxVersion(t *testing.T) {
 	run := serverVersusScript(t, nil)
 	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, suites.TLS_FALLBACK_SCSV))
 	if msg := run.peer.readMessage(); msg.Type() != wire.TypeServerHello {
 		t.Fatalf("server answered %v", msg.Type())
 	}
+	t.Run("TLS 1.2 server, legacy_version 0x0304", func(t *testing.T) {
+		run := serverVersusScript(t, nil)
+		ch := helloOffering(suites.VersionTLS13)
+		ch.CipherSuites = append(ch.CipherSuites, suites.TLS_FALLBACK_SCSV)
+		run.peer.sendMessages(ch)
+		expectServerHello(t, run, suites.VersionTLS12)
+	})
+	t.Run("TLS 1.3 server, TLS 1.3 in supported_versions", func(t *testing.T) {
+		run := serverVersusScript(t, testServerConfig13(t))
+		ch := helloOffering(suites.VersionTLS12, suites.VersionTLS13, suites.VersionTLS12)
+		ch.CipherSuites = append(ch.CipherSuites, suites.TLS_FALLBACK_SCSV)
+		run.peer.sendMessages(ch)
+		expectServerHello(t, run, suites.VersionTLS13)
+	})
 }
 
 func TestServerRejectsNonEmptyRenegotiationInfo(t *testing.T) {

@@ -57,6 +57,7 @@ type serverHandshakeTLS12 struct {
 // the version both sides support best.
 func (c *Conn) serverHandshake() error {
 	c.setStep("read ClientHello")
+	c.hsIn.MaxClientHelloSize = c.config.maxClientHelloSize()
 	msg, err := c.readHandshake()
 	if err != nil {
 		return c.fail(err)
@@ -80,18 +81,23 @@ func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
 		c.state.serverName = sni.HostName
 	}
-	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok &&
-		slices.Contains(sv.Versions, suites.VersionTLS13) && cfg.supportsVersion(suites.VersionTLS13) {
+	version, offered, err := c.chooseVersion(hello)
+	if err != nil {
+		return c.fail(err)
+	}
+	if version == suites.VersionTLS13 {
 		hs := &serverHandshakeTLS13{c: c, config: cfg, hello: hello, transcript: transcript}
 		return hs.handshake()
 	}
 	hs := &serverHandshakeTLS12{c: c, config: cfg, hello: hello, transcript: transcript}
-	return hs.handshake()
+	return hs.handshake(version, offered)
 }
 
-// handshake runs a TLS 1.0–1.2 handshake after the ClientHello.
-func (hs *serverHandshakeTLS12) handshake() error {
+// handshake runs a TLS 1.0–1.2 handshake after the ClientHello, at the
+// version chooseVersion picked from what the client offered.
+func (hs *serverHandshakeTLS12) handshake(version suites.Version, offered []string) error {
 	c := hs.c
+	hs.useVersion(version, offered)
 	if err := hs.processClientHello(); err != nil {
 		return c.fail(err)
 	}
@@ -120,9 +126,6 @@ func (hs *serverHandshakeTLS12) handshake() error {
 // (RFC 5246 §7.4.1.2–7.4.1.4).
 func (hs *serverHandshakeTLS12) processClientHello() error {
 	c, hello := hs.c, hs.hello
-	if err := hs.negotiateVersion(); err != nil {
-		return err
-	}
 	if !slices.Contains(hello.CompressionMethods, 0) {
 		return wire.Errorf(wire.AlertIllegalParameter, "client does not offer the null compression method, which RFC 5246 §7.4.1.2 requires")
 	}
@@ -151,31 +154,18 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	return nil
 }
 
-// negotiateVersion picks the highest version both sides support. A client
-// offers every version up to ClientHello.version (RFC 5246 Appendix E.1).
-func (hs *serverHandshakeTLS12) negotiateVersion() error {
+// useVersion adopts the version chooseVersion picked: the highest both
+// sides support (RFC 5246 Appendix E.1, RFC 8446 §4.2.1).
+func (hs *serverHandshakeTLS12) useVersion(version suites.Version, offered []string) {
 	c, cfg := hs.c, hs.config
-	offered := hs.hello.Version
-	version := min(offered, cfg.maxVersion())
-	if offered < suites.VersionSSL30 || version < cfg.minVersion() {
-		return &NegotiationError{What: "protocol version",
-			ClientOffered: []string{offered.String() + " and below"},
-			ServerAccepts: versionRange(cfg.minVersion(), cfg.maxVersion())}
-	}
-	// RFC 7507 §3: a fallback retry below our best version means someone
-	// interfered with the first attempt.
-	if slices.Contains(hs.hello.CipherSuites, suites.TLS_FALLBACK_SCSV) && offered < cfg.maxVersion() {
-		return wire.Errorf(wire.AlertInappropriateFallback, "client fell back to %s although the server supports %s", offered, cfg.maxVersion())
-	}
 	c.state.version = version
 	c.layer.SetVersion(version)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: version.String(),
-			Offered:    []string{offered.String() + " and below"},
+			Offered:    offered,
 			Accepted:   versionRange(cfg.minVersion(), cfg.maxVersion()),
 			ReasonCode: "highest_common", Reason: "the highest version both sides support"})
 	}
-	return nil
 }
 
 // checkRenegotiationInfo applies RFC 5746 §3.6 to an initial ClientHello

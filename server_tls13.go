@@ -250,6 +250,13 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	if err := checkSecondClientHello(hs.hello, hello2, group); err != nil {
 		return err
 	}
+	// RFC 8446 §4.2.1 holds for the second ClientHello too: only its
+	// supported_versions decides, and it must still select TLS 1.3, the
+	// version the HelloRetryRequest was for. RFC 8446 names no alert;
+	// OpenSSL 3 sends protocol_version.
+	if v, _, err := c.chooseVersion(hello2); err != nil || v != suites.VersionTLS13 {
+		return wire.Errorf(wire.AlertProtocolVersion, "the second ClientHello no longer offers TLS 1.3, which the HelloRetryRequest selected")
+	}
 	if cookie != nil {
 		if err := hs.config.checkCookie(hello2, firstHelloHash, group); err != nil {
 			return err

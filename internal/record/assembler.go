@@ -22,6 +22,11 @@ type Assembler struct {
 	// cannot be decoded (OpenSSL sends illegal_parameter, crypto/tls
 	// internal_error).
 	MaxMessageSize int
+	// MaxClientHelloSize, when positive, replaces MaxMessageSize for
+	// ClientHello messages: a server sets it so that every ClientHello a
+	// client may send gets through while other messages keep the smaller
+	// limit.
+	MaxClientHelloSize int
 
 	buf   []byte
 	start int // buf[start:] has not been returned by Next
@@ -47,8 +52,12 @@ func (a *Assembler) Add(fragment []byte) error {
 	}
 	for pos := 0; pos+handshakeHeaderLen <= total; {
 		n := at(pos+1)<<16 | at(pos+2)<<8 | at(pos+3)
-		if n > max {
-			return wire.Errorf(wire.AlertDecodeError, "handshake message of %d bytes exceeds the limit of %d", n, max)
+		limit := max
+		if at(pos) == int(wire.TypeClientHello) && a.MaxClientHelloSize > 0 {
+			limit = a.MaxClientHelloSize
+		}
+		if n > limit {
+			return wire.Errorf(wire.AlertDecodeError, "%v message of %d bytes exceeds the limit of %d", wire.HandshakeType(at(pos)), n, limit)
 		}
 		pos += handshakeHeaderLen + n
 	}

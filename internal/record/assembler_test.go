@@ -77,6 +77,21 @@ func TestAssemblerRefusesOversizedMessageBeforeBuffering(t *testing.T) {
 	}
 }
 
+// MaxClientHelloSize applies to ClientHello only; every other type keeps
+// MaxMessageSize, also in the same Add.
+func TestAssemblerClientHelloLimit(t *testing.T) {
+	a := Assembler{MaxMessageSize: 1000, MaxClientHelloSize: 2000}
+	if err := a.Add(hsMsg(byte(wire.TypeClientHello), fill(2000, 0))); err != nil {
+		t.Fatalf("ClientHello at its limit refused: %v", err)
+	}
+	wantAlert(t, a.Add(hsMsg(byte(wire.TypeClientHello), fill(2001, 0))), wire.AlertDecodeError)
+	wantAlert(t, a.Add(hsMsg(byte(wire.TypeCertificate), fill(1001, 0))), wire.AlertDecodeError)
+	wantAlert(t, a.Add(append(hsMsg(byte(wire.TypeClientHello), fill(10, 0)), hsMsg(byte(wire.TypeCertificate), fill(1001, 0))...)), wire.AlertDecodeError)
+	if err := (&Assembler{MaxMessageSize: 1000}).Add(hsMsg(byte(wire.TypeClientHello), fill(1001, 0))); err == nil {
+		t.Fatal("without MaxClientHelloSize a ClientHello over MaxMessageSize passed")
+	}
+}
+
 func TestAssemblerReset(t *testing.T) {
 	var a Assembler
 	a.Add([]byte{1, 0})

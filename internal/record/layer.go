@@ -121,7 +121,7 @@ func NewLayer(conn io.ReadWriter) *Layer {
 // written and the only version accepted when reading. Before it is called,
 // records are written as TLS 1.0 (0x0301, which RFC 8446 Appendix D
 // recommends for an initial ClientHello for compatibility) and any header
-// version 0x0300–0x0303 is accepted. For TLS 1.3, pass VersionTLS13 or
+// version 0x03XX is accepted (RFC 5246 Appendix E.1). For TLS 1.3, pass VersionTLS13 or
 // VersionTLS12: both mean a legacy_record_version of 0x0303 (RFC 8446 §5.1).
 func (l *Layer) SetVersion(v suites.Version) {
 	// Handshake bytes already written keep the version they were written
@@ -183,11 +183,12 @@ func (l *Layer) Buffered() int { return l.w - l.r }
 // Layer's input buffer and is valid until the next ReadRecord.
 //
 // Errors: a header whose content type is unknown is unexpected_message; a
-// header version other than the one set by SetVersion is protocol_version;
-// a fragment longer than 2^14 bytes (null protection), 2^14+2048 bytes
-// (TLS 1.0–1.2 protection) or MaxFragment (InnerTypeProtection) is
-// record_overflow, and so is a plaintext longer than 2^14 bytes; a record
-// that fails authentication is bad_record_mac; an empty handshake, alert or
+// header version other than the one set by SetVersion (before it, one
+// whose major version is not 3) is protocol_version; a fragment longer
+// than 2^14 bytes (null protection), 2^14+2048 bytes (TLS 1.0–1.2
+// protection) or MaxFragment (InnerTypeProtection) is record_overflow, and
+// so is a plaintext longer than 2^14 bytes; a record that fails
+// authentication is bad_record_mac; an empty handshake, alert or
 // change_cipher_spec record is unexpected_message (RFC 5246 §6.2.1). When
 // the very first record is not a plausible TLS header the error is
 // *NotTLSError. The connection closing at a record boundary is io.EOF,
@@ -231,9 +232,12 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	}
 	if l.version == 0 {
 		// Before the version is known, accept what a ClientHello record
-		// may carry: SSL 3.0 up to TLS 1.2 (RFC 5246 Appendix E.1, RFC
-		// 8446 §5.1); 0x0304 never appears in a record header.
-		if vers < suites.VersionSSL30 || vers > suites.VersionTLS12 {
+		// may carry. RFC 5246 Appendix E.1: "TLS servers MUST accept any
+		// value {03,XX} as the record layer version number for
+		// ClientHello"; RFC 8446 §5.1: legacy_record_version "MUST be
+		// ignored for all purposes". A major version other than 3 is not
+		// TLS at all.
+		if vers>>8 != 3 {
 			return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x is not TLS", uint16(vers))
 		}
 	} else if vers != l.version {

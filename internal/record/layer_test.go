@@ -237,25 +237,32 @@ func TestReadRecordRejectsWrongVersionAfterSetVersion(t *testing.T) {
 	wantAlert(t, err, wire.AlertProtocolVersion)
 }
 
+// RFC 5246 Appendix E.1: "TLS servers MUST accept any value {03,XX} as the
+// record layer version number for ClientHello", and RFC 8446 §5.1 says
+// legacy_record_version "MUST be ignored for all purposes". Before the
+// version is set every 0x03XX passes; another major version does not.
 func TestReadRecordToleratesHelloVersionsBeforeSetVersion(t *testing.T) {
 	var recs [][]byte
-	for _, v := range []uint16{0x0300, 0x0301, 0x0302, 0x0303} {
+	versions := []uint16{0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x03fe, 0x03ff}
+	for _, v := range versions {
 		recs = append(recs, rawRecord(22, v, []byte{1, 0, 0, 0}))
 	}
 	recs = append(recs, rawRecord(22, 0x0205, []byte{1, 0, 0, 0}))
 	r := readerOf(recs...)
-	for range 4 {
+	for _, v := range versions {
 		if _, _, err := r.ReadRecord(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("record version %#04x: %v", v, err)
 		}
 	}
 	_, _, err := r.ReadRecord()
 	wantAlert(t, err, wire.AlertProtocolVersion)
 
-	r = readerOf(rawRecord(22, 0x0301, []byte{1, 0, 0, 0}), rawRecord(22, 0x0304, []byte{1, 0, 0, 0}))
-	r.ReadRecord()
-	_, _, err = r.ReadRecord()
-	wantAlert(t, err, wire.AlertProtocolVersion)
+	// The first record too: 0x0304 and 0x03FE are TLS, not another protocol.
+	for _, v := range []uint16{0x0304, 0x03fe} {
+		if _, _, err := readerOf(rawRecord(22, v, []byte{1, 0, 0, 0})).ReadRecord(); err != nil {
+			t.Errorf("first record with version %#04x: %v", v, err)
+		}
+	}
 }
 
 func TestSetVersionTLS13UsesLegacyRecordVersion(t *testing.T) {
@@ -325,14 +332,28 @@ func TestLooksLikeTLS(t *testing.T) {
 	for in, want := range map[string]bool{
 		"\x16\x03\x01\x02\x00": true,
 		"\x16\x03":             true,
-		"\x17\x03\x03\x48\x01": false, // longer than 2^14+2048
-		"\x16\x03\x05":         false,
+		"\x17\x03\x03\x48\x01": true, // too long, but TLS: record_overflow (RFC 8446 §5.1)
+		"\x16\x03\x05":         true, // any {03,XX} (RFC 5246 Appendix E.1)
+		"\x16\x03\xfe":         true,
+		"\x16\x02\x03":         false,
 		"GET ":                 false,
 		"":                     true,
 	} {
 		if got := LooksLikeTLS([]byte(in)); got != want {
 			t.Errorf("LooksLikeTLS(%x) = %v", in, got)
 		}
+	}
+}
+
+// RFC 8446 §5.1: a record longer than 2^14 bytes "MUST terminate the
+// connection with a "record_overflow" alert". A first record with a TLS
+// header and an oversized length (a ClientHello sent in one record) is TLS
+// that failed, not another protocol, so it gets the alert rather than a
+// silent close, at its header (OpenSSL 3 does the same).
+func TestReadRecordOversizedFirstRecordIsRecordOverflow(t *testing.T) {
+	for _, n := range []int{MaxPlaintext + 1, MaxCiphertext + 1, 0xffff} {
+		_, _, err := NewLayer(&oneShot{t: t, b: []byte{22, 3, 1, byte(n >> 8), byte(n)}}).ReadRecord()
+		wantAlert(t, err, wire.AlertRecordOverflow)
 	}
 }
 

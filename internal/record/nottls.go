@@ -71,9 +71,11 @@ func guessProtocol(prefix []byte) string {
 
 // LooksLikeTLS reports whether b, the first bytes of a record (any number of
 // them, up to the full 5-byte header), could start a TLS record: a known
-// content type, major version 3, minor version at most 4 and a length no
-// larger than 2^14+2048. It is meant for telling "not TLS at all" from "TLS
-// that failed", not for validating records.
+// content type and major version 3 (any minor version: RFC 5246 Appendix
+// E.1 has servers accept {03,XX} in a ClientHello's record). It is meant
+// for telling "not TLS at all" from "TLS that failed", not for validating
+// records: a TLS header with an oversized length is TLS that failed, and
+// RFC 8446 §5.1 answers it with record_overflow, not silence.
 func LooksLikeTLS(b []byte) bool { return plausibleHeader(b) }
 
 func plausibleHeader(b []byte) bool {
@@ -81,12 +83,6 @@ func plausibleHeader(b []byte) bool {
 		return false
 	}
 	if len(b) >= 2 && b[1] != 3 {
-		return false
-	}
-	if len(b) >= 3 && b[2] > 4 {
-		return false
-	}
-	if len(b) >= 5 && int(b[3])<<8|int(b[4]) > MaxCiphertext {
 		return false
 	}
 	return true

@@ -29,6 +29,13 @@ type ClientHello struct {
 // maxSessionIDLen is the upper bound of SessionID session_id<0..32>.
 const maxSessionIDLen = 32
 
+// MaxClientHelloLen is the longest ClientHello body the syntax allows
+// (RFC 5246 §7.4.1.2, RFC 8446 §4.1.2): legacy_version, random, a 32-byte
+// session ID, 2^16-2 bytes of cipher suites, 255 compression methods and
+// 2^16-1 bytes of extensions, each with its length prefix. A longer one
+// cannot be decoded. It is OpenSSL's CLIENT_HELLO_MAX_LENGTH too.
+const MaxClientHelloLen = 2 + 32 + (1 + maxSessionIDLen) + (2 + 0xfffe) + (1 + 0xff) + (2 + 0xffff)
+
 // Type returns TypeClientHello.
 func (*ClientHello) Type() HandshakeType { return TypeClientHello }
 

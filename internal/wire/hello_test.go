@@ -224,3 +224,27 @@ func TestMarshalRejectsUnencodableHellos(t *testing.T) {
 		wantAlert(t, err, AlertInternalError)
 	}
 }
+
+// MaxClientHelloLen is the body of a ClientHello with every vector at its
+// upper bound (RFC 5246 §7.4.1.2), which marshals and parses; one more
+// cipher suite no longer fits its length prefix.
+func TestMaxClientHelloLenIsTheLongestClientHello(t *testing.T) {
+	ch := &ClientHello{Version: suites.VersionTLS12, SessionID: make([]byte, 32),
+		CipherSuites:       make([]suites.ID, 0x7fff),
+		CompressionMethods: make([]uint8, 255),
+		Extensions:         []Extension{&UnknownExt{Code: 0x1234, Data: make([]byte, 0xffff-4)}}}
+	raw, err := ch.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw)-4 != MaxClientHelloLen {
+		t.Fatalf("longest ClientHello body is %d bytes, MaxClientHelloLen %d", len(raw)-4, MaxClientHelloLen)
+	}
+	if _, err := ParseClientHello(raw[4:]); err != nil {
+		t.Fatal(err)
+	}
+	ch.CipherSuites = append(ch.CipherSuites, 0)
+	if _, err := ch.Marshal(); err == nil {
+		t.Fatal("a ClientHello with 2^15 cipher suites marshalled")
+	}
+}
