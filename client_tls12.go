@@ -135,6 +135,9 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 // extensions the client offered, and each must say something acceptable.
 func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) error {
 	c := hs.c
+	if err := checkPeerExtensions(wire.TypeServerHello, sh.Version, sh.Extensions, nil); err != nil {
+		return err
+	}
 	offered := make(map[wire.ExtensionType]bool, len(hs.hello.Extensions))
 	for _, e := range hs.hello.Extensions {
 		offered[e.ExtType()] = true

@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"fmt"
@@ -47,6 +48,7 @@ type serverHandshakeTLS13 struct {
 	serverSecret  []byte
 	appSecrets    [2][]byte // client, server
 	certRequested bool
+	certRequest   *wire.CertificateRequest13 // what the client's certificate entries answer
 	clientCerts   []*x509.Certificate
 
 	expectedClientFinished []byte // predicted when no client certificate can come
@@ -81,6 +83,13 @@ func (hs *serverHandshakeTLS13) negotiate() error {
 	c.layer.SetVersion(suites.VersionTLS13)
 	c.parseCtx = wire.Context{Version: suites.VersionTLS13}
 	c.tls13 = true
+	// RFC 8446 §4.1.2: legacy_compression_methods "MUST contain exactly
+	// one byte, set to zero ... If a TLS 1.3 ClientHello is received with
+	// any other value in this field, the server MUST abort the handshake
+	// with an "illegal_parameter" alert."
+	if !bytes.Equal(hs.hello.CompressionMethods, []byte{0}) {
+		return wire.Errorf(wire.AlertIllegalParameter, "TLS 1.3 ClientHello offers compression methods %v; it must offer exactly null", hs.hello.CompressionMethods)
+	}
 	if err := hs.chooseSuite(); err != nil {
 		return err
 	}
@@ -464,6 +473,7 @@ func (hs *serverHandshakeTLS13) sendCertificateRequest() error {
 			req.Extensions = append(req.Extensions, &wire.CertificateAuthoritiesExt{Authorities: names})
 		}
 	}
+	hs.certRequest = req
 	_, err := hs.c.writeHandshake(req)
 	return err
 }
@@ -569,6 +579,14 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 			return wire.Errorf(wire.AlertCertificateRequired, "the server requires a client certificate and the client sent none")
 		}
 		return nil
+	}
+	// RFC 8446 §4.4.2: "Extensions in the Certificate message from the
+	// client MUST correspond to extensions in the CertificateRequest
+	// message from the server."
+	for _, entry := range certMsg.Entries {
+		if err := checkPeerExtensions(wire.TypeCertificate, suites.VersionTLS13, entry.Extensions, hs.certRequest.Extensions); err != nil {
+			return err
+		}
 	}
 	chain := certMsg.Chain()
 	certs, chains, err := c.verifyPeerChain(chain)
