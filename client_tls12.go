@@ -147,6 +147,12 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent extension %s, which the client did not offer", e.ExtType())
 		}
 	}
+	// RFC 8422 §5.2: the server's ec_point_formats "MUST contain the value
+	// 0 (uncompressed)"; the client, which named curves in supported_groups,
+	// aborts with illegal_parameter otherwise.
+	if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](sh.Extensions); ok && !slices.Contains(pf.Formats, 0) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server's ec_point_formats %v lacks uncompressed (0)", pf.Formats)
+	}
 	ri, hasRI := wire.FindExtension[*wire.RenegotiationInfoExt](sh.Extensions)
 	switch {
 	case hasRI && !slices.Equal(ri.Data, c.expectedRenegotiationInfo()):

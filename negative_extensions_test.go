@@ -397,3 +397,55 @@ func TestServerRejectsTLS13ClientHelloWithNonNullCompression(t *testing.T) {
 		})
 	}
 }
+
+// ---- ec_point_formats ----
+
+// RFC 8422 §5.1.2: uncompressed (0) is the one point format every
+// implementation supports; "If the client sends the extension and the
+// extension does not contain the uncompressed point format, and the client
+// has used the Supported Groups extension to indicate support for any of
+// the curves defined in this specification, then the server MUST abort the
+// handshake and return an illegal_parameter alert."
+func TestServerRejectsClientHelloPointFormatsWithoutUncompressed(t *testing.T) {
+	for name, formats := range map[string][]uint8{
+		"compressed prime":      {1},
+		"both compressed forms": {1, 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			run := serverVersusScript(t, nil)
+			ch := scriptedClientHello()
+			ch.Extensions[2] = &wire.ECPointFormatsExt{Formats: formats}
+			run.peer.sendMessages(ch)
+			run.peer.expectAlert(wire.AlertIllegalParameter)
+			wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertIllegalParameter)
+		})
+	}
+}
+
+// TLS 1.3 has one point format per group and no use for ec_point_formats;
+// a TLS 1.3 server ignores it, as OpenSSL 3's does (checked with openssl
+// s_server -tls1_3 and a ClientHello whose list is {1}).
+func TestServerIgnoresPointFormatsInTLS13ClientHello(t *testing.T) {
+	run, p := startServer13(t, testServerConfig13(t))
+	ch, _ := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
+	ch.Extensions = append(ch.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
+	p.send(ch)
+	p.flush()
+	if msg, _ := p.readMessage(); msg.Type() != wire.TypeServerHello {
+		t.Fatalf("server answered %v, want ServerHello", msg.Type())
+	}
+	run.peer.conn.Close()
+	run.wait()
+}
+
+// RFC 8422 §5.2: the server's ec_point_formats, too, "MUST contain the
+// value 0 (uncompressed) as one of the items in the list"; a client that
+// named curves in supported_groups aborts with illegal_parameter.
+func TestClientRejectsServerHelloPointFormatsWithoutUncompressed(t *testing.T) {
+	run, _ := clientVersusScript(t, nil)
+	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+	sh.Extensions = append(sh.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
+	run.peer.sendMessages(sh)
+	run.peer.expectAlert(wire.AlertIllegalParameter)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+}
