@@ -65,6 +65,9 @@ func (hs *clientHandshakeTLS12) handshake() error {
 		}
 		return hs.resumeHandshake()
 	}
+	if err := hs.checkSessionIDEcho(); err != nil {
+		return c.fail(err)
+	}
 	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
 	if err := c.runSteps([]handshakeStep{
 		{"read server Certificate", hs.readServerCertificate},

@@ -69,6 +69,22 @@ func (hs *clientHandshakeTLS12) resumedByServer() bool {
 	return cs != nil && len(hs.serverHello.SessionID) > 0 && bytes.Equal(hs.serverHello.SessionID, hs.hello.SessionID)
 }
 
+// checkSessionIDEcho applies RFC 5246 §7.4.1.3 to a ServerHello that did
+// not resume an offered session: echoing the client's session ID is how a
+// server says it resumes ("the server will respond with the same value as
+// was supplied by the client. This indicates a resumed session"), so an
+// echo of an ID that named no session — the TLS 1.3 compatibility-mode ID
+// (RFC 8446 Appendix D.4) on a TLS 1.2 connection — claims a resumption of
+// nothing. The RFC names no alert; clasp sends illegal_parameter, as
+// BoringSSL does. (OpenSSL 3 takes the echo as a new session's ID.)
+func (hs *clientHandshakeTLS12) checkSessionIDEcho() error {
+	id := hs.serverHello.SessionID
+	if len(id) > 0 && bytes.Equal(id, hs.hello.SessionID) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server echoed the client's session ID, which names no session the client offered to resume")
+	}
+	return nil
+}
+
 // checkResumedSession applies RFC 5246 §7.4.1.3 and RFC 7627 §5.3 to a
 // resumption the server accepted: same version and suite, same EMS.
 func (hs *clientHandshakeTLS12) checkResumedSession() error {
