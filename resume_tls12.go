@@ -222,7 +222,7 @@ func (hs *clientHandshakeTLS12) rememberSession() {
 
 // checkForResumption12 looks for a session the client offered — a ticket
 // first, then a session ID — that this server can resume.
-func (hs *serverHandshakeTLS12) checkForResumption12() {
+func (hs *serverHandshakeTLS12) checkForResumption12() error {
 	c, cfg := hs.c, hs.config
 	var st *sessionState12
 	how := ""
@@ -237,15 +237,24 @@ func (hs *serverHandshakeTLS12) checkForResumption12() {
 		}
 	}
 	if st == nil {
-		return
+		return nil
+	}
+	// RFC 7627 §5.3: "If the original session used the
+	// "extended_master_secret" extension but the new ClientHello does not
+	// contain it, the server MUST abort the abbreviated handshake." The RFC
+	// names no alert; OpenSSL 3 sends handshake_failure, and so does clasp.
+	// (The opposite change is a full handshake: see resumable12.)
+	if _, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hs.hello.Extensions); st.ems && !clientEMS {
+		return wire.Errorf(wire.AlertHandshakeFailure, "client offers a session (by %s) made with extended master secret, without the extension", how)
 	}
 	if why := resumable12(st, hs.hello, c.state.version, cfg, c.state.serverName); why != "" {
 		if c.tracer != nil {
 			c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: why})
 		}
-		return
+		return nil
 	}
 	hs.session, hs.resumedBy = st, how
+	return nil
 }
 
 // resumeHandshake runs the server's side of an abbreviated handshake.

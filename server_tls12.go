@@ -132,7 +132,9 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	if err := hs.checkPointFormats(); err != nil {
 		return err
 	}
-	hs.checkForResumption12()
+	if err := hs.checkForResumption12(); err != nil {
+		return err
+	}
 	if hs.session != nil {
 		hs.suite, hs.ems = hs.session.suite, hs.session.ems
 		return c.negotiateALPN(hello)
