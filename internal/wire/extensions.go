@@ -280,6 +280,18 @@ func LookupExtension(exts []Extension, t ExtensionType) (Extension, bool) {
 	return nil, false
 }
 
+// ExtensionBody returns e's extension_data as it is sent in message msg,
+// so that a caller can compare two extensions byte for byte (a second
+// ClientHello's against the first's, RFC 8446 §4.1.2).
+func ExtensionBody(e Extension, msg HandshakeType) ([]byte, error) {
+	if e == nil {
+		return nil, errMarshal("nil extension")
+	}
+	var b cryptobyte.Builder
+	e.marshalBody(&b, msg)
+	return b.Bytes()
+}
+
 // parseExtensions reads the optional extensions block that ends a hello
 // (RFC 5246 §7.4.1.2: its presence is detected by bytes following the
 // compression methods). It returns nil when the block is absent and a
