@@ -218,6 +218,13 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(hs.suite.KeyExchange == suites.KexRSA && isRSA(certs[0].PublicKey)) {
 		return wire.Errorf(wire.AlertUnsupportedCertificate, "server's %s key cannot authenticate %s", certs[0].PublicKeyAlgorithm, hs.suite.Name)
 	}
+	use := keyUseSign // the ServerKeyExchange signature
+	if hs.suite.KeyExchange == suites.KexRSA {
+		use = keyUseEncipher
+	}
+	if err := c.checkPeerKeyUsage(certs[0], use); err != nil {
+		return err
+	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
 	return nil

@@ -385,6 +385,9 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	if err != nil {
 		return err
 	}
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
+		return err
+	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
 	return nil

@@ -639,6 +639,10 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 	if !isRSA(certs[0].PublicKey) && !isECDSA(certs[0].PublicKey) && !isEd25519(certs[0].PublicKey) {
 		return wire.Errorf(wire.AlertUnsupportedCertificate, "client certificate has an unsupported %s key", certs[0].PublicKeyAlgorithm)
 	}
+	// The client's key signs its CertificateVerify.
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
+		return err
+	}
 	hs.clientCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
 	return nil

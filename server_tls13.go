@@ -676,6 +676,9 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 	if err != nil {
 		return err
 	}
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
+		return err
+	}
 	signed := signedContent13(clientSignatureContext, hs.transcript.Sum())
 	msg, err = c.readHandshake()
 	if err != nil {
