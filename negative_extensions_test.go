@@ -30,7 +30,7 @@ const dupPlaceholder wire.ExtensionType = 0xfeed
 
 // withDuplicate marshals msg, which carries a dupPlaceholder extension
 // whose body is n bytes, and renames that extension to code.
-func withDuplicate(t *testing.T, msg wire.Message, code wire.ExtensionType, n int) rawMessage {
+func withDuplicate(t testing.TB, msg wire.Message, code wire.ExtensionType, n int) rawMessage {
 	t.Helper()
 	raw, err := msg.Marshal()
 	if err != nil {
