@@ -449,3 +449,34 @@ func TestClientRejectsServerHelloPointFormatsWithoutUncompressed(t *testing.T) {
 	run.peer.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
 }
+
+// A NewSessionTicket carries early_data only (RFC 8446 §4.2's table); a
+// recognised extension of another message there is illegal_parameter, an
+// unknown one is ignored (§4.6.1: "Clients MUST ignore unrecognized
+// extensions"). The ticket arrives after the handshake, on the client's
+// next read.
+func TestClientRejectsNewSessionTicketWithExtensionNotAllowed(t *testing.T) {
+	nst := func(exts ...wire.Extension) *wire.NewSessionTicket13 {
+		return &wire.NewSessionTicket13{Lifetime: 60, AgeAdd: 1, Nonce: []byte{1}, Ticket: []byte("ticket"), Extensions: exts}
+	}
+	for name, ext := range map[string]wire.Extension{
+		"key_share":      &wire.UnknownExt{Code: wire.ExtKeyShare, Data: []byte{0, 29}},
+		"pre_shared_key": &wire.UnknownExt{Code: wire.ExtPreSharedKey, Data: []byte{0, 0}},
+		"alpn":           &wire.UnknownExt{Code: wire.ExtALPN, Data: []byte{0, 3, 2, 'h', '2'}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := handshake13(t)
+			wantPostHandshakeFailure(t, r.client, r.server, func() { inject(t, r.server, nst(ext)) }, wire.AlertIllegalParameter)
+		})
+	}
+	t.Run("unknown is ignored", func(t *testing.T) {
+		r := handshake13(t)
+		go func() {
+			inject(t, r.server, nst(&wire.UnknownExt{Code: 0x1234}, &wire.EarlyDataExt{MaxEarlyDataSize: 1}))
+			_, _ = r.server.Write([]byte("x"))
+		}()
+		if _, err := r.client.Read(make([]byte, 1)); err != nil {
+			t.Fatalf("client read after the ticket: %v", err)
+		}
+	})
+}
