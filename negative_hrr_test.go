@@ -15,8 +15,12 @@ import (
 // added if the HelloRetryRequest carried one, pre_shared_key updated (ages
 // and binders recomputed, PSKs for another hash removed), padding added,
 // removed or resized. Every other field and extension is compared, whether
-// clasp knows it or not; a change is illegal_parameter. (The first cases
-// are in TestServerRejectsSecondClientHelloThatChangedMoreThanAsked.)
+// clasp knows it or not; a change is illegal_parameter. The RFC names no
+// alert; OpenSSL 3 sends illegal_parameter for the one change it checks
+// (cipher suites that change its choice; it lets a changed random, session
+// ID or signature_algorithms through, as openssl s_server -groups P-384
+// shows). (The first cases are in
+// TestServerRejectsSecondClientHelloThatChangedMoreThanAsked.)
 
 // hrrHello is the first ClientHello of these tests: a P-256 share only
 // (the server wants X25519) and a wide set of extensions to change.

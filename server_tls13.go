@@ -278,9 +278,10 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 // ages and binders, and PSKs for another hash dropped), padding added,
 // removed or resized. Every other field and extension, known to clasp or
 // not, must be byte for byte what the first ClientHello sent; the order of
-// extensions is not compared. Anything else is illegal_parameter (§4.1.2
-// names no alert; it is the one for a value that breaks the rules, and
-// the one OpenSSL 3 sends).
+// extensions is not compared. Anything else is illegal_parameter: §4.1.2
+// names no alert, and OpenSSL 3, which compares far less (it lets a changed
+// random, session ID or signature_algorithms through), sends
+// illegal_parameter where it does object (suites that change its choice).
 func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group, sentCookie bool) error {
 	changed := func(what string) error {
 		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello changed %s, which the HelloRetryRequest did not ask for (RFC 8446 §4.1.2)", what)
