@@ -447,7 +447,10 @@ func TestServerIgnoresPointFormatsInTLS13ClientHello(t *testing.T) {
 
 // RFC 8422 §5.2: the server's ec_point_formats, too, "MUST contain the
 // value 0 (uncompressed) as one of the items in the list"; a client that
-// named curves in supported_groups aborts with illegal_parameter.
+// named curves in supported_groups aborts with illegal_parameter. (OpenSSL
+// 3's client does not check: openssl s_client -tls1_2 reads on past such a
+// ServerHello. Its server, for the ClientHello case above, drops its EC
+// suites and answers handshake_failure; clasp follows the RFC in both.)
 func TestClientRejectsServerHelloPointFormatsWithoutUncompressed(t *testing.T) {
 	run, _ := clientVersusScript(t, nil)
 	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)

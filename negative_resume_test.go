@@ -17,8 +17,9 @@ import (
 // in compatibility mode (RFC 8446 Appendix D.4) without offering any
 // session; a TLS 1.2 ServerHello that echoes it resumes nothing the client
 // has, and the client aborts with illegal_parameter (the RFC names no
-// alert; BoringSSL sends illegal_parameter too). The same holds for a
-// client with a session cache that had nothing cached.
+// alert; BoringSSL sends illegal_parameter too, while OpenSSL 3 takes the
+// echo as a new session's ID). The same holds for a client with a session
+// cache that had nothing cached.
 func TestClientRejectsTLS12ServerHelloEchoingUnofferedSessionID(t *testing.T) {
 	for name, cfg := range map[string]func(t *testing.T) *Config{
 		"compatibility session ID": func(t *testing.T) *Config { return testClientConfig13(t) },
