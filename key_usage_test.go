@@ -179,7 +179,7 @@ func TestKeyUsageAllowsWhatItSaysOrAbsent(t *testing.T) {
 }
 
 // InsecureSkipKeyUsageCheck lets such a leaf through, in each version and
-// on each side, and says so in ConnectionState.Warnings.
+// on each side, and says so in ConnectionState.Warnings and the trace.
 func TestInsecureSkipKeyUsageCheckWarns(t *testing.T) {
 	for _, v := range []uint16{VersionTLS12, VersionTLS13} {
 		t.Run(VersionName(v), func(t *testing.T) {
@@ -190,8 +190,13 @@ func TestInsecureSkipKeyUsageCheckWarns(t *testing.T) {
 			client.RootCAs, client.Certificates = pool, []Certificate{clientLeaf}
 			server.ClientAuth = RequireAnyClientCert
 			client.InsecureSkipKeyUsageCheck, server.InsecureSkipKeyUsageCheck = true, true
+			ct := &recordingTracer{}
+			client.Tracer = ct
 			r := testHandshake(t, client, server)
 			r.mustSucceed(t)
+			if d := findDecision(ct, "peer_key_usage"); d == nil || d.ReasonCode != "key_usage_not_checked" || d.Warning == "" {
+				t.Errorf("client trace decision %+v, want peer_key_usage accepted with a warning", d)
+			}
 			for side, st := range map[string]ConnectionState{"client": r.clientState, "server": r.serverState} {
 				if !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.HasPrefix(w, "InsecureSkipKeyUsageCheck") }) {
 					t.Errorf("%s warnings %q do not report the skipped keyUsage check", side, st.Warnings)
