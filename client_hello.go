@@ -90,7 +90,9 @@ func (o *clientOffer) chosenVersion(cfg *Config, sh *wire.ServerHello) (suites.V
 		for _, e := range sh.Extensions {
 			switch e.(type) {
 			case *wire.KeyShareExt, *wire.PreSharedKeyExt:
-				return 0, wire.Errorf(wire.AlertUnsupportedExtension, "a %s ServerHello carries the TLS 1.3 extension %s", sh.Version, e.ExtType())
+				// RFC 8446 §4.2: a recognised extension "not specified
+				// for the message in which it appears" is illegal_parameter.
+				return 0, wire.Errorf(wire.AlertIllegalParameter, "a %s ServerHello carries the TLS 1.3 extension %s", sh.Version, e.ExtType())
 			}
 		}
 		if sh.IsHelloRetryRequest() {

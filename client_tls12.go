@@ -65,6 +65,9 @@ func (hs *clientHandshakeTLS12) handshake() error {
 		}
 		return hs.resumeHandshake()
 	}
+	if err := hs.checkSessionIDEcho(); err != nil {
+		return c.fail(err)
+	}
 	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
 	if err := c.runSteps([]handshakeStep{
 		{"read server Certificate", hs.readServerCertificate},
@@ -135,6 +138,9 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 // extensions the client offered, and each must say something acceptable.
 func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) error {
 	c := hs.c
+	if err := checkPeerExtensions(wire.TypeServerHello, sh.Version, sh.Extensions, nil); err != nil {
+		return err
+	}
 	offered := make(map[wire.ExtensionType]bool, len(hs.hello.Extensions))
 	for _, e := range hs.hello.Extensions {
 		offered[e.ExtType()] = true
@@ -143,6 +149,12 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		if !offered[e.ExtType()] {
 			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent extension %s, which the client did not offer", e.ExtType())
 		}
+	}
+	// RFC 8422 §5.2: the server's ec_point_formats "MUST contain the value
+	// 0 (uncompressed)"; the client, which named curves in supported_groups,
+	// aborts with illegal_parameter otherwise.
+	if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](sh.Extensions); ok && !slices.Contains(pf.Formats, 0) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server's ec_point_formats %v lacks uncompressed (0)", pf.Formats)
 	}
 	ri, hasRI := wire.FindExtension[*wire.RenegotiationInfoExt](sh.Extensions)
 	switch {
@@ -205,6 +217,13 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	}
 	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(hs.suite.KeyExchange == suites.KexRSA && isRSA(certs[0].PublicKey)) {
 		return wire.Errorf(wire.AlertUnsupportedCertificate, "server's %s key cannot authenticate %s", certs[0].PublicKeyAlgorithm, hs.suite.Name)
+	}
+	use := keyUseSign // the ServerKeyExchange signature
+	if hs.suite.KeyExchange == suites.KexRSA {
+		use = keyUseEncipher
+	}
+	if err := c.checkPeerKeyUsage(certs[0], use); err != nil {
+		return err
 	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains

@@ -135,19 +135,15 @@ func (hs *clientHandshakeTLS13) checkServerHello(sh *wire.ServerHello) error {
 		// RFC 8446 §4.1.4: the suite of the HelloRetryRequest stands.
 		return wire.Errorf(wire.AlertIllegalParameter, "ServerHello chose %s after the HelloRetryRequest chose %s", suite.Name, hs.suite.Name)
 	}
-	for _, e := range sh.Extensions {
-		switch e.(type) {
-		case *wire.SupportedVersionsExt, *wire.KeyShareExt, *wire.PreSharedKeyExt:
-		case *wire.CookieExt:
-			// RFC 8446 §4.2.2: a HelloRetryRequest may carry a cookie,
-			// which the second ClientHello echoes.
-			if !sh.IsHelloRetryRequest() {
-				return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())
-			}
-		default:
-			// RFC 8446 §4.2: everything else belongs in EncryptedExtensions.
-			return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())
-		}
+	// RFC 8446 §4.2: key_share, pre_shared_key and supported_versions in a
+	// ServerHello; key_share, cookie and supported_versions in a
+	// HelloRetryRequest; everything else belongs in EncryptedExtensions.
+	context := wire.TypeServerHello
+	if sh.IsHelloRetryRequest() {
+		context = wire.TypeHelloRetryRequest
+	}
+	if err := checkPeerExtensions(context, suites.VersionTLS13, sh.Extensions, hs.offer.hello.Extensions); err != nil {
+		return err
 	}
 	if hs.suite == nil {
 		hs.setSuite(suite)
@@ -293,19 +289,8 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	if !ok {
 		return errUnexpected("EncryptedExtensions", msg)
 	}
-	offered := make(map[wire.ExtensionType]bool)
-	for _, e := range hs.offer.hello.Extensions {
-		offered[e.ExtType()] = true
-	}
-	for _, e := range ee.Extensions {
-		if !offered[e.ExtType()] {
-			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent %s, which the client did not offer", e.ExtType())
-		}
-		switch e.(type) {
-		case *wire.KeyShareExt, *wire.PreSharedKeyExt, *wire.SupportedVersionsExt, *wire.PSKKeyExchangeModesExt,
-			*wire.SignatureAlgorithmsExt, *wire.ExtendedMasterSecretExt, *wire.RenegotiationInfoExt, *wire.ECPointFormatsExt:
-			return wire.Errorf(wire.AlertIllegalParameter, "%s does not belong in EncryptedExtensions", e.ExtType())
-		}
+	if err := checkPeerExtensions(wire.TypeEncryptedExtensions, suites.VersionTLS13, ee.Extensions, hs.offer.hello.Extensions); err != nil {
+		return err
 	}
 	if err := c.acceptALPN(ee.Extensions); err != nil {
 		return err
@@ -346,6 +331,9 @@ func (hs *clientHandshakeTLS13) readCertificateRequest() error {
 	if len(req.Context) != 0 {
 		return wire.Errorf(wire.AlertIllegalParameter, "CertificateRequest during the handshake must have an empty context")
 	}
+	if err := checkPeerExtensions(wire.TypeCertificateRequest, suites.VersionTLS13, req.Extensions, nil); err != nil {
+		return err
+	}
 	hs.certReq = req
 	var cas [][]byte
 	if ca, ok := wire.FindExtension[*wire.CertificateAuthoritiesExt](req.Extensions); ok {
@@ -385,9 +373,19 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	if len(certMsg.Entries) == 0 {
 		return wire.Errorf(wire.AlertDecodeError, "server sent an empty certificate chain")
 	}
+	// RFC 8446 §4.4.2: "Extensions in the Certificate message from the
+	// server MUST correspond to ones from the ClientHello message."
+	for _, entry := range certMsg.Entries {
+		if err := checkPeerExtensions(wire.TypeCertificate, suites.VersionTLS13, entry.Extensions, hs.offer.hello.Extensions); err != nil {
+			return err
+		}
+	}
 	chain := certMsg.Chain()
 	certs, chains, err := c.verifyPeerChain(chain)
 	if err != nil {
+		return err
+	}
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
 		return err
 	}
 	hs.serverCerts = certs

@@ -144,6 +144,14 @@ type Config struct {
 	// (or instead of them with InsecureSkipVerify) with the raw chain and
 	// the verified chains; an error aborts the handshake with bad_certificate.
 	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
+	// InsecureSkipKeyUsageCheck accepts a peer leaf whose keyUsage
+	// extension forbids what the handshake does with its key (signing
+	// without digitalSignature, RSA key exchange without keyEncipherment;
+	// RFC 5280 §4.2.1.3), which clasp otherwise refuses with
+	// unsupported_certificate. Only for deployments with such certificates
+	// that cannot yet replace them; each use is reported in
+	// ConnectionState.Warnings and the trace.
+	InsecureSkipKeyUsageCheck bool
 
 	// MinVersion and MaxVersion bound the protocol versions: TLS 1.2 and
 	// TLS 1.3 when zero. Versions below TLS 1.2 must be named here explicitly and are

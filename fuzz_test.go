@@ -468,6 +468,10 @@ func FuzzServerHandshake(f *testing.F) {
 		f.Add(append([]byte{0x80}, r...))
 		f.Add(append([]byte{0x80 | byte(tls13)}, r...))
 	}
+	// Hellos the hardening tests refuse (negative_extensions_test.go).
+	for _, bad := range hardeningClientHellos(f) {
+		f.Add(append([]byte{0x80}, rawRecord(wire.ContentHandshake, VersionTLS10, bad)...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -514,6 +518,9 @@ func FuzzClientHandshake(f *testing.F) {
 		f.Fatal(err)
 	}
 	alert := wire.Alert{Level: wire.AlertLevelFatal, Description: wire.AlertHandshakeFailure}.Marshal()
+	for _, bad := range hardeningServerHellos(f) {
+		f.Add(append([]byte{0x80}, rawRecord(wire.ContentHandshake, VersionTLS12, bad)...))
+	}
 	addFuzzSeeds(f,
 		rawRecord(wire.ContentHandshake, VersionTLS12, append(sh, cert...)),
 		rawRecord(wire.ContentAlert, VersionTLS12, alert),
@@ -537,6 +544,39 @@ func FuzzClientHandshake(f *testing.F) {
 // fuzzAlert is an alert record with any level and description.
 func fuzzAlert(level, desc byte) []byte {
 	return rawRecord(wire.ContentAlert, VersionTLS12, []byte{level, desc})
+}
+
+// hardeningClientHellos are ClientHellos a server must refuse: a TLS 1.3
+// one offering compression {0, 1}, a TLS 1.2 one whose ec_point_formats
+// lacks uncompressed, and one carrying supported_groups twice.
+func hardeningClientHellos(tb testing.TB) [][]byte {
+	tls13 := &wire.ClientHello{Version: suites.VersionTLS12, CipherSuites: []suites.ID{suites.TLS_AES_128_GCM_SHA256},
+		CompressionMethods: []uint8{0, 1},
+		Extensions: []wire.Extension{
+			&wire.SupportedGroupsExt{Groups: []suites.Group{suites.X25519}},
+			&wire.SignatureAlgorithmsExt{Schemes: suites.DefaultSignatureSchemes()},
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}}},
+		}}
+	points := scriptedClientHello()
+	points.Extensions[2] = &wire.ECPointFormatsExt{Formats: []uint8{1}}
+	dup := scriptedClientHello()
+	dup.Extensions = append(dup.Extensions, &wire.UnknownExt{Code: dupPlaceholder, Data: []byte{0, 2, 0, 29}})
+	return [][]byte{mustMarshal(tb, tls13), mustMarshal(tb, points), withDuplicate(tb, dup, wire.ExtSupportedGroups, 4).raw}
+}
+
+// hardeningServerHellos are TLS 1.2 ServerHellos a client must refuse:
+// ec_point_formats without uncompressed, a TLS 1.3 key_share, and
+// extended_master_secret twice.
+func hardeningServerHellos(tb testing.TB) [][]byte {
+	const suite = suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	points := scriptedServerHello(suite)
+	points.Extensions = append(points.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
+	share := scriptedServerHello(suite)
+	share.Extensions = append(share.Extensions, &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}}})
+	dup := scriptedServerHello(suite)
+	dup.Extensions = append(dup.Extensions, &wire.UnknownExt{Code: dupPlaceholder})
+	return [][]byte{mustMarshal(tb, points), mustMarshal(tb, share), withDuplicate(tb, dup, wire.ExtExtendedMasterSecret, 0).raw}
 }
 
 // TestFuzzRecordingsReplay proves that the fuzz seeds reach the end of the

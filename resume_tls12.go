@@ -69,6 +69,22 @@ func (hs *clientHandshakeTLS12) resumedByServer() bool {
 	return cs != nil && len(hs.serverHello.SessionID) > 0 && bytes.Equal(hs.serverHello.SessionID, hs.hello.SessionID)
 }
 
+// checkSessionIDEcho applies RFC 5246 §7.4.1.3 to a ServerHello that did
+// not resume an offered session: echoing the client's session ID is how a
+// server says it resumes ("the server will respond with the same value as
+// was supplied by the client. This indicates a resumed session"), so an
+// echo of an ID that named no session — the TLS 1.3 compatibility-mode ID
+// (RFC 8446 Appendix D.4) on a TLS 1.2 connection — claims a resumption of
+// nothing. The RFC names no alert; clasp sends illegal_parameter, as
+// BoringSSL does. (OpenSSL 3 takes the echo as a new session's ID.)
+func (hs *clientHandshakeTLS12) checkSessionIDEcho() error {
+	id := hs.serverHello.SessionID
+	if len(id) > 0 && bytes.Equal(id, hs.hello.SessionID) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server echoed the client's session ID, which names no session the client offered to resume")
+	}
+	return nil
+}
+
 // checkResumedSession applies RFC 5246 §7.4.1.3 and RFC 7627 §5.3 to a
 // resumption the server accepted: same version and suite, same EMS.
 func (hs *clientHandshakeTLS12) checkResumedSession() error {
@@ -211,7 +227,7 @@ func (hs *clientHandshakeTLS12) rememberSession() {
 
 // checkForResumption12 looks for a session the client offered — a ticket
 // first, then a session ID — that this server can resume.
-func (hs *serverHandshakeTLS12) checkForResumption12() {
+func (hs *serverHandshakeTLS12) checkForResumption12() error {
 	c, cfg := hs.c, hs.config
 	var st *sessionState12
 	how := ""
@@ -226,15 +242,24 @@ func (hs *serverHandshakeTLS12) checkForResumption12() {
 		}
 	}
 	if st == nil {
-		return
+		return nil
+	}
+	// RFC 7627 §5.3: "If the original session used the
+	// "extended_master_secret" extension but the new ClientHello does not
+	// contain it, the server MUST abort the abbreviated handshake." The RFC
+	// names no alert; OpenSSL 3 sends handshake_failure, and so does clasp.
+	// (The opposite change is a full handshake: see resumable12.)
+	if _, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hs.hello.Extensions); st.ems && !clientEMS {
+		return wire.Errorf(wire.AlertHandshakeFailure, "client offers a session (by %s) made with extended master secret, without the extension", how)
 	}
 	if why := resumable12(st, hs.hello, c.state.version, cfg, c.state.serverName); why != "" {
 		if c.tracer != nil {
 			c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: why})
 		}
-		return
+		return nil
 	}
 	hs.session, hs.resumedBy = st, how
+	return nil
 }
 
 // resumeHandshake runs the server's side of an abbreviated handshake.

@@ -132,7 +132,12 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	if err := hs.checkRenegotiationInfo(); err != nil {
 		return err
 	}
-	hs.checkForResumption12()
+	if err := hs.checkPointFormats(); err != nil {
+		return err
+	}
+	if err := hs.checkForResumption12(); err != nil {
+		return err
+	}
 	if hs.session != nil {
 		hs.suite, hs.ems = hs.session.suite, hs.session.ems
 		return c.negotiateALPN(hello)
@@ -179,6 +184,27 @@ func (hs *serverHandshakeTLS12) checkRenegotiationInfo() error {
 		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation_info is not empty on an initial handshake")
 	}
 	hs.c.state.secureRenegotiation = hasExt || slices.Contains(hs.hello.CipherSuites, suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+	return nil
+}
+
+// checkPointFormats applies RFC 8422 §5.1.2: a client that sends
+// ec_point_formats without the uncompressed format (which every
+// implementation must support) while its supported_groups names an
+// elliptic curve makes the server abort with illegal_parameter. (A TLS 1.3
+// server ignores the extension, as OpenSSL 3 does: TLS 1.3 fixed one point
+// format per group.)
+func (hs *serverHandshakeTLS12) checkPointFormats() error {
+	pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions)
+	if !ok || slices.Contains(pf.Formats, 0) {
+		return nil
+	}
+	groups, _ := hs.clientGroups()
+	if slices.ContainsFunc(groups, func(g suites.Group) bool {
+		info := suites.GroupByID(g)
+		return info != nil && info.Kind == suites.GroupEC
+	}) {
+		return wire.Errorf(wire.AlertIllegalParameter, "client's ec_point_formats %v lacks uncompressed (0), which RFC 8422 §5.1.2 requires", pf.Formats)
+	}
 	return nil
 }
 
@@ -602,6 +628,10 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 	}
 	if !isRSA(certs[0].PublicKey) && !isECDSA(certs[0].PublicKey) && !isEd25519(certs[0].PublicKey) {
 		return wire.Errorf(wire.AlertUnsupportedCertificate, "client certificate has an unsupported %s key", certs[0].PublicKeyAlgorithm)
+	}
+	// The client's key signs its CertificateVerify.
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
+		return err
 	}
 	hs.clientCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains

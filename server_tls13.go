@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"fmt"
@@ -47,6 +48,7 @@ type serverHandshakeTLS13 struct {
 	serverSecret  []byte
 	appSecrets    [2][]byte // client, server
 	certRequested bool
+	certRequest   *wire.CertificateRequest13 // what the client's certificate entries answer
 	clientCerts   []*x509.Certificate
 
 	expectedClientFinished []byte // predicted when no client certificate can come
@@ -86,6 +88,13 @@ func (hs *serverHandshakeTLS13) negotiate() error {
 	c.layer.SetVersion(suites.VersionTLS13)
 	c.parseCtx = wire.Context{Version: suites.VersionTLS13}
 	c.tls13 = true
+	// RFC 8446 §4.1.2: legacy_compression_methods "MUST contain exactly
+	// one byte, set to zero ... If a TLS 1.3 ClientHello is received with
+	// any other value in this field, the server MUST abort the handshake
+	// with an "illegal_parameter" alert."
+	if !bytes.Equal(hs.hello.CompressionMethods, []byte{0}) {
+		return wire.Errorf(wire.AlertIllegalParameter, "TLS 1.3 ClientHello offers compression methods %v; it must offer exactly null", hs.hello.CompressionMethods)
+	}
 	if err := hs.chooseSuite(); err != nil {
 		return err
 	}
@@ -247,15 +256,16 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	if !ok {
 		return errUnexpected("second ClientHello", msg)
 	}
-	if err := checkSecondClientHello(hs.hello, hello2, group); err != nil {
-		return err
-	}
 	// RFC 8446 §4.2.1 holds for the second ClientHello too: only its
 	// supported_versions decides, and it must still select TLS 1.3, the
 	// version the HelloRetryRequest was for. RFC 8446 names no alert;
-	// OpenSSL 3 sends protocol_version.
+	// OpenSSL 3 sends protocol_version, and checks this before any other
+	// change to the hello.
 	if v, _, err := c.chooseVersion(hello2); err != nil || v != suites.VersionTLS13 {
 		return wire.Errorf(wire.AlertProtocolVersion, "the second ClientHello no longer offers TLS 1.3, which the HelloRetryRequest selected")
+	}
+	if err := checkSecondClientHello(hs.hello, hello2, group, cookie != nil); err != nil {
+		return err
 	}
 	if cookie != nil {
 		if err := hs.config.checkCookie(hello2, firstHelloHash, group); err != nil {
@@ -273,12 +283,33 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 	return hs.chooseGroup()
 }
 
-// checkSecondClientHello enforces RFC 8446 §4.1.2: the client must send
-// the same ClientHello, changed only as the HelloRetryRequest asked.
-func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group) error {
-	if first.Version != second.Version || first.Random != second.Random || !slices.Equal(first.SessionID, second.SessionID) ||
-		!slices.Equal(first.CipherSuites, second.CipherSuites) || !slices.Equal(first.CompressionMethods, second.CompressionMethods) {
-		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello changed more than the HelloRetryRequest asked")
+// checkSecondClientHello enforces RFC 8446 §4.1.2: after a
+// HelloRetryRequest "the client MUST send the same ClientHello without
+// modification, except as follows": key_share replaced by one share of the
+// group asked for, early_data removed, a cookie added when the
+// HelloRetryRequest (sentCookie) carried one, pre_shared_key updated (new
+// ages and binders, and PSKs for another hash dropped), padding added,
+// removed or resized. Every other field and extension, known to clasp or
+// not, must be byte for byte what the first ClientHello sent; the order of
+// extensions is not compared. Anything else is illegal_parameter: §4.1.2
+// names no alert, and OpenSSL 3, which compares far less (it lets a changed
+// random, session ID or signature_algorithms through), sends
+// illegal_parameter where it does object (suites that change its choice).
+func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group, sentCookie bool) error {
+	changed := func(what string) error {
+		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello changed %s, which the HelloRetryRequest did not ask for (RFC 8446 §4.1.2)", what)
+	}
+	switch {
+	case first.Version != second.Version:
+		return changed("legacy_version")
+	case first.Random != second.Random:
+		return changed("random")
+	case !bytes.Equal(first.SessionID, second.SessionID):
+		return changed("legacy_session_id")
+	case !slices.Equal(first.CipherSuites, second.CipherSuites):
+		return changed("cipher_suites")
+	case !bytes.Equal(first.CompressionMethods, second.CompressionMethods):
+		return changed("legacy_compression_methods")
 	}
 	if _, ok := wire.FindExtension[*wire.EarlyDataExt](second.Extensions); ok {
 		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello offers early data (RFC 8446 §4.1.2)")
@@ -287,7 +318,70 @@ func checkSecondClientHello(first, second *wire.ClientHello, group suites.Group)
 	if !ok || len(ks.Entries) != 1 || ks.Entries[0].Group != group {
 		return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello must carry exactly one key share, for %s", group)
 	}
+	if err := checkSecondPreSharedKey(first, second); err != nil {
+		return err
+	}
+	mayChange := []wire.ExtensionType{wire.ExtKeyShare, wire.ExtEarlyData, wire.ExtPreSharedKey, wire.ExtPadding}
+	if sentCookie {
+		mayChange = append(mayChange, wire.ExtCookie)
+	}
+	before, err := extensionBodies(first.Extensions, mayChange)
+	if err != nil {
+		return err
+	}
+	after, err := extensionBodies(second.Extensions, mayChange)
+	if err != nil {
+		return err
+	}
+	for t, body := range before {
+		if other, ok := after[t]; !ok {
+			return changed("the extension list: it dropped " + t.String())
+		} else if !bytes.Equal(body, other) {
+			return changed(t.String())
+		}
+	}
+	for t := range after {
+		if _, ok := before[t]; !ok {
+			return changed("the extension list: it added " + t.String())
+		}
+	}
 	return nil
+}
+
+// checkSecondPreSharedKey allows what RFC 8446 §4.1.2 allows a second
+// ClientHello's pre_shared_key: "recomputing the "obfuscated_ticket_age"
+// and binder values and (optionally) removing any PSKs which are
+// incompatible with the server's indicated cipher suite". It may offer no
+// identity the first did not.
+func checkSecondPreSharedKey(first, second *wire.ClientHello) error {
+	psk2, ok := wire.FindExtension[*wire.PreSharedKeyExt](second.Extensions)
+	if !ok {
+		return nil
+	}
+	psk1, _ := wire.FindExtension[*wire.PreSharedKeyExt](first.Extensions)
+	for _, id := range psk2.Identities {
+		if psk1 == nil || !slices.ContainsFunc(psk1.Identities, func(old wire.PSKIdentity) bool { return bytes.Equal(old.Identity, id.Identity) }) {
+			return wire.Errorf(wire.AlertIllegalParameter, "the second ClientHello offers a PSK the first did not (RFC 8446 §4.1.2)")
+		}
+	}
+	return nil
+}
+
+// extensionBodies maps each extension of a ClientHello, except those in
+// skip, to its bytes.
+func extensionBodies(exts []wire.Extension, skip []wire.ExtensionType) (map[wire.ExtensionType][]byte, error) {
+	out := make(map[wire.ExtensionType][]byte, len(exts))
+	for _, e := range exts {
+		if slices.Contains(skip, e.ExtType()) {
+			continue
+		}
+		body, err := wire.ExtensionBody(e, wire.TypeClientHello)
+		if err != nil {
+			return nil, err
+		}
+		out[e.ExtType()] = body
+	}
+	return out, nil
 }
 
 // chooseCertificate picks a certificate and a TLS 1.3 signature scheme
@@ -476,6 +570,7 @@ func (hs *serverHandshakeTLS13) sendCertificateRequest() error {
 			req.Extensions = append(req.Extensions, &wire.CertificateAuthoritiesExt{Authorities: names})
 		}
 	}
+	hs.certRequest = req
 	_, err := hs.c.writeHandshake(req)
 	return err
 }
@@ -582,9 +677,20 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 		}
 		return nil
 	}
+	// RFC 8446 §4.4.2: "Extensions in the Certificate message from the
+	// client MUST correspond to extensions in the CertificateRequest
+	// message from the server."
+	for _, entry := range certMsg.Entries {
+		if err := checkPeerExtensions(wire.TypeCertificate, suites.VersionTLS13, entry.Extensions, hs.certRequest.Extensions); err != nil {
+			return err
+		}
+	}
 	chain := certMsg.Chain()
 	certs, chains, err := c.verifyPeerChain(chain)
 	if err != nil {
+		return err
+	}
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
 		return err
 	}
 	signed := signedContent13(clientSignatureContext, hs.transcript.Sum())

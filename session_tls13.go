@@ -217,6 +217,9 @@ func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
 	if !c.isClient {
 		return wire.Errorf(wire.AlertUnexpectedMessage, "client sent NewSessionTicket")
 	}
+	if err := checkPeerExtensions(wire.TypeNewSessionTicket, suites.VersionTLS13, nst.Extensions, nil); err != nil {
+		return err
+	}
 	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled || nst.Lifetime == 0 {
 		return nil
 	}

@@ -271,6 +271,32 @@ func TestTLS13NSSClientToClaspServer(t *testing.T) {
 	}
 }
 
+// TestTLS13HelloRetryNSSClient: tstclnt sends a key share for its first
+// group (X25519); the clasp server accepts only P-384 and asks for it with
+// a HelloRetryRequest. NSS's second ClientHello must pass clasp's RFC 8446
+// §4.1.2 comparison with the first.
+func TestTLS13HelloRetryNSSClient(t *testing.T) {
+	peertest.Require(t, "tstclnt")
+	countCase(t, peerNSS)
+	pki := peertest.NewPKI(t)
+	cfg := claspServer13(pki.ECDSA, "")
+	cfg.Groups = []clasp.CurveID{clasp.CurveP384}
+	addr, results := claspServe13(t, cfg, 1, echoLine13)
+	out, err := peertest.RunNSSClient(t, addr, "retry\n", append(peertest.NSSTLS13Args(""), "-I", "x25519,P256,P384")...)
+	if err != nil {
+		t.Fatalf("tstclnt: %v\n%s", err, out)
+	}
+	wantOutput(t, "tstclnt", out, "clasp echo: retry")
+	res := nextResult(t, results)
+	if res.err != nil {
+		t.Fatalf("clasp server: %v", res.err)
+	}
+	wantClasp13(t, "server", res.state, "", clasp.CurveP384)
+	if !res.state.DidHelloRetryRequest {
+		t.Errorf("clasp server: DidHelloRetryRequest false")
+	}
+}
+
 // TestTLS13ResumptionNSS: a clasp client resumes with selfserv's ticket
 // (selfserv -u); tstclnt -L 2 resumes with clasp's on its second
 // connection (tstclnt -v then counts "1 stateless resumes").

@@ -145,7 +145,8 @@ type Decision struct {
 	// server_preference, client_preference, server_preference_with_key_share,
 	// highest_common, both_sides_agree, renegotiation_info,
 	// hello_retry_request, key_fits_suite, key_can_sign, nothing_in_common,
-	// ticket_accepted, ticket_refused, chain_verified, not_verified.
+	// ticket_accepted, ticket_refused, chain_verified, not_verified,
+	// key_usage_not_checked (What "peer_key_usage").
 	ReasonCode string
 	// Warning is set when the choice is weaker than clasp's secure defaults.
 	Warning string

@@ -69,8 +69,9 @@ func (m *ClientHello) Marshal() ([]byte, error) {
 // session_id<0..32> is a vector bound, and RFC 5246 §7.2.2 names decode_error
 // for "a field out of the specified range". So are an empty or odd-length
 // cipher_suites vector (CipherSuite cipher_suites<2..2^16-2>), an empty
-// compression_methods vector (<1..2^8-1>), a duplicated extension, an
-// extension whose body does not parse, and trailing bytes.
+// compression_methods vector (<1..2^8-1>), an extension whose body does not
+// parse, and trailing bytes. A duplicated extension is illegal_parameter
+// (see readExtensionBlock).
 //
 // A pre_shared_key that is not the last extension is illegal_parameter, the
 // alert RFC 8446 §4.2.11 names: the PSK binders are computed over the hello

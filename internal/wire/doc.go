@@ -17,9 +17,9 @@
 //     what was on the wire and a parsed message re-marshals byte for byte.
 //   - Errors are *Error values carrying the alert to send: decode_error for
 //     anything that breaks the RFC's syntax (bad lengths, vectors outside
-//     their bounds, trailing bytes, duplicated extensions), unexpected_message
-//     for a message type that cannot come next, and the RFC's own alert
-//     where it names one. Checks that need to know what was offered or
+//     their bounds, trailing bytes), unexpected_message for a message type
+//     that cannot come next, and the RFC's own alert where it names one
+//     (illegal_parameter, as OpenSSL sends, for a duplicated extension). Checks that need to know what was offered or
 //     negotiated (a ServerHello's suite, its extensions, compression method
 //     0, Finished contents) are the handshake driver's.
 //   - Marshal refuses values its parser would refuse, with internal_error:

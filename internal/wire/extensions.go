@@ -229,6 +229,33 @@ func MayCarry(msg HandshakeType, t ExtensionType) bool {
 	return ok && slices.Contains(spec.in, msg)
 }
 
+// serverHello13 is RFC 8446 §4.2's ServerHello column: all a TLS 1.3
+// ServerHello may carry. extensionTable's TypeServerHello lists add the TLS
+// 1.2 ServerHello's extensions, which a TLS 1.3 ServerHello must not carry,
+// and a TLS 1.2 ServerHello may carry none of these.
+var serverHello13 = []ExtensionType{ExtPreSharedKey, ExtSupportedVersions, ExtKeyShare}
+
+// Recognized reports whether clasp knows extension t, that is has a typed
+// value for it in some message. RFC 8446 §4.2's illegal_parameter rule is
+// about recognised extensions; unknown ones are ignored or, in a response,
+// unsolicited.
+func Recognized(t ExtensionType) bool {
+	_, ok := extensionTable[t]
+	return ok
+}
+
+// MayCarryVersion is MayCarry for a message of a known version: for TLS 1.3
+// the columns of RFC 8446 §4.2's table (a ServerHello only key_share,
+// pre_shared_key and supported_versions), for TLS 1.2 and below the hellos
+// of RFC 5246 §7.4.1.4 without those three TLS 1.3 extensions in the
+// ServerHello.
+func MayCarryVersion(msg HandshakeType, t ExtensionType, tls13 bool) bool {
+	if msg == TypeServerHello && slices.Contains(serverHello13, t) != tls13 {
+		return false
+	}
+	return MayCarry(msg, t)
+}
+
 // FindExtension returns the first extension of Go type T (for example
 // *ALPNExt) in exts.
 func FindExtension[T Extension](exts []Extension) (T, bool) {
@@ -251,6 +278,18 @@ func LookupExtension(exts []Extension, t ExtensionType) (Extension, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ExtensionBody returns e's extension_data as it is sent in message msg,
+// so that a caller can compare two extensions byte for byte (a second
+// ClientHello's against the first's, RFC 8446 §4.1.2).
+func ExtensionBody(e Extension, msg HandshakeType) ([]byte, error) {
+	if e == nil {
+		return nil, errMarshal("nil extension")
+	}
+	var b cryptobyte.Builder
+	e.marshalBody(&b, msg)
+	return b.Bytes()
 }
 
 // parseExtensions reads the optional extensions block that ends a hello
@@ -292,10 +331,11 @@ func readExtensionBlock(s *cryptobyte.String, msg HandshakeType) ([]Extension, e
 		t := ExtensionType(code)
 		// RFC 5246 §7.4.1.4 and RFC 8446 §4.2: "There MUST NOT be more
 		// than one extension of the same type" in a block. Neither names
-		// an alert for it; a repeated field is malformed syntax, so
-		// clasp uses decode_error in every version.
+		// an alert for it; clasp sends illegal_parameter in every version
+		// and every message, as OpenSSL 3 does for the extensions it
+		// knows (it lets repeated unknown ones through; clasp does not).
 		if seen[t] {
-			return nil, Errorf(AlertDecodeError, "%v carries %v twice", msg, t)
+			return nil, Errorf(AlertIllegalParameter, "%v carries %v twice", msg, t)
 		}
 		seen[t] = true
 		ext, err := parseExtension(t, body, msg)

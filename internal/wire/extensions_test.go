@@ -248,3 +248,39 @@ func TestHandshakeTypeString(t *testing.T) {
 		}
 	}
 }
+
+// RFC 8446 §4.2's table: a TLS 1.3 ServerHello carries only key_share,
+// pre_shared_key and supported_versions; a TLS 1.2 ServerHello none of
+// those three but the TLS 1.2 extensions (RFC 5246 §7.4.1.4).
+func TestMayCarryVersionSeparatesTheServerHelloColumns(t *testing.T) {
+	for _, c := range []struct {
+		msg   HandshakeType
+		ext   ExtensionType
+		tls13 bool
+		want  bool
+	}{
+		{TypeServerHello, ExtKeyShare, true, true},
+		{TypeServerHello, ExtKeyShare, false, false},
+		{TypeServerHello, ExtPreSharedKey, false, false},
+		{TypeServerHello, ExtExtendedMasterSecret, true, false},
+		{TypeServerHello, ExtExtendedMasterSecret, false, true},
+		{TypeServerHello, ExtRenegotiationInfo, true, false},
+		{TypeServerHello, ExtECPointFormats, true, false},
+		{TypeServerHello, ExtALPN, true, false},
+		{TypeServerHello, ExtCookie, true, false},
+		{TypeHelloRetryRequest, ExtCookie, true, true},
+		{TypeHelloRetryRequest, ExtPreSharedKey, true, false},
+		{TypeEncryptedExtensions, ExtALPN, true, true},
+		{TypeEncryptedExtensions, ExtKeyShare, true, false},
+		{TypeEncryptedExtensions, ExtExtendedMasterSecret, true, false},
+		{TypeCertificate, ExtStatusRequest, true, true},
+		{TypeCertificate, ExtALPN, true, false},
+	} {
+		if got := MayCarryVersion(c.msg, c.ext, c.tls13); got != c.want {
+			t.Errorf("MayCarryVersion(%v, %v, tls13=%v) = %v, want %v", c.msg, c.ext, c.tls13, got, c.want)
+		}
+	}
+	if !Recognized(ExtExtendedMasterSecret) || Recognized(ExtMaxFragmentLength) || Recognized(0x1234) {
+		t.Error("Recognized does not follow the extension table")
+	}
+}

@@ -128,6 +128,17 @@ func fuzzBodiesOf(f *testing.F, keep func(messageCase) bool, parse func(body []b
 }
 
 func FuzzParseClientHello(f *testing.F) {
+	// Hardening cases: a repeated extension (illegal_parameter), TLS 1.3
+	// compression other than {0} and ec_point_formats without
+	// uncompressed (both parse; the drivers refuse them).
+	f.Add(rawClientHello(nil, []byte{0x13, 0x01}, []byte{0}, func(b *cryptobyte.Builder) {
+		oneExt(ExtSupportedGroups, u16Vec(0, 29))(b)
+		oneExt(ExtSupportedGroups, u16Vec(0, 23))(b)
+	}), uint8(0))
+	f.Add(rawClientHello(nil, []byte{0x13, 0x01}, []byte{0, 1}, func(b *cryptobyte.Builder) {
+		oneExt(ExtSupportedVersions, []byte{2, 3, 4})(b)
+		oneExt(ExtECPointFormats, u8Vec(1))(b)
+	}), uint8(0))
 	fuzzBodies(f, TypeClientHello, func(b []byte, _ Context) (Message, error) { return ParseClientHello(b) })
 }
 
@@ -267,6 +278,10 @@ func FuzzParseExtensions(f *testing.F) {
 // FuzzParseExtensionBlock fuzzes a mandatory extensions block in every
 // extension context (RFC 8446 §4.2's columns), selected by msgByte.
 func FuzzParseExtensionBlock(f *testing.F) {
+	// A repeated extension in every context (illegal_parameter).
+	for i := range extensionContexts {
+		f.Add([]byte{0, 8, 0x12, 0x34, 0, 0, 0x12, 0x34, 0, 0}, uint8(i))
+	}
 	g := newGen(8100)
 	for range 20 {
 		for i, msg := range extensionContexts {

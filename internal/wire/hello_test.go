@@ -44,6 +44,9 @@ func TestParseHandshakeRejectsHeaderLengthMismatch(t *testing.T) {
 	}
 }
 
+// RFC 5246 §7.4.1.4 and RFC 8446 §4.2: "There MUST NOT be more than one
+// extension of the same type in a given extension block." Neither RFC names
+// the alert; OpenSSL 3 sends illegal_parameter, and so does clasp.
 func TestClientHelloRejectsDuplicateExtension(t *testing.T) {
 	for _, code := range []ExtensionType{ExtExtendedMasterSecret, ExtPadding, 0x1a1a} {
 		body := rawClientHello(nil, []byte{0xc0, 0x2f}, []byte{0}, func(b *cryptobyte.Builder) {
@@ -52,7 +55,7 @@ func TestClientHelloRejectsDuplicateExtension(t *testing.T) {
 			oneExt(code, nil)(b)
 		})
 		_, err := ParseClientHello(body)
-		wantAlert(t, err, AlertDecodeError)
+		wantAlert(t, err, AlertIllegalParameter)
 	}
 }
 
@@ -156,7 +159,7 @@ func TestServerHelloRejectsDuplicateExtension(t *testing.T) {
 		oneExt(ExtRenegotiationInfo, []byte{0})(b)
 	})
 	_, err := ParseServerHello(b.BytesOrPanic())
-	wantAlert(t, err, AlertDecodeError)
+	wantAlert(t, err, AlertIllegalParameter)
 }
 
 func TestServerHelloRejectsLongSessionID(t *testing.T) {

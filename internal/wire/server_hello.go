@@ -83,8 +83,9 @@ func (m *ServerHello) Marshal() ([]byte, error) {
 // ParseServerHello parses a ServerHello body, TLS 1.2 or 1.3 alike: the
 // client cannot know the version before reading supported_versions in it. A
 // HelloRetryRequest (HelloRetryRequestRandom) has its extensions read in
-// their HRR shapes. A session ID over 32 bytes, a duplicated or unparsable
-// extension, and trailing bytes are decode_error.
+// their HRR shapes. A session ID over 32 bytes, an unparsable extension and
+// trailing bytes are decode_error; a duplicated extension is
+// illegal_parameter.
 func ParseServerHello(body []byte) (*ServerHello, error) {
 	s := cryptobyte.String(body)
 	m := &ServerHello{}

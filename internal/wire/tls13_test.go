@@ -400,14 +400,72 @@ func TestNewSessionTicket13RejectsEmptyTicket(t *testing.T) {
 	wantAlert(t, err, AlertDecodeError)
 }
 
+// RFC 8446 §4.2: "There MUST NOT be more than one extension of the same
+// type in a given extension block", in every message that has one: the
+// HelloRetryRequest, EncryptedExtensions, CertificateRequest, each
+// CertificateEntry and NewSessionTicket (the hellos are tested in
+// hello_test.go). The RFC names no alert; clasp sends illegal_parameter, as
+// OpenSSL 3 does.
 func TestTLS13ExtensionBlocksRejectDuplicates(t *testing.T) {
-	b := cryptobyte.NewBuilder(nil)
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-		oneExt(ExtEarlyData, nil)(b)
-		oneExt(ExtEarlyData, nil)(b)
-	})
-	_, err := ParseEncryptedExtensions(b.BytesOrPanic())
-	wantAlert(t, err, AlertDecodeError)
+	block := func(code ExtensionType, body []byte) func(b *cryptobyte.Builder) {
+		return func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				oneExt(code, body)(b)
+				oneExt(code, body)(b)
+			})
+		}
+	}
+	build := func(f func(b *cryptobyte.Builder)) []byte {
+		b := cryptobyte.NewBuilder(nil)
+		f(b)
+		return b.BytesOrPanic()
+	}
+	for name, parse := range map[string]func() error{
+		"EncryptedExtensions": func() error {
+			_, err := ParseEncryptedExtensions(build(block(ExtEarlyData, nil)))
+			return err
+		},
+		"CertificateRequest": func() error {
+			_, err := ParseCertificateRequest13(build(func(b *cryptobyte.Builder) {
+				b.AddUint8(0)
+				block(ExtSignatureAlgorithms, u16Vec(4, 3))(b)
+			}))
+			return err
+		},
+		"CertificateEntry": func() error {
+			_, err := ParseCertificate13(build(func(b *cryptobyte.Builder) {
+				b.AddUint8(0)
+				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+					b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte{0x30, 0}) })
+					block(0x1234, nil)(b)
+				})
+			}))
+			return err
+		},
+		"NewSessionTicket": func() error {
+			_, err := ParseNewSessionTicket13(build(func(b *cryptobyte.Builder) {
+				b.AddUint32(1)
+				b.AddUint32(2)
+				b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {})
+				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(1) })
+				block(ExtEarlyData, []byte{0, 0, 0, 1})(b)
+			}))
+			return err
+		},
+		"HelloRetryRequest": func() error {
+			_, err := ParseServerHello(build(func(b *cryptobyte.Builder) {
+				b.AddUint16(0x0303)
+				b.AddBytes(HelloRetryRequestRandom[:])
+				b.AddUint8(0)
+				b.AddUint16(0x1301)
+				b.AddUint8(0)
+				block(ExtCookie, u16Vec(1, 2))(b)
+			}))
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) { wantAlert(t, parse(), AlertIllegalParameter) })
+	}
 }
 
 func TestMarshalRejectsUnencodableTLS13Values(t *testing.T) {
