@@ -6,6 +6,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -425,6 +426,79 @@ func TestClientRejectsServerHelloWithoutSessionIDEcho(t *testing.T) {
 			}
 			sh, _ := serverHello13(t, ch)
 			sh.SessionID = mutate(ch.SessionID)
+			p.send(sh)
+			p.flush()
+			p.expectAlert(wire.AlertIllegalParameter)
+			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+		})
+	}
+}
+
+// resumingClient13 is a client config whose cache holds a TLS 1.3 ticket
+// for "localhost" (TLS_AES_128_GCM_SHA256), so that its ClientHello offers
+// a PSK; the session is returned for the scripted server's key schedule.
+func resumingClient13(t testing.TB) (*Config, *ClientSessionState) {
+	cs := &ClientSessionState{version: suites.VersionTLS13, suite: suites.SuiteByID(suites.TLS_AES_128_GCM_SHA256),
+		psk: bytes.Repeat([]byte{7}, 32), ticket: []byte("a ticket"), lifetime: time.Hour, receivedAt: time.Now()}
+	cfg := testClientConfig13(t)
+	cfg.ClientSessionCache = NewLRUClientSessionCache(1)
+	cfg.ClientSessionCache.Put("localhost", cs)
+	return cfg, cs
+}
+
+// pskServerHello resumes with the first offered PSK; withShare keeps the
+// (EC)DHE key share (psk_dhe_ke), otherwise the ServerHello is psk_ke.
+func pskServerHello(t testing.TB, ch *wire.ClientHello, withShare bool) (*wire.ServerHello, []byte) {
+	t.Helper()
+	if _, ok := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions); !ok {
+		t.Fatal("the client offered no PSK")
+	}
+	sh, shared := serverHello13(t, ch)
+	psk := &wire.PreSharedKeyExt{SelectedIdentity: 0}
+	if !withShare {
+		sh.Extensions = []wire.Extension{sh.Extensions[0], psk}
+		return sh, nil
+	}
+	sh.Extensions = append(sh.Extensions, psk)
+	return sh, shared
+}
+
+// RFC 8446 §4.2.9: "Servers MUST NOT select a key exchange mode that is
+// not listed by the client" (and §4.1.1). clasp offers only psk_dhe_ke; a
+// ServerHello that resumes without a key_share is psk_ke, which would give
+// up forward secrecy. The RFC names no alert for the client; OpenSSL 3's
+// client sends missing_extension ("no suitable key share", found by
+// running s_client against a scripted server), and so must clasp.
+func TestClientRejectsPSKKEWhenOnlyPSKDHEOffered(t *testing.T) {
+	cfg, _ := resumingClient13(t)
+	run, p, ch := startClient13(t, cfg)
+	modes, _ := wire.FindExtension[*wire.PSKKeyExchangeModesExt](ch.Extensions)
+	if modes == nil || !slices.Equal(modes.Modes, []uint8{wire.PSKModeDHEKE}) {
+		t.Fatalf("psk_key_exchange_modes %+v, want only psk_dhe_ke", modes)
+	}
+	sh, _ := pskServerHello(t, ch, false)
+	p.send(sh)
+	p.flush()
+	p.expectAlert(wire.AlertMissingExtension)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertMissingExtension)
+	if _, ok := cfg.ClientSessionCache.Get("localhost"); ok {
+		t.Error("the ticket is still cached after the handshake failed")
+	}
+}
+
+// RFC 8446 §4.2.11: "Clients MUST verify that the server's
+// selected_identity is within the range supplied by the client", and
+// abort with illegal_parameter.
+func TestClientRejectsPSKIdentityOutOfRange(t *testing.T) {
+	for _, offered := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ticket offered=%v", offered), func(t *testing.T) {
+			cfg := testClientConfig13(t)
+			if offered {
+				cfg, _ = resumingClient13(t)
+			}
+			run, p, ch := startClient13(t, cfg)
+			sh, _ := serverHello13(t, ch)
+			sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: 1})
 			p.send(sh)
 			p.flush()
 			p.expectAlert(wire.AlertIllegalParameter)
