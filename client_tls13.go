@@ -115,6 +115,28 @@ func (hs *clientHandshakeTLS13) processServerHello() error {
 		return err
 	}
 	c.setReadProtection(read)
+	if hs.offer.earlyData != nil && hs.usingPSK {
+		// The server may have accepted the 0-RTT data and read the early
+		// key until EndOfEarlyData: EncryptedExtensions tells.
+		return nil
+	}
+	return hs.serverReadsHandshakeKey()
+}
+
+// serverReadsHandshakeKey records that the server now reads the client's
+// records under client_handshake_traffic_secret: once it has sent its
+// ServerHello, or, when it may have accepted 0-RTT data, once its
+// EncryptedExtensions says it did not (RFC 8446 §4.2.10). The client
+// writes nothing under that key before its second flight, but an alert it
+// sends in between, on finding fault with the server's flight, must go
+// under it (RFC 8446 §5.1, §6), or the server reads bad_record_mac
+// instead of the reason: Conn.fail installs it for the alert.
+func (hs *clientHandshakeTLS13) serverReadsHandshakeKey() error {
+	prot, err := hs.c.protection13(hs.suite, hs.clientSecret)
+	if err != nil {
+		return err
+	}
+	hs.c.alertProtection = prot
 	return nil
 }
 
@@ -292,6 +314,13 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	ee, ok := msg.(*wire.EncryptedExtensions)
 	if !ok {
 		return errUnexpected("EncryptedExtensions", msg)
+	}
+	if _, accepted := wire.FindExtension[*wire.EarlyDataExt](ee.Extensions); !accepted && c.alertProtection == nil {
+		// A server that rejected the 0-RTT data reads the handshake key
+		// now; one that accepted it (rightly or not) the early key.
+		if err := hs.serverReadsHandshakeKey(); err != nil {
+			return err
+		}
 	}
 	offered := make(map[wire.ExtensionType]bool)
 	for _, e := range hs.offer.hello.Extensions {
@@ -486,6 +515,7 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
+	c.alertProtection = nil
 	c.setWriteProtection(write)
 	if hs.certReq == nil {
 		return nil

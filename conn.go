@@ -104,6 +104,12 @@ type Conn struct {
 	earlyDataBudget  int
 	sentCompatCCS    bool
 
+	// alertProtection is the write protection the peer already reads
+	// under while this side has not switched to it yet (a TLS 1.3 client
+	// between the server's ServerHello and its own second flight); fail
+	// installs it so that the peer can read the alert (RFC 8446 §5.1).
+	alertProtection record.Protection
+
 	readErr         error
 	writeErr        error
 	closeNotifySent bool
@@ -249,6 +255,10 @@ func (c *Conn) fail(err error) error {
 	he = &HandshakeError{Side: c.sideName(), Step: c.step, Err: err}
 	c.invalidateSession(err)
 	if shouldSendAlert(err) {
+		if c.alertProtection != nil {
+			c.setWriteProtection(c.alertProtection)
+			c.alertProtection = nil
+		}
 		desc := alertFor(err)
 		if c.sendAlert(wire.AlertLevelFatal, desc) == nil {
 			he.Alert, he.AlertSent = uint8(desc), true

@@ -56,21 +56,29 @@ func newPeer13(t testing.TB, conn net.Conn) *peer13 {
 // and it is protected; unprotected records (a compatibility CCS, an alert
 // sent before the sender switched keys) come back as they are.
 func (p *peer13) readRecord() (wire.ContentType, []byte, error) {
+	typ, _, body, err := p.readRecordProtected()
+	return typ, body, err
+}
+
+// readRecordProtected is readRecord that also says whether the record
+// was protected.
+func (p *peer13) readRecordProtected() (typ wire.ContentType, protected bool, body []byte, err error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(p.conn, hdr[:]); err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	body = make([]byte, int(hdr[3])<<8|int(hdr[4]))
 	if _, err := io.ReadFull(p.conn, body); err != nil {
-		return 0, nil, err
+		return 0, false, nil, err
 	}
-	typ := wire.ContentType(hdr[0])
+	typ = wire.ContentType(hdr[0])
 	if typ != wire.ContentApplicationData || p.rd == nil {
-		return typ, body, nil
+		return typ, false, body, nil
 	}
 	seq := p.rdSeq
 	p.rdSeq++
-	return p.rd.OpenInner(seq, typ, suites.VersionTLS12, body)
+	typ, body, err = p.rd.OpenInner(seq, typ, suites.VersionTLS12, body)
+	return typ, true, body, err
 }
 
 // readMessage returns clasp's next handshake message and its bytes, which
@@ -150,17 +158,23 @@ func (p *peer13) flush() {
 	p.out = nil
 }
 
-// expectAlert reads until clasp's alert, protected or not, and checks it
-// is a fatal desc.
+// expectAlert reads until clasp's alert and checks it is a fatal desc.
+// Once the peer has read keys installed, the alert must arrive protected
+// under them (RFC 8446 §5.1: records are protected under the current
+// traffic keys, alerts included): an unprotected alert, or one under keys
+// the peer is not reading with, is one a real peer cannot read.
 func (p *peer13) expectAlert(desc wire.AlertDescription) {
 	p.t.Helper()
 	for {
-		typ, body, err := p.readRecord()
+		typ, protected, body, err := p.readRecordProtected()
 		if err != nil {
-			p.t.Fatalf("scripted peer: no alert from clasp (want %s): %v", desc, err)
+			p.t.Fatalf("scripted peer: no readable alert from clasp (want %s): %v", desc, err)
 		}
 		if typ != wire.ContentAlert {
 			continue
+		}
+		if p.rd != nil && !protected {
+			p.t.Fatalf("scripted peer: clasp sent its alert (%x) unprotected, but the peer reads under traffic keys", body)
 		}
 		alert, err := wire.ParseAlert(body)
 		if err != nil {
@@ -534,6 +548,48 @@ func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
 	wantClaspFailure(t, run.wait(), "read server Certificate", wire.AlertUnexpectedMessage)
 }
 
+// RFC 8446 §4.2: "If an implementation receives an extension which it
+// recognizes and which it did not send in the ClientHello ... it MUST
+// abort the handshake with an "unsupported_extension" alert." An ALPN
+// answer in EncryptedExtensions to a client that offered no ALPN is one.
+// RFC 8446 §5.1 and §6: the alert is a record like any other, protected
+// under the key the server reads with — the client handshake key once the
+// ServerHello is out — so expectAlert (the scripted server reading under
+// that key) fails on an unprotected alert or one under another key, which
+// the server would see as bad_record_mac. OpenSSL 3's client, run against
+// the same script, sends unsupported_extension under that key too.
+func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	if _, ok := wire.FindExtension[*wire.ALPNExt](ch.Extensions); ok {
+		t.Fatal("the default client offers ALPN; the test needs a client that does not")
+	}
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"h2"}}}})
+	p.flush()
+	p.expectAlert(wire.AlertUnsupportedExtension)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnsupportedExtension)
+}
+
+// A client that offered ALPN "h2" and is answered "http/1.1": RFC 7301
+// names no alert for the client; clasp sends illegal_parameter, RFC 8446
+// §6.2's "a field in the handshake was incorrect or inconsistent with
+// other fields", as it does in TLS 1.2 (TestClientRejectsALPNProtocolItDid-
+// NotOffer). (OpenSSL 3.0's client sends decode_error here; clasp keeps
+// the alert whose definition fits.) Under the client handshake key, as
+// above.
+func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
+	cfg := testClientConfig13(t)
+	cfg.NextProtos = []string{"h2"}
+	run, p, ch := startClient13(t, cfg)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"http/1.1"}}}})
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+}
+
 // RFC 8446 §4.2.3: "RSASSA-PKCS1-v1_5 algorithms refer solely to signatures
 // which appear in certificates ... and are not defined for use in signed
 // TLS handshake messages". The client offers rsa_pkcs1_sha256 (for TLS
@@ -569,13 +625,17 @@ func TestClientRejectsSecondCompatibilityCCS(t *testing.T) {
 }
 
 // RFC 8446 §5: a change_cipher_spec with a value other than 0x01 is
-// unexpected_message, compatibility or not.
+// unexpected_message, compatibility or not. The server reads under the
+// client handshake key once it has sent its ServerHello, so that is where
+// the alert must come.
 func TestClientRejectsCompatibilityCCSWithWrongValue(t *testing.T) {
 	run, p, ch := startClient13(t, nil)
-	sh, _ := serverHello13(t, ch)
+	sh, shared := serverHello13(t, ch)
 	p.setSuite(sh.CipherSuite)
 	p.send(sh)
 	p.writeRecord(wire.ContentChangeCipherSpec, []byte{2})
+	p.deriveHandshake(nil, shared)
+	p.setKeys(p.cHS, p.sHS)
 	p.flush()
 	p.expectAlert(wire.AlertUnexpectedMessage)
 	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
