@@ -80,6 +80,7 @@ type Conn struct {
 	recordsWritten   uint64 // under the current write key, for automatic KeyUpdate
 	readGeneration   int    // KeyUpdates received, for the key log
 	writeGeneration  int    // KeyUpdates sent
+	keyUpdateOwed    bool   // the peer asked for a KeyUpdate, sent before the next data (guarded by out)
 	keyLogRandom     []byte // the client random that names this connection in the key log
 
 	// Renegotiation (TLS 1.2, RFC 5746).
