@@ -499,6 +499,42 @@ func scriptedClient13(t *testing.T, cfg *Config, cs *ClientSessionState) (*scrip
 	return run, p, ee
 }
 
+// RFC 6066 §3: "When resuming a session, the server MUST NOT include a
+// server_name extension in the server hello"; in TLS 1.3 the
+// acknowledgement travels in EncryptedExtensions (RFC 8446 §4.2). A full
+// handshake that used the client's name acknowledges it with an empty
+// server_name; a resumed one does not — unless the server is configured
+// like RFC 8448's NSS (Config.ServerNameOnResumption).
+func TestServerAcknowledgesServerNameOnlyOnFullHandshake13(t *testing.T) {
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	obtainTicket(t, client, server)
+	cs, _ := client.ClientSessionCache.Get("localhost")
+	for _, tc := range []struct {
+		name      string
+		session   *ClientSessionState
+		nssStyle  bool
+		wantAcked bool
+	}{
+		{"full handshake", nil, false, true},
+		{"resumed", cs, false, false},
+		{"resumed, ServerNameOnResumption", cs, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := server.Clone()
+			cfg.ServerNameOnResumption = tc.nssStyle
+			_, _, ee := scriptedClient13(t, cfg, tc.session)
+			sni, acked := wire.FindExtension[*wire.ServerNameExt](ee.Extensions)
+			if acked != tc.wantAcked {
+				t.Fatalf("EncryptedExtensions carries server_name: %v, want %v", acked, tc.wantAcked)
+			}
+			if acked && sni.HostName != "" {
+				t.Errorf("server_name acknowledgement names %q, want it empty (RFC 6066 §3)", sni.HostName)
+			}
+		})
+	}
+}
+
 // RFC 8446 §4.6.3: "If the request_update field is set to
 // "update_requested", then the receiver MUST send a KeyUpdate of its own
 // with request_update set to "update_not_requested" prior to sending its
