@@ -157,19 +157,12 @@ func (hs *clientHandshakeTLS13) checkServerHello(sh *wire.ServerHello) error {
 		// RFC 8446 §4.1.4: the suite of the HelloRetryRequest stands.
 		return wire.Errorf(wire.AlertIllegalParameter, "ServerHello chose %s after the HelloRetryRequest chose %s", suite.Name, hs.suite.Name)
 	}
-	for _, e := range sh.Extensions {
-		switch e.(type) {
-		case *wire.SupportedVersionsExt, *wire.KeyShareExt, *wire.PreSharedKeyExt:
-		case *wire.CookieExt:
-			// RFC 8446 §4.2.2: a HelloRetryRequest may carry a cookie,
-			// which the second ClientHello echoes.
-			if !sh.IsHelloRetryRequest() {
-				return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())
-			}
-		default:
-			// RFC 8446 §4.2: everything else belongs in EncryptedExtensions.
-			return wire.Errorf(wire.AlertUnsupportedExtension, "TLS 1.3 ServerHello carries %s", e.ExtType())
-		}
+	msgType := wire.TypeServerHello
+	if sh.IsHelloRetryRequest() {
+		msgType = wire.TypeHelloRetryRequest
+	}
+	if err := hs.checkServerExtensions(msgType, sh.Extensions); err != nil {
+		return err
 	}
 	if hs.suite == nil {
 		hs.setSuite(suite)
@@ -184,6 +177,42 @@ func (hs *clientHandshakeTLS13) checkServerHello(sh *wire.ServerHello) error {
 			Offered: suiteNames(hs.offer.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 	}
 	return nil
+}
+
+// checkServerExtensions applies RFC 8446 §4.2 to the extensions of a
+// server message (a ServerHello, HelloRetryRequest, EncryptedExtensions or
+// CertificateEntry): "If an implementation receives an extension which it
+// recognizes and which it did not send in the ClientHello (except for the
+// "cookie" extension in the HelloRetryRequest), it MUST abort the
+// handshake with an "unsupported_extension" alert", and "If an
+// implementation receives an extension which it recognizes and which is
+// not specified for the message in which it appears, it MUST abort the
+// handshake with an "illegal_parameter" alert".
+func (hs *clientHandshakeTLS13) checkServerExtensions(msg wire.HandshakeType, exts []wire.Extension) error {
+	for _, e := range exts {
+		t := e.ExtType()
+		if msg == wire.TypeHelloRetryRequest && t == wire.ExtCookie {
+			continue
+		}
+		if _, sent := wire.LookupExtension(hs.offer.hello.Extensions, t); !sent {
+			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent %s in %s, which the client did not offer", t, msg)
+		}
+		if wire.Recognized(t) && !allowedInServerMessage13(msg, t) {
+			return wire.Errorf(wire.AlertIllegalParameter, "%s does not belong in a TLS 1.3 %s", t, msg)
+		}
+	}
+	return nil
+}
+
+// allowedInServerMessage13 is RFC 8446 §4.2's table for the server's
+// messages. wire's table serves TLS 1.2 as well, whose ServerHello carries
+// what TLS 1.3 moved to EncryptedExtensions, so a TLS 1.3 ServerHello has
+// its own list.
+func allowedInServerMessage13(msg wire.HandshakeType, t wire.ExtensionType) bool {
+	if msg == wire.TypeServerHello {
+		return t == wire.ExtSupportedVersions || t == wire.ExtKeyShare || t == wire.ExtPreSharedKey
+	}
+	return wire.MayCarry(msg, t)
 }
 
 func (hs *clientHandshakeTLS13) setSuite(suite *suites.Suite) {
@@ -322,19 +351,8 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 			return err
 		}
 	}
-	offered := make(map[wire.ExtensionType]bool)
-	for _, e := range hs.offer.hello.Extensions {
-		offered[e.ExtType()] = true
-	}
-	for _, e := range ee.Extensions {
-		if !offered[e.ExtType()] {
-			return wire.Errorf(wire.AlertUnsupportedExtension, "server sent %s, which the client did not offer", e.ExtType())
-		}
-		switch e.(type) {
-		case *wire.KeyShareExt, *wire.PreSharedKeyExt, *wire.SupportedVersionsExt, *wire.PSKKeyExchangeModesExt,
-			*wire.SignatureAlgorithmsExt, *wire.ExtendedMasterSecretExt, *wire.RenegotiationInfoExt, *wire.ECPointFormatsExt:
-			return wire.Errorf(wire.AlertIllegalParameter, "%s does not belong in EncryptedExtensions", e.ExtType())
-		}
+	if err := hs.checkServerExtensions(wire.TypeEncryptedExtensions, ee.Extensions); err != nil {
+		return err
 	}
 	if err := c.acceptALPN(ee.Extensions); err != nil {
 		return err
@@ -414,6 +432,13 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	if len(certMsg.Entries) == 0 {
 		return wire.Errorf(wire.AlertDecodeError, "server sent an empty certificate chain")
 	}
+	for _, entry := range certMsg.Entries {
+		// RFC 8446 §4.4.2: "Extensions in the Certificate message from
+		// the server MUST correspond to ones from the ClientHello message."
+		if err := hs.checkServerExtensions(wire.TypeCertificate, entry.Extensions); err != nil {
+			return err
+		}
+	}
 	chain := certMsg.Chain()
 	certs, chains, err := c.verifyPeerChain(chain)
 	if err != nil {
@@ -471,7 +496,13 @@ func (hs *clientHandshakeTLS13) readServerCertificateVerify() error {
 func verify13(pub crypto.PublicKey, cv *wire.CertificateVerify, offered []suites.SignatureScheme, signed []byte) error {
 	scheme := cv.Signature.Scheme
 	if !slices.Contains(offered, scheme) {
-		return wire.Errorf(wire.AlertIllegalParameter, "CertificateVerify uses %s, which was not offered", scheme)
+		// RFC 8446 §4.4.3: the scheme "MUST be one offered in the
+		// client's "signature_algorithms" extension" (the server's, for a
+		// client's CertificateVerify), with no alert named; OpenSSL 3
+		// sends handshake_failure ("wrong signature type"), and so does
+		// clasp. A scheme TLS 1.3 forbids is illegal_parameter, as in
+		// OpenSSL.
+		return wire.Errorf(wire.AlertHandshakeFailure, "CertificateVerify uses %s, which was not offered", scheme)
 	}
 	if !signature.KeyCanUse(pub, scheme, suites.VersionTLS13) {
 		return wire.Errorf(wire.AlertIllegalParameter, "%s cannot be used with this key in TLS 1.3", scheme)

@@ -229,6 +229,14 @@ func MayCarry(msg HandshakeType, t ExtensionType) bool {
 	return ok && slices.Contains(spec.in, msg)
 }
 
+// Recognized reports whether clasp knows extension t, that is has a typed
+// value for it in some message. RFC 8446 §4.2's rules for extensions in
+// the wrong message apply to recognised extensions only.
+func Recognized(t ExtensionType) bool {
+	_, ok := extensionTable[t]
+	return ok
+}
+
 // FindExtension returns the first extension of Go type T (for example
 // *ALPNExt) in exts.
 func FindExtension[T Extension](exts []Extension) (T, bool) {
