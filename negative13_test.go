@@ -499,6 +499,21 @@ func TestClientRejectsPSKKEWhenOnlyPSKDHEOffered(t *testing.T) {
 	}
 }
 
+// A TLS 1.3 ServerHello with neither key_share nor pre_shared_key leaves
+// no key exchange at all (RFC 8446 §4.1.1: the server selects (EC)DHE, a
+// PSK, or both). The RFC names no alert for the client; OpenSSL 3 sends
+// missing_extension from the same check as for psk_ke ("no suitable key
+// share"), and so does clasp.
+func TestClientRejectsServerHelloWithoutKeyShareOrPSK(t *testing.T) {
+	run, p, ch := startClient13(t, nil)
+	sh, _ := serverHello13(t, ch)
+	sh.Extensions = sh.Extensions[:1] // supported_versions only
+	p.send(sh)
+	p.flush()
+	p.expectAlert(wire.AlertMissingExtension)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertMissingExtension)
+}
+
 // RFC 8446 §4.2.11: "Clients MUST verify that the server's
 // selected_identity is within the range supplied by the client ... If
 // these values are not consistent, the client MUST abort the handshake
