@@ -115,6 +115,28 @@ func (hs *clientHandshakeTLS13) processServerHello() error {
 		return err
 	}
 	c.setReadProtection(read)
+	if hs.offer.earlyData != nil && hs.usingPSK {
+		// The server may have accepted the 0-RTT data and read the early
+		// key until EndOfEarlyData: EncryptedExtensions tells.
+		return nil
+	}
+	return hs.serverReadsHandshakeKey()
+}
+
+// serverReadsHandshakeKey records that the server now reads the client's
+// records under client_handshake_traffic_secret: once it has sent its
+// ServerHello, or, when it may have accepted 0-RTT data, once its
+// EncryptedExtensions says it did not (RFC 8446 §4.2.10). The client
+// writes nothing under that key before its second flight, but an alert it
+// sends in between, on finding fault with the server's flight, must go
+// under it (RFC 8446 §5.1, §6), or the server reads bad_record_mac
+// instead of the reason: Conn.fail installs it for the alert.
+func (hs *clientHandshakeTLS13) serverReadsHandshakeKey() error {
+	prot, err := hs.c.protection13(hs.suite, hs.clientSecret)
+	if err != nil {
+		return err
+	}
+	hs.c.alertProtection = prot
 	return nil
 }
 
@@ -289,6 +311,13 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	if !ok {
 		return errUnexpected("EncryptedExtensions", msg)
 	}
+	if _, accepted := wire.FindExtension[*wire.EarlyDataExt](ee.Extensions); !accepted && c.alertProtection == nil {
+		// A server that rejected the 0-RTT data reads the handshake key
+		// now; one that accepted it (rightly or not) the early key.
+		if err := hs.serverReadsHandshakeKey(); err != nil {
+			return err
+		}
+	}
 	if err := checkPeerExtensions(wire.TypeEncryptedExtensions, suites.VersionTLS13, ee.Extensions, hs.offer.hello.Extensions); err != nil {
 		return err
 	}
@@ -440,7 +469,13 @@ func (hs *clientHandshakeTLS13) readServerCertificateVerify() error {
 func verify13(pub crypto.PublicKey, cv *wire.CertificateVerify, offered []suites.SignatureScheme, signed []byte) error {
 	scheme := cv.Signature.Scheme
 	if !slices.Contains(offered, scheme) {
-		return wire.Errorf(wire.AlertIllegalParameter, "CertificateVerify uses %s, which was not offered", scheme)
+		// RFC 8446 §4.4.3: the scheme "MUST be one offered in the
+		// client's "signature_algorithms" extension" (the server's, for a
+		// client's CertificateVerify), with no alert named; OpenSSL 3
+		// sends handshake_failure ("wrong signature type"), and so does
+		// clasp. A scheme TLS 1.3 forbids is illegal_parameter, as in
+		// OpenSSL.
+		return wire.Errorf(wire.AlertHandshakeFailure, "CertificateVerify uses %s, which was not offered", scheme)
 	}
 	if !signature.KeyCanUse(pub, scheme, suites.VersionTLS13) {
 		return wire.Errorf(wire.AlertIllegalParameter, "%s cannot be used with this key in TLS 1.3", scheme)
@@ -484,6 +519,7 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
+	c.alertProtection = nil
 	c.setWriteProtection(write)
 	if hs.certReq == nil {
 		return nil

@@ -290,6 +290,13 @@ type Config struct {
 	// ticket it has until that expires. By default every connection gets a
 	// fresh ticket.
 	ResumptionTicketsDisabled bool
+	// ServerNameOnResumption makes a TLS 1.3 server acknowledge the
+	// client's server_name (an empty server_name in EncryptedExtensions)
+	// on resumed handshakes too, as NSS does in RFC 8448 §4. RFC 6066 §3
+	// says "When resuming a session, the server MUST NOT include a
+	// server_name extension in the server hello", so by default clasp
+	// acknowledges the name on full handshakes only.
+	ServerNameOnResumption bool
 	// EarlyData lets a client send 0-RTT data (RFC 8446 §2.3) when it
 	// resumes with a ticket that allows it: the first Write's bytes, up to
 	// the ticket's limit, leave with the ClientHello instead of a round

@@ -78,6 +78,7 @@ type Conn struct {
 	recordsWritten   uint64 // under the current write key, for automatic KeyUpdate
 	readGeneration   int    // KeyUpdates received, for the key log
 	writeGeneration  int    // KeyUpdates sent
+	keyUpdateOwed    bool   // the peer asked for a KeyUpdate, sent before the next data (guarded by out)
 	keyLogRandom     []byte // the client random that names this connection in the key log
 
 	// Renegotiation (TLS 1.2, RFC 5746).
@@ -101,6 +102,12 @@ type Conn struct {
 	readingEarlyData bool
 	earlyDataBudget  int
 	sentCompatCCS    bool
+
+	// alertProtection is the write protection the peer already reads
+	// under while this side has not switched to it yet (a TLS 1.3 client
+	// between the server's ServerHello and its own second flight); fail
+	// installs it so that the peer can read the alert (RFC 8446 §5.1).
+	alertProtection record.Protection
 
 	readErr         error
 	writeErr        error
@@ -256,6 +263,10 @@ func (c *Conn) fail(err error) error {
 	he = &HandshakeError{Side: c.sideName(), Step: c.step, Err: err}
 	c.invalidateSession(err)
 	if shouldSendAlert(err) {
+		if c.alertProtection != nil {
+			c.setWriteProtection(c.alertProtection)
+			c.alertProtection = nil
+		}
 		desc := alertFor(err)
 		if c.sendAlert(wire.AlertLevelFatal, desc) == nil {
 			he.Alert, he.AlertSent = uint8(desc), true

@@ -912,16 +912,14 @@ func sentEarlyApplicationData(tr *recordingTracer) bool {
 // earlyDataClient starts a clasp client whose first Write offers 0-RTT
 // data with a ticket that allows it, against a scripted TLS 1.3 server,
 // and returns the peer with the ClientHello read and the early key
-// installed for reading, so that the client's alert (sent under that key,
-// its write key until EndOfEarlyData) can be read.
-func earlyDataClient(t *testing.T) (*peer13, *wire.ClientHello, <-chan error) {
+// installed for reading, so that an alert the client sends under that key
+// (its write key while the server may be reading 0-RTT data) can be read.
+func earlyDataClient(t *testing.T) (*peer13, *wire.ClientHello, *ClientSessionState, <-chan error) {
 	t.Helper()
-	suite := suites.SuiteByID(suites.TLS_AES_128_GCM_SHA256)
-	cs := &ClientSessionState{version: suites.VersionTLS13, suite: suite, psk: bytes.Repeat([]byte{7}, 32),
-		ticket: []byte("a ticket"), lifetime: time.Hour, receivedAt: time.Now(), maxEarlyData: 1024}
-	cfg := testClientConfig13(t)
-	cfg.ClientSessionCache, cfg.EarlyData = NewLRUClientSessionCache(1), true
-	cfg.ClientSessionCache.Put("localhost", cs)
+	cfg, cs := resumingClient13(t)
+	cs.maxEarlyData = 1024
+	cfg.EarlyData = true
+	suite := cs.suite
 	a, b := loopbackPair(t)
 	client := Client(a, cfg)
 	done := make(chan error, 1)
@@ -938,14 +936,26 @@ func earlyDataClient(t *testing.T) (*peer13, *wire.ClientHello, <-chan error) {
 	p.setSuite(suite.ID)
 	th := sha256.Sum256(raw)
 	p.rd = p.protection(keys.NewSchedule13(suite.PRFHash, cs.psk).ClientEarlyTrafficSecret(th[:]))
-	return p, ch, done
+	return p, ch, cs, done
+}
+
+// skipEarlyData reads the client's 0-RTT data record (under the early key
+// earlyDataClient installed), as a server that rejects it skips it.
+func skipEarlyData(t *testing.T, p *peer13) {
+	t.Helper()
+	for typ := wire.ContentType(0); typ != wire.ContentApplicationData; {
+		var err error
+		if typ, _, err = p.readRecord(); err != nil {
+			t.Fatalf("reading the client's early data: %v", err)
+		}
+	}
 }
 
 // RFC 8446 §4.2.10: early data is TLS 1.3's; a server that answers a
 // hello carrying it with TLS 1.2 cannot be followed (the client has
 // already sent records under TLS 1.3 keys): protocol_version.
 func TestClientRefusesTLS12AnswerToEarlyData(t *testing.T) {
-	p, ch, done := earlyDataClient(t)
+	p, ch, _, done := earlyDataClient(t)
 	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch.SessionID,
 		CipherSuite: suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CompressionMethod: 0}
 	p.send(sh)
@@ -957,13 +967,15 @@ func TestClientRefusesTLS12AnswerToEarlyData(t *testing.T) {
 }
 
 // A server that did not resume cannot accept early data (RFC 8446
-// §4.2.10: only with the first PSK): illegal_parameter.
+// §4.2.10: only with the first PSK): illegal_parameter. Such a server has
+// rejected the 0-RTT data whatever it claims, so after its ServerHello it
+// reads the client handshake key (RFC 8446 §4.2.10: it skips the early
+// records it cannot decrypt), and the alert must come under that key.
 func TestClientRefusesEarlyDataAcceptedWithoutTheTicket(t *testing.T) {
-	p, ch, done := earlyDataClient(t)
+	p, ch, _, done := earlyDataClient(t)
+	skipEarlyData(t, p)
 	sh, shared := serverHello13(t, ch)
-	rd := p.rd
 	p.acceptHello(sh, shared)
-	p.rd, p.rdSeq = rd, 0
 	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}}})
 	p.flush()
 	p.expectAlert(wire.AlertIllegalParameter)
@@ -999,5 +1011,52 @@ func TestServerRefusesTicketForAnotherServerName(t *testing.T) {
 	}
 	if !found {
 		t.Error("no ticket_refused decision naming the server name")
+	}
+}
+
+// resumeForEarlyData answers earlyDataClient's hello with a psk_dhe_ke
+// ServerHello and the compatibility change_cipher_spec, and switches the
+// peer's writes to the server handshake key; its reads are left alone.
+func resumeForEarlyData(t *testing.T, p *peer13, ch *wire.ClientHello, cs *ClientSessionState) {
+	t.Helper()
+	sh, shared := pskServerHello(t, ch, true)
+	p.send(sh)
+	p.writeRecord(wire.ContentChangeCipherSpec, wire.ChangeCipherSpec)
+	p.deriveHandshake(cs.psk, shared)
+	p.wr, p.wrSeq = p.protection(p.sHS), 0
+}
+
+// RFC 8446 §4.2.10: a server that accepts 0-RTT data reads it under
+// client_early_traffic_secret up to EndOfEarlyData, so that is the key
+// under which it can read an alert the client sends before then. Here the
+// server accepts the early data in an EncryptedExtensions that also
+// carries an ALPN the client never offered (RFC 8446 §4.2:
+// unsupported_extension): the alert must decrypt under the early key, as
+// the early data before it does.
+func TestClientAlertsUnderEarlyKeyWhenEarlyDataAccepted(t *testing.T) {
+	p, ch, cs, done := earlyDataClient(t)
+	resumeForEarlyData(t, p, ch, cs)
+	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}, &wire.ALPNExt{Protocols: []string{"h2"}}}})
+	p.flush()
+	p.expectAlert(wire.AlertUnsupportedExtension)
+	if err := <-done; alertOf(err) != int(wire.AlertUnsupportedExtension) {
+		t.Fatalf("client: %v, want unsupported_extension", err)
+	}
+}
+
+// The same resumption with the 0-RTT data rejected (no early_data in
+// EncryptedExtensions): RFC 8446 §4.2.10, such a server skips the early
+// records and reads under client_handshake_traffic_secret, so the alert
+// must come under that key.
+func TestClientAlertsUnderHandshakeKeyWhenEarlyDataRejected(t *testing.T) {
+	p, ch, cs, done := earlyDataClient(t)
+	skipEarlyData(t, p)
+	resumeForEarlyData(t, p, ch, cs)
+	p.rd, p.rdSeq = p.protection(p.cHS), 0
+	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"h2"}}}})
+	p.flush()
+	p.expectAlert(wire.AlertUnsupportedExtension)
+	if err := <-done; alertOf(err) != int(wire.AlertUnsupportedExtension) {
+		t.Fatalf("client: %v, want unsupported_extension", err)
 	}
 }

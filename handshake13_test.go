@@ -445,6 +445,142 @@ func TestKeyUpdate13Automatic(t *testing.T) {
 	r.exchange(t)
 }
 
+// scriptedClient13 runs a TLS 1.3 handshake from a scripted client
+// (clientHello13 with an X25519 share, psk_dhe_ke) to a clasp server with
+// cfg, resuming cs when it is not nil, and returns the server's
+// EncryptedExtensions. The peer is left with the application keys.
+func scriptedClient13(t *testing.T, cfg *Config, cs *ClientSessionState) (*scriptedRun, *peer13, *wire.EncryptedExtensions) {
+	t.Helper()
+	run, p := startServer13(t, cfg)
+	ch, privs := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
+	var psk []byte
+	if cs != nil {
+		ch.CipherSuites = []suites.ID{cs.suite.ID}
+		offerTicket(t, ch, cs, time.Since(cs.receivedAt))
+		psk = cs.psk
+	}
+	p.send(ch)
+	p.flush()
+	msg, _ := p.readMessage()
+	sh, ok := msg.(*wire.ServerHello)
+	if !ok {
+		t.Fatalf("server answered %v", msg.Type())
+	}
+	if _, resumed := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions); resumed != (cs != nil) {
+		t.Fatalf("server resumed: %v, want %v", resumed, cs != nil)
+	}
+	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
+	pub, err := privs[suites.X25519].Curve().NewPublicKey(ks.Entries[0].KeyExchange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := privs[suites.X25519].ECDH(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.setSuite(sh.CipherSuite)
+	p.deriveHandshake(psk, shared)
+	p.setKeys(p.sHS, p.cHS)
+	msg, _ = p.readMessage()
+	ee, ok := msg.(*wire.EncryptedExtensions)
+	if !ok {
+		t.Fatalf("got %v, want EncryptedExtensions", msg.Type())
+	}
+	for msg.Type() != wire.TypeFinished {
+		msg, _ = p.readMessage()
+	}
+	p.deriveApplication()
+	p.send(p.finished(p.cHS))
+	p.flush()
+	if err := run.wait(); err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	p.setKeys(p.sAP, p.cAP)
+	return run, p, ee
+}
+
+// RFC 6066 §3: "When resuming a session, the server MUST NOT include a
+// server_name extension in the server hello"; in TLS 1.3 the
+// acknowledgement travels in EncryptedExtensions (RFC 8446 §4.2). A full
+// handshake that used the client's name acknowledges it with an empty
+// server_name; a resumed one does not — unless the server is configured
+// like RFC 8448's NSS (Config.ServerNameOnResumption).
+func TestServerAcknowledgesServerNameOnlyOnFullHandshake13(t *testing.T) {
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	obtainTicket(t, client, server)
+	cs, _ := client.ClientSessionCache.Get("localhost")
+	for _, tc := range []struct {
+		name      string
+		session   *ClientSessionState
+		nssStyle  bool
+		wantAcked bool
+	}{
+		{"full handshake", nil, false, true},
+		{"resumed", cs, false, false},
+		{"resumed, ServerNameOnResumption", cs, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := server.Clone()
+			cfg.ServerNameOnResumption = tc.nssStyle
+			_, _, ee := scriptedClient13(t, cfg, tc.session)
+			sni, acked := wire.FindExtension[*wire.ServerNameExt](ee.Extensions)
+			if acked != tc.wantAcked {
+				t.Fatalf("EncryptedExtensions carries server_name: %v, want %v", acked, tc.wantAcked)
+			}
+			if acked && sni.HostName != "" {
+				t.Errorf("server_name acknowledgement names %q, want it empty (RFC 6066 §3)", sni.HostName)
+			}
+		})
+	}
+}
+
+// RFC 8446 §4.6.3: "If the request_update field is set to
+// "update_requested", then the receiver MUST send a KeyUpdate of its own
+// with request_update set to "update_not_requested" prior to sending its
+// next Application Data record. This mechanism allows either side to force
+// an update to the entire connection, but causes an implementation which
+// receives multiple KeyUpdates while it is silent to respond with a single
+// update." A scripted client sends three update_requested KeyUpdates (each
+// under its next key) and data; clasp's next write is exactly one
+// update_not_requested KeyUpdate, then the data under its next key.
+func TestKeyUpdateRequestsWhileSilentAnsweredOnce(t *testing.T) {
+	cfg := testServerConfig13(t)
+	cfg.SessionTicketsDisabled = true
+	run, p, _ := scriptedClient13(t, cfg, nil)
+	for range 3 {
+		p.send(&wire.KeyUpdate{RequestUpdate: true})
+		p.cAP = keys.NextTrafficSecret(p.suite.PRFHash, p.cAP)
+		p.wr, p.wrSeq = p.protection(p.cAP), 0
+	}
+	p.writeRecord(wire.ContentApplicationData, []byte("ping"))
+	p.flush()
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(run.conn, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("clasp read %q, %v", buf, err)
+	}
+	if run.conn.readGeneration != 3 {
+		t.Fatalf("clasp's read key generation %d, want 3", run.conn.readGeneration)
+	}
+	written := make(chan error, 1)
+	go func() { _, err := run.conn.Write([]byte("pong")); written <- err }()
+	msg, _ := p.readMessage()
+	if ku, ok := msg.(*wire.KeyUpdate); !ok || ku.RequestUpdate {
+		t.Fatalf("clasp sent %v first, want KeyUpdate(update_not_requested)", msg.Type())
+	}
+	p.rd, p.rdSeq = p.protection(keys.NextTrafficSecret(p.suite.PRFHash, p.sAP)), 0
+	typ, body, err := p.readRecord()
+	if err != nil || typ != wire.ContentApplicationData || string(body) != "pong" {
+		t.Fatalf("after its KeyUpdate clasp sent %v %q (%v), want the application data under its next key", typ, body, err)
+	}
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if run.conn.writeGeneration != 1 {
+		t.Errorf("clasp's write key generation %d, want 1", run.conn.writeGeneration)
+	}
+}
+
 // RFC 8446 §4.1.3: a server that supports TLS 1.3 but negotiates TLS 1.2
 // marks its random; one configured for TLS 1.2 at most does not, and a
 // TLS 1.3 client talks to it normally.

@@ -32,12 +32,16 @@ func (c *Conn) handlePostHandshake13(msg wire.Message) error {
 		c.trafficSecrets[0] = next
 		c.readGeneration++
 		c.logSecret(trafficSecretLabel(!c.isClient, c.readGeneration), c.keyLogRandom, next)
-		if !m.RequestUpdate {
-			return nil
+		if m.RequestUpdate {
+			// RFC 8446 §4.6.3: the answer is due "prior to sending its
+			// next Application Data record", so that several requests
+			// while this side is silent get one KeyUpdate (write sends
+			// it through maybeUpdateKeys).
+			c.out.Lock()
+			c.keyUpdateOwed = true
+			c.out.Unlock()
 		}
-		c.out.Lock()
-		defer c.out.Unlock()
-		return c.sendKeyUpdate(false)
+		return nil
 	}
 	return wire.Errorf(wire.AlertUnexpectedMessage, "unexpected %s after the TLS 1.3 handshake", msg.Type())
 }
@@ -59,11 +63,18 @@ func (c *Conn) KeyUpdate(requestPeer bool) error {
 	return c.sendKeyUpdate(requestPeer)
 }
 
-// maybeUpdateKeys counts records under the current write key and updates
-// it before the AEAD's limit comes near. The caller holds c.out.
+// maybeUpdateKeys runs before each application data record: it sends the
+// KeyUpdate the peer asked for, if one is owed, and counts records under
+// the current write key to update it before the AEAD's limit comes near.
+// The caller holds c.out.
 func (c *Conn) maybeUpdateKeys() error {
 	if !c.tls13 {
 		return nil
+	}
+	if c.keyUpdateOwed {
+		if err := c.sendKeyUpdate(false); err != nil {
+			return err
+		}
 	}
 	c.recordsWritten++
 	if c.recordsWritten < keyUpdateInterval {
@@ -88,6 +99,8 @@ func (c *Conn) sendKeyUpdate(requestPeer bool) error {
 	}
 	c.setWriteProtection(prot)
 	c.trafficSecrets[1] = next
+	// Any KeyUpdate answers the peer's requests: this side's key moved.
+	c.keyUpdateOwed = false
 	c.recordsWritten = 0
 	c.writeGeneration++
 	c.logSecret(trafficSecretLabel(c.isClient, c.writeGeneration), c.keyLogRandom, next)

@@ -161,6 +161,25 @@ func TestClientRejectsUnofferedServerHelloExtension(t *testing.T) {
 	}
 }
 
+// RFC 8446 §4.2: "If an implementation receives an extension which it
+// recognizes and which it did not send in the ClientHello ... it MUST
+// abort the handshake with an "unsupported_extension" alert." A client
+// configured for TLS 1.2 at most sends no supported_versions, so a
+// ServerHello selecting TLS 1.3 through it chose a version never offered.
+func TestClientRejectsSupportedVersionsWhenTLS13NotOffered(t *testing.T) {
+	cfg := testClientConfig(t)
+	cfg.MaxVersion = VersionTLS12
+	run, ch := clientVersusScript(t, cfg)
+	if _, ok := wire.FindExtension[*wire.SupportedVersionsExt](ch.Extensions); ok {
+		t.Fatal("a TLS 1.2 client offered supported_versions")
+	}
+	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+	sh.Extensions = append(sh.Extensions, &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}})
+	run.peer.sendMessages(sh)
+	run.peer.expectAlert(wire.AlertUnsupportedExtension)
+	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnsupportedExtension)
+}
+
 // RFC 5746 §3.4: on an initial handshake renegotiated_connection is empty.
 func TestClientRejectsNonEmptyRenegotiationInfo(t *testing.T) {
 	run, _ := clientVersusScript(t, nil)

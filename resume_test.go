@@ -2,9 +2,11 @@ package clasp
 
 import (
 	"io"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/sessions"
 )
 
@@ -134,5 +136,39 @@ func TestTLS12SessionForgottenAfterFatalAlert(t *testing.T) {
 	second.mustSucceed(t)
 	if second.serverState.DidResume {
 		t.Fatal("resumed a session that ended with a fatal alert")
+	}
+}
+
+// In an abbreviated TLS 1.2 handshake the server sends its
+// ChangeCipherSpec and Finished first (RFC 5246 §7.3). A client that finds
+// the server's Finished record tampered with has read the server's
+// ChangeCipherSpec but not sent its own, so the server still reads it in
+// the clear (RFC 5246 §7.1: protection changes with the sender's
+// ChangeCipherSpec): the bad_record_mac alert goes unprotected and the
+// server reads it as such. (TestClientRejectsTamperedServerFinishedRecord
+// is the full handshake, where the client's alert follows its own
+// ChangeCipherSpec and goes encrypted.)
+func TestClientAlertReadableBeforeItsChangeCipherSpecInResumedTLS12(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	clientCfg.SessionTicketsDisabled = true
+	serverCfg := testServerConfig(t)
+	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
+	first := testHandshake(t, clientCfg, serverCfg)
+	first.mustSucceed(t)
+	wrap := func(c net.Conn) net.Conn {
+		return &readTamperConn{Conn: c, onRead: func(i int, b []byte) {
+			if i == 0 { // ServerHello, ChangeCipherSpec, Finished
+				b[len(b)-1] ^= 0x80
+			}
+		}}
+	}
+	r := testHandshakeConns(t, clientCfg, serverCfg, wrap)
+	wantClaspFailure(t, r.clientErr, "read ChangeCipherSpec and Finished", wire.AlertBadRecordMAC)
+	wantReceivedAlert(t, "server", r.serverErr, wire.AlertBadRecordMAC)
+	// Waiting for the client's ChangeCipherSpec, so the handshake resumed
+	// (a full one would be waiting for the ClientKeyExchange).
+	if he, ok := r.serverErr.(*HandshakeError); !ok || he.Step != "read ChangeCipherSpec and Finished" {
+		t.Errorf("server failed with %v, want it at the resumed handshake's read ChangeCipherSpec and Finished", r.serverErr)
 	}
 }

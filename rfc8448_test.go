@@ -833,6 +833,7 @@ func TestRFC8448Resumed0RTTServer(t *testing.T) {
 	server.Groups = rfc8448Groups
 	server.TicketSealer, server.TicketLifetime, server.MaxEarlyData = sealer, 30*time.Second, 1024
 	server.ResumptionTicketsDisabled = true
+	server.ServerNameOnResumption = true // NSS acknowledges the name on resumption too
 	server.Time = func() time.Time { return rfcClock().Add(6 * time.Millisecond) }
 	run, p := startServer13(t, server)
 	if _, err := p.conn.Write(append(rfc8448Record(t, "s4_client_hello_record"), rfc8448Record(t, "s4_client_early_data_record")...)); err != nil {

@@ -522,10 +522,12 @@ func (hs *serverHandshakeTLS13) skipRejectedEarlyData() {
 //   - record_size_limit when the client offered one (RFC 8449 §4), with
 //     clasp's own limit; from this record on the server's protected
 //     records fit in the client's;
-//   - an empty server_name when the server used the client's (RFC 6066
-//     §3, carried in EncryptedExtensions since RFC 8446 §4.2): to choose
-//     its certificate on a full handshake, to check that a ticket was
-//     issued for that name on a resumed one (as NSS does, RFC 8448 §4);
+//   - an empty server_name when the server used the client's to choose
+//     its certificate (RFC 6066 §3, carried in EncryptedExtensions since
+//     RFC 8446 §4.2); not on a resumed handshake, where RFC 6066 §3 says
+//     the server "MUST NOT include a server_name extension", unless
+//     Config.ServerNameOnResumption asks for it (NSS sends it there, RFC
+//     8448 §4);
 //   - the chosen ALPN protocol;
 //   - early_data when the client's 0-RTT data is accepted.
 func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
@@ -540,7 +542,7 @@ func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 		// first protected record: the limit applies to it already.
 		c.layer.SetMaxPlaintext(peerPlaintextLimit(rsl.Limit, true))
 	}
-	if c.state.serverName != "" {
+	if c.state.serverName != "" && (hs.psk == nil || hs.config.ServerNameOnResumption) {
 		ee.Extensions = append(ee.Extensions, &wire.ServerNameExt{})
 	}
 	if alpn := c.state.alpn; alpn != "" {

@@ -196,6 +196,9 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 	if cs.suite.PRFHash != hs.hash {
 		return nil, wire.Errorf(wire.AlertIllegalParameter, "server resumed a %s session with %s, whose hash differs", cs.suite.Name, hs.suite.Name)
 	}
+	if err := hs.checkPSKMode(); err != nil {
+		return nil, err
+	}
 	hs.usingPSK = true
 	hs.schedule = keys.NewSchedule13(hs.hash, cs.psk)
 	c.state.didResume = true
@@ -208,6 +211,31 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 		c.decide(&trace.Decision{What: "session", Chosen: "resumed", ReasonCode: "ticket_accepted", Reason: "the server accepted the ticket offered as a pre-shared key"})
 	}
 	return cs.psk, nil
+}
+
+// checkPSKMode checks that a server resuming with the PSK used a key
+// exchange mode the client listed in psk_key_exchange_modes (RFC 8446
+// §4.1.1: "If the server selects a PSK, then it MUST also select a key
+// establishment mode from the set indicated by the client's
+// "psk_key_exchange_modes" extension"; §4.2.9: "Servers MUST NOT select a
+// key exchange mode that is not listed by the client"). A ServerHello
+// without key_share is psk_ke, which gives up forward secrecy: a client
+// that offered only psk_dhe_ke must not accept it.
+func (hs *clientHandshakeTLS13) checkPSKMode() error {
+	mode, name := wire.PSKModeDHEKE, "psk_dhe_ke"
+	if _, withKeyShare := wire.FindExtension[*wire.KeyShareExt](hs.serverHello.Extensions); !withKeyShare {
+		mode, name = wire.PSKModeKE, "psk_ke"
+	}
+	modes, _ := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.offer.hello.Extensions)
+	if modes != nil && slices.Contains(modes.Modes, mode) {
+		return nil
+	}
+	if mode == wire.PSKModeKE {
+		// RFC 8446 names no alert; OpenSSL 3 sends missing_extension (the
+		// key_share that psk_dhe_ke requires is missing), and so does clasp.
+		return wire.Errorf(wire.AlertMissingExtension, "server resumed with psk_ke (no key_share), but the client offered only psk_dhe_ke")
+	}
+	return wire.Errorf(wire.AlertIllegalParameter, "server resumed with %s, which the client did not offer", name)
 }
 
 // handleNewSessionTicket stores a ticket the server sent after the
