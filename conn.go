@@ -26,6 +26,14 @@ import (
 	"github.com/clasp-tls/clasp/trace"
 )
 
+// maxPostHandshakeRun bounds the handshake messages (NewSessionTicket,
+// KeyUpdate, or a TLS 1.2 peer's renegotiation requests) a peer may send
+// after the handshake with no application data between them. Each costs
+// a key derivation or a ticket to store while Read makes no progress, so an
+// endless stream would keep the connection and the CPU busy. Servers send
+// one or two tickets at a time (OpenSSL 3 two); crypto/tls also stops at 16.
+const maxPostHandshakeRun = 16
+
 // maxPlaintext is the largest record plaintext, RFC 5246 §6.2.1.
 const maxPlaintext = 1 << 14
 
@@ -113,6 +121,9 @@ type Conn struct {
 	writeErr        error
 	closeNotifySent bool
 	input           []byte // unread application data; aliases the layer's buffer
+	// postHandshakeRun counts handshake messages read after the handshake
+	// since the last application data record (maxPostHandshakeRun).
+	postHandshakeRun int
 
 	// fatalAlert is set once a fatal alert was sent or received: the
 	// connection is over and nothing more is sent (RFC 5246 §7.2.2, RFC
@@ -586,6 +597,7 @@ func (c *Conn) readApplicationRecord() error {
 	switch typ {
 	case wire.ContentApplicationData:
 		c.input = payload
+		c.postHandshakeRun = 0
 		if c.tracer != nil {
 			c.emitApplicationData(trace.Received, len(payload), c.layer.ReadEpoch())
 		}
@@ -606,6 +618,10 @@ func (c *Conn) readApplicationRecord() error {
 			c.lastHandshakeRaw = raw
 			if c.tracer != nil {
 				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
+			}
+			if c.postHandshakeRun++; c.postHandshakeRun > maxPostHandshakeRun {
+				return c.failAfterHandshake(wire.Errorf(wire.AlertUnexpectedMessage,
+					"%d handshake messages in a row after the handshake without application data", c.postHandshakeRun))
 			}
 			if c.tls13 {
 				err = c.handlePostHandshake13(msg)

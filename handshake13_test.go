@@ -3,6 +3,7 @@ package clasp
 import (
 	"bytes"
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -631,4 +632,48 @@ func TestDowngradeSentinel(t *testing.T) {
 			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
 		})
 	}
+}
+
+// A peer that sends handshake messages after the handshake without ever
+// sending application data keeps Read busy deriving keys and making no
+// progress. RFC 8446 sets no limit; clasp allows maxPostHandshakeRun in a
+// row (as crypto/tls allows 16) and answers the next with
+// unexpected_message, the alert OpenSSL 3 and crypto/tls use for a peer
+// that sends too many records that do not advance the connection.
+func TestPostHandshakeMessagesWithoutDataAreBounded13(t *testing.T) {
+	sendKeyUpdates := func(p *peer13, n int) {
+		for range n {
+			p.send(&wire.KeyUpdate{})
+			p.cAP = keys.NextTrafficSecret(p.suite.PRFHash, p.cAP)
+			p.wr, p.wrSeq = p.protection(p.cAP), 0
+		}
+	}
+	t.Run("at the limit, then data", func(t *testing.T) {
+		cfg := testServerConfig13(t)
+		cfg.SessionTicketsDisabled = true
+		run, p, _ := scriptedClient13(t, cfg, nil)
+		sendKeyUpdates(p, maxPostHandshakeRun)
+		p.writeRecord(wire.ContentApplicationData, []byte("ping"))
+		sendKeyUpdates(p, maxPostHandshakeRun) // the data reset the count
+		p.writeRecord(wire.ContentApplicationData, []byte("pong"))
+		p.flush()
+		buf := make([]byte, 8)
+		if _, err := io.ReadFull(run.conn, buf); err != nil || string(buf) != "pingpong" {
+			t.Fatalf("clasp read %q, %v", buf, err)
+		}
+	})
+	t.Run("one past the limit", func(t *testing.T) {
+		cfg := testServerConfig13(t)
+		cfg.SessionTicketsDisabled = true
+		run, p, _ := scriptedClient13(t, cfg, nil)
+		sendKeyUpdates(p, maxPostHandshakeRun+1)
+		p.flush()
+		readErr := make(chan error, 1)
+		go func() { _, err := run.conn.Read(make([]byte, 1)); readErr <- err }()
+		p.expectAlert(wire.AlertUnexpectedMessage)
+		var we *wire.Error
+		if err := <-readErr; !errors.As(err, &we) || we.Alert != wire.AlertUnexpectedMessage {
+			t.Fatalf("Read returned %v, want unexpected_message", err)
+		}
+	})
 }
