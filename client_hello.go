@@ -169,6 +169,21 @@ func offeredGroups(cfg *Config, ecdhe, dhe, tls13 bool) []suites.Group {
 	return out
 }
 
+// offerKeyShares makes the TLS 1.3 key shares for groups, keeps their
+// private halves in offer, and returns the key_share extension.
+func (c *Conn) offerKeyShares(offer *clientOffer, groups []suites.Group) (*wire.KeyShareExt, error) {
+	shares, err := c.makeKeyShares(groups)
+	if err != nil {
+		return nil, err
+	}
+	offer.keyShares = shares
+	entries := make([]wire.KeyShareEntry, len(shares))
+	for i, ks := range shares {
+		entries[i] = wire.KeyShareEntry{Group: ks.Group(), KeyExchange: ks.Public()}
+	}
+	return &wire.KeyShareExt{Entries: entries}, nil
+}
+
 // makeClientHello builds the ClientHello (RFC 5246 §7.4.1.2, RFC 8446
 // §4.1.2) and the TLS 1.3 key shares behind it.
 func (c *Conn) makeClientHello() (*clientOffer, error) {
@@ -241,16 +256,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	if offer.offers13 {
 		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})
-		shares, err := c.makeKeyShares(groups)
+		keyShare, err := c.offerKeyShares(offer, groups)
 		if err != nil {
 			return nil, err
 		}
-		offer.keyShares = shares
-		entries := make([]wire.KeyShareEntry, len(shares))
-		for i, ks := range shares {
-			entries[i] = wire.KeyShareEntry{Group: ks.Group(), KeyExchange: ks.Public()}
-		}
-		exts = append(exts, &wire.KeyShareExt{Entries: entries})
+		exts = append(exts, keyShare)
 		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}})
 	}
 	// RFC 8449: clasp reads records of any size the protocol allows and

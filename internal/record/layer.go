@@ -219,29 +219,9 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	if err := l.fill(HeaderLen, first); err != nil {
 		return 0, nil, err
 	}
-	hdr := l.in[l.r : l.r+HeaderLen]
-	copy(l.header[:], hdr)
-	typ := wire.ContentType(hdr[0])
-	vers := suites.Version(hdr[1])<<8 | suites.Version(hdr[2])
-	n := int(hdr[3])<<8 | int(hdr[4])
-	if first && !plausibleHeader(hdr) {
-		return 0, nil, newNotTLSError(l.in[l.r:l.w])
-	}
-	if err := checkContentType(typ); err != nil {
+	typ, vers, n, err := l.readHeader(first)
+	if err != nil {
 		return 0, nil, err
-	}
-	if l.version == 0 {
-		// Before the version is known, accept what a ClientHello record
-		// may carry. RFC 5246 Appendix E.1: "TLS servers MUST accept any
-		// value {03,XX} as the record layer version number for
-		// ClientHello"; RFC 8446 §5.1: legacy_record_version "MUST be
-		// ignored for all purposes". A major version other than 3 is not
-		// TLS at all.
-		if vers>>8 != 3 {
-			return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x is not TLS", uint16(vers))
-		}
-	} else if vers != l.version {
-		return 0, nil, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x, want %#04x", uint16(vers), uint16(l.version))
 	}
 
 	prot := l.rd.prot
@@ -283,13 +263,11 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 
 	var seq uint64
 	if !compatCCS && !plainAlert {
-		var err error
 		if seq, err = l.rd.next(); err != nil {
 			return 0, nil, err
 		}
 	}
 	var payload []byte
-	var err error
 	if l.skipBudget > 0 && !isInner && isNull(prot) && !compatCCS {
 		switch {
 		case typ == wire.ContentApplicationData && l.skipEarly(n):
@@ -318,16 +296,51 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	return typ, payload, checkPlaintext(typ, payload)
+}
+
+// checkPlaintext applies the limits on an opened record's plaintext.
+func checkPlaintext(typ wire.ContentType, payload []byte) error {
 	if len(payload) > MaxPlaintext {
-		return 0, nil, wire.Errorf(wire.AlertRecordOverflow, "%v record decrypts to %d bytes, more than 2^14", typ, len(payload))
+		return wire.Errorf(wire.AlertRecordOverflow, "%v record decrypts to %d bytes, more than 2^14", typ, len(payload))
 	}
 	// RFC 5246 §6.2.1: "Implementations MUST NOT send zero-length
 	// fragments of Handshake, Alert, or ChangeCipherSpec content types.
 	// Zero-length fragments of Application data MAY be sent".
 	if len(payload) == 0 && typ != wire.ContentApplicationData {
-		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "empty %v record", typ)
+		return wire.Errorf(wire.AlertUnexpectedMessage, "empty %v record", typ)
 	}
-	return typ, payload, nil
+	return nil
+}
+
+// readHeader checks the header of the record at l.r, which fill has
+// buffered, and saves a copy of it in l.header.
+func (l *Layer) readHeader(first bool) (wire.ContentType, suites.Version, int, error) {
+	hdr := l.in[l.r : l.r+HeaderLen]
+	copy(l.header[:], hdr)
+	typ := wire.ContentType(hdr[0])
+	vers := suites.Version(hdr[1])<<8 | suites.Version(hdr[2])
+	n := int(hdr[3])<<8 | int(hdr[4])
+	if first && !plausibleHeader(hdr) {
+		return 0, 0, 0, newNotTLSError(l.in[l.r:l.w])
+	}
+	if err := checkContentType(typ); err != nil {
+		return 0, 0, 0, err
+	}
+	if l.version == 0 {
+		// Before the version is known, accept what a ClientHello record
+		// may carry. RFC 5246 Appendix E.1: "TLS servers MUST accept any
+		// value {03,XX} as the record layer version number for
+		// ClientHello"; RFC 8446 §5.1: legacy_record_version "MUST be
+		// ignored for all purposes". A major version other than 3 is not
+		// TLS at all.
+		if vers>>8 != 3 {
+			return 0, 0, 0, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x is not TLS", uint16(vers))
+		}
+	} else if vers != l.version {
+		return 0, 0, 0, wire.Errorf(wire.AlertProtocolVersion, "record version %#04x, want %#04x", uint16(vers), uint16(l.version))
+	}
+	return typ, vers, n, nil
 }
 
 // errSkippedEarlyData tells ReadRecord that readRecord discarded a record of
