@@ -26,12 +26,15 @@ import (
 	"github.com/clasp-tls/clasp/trace"
 )
 
-// maxPostHandshakeRun bounds the handshake messages (NewSessionTicket,
-// KeyUpdate, or a TLS 1.2 peer's renegotiation requests) a peer may send
-// after the handshake with no application data between them. Each costs
-// a key derivation or a ticket to store while Read makes no progress, so an
-// endless stream would keep the connection and the CPU busy. Servers send
-// one or two tickets at a time (OpenSSL 3 two); crypto/tls also stops at 16.
+// maxPostHandshakeRun bounds the TLS 1.3 handshake messages
+// (NewSessionTicket, KeyUpdate) a peer may send after the handshake with
+// no application data between them. Each costs a key derivation or a
+// ticket to store while Read makes no progress, so an endless stream would
+// keep the connection and the CPU busy. Servers send one or two tickets at
+// a time (OpenSSL 3 two); crypto/tls also stops at 16. A TLS 1.2 peer's
+// renegotiation requests are not counted: the renegotiation policy bounds
+// the handshakes, and a declined request costs a two-byte warning (GnuTLS's
+// gnutls-cli repeats a refused request many times before giving up).
 const maxPostHandshakeRun = 16
 
 // maxPlaintext is the largest record plaintext, RFC 5246 §6.2.1.
@@ -121,8 +124,8 @@ type Conn struct {
 	writeErr        error
 	closeNotifySent bool
 	input           []byte // unread application data; aliases the layer's buffer
-	// postHandshakeRun counts handshake messages read after the handshake
-	// since the last application data record (maxPostHandshakeRun).
+	// postHandshakeRun counts TLS 1.3 handshake messages read after the
+	// handshake since the last application data record (maxPostHandshakeRun).
 	postHandshakeRun int
 
 	// fatalAlert is set once a fatal alert was sent or received: the
@@ -619,11 +622,11 @@ func (c *Conn) readApplicationRecord() error {
 			if c.tracer != nil {
 				c.emitMessage(trace.Received, wire.ContentHandshake, raw, msg, c.layer.ReadEpoch())
 			}
-			if c.postHandshakeRun++; c.postHandshakeRun > maxPostHandshakeRun {
-				return c.failAfterHandshake(wire.Errorf(wire.AlertUnexpectedMessage,
-					"%d handshake messages in a row after the handshake without application data", c.postHandshakeRun))
-			}
 			if c.tls13 {
+				if c.postHandshakeRun++; c.postHandshakeRun > maxPostHandshakeRun {
+					return c.failAfterHandshake(wire.Errorf(wire.AlertUnexpectedMessage,
+						"%d handshake messages in a row after the handshake without application data", c.postHandshakeRun))
+				}
 				err = c.handlePostHandshake13(msg)
 			} else {
 				err = c.answerRenegotiation(msg)
