@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"errors"
 	"io"
 	"net"
@@ -80,29 +79,7 @@ func serverFlight13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 	ch, privs := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
 	p.send(ch)
 	p.flush()
-	msg, _ := p.readMessage()
-	sh, ok := msg.(*wire.ServerHello)
-	if !ok {
-		t.Fatalf("server sent %v, want ServerHello", msg.Type())
-	}
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	pub, err := ecdh.X25519().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(nil, shared)
-	p.setKeys(p.sHS, p.cHS)
-	for {
-		if msg, _ := p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	p.deriveApplication()
+	p.readServerFlight(privs[suites.X25519], nil)
 	p.rd, p.rdSeq = p.protection(p.sAP), 0 // the server's alerts come under its application key
 	return run, p
 }
@@ -113,12 +90,7 @@ func serverFlight13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 func completeServer13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
 	run, p := serverFlight13(t, nil)
-	p.send(p.finished(p.cHS))
-	p.flush()
-	p.setKeys(p.sAP, p.cAP)
-	if err := run.wait(); err != nil {
-		t.Fatalf("server handshake: %v", err)
-	}
+	p.finishAsClient(run)
 	return run, p
 }
 

@@ -995,6 +995,59 @@ func startServer13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 	return run, newPeer13(t, run.peer.conn)
 }
 
+// readServerFlight reads a clasp server's answer to the ClientHello the
+// peer sent, whose X25519 share has the private key priv: its ServerHello,
+// which must resume exactly when psk (the offered ticket's) is not nil,
+// then, under the handshake keys, its flight up to its Finished. It
+// returns the server's EncryptedExtensions; the peer has derived the
+// application secrets and still reads and writes under the handshake keys.
+func (p *peer13) readServerFlight(priv *ecdh.PrivateKey, psk []byte) *wire.EncryptedExtensions {
+	p.t.Helper()
+	msg, _ := p.readMessage()
+	sh, ok := msg.(*wire.ServerHello)
+	if !ok {
+		p.t.Fatalf("server answered %v, want ServerHello", msg.Type())
+	}
+	if _, resumed := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions); resumed != (psk != nil) {
+		p.t.Fatalf("server resumed: %v, want %v", resumed, psk != nil)
+	}
+	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
+	pub, err := priv.Curve().NewPublicKey(ks.Entries[0].KeyExchange)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	shared, err := priv.ECDH(pub)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.setSuite(sh.CipherSuite)
+	p.deriveHandshake(psk, shared)
+	p.setKeys(p.sHS, p.cHS)
+	msg, _ = p.readMessage()
+	ee, ok := msg.(*wire.EncryptedExtensions)
+	if !ok {
+		p.t.Fatalf("got %v, want EncryptedExtensions", msg.Type())
+	}
+	for msg.Type() != wire.TypeFinished {
+		msg, _ = p.readMessage()
+	}
+	p.deriveApplication()
+	return ee
+}
+
+// finishAsClient sends the client's Finished after readServerFlight,
+// waits for the clasp server's handshake to succeed and installs the
+// application keys.
+func (p *peer13) finishAsClient(run *scriptedRun) {
+	p.t.Helper()
+	p.send(p.finished(p.cHS))
+	p.flush()
+	if err := run.wait(); err != nil {
+		p.t.Fatalf("server handshake: %v", err)
+	}
+	p.setKeys(p.sAP, p.cAP)
+}
+
 // RFC 8446 §4.1.2: after a HelloRetryRequest the client "MUST send the same
 // ClientHello without modification, except as follows" (a new key_share,
 // early_data removed, a cookie added, pre_shared_key updated, padding).

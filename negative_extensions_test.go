@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -145,44 +144,14 @@ func TestServerRejectsClientCertificateEntryWithDuplicateExtension(t *testing.T)
 
 // clientToCertificate13 plays a TLS 1.3 client against a clasp server that
 // requires a client certificate (without verifying it), up to the client's
-// Certificate: it sends a ClientHello with an X25519 share, reads the
-// server's flight through its Finished, and writes under the client
+// Certificate: serverFlight13 with that server, so the peer reads the
+// server's alert under its application key and writes under the client
 // handshake traffic key.
 func clientToCertificate13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
 	cfg := testServerConfig13(t)
 	cfg.ClientAuth = RequireAnyClientCert
-	run, p := startServer13(t, cfg)
-	ch, privs := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
-	p.send(ch)
-	p.flush()
-	msg, _ := p.readMessage()
-	sh, ok := msg.(*wire.ServerHello)
-	if !ok {
-		t.Fatalf("server answered %v, want ServerHello", msg.Type())
-	}
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	serverPub, err := ecdh.X25519().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(serverPub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(nil, shared)
-	p.setKeys(p.sHS, p.cHS)
-	for {
-		if msg, _ := p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	// The server writes (its alert) under its application key from its
-	// Finished on.
-	p.deriveApplication()
-	p.rd, p.rdSeq = p.protection(p.sAP), 0
-	return run, p
+	return serverFlight13(t, cfg)
 }
 
 // ---- extensions in a message that may not carry them ----

@@ -79,22 +79,7 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 	ch.Extensions = append(ch.Extensions, &wire.RecordSizeLimitExt{Limit: 256})
 	p.send(ch)
 	p.flush()
-	msg, _ := p.readMessage()
-	sh := msg.(*wire.ServerHello)
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	pub, err := ecdh.X25519().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(nil, shared)
-	p.setKeys(p.sHS, p.cHS)
-	msg, _ = p.readMessage()
-	ee := msg.(*wire.EncryptedExtensions)
+	ee := p.readServerFlight(privs[suites.X25519], nil)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); !ok || rsl.Limit != 1<<14+1 {
 		t.Errorf("EncryptedExtensions record_size_limit %+v, want the server's own limit 2^14+1", rsl)
 	}
@@ -104,18 +89,7 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 	if sg, ok := wire.FindExtension[*wire.SupportedGroupsExt](ee.Extensions); !ok || len(sg.Groups) == 0 {
 		t.Error("EncryptedExtensions does not list the server's groups")
 	}
-	for {
-		if msg, _ = p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	p.deriveApplication()
-	p.send(p.finished(p.cHS))
-	p.flush()
-	if err := run.wait(); err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	p.setKeys(p.sAP, p.cAP)
+	p.finishAsClient(run)
 	data := bytes.Repeat([]byte("record_size_limit "), 200)
 	go func() { _, _ = run.conn.Write(data) }()
 	var got []byte
