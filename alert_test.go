@@ -46,21 +46,8 @@ func alertBody(level wire.AlertLevel, desc wire.AlertDescription) []byte {
 func completeClient13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
 	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
-	p.send(p.finished(p.sHS))
-	p.flush()
-	p.deriveApplication()
-	if msg, _ := p.readMessage(); msg.Type() != wire.TypeFinished {
-		t.Fatalf("client sent %v, want Finished", msg.Type())
-	}
-	p.setKeys(p.cAP, p.sAP)
-	if err := run.wait(); err != nil {
-		t.Fatalf("client handshake: %v", err)
-	}
+	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
+	p.finishAsServer(run)
 	return run, p
 }
 

@@ -302,6 +302,51 @@ func (p *peer13) acceptHello(sh *wire.ServerHello, shared []byte) {
 	p.setKeys(p.cHS, p.sHS)
 }
 
+// sendFlightBeforeFinished answers ch with serverHello13 (acceptHello) and
+// queues ee and a Certificate and CertificateVerify for the ECDSA leaf:
+// the scripted server's flight but for its Finished.
+func (p *peer13) sendFlightBeforeFinished(ch *wire.ClientHello, ee *wire.EncryptedExtensions) {
+	p.t.Helper()
+	sh, shared := serverHello13(p.t, ch)
+	p.acceptHello(sh, shared)
+	leaf := testCerts(p.t).ecdsaLeaf
+	p.send(ee, certificate13(leaf))
+	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+}
+
+// finishAsServer sends the server's Finished after sendFlightBeforeFinished,
+// reads the clasp client's Finished, waits for its handshake to succeed and
+// installs the application keys.
+func (p *peer13) finishAsServer(run *scriptedRun) {
+	p.t.Helper()
+	p.send(p.finished(p.sHS))
+	p.flush()
+	p.deriveApplication()
+	if msg, _ := p.readMessage(); msg.Type() != wire.TypeFinished {
+		p.t.Fatalf("client sent %v, want Finished", msg.Type())
+	}
+	p.setKeys(p.cAP, p.sAP)
+	if err := run.wait(); err != nil {
+		p.t.Fatalf("client handshake: %v", err)
+	}
+}
+
+// readApplicationData reads n bytes of clasp's application data.
+func (p *peer13) readApplicationData(n int) []byte {
+	p.t.Helper()
+	var got []byte
+	for len(got) < n {
+		typ, body, err := p.readRecord()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if typ == wire.ContentApplicationData {
+			got = append(got, body...)
+		}
+	}
+	return got
+}
+
 func certificate13(cert Certificate) *wire.Certificate13 {
 	msg := &wire.Certificate13{}
 	for _, der := range cert.Certificate {
@@ -835,11 +880,7 @@ func TestClientRejectsCertificateVerifySchemeNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.SignatureSchemes = []SignatureScheme{Ed25519, PSSWithSHA256}
 	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
 	p.send(p.finished(p.sHS))
 	p.flush()
 	p.expectAlert(wire.AlertHandshakeFailure)

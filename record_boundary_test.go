@@ -51,11 +51,7 @@ func TestClientRejectsHandshakeDataAfterHelloRetryRequestInSameRecord13(t *testi
 // NewSessionTicket in the same record (under the handshake key) is refused.
 func TestClientRejectsHandshakeDataAfterFinishedInSameRecord13(t *testing.T) {
 	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
 	fin := mustMarshal(t, p.finished(p.sHS))
 	ticket := mustMarshal(t, &wire.NewSessionTicket13{Lifetime: 60, Ticket: []byte("ticket")})
 	p.writeRecord(wire.ContentHandshake, append(fin, ticket...))
@@ -70,11 +66,7 @@ func TestClientRejectsHandshakeDataAfterFinishedInSameRecord13(t *testing.T) {
 // decrypt_error (RFC 8446 §4.4.4).
 func TestClientRejectsFinishedOfWrongLength13(t *testing.T) {
 	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
 	fin := p.finished(p.sHS)
 	fin.VerifyData = fin.VerifyData[:12] // TLS 1.2's length
 	p.send(fin)

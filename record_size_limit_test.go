@@ -92,17 +92,7 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 	p.finishAsClient(run)
 	data := bytes.Repeat([]byte("record_size_limit "), 200)
 	go func() { _, _ = run.conn.Write(data) }()
-	var got []byte
-	for len(got) < len(data) {
-		typ, body, err := p.readRecord()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ == wire.ContentApplicationData {
-			got = append(got, body...)
-		}
-	}
-	if !bytes.Equal(got, data) {
+	if got := p.readApplicationData(len(data)); !bytes.Equal(got, data) {
 		t.Fatal("application data garbled")
 	}
 	w.checkProtectedSizes(t, 256, 16)
@@ -119,34 +109,11 @@ func TestClientHonoursServerRecordSizeLimit13(t *testing.T) {
 	}
 	w := &recordWatcher{Conn: p.conn}
 	p.conn = w
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.RecordSizeLimitExt{Limit: 64}}}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
-	p.send(p.finished(p.sHS))
-	p.flush()
-	p.deriveApplication()
-	if msg, _ := p.readMessage(); msg.Type() != wire.TypeFinished {
-		t.Fatalf("got %v, want the client's Finished", msg.Type())
-	}
-	if err := run.wait(); err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	p.setKeys(p.cAP, p.sAP)
+	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.RecordSizeLimitExt{Limit: 64}}})
+	p.finishAsServer(run)
 	data := bytes.Repeat([]byte{0x8e}, 1000)
 	go func() { _, _ = run.conn.Write(data) }()
-	var got []byte
-	for len(got) < len(data) {
-		typ, body, err := p.readRecord()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ == wire.ContentApplicationData {
-			got = append(got, body...)
-		}
-	}
-	if !bytes.Equal(got, data) {
+	if got := p.readApplicationData(len(data)); !bytes.Equal(got, data) {
 		t.Fatal("application data garbled")
 	}
 	w.checkProtectedSizes(t, 64, 16)
