@@ -1089,6 +1089,18 @@ func (p *peer13) finishAsClient(run *scriptedRun) {
 	p.setKeys(p.sAP, p.cAP)
 }
 
+// helloRetryFromP256 starts a clasp server that accepts X25519 only and
+// sends it a ClientHello (clientHello13) listing X25519 and P-256 with a
+// P-256 share, which the server answers with a HelloRetryRequest.
+func helloRetryFromP256(t *testing.T) (*scriptedRun, *peer13) {
+	t.Helper()
+	cfg := testServerConfig13(t)
+	cfg.Groups = []CurveID{X25519}
+	ch1, _ := clientHello13(t, []suites.Group{suites.X25519, suites.Secp256r1}, suites.Secp256r1)
+	run, p, _ := startHelloRetry13(t, cfg, ch1)
+	return run, p
+}
+
 // RFC 8446 §4.1.2: after a HelloRetryRequest the client "MUST send the same
 // ClientHello without modification, except as follows" (a new key_share,
 // early_data removed, a cookie added, pre_shared_key updated, padding).
@@ -1109,17 +1121,7 @@ func TestServerRejectsSecondClientHelloThatChangedMoreThanAsked(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := testServerConfig13(t)
-			cfg.Groups = []CurveID{X25519}
-			run, p := startServer13(t, cfg)
-			ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-			p.send(ch1)
-			p.flush()
-			msg, _ := p.readMessage()
-			hrr, ok := msg.(*wire.ServerHello)
-			if !ok || !hrr.IsHelloRetryRequest() {
-				t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
-			}
+			run, p := helloRetryFromP256(t)
 			ch2, _ := clientHello13(t, groups, suites.X25519)
 			mutate(ch2)
 			p.send(ch2)
@@ -1133,15 +1135,8 @@ func TestServerRejectsSecondClientHelloThatChangedMoreThanAsked(t *testing.T) {
 // The unchanged second ClientHello passes the same server, so the
 // failures above come from the changes.
 func TestServerAcceptsSecondClientHelloChangedAsAsked(t *testing.T) {
-	cfg := testServerConfig13(t)
-	cfg.Groups = []CurveID{X25519}
-	run, p := startServer13(t, cfg)
-	groups := []suites.Group{suites.X25519, suites.Secp256r1}
-	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-	p.send(ch1)
-	p.flush()
-	p.readMessage() // HelloRetryRequest
-	ch2, _ := clientHello13(t, groups, suites.X25519)
+	run, p := helloRetryFromP256(t)
+	ch2, _ := clientHello13(t, []suites.Group{suites.X25519, suites.Secp256r1}, suites.X25519)
 	p.send(ch2)
 	p.flush()
 	msg, _ := p.readMessage()

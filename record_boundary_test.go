@@ -89,15 +89,8 @@ func TestServerRejectsHandshakeDataAfterClientHelloInSameRecord13(t *testing.T) 
 // The second ClientHello (after a HelloRetryRequest) precedes the key
 // change just as the first does.
 func TestServerRejectsHandshakeDataAfterSecondClientHelloInSameRecord13(t *testing.T) {
-	cfg := testServerConfig13(t)
-	cfg.Groups = []CurveID{X25519}
-	run, p := startServer13(t, cfg)
-	groups := []suites.Group{suites.X25519, suites.Secp256r1}
-	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-	p.send(ch1)
-	p.flush()
-	p.readMessage() // HelloRetryRequest
-	ch2, _ := clientHello13(t, groups, suites.X25519)
+	run, p := helloRetryFromP256(t)
+	ch2, _ := clientHello13(t, []suites.Group{suites.X25519, suites.Secp256r1}, suites.X25519)
 	p.writeRecord(wire.ContentHandshake, append(mustMarshal(t, ch2), partialHeader...))
 	p.flush()
 	p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
