@@ -45,8 +45,8 @@ func alertBody(level wire.AlertLevel, desc wire.AlertDescription) []byte {
 // scripted server to its end; the peer then holds the application keys.
 func completeClient13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
-	run, p, ch := startClient13(t, nil)
-	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
+	run, p, _ := clientAfterHello13(t, nil)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	p.finishAsServer(run)
 	return run, p
 }
@@ -225,9 +225,7 @@ func TestSendsNothingAfterFatalAlertDuringHandshake(t *testing.T) {
 		wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)
 	})
 	t.Run("TLS 1.3 client", func(t *testing.T) {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
+		run, p, _ := clientAfterHello13(t, nil)
 		p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0}) // Finished instead of EncryptedExtensions
 		p.flush()
 		p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
@@ -249,9 +247,7 @@ func TestSendsNothingAfterFatalAlertDuringHandshake(t *testing.T) {
 // unrecognized_name ends the handshake; clasp sends nothing back.
 func TestWarningAlertEndsHandshake13(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
+		run, p, _ := clientAfterHello13(t, nil)
 		p.writeRecord(wire.ContentAlert, alertBody(wire.AlertLevelWarning, wire.AlertUnrecognizedName))
 		p.flush()
 		p.expectEOF()
@@ -285,9 +281,7 @@ func TestUnknownAlertLevelIsTreatedByDescription13(t *testing.T) {
 		}
 	})
 	t.Run("client", func(t *testing.T) {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
+		run, p, _ := clientAfterHello13(t, nil)
 		p.writeRecord(wire.ContentAlert, alertBody(0, wire.AlertBadCertificate))
 		p.flush()
 		p.expectEOF()
@@ -304,9 +298,7 @@ func TestUnknownAlertLevelIsTreatedByDescription13(t *testing.T) {
 func TestUserCanceledIsNotFatal13(t *testing.T) {
 	for _, level := range []wire.AlertLevel{wire.AlertLevelWarning, wire.AlertLevelFatal} {
 		t.Run(level.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.writeRecord(wire.ContentAlert, alertBody(level, wire.AlertUserCanceled))
 			p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0})
 			p.flush()
@@ -425,9 +417,7 @@ func TestAlertRecordOfWrongLengthIsDecodeError(t *testing.T) {
 			wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertDecodeError)
 		})
 		t.Run("TLS 1.3 client", func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.writeRecord(wire.ContentAlert, body)
 			p.flush()
 			p.expectAlertThenEOF(wire.AlertDecodeError)
@@ -475,9 +465,7 @@ func TestFifthSkippedRecordInARowIsUnexpected(t *testing.T) {
 			}
 		})
 		t.Run(strconv.Itoa(n)+" "+"TLS 1.3 user_canceled/client", func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			for range n {
 				p.writeRecord(wire.ContentAlert, alertBody(wire.AlertLevelWarning, wire.AlertUserCanceled))
 			}

@@ -112,9 +112,7 @@ func TestClientRejectsServerCertificateKeyUsage13(t *testing.T) {
 			leaf, pool := keyUsageLeaf(t, keyUsageKey(c), c.ku)
 			cfg := testClientConfig13(t)
 			cfg.RootCAs = pool
-			run, p, ch := startClient13(t, cfg)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, cfg)
 			p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
 			p.flush()
 			p.expectAlert(wire.AlertUnsupportedCertificate)

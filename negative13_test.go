@@ -302,13 +302,22 @@ func (p *peer13) acceptHello(sh *wire.ServerHello, shared []byte) {
 	p.setKeys(p.cHS, p.sHS)
 }
 
-// sendFlightBeforeFinished answers ch with serverHello13 (acceptHello) and
-// queues ee and a Certificate and CertificateVerify for the ECDSA leaf:
-// the scripted server's flight but for its Finished.
-func (p *peer13) sendFlightBeforeFinished(ch *wire.ClientHello, ee *wire.EncryptedExtensions) {
-	p.t.Helper()
-	sh, shared := serverHello13(p.t, ch)
+// clientAfterHello13 starts a clasp client with cfg (see startClient13),
+// answers its ClientHello with serverHello13 and a compatibility CCS
+// (acceptHello: queued, not yet sent) and switches to the handshake keys.
+func clientAfterHello13(t *testing.T, cfg *Config) (*scriptedRun, *peer13, *wire.ClientHello) {
+	t.Helper()
+	run, p, ch := startClient13(t, cfg)
+	sh, shared := serverHello13(t, ch)
 	p.acceptHello(sh, shared)
+	return run, p, ch
+}
+
+// sendFlightBeforeFinished queues, after clientAfterHello13, ee and a
+// Certificate and CertificateVerify for the ECDSA leaf: the scripted
+// server's flight but for its Finished.
+func (p *peer13) sendFlightBeforeFinished(ee *wire.EncryptedExtensions) {
+	p.t.Helper()
 	leaf := testCerts(p.t).ecdsaLeaf
 	p.send(ee, certificate13(leaf))
 	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
@@ -372,6 +381,21 @@ func helloRetryRequest13(ch *wire.ClientHello, exts ...wire.Extension) *wire.Ser
 	return &wire.ServerHello{Version: suites.VersionTLS12, Random: wire.HelloRetryRequestRandom, SessionID: ch.SessionID,
 		CipherSuite: suites.TLS_AES_128_GCM_SHA256,
 		Extensions:  append([]wire.Extension{&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}}}, exts...)}
+}
+
+// clientRefusesServerHello13 starts a clasp client with cfg (see
+// startClient13), answers it with serverHello13 changed by edit (which also
+// sees the ClientHello, to check what the client offered), and checks that
+// the client aborts with desc while reading the ServerHello.
+func clientRefusesServerHello13(t *testing.T, cfg *Config, desc wire.AlertDescription, edit func(ch *wire.ClientHello, sh *wire.ServerHello)) {
+	t.Helper()
+	run, p, ch := startClient13(t, cfg)
+	sh, _ := serverHello13(t, ch)
+	edit(ch, sh)
+	p.send(sh)
+	p.flush()
+	p.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read ServerHello", desc)
 }
 
 // ---- client against a scripted TLS 1.3 server: HelloRetryRequest ----
@@ -458,13 +482,9 @@ func TestClientRejectsServerHelloShareForAnotherGroupAfterHelloRetryRequest(t *t
 func TestClientRejectsServerHelloVersionNotOffered(t *testing.T) {
 	for _, v := range []suites.Version{suites.VersionTLS12, 0x0305, 0x7f1c} {
 		t.Run(v.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions[0] = &wire.SupportedVersionsExt{Versions: []suites.Version{v}}
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions[0] = &wire.SupportedVersionsExt{Versions: []suites.Version{v}}
+			})
 		})
 	}
 }
@@ -478,16 +498,12 @@ func TestClientRejectsServerHelloWithoutSessionIDEcho(t *testing.T) {
 		"changed": func(id []byte) []byte { id = bytes.Clone(id); id[0] ^= 1; return id },
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			if len(ch.SessionID) != 32 {
-				t.Fatalf("compatibility mode: legacy_session_id of %d bytes, want 32", len(ch.SessionID))
-			}
-			sh, _ := serverHello13(t, ch)
-			sh.SessionID = mutate(ch.SessionID)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				if len(ch.SessionID) != 32 {
+					t.Fatalf("compatibility mode: legacy_session_id of %d bytes, want 32", len(ch.SessionID))
+				}
+				sh.SessionID = mutate(ch.SessionID)
+			})
 		})
 	}
 }
@@ -550,13 +566,9 @@ func TestClientRejectsPSKKEWhenOnlyPSKDHEOffered(t *testing.T) {
 // missing_extension from the same check as for psk_ke ("no suitable key
 // share"), and so does clasp.
 func TestClientRejectsServerHelloWithoutKeyShareOrPSK(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, _ := serverHello13(t, ch)
-	sh.Extensions = sh.Extensions[:1] // supported_versions only
-	p.send(sh)
-	p.flush()
-	p.expectAlert(wire.AlertMissingExtension)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertMissingExtension)
+	clientRefusesServerHello13(t, nil, wire.AlertMissingExtension, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = sh.Extensions[:1] // supported_versions only
+	})
 }
 
 // RFC 8446 §4.2.11: "Clients MUST verify that the server's
@@ -565,13 +577,9 @@ func TestClientRejectsServerHelloWithoutKeyShareOrPSK(t *testing.T) {
 // with an "illegal_parameter" alert." The client offered one identity.
 func TestClientRejectsPSKIdentityOutOfRange(t *testing.T) {
 	cfg, _ := resumingClient13(t)
-	run, p, ch := startClient13(t, cfg)
-	sh, _ := serverHello13(t, ch)
-	sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: 1})
-	p.send(sh)
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: 1})
+	})
 }
 
 // RFC 8446 §4.2: "If an implementation receives an extension which it
@@ -593,13 +601,9 @@ func TestClientRejectsUnofferedServerHelloExtension13(t *testing.T) {
 		"alpn":           {&wire.ALPNExt{Protocols: []string{"h2"}}, wire.AlertIllegalParameter},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions = append(sh.Extensions, tc.ext)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(tc.want)
-			wantClaspFailure(t, run.wait(), "read ServerHello", tc.want)
+			clientRefusesServerHello13(t, nil, tc.want, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, tc.ext)
+			})
 		})
 	}
 }
@@ -618,13 +622,9 @@ func TestClientRejectsOfferedExtensionInServerHello13(t *testing.T) {
 		"record_size_limit": &wire.RecordSizeLimitExt{Limit: 1 << 14},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions = append(sh.Extensions, ext)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -674,16 +674,12 @@ func TestClientRejectsServerHello13SuiteNotOffered(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.CipherSuites = []uint16{uint16(suites.TLS_AES_128_GCM_SHA256), uint16(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)}
-			run, p, ch := startClient13(t, cfg)
-			if slices.Contains(ch.CipherSuites, suites.TLS_CHACHA20_POLY1305_SHA256) {
-				t.Fatal("the client offers ChaCha20-Poly1305; the test needs it left out")
-			}
-			sh, _ := serverHello13(t, ch)
-			sh.CipherSuite = suite
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				if slices.Contains(ch.CipherSuites, suites.TLS_CHACHA20_POLY1305_SHA256) {
+					t.Fatal("the client offers ChaCha20-Poly1305; the test needs it left out")
+				}
+				sh.CipherSuite = suite
+			})
 		})
 	}
 }
@@ -719,13 +715,9 @@ func TestClientRejectsServerHelloShareForGroupNotShared(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.Groups = []CurveID{X25519, CurveP256}
-			run, p, ch := startClient13(t, cfg)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions[1] = &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: g, KeyExchange: bytes.Repeat([]byte{4}, 65)}}}
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions[1] = &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: g, KeyExchange: bytes.Repeat([]byte{4}, 65)}}}
+			})
 		})
 	}
 }
@@ -735,9 +727,7 @@ func TestClientRejectsServerHelloShareForGroupNotShared(t *testing.T) {
 // RFC 8446 §4: the server's encrypted flight starts with
 // EncryptedExtensions; a Certificate there skips it.
 func TestClientRejectsCertificateBeforeEncryptedExtensions(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.send(certificate13(testCerts(t).ecdsaLeaf))
 	p.flush()
 	p.expectAlert(wire.AlertUnexpectedMessage)
@@ -747,9 +737,7 @@ func TestClientRejectsCertificateBeforeEncryptedExtensions(t *testing.T) {
 // A Finished straight after EncryptedExtensions skips the server's
 // authentication, which only a PSK handshake may do.
 func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.send(&wire.EncryptedExtensions{})
 	p.send(p.finished(p.sHS))
 	p.flush()
@@ -768,12 +756,10 @@ func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
 // the server would see as bad_record_mac. OpenSSL 3's client, run against
 // the same script, sends unsupported_extension under that key too.
 func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
+	run, p, ch := clientAfterHello13(t, nil)
 	if _, ok := wire.FindExtension[*wire.ALPNExt](ch.Extensions); ok {
 		t.Fatal("the default client offers ALPN; the test needs a client that does not")
 	}
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
 	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"h2"}}}})
 	p.flush()
 	p.expectAlert(wire.AlertUnsupportedExtension)
@@ -790,9 +776,7 @@ func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
 func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.NextProtos = []string{"h2"}
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, cfg)
 	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"http/1.1"}}}})
 	p.flush()
 	p.expectAlert(wire.AlertIllegalParameter)
@@ -806,12 +790,10 @@ func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
 func TestClientRejectsEncryptedExtensionsWithExtensionItMayNotCarry(t *testing.T) {
 	for _, code := range []wire.ExtensionType{wire.ExtKeyShare, wire.ExtSupportedVersions, wire.ExtSignatureAlgorithms, wire.ExtPSKKeyExchangeModes} {
 		t.Run(code.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
+			run, p, ch := clientAfterHello13(t, nil)
 			if _, ok := wire.LookupExtension(ch.Extensions, code); !ok {
 				t.Fatalf("the client did not offer %s", code)
 			}
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
 			p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.UnknownExt{Code: code, Data: []byte{0, 0}}}})
 			p.flush()
 			p.expectAlert(wire.AlertIllegalParameter)
@@ -826,12 +808,10 @@ func TestClientRejectsEncryptedExtensionsWithExtensionItMayNotCarry(t *testing.T
 // is illegal_parameter: TestClientRefusesEarlyDataAcceptedWithoutTheTicket.)
 func TestClientRejectsEarlyDataAcceptedWhenNotOffered(t *testing.T) {
 	cfg, _ := resumingClient13(t)
-	run, p, ch := startClient13(t, cfg)
+	run, p, ch := clientAfterHello13(t, cfg)
 	if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); ok {
 		t.Fatal("the client offered early data")
 	}
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
 	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}}})
 	p.flush()
 	p.expectAlert(wire.AlertUnsupportedExtension)
@@ -854,9 +834,7 @@ func TestClientRejectsCertificateEntryExtension(t *testing.T) {
 		{wire.ExtServerName, nil, wire.AlertIllegalParameter},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			leaf := testCerts(t).ecdsaLeaf
 			cm := certificate13(leaf)
 			cm.Entries[0].Extensions = []wire.Extension{&wire.UnknownExt{Code: tc.code, Data: tc.data}}
@@ -879,8 +857,8 @@ func TestClientRejectsCertificateEntryExtension(t *testing.T) {
 func TestClientRejectsCertificateVerifySchemeNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.SignatureSchemes = []SignatureScheme{Ed25519, PSSWithSHA256}
-	run, p, ch := startClient13(t, cfg)
-	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
+	run, p, _ := clientAfterHello13(t, cfg)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	p.send(p.finished(p.sHS))
 	p.flush()
 	p.expectAlert(wire.AlertHandshakeFailure)
@@ -896,9 +874,7 @@ func TestClientRejectsPKCS1CertificateVerify13(t *testing.T) {
 	if !slices.Contains(cfg.signatureSchemes(), PKCS1WithSHA256) {
 		t.Fatal("the default client no longer offers rsa_pkcs1_sha256; the test needs it offered")
 	}
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, cfg)
 	rsaLeaf := testCerts(t).rsaLeaf
 	p.send(&wire.EncryptedExtensions{}, certificate13(rsaLeaf))
 	p.send(p.certificateVerify(rsaLeaf, suites.PKCS1WithSHA256, serverSignatureContext))
@@ -911,9 +887,7 @@ func TestClientRejectsPKCS1CertificateVerify13(t *testing.T) {
 // RFC 8446 §5: one unprotected change_cipher_spec is dropped during the
 // handshake; clasp's rule (issue 3) is that a second one is an error.
 func TestClientRejectsSecondCompatibilityCCS(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.out = append(p.out, rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, wire.ChangeCipherSpec)...)
 	p.send(&wire.EncryptedExtensions{})
 	p.flush()
@@ -943,9 +917,7 @@ func TestClientRejectsCompatibilityCCSWithWrongValue(t *testing.T) {
 // terminate the connection with a "record_overflow" alert." The header
 // alone must be enough: clasp may not wait for the body.
 func TestClientRejectsOversizedProtectedRecord(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	n := record.MaxCiphertextTLS13 + 1
 	p.out = append(p.out, byte(wire.ContentApplicationData), 3, 3, byte(n>>8), byte(n))
 	p.flush()
@@ -957,9 +929,7 @@ func TestClientRejectsOversizedProtectedRecord(t *testing.T) {
 // 1 octets"; a record within the ciphertext limit that decrypts to more is
 // record_overflow too.
 func TestClientRejectsOversizedInnerPlaintext(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.writeRecord(wire.ContentHandshake, make([]byte, record.MaxPlaintext+1))
 	p.flush()
 	p.expectAlert(wire.AlertRecordOverflow)

@@ -93,9 +93,7 @@ func TestClientRejectsHelloRetryRequestWithDuplicateExtension(t *testing.T) {
 }
 
 func TestClientRejectsEncryptedExtensionsWithDuplicateExtension(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	ee := &wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ServerNameExt{}, &wire.UnknownExt{Code: dupPlaceholder}}}
 	p.send(withDuplicate(t, ee, wire.ExtServerName, 0))
 	p.flush()
@@ -104,9 +102,7 @@ func TestClientRejectsEncryptedExtensionsWithDuplicateExtension(t *testing.T) {
 }
 
 func TestClientRejectsCertificateRequestWithDuplicateExtension(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	req := &wire.CertificateRequest13{Extensions: []wire.Extension{
 		&wire.SignatureAlgorithmsExt{Schemes: []suites.SignatureScheme{suites.ECDSAWithP256AndSHA256}},
 		&wire.UnknownExt{Code: dupPlaceholder, Data: []byte{0, 2, 4, 3}},
@@ -119,9 +115,7 @@ func TestClientRejectsCertificateRequestWithDuplicateExtension(t *testing.T) {
 
 func TestClientRejectsServerCertificateEntryWithDuplicateExtension(t *testing.T) {
 	cfg := testClientConfig13(t)
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, cfg)
 	cert := certificate13(testCerts(t).ecdsaLeaf)
 	cert.Entries[0].Extensions = []wire.Extension{&wire.UnknownExt{Code: 0x1234}, &wire.UnknownExt{Code: dupPlaceholder}}
 	p.send(&wire.EncryptedExtensions{}, withDuplicate(t, cert, 0x1234, 0))
@@ -179,16 +173,12 @@ func TestClientRejectsTLS13ServerHelloWithExtensionNotAllowed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.NextProtos = []string{"h2"}
-			run, p, ch := startClient13(t, cfg)
-			if _, ok := wire.LookupExtension(ch.Extensions, ext.ExtType()); !ok {
-				t.Fatalf("the client did not offer %s; the test needs it offered", ext.ExtType())
-			}
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions = append(sh.Extensions, ext)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				if _, ok := wire.LookupExtension(ch.Extensions, ext.ExtType()); !ok {
+					t.Fatalf("the client did not offer %s; the test needs it offered", ext.ExtType())
+				}
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -207,13 +197,9 @@ func TestClientRejectsHelloRetryRequestWithPreSharedKey(t *testing.T) {
 // offered: unsupported_extension (RFC 8446 §4.2). (OpenSSL 3's client lets
 // an unknown one through; the RFC's rule has no exception for it.)
 func TestClientRejectsTLS13ServerHelloWithUnofferedExtension(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, _ := serverHello13(t, ch)
-	sh.Extensions = append(sh.Extensions, &wire.UnknownExt{Code: 0x1234})
-	p.send(sh)
-	p.flush()
-	p.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnsupportedExtension)
+	clientRefusesServerHello13(t, nil, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.UnknownExt{Code: 0x1234})
+	})
 }
 
 // key_share, pre_shared_key, cookie and early_data are TLS 1.3 extensions;
@@ -253,9 +239,7 @@ func TestClientRejectsEncryptedExtensionsWithExtensionNotAllowed(t *testing.T) {
 		"signature_algorithms":   &wire.UnknownExt{Code: wire.ExtSignatureAlgorithms, Data: []byte{0, 2, 4, 3}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{ext}})
 			p.flush()
 			p.expectAlert(wire.AlertIllegalParameter)
@@ -274,9 +258,7 @@ func TestClientRejectsCertificateRequestWithExtensionNotAllowed(t *testing.T) {
 		"key_share": &wire.UnknownExt{Code: wire.ExtKeyShare, Data: []byte{0, 29}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.send(&wire.EncryptedExtensions{}, &wire.CertificateRequest13{Extensions: []wire.Extension{
 				&wire.SignatureAlgorithmsExt{Schemes: []suites.SignatureScheme{suites.ECDSAWithP256AndSHA256}},
 				&wire.UnknownExt{Code: 0x1234},
@@ -321,9 +303,7 @@ func TestClientRejectsServerCertificateEntryExtensionNotRequested(t *testing.T) 
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.NextProtos = []string{"h2"}
-			run, p, ch := startClient13(t, cfg)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, cfg)
 			cert := certificate13(testCerts(t).ecdsaLeaf)
 			cert.Entries[0].Extensions = []wire.Extension{c.ext}
 			p.send(&wire.EncryptedExtensions{}, cert)

@@ -50,8 +50,8 @@ func TestClientRejectsHandshakeDataAfterHelloRetryRequestInSameRecord13(t *testi
 // The server's Finished precedes its switch to the application key: a
 // NewSessionTicket in the same record (under the handshake key) is refused.
 func TestClientRejectsHandshakeDataAfterFinishedInSameRecord13(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
+	run, p, _ := clientAfterHello13(t, nil)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	fin := mustMarshal(t, p.finished(p.sHS))
 	ticket := mustMarshal(t, &wire.NewSessionTicket13{Lifetime: 60, Ticket: []byte("ticket")})
 	p.writeRecord(wire.ContentHandshake, append(fin, ticket...))
@@ -65,8 +65,8 @@ func TestClientRejectsHandshakeDataAfterFinishedInSameRecord13(t *testing.T) {
 // length"); a Finished of the right length and wrong value is
 // decrypt_error (RFC 8446 §4.4.4).
 func TestClientRejectsFinishedOfWrongLength13(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{})
+	run, p, _ := clientAfterHello13(t, nil)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	fin := p.finished(p.sHS)
 	fin.VerifyData = fin.VerifyData[:12] // TLS 1.2's length
 	p.send(fin)
@@ -274,9 +274,7 @@ func TestRejectsFinishedOfWrongLength12(t *testing.T) {
 func TestRejectsEmptyRecordsDuringHandshake13(t *testing.T) {
 	for _, typ := range []wire.ContentType{wire.ContentApplicationData, wire.ContentHandshake, wire.ContentAlert} {
 		t.Run("client/"+typ.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.writeRecord(typ, nil)
 			p.flush()
 			p.expectAlertThenEOF(wire.AlertUnexpectedMessage)

@@ -103,13 +103,13 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 // TLSInnerPlaintext: the client's Finished and its application data. clasp
 // offers the extension in its ClientHello, with 2^14+1.
 func TestClientHonoursServerRecordSizeLimit13(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
+	run, p, ch := clientAfterHello13(t, nil)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ch.Extensions); !ok || rsl.Limit != 1<<14+1 {
 		t.Fatalf("ClientHello record_size_limit %+v, want 2^14+1", rsl)
 	}
 	w := &recordWatcher{Conn: p.conn}
 	p.conn = w
-	p.sendFlightBeforeFinished(ch, &wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.RecordSizeLimitExt{Limit: 64}}})
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.RecordSizeLimitExt{Limit: 64}}})
 	p.finishAsServer(run)
 	data := bytes.Repeat([]byte{0x8e}, 1000)
 	go func() { _, _ = run.conn.Write(data) }()
@@ -125,9 +125,7 @@ func TestClientHonoursServerRecordSizeLimit13(t *testing.T) {
 // protocol version"; a value below 64 MUST be refused so.
 func TestClientRejectsServerRecordSizeLimitOutOfRange13(t *testing.T) {
 	for _, limit := range []uint16{1<<14 + 2, 63} {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
+		run, p, _ := clientAfterHello13(t, nil)
 		p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.UnknownExt{Code: wire.ExtRecordSizeLimit, Data: []byte{byte(limit >> 8), byte(limit)}}}})
 		p.flush()
 		p.expectAlert(wire.AlertIllegalParameter)
