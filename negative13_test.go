@@ -400,15 +400,33 @@ func clientRefusesServerHello13(t *testing.T, cfg *Config, desc wire.AlertDescri
 
 // ---- client against a scripted TLS 1.3 server: HelloRetryRequest ----
 
+// clientAfterRetry13 starts a default clasp client, answers its ClientHello
+// with a HelloRetryRequest for P-256 and returns its second ClientHello.
+func clientAfterRetry13(t *testing.T) (*scriptedRun, *peer13, *wire.ClientHello) {
+	t.Helper()
+	run, p, ch := startClient13(t, nil)
+	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
+	p.flush()
+	ch2, _ := p.readClientHello()
+	return run, p, ch2
+}
+
+// serverHelloAfterRetry13 is a ServerHello answering the second ClientHello
+// ch2 with suite and the one key share.
+func serverHelloAfterRetry13(ch2 *wire.ClientHello, suite suites.ID, share wire.KeyShareEntry) *wire.ServerHello {
+	return &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suite,
+		Extensions: []wire.Extension{
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{share}},
+		}}
+}
+
 // RFC 8446 §4.1.4: "If a client receives a second HelloRetryRequest in
 // the same connection (i.e., where the ClientHello was itself in response
 // to a HelloRetryRequest), it MUST abort the handshake with an
 // "unexpected_message" alert."
 func TestClientRejectsSecondHelloRetryRequest(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
-	p.flush()
-	ch2, _ := p.readClientHello()
+	run, p, ch2 := clientAfterRetry13(t)
 	if ks, _ := wire.FindExtension[*wire.KeyShareExt](ch2.Extensions); ks == nil || len(ks.Entries) != 1 || ks.Entries[0].Group != suites.Secp256r1 {
 		t.Fatalf("second ClientHello key_share %+v, want one P-256 share", ks)
 	}
@@ -458,16 +476,8 @@ func TestClientRejectsHelloRetryRequestForGroupAlreadyShared(t *testing.T) {
 // RFC 8446 §4.1.4: the ServerHello after a HelloRetryRequest must carry the
 // share for the group the HelloRetryRequest asked for.
 func TestClientRejectsServerHelloShareForAnotherGroupAfterHelloRetryRequest(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
-	p.flush()
-	ch2, _ := p.readClientHello()
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suites.TLS_AES_128_GCM_SHA256,
-		Extensions: []wire.Extension{
-			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
-			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}}},
-		}}
-	p.send(sh)
+	run, p, ch2 := clientAfterRetry13(t)
+	p.send(serverHelloAfterRetry13(ch2, suites.TLS_AES_128_GCM_SHA256, wire.KeyShareEntry{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}))
 	p.flush()
 	p.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
@@ -689,16 +699,8 @@ func TestClientRejectsServerHello13SuiteNotOffered(t *testing.T) {
 // in the HelloRetryRequest and otherwise abort the handshake with an
 // "illegal_parameter" alert."
 func TestClientRejectsServerHelloSuiteChangedAfterHelloRetryRequest(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
-	p.flush()
-	ch2, _ := p.readClientHello()
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suites.TLS_AES_256_GCM_SHA384,
-		Extensions: []wire.Extension{
-			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
-			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.Secp256r1, KeyExchange: bytes.Repeat([]byte{4}, 65)}}},
-		}}
-	p.send(sh)
+	run, p, ch2 := clientAfterRetry13(t)
+	p.send(serverHelloAfterRetry13(ch2, suites.TLS_AES_256_GCM_SHA384, wire.KeyShareEntry{Group: suites.Secp256r1, KeyExchange: bytes.Repeat([]byte{4}, 65)}))
 	p.flush()
 	p.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
