@@ -572,14 +572,7 @@ func pair12(t *testing.T, scfg *Config, recordClient bool) (client, server *Conn
 		rec = &writeRecorder{Conn: b}
 		client, server = Client(a, ccfg), Server(rec, scfg)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- server.Handshake() }()
-	if err := client.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	handshakeBoth(t, client, server)
 	rec.start()
 	return client, server, a, rec
 }
