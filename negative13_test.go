@@ -411,6 +411,18 @@ func clientAfterRetry13(t *testing.T) (*scriptedRun, *peer13, *wire.ClientHello)
 	return run, p, ch2
 }
 
+// clientRefusesHelloRetryRequest13 starts a clasp client with cfg (see
+// startClient13), answers it with helloRetryRequest13 carrying exts, and
+// checks that the client aborts with desc while reading it.
+func clientRefusesHelloRetryRequest13(t *testing.T, cfg *Config, desc wire.AlertDescription, exts ...wire.Extension) {
+	t.Helper()
+	run, p, ch := startClient13(t, cfg)
+	p.send(helloRetryRequest13(ch, exts...))
+	p.flush()
+	p.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read ServerHello", desc)
+}
+
 // serverHelloAfterRetry13 is a ServerHello answering the second ClientHello
 // ch2 with suite and the one key share.
 func serverHelloAfterRetry13(ch2 *wire.ClientHello, suite suites.ID, share wire.KeyShareEntry) *wire.ServerHello {
@@ -440,11 +452,7 @@ func TestClientRejectsSecondHelloRetryRequest(t *testing.T) {
 // "illegal_parameter" alert if the HelloRetryRequest would not result in
 // any change in the ClientHello."
 func TestClientRejectsHelloRetryRequestThatChangesNothing(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch))
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesHelloRetryRequest13(t, nil, wire.AlertIllegalParameter)
 }
 
 // RFC 8446 §4.2.8: the selected_group "MUST correspond to a group which was
@@ -452,11 +460,7 @@ func TestClientRejectsHelloRetryRequestThatChangesNothing(t *testing.T) {
 func TestClientRejectsHelloRetryRequestForGroupNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.Groups = []CurveID{X25519, CurveP256}
-	run, p, ch := startClient13(t, cfg)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp384r1}))
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesHelloRetryRequest13(t, cfg, wire.AlertIllegalParameter, &wire.KeyShareExt{SelectedGroup: suites.Secp384r1})
 }
 
 // RFC 8446 §4.2.8: the selected_group "MUST NOT correspond to a group which
@@ -464,11 +468,7 @@ func TestClientRejectsHelloRetryRequestForGroupNotOffered(t *testing.T) {
 func TestClientRejectsHelloRetryRequestForGroupAlreadyShared(t *testing.T) {
 	for _, g := range []suites.Group{suites.X25519MLKEM768, suites.X25519} { // the default client shares both
 		t.Run(g.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: g}))
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesHelloRetryRequest13(t, nil, wire.AlertIllegalParameter, &wire.KeyShareExt{SelectedGroup: g})
 		})
 	}
 }
@@ -663,11 +663,7 @@ func TestClientRejectsHelloRetryRequestExtension(t *testing.T) {
 			if tc.resume {
 				cfg, _ = resumingClient13(t)
 			}
-			run, p, ch := startClient13(t, cfg)
-			p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, tc.ext))
-			p.flush()
-			p.expectAlert(tc.wantErr)
-			wantClaspFailure(t, run.wait(), "read ServerHello", tc.wantErr)
+			clientRefusesHelloRetryRequest13(t, cfg, tc.wantErr, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, tc.ext)
 		})
 	}
 }

@@ -186,11 +186,7 @@ func TestClientRejectsTLS13ServerHelloWithExtensionNotAllowed(t *testing.T) {
 // A HelloRetryRequest carries key_share, cookie and supported_versions
 // only (RFC 8446 §4.2's table): pre_shared_key there is illegal_parameter.
 func TestClientRejectsHelloRetryRequestWithPreSharedKey(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, &wire.UnknownExt{Code: wire.ExtPreSharedKey, Data: []byte{0, 0}}))
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesHelloRetryRequest13(t, nil, wire.AlertIllegalParameter, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, &wire.UnknownExt{Code: wire.ExtPreSharedKey, Data: []byte{0, 0}})
 }
 
 // An extension the client does not know in a TLS 1.3 ServerHello was not
