@@ -313,6 +313,22 @@ func clientAfterHello13(t *testing.T, cfg *Config) (*scriptedRun, *peer13, *wire
 	return run, p, ch
 }
 
+// clientRefusesEncryptedExtensions13 starts a clasp client with cfg (see
+// startClient13), runs check (when not nil) on its ClientHello, answers it
+// with serverHello13 and EncryptedExtensions carrying exts, and checks that
+// the client aborts with desc while reading them.
+func clientRefusesEncryptedExtensions13(t *testing.T, cfg *Config, desc wire.AlertDescription, check func(ch *wire.ClientHello), exts ...wire.Extension) {
+	t.Helper()
+	run, p, ch := clientAfterHello13(t, cfg)
+	if check != nil {
+		check(ch)
+	}
+	p.send(&wire.EncryptedExtensions{Extensions: exts})
+	p.flush()
+	p.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", desc)
+}
+
 // sendFlightBeforeFinished queues, after clientAfterHello13, ee and a
 // Certificate and CertificateVerify for the ECDSA leaf: the scripted
 // server's flight but for its Finished.
@@ -754,14 +770,11 @@ func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
 // the server would see as bad_record_mac. OpenSSL 3's client, run against
 // the same script, sends unsupported_extension under that key too.
 func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
-	run, p, ch := clientAfterHello13(t, nil)
-	if _, ok := wire.FindExtension[*wire.ALPNExt](ch.Extensions); ok {
-		t.Fatal("the default client offers ALPN; the test needs a client that does not")
-	}
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"h2"}}}})
-	p.flush()
-	p.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnsupportedExtension)
+	clientRefusesEncryptedExtensions13(t, nil, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello) {
+		if _, ok := wire.FindExtension[*wire.ALPNExt](ch.Extensions); ok {
+			t.Fatal("the default client offers ALPN; the test needs a client that does not")
+		}
+	}, &wire.ALPNExt{Protocols: []string{"h2"}})
 }
 
 // A client that offered ALPN "h2" and is answered "http/1.1": RFC 7301
@@ -774,11 +787,7 @@ func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
 func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.NextProtos = []string{"h2"}
-	run, p, _ := clientAfterHello13(t, cfg)
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"http/1.1"}}}})
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+	clientRefusesEncryptedExtensions13(t, cfg, wire.AlertIllegalParameter, nil, &wire.ALPNExt{Protocols: []string{"http/1.1"}})
 }
 
 // RFC 8446 §4.2 (see TestClientRejectsOfferedExtensionInServerHello13):
@@ -788,14 +797,11 @@ func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
 func TestClientRejectsEncryptedExtensionsWithExtensionItMayNotCarry(t *testing.T) {
 	for _, code := range []wire.ExtensionType{wire.ExtKeyShare, wire.ExtSupportedVersions, wire.ExtSignatureAlgorithms, wire.ExtPSKKeyExchangeModes} {
 		t.Run(code.String(), func(t *testing.T) {
-			run, p, ch := clientAfterHello13(t, nil)
-			if _, ok := wire.LookupExtension(ch.Extensions, code); !ok {
-				t.Fatalf("the client did not offer %s", code)
-			}
-			p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.UnknownExt{Code: code, Data: []byte{0, 0}}}})
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+			clientRefusesEncryptedExtensions13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello) {
+				if _, ok := wire.LookupExtension(ch.Extensions, code); !ok {
+					t.Fatalf("the client did not offer %s", code)
+				}
+			}, &wire.UnknownExt{Code: code, Data: []byte{0, 0}})
 		})
 	}
 }
@@ -806,14 +812,11 @@ func TestClientRejectsEncryptedExtensionsWithExtensionItMayNotCarry(t *testing.T
 // is illegal_parameter: TestClientRefusesEarlyDataAcceptedWithoutTheTicket.)
 func TestClientRejectsEarlyDataAcceptedWhenNotOffered(t *testing.T) {
 	cfg, _ := resumingClient13(t)
-	run, p, ch := clientAfterHello13(t, cfg)
-	if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); ok {
-		t.Fatal("the client offered early data")
-	}
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}}})
-	p.flush()
-	p.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnsupportedExtension)
+	clientRefusesEncryptedExtensions13(t, cfg, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello) {
+		if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); ok {
+			t.Fatal("the client offered early data")
+		}
+	}, &wire.EarlyDataExt{})
 }
 
 // RFC 8446 §4.4.2: "Extensions in the Certificate message from the server

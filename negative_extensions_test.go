@@ -235,11 +235,7 @@ func TestClientRejectsEncryptedExtensionsWithExtensionNotAllowed(t *testing.T) {
 		"signature_algorithms":   &wire.UnknownExt{Code: wire.ExtSignatureAlgorithms, Data: []byte{0, 2, 4, 3}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, _ := clientAfterHello13(t, nil)
-			p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{ext}})
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+			clientRefusesEncryptedExtensions13(t, nil, wire.AlertIllegalParameter, nil, ext)
 		})
 	}
 }

@@ -125,11 +125,7 @@ func TestClientHonoursServerRecordSizeLimit13(t *testing.T) {
 // protocol version"; a value below 64 MUST be refused so.
 func TestClientRejectsServerRecordSizeLimitOutOfRange13(t *testing.T) {
 	for _, limit := range []uint16{1<<14 + 2, 63} {
-		run, p, _ := clientAfterHello13(t, nil)
-		p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.UnknownExt{Code: wire.ExtRecordSizeLimit, Data: []byte{byte(limit >> 8), byte(limit)}}}})
-		p.flush()
-		p.expectAlert(wire.AlertIllegalParameter)
-		wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+		clientRefusesEncryptedExtensions13(t, nil, wire.AlertIllegalParameter, nil, &wire.UnknownExt{Code: wire.ExtRecordSizeLimit, Data: []byte{byte(limit >> 8), byte(limit)}})
 	}
 }
 
