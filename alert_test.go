@@ -141,34 +141,32 @@ var postHandshakeTriggers13 = []struct {
 // alert a clasp server sends nothing, not even close_notify at Close, and
 // Read and Write return the first error.
 func TestServerSendsNothingAfterItsFatalAlert13(t *testing.T) {
+	sendsNothingAfterItsFatalAlert13(t, completeServer13, true)
+}
+
+// The same from the client's side.
+func TestClientSendsNothingAfterItsFatalAlert13(t *testing.T) {
+	sendsNothingAfterItsFatalAlert13(t, completeClient13, false)
+}
+
+// sendsNothingAfterItsFatalAlert13 runs each of postHandshakeTriggers13
+// against a clasp endpoint whose handshake complete ran, and checks that
+// the endpoint's fatal alert is the last it sends and that Read (whose
+// error must carry the alert when checkRead is set) and Write return the
+// first error.
+func sendsNothingAfterItsFatalAlert13(t *testing.T, complete func(*testing.T) (*scriptedRun, *peer13), checkRead bool) {
 	for _, tc := range postHandshakeTriggers13 {
 		t.Run(tc.name, func(t *testing.T) {
-			run, p := completeServer13(t)
+			run, p := complete(t)
 			errc := readInBackground(run.conn)
 			tc.send(p)
 			p.flush()
 			p.expectAlert(tc.want)
 			first := <-errc
 			var we *wire.Error
-			if !errors.As(first, &we) || we.Alert != tc.want {
+			if checkRead && (!errors.As(first, &we) || we.Alert != tc.want) {
 				t.Fatalf("Read: %v, want %s", first, tc.want)
 			}
-			wantEndedBy(t, run.conn, first)
-			p.expectEOF()
-		})
-	}
-}
-
-// The same from the client's side.
-func TestClientSendsNothingAfterItsFatalAlert13(t *testing.T) {
-	for _, tc := range postHandshakeTriggers13 {
-		t.Run(tc.name, func(t *testing.T) {
-			run, p := completeClient13(t)
-			errc := readInBackground(run.conn)
-			tc.send(p)
-			p.flush()
-			p.expectAlert(tc.want)
-			first := <-errc
 			wantEndedBy(t, run.conn, first)
 			p.expectEOF()
 		})
