@@ -81,6 +81,30 @@ func completeServer13(t *testing.T) (*scriptedRun, *peer13) {
 	return run, p
 }
 
+// clientRefusesRecord13 sends a record of typ holding body to a clasp TLS
+// 1.3 client that has just read the ServerHello (clientAfterHello13), and
+// checks that the client's fatal desc is the last it sends and its
+// handshake fails with it while reading EncryptedExtensions.
+func clientRefusesRecord13(t *testing.T, typ wire.ContentType, body []byte, desc wire.AlertDescription) {
+	t.Helper()
+	run, p, _ := clientAfterHello13(t, nil)
+	p.writeRecord(typ, body)
+	p.flush()
+	p.expectAlertThenEOF(desc)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", desc)
+}
+
+// serverRefusesRecord13 is clientRefusesRecord13 for a clasp server
+// waiting for its client's Finished (serverFlight13).
+func serverRefusesRecord13(t *testing.T, typ wire.ContentType, body []byte, desc wire.AlertDescription) {
+	t.Helper()
+	run, p := serverFlight13(t, nil)
+	p.writeRecord(typ, body)
+	p.flush()
+	p.expectAlertThenEOF(desc)
+	wantClaspFailure(t, run.wait(), "read client Finished", desc)
+}
+
 // readInBackground starts a Read on c and returns where its error arrives.
 func readInBackground(c *Conn) <-chan error {
 	errc := make(chan error, 1)
@@ -223,18 +247,10 @@ func TestSendsNothingAfterFatalAlertDuringHandshake(t *testing.T) {
 		wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)
 	})
 	t.Run("TLS 1.3 client", func(t *testing.T) {
-		run, p, _ := clientAfterHello13(t, nil)
-		p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0}) // Finished instead of EncryptedExtensions
-		p.flush()
-		p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
-		wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+		clientRefusesRecord13(t, wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0}, wire.AlertUnexpectedMessage) // Finished instead of EncryptedExtensions
 	})
 	t.Run("TLS 1.3 server", func(t *testing.T) {
-		run, p := serverFlight13(t, nil)
-		p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 3, 1, 2, 3}) // a Finished of the wrong length
-		p.flush()
-		p.expectAlertThenEOF(wire.AlertDecodeError)
-		wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertDecodeError)
+		serverRefusesRecord13(t, wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 3, 1, 2, 3}, wire.AlertDecodeError) // a Finished of the wrong length
 	})
 }
 
@@ -415,18 +431,10 @@ func TestAlertRecordOfWrongLengthIsDecodeError(t *testing.T) {
 			wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertDecodeError)
 		})
 		t.Run("TLS 1.3 client", func(t *testing.T) {
-			run, p, _ := clientAfterHello13(t, nil)
-			p.writeRecord(wire.ContentAlert, body)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertDecodeError)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertDecodeError)
+			clientRefusesRecord13(t, wire.ContentAlert, body, wire.AlertDecodeError)
 		})
 		t.Run("TLS 1.3 server", func(t *testing.T) {
-			run, p := serverFlight13(t, nil)
-			p.writeRecord(wire.ContentAlert, body)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertDecodeError)
-			wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertDecodeError)
+			serverRefusesRecord13(t, wire.ContentAlert, body, wire.AlertDecodeError)
 		})
 	}
 }

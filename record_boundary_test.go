@@ -274,18 +274,10 @@ func TestRejectsFinishedOfWrongLength12(t *testing.T) {
 func TestRejectsEmptyRecordsDuringHandshake13(t *testing.T) {
 	for _, typ := range []wire.ContentType{wire.ContentApplicationData, wire.ContentHandshake, wire.ContentAlert} {
 		t.Run("client/"+typ.String(), func(t *testing.T) {
-			run, p, _ := clientAfterHello13(t, nil)
-			p.writeRecord(typ, nil)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+			clientRefusesRecord13(t, typ, nil, wire.AlertUnexpectedMessage)
 		})
 		t.Run("server/"+typ.String(), func(t *testing.T) {
-			run, p := serverFlight13(t, nil)
-			p.writeRecord(typ, nil)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
-			wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertUnexpectedMessage)
+			serverRefusesRecord13(t, typ, nil, wire.AlertUnexpectedMessage)
 		})
 	}
 	t.Run("client/unprotected application_data", func(t *testing.T) {
