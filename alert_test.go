@@ -236,12 +236,9 @@ func TestSendsNothingAfterFatalAlertDuringHandshake(t *testing.T) {
 		wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
 	})
 	t.Run("TLS 1.2 server", func(t *testing.T) {
-		run := serverVersusScript(t, nil)
-		ch := scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-		run.peer.sendMessages(ch)
-		run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-		run.peer.readUntil(wire.TypeServerHelloDone)
-		run.peer.sendMessages(ch) // a duplicated ClientHello where ClientKeyExchange belongs
+		run := serverAfterHello12(t, nil)
+		// A duplicated ClientHello where ClientKeyExchange belongs.
+		run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
 		run.peer.expectAlert(wire.AlertUnexpectedMessage)
 		run.peer.expectEOF()
 		wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)

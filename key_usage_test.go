@@ -127,10 +127,7 @@ func TestServerRejectsClientCertificateKeyUsage12(t *testing.T) {
 	leaf, _ := keyUsageLeaf(t, testECDSAKey("key usage leaf"), x509.KeyUsageKeyAgreement)
 	cfg := testServerConfig(t)
 	cfg.ClientAuth = RequireAnyClientCert
-	run := serverVersusScript(t, cfg)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, cfg)
 	run.peer.sendMessages(&wire.Certificate{Certificates: leaf.Certificate})
 	run.peer.expectAlert(wire.AlertUnsupportedCertificate)
 	wantClaspFailure(t, run.wait(), "read client Certificate", wire.AlertUnsupportedCertificate)

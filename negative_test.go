@@ -364,6 +364,19 @@ func serverVersusScript(t *testing.T, cfg *Config) *scriptedRun {
 	return startScripted(t, false, cfg)
 }
 
+// serverAfterHello12 starts a clasp server with cfg (see
+// serverVersusScript), sends it scriptedClientHello for ECDHE-ECDSA with
+// AES-128-GCM and reads the server's flight through ServerHelloDone: the
+// scripted client's second flight is due.
+func serverAfterHello12(t *testing.T, cfg *Config) *scriptedRun {
+	t.Helper()
+	run := serverVersusScript(t, cfg)
+	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
+	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
+	run.peer.readUntil(wire.TypeServerHelloDone)
+	return run
+}
+
 func TestServerRejectsClientHelloWithoutNullCompression(t *testing.T) {
 	run := serverVersusScript(t, nil)
 	ch := scriptedClientHello()
@@ -532,10 +545,7 @@ func TestServerRejectsServerKeyExchangeInsteadOfClientHello(t *testing.T) {
 func TestServerRejectsClientKeyExchangeWhenCertificateRequired(t *testing.T) {
 	cfg := testServerConfig(t)
 	cfg.ClientAuth = RequireAnyClientCert
-	run := serverVersusScript(t, cfg)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, cfg)
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	run.peer.sendMessages(&wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: priv.PublicKey().Bytes()})
 	run.peer.expectAlert(wire.AlertUnexpectedMessage)

@@ -147,10 +147,7 @@ func TestClientRejectsHandshakeDataAfterServerHelloDoneInSameRecord(t *testing.T
 // handshake message buffered, which would then be read under other keys.
 // OpenSSL 3 sends unexpected_message ("ccs received early").
 func TestServerRejectsHandshakeDataBeforeChangeCipherSpecInSameRecord(t *testing.T) {
-	run := serverVersusScript(t, nil)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, nil)
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	cke := mustMarshal(t, &wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: priv.PublicKey().Bytes()})
 	run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS12, append(cke, partialHeader...)),
@@ -166,10 +163,7 @@ func TestServerRejectsHandshakeDataBeforeChangeCipherSpecInSameRecord(t *testing
 // spec").
 func TestServerRejectsChangeCipherSpecWithWrongBody(t *testing.T) {
 	for _, body := range [][]byte{{2}, {1, 1}} {
-		run := serverVersusScript(t, nil)
-		run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-		run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-		run.peer.readUntil(wire.TypeServerHelloDone)
+		run := serverAfterHello12(t, nil)
 		priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 		run.peer.send(run.peer.handshakeRecord(&wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: priv.PublicKey().Bytes()}),
 			rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, body))

@@ -431,10 +431,7 @@ func TestServerRejectsClientHelloLongerThanItsSyntaxAllows(t *testing.T) {
 // KiB default (record.DefaultMaxMessageSize), so a ClientKeyExchange
 // declaring more is refused before it is buffered, as before.
 func TestServerKeepsDefaultLimitForMessagesAfterClientHello(t *testing.T) {
-	run := serverVersusScript(t, nil)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, nil)
 	n := record.DefaultMaxMessageSize + 1
 	run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS12, []byte{byte(wire.TypeClientKeyExchange), byte(n >> 16), byte(n >> 8), byte(n)}))
 	run.peer.expectAlert(wire.AlertDecodeError)
