@@ -824,16 +824,10 @@ func TestEarlyDataInSecondClientHello(t *testing.T) {
 	cfg := testServerConfig13(t)
 	cfg.Groups = []CurveID{X25519}
 	cfg.MaxEarlyData = 1024
-	run, p := startServer13(t, cfg)
 	groups := []suites.Group{suites.X25519, suites.Secp256r1}
 	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
 	ch1.Extensions = append(ch1.Extensions, &wire.EarlyDataExt{})
-	p.send(ch1)
-	p.flush()
-	msg, _ := p.readMessage()
-	if hrr, ok := msg.(*wire.ServerHello); !ok || !hrr.IsHelloRetryRequest() {
-		t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
-	}
+	run, p, _ := startHelloRetry13(t, cfg, ch1)
 	ch2, _ := clientHello13(t, groups, suites.X25519)
 	ch2.Extensions = append(ch2.Extensions, &wire.EarlyDataExt{})
 	p.send(ch2)
