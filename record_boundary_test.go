@@ -366,13 +366,7 @@ func TestServerRejectsHandshakeDataAfterEndOfEarlyDataInSameRecord13(t *testing.
 func TestServerAcceptsEmptyEarlyDataRecords13(t *testing.T) {
 	s := newEarlyDataSetup(t, 16)
 	run, p := startEarlyScript(t, s, false, nil, []byte("early"), nil)
-	p.send(&wire.EndOfEarlyData{})
-	p.wr, p.wrSeq = p.protection(p.cHS), 0
-	p.send(p.finished(p.cHS))
-	p.flush()
-	if err := run.wait(); err != nil {
-		t.Fatalf("server: %v", err)
-	}
+	p.finishEarly(run)
 	got := make([]byte, 5)
 	if _, err := io.ReadFull(run.conn, got); err != nil || string(got) != "early" {
 		t.Fatalf("server read %q, %v; want the early data", got, err)
