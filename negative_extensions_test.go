@@ -210,12 +210,9 @@ func TestClientRejectsTLS12ServerHelloWithTLS13Extension(t *testing.T) {
 		"early_data":     &wire.UnknownExt{Code: wire.ExtEarlyData},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, _ := clientVersusScript(t, nil)
-			sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-			sh.Extensions = append(sh.Extensions, ext)
-			run.peer.sendMessages(sh)
-			run.peer.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -393,12 +390,9 @@ func TestServerIgnoresPointFormatsInTLS13ClientHello(t *testing.T) {
 // ServerHello. Its server, for the ClientHello case above, drops its EC
 // suites and answers handshake_failure; clasp follows the RFC in both.)
 func TestClientRejectsServerHelloPointFormatsWithoutUncompressed(t *testing.T) {
-	run, _ := clientVersusScript(t, nil)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions = append(sh.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
+	})
 }
 
 // A NewSessionTicket carries early_data only (RFC 8446 §4.2's table); a

@@ -165,18 +165,15 @@ func TestClientRejectsResumptionWithDifferentEMS(t *testing.T) {
 				cfg := testClientConfig(t)
 				cfg.ClientSessionCache = NewLRUClientSessionCache(4)
 				cfg.ClientSessionCache.Put(cfg.ServerName, cs)
-				run, ch := clientVersusScript(t, cfg)
-				if _, ok := wire.FindExtension[*wire.ExtendedMasterSecretExt](ch.Extensions); !ok {
-					t.Fatal("the client does not offer extended master secret")
-				}
-				sh := scriptedServerHello(suite.ID)
-				sh.SessionID = ch.SessionID // resumed
-				if originalEMS {
-					sh.Extensions = withoutEMS(sh.Extensions)
-				}
-				run.peer.sendMessages(sh)
-				run.peer.expectAlert(wire.AlertHandshakeFailure)
-				wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertHandshakeFailure)
+				clientRefusesServerHello12(t, cfg, suite.ID, wire.AlertHandshakeFailure, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+					if _, ok := wire.FindExtension[*wire.ExtendedMasterSecretExt](ch.Extensions); !ok {
+						t.Fatal("the client does not offer extended master secret")
+					}
+					sh.SessionID = ch.SessionID // resumed
+					if originalEMS {
+						sh.Extensions = withoutEMS(sh.Extensions)
+					}
+				})
 			})
 		}
 	}

@@ -384,10 +384,7 @@ func TestClientHonoursServerRecordSizeLimit12(t *testing.T) {
 func TestClientRejectsServerRecordSizeLimitOver2To14(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.MaxVersion = VersionTLS12
-	run, _ := clientVersusScript(t, cfg)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions = append(sh.Extensions, &wire.RecordSizeLimitExt{Limit: 1<<14 + 1})
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello12(t, cfg, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.RecordSizeLimitExt{Limit: 1<<14 + 1})
+	})
 }
