@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"errors"
 	"io"
 	"net"
@@ -46,22 +45,9 @@ func alertBody(level wire.AlertLevel, desc wire.AlertDescription) []byte {
 // scripted server to its end; the peer then holds the application keys.
 func completeClient13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
-	p.send(p.finished(p.sHS))
-	p.flush()
-	p.deriveApplication()
-	if msg, _ := p.readMessage(); msg.Type() != wire.TypeFinished {
-		t.Fatalf("client sent %v, want Finished", msg.Type())
-	}
-	p.setKeys(p.cAP, p.sAP)
-	if err := run.wait(); err != nil {
-		t.Fatalf("client handshake: %v", err)
-	}
+	run, p, _ := clientAfterHello13(t, nil)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
+	p.finishAsServer(run)
 	return run, p
 }
 
@@ -80,29 +66,7 @@ func serverFlight13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 	ch, privs := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
 	p.send(ch)
 	p.flush()
-	msg, _ := p.readMessage()
-	sh, ok := msg.(*wire.ServerHello)
-	if !ok {
-		t.Fatalf("server sent %v, want ServerHello", msg.Type())
-	}
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	pub, err := ecdh.X25519().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(nil, shared)
-	p.setKeys(p.sHS, p.cHS)
-	for {
-		if msg, _ := p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	p.deriveApplication()
+	p.readServerFlight(privs[suites.X25519], nil)
 	p.rd, p.rdSeq = p.protection(p.sAP), 0 // the server's alerts come under its application key
 	return run, p
 }
@@ -113,13 +77,32 @@ func serverFlight13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 func completeServer13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
 	run, p := serverFlight13(t, nil)
-	p.send(p.finished(p.cHS))
-	p.flush()
-	p.setKeys(p.sAP, p.cAP)
-	if err := run.wait(); err != nil {
-		t.Fatalf("server handshake: %v", err)
-	}
+	p.finishAsClient(run)
 	return run, p
+}
+
+// clientRefusesRecord13 sends a record of typ holding body to a clasp TLS
+// 1.3 client that has just read the ServerHello (clientAfterHello13), and
+// checks that the client's fatal desc is the last it sends and its
+// handshake fails with it while reading EncryptedExtensions.
+func clientRefusesRecord13(t *testing.T, typ wire.ContentType, body []byte, desc wire.AlertDescription) {
+	t.Helper()
+	run, p, _ := clientAfterHello13(t, nil)
+	p.writeRecord(typ, body)
+	p.flush()
+	p.expectAlertThenEOF(desc)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", desc)
+}
+
+// serverRefusesRecord13 is clientRefusesRecord13 for a clasp server
+// waiting for its client's Finished (serverFlight13).
+func serverRefusesRecord13(t *testing.T, typ wire.ContentType, body []byte, desc wire.AlertDescription) {
+	t.Helper()
+	run, p := serverFlight13(t, nil)
+	p.writeRecord(typ, body)
+	p.flush()
+	p.expectAlertThenEOF(desc)
+	wantClaspFailure(t, run.wait(), "read client Finished", desc)
 }
 
 // readInBackground starts a Read on c and returns where its error arrives.
@@ -182,34 +165,32 @@ var postHandshakeTriggers13 = []struct {
 // alert a clasp server sends nothing, not even close_notify at Close, and
 // Read and Write return the first error.
 func TestServerSendsNothingAfterItsFatalAlert13(t *testing.T) {
+	sendsNothingAfterItsFatalAlert13(t, completeServer13, true)
+}
+
+// The same from the client's side.
+func TestClientSendsNothingAfterItsFatalAlert13(t *testing.T) {
+	sendsNothingAfterItsFatalAlert13(t, completeClient13, false)
+}
+
+// sendsNothingAfterItsFatalAlert13 runs each of postHandshakeTriggers13
+// against a clasp endpoint whose handshake complete ran, and checks that
+// the endpoint's fatal alert is the last it sends and that Read (whose
+// error must carry the alert when checkRead is set) and Write return the
+// first error.
+func sendsNothingAfterItsFatalAlert13(t *testing.T, complete func(*testing.T) (*scriptedRun, *peer13), checkRead bool) {
 	for _, tc := range postHandshakeTriggers13 {
 		t.Run(tc.name, func(t *testing.T) {
-			run, p := completeServer13(t)
+			run, p := complete(t)
 			errc := readInBackground(run.conn)
 			tc.send(p)
 			p.flush()
 			p.expectAlert(tc.want)
 			first := <-errc
 			var we *wire.Error
-			if !errors.As(first, &we) || we.Alert != tc.want {
+			if checkRead && (!errors.As(first, &we) || we.Alert != tc.want) {
 				t.Fatalf("Read: %v, want %s", first, tc.want)
 			}
-			wantEndedBy(t, run.conn, first)
-			p.expectEOF()
-		})
-	}
-}
-
-// The same from the client's side.
-func TestClientSendsNothingAfterItsFatalAlert13(t *testing.T) {
-	for _, tc := range postHandshakeTriggers13 {
-		t.Run(tc.name, func(t *testing.T) {
-			run, p := completeClient13(t)
-			errc := readInBackground(run.conn)
-			tc.send(p)
-			p.flush()
-			p.expectAlert(tc.want)
-			first := <-errc
 			wantEndedBy(t, run.conn, first)
 			p.expectEOF()
 		})
@@ -255,31 +236,18 @@ func TestSendsNothingAfterFatalAlertDuringHandshake(t *testing.T) {
 		wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
 	})
 	t.Run("TLS 1.2 server", func(t *testing.T) {
-		run := serverVersusScript(t, nil)
-		ch := scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-		run.peer.sendMessages(ch)
-		run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-		run.peer.readUntil(wire.TypeServerHelloDone)
-		run.peer.sendMessages(ch) // a duplicated ClientHello where ClientKeyExchange belongs
+		run := serverAfterHello12(t, nil)
+		// A duplicated ClientHello where ClientKeyExchange belongs.
+		run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
 		run.peer.expectAlert(wire.AlertUnexpectedMessage)
 		run.peer.expectEOF()
 		wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertUnexpectedMessage)
 	})
 	t.Run("TLS 1.3 client", func(t *testing.T) {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
-		p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0}) // Finished instead of EncryptedExtensions
-		p.flush()
-		p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
-		wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+		clientRefusesRecord13(t, wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0}, wire.AlertUnexpectedMessage) // Finished instead of EncryptedExtensions
 	})
 	t.Run("TLS 1.3 server", func(t *testing.T) {
-		run, p := serverFlight13(t, nil)
-		p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 3, 1, 2, 3}) // a Finished of the wrong length
-		p.flush()
-		p.expectAlertThenEOF(wire.AlertDecodeError)
-		wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertDecodeError)
+		serverRefusesRecord13(t, wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 3, 1, 2, 3}, wire.AlertDecodeError) // a Finished of the wrong length
 	})
 }
 
@@ -290,9 +258,7 @@ func TestSendsNothingAfterFatalAlertDuringHandshake(t *testing.T) {
 // unrecognized_name ends the handshake; clasp sends nothing back.
 func TestWarningAlertEndsHandshake13(t *testing.T) {
 	t.Run("client", func(t *testing.T) {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
+		run, p, _ := clientAfterHello13(t, nil)
 		p.writeRecord(wire.ContentAlert, alertBody(wire.AlertLevelWarning, wire.AlertUnrecognizedName))
 		p.flush()
 		p.expectEOF()
@@ -326,9 +292,7 @@ func TestUnknownAlertLevelIsTreatedByDescription13(t *testing.T) {
 		}
 	})
 	t.Run("client", func(t *testing.T) {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
+		run, p, _ := clientAfterHello13(t, nil)
 		p.writeRecord(wire.ContentAlert, alertBody(0, wire.AlertBadCertificate))
 		p.flush()
 		p.expectEOF()
@@ -345,9 +309,7 @@ func TestUnknownAlertLevelIsTreatedByDescription13(t *testing.T) {
 func TestUserCanceledIsNotFatal13(t *testing.T) {
 	for _, level := range []wire.AlertLevel{wire.AlertLevelWarning, wire.AlertLevelFatal} {
 		t.Run(level.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.writeRecord(wire.ContentAlert, alertBody(level, wire.AlertUserCanceled))
 			p.writeRecord(wire.ContentHandshake, []byte{byte(wire.TypeFinished), 0, 0, 1, 0})
 			p.flush()
@@ -466,20 +428,10 @@ func TestAlertRecordOfWrongLengthIsDecodeError(t *testing.T) {
 			wantClaspFailure(t, run.wait(), "read ClientKeyExchange", wire.AlertDecodeError)
 		})
 		t.Run("TLS 1.3 client", func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
-			p.writeRecord(wire.ContentAlert, body)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertDecodeError)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertDecodeError)
+			clientRefusesRecord13(t, wire.ContentAlert, body, wire.AlertDecodeError)
 		})
 		t.Run("TLS 1.3 server", func(t *testing.T) {
-			run, p := serverFlight13(t, nil)
-			p.writeRecord(wire.ContentAlert, body)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertDecodeError)
-			wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertDecodeError)
+			serverRefusesRecord13(t, wire.ContentAlert, body, wire.AlertDecodeError)
 		})
 	}
 }
@@ -516,9 +468,7 @@ func TestFifthSkippedRecordInARowIsUnexpected(t *testing.T) {
 			}
 		})
 		t.Run(strconv.Itoa(n)+" "+"TLS 1.3 user_canceled/client", func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			for range n {
 				p.writeRecord(wire.ContentAlert, alertBody(wire.AlertLevelWarning, wire.AlertUserCanceled))
 			}
@@ -625,14 +575,7 @@ func pair12(t *testing.T, scfg *Config, recordClient bool) (client, server *Conn
 		rec = &writeRecorder{Conn: b}
 		client, server = Client(a, ccfg), Server(rec, scfg)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- server.Handshake() }()
-	if err := client.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	handshakeBoth(t, client, server)
 	rec.start()
 	return client, server, a, rec
 }

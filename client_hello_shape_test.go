@@ -149,15 +149,8 @@ func TestServerChecksHelloRetryCookie(t *testing.T) {
 			cfg := testServerConfig13(t)
 			cfg.Groups = []CurveID{X25519}
 			cfg.HelloRetryCookie = true
-			run, p := startServer13(t, cfg)
 			ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-			p.send(ch1)
-			p.flush()
-			msg, _ := p.readMessage()
-			hrr, ok := msg.(*wire.ServerHello)
-			if !ok || !hrr.IsHelloRetryRequest() {
-				t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
-			}
+			run, p, hrr := startHelloRetry13(t, cfg, ch1)
 			cookie, ok := wire.FindExtension[*wire.CookieExt](hrr.Extensions)
 			if !ok || len(cookie.Cookie) == 0 {
 				t.Fatal("HelloRetryRequest without a cookie")

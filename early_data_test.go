@@ -738,6 +738,20 @@ func startEarlyScript(t *testing.T, s *earlyDataSetup, compatCCS bool, records .
 	return run, p
 }
 
+// finishEarly sends, after startEarlyScript, EndOfEarlyData under the
+// early key and the client's Finished under the handshake key, and waits
+// for the clasp server's handshake to succeed.
+func (p *peer13) finishEarly(run *scriptedRun) {
+	p.t.Helper()
+	p.send(&wire.EndOfEarlyData{})
+	p.wr, p.wrSeq = p.protection(p.cHS), 0
+	p.send(p.finished(p.cHS))
+	p.flush()
+	if err := run.wait(); err != nil {
+		p.t.Fatalf("server: %v", err)
+	}
+}
+
 // RFC 8446 §4.2.10: a server that receives more than
 // max_early_data_size bytes of 0-RTT data "SHOULD terminate the connection
 // with an "unexpected_message" alert". The scripted client sends one byte
@@ -769,13 +783,7 @@ func TestEarlyDataExactlyMaxEarlyDataSizeScripted(t *testing.T) {
 		t.Run("compatCCS="+strconv.FormatBool(ccs), func(t *testing.T) {
 			s := newEarlyDataSetup(t, 16)
 			run, p := startEarlyScript(t, s, ccs, []byte("0123456789"), []byte("abcdef"))
-			p.send(&wire.EndOfEarlyData{})
-			p.wr, p.wrSeq = p.protection(p.cHS), 0
-			p.send(p.finished(p.cHS))
-			p.flush()
-			if err := run.wait(); err != nil {
-				t.Fatalf("server: %v", err)
-			}
+			p.finishEarly(run)
 			st := run.conn.ConnectionState()
 			if !st.EarlyDataAccepted || !st.DidResume {
 				t.Fatalf("server: EarlyDataAccepted %v, DidResume %v", st.EarlyDataAccepted, st.DidResume)
@@ -824,16 +832,10 @@ func TestEarlyDataInSecondClientHello(t *testing.T) {
 	cfg := testServerConfig13(t)
 	cfg.Groups = []CurveID{X25519}
 	cfg.MaxEarlyData = 1024
-	run, p := startServer13(t, cfg)
 	groups := []suites.Group{suites.X25519, suites.Secp256r1}
 	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
 	ch1.Extensions = append(ch1.Extensions, &wire.EarlyDataExt{})
-	p.send(ch1)
-	p.flush()
-	msg, _ := p.readMessage()
-	if hrr, ok := msg.(*wire.ServerHello); !ok || !hrr.IsHelloRetryRequest() {
-		t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
-	}
+	run, p, _ := startHelloRetry13(t, cfg, ch1)
 	ch2, _ := clientHello13(t, groups, suites.X25519)
 	ch2.Extensions = append(ch2.Extensions, &wire.EarlyDataExt{})
 	p.send(ch2)

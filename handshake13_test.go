@@ -462,41 +462,8 @@ func scriptedClient13(t *testing.T, cfg *Config, cs *ClientSessionState) (*scrip
 	}
 	p.send(ch)
 	p.flush()
-	msg, _ := p.readMessage()
-	sh, ok := msg.(*wire.ServerHello)
-	if !ok {
-		t.Fatalf("server answered %v", msg.Type())
-	}
-	if _, resumed := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions); resumed != (cs != nil) {
-		t.Fatalf("server resumed: %v, want %v", resumed, cs != nil)
-	}
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	pub, err := privs[suites.X25519].Curve().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(psk, shared)
-	p.setKeys(p.sHS, p.cHS)
-	msg, _ = p.readMessage()
-	ee, ok := msg.(*wire.EncryptedExtensions)
-	if !ok {
-		t.Fatalf("got %v, want EncryptedExtensions", msg.Type())
-	}
-	for msg.Type() != wire.TypeFinished {
-		msg, _ = p.readMessage()
-	}
-	p.deriveApplication()
-	p.send(p.finished(p.cHS))
-	p.flush()
-	if err := run.wait(); err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	p.setKeys(p.sAP, p.cAP)
+	ee := p.readServerFlight(privs[suites.X25519], psk)
+	p.finishAsClient(run)
 	return run, p, ee
 }
 
@@ -546,9 +513,7 @@ func TestServerAcknowledgesServerNameOnlyOnFullHandshake13(t *testing.T) {
 // under its next key) and data; clasp's next write is exactly one
 // update_not_requested KeyUpdate, then the data under its next key.
 func TestKeyUpdateRequestsWhileSilentAnsweredOnce(t *testing.T) {
-	cfg := testServerConfig13(t)
-	cfg.SessionTicketsDisabled = true
-	run, p, _ := scriptedClient13(t, cfg, nil)
+	run, p := completeServer13(t)
 	for range 3 {
 		p.send(&wire.KeyUpdate{RequestUpdate: true})
 		p.cAP = keys.NextTrafficSecret(p.suite.PRFHash, p.cAP)
@@ -649,9 +614,7 @@ func TestPostHandshakeMessagesWithoutDataAreBounded13(t *testing.T) {
 		}
 	}
 	t.Run("at the limit, then data", func(t *testing.T) {
-		cfg := testServerConfig13(t)
-		cfg.SessionTicketsDisabled = true
-		run, p, _ := scriptedClient13(t, cfg, nil)
+		run, p := completeServer13(t)
 		sendKeyUpdates(p, maxPostHandshakeRun)
 		p.writeRecord(wire.ContentApplicationData, []byte("ping"))
 		sendKeyUpdates(p, maxPostHandshakeRun) // the data reset the count
@@ -663,9 +626,7 @@ func TestPostHandshakeMessagesWithoutDataAreBounded13(t *testing.T) {
 		}
 	})
 	t.Run("one past the limit", func(t *testing.T) {
-		cfg := testServerConfig13(t)
-		cfg.SessionTicketsDisabled = true
-		run, p, _ := scriptedClient13(t, cfg, nil)
+		run, p := completeServer13(t)
 		sendKeyUpdates(p, maxPostHandshakeRun+1)
 		p.flush()
 		readErr := make(chan error, 1)

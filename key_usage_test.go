@@ -112,9 +112,7 @@ func TestClientRejectsServerCertificateKeyUsage13(t *testing.T) {
 			leaf, pool := keyUsageLeaf(t, keyUsageKey(c), c.ku)
 			cfg := testClientConfig13(t)
 			cfg.RootCAs = pool
-			run, p, ch := startClient13(t, cfg)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, cfg)
 			p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
 			p.flush()
 			p.expectAlert(wire.AlertUnsupportedCertificate)
@@ -129,10 +127,7 @@ func TestServerRejectsClientCertificateKeyUsage12(t *testing.T) {
 	leaf, _ := keyUsageLeaf(t, testECDSAKey("key usage leaf"), x509.KeyUsageKeyAgreement)
 	cfg := testServerConfig(t)
 	cfg.ClientAuth = RequireAnyClientCert
-	run := serverVersusScript(t, cfg)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, cfg)
 	run.peer.sendMessages(&wire.Certificate{Certificates: leaf.Certificate})
 	run.peer.expectAlert(wire.AlertUnsupportedCertificate)
 	wantClaspFailure(t, run.wait(), "read client Certificate", wire.AlertUnsupportedCertificate)

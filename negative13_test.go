@@ -302,6 +302,76 @@ func (p *peer13) acceptHello(sh *wire.ServerHello, shared []byte) {
 	p.setKeys(p.cHS, p.sHS)
 }
 
+// clientAfterHello13 starts a clasp client with cfg (see startClient13),
+// answers its ClientHello with serverHello13 and a compatibility CCS
+// (acceptHello: queued, not yet sent) and switches to the handshake keys.
+func clientAfterHello13(t *testing.T, cfg *Config) (*scriptedRun, *peer13, *wire.ClientHello) {
+	t.Helper()
+	run, p, ch := startClient13(t, cfg)
+	sh, shared := serverHello13(t, ch)
+	p.acceptHello(sh, shared)
+	return run, p, ch
+}
+
+// clientRefusesEncryptedExtensions13 starts a clasp client with cfg (see
+// startClient13), runs check (when not nil) on its ClientHello, answers it
+// with serverHello13 and EncryptedExtensions carrying exts, and checks that
+// the client aborts with desc while reading them.
+func clientRefusesEncryptedExtensions13(t *testing.T, cfg *Config, desc wire.AlertDescription, check func(ch *wire.ClientHello), exts ...wire.Extension) {
+	t.Helper()
+	run, p, ch := clientAfterHello13(t, cfg)
+	if check != nil {
+		check(ch)
+	}
+	p.send(&wire.EncryptedExtensions{Extensions: exts})
+	p.flush()
+	p.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", desc)
+}
+
+// sendFlightBeforeFinished queues, after clientAfterHello13, ee and a
+// Certificate and CertificateVerify for the ECDSA leaf: the scripted
+// server's flight but for its Finished.
+func (p *peer13) sendFlightBeforeFinished(ee *wire.EncryptedExtensions) {
+	p.t.Helper()
+	leaf := testCerts(p.t).ecdsaLeaf
+	p.send(ee, certificate13(leaf))
+	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+}
+
+// finishAsServer sends the server's Finished after sendFlightBeforeFinished,
+// reads the clasp client's Finished, waits for its handshake to succeed and
+// installs the application keys.
+func (p *peer13) finishAsServer(run *scriptedRun) {
+	p.t.Helper()
+	p.send(p.finished(p.sHS))
+	p.flush()
+	p.deriveApplication()
+	if msg, _ := p.readMessage(); msg.Type() != wire.TypeFinished {
+		p.t.Fatalf("client sent %v, want Finished", msg.Type())
+	}
+	p.setKeys(p.cAP, p.sAP)
+	if err := run.wait(); err != nil {
+		p.t.Fatalf("client handshake: %v", err)
+	}
+}
+
+// readApplicationData reads n bytes of clasp's application data.
+func (p *peer13) readApplicationData(n int) []byte {
+	p.t.Helper()
+	var got []byte
+	for len(got) < n {
+		typ, body, err := p.readRecord()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if typ == wire.ContentApplicationData {
+			got = append(got, body...)
+		}
+	}
+	return got
+}
+
 func certificate13(cert Certificate) *wire.Certificate13 {
 	msg := &wire.Certificate13{}
 	for _, der := range cert.Certificate {
@@ -329,17 +399,62 @@ func helloRetryRequest13(ch *wire.ClientHello, exts ...wire.Extension) *wire.Ser
 		Extensions:  append([]wire.Extension{&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}}}, exts...)}
 }
 
+// clientRefusesServerHello13 starts a clasp client with cfg (see
+// startClient13), answers it with serverHello13 changed by edit (which also
+// sees the ClientHello, to check what the client offered), and checks that
+// the client aborts with desc while reading the ServerHello.
+func clientRefusesServerHello13(t *testing.T, cfg *Config, desc wire.AlertDescription, edit func(ch *wire.ClientHello, sh *wire.ServerHello)) {
+	t.Helper()
+	run, p, ch := startClient13(t, cfg)
+	sh, _ := serverHello13(t, ch)
+	edit(ch, sh)
+	p.send(sh)
+	p.flush()
+	p.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read ServerHello", desc)
+}
+
 // ---- client against a scripted TLS 1.3 server: HelloRetryRequest ----
+
+// clientAfterRetry13 starts a default clasp client, answers its ClientHello
+// with a HelloRetryRequest for P-256 and returns its second ClientHello.
+func clientAfterRetry13(t *testing.T) (*scriptedRun, *peer13, *wire.ClientHello) {
+	t.Helper()
+	run, p, ch := startClient13(t, nil)
+	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
+	p.flush()
+	ch2, _ := p.readClientHello()
+	return run, p, ch2
+}
+
+// clientRefusesHelloRetryRequest13 starts a clasp client with cfg (see
+// startClient13), answers it with helloRetryRequest13 carrying exts, and
+// checks that the client aborts with desc while reading it.
+func clientRefusesHelloRetryRequest13(t *testing.T, cfg *Config, desc wire.AlertDescription, exts ...wire.Extension) {
+	t.Helper()
+	run, p, ch := startClient13(t, cfg)
+	p.send(helloRetryRequest13(ch, exts...))
+	p.flush()
+	p.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read ServerHello", desc)
+}
+
+// serverHelloAfterRetry13 is a ServerHello answering the second ClientHello
+// ch2 with suite and the one key share.
+func serverHelloAfterRetry13(ch2 *wire.ClientHello, suite suites.ID, share wire.KeyShareEntry) *wire.ServerHello {
+	return &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suite,
+		Extensions: []wire.Extension{
+			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{share}},
+		}}
+}
 
 // RFC 8446 §4.1.4: "If a client receives a second HelloRetryRequest in
 // the same connection (i.e., where the ClientHello was itself in response
 // to a HelloRetryRequest), it MUST abort the handshake with an
 // "unexpected_message" alert."
 func TestClientRejectsSecondHelloRetryRequest(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
-	p.flush()
-	ch2, _ := p.readClientHello()
+	run, p, ch2 := clientAfterRetry13(t)
 	if ks, _ := wire.FindExtension[*wire.KeyShareExt](ch2.Extensions); ks == nil || len(ks.Entries) != 1 || ks.Entries[0].Group != suites.Secp256r1 {
 		t.Fatalf("second ClientHello key_share %+v, want one P-256 share", ks)
 	}
@@ -353,11 +468,7 @@ func TestClientRejectsSecondHelloRetryRequest(t *testing.T) {
 // "illegal_parameter" alert if the HelloRetryRequest would not result in
 // any change in the ClientHello."
 func TestClientRejectsHelloRetryRequestThatChangesNothing(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch))
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesHelloRetryRequest13(t, nil, wire.AlertIllegalParameter)
 }
 
 // RFC 8446 §4.2.8: the selected_group "MUST correspond to a group which was
@@ -365,11 +476,7 @@ func TestClientRejectsHelloRetryRequestThatChangesNothing(t *testing.T) {
 func TestClientRejectsHelloRetryRequestForGroupNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.Groups = []CurveID{X25519, CurveP256}
-	run, p, ch := startClient13(t, cfg)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp384r1}))
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesHelloRetryRequest13(t, cfg, wire.AlertIllegalParameter, &wire.KeyShareExt{SelectedGroup: suites.Secp384r1})
 }
 
 // RFC 8446 §4.2.8: the selected_group "MUST NOT correspond to a group which
@@ -377,11 +484,7 @@ func TestClientRejectsHelloRetryRequestForGroupNotOffered(t *testing.T) {
 func TestClientRejectsHelloRetryRequestForGroupAlreadyShared(t *testing.T) {
 	for _, g := range []suites.Group{suites.X25519MLKEM768, suites.X25519} { // the default client shares both
 		t.Run(g.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: g}))
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesHelloRetryRequest13(t, nil, wire.AlertIllegalParameter, &wire.KeyShareExt{SelectedGroup: g})
 		})
 	}
 }
@@ -389,16 +492,8 @@ func TestClientRejectsHelloRetryRequestForGroupAlreadyShared(t *testing.T) {
 // RFC 8446 §4.1.4: the ServerHello after a HelloRetryRequest must carry the
 // share for the group the HelloRetryRequest asked for.
 func TestClientRejectsServerHelloShareForAnotherGroupAfterHelloRetryRequest(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
-	p.flush()
-	ch2, _ := p.readClientHello()
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suites.TLS_AES_128_GCM_SHA256,
-		Extensions: []wire.Extension{
-			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
-			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}}},
-		}}
-	p.send(sh)
+	run, p, ch2 := clientAfterRetry13(t)
+	p.send(serverHelloAfterRetry13(ch2, suites.TLS_AES_128_GCM_SHA256, wire.KeyShareEntry{Group: suites.X25519, KeyExchange: bytes.Repeat([]byte{9}, 32)}))
 	p.flush()
 	p.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
@@ -413,13 +508,9 @@ func TestClientRejectsServerHelloShareForAnotherGroupAfterHelloRetryRequest(t *t
 func TestClientRejectsServerHelloVersionNotOffered(t *testing.T) {
 	for _, v := range []suites.Version{suites.VersionTLS12, 0x0305, 0x7f1c} {
 		t.Run(v.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions[0] = &wire.SupportedVersionsExt{Versions: []suites.Version{v}}
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions[0] = &wire.SupportedVersionsExt{Versions: []suites.Version{v}}
+			})
 		})
 	}
 }
@@ -433,16 +524,12 @@ func TestClientRejectsServerHelloWithoutSessionIDEcho(t *testing.T) {
 		"changed": func(id []byte) []byte { id = bytes.Clone(id); id[0] ^= 1; return id },
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			if len(ch.SessionID) != 32 {
-				t.Fatalf("compatibility mode: legacy_session_id of %d bytes, want 32", len(ch.SessionID))
-			}
-			sh, _ := serverHello13(t, ch)
-			sh.SessionID = mutate(ch.SessionID)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				if len(ch.SessionID) != 32 {
+					t.Fatalf("compatibility mode: legacy_session_id of %d bytes, want 32", len(ch.SessionID))
+				}
+				sh.SessionID = mutate(ch.SessionID)
+			})
 		})
 	}
 }
@@ -505,13 +592,9 @@ func TestClientRejectsPSKKEWhenOnlyPSKDHEOffered(t *testing.T) {
 // missing_extension from the same check as for psk_ke ("no suitable key
 // share"), and so does clasp.
 func TestClientRejectsServerHelloWithoutKeyShareOrPSK(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, _ := serverHello13(t, ch)
-	sh.Extensions = sh.Extensions[:1] // supported_versions only
-	p.send(sh)
-	p.flush()
-	p.expectAlert(wire.AlertMissingExtension)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertMissingExtension)
+	clientRefusesServerHello13(t, nil, wire.AlertMissingExtension, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = sh.Extensions[:1] // supported_versions only
+	})
 }
 
 // RFC 8446 §4.2.11: "Clients MUST verify that the server's
@@ -520,13 +603,9 @@ func TestClientRejectsServerHelloWithoutKeyShareOrPSK(t *testing.T) {
 // with an "illegal_parameter" alert." The client offered one identity.
 func TestClientRejectsPSKIdentityOutOfRange(t *testing.T) {
 	cfg, _ := resumingClient13(t)
-	run, p, ch := startClient13(t, cfg)
-	sh, _ := serverHello13(t, ch)
-	sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: 1})
-	p.send(sh)
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: 1})
+	})
 }
 
 // RFC 8446 §4.2: "If an implementation receives an extension which it
@@ -548,13 +627,9 @@ func TestClientRejectsUnofferedServerHelloExtension13(t *testing.T) {
 		"alpn":           {&wire.ALPNExt{Protocols: []string{"h2"}}, wire.AlertIllegalParameter},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions = append(sh.Extensions, tc.ext)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(tc.want)
-			wantClaspFailure(t, run.wait(), "read ServerHello", tc.want)
+			clientRefusesServerHello13(t, nil, tc.want, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, tc.ext)
+			})
 		})
 	}
 }
@@ -573,13 +648,9 @@ func TestClientRejectsOfferedExtensionInServerHello13(t *testing.T) {
 		"record_size_limit": &wire.RecordSizeLimitExt{Limit: 1 << 14},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions = append(sh.Extensions, ext)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -608,11 +679,7 @@ func TestClientRejectsHelloRetryRequestExtension(t *testing.T) {
 			if tc.resume {
 				cfg, _ = resumingClient13(t)
 			}
-			run, p, ch := startClient13(t, cfg)
-			p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, tc.ext))
-			p.flush()
-			p.expectAlert(tc.wantErr)
-			wantClaspFailure(t, run.wait(), "read ServerHello", tc.wantErr)
+			clientRefusesHelloRetryRequest13(t, cfg, tc.wantErr, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, tc.ext)
 		})
 	}
 }
@@ -629,16 +696,12 @@ func TestClientRejectsServerHello13SuiteNotOffered(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.CipherSuites = []uint16{uint16(suites.TLS_AES_128_GCM_SHA256), uint16(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)}
-			run, p, ch := startClient13(t, cfg)
-			if slices.Contains(ch.CipherSuites, suites.TLS_CHACHA20_POLY1305_SHA256) {
-				t.Fatal("the client offers ChaCha20-Poly1305; the test needs it left out")
-			}
-			sh, _ := serverHello13(t, ch)
-			sh.CipherSuite = suite
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				if slices.Contains(ch.CipherSuites, suites.TLS_CHACHA20_POLY1305_SHA256) {
+					t.Fatal("the client offers ChaCha20-Poly1305; the test needs it left out")
+				}
+				sh.CipherSuite = suite
+			})
 		})
 	}
 }
@@ -648,16 +711,8 @@ func TestClientRejectsServerHello13SuiteNotOffered(t *testing.T) {
 // in the HelloRetryRequest and otherwise abort the handshake with an
 // "illegal_parameter" alert."
 func TestClientRejectsServerHelloSuiteChangedAfterHelloRetryRequest(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}))
-	p.flush()
-	ch2, _ := p.readClientHello()
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: ch2.SessionID, CipherSuite: suites.TLS_AES_256_GCM_SHA384,
-		Extensions: []wire.Extension{
-			&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
-			&wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: suites.Secp256r1, KeyExchange: bytes.Repeat([]byte{4}, 65)}}},
-		}}
-	p.send(sh)
+	run, p, ch2 := clientAfterRetry13(t)
+	p.send(serverHelloAfterRetry13(ch2, suites.TLS_AES_256_GCM_SHA384, wire.KeyShareEntry{Group: suites.Secp256r1, KeyExchange: bytes.Repeat([]byte{4}, 65)}))
 	p.flush()
 	p.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
@@ -674,13 +729,9 @@ func TestClientRejectsServerHelloShareForGroupNotShared(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.Groups = []CurveID{X25519, CurveP256}
-			run, p, ch := startClient13(t, cfg)
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions[1] = &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: g, KeyExchange: bytes.Repeat([]byte{4}, 65)}}}
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions[1] = &wire.KeyShareExt{Entries: []wire.KeyShareEntry{{Group: g, KeyExchange: bytes.Repeat([]byte{4}, 65)}}}
+			})
 		})
 	}
 }
@@ -690,9 +741,7 @@ func TestClientRejectsServerHelloShareForGroupNotShared(t *testing.T) {
 // RFC 8446 §4: the server's encrypted flight starts with
 // EncryptedExtensions; a Certificate there skips it.
 func TestClientRejectsCertificateBeforeEncryptedExtensions(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.send(certificate13(testCerts(t).ecdsaLeaf))
 	p.flush()
 	p.expectAlert(wire.AlertUnexpectedMessage)
@@ -702,9 +751,7 @@ func TestClientRejectsCertificateBeforeEncryptedExtensions(t *testing.T) {
 // A Finished straight after EncryptedExtensions skips the server's
 // authentication, which only a PSK handshake may do.
 func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.send(&wire.EncryptedExtensions{})
 	p.send(p.finished(p.sHS))
 	p.flush()
@@ -723,16 +770,11 @@ func TestClientRejectsFinishedWithoutServerCertificate(t *testing.T) {
 // the server would see as bad_record_mac. OpenSSL 3's client, run against
 // the same script, sends unsupported_extension under that key too.
 func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	if _, ok := wire.FindExtension[*wire.ALPNExt](ch.Extensions); ok {
-		t.Fatal("the default client offers ALPN; the test needs a client that does not")
-	}
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"h2"}}}})
-	p.flush()
-	p.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnsupportedExtension)
+	clientRefusesEncryptedExtensions13(t, nil, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello) {
+		if _, ok := wire.FindExtension[*wire.ALPNExt](ch.Extensions); ok {
+			t.Fatal("the default client offers ALPN; the test needs a client that does not")
+		}
+	}, &wire.ALPNExt{Protocols: []string{"h2"}})
 }
 
 // A client that offered ALPN "h2" and is answered "http/1.1": RFC 7301
@@ -745,13 +787,7 @@ func TestClientAlertsUnderHandshakeKeyForUnofferedALPN(t *testing.T) {
 func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.NextProtos = []string{"h2"}
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ALPNExt{Protocols: []string{"http/1.1"}}}})
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+	clientRefusesEncryptedExtensions13(t, cfg, wire.AlertIllegalParameter, nil, &wire.ALPNExt{Protocols: []string{"http/1.1"}})
 }
 
 // RFC 8446 §4.2 (see TestClientRejectsOfferedExtensionInServerHello13):
@@ -761,16 +797,11 @@ func TestClientAlertsUnderHandshakeKeyForALPNProtocolNotOffered(t *testing.T) {
 func TestClientRejectsEncryptedExtensionsWithExtensionItMayNotCarry(t *testing.T) {
 	for _, code := range []wire.ExtensionType{wire.ExtKeyShare, wire.ExtSupportedVersions, wire.ExtSignatureAlgorithms, wire.ExtPSKKeyExchangeModes} {
 		t.Run(code.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			if _, ok := wire.LookupExtension(ch.Extensions, code); !ok {
-				t.Fatalf("the client did not offer %s", code)
-			}
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
-			p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.UnknownExt{Code: code, Data: []byte{0, 0}}}})
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+			clientRefusesEncryptedExtensions13(t, nil, wire.AlertIllegalParameter, func(ch *wire.ClientHello) {
+				if _, ok := wire.LookupExtension(ch.Extensions, code); !ok {
+					t.Fatalf("the client did not offer %s", code)
+				}
+			}, &wire.UnknownExt{Code: code, Data: []byte{0, 0}})
 		})
 	}
 }
@@ -781,16 +812,11 @@ func TestClientRejectsEncryptedExtensionsWithExtensionItMayNotCarry(t *testing.T
 // is illegal_parameter: TestClientRefusesEarlyDataAcceptedWithoutTheTicket.)
 func TestClientRejectsEarlyDataAcceptedWhenNotOffered(t *testing.T) {
 	cfg, _ := resumingClient13(t)
-	run, p, ch := startClient13(t, cfg)
-	if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); ok {
-		t.Fatal("the client offered early data")
-	}
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}}})
-	p.flush()
-	p.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnsupportedExtension)
+	clientRefusesEncryptedExtensions13(t, cfg, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello) {
+		if _, ok := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); ok {
+			t.Fatal("the client offered early data")
+		}
+	}, &wire.EarlyDataExt{})
 }
 
 // RFC 8446 §4.4.2: "Extensions in the Certificate message from the server
@@ -809,9 +835,7 @@ func TestClientRejectsCertificateEntryExtension(t *testing.T) {
 		{wire.ExtServerName, nil, wire.AlertIllegalParameter},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			leaf := testCerts(t).ecdsaLeaf
 			cm := certificate13(leaf)
 			cm.Entries[0].Extensions = []wire.Extension{&wire.UnknownExt{Code: tc.code, Data: tc.data}}
@@ -834,12 +858,8 @@ func TestClientRejectsCertificateEntryExtension(t *testing.T) {
 func TestClientRejectsCertificateVerifySchemeNotOffered(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.SignatureSchemes = []SignatureScheme{Ed25519, PSSWithSHA256}
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+	run, p, _ := clientAfterHello13(t, cfg)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	p.send(p.finished(p.sHS))
 	p.flush()
 	p.expectAlert(wire.AlertHandshakeFailure)
@@ -855,9 +875,7 @@ func TestClientRejectsPKCS1CertificateVerify13(t *testing.T) {
 	if !slices.Contains(cfg.signatureSchemes(), PKCS1WithSHA256) {
 		t.Fatal("the default client no longer offers rsa_pkcs1_sha256; the test needs it offered")
 	}
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, cfg)
 	rsaLeaf := testCerts(t).rsaLeaf
 	p.send(&wire.EncryptedExtensions{}, certificate13(rsaLeaf))
 	p.send(p.certificateVerify(rsaLeaf, suites.PKCS1WithSHA256, serverSignatureContext))
@@ -870,9 +888,7 @@ func TestClientRejectsPKCS1CertificateVerify13(t *testing.T) {
 // RFC 8446 §5: one unprotected change_cipher_spec is dropped during the
 // handshake; clasp's rule (issue 3) is that a second one is an error.
 func TestClientRejectsSecondCompatibilityCCS(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.out = append(p.out, rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, wire.ChangeCipherSpec)...)
 	p.send(&wire.EncryptedExtensions{})
 	p.flush()
@@ -902,9 +918,7 @@ func TestClientRejectsCompatibilityCCSWithWrongValue(t *testing.T) {
 // terminate the connection with a "record_overflow" alert." The header
 // alone must be enough: clasp may not wait for the body.
 func TestClientRejectsOversizedProtectedRecord(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	n := record.MaxCiphertextTLS13 + 1
 	p.out = append(p.out, byte(wire.ContentApplicationData), 3, 3, byte(n>>8), byte(n))
 	p.flush()
@@ -916,9 +930,7 @@ func TestClientRejectsOversizedProtectedRecord(t *testing.T) {
 // 1 octets"; a record within the ciphertext limit that decrypts to more is
 // record_overflow too.
 func TestClientRejectsOversizedInnerPlaintext(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	p.writeRecord(wire.ContentHandshake, make([]byte, record.MaxPlaintext+1))
 	p.flush()
 	p.expectAlert(wire.AlertRecordOverflow)
@@ -995,6 +1007,71 @@ func startServer13(t *testing.T, cfg *Config) (*scriptedRun, *peer13) {
 	return run, newPeer13(t, run.peer.conn)
 }
 
+// readServerFlight reads a clasp server's answer to the ClientHello the
+// peer sent, whose X25519 share has the private key priv: its ServerHello,
+// which must resume exactly when psk (the offered ticket's) is not nil,
+// then, under the handshake keys, its flight up to its Finished. It
+// returns the server's EncryptedExtensions; the peer has derived the
+// application secrets and still reads and writes under the handshake keys.
+func (p *peer13) readServerFlight(priv *ecdh.PrivateKey, psk []byte) *wire.EncryptedExtensions {
+	p.t.Helper()
+	msg, _ := p.readMessage()
+	sh, ok := msg.(*wire.ServerHello)
+	if !ok {
+		p.t.Fatalf("server answered %v, want ServerHello", msg.Type())
+	}
+	if _, resumed := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions); resumed != (psk != nil) {
+		p.t.Fatalf("server resumed: %v, want %v", resumed, psk != nil)
+	}
+	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
+	pub, err := priv.Curve().NewPublicKey(ks.Entries[0].KeyExchange)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	shared, err := priv.ECDH(pub)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.setSuite(sh.CipherSuite)
+	p.deriveHandshake(psk, shared)
+	p.setKeys(p.sHS, p.cHS)
+	msg, _ = p.readMessage()
+	ee, ok := msg.(*wire.EncryptedExtensions)
+	if !ok {
+		p.t.Fatalf("got %v, want EncryptedExtensions", msg.Type())
+	}
+	for msg.Type() != wire.TypeFinished {
+		msg, _ = p.readMessage()
+	}
+	p.deriveApplication()
+	return ee
+}
+
+// finishAsClient sends the client's Finished after readServerFlight,
+// waits for the clasp server's handshake to succeed and installs the
+// application keys.
+func (p *peer13) finishAsClient(run *scriptedRun) {
+	p.t.Helper()
+	p.send(p.finished(p.cHS))
+	p.flush()
+	if err := run.wait(); err != nil {
+		p.t.Fatalf("server handshake: %v", err)
+	}
+	p.setKeys(p.sAP, p.cAP)
+}
+
+// helloRetryFromP256 starts a clasp server that accepts X25519 only and
+// sends it a ClientHello (clientHello13) listing X25519 and P-256 with a
+// P-256 share, which the server answers with a HelloRetryRequest.
+func helloRetryFromP256(t *testing.T) (*scriptedRun, *peer13) {
+	t.Helper()
+	cfg := testServerConfig13(t)
+	cfg.Groups = []CurveID{X25519}
+	ch1, _ := clientHello13(t, []suites.Group{suites.X25519, suites.Secp256r1}, suites.Secp256r1)
+	run, p, _ := startHelloRetry13(t, cfg, ch1)
+	return run, p
+}
+
 // RFC 8446 §4.1.2: after a HelloRetryRequest the client "MUST send the same
 // ClientHello without modification, except as follows" (a new key_share,
 // early_data removed, a cookie added, pre_shared_key updated, padding).
@@ -1015,17 +1092,7 @@ func TestServerRejectsSecondClientHelloThatChangedMoreThanAsked(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := testServerConfig13(t)
-			cfg.Groups = []CurveID{X25519}
-			run, p := startServer13(t, cfg)
-			ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-			p.send(ch1)
-			p.flush()
-			msg, _ := p.readMessage()
-			hrr, ok := msg.(*wire.ServerHello)
-			if !ok || !hrr.IsHelloRetryRequest() {
-				t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
-			}
+			run, p := helloRetryFromP256(t)
 			ch2, _ := clientHello13(t, groups, suites.X25519)
 			mutate(ch2)
 			p.send(ch2)
@@ -1039,15 +1106,8 @@ func TestServerRejectsSecondClientHelloThatChangedMoreThanAsked(t *testing.T) {
 // The unchanged second ClientHello passes the same server, so the
 // failures above come from the changes.
 func TestServerAcceptsSecondClientHelloChangedAsAsked(t *testing.T) {
-	cfg := testServerConfig13(t)
-	cfg.Groups = []CurveID{X25519}
-	run, p := startServer13(t, cfg)
-	groups := []suites.Group{suites.X25519, suites.Secp256r1}
-	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-	p.send(ch1)
-	p.flush()
-	p.readMessage() // HelloRetryRequest
-	ch2, _ := clientHello13(t, groups, suites.X25519)
+	run, p := helloRetryFromP256(t)
+	ch2, _ := clientHello13(t, []suites.Group{suites.X25519, suites.Secp256r1}, suites.X25519)
 	p.send(ch2)
 	p.flush()
 	msg, _ := p.readMessage()

@@ -2,7 +2,6 @@ package clasp
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -94,9 +93,7 @@ func TestClientRejectsHelloRetryRequestWithDuplicateExtension(t *testing.T) {
 }
 
 func TestClientRejectsEncryptedExtensionsWithDuplicateExtension(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	ee := &wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.ServerNameExt{}, &wire.UnknownExt{Code: dupPlaceholder}}}
 	p.send(withDuplicate(t, ee, wire.ExtServerName, 0))
 	p.flush()
@@ -105,9 +102,7 @@ func TestClientRejectsEncryptedExtensionsWithDuplicateExtension(t *testing.T) {
 }
 
 func TestClientRejectsCertificateRequestWithDuplicateExtension(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, nil)
 	req := &wire.CertificateRequest13{Extensions: []wire.Extension{
 		&wire.SignatureAlgorithmsExt{Schemes: []suites.SignatureScheme{suites.ECDSAWithP256AndSHA256}},
 		&wire.UnknownExt{Code: dupPlaceholder, Data: []byte{0, 2, 4, 3}},
@@ -120,9 +115,7 @@ func TestClientRejectsCertificateRequestWithDuplicateExtension(t *testing.T) {
 
 func TestClientRejectsServerCertificateEntryWithDuplicateExtension(t *testing.T) {
 	cfg := testClientConfig13(t)
-	run, p, ch := startClient13(t, cfg)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
+	run, p, _ := clientAfterHello13(t, cfg)
 	cert := certificate13(testCerts(t).ecdsaLeaf)
 	cert.Entries[0].Extensions = []wire.Extension{&wire.UnknownExt{Code: 0x1234}, &wire.UnknownExt{Code: dupPlaceholder}}
 	p.send(&wire.EncryptedExtensions{}, withDuplicate(t, cert, 0x1234, 0))
@@ -145,44 +138,14 @@ func TestServerRejectsClientCertificateEntryWithDuplicateExtension(t *testing.T)
 
 // clientToCertificate13 plays a TLS 1.3 client against a clasp server that
 // requires a client certificate (without verifying it), up to the client's
-// Certificate: it sends a ClientHello with an X25519 share, reads the
-// server's flight through its Finished, and writes under the client
+// Certificate: serverFlight13 with that server, so the peer reads the
+// server's alert under its application key and writes under the client
 // handshake traffic key.
 func clientToCertificate13(t *testing.T) (*scriptedRun, *peer13) {
 	t.Helper()
 	cfg := testServerConfig13(t)
 	cfg.ClientAuth = RequireAnyClientCert
-	run, p := startServer13(t, cfg)
-	ch, privs := clientHello13(t, []suites.Group{suites.X25519}, suites.X25519)
-	p.send(ch)
-	p.flush()
-	msg, _ := p.readMessage()
-	sh, ok := msg.(*wire.ServerHello)
-	if !ok {
-		t.Fatalf("server answered %v, want ServerHello", msg.Type())
-	}
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	serverPub, err := ecdh.X25519().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(serverPub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(nil, shared)
-	p.setKeys(p.sHS, p.cHS)
-	for {
-		if msg, _ := p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	// The server writes (its alert) under its application key from its
-	// Finished on.
-	p.deriveApplication()
-	p.rd, p.rdSeq = p.protection(p.sAP), 0
-	return run, p
+	return serverFlight13(t, cfg)
 }
 
 // ---- extensions in a message that may not carry them ----
@@ -210,16 +173,12 @@ func TestClientRejectsTLS13ServerHelloWithExtensionNotAllowed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.NextProtos = []string{"h2"}
-			run, p, ch := startClient13(t, cfg)
-			if _, ok := wire.LookupExtension(ch.Extensions, ext.ExtType()); !ok {
-				t.Fatalf("the client did not offer %s; the test needs it offered", ext.ExtType())
-			}
-			sh, _ := serverHello13(t, ch)
-			sh.Extensions = append(sh.Extensions, ext)
-			p.send(sh)
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello13(t, cfg, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				if _, ok := wire.LookupExtension(ch.Extensions, ext.ExtType()); !ok {
+					t.Fatalf("the client did not offer %s; the test needs it offered", ext.ExtType())
+				}
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -227,24 +186,16 @@ func TestClientRejectsTLS13ServerHelloWithExtensionNotAllowed(t *testing.T) {
 // A HelloRetryRequest carries key_share, cookie and supported_versions
 // only (RFC 8446 §4.2's table): pre_shared_key there is illegal_parameter.
 func TestClientRejectsHelloRetryRequestWithPreSharedKey(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	p.send(helloRetryRequest13(ch, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, &wire.UnknownExt{Code: wire.ExtPreSharedKey, Data: []byte{0, 0}}))
-	p.flush()
-	p.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesHelloRetryRequest13(t, nil, wire.AlertIllegalParameter, &wire.KeyShareExt{SelectedGroup: suites.Secp256r1}, &wire.UnknownExt{Code: wire.ExtPreSharedKey, Data: []byte{0, 0}})
 }
 
 // An extension the client does not know in a TLS 1.3 ServerHello was not
 // offered: unsupported_extension (RFC 8446 §4.2). (OpenSSL 3's client lets
 // an unknown one through; the RFC's rule has no exception for it.)
 func TestClientRejectsTLS13ServerHelloWithUnofferedExtension(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, _ := serverHello13(t, ch)
-	sh.Extensions = append(sh.Extensions, &wire.UnknownExt{Code: 0x1234})
-	p.send(sh)
-	p.flush()
-	p.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnsupportedExtension)
+	clientRefusesServerHello13(t, nil, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.UnknownExt{Code: 0x1234})
+	})
 }
 
 // key_share, pre_shared_key, cookie and early_data are TLS 1.3 extensions;
@@ -259,12 +210,9 @@ func TestClientRejectsTLS12ServerHelloWithTLS13Extension(t *testing.T) {
 		"early_data":     &wire.UnknownExt{Code: wire.ExtEarlyData},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, _ := clientVersusScript(t, nil)
-			sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-			sh.Extensions = append(sh.Extensions, ext)
-			run.peer.sendMessages(sh)
-			run.peer.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+			clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -284,13 +232,7 @@ func TestClientRejectsEncryptedExtensionsWithExtensionNotAllowed(t *testing.T) {
 		"signature_algorithms":   &wire.UnknownExt{Code: wire.ExtSignatureAlgorithms, Data: []byte{0, 2, 4, 3}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
-			p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{ext}})
-			p.flush()
-			p.expectAlert(wire.AlertIllegalParameter)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+			clientRefusesEncryptedExtensions13(t, nil, wire.AlertIllegalParameter, nil, ext)
 		})
 	}
 }
@@ -305,9 +247,7 @@ func TestClientRejectsCertificateRequestWithExtensionNotAllowed(t *testing.T) {
 		"key_share": &wire.UnknownExt{Code: wire.ExtKeyShare, Data: []byte{0, 29}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, nil)
 			p.send(&wire.EncryptedExtensions{}, &wire.CertificateRequest13{Extensions: []wire.Extension{
 				&wire.SignatureAlgorithmsExt{Schemes: []suites.SignatureScheme{suites.ECDSAWithP256AndSHA256}},
 				&wire.UnknownExt{Code: 0x1234},
@@ -352,9 +292,7 @@ func TestClientRejectsServerCertificateEntryExtensionNotRequested(t *testing.T) 
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
 			cfg.NextProtos = []string{"h2"}
-			run, p, ch := startClient13(t, cfg)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
+			run, p, _ := clientAfterHello13(t, cfg)
 			cert := certificate13(testCerts(t).ecdsaLeaf)
 			cert.Entries[0].Extensions = []wire.Extension{c.ext}
 			p.send(&wire.EncryptedExtensions{}, cert)
@@ -452,12 +390,9 @@ func TestServerIgnoresPointFormatsInTLS13ClientHello(t *testing.T) {
 // ServerHello. Its server, for the ClientHello case above, drops its EC
 // suites and answers handshake_failure; clasp follows the RFC in both.)
 func TestClientRejectsServerHelloPointFormatsWithoutUncompressed(t *testing.T) {
-	run, _ := clientVersusScript(t, nil)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions = append(sh.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.ECPointFormatsExt{Formats: []uint8{1}})
+	})
 }
 
 // A NewSessionTicket carries early_data only (RFC 8446 §4.2's table); a

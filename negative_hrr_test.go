@@ -44,8 +44,16 @@ func hrrServer(t *testing.T, cookie bool) (*scriptedRun, *peer13, *wire.ServerHe
 	cfg := testServerConfig13(t)
 	cfg.Groups = []CurveID{X25519}
 	cfg.HelloRetryCookie = cookie
+	return startHelloRetry13(t, cfg, hrrHello(t, suites.Secp256r1))
+}
+
+// startHelloRetry13 starts a clasp server with cfg, sends it the first
+// ClientHello ch1 and checks that the server answers with a
+// HelloRetryRequest, which it returns.
+func startHelloRetry13(t *testing.T, cfg *Config, ch1 wire.Message) (*scriptedRun, *peer13, *wire.ServerHello) {
+	t.Helper()
 	run, p := startServer13(t, cfg)
-	p.send(hrrHello(t, suites.Secp256r1))
+	p.send(ch1)
 	p.flush()
 	msg, _ := p.readMessage()
 	hrr, ok := msg.(*wire.ServerHello)
@@ -164,13 +172,8 @@ func TestServerAcceptsSecondClientHelloThatDropsPSK(t *testing.T) {
 	obtainTicket(t, client, server)
 	cs, _ := client.ClientSessionCache.Get(client.ServerName)
 
-	run, p := startServer13(t, server)
 	ch1 := hrrHello(t, suites.Secp256r1)
-	p.send(rawMessage{typ: wire.TypeClientHello, raw: offerTicket(t, ch1, cs, time.Second)})
-	p.flush()
-	if msg, _ := p.readMessage(); !msg.(*wire.ServerHello).IsHelloRetryRequest() {
-		t.Fatal("server did not answer with a HelloRetryRequest")
-	}
+	run, p, _ := startHelloRetry13(t, server, rawMessage{typ: wire.TypeClientHello, raw: offerTicket(t, ch1, cs, time.Second)})
 	p.send(hrrHello(t, suites.X25519))
 	p.flush()
 	msg, _ := p.readMessage()

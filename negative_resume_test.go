@@ -48,11 +48,15 @@ func TestClientRejectsTLS12ServerHelloEchoingUnofferedSessionID(t *testing.T) {
 // resumptionMechanisms are the two ways a TLS 1.2 client offers a session.
 var resumptionMechanisms = []string{"session ID", "session ticket"}
 
-// serverSession12 runs a clasp↔clasp TLS 1.2 handshake against serverCfg,
-// with the extended master secret or without, and returns the session the
-// client cached: by session ID, or in a ticket.
-func serverSession12(t *testing.T, serverCfg *Config, ems bool, how string) *ClientSessionState {
+// serverWithSession12 runs a clasp↔clasp TLS 1.2 handshake against a
+// server (testServerConfig with a session store), with the extended master
+// secret or without, then starts that server facing a scripted client; it
+// returns the session the first client cached: by session ID, or in a
+// ticket.
+func serverWithSession12(t *testing.T, ems bool, how string) (*scriptedRun, *ClientSessionState) {
 	t.Helper()
+	serverCfg := testServerConfig(t)
+	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
 	clientCfg := testClientConfig(t)
 	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
 	clientCfg.DisableExtendedMasterSecret = !ems
@@ -66,7 +70,7 @@ func serverSession12(t *testing.T, serverCfg *Config, ems bool, how string) *Cli
 	if !ok || (how == "session ticket") != (len(cs.ticket) > 0) {
 		t.Fatalf("no %s in the client's cache", how)
 	}
-	return cs
+	return serverVersusScript(t, serverCfg), cs
 }
 
 // offerSession12 makes ch offer cs the way a client does: its session ID,
@@ -93,10 +97,7 @@ func withoutEMS(exts []wire.Extension) []wire.Extension {
 func TestServerRejectsResumptionOfEMSSessionWithoutEMS(t *testing.T) {
 	for _, how := range resumptionMechanisms {
 		t.Run(how, func(t *testing.T) {
-			serverCfg := testServerConfig(t)
-			serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
-			cs := serverSession12(t, serverCfg, true, how)
-			run := serverVersusScript(t, serverCfg)
+			run, cs := serverWithSession12(t, true, how)
 			ch := scriptedClientHello()
 			ch.Extensions = withoutEMS(ch.Extensions)
 			offerSession12(ch, cs)
@@ -115,10 +116,7 @@ func TestServerRejectsResumptionOfEMSSessionWithoutEMS(t *testing.T) {
 func TestServerRefusesResumptionOfNonEMSSessionWithEMS(t *testing.T) {
 	for _, how := range resumptionMechanisms {
 		t.Run(how, func(t *testing.T) {
-			serverCfg := testServerConfig(t)
-			serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
-			cs := serverSession12(t, serverCfg, false, how)
-			run := serverVersusScript(t, serverCfg)
+			run, cs := serverWithSession12(t, false, how)
 			ch := scriptedClientHello()
 			offerSession12(ch, cs)
 			run.peer.sendMessages(ch)
@@ -167,18 +165,15 @@ func TestClientRejectsResumptionWithDifferentEMS(t *testing.T) {
 				cfg := testClientConfig(t)
 				cfg.ClientSessionCache = NewLRUClientSessionCache(4)
 				cfg.ClientSessionCache.Put(cfg.ServerName, cs)
-				run, ch := clientVersusScript(t, cfg)
-				if _, ok := wire.FindExtension[*wire.ExtendedMasterSecretExt](ch.Extensions); !ok {
-					t.Fatal("the client does not offer extended master secret")
-				}
-				sh := scriptedServerHello(suite.ID)
-				sh.SessionID = ch.SessionID // resumed
-				if originalEMS {
-					sh.Extensions = withoutEMS(sh.Extensions)
-				}
-				run.peer.sendMessages(sh)
-				run.peer.expectAlert(wire.AlertHandshakeFailure)
-				wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertHandshakeFailure)
+				clientRefusesServerHello12(t, cfg, suite.ID, wire.AlertHandshakeFailure, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+					if _, ok := wire.FindExtension[*wire.ExtendedMasterSecretExt](ch.Extensions); !ok {
+						t.Fatal("the client does not offer extended master secret")
+					}
+					sh.SessionID = ch.SessionID // resumed
+					if originalEMS {
+						sh.Extensions = withoutEMS(sh.Extensions)
+					}
+				})
 			})
 		}
 	}
@@ -191,10 +186,7 @@ func TestServerResumesScriptedSessionWithSameEMS(t *testing.T) {
 	for _, how := range resumptionMechanisms {
 		for _, ems := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/ems=%v", how, ems), func(t *testing.T) {
-				serverCfg := testServerConfig(t)
-				serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
-				cs := serverSession12(t, serverCfg, ems, how)
-				run := serverVersusScript(t, serverCfg)
+				run, cs := serverWithSession12(t, ems, how)
 				ch := scriptedClientHello()
 				if !ems {
 					ch.Extensions = withoutEMS(ch.Extensions)

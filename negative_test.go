@@ -74,6 +74,21 @@ func scriptedClientHello(ids ...suites.ID) *wire.ClientHello {
 	return ch
 }
 
+// clientRefusesServerHello12 starts a clasp client with cfg (see
+// clientVersusScript), answers it with scriptedServerHello(suite) changed by
+// edit (which also sees the ClientHello, to check what the client offered),
+// and checks that the client aborts with desc while reading the
+// ServerHello.
+func clientRefusesServerHello12(t *testing.T, cfg *Config, suite suites.ID, desc wire.AlertDescription, edit func(ch *wire.ClientHello, sh *wire.ServerHello)) {
+	t.Helper()
+	run, ch := clientVersusScript(t, cfg)
+	sh := scriptedServerHello(suite)
+	edit(ch, sh)
+	run.peer.sendMessages(sh)
+	run.peer.expectAlert(desc)
+	wantClaspFailure(t, run.wait(), "read ServerHello", desc)
+}
+
 // wantClaspFailure checks clasp's handshake error: a HandshakeError at
 // step, carrying a *wire.Error with the alert, which was sent.
 func wantClaspFailure(t *testing.T, err error, step string, desc wire.AlertDescription) {
@@ -135,12 +150,9 @@ func TestClientRejectsServerHelloVersionOutsideItsRange(t *testing.T) {
 }
 
 func TestClientRejectsServerHelloCompression(t *testing.T) {
-	run, _ := clientVersusScript(t, nil)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.CompressionMethod = 1
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.CompressionMethod = 1
+	})
 }
 
 // RFC 5246 §7.4.1.4: a server sends only extensions the client offered.
@@ -151,12 +163,9 @@ func TestClientRejectsUnofferedServerHelloExtension(t *testing.T) {
 		"alpn":           &wire.ALPNExt{Protocols: []string{"h2"}}, // the default client offers no ALPN
 	} {
 		t.Run(name, func(t *testing.T) {
-			run, _ := clientVersusScript(t, nil)
-			sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-			sh.Extensions = append(sh.Extensions, ext)
-			run.peer.sendMessages(sh)
-			run.peer.expectAlert(wire.AlertUnsupportedExtension)
-			wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnsupportedExtension)
+			clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+				sh.Extensions = append(sh.Extensions, ext)
+			})
 		})
 	}
 }
@@ -169,36 +178,27 @@ func TestClientRejectsUnofferedServerHelloExtension(t *testing.T) {
 func TestClientRejectsSupportedVersionsWhenTLS13NotOffered(t *testing.T) {
 	cfg := testClientConfig(t)
 	cfg.MaxVersion = VersionTLS12
-	run, ch := clientVersusScript(t, cfg)
-	if _, ok := wire.FindExtension[*wire.SupportedVersionsExt](ch.Extensions); ok {
-		t.Fatal("a TLS 1.2 client offered supported_versions")
-	}
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions = append(sh.Extensions, &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}})
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertUnsupportedExtension)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertUnsupportedExtension)
+	clientRefusesServerHello12(t, cfg, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertUnsupportedExtension, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		if _, ok := wire.FindExtension[*wire.SupportedVersionsExt](ch.Extensions); ok {
+			t.Fatal("a TLS 1.2 client offered supported_versions")
+		}
+		sh.Extensions = append(sh.Extensions, &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}})
+	})
 }
 
 // RFC 5746 §3.4: on an initial handshake renegotiated_connection is empty.
 func TestClientRejectsNonEmptyRenegotiationInfo(t *testing.T) {
-	run, _ := clientVersusScript(t, nil)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions[0] = &wire.RenegotiationInfoExt{Data: bytes.Repeat([]byte{7}, 24)}
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertHandshakeFailure)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertHandshakeFailure)
+	clientRefusesServerHello12(t, nil, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertHandshakeFailure, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions[0] = &wire.RenegotiationInfoExt{Data: bytes.Repeat([]byte{7}, 24)}
+	})
 }
 
 func TestClientRejectsALPNProtocolItDidNotOffer(t *testing.T) {
 	cfg := testClientConfig(t)
 	cfg.NextProtos = []string{"h2"}
-	run, _ := clientVersusScript(t, cfg)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions = append(sh.Extensions, &wire.ALPNExt{Protocols: []string{"http/1.1"}})
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello12(t, cfg, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.ALPNExt{Protocols: []string{"http/1.1"}})
+	})
 }
 
 func TestClientRejectsCertificateInsteadOfServerHello(t *testing.T) {
@@ -362,6 +362,19 @@ func serverVersusScript(t *testing.T, cfg *Config) *scriptedRun {
 		cfg = testServerConfig(t)
 	}
 	return startScripted(t, false, cfg)
+}
+
+// serverAfterHello12 starts a clasp server with cfg (see
+// serverVersusScript), sends it scriptedClientHello for ECDHE-ECDSA with
+// AES-128-GCM and reads the server's flight through ServerHelloDone: the
+// scripted client's second flight is due.
+func serverAfterHello12(t *testing.T, cfg *Config) *scriptedRun {
+	t.Helper()
+	run := serverVersusScript(t, cfg)
+	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
+	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
+	run.peer.readUntil(wire.TypeServerHelloDone)
+	return run
 }
 
 func TestServerRejectsClientHelloWithoutNullCompression(t *testing.T) {
@@ -532,10 +545,7 @@ func TestServerRejectsServerKeyExchangeInsteadOfClientHello(t *testing.T) {
 func TestServerRejectsClientKeyExchangeWhenCertificateRequired(t *testing.T) {
 	cfg := testServerConfig(t)
 	cfg.ClientAuth = RequireAnyClientCert
-	run := serverVersusScript(t, cfg)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, cfg)
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	run.peer.sendMessages(&wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: priv.PublicKey().Bytes()})
 	run.peer.expectAlert(wire.AlertUnexpectedMessage)

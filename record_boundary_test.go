@@ -50,12 +50,8 @@ func TestClientRejectsHandshakeDataAfterHelloRetryRequestInSameRecord13(t *testi
 // The server's Finished precedes its switch to the application key: a
 // NewSessionTicket in the same record (under the handshake key) is refused.
 func TestClientRejectsHandshakeDataAfterFinishedInSameRecord13(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+	run, p, _ := clientAfterHello13(t, nil)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	fin := mustMarshal(t, p.finished(p.sHS))
 	ticket := mustMarshal(t, &wire.NewSessionTicket13{Lifetime: 60, Ticket: []byte("ticket")})
 	p.writeRecord(wire.ContentHandshake, append(fin, ticket...))
@@ -69,12 +65,8 @@ func TestClientRejectsHandshakeDataAfterFinishedInSameRecord13(t *testing.T) {
 // length"); a Finished of the right length and wrong value is
 // decrypt_error (RFC 8446 §4.4.4).
 func TestClientRejectsFinishedOfWrongLength13(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
+	run, p, _ := clientAfterHello13(t, nil)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{})
 	fin := p.finished(p.sHS)
 	fin.VerifyData = fin.VerifyData[:12] // TLS 1.2's length
 	p.send(fin)
@@ -97,15 +89,8 @@ func TestServerRejectsHandshakeDataAfterClientHelloInSameRecord13(t *testing.T) 
 // The second ClientHello (after a HelloRetryRequest) precedes the key
 // change just as the first does.
 func TestServerRejectsHandshakeDataAfterSecondClientHelloInSameRecord13(t *testing.T) {
-	cfg := testServerConfig13(t)
-	cfg.Groups = []CurveID{X25519}
-	run, p := startServer13(t, cfg)
-	groups := []suites.Group{suites.X25519, suites.Secp256r1}
-	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
-	p.send(ch1)
-	p.flush()
-	p.readMessage() // HelloRetryRequest
-	ch2, _ := clientHello13(t, groups, suites.X25519)
+	run, p := helloRetryFromP256(t)
+	ch2, _ := clientHello13(t, []suites.Group{suites.X25519, suites.Secp256r1}, suites.X25519)
 	p.writeRecord(wire.ContentHandshake, append(mustMarshal(t, ch2), partialHeader...))
 	p.flush()
 	p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
@@ -162,10 +147,7 @@ func TestClientRejectsHandshakeDataAfterServerHelloDoneInSameRecord(t *testing.T
 // handshake message buffered, which would then be read under other keys.
 // OpenSSL 3 sends unexpected_message ("ccs received early").
 func TestServerRejectsHandshakeDataBeforeChangeCipherSpecInSameRecord(t *testing.T) {
-	run := serverVersusScript(t, nil)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, nil)
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	cke := mustMarshal(t, &wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: priv.PublicKey().Bytes()})
 	run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS12, append(cke, partialHeader...)),
@@ -181,10 +163,7 @@ func TestServerRejectsHandshakeDataBeforeChangeCipherSpecInSameRecord(t *testing
 // spec").
 func TestServerRejectsChangeCipherSpecWithWrongBody(t *testing.T) {
 	for _, body := range [][]byte{{2}, {1, 1}} {
-		run := serverVersusScript(t, nil)
-		run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-		run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-		run.peer.readUntil(wire.TypeServerHelloDone)
+		run := serverAfterHello12(t, nil)
 		priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 		run.peer.send(run.peer.handshakeRecord(&wire.ClientKeyExchange{KeyExchange: suites.KexECDHE, Data: priv.PublicKey().Bytes()}),
 			rawRecord(wire.ContentChangeCipherSpec, VersionTLS12, body))
@@ -289,20 +268,10 @@ func TestRejectsFinishedOfWrongLength12(t *testing.T) {
 func TestRejectsEmptyRecordsDuringHandshake13(t *testing.T) {
 	for _, typ := range []wire.ContentType{wire.ContentApplicationData, wire.ContentHandshake, wire.ContentAlert} {
 		t.Run("client/"+typ.String(), func(t *testing.T) {
-			run, p, ch := startClient13(t, nil)
-			sh, shared := serverHello13(t, ch)
-			p.acceptHello(sh, shared)
-			p.writeRecord(typ, nil)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
-			wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertUnexpectedMessage)
+			clientRefusesRecord13(t, typ, nil, wire.AlertUnexpectedMessage)
 		})
 		t.Run("server/"+typ.String(), func(t *testing.T) {
-			run, p := serverFlight13(t, nil)
-			p.writeRecord(typ, nil)
-			p.flush()
-			p.expectAlertThenEOF(wire.AlertUnexpectedMessage)
-			wantClaspFailure(t, run.wait(), "read client Finished", wire.AlertUnexpectedMessage)
+			serverRefusesRecord13(t, typ, nil, wire.AlertUnexpectedMessage)
 		})
 	}
 	t.Run("client/unprotected application_data", func(t *testing.T) {
@@ -397,13 +366,7 @@ func TestServerRejectsHandshakeDataAfterEndOfEarlyDataInSameRecord13(t *testing.
 func TestServerAcceptsEmptyEarlyDataRecords13(t *testing.T) {
 	s := newEarlyDataSetup(t, 16)
 	run, p := startEarlyScript(t, s, false, nil, []byte("early"), nil)
-	p.send(&wire.EndOfEarlyData{})
-	p.wr, p.wrSeq = p.protection(p.cHS), 0
-	p.send(p.finished(p.cHS))
-	p.flush()
-	if err := run.wait(); err != nil {
-		t.Fatalf("server: %v", err)
-	}
+	p.finishEarly(run)
 	got := make([]byte, 5)
 	if _, err := io.ReadFull(run.conn, got); err != nil || string(got) != "early" {
 		t.Fatalf("server read %q, %v; want the early data", got, err)

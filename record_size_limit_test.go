@@ -79,22 +79,7 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 	ch.Extensions = append(ch.Extensions, &wire.RecordSizeLimitExt{Limit: 256})
 	p.send(ch)
 	p.flush()
-	msg, _ := p.readMessage()
-	sh := msg.(*wire.ServerHello)
-	ks, _ := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
-	pub, err := ecdh.X25519().NewPublicKey(ks.Entries[0].KeyExchange)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shared, err := privs[suites.X25519].ECDH(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.setSuite(sh.CipherSuite)
-	p.deriveHandshake(nil, shared)
-	p.setKeys(p.sHS, p.cHS)
-	msg, _ = p.readMessage()
-	ee := msg.(*wire.EncryptedExtensions)
+	ee := p.readServerFlight(privs[suites.X25519], nil)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); !ok || rsl.Limit != 1<<14+1 {
 		t.Errorf("EncryptedExtensions record_size_limit %+v, want the server's own limit 2^14+1", rsl)
 	}
@@ -104,31 +89,10 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 	if sg, ok := wire.FindExtension[*wire.SupportedGroupsExt](ee.Extensions); !ok || len(sg.Groups) == 0 {
 		t.Error("EncryptedExtensions does not list the server's groups")
 	}
-	for {
-		if msg, _ = p.readMessage(); msg.Type() == wire.TypeFinished {
-			break
-		}
-	}
-	p.deriveApplication()
-	p.send(p.finished(p.cHS))
-	p.flush()
-	if err := run.wait(); err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	p.setKeys(p.sAP, p.cAP)
+	p.finishAsClient(run)
 	data := bytes.Repeat([]byte("record_size_limit "), 200)
 	go func() { _, _ = run.conn.Write(data) }()
-	var got []byte
-	for len(got) < len(data) {
-		typ, body, err := p.readRecord()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ == wire.ContentApplicationData {
-			got = append(got, body...)
-		}
-	}
-	if !bytes.Equal(got, data) {
+	if got := p.readApplicationData(len(data)); !bytes.Equal(got, data) {
 		t.Fatal("application data garbled")
 	}
 	w.checkProtectedSizes(t, 256, 16)
@@ -139,40 +103,17 @@ func TestServerHonoursClientRecordSizeLimit13(t *testing.T) {
 // TLSInnerPlaintext: the client's Finished and its application data. clasp
 // offers the extension in its ClientHello, with 2^14+1.
 func TestClientHonoursServerRecordSizeLimit13(t *testing.T) {
-	run, p, ch := startClient13(t, nil)
+	run, p, ch := clientAfterHello13(t, nil)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ch.Extensions); !ok || rsl.Limit != 1<<14+1 {
 		t.Fatalf("ClientHello record_size_limit %+v, want 2^14+1", rsl)
 	}
 	w := &recordWatcher{Conn: p.conn}
 	p.conn = w
-	sh, shared := serverHello13(t, ch)
-	p.acceptHello(sh, shared)
-	leaf := testCerts(t).ecdsaLeaf
-	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.RecordSizeLimitExt{Limit: 64}}}, certificate13(leaf))
-	p.send(p.certificateVerify(leaf, suites.ECDSAWithP256AndSHA256, serverSignatureContext))
-	p.send(p.finished(p.sHS))
-	p.flush()
-	p.deriveApplication()
-	if msg, _ := p.readMessage(); msg.Type() != wire.TypeFinished {
-		t.Fatalf("got %v, want the client's Finished", msg.Type())
-	}
-	if err := run.wait(); err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	p.setKeys(p.cAP, p.sAP)
+	p.sendFlightBeforeFinished(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.RecordSizeLimitExt{Limit: 64}}})
+	p.finishAsServer(run)
 	data := bytes.Repeat([]byte{0x8e}, 1000)
 	go func() { _, _ = run.conn.Write(data) }()
-	var got []byte
-	for len(got) < len(data) {
-		typ, body, err := p.readRecord()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if typ == wire.ContentApplicationData {
-			got = append(got, body...)
-		}
-	}
-	if !bytes.Equal(got, data) {
+	if got := p.readApplicationData(len(data)); !bytes.Equal(got, data) {
 		t.Fatal("application data garbled")
 	}
 	w.checkProtectedSizes(t, 64, 16)
@@ -184,13 +125,7 @@ func TestClientHonoursServerRecordSizeLimit13(t *testing.T) {
 // protocol version"; a value below 64 MUST be refused so.
 func TestClientRejectsServerRecordSizeLimitOutOfRange13(t *testing.T) {
 	for _, limit := range []uint16{1<<14 + 2, 63} {
-		run, p, ch := startClient13(t, nil)
-		sh, shared := serverHello13(t, ch)
-		p.acceptHello(sh, shared)
-		p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.UnknownExt{Code: wire.ExtRecordSizeLimit, Data: []byte{byte(limit >> 8), byte(limit)}}}})
-		p.flush()
-		p.expectAlert(wire.AlertIllegalParameter)
-		wantClaspFailure(t, run.wait(), "read EncryptedExtensions", wire.AlertIllegalParameter)
+		clientRefusesEncryptedExtensions13(t, nil, wire.AlertIllegalParameter, nil, &wire.UnknownExt{Code: wire.ExtRecordSizeLimit, Data: []byte{byte(limit >> 8), byte(limit)}})
 	}
 }
 
@@ -449,10 +384,7 @@ func TestClientHonoursServerRecordSizeLimit12(t *testing.T) {
 func TestClientRejectsServerRecordSizeLimitOver2To14(t *testing.T) {
 	cfg := testClientConfig13(t)
 	cfg.MaxVersion = VersionTLS12
-	run, _ := clientVersusScript(t, cfg)
-	sh := scriptedServerHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
-	sh.Extensions = append(sh.Extensions, &wire.RecordSizeLimitExt{Limit: 1<<14 + 1})
-	run.peer.sendMessages(sh)
-	run.peer.expectAlert(wire.AlertIllegalParameter)
-	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
+	clientRefusesServerHello12(t, cfg, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, wire.AlertIllegalParameter, func(ch *wire.ClientHello, sh *wire.ServerHello) {
+		sh.Extensions = append(sh.Extensions, &wire.RecordSizeLimitExt{Limit: 1<<14 + 1})
+	})
 }

@@ -112,16 +112,25 @@ func TestTLS12ResumptionRefusedAfterTTL(t *testing.T) {
 	}
 }
 
+// firstSessionIDHandshake12 configures a clasp client and server to resume
+// TLS 1.2 sessions by session ID (a client cache without tickets, a server
+// session store) and runs their first, full handshake.
+func firstSessionIDHandshake12(t *testing.T) (clientCfg, serverCfg *Config, first *handshakeResult) {
+	t.Helper()
+	clientCfg = testClientConfig(t)
+	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
+	clientCfg.SessionTicketsDisabled = true
+	serverCfg = testServerConfig(t)
+	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
+	first = testHandshake(t, clientCfg, serverCfg)
+	first.mustSucceed(t)
+	return clientCfg, serverCfg, first
+}
+
 // RFC 5246 §7.2.2: a session whose connection ended with a fatal alert
 // must not be resumed; the server forgets it.
 func TestTLS12SessionForgottenAfterFatalAlert(t *testing.T) {
-	clientCfg := testClientConfig(t)
-	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
-	clientCfg.SessionTicketsDisabled = true
-	serverCfg := testServerConfig(t)
-	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
-	first := testHandshake(t, clientCfg, serverCfg)
-	first.mustSucceed(t)
+	clientCfg, serverCfg, first := firstSessionIDHandshake12(t)
 	// A record that does not authenticate: the server answers bad_record_mac,
 	// which the client side drains (net.Pipe writes wait for a reader).
 	go func() { _, _ = io.Copy(io.Discard, first.client.NetConn()) }()
@@ -149,13 +158,7 @@ func TestTLS12SessionForgottenAfterFatalAlert(t *testing.T) {
 // is the full handshake, where the client's alert follows its own
 // ChangeCipherSpec and goes encrypted.)
 func TestClientAlertReadableBeforeItsChangeCipherSpecInResumedTLS12(t *testing.T) {
-	clientCfg := testClientConfig(t)
-	clientCfg.ClientSessionCache = NewLRUClientSessionCache(4)
-	clientCfg.SessionTicketsDisabled = true
-	serverCfg := testServerConfig(t)
-	serverCfg.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 16})
-	first := testHandshake(t, clientCfg, serverCfg)
-	first.mustSucceed(t)
+	clientCfg, serverCfg, _ := firstSessionIDHandshake12(t)
 	wrap := func(c net.Conn) net.Conn {
 		return &readTamperConn{Conn: c, onRead: func(i int, b []byte) {
 			if i == 0 { // ServerHello, ChangeCipherSpec, Finished

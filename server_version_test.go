@@ -240,16 +240,10 @@ func TestServerRejectsSupportedVersionsWithLegacyVersionSSL30OrBelow(t *testing.
 func TestServerRejectsSecondClientHelloWithoutTLS13(t *testing.T) {
 	cfg := testServerConfig13(t)
 	cfg.Groups = []CurveID{X25519}
-	run, p := startServer13(t, cfg)
 	groups := []suites.Group{suites.X25519, suites.Secp256r1}
 	ch1, _ := clientHello13(t, groups, suites.Secp256r1)
 	ch1.Extensions[3] = &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13, suites.VersionTLS12}}
-	p.send(ch1)
-	p.flush()
-	msg, _ := p.readMessage()
-	if hrr, ok := msg.(*wire.ServerHello); !ok || !hrr.IsHelloRetryRequest() {
-		t.Fatalf("server answered %v, want a HelloRetryRequest", msg.Type())
-	}
+	run, p, _ := startHelloRetry13(t, cfg, ch1)
 	ch2, _ := clientHello13(t, groups, suites.X25519)
 	ch2.Extensions[3] = &wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS12}}
 	p.send(ch2)
@@ -431,10 +425,7 @@ func TestServerRejectsClientHelloLongerThanItsSyntaxAllows(t *testing.T) {
 // KiB default (record.DefaultMaxMessageSize), so a ClientKeyExchange
 // declaring more is refused before it is buffered, as before.
 func TestServerKeepsDefaultLimitForMessagesAfterClientHello(t *testing.T) {
-	run := serverVersusScript(t, nil)
-	run.peer.sendMessages(scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
-	run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
-	run.peer.readUntil(wire.TypeServerHelloDone)
+	run := serverAfterHello12(t, nil)
 	n := record.DefaultMaxMessageSize + 1
 	run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS12, []byte{byte(wire.TypeClientKeyExchange), byte(n >> 16), byte(n >> 8), byte(n)}))
 	run.peer.expectAlert(wire.AlertDecodeError)

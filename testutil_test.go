@@ -558,3 +558,17 @@ func loopbackPair(t testing.TB) (net.Conn, net.Conn) {
 	t.Cleanup(func() { a.Close(); b.Close() })
 	return a, b
 }
+
+// handshakeBoth runs the handshakes of client and server, each other's
+// peers, and fails the test unless both succeed.
+func handshakeBoth(t testing.TB, client, server *Conn) {
+	t.Helper()
+	serverErr := make(chan error, 1)
+	go func() { serverErr <- server.Handshake() }()
+	if err := client.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-serverErr; err != nil {
+		t.Fatal(err)
+	}
+}

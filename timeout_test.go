@@ -122,17 +122,11 @@ func TestHandshakeTimeoutBoundsAPeerRenegotiation(t *testing.T) {
 	server := Server(a, serverCfg)
 	stall := &stallingConn{Conn: b, writes: 1 << 30}
 	client := Client(stall, testClientConfig(t))
-	serverErr := make(chan error, 1)
-	go func() { serverErr <- server.Handshake() }()
-	if err := client.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-serverErr; err != nil {
-		t.Fatal(err)
-	}
+	handshakeBoth(t, client, server)
 	// Only the renegotiation is timed: the first handshake ran without a
 	// limit, so that a busy machine cannot fail it.
 	server.handshakeTimeout = 300 * time.Millisecond
+	serverErr := make(chan error, 1)
 	go func() {
 		_, err := server.Read(make([]byte, 1))
 		serverErr <- err
@@ -167,14 +161,7 @@ func TestHandshakeTimeoutBoundsRenegotiate(t *testing.T) {
 	a, b := loopbackPair(t)
 	server := Server(a, testServerConfig(t))
 	client := Client(b, testClientConfig(t))
-	serverErr := make(chan error, 1)
-	go func() { serverErr <- server.Handshake() }()
-	if err := client.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-serverErr; err != nil {
-		t.Fatal(err)
-	}
+	handshakeBoth(t, client, server)
 	server.handshakeTimeout = 300 * time.Millisecond
 	// The client never reads, so it never sees the HelloRequest.
 	start := time.Now()

@@ -160,20 +160,9 @@ func TestTLS13GroupsGnuTLS(t *testing.T) {
 		countCase(t, peerGnuTLS)
 		cfg := claspServer13(pki.ECDSA, "")
 		cfg.Groups = []clasp.CurveID{clasp.CurveP384}
-		addr, results := claspServe13(t, cfg, 1, echoLine13)
-		out, err := peertest.RunGnuTLSClient(t, addr, "retry\n", "--priority", prio("GROUP-X25519", "GROUP-SECP256R1", "GROUP-SECP384R1"))
-		if err != nil {
-			t.Fatalf("gnutls-cli: %v\n%s", err, out)
-		}
-		wantOutput(t, "gnutls-cli", out, "(ECDHE-SECP384R1)", "clasp echo: retry")
-		res := nextResult(t, results)
-		if res.err != nil {
-			t.Fatalf("clasp server: %v", res.err)
-		}
-		wantClasp13(t, "server", res.state, "", clasp.CurveP384)
-		if !res.state.DidHelloRetryRequest {
-			t.Errorf("clasp server: DidHelloRetryRequest false")
-		}
+		wantHelloRetryServer13(t, cfg, "gnutls-cli", func(addr string) (string, error) {
+			return peertest.RunGnuTLSClient(t, addr, "retry\n", "--priority", prio("GROUP-X25519", "GROUP-SECP256R1", "GROUP-SECP384R1"))
+		}, "(ECDHE-SECP384R1)")
 	})
 }
 
@@ -281,20 +270,9 @@ func TestTLS13HelloRetryNSSClient(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	cfg := claspServer13(pki.ECDSA, "")
 	cfg.Groups = []clasp.CurveID{clasp.CurveP384}
-	addr, results := claspServe13(t, cfg, 1, echoLine13)
-	out, err := peertest.RunNSSClient(t, addr, "retry\n", append(peertest.NSSTLS13Args(""), "-I", "x25519,P256,P384")...)
-	if err != nil {
-		t.Fatalf("tstclnt: %v\n%s", err, out)
-	}
-	wantOutput(t, "tstclnt", out, "clasp echo: retry")
-	res := nextResult(t, results)
-	if res.err != nil {
-		t.Fatalf("clasp server: %v", res.err)
-	}
-	wantClasp13(t, "server", res.state, "", clasp.CurveP384)
-	if !res.state.DidHelloRetryRequest {
-		t.Errorf("clasp server: DidHelloRetryRequest false")
-	}
+	wantHelloRetryServer13(t, cfg, "tstclnt", func(addr string) (string, error) {
+		return peertest.RunNSSClient(t, addr, "retry\n", append(peertest.NSSTLS13Args(""), "-I", "x25519,P256,P384")...)
+	})
 }
 
 // TestTLS13ResumptionNSS: a clasp client resumes with selfserv's ticket

@@ -122,6 +122,29 @@ func echoLine13(conn *clasp.Conn) error {
 	return err
 }
 
+// wantHelloRetryServer13 serves one connection on a clasp server with cfg
+// to client, a peer (named peer) that sends "retry\n" to addr after its
+// first ClientHello offered no share the server takes: the peer's output
+// must hold wants and clasp's echo, and the server must have negotiated
+// P-384 through a HelloRetryRequest.
+func wantHelloRetryServer13(t *testing.T, cfg *clasp.Config, peer string, client func(addr string) (string, error), wants ...string) {
+	t.Helper()
+	addr, results := claspServe13(t, cfg, 1, echoLine13)
+	out, err := client(addr)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", peer, err, out)
+	}
+	wantOutput(t, peer, out, append(wants, "clasp echo: retry")...)
+	res := nextResult(t, results)
+	if res.err != nil {
+		t.Fatalf("clasp server: %v", res.err)
+	}
+	wantClasp13(t, "server", res.state, "", clasp.CurveP384)
+	if !res.state.DidHelloRetryRequest {
+		t.Errorf("clasp server: DidHelloRetryRequest false")
+	}
+}
+
 // nextResult waits for the clasp server's result of one connection.
 func nextResult(t *testing.T, results <-chan serverResult) serverResult {
 	t.Helper()

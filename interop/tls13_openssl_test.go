@@ -193,20 +193,9 @@ func TestTLS13HelloRetryOpenSSL(t *testing.T) {
 			countCase(t, peerOpenSSL)
 			cfg := claspServer13(pki.ECDSA, "")
 			server(cfg)
-			addr, results := claspServe13(t, cfg, 1, echoLine13)
-			out, err := peertest.RunOpenSSLClient(t, addr, "retry\n", "-ign_eof", "-tls1_3", "-groups", "X25519:P-384")
-			if err != nil {
-				t.Fatalf("s_client: %v\n%s", err, out)
-			}
-			wantOutput(t, "s_client", out, "Server Temp Key: ECDH, secp384r1", "clasp echo: retry")
-			res := nextResult(t, results)
-			if res.err != nil {
-				t.Fatalf("clasp server: %v", res.err)
-			}
-			wantClasp13(t, "server", res.state, "", clasp.CurveP384)
-			if !res.state.DidHelloRetryRequest {
-				t.Errorf("clasp server: DidHelloRetryRequest false")
-			}
+			wantHelloRetryServer13(t, cfg, "s_client", func(addr string) (string, error) {
+				return peertest.RunOpenSSLClient(t, addr, "retry\n", "-ign_eof", "-tls1_3", "-groups", "X25519:P-384")
+			}, "Server Temp Key: ECDH, secp384r1")
 		})
 	}
 }
