@@ -71,9 +71,9 @@ func (s *scanner) versionInChunks(ctx context.Context, vs *VersionSupport) error
 			return err
 		}
 		if res.Agreed() && res.Version == vs.Version {
-			vs.Supported, vs.Answer, vs.chunked = true, res.Summary(), true
-			s.note("%v: the server answered only when offered at most %d suites at a time (first answer to the whole list: %s)",
+			s.note("%v: the server answered only when offered at most %d suites at a time (its answer to the whole list: %s)",
 				vs.Version, chunkSize, vs.Answer)
+			vs.Supported, vs.Answer, vs.chunked = true, res.Summary(), true
 			return nil
 		}
 	}
