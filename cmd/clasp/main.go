@@ -100,7 +100,7 @@ clasp prints a warning line for each one used.
 	// pflag reports unknown or malformed flags through this hook; mark them
 	// as usage errors so that they exit with exitUsage.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand())
+	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand(), newScanCommand())
 	return root
 }
 
