@@ -18,7 +18,7 @@ type elimination[T comparable] struct {
 	// pick returns the entry the server chose, or false when the answer
 	// is a refusal (or not a hello of the version searched).
 	pick func(res *Result) (T, bool)
-	// what names the entries in notes ("cipher suite", "group").
+	// what names the entries in notes ("TLS 1.2 cipher suite").
 	what string
 }
 
@@ -41,7 +41,7 @@ func (e *elimination[T]) run(ctx context.Context, s *scanner, candidates []T) (f
 		}
 		i := slices.Index(remaining, got)
 		if i < 0 {
-			s.note("%s: the server chose %s %v, which was not offered (offered %d)", s.addr, e.what, got, len(remaining))
+			s.note("%s search: the server chose %v, which was not offered (%d were)", e.what, got, len(remaining))
 			break
 		}
 		found = append(found, got)

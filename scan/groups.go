@@ -67,7 +67,7 @@ func (s *scanner) ecdheGroups(ctx context.Context, vs *VersionSuites) (*GroupLis
 		return nil, nil
 	}
 	e := &elimination[suites.Group]{
-		what: "group",
+		what: vs.Version.String() + " ECDHE group",
 		offer: func(remaining []suites.Group) *Probe {
 			p := helloFor(vs.Version, offer, s.serverName)
 			p.Groups, p.ReadFlight = remaining, true

@@ -12,7 +12,7 @@ import (
 // chunk at a time; the union is then searched once more for the order.
 func (s *scanner) suites(ctx context.Context, v VersionSupport) (*VersionSuites, error) {
 	e := &elimination[suites.ID]{
-		what:  "cipher suite",
+		what:  v.Version.String() + " cipher suite",
 		offer: func(remaining []suites.ID) *Probe { return helloFor(v.Version, remaining, s.serverName) },
 		pick: func(res *Result) (suites.ID, bool) {
 			return res.Suite, res.Agreed() && res.Version == v.Version

@@ -5,6 +5,7 @@
 //	clasp serve               run a TLS echo or HTTP server
 //	clasp demo                run a client and a server in one process and tell the handshake
 //	clasp cert --out DIR      make a throwaway CA, server and client certificate for testing
+//	clasp scan HOST:PORT...   probe servers for their versions, cipher suites and groups
 package main
 
 import (
