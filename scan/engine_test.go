@@ -266,3 +266,28 @@ func TestScanSplitsTheListForAServerThatChokes(t *testing.T) {
 		t.Errorf("no note that the server needed short lists: %q", rep.Notes)
 	}
 }
+
+// TestScanIsNotFooledByAnUnofferedSuite runs a server that answers every
+// hello with a TLS 1.2 ServerHello for GREASE value 0x0A0A, which no probe
+// offers: TLS 1.2 is spoken, but no suite is accepted, and a note says why.
+func TestScanIsNotFooledByAnUnofferedSuite(t *testing.T) {
+	sh, err := (&wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: 0x0A0A}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := startListener(t, func(c net.Conn) {
+		defer c.Close()
+		buf := make([]byte, 1<<16)
+		c.Read(buf)
+		c.Write(append([]byte{22, 3, 3, byte(len(sh) >> 8), byte(len(sh))}, sh...))
+	})
+	rep := scanOK(t, addr)
+	wantVersions(t, rep, suites.VersionTLS12)
+	if got, _ := suitesOf(t, rep, suites.VersionTLS12); len(got) != 0 {
+		t.Errorf("suites %v accepted from a server that picks only an unoffered value", got)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "chose GREASE(0x0A0A), which was not offered") {
+		t.Errorf("notes: %q", rep.Notes)
+	}
+}

@@ -19,11 +19,15 @@ func (s *scanner) suites(ctx context.Context, v VersionSupport) (*VersionSuites,
 		},
 	}
 	var found []suites.ID
+	var first *Result
 	var err error
 	if !v.chunked {
-		found, _, err = e.run(ctx, s, suitesFor(v.Version))
+		found, first, err = e.run(ctx, s, suitesFor(v.Version))
 	}
-	if err == nil && len(found) == 0 {
+	// Only a server that did not agree to the whole list may have choked
+	// on it; one that agreed and picked nothing offered will not do better
+	// with less.
+	if err == nil && len(found) == 0 && (first == nil || !first.Agreed()) {
 		found, err = s.suitesInChunks(ctx, e, v.Version)
 	}
 	if err != nil {
