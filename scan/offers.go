@@ -9,10 +9,10 @@ import (
 // What the probes offer: everything the registries hold for a version, so
 // that a scan finds suites and groups clasp itself cannot run.
 
-// ScannedVersions are the versions Versions probes, lowest first. SSL 2.0
-// has its own hello format and is not probed yet.
-var ScannedVersions = []suites.Version{
-	suites.VersionSSL30, suites.VersionTLS10, suites.VersionTLS11, suites.VersionTLS12, suites.VersionTLS13,
+// ScannedVersions returns the versions a scan probes, lowest first. SSL
+// 2.0 has its own hello format and is not probed yet.
+func ScannedVersions() []suites.Version {
+	return []suites.Version{suites.VersionSSL30, suites.VersionTLS10, suites.VersionTLS11, suites.VersionTLS12, suites.VersionTLS13}
 }
 
 // suitesFor lists every registered suite that may be negotiated in v, in

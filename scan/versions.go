@@ -21,11 +21,12 @@ const chunkSize = 64
 // list is offered again in chunks before the version is called
 // unsupported. It returns an *Error when no probe got a TLS answer.
 func (s *scanner) versions(ctx context.Context) ([]VersionSupport, error) {
-	out := make([]VersionSupport, len(ScannedVersions))
-	first := make([]*Result, len(ScannedVersions))
+	versions := ScannedVersions()
+	out := make([]VersionSupport, len(versions))
+	first := make([]*Result, len(versions))
 	var wg sync.WaitGroup
-	errs := make([]error, len(ScannedVersions))
-	for i, v := range ScannedVersions {
+	errs := make([]error, len(versions))
+	for i, v := range versions {
 		wg.Go(func() {
 			first[i], errs[i] = s.run(ctx, helloFor(v, suitesFor(v), s.serverName))
 		})
@@ -39,7 +40,7 @@ func (s *scanner) versions(ctx context.Context) ([]VersionSupport, error) {
 	if err := s.checkSpokeTLS(first); err != nil {
 		return nil, err
 	}
-	for i, v := range ScannedVersions {
+	for i, v := range versions {
 		out[i] = VersionSupport{Version: v, Name: v.String(), Answer: first[i].Summary()}
 		out[i].Supported = first[i].Agreed() && first[i].Version == v
 		if out[i].Supported || refusesVersion(first[i], v) || len(suitesFor(v)) <= chunkSize {
