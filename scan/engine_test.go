@@ -291,3 +291,23 @@ func TestScanIsNotFooledByAnUnofferedSuite(t *testing.T) {
 		t.Errorf("notes: %q", rep.Notes)
 	}
 }
+
+func TestProbeReadsTheTLS12Flight(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-groups", "P-384", "-quiet")
+	p := helloFor(suites.VersionTLS12, suitesFor(suites.VersionTLS12), "localhost")
+	p.ReadFlight = true
+	res, err := (&Runner{Timeout: 3 * time.Second}).Run(context.Background(), srv.Addr, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != OutcomeAccepted || res.Err != nil || res.Suite != 0xC02F || res.Group != suites.Secp384r1 {
+		t.Fatalf("got %s, group %v, err %v", res.Summary(), res.Group, res.Err)
+	}
+	if len(res.Certificates) == 0 || !slices.Equal(res.Certificates[0], pki.RSA.Cert.Raw) {
+		t.Errorf("the flight's Certificate is not the server's: %d certificates", len(res.Certificates))
+	}
+	if ske := res.ServerKeyExchange; ske == nil || ske.ECDHE == nil || len(ske.ECDHE.Public) != 97 || ske.Signature == nil {
+		t.Errorf("ServerKeyExchange: %+v", ske)
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -119,6 +121,12 @@ func TestScanExitStatus(t *testing.T) {
 	r := runClasp(t, nil, "scan", closed)
 	if r.exitCode != 1 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "cannot connect") {
 		t.Errorf("unreachable: exit %d, stdout %q, stderr %q", r.exitCode, r.stdout, r.stderr)
+	}
+	httpSrv := httptest.NewServer(http.NotFoundHandler())
+	defer httpSrv.Close()
+	r = runClasp(t, nil, "scan", "--timeout", "2s", strings.TrimPrefix(httpSrv.URL, "http://"))
+	if r.exitCode != 1 || !strings.Contains(r.stderr, "not a TLS server") || !strings.Contains(r.stderr, "HTTP response") {
+		t.Errorf("HTTP port: exit %d, stderr %q", r.exitCode, r.stderr)
 	}
 	s := startServe(t)
 	lines, r := scanJSONLines(t, closed, s.addr)
