@@ -221,10 +221,21 @@ func TestScanFailsClearlyOnBadTargets(t *testing.T) {
 	}
 }
 
-// chokingProxy forwards to backend only the connections whose ClientHello
-// offers at most limit cipher suites, and closes the others, as servers
-// that drop long hellos do.
-func chokingProxy(t *testing.T, backend string, limit int) string {
+// proxyAction is what a filteringProxy does with one ClientHello.
+type proxyAction int
+
+const (
+	forward proxyAction = iota
+	hangUp
+	stall
+)
+
+// filteringProxy forwards to backend the connections whose ClientHello
+// decide lets through, and closes or stalls the others, as intolerant
+// servers and middleboxes do.
+func filteringProxy(t *testing.T, backend string, decide func(*wire.ClientHello) proxyAction) string {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
 	return startListener(t, func(c net.Conn) {
 		defer c.Close()
 		hdr := make([]byte, 5)
@@ -236,7 +247,14 @@ func chokingProxy(t *testing.T, backend string, limit int) string {
 			return
 		}
 		h, err := wire.ParseClientHello(body[4:])
-		if err != nil || len(h.CipherSuites) > limit {
+		if err != nil {
+			return
+		}
+		switch decide(h) {
+		case hangUp:
+			return
+		case stall:
+			<-done
 			return
 		}
 		b, err := net.Dial("tcp", backend)
@@ -247,6 +265,16 @@ func chokingProxy(t *testing.T, backend string, limit int) string {
 		b.Write(append(hdr, body...))
 		go io.Copy(b, c)
 		io.Copy(c, b)
+	})
+}
+
+// chokingProxy hangs up on hellos with more than limit suites.
+func chokingProxy(t *testing.T, backend string, limit int) string {
+	return filteringProxy(t, backend, func(h *wire.ClientHello) proxyAction {
+		if len(h.CipherSuites) > limit {
+			return hangUp
+		}
+		return forward
 	})
 }
 
@@ -310,4 +338,35 @@ func TestProbeReadsTheTLS12Flight(t *testing.T) {
 	if ske := res.ServerKeyExchange; ske == nil || ske.ECDHE == nil || len(ske.ECDHE.Public) != 97 || ske.Signature == nil {
 		t.Errorf("ServerKeyExchange: %+v", ske)
 	}
+}
+
+// TestScanOfAServerThatStallsOnOldVersions: a server that never answers
+// hellos below TLS 1.2 costs a timeout or two, not one per probe.
+func TestScanOfAServerThatStallsOnOldVersions(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	backend := startGoServer(t, &tls.Config{Certificates: []tls.Certificate{pki.RSA.TLS}, MaxVersion: tls.VersionTLS12})
+	addr := filteringProxy(t, backend, func(h *wire.ClientHello) proxyAction {
+		if h.Version < suites.VersionTLS12 {
+			return stall
+		}
+		return forward
+	})
+	start := time.Now()
+	rep, err := Scan(context.Background(), addr, Options{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	wantVersions(t, rep, suites.VersionTLS12)
+	for _, v := range rep.Versions[:3] {
+		if v.Answer != "no answer before the timeout" {
+			t.Errorf("%s: answer %q", v.Name, v.Answer)
+		}
+	}
+	// One round of timeouts for the whole lists, one for their chunks
+	// (more chunks than connection slots: two waves).
+	if elapsed > 3*time.Second {
+		t.Errorf("the scan took %v with a 500ms probe timeout", elapsed)
+	}
+	t.Logf("%d connections in %v", rep.Connections, elapsed)
 }

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"sync"
 
 	"github.com/clasp-tls/clasp/internal/suites"
 )
@@ -46,26 +47,34 @@ func (s *scanner) suites(ctx context.Context, v VersionSupport) (*VersionSuites,
 	return out, nil
 }
 
-// suitesInChunks runs the elimination on each chunk of v's suites and then
-// once more on the union, whose order is then the server's.
+// suitesInChunks runs the elimination on each chunk of v's suites, the
+// chunks concurrently, and then once more on the union, whose order is then
+// the server's.
 func (s *scanner) suitesInChunks(ctx context.Context, e *elimination[suites.ID], v suites.Version) ([]suites.ID, error) {
 	all := suitesFor(v)
 	if len(all) <= chunkSize {
 		return nil, nil
 	}
+	parts := chunks(all, chunkSize)
+	found := make([][]suites.ID, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, chunk := range parts {
+		wg.Go(func() { found[i], _, errs[i] = e.run(ctx, s, chunk) })
+	}
+	wg.Wait()
 	var union []suites.ID
-	for _, chunk := range chunks(all, chunkSize) {
-		found, _, err := e.run(ctx, s, chunk)
-		if err != nil {
-			return nil, err
+	for i := range parts {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		union = append(union, found...)
+		union = append(union, found[i]...)
 	}
 	if len(union) < 2 {
 		return union, nil
 	}
 	// The union is short; its order is in registry order, so search it
 	// again for the server's preference among all of them.
-	found, _, err := e.run(ctx, s, union)
-	return found, err
+	ordered, _, err := e.run(ctx, s, union)
+	return ordered, err
 }

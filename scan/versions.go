@@ -63,13 +63,21 @@ func refusesVersion(res *Result, v suites.Version) bool {
 		res.Outcome == OutcomeAlert && res.Alert.Description == wire.AlertProtocolVersion
 }
 
-// versionInChunks offers v's suites a chunk at a time, until one chunk is
-// accepted in v.
+// versionInChunks offers v's suites a chunk at a time, all chunks at once
+// (so that a server that stalls costs one timeout, not one per chunk);
+// the version is supported when some chunk is accepted in v.
 func (s *scanner) versionInChunks(ctx context.Context, vs *VersionSupport) error {
-	for _, chunk := range chunks(suitesFor(vs.Version), chunkSize) {
-		res, err := s.run(ctx, helloFor(vs.Version, chunk, s.serverName))
-		if err != nil {
-			return err
+	parts := chunks(suitesFor(vs.Version), chunkSize)
+	results := make([]*Result, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, chunk := range parts {
+		wg.Go(func() { results[i], errs[i] = s.run(ctx, helloFor(vs.Version, chunk, s.serverName)) })
+	}
+	wg.Wait()
+	for i, res := range results {
+		if errs[i] != nil {
+			return errs[i]
 		}
 		if res.Agreed() && res.Version == vs.Version {
 			s.note("%v: the server answered only when offered at most %d suites at a time (its answer to the whole list: %s)",
