@@ -32,7 +32,8 @@
 // suite until the server refuses: O(accepted) connections, the server's
 // preference order, and whether it follows the client's order instead),
 // Groups (TLS 1.3 key_share one group at a time, a HelloRetryRequest
-// counting as supported; TLS 1.2 ECDHE groups by elimination, read from the
+// counting as supported, then the accepted ones by elimination with a share
+// each for their order; TLS 1.2 ECDHE groups by elimination, read from the
 // ServerKeyExchange). Scan runs them all and returns a Report, which
 // marshals to the JSON documented in docs/scan-json.md.
 package scan

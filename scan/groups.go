@@ -40,14 +40,55 @@ func (s *scanner) tls13Groups(ctx context.Context) (*GroupList, error) {
 		})
 	}
 	wg.Wait()
-	list := &GroupList{Version: suites.VersionTLS13, Name: suites.VersionTLS13.String()}
+	var accepted []suites.Group
 	for i, g := range candidates {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
 		if ok[i] {
-			list.Groups = append(list.Groups, groupEntry(g))
+			accepted = append(accepted, g)
 		}
+	}
+	return s.tls13GroupOrder(ctx, accepted)
+}
+
+// tls13GroupOrder finds the order in which the server picks among the
+// accepted TLS 1.3 groups when the client offers them all, each with a key
+// share where one can be built (as a client that sends several shares
+// does), by elimination; two more probes tell the server's order from the
+// client's. A search that does not give back every accepted group (a
+// server that picks differently when offered several) leaves them in
+// registry order with the order unknown.
+func (s *scanner) tls13GroupOrder(ctx context.Context, accepted []suites.Group) (*GroupList, error) {
+	e := &elimination[suites.Group]{
+		what: "TLS 1.3 group",
+		offer: func(remaining []suites.Group) *Probe {
+			p := helloFor(suites.VersionTLS13, suitesFor(suites.VersionTLS13), s.serverName)
+			p.Groups, p.KeyShares, p.KeyShare = remaining, nil, true
+			for _, g := range remaining {
+				if CanShare(g) {
+					p.KeyShares = append(p.KeyShares, g)
+				}
+			}
+			return p
+		},
+		pick: func(res *Result) (suites.Group, bool) {
+			return res.Group, res.Agreed() && res.Version == suites.VersionTLS13
+		},
+	}
+	list := &GroupList{Version: suites.VersionTLS13, Name: suites.VersionTLS13.String()}
+	found, _, err := e.run(ctx, s, accepted)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) != len(accepted) {
+		s.note("TLS 1.3: offered all %d groups it accepts one at a time, the server picked only %v before refusing", len(accepted), found)
+		found, list.Order = accepted, OrderUnknown
+	} else if list.Order, err = e.order(ctx, s, found); err != nil {
+		return nil, err
+	}
+	for _, g := range found {
+		list.Groups = append(list.Groups, groupEntry(g))
 	}
 	return list, nil
 }

@@ -83,8 +83,9 @@ type SuiteEntry struct {
 // Groups is the key exchange groups a server accepts.
 type Groups struct {
 	// TLS13 is the groups accepted in a TLS 1.3 key_share (a
-	// HelloRetryRequest for the group counts), in registry order; nil when
-	// the server has no TLS 1.3.
+	// HelloRetryRequest for the group counts), in the server's order when
+	// it has one (offered all at once, with a key share each where one can
+	// be built); nil when the server has no TLS 1.3.
 	TLS13 *GroupList `json:"tls13,omitempty"`
 	// ECDHE is the named curves of the TLS 1.2 (or the highest earlier
 	// version's) ECDHE ServerKeyExchange, in the server's order when it
@@ -96,9 +97,8 @@ type Groups struct {
 type GroupList struct {
 	Version suites.Version `json:"-"`
 	Name    string         `json:"version"`
-	// Order is whose preference decides among the groups; empty for TLS
-	// 1.3, where it is not determined yet.
-	Order  Order        `json:"order,omitempty"`
+	// Order is whose preference decides among the groups.
+	Order  Order        `json:"order"`
 	Groups []GroupEntry `json:"groups"`
 }
 

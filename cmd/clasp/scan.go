@@ -42,8 +42,10 @@ alert), and report what it accepts:
                      with shorter lists.
   Groups             TLS 1.3: each group offered alone with a real key share
                      (an empty key_share where clasp cannot build one), a
-                     HelloRetryRequest for it counting as accepted. TLS 1.2:
-                     the curves of the ECDHE ServerKeyExchange, by the same
+                     HelloRetryRequest for it counting as accepted; then the
+                     accepted ones offered together, each with a share, to
+                     find the order the server picks them in. TLS 1.2: the
+                     curves of the ECDHE ServerKeyExchange, by the same
                      elimination as the suites, with their order.
 
 At most --max-connections probes are open at once and each gets --timeout,
@@ -60,7 +62,7 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   cipher_suites[]    {version, order, suites[{code, iana, openssl}]}, highest
                      version first; order is server, client, single,
                      inconsistent or unknown
-  groups.tls13       {version, groups[{code, iana, openssl}]}, registry order
+  groups.tls13       {version, order, groups[{code, iana, openssl}]}
   groups.ecdhe       {version, order, groups[...]}: TLS 1.2 (or the highest
                      earlier version) ECDHE curves
   notes[]            what the server did that a scan does not expect
@@ -195,7 +197,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 		fmt.Fprintln(w, "  none: no TLS 1.3 and no ECDHE suite")
 	}
 	if l := rep.Groups.TLS13; l != nil {
-		fmt.Fprintf(w, "  %s key_share: %s\n", l.Name, groupNames(l.Groups))
+		fmt.Fprintf(w, "  %s key_share%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
 	}
 	if l := rep.Groups.ECDHE; l != nil {
 		fmt.Fprintf(w, "  %s ECDHE%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
