@@ -325,7 +325,7 @@ func TestProbeReadsTheTLS12Flight(t *testing.T) {
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-groups", "P-384", "-quiet")
 	p := helloFor(suites.VersionTLS12, suitesFor(suites.VersionTLS12), "localhost")
 	p.ReadFlight = true
-	res, err := (&Runner{Timeout: 3 * time.Second}).Run(context.Background(), srv.Addr, p)
+	res, err := (&Runner{Timeout: 10 * time.Second}).Run(context.Background(), srv.Addr, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ type scanLine struct {
 
 func scanJSONLines(t *testing.T, args ...string) ([]scanLine, result) {
 	t.Helper()
-	r := runClasp(t, nil, append([]string{"scan", "--json", "--timeout", "3s"}, args...)...)
+	r := runClasp(t, nil, append([]string{"scan", "--json", "--timeout", "8s"}, args...)...)
 	var out []scanLine
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		var l scanLine
