@@ -37,6 +37,11 @@ func (e *elimination[T]) run(ctx context.Context, s *scanner, candidates []T) (f
 		}
 		got, ok := e.pick(res)
 		if !ok {
+			if res.Outcome == OutcomeTimeout && first != res {
+				// A refusal is an answer; silence after answers is more
+				// likely a server that paused than one that is done.
+				s.note("%s search: no answer before the timeout after %d found; there may be more", e.what, len(found))
+			}
 			break
 		}
 		i := slices.Index(remaining, got)

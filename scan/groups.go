@@ -29,6 +29,9 @@ func (s *scanner) tls13Groups(ctx context.Context) (*GroupList, error) {
 				errs[i] = err
 				return
 			}
+			if res.Outcome == OutcomeTimeout {
+				s.note("TLS 1.3 group %v: no answer before the timeout; counted as not accepted", g)
+			}
 			if !res.Agreed() || res.Version != suites.VersionTLS13 {
 				return
 			}
