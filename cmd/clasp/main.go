@@ -5,6 +5,7 @@
 //	clasp serve               run a TLS echo or HTTP server
 //	clasp demo                run a client and a server in one process and tell the handshake
 //	clasp cert --out DIR      make a throwaway CA, server and client certificate for testing
+//	clasp scan HOST:PORT...   probe servers for their versions, cipher suites and groups
 package main
 
 import (
@@ -100,7 +101,7 @@ clasp prints a warning line for each one used.
 	// pflag reports unknown or malformed flags through this hook; mark them
 	// as usage errors so that they exit with exitUsage.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand())
+	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand(), newScanCommand())
 	return root
 }
 

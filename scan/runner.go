@@ -1,0 +1,113 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a Runner.
+const (
+	DefaultMaxConnections = 8
+	DefaultTimeout        = 5 * time.Second
+)
+
+// Runner sends probes. It bounds how many connections are open at once,
+// gives each probe a deadline and counts the connections it opens. It is
+// safe for concurrent use; checks run their probes through one Runner so
+// that the bound holds for the whole scan.
+type Runner struct {
+	// MaxConnections is the most probes in flight at once; 0 means
+	// DefaultMaxConnections.
+	MaxConnections int
+	// Timeout bounds each probe, from dialling to the end of the answer;
+	// 0 means DefaultTimeout.
+	Timeout time.Duration
+	// Dial opens the TCP connection; nil means a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	once        sync.Once
+	slots       chan struct{}
+	connections atomic.Int64
+}
+
+// Connections returns the number of connections the Runner has opened (or
+// tried to open) so far.
+func (r *Runner) Connections() int { return int(r.connections.Load()) }
+
+func (r *Runner) init() {
+	r.once.Do(func() {
+		n := r.MaxConnections
+		if n <= 0 {
+			n = DefaultMaxConnections
+		}
+		r.slots = make(chan struct{}, n)
+	})
+}
+
+func (r *Runner) timeout() time.Duration {
+	if r.Timeout > 0 {
+		return r.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Run sends p to addr on a fresh connection and classifies the answer. The
+// error is for a probe that cannot be built and for ctx ending while the
+// probe waits for a connection slot; everything the network or the server
+// does is a Result.
+func (r *Runner) Run(ctx context.Context, addr string, p *Probe) (*Result, error) {
+	hello, err := p.marshal()
+	if err != nil {
+		return nil, err
+	}
+	r.init()
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-r.slots }()
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, r.timeout())
+	defer cancel()
+	r.connections.Add(1)
+	conn, err := r.dial(ctx, addr)
+	if err != nil {
+		res := &Result{Outcome: OutcomeUnreachable, Err: err}
+		if ctx.Err() != nil {
+			res.Outcome, res.Err = OutcomeTimeout, fmt.Errorf("connecting to %s: %w", addr, err)
+		}
+		res.Elapsed = time.Since(start)
+		return res, nil
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	// A cancelled scan ends the probe now rather than at its deadline.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	res := exchange(conn, hello, p)
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (r *Runner) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if r.Dial != nil {
+		return r.Dial(ctx, "tcp", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// isTimeout reports whether err is a deadline passing.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
