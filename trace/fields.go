@@ -232,107 +232,124 @@ func decodeExtensions(exts []wire.Extension) []any {
 	out := make([]any, 0, len(exts))
 	for _, e := range exts {
 		o := codePoint(uint16(e.ExtType()), e.ExtType().String())
-		switch e := e.(type) {
-		case *wire.ServerNameExt:
-			if e.HostName != "" {
-				o.add("host_name", e.HostName)
-			}
-			if len(e.Other) > 0 {
-				others := make([]any, 0, len(e.Other))
-				for _, other := range e.Other {
-					others = append(others, object{{"name_type", int(other.NameType)}, {"name_hex", hexString(other.Name)}})
-				}
-				o.add("other_names", others)
-			}
-		case *wire.SupportedGroupsExt:
-			o.add("groups", groupList(e.Groups))
-		case *wire.ECPointFormatsExt:
-			o.add("formats", intList(e.Formats))
-		case *wire.SignatureAlgorithmsExt:
-			o.add("schemes", schemeList(e.Schemes))
-		case *wire.ALPNExt:
-			o.add("protocols", stringList(e.Protocols))
-		case *wire.ExtendedMasterSecretExt:
-		case *wire.RenegotiationInfoExt:
-			o.add("renegotiated_connection_hex", hexString(e.Data))
-		case *wire.SessionTicketExt:
-			o.add("ticket_hex", hexString(e.Ticket))
-		case *wire.StatusRequestExt:
-			o.add("status_type", int(e.StatusType))
-			o.add("responder_id_list_hex", hexString(e.ResponderIDList))
-			o.add("request_extensions_hex", hexString(e.RequestExtensions))
-		case *wire.SupportedVersionsExt:
-			versions := make([]any, 0, len(e.Versions))
-			for _, v := range e.Versions {
-				versions = append(versions, versionField(v))
-			}
-			o.add("versions", versions)
-		case *wire.KeyShareExt:
-			if e.SelectedGroup != 0 {
-				o.add("selected_group", codePoint(uint16(e.SelectedGroup), e.SelectedGroup.String()))
-			}
-			shares := make([]any, 0, len(e.Entries))
-			for _, ks := range e.Entries {
-				shares = append(shares, object{{"group", codePoint(uint16(ks.Group), ks.Group.String())},
-					{"key_exchange_hex", hexString(ks.KeyExchange)}})
-			}
-			o.add("shares", shares)
-		case *wire.PSKKeyExchangeModesExt:
-			modes := make([]any, 0, len(e.Modes))
-			for _, m := range e.Modes {
-				modes = append(modes, codePoint(uint16(m), pskModeName(m)))
-			}
-			o.add("modes", modes)
-		case *wire.PreSharedKeyExt:
-			if len(e.Identities) == 0 {
-				o.add("selected_identity", int(e.SelectedIdentity))
-				break
-			}
-			ids := make([]any, 0, len(e.Identities))
-			for _, id := range e.Identities {
-				ids = append(ids, object{{"identity_hex", hexString(id.Identity)},
-					{"obfuscated_ticket_age", int(id.ObfuscatedTicketAge)}})
-			}
-			o.add("identities", ids)
-			binders := make([]any, 0, len(e.Binders))
-			for _, b := range e.Binders {
-				binders = append(binders, hexString(b))
-			}
-			o.add("binders_hex", binders)
-		case *wire.EarlyDataExt:
-			// The size is on the wire only in NewSessionTicket; elsewhere
-			// the extension is empty and the field says 0.
-			o.add("max_early_data_size", int(e.MaxEarlyDataSize))
-		case *wire.CookieExt:
-			o.add("cookie_hex", hexString(e.Cookie))
-		case *wire.RecordSizeLimitExt:
-			o.add("record_size_limit", int(e.Limit))
-		case *wire.CertificateAuthoritiesExt:
-			cas := make([]any, 0, len(e.Authorities))
-			for _, dn := range e.Authorities {
-				cas = append(cas, object{{"name", distinguishedName(dn)}, {"der_hex", hexString(dn)}})
-			}
-			o.add("authorities", cas)
-		case *wire.SignatureAlgorithmsCertExt:
-			o.add("schemes", schemeList(e.Schemes))
-		case *wire.PaddingExt:
-			o.add("padding_length", e.Length)
-		case *wire.PostHandshakeAuthExt:
-		case *wire.SignedCertificateTimestampExt:
-			scts := make([]any, 0, len(e.SCTs))
-			for _, sct := range e.SCTs {
-				scts = append(scts, hexString(sct))
-			}
-			o.add("scts_hex", scts)
-		case *wire.UnknownExt:
-			o.add("data_hex", hexString(e.Data))
-		default:
-			// A typed extension added to package wire after this file.
-			o.add("go_type", fmt.Sprintf("%T", e))
-		}
+		addExtensionFields(&o, e)
 		out = append(out, o)
 	}
 	return out
+}
+
+// addExtensionFields adds extension e's typed fields to o.
+func addExtensionFields(o *object, e wire.Extension) {
+	switch e := e.(type) {
+	case *wire.ServerNameExt:
+		addServerNameFields(o, e)
+	case *wire.SupportedGroupsExt:
+		o.add("groups", groupList(e.Groups))
+	case *wire.ECPointFormatsExt:
+		o.add("formats", intList(e.Formats))
+	case *wire.SignatureAlgorithmsExt:
+		o.add("schemes", schemeList(e.Schemes))
+	case *wire.ALPNExt:
+		o.add("protocols", stringList(e.Protocols))
+	case *wire.ExtendedMasterSecretExt:
+	case *wire.RenegotiationInfoExt:
+		o.add("renegotiated_connection_hex", hexString(e.Data))
+	case *wire.SessionTicketExt:
+		o.add("ticket_hex", hexString(e.Ticket))
+	case *wire.StatusRequestExt:
+		o.add("status_type", int(e.StatusType))
+		o.add("responder_id_list_hex", hexString(e.ResponderIDList))
+		o.add("request_extensions_hex", hexString(e.RequestExtensions))
+	case *wire.SupportedVersionsExt:
+		versions := make([]any, 0, len(e.Versions))
+		for _, v := range e.Versions {
+			versions = append(versions, versionField(v))
+		}
+		o.add("versions", versions)
+	case *wire.KeyShareExt:
+		addKeyShareFields(o, e)
+	case *wire.PSKKeyExchangeModesExt:
+		modes := make([]any, 0, len(e.Modes))
+		for _, m := range e.Modes {
+			modes = append(modes, codePoint(uint16(m), pskModeName(m)))
+		}
+		o.add("modes", modes)
+	case *wire.PreSharedKeyExt:
+		addPreSharedKeyFields(o, e)
+	case *wire.EarlyDataExt:
+		// The size is on the wire only in NewSessionTicket; elsewhere
+		// the extension is empty and the field says 0.
+		o.add("max_early_data_size", int(e.MaxEarlyDataSize))
+	case *wire.CookieExt:
+		o.add("cookie_hex", hexString(e.Cookie))
+	case *wire.RecordSizeLimitExt:
+		o.add("record_size_limit", int(e.Limit))
+	case *wire.CertificateAuthoritiesExt:
+		cas := make([]any, 0, len(e.Authorities))
+		for _, dn := range e.Authorities {
+			cas = append(cas, object{{"name", distinguishedName(dn)}, {"der_hex", hexString(dn)}})
+		}
+		o.add("authorities", cas)
+	case *wire.SignatureAlgorithmsCertExt:
+		o.add("schemes", schemeList(e.Schemes))
+	case *wire.PaddingExt:
+		o.add("padding_length", e.Length)
+	case *wire.PostHandshakeAuthExt:
+	case *wire.SignedCertificateTimestampExt:
+		scts := make([]any, 0, len(e.SCTs))
+		for _, sct := range e.SCTs {
+			scts = append(scts, hexString(sct))
+		}
+		o.add("scts_hex", scts)
+	case *wire.UnknownExt:
+		o.add("data_hex", hexString(e.Data))
+	default:
+		// A typed extension added to package wire after this file.
+		o.add("go_type", fmt.Sprintf("%T", e))
+	}
+}
+
+func addServerNameFields(o *object, e *wire.ServerNameExt) {
+	if e.HostName != "" {
+		o.add("host_name", e.HostName)
+	}
+	if len(e.Other) > 0 {
+		others := make([]any, 0, len(e.Other))
+		for _, other := range e.Other {
+			others = append(others, object{{"name_type", int(other.NameType)}, {"name_hex", hexString(other.Name)}})
+		}
+		o.add("other_names", others)
+	}
+}
+
+func addKeyShareFields(o *object, e *wire.KeyShareExt) {
+	if e.SelectedGroup != 0 {
+		o.add("selected_group", codePoint(uint16(e.SelectedGroup), e.SelectedGroup.String()))
+	}
+	shares := make([]any, 0, len(e.Entries))
+	for _, ks := range e.Entries {
+		shares = append(shares, object{{"group", codePoint(uint16(ks.Group), ks.Group.String())},
+			{"key_exchange_hex", hexString(ks.KeyExchange)}})
+	}
+	o.add("shares", shares)
+}
+
+func addPreSharedKeyFields(o *object, e *wire.PreSharedKeyExt) {
+	if len(e.Identities) == 0 {
+		o.add("selected_identity", int(e.SelectedIdentity))
+		return
+	}
+	ids := make([]any, 0, len(e.Identities))
+	for _, id := range e.Identities {
+		ids = append(ids, object{{"identity_hex", hexString(id.Identity)},
+			{"obfuscated_ticket_age", int(id.ObfuscatedTicketAge)}})
+	}
+	o.add("identities", ids)
+	binders := make([]any, 0, len(e.Binders))
+	for _, b := range e.Binders {
+		binders = append(binders, hexString(b))
+	}
+	o.add("binders_hex", binders)
 }
 
 // pskModeName names a psk_key_exchange_modes value (RFC 8446 §4.2.9).

@@ -378,106 +378,122 @@ func (t *storyTracer) extensions(exts []wire.Extension) {
 	t.line(1, "ext.intro", "count", len(exts))
 	for _, e := range exts {
 		name, code := e.ExtType().String(), fmt.Sprintf("0x%04x", uint16(e.ExtType()))
-		key, args := "", []any{}
-		var sub [][]any // lines under the extension: key, then name/value pairs
-		switch e := e.(type) {
-		case *wire.SupportedVersionsExt:
-			if len(e.Versions) == 1 && t.serverSpeaks(e) {
-				key, args = "ext.versions_chosen", []any{"version", e.Versions[0].String()}
-			} else {
-				key, args = "ext.versions", []any{"list", joinNames(e.Versions)}
-			}
-		case *wire.KeyShareExt:
-			switch {
-			case e.SelectedGroup != 0:
-				key, args = "ext.key_share_hrr", []any{"group", e.SelectedGroup.String()}
-			case len(e.Entries) == 0:
-				key = "ext.key_share_empty"
-			case t.serverSpeaks(e):
-				ks := e.Entries[0]
-				key, args = "ext.key_share_server", []any{"group", ks.Group.String(), "hex", t.shortHex(ks.KeyExchange)}
-			default:
-				key, args = "ext.key_share", []any{"count", len(e.Entries)}
-				for _, ks := range e.Entries {
-					sub = append(sub, []any{"ext.share", "group", ks.Group.String(), "bytes", len(ks.KeyExchange), "hex", t.shortHex(ks.KeyExchange)})
-				}
-			}
-		case *wire.PSKKeyExchangeModesExt:
-			names := make([]string, len(e.Modes))
-			for i, m := range e.Modes {
-				names[i] = t.pskModeText(m)
-			}
-			key, args = "ext.psk_modes", []any{"list", strings.Join(names, "; ")}
-		case *wire.PreSharedKeyExt:
-			if len(e.Identities) == 0 {
-				key, args = "ext.psk_selected", []any{"n", int(e.SelectedIdentity) + 1}
-				break
-			}
-			key, args = "ext.psk_offered", []any{"count", len(e.Identities)}
-			for i, id := range e.Identities {
-				binder := []byte(nil)
-				if i < len(e.Binders) {
-					binder = e.Binders[i]
-				}
-				sub = append(sub, []any{"ext.psk_identity", "n", i + 1, "bytes", len(id.Identity),
-					"age", id.ObfuscatedTicketAge, "binder", t.shortHex(binder)})
-			}
-		case *wire.EarlyDataExt:
-			key = "ext.early_data"
-		case *wire.CookieExt:
-			key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
-		case *wire.RecordSizeLimitExt:
-			key, args = "ext.record_size_limit", []any{"bytes", int(e.Limit)}
-		case *wire.CertificateAuthoritiesExt:
-			names := make([]string, len(e.Authorities))
-			for i, dn := range e.Authorities {
-				names[i] = orDash(distinguishedName(dn))
-			}
-			key, args = "ext.cas", []any{"list", strings.Join(names, "; ")}
-		case *wire.SignatureAlgorithmsCertExt:
-			key, args = "ext.schemes_cert", []any{"list", joinNames(e.Schemes)}
-		case *wire.PaddingExt:
-			key, args = "ext.padding", []any{"bytes", e.Length}
-		case *wire.PostHandshakeAuthExt:
-			key = "ext.post_handshake_auth"
-		case *wire.SignedCertificateTimestampExt:
-			key, args = "ext.sct", []any{"count", len(e.SCTs)}
-		case *wire.ServerNameExt:
-			if e.HostName != "" {
-				key, args = "ext.sni", []any{"name", e.HostName}
-			} else {
-				key = "ext.sni_ack"
-			}
-		case *wire.SupportedGroupsExt:
-			key, args = "ext.groups", []any{"list", joinNames(e.Groups)}
-		case *wire.SignatureAlgorithmsExt:
-			key, args = "ext.schemes", []any{"list", joinNames(e.Schemes)}
-		case *wire.ECPointFormatsExt:
-			key, args = "ext.point_formats", []any{"list", fmt.Sprint(e.Formats)}
-		case *wire.ALPNExt:
-			key, args = "ext.alpn", []any{"list", strings.Join(e.Protocols, ", ")}
-		case *wire.ExtendedMasterSecretExt:
-			key = "ext.ems"
-		case *wire.RenegotiationInfoExt:
-			key = "ext.reneg"
-		case *wire.SessionTicketExt:
-			if len(e.Ticket) == 0 {
-				key = "ext.ticket_empty"
-			} else {
-				key, args = "ext.ticket", []any{"bytes", len(e.Ticket)}
-			}
-		case *wire.StatusRequestExt:
-			key = "ext.status"
-		case *wire.UnknownExt:
-			key, args = "ext.unknown", []any{"hex", orDash(hexString(e.Data))}
-		default:
-			key = "ext.other"
-		}
+		key, args, sub := t.describeExtension(e)
 		t.line(2, "ext.item", "name", name, "code", code, "detail", t.cat.text(key, args...))
 		for _, l := range sub {
 			t.line(3, l[0].(string), l[1:]...)
 		}
 	}
+}
+
+// describeExtension picks the catalogue key and arguments that tell
+// extension e, and the lines under it (each a key, then name/value pairs).
+func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []any, sub [][]any) {
+	args = []any{}
+	switch e := e.(type) {
+	case *wire.SupportedVersionsExt:
+		if len(e.Versions) == 1 && t.serverSpeaks(e) {
+			key, args = "ext.versions_chosen", []any{"version", e.Versions[0].String()}
+		} else {
+			key, args = "ext.versions", []any{"list", joinNames(e.Versions)}
+		}
+	case *wire.KeyShareExt:
+		return t.keyShareStory(e)
+	case *wire.PSKKeyExchangeModesExt:
+		names := make([]string, len(e.Modes))
+		for i, m := range e.Modes {
+			names[i] = t.pskModeText(m)
+		}
+		key, args = "ext.psk_modes", []any{"list", strings.Join(names, "; ")}
+	case *wire.PreSharedKeyExt:
+		return t.preSharedKeyStory(e)
+	case *wire.EarlyDataExt:
+		key = "ext.early_data"
+	case *wire.CookieExt:
+		key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
+	case *wire.RecordSizeLimitExt:
+		key, args = "ext.record_size_limit", []any{"bytes", int(e.Limit)}
+	case *wire.CertificateAuthoritiesExt:
+		names := make([]string, len(e.Authorities))
+		for i, dn := range e.Authorities {
+			names[i] = orDash(distinguishedName(dn))
+		}
+		key, args = "ext.cas", []any{"list", strings.Join(names, "; ")}
+	case *wire.SignatureAlgorithmsCertExt:
+		key, args = "ext.schemes_cert", []any{"list", joinNames(e.Schemes)}
+	case *wire.PaddingExt:
+		key, args = "ext.padding", []any{"bytes", e.Length}
+	case *wire.PostHandshakeAuthExt:
+		key = "ext.post_handshake_auth"
+	case *wire.SignedCertificateTimestampExt:
+		key, args = "ext.sct", []any{"count", len(e.SCTs)}
+	case *wire.ServerNameExt:
+		if e.HostName != "" {
+			key, args = "ext.sni", []any{"name", e.HostName}
+		} else {
+			key = "ext.sni_ack"
+		}
+	case *wire.SupportedGroupsExt:
+		key, args = "ext.groups", []any{"list", joinNames(e.Groups)}
+	case *wire.SignatureAlgorithmsExt:
+		key, args = "ext.schemes", []any{"list", joinNames(e.Schemes)}
+	case *wire.ECPointFormatsExt:
+		key, args = "ext.point_formats", []any{"list", fmt.Sprint(e.Formats)}
+	case *wire.ALPNExt:
+		key, args = "ext.alpn", []any{"list", strings.Join(e.Protocols, ", ")}
+	case *wire.ExtendedMasterSecretExt:
+		key = "ext.ems"
+	case *wire.RenegotiationInfoExt:
+		key = "ext.reneg"
+	case *wire.SessionTicketExt:
+		if len(e.Ticket) == 0 {
+			key = "ext.ticket_empty"
+		} else {
+			key, args = "ext.ticket", []any{"bytes", len(e.Ticket)}
+		}
+	case *wire.StatusRequestExt:
+		key = "ext.status"
+	case *wire.UnknownExt:
+		key, args = "ext.unknown", []any{"hex", orDash(hexString(e.Data))}
+	default:
+		key = "ext.other"
+	}
+	return key, args, sub
+}
+
+func (t *storyTracer) keyShareStory(e *wire.KeyShareExt) (key string, args []any, sub [][]any) {
+	switch {
+	case e.SelectedGroup != 0:
+		key, args = "ext.key_share_hrr", []any{"group", e.SelectedGroup.String()}
+	case len(e.Entries) == 0:
+		key = "ext.key_share_empty"
+	case t.serverSpeaks(e):
+		ks := e.Entries[0]
+		key, args = "ext.key_share_server", []any{"group", ks.Group.String(), "hex", t.shortHex(ks.KeyExchange)}
+	default:
+		key, args = "ext.key_share", []any{"count", len(e.Entries)}
+		for _, ks := range e.Entries {
+			sub = append(sub, []any{"ext.share", "group", ks.Group.String(), "bytes", len(ks.KeyExchange), "hex", t.shortHex(ks.KeyExchange)})
+		}
+	}
+	return key, args, sub
+}
+
+func (t *storyTracer) preSharedKeyStory(e *wire.PreSharedKeyExt) (key string, args []any, sub [][]any) {
+	if len(e.Identities) == 0 {
+		key, args = "ext.psk_selected", []any{"n", int(e.SelectedIdentity) + 1}
+		return key, args, sub
+	}
+	key, args = "ext.psk_offered", []any{"count", len(e.Identities)}
+	for i, id := range e.Identities {
+		binder := []byte(nil)
+		if i < len(e.Binders) {
+			binder = e.Binders[i]
+		}
+		sub = append(sub, []any{"ext.psk_identity", "n", i + 1, "bytes", len(id.Identity),
+			"age", id.ObfuscatedTicketAge, "binder", t.shortHex(binder)})
+	}
+	return key, args, sub
 }
 
 // serverSpeaks tells a ServerHello's single-valued extensions from a
