@@ -28,6 +28,14 @@ const ShortTTL = 300 * time.Millisecond
 // clock must be given time.Now here; their fake-clock tests belong to the
 // implementation.
 func Run(t *testing.T, newStore func(t *testing.T) sessions.Store) {
+	runValues(t, newStore)
+	runOperations(t, newStore)
+	runRefusals(t, newStore)
+}
+
+// runValues checks what a store gives back: the value put, a miss, any
+// bytes, an empty value, and a copy rather than the caller's slice.
+func runValues(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 	t.Run("PutGet", func(t *testing.T) {
 		st, ctx := newStore(t), context.Background()
 		mustPut(t, st, "a", []byte("alpha"), time.Minute)
@@ -70,6 +78,10 @@ func Run(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 		out[0] = 'Y'
 		mustGet(t, st, "k", []byte("session"))
 	})
+}
+
+// runOperations checks Delete and Add, alone and racing.
+func runOperations(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 	t.Run("Delete", func(t *testing.T) {
 		st, ctx := newStore(t), context.Background()
 		mustPut(t, st, "d", []byte("v"), time.Minute)
@@ -121,6 +133,11 @@ func Run(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 		}
 		mustGet(t, st, "race", fmt.Appendf(nil, "v%d", winner))
 	})
+}
+
+// runRefusals checks that a bad TTL and a cancelled context are refused,
+// and that entries expire.
+func runRefusals(t *testing.T, newStore func(t *testing.T) sessions.Store) {
 	t.Run("BadTTL", func(t *testing.T) {
 		st, ctx := newStore(t), context.Background()
 		for _, ttl := range []time.Duration{0, -time.Second} {
