@@ -167,7 +167,8 @@ func TestProbeReadsHelloRetryRequest(t *testing.T) {
 	}
 }
 
-// badServers are listeners that never answer a ClientHello in TLS.
+// startListener accepts connections on loopback and hands each to handle
+// in its own goroutine until the test ends.
 func startListener(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

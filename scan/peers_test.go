@@ -170,25 +170,12 @@ func TestScanOpenSSLBothVersions(t *testing.T) {
 // closes.
 func startGoServer(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.(*tls.Conn).Handshake()
-				c.Close()
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return startListener(t, func(c net.Conn) {
+		conn := tls.Server(c, cfg)
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn.Handshake()
+		conn.Close()
+	})
 }
 
 func TestScanCryptoTLS(t *testing.T) {
