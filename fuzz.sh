@@ -9,11 +9,15 @@
 # for the long runs that CI has no time for. Targets run one after another,
 # each with -parallel ${PARALLEL:-1} workers, at low priority (nice 10) so
 # the machine stays usable. Each run appends one line to fuzz-ledger.tsv:
-# date, commit, package, target, worker count, fuzz time, executions and
-# PASS/FAIL, so that fuzzing time accumulated across sessions can be added
-# up per target:
+# date, commit, package, target, worker count, fuzz time, executions,
+# PASS/FAIL and the CPU seconds the run really used (user + system of go
+# test and its fuzzing workers; wall time times workers overstates it when
+# the machine is busy), so that fuzzing accumulated across sessions can be
+# added up per target:
 #
-#   awk -F'\t' 'NR>1 {print $4}' fuzz-ledger.tsv | sort | uniq -c
+#   awk -F'\t' 'NR>1 {cpu[$4] += $9} END {for (t in cpu) print cpu[t], t}' fuzz-ledger.tsv | sort -n
+#
+# NICE (default 10) sets the priority; NICE=19 fuzzes only on idle CPU.
 #
 # A failure leaves its input in the package's testdata/fuzz/<target>/, where
 # go test replays it from then on: fix the bug, keep the file.
@@ -28,7 +32,7 @@ fuzztime=$1
 pattern=${2:-.}
 workers=${PARALLEL:-1}
 ledger=fuzz-ledger.tsv
-[ -f "$ledger" ] || printf 'date\tcommit\tpackage\ttarget\tworkers\tfuzztime\texecs\tresult\n' >"$ledger"
+[ -f "$ledger" ] || printf 'date\tcommit\tpackage\ttarget\tworkers\tfuzztime\texecs\tresult\tcpu_seconds\n' >"$ledger"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 # "package target" pairs: go test -list prints a package's target names,
@@ -41,20 +45,37 @@ if [ -z "$targets" ]; then
 	exit 2
 fi
 
+# run_measured LOG PKG TARGET: runs one target at low priority with its output
+# in LOG and prints the CPU seconds it used; fails when the target failed. It
+# runs inside $(...), a fresh subshell, so the subshell's children times
+# (bash's times builtin, second line: user and system of waited-for
+# children, their own children included) are this run's alone.
+run_measured() {
+	local rc=0
+	nice -n "${NICE:-10}" go test -run '^$' -fuzz "^${3}\$" -fuzztime "$fuzztime" -parallel "$workers" "$2" >"$1" 2>&1 || rc=$?
+	# times must run in this shell, not in a pipeline's subshell.
+	times >"$1.times"
+	awk 'NR == 2 { total = 0
+		for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); total += p[1] * 60 + p[2] }
+		printf "%d\n", total }' "$1.times"
+	rm -f "$1.times"
+	return $rc
+}
+
 status=0
 while read -r pkg target; do
 	log=$(mktemp "${TMPDIR:-/tmp}/clasp-fuzz.XXXXXX")
 	echo "==> $target ($pkg), $fuzztime, $workers worker(s)"
 	result=PASS
-	if ! nice -n 10 go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel "$workers" "$pkg" >"$log" 2>&1; then
+	if ! cpu=$(run_measured "$log" "$pkg" "$target"); then
 		result=FAIL
 		status=1
 		tail -n 30 "$log"
 	fi
 	execs=$(grep -oE 'execs: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
-	echo "    $result, ${execs:-0} executions"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$commit" "$pkg" "$target" \
-		"$workers" "$fuzztime" "${execs:-0}" "$result" >>"$ledger"
+	echo "    $result, ${execs:-0} executions, ${cpu} CPU seconds"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$commit" "$pkg" "$target" \
+		"$workers" "$fuzztime" "${execs:-0}" "$result" "$cpu" >>"$ledger"
 	rm -f "$log"
 done <<<"$targets"
 exit $status
