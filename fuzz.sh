@@ -2,7 +2,8 @@
 # fuzz.sh — run clasp's fuzz targets for real and keep a ledger of what ran.
 #
 #   ./fuzz.sh 10m                          every target, 10 minutes each
-#   ./fuzz.sh 60m FuzzServerHandshake      the targets whose names match
+#   ./fuzz.sh 60m FuzzServerHandshake      the targets whose names match (awk regexp)
+#   ./fuzz.sh 60m '^FuzzParseAlert$'         exactly one target
 #   PARALLEL=2 ./fuzz.sh 30m FuzzParse     two fuzzing workers per target
 #
 # go test runs each target's seed corpus on every ./test.sh; this script is
@@ -39,7 +40,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # then a line starting with "ok" that names the package.
 targets=$(go test -list '^Fuzz' ./... 2>/dev/null | awk '
 	/^Fuzz/ { names[n++] = $1; next }
-	/^ok/ { for (i = 0; i < n; i++) print $2, names[i]; n = 0 }' | grep -E " .*${pattern}" || true)
+	/^ok/ { for (i = 0; i < n; i++) print $2, names[i]; n = 0 }' | awk -v pattern="$pattern" '$2 ~ pattern')
 if [ -z "$targets" ]; then
 	echo "fuzz.sh: no fuzz target matches ${pattern}" >&2
 	exit 2
