@@ -5,7 +5,7 @@
 #   ./test.sh -run Interop    extra arguments go to `go test`
 #
 # 1. Installs the real TLS peers the interop tests start (OpenSSL, GnuTLS,
-#    NSS tools, curl, HAProxy, Redis, tshark, and node/npm for Mermaid's own
+#    NSS tools, curl, HAProxy, Redis, tshark, nginx, sslscan, Java, and node/npm for Mermaid's own
 #    parser in the diagram test) with apt-get when missing.
 #    With CI=true a failed install is fatal, because the tests would then fail
 #    on the missing peer anyway (internal/peertest.Require never skips under
@@ -43,6 +43,9 @@ curl:curl
 haproxy:haproxy
 redis-server:redis-server
 tshark:tshark
+nginx:nginx
+sslscan:sslscan
+java:default-jdk-headless
 node:nodejs
 npm:npm
 "

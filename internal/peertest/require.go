@@ -23,6 +23,11 @@ var aptPackages = map[string]string{
 	"haproxy":      "haproxy",
 	"redis-server": "redis-server",
 	"tshark":       "tshark",
+	// The scanner's accuracy tests scan a realistic nginx and compare
+	// with sslscan; diagnosis and explain tests run Java's JSSE.
+	"nginx":   "nginx",
+	"sslscan": "sslscan",
+	"java":    "default-jdk-headless",
 	// The Mermaid check in trace/diagram_test.go runs Mermaid's own
 	// parser under node.
 	"node": "nodejs",
