@@ -159,6 +159,7 @@ func (r referee) groupAccepted(v suites.Version, g suites.Group) bool {
 func compareWithSSLScan(t *testing.T, addr string, anchor suites.Group) int {
 	rep := scanOK(t, addr)
 	other := runSSLScan(t, addr)
+	t.Logf("sslscan: versions %v, suites %v, groups %v", other.versions, other.suites, other.groups)
 	ref := referee{t: t, addr: addr, anchor: anchor}
 	disputes := 0
 	for _, v := range rep.Versions {
@@ -232,6 +233,10 @@ func TestScanAgreesWithSSLScanOrIsRight(t *testing.T) {
 		if n := compareWithSSLScan(t, srv.Addr, suites.Secp256r1); n == 0 {
 			t.Errorf("no disagreement on the TLS 1.2 curves behind an ECDSA certificate: has sslscan changed?")
 		}
+	})
+	t.Run("nginx defaults", func(t *testing.T) {
+		srv := peertest.StartNginx(t, pki.RSA, "")
+		compareWithSSLScan(t, srv.Addr, 0)
 	})
 	t.Run("gnutls-serv", func(t *testing.T) {
 		srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1", "--disable-client-cert")
