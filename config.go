@@ -152,6 +152,12 @@ type Config struct {
 	// that cannot yet replace them; each use is reported in
 	// ConnectionState.Warnings and the trace.
 	InsecureSkipKeyUsageCheck bool
+	// InsecureExporterWithoutEMS lets ConnectionState.ExportKeyingMaterial
+	// work on a TLS 1.0-1.2 connection without extended master secret,
+	// where the exported keys may equal another connection's (the triple
+	// handshake attack, RFC 7627 §5.4); crypto/tls refuses the same unless
+	// GODEBUG=tlsunsafeekm=1.
+	InsecureExporterWithoutEMS bool
 
 	// MinVersion and MaxVersion bound the protocol versions: TLS 1.2 and
 	// TLS 1.3 when zero. Versions below TLS 1.2 must be named here explicitly and are

@@ -154,6 +154,7 @@ type connState struct {
 	helloRetry          bool
 	earlyDataAccepted   bool
 	warnings            []string
+	tls12               *tls12Secrets // for the TLS 1.0-1.2 exporter
 }
 
 func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
