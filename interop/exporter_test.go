@@ -179,4 +179,3 @@ func grepLine(s, prefix string) string {
 	}
 	return "(no line with " + prefix + ")"
 }
-
