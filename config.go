@@ -144,6 +144,13 @@ type Config struct {
 	// (or instead of them with InsecureSkipVerify) with the raw chain and
 	// the verified chains; an error aborts the handshake with bad_certificate.
 	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
+	// VerifyConnection, when set, is called on both sides once per
+	// handshake, full or resumed, after the certificate checks and
+	// VerifyPeerCertificate, with the connection's state so far (as in
+	// crypto/tls: a client calls it before its Finished, a server after
+	// the client's certificate, or where it would have come). An error
+	// aborts the handshake with bad_certificate.
+	VerifyConnection func(ConnectionState) error
 	// InsecureSkipKeyUsageCheck accepts a peer leaf whose keyUsage
 	// extension forbids what the handshake does with its key (signing
 	// without digitalSignature, RSA key exchange without keyEncipherment;
@@ -178,6 +185,9 @@ type Config struct {
 	// Groups lists the key exchange groups in preference order (ECDHE
 	// curves and, for DHE, the RFC 7919 groups).
 	Groups []CurveID
+	// CurvePreferences is crypto/tls's name for Groups, used when Groups
+	// is empty, so that a crypto/tls configuration works unchanged.
+	CurvePreferences []CurveID
 	// HelloRetryForPreferredGroup makes a TLS 1.3 server ask, with a
 	// HelloRetryRequest, for the first of its Groups that the client
 	// supports, even when the client sent a key share for another common
@@ -420,10 +430,13 @@ func (c *Config) cipherSuites13() []suites.ID {
 }
 
 func (c *Config) groups() []suites.Group {
-	if c.Groups == nil {
-		return suites.DefaultGroups()
+	switch {
+	case c.Groups != nil:
+		return c.Groups
+	case c.CurvePreferences != nil:
+		return c.CurvePreferences
 	}
-	return c.Groups
+	return suites.DefaultGroups()
 }
 
 func (c *Config) signatureSchemes() []suites.SignatureScheme {

@@ -113,6 +113,7 @@ func (hs *serverHandshakeTLS12) handshake(version suites.Version, offered []stri
 		{"read client Certificate", hs.readClientCertificate},
 		{"read ClientKeyExchange", hs.readClientKeyExchange},
 		{"read CertificateVerify", hs.readCertificateVerify},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"read ChangeCipherSpec and Finished", hs.readClientFinished},
 		{"write ChangeCipherSpec and Finished", hs.sendFinished},
 	}); err != nil {

@@ -72,6 +72,12 @@ type ConnectionState struct {
 func (c *Conn) ConnectionState() ConnectionState {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
+	return c.connectionStateLocked()
+}
+
+// connectionStateLocked is ConnectionState for a caller that holds
+// handshakeMu: the handshake itself, for Config.VerifyConnection.
+func (c *Conn) connectionStateLocked() ConnectionState {
 	st := c.state
 	cs := ConnectionState{
 		Version:              uint16(st.version),
