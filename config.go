@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
@@ -84,6 +85,17 @@ type ClientHelloInfo struct {
 	SupportedProtos   []string
 	SupportedVersions []uint16
 	Conn              net.Conn
+	// Extensions lists the code points of the hello's extensions, in the
+	// order sent (GREASE values included).
+	Extensions []uint16
+	// SupportedPoints is the ec_point_formats list (RFC 8422 §5.1.2).
+	SupportedPoints []uint8
+	// HelloRetryRequest is true for the second ClientHello of a TLS 1.3
+	// handshake, the answer to a HelloRetryRequest.
+	HelloRetryRequest bool
+
+	ctx    context.Context
+	config *Config
 }
 
 // ClientAuthType is a server's policy for client certificates, with the
@@ -113,6 +125,8 @@ type CertificateRequestInfo struct {
 	SignatureSchemes []SignatureScheme
 	// Version is the negotiated version.
 	Version uint16
+
+	ctx context.Context
 }
 
 // Config configures a client or a server. A Config may be shared by many
@@ -131,6 +145,12 @@ type Config struct {
 	// GetCertificate, when set on a server, chooses the certificate from the
 	// ClientHello; returning (nil, nil) falls back to Certificates.
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
+	// GetConfigForClient, when set on a server, is called after each
+	// ClientHello and may return the Config to use for this connection
+	// instead (nil keeps this one): per-client suites, versions or
+	// certificates, as in crypto/tls. An error ends the handshake with
+	// internal_error.
+	GetConfigForClient func(*ClientHelloInfo) (*Config, error)
 
 	// RootCAs are the roots a client trusts; the system roots when nil.
 	RootCAs *x509.CertPool

@@ -57,6 +57,7 @@ type Conn struct {
 
 	handshakeMu       sync.Mutex
 	handshakeErr      error
+	handshakeCtx      context.Context // while a handshake runs, for the callbacks' Context
 	handshakeComplete atomic.Bool
 
 	// in guards the read side, out the write side. The handshake holds both.
@@ -206,6 +207,8 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 
 	ctx, cancel := c.withHandshakeTimeout(ctx)
 	defer cancel()
+	c.handshakeCtx = ctx
+	defer func() { c.handshakeCtx = nil }()
 	// A blocked read or write only returns when the socket does, so a
 	// cancelled context interrupts it through an immediate deadline.
 	stop := c.interruptOnDone(ctx)
