@@ -145,6 +145,14 @@ type Config struct {
 	// GetCertificate, when set on a server, chooses the certificate from the
 	// ClientHello; returning (nil, nil) falls back to Certificates.
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
+	// NameToCertificate maps a server name to its certificate; a server
+	// takes the entry for the client's SNI name (or its "*.parent"
+	// wildcard) before looking at Certificates.
+	//
+	// Deprecated: as in crypto/tls, one name can map to one certificate
+	// only; leave it nil and clasp picks from Certificates by SNI and key
+	// type.
+	NameToCertificate map[string]*Certificate
 	// GetConfigForClient, when set on a server, is called after each
 	// ClientHello and may return the Config to use for this connection
 	// instead (nil keeps this one): per-client suites, versions or
@@ -185,6 +193,13 @@ type Config struct {
 	// handshake attack, RFC 7627 §5.4); crypto/tls refuses the same unless
 	// GODEBUG=tlsunsafeekm=1.
 	InsecureExporterWithoutEMS bool
+
+	// DynamicRecordSizingDisabled is accepted for crypto/tls
+	// compatibility. clasp never sizes records dynamically (crypto/tls
+	// starts connections with small records): each record carries as much
+	// of a Write as the 16 KiB limit, or the peer's record_size_limit,
+	// allows; so there is nothing to disable.
+	DynamicRecordSizingDisabled bool
 
 	// MinVersion and MaxVersion bound the protocol versions: TLS 1.2 and
 	// TLS 1.3 when zero. Versions below TLS 1.2 must be named here explicitly and are

@@ -360,7 +360,7 @@ func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
 	for skipped := 1; ; skipped++ {
 		typ, payload, err := c.layer.ReadRecord()
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, c.recordHeaderError(err)
 		}
 		switch {
 		case typ == wire.ContentAlert:

@@ -182,3 +182,58 @@ func ecdsaCurve(pub crypto.PublicKey) suites.Group {
 	}
 	return 0
 }
+
+// BuildNameToCertificate fills NameToCertificate from the names (common
+// name and DNS SANs) of each certificate in Certificates; a later
+// certificate wins a name that two share.
+//
+// Deprecated: as in crypto/tls; clasp picks from Certificates by SNI
+// without it.
+func (c *Config) BuildNameToCertificate() {
+	c.NameToCertificate = make(map[string]*Certificate)
+	for i := range c.Certificates {
+		cert := &c.Certificates[i]
+		l, err := leaf(cert)
+		if err != nil {
+			continue
+		}
+		if l.Subject.CommonName != "" && len(l.DNSNames) == 0 {
+			c.NameToCertificate[l.Subject.CommonName] = cert
+		}
+		for _, name := range l.DNSNames {
+			c.NameToCertificate[name] = cert
+		}
+	}
+}
+
+// certificateByName looks the SNI name up in NameToCertificate: the name
+// itself, then the wildcard for its parent domain.
+func (c *Config) certificateByName(name string) *Certificate {
+	if c.NameToCertificate == nil || name == "" {
+		return nil
+	}
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if cert, ok := c.NameToCertificate[name]; ok {
+		return cert
+	}
+	if _, parent, ok := strings.Cut(name, "."); ok {
+		return c.NameToCertificate["*."+parent]
+	}
+	return nil
+}
+
+// VerifyHostname checks that the verified certificate chain of the server
+// is valid for host (a client connection after its handshake).
+func (c *Conn) VerifyHostname(host string) error {
+	c.handshakeMu.Lock()
+	defer c.handshakeMu.Unlock()
+	switch {
+	case !c.isClient:
+		return errors.New("clasp: VerifyHostname called on a server connection")
+	case !c.handshakeComplete.Load():
+		return errors.New("clasp: VerifyHostname called before the handshake")
+	case len(c.state.verifiedChains) == 0:
+		return errors.New("clasp: VerifyHostname: the server's certificate was not verified (InsecureSkipVerify)")
+	}
+	return c.state.peerCertificates[0].VerifyHostname(host)
+}

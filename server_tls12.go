@@ -291,6 +291,9 @@ func (c *Conn) certificateCandidates(hello *wire.ClientHello) ([]*Certificate, e
 			return []*Certificate{cert}, nil
 		}
 	}
+	if cert := cfg.certificateByName(c.state.serverName); cert != nil {
+		return []*Certificate{cert}, nil
+	}
 	if len(cfg.Certificates) == 0 {
 		return nil, errNoCertificates
 	}
