@@ -33,15 +33,21 @@ const (
 	// X25519MLKEM768 is the hybrid post-quantum group (ML-KEM-768 with
 	// X25519), first in clasp's default TLS 1.3 offer.
 	X25519MLKEM768 = suites.X25519MLKEM768
-	X25519         = suites.X25519
-	CurveP256      = suites.Secp256r1
-	CurveP384      = suites.Secp384r1
-	CurveP521      = suites.Secp521r1
-	FFDHE2048      = suites.FFDHE2048
-	FFDHE3072      = suites.FFDHE3072
-	FFDHE4096      = suites.FFDHE4096
-	FFDHE6144      = suites.FFDHE6144
-	FFDHE8192      = suites.FFDHE8192
+	// SecP256r1MLKEM768 and SecP384r1MLKEM1024 join ML-KEM with a NIST
+	// curve (draft-ietf-tls-ecdhe-mlkem), for deployments that need
+	// FIPS-approved halves; second and third in the default offer, as in
+	// Go 1.26's crypto/tls.
+	SecP256r1MLKEM768  = suites.SecP256r1MLKEM768
+	SecP384r1MLKEM1024 = suites.SecP384r1MLKEM1024
+	X25519             = suites.X25519
+	CurveP256          = suites.Secp256r1
+	CurveP384          = suites.Secp384r1
+	CurveP521          = suites.Secp521r1
+	FFDHE2048          = suites.FFDHE2048
+	FFDHE3072          = suites.FFDHE3072
+	FFDHE4096          = suites.FFDHE4096
+	FFDHE6144          = suites.FFDHE6144
+	FFDHE8192          = suites.FFDHE8192
 )
 
 // SignatureScheme is a signature scheme code point.
