@@ -245,6 +245,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	if len(cfg.NextProtos) > 0 {
 		exts = append(exts, &wire.ALPNExt{Protocols: cfg.NextProtos})
 	}
+	exts = append(exts, certificateStatusRequests(cfg)...)
 	if offer.offers12 {
 		if !cfg.DisableExtendedMasterSecret {
 			exts = append(exts, &wire.ExtendedMasterSecretExt{})

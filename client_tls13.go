@@ -420,6 +420,7 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	c.keepLeafStatus13(certMsg.Entries[0])
 	return nil
 }
 

@@ -79,6 +79,12 @@ type Certificate struct {
 	PrivateKey crypto.PrivateKey
 	// Leaf is the parsed leaf; filled in lazily when nil.
 	Leaf *x509.Certificate
+	// OCSPStaple is a DER OCSP response for the leaf, which a server
+	// staples for clients that ask (status_request, RFC 6066 §8).
+	OCSPStaple []byte
+	// SignedCertificateTimestamps are SCTs for the leaf (RFC 6962 §3.3),
+	// which a server sends to clients that ask.
+	SignedCertificateTimestamps [][]byte
 }
 
 // ClientHelloInfo is what a server knows about a client when it chooses a

@@ -156,6 +156,8 @@ type connState struct {
 	earlyDataAccepted   bool
 	warnings            []string
 	tls12               *tls12Secrets // for the TLS 1.0-1.2 exporter
+	ocspResponse        []byte        // stapled by the server
+	scts                [][]byte      // the server's Signed Certificate Timestamps
 }
 
 func newConn(conn net.Conn, config *Config, isClient bool) *Conn {

@@ -110,6 +110,7 @@ func (hs *serverHandshakeTLS12) handshake(version suites.Version, offered []stri
 	if err := c.runSteps([]handshakeStep{
 		{"write ServerHello", hs.sendServerHello},
 		{"write server Certificate", hs.sendServerCertificate},
+		{"write CertificateStatus", hs.certificateStatusStep()},
 		{"write ServerKeyExchange", hs.sendServerKeyExchange},
 		{"write CertificateRequest", hs.sendCertificateRequest},
 		{"write ServerHelloDone", hs.sendServerHelloDone},
@@ -481,6 +482,7 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
 	}
+	exts = append(exts, hs.stapleExtensions12()...)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
 		// RFC 8449 §4, renegotiated on every handshake, resumed or not. A
 		// client's limit above 2^14 is not refused ("A server MUST NOT

@@ -587,6 +587,9 @@ func (hs *serverHandshakeTLS13) sendServerCertificate() error {
 	for _, der := range hs.cert.Certificate {
 		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
 	}
+	if len(msg.Entries) > 0 {
+		msg.Entries[0].Extensions = leafEntryExtensions13(hs.hello, hs.cert)
+	}
 	if _, err := c.writeHandshake(msg); err != nil {
 		return err
 	}

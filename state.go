@@ -57,6 +57,12 @@ type ConnectionState struct {
 	// TLSUnique is the tls-unique channel binding (RFC 5929 §3): nil in
 	// TLS 1.3 and for a TLS 1.2 resumption without extended master secret.
 	TLSUnique []byte
+	// OCSPResponse is the OCSP response the server stapled, if any (a
+	// client's view; RFC 6066 §8, RFC 8446 §4.4.2.1).
+	OCSPResponse []byte
+	// SignedCertificateTimestamps are the SCTs the server sent in the
+	// handshake (RFC 6962 §3.3), if any.
+	SignedCertificateTimestamps [][]byte
 	// HelloRetryRequest is DidHelloRetryRequest under crypto/tls's name.
 	HelloRetryRequest bool
 	// NegotiatedProtocolIsMutual is always true: the server picks the
@@ -98,6 +104,9 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 		EarlyDataAccepted:    st.earlyDataAccepted,
 		TLSUnique:            c.tlsUnique(),
 		HelloRetryRequest:    st.helloRetry,
+		OCSPResponse:         slices.Clone(st.ocspResponse),
+
+		SignedCertificateTimestamps: slices.Clone(st.scts),
 
 		NegotiatedProtocolIsMutual: true,
 		ekm:                        c.exporter(),
