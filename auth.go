@@ -176,7 +176,7 @@ func (c *Conn) chooseClientCertificate(cas [][]byte, requested []suites.Signatur
 			}
 			continue
 		}
-		if _, ok := chooseSignatureScheme(l.PublicKey, version, requested, cfg.signatureSchemes()); ok {
+		if _, ok := chooseSignatureScheme(l.PublicKey, version, requested, cfg.schemesFor(cert)); ok {
 			return cert, nil
 		}
 	}

@@ -358,7 +358,7 @@ func (hs *clientHandshakeTLS12) clientScheme(pub crypto.PublicKey) (suites.Signa
 	if v < suites.VersionTLS12 {
 		return 0, isRSA(pub) || isECDSA(pub)
 	}
-	return chooseSignatureScheme(pub, v, hs.certReq.SignatureSchemes, hs.config.signatureSchemes())
+	return chooseSignatureScheme(pub, v, hs.certReq.SignatureSchemes, hs.config.schemesFor(hs.clientCert))
 }
 
 func (hs *clientHandshakeTLS12) readServerHelloDone() error {

@@ -542,7 +542,7 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
-	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.signatureSchemes())
+	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.schemesFor(hs.clientCert))
 	if !ok {
 		return &NegotiationError{What: "signature scheme", ClientOffered: schemeNames(hs.config.signatureSchemes()),
 			ServerAccepts: schemeNames(hs.requestedSchemes()), Detail: "for the client certificate's key"}

@@ -85,6 +85,10 @@ type Certificate struct {
 	// SignedCertificateTimestamps are SCTs for the leaf (RFC 6962 §3.3),
 	// which a server sends to clients that ask.
 	SignedCertificateTimestamps [][]byte
+	// SupportedSignatureAlgorithms, when set, restricts the schemes this
+	// certificate's key signs with (a key in hardware that can do only
+	// some): the Config's schemes in their order, less the others.
+	SupportedSignatureAlgorithms []SignatureScheme
 }
 
 // ClientHelloInfo is what a server knows about a client when it chooses a
@@ -484,6 +488,22 @@ func (c *Config) groups() []suites.Group {
 		return c.CurvePreferences
 	}
 	return suites.DefaultGroups()
+}
+
+// schemesFor is this side's signature schemes for signing with cert:
+// signatureSchemes, less those cert.SupportedSignatureAlgorithms leaves out.
+func (c *Config) schemesFor(cert *Certificate) []suites.SignatureScheme {
+	ours := c.signatureSchemes()
+	if cert == nil || len(cert.SupportedSignatureAlgorithms) == 0 {
+		return ours
+	}
+	var out []suites.SignatureScheme
+	for _, s := range ours {
+		if slices.Contains(cert.SupportedSignatureAlgorithms, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (c *Config) signatureSchemes() []suites.SignatureScheme {

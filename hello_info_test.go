@@ -115,3 +115,26 @@ func TestClientAuthTypeString(t *testing.T) {
 		t.Errorf("names: %q", got)
 	}
 }
+
+// Certificate.SupportedSignatureAlgorithms narrows what the key signs
+// with; a peer that accepts none of the rest gets a negotiation failure.
+func TestCertificateSupportedSignatureAlgorithms(t *testing.T) {
+	p := testCerts(t)
+	for _, version := range []uint16{VersionTLS12, VersionTLS13} {
+		t.Run(VersionName(version), func(t *testing.T) {
+			cert := p.rsaLeaf
+			cert.SupportedSignatureAlgorithms = []SignatureScheme{PSSWithSHA384}
+			client, server := testClientConfig(t), testServerConfig(t, cert)
+			client.MaxVersion, server.MaxVersion = version, version
+			res := testHandshake(t, client, server)
+			res.mustSucceed(t)
+			if res.clientState.SignatureScheme != PSSWithSHA384 {
+				t.Errorf("signed with %v, want the one scheme the certificate allows", res.clientState.SignatureScheme)
+			}
+			client.SignatureSchemes = []SignatureScheme{PSSWithSHA256}
+			if res := testHandshake(t, client, server); res.clientErr == nil {
+				t.Errorf("a client accepting only PSS-SHA256 connected to a certificate limited to PSS-SHA384")
+			}
+		})
+	}
+}

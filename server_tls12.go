@@ -383,7 +383,7 @@ func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates [
 		if suite.KeyExchange == suites.KexRSA || version < suites.VersionTLS12 {
 			return cert, l, 0, ""
 		}
-		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.signatureSchemes()); ok {
+		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.schemesFor(cert)); ok {
 			return cert, l, scheme, ""
 		}
 		why = "no signature scheme in common for the " + l.PublicKeyAlgorithm.String() + " certificate"

@@ -402,7 +402,7 @@ func (hs *serverHandshakeTLS13) chooseCertificate() error {
 		if err != nil {
 			continue
 		}
-		if scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, sa.Schemes, hs.config.signatureSchemes()); ok {
+		if scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, sa.Schemes, hs.config.schemesFor(cert)); ok {
 			hs.cert, hs.certLeaf, hs.scheme = cert, l, scheme
 			c.state.scheme = scheme
 			if c.tracer != nil {
