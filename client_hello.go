@@ -247,6 +247,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	exts = append(exts, certificateStatusRequests(cfg)...)
 	if offer.offers12 {
+		exts = append(exts, offerEncryptThenMAC(cfg, offered)...)
 		if !cfg.DisableExtendedMasterSecret {
 			exts = append(exts, &wire.ExtendedMasterSecretExt{})
 		}

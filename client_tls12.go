@@ -118,6 +118,7 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 
 	hs.suite = suite
 	c.state.version, c.state.suite = sh.Version, suite
+	c.acceptEncryptThenMAC(sh, suite)
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)

@@ -156,6 +156,7 @@ type connState struct {
 	earlyDataAccepted   bool
 	warnings            []string
 	tls12               *tls12Secrets // for the TLS 1.0-1.2 exporter
+	etm                 bool          // encrypt-then-MAC (RFC 7366) for the CBC suite
 	ocspResponse        []byte        // stapled by the server
 	scts                [][]byte      // the server's Signed Certificate Timestamps
 }

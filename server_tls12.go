@@ -483,6 +483,7 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
 	}
 	exts = append(exts, hs.stapleExtensions12()...)
+	exts = append(exts, c.chooseEncryptThenMAC(hs.hello, hs.suite)...)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
 		// RFC 8449 §4, renegotiated on every handshake, resumed or not. A
 		// client's limit above 2^14 is not refused ("A server MUST NOT

@@ -63,6 +63,9 @@ type ConnectionState struct {
 	// SignedCertificateTimestamps are the SCTs the server sent in the
 	// handshake (RFC 6962 §3.3), if any.
 	SignedCertificateTimestamps [][]byte
+	// EncryptThenMAC is true when a CBC suite's records are MACed after
+	// encryption (RFC 7366), which clasp negotiates whenever it can.
+	EncryptThenMAC bool
 	// HelloRetryRequest is DidHelloRetryRequest under crypto/tls's name.
 	HelloRetryRequest bool
 	// NegotiatedProtocolIsMutual is always true: the server picks the
@@ -104,6 +107,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 		EarlyDataAccepted:    st.earlyDataAccepted,
 		TLSUnique:            c.tlsUnique(),
 		HelloRetryRequest:    st.helloRetry,
+		EncryptThenMAC:       st.etm,
 		OCSPResponse:         slices.Clone(st.ocspResponse),
 
 		SignedCertificateTimestamps: slices.Clone(st.scts),
