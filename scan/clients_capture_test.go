@@ -149,9 +149,11 @@ func writeProfile(t *testing.T, file string, p *ClientProfile) {
 	if data, err := os.ReadFile(file); err == nil {
 		if old, err := ParseClientProfile(data); err == nil {
 			p.Name, p.Platform, p.Uncertain, p.Source.Note = old.Name, old.Platform, old.Uncertain, old.Source.Note
-			lim := old.Limits
-			lim.LowestVersion, lim.HighestVersion = p.Limits.LowestVersion, p.Limits.HighestVersion
-			p.Limits = lim
+			if p.Source.Kind == "captured" {
+				lim := old.Limits
+				lim.LowestVersion, lim.HighestVersion = p.Limits.LowestVersion, p.Limits.HighestVersion
+				p.Limits = lim
+			}
 		}
 	}
 	data, err := json.MarshalIndent(p, "", "  ")

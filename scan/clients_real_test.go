@@ -119,7 +119,8 @@ func perTarget(one func(t *testing.T, target string) realOutcome) func(*testing.
 
 const httpRequest = "GET / HTTP/1.0\r\n\r\n"
 
-var curlUsing = regexp.MustCompile(`SSL connection using (TLSv1\.[0-3]|SSLv3) / (\S+)`)
+// OpenSSL names TLS 1.0 "TLSv1", without ".0".
+var curlUsing = regexp.MustCompile(`SSL connection using (TLSv1(?:\.[0-3])?|SSLv3) / (\S+)`)
 
 func runCurl(t *testing.T, target string) realOutcome {
 	_, port, _ := net.SplitHostPort(target)
@@ -127,7 +128,7 @@ func runCurl(t *testing.T, target string) realOutcome {
 	return outcomeFrom(out, err, curlUsing)
 }
 
-var sclientProtocol = regexp.MustCompile(`Protocol\s*:\s*(TLSv1\.[0-3]|SSLv3)[\s\S]*?Cipher\s*:\s*(\S+)`)
+var sclientProtocol = regexp.MustCompile(`Protocol\s*:\s*(TLSv1(?:\.[0-3])?|SSLv3)[\s\S]*?Cipher\s*:\s*(\S+)`)
 
 func runSClient(t *testing.T, target string) realOutcome {
 	_, port, _ := net.SplitHostPort(target)
@@ -237,6 +238,9 @@ func outcomeFrom(out string, err error, re *regexp.Regexp) realOutcome {
 
 // parseClientVersion reads "TLSv1.3", "TLS1.2", "SSL3.0" and NSS's "3.4".
 func parseClientVersion(s string) suites.Version {
+	if s == "TLSv1" {
+		return suites.VersionTLS10
+	}
 	if strings.HasPrefix(s, "3.") {
 		return suites.Version(0x0300 + uint16(s[2]-'0'))
 	}
