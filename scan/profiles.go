@@ -213,7 +213,7 @@ func (c *ClientProfile) AcceptedVersions() []suites.Version {
 	return out
 }
 
-// ClientProfiles returns every embedded client profile, sorted by ID.
+// ClientProfiles returns every embedded client profile, sorted by name.
 func ClientProfiles() ([]*ClientProfile, error) {
 	entries, err := clientFiles.ReadDir("clients")
 	if err != nil {
@@ -232,7 +232,7 @@ func ClientProfiles() ([]*ClientProfile, error) {
 		p.ID = strings.TrimSuffix(e.Name(), ".json")
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
 	return out, nil
 }
 
