@@ -45,9 +45,11 @@ func TestEveryClientProfileParsesAndHasASource(t *testing.T) {
 					t.Errorf("extension %v: data is not hex: %v", e.Code, err)
 				}
 			}
+			// supported_versions, when sent, decides (RFC 8446 §4.2.1);
+			// otherwise the limits bound the range up to legacy_version.
 			vs := p.AcceptedVersions()
-			if len(vs) == 0 || vs[len(vs)-1] != suites.Version(p.Limits.HighestVersion.Value) ||
-				vs[0] != suites.Version(p.Limits.LowestVersion.Value) {
+			if len(p.Hello.SupportedVersions) == 0 && (len(vs) == 0 ||
+				vs[len(vs)-1] != suites.Version(p.Limits.HighestVersion.Value) || vs[0] != suites.Version(p.Limits.LowestVersion.Value)) {
 				t.Errorf("accepted versions %v do not match the limits %v–%v", vs, p.Limits.LowestVersion, p.Limits.HighestVersion)
 			}
 			h, err := p.Probe("example.com").Hello(rand.Reader)
