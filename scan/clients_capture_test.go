@@ -149,6 +149,9 @@ func writeProfile(t *testing.T, file string, p *ClientProfile) {
 	if data, err := os.ReadFile(file); err == nil {
 		if old, err := ParseClientProfile(data); err == nil {
 			p.Name, p.Platform, p.Uncertain, p.Source.Note = old.Name, old.Platform, old.Uncertain, old.Source.Note
+			if p.Version == "" {
+				p.Version = old.Version
+			}
 			if p.Source.Kind == "captured" {
 				lim := old.Limits
 				lim.LowestVersion, lim.HighestVersion = p.Limits.LowestVersion, p.Limits.HighestVersion

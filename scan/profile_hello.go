@@ -61,7 +61,9 @@ func (p *HelloProfile) addExtension(e wire.Extension) error {
 		return nil
 	}
 	entry := ExtensionProfile{Code: extensionCode(t)}
-	if !slices.Contains(perConnectionExtensions, t) {
+	// A session_ticket body is a ticket from an earlier connection; the
+	// profile keeps only that the client asks for one (an empty body).
+	if !slices.Contains(perConnectionExtensions, t) && t != wire.ExtSessionTicket {
 		body, err := wire.ExtensionBody(e, wire.TypeClientHello)
 		if err != nil {
 			return fmt.Errorf("extension %v: %w", t, err)
