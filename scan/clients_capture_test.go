@@ -25,6 +25,8 @@ var updateClients = flag.Bool("update-clients", false, "rewrite scan/clients/*-c
 // that records its ClientHello, and checks that the committed profile is
 // exactly what the client sends (apart from GREASE, randoms, key share
 // bytes and the host name), so that the data cannot drift from the client.
+// A machine with another build of a client (another version string) only
+// logs the difference: the file describes the build named in it.
 func TestCapturedClientProfiles(t *testing.T) {
 	for _, c := range realClients() {
 		t.Run(c.profile, func(t *testing.T) {
@@ -45,14 +47,18 @@ func TestCapturedClientProfiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want.Version != got.Version {
-				t.Errorf("the profile was captured from %q, the installed client is %q", want.Version, got.Version)
-			}
 			wantHello, _ := json.MarshalIndent(want.Hello, "", "  ")
 			gotHello, _ := json.MarshalIndent(got.Hello, "", "  ")
-			if !bytes.Equal(wantHello, gotHello) {
-				t.Errorf("%s drifted from the client's real ClientHello (regenerate with -update-clients)\ncommitted: %s\ncaptured:  %s",
-					file, wantHello, gotHello)
+			same := bytes.Equal(wantHello, gotHello)
+			switch {
+			case want.Version != got.Version && !same:
+				// Another build of the client (another machine): the
+				// profile stays what its source says; say so.
+				t.Logf("%s was captured from %q; the installed client is %q and sends another hello (regenerate with -update-clients to describe it)",
+					file, want.Version, got.Version)
+			case !same:
+				t.Errorf("%s drifted from the ClientHello %q really sends (regenerate with -update-clients)\ncommitted: %s\ncaptured:  %s",
+					file, got.Version, wantHello, gotHello)
 			}
 		})
 	}
