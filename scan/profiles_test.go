@@ -13,7 +13,7 @@ import (
 // The clients the issue names must each have a profile.
 var requiredClients = []string{
 	"curl-openssl-3.0-captured", "openssl-1.0.2", "openssl-1.1.1", "curl-nss-centos7",
-	"firefox-100", "firefox-71", "chrome-101", "chrome-79", "safari-15.4",
+	"firefox-120", "firefox-100", "chrome-131", "chrome-101", "safari-15.4",
 	"java-8u161", "java-11", "java-17-captured", "java-21",
 	"android-4.4", "android-7", "android-14",
 	"go-crypto-tls-captured", "python-ssl-captured",
