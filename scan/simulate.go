@@ -49,8 +49,8 @@ type ClientVerdict struct {
 
 // SimulateClients sends each profile's hello to addr through r and judges
 // the answers, in the order of profiles. rep, when not nil, is the scan of
-// the same server, used to explain the refusals. The error is for a probe
-// that cannot be built or ctx ending.
+// the same server, used to explain the refusals. The error is ctx's when it
+// ends; a profile whose hello cannot be built gets a verdict saying so.
 func SimulateClients(ctx context.Context, r *Runner, addr, serverName string, profiles []*ClientProfile, rep *Report) ([]ClientVerdict, error) {
 	out := make([]ClientVerdict, len(profiles))
 	errs := make([]error, len(profiles))
@@ -58,8 +58,15 @@ func SimulateClients(ctx context.Context, r *Runner, addr, serverName string, pr
 	for i, p := range profiles {
 		wg.Go(func() {
 			res, err := r.Run(ctx, addr, p.Probe(serverName))
-			if err != nil {
-				errs[i] = fmt.Errorf("client %s: %w", p.ID, err)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				errs[i] = err
+				return
+			case err != nil:
+				// A hello this package cannot build is the profile's
+				// problem, not the scan's: say so in its verdict.
+				out[i] = ClientVerdict{ID: p.ID, Client: p.Name, Source: p.Source.Kind,
+					Reason: fmt.Sprintf("not simulated: %v", err), Answer: "none"}
 				return
 			}
 			out[i] = judge(p, res, rep)
