@@ -30,6 +30,12 @@ var simulationServers = []serverConfig{
 		"-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"}},
 	{"legacy", []string{"-no_tls1_3", "-cipher", "AES128-SHA@SECLEVEL=0"}},
 	{"legacy-tls1.0", []string{"-tls1", "-cipher", "AES128-SHA@SECLEVEL=0"}},
+	// Two that tell clients apart: TLS 1.3 with only P-384 (a client that
+	// sent no P-384 share gets a HelloRetryRequest), and TLS 1.2 with only
+	// ECDHE-RSA-AES256-SHA384, a suite NSS and crypto/tls do not offer (the
+	// "curl on NSS cannot connect" case).
+	{"tls1.3-p384", []string{"-tls1_3", "-groups", "P-384"}},
+	{"cbc-sha384", []string{"-tls1_2", "-cipher", "ECDHE-RSA-AES256-SHA384"}},
 }
 
 // TestSimulationMatchesRealClients runs every installed client against
