@@ -65,7 +65,10 @@ func (c *complianceCheck) certificate(facts ServerFacts) {
 		c.add(DeviationCertificate, "the certificate has a %v key; %s wants %v", leaf.PublicKeyAlgorithm, c.profile, c.p.CertificateTypes)
 	}
 	if sig := certificateSignatureNames[leaf.SignatureAlgorithm]; !slices.Contains(c.p.CertificateSignatures, sig) {
-		c.add(DeviationCertificate, "the certificate is signed with %v; %s wants %v", leaf.SignatureAlgorithm, c.profile, c.p.CertificateSignatures)
+		if sig == "" {
+			sig = leaf.SignatureAlgorithm.String()
+		}
+		c.add(DeviationCertificate, "the certificate is signed with %s; %s wants %v", sig, c.profile, c.p.CertificateSignatures)
 	}
 	days := int(leaf.NotAfter.Sub(leaf.NotBefore).Hours() / 24)
 	if max := c.p.MaximumCertificateLifespan; max > 0 && days > max {

@@ -13,7 +13,7 @@ import (
 // the scan found it) have none of in common.
 
 // maxListed bounds how many of a client's suites a reason names.
-const maxListed = 6
+const maxListed = 4
 
 func explainRefusal(p *ClientProfile, rep *Report, res *Result) string {
 	answer := "the server answered " + res.Summary()
