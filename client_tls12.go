@@ -74,6 +74,7 @@ func (hs *clientHandshakeTLS12) handshake() error {
 		{"read ServerKeyExchange", hs.readServerKeyExchange},
 		{"read CertificateRequest", hs.readCertificateRequest},
 		{"read ServerHelloDone", hs.readServerHelloDone},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate", hs.sendClientCertificate},
 		{"write ClientKeyExchange", hs.sendClientKeyExchange},
 		{"write CertificateVerify", hs.sendCertificateVerify},

@@ -71,6 +71,7 @@ func (hs *serverHandshakeTLS13) handshake() error {
 		{"write server Finished", hs.sendServerFinished},
 		{"read early data and EndOfEarlyData", hs.readEndOfEarlyData},
 		{"read client Certificate and CertificateVerify", hs.readClientCertificate},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"read client Finished", hs.readClientFinished},
 	}); err != nil {
 		return err
