@@ -36,4 +36,20 @@
 // each for their order; TLS 1.2 ECDHE groups by elimination, read from the
 // ServerKeyExchange). Scan runs them all and returns a Report, which
 // marshals to the JSON documented in docs/scan-json.md.
+//
+// # Client simulation and compliance
+//
+// A ClientProfile (one JSON file per client in clients/, embedded) is the
+// ClientHello a real client sends, without what changes per connection,
+// plus the limits it applies to the answer (versions, DH and RSA sizes)
+// and its source. The profiles of the clients installed on the test
+// machine are captured from them by TestCapturedClientProfiles, which fails
+// when a file drifts from what the client sends; the others come from
+// testssl.sh's copy of SSL Labs' client list (checked against it when
+// installed) or from vendors' documentation, with what is uncertain named.
+// SimulateClients sends each profile's hello as a Probe and judges the
+// answer as that client would; a refusal is explained from the Report
+// (no common version, suite or group). MozillaGuidelines.Check compares a
+// Report with Mozilla's modern, intermediate and old profiles (version 5.7,
+// compliance/mozilla-5.7.json) and names each deviation.
 package scan

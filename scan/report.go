@@ -29,6 +29,13 @@ type Report struct {
 	Notes       []string `json:"notes,omitempty"`
 	Connections int      `json:"connections"`
 	DurationMS  int64    `json:"duration_ms"`
+
+	// Clients is the client simulation: one verdict per client profile,
+	// when Options.Clients asked for it.
+	Clients []ClientVerdict `json:"clients,omitempty"`
+	// Compliance is the check against Mozilla's profiles, when
+	// Options.Compliance asked for it.
+	Compliance []ComplianceResult `json:"compliance,omitempty"`
 }
 
 // VersionSupport says whether the server speaks one protocol version, and

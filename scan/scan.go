@@ -17,6 +17,12 @@ type Options struct {
 	Timeout time.Duration
 	// ServerName is sent in SNI; empty sends none.
 	ServerName string
+	// Clients are simulated after the scan (ClientProfiles gives them
+	// all); nil simulates none.
+	Clients []*ClientProfile
+	// Compliance checks the server against Mozilla's server-side TLS
+	// profiles (modern, intermediate, old).
+	Compliance bool
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -58,6 +64,9 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	}
 	rep := &Report{SchemaVersion: SchemaVersion, Target: addr, ServerName: opts.ServerName, Versions: versions}
 	if err := s.suitesAndGroups(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.clientsAndCompliance(ctx, rep, opts); err != nil {
 		return nil, err
 	}
 	rep.Notes = s.notes

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ type scanOptions struct {
 	timeout        time.Duration
 	json           bool
 	serverName     string
+	noClients      bool
+	profile        string
 }
 
 func newScanCommand() *cobra.Command {
@@ -48,6 +51,19 @@ alert), and report what it accepts:
                      curves of the ECDHE ServerKeyExchange, by the same
                      elimination as the suites, with their order.
 
+  Clients            each real client of the profile list (curl, browsers,
+                     Java, Android, Windows, Go, Python, ...; the ones
+                     installed where clasp is built are captured from the
+                     real client) sends its own ClientHello: would it connect,
+                     with which version, suite, group and signature, or why
+                     not ("offers only these suites; the server accepts only
+                     those"). --no-clients skips it.
+  Compliance         Mozilla's Server Side TLS 5.7 profiles (modern,
+                     intermediate, old): pass, or each deviation named (a
+                     version, a suite, a group, the certificate's key type,
+                     size, signature or lifespan, the DH size, the suite
+                     order where the profile wants the server's).
+
 At most --max-connections probes are open at once and each gets --timeout,
 so a server that stalls costs one timeout, not one per probe. SNI carries
 --servername, or the host of HOST:PORT when that is a name, not an address.
@@ -66,6 +82,10 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   groups.ecdhe       {version, order, groups[...]}: TLS 1.2 (or the highest
                      earlier version) ECDHE curves
   notes[]            what the server did that a scan does not expect
+  clients[]          {id, client, source, connects, version, suite, group,
+                     signature_scheme, hello_retry_request, reason, answer}
+  compliance[]       {profile, guidelines, pass, deviations[{kind, text}],
+                     not_checked[]}
   connections        connections opened; duration_ms: the scan's wall time
 docs/scan-json.md describes each field in full.
 
@@ -73,10 +93,13 @@ Exit status:
   0  every target was scanned
   1  a target could not be scanned: unreachable, not TLS, or no TLS answer
      to any ClientHello (one line on stderr says which)
-  2  usage error; nothing was attempted`,
+  2  usage error; nothing was attempted
+  3  every target was scanned and one fails the --profile it was asked to
+     pass (its deviations are in the report)`,
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
-  clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443`,
+  clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
+  clasp scan --profile intermediate example.com:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("give at least one HOST:PORT to scan")
@@ -90,6 +113,8 @@ Exit status:
 	flags.DurationVar(&opts.timeout, "timeout", scan.DefaultTimeout, "time each probe gets, from connecting to the server's answer")
 	flags.BoolVar(&opts.json, "json", false, "print one JSON object per target and line (fields above and in docs/scan-json.md)")
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI (default: the host in HOST:PORT unless it is an IP address)")
+	flags.BoolVar(&opts.noClients, "no-clients", false, "skip the client simulation")
+	flags.StringVar(&opts.profile, "profile", "", "exit 3 when a target fails this Mozilla profile: modern, intermediate or old")
 	return cmd
 }
 
@@ -109,6 +134,16 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if opts.timeout <= 0 {
 		return usageErrorf("--timeout %v: want a positive duration", opts.timeout)
 	}
+	if opts.profile != "" && !slices.Contains(scan.ProfileNames, opts.profile) {
+		return usageErrorf("--profile %q: want one of %s", opts.profile, strings.Join(scan.ProfileNames, ", "))
+	}
+	var clients []*scan.ClientProfile
+	if !opts.noClients {
+		var err error
+		if clients, err = scan.ClientProfiles(); err != nil {
+			return err
+		}
+	}
 	for _, t := range targets {
 		if _, _, err := net.SplitHostPort(t); err != nil {
 			return usageErrorf("%q is not HOST:PORT: %v", t, err)
@@ -116,6 +151,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var failures []error
+	var nonCompliant []string
 	for i, target := range targets {
 		host, _, _ := net.SplitHostPort(target)
 		sni := opts.serverName
@@ -123,7 +159,8 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			sni = host
 		}
 		rep, err := scan.Scan(cmd.Context(), target, scan.Options{
-			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni})
+			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni,
+			Clients: clients, Compliance: true})
 		switch {
 		case opts.json:
 			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: target, OK: err == nil, Report: rep}
@@ -138,6 +175,11 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 				fmt.Fprintln(stdout)
 			}
 			writeScanReport(stdout, rep)
+			writeClientSimulation(stdout, rep)
+			writeCompliance(stdout, rep)
+		}
+		if err == nil && opts.profile != "" && profileFailure(rep, opts.profile) != nil {
+			nonCompliant = append(nonCompliant, target)
 		}
 		if err != nil {
 			failures = append(failures, err)
@@ -147,6 +189,8 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		}
 	}
 	switch {
+	case len(failures) == 0 && len(nonCompliant) > 0:
+		return &exitStatusError{exitFinding, fmt.Errorf("clasp scan: %s fails the Mozilla %s profile", strings.Join(nonCompliant, ", "), opts.profile)}
 	case len(failures) == 0:
 		return nil
 	case len(targets) == 1:
