@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"sync"
 	"time"
@@ -17,6 +18,11 @@ type Options struct {
 	Timeout time.Duration
 	// ServerName is sent in SNI; empty sends none.
 	ServerName string
+	// Roots are the CAs the certificates are judged against; nil means
+	// the system's. RootsLabel names them in the report ("system" when
+	// empty).
+	Roots      *x509.CertPool
+	RootsLabel string
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -25,6 +31,8 @@ type scanner struct {
 	runner     *Runner
 	addr       string
 	serverName string
+	roots      *x509.CertPool
+	rootsLabel string
 
 	mu    sync.Mutex
 	notes []string
@@ -51,6 +59,8 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout},
 		addr:       addr,
 		serverName: opts.ServerName,
+		roots:      opts.Roots,
+		rootsLabel: opts.RootsLabel,
 	}
 	versions, err := s.versions(ctx)
 	if err != nil {
@@ -58,6 +68,9 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	}
 	rep := &Report{SchemaVersion: SchemaVersion, Target: addr, ServerName: opts.ServerName, Versions: versions}
 	if err := s.suitesAndGroups(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.keysAndStrength(ctx, rep); err != nil {
 		return nil, err
 	}
 	rep.Notes = s.notes
