@@ -71,10 +71,10 @@ type SCTCount struct {
 
 // presented is one chain as a probe got it, before analysis.
 type presented struct {
-	der       [][]byte
-	ocsp      []byte
-	tlsSCTs   int
-	seenWith  string
+	der      [][]byte
+	ocsp     []byte
+	tlsSCTs  int
+	seenWith string
 	// asked is whether the probe sent status_request and
 	// signed_certificate_timestamp.
 	asked bool
