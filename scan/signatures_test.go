@@ -2,14 +2,19 @@ package scan
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"io"
+	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/peertest"
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
 )
 
 // scanWith scans addr with opts (and the generous timeout scanOK uses).
@@ -140,4 +145,126 @@ func TestSchemeFindings(t *testing.T) {
 	if !slices.Contains(allSchemes(), suites.PKCS1WithSHA1) {
 		t.Error("the TLS 1.3 search does not offer rsa_pkcs1_sha1, so it could never find it")
 	}
+}
+
+// TestScanSignaturesCryptoTLS: crypto/tls with three certificates. Its
+// schemes per key come from its source (auth.go,
+// signatureSchemesForPublicKey, Go 1.26): an RSA key restricted by
+// Certificate.SupportedSignatureAlgorithms; a P-256 key signs
+// ecdsa_secp256r1_sha256 in TLS 1.3 and the three SHA-2 ECDSA schemes in
+// TLS 1.2 (SHA-1 is off since Go 1.25); Ed25519 signs ed25519.
+func TestScanSignaturesCryptoTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	rsaCert := pki.RSA.TLS
+	rsaCert.SupportedSignatureAlgorithms = []tls.SignatureScheme{tls.PSSWithSHA512, tls.PKCS1WithSHA384}
+	addr := startGoServer(t, &tls.Config{
+		Certificates: []tls.Certificate{rsaCert, pki.ECDSA.TLS, pki.Ed25519.TLS},
+		CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+	})
+	rep := scanWith(t, addr, Options{ServerName: "localhost", Roots: pki.CAPool})
+	wantSchemes(t, rep, suites.VersionTLS13, map[string]string{
+		"rsa_pss_rsae_sha512": "RSA 2048", "ecdsa_secp256r1_sha256": "ECDSA P-256", "ed25519": "Ed25519"})
+	wantSchemes(t, rep, suites.VersionTLS12, map[string]string{
+		"rsa_pss_rsae_sha512": "RSA 2048", "rsa_pkcs1_sha384": "RSA 2048", "ed25519": "Ed25519",
+		"ecdsa_secp256r1_sha256": "ECDSA P-256", "ecdsa_secp384r1_sha384": "ECDSA P-256", "ecdsa_secp521r1_sha512": "ECDSA P-256"})
+	if n := len(rep.Certificates.Chains); n != 3 {
+		t.Errorf("%d chains, want RSA, ECDSA and Ed25519", n)
+	}
+}
+
+// TestScanSignaturesClasp: clasp's own server with an RSA and an ECDSA
+// certificate and Config.SignatureSchemes naming three schemes.
+func TestScanSignaturesClasp(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	cfg := &clasp.Config{
+		Certificates:     []clasp.Certificate{claspCert(pki.RSA), claspCert(pki.ECDSA)},
+		SignatureSchemes: []clasp.SignatureScheme{clasp.PSSWithSHA384, clasp.ECDSAWithP256AndSHA256, clasp.PKCS1WithSHA256},
+	}
+	addr := startClaspServer(t, cfg)
+	rep := scanWith(t, addr, Options{ServerName: "localhost", Roots: pki.CAPool})
+	wantSchemes(t, rep, suites.VersionTLS13, map[string]string{"rsa_pss_rsae_sha384": "RSA 2048", "ecdsa_secp256r1_sha256": "ECDSA P-256"})
+	wantSchemes(t, rep, suites.VersionTLS12, map[string]string{
+		"rsa_pss_rsae_sha384": "RSA 2048", "rsa_pkcs1_sha256": "RSA 2048", "ecdsa_secp256r1_sha256": "ECDSA P-256"})
+}
+
+func claspCert(l *peertest.Leaf) clasp.Certificate {
+	return clasp.Certificate{Certificate: l.TLS.Certificate, PrivateKey: l.Key, Leaf: l.Cert}
+}
+
+// startClaspServer runs clasp's server (what `clasp serve` runs) on
+// loopback: each connection completes its handshake and closes.
+func startClaspServer(t *testing.T, cfg *clasp.Config) string {
+	t.Helper()
+	return startListener(t, func(c net.Conn) {
+		conn := clasp.Server(c, cfg)
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn.Handshake()
+		conn.Close()
+	})
+}
+
+// TestScanFindsPKCS1AndSHA1InTLS13 runs a deliberately flawed TLS 1.3
+// server (test code only): it answers a ServerHello to any TLS 1.3 hello
+// whose signature_algorithms names rsa_pkcs1_sha1, rsa_pkcs1_sha256 or
+// rsa_pss_rsae_sha512, and handshake_failure to the others, as a server
+// willing to sign a CertificateVerify with PKCS#1 v1.5 or SHA-1 would. The
+// scan must find exactly those three, scattered over the registry, and
+// call the first two findings (RFC 8446 §4.2.3).
+func TestScanFindsPKCS1AndSHA1InTLS13(t *testing.T) {
+	signsWith := []suites.SignatureScheme{suites.PKCS1WithSHA1, suites.PKCS1WithSHA256, suites.PSSWithSHA512}
+	addr := startListener(t, func(c net.Conn) {
+		defer c.Close()
+		h := readClientHello(c)
+		if h == nil {
+			return
+		}
+		sv, _ := wire.FindExtension[*wire.SupportedVersionsExt](h.Extensions)
+		sa, _ := wire.FindExtension[*wire.SignatureAlgorithmsExt](h.Extensions)
+		ks, _ := wire.FindExtension[*wire.KeyShareExt](h.Extensions)
+		if sv == nil || !slices.Contains(sv.Versions, suites.VersionTLS13) || ks == nil || len(ks.Entries) == 0 {
+			c.Write([]byte{21, 3, 3, 0, 2, 2, byte(wire.AlertProtocolVersion)})
+			return
+		}
+		if sa == nil || !slices.ContainsFunc(sa.Schemes, func(s suites.SignatureScheme) bool { return slices.Contains(signsWith, s) }) {
+			c.Write([]byte{21, 3, 3, 0, 2, 2, byte(wire.AlertHandshakeFailure)})
+			return
+		}
+		sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: h.SessionID, CipherSuite: h.CipherSuites[0],
+			Extensions: []wire.Extension{&wire.SupportedVersionsExt{Versions: []suites.Version{suites.VersionTLS13}},
+				&wire.KeyShareExt{Entries: []wire.KeyShareEntry{ks.Entries[0]}}}}
+		raw, err := sh.Marshal()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		c.Write(append([]byte{22, 3, 3, byte(len(raw) >> 8), byte(len(raw))}, raw...))
+	})
+	rep := scanWith(t, addr, Options{Timeout: 2 * time.Second})
+	wantVersions(t, rep, suites.VersionTLS13)
+	got, _ := schemesOf(rep, suites.VersionTLS13)
+	if !slices.Equal(got, signsWith) {
+		t.Fatalf("TLS 1.3 schemes: got %v, want %v", got, signsWith)
+	}
+	for _, e := range rep.Signatures.TLS13.Schemes {
+		if want := e.ID != suites.PSSWithSHA512; (e.Finding != "") != want {
+			t.Errorf("%s: finding %q", e.IANA, e.Finding)
+		}
+	}
+}
+
+// readClientHello reads one ClientHello record from c; nil when it cannot.
+func readClientHello(c net.Conn) *wire.ClientHello {
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		return nil
+	}
+	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	if _, err := io.ReadFull(c, body); err != nil {
+		return nil
+	}
+	h, err := wire.ParseClientHello(body[4:])
+	if err != nil {
+		return nil
+	}
+	return h
 }
