@@ -205,7 +205,7 @@ func (s *scanner) tls13Chain(ctx context.Context, kind keyKind, sni string) (*pr
 		SignatureSchemes:          kind.schemes(true),
 		SessionTicketsDisabled:    true,
 		Tracer: trace.TracerFunc(func(e trace.Event) {
-			if m, ok := e.(trace.Message); ok && m.Direction == trace.Received {
+			if m, ok := e.(*trace.Message); ok && m.Direction == trace.Received {
 				if c, ok := m.Parsed.(*wire.Certificate13); ok {
 					cert = c
 				}
@@ -264,8 +264,12 @@ func keyMatches(leafKey string, scheme suites.SignatureScheme) bool {
 		return false
 	}
 	switch info.Algorithm {
-	case suites.SigRSAPKCS1, suites.SigRSAPSSRSAE, suites.SigRSAPSSPSS:
+	case suites.SigRSAPKCS1, suites.SigRSAPSSRSAE:
 		return strings.HasPrefix(leafKey, "RSA ")
+	case suites.SigRSAPSSPSS:
+		// These need an id-RSASSA-PSS key (RFC 8446 §4.2.3), which
+		// crypto/x509 does not parse: such a leaf shows as "unknown".
+		return false
 	case suites.SigECDSA:
 		g := suites.GroupByID(info.Curve)
 		return g != nil && leafKey == "ECDSA "+g.OpenSSLName
