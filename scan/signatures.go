@@ -65,9 +65,9 @@ func schemeFinding(id suites.SignatureScheme, v suites.Version) string {
 	case v >= suites.VersionTLS13 && info.Algorithm == suites.SigRSAPKCS1 && !info.TLS13:
 		return "PKCS#1 v1.5 in a TLS 1.3 CertificateVerify: RFC 8446 §4.2.3 allows rsa_pkcs1_* only in certificates"
 	case info.Hash == crypto.MD5:
-		return "MD5 signature hash: forgeable (SLOTH), deprecated by RFC 9155"
+		return "MD5 signature hash: transcript collisions make it forgeable (SLOTH); RFC 9155 deprecates it"
 	case info.Hash == crypto.SHA1:
-		return "SHA-1 signature hash: collisions are practical (SLOTH), deprecated by RFC 9155"
+		return "SHA-1 signature hash: chosen-prefix collisions are practical; RFC 9155 deprecates it"
 	}
 	return ""
 }
