@@ -58,7 +58,7 @@ func strengthText(st *scan.Strength) string {
 	case st.Group != "":
 		kex += " " + st.Group
 	case st.DHBits > 0:
-		kex += fmt.Sprintf(" %d-bit (%s)", st.DHBits, st.DHGroup)
+		kex += fmt.Sprintf(" %d bits, %s", st.DHBits, st.DHGroup)
 	}
 	parts := []string{kex}
 	if st.ServerKey != "" {
