@@ -121,13 +121,15 @@ func (s *scanner) dheParams(ctx context.Context, vs *VersionSuites) (*DHParams, 
 
 // ffdheGroups finds the RFC 7919 groups the server agrees to in a TLS 1.2
 // (or earlier) DHE key exchange when the client names them in
-// supported_groups: each group is offered alone with the DHE suites, and
-// is accepted when the ServerKeyExchange carries its prime. A server that
-// answers one of them with another prime ignores the extension (OpenSSL
-// 3.0 does: it sends its own group whatever the client names); its groups
-// are then not negotiated at all and the list is empty, with a note. The
-// accepted groups are then searched once more for the server's order.
-// nil without DHE suites.
+// supported_groups. All five are offered first: a refusal means none (RFC
+// 7919 §4: a server that knows none of the groups named must not pick a
+// DHE suite), and a prime that is none of them means the server ignores
+// the extension (OpenSSL 3.0 does: it sends its own group whatever the
+// client names); the list is then empty, with a note. Otherwise each group
+// is offered alone, and is accepted when the ServerKeyExchange carries its
+// prime; an answer with another prime again means the extension is
+// ignored. The accepted groups are then searched once more for the
+// server's order. nil without DHE suites.
 func (s *scanner) ffdheGroups(ctx context.Context, vs *VersionSuites) (*GroupList, error) {
 	offer := dheSuites(vs)
 	if len(offer) == 0 {
@@ -139,6 +141,23 @@ func (s *scanner) ffdheGroups(ctx context.Context, vs *VersionSuites) (*GroupLis
 		return p
 	}
 	candidates := []suites.Group{suites.FFDHE2048, suites.FFDHE3072, suites.FFDHE4096, suites.FFDHE6144, suites.FFDHE8192}
+	none := &GroupList{Version: vs.Version, Name: vs.Version.String(), Order: OrderSingle, Groups: []GroupEntry{}}
+	ignores := func(offered, got string) (*GroupList, error) {
+		s.note("%v DHE: offered only %s in supported_groups, the server answered with %s instead of refusing (RFC 7919 §4): it does not negotiate RFC 7919 groups",
+			vs.Version, offered, got)
+		none.Order = OrderUnknown
+		return none, nil
+	}
+	res, err := s.run(ctx, probe(candidates))
+	if err != nil {
+		return nil, err
+	}
+	switch g, other := ffdheAnswer(res); {
+	case other != "":
+		return ignores("the RFC 7919 groups", other)
+	case g == 0:
+		return none, nil
+	}
 	answers := make([]suites.Group, len(candidates))
 	others := make([]string, len(candidates))
 	errs := make([]error, len(candidates))
@@ -157,16 +176,12 @@ func (s *scanner) ffdheGroups(ctx context.Context, vs *VersionSuites) (*GroupLis
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
-		if others[i] != "" || answers[i] != 0 && answers[i] != g {
-			got := others[i]
-			if got == "" {
-				got = answers[i].String()
-			}
-			s.note("%v DHE: offered only %v in supported_groups, the server answered with %s instead of refusing (RFC 7919 §4): it does not negotiate RFC 7919 groups",
-				vs.Version, g, got)
-			return &GroupList{Version: vs.Version, Name: vs.Version.String(), Order: OrderUnknown, Groups: []GroupEntry{}}, nil
-		}
-		if answers[i] == g {
+		switch {
+		case others[i] != "":
+			return ignores(g.String(), others[i])
+		case answers[i] != 0 && answers[i] != g:
+			return ignores(g.String(), answers[i].String())
+		case answers[i] == g:
 			accepted = append(accepted, g)
 		}
 	}

@@ -95,13 +95,35 @@ func (s *scanner) keysAndStrength(ctx context.Context, rep *Report) error {
 		sigs.TLS12 = schemeList(suites.VersionTLS12, schemes12, keyOf12)
 	}
 	if has13 {
-		sigs.TLS13 = schemeList(suites.VersionTLS13, schemes13, tls13Keys(schemes13, rep.Certificates))
+		keys := tls13Keys(schemes13, rep.Certificates)
+		sigs.TLS13 = schemeList(suites.VersionTLS13, schemes13, keys)
+		s.noteKeylessSchemes(sigs.TLS13, rep.Certificates)
 	}
 	if sigs.TLS12 != nil || sigs.TLS13 != nil {
 		rep.Signatures = &sigs
 	}
 	fillStrength(rep)
 	return nil
+}
+
+// noteKeylessSchemes notes TLS 1.3 schemes the server agreed to that no
+// chain it presented can sign with: either a key the scan did not see, or
+// a server that ignores signature_algorithms until it must sign, which
+// makes the TLS 1.3 list say more than the server can do.
+func (s *scanner) noteKeylessSchemes(l *SchemeList, certs *Certificates) {
+	if certs == nil || len(certs.Chains) == 0 {
+		return
+	}
+	var keyless []string
+	for _, e := range l.Schemes {
+		if e.Key == "" {
+			keyless = append(keyless, e.IANA)
+		}
+	}
+	if len(keyless) > 0 {
+		s.note("TLS 1.3: the server agreed to hellos offering only %s, which none of the certificates it showed can sign with (a key not seen, or a server that ignores signature_algorithms)",
+			strings.Join(keyless, ", "))
+	}
 }
 
 // hostname is the name certificates are checked for: the SNI sent, else
