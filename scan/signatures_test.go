@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net"
@@ -94,6 +95,8 @@ func TestScanSignaturesOpenSSLDualCertificate(t *testing.T) {
 		"rsa_pss_rsae_sha256": "RSA 2048", "RSA+SHA256": "RSA 2048",
 		"ECDSA+SHA256": "ECDSA P-256", "ECDSA+SHA384": "ECDSA P-256"})
 	wantSchemes(t, rep, suites.VersionTLS13, map[string]string{"rsa_pss_rsae_sha256": "RSA 2048", "ecdsa_secp256r1_sha256": "ECDSA P-256"})
+	got13, _ := schemesOf(rep, suites.VersionTLS13)
+	confirmTLS13Schemes(t, srv.Addr, pki.CAPool, got13)
 	for _, l := range []*SchemeList{rep.Signatures.TLS12, rep.Signatures.TLS13} {
 		for _, e := range l.Schemes {
 			if e.Finding != "" {
@@ -121,6 +124,8 @@ func TestScanSignaturesGnuTLS(t *testing.T) {
 	rep := scanWith(t, srv.Addr, Options{ServerName: "localhost", Roots: pki.CAPool})
 	wantSchemes(t, rep, suites.VersionTLS12, map[string]string{"rsa_pss_rsae_sha384": "RSA 2048", "rsa_pkcs1_sha512": "RSA 2048"})
 	wantSchemes(t, rep, suites.VersionTLS13, map[string]string{"rsa_pss_rsae_sha384": "RSA 2048"})
+	got13, _ := schemesOf(rep, suites.VersionTLS13)
+	confirmTLS13Schemes(t, srv.Addr, pki.CAPool, got13)
 }
 
 func TestSchemeFindings(t *testing.T) {
@@ -167,6 +172,8 @@ func TestScanSignaturesCryptoTLS(t *testing.T) {
 	wantSchemes(t, rep, suites.VersionTLS12, map[string]string{
 		"rsa_pss_rsae_sha512": "RSA 2048", "rsa_pkcs1_sha384": "RSA 2048", "ed25519": "Ed25519",
 		"ecdsa_secp256r1_sha256": "ECDSA P-256", "ecdsa_secp384r1_sha384": "ECDSA P-256", "ecdsa_secp521r1_sha512": "ECDSA P-256"})
+	got13, _ := schemesOf(rep, suites.VersionTLS13)
+	confirmTLS13Schemes(t, addr, pki.CAPool, got13)
 	if n := len(rep.Certificates.Chains); n != 3 {
 		t.Errorf("%d chains, want RSA, ECDSA and Ed25519", n)
 	}
@@ -267,4 +274,32 @@ func readClientHello(c net.Conn) *wire.ClientHello {
 		return nil
 	}
 	return h
+}
+
+// confirmTLS13Schemes checks the TLS 1.3 result with complete handshakes
+// of clasp's client, one per scheme clasp can verify, offering that scheme
+// alone: the scheme the scan found must be the one the server signs its
+// CertificateVerify with, and one it did not find must fail.
+func confirmTLS13Schemes(t *testing.T, addr string, roots *x509.CertPool, found []suites.SignatureScheme) {
+	t.Helper()
+	for _, info := range suites.AllSchemes() {
+		if !info.TLS13 || !info.Implemented {
+			continue
+		}
+		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &clasp.Config{
+			ServerName: "localhost", RootCAs: roots, MinVersion: clasp.VersionTLS13,
+			SignatureSchemes: []clasp.SignatureScheme{info.ID}})
+		want := slices.Contains(found, info.ID)
+		if err != nil {
+			if want {
+				t.Errorf("%v was found, but a handshake offering it alone failed: %v", info.ID, err)
+			}
+			continue
+		}
+		got := conn.ConnectionState().SignatureScheme
+		conn.Close()
+		if !want || got != info.ID {
+			t.Errorf("offered only %v (found: %v), the server signed with %v", info.ID, want, got)
+		}
+	}
 }
