@@ -9,7 +9,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -283,4 +286,39 @@ func TestScanChainsOfATLS13OnlyDualCertificateServer(t *testing.T) {
 	wantSchemes(t, rep, suites.VersionTLS13, map[string]string{
 		"rsa_pss_rsae_sha256": "RSA 2048", "rsa_pss_rsae_sha384": "RSA 2048", "rsa_pss_rsae_sha512": "RSA 2048",
 		"ecdsa_secp256r1_sha256": "ECDSA P-256"})
+}
+
+// TestScanChainOrderOpenSSL: openssl s_server sends its -cert_chain file
+// as written, after the leaf; here the root comes before the
+// intermediate, and the leaf is for another name than the one asked.
+func TestScanChainOrderOpenSSL(t *testing.T) {
+	peertest.Require(t, "openssl")
+	p := newChainPKI(t)
+	leaf := p.leaf([]string{"other.example"}, time.Now().Add(-time.Hour))
+	dir := t.TempDir()
+	write := func(name string, blocks ...*pem.Block) string {
+		var data []byte
+		for _, b := range blocks {
+			data = append(data, pem.EncodeToMemory(b)...)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(p.leafKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := write("leaf.pem", &pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
+	keyFile := write("leaf.key", &pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	chainFile := write("chain.pem", &pem.Block{Type: "CERTIFICATE", Bytes: p.root.Raw}, &pem.Block{Type: "CERTIFICATE", Bytes: p.inter.Raw})
+	srv := peertest.StartOpenSSLServer(t, &peertest.Leaf{CertFile: certFile, KeyFile: keyFile}, "-cert_chain", chainFile, "-quiet")
+	rep := scanWith(t, srv.Addr, Options{ServerName: "good.example", Roots: p.roots})
+	ch := oneChain(t, rep.Certificates.Chains)
+	if ch.InOrder || !ch.RootSent || !ch.Complete || !ch.Trusted || ch.HostnameMatch || len(ch.Certificates) != 3 ||
+		ch.Certificates[1].Subject != p.root.Subject.String() || !hasProblem(ch, "wrong order") || !hasProblem(ch, `does not cover "good.example"`) {
+		t.Errorf("chain: %+v", ch)
+	}
 }
