@@ -322,3 +322,31 @@ func TestScanChainOrderOpenSSL(t *testing.T) {
 		t.Errorf("chain: %+v", ch)
 	}
 }
+
+// TestCertificateFactsFromOddInput: what a hostile or broken server can
+// put in a certificate or a staple is reported, never a crash.
+func TestCertificateFactsFromOddInput(t *testing.T) {
+	p := newChainPKI(t)
+	leaf := p.leaf([]string{"good.example"}, time.Now().Add(-time.Hour))
+	if info := readOCSP([]byte("not OCSP"), leaf, p.inter); !strings.HasPrefix(info.Status, "unparseable") || info.SignatureValid {
+		t.Errorf("garbage staple: %+v", info)
+	}
+	// A good response signed by the wrong key: readable, not valid.
+	other := newKey(t)
+	resp, err := ocsp.CreateResponse(p.inter, p.inter, ocsp.Response{Status: ocsp.Revoked, SerialNumber: leaf.SerialNumber,
+		ThisUpdate: time.Now(), RevokedAt: time.Now()}, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := readOCSP(resp, leaf, p.inter); info.Status != "revoked" || info.SignatureValid {
+		t.Errorf("badly signed staple: %+v", info)
+	}
+	badFeature := p.leaf([]string{"good.example"}, time.Now(), pkix.Extension{Id: oidTLSFeature, Value: []byte{0x30, 0x03, 0x02}},
+		pkix.Extension{Id: oidEmbeddedSCT, Value: []byte{0x04, 0x02, 0x00}})
+	if mustStaple(badFeature) || embeddedSCTs(badFeature) != -1 {
+		t.Errorf("malformed extensions: must-staple %v, SCTs %d", mustStaple(badFeature), embeddedSCTs(badFeature))
+	}
+	if _, err := analyseChain(presented{der: [][]byte{leaf.Raw, []byte("junk")}}, "good.example", p.roots, time.Now()); err == nil {
+		t.Error("a chain with a certificate that does not parse was analysed")
+	}
+}
