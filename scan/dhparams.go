@@ -80,8 +80,8 @@ func dhGroupName(p []byte) string {
 	return "other"
 }
 
-// dheSuites lists the accepted suites of vs with ephemeral finite-field DH.
-func dheSuites(vs *VersionSuites) []suites.ID {
+// acceptedDHESuites lists the accepted suites of vs with ephemeral finite-field DH.
+func acceptedDHESuites(vs *VersionSuites) []suites.ID {
 	var out []suites.ID
 	for _, e := range vs.Suites {
 		if info := suites.SuiteByID(e.ID); info != nil && info.KeyExchange == suites.KexDHE {
@@ -95,7 +95,7 @@ func dheSuites(vs *VersionSuites) []suites.ID {
 // names no finite-field group (its supported_groups holds only curves, so
 // RFC 7919 §4 leaves the server its own choice); nil without DHE suites.
 func (s *scanner) dheParams(ctx context.Context, vs *VersionSuites) (*DHParams, error) {
-	offer := dheSuites(vs)
+	offer := acceptedDHESuites(vs)
 	if len(offer) == 0 {
 		return nil, nil
 	}
@@ -131,7 +131,7 @@ func (s *scanner) dheParams(ctx context.Context, vs *VersionSuites) (*DHParams, 
 // ignored. The accepted groups are then searched once more for the
 // server's order. nil without DHE suites.
 func (s *scanner) ffdheGroups(ctx context.Context, vs *VersionSuites) (*GroupList, error) {
-	offer := dheSuites(vs)
+	offer := acceptedDHESuites(vs)
 	if len(offer) == 0 {
 		return nil, nil
 	}

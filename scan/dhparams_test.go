@@ -162,8 +162,8 @@ func TestScanFFDHEGnuTLS(t *testing.T) {
 // Config.Groups in its order.
 func TestScanFFDHEClasp(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	addr := startClaspServer(t, &clasp.Config{
-		Certificates: []clasp.Certificate{claspCert(pki.RSA)},
+	addr := startClaspHandshakeServer(t, &clasp.Config{
+		Certificates: []clasp.Certificate{claspLeaf(pki.RSA)},
 		MaxVersion:   clasp.VersionTLS12,
 		CipherSuites: []uint16{uint16(suites.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256)},
 		Groups:       []clasp.CurveID{suites.FFDHE4096, suites.FFDHE2048},

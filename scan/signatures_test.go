@@ -184,23 +184,23 @@ func TestScanSignaturesCryptoTLS(t *testing.T) {
 func TestScanSignaturesClasp(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	cfg := &clasp.Config{
-		Certificates:     []clasp.Certificate{claspCert(pki.RSA), claspCert(pki.ECDSA)},
+		Certificates:     []clasp.Certificate{claspLeaf(pki.RSA), claspLeaf(pki.ECDSA)},
 		SignatureSchemes: []clasp.SignatureScheme{clasp.PSSWithSHA384, clasp.ECDSAWithP256AndSHA256, clasp.PKCS1WithSHA256},
 	}
-	addr := startClaspServer(t, cfg)
+	addr := startClaspHandshakeServer(t, cfg)
 	rep := scanWith(t, addr, Options{ServerName: "localhost", Roots: pki.CAPool})
 	wantSchemes(t, rep, suites.VersionTLS13, map[string]string{"rsa_pss_rsae_sha384": "RSA 2048", "ecdsa_secp256r1_sha256": "ECDSA P-256"})
 	wantSchemes(t, rep, suites.VersionTLS12, map[string]string{
 		"rsa_pss_rsae_sha384": "RSA 2048", "rsa_pkcs1_sha256": "RSA 2048", "ecdsa_secp256r1_sha256": "ECDSA P-256"})
 }
 
-func claspCert(l *peertest.Leaf) clasp.Certificate {
+func claspLeaf(l *peertest.Leaf) clasp.Certificate {
 	return clasp.Certificate{Certificate: l.TLS.Certificate, PrivateKey: l.Key, Leaf: l.Cert}
 }
 
-// startClaspServer runs clasp's server (what `clasp serve` runs) on
+// startClaspHandshakeServer runs clasp's server (what `clasp serve` runs) on
 // loopback: each connection completes its handshake and closes.
-func startClaspServer(t *testing.T, cfg *clasp.Config) string {
+func startClaspHandshakeServer(t *testing.T, cfg *clasp.Config) string {
 	t.Helper()
 	return startListener(t, func(c net.Conn) {
 		conn := clasp.Server(c, cfg)
@@ -221,7 +221,7 @@ func TestScanFindsPKCS1AndSHA1InTLS13(t *testing.T) {
 	signsWith := []suites.SignatureScheme{suites.PKCS1WithSHA1, suites.PKCS1WithSHA256, suites.PSSWithSHA512}
 	addr := startListener(t, func(c net.Conn) {
 		defer c.Close()
-		h := readClientHello(c)
+		h := readHelloRecord(c)
 		if h == nil {
 			return
 		}
@@ -259,8 +259,8 @@ func TestScanFindsPKCS1AndSHA1InTLS13(t *testing.T) {
 	}
 }
 
-// readClientHello reads one ClientHello record from c; nil when it cannot.
-func readClientHello(c net.Conn) *wire.ClientHello {
+// readHelloRecord reads one ClientHello record from c; nil when it cannot.
+func readHelloRecord(c net.Conn) *wire.ClientHello {
 	hdr := make([]byte, 5)
 	if _, err := io.ReadFull(c, hdr); err != nil {
 		return nil
