@@ -37,6 +37,18 @@
 // ServerKeyExchange). Scan runs them all and returns a Report, which
 // marshals to the JSON documented in docs/scan-json.md.
 //
+// Once suites and groups are known, more checks run together
+// (strength.go): Certificates asks for the chain once per kind of key (only
+// that kind's schemes and suites offered) with and without SNI and judges
+// each (certinfo.go, chain.go); a TLS 1.3-only server's encrypted chain
+// comes from a handshake of clasp's own client. Signature schemes: TLS 1.3
+// by bisecting signature_algorithms (a server refuses before its
+// ServerHello when no offered scheme fits its keys), TLS 1.2 by
+// elimination over the ServerKeyExchange. DHE: the prime of the
+// ServerKeyExchange named against data/dh_groups.txt and RFC 7919, and the
+// RFC 7919 groups the server negotiates. Each accepted suite then gets its
+// Strength from the registry and those findings.
+//
 // # Client simulation and compliance
 //
 // A ClientProfile (one JSON file per client in clients/, embedded) is the

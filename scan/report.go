@@ -36,6 +36,11 @@ type Report struct {
 	// Compliance is the check against Mozilla's profiles, when
 	// Options.Compliance asked for it.
 	Compliance []ComplianceResult `json:"compliance,omitempty"`
+	// Signatures is the signature schemes the server signs with, per
+	// version (signatures.go); nil when no version has signatures to find.
+	Signatures *Signatures `json:"signatures,omitempty"`
+	// Certificates is every chain the server presented (certificates.go).
+	Certificates *Certificates `json:"certificates,omitempty"`
 }
 
 // VersionSupport says whether the server speaks one protocol version, and
@@ -85,6 +90,8 @@ type SuiteEntry struct {
 	Code    string    `json:"code"`
 	IANA    string    `json:"iana"`
 	OpenSSL string    `json:"openssl,omitempty"`
+	// Strength is what the suite gives a connection (strength.go).
+	Strength *Strength `json:"strength,omitempty"`
 }
 
 // Groups is the key exchange groups a server accepts.
@@ -98,6 +105,14 @@ type Groups struct {
 	// version's) ECDHE ServerKeyExchange, in the server's order when it
 	// has one; nil when no ECDHE suite is accepted there.
 	ECDHE *GroupList `json:"ecdhe,omitempty"`
+	// FFDHE is the RFC 7919 groups the server agrees to for DHE when
+	// named in supported_groups, in the version of ECDHE (dhparams.go);
+	// nil when no DHE suite is accepted there, empty when the server
+	// ignores the groups offered.
+	FFDHE *GroupList `json:"ffdhe,omitempty"`
+	// DHE is the group of a DHE ServerKeyExchange when the client names
+	// no finite-field group; nil when no DHE suite is accepted.
+	DHE *DHParams `json:"dhe,omitempty"`
 }
 
 // GroupList is the groups accepted in one version.

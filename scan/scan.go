@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"sync"
 	"time"
@@ -23,6 +24,11 @@ type Options struct {
 	// Compliance checks the server against Mozilla's server-side TLS
 	// profiles (modern, intermediate, old).
 	Compliance bool
+	// Roots are the CAs the certificates are judged against; nil means
+	// the system's. RootsLabel names them in the report ("system" when
+	// empty).
+	Roots      *x509.CertPool
+	RootsLabel string
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -31,6 +37,8 @@ type scanner struct {
 	runner     *Runner
 	addr       string
 	serverName string
+	roots      *x509.CertPool
+	rootsLabel string
 
 	mu    sync.Mutex
 	notes []string
@@ -57,6 +65,8 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout},
 		addr:       addr,
 		serverName: opts.ServerName,
+		roots:      opts.Roots,
+		rootsLabel: opts.RootsLabel,
 	}
 	versions, err := s.versions(ctx)
 	if err != nil {
@@ -64,6 +74,9 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	}
 	rep := &Report{SchemaVersion: SchemaVersion, Target: addr, ServerName: opts.ServerName, Versions: versions}
 	if err := s.suitesAndGroups(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.keysAndStrength(ctx, rep); err != nil {
 		return nil, err
 	}
 	if err := s.clientsAndCompliance(ctx, rep, opts); err != nil {

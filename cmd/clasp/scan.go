@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ type scanOptions struct {
 	serverName     string
 	noClients      bool
 	profile        string
+	caFile         string
 }
 
 func newScanCommand() *cobra.Command {
@@ -49,7 +51,24 @@ alert), and report what it accepts:
                      accepted ones offered together, each with a share, to
                      find the order the server picks them in. TLS 1.2: the
                      curves of the ECDHE ServerKeyExchange, by the same
-                     elimination as the suites, with their order.
+                     elimination as the suites, with their order. DHE: the
+                     prime's size and name, and the RFC 7919 groups the
+                     server negotiates when the client names them.
+  Suite strength     for each accepted suite: key exchange with its group or
+                     DH size, the server key, forward secrecy, AEAD, and the
+                     cipher's effective bits.
+  Signature schemes  TLS 1.3: offering schemes in halves until each accepted
+                     one stands alone (the CertificateVerify is encrypted);
+                     TLS 1.2: read from the ServerKeyExchange, removing each
+                     until the server refuses. SHA-1 or PKCS#1 v1.5 in TLS
+                     1.3 is a finding (RFC 8446 §4.2.3).
+  Certificates       every chain, asked for once per kind of key (RSA, ECDSA,
+                     Ed25519, Ed448, DSA) with and without SNI: subject,
+                     SANs, issuer, validity, key, signature, order,
+                     completeness, trust against the system roots or
+                     --cafile, host name, OCSP stapling, must-staple, SCTs.
+                     A TLS 1.3-only server's chain comes from a handshake of
+                     clasp's own client, which cannot ask for stapling.
 
   Clients            each real client of the profile list (curl, browsers,
                      Java, Android, Windows, Go, Python, ...; the ones
@@ -81,6 +100,21 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   groups.tls13       {version, order, groups[{code, iana, openssl}]}
   groups.ecdhe       {version, order, groups[...]}: TLS 1.2 (or the highest
                      earlier version) ECDHE curves
+  groups.ffdhe       {version, order, groups[...]}: RFC 7919 groups the server
+                     negotiates for DHE (empty: it ignores them)
+  groups.dhe         {version, bits, generator, group, suite}: the DHE prime
+                     when the client names no group; group is ffdhe*, an RFC
+                     2409/3526/5114 group, or "other"
+  cipher_suites[].suites[].strength
+                     {key_exchange, authentication, group, dh_bits, dh_group,
+                     server_key, forward_secrecy, aead, cipher, symmetric_bits}
+  signatures.tls13, signatures.tls12
+                     {version, schemes[{code, iana, openssl, key, finding}]}
+  certificates       {roots, chains[]}: each chain with seen_with[],
+                     certificates[] (subject, issuer, sans, validity,
+                     days_left, key, signature_algorithm, sha256), trusted,
+                     hostname_match, in_order, complete, missing_issuer,
+                     root_sent, ocsp_stapled, must_staple, scts, problems[]
   notes[]            what the server did that a scan does not expect
   clients[]          {id, client, source, connects, version, suite, group,
                      signature_scheme, hello_retry_request, reason, answer}
@@ -115,6 +149,7 @@ Exit status:
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI (default: the host in HOST:PORT unless it is an IP address)")
 	flags.BoolVar(&opts.noClients, "no-clients", false, "skip the client simulation")
 	flags.StringVar(&opts.profile, "profile", "", "exit 3 when a target fails this Mozilla profile: modern, intermediate or old")
+	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of the CA certificates to judge chains against (default: the system's roots)")
 	return cmd
 }
 
@@ -149,6 +184,13 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			return usageErrorf("%q is not HOST:PORT: %v", t, err)
 		}
 	}
+	var roots *x509.CertPool
+	if opts.caFile != "" {
+		var err error
+		if roots, err = loadCAFile(opts.caFile); err != nil {
+			return err
+		}
+	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var failures []error
 	var nonCompliant []string
@@ -160,7 +202,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		}
 		rep, err := scan.Scan(cmd.Context(), target, scan.Options{
 			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni,
-			Clients: clients, Compliance: true})
+			Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile})
 		switch {
 		case opts.json:
 			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: target, OK: err == nil, Report: rep}
@@ -246,6 +288,13 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	if l := rep.Groups.ECDHE; l != nil {
 		fmt.Fprintf(w, "  %s ECDHE%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
 	}
+	if l := rep.Groups.FFDHE; l != nil {
+		fmt.Fprintf(w, "  %s FFDHE, RFC 7919%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
+	}
+	if dh := rep.Groups.DHE; dh != nil {
+		fmt.Fprintf(w, "  %s DHE, no group named: %d-bit prime, %s\n", dh.Version, dh.Bits, dh.Group)
+	}
+	writeKeysAndStrength(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {
