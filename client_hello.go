@@ -261,7 +261,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 			return nil, err
 		}
 		exts = append(exts, keyShare)
-		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}})
+		modes := []uint8{wire.PSKModeDHEKE}
+		if len(cfg.PSKKeyExchangeModes) > 0 {
+			modes = slices.Clone(cfg.PSKKeyExchangeModes)
+		}
+		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: modes})
 	}
 	// RFC 8449: clasp reads records of any size the protocol allows and
 	// says so, which lets a server that announces a smaller limit of its
