@@ -29,6 +29,8 @@ type Report struct {
 	Notes       []string `json:"notes,omitempty"`
 	Connections int      `json:"connections"`
 	DurationMS  int64    `json:"duration_ms"`
+	// Resumption is how the server resumes sessions (resumption.go).
+	Resumption *Resumption `json:"resumption,omitempty"`
 }
 
 // VersionSupport says whether the server speaks one protocol version, and
