@@ -31,6 +31,11 @@ type Report struct {
 	DurationMS  int64    `json:"duration_ms"`
 	// Resumption is how the server resumes sessions (resumption.go).
 	Resumption *Resumption `json:"resumption,omitempty"`
+	// Extensions is what the server answers to extensions (extensions.go).
+	Extensions *Extensions `json:"extensions,omitempty"`
+	// Renegotiation is RFC 5746 and client-initiated renegotiation
+	// (renegotiation.go); absent without TLS 1.0 to 1.2.
+	Renegotiation *Renegotiation `json:"renegotiation,omitempty"`
 }
 
 // VersionSupport says whether the server speaks one protocol version, and

@@ -63,6 +63,12 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	if err := s.resumption(ctx, rep); err != nil {
 		return nil, err
 	}
+	if err := s.extensions(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.renegotiation(ctx, rep); err != nil {
+		return nil, err
+	}
 	rep.Notes = s.notes
 	rep.Connections = s.runner.Connections()
 	rep.DurationMS = time.Since(start).Milliseconds()
