@@ -36,6 +36,9 @@ type Report struct {
 	// Renegotiation is RFC 5746 and client-initiated renegotiation
 	// (renegotiation.go); absent without TLS 1.0 to 1.2.
 	Renegotiation *Renegotiation `json:"renegotiation,omitempty"`
+	// Fleet is what --fleet N connections showed (fleet.go); absent
+	// without it.
+	Fleet *Fleet `json:"fleet,omitempty"`
 }
 
 // VersionSupport says whether the server speaks one protocol version, and

@@ -17,6 +17,10 @@ type Options struct {
 	Timeout time.Duration
 	// ServerName is sent in SNI; empty sends none.
 	ServerName string
+	// Fleet, when above 0, makes that many connections per resumption
+	// mechanism, each resuming the previous one's session, to judge the
+	// servers behind the address (Report.Fleet).
+	Fleet int
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -62,6 +66,11 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	}
 	if err := s.resumption(ctx, rep); err != nil {
 		return nil, err
+	}
+	if opts.Fleet > 0 {
+		if err := s.fleet(ctx, rep, opts.Fleet); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.extensions(ctx, rep); err != nil {
 		return nil, err
