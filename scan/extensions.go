@@ -24,7 +24,7 @@ type Extensions struct {
 	// ExtendedMasterSecret: RFC 7627, echoed.
 	ExtendedMasterSecret *ExtAnswer `json:"extended_master_secret,omitempty"`
 	// EncryptThenMAC: RFC 7366, echoed to a hello offering the server's
-	// CBC suites; absent when it accepts none.
+	// CBC suites ("not asked" when it accepts none).
 	EncryptThenMAC *ExtAnswer `json:"encrypt_then_mac,omitempty"`
 	// RecordSizeLimit: RFC 8449, the server's own limit as Value.
 	RecordSizeLimit *ExtAnswer `json:"record_size_limit,omitempty"`
@@ -110,6 +110,7 @@ func (s *scanner) helloExtensions(ctx context.Context, rep *Report, v suites.Ver
 	for i, ep := range probes {
 		p := helloFor(v, accepted, s.serverName)
 		if !ep.adjust(p) {
+			*ep.field = &ExtAnswer{Answer: "not asked: the server accepts no CBC suite in " + v.String()}
 			continue
 		}
 		wg.Go(func() {

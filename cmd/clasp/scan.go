@@ -18,6 +18,7 @@ type scanOptions struct {
 	timeout        time.Duration
 	json           bool
 	serverName     string
+	fleet          int
 }
 
 func newScanCommand() *cobra.Command {
@@ -47,6 +48,23 @@ alert), and report what it accepts:
                      find the order the server picks them in. TLS 1.2: the
                      curves of the ECDHE ServerKeyExchange, by the same
                      elimination as the suites, with their order.
+  Resumption         full handshakes with clasp as the client (certificates
+                     not verified): TLS 1.2 by session ID and by RFC 5077
+                     ticket, TLS 1.3 tickets with psk_dhe_ke and with psk_ke,
+                     ticket lifetime, 0-RTT (max_early_data_size, and one
+                     try with two bytes of early data), ticket key names.
+  Extensions         one TLS 1.2 ServerHello probe each: extended master
+                     secret, encrypt-then-MAC (CBC suites), record_size_limit,
+                     DEFLATE compression, heartbeat (no heartbeat is sent),
+                     OCSP status_request; ALPN through full handshakes
+                     offering h2 and http/1.1, then an unknown protocol.
+  Renegotiation      RFC 5746 renegotiation_info, and one client-initiated
+                     renegotiation when the server signals RFC 5746.
+  Fleet (--fleet N)  N connections per resumption mechanism, each offering
+                     the previous one's session: the resumption rate, the
+                     distinct backends (certificate, ServerHello shape,
+                     ticket key name) and how they differ, and the fixes
+                     when they do not share sessions.
 
 At most --max-connections probes are open at once and each gets --timeout,
 so a server that stalls costs one timeout, not one per probe. SNI carries
@@ -65,6 +83,17 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   groups.tls13       {version, order, groups[{code, iana, openssl}]}
   groups.ecdhe       {version, order, groups[...]}: TLS 1.2 (or the highest
                      earlier version) ECDHE curves
+  resumption         session_id, ticket_tls12, tls13 {version, issued,
+                     resumed, lifetime_s, answer}, psk_modes[], early_data,
+                     ticket_keys {tickets, visible, names[], answer}
+  extensions         extended_master_secret, encrypt_then_mac,
+                     record_size_limit, compression, heartbeat,
+                     status_request {supported, value, answer}; alpn
+                     {protocols[], unknown, answer}
+  renegotiation      {secure, client_initiated, insecure, ...}
+  fleet              with --fleet: mechanisms[] {offered, resumed,
+                     rate_percent, sequence[]}, backends[], consistent,
+                     findings[] {code, text}, fixes[]
   notes[]            what the server did that a scan does not expect
   connections        connections opened; duration_ms: the scan's wall time
 docs/scan-json.md describes each field in full.
@@ -76,7 +105,8 @@ Exit status:
   2  usage error; nothing was attempted`,
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
-  clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443`,
+  clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
+  clasp scan --fleet 10 balancer.internal:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("give at least one HOST:PORT to scan")
@@ -90,6 +120,7 @@ Exit status:
 	flags.DurationVar(&opts.timeout, "timeout", scan.DefaultTimeout, "time each probe gets, from connecting to the server's answer")
 	flags.BoolVar(&opts.json, "json", false, "print one JSON object per target and line (fields above and in docs/scan-json.md)")
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI (default: the host in HOST:PORT unless it is an IP address)")
+	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
 	return cmd
 }
 
@@ -105,6 +136,9 @@ type scanJSON struct {
 func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if opts.maxConnections < 1 {
 		return usageErrorf("--max-connections %d: want 1 or more", opts.maxConnections)
+	}
+	if opts.fleet < 0 || opts.fleet == 1 {
+		return usageErrorf("--fleet %d: want 2 or more connections (0: no fleet check)", opts.fleet)
 	}
 	if opts.timeout <= 0 {
 		return usageErrorf("--timeout %v: want a positive duration", opts.timeout)
@@ -123,7 +157,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			sni = host
 		}
 		rep, err := scan.Scan(cmd.Context(), target, scan.Options{
-			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni})
+			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni, Fleet: opts.fleet})
 		switch {
 		case opts.json:
 			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: target, OK: err == nil, Report: rep}
@@ -202,6 +236,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	if l := rep.Groups.ECDHE; l != nil {
 		fmt.Fprintf(w, "  %s ECDHE%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
 	}
+	writeSessionsReport(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {
