@@ -1,0 +1,140 @@
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/internal/peertest"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// Every finding code the judge can give has its sentence, and every fix
+// its text, in fleet_texts.json.
+func TestFleetTextsCoverEveryCode(t *testing.T) {
+	for _, code := range []string{"no_sessions", "not_shared", "not_shared_one_seen", "broken_shared_cache", "backends_differ"} {
+		if strings.TrimSpace(fleetTexts.Texts[code]) == "" {
+			t.Errorf("no text for finding %s", code)
+		}
+	}
+	for _, fix := range []string{"share", "balance", "client_off", "align"} {
+		if strings.TrimSpace(fleetTexts.Fixes[fix]) == "" {
+			t.Errorf("no text for fix %s", fix)
+		}
+	}
+	if got := finding("broken_shared_cache", "broken", "3").Text; !strings.Contains(got, "3 resumption") || strings.Contains(got, "{") {
+		t.Errorf("placeholders not filled: %s", got)
+	}
+}
+
+// forgetfulBackend is a deliberately flawed server, test code only: it
+// forwards full handshakes to backend, but answers every TLS 1.2 hello
+// that offers a session ID as a resumption of it — a ServerHello echoing
+// the ID with suite — without having the session's keys, so that its
+// Finished cannot verify. That is what a client sees from a backend whose
+// shared session cache hands out an entry it cannot use.
+func forgetfulBackend(t *testing.T, backend string, suite suites.ID) string {
+	return startListener(t, func(c net.Conn) {
+		defer c.Close()
+		hdr := make([]byte, 5)
+		if _, err := io.ReadFull(c, hdr); err != nil {
+			return
+		}
+		body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+		if _, err := io.ReadFull(c, body); err != nil {
+			return
+		}
+		h, err := wire.ParseClientHello(body[4:])
+		if err != nil {
+			return
+		}
+		if _, tls13 := wire.FindExtension[*wire.SupportedVersionsExt](h.Extensions); !tls13 && len(h.SessionID) > 0 {
+			fakeResumption(c, h, suite)
+			return
+		}
+		b, err := net.Dial("tcp", backend)
+		if err != nil {
+			return
+		}
+		defer b.Close()
+		b.Write(append(hdr, body...))
+		go io.Copy(b, c)
+		io.Copy(c, b)
+	})
+}
+
+func fakeResumption(c net.Conn, h *wire.ClientHello, suite suites.ID) {
+	sh := &wire.ServerHello{Version: suites.VersionTLS12, SessionID: h.SessionID, CipherSuite: suite,
+		Extensions: []wire.Extension{&wire.RenegotiationInfoExt{Data: []byte{}}, &wire.ExtendedMasterSecretExt{}}}
+	rand.Read(sh.Random[:])
+	msg, err := sh.Marshal()
+	if err != nil {
+		return
+	}
+	finished := make([]byte, 40) // an AES-GCM record's worth of nothing
+	rand.Read(finished)
+	var out []byte
+	for _, r := range []struct {
+		typ  byte
+		body []byte
+	}{{22, msg}, {20, []byte{1}}, {22, finished}} {
+		out = append(out, r.typ, 3, 3, byte(len(r.body)>>8), byte(len(r.body)))
+		out = append(out, r.body...)
+	}
+	c.Write(out)
+	io.Copy(io.Discard, c)
+}
+
+func TestFleetSeesAResumptionThatBreaks(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	suite := suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	backend := startClaspServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)},
+		MaxVersion: clasp.VersionTLS12, CipherSuites: []uint16{uint16(suite)}})
+	addr := forgetfulBackend(t, backend, suite)
+	r := resumptionOf(t, addr, suites.VersionTLS12)
+	for name, res := range map[string]*ResumeResult{"session ID": r.SessionID, "TLS 1.2 ticket": r.Ticket12} {
+		if !res.Issued || res.Resumed || !strings.Contains(res.Answer, "accepted the session in its ServerHello") {
+			t.Errorf("%s: %+v, want a resumption accepted by the ServerHello that then failed", name, res)
+		}
+	}
+	s, rep := scannerFor(addr, suites.VersionTLS12)
+	rep.Resumption = r
+	if err := s.fleet(context.Background(), rep, 4); err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Fleet
+	for _, m := range f.Mechanisms {
+		if m.Broken == 0 || m.Resumed != 0 {
+			t.Errorf("%s: %+v, want broken resumptions", m.Name, m)
+		}
+	}
+	if f.Consistent || !slices.ContainsFunc(f.Findings, func(x FleetFinding) bool { return x.Code == "broken_shared_cache" }) {
+		t.Errorf("findings %+v, want broken_shared_cache", f.Findings)
+	}
+}
+
+// One server that resumes everything is one consistent fleet.
+func TestFleetOfOneServer(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	addr := startClaspServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)}})
+	s, rep := scannerFor(addr, both...)
+	rep.Resumption = resumptionOf(t, addr, both...)
+	if err := s.fleet(context.Background(), rep, 5); err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Fleet
+	if !f.Consistent || len(f.Backends) != 1 || len(f.Mechanisms) != 3 {
+		t.Fatalf("fleet %+v, want one consistent backend and three mechanisms", f)
+	}
+	for _, m := range f.Mechanisms {
+		if m.Offered != 4 || m.Resumed != 4 || m.RatePercent != 100 {
+			t.Errorf("%s: %+v, want 4 of 4", m.Name, m)
+		}
+	}
+}
