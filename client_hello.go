@@ -252,7 +252,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 		// RFC 5746 §3.4: an initial ClientHello signals secure
 		// renegotiation with an empty renegotiation_info; §3.5: a
 		// renegotiating one carries the previous client verify_data.
-		exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+		if !cfg.InsecureLegacyRenegotiation {
+			exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+		} else if !c.renegotiating {
+			c.warn("InsecureLegacyRenegotiation: this hello does not signal RFC 5746 secure renegotiation")
+		}
 	}
 	if offer.offers13 {
 		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})

@@ -209,6 +209,14 @@ type Config struct {
 
 	// Renegotiation is the TLS 1.2 renegotiation policy (RFC 5746 only).
 	Renegotiation RenegotiationSupport
+	// InsecureLegacyRenegotiation makes a client behave as one from before
+	// RFC 5746: its hellos carry no renegotiation_info, and Renegotiate
+	// runs a new handshake that nothing binds to the previous one, which
+	// lets an attacker splice its own traffic in front of the client's
+	// (CVE-2009-3555). Dangerous: it exists to ask whether a server still
+	// accepts such renegotiations (clasp scan does), and every connection
+	// that uses it says so in ConnectionState.Warnings.
+	InsecureLegacyRenegotiation bool
 	// MaxRenegotiations bounds renegotiations per connection under
 	// RenegotiateFreelyAsClient (those this side starts count too); 3 when
 	// zero.

@@ -58,24 +58,27 @@ func TestExtensionsOpenSSLALPNAndRenegotiation(t *testing.T) {
 	// s_server's ALPN callback refuses a hello whose protocols it does not
 	// know with no_application_protocol (RFC 7301 §3.2).
 	wantALPN(t, rep.Extensions.ALPN, []string{"h2", "http/1.1"}, "rejected")
-	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "accepted" {
-		t.Errorf("renegotiation %+v, want client-initiated accepted", r)
+	// Without -legacy_renegotiation OpenSSL refuses a client that did not
+	// signal RFC 5746.
+	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "accepted" || r.Legacy != "refused" || r.Insecure {
+		t.Errorf("renegotiation %+v, want client-initiated accepted, legacy refused", r)
 	}
 }
 
 // -legacy_renegotiation lets OpenSSL renegotiate with clients that do not
-// signal RFC 5746; to a client that does, like clasp, it still answers
-// renegotiation_info and refuses a client's renegotiation by default.
+// signal RFC 5746 (SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION); it still
+// answers renegotiation_info to those that do. With -client_renegotiation
+// a legacy client's renegotiation then completes: insecure renegotiation.
 func TestExtensionsOpenSSLLegacyRenegotiation(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_2", "-legacy_renegotiation", "-alpn", "http/1.1", "-quiet")
+	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_2", "-legacy_renegotiation", "-client_renegotiation", "-alpn", "http/1.1", "-quiet")
 	rep := checks(t, srv.Addr, suites.VersionTLS12)
 	wantALPN(t, rep.Extensions.ALPN, []string{"http/1.1"}, "rejected")
 	if rep.Extensions.ALPN.Version != "TLS 1.2" {
 		t.Errorf("ALPN checked in %s, want TLS 1.2", rep.Extensions.ALPN.Version)
 	}
-	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "refused" {
-		t.Errorf("renegotiation %+v", r)
+	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "accepted" || r.Legacy != "accepted" || !r.Insecure {
+		t.Errorf("renegotiation %+v, want secure and legacy renegotiation both accepted: insecure", r)
 	}
 }
 
@@ -100,13 +103,14 @@ func TestExtensionsGnuTLS(t *testing.T) {
 }
 
 // A GnuTLS priority with %DISABLE_SAFE_RENEGOTIATION drops RFC 5746: the
-// scan reports insecure renegotiation and does not try one.
+// scan reports insecure renegotiation, and GnuTLS runs a renegotiation
+// without it.
 func TestRenegotiationGnuTLSWithoutRFC5746(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:%DISABLE_SAFE_RENEGOTIATION", "--echo", "--disable-client-cert")
 	rep := checks(t, srv.Addr, both...)
-	if r := rep.Renegotiation; r == nil || r.Secure || !r.Insecure || r.ClientInitiated != "not_tried" {
-		t.Errorf("renegotiation %+v, want insecure, not tried", r)
+	if r := rep.Renegotiation; r == nil || r.Secure || !r.Insecure || r.ClientInitiated != "not_tried" || r.Legacy != "accepted" {
+		t.Errorf("renegotiation %+v, want insecure, legacy renegotiation accepted", r)
 	}
 }
 
@@ -141,7 +145,7 @@ func TestExtensionsClasp(t *testing.T) {
 		t.Errorf("encrypt_then_mac %+v, want not asked", e.EncryptThenMAC)
 	}
 	wantALPN(t, e.ALPN, []string{"http/1.1"}, "rejected")
-	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "accepted" {
-		t.Errorf("renegotiation %+v, want accepted (RenegotiateOnceAsClient)", r)
+	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "accepted" || r.Legacy != "refused" {
+		t.Errorf("renegotiation %+v, want accepted (RenegotiateOnceAsClient), legacy refused", r)
 	}
 }

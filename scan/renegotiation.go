@@ -24,8 +24,15 @@ type Renegotiation struct {
 	// "not_tried" (without RFC 5746 clasp does not renegotiate).
 	ClientInitiated string `json:"client_initiated"`
 	ClientAnswer    string `json:"client_answer"`
-	// Insecure: the server does not signal RFC 5746, so any renegotiation
-	// it runs is open to the prefix attack of CVE-2009-3555 (RFC 5746 §1).
+	// Legacy is the same for a client that does not signal RFC 5746
+	// (no renegotiation_info, as before 2010), renegotiating without it:
+	// "accepted" means the server runs renegotiations nothing binds to the
+	// handshake before.
+	Legacy       string `json:"legacy_client_initiated"`
+	LegacyAnswer string `json:"legacy_answer"`
+	// Insecure: the server does not signal RFC 5746, or accepted the
+	// legacy renegotiation, so renegotiations with it are open to the
+	// prefix attack of CVE-2009-3555 (RFC 5746 §1).
 	Insecure bool `json:"insecure"`
 }
 
@@ -61,28 +68,40 @@ func (s *scanner) renegotiation(ctx context.Context, rep *Report) error {
 		r.Insecure = true
 		r.SecureAnswer = "no renegotiation_info in the ServerHello: the server does not implement RFC 5746, and a renegotiation with it is not bound to the previous handshake (CVE-2009-3555)"
 	}
-	if !r.Secure {
+	if r.Secure {
+		hs, err := s.renegotiateOnce(ctx, s.clientConfig(v))
+		if err != nil {
+			return err
+		}
+		r.ClientInitiated, r.ClientAnswer = judgeRenegotiation(hs)
+	} else {
 		r.ClientInitiated = "not_tried"
-		r.ClientAnswer = "clasp renegotiates only with RFC 5746"
-		return nil
+		r.ClientAnswer = "clasp renegotiates securely only with RFC 5746; see the legacy renegotiation"
 	}
-	return s.clientRenegotiation(ctx, v, r)
+	legacy := s.clientConfig(v)
+	legacy.InsecureLegacyRenegotiation = true
+	hs, err := s.renegotiateOnce(ctx, legacy)
+	if err != nil {
+		return err
+	}
+	r.Legacy, r.LegacyAnswer = judgeRenegotiation(hs)
+	if r.Legacy == "accepted" {
+		r.Insecure = true
+		r.LegacyAnswer = "a renegotiation without RFC 5746 completed: the server renegotiates with clients that cannot bind it to the previous handshake (CVE-2009-3555)"
+	}
+	return nil
 }
 
-func (s *scanner) clientRenegotiation(ctx context.Context, v suites.Version, r *Renegotiation) error {
-	hs, err := s.runner.handshake(ctx, s.addr, handshakeSpec{
-		config: s.clientConfig(v),
+// renegotiateOnce makes a handshake with cfg and renegotiates once.
+func (s *scanner) renegotiateOnce(ctx context.Context, cfg *clasp.Config) (*Handshake, error) {
+	return s.runner.handshake(ctx, s.addr, handshakeSpec{
+		config: cfg,
 		then: func(c *clasp.Conn) error {
 			ctx, cancel := context.WithTimeout(ctx, renegotiationWait)
 			defer cancel()
 			return c.Renegotiate(ctx, nil)
 		},
 	})
-	if err != nil {
-		return err
-	}
-	r.ClientInitiated, r.ClientAnswer = judgeRenegotiation(hs)
-	return nil
 }
 
 func judgeRenegotiation(hs *Handshake) (string, string) {

@@ -19,9 +19,9 @@ import (
 // tls12SessionChecks is the most connections the resumption, extension
 // and renegotiation checks make on a TLS 1.2-only server: two pairs of
 // handshakes, six extension probes, two ALPN handshakes when the server
-// selects no protocol (three when it does), the RFC 5746 probe and one
-// renegotiating handshake.
-const tls12SessionChecks = 4 + 6 + 3 + 2
+// selects no protocol (three when it does), the RFC 5746 probe and two
+// renegotiating handshakes (with and without RFC 5746).
+const tls12SessionChecks = 4 + 6 + 3 + 3
 
 // scannerFor is a scanner of addr whose version check is taken as given,
 // so that a test runs one check alone.

@@ -58,8 +58,9 @@ alert), and report what it accepts:
                      DEFLATE compression, heartbeat (no heartbeat is sent),
                      OCSP status_request; ALPN through full handshakes
                      offering h2 and http/1.1, then an unknown protocol.
-  Renegotiation      RFC 5746 renegotiation_info, and one client-initiated
-                     renegotiation when the server signals RFC 5746.
+  Renegotiation      RFC 5746 renegotiation_info; one client-initiated
+                     renegotiation when the server signals RFC 5746, and
+                     one from a client that does not (insecure if it works).
   Fleet (--fleet N)  N connections per resumption mechanism, each offering
                      the previous one's session: the resumption rate, the
                      distinct backends (certificate, ServerHello shape,

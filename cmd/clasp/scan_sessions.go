@@ -33,8 +33,9 @@ func writeSessionsReport(w io.Writer, rep *scan.Report) {
 	}
 	writeExtensions(w, rep.Extensions)
 	if r := rep.Renegotiation; r != nil {
-		fmt.Fprintf(w, "\nRenegotiation (%s)\n  %-16s %s\n  %-16s %s: %s\n", r.Version,
-			"RFC 5746", r.SecureAnswer, "client-initiated", r.ClientInitiated, r.ClientAnswer)
+		fmt.Fprintf(w, "\nRenegotiation (%s)\n  %-16s %s\n  %-16s %s: %s\n  %-16s %s: %s\n", r.Version,
+			"RFC 5746", r.SecureAnswer, "client-initiated", r.ClientInitiated, r.ClientAnswer,
+			"legacy client", r.Legacy, r.LegacyAnswer)
 	}
 	writeFleet(w, rep.Fleet)
 }

@@ -1,7 +1,12 @@
 package clasp
 
+// Tests of the hooks clasp scan uses: ticket key names,
+// Config.PSKKeyExchangeModes and Config.InsecureLegacyRenegotiation.
+
 import (
 	"bytes"
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -64,5 +69,32 @@ func TestTLS13ResumptionWithPSKKE(t *testing.T) {
 	}
 	if !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "psk_ke") }) {
 		t.Errorf("no warning about psk_ke: %q", st.Warnings)
+	}
+}
+
+// A client with InsecureLegacyRenegotiation sends no renegotiation_info, and
+// a clasp server, which renegotiates only with RFC 5746 whatever its
+// policy, refuses its renegotiation with no_renegotiation (RFC 5746 §4.4
+// lets a server refuse; clasp always does without the binding). The
+// client says what it did in its warnings.
+func TestLegacyRenegotiationRefusedByClaspServer(t *testing.T) {
+	clientCfg := testClientConfig(t)
+	clientCfg.InsecureLegacyRenegotiation = true
+	serverCfg := testServerConfig(t)
+	serverCfg.Renegotiation = RenegotiateFreelyAsClient
+	res := testHandshake(t, clientCfg, serverCfg)
+	res.mustSucceed(t)
+	if res.clientState.SecureRenegotiation || res.serverState.SecureRenegotiation {
+		t.Fatalf("secure renegotiation negotiated: client %v, server %v", res.clientState.SecureRenegotiation, res.serverState.SecureRenegotiation)
+	}
+	if !slices.ContainsFunc(res.clientState.Warnings, func(w string) bool { return strings.Contains(w, "RFC 5746") }) {
+		t.Errorf("no warning: %q", res.clientState.Warnings)
+	}
+	go func() {
+		buf := make([]byte, 1)
+		_, _ = res.server.Read(buf)
+	}()
+	if err := res.client.Renegotiate(context.Background(), nil); !errors.Is(err, ErrRenegotiationRefused) {
+		t.Fatalf("Renegotiate = %v, want the refusal", err)
 	}
 }
