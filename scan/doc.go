@@ -36,4 +36,15 @@
 // each for their order; TLS 1.2 ECDHE groups by elimination, read from the
 // ServerKeyExchange). Scan runs them all and returns a Report, which
 // marshals to the JSON documented in docs/scan-json.md.
+//
+// # Whole handshakes
+//
+// Resumption (resumption.go), renegotiation (renegotiation.go), ALPN
+// (extensions.go) and the fleet run (fleet.go) need more than the server's
+// first answer: for them the scan is a clasp client (handshake.go), with
+// every suite, group and scheme clasp can run and no certificate
+// verification, and a Tracer keeps what the server sent. Fleet makes N
+// connections per resumption mechanism, each offering the previous one's
+// session, and tells backends apart by certificate, ServerHello shape and
+// ticket key name; its findings and fixes are data (fleet_texts.json).
 package scan
