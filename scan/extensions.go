@@ -275,7 +275,7 @@ func (s *scanner) alpn(ctx context.Context, rep *Report) (*ALPN, error) {
 	offer := func(protos ...string) (*Handshake, error) {
 		cfg := s.clientConfig(v)
 		cfg.NextProtos = protos
-		return s.runner.handshake(ctx, s.addr, handshakeSpec{config: cfg})
+		return s.handshake(ctx, handshakeSpec{config: cfg})
 	}
 	both, err := offer("h2", "http/1.1")
 	if err != nil {

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -214,4 +215,24 @@ func awaitTickets(conn *clasp.Conn, raw net.Conn, deadline time.Time) {
 // oneLine is an error's text on one line, for answers in a report.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// errSkipped is the error of a handshake not made because an earlier one
+// timed out: a server that stalls full handshakes would otherwise cost a
+// timeout per check.
+var errSkipped = errors.New("not tried: an earlier full handshake with this server timed out")
+
+// handshake makes one full handshake for a check, unless an earlier one
+// timed out.
+func (s *scanner) handshake(ctx context.Context, spec handshakeSpec) (*Handshake, error) {
+	if s.handshakesStalled.Load() {
+		return &Handshake{Err: errSkipped}, nil
+	}
+	hs, err := s.runner.handshake(ctx, s.addr, spec)
+	if err == nil && hs.Err != nil && (isTimeout(hs.Err) || errors.Is(hs.Err, context.DeadlineExceeded)) {
+		if s.handshakesStalled.CompareAndSwap(false, true) {
+			s.note("a full handshake timed out (%s); the resumption, renegotiation, ALPN and fleet checks that need one were skipped", oneLine(hs.Err))
+		}
+	}
+	return hs, err
 }

@@ -94,7 +94,7 @@ func (s *scanner) renegotiation(ctx context.Context, rep *Report) error {
 
 // renegotiateOnce makes a handshake with cfg and renegotiates once.
 func (s *scanner) renegotiateOnce(ctx context.Context, cfg *clasp.Config) (*Handshake, error) {
-	return s.runner.handshake(ctx, s.addr, handshakeSpec{
+	return s.handshake(ctx, handshakeSpec{
 		config: cfg,
 		then: func(c *clasp.Conn) error {
 			ctx, cancel := context.WithTimeout(ctx, renegotiationWait)

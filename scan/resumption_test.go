@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,4 +225,35 @@ func TestResumptionClasp(t *testing.T) {
 
 func claspCert(l *peertest.Leaf) clasp.Certificate {
 	return clasp.Certificate{Certificate: l.TLS.Certificate, PrivateKey: l.TLS.PrivateKey}
+}
+
+// A server that takes the connection and never answers costs the
+// whole-handshake checks one timeout, not one per handshake.
+func TestHandshakeChecksStopAfterATimeout(t *testing.T) {
+	stalled := make(chan struct{})
+	defer close(stalled)
+	addr := startListener(t, func(c net.Conn) { io.Copy(io.Discard, c); <-stalled; c.Close() })
+	s, rep := scannerFor(addr, both...)
+	s.runner.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	ctx := context.Background()
+	for _, check := range []func(context.Context, *Report) error{s.resumption, s.extensions, s.renegotiation} {
+		if err := check(ctx, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.fleet(ctx, rep, 5); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if elapsed > 2*time.Second {
+		t.Errorf("the checks took %v against a stalled server", elapsed)
+	}
+	if len(s.notes) != 1 || !strings.Contains(s.notes[0], "timed out") {
+		t.Errorf("notes %q, want one saying a handshake timed out", s.notes)
+	}
+	if r := rep.Resumption.SessionID; r == nil || r.Issued || !strings.Contains(r.Answer, "failed") {
+		t.Errorf("session ID: %+v", r)
+	}
+	t.Logf("%v, %d connections", elapsed, s.runner.Connections())
 }

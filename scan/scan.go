@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -32,6 +33,9 @@ type scanner struct {
 
 	mu    sync.Mutex
 	notes []string
+	// handshakesStalled is set once a full handshake timed out; the
+	// whole-handshake checks then skip theirs (handshake.go).
+	handshakesStalled atomic.Bool
 }
 
 func (s *scanner) note(format string, args ...any) {
