@@ -140,3 +140,31 @@ func TestScanFleetWithDifferentSuites(t *testing.T) {
 		}
 	}
 }
+
+// One `clasp serve` scanned directly: its flags show in the resumption
+// and renegotiation sections.
+func TestScanClaspServeSessionFlags(t *testing.T) {
+	bin := buildClasp(t)
+	pki := peertest.NewPKI(t)
+	srv := startServeProc(t, bin, "127.0.0.1:0", "--cert", pki.ECDSA.ChainFile, "--key", pki.ECDSA.KeyFile,
+		"--no-tickets", "--renegotiation", "once")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := scan.Scan(ctx, srv.addr, scan.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(rep)
+	t.Logf("scan: %d connections in %d ms: %s", rep.Connections, rep.DurationMS, js)
+	r := rep.Resumption
+	if r == nil || r.SessionID == nil || !r.SessionID.Resumed || r.Ticket12 == nil || r.Ticket12.Issued || r.TLS13 == nil || r.TLS13.Issued {
+		js, _ := json.Marshal(r)
+		t.Errorf("--no-tickets: resumption %s, want session IDs only", js)
+	}
+	if n := rep.Renegotiation; n == nil || !n.Secure || n.ClientInitiated != "accepted" || n.Legacy != "refused" || n.Insecure {
+		t.Errorf("--renegotiation once: %+v, want secure renegotiation accepted, legacy refused", n)
+	}
+	if e := rep.Extensions; e == nil || e.ExtendedMasterSecret == nil || !e.ExtendedMasterSecret.Supported {
+		t.Errorf("extensions %+v, want EMS", e)
+	}
+}

@@ -120,7 +120,7 @@ func (s *scanner) fleet(ctx context.Context, rep *Report, n int) error {
 		}
 		fm := FleetMechanism{Name: m.name}
 		for range n {
-			hs, err := s.handshake(ctx, handshakeSpec{config: cfg})
+			hs, err := s.handshake(ctx, handshakeSpec{config: cfg, tickets: true})
 			if err != nil {
 				return err
 			}

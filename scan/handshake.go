@@ -33,6 +33,9 @@ type handshakeSpec struct {
 	config *clasp.Config
 	// earlyData, with config.EarlyData, is written as 0-RTT data.
 	earlyData []byte
+	// tickets asks to wait for a TLS 1.3 server's NewSessionTickets after
+	// the handshake (up to ticketWait).
+	tickets bool
 	// then runs on the established connection (a renegotiation, say);
 	// its error is kept in Handshake.ThenErr.
 	then func(*clasp.Conn) error
@@ -177,7 +180,7 @@ func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec)
 	} else {
 		hs.Err = conn.HandshakeContext(ctx)
 	}
-	if hs.Err == nil && conn.ConnectionState().Version == uint16(suites.VersionTLS13) {
+	if hs.Err == nil && spec.tickets && conn.ConnectionState().Version == uint16(suites.VersionTLS13) {
 		awaitTickets(conn, raw, deadline)
 	}
 	if hs.Err == nil && spec.then != nil {

@@ -164,7 +164,7 @@ func (s *scanner) resumePair(ctx context.Context, v suites.Version, adjust func(
 	}
 	var out []*Handshake
 	for range 2 {
-		hs, err := s.handshake(ctx, handshakeSpec{config: cfg})
+		hs, err := s.handshake(ctx, handshakeSpec{config: cfg, tickets: true})
 		if err != nil {
 			return nil, err
 		}
@@ -227,7 +227,7 @@ func (s *scanner) resumption13(ctx context.Context, res *Resumption) ([]*Handsha
 	cfg := s.clientConfig(suites.VersionTLS13)
 	cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(1)
 	run := func(c *clasp.Config, early []byte) (*Handshake, error) {
-		return s.handshake(ctx, handshakeSpec{config: c, earlyData: early})
+		return s.handshake(ctx, handshakeSpec{config: c, earlyData: early, tickets: true})
 	}
 	first, err := run(cfg, nil)
 	if err != nil {
@@ -286,12 +286,12 @@ var earlyDataProbe = []byte("\r\n")
 func (s *scanner) tryEarlyData(ctx context.Context, base *clasp.Config, ed *EarlyData) ([]*Handshake, error) {
 	cfg := base.Clone()
 	cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(1)
-	fresh, err := s.handshake(ctx, handshakeSpec{config: cfg})
+	fresh, err := s.handshake(ctx, handshakeSpec{config: cfg, tickets: true})
 	if err != nil {
 		return nil, err
 	}
 	cfg.EarlyData = true
-	hs, err := s.handshake(ctx, handshakeSpec{config: cfg, earlyData: earlyDataProbe})
+	hs, err := s.handshake(ctx, handshakeSpec{config: cfg, earlyData: earlyDataProbe, tickets: true})
 	if err != nil {
 		return nil, err
 	}
