@@ -272,7 +272,7 @@ func (s *scanner) alpn(ctx context.Context, rep *Report) (*ALPN, error) {
 		return nil, nil
 	}
 	a := &ALPN{Version: v.String()}
-	offer := func(protos ...string) (*Handshake, error) {
+	offer := func(protos ...string) (*fullHandshake, error) {
 		cfg := s.clientConfig(v)
 		cfg.NextProtos = protos
 		return s.handshake(ctx, handshakeSpec{config: cfg})
@@ -305,7 +305,7 @@ func (s *scanner) alpn(ctx context.Context, rep *Report) (*ALPN, error) {
 	return a, nil
 }
 
-func judgeUnknownALPN(hs *Handshake, protocols []string) (string, string) {
+func judgeUnknownALPN(hs *fullHandshake, protocols []string) (string, string) {
 	selects := "selects none of h2 and http/1.1"
 	if len(protocols) > 0 {
 		selects = fmt.Sprintf("selects %v", protocols)
@@ -322,7 +322,7 @@ func judgeUnknownALPN(hs *Handshake, protocols []string) (string, string) {
 	return "ignored", selects + "; ignores a hello offering only unknown protocols (no ALPN in its answer)"
 }
 
-func tls13RecordSizeLimit(hs *Handshake) uint16 {
+func tls13RecordSizeLimit(hs *fullHandshake) uint16 {
 	if hs.EncryptedExtensions == nil {
 		return 0
 	}

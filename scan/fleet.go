@@ -100,7 +100,7 @@ func (s *scanner) fleetMechanisms(rep *Report) []fleetMechanism {
 // fleetConn is one connection of a fleet run and the facets it showed.
 type fleetConn struct {
 	mech    string
-	hs      *Handshake
+	hs      *fullHandshake
 	cert    string
 	shape   string
 	keyName string
@@ -147,7 +147,7 @@ func (s *scanner) fleet(ctx context.Context, rep *Report, n int) error {
 	return nil
 }
 
-func (fm *FleetMechanism) count(hs *Handshake) {
+func (fm *FleetMechanism) count(hs *fullHandshake) {
 	switch {
 	case hs.BrokenResumption():
 		fm.Failed++
@@ -170,7 +170,7 @@ func (fm *FleetMechanism) count(hs *Handshake) {
 // observe reads a connection's facets: the certificate and ServerHello
 // shape of a full handshake (a resumed one shows neither of this
 // backend's), and the key name of the tickets it received.
-func observe(mech string, hs *Handshake) *fleetConn {
+func observe(mech string, hs *fullHandshake) *fleetConn {
 	c := &fleetConn{mech: mech, hs: hs}
 	if hs.Err != nil {
 		return c
@@ -194,7 +194,7 @@ func observe(mech string, hs *Handshake) *fleetConn {
 }
 
 // helloShape is the version, suite and extension order of a ServerHello.
-func helloShape(hs *Handshake) string {
+func helloShape(hs *fullHandshake) string {
 	var exts []string
 	for _, e := range hs.ServerHello.Extensions {
 		exts = append(exts, e.ExtType().String())
@@ -207,8 +207,8 @@ func helloShape(hs *Handshake) string {
 	return fmt.Sprintf("%s %s [%s]", clasp.VersionName(hs.State.Version), hs.State.CipherSuiteName, strings.Join(exts, ", "))
 }
 
-func handshakesOf(conns []*fleetConn) []*Handshake {
-	var out []*Handshake
+func handshakesOf(conns []*fleetConn) []*fullHandshake {
+	var out []*fullHandshake
 	for _, c := range conns {
 		out = append(out, c.hs)
 	}

@@ -138,3 +138,51 @@ func TestFleetOfOneServer(t *testing.T) {
 		}
 	}
 }
+
+// The judge on made-up connections: facets that disagree make two
+// backends; a connection without facets fits both and is counted apart;
+// misses with one backend seen get the hedged finding.
+func TestFleetJudgeOnMadeUpConnections(t *testing.T) {
+	ok := &fullHandshake{}
+	conns := []*fleetConn{
+		{mech: "m", hs: ok, cert: "A", shape: "m hello: X", keyName: "k1"},
+		{mech: "m", hs: ok, cert: "A", shape: "m hello: X", keyName: "k2"},
+		{mech: "m", hs: ok, keyName: "k1"},
+		{mech: "m", hs: ok},
+	}
+	bs, unattributed := clusterBackends(conns)
+	if len(bs) != 2 || bs[0].Connections != 2 || bs[1].Connections != 1 || unattributed != 1 {
+		t.Errorf("backends %+v, %d unattributed; want 2 backends with 2 and 1 connections, 1 unattributed", bs, unattributed)
+	}
+	// Ticket key names alone differ: no backends_differ finding (the
+	// resumption findings say it), but not_shared.
+	f := &Fleet{Backends: bs, Mechanisms: []FleetMechanism{{Name: "m", Offered: 3, Resumed: 0}}}
+	judgeFleet(f)
+	if codes := codesOf(f); !slices.Equal(codes, []string{"not_shared"}) || f.Consistent || len(f.Fixes) != 3 {
+		t.Errorf("findings %v, %d fixes, consistent %v", codes, len(f.Fixes), f.Consistent)
+	}
+	f = &Fleet{Backends: bs[:1], Mechanisms: []FleetMechanism{{Name: "m", Offered: 3, Resumed: 2}}}
+	judgeFleet(f)
+	if codes := codesOf(f); !slices.Equal(codes, []string{"not_shared_one_seen"}) {
+		t.Errorf("findings %v, want not_shared_one_seen", codes)
+	}
+	diff := []*fleetConn{
+		{mech: "m", hs: ok, cert: "A", shape: "m hello: TLS 1.2 X"},
+		{mech: "m", hs: ok, cert: "A", shape: "m hello: TLS 1.2 Y"},
+	}
+	bs, _ = clusterBackends(diff)
+	f = &Fleet{Backends: bs, Mechanisms: []FleetMechanism{{Name: "m", Offered: 1, Resumed: 1}}}
+	judgeFleet(f)
+	if codes := codesOf(f); !slices.Equal(codes, []string{"backends_differ"}) ||
+		!strings.Contains(f.Findings[0].Text, "backend 1 TLS 1.2 X vs backend 2 TLS 1.2 Y") || !strings.Contains(f.Fixes[0], "same certificate") {
+		t.Errorf("findings %+v fixes %q", f.Findings, f.Fixes)
+	}
+}
+
+func codesOf(f *Fleet) []string {
+	var out []string
+	for _, x := range f.Findings {
+		out = append(out, x.Code)
+	}
+	return out
+}

@@ -37,12 +37,12 @@ type handshakeSpec struct {
 	// the handshake (up to ticketWait).
 	tickets bool
 	// then runs on the established connection (a renegotiation, say);
-	// its error is kept in Handshake.ThenErr.
+	// its error is kept in fullHandshake.ThenErr.
 	then func(*clasp.Conn) error
 }
 
-// Handshake is what one full handshake showed.
-type Handshake struct {
+// fullHandshake is what one full handshake showed.
+type fullHandshake struct {
 	// Err is the handshake's error; nil when it completed.
 	Err   error
 	State clasp.ConnectionState
@@ -53,7 +53,7 @@ type Handshake struct {
 	EncryptedExtensions *wire.EncryptedExtensions
 	// Tickets are the tickets the server sent, in order: RFC 5077
 	// NewSessionTicket (TLS 1.2) or TLS 1.3 NewSessionTicket.
-	Tickets []Ticket
+	Tickets []seenTicket
 	// Offered is true when the client offered a cached session.
 	Offered bool
 	// AcceptedByHello is true when the server's ServerHello took the
@@ -64,8 +64,8 @@ type Handshake struct {
 	ThenErr error
 }
 
-// Ticket is one session ticket a server issued.
-type Ticket struct {
+// seenTicket is one session ticket a server issued.
+type seenTicket struct {
 	// Lifetime is the ticket_lifetime (TLS 1.3) or ticket_lifetime_hint
 	// (RFC 5077 §3.3), in seconds.
 	Lifetime uint32
@@ -76,17 +76,17 @@ type Ticket struct {
 }
 
 // Resumed reports whether the handshake completed as a resumption.
-func (h *Handshake) Resumed() bool { return h.Err == nil && h.State.DidResume }
+func (h *fullHandshake) Resumed() bool { return h.Err == nil && h.State.DidResume }
 
 // BrokenResumption reports a resumption the ServerHello accepted but the
 // handshake could not complete: the server found the session but not its
 // secrets (its Finished, or its first encrypted record, did not verify).
-func (h *Handshake) BrokenResumption() bool { return h.AcceptedByHello && h.Err != nil }
+func (h *fullHandshake) BrokenResumption() bool { return h.AcceptedByHello && h.Err != nil }
 
 // recorder collects the server's messages from the trace.
 type recorder struct {
 	mu  sync.Mutex
-	hs  *Handshake
+	hs  *fullHandshake
 	raw net.Conn // to cut the wait for tickets short
 }
 
@@ -114,9 +114,9 @@ func (r *recorder) received(msg any) {
 	case *wire.EncryptedExtensions:
 		r.hs.EncryptedExtensions = m
 	case *wire.NewSessionTicket:
-		r.hs.Tickets = append(r.hs.Tickets, Ticket{Lifetime: m.LifetimeHint, Bytes: m.Ticket})
+		r.hs.Tickets = append(r.hs.Tickets, seenTicket{Lifetime: m.LifetimeHint, Bytes: m.Ticket})
 	case *wire.NewSessionTicket13:
-		t := Ticket{Lifetime: m.Lifetime, Bytes: m.Ticket}
+		t := seenTicket{Lifetime: m.Lifetime, Bytes: m.Ticket}
 		if ed, ok := wire.FindExtension[*wire.EarlyDataExt](m.Extensions); ok {
 			t.MaxEarlyData = ed.MaxEarlyDataSize
 		}
@@ -141,9 +141,9 @@ func (w *offerWatch) Get(key string) (*clasp.ClientSessionState, bool) {
 }
 
 // handshake makes one full handshake to addr under the Runner's limits.
-// Failures of the network or the server are in Handshake.Err; the error
+// Failures of the network or the server are in fullHandshake.Err; the error
 // is ctx ending while waiting for a connection slot.
-func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec) (*Handshake, error) {
+func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec) (*fullHandshake, error) {
 	r.init()
 	select {
 	case r.slots <- struct{}{}:
@@ -154,7 +154,7 @@ func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec)
 	ctx, cancel := context.WithTimeout(ctx, r.timeout())
 	defer cancel()
 	r.connections.Add(1)
-	hs := &Handshake{}
+	hs := &fullHandshake{}
 	raw, err := r.dial(ctx, addr)
 	if err != nil {
 		hs.Err = err
@@ -227,9 +227,9 @@ var errSkipped = errors.New("not tried: an earlier full handshake with this serv
 
 // handshake makes one full handshake for a check, unless an earlier one
 // timed out.
-func (s *scanner) handshake(ctx context.Context, spec handshakeSpec) (*Handshake, error) {
+func (s *scanner) handshake(ctx context.Context, spec handshakeSpec) (*fullHandshake, error) {
 	if s.handshakesStalled.Load() {
-		return &Handshake{Err: errSkipped}, nil
+		return &fullHandshake{Err: errSkipped}, nil
 	}
 	hs, err := s.runner.handshake(ctx, s.addr, spec)
 	if err == nil && hs.Err != nil && (isTimeout(hs.Err) || errors.Is(hs.Err, context.DeadlineExceeded)) {

@@ -93,7 +93,7 @@ func (s *scanner) renegotiation(ctx context.Context, rep *Report) error {
 }
 
 // renegotiateOnce makes a handshake with cfg and renegotiates once.
-func (s *scanner) renegotiateOnce(ctx context.Context, cfg *clasp.Config) (*Handshake, error) {
+func (s *scanner) renegotiateOnce(ctx context.Context, cfg *clasp.Config) (*fullHandshake, error) {
 	return s.handshake(ctx, handshakeSpec{
 		config: cfg,
 		then: func(c *clasp.Conn) error {
@@ -104,7 +104,7 @@ func (s *scanner) renegotiateOnce(ctx context.Context, cfg *clasp.Config) (*Hand
 	})
 }
 
-func judgeRenegotiation(hs *Handshake) (string, string) {
+func judgeRenegotiation(hs *fullHandshake) (string, string) {
 	var alert *clasp.AlertError
 	err := hs.ThenErr
 	switch {

@@ -127,7 +127,7 @@ func supports(rep *Report, v suites.Version) bool {
 // server such as openssl s_server serves one connection at a time).
 func (s *scanner) resumption(ctx context.Context, rep *Report) error {
 	res := &Resumption{}
-	var all []*Handshake
+	var all []*fullHandshake
 	if v := highestBelow13(rep); v != 0 {
 		hs, err := s.resumePair(ctx, v, func(cfg *clasp.Config) { cfg.SessionTicketsDisabled = true })
 		if err != nil {
@@ -156,13 +156,13 @@ func (s *scanner) resumption(ctx context.Context, rep *Report) error {
 
 // resumePair makes a full handshake and a second one offering its
 // session, with one session cache; adjust changes the client's Config.
-func (s *scanner) resumePair(ctx context.Context, v suites.Version, adjust func(*clasp.Config)) ([]*Handshake, error) {
+func (s *scanner) resumePair(ctx context.Context, v suites.Version, adjust func(*clasp.Config)) ([]*fullHandshake, error) {
 	cfg := s.clientConfig(v)
 	cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(1)
 	if adjust != nil {
 		adjust(cfg)
 	}
-	var out []*Handshake
+	var out []*fullHandshake
 	for range 2 {
 		hs, err := s.handshake(ctx, handshakeSpec{config: cfg, tickets: true})
 		if err != nil {
@@ -173,7 +173,7 @@ func (s *scanner) resumePair(ctx context.Context, v suites.Version, adjust func(
 	return out, nil
 }
 
-func judgeSessionID(v suites.Version, hs []*Handshake) *ResumeResult {
+func judgeSessionID(v suites.Version, hs []*fullHandshake) *ResumeResult {
 	r := &ResumeResult{Version: v.String()}
 	first, second := hs[0], hs[1]
 	switch {
@@ -188,7 +188,7 @@ func judgeSessionID(v suites.Version, hs []*Handshake) *ResumeResult {
 	return r
 }
 
-func judgeTicket12(v suites.Version, hs []*Handshake) *ResumeResult {
+func judgeTicket12(v suites.Version, hs []*fullHandshake) *ResumeResult {
 	r := &ResumeResult{Version: v.String()}
 	first, second := hs[0], hs[1]
 	switch {
@@ -205,7 +205,7 @@ func judgeTicket12(v suites.Version, hs []*Handshake) *ResumeResult {
 
 // resumedAs says how the second handshake of a pair went, given the
 // mechanism it should have resumed by.
-func resumedAs(second *Handshake, want string) (bool, string) {
+func resumedAs(second *fullHandshake, want string) (bool, string) {
 	switch {
 	case second.BrokenResumption():
 		return false, "the server accepted the session in its ServerHello but the handshake then failed (" + oneLine(second.Err) + "): it found the session without its keys"
@@ -223,17 +223,17 @@ func resumedAs(second *Handshake, want string) (bool, string) {
 
 // resumption13 tries TLS 1.3 resumption with psk_dhe_ke, then with
 // psk_ke alone, then 0-RTT when the tickets allow it.
-func (s *scanner) resumption13(ctx context.Context, res *Resumption) ([]*Handshake, error) {
+func (s *scanner) resumption13(ctx context.Context, res *Resumption) ([]*fullHandshake, error) {
 	cfg := s.clientConfig(suites.VersionTLS13)
 	cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(1)
-	run := func(c *clasp.Config, early []byte) (*Handshake, error) {
+	run := func(c *clasp.Config, early []byte) (*fullHandshake, error) {
 		return s.handshake(ctx, handshakeSpec{config: c, earlyData: early, tickets: true})
 	}
 	first, err := run(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	all := []*Handshake{first}
+	all := []*fullHandshake{first}
 	r := &ResumeResult{Version: suites.VersionTLS13.String()}
 	res.TLS13 = r
 	switch {
@@ -283,7 +283,7 @@ var earlyDataProbe = []byte("\r\n")
 // tryEarlyData gets a fresh ticket (a PSK with early data must be the
 // first one the server issued for it, and tickets are single-use on some
 // servers) and resumes with 0-RTT data.
-func (s *scanner) tryEarlyData(ctx context.Context, base *clasp.Config, ed *EarlyData) ([]*Handshake, error) {
+func (s *scanner) tryEarlyData(ctx context.Context, base *clasp.Config, ed *EarlyData) ([]*fullHandshake, error) {
 	cfg := base.Clone()
 	cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(1)
 	fresh, err := s.handshake(ctx, handshakeSpec{config: cfg, tickets: true})
@@ -309,11 +309,11 @@ func (s *scanner) tryEarlyData(ctx context.Context, base *clasp.Config, ed *Earl
 	default:
 		ed.Answer = "made a full handshake, so the early data was rejected"
 	}
-	return []*Handshake{fresh, hs}, nil
+	return []*fullHandshake{fresh, hs}, nil
 }
 
 // judgeTicketKeys looks at the first bytes of every ticket seen.
-func judgeTicketKeys(hs []*Handshake) *TicketKeys {
+func judgeTicketKeys(hs []*fullHandshake) *TicketKeys {
 	var names []string
 	for _, h := range hs {
 		for _, t := range h.Tickets {
