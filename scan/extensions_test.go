@@ -1,7 +1,10 @@
 package scan
 
 import (
+	"context"
 	"crypto/tls"
+	"io"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +12,7 @@ import (
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/peertest"
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
 )
 
 func wantExt(t *testing.T, name string, a *ExtAnswer, supported bool, value string) {
@@ -104,11 +108,12 @@ func TestExtensionsGnuTLS(t *testing.T) {
 
 // A GnuTLS priority with %DISABLE_SAFE_RENEGOTIATION drops RFC 5746: the
 // scan reports insecure renegotiation, and GnuTLS runs a renegotiation
-// without it.
+// without it. %NO_SESSION_HASH drops extended master secret.
 func TestRenegotiationGnuTLSWithoutRFC5746(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:%DISABLE_SAFE_RENEGOTIATION", "--echo", "--disable-client-cert")
+	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:%DISABLE_SAFE_RENEGOTIATION:%NO_SESSION_HASH", "--echo", "--disable-client-cert")
 	rep := checks(t, srv.Addr, both...)
+	wantExt(t, "extended_master_secret", rep.Extensions.ExtendedMasterSecret, false, "")
 	if r := rep.Renegotiation; r == nil || r.Secure || !r.Insecure || r.ClientInitiated != "not_tried" || r.Legacy != "accepted" {
 		t.Errorf("renegotiation %+v, want insecure, legacy renegotiation accepted", r)
 	}
@@ -148,4 +153,54 @@ func TestExtensionsClasp(t *testing.T) {
 	if r := rep.Renegotiation; r == nil || !r.Secure || r.ClientInitiated != "accepted" || r.Legacy != "refused" {
 		t.Errorf("renegotiation %+v, want accepted (RenegotiateOnceAsClient), legacy refused", r)
 	}
+}
+
+// No installable server compresses (Debian's OpenSSL 3 is built without
+// zlib, and gnutls-serv has no option for it), so a deliberately flawed server, test code
+// only, answers every hello with a TLS 1.2 ServerHello that picks DEFLATE
+// when offered, as OpenSSL 1.0 with zlib did (CRIME).
+func TestCompressionFoundOnACompressingServer(t *testing.T) {
+	addr := startListener(t, func(c net.Conn) {
+		defer c.Close()
+		h := readHello(c)
+		if h == nil {
+			return
+		}
+		sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: h.CipherSuites[0], Extensions: []wire.Extension{}}
+		if slices.Contains(h.CompressionMethods, compressionDeflate) {
+			sh.CompressionMethod = compressionDeflate
+		}
+		msg, err := sh.Marshal()
+		if err != nil {
+			return
+		}
+		c.Write(append([]byte{22, 3, 3, byte(len(msg) >> 8), byte(len(msg))}, msg...))
+		io.Copy(io.Discard, c)
+	})
+	s, rep := scannerFor(addr, suites.VersionTLS12)
+	ext := &Extensions{}
+	rep.Extensions = ext
+	// The ServerHello probes only: this server cannot finish a handshake.
+	if err := s.helloExtensions(context.Background(), rep, suites.VersionTLS12, ext); err != nil {
+		t.Fatal(err)
+	}
+	wantExt(t, "compression", rep.Extensions.Compression, true, "DEFLATE")
+	wantExt(t, "extended_master_secret", rep.Extensions.ExtendedMasterSecret, false, "")
+}
+
+// readHello reads a ClientHello that fits in one record.
+func readHello(c net.Conn) *wire.ClientHello {
+	hdr := make([]byte, 5)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		return nil
+	}
+	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
+	if _, err := io.ReadFull(c, body); err != nil {
+		return nil
+	}
+	h, err := wire.ParseClientHello(body[4:])
+	if err != nil {
+		return nil
+	}
+	return h
 }
