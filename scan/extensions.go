@@ -52,18 +52,16 @@ type ExtAnswer struct {
 	Answer string `json:"answer"`
 }
 
-// The extensions clasp's wire package keeps raw (it never sends them).
-const (
-	extHeartbeat      wire.ExtensionType = 15 // RFC 6520
-	extEncryptThenMAC wire.ExtensionType = 22 // RFC 7366
-)
+// heartbeat (RFC 6520) and encrypt_then_mac (RFC 7366) have no typed value
+// in clasp's wire package (clasp never sends them): the probes send them as
+// wire.UnknownExt and find them in the ServerHello by code point.
 
-// heartbeatPeerAllowed is RFC 6520 §2's HeartbeatMode
+// heartbeatModePeerAllowed is RFC 6520 §2's HeartbeatMode
 // peer_allowed_to_send (1); 2 is peer_not_allowed_to_send.
-const heartbeatPeerAllowed = 1
+const heartbeatModePeerAllowed = 1
 
-// compressionDeflate is the DEFLATE compression method (RFC 3749 §2).
-const compressionDeflate = 1
+// deflateCompressionMethod is the DEFLATE compression method (RFC 3749 §2).
+const deflateCompressionMethod = 1
 
 // extensionProbe is one extension check: how to change the base probe,
 // and how to read the answer.
@@ -93,16 +91,16 @@ func (s *scanner) extensions(ctx context.Context, rep *Report) error {
 }
 
 func (s *scanner) helloExtensions(ctx context.Context, rep *Report, v suites.Version, ext *Extensions) error {
-	accepted := acceptedSuites(rep, v)
+	accepted := suitesAcceptedIn(rep, v)
 	probes := []extensionProbe{
 		{&ext.ExtendedMasterSecret, addExtension(&wire.ExtendedMasterSecretExt{}), echoed(wire.ExtExtendedMasterSecret)},
-		{&ext.EncryptThenMAC, offerCBC(accepted), echoed(extEncryptThenMAC)},
+		{&ext.EncryptThenMAC, offerCBC(accepted), echoed(wire.ExtEncryptThenMAC)},
 		{&ext.RecordSizeLimit, addExtension(&wire.RecordSizeLimitExt{Limit: 1 << 14}), recordSizeLimit},
 		{&ext.Compression, func(p *Probe) bool {
-			p.CompressionMethods = []uint8{compressionDeflate, 0}
+			p.CompressionMethods = []uint8{deflateCompressionMethod, 0}
 			return true
 		}, compression},
-		{&ext.Heartbeat, addExtension(&wire.UnknownExt{Code: extHeartbeat, Data: []byte{heartbeatPeerAllowed}}), heartbeat},
+		{&ext.Heartbeat, addExtension(&wire.UnknownExt{Code: wire.ExtHeartbeat, Data: []byte{heartbeatModePeerAllowed}}), heartbeat},
 		{&ext.StatusRequest, addExtension(&wire.StatusRequestExt{StatusType: wire.StatusTypeOCSP}), echoed(wire.ExtStatusRequest)},
 	}
 	var wg sync.WaitGroup
@@ -131,9 +129,9 @@ func (s *scanner) helloExtensions(ctx context.Context, rep *Report, v suites.Ver
 	return nil
 }
 
-// acceptedSuites is what the suite check found for v, or every suite of
+// suitesAcceptedIn is what the suite check found for v, or every suite of
 // v when it found nothing.
-func acceptedSuites(rep *Report, v suites.Version) []suites.ID {
+func suitesAcceptedIn(rep *Report, v suites.Version) []suites.ID {
 	for _, vs := range rep.CipherSuites {
 		if vs.Version == v && len(vs.Suites) > 0 {
 			var ids []suites.ID
@@ -167,13 +165,13 @@ func offerCBC(accepted []suites.ID) func(*Probe) bool {
 			return false
 		}
 		p.CipherSuites = append(cbc, suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
-		p.Extra = append(p.Extra, &wire.UnknownExt{Code: extEncryptThenMAC})
+		p.Extra = append(p.Extra, &wire.UnknownExt{Code: wire.ExtEncryptThenMAC})
 		return true
 	}
 }
 
-// extensionIn finds an extension of type t in a ServerHello.
-func extensionIn(res *Result, t wire.ExtensionType) (wire.Extension, bool) {
+// serverHelloExtension finds an extension of type t in a ServerHello.
+func serverHelloExtension(res *Result, t wire.ExtensionType) (wire.Extension, bool) {
 	if res.Outcome != OutcomeAccepted || res.ServerHello == nil {
 		return nil, false
 	}
@@ -190,7 +188,7 @@ func echoed(t wire.ExtensionType) func(*Result) *ExtAnswer {
 		if res.Outcome != OutcomeAccepted {
 			return &ExtAnswer{Answer: "no ServerHello: " + res.Summary()}
 		}
-		if _, ok := extensionIn(res, t); ok {
+		if _, ok := serverHelloExtension(res, t); ok {
 			return &ExtAnswer{Supported: true, Answer: "answered in the ServerHello"}
 		}
 		return &ExtAnswer{Answer: "not in the ServerHello"}
@@ -199,7 +197,7 @@ func echoed(t wire.ExtensionType) func(*Result) *ExtAnswer {
 
 func recordSizeLimit(res *Result) *ExtAnswer {
 	a := echoed(wire.ExtRecordSizeLimit)(res)
-	if e, ok := extensionIn(res, wire.ExtRecordSizeLimit); ok {
+	if e, ok := serverHelloExtension(res, wire.ExtRecordSizeLimit); ok {
 		if rsl, ok := e.(*wire.RecordSizeLimitExt); ok {
 			a.Value = fmt.Sprint(rsl.Limit)
 			a.Answer = fmt.Sprintf("the server's records carry at most %d bytes of plaintext", rsl.Limit)
@@ -216,15 +214,15 @@ func compression(res *Result) *ExtAnswer {
 	switch m {
 	case 0:
 		return &ExtAnswer{Value: "null", Answer: "chose no compression"}
-	case compressionDeflate:
+	case deflateCompressionMethod:
 		return &ExtAnswer{Supported: true, Value: "DEFLATE", Answer: "chose DEFLATE: secrets in compressed records leak through their length (CRIME)"}
 	}
 	return &ExtAnswer{Supported: true, Value: fmt.Sprint(m), Answer: fmt.Sprintf("chose compression method %d, which was not offered", m)}
 }
 
 func heartbeat(res *Result) *ExtAnswer {
-	a := echoed(extHeartbeat)(res)
-	if e, ok := extensionIn(res, extHeartbeat); ok {
+	a := echoed(wire.ExtHeartbeat)(res)
+	if e, ok := serverHelloExtension(res, wire.ExtHeartbeat); ok {
 		if raw, ok := e.(*wire.UnknownExt); ok && len(raw.Data) == 1 {
 			a.Value = map[byte]string{1: "peer_allowed_to_send", 2: "peer_not_allowed_to_send"}[raw.Data[0]]
 			if a.Value == "" {
@@ -256,16 +254,16 @@ type ALPN struct {
 	RecordSizeLimit uint16 `json:"record_size_limit_tls13,omitempty"`
 }
 
-// unknownProtocol is an ALPN protocol ID no server knows (not in IANA's
+// unknownALPNProtocol is an ALPN protocol ID no server knows (not in IANA's
 // registry).
-const unknownProtocol = "x-clasp-scan-unknown"
+const unknownALPNProtocol = "x-clasp-scan-unknown"
 
 // alpnNoApplicationProtocol is RFC 7301 §3.2's alert.
 const alpnNoApplicationProtocol = 120
 
 func (s *scanner) alpn(ctx context.Context, rep *Report) (*ALPN, error) {
 	v := highestBelow13(rep)
-	if supports(rep, suites.VersionTLS13) {
+	if speaks(rep, suites.VersionTLS13) {
 		v = suites.VersionTLS13
 	}
 	if v == 0 {
@@ -277,16 +275,16 @@ func (s *scanner) alpn(ctx context.Context, rep *Report) (*ALPN, error) {
 		cfg.NextProtos = protos
 		return s.handshake(ctx, handshakeSpec{config: cfg})
 	}
-	both, err := offer("h2", "http/1.1")
+	bothOffered, err := offer("h2", "http/1.1")
 	if err != nil {
 		return nil, err
 	}
-	if both.Err != nil {
-		a.Answer = "the handshake offering h2 and http/1.1 failed: " + oneLine(both.Err)
+	if bothOffered.Err != nil {
+		a.Answer = "the handshake offering h2 and http/1.1 failed: " + errText(bothOffered.Err)
 		return a, nil
 	}
-	a.RecordSizeLimit = tls13RecordSizeLimit(both)
-	if first := both.State.NegotiatedProtocol; first != "" {
+	a.RecordSizeLimit = tls13RecordSizeLimit(bothOffered)
+	if first := bothOffered.State.NegotiatedProtocol; first != "" {
 		a.Protocols = []string{first}
 		other := map[string]string{"h2": "http/1.1", "http/1.1": "h2"}[first]
 		alone, err := offer(other)
@@ -297,7 +295,7 @@ func (s *scanner) alpn(ctx context.Context, rep *Report) (*ALPN, error) {
 			a.Protocols = append(a.Protocols, other)
 		}
 	}
-	unknown, err := offer(unknownProtocol)
+	unknown, err := offer(unknownALPNProtocol)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +313,7 @@ func judgeUnknownALPN(hs *fullHandshake, protocols []string) (string, string) {
 	case errors.As(hs.Err, &alert) && alert.Description == alpnNoApplicationProtocol:
 		return "rejected", selects + "; refuses a hello offering only unknown protocols with no_application_protocol"
 	case hs.Err != nil:
-		return "failed", selects + "; the handshake offering an unknown protocol failed: " + oneLine(hs.Err)
+		return "failed", selects + "; the handshake offering an unknown protocol failed: " + errText(hs.Err)
 	case hs.State.NegotiatedProtocol != "":
 		return "selected", selects + "; selected the unknown protocol " + hs.State.NegotiatedProtocol
 	}

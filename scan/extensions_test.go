@@ -39,7 +39,7 @@ func wantALPN(t *testing.T, a *ALPN, protocols []string, unknown string) {
 func TestExtensionsOpenSSLDefaults(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-comp", "-quiet")
-	rep := checks(t, srv.Addr, both...)
+	rep := sessionChecks(t, srv.Addr, tls12and13...)
 	e := rep.Extensions
 	wantExt(t, "extended_master_secret", e.ExtendedMasterSecret, true, "")
 	wantExt(t, "encrypt_then_mac", e.EncryptThenMAC, true, "")
@@ -57,7 +57,7 @@ func TestExtensionsOpenSSLDefaults(t *testing.T) {
 func TestExtensionsOpenSSLALPNAndRenegotiation(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-alpn", "h2,http/1.1", "-client_renegotiation", "-no_resumption_on_reneg", "-no_etm", "-quiet")
-	rep := checks(t, srv.Addr, both...)
+	rep := sessionChecks(t, srv.Addr, tls12and13...)
 	wantExt(t, "encrypt_then_mac (-no_etm)", rep.Extensions.EncryptThenMAC, false, "")
 	// s_server's ALPN callback refuses a hello whose protocols it does not
 	// know with no_application_protocol (RFC 7301 §3.2).
@@ -76,7 +76,7 @@ func TestExtensionsOpenSSLALPNAndRenegotiation(t *testing.T) {
 func TestExtensionsOpenSSLLegacyRenegotiation(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_2", "-legacy_renegotiation", "-client_renegotiation", "-alpn", "http/1.1", "-quiet")
-	rep := checks(t, srv.Addr, suites.VersionTLS12)
+	rep := sessionChecks(t, srv.Addr, suites.VersionTLS12)
 	wantALPN(t, rep.Extensions.ALPN, []string{"http/1.1"}, "rejected")
 	if rep.Extensions.ALPN.Version != "TLS 1.2" {
 		t.Errorf("ALPN checked in %s, want TLS 1.2", rep.Extensions.ALPN.Version)
@@ -91,7 +91,7 @@ func TestExtensionsOpenSSLLegacyRenegotiation(t *testing.T) {
 func TestExtensionsGnuTLS(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "", "--echo", "--disable-client-cert", "--heartbeat", "--recordsize=4096", "--alpn=h2", "--alpn-fatal")
-	rep := checks(t, srv.Addr, both...)
+	rep := sessionChecks(t, srv.Addr, tls12and13...)
 	e := rep.Extensions
 	wantExt(t, "record_size_limit", e.RecordSizeLimit, true, "4096")
 	wantExt(t, "heartbeat", e.Heartbeat, true, "peer_allowed_to_send")
@@ -112,7 +112,7 @@ func TestExtensionsGnuTLS(t *testing.T) {
 func TestRenegotiationGnuTLSWithoutRFC5746(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:%DISABLE_SAFE_RENEGOTIATION:%NO_SESSION_HASH", "--echo", "--disable-client-cert")
-	rep := checks(t, srv.Addr, both...)
+	rep := sessionChecks(t, srv.Addr, tls12and13...)
 	wantExt(t, "extended_master_secret", rep.Extensions.ExtendedMasterSecret, false, "")
 	if r := rep.Renegotiation; r == nil || r.Secure || !r.Insecure || r.ClientInitiated != "not_tried" || r.Legacy != "accepted" {
 		t.Errorf("renegotiation %+v, want insecure, legacy renegotiation accepted", r)
@@ -126,7 +126,7 @@ func TestExtensionsCryptoTLS(t *testing.T) {
 	cert := pki.RSA.TLS
 	cert.OCSPStaple = []byte("not really an OCSP response")
 	addr := startGoServer(t, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1", "h2"}})
-	rep := checks(t, addr, both...)
+	rep := sessionChecks(t, addr, tls12and13...)
 	e := rep.Extensions
 	wantExt(t, "status_request", e.StatusRequest, true, "")
 	wantExt(t, "encrypt_then_mac", e.EncryptThenMAC, false, "")
@@ -140,9 +140,9 @@ func TestExtensionsCryptoTLS(t *testing.T) {
 // runs, so the extension probes offer what the suite check found.
 func TestExtensionsClasp(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	cfg := &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)}, NextProtos: []string{"http/1.1"},
+	cfg := &clasp.Config{Certificates: []clasp.Certificate{claspCertOf(pki.ECDSA)}, NextProtos: []string{"http/1.1"},
 		Renegotiation: clasp.RenegotiateOnceAsClient}
-	rep := scanOK(t, startClaspServer(t, cfg))
+	rep := scanOK(t, startClaspEchoServer(t, cfg))
 	e := rep.Extensions
 	wantExt(t, "extended_master_secret", e.ExtendedMasterSecret, true, "")
 	wantExt(t, "record_size_limit", e.RecordSizeLimit, true, "16384")
@@ -162,13 +162,13 @@ func TestExtensionsClasp(t *testing.T) {
 func TestCompressionFoundOnACompressingServer(t *testing.T) {
 	addr := startListener(t, func(c net.Conn) {
 		defer c.Close()
-		h := readHello(c)
+		h := readOneHello(c)
 		if h == nil {
 			return
 		}
 		sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: h.CipherSuites[0], Extensions: []wire.Extension{}}
-		if slices.Contains(h.CompressionMethods, compressionDeflate) {
-			sh.CompressionMethod = compressionDeflate
+		if slices.Contains(h.CompressionMethods, deflateCompressionMethod) {
+			sh.CompressionMethod = deflateCompressionMethod
 		}
 		msg, err := sh.Marshal()
 		if err != nil {
@@ -177,7 +177,7 @@ func TestCompressionFoundOnACompressingServer(t *testing.T) {
 		c.Write(append([]byte{22, 3, 3, byte(len(msg) >> 8), byte(len(msg))}, msg...))
 		io.Copy(io.Discard, c)
 	})
-	s, rep := scannerFor(addr, suites.VersionTLS12)
+	s, rep := checkScanner(addr, suites.VersionTLS12)
 	ext := &Extensions{}
 	rep.Extensions = ext
 	// The ServerHello probes only: this server cannot finish a handshake.
@@ -188,8 +188,8 @@ func TestCompressionFoundOnACompressingServer(t *testing.T) {
 	wantExt(t, "extended_master_secret", rep.Extensions.ExtendedMasterSecret, false, "")
 }
 
-// readHello reads a ClientHello that fits in one record.
-func readHello(c net.Conn) *wire.ClientHello {
+// readOneHello reads a ClientHello that fits in one record.
+func readOneHello(c net.Conn) *wire.ClientHello {
 	hdr := make([]byte, 5)
 	if _, err := io.ReadFull(c, hdr); err != nil {
 		return nil

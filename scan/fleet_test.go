@@ -94,7 +94,7 @@ func fakeResumption(c net.Conn, h *wire.ClientHello, suite suites.ID) {
 func TestFleetSeesAResumptionThatBreaks(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	suite := suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-	backend := startClaspServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)},
+	backend := startClaspEchoServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCertOf(pki.ECDSA)},
 		MaxVersion: clasp.VersionTLS12, CipherSuites: []uint16{uint16(suite)}})
 	addr := forgetfulBackend(t, backend, suite)
 	r := resumptionOf(t, addr, suites.VersionTLS12)
@@ -103,7 +103,7 @@ func TestFleetSeesAResumptionThatBreaks(t *testing.T) {
 			t.Errorf("%s: %+v, want a resumption accepted by the ServerHello that then failed", name, res)
 		}
 	}
-	s, rep := scannerFor(addr, suites.VersionTLS12)
+	s, rep := checkScanner(addr, suites.VersionTLS12)
 	rep.Resumption = r
 	if err := s.fleet(context.Background(), rep, 4); err != nil {
 		t.Fatal(err)
@@ -122,9 +122,9 @@ func TestFleetSeesAResumptionThatBreaks(t *testing.T) {
 // One server that resumes everything is one consistent fleet.
 func TestFleetOfOneServer(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	addr := startClaspServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)}})
-	s, rep := scannerFor(addr, both...)
-	rep.Resumption = resumptionOf(t, addr, both...)
+	addr := startClaspEchoServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCertOf(pki.ECDSA)}})
+	s, rep := checkScanner(addr, tls12and13...)
+	rep.Resumption = resumptionOf(t, addr, tls12and13...)
 	if err := s.fleet(context.Background(), rep, 5); err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +158,12 @@ func TestFleetJudgeOnMadeUpConnections(t *testing.T) {
 	// resumption findings say it), but not_shared.
 	f := &Fleet{Backends: bs, Mechanisms: []FleetMechanism{{Name: "m", Offered: 3, Resumed: 0}}}
 	judgeFleet(f)
-	if codes := codesOf(f); !slices.Equal(codes, []string{"not_shared"}) || f.Consistent || len(f.Fixes) != 3 {
+	if codes := fleetCodes(f); !slices.Equal(codes, []string{"not_shared"}) || f.Consistent || len(f.Fixes) != 3 {
 		t.Errorf("findings %v, %d fixes, consistent %v", codes, len(f.Fixes), f.Consistent)
 	}
 	f = &Fleet{Backends: bs[:1], Mechanisms: []FleetMechanism{{Name: "m", Offered: 3, Resumed: 2}}}
 	judgeFleet(f)
-	if codes := codesOf(f); !slices.Equal(codes, []string{"not_shared_one_seen"}) {
+	if codes := fleetCodes(f); !slices.Equal(codes, []string{"not_shared_one_seen"}) {
 		t.Errorf("findings %v, want not_shared_one_seen", codes)
 	}
 	diff := []*fleetConn{
@@ -173,13 +173,13 @@ func TestFleetJudgeOnMadeUpConnections(t *testing.T) {
 	bs, _ = clusterBackends(diff)
 	f = &Fleet{Backends: bs, Mechanisms: []FleetMechanism{{Name: "m", Offered: 1, Resumed: 1}}}
 	judgeFleet(f)
-	if codes := codesOf(f); !slices.Equal(codes, []string{"backends_differ"}) ||
+	if codes := fleetCodes(f); !slices.Equal(codes, []string{"backends_differ"}) ||
 		!strings.Contains(f.Findings[0].Text, "backend 1 TLS 1.2 X vs backend 2 TLS 1.2 Y") || !strings.Contains(f.Fixes[0], "same certificate") {
 		t.Errorf("findings %+v fixes %q", f.Findings, f.Fixes)
 	}
 }
 
-func codesOf(f *Fleet) []string {
+func fleetCodes(f *Fleet) []string {
 	var out []string
 	for _, x := range f.Findings {
 		out = append(out, x.Code)

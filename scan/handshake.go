@@ -83,14 +83,14 @@ func (h *fullHandshake) Resumed() bool { return h.Err == nil && h.State.DidResum
 // secrets (its Finished, or its first encrypted record, did not verify).
 func (h *fullHandshake) BrokenResumption() bool { return h.AcceptedByHello && h.Err != nil }
 
-// recorder collects the server's messages from the trace.
-type recorder struct {
+// handshakeRecorder collects the server's messages from the trace.
+type handshakeRecorder struct {
 	mu  sync.Mutex
 	hs  *fullHandshake
 	raw net.Conn // to cut the wait for tickets short
 }
 
-func (r *recorder) Trace(e trace.Event) {
+func (r *handshakeRecorder) Trace(e trace.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch ev := e.(type) {
@@ -105,7 +105,7 @@ func (r *recorder) Trace(e trace.Event) {
 	}
 }
 
-func (r *recorder) received(msg any) {
+func (r *handshakeRecorder) received(msg any) {
 	switch m := msg.(type) {
 	case *wire.ServerHello:
 		if !m.IsHelloRetryRequest() {
@@ -166,7 +166,7 @@ func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec)
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	rec := &recorder{hs: hs, raw: raw}
+	rec := &handshakeRecorder{hs: hs, raw: raw}
 	cfg := spec.config.Clone()
 	cfg.Tracer = rec
 	var watch *offerWatch
@@ -198,7 +198,7 @@ func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec)
 }
 
 // awaitTickets reads after a TLS 1.3 handshake until the server's tickets
-// have come (the recorder shortens the wait when one does) or ticketWait
+// have come (the handshakeRecorder shortens the wait when one does) or ticketWait
 // passes. The read's timeout ends the connection's reading; nothing else
 // is read on it.
 func awaitTickets(conn *clasp.Conn, raw net.Conn, deadline time.Time) {
@@ -215,26 +215,26 @@ func awaitTickets(conn *clasp.Conn, raw net.Conn, deadline time.Time) {
 	}
 }
 
-// oneLine is an error's text on one line, for answers in a report.
-func oneLine(err error) string {
+// errText is an error's text on one line, for answers in a report.
+func errText(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// errSkipped is the error of a handshake not made because an earlier one
+// errHandshakeSkipped is the error of a handshake not made because an earlier one
 // timed out: a server that stalls full handshakes would otherwise cost a
 // timeout per check.
-var errSkipped = errors.New("not tried: an earlier full handshake with this server timed out")
+var errHandshakeSkipped = errors.New("not tried: an earlier full handshake with this server timed out")
 
 // handshake makes one full handshake for a check, unless an earlier one
 // timed out.
 func (s *scanner) handshake(ctx context.Context, spec handshakeSpec) (*fullHandshake, error) {
 	if s.handshakesStalled.Load() {
-		return &fullHandshake{Err: errSkipped}, nil
+		return &fullHandshake{Err: errHandshakeSkipped}, nil
 	}
 	hs, err := s.runner.handshake(ctx, s.addr, spec)
 	if err == nil && hs.Err != nil && (isTimeout(hs.Err) || errors.Is(hs.Err, context.DeadlineExceeded)) {
 		if s.handshakesStalled.CompareAndSwap(false, true) {
-			s.note("a full handshake timed out (%s); the resumption, renegotiation, ALPN and fleet checks that need one were skipped", oneLine(hs.Err))
+			s.note("a full handshake timed out (%s); the resumption, renegotiation, ALPN and fleet checks that need one were skipped", errText(hs.Err))
 		}
 	}
 	return hs, err

@@ -49,16 +49,16 @@ func (s *scanner) renegotiation(ctx context.Context, rep *Report) error {
 	}
 	r := &Renegotiation{Version: v.String()}
 	rep.Renegotiation = r
-	p := helloFor(v, acceptedSuites(rep, v), s.serverName)
+	p := helloFor(v, suitesAcceptedIn(rep, v), s.serverName)
 	// RFC 5746 §3.4: the extension or the SCSV, and this probe asks with
 	// the extension.
-	p.CipherSuites = withoutSCSV(p.CipherSuites)
+	p.CipherSuites = withoutRenegotiationSCSV(p.CipherSuites)
 	p.Extra = append(p.Extra, &wire.RenegotiationInfoExt{Data: []byte{}})
 	res, err := s.run(ctx, p)
 	if err != nil {
 		return err
 	}
-	_, r.Secure = extensionIn(res, wire.ExtRenegotiationInfo)
+	_, r.Secure = serverHelloExtension(res, wire.ExtRenegotiationInfo)
 	switch {
 	case res.Outcome != OutcomeAccepted:
 		r.SecureAnswer = "no ServerHello: " + res.Summary()
@@ -109,7 +109,7 @@ func judgeRenegotiation(hs *fullHandshake) (string, string) {
 	err := hs.ThenErr
 	switch {
 	case hs.Err != nil:
-		return "failed", "the first handshake failed: " + oneLine(hs.Err)
+		return "failed", "the first handshake failed: " + errText(hs.Err)
 	case err == nil:
 		return "accepted", "a client-initiated renegotiation completed: each one costs the server a full handshake's work"
 	case errors.Is(err, clasp.ErrRenegotiationRefused):
@@ -119,10 +119,10 @@ func judgeRenegotiation(hs *fullHandshake) (string, string) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "ignored", "no answer to the renegotiating ClientHello within " + renegotiationWait.String()
 	}
-	return "refused", "the renegotiation failed: " + oneLine(err)
+	return "refused", "the renegotiation failed: " + errText(err)
 }
 
-func withoutSCSV(ids []suites.ID) []suites.ID {
+func withoutRenegotiationSCSV(ids []suites.ID) []suites.ID {
 	out := make([]suites.ID, 0, len(ids))
 	for _, id := range ids {
 		if id != suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV {

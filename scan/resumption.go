@@ -77,12 +77,12 @@ type TicketKeys struct {
 	Answer string   `json:"answer"`
 }
 
-// keyNameLen is how much of a ticket is taken as its key name.
-const keyNameLen = 16
+// ticketKeyNameLen is how much of a ticket is taken as its key name.
+const ticketKeyNameLen = 16
 
-// ticketKeyName is the hex of a ticket's first keyNameLen bytes.
+// ticketKeyName is the hex of a ticket's first ticketKeyNameLen bytes.
 func ticketKeyName(ticket []byte) string {
-	return hex.EncodeToString(ticket[:min(len(ticket), keyNameLen)])
+	return hex.EncodeToString(ticket[:min(len(ticket), ticketKeyNameLen)])
 }
 
 // clientConfig is the clasp client a check uses for version v alone:
@@ -119,7 +119,7 @@ func highestBelow13(rep *Report) suites.Version {
 	return best
 }
 
-func supports(rep *Report, v suites.Version) bool {
+func speaks(rep *Report, v suites.Version) bool {
 	return slices.Contains(rep.Supported(), v)
 }
 
@@ -142,7 +142,7 @@ func (s *scanner) resumption(ctx context.Context, rep *Report) error {
 		all = append(all, hs...)
 		all = append(all, hs2...)
 	}
-	if supports(rep, suites.VersionTLS13) {
+	if speaks(rep, suites.VersionTLS13) {
 		hs, err := s.resumption13(ctx, res)
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func judgeSessionID(v suites.Version, hs []*fullHandshake) *ResumeResult {
 	first, second := hs[0], hs[1]
 	switch {
 	case first.Err != nil:
-		r.Answer = "the handshake failed: " + oneLine(first.Err)
+		r.Answer = "the handshake failed: " + errText(first.Err)
 	case first.ServerHello == nil || len(first.ServerHello.SessionID) == 0:
 		r.Answer = "the server gives no session ID (an empty one in its ServerHello)"
 	default:
@@ -193,7 +193,7 @@ func judgeTicket12(v suites.Version, hs []*fullHandshake) *ResumeResult {
 	first, second := hs[0], hs[1]
 	switch {
 	case first.Err != nil:
-		r.Answer = "the handshake failed: " + oneLine(first.Err)
+		r.Answer = "the handshake failed: " + errText(first.Err)
 	case len(first.Tickets) == 0 || len(first.Tickets[0].Bytes) == 0:
 		r.Answer = "the server issues no RFC 5077 ticket (no session_ticket in its ServerHello, or an empty ticket)"
 	default:
@@ -208,9 +208,9 @@ func judgeTicket12(v suites.Version, hs []*fullHandshake) *ResumeResult {
 func resumedAs(second *fullHandshake, want string) (bool, string) {
 	switch {
 	case second.BrokenResumption():
-		return false, "the server accepted the session in its ServerHello but the handshake then failed (" + oneLine(second.Err) + "): it found the session without its keys"
+		return false, "the server accepted the session in its ServerHello but the handshake then failed (" + errText(second.Err) + "): it found the session without its keys"
 	case second.Err != nil:
-		return false, "the resuming handshake failed: " + oneLine(second.Err)
+		return false, "the resuming handshake failed: " + errText(second.Err)
 	case !second.Offered:
 		return false, "nothing was offered: the client kept no session from the first handshake"
 	case second.State.DidResume && second.State.ResumedBy == want:
@@ -238,7 +238,7 @@ func (s *scanner) resumption13(ctx context.Context, res *Resumption) ([]*fullHan
 	res.TLS13 = r
 	switch {
 	case first.Err != nil:
-		r.Answer = "the handshake failed: " + oneLine(first.Err)
+		r.Answer = "the handshake failed: " + errText(first.Err)
 		return all, nil
 	case len(first.Tickets) == 0:
 		r.Answer = fmt.Sprintf("the server sent no NewSessionTicket within %v of the handshake", ticketWait)
@@ -300,7 +300,7 @@ func (s *scanner) tryEarlyData(ctx context.Context, base *clasp.Config, ed *Earl
 	case !hs.Offered:
 		ed.Answer = "no ticket to send early data with"
 	case hs.Err != nil:
-		ed.Answer = "the handshake with early data failed: " + oneLine(hs.Err)
+		ed.Answer = "the handshake with early data failed: " + errText(hs.Err)
 	case hs.State.EarlyDataAccepted:
 		ed.Accepted = true
 		ed.Answer = fmt.Sprintf("accepted %d bytes of 0-RTT data: requests sent that way can be replayed (RFC 8446 §8)", len(earlyDataProbe))
@@ -326,12 +326,12 @@ func judgeTicketKeys(hs []*fullHandshake) *TicketKeys {
 		return nil
 	}
 	tk := &TicketKeys{Tickets: len(names)}
-	distinct := uniq(names)
+	distinct := distinctInOrder(names)
 	switch {
 	case len(names) == 1:
 		tk.Answer = "one ticket seen: nothing to compare"
 	case len(distinct) == len(names):
-		tk.Answer = fmt.Sprintf("the %d tickets share no first %d bytes: they show no key name, so key rotation cannot be seen", len(names), keyNameLen)
+		tk.Answer = fmt.Sprintf("the %d tickets share no first %d bytes: they show no key name, so key rotation cannot be seen", len(names), ticketKeyNameLen)
 	case len(distinct) == 1:
 		tk.Visible, tk.Names = true, distinct
 		tk.Answer = fmt.Sprintf("one key name across %d tickets", len(names))
@@ -342,8 +342,8 @@ func judgeTicketKeys(hs []*fullHandshake) *TicketKeys {
 	return tk
 }
 
-// uniq returns the distinct values of list in the order first seen.
-func uniq(list []string) []string {
+// distinctInOrder returns the distinct values of list in the order first seen.
+func distinctInOrder(list []string) []string {
 	var out []string
 	for _, v := range list {
 		if !slices.Contains(out, v) {

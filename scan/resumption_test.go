@@ -24,9 +24,9 @@ import (
 // renegotiating handshakes (with and without RFC 5746).
 const tls12SessionChecks = 4 + 6 + 3 + 3
 
-// scannerFor is a scanner of addr whose version check is taken as given,
+// checkScanner is a scanner of addr whose version check is taken as given,
 // so that a test runs one check alone.
-func scannerFor(addr string, versions ...suites.Version) (*scanner, *Report) {
+func checkScanner(addr string, versions ...suites.Version) (*scanner, *Report) {
 	rep := &Report{SchemaVersion: SchemaVersion, Target: addr}
 	for _, v := range versions {
 		rep.Versions = append(rep.Versions, VersionSupport{Version: v, Name: v.String(), Supported: true})
@@ -36,7 +36,7 @@ func scannerFor(addr string, versions ...suites.Version) (*scanner, *Report) {
 
 func resumptionOf(t *testing.T, addr string, versions ...suites.Version) *Resumption {
 	t.Helper()
-	s, rep := scannerFor(addr, versions...)
+	s, rep := checkScanner(addr, versions...)
 	start := time.Now()
 	if err := s.resumption(context.Background(), rep); err != nil {
 		t.Fatal(err)
@@ -46,11 +46,11 @@ func resumptionOf(t *testing.T, addr string, versions ...suites.Version) *Resump
 	return rep.Resumption
 }
 
-// checks runs the resumption, extension and renegotiation checks against
+// sessionChecks runs the resumption, extension and renegotiation checks against
 // addr, taking the versions as given.
-func checks(t *testing.T, addr string, versions ...suites.Version) *Report {
+func sessionChecks(t *testing.T, addr string, versions ...suites.Version) *Report {
 	t.Helper()
-	s, rep := scannerFor(addr, versions...)
+	s, rep := checkScanner(addr, versions...)
 	start := time.Now()
 	ctx := context.Background()
 	for _, check := range []func(context.Context, *Report) error{s.resumption, s.extensions, s.renegotiation} {
@@ -67,7 +67,7 @@ func checks(t *testing.T, addr string, versions ...suites.Version) *Report {
 	return rep
 }
 
-var both = []suites.Version{suites.VersionTLS12, suites.VersionTLS13}
+var tls12and13 = []suites.Version{suites.VersionTLS12, suites.VersionTLS13}
 
 func wantResume(t *testing.T, what string, r *ResumeResult, issued, resumed bool) {
 	t.Helper()
@@ -83,7 +83,7 @@ func wantResume(t *testing.T, what string, r *ResumeResult, issued, resumed bool
 func TestResumptionOpenSSLDefaults(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-quiet")
-	r := checks(t, srv.Addr, both...).Resumption
+	r := sessionChecks(t, srv.Addr, tls12and13...).Resumption
 	wantResume(t, "session ID", r.SessionID, true, true)
 	wantResume(t, "TLS 1.2 ticket", r.Ticket12, true, true)
 	wantResume(t, "TLS 1.3", r.TLS13, true, true)
@@ -109,7 +109,7 @@ func TestResumptionOpenSSLDefaults(t *testing.T) {
 func TestResumptionOpenSSLNoTicket(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-no_ticket", "-quiet")
-	r := checks(t, srv.Addr, both...).Resumption
+	r := sessionChecks(t, srv.Addr, tls12and13...).Resumption
 	wantResume(t, "session ID", r.SessionID, true, true)
 	wantResume(t, "TLS 1.2 ticket", r.Ticket12, false, false)
 	// With SSL_OP_NO_TICKET OpenSSL's TLS 1.3 tickets are stateful: a
@@ -123,7 +123,7 @@ func TestResumptionOpenSSLNoTicket(t *testing.T) {
 func TestResumptionOpenSSLEarlyDataAndPSKKE(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-early_data", "-num_tickets", "3", "-allow_no_dhe_kex", "-quiet")
-	r := checks(t, srv.Addr, both...).Resumption
+	r := sessionChecks(t, srv.Addr, tls12and13...).Resumption
 	wantResume(t, "TLS 1.3", r.TLS13, true, true)
 	if r.TLS13.TicketsPerConnection != 3 {
 		t.Errorf("%d tickets per connection, want 3 (-num_tickets 3)", r.TLS13.TicketsPerConnection)
@@ -141,7 +141,7 @@ func TestResumptionOpenSSLEarlyDataAndPSKKE(t *testing.T) {
 func TestResumptionOpenSSLNoTLS13Tickets(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_3", "-num_tickets", "0", "-quiet")
-	r := checks(t, srv.Addr, suites.VersionTLS13).Resumption
+	r := sessionChecks(t, srv.Addr, suites.VersionTLS13).Resumption
 	wantResume(t, "TLS 1.3", r.TLS13, false, false)
 	if r.SessionID != nil || r.Ticket12 != nil {
 		t.Errorf("TLS 1.2 resumption reported for a TLS 1.3-only server")
@@ -151,7 +151,7 @@ func TestResumptionOpenSSLNoTLS13Tickets(t *testing.T) {
 func TestResumptionGnuTLS(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "", "--echo", "--disable-client-cert", "--earlydata", "--maxearlydata=1000")
-	r := checks(t, srv.Addr, both...).Resumption
+	r := sessionChecks(t, srv.Addr, tls12and13...).Resumption
 	wantResume(t, "session ID", r.SessionID, true, true)
 	wantResume(t, "TLS 1.2 ticket", r.Ticket12, true, true)
 	wantResume(t, "TLS 1.3", r.TLS13, true, true)
@@ -167,7 +167,7 @@ func TestResumptionGnuTLS(t *testing.T) {
 	}
 
 	srv = peertest.StartGnuTLSServer(t, pki.RSA, "", "--echo", "--disable-client-cert", "--noticket")
-	r = checks(t, srv.Addr, both...).Resumption
+	r = sessionChecks(t, srv.Addr, tls12and13...).Resumption
 	wantResume(t, "session ID (--noticket)", r.SessionID, true, true)
 	wantResume(t, "TLS 1.2 ticket (--noticket)", r.Ticket12, false, false)
 	wantResume(t, "TLS 1.3 (--noticket)", r.TLS13, false, false)
@@ -176,7 +176,7 @@ func TestResumptionGnuTLS(t *testing.T) {
 func TestResumptionCryptoTLS(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	addr := startGoServer(t, &tls.Config{Certificates: []tls.Certificate{pki.RSA.TLS}})
-	r := checks(t, addr, both...).Resumption
+	r := sessionChecks(t, addr, tls12and13...).Resumption
 	// crypto/tls keeps no server-side session cache: an empty session ID.
 	wantResume(t, "session ID", r.SessionID, false, false)
 	wantResume(t, "TLS 1.2 ticket", r.Ticket12, true, true)
@@ -187,8 +187,8 @@ func TestResumptionCryptoTLS(t *testing.T) {
 	}
 }
 
-// startClaspServer serves cfg with the clasp stack, echoing.
-func startClaspServer(t *testing.T, cfg *clasp.Config) string {
+// startClaspEchoServer serves cfg with the clasp stack, echoing.
+func startClaspEchoServer(t *testing.T, cfg *clasp.Config) string {
 	t.Helper()
 	return startListener(t, func(c net.Conn) {
 		conn := clasp.Server(c, cfg)
@@ -200,9 +200,9 @@ func startClaspServer(t *testing.T, cfg *clasp.Config) string {
 
 func TestResumptionClasp(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	cfg := &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)}, MaxEarlyData: 512,
+	cfg := &clasp.Config{Certificates: []clasp.Certificate{claspCertOf(pki.ECDSA)}, MaxEarlyData: 512,
 		SessionStore: sessions.NewMemoryStore(sessions.MemoryOptions{})}
-	r := checks(t, startClaspServer(t, cfg), both...).Resumption
+	r := sessionChecks(t, startClaspEchoServer(t, cfg), tls12and13...).Resumption
 	wantResume(t, "session ID", r.SessionID, true, true)
 	wantResume(t, "TLS 1.2 ticket", r.Ticket12, true, true)
 	wantResume(t, "TLS 1.3", r.TLS13, true, true)
@@ -223,7 +223,7 @@ func TestResumptionClasp(t *testing.T) {
 	}
 }
 
-func claspCert(l *peertest.Leaf) clasp.Certificate {
+func claspCertOf(l *peertest.Leaf) clasp.Certificate {
 	return clasp.Certificate{Certificate: l.TLS.Certificate, PrivateKey: l.TLS.PrivateKey}
 }
 
@@ -233,7 +233,7 @@ func TestHandshakeChecksStopAfterATimeout(t *testing.T) {
 	stalled := make(chan struct{})
 	defer close(stalled)
 	addr := startListener(t, func(c net.Conn) { io.Copy(io.Discard, c); <-stalled; c.Close() })
-	s, rep := scannerFor(addr, both...)
+	s, rep := checkScanner(addr, tls12and13...)
 	s.runner.Timeout = 300 * time.Millisecond
 	start := time.Now()
 	ctx := context.Background()
