@@ -237,7 +237,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	if l := rep.Groups.ECDHE; l != nil {
 		fmt.Fprintf(w, "  %s ECDHE%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
 	}
-	writeSessionsReport(w, rep)
+	writeScanSessions(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {

@@ -8,9 +8,9 @@ import (
 	"github.com/clasp-tls/clasp/scan"
 )
 
-// writeSessionsReport prints the resumption, extension, renegotiation and
+// writeScanSessions prints the resumption, extension, renegotiation and
 // fleet sections of a scan report.
-func writeSessionsReport(w io.Writer, rep *scan.Report) {
+func writeScanSessions(w io.Writer, rep *scan.Report) {
 	if r := rep.Resumption; r != nil {
 		fmt.Fprintln(w, "\nSession resumption")
 		for _, line := range []struct {
@@ -18,7 +18,7 @@ func writeSessionsReport(w io.Writer, rep *scan.Report) {
 			res  *scan.ResumeResult
 		}{{"session ID", r.SessionID}, {"RFC 5077 ticket", r.Ticket12}, {"TLS 1.3 ticket", r.TLS13}} {
 			if line.res != nil {
-				fmt.Fprintf(w, "  %-16s %-8s %s%s\n", line.name, line.res.Version, line.res.Answer, lifetime(line.res))
+				fmt.Fprintf(w, "  %-16s %-8s %s%s\n", line.name, line.res.Version, line.res.Answer, resumeLifetimeText(line.res))
 			}
 		}
 		if len(r.PSKModes) > 0 {
@@ -28,19 +28,19 @@ func writeSessionsReport(w io.Writer, rep *scan.Report) {
 			fmt.Fprintf(w, "  %-16s max %d bytes; %s\n", "0-RTT", e.MaxEarlyDataSize, e.Answer)
 		}
 		if k := r.TicketKeys; k != nil {
-			fmt.Fprintf(w, "  %-16s %s%s\n", "ticket keys", k.Answer, keyNames(k.Names))
+			fmt.Fprintf(w, "  %-16s %s%s\n", "ticket keys", k.Answer, ticketKeyNamesText(k.Names))
 		}
 	}
-	writeExtensions(w, rep.Extensions)
+	writeScanExtensions(w, rep.Extensions)
 	if r := rep.Renegotiation; r != nil {
 		fmt.Fprintf(w, "\nRenegotiation (%s)\n  %-16s %s\n  %-16s %s: %s\n  %-16s %s: %s\n", r.Version,
 			"RFC 5746", r.SecureAnswer, "client-initiated", r.ClientInitiated, r.ClientAnswer,
 			"legacy client", r.Legacy, r.LegacyAnswer)
 	}
-	writeFleet(w, rep.Fleet)
+	writeScanFleet(w, rep.Fleet)
 }
 
-func lifetime(r *scan.ResumeResult) string {
+func resumeLifetimeText(r *scan.ResumeResult) string {
 	if r.LifetimeSeconds == 0 {
 		return ""
 	}
@@ -51,14 +51,14 @@ func lifetime(r *scan.ResumeResult) string {
 	return s + ")"
 }
 
-func keyNames(names []string) string {
+func ticketKeyNamesText(names []string) string {
 	if len(names) == 0 {
 		return ""
 	}
 	return ": " + strings.Join(names, ", ")
 }
 
-func writeExtensions(w io.Writer, e *scan.Extensions) {
+func writeScanExtensions(w io.Writer, e *scan.Extensions) {
 	if e == nil {
 		return
 	}
@@ -78,7 +78,7 @@ func writeExtensions(w io.Writer, e *scan.Extensions) {
 	}
 }
 
-func writeFleet(w io.Writer, f *scan.Fleet) {
+func writeScanFleet(w io.Writer, f *scan.Fleet) {
 	if f == nil {
 		return
 	}
