@@ -254,7 +254,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 		// RFC 5746 §3.4: an initial ClientHello signals secure
 		// renegotiation with an empty renegotiation_info; §3.5: a
 		// renegotiating one carries the previous client verify_data.
-		exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+		if !cfg.InsecureLegacyRenegotiation {
+			exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+		} else if !c.renegotiating {
+			c.warn("InsecureLegacyRenegotiation: this hello does not signal RFC 5746 secure renegotiation")
+		}
 	}
 	if offer.offers13 {
 		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})
@@ -263,7 +267,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 			return nil, err
 		}
 		exts = append(exts, keyShare)
-		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}})
+		modes := []uint8{wire.PSKModeDHEKE}
+		if len(cfg.PSKKeyExchangeModes) > 0 {
+			modes = slices.Clone(cfg.PSKKeyExchangeModes)
+		}
+		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: modes})
 	}
 	// RFC 8449: clasp reads records of any size the protocol allows and
 	// says so, which lets a server that announces a smaller limit of its

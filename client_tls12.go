@@ -165,7 +165,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		// RFC 5746 §3.4 (empty on an initial handshake) and §3.5 (both
 		// previous verify_data on a renegotiation).
 		return wire.Errorf(wire.AlertHandshakeFailure, "server's renegotiation_info does not match the previous handshake (RFC 5746)")
-	case !hasRI && c.renegotiating:
+	case !hasRI && c.renegotiating && !hs.config.InsecureLegacyRenegotiation:
 		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation ServerHello without renegotiation_info (RFC 5746 §3.5)")
 	case hasRI:
 		c.state.secureRenegotiation = true

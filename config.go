@@ -50,6 +50,13 @@ const (
 	FFDHE8192          = suites.FFDHE8192
 )
 
+// TLS 1.3 PSK key exchange modes (RFC 8446 §4.2.9), for
+// Config.PSKKeyExchangeModes.
+const (
+	PSKModePlainKE uint8 = 0 // psk_ke: the PSK alone, no forward secrecy
+	PSKModeDHEKE   uint8 = 1 // psk_dhe_ke: the PSK with a fresh (EC)DHE exchange
+)
+
 // SignatureScheme is a signature scheme code point.
 type SignatureScheme = suites.SignatureScheme
 
@@ -269,6 +276,14 @@ type Config struct {
 
 	// Renegotiation is the TLS 1.2 renegotiation policy (RFC 5746 only).
 	Renegotiation RenegotiationSupport
+	// InsecureLegacyRenegotiation makes a client behave as one from before
+	// RFC 5746: its hellos carry no renegotiation_info, and Renegotiate
+	// runs a new handshake that nothing binds to the previous one, which
+	// lets an attacker splice its own traffic in front of the client's
+	// (CVE-2009-3555). Dangerous: it exists to ask whether a server still
+	// accepts such renegotiations (clasp scan does), and every connection
+	// that uses it says so in ConnectionState.Warnings.
+	InsecureLegacyRenegotiation bool
 	// MaxRenegotiations bounds renegotiations per connection under
 	// RenegotiateFreelyAsClient (those this side starts count too); 3 when
 	// zero.
@@ -382,6 +397,15 @@ type Config struct {
 	// replayed hello is remembered in SessionStore and refused (RFC 8446
 	// §8.2). Read returns the early data before the rest.
 	MaxEarlyData uint32
+	// PSKKeyExchangeModes, on a client, lists the TLS 1.3 PSK key exchange
+	// modes offered in psk_key_exchange_modes (RFC 8446 §4.2.9), in order:
+	// PSKModeDHEKE (psk_dhe_ke, a fresh (EC)DHE exchange with the PSK) or
+	// PSKModePlainKE (psk_ke, the PSK alone). nil offers psk_dhe_ke alone.
+	// A psk_ke resumption has no forward secrecy: whoever later learns the
+	// ticket key reads the connection. It is for probing what a server
+	// accepts (clasp scan does), and a psk_ke resumption is reported in
+	// ConnectionState.Warnings.
+	PSKKeyExchangeModes []uint8
 	// ClientSessionCache, on a client, keeps sessions (TLS 1.2 session IDs
 	// and tickets, TLS 1.3 tickets) to resume with; nil turns resumption off.
 	ClientSessionCache ClientSessionCache

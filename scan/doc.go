@@ -64,4 +64,14 @@
 // (no common version, suite or group). MozillaGuidelines.Check compares a
 // Report with Mozilla's modern, intermediate and old profiles (version 5.7,
 // compliance/mozilla-5.7.json) and names each deviation.
+// # Whole handshakes
+//
+// Resumption (resumption.go), renegotiation (renegotiation.go), ALPN
+// (extensions.go) and the fleet run (fleet.go) need more than the server's
+// first answer: for them the scan is a clasp client (handshake.go), with
+// every suite, group and scheme clasp can run and no certificate
+// verification, and a Tracer keeps what the server sent. Fleet makes N
+// connections per resumption mechanism, each offering the previous one's
+// session, and tells backends apart by certificate, ServerHello shape and
+// ticket key name; its findings and fixes are data (fleet_texts.json).
 package scan

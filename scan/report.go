@@ -41,6 +41,16 @@ type Report struct {
 	Signatures *Signatures `json:"signatures,omitempty"`
 	// Certificates is every chain the server presented (certificates.go).
 	Certificates *Certificates `json:"certificates,omitempty"`
+	// Resumption is how the server resumes sessions (resumption.go).
+	Resumption *Resumption `json:"resumption,omitempty"`
+	// Extensions is what the server answers to extensions (extensions.go).
+	Extensions *Extensions `json:"extensions,omitempty"`
+	// Renegotiation is RFC 5746 and client-initiated renegotiation
+	// (renegotiation.go); absent without TLS 1.0 to 1.2.
+	Renegotiation *Renegotiation `json:"renegotiation,omitempty"`
+	// Fleet is what --fleet N connections showed (fleet.go); absent
+	// without it.
+	Fleet *Fleet `json:"fleet,omitempty"`
 }
 
 // VersionSupport says whether the server speaks one protocol version, and

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -29,6 +30,10 @@ type Options struct {
 	// empty).
 	Roots      *x509.CertPool
 	RootsLabel string
+	// Fleet, when above 0, makes that many connections per resumption
+	// mechanism, each resuming the previous one's session, to judge the
+	// servers behind the address (Report.Fleet).
+	Fleet int
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -42,6 +47,9 @@ type scanner struct {
 
 	mu    sync.Mutex
 	notes []string
+	// handshakesStalled is set once a full handshake timed out; the
+	// whole-handshake checks then skip theirs (handshake.go).
+	handshakesStalled atomic.Bool
 }
 
 func (s *scanner) note(format string, args ...any) {
@@ -77,6 +85,20 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	if err := s.keysAndStrength(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.resumption(ctx, rep); err != nil {
+		return nil, err
+	}
+	if opts.Fleet > 0 {
+		if err := s.fleet(ctx, rep, opts.Fleet); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.extensions(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.renegotiation(ctx, rep); err != nil {
 		return nil, err
 	}
 	if err := s.clientsAndCompliance(ctx, rep, opts); err != nil {

@@ -23,6 +23,7 @@ type scanOptions struct {
 	noClients      bool
 	profile        string
 	caFile         string
+	fleet          int
 }
 
 func newScanCommand() *cobra.Command {
@@ -82,6 +83,24 @@ alert), and report what it accepts:
                      version, a suite, a group, the certificate's key type,
                      size, signature or lifespan, the DH size, the suite
                      order where the profile wants the server's).
+  Resumption         full handshakes with clasp as the client (certificates
+                     not verified): TLS 1.2 by session ID and by RFC 5077
+                     ticket, TLS 1.3 tickets with psk_dhe_ke and with psk_ke,
+                     ticket lifetime, 0-RTT (max_early_data_size, and one
+                     try with two bytes of early data), ticket key names.
+  Extensions         one TLS 1.2 ServerHello probe each: extended master
+                     secret, encrypt-then-MAC (CBC suites), record_size_limit,
+                     DEFLATE compression, heartbeat (no heartbeat is sent),
+                     OCSP status_request; ALPN through full handshakes
+                     offering h2 and http/1.1, then an unknown protocol.
+  Renegotiation      RFC 5746 renegotiation_info; one client-initiated
+                     renegotiation when the server signals RFC 5746, and
+                     one from a client that does not (insecure if it works).
+  Fleet (--fleet N)  N connections per resumption mechanism, each offering
+                     the previous one's session: the resumption rate, the
+                     distinct backends (certificate, ServerHello shape,
+                     ticket key name) and how they differ, and the fixes
+                     when they do not share sessions.
 
 At most --max-connections probes are open at once and each gets --timeout,
 so a server that stalls costs one timeout, not one per probe. SNI carries
@@ -115,6 +134,17 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
                      days_left, key, signature_algorithm, sha256), trusted,
                      hostname_match, in_order, complete, missing_issuer,
                      root_sent, ocsp_stapled, must_staple, scts, problems[]
+  resumption         session_id, ticket_tls12, tls13 {version, issued,
+                     resumed, lifetime_s, answer}, psk_modes[], early_data,
+                     ticket_keys {tickets, visible, names[], answer}
+  extensions         extended_master_secret, encrypt_then_mac,
+                     record_size_limit, compression, heartbeat,
+                     status_request {supported, value, answer}; alpn
+                     {protocols[], unknown, answer}
+  renegotiation      {secure, client_initiated, insecure, ...}
+  fleet              with --fleet: mechanisms[] {offered, resumed,
+                     rate_percent, sequence[]}, backends[], consistent,
+                     findings[] {code, text}, fixes[]
   notes[]            what the server did that a scan does not expect
   clients[]          {id, client, source, connects, version, suite, group,
                      signature_scheme, hello_retry_request, reason, answer}
@@ -133,7 +163,8 @@ Exit status:
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
   clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
-  clasp scan --profile intermediate example.com:443`,
+  clasp scan --profile intermediate example.com:443
+  clasp scan --fleet 10 balancer.internal:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("give at least one HOST:PORT to scan")
@@ -150,6 +181,7 @@ Exit status:
 	flags.BoolVar(&opts.noClients, "no-clients", false, "skip the client simulation")
 	flags.StringVar(&opts.profile, "profile", "", "exit 3 when a target fails this Mozilla profile: modern, intermediate or old")
 	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of the CA certificates to judge chains against (default: the system's roots)")
+	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
 	return cmd
 }
 
@@ -165,6 +197,9 @@ type scanJSON struct {
 func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if opts.maxConnections < 1 {
 		return usageErrorf("--max-connections %d: want 1 or more", opts.maxConnections)
+	}
+	if opts.fleet < 0 || opts.fleet == 1 {
+		return usageErrorf("--fleet %d: want 2 or more connections (0: no fleet check)", opts.fleet)
 	}
 	if opts.timeout <= 0 {
 		return usageErrorf("--timeout %v: want a positive duration", opts.timeout)
@@ -202,7 +237,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		}
 		rep, err := scan.Scan(cmd.Context(), target, scan.Options{
 			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni,
-			Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile})
+			Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet})
 		switch {
 		case opts.json:
 			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: target, OK: err == nil, Report: rep}
@@ -295,6 +330,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 		fmt.Fprintf(w, "  %s DHE, no group named: %d-bit prime, %s\n", dh.Version, dh.Bits, dh.Group)
 	}
 	writeKeysAndStrength(w, rep)
+	writeScanSessions(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {
