@@ -220,7 +220,9 @@ func (s *scanner) tls13Chain(ctx context.Context, kind keyKind, sni string) (*pr
 	if err != nil || cert == nil || len(cert.Entries) == 0 {
 		return nil, err
 	}
-	out := &presented{der: cert.Chain(), seenWith: seenWith(suites.VersionTLS13, kind, sni)}
+	// clasp's client asks for a stapled response and SCTs in every hello,
+	// so their absence in the leaf's entry is the server's answer.
+	out := &presented{der: cert.Chain(), seenWith: seenWith(suites.VersionTLS13, kind, sni), asked: true}
 	for _, ext := range cert.Entries[0].Extensions {
 		switch e := ext.(type) {
 		case *wire.StatusRequestExt:

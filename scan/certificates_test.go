@@ -240,7 +240,9 @@ func TestScanOCSPAndSCTs(t *testing.T) {
 	}
 
 	ch = oneChain(t, scanChains(t, p, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}, "good.example"))
-	if ch.StaplingAsked || ch.OCSPStapled || !ch.MustStaple || ch.SCTs.Embedded != 2 || !ch.Trusted || !strings.Contains(ch.SeenWith[0], "TLS 1.3") {
+	// The chain comes from clasp's client, which asks for stapling and
+	// SCTs; TLS 1.3 carries both in the leaf's CertificateEntry.
+	if !ch.StaplingAsked || !ch.OCSPStapled || !ch.MustStaple || ch.SCTs != (SCTCount{Embedded: 2, TLSExtension: 3}) || !ch.Trusted || !strings.Contains(ch.SeenWith[0], "TLS 1.3") {
 		t.Errorf("TLS 1.3 chain: %+v", ch)
 	}
 
@@ -275,7 +277,7 @@ func TestScanChainsOfATLS13OnlyDualCertificateServer(t *testing.T) {
 	var keys []string
 	for _, ch := range rep.Certificates.Chains {
 		keys = append(keys, ch.Certificates[0].Key)
-		if !ch.Trusted || !ch.HostnameMatch || ch.StaplingAsked || len(ch.SeenWith) != 2 || !strings.HasPrefix(ch.SeenWith[0], "TLS 1.3") {
+		if !ch.Trusted || !ch.HostnameMatch || !ch.StaplingAsked || ch.OCSPStapled || len(ch.SeenWith) != 2 || !strings.HasPrefix(ch.SeenWith[0], "TLS 1.3") {
 			t.Errorf("chain %+v", ch)
 		}
 	}

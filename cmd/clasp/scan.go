@@ -68,8 +68,8 @@ alert), and report what it accepts:
                      SANs, issuer, validity, key, signature, order,
                      completeness, trust against the system roots or
                      --cafile, host name, OCSP stapling, must-staple, SCTs.
-                     A TLS 1.3-only server's chain comes from a handshake of
-                     clasp's own client, which cannot ask for stapling.
+                     A TLS 1.3-only server's chain (with its stapled response and
+                     SCTs) comes from a handshake of clasp's own client.
 
   Clients            each real client of the profile list (curl, browsers,
                      Java, Android, Windows, Go, Python, ...; the ones
