@@ -401,10 +401,12 @@ type Config struct {
 	// modes offered in psk_key_exchange_modes (RFC 8446 §4.2.9), in order:
 	// PSKModeDHEKE (psk_dhe_ke, a fresh (EC)DHE exchange with the PSK) or
 	// PSKModePlainKE (psk_ke, the PSK alone). nil offers psk_dhe_ke alone.
-	// A psk_ke resumption has no forward secrecy: whoever later learns the
-	// ticket key reads the connection. It is for probing what a server
-	// accepts (clasp scan does), and a psk_ke resumption is reported in
-	// ConnectionState.Warnings.
+	// On a server it lists the modes it resumes with: psk_ke only when
+	// PSKModePlainKE is listed (as OpenSSL only with -allow_no_dhe_kex);
+	// nil means psk_dhe_ke alone. A psk_ke resumption has no forward
+	// secrecy: whoever later learns the ticket key reads the connection. It
+	// is for probing what a server accepts (clasp scan does) and for
+	// constrained peers, and it is reported in ConnectionState.Warnings.
 	PSKKeyExchangeModes []uint8
 	// ClientSessionCache, on a client, keeps sessions (TLS 1.2 session IDs
 	// and tickets, TLS 1.3 tickets) to resume with; nil turns resumption off.

@@ -50,7 +50,7 @@ func TestTicketKeyNameTellsKeysApart(t *testing.T) {
 }
 
 // A client that offers psk_ke alone resumes without a key share when the
-// server allows it (clasp's does), and says the connection has no forward
+// server allows it (a clasp server only when its Config names psk_ke), and says the connection has no forward
 // secrecy (RFC 8446 §4.2.9).
 func TestTLS13ResumptionWithPSKKE(t *testing.T) {
 	clientCfg := testClientConfig(t)
@@ -59,6 +59,14 @@ func TestTLS13ResumptionWithPSKKE(t *testing.T) {
 	clientCfg.PSKKeyExchangeModes = []uint8{PSKModePlainKE}
 	serverCfg := testServerConfig(t)
 	serverCfg.MaxVersion = VersionTLS13
+	// Without psk_ke in its Config a server does a full handshake: psk_ke
+	// has no forward secrecy (RFC 8446 §4.2.9; OpenSSL too refuses it
+	// unless -allow_no_dhe_kex).
+	_, refused := resumeTwice(t, clientCfg, serverCfg)
+	if refused.clientState.DidResume || refused.clientState.CurveID == 0 {
+		t.Errorf("a default server resumed with psk_ke (resumed %v, group %v)", refused.clientState.DidResume, refused.clientState.CurveID)
+	}
+	serverCfg.PSKKeyExchangeModes = []uint8{PSKModeDHEKE, PSKModePlainKE}
 	_, second := resumeTwice(t, clientCfg, serverCfg)
 	st := second.clientState
 	if !st.DidResume || st.ResumedBy != "psk_ke" || second.serverState.ResumedBy != "psk_ke" {

@@ -508,7 +508,11 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		return wire.Errorf(wire.AlertMissingExtension, "pre_shared_key without psk_key_exchange_modes")
 	}
 	dhe := slices.Contains(modes.Modes, wire.PSKModeDHEKE)
-	if !dhe && !slices.Contains(modes.Modes, wire.PSKModeKE) {
+	// psk_ke gives up forward secrecy: a server takes it only when its
+	// Config names it, as OpenSSL only with -allow_no_dhe_kex; otherwise a
+	// client offering psk_ke alone gets a full handshake.
+	plain := slices.Contains(modes.Modes, wire.PSKModeKE) && slices.Contains(cfg.PSKKeyExchangeModes, PSKModePlainKE)
+	if !dhe && !plain {
 		return nil
 	}
 	now := cfg.now()

@@ -206,11 +206,12 @@ func TestResumptionClasp(t *testing.T) {
 	wantResume(t, "session ID", r.SessionID, true, true)
 	wantResume(t, "TLS 1.2 ticket", r.Ticket12, true, true)
 	wantResume(t, "TLS 1.3", r.TLS13, true, true)
-	// clasp resumes psk_ke when a client offers it alone (RFC 8446 §4.2.9
-	// lets it), announces its rotation period (24 h) as ticket lifetime and
-	// names its ticket key.
-	if !slices.Equal(r.PSKModes, []string{"psk_dhe_ke", "psk_ke"}) {
-		t.Errorf("PSK modes %v", r.PSKModes)
+	// clasp resumes psk_ke only when its Config names it (psk_ke has no
+	// forward secrecy; OpenSSL likewise needs -allow_no_dhe_kex),
+	// announces its rotation period (24 h) as ticket lifetime and names
+	// its ticket key.
+	if !slices.Equal(r.PSKModes, []string{"psk_dhe_ke"}) {
+		t.Errorf("PSK modes %v, want psk_dhe_ke alone", r.PSKModes)
 	}
 	if r.TLS13.LifetimeSeconds != 86400 || r.TLS13.TicketsPerConnection != 1 {
 		t.Errorf("TLS 1.3 ticket lifetime %d s, %d per connection; want 86400 and 1", r.TLS13.LifetimeSeconds, r.TLS13.TicketsPerConnection)
