@@ -53,7 +53,7 @@ func TestETMKnownAnswer(t *testing.T) {
 func TestETMOpenRejectsBadPaddingUnderAGoodMAC(t *testing.T) {
 	key, macKey, iv := fill(16, 1), fill(32, 3), fill(16, 4)
 	for name, body := range map[string][]byte{
-		"padding bytes differ": append(fill(13, 0), 2, 1, 2),
+		"padding bytes differ":           append(fill(13, 0), 2, 1, 2),
 		"padding longer than the record": append(fill(15, 0), 200),
 	} {
 		t.Run(name, func(t *testing.T) {
