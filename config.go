@@ -340,6 +340,13 @@ type Config struct {
 	// (131396 bytes, as OpenSSL does): long suite and extension lists and
 	// padding must not lock clients out.
 	MaxHandshakeSize int
+	// MaxFragmentLength, on a client, asks the server for records of at
+	// most this many plaintext bytes (RFC 6066 §4: 512, 1024, 2048 or
+	// 4096; 0 asks for nothing), for devices with little memory. A server
+	// always honours such a request, unless the client also sent
+	// record_size_limit (RFC 8449 §5), which clasp's clients always do and
+	// which wins; ConnectionState.MaxFragmentLength says what was agreed.
+	MaxFragmentLength int
 	// MinDHBits is the smallest DHE prime a client accepts from a server;
 	// 2048 when zero.
 	MinDHBits int
