@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 )
@@ -48,7 +49,7 @@ var (
 // hasFunc, when known from the text ("lib:func:reason" with a function
 // name), settles it the other way.
 func DecodeOpenSSL(code uint32, hasFunc bool) OpenSSLCode {
-	c := OpenSSLCode{Code: strconv.FormatUint(uint64(code), 16)}
+	c := OpenSSLCode{Code: fmt.Sprintf("%08X", code)}
 	if code&0x7FF000 == 0 && !hasFunc {
 		c.Layout = "3.x"
 		if code&0x80000000 != 0 {
@@ -61,9 +62,6 @@ func DecodeOpenSSL(code uint32, hasFunc bool) OpenSSLCode {
 		c.Lib, c.Func, c.Reason = int(code>>24)&0xFF, int(code>>12)&0xFFF, int(code&0xFFF)
 	}
 	c.LibName = libNames[c.Lib]
-	for len(c.Code) < 8 {
-		c.Code = "0" + c.Code
-	}
 	return c
 }
 
