@@ -38,19 +38,20 @@ type OpenSSLCode struct {
 }
 
 var (
-	opensslCodeRE = regexp.MustCompile(`(?i)\berror:([0-9a-f]{8})(?::([^:]*):([^:]*):)?`)
+	opensslCodeRE = regexp.MustCompile(`(?i)\berror:([0-9a-f]{8})\b`)
 	// A line that is nothing but a code: "0A000086", "0x1408F10B".
 	bareCodeRE = regexp.MustCompile(`(?i)^(?:0x)?([0-9a-f]{8})$`)
 )
 
 // DecodeOpenSSL takes a packed code apart. Which layout applies is read
-// from the code itself: a 3.x code has bits 12 to 22 clear (no SSL reason
+// from the code itself: a 3.x code has bits 12 to 22 clear (no reason
 // reaches 0x1000), where a 1.x code carries its function number there.
-// hasFunc, when known from the text ("lib:func:reason" with a function
-// name), settles it the other way.
-func DecodeOpenSSL(code uint32, hasFunc bool) OpenSSLCode {
+// The text around the code cannot tell: OpenSSL 3.0 prints a function name
+// too ("error:0A000086:SSL routines:tls_post_process_server_certificate:..."),
+// taken from the source rather than packed in the code.
+func DecodeOpenSSL(code uint32) OpenSSLCode {
 	c := OpenSSLCode{Code: fmt.Sprintf("%08X", code)}
-	if code&0x7FF000 == 0 && !hasFunc {
+	if code&0x7FF000 == 0 {
 		c.Layout = "3.x"
 		if code&0x80000000 != 0 {
 			c.System, c.Reason = true, int(code&0x7FFFFFFF)
@@ -70,14 +71,14 @@ func opensslCodes(line string) []OpenSSLCode {
 	var out []OpenSSLCode
 	if m := bareCodeRE.FindStringSubmatch(line); m != nil {
 		v, _ := strconv.ParseUint(m[1], 16, 32)
-		return []OpenSSLCode{DecodeOpenSSL(uint32(v), false)}
+		return []OpenSSLCode{DecodeOpenSSL(uint32(v))}
 	}
 	for _, m := range opensslCodeRE.FindAllStringSubmatch(line, -1) {
 		v, err := strconv.ParseUint(m[1], 16, 32)
 		if err != nil {
 			continue
 		}
-		out = append(out, DecodeOpenSSL(uint32(v), m[3] != ""))
+		out = append(out, DecodeOpenSSL(uint32(v)))
 	}
 	return out
 }
