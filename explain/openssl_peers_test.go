@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,5 +58,23 @@ func TestOpenSSLFailuresExplained(t *testing.T) {
 			t.Fatalf("s_server did not report the failure:\n%s", srv.Output())
 		}
 		expectCause(t, "openssl s_server", "plain HTTP request", srv.Output(), "http_to_tls_port")
+	})
+	t.Run("client certificate required", func(t *testing.T) {
+		srv := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-Verify", "1", "-CAfile", pki.CACertFile)
+		out, _ := peertest.RunOpenSSLClient(t, srv.Addr, "GET / HTTP/1.0\r\n\r\n", "-ign_eof")
+		expectCause(t, "openssl s_client", "no client certificate for a server that requires one", out, "client_cert_required")
+		if !waitFor(func() bool { return strings.Contains(srv.Output(), "peer did not return a certificate") }) {
+			t.Fatalf("s_server did not report the failure:\n%s", srv.Output())
+		}
+		expectCause(t, "openssl s_server", "no client certificate", srv.Output(), "client_cert_required")
+	})
+	t.Run("dh key too small", func(t *testing.T) {
+		// RFC 3526's 1536-bit group is below security level 2 (2048 bits);
+		// the server is allowed it with @SECLEVEL=1.
+		dh := filepath.Join(t.TempDir(), "dh1536.pem")
+		runProgram(t, "openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:modp_1536", "-out", dh)
+		srv := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=1", "-dhparam", dh)
+		out, _ := peertest.RunOpenSSLClient(t, srv.Addr, "", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=2")
+		expectCause(t, "openssl s_client", "1536-bit DH group at security level 2", out, "dh_key_too_small")
 	})
 }
