@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -47,6 +49,15 @@ func TestCurlFailuresExplained(t *testing.T) {
 	})
 	t.Run("plain HTTP port", func(t *testing.T) {
 		expectCause(t, "curl", "plain HTTP on the port", curl(t, url(startPlainHTTP(t))), "not_tls")
+	})
+	t.Run("connection refused", func(t *testing.T) {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(peertest.FreePort(t)))
+		expectCause(t, "curl", "nothing listening", curl(t, url(addr)), "connection_refused")
+	})
+	t.Run("client certificate file missing", func(t *testing.T) {
+		srv := peertest.StartOpenSSLServer(t, pki.RSA, "-www")
+		out := curl(t, "--cacert", pki.CACertFile, "--cert", filepath.Join(t.TempDir(), "missing.pem"), url(srv.Addr))
+		expectCause(t, "curl", "client certificate file missing", out, "cert_load_failed")
 	})
 }
 
