@@ -133,3 +133,20 @@ func TestTextReportFirstLineNamesTheCause(t *testing.T) {
 		t.Errorf("report does not name the entry:\n%s", b.String())
 	}
 }
+
+func TestLongLogListsTwentyLines(t *testing.T) {
+	c := mustLoad(t)
+	log := strings.Repeat("SSL_do_handshake() failed (SSL: error:0A0000C1:SSL routines::no shared cipher)\n", 50)
+	r := c.Explain(log, "en", "")
+	if len(r.Lines) != 50 || len(r.Causes) != 1 {
+		t.Fatalf("%d lines, %d causes", len(r.Lines), len(r.Causes))
+	}
+	var b bytes.Buffer
+	c.WriteText(&b, r, "en")
+	if n := strings.Count(b.String(), "\nline "); n != maxShownLines {
+		t.Errorf("%d lines listed, want %d", n, maxShownLines)
+	}
+	if !strings.Contains(b.String(), "30 more recognised lines not shown") || strings.Count(b.String(), "cause [no_shared_cipher]") != 1 {
+		t.Errorf("report:\n%s", b.String())
+	}
+}

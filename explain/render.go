@@ -7,8 +7,14 @@ import (
 	"strings"
 )
 
-// maxShownLine bounds how much of an input line the text report repeats.
-const maxShownLine = 160
+// maxShownLine bounds how much of an input line the text report repeats,
+// and maxShownLines how many recognised lines it lists: a log with the
+// same failure a thousand times needs its cause once, not a thousand
+// listings (--json keeps them all).
+const (
+	maxShownLine  = 160
+	maxShownLines = 20
+)
 
 // WriteText prints the report for a person: the first line names the most
 // specific cause; then each recognised line with the entries it matched and
@@ -21,7 +27,11 @@ func (c *Catalogue) WriteText(w io.Writer, r *Report, lang string) {
 		return
 	}
 	fmt.Fprintf(w, "%s: %s\n", c.text(lang, "ui.cause"), r.Causes[0].Title)
-	for _, l := range r.Lines {
+	for i, l := range r.Lines {
+		if i == maxShownLines {
+			fmt.Fprintf(w, "\n%s\n", c.text(lang, "ui.more_lines", "count", strconv.Itoa(len(r.Lines)-i)))
+			break
+		}
 		fmt.Fprintf(w, "\n%s %d: %s\n", c.text(lang, "ui.line"), l.Number, shorten(l.Text))
 		for _, e := range l.Entries {
 			how := c.text(lang, "ui.recognised")
