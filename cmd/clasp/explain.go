@@ -54,16 +54,19 @@ specific cause. A message that nothing matches is reported as not recognised
 (exit status 1) with a hint.
 
 --probe HOST:PORT (written before the message, or as --probe=HOST:PORT; or
---probe alone, to use the HOST:PORT the message names)
-confirms the cause against the live server: a clasp connect with its
-diagnosis, and for negotiation causes a clasp scan of the versions and suites
-the server accepts. Without --probe nothing touches the network.
+--probe alone, to use the HOST:PORT the message names) confirms the cause
+against the live server: a clasp connect with its diagnosis, and for
+negotiation causes a clasp scan of the versions and suites the server
+accepts. Without --probe nothing touches the network.
 
 --json prints one JSON object: ok, lines[] (line, text, entries[], openssl_codes[],
 cause), unrecognised_lines, causes[] (id, level, title, why, confirm, fix,
 lines), primary_cause, target, hint, and probe when asked for.
 
-` + exitCodesHelp,
+Exit status:
+  0  at least one message was recognised (whatever --probe found)
+  1  nothing was recognised
+  2  usage error (unknown flag or language, no message); nothing was attempted`,
 		Example: `  clasp explain "error:0A000410:SSL routines::sslv3 alert handshake failure"
   clasp explain 1408F10B
   clasp explain --lang ru "curl: (60) SSL certificate problem: unable to get local issuer certificate"
