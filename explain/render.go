@@ -32,7 +32,7 @@ func (c *Catalogue) WriteText(w io.Writer, r *Report, lang string) {
 			fmt.Fprintf(w, "\n%s\n", c.text(lang, "ui.more_lines", "count", strconv.Itoa(len(r.Lines)-i)))
 			break
 		}
-		fmt.Fprintf(w, "\n%s %d: %s\n", c.text(lang, "ui.line"), l.Number, shorten(l.Text))
+		fmt.Fprintf(w, "\n%s: %s\n", c.text(lang, "ui.line", "n", strconv.Itoa(l.Number)), shorten(l.Text))
 		for _, e := range l.Entries {
 			how := c.text(lang, "ui.recognised")
 			if e.ByCode {
