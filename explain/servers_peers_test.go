@@ -170,7 +170,7 @@ func TestHAProxyFailuresExplained(t *testing.T) {
 	if err := os.WriteFile(combined, append(cert, key...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := startHAProxyTLS(t, combined)
+	h := startHAProxyTLS(t, combined, pki.CACertFile)
 
 	t.Run("protocol version", func(t *testing.T) {
 		peertest.RunOpenSSLClient(t, h.addr, "", "-tls1_2")
@@ -188,12 +188,18 @@ func TestHAProxyFailuresExplained(t *testing.T) {
 		conn.Close()
 		expectCause(t, "HAProxy", "client gone mid-handshake", h.logLine(t, "during SSL handshake"), "unexpected_eof")
 	})
+	t.Run("untrusted client certificate", func(t *testing.T) {
+		fault := newFaultPKI(t)
+		peertest.RunOpenSSLClient(t, h.mtlsAddr, "GET / HTTP/1.0\r\n\r\n", "-cert", fault.selfSigned.cert, "-key", fault.selfSigned.key)
+		expectCause(t, "HAProxy", "client certificate from an unknown CA", h.logLine(t, "tls/1: SSL client"), "client_cert_untrusted")
+	})
 }
 
 type haproxyProc struct {
-	addr string
-	mu   sync.Mutex
-	out  bytes.Buffer
+	addr     string
+	mtlsAddr string
+	mu       sync.Mutex
+	out      bytes.Buffer
 }
 
 func (h *haproxyProc) Write(p []byte) (int, error) {
@@ -228,13 +234,14 @@ func (h *haproxyProc) logLine(t *testing.T, substr string) string {
 
 // startHAProxyTLS runs HAProxy with a TLS 1.3-only frontend that logs to
 // standard output.
-func startHAProxyTLS(t *testing.T, combinedPEM string) *haproxyProc {
+// The second frontend (mtlsAddr) asks for a client certificate from caFile.
+func startHAProxyTLS(t *testing.T, combinedPEM, caFile string) *haproxyProc {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
 		bin = "/usr/sbin/haproxy"
 	}
-	h := &haproxyProc{addr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))}
+	h := &haproxyProc{addr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t)), mtlsAddr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))}
 	cfg := fmt.Sprintf(`global
     log stdout format raw local0 info
 
@@ -249,7 +256,11 @@ defaults
 frontend tls
     bind %s ssl crt %s ssl-min-ver TLSv1.3
     http-request return status 200 content-type text/plain string ok
-`, h.addr, combinedPEM)
+
+frontend mtls
+    bind %s ssl crt %s ca-file %s verify required
+    http-request return status 200 content-type text/plain string ok
+`, h.addr, combinedPEM, h.mtlsAddr, combinedPEM, caFile)
 	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
