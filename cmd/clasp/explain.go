@@ -43,8 +43,8 @@ func newExplainCommand() *cobra.Command {
 		Long: `Explain the TLS error messages of other programs: OpenSSL (reason texts and
 error:XXXXXXXX codes of 1.0.x, 1.1.x and 3.x, which are decoded), NSS error
 names and numbers, curl exit codes, GnuTLS, Java (JSSE), Go crypto/tls,
-Windows Schannel codes, nginx and HAProxy log lines, Python's ssl module, and
-clasp itself.
+Windows Schannel codes, nginx and HAProxy log lines, Python's ssl module,
+Node.js, and clasp itself.
 
 Give the message as the argument, or paste a log on standard input: each line
 that is recognised is listed with the catalogue entries it matched, and each
