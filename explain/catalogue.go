@@ -59,8 +59,9 @@ type Entry struct {
 	// Note is a fact worth knowing about the message, in English.
 	Note string `json:"note,omitempty"`
 
-	Source string `json:"-"`
-	re     *regexp.Regexp
+	Source   string `json:"-"`
+	re       *regexp.Regexp
+	literals []string // see prefilter.go
 }
 
 // Source is one catalogue file: the messages of one program.
@@ -147,7 +148,7 @@ func (c *Catalogue) addSource(src *Source) error {
 		if err != nil {
 			return fmt.Errorf("entry %s: %w", e.ID, err)
 		}
-		e.re, e.Source = re, src.ID
+		e.re, e.Source, e.literals = re, src.ID, requiredLiterals(e.Pattern)
 		if e.OpenSSLReason != 0 && e.OpenSSLLib == 0 {
 			e.OpenSSLLib = libSSL
 		}
@@ -194,7 +195,15 @@ func (c *Catalogue) Entries() []*Entry { return c.entries }
 func (c *Catalogue) Entry(id string) *Entry { return c.byID[id] }
 
 // Matches reports whether the entry's pattern recognises text.
-func (e *Entry) Matches(text string) bool { return e.re.MatchString(normalize(text)) }
+func (e *Entry) Matches(text string) bool {
+	line := normalize(text)
+	return e.matchNormalized(line, strings.ToLower(line))
+}
+
+// matchNormalized matches a normalised line, given also lower-cased.
+func (e *Entry) matchNormalized(line, lower string) bool {
+	return e.mayMatch(lower) && e.re.MatchString(line)
+}
 
 // Languages lists the language codes the causes are written in.
 func (c *Catalogue) Languages() []string {

@@ -170,3 +170,27 @@ func TestOpenSSLReasonsAgainstInstalledOpenSSL(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefilterNeverRejectsAMatch: the literal prefilter of every entry
+// agrees with its bare regexp on every example of every entry, and most
+// entries do get a prefilter.
+func TestPrefilterNeverRejectsAMatch(t *testing.T) {
+	c := mustLoad(t)
+	filtered := 0
+	for _, e := range c.Entries() {
+		if e.literals != nil {
+			filtered++
+		}
+		for _, owner := range c.Entries() {
+			for _, ex := range owner.Examples {
+				line := normalize(ex)
+				if e.re.MatchString(line) && !e.mayMatch(strings.ToLower(line)) {
+					t.Errorf("%s: prefilter %q rejects %q, which its pattern matches", e.ID, e.literals, ex)
+				}
+			}
+		}
+	}
+	if filtered < len(c.Entries())*9/10 {
+		t.Errorf("only %d of %d entries have a prefilter", filtered, len(c.Entries()))
+	}
+}

@@ -110,8 +110,9 @@ func (c *Catalogue) Explain(text, lang, target string) *Report {
 func (c *Catalogue) explainLine(n int, line string) (Line, bool) {
 	l := Line{Number: n, Text: line}
 	seen := map[string]bool{}
+	lower := strings.ToLower(line)
 	for _, e := range c.entries {
-		if e.re.MatchString(line) {
+		if e.matchNormalized(line, lower) {
 			l.Entries = append(l.Entries, ref(e, false))
 			seen[e.ID] = true
 		}
@@ -183,22 +184,33 @@ var (
 	hostTarget = regexp.MustCompile(`(?i)(?:connect(?:ion)? to|connecting to|host|peer|server|remote|to)[ :=]+\(?'?"?(\[[0-9a-f:.]+\]|[a-z0-9][a-z0-9.-]*[a-z0-9]):([0-9]{1,5})\b`)
 )
 
-// TargetIn finds a HOST:PORT a message names: an https URL (port 443 when
-// none is given) or "host:port" after words like "connection to". It
-// returns "" when there is none.
+// TargetIn finds a HOST:PORT a message names: "host:port" after words like
+// "connection to", or an https URL (port 443 when none is given). An
+// unspecified address (a server's "0.0.0.0:443" listen address in its own
+// log) names no server to connect to and is passed over. It returns ""
+// when there is none.
 func TargetIn(line string) string {
-	if m := hostTarget.FindStringSubmatch(line); m != nil {
-		return net.JoinHostPort(strings.Trim(m[1], "[]"), m[2])
+	for _, m := range hostTarget.FindAllStringSubmatch(line, -1) {
+		if usableHost(m[1]) {
+			return net.JoinHostPort(strings.Trim(m[1], "[]"), m[2])
+		}
 	}
-	if m := urlTarget.FindStringSubmatch(line); m != nil {
+	for _, m := range urlTarget.FindAllStringSubmatch(line, -1) {
 		port := m[2]
 		if port == "" {
 			if !strings.HasPrefix(strings.ToLower(m[0]), "https") {
-				return ""
+				continue
 			}
 			port = "443"
 		}
-		return net.JoinHostPort(strings.Trim(m[1], "[]"), port)
+		if usableHost(m[1]) {
+			return net.JoinHostPort(strings.Trim(m[1], "[]"), port)
+		}
 	}
 	return ""
+}
+
+func usableHost(host string) bool {
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip == nil || !ip.IsUnspecified()
 }
