@@ -245,9 +245,14 @@ func runProbe(ctx context.Context, cat *explain.Catalogue, target, cause string,
 			summary = p.Diagnosis.Summary
 			p.Confirmed = slices.Contains(cat.Causes[cause].Diagnose, string(p.Diagnosis.Cause))
 		}
+		// A generic cause predicts no particular diagnosis: the connection's
+		// failure is reported as it is, neither confirming nor contradicting.
 		key := "ui.probe_other"
-		if p.Confirmed {
+		switch {
+		case p.Confirmed:
 			key = "ui.probe_confirmed"
+		case len(cat.Causes[cause].Diagnose) == 0:
+			key = "ui.probe_failed"
 		}
 		p.text = append(p.text, cat.Text(opts.lang, key, "target", target, "summary", summary))
 	}
