@@ -12,6 +12,15 @@
 // returns a Report. It does no I/O: confirming a cause against a live
 // server is the command's job (cmd/clasp explain --probe), which uses the
 // connect and scan machinery.
+//
+// Adding a message: give it an entry in its source's file with at least one
+// example as the program really prints it (a provoked failure in the
+// *_peers_test.go files is the best evidence). The tests then require that
+// its pattern matches its examples and no other entry's (an example that
+// embeds another program's message, as curl embeds OpenSSL's, lists that
+// entry in contains), that an OpenSSL reason number agrees with the
+// installed openssl errstr, and that its cause has words in every
+// language with the same placeholders.
 package explain
 
 import (

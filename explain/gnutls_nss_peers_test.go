@@ -77,6 +77,19 @@ func TestNSSFailuresExplained(t *testing.T) {
 		out := runProgram(t, "tstclnt", "-h", "127.0.0.1", "-p", portOf(srv.Addr), "-d", "sql:"+pki.NSSDB(t), "-a", "wrong.example", "-A", req)
 		expectCause(t, "tstclnt", "hostname mismatch", out, "cert_hostname_mismatch")
 	})
+	t.Run("expired", func(t *testing.T) {
+		// A database of its own that trusts the fault CA.
+		db := t.TempDir()
+		runProgram(t, "certutil", "-N", "-d", "sql:"+db, "--empty-password")
+		runProgram(t, "certutil", "-A", "-d", "sql:"+db, "-n", "faultca", "-t", "C,,", "-i", fault.caFile)
+		srv := peertest.StartOpenSSLServer(t, fault.expired.asLeaf(), "-www")
+		req := filepath.Join(t.TempDir(), "request")
+		if err := os.WriteFile(req, []byte("GET / HTTP/1.0\r\n\r\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := runProgram(t, "tstclnt", "-h", "127.0.0.1", "-p", portOf(srv.Addr), "-d", "sql:"+db, "-a", "localhost", "-A", req)
+		expectCause(t, "tstclnt", "expired certificate", out, "cert_expired")
+	})
 	t.Run("handshake failure", func(t *testing.T) {
 		srv := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
 		out := cli(t, srv.Addr, peertest.NSSCipherArgs("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")...)
