@@ -37,7 +37,7 @@ var allowedImports = map[string][]string{
 	"bench":          {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
 	"bench/cmd/load": {"internal/loadgen"},
 	"explain":        {},
-	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
+	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore", "scan"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -58,6 +58,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintln(stderr, oneLine(err.Error()))
+	var status *exitStatusError
+	if errors.As(err, &status) {
+		return status.code
+	}
 	var diagnosed *diagnosedError
 	if errors.As(err, &diagnosed) && diagnosed.diagnosis != nil {
 		fmt.Fprint(stderr, diagnosed.diagnosis.Text())
