@@ -6,6 +6,7 @@
 //	clasp demo                run a client and a server in one process and tell the handshake
 //	clasp cert --out DIR      make a throwaway CA, server and client certificate for testing
 //	clasp scan HOST:PORT...   probe servers for their versions, cipher suites and groups
+//	clasp explain "MESSAGE"   explain another program's TLS error message (or a log on stdin)
 package main
 
 import (
@@ -106,6 +107,7 @@ clasp prints a warning line for each one used.
 	// as usage errors so that they exit with exitUsage.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand(), newScanCommand())
+	root.AddCommand(newExplainCommand())
 	return root
 }
 
