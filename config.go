@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -370,6 +371,16 @@ type Config struct {
 	// tickets and holds them to; TicketKeyRotation when zero, seven days
 	// at most (RFC 8446 §4.6.1).
 	TicketLifetime time.Duration
+	// WrapSession, when set on a server, turns a session into the ticket
+	// (TLS 1.2 RFC 5077 ticket or TLS 1.3 PSK identity) the client gets,
+	// instead of EncryptTicket: to keep sessions in a database and send a
+	// handle, or to add SessionState.Extra. UnwrapSession does the
+	// reverse; returning (nil, nil) means "not resumable", a full
+	// handshake. Both receive the connection's state so far.
+	WrapSession func(ConnectionState, *SessionState) ([]byte, error)
+	// explicitTicketKeys holds SetSessionTicketKeys's keys ([][32]byte).
+	explicitTicketKeys atomic.Value
+	UnwrapSession      func(identity []byte, cs ConnectionState) (*SessionState, error)
 	// TicketSealer, when set, seals and opens a server's tickets (TLS 1.3
 	// and RFC 5077) instead of clasp's rotating ticket keys: for keys kept
 	// in a key management system, or tickets another system must read.
