@@ -1,0 +1,155 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clasp-tls/clasp/internal/peertest"
+)
+
+// Issue 12: `clasp connect` names the cause of a failure in its first line,
+// with a fix that works. Each case is a real server with one fault; the
+// test applies the fix clasp names (a flag on the client, or the server
+// change, by starting the server again with it) and connects again.
+
+// claspRun is one run of the clasp command.
+type claspRun struct {
+	stdout, stderr string
+	exit           int
+}
+
+// firstLine is the first line of standard error: the cause.
+func (r claspRun) firstLine() string {
+	line, _, _ := strings.Cut(r.stderr, "\n")
+	return line
+}
+
+func runClaspCommand(t *testing.T, bin string, args ...string) claspRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errorsAs(err, &exitErr) {
+		t.Fatalf("clasp %v: %v", args, err)
+	}
+	t.Logf("clasp %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out.String(), errOut.String())
+	return claspRun{stdout: out.String(), stderr: errOut.String(), exit: cmd.ProcessState.ExitCode()}
+}
+
+func errorsAs(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+// connectFlags reads the flags after "to connect: " in a first line.
+func connectFlags(t *testing.T, line string) []string {
+	t.Helper()
+	_, after, ok := strings.Cut(line, "to connect: ")
+	if !ok {
+		t.Fatalf("the first line names no flags to connect: %q", line)
+	}
+	flags, _, _ := strings.Cut(after, ";")
+	return strings.Fields(flags)
+}
+
+// The server refuses the ClientHello; the probes name what it accepts.
+func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
+	peertest.Require(t, "openssl")
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
+	cases := []struct {
+		name      string
+		server    []string // s_server arguments with the fault
+		fixed     []string // the server change clasp names
+		wantFirst []string
+		wantCause string
+	}{
+		{"only-AES128-SHA", []string{"-tls1_2", "-cipher", "AES128-SHA"}, []string{"-tls1_2", "-cipher", "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256"},
+			[]string{"the server accepts only TLS_RSA_WITH_AES_128_CBC_SHA (AES128-SHA) on TLS 1.2; this client offered [", "to connect: --ciphers AES128-SHA;", "to fix the server: enable an ECDHE suite", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+			"no_common_cipher_suite"},
+		{"only-TLS1.0", []string{"-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0"}, []string{"-cipher", "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"},
+			[]string{"the server speaks only TLS 1.0; this client offered TLS 1.2, TLS 1.3 (obsolete", "to connect: --min-version 1.0 --ciphers ECDHE-RSA-AES128-SHA;", "to fix the server: enable TLS 1.2 and TLS 1.3"},
+			"no_common_version"},
+		{"only-DHE", []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"}, []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"},
+			[]string{"the server accepts only TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (DHE-RSA-AES128-GCM-SHA256) on TLS 1.2", "to connect: --ciphers DHE-RSA-AES128-GCM-SHA256;"},
+			"no_common_cipher_suite"},
+		{"only-ffdhe-groups", []string{"-tls1_3", "-groups", "ffdhe2048:ffdhe3072"}, []string{"-tls1_3", "-groups", "ffdhe2048:X25519"},
+			[]string{"the server accepts only finite-field (FFDHE) groups on TLS 1.3: ffdhe2048, ffdhe3072", "to connect: --groups ffdhe2048;", "to fix the server: enable X25519 and P-256"},
+			"no_common_group"},
+		{"no-common-group", []string{"-tls1_3", "-groups", "X448"}, []string{"-tls1_3", "-groups", "X448:X25519"},
+			[]string{"the server accepts only the groups x448 on TLS 1.3", "no setting of clasp connect can meet it", "to fix the server: enable X25519"},
+			"no_common_group"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := peertest.StartOpenSSLServer(t, pki.RSA, append([]string{"-www"}, tc.server...)...)
+			r := runClaspCommand(t, bin, append(base, srv.Addr)...)
+			if r.exit != 1 {
+				t.Fatalf("exit %d, want 1", r.exit)
+			}
+			first := r.firstLine()
+			for _, want := range tc.wantFirst {
+				if !strings.Contains(first, want) {
+					t.Errorf("first line lacks %q:\n%s", want, first)
+				}
+			}
+			if strings.Contains(first, "to connect: ") {
+				// The client-side fix connects.
+				r = runClaspCommand(t, bin, append(append(base, connectFlags(t, first)...), srv.Addr)...)
+				if r.exit != 0 {
+					t.Errorf("the suggested flags do not connect: exit %d", r.exit)
+				}
+			}
+			// The server-side fix: the server with the change, the
+			// default client.
+			srv.Stop()
+			fixed := peertest.StartOpenSSLServer(t, pki.RSA, append([]string{"-www"}, tc.fixed...)...)
+			if r = runClaspCommand(t, bin, append(base, fixed.Addr)...); r.exit != 0 {
+				t.Errorf("after the server change the default client does not connect: exit %d", r.exit)
+			}
+		})
+	}
+	t.Run("json-lists-the-probes", func(t *testing.T) {
+		srv := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2", "-cipher", "AES128-SHA")
+		r := runClaspCommand(t, bin, append(base, "--json", srv.Addr)...)
+		var out struct {
+			OK        bool `json:"ok"`
+			Diagnosis struct {
+				Cause string `json:"cause"`
+			} `json:"diagnosis"`
+			Probes []struct {
+				Check       string   `json:"check"`
+				Found       []string `json:"found"`
+				Connections int      `json:"connections"`
+			} `json:"probes"`
+		}
+		if strings.Count(strings.TrimSpace(r.stdout), "\n") != 0 {
+			t.Errorf("--json printed more than one line")
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+			t.Fatalf("--json: %v", err)
+		}
+		if out.OK || out.Diagnosis.Cause != "no_common_cipher_suite" || len(out.Probes) < 2 ||
+			out.Probes[1].Check != "TLS 1.2 cipher suites" || len(out.Probes[1].Found) != 1 || out.Probes[1].Connections == 0 {
+			t.Errorf("--json = %+v", out)
+		}
+		// --no-probe runs none.
+		r = runClaspCommand(t, bin, append(base, "--json", "--no-probe", srv.Addr)...)
+		if strings.Contains(r.stdout, `"probes"`) || !strings.Contains(r.stdout, `"ok":false`) {
+			t.Errorf("--no-probe --json: %s", r.stdout)
+		}
+	})
+}
