@@ -3,8 +3,17 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +161,101 @@ func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
 			t.Errorf("--no-probe --json: %s", r.stdout)
 		}
 	})
+}
+
+// selfSignedClient writes a self-signed ECDSA client certificate (its own
+// CA, unknown to the test PKI) and returns the certificate and key files.
+func selfSignedClient(t *testing.T, cn string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	writeFile(t, certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	writeFile(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	return certFile, keyFile
+}
+
+func writeFile(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Mutual TLS, in TLS 1.2 and in TLS 1.3 (where the server's verdict comes
+// after the client's Finished): the same diagnosis, first line first.
+func TestConnectDiagnosesClientCertificateFaults(t *testing.T) {
+	peertest.Require(t, "openssl")
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	otherCert, otherKey := selfSignedClient(t, "other client")
+	bothCAs := filepath.Join(t.TempDir(), "both.pem")
+	caPEM, err := os.ReadFile(pki.CACertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPEM, err := os.ReadFile(otherCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, bothCAs, append(caPEM, otherPEM...))
+	for _, version := range []string{"--tls1.2", "--tls1.3"} {
+		t.Run(version, func(t *testing.T) {
+			srv := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-Verify", "1", "-verify_return_error", "-CAfile", pki.CACertFile)
+			base := []string{"connect", version, "--servername", "localhost", "--cafile", pki.CACertFile}
+			// No certificate: required; --cert with the PKI's client connects.
+			r := runClaspCommand(t, bin, append(base, srv.Addr)...)
+			if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "the server requires a client certificate and this client sent none") {
+				t.Errorf("no certificate: exit %d, first line %q", r.exit, r.firstLine())
+			}
+			if r = runClaspCommand(t, bin, append(base, "--cert", pki.Client.ChainFile, "--key", pki.Client.KeyFile, srv.Addr)...); r.exit != 0 {
+				t.Errorf("with the PKI's client certificate: exit %d", r.exit)
+			}
+			// A certificate from another CA: kept back, said loudly.
+			other := append(base, "--cert", otherCert, "--key", otherKey)
+			r = runClaspCommand(t, bin, append(other, srv.Addr)...)
+			if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "NOT SENT: the server asked for a client certificate issued by CN=peertest CA") ||
+				!strings.Contains(r.stderr, "--send-cert-anyway") {
+				t.Errorf("other CA: exit %d, first line %q", r.exit, r.firstLine())
+			}
+			// --send-cert-anyway sends it, and the server refuses it.
+			r = runClaspCommand(t, bin, append(other, "--send-cert-anyway", srv.Addr)...)
+			if r.exit != 1 || !strings.Contains(r.stderr, "\nthe server rejected this client's certificate CN=other client (unknown_ca alert") {
+				t.Errorf("--send-cert-anyway: exit %d\n%s", r.exit, r.stderr)
+			}
+			// The server change: accept the other CA too.
+			srv.Stop()
+			fixed := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-Verify", "1", "-verify_return_error", "-CAfile", bothCAs)
+			if r = runClaspCommand(t, bin, append(other, fixed.Addr)...); r.exit != 0 {
+				t.Errorf("after the server accepts the other CA: exit %d", r.exit)
+			}
+			// --json: one object, ok false, with the diagnosis, also for
+			// TLS 1.3's verdict after the handshake.
+			r = runClaspCommand(t, bin, append(base, "--json", fixed.Addr)...)
+			var out struct {
+				OK        bool `json:"ok"`
+				Diagnosis struct {
+					Cause string `json:"cause"`
+				} `json:"diagnosis"`
+			}
+			if strings.Count(strings.TrimSpace(r.stdout), "\n") != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil ||
+				out.OK || out.Diagnosis.Cause != "client_certificate_required" {
+				t.Errorf("--json: %q", r.stdout)
+			}
+		})
+	}
 }

@@ -125,6 +125,7 @@ the two sides had nothing in common, what each side offered.
 	flags.BoolVar(&opts.noTickets, "no-tickets", false, "offer and accept no session tickets: TLS 1.2 resumes by session ID only, TLS 1.3 not at all")
 	flags.BoolVar(&opts.renegotiate, "renegotiate", false, "start a TLS 1.2 renegotiation right after the handshake and report it")
 	flags.StringVar(&opts.renegotiation, "renegotiation", "never", "answer to a server's HelloRequest: never, once or freely")
+	flags.BoolVar(&opts.sendCertAnyway, "send-cert-anyway", false, "send --cert even when the server's CertificateRequest names CAs that did not issue it")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
@@ -174,6 +175,14 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 			return nil, "", nil, usageErrorf("--cert/--key: %v", err)
 		}
 		cfg.Certificates = []clasp.Certificate{cert}
+		if o.sendCertAnyway {
+			// Whatever CAs the server names: the person asked for this
+			// certificate to be sent.
+			cfg.GetClientCertificate = func(*clasp.CertificateRequestInfo) (*clasp.Certificate, error) { return &cert, nil }
+			warnings = append(warnings, "--send-cert-anyway: the client certificate is sent even when the server asks for other CAs")
+		}
+	} else if o.sendCertAnyway {
+		return nil, "", nil, usageErrorf("--send-cert-anyway needs --cert and --key")
 	}
 	cfg.SessionTicketsDisabled = o.noTickets
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
@@ -302,7 +311,7 @@ type connectRun struct {
 // otherwise. handshake says the handshake itself failed, which is when a
 // refused ClientHello is worth probing.
 func (c *connectRun) fail(err error, handshake bool) error {
-	d := diagnose.ExplainWithConfig(err, c.rec, "client", time.Now(), c.cfg)
+	d := diagnose.ExplainIn(c.opts.lang, err, c.rec, "client", time.Now(), c.cfg)
 	if handshake {
 		explainRefusal(d, err, c.rec, c.addr, c.cfg, c.opts)
 	}
