@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,100 @@ func TestConnectDiagnosesClientCertificateFaults(t *testing.T) {
 				t.Errorf("--json: %q", r.stdout)
 			}
 		})
+	}
+}
+
+// connectJSON runs clasp connect --json and decodes its one object.
+func connectJSON(t *testing.T, bin string, args ...string) (map[string]any, claspRun) {
+	t.Helper()
+	r := runClaspCommand(t, bin, append([]string{"connect", "--json"}, args...)...)
+	var out map[string]any
+	if strings.Count(strings.TrimSpace(r.stdout), "\n") != 0 {
+		t.Errorf("--json printed more than one line:\n%s", r.stdout)
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	return out, r
+}
+
+func warningCodes(out map[string]any) []string {
+	var codes []string
+	list, _ := out["warning_codes"].([]any)
+	for _, c := range list {
+		codes = append(codes, c.(string))
+	}
+	return codes
+}
+
+// A connection that works but is weak says so, one warning each, in text
+// and in --json; --strict makes it a failure.
+func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
+	peertest.Require(t, "openssl", "gnutls-serv")
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	trusted := []string{"--servername", "localhost", "--cafile", pki.CACertFile}
+
+	// A 1024-bit RSA key, a SHA-1 signature, ten days left.
+	dir := t.TempDir()
+	weakCert, weakKey := filepath.Join(dir, "weak.pem"), filepath.Join(dir, "weak.key")
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:1024", "-sha1", "-nodes", "-keyout", weakKey,
+		"-out", weakCert, "-days", "10", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost").CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	weakLeaf := &peertest.Leaf{CertFile: weakCert, KeyFile: weakKey}
+	gnutlsWeak := "NORMAL:-VERS-TLS1.3:%NO_SESSION_HASH:%DISABLE_SAFE_RENEGOTIATION"
+	cases := []struct {
+		name   string
+		start  func(t *testing.T) string
+		client []string
+		want   []string
+	}{
+		{"weak-certificate", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, weakLeaf, "-www", "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+		}, []string{"--servername", "localhost", "--cafile", weakCert}, []string{"weak_rsa_key", "weak_signature_in_chain", "expiring_soon"}},
+		{"no-ems-no-secure-renegotiation", func(t *testing.T) string {
+			return peertest.StartGnuTLSServer(t, pki.RSA, gnutlsWeak, "--http", "--disable-client-cert").Addr
+		}, trusted, []string{"no_extended_master_secret", "no_secure_renegotiation"}},
+		{"tls1.0-cbc", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
+		}, append([]string{"--min-version", "1.0", "--ciphers", "ECDHE-RSA-AES128-SHA"}, trusted...), []string{"old_version", "cbc_without_etm"}},
+		{"no-forward-secrecy", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2").Addr
+		}, append([]string{"--ciphers", "AES128-GCM-SHA256"}, trusted...), []string{"no_forward_secrecy"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.start(t)
+			out, r := connectJSON(t, bin, append(tc.client, addr)...)
+			if r.exit != 0 || out["ok"] != true {
+				t.Fatalf("exit %d, ok %v", r.exit, out["ok"])
+			}
+			codes := warningCodes(out)
+			for _, want := range tc.want {
+				if !slices.Contains(codes, want) {
+					t.Errorf("warning_codes %v lack %s", codes, want)
+				}
+			}
+			if n := len(out["warnings"].([]any)); n < len(tc.want) {
+				t.Errorf("%d warnings for %d weaknesses", n, len(tc.want))
+			}
+			// Text: one "warning:" line each, at least.
+			r = runClaspCommand(t, bin, append(append([]string{"connect"}, tc.client...), addr)...)
+			if got := strings.Count(r.stdout, "\nwarning: "); got < len(tc.want) {
+				t.Errorf("%d warning lines for %d weaknesses", got, len(tc.want))
+			}
+			// --strict: a failure.
+			r = runClaspCommand(t, bin, append(append([]string{"connect", "--strict"}, tc.client...), addr)...)
+			if r.exit != 1 || !strings.Contains(r.stderr, "--strict") {
+				t.Errorf("--strict: exit %d, stderr %q", r.exit, r.stderr)
+			}
+		})
+	}
+	// The server change for the second case: GnuTLS with its defaults.
+	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3", "--http", "--disable-client-cert")
+	out, _ := connectJSON(t, bin, append(trusted, srv.Addr)...)
+	if codes := warningCodes(out); slices.Contains(codes, "no_extended_master_secret") || slices.Contains(codes, "no_secure_renegotiation") {
+		t.Errorf("GnuTLS with its defaults still warns: %v", codes)
 	}
 }
