@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -353,5 +354,103 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 	out, _ := connectJSON(t, bin, append(trusted, srv.Addr)...)
 	if codes := warningCodes(out); slices.Contains(codes, "no_extended_master_secret") || slices.Contains(codes, "no_secure_renegotiation") {
 		t.Errorf("GnuTLS with its defaults still warns: %v", codes)
+	}
+}
+
+// startBalancer is HAProxy in TCP mode in front of backends with the given
+// balance algorithm ("roundrobin", "source").
+func startBalancer(t *testing.T, balance string, backends ...string) string {
+	t.Helper()
+	peertest.Require(t, "haproxy")
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		bin = "/usr/sbin/haproxy"
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))
+	cfg := fmt.Sprintf("global\n    maxconn 64\ndefaults\n    mode tcp\n    timeout connect 2s\n    timeout client 20s\n    timeout server 20s\n"+
+		"frontend tls\n    bind %s\n    default_backend servers\nbackend servers\n    balance %s\n", addr, balance)
+	for i, be := range backends {
+		cfg += fmt.Sprintf("    server backend%d %s\n", i+1, be)
+	}
+	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
+	writeFile(t, cfgFile, []byte(cfg))
+	out := &lockedBuf{}
+	cmd := exec.Command(bin, "-db", "-f", cfgFile)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	if err := waitPort(addr, done, 10*time.Second); err != nil {
+		t.Fatalf("haproxy: %v\n%s", err, out.String())
+	}
+	return addr
+}
+
+// --reconnect through a balancer over two clasp serve backends that share
+// nothing: the verdict says none resumed and why (another server
+// answered), and names the fixes; source affinity, one of them, resumes
+// every time.
+func TestConnectReconnectVerdictThroughABalancer(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	a := startServeProc(t, bin, "127.0.0.1:0", "--cert", pki.RSA.ChainFile, "--key", pki.RSA.KeyFile)
+	b := startServeProc(t, bin, "127.0.0.1:0", "--cert", pki.ECDSA.ChainFile, "--key", pki.ECDSA.KeyFile)
+	split := startBalancer(t, "roundrobin", a.addr, b.addr)
+	sticky := startBalancer(t, "source", a.addr, b.addr)
+	modes := []struct {
+		name    string
+		flags   []string
+		offered string
+		mech    string
+	}{
+		{"tls12-session-id", []string{"--tls1.2", "--no-tickets"}, "did not find the offered session ID", "session ID"},
+		{"tls12-ticket", []string{"--tls1.2"}, "declined the offered session ticket", "session ticket"},
+		{"tls13-ticket", []string{"--tls1.3"}, "declined the offered TLS 1.3 ticket", "psk_dhe_ke"},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			args := append(append([]string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--reconnect", "4", "--ticket-wait", "1s"}, m.flags...), split)
+			r := runClaspCommand(t, bin, args...)
+			for _, want := range []string{"\nresumed 0 of 4 (no resumption)\n", m.offered,
+				"a different server answered — a balancer spreads connections over servers that do not share a session cache or ticket keys",
+				"share the session store and the ticket keys", "balance source", "proxy_ssl_session_reuse off"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("the verdict lacks %q", want)
+				}
+			}
+			// The fix: source affinity.
+			args[len(args)-1] = sticky
+			r = runClaspCommand(t, bin, args...)
+			if !strings.Contains(r.stdout, "\nresumed 4 of 4 ("+m.mech+")\n") {
+				t.Errorf("with balance source: %s", r.stdout)
+			}
+			// --json: one object per connection, the verdict in the last.
+			jargs := append([]string{"--json"}, args[1:]...)
+			jargs[len(jargs)-1] = split
+			r = runClaspCommand(t, bin, append([]string{"connect"}, jargs...)...)
+			lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+			if len(lines) != 5 {
+				t.Fatalf("--json printed %d lines for 5 connections", len(lines))
+			}
+			var last struct {
+				OK      bool `json:"ok"`
+				Verdict struct {
+					Resumed int      `json:"resumed"`
+					Of      int      `json:"of"`
+					Causes  []string `json:"causes"`
+				} `json:"resumption_verdict"`
+			}
+			if err := json.Unmarshal([]byte(lines[4]), &last); err != nil || !last.OK || last.Verdict.Of != 4 ||
+				last.Verdict.Resumed != 0 || !slices.Contains(last.Verdict.Causes, "different_backend") {
+				t.Errorf("last --json object: %s (%v)", lines[4], err)
+			}
+		})
 	}
 }
