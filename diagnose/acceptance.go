@@ -61,10 +61,7 @@ func ShouldProbe(err error, rec *Recorder) bool {
 		return false
 	}
 	var ae *clasp.AlertError
-	var oe *clasp.OfferRejectedError
 	switch {
-	case errors.As(err, &oe):
-		return true
 	case errors.As(err, &ae):
 		switch wire.AlertDescription(ae.Description) {
 		case wire.AlertHandshakeFailure, wire.AlertProtocolVersion, wire.AlertInsufficientSecurity:
@@ -72,7 +69,7 @@ func ShouldProbe(err error, rec *Recorder) bool {
 		}
 		return false
 	}
-	x := &explainer{err: err, f: f, side: "client"}
+	x := &explainer{err: err, f: f, side: "client", t: Language(DefaultLanguage)}
 	d := x.transport()
 	return d != nil && (d.Cause == CauseConnectionClosed || d.Cause == CauseConnectionReset)
 }

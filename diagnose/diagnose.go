@@ -207,7 +207,13 @@ func (x *explainer) explain() *Diagnosis {
 	err := x.err
 	var notTLS *record.NotTLSError
 	if errors.As(err, &notTLS) {
-		return x.notTLS(notTLS)
+		d := x.notTLS(notTLS)
+		x.namedProtocol(d, notTLS)
+		return d
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return x.dns(dnsErr)
 	}
 	var ve *clasp.CertificateVerificationError
 	if errors.As(err, &ve) {

@@ -454,3 +454,68 @@ func TestConnectReconnectVerdictThroughABalancer(t *testing.T) {
 		})
 	}
 }
+
+// startNginxRequiringSNI runs nginx with a default server that refuses
+// every handshake (ssl_reject_handshake: an unrecognized_name alert for a
+// hello without a name it serves) and a server for "localhost".
+func startNginxRequiringSNI(t *testing.T, leaf *peertest.Leaf) string {
+	t.Helper()
+	peertest.Require(t, "nginx")
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		bin = "/usr/sbin/nginx"
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))
+	conf := fmt.Sprintf(`daemon off;
+pid nginx.pid;
+error_log stderr;
+events {}
+http {
+  access_log off;
+  client_body_temp_path tmp; proxy_temp_path tmp; fastcgi_temp_path tmp; uwsgi_temp_path tmp; scgi_temp_path tmp;
+  server { listen %[1]s ssl default_server; ssl_reject_handshake on; }
+  server { listen %[1]s ssl; server_name localhost; ssl_certificate %[2]s; ssl_certificate_key %[3]s; return 200 "ok"; }
+}
+`, addr, leaf.ChainFile, leaf.KeyFile)
+	writeFile(t, filepath.Join(dir, "nginx.conf"), []byte(conf))
+	out := &lockedBuf{}
+	cmd := exec.Command(bin, "-p", dir, "-c", "nginx.conf", "-e", "stderr")
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	if err := waitPort(addr, done, 10*time.Second); err != nil {
+		t.Fatalf("nginx: %v\n%s", err, out.String())
+	}
+	return addr
+}
+
+// An IP address as the target sends no SNI; a server that requires it
+// refuses, and --servername, the fix clasp names, connects.
+func TestConnectSaysAnAddressSendsNoSNI(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	addr := startNginxRequiringSNI(t, pki.RSA)
+	r := runClaspCommand(t, bin, "connect", "--cafile", pki.CACertFile, addr)
+	if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "no SNI was sent because the target 127.0.0.1 is an IP address; ") ||
+		!strings.Contains(r.firstLine(), "unrecognized_name") || !strings.Contains(r.stderr, "--servername NAME") {
+		t.Errorf("exit %d, first line %q", r.exit, r.firstLine())
+	}
+	if r = runClaspCommand(t, bin, "connect", "--cafile", pki.CACertFile, "--servername", "localhost", addr); r.exit != 0 {
+		t.Errorf("--servername localhost: exit %d", r.exit)
+	}
+}

@@ -314,6 +314,7 @@ func (c *connectRun) fail(err error, handshake bool) error {
 	d := diagnose.ExplainIn(c.opts.lang, err, c.rec, "client", time.Now(), c.cfg)
 	if handshake {
 		explainRefusal(d, err, c.rec, c.addr, c.cfg, c.opts)
+		diagnose.NoteAddressTarget(d, err, c.rec, c.cfg, c.opts.lang)
 	}
 	err = explainTimeout(err, c.opts.timeout)
 	c.rep.fail(err, d)

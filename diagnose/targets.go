@@ -1,0 +1,139 @@
+package diagnose
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// Odd targets: a name that does not resolve, an address given where a name
+// was meant (so no SNI is sent), a port that speaks another protocol, a
+// server that stops answering.
+
+// CauseDNS: the target's name did not resolve.
+const CauseDNS Cause = "dns_failure"
+
+// dns explains a name that did not resolve.
+func (x *explainer) dns(de *net.DNSError) *Diagnosis {
+	d := &Diagnosis{Cause: CauseDNS, Evidence: map[string]any{"name": de.Name, "dns_error": de.Err,
+		"not_found": de.IsNotFound, "temporary": de.IsTemporary}}
+	d.Summary = x.t.T("odd.dns.summary", "name", de.Name, "error", de.Err)
+	key := "odd.dns.explain_failed"
+	if de.IsNotFound {
+		key = "odd.dns.explain_not_found"
+	}
+	d.Explanation = x.t.T(key, "name", de.Name)
+	d.Fix = x.t.T("odd.dns.fix", "name", de.Name)
+	return d
+}
+
+// otherProtocol is what a service's first bytes show it to be, and how
+// it does TLS if at all.
+type otherProtocol struct {
+	name     string // "SMTP"
+	starttls string // the openssl s_client -starttls value, "" when none
+	tlsPort  string // the implicit-TLS port, "" when none
+}
+
+// recogniseProtocol names the protocol of a not-TLS answer more finely
+// than the record layer's guess: the greeting's words tell SMTP from FTP,
+// and database servers answer a ClientHello in their own framing.
+func recogniseProtocol(prefix []byte) *otherProtocol {
+	upper := bytes.ToUpper(prefix)
+	switch {
+	case bytes.HasPrefix(prefix, []byte("HTTP/")) || bytes.Contains(upper, []byte("<HTML")):
+		return &otherProtocol{name: "HTTP", tlsPort: "443"}
+	case bytes.HasPrefix(prefix, []byte("SSH-")):
+		return &otherProtocol{name: "SSH"}
+	case bytes.HasPrefix(prefix, []byte("220")) && bytes.Contains(upper, []byte("FTP")):
+		return &otherProtocol{name: "FTP", starttls: "ftp", tlsPort: "990"}
+	case bytes.HasPrefix(prefix, []byte("220")):
+		return &otherProtocol{name: "SMTP", starttls: "smtp", tlsPort: "465"}
+	case bytes.HasPrefix(prefix, []byte("* OK")):
+		return &otherProtocol{name: "IMAP", starttls: "imap", tlsPort: "993"}
+	case bytes.HasPrefix(prefix, []byte("+OK")):
+		return &otherProtocol{name: "POP3", starttls: "pop3", tlsPort: "995"}
+	case bytes.HasPrefix(prefix, []byte("-ERR")) || bytes.HasPrefix(prefix, []byte("-DENIED")):
+		// Redis answers what it cannot parse with an error line (RESP).
+		return &otherProtocol{name: "Redis"}
+	case len(prefix) > 5 && prefix[3] == 0 && prefix[4] == 10:
+		// MySQL's initial handshake packet: a 3-byte length, sequence 0,
+		// protocol version 10 (MySQL Client/Server Protocol,
+		// Protocol::HandshakeV10).
+		return &otherProtocol{name: "MySQL", starttls: "mysql"}
+	case len(prefix) > 1 && prefix[0] == 'E' && bytes.Contains(prefix, []byte("SFATAL")):
+		// PostgreSQL's ErrorResponse ('E', then fields such as S for
+		// severity), its answer to a startup packet it cannot read.
+		return &otherProtocol{name: "PostgreSQL", starttls: "postgres"}
+	}
+	return nil
+}
+
+// namedProtocol rewrites a not-TLS diagnosis with the protocol's name, and
+// how to reach its TLS form.
+func (x *explainer) namedProtocol(d *Diagnosis, e *record.NotTLSError) {
+	p := recogniseProtocol(e.Prefix)
+	if p == nil || x.side != "client" {
+		return
+	}
+	d.Evidence["protocol"] = p.name
+	d.Summary = x.t.T("odd.protocol.summary", "protocol", p.name)
+	switch {
+	case p.starttls != "" && p.tlsPort != "":
+		d.Fix = x.t.T("odd.protocol.fix_starttls_port", "protocol", p.name, "port", p.tlsPort, "starttls", p.starttls)
+	case p.starttls != "":
+		d.Fix = x.t.T("odd.protocol.fix_starttls", "protocol", p.name, "starttls", p.starttls)
+	case p.tlsPort != "":
+		d.Fix = x.t.T("odd.protocol.fix_port", "protocol", p.name, "port", p.tlsPort)
+	default:
+		d.Fix = x.t.T("odd.protocol.fix_none", "protocol", p.name)
+	}
+}
+
+// NoteAddressTarget adds to a client's diagnosis that no SNI was sent
+// because the target is an IP address, when the failure is one a server
+// that needs SNI gives: unrecognized_name, handshake_failure, a close or a
+// reset right after the ClientHello, or every probe refused.
+func NoteAddressTarget(d *Diagnosis, err error, rec *Recorder, cfg *clasp.Config, lang string) {
+	if d == nil || cfg == nil || net.ParseIP(cfg.ServerName) == nil {
+		return
+	}
+	f := gather(rec, "client")
+	if f.clientHello == nil || serverNameOf(f.clientHello) != "" || f.serverHello != nil {
+		return
+	}
+	var ae *clasp.AlertError
+	refusal := errors.As(err, &ae) && (ae.Description == uint8(wire.AlertUnrecognizedName) || ae.Description == uint8(wire.AlertHandshakeFailure))
+	switch d.Cause {
+	case CauseConnectionClosed, CauseConnectionReset, CauseOfferRejected:
+		refusal = true
+	}
+	if !refusal {
+		return
+	}
+	t := Language(lang)
+	d.Evidence["sni_sent"] = false
+	d.Summary = t.T("odd.ip.summary", "address", cfg.ServerName) + "; " + d.Summary
+	d.Explanation = t.T("odd.ip.explain", "address", cfg.ServerName) + "\n" + d.Explanation
+	d.Fix = t.T("odd.ip.fix") + " " + d.Fix
+}
+
+// stalled words a timeout after the handshake began: which message this
+// side sent last, and what it last received.
+func (x *explainer) stalled(d *Diagnosis) {
+	if x.f.lastSent == nil {
+		return
+	}
+	received := x.t.T("odd.stall.nothing")
+	if m := x.f.lastReceived; m != nil {
+		received = m.Name
+	}
+	d.Summary = x.t.T("odd.stall.summary", "peer", x.peer(), "sent", x.f.lastSent.Name, "received", received)
+	d.Evidence["stalled_after_sent"] = x.f.lastSent.Name
+	d.Evidence["last_received"] = strings.TrimSpace(received)
+}
