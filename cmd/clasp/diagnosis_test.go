@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -126,4 +127,40 @@ func TestConnectNamesOddTargets(t *testing.T) {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
 	})
+}
+
+// clasp serve logs one line per failed handshake with its short cause, and
+// the why/fix block once per cause per minute; --verbose explains each.
+func TestServeExplainsEachCauseOncePerMinute(t *testing.T) {
+	for _, verbose := range []bool{false, true} {
+		args := []string{"--mode", "echo"}
+		if verbose {
+			args = append(args, "--verbose")
+		}
+		s := startServe(t, args...)
+		// Three clients that stop at TLS 1.1, then one with no suite in common.
+		for range 3 {
+			tls.Dial("tcp", s.addr, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
+		}
+		tls.Dial("tcp", s.addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}})
+		if !waitLog(s, "handshake failed: ", 4) {
+			t.Fatalf("four failures not logged:\n%s", s.stderr)
+		}
+		log := s.stderr.String()
+		s.stop(t)
+		if n := strings.Count(log, "[no_common_version]"); n != 3 {
+			t.Errorf("verbose %v: %d failure lines name [no_common_version], want 3:\n%s", verbose, n, log)
+		}
+		if n := strings.Count(log, "[no_common_cipher_suite]"); n != 1 {
+			t.Errorf("verbose %v: %d failure lines name [no_common_cipher_suite], want 1:\n%s", verbose, n, log)
+		}
+		want := 2 // one block per cause
+		if verbose {
+			want = 4
+		}
+		if n := strings.Count(log, " why:\n"); n != want {
+			t.Errorf("verbose %v: %d why blocks, want %d:\n%s", verbose, n, want, log)
+		}
+	}
 }
