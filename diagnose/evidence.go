@@ -283,7 +283,9 @@ func ipStrings(c *x509.Certificate) []string {
 // selfSigned reports whether c names itself as issuer and its own key
 // verifies its signature.
 func selfSigned(c *x509.Certificate) bool {
-	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	// CheckSignature rather than CheckSignatureFrom: a self-signed leaf
+	// usually is no CA, which CheckSignatureFrom requires of the signer.
+	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 // describeChain lists a chain for people: "[0] CN=a (issued by CN=b); [1] ...".

@@ -84,6 +84,8 @@ func (x *explainer) namedProtocol(d *Diagnosis, e *record.NotTLSError) {
 	d.Evidence["protocol"] = p.name
 	d.Summary = x.t.T("odd.protocol.summary", "protocol", p.name)
 	switch {
+	case p.name == "HTTP":
+		// notTLS's own advice (http://, the HTTPS port) stands.
 	case p.starttls != "" && p.tlsPort != "":
 		d.Fix = x.t.T("odd.protocol.fix_starttls_port", "protocol", p.name, "port", p.tlsPort, "starttls", p.starttls)
 	case p.starttls != "":
@@ -112,6 +114,9 @@ func NoteAddressTarget(d *Diagnosis, err error, rec *Recorder, cfg *clasp.Config
 	switch d.Cause {
 	case CauseConnectionClosed, CauseConnectionReset, CauseOfferRejected:
 		refusal = true
+	case CauseNoCommonVersion, CauseNoCommonCipherSuite, CauseNoCommonGroup:
+		// The probes found what the server accepts; the name is not it.
+		refusal = false
 	}
 	if !refusal {
 		return

@@ -105,6 +105,11 @@ func TestConnectNamesOddTargets(t *testing.T) {
 		if !strings.HasPrefix(r.stderr, "the name no-such-host.invalid does not resolve") {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
+		// The diagnosis speaks --lang.
+		r = runClasp(t, nil, "connect", "--lang", "ru", "no-such-host.invalid:443")
+		if !strings.HasPrefix(r.stderr, "имя no-such-host.invalid не разрешается") {
+			t.Errorf("--lang ru: stderr:\n%s", r.stderr)
+		}
 	})
 	t.Run("stall", func(t *testing.T) {
 		// A service that takes the connection and never answers.
@@ -123,7 +128,7 @@ func TestConnectNamesOddTargets(t *testing.T) {
 			}
 		}()
 		r := runClasp(t, nil, "connect", "--timeout", "1s", ln.Addr().String())
-		if !strings.HasPrefix(r.stderr, "the server stalled: nothing more came after this side sent ClientHello (last received: nothing)") {
+		if !strings.HasPrefix(r.stderr, "timed out: the server stalled after this side sent ClientHello (last received: nothing)") {
 			t.Errorf("stderr:\n%s", r.stderr)
 		}
 	})
