@@ -397,6 +397,9 @@ func (x *explainer) localCertificates(caDERs [][]byte) (local []map[string]any, 
 // or (on a server) a client that sent no certificate.
 func (x *explainer) localProtocolError(we *wire.Error) *Diagnosis {
 	f := x.f
+	if d := x.weakDH(we); d != nil {
+		return d
+	}
 	switch {
 	case we.Alert == wire.AlertDecryptError && strings.Contains(x.step, "Finished"):
 		return x.keysMismatch(fmt.Sprintf("this side checked the %s's Finished at step %q and it did not match (%s)", x.peer(), x.step, we.Message), false)

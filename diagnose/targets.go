@@ -142,3 +142,24 @@ func (x *explainer) stalled(d *Diagnosis) {
 	d.Evidence["stalled_after_sent"] = x.f.lastSent.Name
 	d.Evidence["last_received"] = strings.TrimSpace(received)
 }
+
+// CauseWeakDH: the server's DHE prime is smaller than this client accepts.
+const CauseWeakDH Cause = "weak_dh_group"
+
+// weakDH explains a client's refusal of the server's DHE parameters for
+// their size (insufficient_security at ServerKeyExchange), from the prime
+// it recorded.
+func (x *explainer) weakDH(we *wire.Error) *Diagnosis {
+	if x.side != "client" || we.Alert != wire.AlertInsufficientSecurity {
+		return nil
+	}
+	bits := x.f.peerDHBits
+	if bits == 0 {
+		return nil
+	}
+	d := &Diagnosis{Cause: CauseWeakDH, Evidence: map[string]any{"dh_prime_bits": bits}}
+	d.Summary = x.t.T("dh.summary", "bits", bits)
+	d.Explanation = x.t.T("dh.explain", "bits", bits)
+	d.Fix = x.t.T("dh.fix", "bits", bits)
+	return d
+}

@@ -3,14 +3,11 @@ package diagnose
 import (
 	"crypto/rsa"
 	"crypto/x509"
-	"math/big"
 	"strings"
 	"time"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/suites"
-	"github.com/clasp-tls/clasp/internal/wire"
-	"github.com/clasp-tls/clasp/trace"
 )
 
 // Warning is one way a completed connection is weaker than it should be.
@@ -94,17 +91,10 @@ func weakSignature(c *x509.Certificate) string {
 // dhPrimeBits is the size of the DHE prime the server sent in its
 // ServerKeyExchange, 0 when there was none.
 func dhPrimeBits(rec *Recorder) int {
-	bits := 0
-	for _, e := range rec.Events() {
-		m, ok := e.(*trace.Message)
-		if !ok || m.Direction != trace.Received || m.Side != trace.Client {
-			continue
-		}
-		if ske, ok := m.Parsed.(*wire.ServerKeyExchange); ok && ske.DHE != nil {
-			bits = new(big.Int).SetBytes(ske.DHE.P).BitLen()
-		}
+	if rec == nil {
+		return 0
 	}
-	return bits
+	return gather(rec, "client").peerDHBits
 }
 
 // coveredBy says, for each code, the words of the stack's own warning

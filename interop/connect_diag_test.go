@@ -519,3 +519,34 @@ func TestConnectSaysAnAddressSendsNoSNI(t *testing.T) {
 		t.Errorf("--servername localhost: exit %d", r.exit)
 	}
 }
+
+// A DHE server with a 1024-bit prime: refused by default with the cause in
+// the first line; --min-dh-bits, the client-side way out, connects with a
+// warning; a 2048-bit group on the server, the fix, connects by default.
+func TestConnectNamesAWeakDHGroup(t *testing.T) {
+	peertest.Require(t, "openssl")
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	params := filepath.Join(t.TempDir(), "dh1024.pem")
+	// RFC 5114 §2.1: the 1024-bit MODP group with a 160-bit subgroup.
+	if out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "dh_rfc5114:1", "-out", params).CombinedOutput(); err != nil {
+		t.Fatalf("openssl genpkey: %v\n%s", err, out)
+	}
+	dhe := []string{"-www", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"}
+	srv := peertest.StartOpenSSLServer(t, pki.RSA, append(dhe, "-dhparam", params)...)
+	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--ciphers", "DHE-RSA-AES128-GCM-SHA256"}
+	r := runClaspCommand(t, bin, append(base, srv.Addr)...)
+	// The line before the cause is the warning --ciphers asks for.
+	cause := strings.Split(r.stderr, "\n")[1]
+	if r.exit != 1 || !strings.HasPrefix(cause, "the server's DHE group has a 1024-bit prime") || !strings.Contains(r.stderr, "--min-dh-bits 1024") {
+		t.Errorf("exit %d, cause line %q", r.exit, cause)
+	}
+	out, r := connectJSON(t, bin, append(append(base[1:], "--min-dh-bits", "1024"), srv.Addr)...)
+	if r.exit != 0 || !slices.Contains(warningCodes(out), "weak_dh_group") {
+		t.Errorf("--min-dh-bits 1024: exit %d, warnings %v", r.exit, warningCodes(out))
+	}
+	fixed := peertest.StartOpenSSLServer(t, pki.RSA, dhe...) // OpenSSL's own 2048-bit choice
+	if r = runClaspCommand(t, bin, append(base, fixed.Addr)...); r.exit != 0 {
+		t.Errorf("with a 2048-bit group: exit %d", r.exit)
+	}
+}

@@ -43,6 +43,8 @@ type connectOptions struct {
 	noProbe bool
 	// strict makes every warning a failure.
 	strict bool
+	// minDHBits lowers the smallest DHE prime accepted from the server.
+	minDHBits int
 	// sendCertAnyway sends --cert even when the server names CAs that did
 	// not issue it.
 	sendCertAnyway bool
@@ -126,6 +128,7 @@ the two sides had nothing in common, what each side offered.
 	flags.BoolVar(&opts.renegotiate, "renegotiate", false, "start a TLS 1.2 renegotiation right after the handshake and report it")
 	flags.StringVar(&opts.renegotiation, "renegotiation", "never", "answer to a server's HelloRequest: never, once or freely")
 	flags.BoolVar(&opts.sendCertAnyway, "send-cert-anyway", false, "send --cert even when the server's CertificateRequest names CAs that did not issue it")
+	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
@@ -184,6 +187,13 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 	} else if o.sendCertAnyway {
 		return nil, "", nil, usageErrorf("--send-cert-anyway needs --cert and --key")
 	}
+	switch {
+	case o.minDHBits < 0:
+		return nil, "", nil, usageErrorf("--min-dh-bits %d: want a positive size", o.minDHBits)
+	case o.minDHBits > 0 && o.minDHBits < 2048:
+		warnings = append(warnings, fmt.Sprintf("--min-dh-bits %d: DHE primes below 2048 bits are accepted (Logjam)", o.minDHBits))
+	}
+	cfg.MinDHBits = o.minDHBits
 	cfg.SessionTicketsDisabled = o.noTickets
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
 		return nil, "", nil, err
