@@ -92,8 +92,26 @@ one (mutual TLS); without them clasp answers a CertificateRequest with an
 empty Certificate, and the server decides whether that is enough.
 
 The certificate is verified against the system roots, or against --cafile.
-A failed handshake prints one line on stderr that names the step and, when
-the two sides had nothing in common, what each side offered.
+A failed handshake prints the cause as the first line on stderr, then the
+error ("error: ..."), then why and what to change. When the server refused
+the ClientHello (handshake_failure, protocol_version, insufficient_security,
+or a close), clasp runs a few more handshakes through the scan engine —
+versions, then the suites and groups of the version both would use — and
+the first line says what the server accepts, the flags of clasp connect that
+connect, and the change that fixes the server; --no-probe turns this off.
+--cert that the server's CertificateRequest did not ask for is not sent and
+the first line says so; --send-cert-anyway sends it regardless.
+
+A completed connection gets one "warning:" line per weakness (RSA key or DH
+group below 2048 bits, no RFC 5746, no extended master secret, SHA-1 in the
+chain, a certificate expiring within 30 days, TLS 1.0/1.1, CBC without
+encrypt-then-MAC, RC4/3DES, no forward secrecy); --strict makes them a
+failure (exit 1). --reconnect ends with "resumed K of N (mechanism)" and,
+when not all resumed, why and what to change. --json writes exactly one
+object per connection with "ok": true or false; a failure after the
+handshake (a TLS 1.3 server refusing the client certificate) is an ok:false
+object with its diagnosis. --lang sets the language of the diagnosis texts
+that have translations (en, ru, zh, vi).
 
 ` + exitCodesHelp,
 		Example: `  clasp connect example.com:443
