@@ -30,6 +30,7 @@ func keyLengths(version suites.Version, suite *suites.Suite) (macLen, keyLen, iv
 // record protections for both directions.
 func (c *Conn) establishKeys(master, clientRandom, serverRandom []byte) (clientWrite, serverWrite record.Protection, err error) {
 	version, suite := c.state.version, c.state.suite
+	c.keepTLS12Secrets(master, clientRandom, serverRandom)
 	macLen, keyLen, ivLen := keyLengths(version, suite)
 	kb := keys.DeriveKeyBlock(version, suite.PRFHash, master, clientRandom, serverRandom, macLen, keyLen, ivLen)
 	rand := c.config.rand()

@@ -71,9 +71,11 @@ func (hs *clientHandshakeTLS12) handshake() error {
 	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
 	if err := c.runSteps([]handshakeStep{
 		{"read server Certificate", hs.readServerCertificate},
+		{"read CertificateStatus", hs.readCertificateStatusStep()},
 		{"read ServerKeyExchange", hs.readServerKeyExchange},
 		{"read CertificateRequest", hs.readCertificateRequest},
 		{"read ServerHelloDone", hs.readServerHelloDone},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate", hs.sendClientCertificate},
 		{"write ClientKeyExchange", hs.sendClientKeyExchange},
 		{"write CertificateVerify", hs.sendCertificateVerify},
@@ -175,6 +177,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
 	c.state.ems = hs.ems
+	c.keepSCTs12(sh)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
 			ReasonCode: "both_sides_agree", Reason: fmt.Sprintf("client offered it: %v; server echoed it: %v", !hs.config.DisableExtendedMasterSecret, hs.ems)})

@@ -48,6 +48,7 @@ func (hs *clientHandshakeTLS13) handshake() error {
 		{"read server Certificate", hs.readServerCertificate},
 		{"read server CertificateVerify", hs.readServerCertificateVerify},
 		{"read server Finished", hs.readServerFinished},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate and CertificateVerify", hs.sendClientCertificate},
 		{"write client Finished", hs.sendClientFinished},
 	}); err != nil {
@@ -419,6 +420,7 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	c.keepLeafStatus13(certMsg.Entries[0])
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
@@ -32,15 +33,21 @@ const (
 	// X25519MLKEM768 is the hybrid post-quantum group (ML-KEM-768 with
 	// X25519), first in clasp's default TLS 1.3 offer.
 	X25519MLKEM768 = suites.X25519MLKEM768
-	X25519         = suites.X25519
-	CurveP256      = suites.Secp256r1
-	CurveP384      = suites.Secp384r1
-	CurveP521      = suites.Secp521r1
-	FFDHE2048      = suites.FFDHE2048
-	FFDHE3072      = suites.FFDHE3072
-	FFDHE4096      = suites.FFDHE4096
-	FFDHE6144      = suites.FFDHE6144
-	FFDHE8192      = suites.FFDHE8192
+	// SecP256r1MLKEM768 and SecP384r1MLKEM1024 join ML-KEM with a NIST
+	// curve (draft-ietf-tls-ecdhe-mlkem), for deployments that need
+	// FIPS-approved halves; second and third in the default offer, as in
+	// Go 1.26's crypto/tls.
+	SecP256r1MLKEM768  = suites.SecP256r1MLKEM768
+	SecP384r1MLKEM1024 = suites.SecP384r1MLKEM1024
+	X25519             = suites.X25519
+	CurveP256          = suites.Secp256r1
+	CurveP384          = suites.Secp384r1
+	CurveP521          = suites.Secp521r1
+	FFDHE2048          = suites.FFDHE2048
+	FFDHE3072          = suites.FFDHE3072
+	FFDHE4096          = suites.FFDHE4096
+	FFDHE6144          = suites.FFDHE6144
+	FFDHE8192          = suites.FFDHE8192
 )
 
 // SignatureScheme is a signature scheme code point.
@@ -72,6 +79,12 @@ type Certificate struct {
 	PrivateKey crypto.PrivateKey
 	// Leaf is the parsed leaf; filled in lazily when nil.
 	Leaf *x509.Certificate
+	// OCSPStaple is a DER OCSP response for the leaf, which a server
+	// staples for clients that ask (status_request, RFC 6066 §8).
+	OCSPStaple []byte
+	// SignedCertificateTimestamps are SCTs for the leaf (RFC 6962 §3.3),
+	// which a server sends to clients that ask.
+	SignedCertificateTimestamps [][]byte
 }
 
 // ClientHelloInfo is what a server knows about a client when it chooses a
@@ -84,6 +97,17 @@ type ClientHelloInfo struct {
 	SupportedProtos   []string
 	SupportedVersions []uint16
 	Conn              net.Conn
+	// Extensions lists the code points of the hello's extensions, in the
+	// order sent (GREASE values included).
+	Extensions []uint16
+	// SupportedPoints is the ec_point_formats list (RFC 8422 §5.1.2).
+	SupportedPoints []uint8
+	// HelloRetryRequest is true for the second ClientHello of a TLS 1.3
+	// handshake, the answer to a HelloRetryRequest.
+	HelloRetryRequest bool
+
+	ctx    context.Context
+	config *Config
 }
 
 // ClientAuthType is a server's policy for client certificates, with the
@@ -113,6 +137,8 @@ type CertificateRequestInfo struct {
 	SignatureSchemes []SignatureScheme
 	// Version is the negotiated version.
 	Version uint16
+
+	ctx context.Context
 }
 
 // Config configures a client or a server. A Config may be shared by many
@@ -131,6 +157,20 @@ type Config struct {
 	// GetCertificate, when set on a server, chooses the certificate from the
 	// ClientHello; returning (nil, nil) falls back to Certificates.
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
+	// NameToCertificate maps a server name to its certificate; a server
+	// takes the entry for the client's SNI name (or its "*.parent"
+	// wildcard) before looking at Certificates.
+	//
+	// Deprecated: as in crypto/tls, one name can map to one certificate
+	// only; leave it nil and clasp picks from Certificates by SNI and key
+	// type.
+	NameToCertificate map[string]*Certificate
+	// GetConfigForClient, when set on a server, is called after each
+	// ClientHello and may return the Config to use for this connection
+	// instead (nil keeps this one): per-client suites, versions or
+	// certificates, as in crypto/tls. An error ends the handshake with
+	// internal_error.
+	GetConfigForClient func(*ClientHelloInfo) (*Config, error)
 
 	// RootCAs are the roots a client trusts; the system roots when nil.
 	RootCAs *x509.CertPool
@@ -144,6 +184,13 @@ type Config struct {
 	// (or instead of them with InsecureSkipVerify) with the raw chain and
 	// the verified chains; an error aborts the handshake with bad_certificate.
 	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
+	// VerifyConnection, when set, is called on both sides once per
+	// handshake, full or resumed, after the certificate checks and
+	// VerifyPeerCertificate, with the connection's state so far (as in
+	// crypto/tls: a client calls it before its Finished, a server after
+	// the client's certificate, or where it would have come). An error
+	// aborts the handshake with bad_certificate.
+	VerifyConnection func(ConnectionState) error
 	// InsecureSkipKeyUsageCheck accepts a peer leaf whose keyUsage
 	// extension forbids what the handshake does with its key (signing
 	// without digitalSignature, RSA key exchange without keyEncipherment;
@@ -152,6 +199,19 @@ type Config struct {
 	// that cannot yet replace them; each use is reported in
 	// ConnectionState.Warnings and the trace.
 	InsecureSkipKeyUsageCheck bool
+	// InsecureExporterWithoutEMS lets ConnectionState.ExportKeyingMaterial
+	// work on a TLS 1.0-1.2 connection without extended master secret,
+	// where the exported keys may equal another connection's (the triple
+	// handshake attack, RFC 7627 §5.4); crypto/tls refuses the same unless
+	// GODEBUG=tlsunsafeekm=1.
+	InsecureExporterWithoutEMS bool
+
+	// DynamicRecordSizingDisabled is accepted for crypto/tls
+	// compatibility. clasp never sizes records dynamically (crypto/tls
+	// starts connections with small records): each record carries as much
+	// of a Write as the 16 KiB limit, or the peer's record_size_limit,
+	// allows; so there is nothing to disable.
+	DynamicRecordSizingDisabled bool
 
 	// MinVersion and MaxVersion bound the protocol versions: TLS 1.2 and
 	// TLS 1.3 when zero. Versions below TLS 1.2 must be named here explicitly and are
@@ -172,6 +232,9 @@ type Config struct {
 	// Groups lists the key exchange groups in preference order (ECDHE
 	// curves and, for DHE, the RFC 7919 groups).
 	Groups []CurveID
+	// CurvePreferences is crypto/tls's name for Groups, used when Groups
+	// is empty, so that a crypto/tls configuration works unchanged.
+	CurvePreferences []CurveID
 	// HelloRetryForPreferredGroup makes a TLS 1.3 server ask, with a
 	// HelloRetryRequest, for the first of its Groups that the client
 	// supports, even when the client sent a key share for another common
@@ -414,10 +477,13 @@ func (c *Config) cipherSuites13() []suites.ID {
 }
 
 func (c *Config) groups() []suites.Group {
-	if c.Groups == nil {
-		return suites.DefaultGroups()
+	switch {
+	case c.Groups != nil:
+		return c.Groups
+	case c.CurvePreferences != nil:
+		return c.CurvePreferences
 	}
-	return c.Groups
+	return suites.DefaultGroups()
 }
 
 func (c *Config) signatureSchemes() []suites.SignatureScheme {
