@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/clasp-tls/clasp/internal/peertest"
 )
 
@@ -185,6 +187,29 @@ func TestConnectTellsCertificateFaultsApart(t *testing.T) {
 				if r = runClaspCommand(t, bin, append(tc.client, fixed)...); r.exit != 0 {
 					t.Errorf("after the server-side fix: exit %d", r.exit)
 				}
+			}
+		})
+	}
+}
+
+// A server that staples an OCSP response saying its certificate is
+// revoked: the first line says so; a fresh "good" response (the server
+// fix) connects.
+func TestConnectNamesARevokedStapledCertificate(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	for _, version := range []string{"-tls1_2", "-tls1_3"} {
+		t.Run(version, func(t *testing.T) {
+			revoked := peertest.StartOpenSSLServer(t, pki.ECDSA, version, "-www", "-status_file", pki.OCSPResponseFile(t, pki.ECDSA, ocsp.Revoked))
+			args := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
+			r := runClaspCommand(t, bin, append(args, revoked.Addr)...)
+			if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "the server's certificate CN=localhost,OU=ecdsa,O=clasp peertest is REVOKED: its own stapled OCSP response says so") ||
+				!strings.Contains(r.firstLine(), "reason keyCompromise") {
+				t.Errorf("exit %d, first line %q", r.exit, r.firstLine())
+			}
+			good := peertest.StartOpenSSLServer(t, pki.ECDSA, version, "-www", "-status_file", pki.OCSPResponseFile(t, pki.ECDSA, ocsp.Good))
+			if r = runClaspCommand(t, bin, append(args, good.Addr)...); r.exit != 0 {
+				t.Errorf("with a good staple: exit %d", r.exit)
 			}
 		})
 	}

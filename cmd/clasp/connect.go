@@ -293,6 +293,11 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 			return c.fail(err, false)
 		}
 	}
+	// The stack hands a stapled OCSP response over unjudged; a verified
+	// connection to a server whose own staple says revoked is a failure.
+	if d := diagnose.StapledRevocation(opts.lang, conn.ConnectionState(), time.Now()); d != nil && !cfg.InsecureSkipVerify {
+		return c.failWith(errors.New(d.Summary), d)
+	}
 	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
 	addDiagnoseWarnings(&summary, conn.ConnectionState(), obs.recorder, opts.lang)
 	rep.succeed(&summary)
@@ -345,6 +350,15 @@ func (c *connectRun) fail(err error, handshake bool) error {
 		diagnose.NoteAddressTarget(d, err, c.rec, c.cfg, c.opts.lang)
 	}
 	err = explainTimeout(err, c.opts.timeout)
+	c.rep.fail(err, d)
+	if jerr := c.writeJSON(); jerr != nil {
+		return jerr
+	}
+	return &diagnosedError{err: err, diagnosis: d}
+}
+
+// failWith reports a failure whose diagnosis is already made.
+func (c *connectRun) failWith(err error, d *diagnose.Diagnosis) error {
 	c.rep.fail(err, d)
 	if jerr := c.writeJSON(); jerr != nil {
 		return jerr
