@@ -312,7 +312,7 @@ func (x *explainer) weakSignatureIn(d *Diagnosis, chain []*x509.Certificate, err
 		d.Evidence["signature_algorithm"] = alg
 		d.Summary = x.t.T("cert.weak_signature.summary", "position", pos, "subject", certName(c), "algorithm", alg)
 		d.Explanation = x.t.T("cert.weak_signature.explain", "position", pos, "subject", certName(c), "algorithm", alg, "issuer", c.Issuer.String())
-		d.Fix = x.t.T("cert.weak_signature.fix", "peer", x.peer(), "issuer", c.Issuer.String())
+		d.Fix = x.t.T("cert.weak_signature.fix", "peer", x.t.T(peerWords[x.peer()]), "issuer", c.Issuer.String())
 		return d
 	}
 	return nil

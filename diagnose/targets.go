@@ -138,7 +138,7 @@ func (x *explainer) stalled(d *Diagnosis) {
 	if m := x.f.lastReceived; m != nil {
 		received = m.Name
 	}
-	d.Summary = x.t.T("odd.stall.summary", "peer", x.peer(), "sent", x.f.lastSent.Name, "received", received)
+	d.Summary = x.t.T("odd.stall.summary", "peer", x.t.T(peerWords[x.peer()]), "sent", x.f.lastSent.Name, "received", received)
 	d.Evidence["stalled_after_sent"] = x.f.lastSent.Name
 	d.Evidence["last_received"] = strings.TrimSpace(received)
 }
@@ -163,3 +163,7 @@ func (x *explainer) weakDH(we *wire.Error) *Diagnosis {
 	d.Fix = x.t.T("dh.fix", "bits", bits)
 	return d
 }
+
+// peerWords are the catalogue keys of "server" and "client", for texts
+// that name the other side.
+var peerWords = map[string]string{"server": "word.server", "client": "word.client"}

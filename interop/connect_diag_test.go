@@ -550,3 +550,22 @@ func TestConnectNamesAWeakDHGroup(t *testing.T) {
 		t.Errorf("with a 2048-bit group: exit %d", r.exit)
 	}
 }
+
+// A TLS 1.3 server that issues no tickets: nothing to resume, said so;
+// with tickets on (the fix) every reconnect resumes.
+func TestConnectReconnectVerdictWithoutTickets(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	args := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--tls1.3", "--reconnect", "2", "--ticket-wait", "500ms"}
+	none := peertest.StartOpenSSLServer(t, pki.ECDSA, "-www", "-tls1_3", "-num_tickets", "0")
+	r := runClaspCommand(t, bin, append(args, none.Addr)...)
+	for _, want := range []string{"\nresumed 0 of 2 (no resumption)\n", "the server issued no session tickets", "enable session tickets"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the verdict lacks %q", want)
+		}
+	}
+	tickets := peertest.StartOpenSSLServer(t, pki.ECDSA, "-www", "-tls1_3")
+	if r = runClaspCommand(t, bin, append(args, tickets.Addr)...); !strings.Contains(r.stdout, "\nresumed 2 of 2 (psk_dhe_ke)\n") {
+		t.Errorf("with tickets: %s", r.stdout)
+	}
+}
