@@ -41,7 +41,12 @@ func (x *explainer) certificate(ve *clasp.CertificateVerificationError) *Diagnos
 		d.Summary = fmt.Sprintf("%s certificate was rejected: %v", whose, invalid)
 		d.Explanation = fmt.Sprintf("The %s %s failed a check: %v.", pos, certName(invalid.Cert), invalid)
 		if invalid.Reason == x509.IncompatibleUsage {
-			d.Explanation += fmt.Sprintf(" Its extended key usage is %s, and %s requires %s.", ekuNames(invalid.Cert), x.side, map[string]string{"client": "serverAuth", "server": "clientAuth"}[x.side])
+			need := map[string]string{"client": "serverAuth", "server": "clientAuth"}[x.side]
+			d.Cause = CauseCertificateWrongUsage
+			d.Evidence["extended_key_usage"] = ekuNames(invalid.Cert)
+			d.Summary = x.t.T("cert.eku.summary", "peer", x.t.T(peerWords[x.peer()]), "position", pos, "subject", certName(invalid.Cert),
+				"eku", ekuNames(invalid.Cert), "need", need)
+			d.Explanation += fmt.Sprintf(" Its extended key usage is %s, and %s requires %s.", ekuNames(invalid.Cert), x.side, need)
 			d.Fix = fmt.Sprintf("On the %s: use a certificate issued for %s authentication.", x.peer(), x.peer())
 		} else {
 			d.Fix = fmt.Sprintf("On the %s: use a certificate chain that passes this check; reissue the certificate if needed.", x.peer())
@@ -317,3 +322,7 @@ func (x *explainer) weakSignatureIn(d *Diagnosis, chain []*x509.Certificate, err
 	}
 	return nil
 }
+
+// CauseCertificateWrongUsage: the certificate's extended key usage does not
+// allow the role it was used in (a client-only certificate on a server).
+const CauseCertificateWrongUsage Cause = "certificate_wrong_usage"

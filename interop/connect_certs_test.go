@@ -154,7 +154,7 @@ func TestConnectTellsCertificateFaultsApart(t *testing.T) {
 			wantFirst: []string{`the certificate is not valid for "localhost": it names other.example.test`},
 			fixClient: []string{"connect", "--servername", "other.example.test", "--cafile", root.file}},
 		{name: "wrong-eku", leaf: issue(t, dir, certSpec{cn: "clientonly", names: []string{"localhost"}, eku: x509.ExtKeyUsageClientAuth}, inter),
-			chain: []*issued{inter}, client: trust(root), wantFirst: []string{"certificate was rejected", "key usage"},
+			chain: []*issued{inter}, client: trust(root), wantFirst: []string{"the server's leaf certificate CN=clientonly,O=clasp connect test is not for this use: its extended key usage is clientAuth, and serverAuth is needed"},
 			fixLeaf: good, fixChain: []*issued{inter}},
 		{name: "sha1-signature", leaf: issue(t, dir, certSpec{cn: "sha1", names: []string{"localhost"}, eku: x509.ExtKeyUsageServerAuth,
 			sigAlg: x509.ECDSAWithSHA1}, inter), chain: []*issued{inter}, client: trust(root),
