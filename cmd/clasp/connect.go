@@ -50,12 +50,8 @@ type connectOptions struct {
 	sendCertAnyway bool
 }
 
-func newConnectCommand() *cobra.Command {
-	opts := &connectOptions{}
-	cmd := &cobra.Command{
-		Use:   "connect HOST:PORT",
-		Short: "Handshake with a TLS server and report what was negotiated",
-		Long: `Connect to a TLS server, run the handshake and print what was negotiated:
+// connectHelp is connect's --help text.
+const connectHelp = `Connect to a TLS server, run the handshake and print what was negotiated:
 protocol, cipher suite, key exchange group, signature scheme, the server's
 certificate, how it was verified, ALPN, extended master secret, secure
 renegotiation, and a "warning:" line for everything weaker than clasp's
@@ -113,7 +109,14 @@ handshake (a TLS 1.3 server refusing the client certificate) is an ok:false
 object with its diagnosis. --lang sets the language of the diagnosis texts
 that have translations (en, ru, zh, vi).
 
-` + exitCodesHelp,
+` + exitCodesHelp
+
+func newConnectCommand() *cobra.Command {
+	opts := &connectOptions{}
+	cmd := &cobra.Command{
+		Use:   "connect HOST:PORT",
+		Short: "Handshake with a TLS server and report what was negotiated",
+		Long:  connectHelp,
 		Example: `  clasp connect example.com:443
   clasp connect --cafile ca.pem --servername api.internal 10.0.0.5:8443
   clasp connect --ciphers ECDHE-RSA-AES128-GCM-SHA256 --groups P-256 example.com:443
