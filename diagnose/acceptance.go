@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"slices"
@@ -36,6 +37,12 @@ type Acceptance struct {
 	// they were looked for at all.
 	Groups       []suites.Group
 	GroupsProbed bool
+	// Schemes are the signature schemes the server accepts in Version;
+	// SchemesProbed says they were looked for (after a probe with this
+	// client's own schemes, and nothing else of its offer missing, was
+	// refused).
+	Schemes       []suites.SignatureScheme
+	SchemesProbed bool
 	// Probes lists the checks run, for --json.
 	Probes []ProbeStep
 }
@@ -81,6 +88,7 @@ type clientOffer struct {
 	minVersion, maxVersion suites.Version
 	suites                 []suites.ID
 	groups                 []suites.Group
+	schemes                []suites.SignatureScheme
 }
 
 func offerOf(f *facts, cfg *clasp.Config) clientOffer {
@@ -95,6 +103,13 @@ func offerOf(f *facts, cfg *clasp.Config) clientOffer {
 		for _, id := range ch.CipherSuites {
 			if s := suites.SuiteByID(id); s != nil && !s.SCSV {
 				o.suites = append(o.suites, id)
+			}
+		}
+		if sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](ch.Extensions); ok {
+			for _, sc := range sa.Schemes {
+				if !suites.IsGREASE(uint16(sc)) {
+					o.schemes = append(o.schemes, sc)
+				}
 			}
 		}
 		if sg, ok := wire.FindExtension[*wire.SupportedGroupsExt](ch.Extensions); ok {
@@ -156,6 +171,9 @@ func ApplyAcceptance(d *Diagnosis, a *Acceptance, rec *Recorder, cfg *clasp.Conf
 	if a.GroupsProbed {
 		d.Evidence["server_groups"] = groupNames(a.Groups)
 	}
+	if a.SchemesProbed {
+		d.Evidence["server_signature_schemes"] = schemeNames(a.Schemes)
+	}
 	if len(v.flags) > 0 {
 		d.Evidence["connect_flags"] = strings.Join(v.flags, " ")
 	}
@@ -212,6 +230,15 @@ func (v *acceptanceVerdict) judge() {
 		v.summary = t.T(key, "groups", strings.Join(groupNames(a.Groups), ", "), "version", a.Version.String(),
 			"offered", strings.Join(groupNames(o.groups), ", "))
 		v.fix = t.T("probe.fix.groups")
+	case a.SchemesProbed && len(a.Schemes) > 0 && !v.sharesScheme():
+		v.cause = CauseNoCommonSignatureScheme
+		key := "probe.summary.schemes"
+		if allWeakSchemes(a.Schemes) {
+			key = "probe.summary.schemes_sha1"
+		}
+		v.summary = t.T(key, "schemes", strings.Join(schemeNames(a.Schemes), ", "), "version", a.Version.String(),
+			"offered", strings.Join(schemeNames(v.o.schemes), ", "))
+		v.fix = t.T("probe.fix.schemes")
 	default:
 		v.cause = CauseOfferRejected
 		v.summary = t.T("probe.summary.accepts_offer", "version", a.Version.String())
@@ -240,6 +267,14 @@ func (v *acceptanceVerdict) connectFlags() {
 	if a.Version != 0 && len(a.Suites) > 0 && !v.sharesSuite() {
 		if s := runnableSuite(a.Version, a.Suites); s != nil && a.Version < suites.VersionTLS13 {
 			v.flags = append(v.flags, "--ciphers "+orIANA(s.OpenSSLName, s.Name))
+		}
+	}
+	if a.SchemesProbed && len(a.Schemes) > 0 && !v.sharesScheme() {
+		for _, sc := range a.Schemes {
+			if info := suites.SchemeByID(sc); info != nil && info.Implemented {
+				v.flags = append(v.flags, "--sigalgs "+info.Name)
+				break
+			}
 		}
 	}
 	if a.GroupsProbed && len(a.Groups) > 0 && !v.sharesGroup() {
@@ -291,6 +326,57 @@ func (v *acceptanceVerdict) sharesGroup() bool {
 	return false
 }
 
+func (v *acceptanceVerdict) sharesScheme() bool {
+	for _, sc := range v.a.Schemes {
+		if slices.Contains(v.o.schemes, sc) {
+			return true
+		}
+	}
+	return false
+}
+
+// SharedOffer is this client's offer narrowed to what the probes found the
+// server accepts in a.Version — the suites and groups both have — with the
+// client's own signature schemes; ok is false when the offer shares no
+// version, suite or group with the server (the verdict is then about
+// that). A probe of it tells whether the signature schemes are what the
+// server refused.
+func (a *Acceptance) SharedOffer(rec *Recorder, cfg *clasp.Config) (ids []suites.ID, groups []suites.Group, schemes []suites.SignatureScheme, ok bool) {
+	o := offerOf(gather(rec, "client"), cfg)
+	if a.Version == 0 || !o.offersVersion(a.Version) || len(o.schemes) == 0 {
+		return nil, nil, nil, false
+	}
+	for _, id := range a.Suites {
+		if slices.Contains(o.suites, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, g := range o.groups {
+		if !a.GroupsProbed || slices.Contains(a.Groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	return ids, groups, o.schemes, len(ids) > 0 && (len(groups) > 0 || !a.GroupsProbed)
+}
+
+func allWeakSchemes(schemes []suites.SignatureScheme) bool {
+	for _, sc := range schemes {
+		info := suites.SchemeByID(sc)
+		if info == nil || (info.Hash != crypto.SHA1 && info.Hash != crypto.MD5 && info.Hash != crypto.MD5SHA1) {
+			return false
+		}
+	}
+	return len(schemes) > 0
+}
+
+func schemeNames(ss []suites.SignatureScheme) []string {
+	out := []string{}
+	for _, sc := range ss {
+		out = append(out, sc.String())
+	}
+	return out
+}
+
 // explanation lists what the probes found, one fact per sentence.
 func (v *acceptanceVerdict) explanation() string {
 	a, t := v.a, v.t
@@ -305,6 +391,9 @@ func (v *acceptanceVerdict) explanation() string {
 	}
 	if a.GroupsProbed {
 		parts = append(parts, t.T("probe.explain.groups", "version", a.Version.String(), "groups", orNothing(groupNames(a.Groups))))
+	}
+	if a.SchemesProbed {
+		parts = append(parts, t.T("probe.explain.schemes", "version", a.Version.String(), "schemes", orNothing(schemeNames(a.Schemes))))
 	}
 	return strings.Join(parts, " ")
 }

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"strings"
@@ -14,7 +15,8 @@ import (
 type Warning struct {
 	// Code is stable: weak_rsa_key, weak_dh_group, no_secure_renegotiation,
 	// no_extended_master_secret, weak_signature_in_chain, expiring_soon,
-	// old_version, cbc_without_etm, weak_cipher, no_forward_secrecy.
+	// old_version, cbc_without_etm, weak_cipher, no_forward_secrecy,
+	// weak_handshake_signature.
 	Code string `json:"code"`
 	Text string `json:"text"`
 }
@@ -71,6 +73,9 @@ func ConnectionWarnings(lang string, st clasp.ConnectionState, rec *Recorder, no
 		if v < suites.VersionTLS13 && !s.ForwardSecret() {
 			add("no_forward_secrecy", "warn.no_forward_secrecy", "suite", s.Name)
 		}
+	}
+	if info := suites.SchemeByID(suites.SignatureScheme(st.SignatureScheme)); info != nil && (info.Hash == crypto.SHA1 || info.Hash == crypto.MD5) {
+		add("weak_handshake_signature", "warn.weak_handshake_signature", "scheme", info.Name)
 	}
 	if st.ResumedBy == "psk_ke" {
 		add("no_forward_secrecy", "warn.psk_ke")

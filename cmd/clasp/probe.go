@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/clasp-tls/clasp"
@@ -20,7 +22,7 @@ const probeBudget = 20 * time.Second
 // suites of the version both sides would use (or the server's highest), then
 // that version's groups. The checks offer everything the registries hold, so
 // they find suites and groups clasp itself cannot run.
-func probeAcceptance(addr string, cfg *clasp.Config, timeout time.Duration) (*diagnose.Acceptance, error) {
+func probeAcceptance(addr string, cfg *clasp.Config, rec *diagnose.Recorder, timeout time.Duration) (*diagnose.Acceptance, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), probeBudget)
 	defer cancel()
 	perProbe := min(timeout, 5*time.Second)
@@ -92,7 +94,64 @@ func probeAcceptance(addr string, cfg *clasp.Config, timeout time.Duration) (*di
 	if notes := c.Notes(); len(notes) > 0 {
 		a.Probes[len(a.Probes)-1].Notes = notes
 	}
+	probeSchemes(ctx, addr, sni, a, rec, cfg, perProbe)
 	return a, nil
+}
+
+// probeSchemes runs when the server shares a version, suites and groups
+// with the refused offer: one probe of exactly that shared offer with this
+// client's signature schemes tells whether the schemes are what the server
+// refused, and then one probe per registered scheme finds those it does
+// accept. The probes are shaped here with scan.Probe and sent through a
+// scan.Runner, the engine's own parts.
+func probeSchemes(ctx context.Context, addr, sni string, a *diagnose.Acceptance, rec *diagnose.Recorder, cfg *clasp.Config, perProbe time.Duration) {
+	ids, groups, schemes, ok := a.SharedOffer(rec, cfg)
+	if !ok {
+		return
+	}
+	runner := &scan.Runner{MaxConnections: 4, Timeout: perProbe}
+	probe := func(offer []suites.SignatureScheme) *scan.Probe {
+		p := &scan.Probe{Version: a.Version, CipherSuites: ids, Groups: groups, SignatureSchemes: offer, ServerName: sni}
+		if a.Version >= suites.VersionTLS13 {
+			p.Version, p.SupportedVersions, p.KeyShare = suites.VersionTLS12, []suites.Version{a.Version}, true
+			for _, g := range groups {
+				if scan.CanShare(g) {
+					p.KeyShares = []suites.Group{g}
+					break
+				}
+			}
+		} else {
+			p.CipherSuites = append(slices.Clone(ids), suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+		}
+		return p
+	}
+	res, err := runner.Run(ctx, addr, probe(schemes))
+	if err != nil || res.Agreed() {
+		a.Probes = append(a.Probes, diagnose.ProbeStep{Check: a.Version.String() + " this client's signature schemes", Found: []string{"accepted"}, Connections: runner.Connections()})
+		return
+	}
+	all := suites.AllSchemes()
+	accepted := make([]bool, len(all))
+	var wg sync.WaitGroup
+	for i, info := range all {
+		if a.Version >= suites.VersionTLS13 && !info.TLS13 {
+			continue
+		}
+		wg.Go(func() {
+			res, err := runner.Run(ctx, addr, probe([]suites.SignatureScheme{info.ID}))
+			accepted[i] = err == nil && res.Agreed() && res.Version == a.Version
+		})
+	}
+	wg.Wait()
+	var names []string
+	for i, info := range all {
+		if accepted[i] {
+			a.Schemes = append(a.Schemes, info.ID)
+			names = append(names, info.Name)
+		}
+	}
+	a.SchemesProbed = true
+	a.Probes = append(a.Probes, diagnose.ProbeStep{Check: a.Version.String() + " signature schemes", Found: names, Connections: runner.Connections()})
 }
 
 // explainRefusal adds to d what the probes found, when the failure is a
@@ -102,7 +161,7 @@ func explainRefusal(d *diagnose.Diagnosis, err error, rec *diagnose.Recorder, ad
 	if opts.noProbe || d == nil || !diagnose.ShouldProbe(err, rec) {
 		return
 	}
-	a, perr := probeAcceptance(addr, cfg, opts.timeout)
+	a, perr := probeAcceptance(addr, cfg, rec, opts.timeout)
 	if perr != nil {
 		if d.Evidence == nil {
 			d.Evidence = map[string]any{}
