@@ -165,38 +165,53 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 	if v.Resumed == v.Of {
 		return v
 	}
-	reason := func(code, key string, args ...any) {
-		if slices.Contains(v.Causes, code) {
-			return
+	// Each cause is told once, naming every reconnect it was seen on.
+	type told struct {
+		key  string
+		args []any
+		ns   []string
+	}
+	byCode := map[string]*told{}
+	reason := func(code, key string, n int, args ...any) {
+		r, ok := byCode[code]
+		if !ok {
+			r = &told{key: key, args: args}
+			byCode[code] = r
+			v.Causes = append(v.Causes, code)
 		}
-		v.Causes = append(v.Causes, code)
-		v.Reasons = append(v.Reasons, t.T(key, args...))
+		if n > 0 {
+			r.ns = append(r.ns, fmt.Sprint(n))
+		}
 	}
 	all := append([]Attempt{first}, reconnects...)
 	prev := first
 	for i, a := range reconnects {
 		switch {
 		case a.AcceptedThenFailed:
-			reason("inconsistent_shared_cache", "resume.reason.inconsistent_cache", "n", i+1)
+			reason("inconsistent_shared_cache", "resume.reason.inconsistent_cache", i+1)
 		case a.Error != "":
-			reason("reconnect_failed", "resume.reason.failed", "n", i+1, "error", a.Error)
+			reason("reconnect_failed", "resume.reason.failed", i+1, "error", a.Error)
 		case a.Resumed:
 		case a.Offered == "":
-			reason("no_session_left", "resume.reason.nothing_offered", "n", i+1)
+			reason("no_session_left", "resume.reason.nothing_offered", i+1)
 		case a.Offered == "session ID":
-			reason("session_id_not_found", "resume.reason.id_not_found", "n", i+1)
+			reason("session_id_not_found", "resume.reason.id_not_found", i+1)
 		default:
-			reason("tickets_declined", "resume.reason.ticket_declined", "n", i+1, "offered", a.Offered)
+			reason("tickets_declined", "resume.reason.ticket_declined", i+1, "offered", a.Offered)
 		}
 		if !a.Resumed && a.Error == "" && differentServer(prev, a) {
-			reason("different_backend", "resume.reason.different_backend", "n", i+1)
+			reason("different_backend", "resume.reason.different_backend", i+1)
 		}
 		if a.Certificate != "" || a.Shape != "" {
 			prev = a
 		}
 	}
 	if !slices.ContainsFunc(all, func(a Attempt) bool { return a.TicketIssued }) && !slices.ContainsFunc(all, func(a Attempt) bool { return a.Offered == "session ID" }) {
-		reason("no_tickets_issued", "resume.reason.no_tickets")
+		reason("no_tickets_issued", "resume.reason.no_tickets", 0)
+	}
+	for _, code := range v.Causes {
+		r := byCode[code]
+		v.Reasons = append(v.Reasons, t.T(r.key, append(r.args, "n", strings.Join(r.ns, ", "))...))
 	}
 	v.Fixes = resumptionFixes(t, v.Causes)
 	return v

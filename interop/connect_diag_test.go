@@ -423,6 +423,7 @@ func TestConnectReconnectVerdictThroughABalancer(t *testing.T) {
 			r := runClaspCommand(t, bin, args...)
 			for _, want := range []string{"\nresumed 0 of 4 (no resumption)\n", m.offered,
 				"a different server answered — a balancer spreads connections over servers that do not share a session cache or ticket keys",
+				"reconnect 1, 2, 3, 4:",
 				"share the session store and the ticket keys", "balance source", "proxy_ssl_session_reuse off"} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("the verdict lacks %q", want)
