@@ -573,3 +573,45 @@ func TestConnectReconnectVerdictWithoutTickets(t *testing.T) {
 		t.Errorf("with tickets: %s", r.stdout)
 	}
 }
+
+// The probe verdict against GnuTLS and NSS servers restricted to one old
+// suite, and to TLS 1.1 at most: the same first lines, and the flags they
+// name connect.
+func TestConnectProbesGnuTLSAndNSS(t *testing.T) {
+	peertest.Require(t, "gnutls-serv", "selfserv")
+	pki := peertest.NewPKI(t)
+	bin := buildClasp(t)
+	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
+	cases := []struct {
+		name      string
+		start     func(t *testing.T) string
+		wantFirst []string
+	}{
+		{"gnutls-static-RSA", func(t *testing.T) string {
+			return peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3:-KX-ALL:+RSA:-CIPHER-ALL:+AES-128-GCM", "--http", "--disable-client-cert").Addr
+		}, []string{"the server accepts only TLS_RSA_WITH_AES_128_GCM_SHA256 (AES128-GCM-SHA256) on TLS 1.2", "to connect: --ciphers AES128-GCM-SHA256;"}},
+		{"gnutls-TLS1.1", func(t *testing.T) string {
+			return peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0", "--http", "--disable-client-cert").Addr
+		}, []string{"the server speaks only TLS 1.0, TLS 1.1; this client offered TLS 1.2, TLS 1.3 (obsolete", "to connect: --min-version 1.1 --ciphers ECDHE-RSA-AES128-SHA;"}},
+		{"nss-AES128-SHA", func(t *testing.T) string {
+			return peertest.StartNSSServer(t, pki.RSA, peertest.NSSCipherArgs("TLS_RSA_WITH_AES_128_CBC_SHA")...).Addr
+		}, []string{"the server accepts only TLS_RSA_WITH_AES_128_CBC_SHA (AES128-SHA) on TLS 1.2", "to connect: --ciphers AES128-SHA;"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := tc.start(t)
+			r := runClaspCommand(t, bin, append(base, addr)...)
+			for _, want := range tc.wantFirst {
+				if !strings.Contains(r.firstLine(), want) {
+					t.Errorf("first line lacks %q:\n%s", want, r.firstLine())
+				}
+			}
+			if r.exit != 1 || !strings.Contains(r.firstLine(), "to connect: ") {
+				t.Fatalf("exit %d", r.exit)
+			}
+			if r = runClaspCommand(t, bin, append(append(base, connectFlags(t, r.firstLine())...), addr)...); r.exit != 0 {
+				t.Errorf("the suggested flags do not connect: exit %d", r.exit)
+			}
+		})
+	}
+}
