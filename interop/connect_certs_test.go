@@ -113,7 +113,7 @@ func serveChain(t *testing.T, leaf *issued, chain ...*issued) string {
 
 func TestConnectTellsCertificateFaultsApart(t *testing.T) {
 	peertest.Require(t, "openssl")
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	dir := t.TempDir()
 	root := issue(t, dir, certSpec{cn: "Test Root", ca: true}, nil)
 	otherRoot := issue(t, dir, certSpec{cn: "Other Root", ca: true}, nil)
@@ -197,7 +197,7 @@ func TestConnectTellsCertificateFaultsApart(t *testing.T) {
 // fix) connects.
 func TestConnectNamesARevokedStapledCertificate(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	for _, version := range []string{"-tls1_2", "-tls1_3"} {
 		t.Run(version, func(t *testing.T) {
 			revoked := peertest.StartOpenSSLServer(t, pki.ECDSA, version, "-www", "-status_file", pki.OCSPResponseFile(t, pki.ECDSA, ocsp.Revoked))

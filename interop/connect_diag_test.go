@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,33 @@ import (
 // with a fix that works. Each case is a real server with one fault; the
 // test applies the fix clasp names (a flag on the client, or the server
 // change, by starting the server again with it) and connects again.
+
+// The clasp command the diagnosis tests run, built once for all of them
+// (each build costs seconds); TestMain removes its directory.
+var (
+	sharedClaspOnce sync.Once
+	sharedClaspDir  string
+	sharedClaspBin  string
+	sharedClaspErr  error
+)
+
+func sharedClasp(t *testing.T) string {
+	t.Helper()
+	sharedClaspOnce.Do(func() {
+		if sharedClaspDir, sharedClaspErr = os.MkdirTemp("", "clasp-diag-bin"); sharedClaspErr != nil {
+			return
+		}
+		sharedClaspBin = filepath.Join(sharedClaspDir, "clasp")
+		out, err := exec.Command("go", "build", "-o", sharedClaspBin, "../cmd/clasp").CombinedOutput()
+		if err != nil {
+			sharedClaspErr = fmt.Errorf("building clasp: %v\n%s", err, out)
+		}
+	})
+	if sharedClaspErr != nil {
+		t.Fatal(sharedClaspErr)
+	}
+	return sharedClaspBin
+}
 
 // claspRun is one run of the clasp command.
 type claspRun struct {
@@ -79,7 +107,7 @@ func connectFlags(t *testing.T, line string) []string {
 func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
 	peertest.Require(t, "openssl")
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
 	cases := []struct {
 		name      string
@@ -206,7 +234,7 @@ func writeFile(t *testing.T, name string, data []byte) {
 func TestConnectDiagnosesClientCertificateFaults(t *testing.T) {
 	peertest.Require(t, "openssl")
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	otherCert, otherKey := selfSignedClient(t, "other client")
 	bothCAs := filepath.Join(t.TempDir(), "both.pem")
 	caPEM, err := os.ReadFile(pki.CACertFile)
@@ -293,7 +321,7 @@ func warningCodes(out map[string]any) []string {
 func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 	peertest.Require(t, "openssl", "gnutls-serv")
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	trusted := []string{"--servername", "localhost", "--cafile", pki.CACertFile}
 
 	// A 1024-bit RSA key, a SHA-1 signature, ten days left.
@@ -402,7 +430,7 @@ func startBalancer(t *testing.T, balance string, backends ...string) string {
 // every time.
 func TestConnectReconnectVerdictThroughABalancer(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	a := startServeProc(t, bin, "127.0.0.1:0", "--cert", pki.RSA.ChainFile, "--key", pki.RSA.KeyFile)
 	b := startServeProc(t, bin, "127.0.0.1:0", "--cert", pki.ECDSA.ChainFile, "--key", pki.ECDSA.KeyFile)
 	split := startBalancer(t, "roundrobin", a.addr, b.addr)
@@ -512,7 +540,7 @@ http {
 // refuses, and --servername, the fix clasp names, connects.
 func TestConnectSaysAnAddressSendsNoSNI(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	addr := startNginxRequiringSNI(t, pki.RSA)
 	r := runClaspCommand(t, bin, "connect", "--cafile", pki.CACertFile, addr)
 	if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "no SNI was sent because the target 127.0.0.1 is an IP address; ") ||
@@ -530,7 +558,7 @@ func TestConnectSaysAnAddressSendsNoSNI(t *testing.T) {
 func TestConnectNamesAWeakDHGroup(t *testing.T) {
 	peertest.Require(t, "openssl")
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	params := filepath.Join(t.TempDir(), "dh1024.pem")
 	// RFC 5114 §2.1: the 1024-bit MODP group with a 160-bit subgroup.
 	if out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "dh_rfc5114:1", "-out", params).CombinedOutput(); err != nil {
@@ -559,7 +587,7 @@ func TestConnectNamesAWeakDHGroup(t *testing.T) {
 // with tickets on (the fix) every reconnect resumes.
 func TestConnectReconnectVerdictWithoutTickets(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	args := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--tls1.3", "--reconnect", "2", "--ticket-wait", "500ms"}
 	none := peertest.StartOpenSSLServer(t, pki.ECDSA, "-www", "-tls1_3", "-num_tickets", "0")
 	r := runClaspCommand(t, bin, append(args, none.Addr)...)
@@ -580,7 +608,7 @@ func TestConnectReconnectVerdictWithoutTickets(t *testing.T) {
 func TestConnectProbesGnuTLSAndNSS(t *testing.T) {
 	peertest.Require(t, "gnutls-serv", "selfserv")
 	pki := peertest.NewPKI(t)
-	bin := buildClasp(t)
+	bin := sharedClasp(t)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
 	cases := []struct {
 		name      string
