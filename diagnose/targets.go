@@ -58,18 +58,11 @@ func recogniseProtocol(prefix []byte) *otherProtocol {
 		return &otherProtocol{name: "IMAP", starttls: "imap", tlsPort: "993"}
 	case bytes.HasPrefix(prefix, []byte("+OK")):
 		return &otherProtocol{name: "POP3", starttls: "pop3", tlsPort: "995"}
-	case bytes.HasPrefix(prefix, []byte("-ERR")) || bytes.HasPrefix(prefix, []byte("-DENIED")):
-		// Redis answers what it cannot parse with an error line (RESP).
-		return &otherProtocol{name: "Redis"}
 	case len(prefix) > 5 && prefix[3] == 0 && prefix[4] == 10:
 		// MySQL's initial handshake packet: a 3-byte length, sequence 0,
 		// protocol version 10 (MySQL Client/Server Protocol,
 		// Protocol::HandshakeV10).
 		return &otherProtocol{name: "MySQL", starttls: "mysql"}
-	case len(prefix) > 1 && prefix[0] == 'E' && bytes.Contains(prefix, []byte("SFATAL")):
-		// PostgreSQL's ErrorResponse ('E', then fields such as S for
-		// severity), its answer to a startup packet it cannot read.
-		return &otherProtocol{name: "PostgreSQL", starttls: "postgres"}
 	}
 	return nil
 }
@@ -167,3 +160,47 @@ func (x *explainer) weakDH(we *wire.Error) *Diagnosis {
 // peerWords are the catalogue keys of "server" and "client", for texts
 // that name the other side.
 var peerWords = map[string]string{"server": "word.server", "client": "word.client"}
+
+// wellKnownPorts are services that say nothing recognisable to a
+// ClientHello: they wait for more (Redis reads a command line) or close
+// without a word (PostgreSQL reads the hello's first bytes as a length it
+// refuses). Their port is then the only evidence of what listens.
+var wellKnownPorts = map[string]otherProtocol{
+	"6379": {name: "Redis"},
+	"5432": {name: "PostgreSQL", starttls: "postgres"},
+	"3306": {name: "MySQL", starttls: "mysql"},
+	"25":   {name: "SMTP", starttls: "smtp", tlsPort: "465"},
+	"587":  {name: "SMTP", starttls: "smtp", tlsPort: "465"},
+	"143":  {name: "IMAP", starttls: "imap", tlsPort: "993"},
+	"110":  {name: "POP3", starttls: "pop3", tlsPort: "995"},
+	"21":   {name: "FTP", starttls: "ftp", tlsPort: "990"},
+	"80":   {name: "HTTP", tlsPort: "443"},
+}
+
+// NoteWellKnownPort adds to a diagnosis of a server that stalled or closed
+// right after the ClientHello what usually listens on the port of addr,
+// when it is the plaintext port of a known service.
+func NoteWellKnownPort(d *Diagnosis, addr string, rec *Recorder, lang string) {
+	if d == nil || (d.Cause != CauseTimeout && d.Cause != CauseConnectionClosed && d.Cause != CauseConnectionReset) {
+		return
+	}
+	if f := gather(rec, "client"); f.lastSent == nil || f.lastReceived != nil {
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	p, ok := wellKnownPorts[port]
+	if err != nil || !ok {
+		return
+	}
+	t := Language(lang)
+	d.Evidence["port_usually"] = p.name
+	d.Explanation += " " + t.T("odd.port.explain", "port", port, "protocol", p.name)
+	switch {
+	case p.starttls != "":
+		d.Fix = t.T("odd.protocol.fix_starttls", "protocol", p.name, "starttls", p.starttls) + " " + d.Fix
+	case p.tlsPort != "":
+		d.Fix = t.T("odd.protocol.fix_port", "protocol", p.name, "port", p.tlsPort) + " " + d.Fix
+	default:
+		d.Fix = t.T("odd.port.fix_tls_port", "protocol", p.name) + " " + d.Fix
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -641,5 +642,36 @@ func TestConnectProbesGnuTLSAndNSS(t *testing.T) {
 				t.Errorf("the suggested flags do not connect: exit %d", r.exit)
 			}
 		})
+	}
+}
+
+// Redis on its usual port waits for a command line and never answers a
+// ClientHello: the stall is named after the message, and the port says
+// what listens there. The port must be free (or hold a Redis already).
+func TestConnectNamesAStallOnRedisPort(t *testing.T) {
+	peertest.Require(t, "redis-server")
+	bin := sharedClasp(t)
+	const addr = "127.0.0.1:6379"
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Skip("port 6379 is in use; the test needs to start its own Redis there")
+	}
+	cmd := exec.Command("redis-server", "--port", "6379", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	out := &lockedBuf{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	if err := waitPort(addr, done, 10*time.Second); err != nil {
+		t.Fatalf("redis-server: %v\n%s", err, out.String())
+	}
+	r := runClaspCommand(t, bin, "connect", "--timeout", "2s", addr)
+	if r.exit != 1 || r.firstLine() != "timed out: the server stalled after this side sent ClientHello (last received: nothing)" ||
+		!strings.Contains(strings.Join(strings.Fields(r.stderr), " "), "Port 6379 is where Redis usually listens") {
+		t.Errorf("exit %d, stderr:\n%s", r.exit, r.stderr)
 	}
 }

@@ -351,6 +351,7 @@ func (c *connectRun) fail(err error, handshake bool) error {
 	if handshake {
 		explainRefusal(d, err, c.rec, c.addr, c.cfg, c.opts)
 		diagnose.NoteAddressTarget(d, err, c.rec, c.cfg, c.opts.lang)
+		diagnose.NoteWellKnownPort(d, c.addr, c.rec, c.opts.lang)
 	}
 	err = explainTimeout(err, c.opts.timeout)
 	c.rep.fail(err, d)
