@@ -57,14 +57,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "clasp: %s (see '%s --help')\n", oneLine(err.Error()), cmd.CommandPath())
 		return exitUsage
 	}
+	var diagnosed *diagnosedError
+	if errors.As(err, &diagnosed) && diagnosed.diagnosis != nil {
+		// The cause first: it is what a person reads and a log keeps.
+		fmt.Fprintln(stderr, oneLine(diagnosed.diagnosis.Summary))
+		fmt.Fprintln(stderr, "error:", oneLine(err.Error()))
+		fmt.Fprint(stderr, diagnosed.diagnosis.Text())
+		return exitFailure
+	}
 	fmt.Fprintln(stderr, oneLine(err.Error()))
 	var status *exitStatusError
 	if errors.As(err, &status) {
 		return status.code
-	}
-	var diagnosed *diagnosedError
-	if errors.As(err, &diagnosed) && diagnosed.diagnosis != nil {
-		fmt.Fprint(stderr, diagnosed.diagnosis.Text())
 	}
 	return exitFailure
 }
