@@ -396,6 +396,11 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	if err != nil {
 		return err
 	}
+	if compressed, ok := msg.(*wire.CompressedCertificate); ok {
+		if msg, err = c.decompressCertificate(compressed, hs.offer.hello.Extensions); err != nil {
+			return err
+		}
+	}
 	certMsg, ok := msg.(*wire.Certificate13)
 	if !ok {
 		return errUnexpected("Certificate", msg)

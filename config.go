@@ -341,6 +341,12 @@ type Config struct {
 	// (131396 bytes, as OpenSSL does): long suite and extension lists and
 	// padding must not lock clients out.
 	MaxHandshakeSize int
+	// CertificateCompression lists certificate compression algorithms
+	// (RFC 8879: CertCompressionBrotli, CertCompressionZstd,
+	// CertCompressionZlib) in order of preference. A TLS 1.3 client offers
+	// them (nil: none); a server compresses its certificate with the first
+	// that the client offered (nil: brotli, zstd, zlib).
+	CertificateCompression []uint16
 	// MaxFragmentLength, on a client, asks the server for records of at
 	// most this many plaintext bytes (RFC 6066 §4: 512, 1024, 2048 or
 	// 4096; 0 asks for nothing), for devices with little memory. A server

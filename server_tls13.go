@@ -595,7 +595,15 @@ func (hs *serverHandshakeTLS13) sendServerCertificate() error {
 	if len(msg.Entries) > 0 {
 		msg.Entries[0].Extensions = leafEntryExtensions13(hs.hello, hs.cert)
 	}
-	if _, err := c.writeHandshake(msg); err != nil {
+	var out wire.Message = msg
+	if alg := serverCompression(hs.config, hs.hello); alg != 0 {
+		compressed, err := compressCertificate(msg, alg)
+		if err != nil {
+			return err
+		}
+		out = compressed
+	}
+	if _, err := c.writeHandshake(out); err != nil {
 		return err
 	}
 	cv, err := sign13(hs.cert, hs.scheme, hs.config, signedContent13(serverSignatureContext, hs.transcript.Sum()))

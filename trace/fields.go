@@ -183,6 +183,10 @@ func decodeMessage(parsed any) object {
 	case *wire.NewSessionTicket:
 		o.add("lifetime_hint", int(m.LifetimeHint))
 		o.add("ticket_hex", hexString(m.Ticket))
+	case *wire.CompressedCertificate:
+		o.add("algorithm", int(m.Algorithm))
+		o.add("uncompressed_length", int(m.UncompressedLength))
+		o.add("compressed_hex", hexString(m.Compressed))
 	case *wire.CertificateStatus:
 		o.add("status_type", int(m.StatusType))
 		o.add("response_hex", hexString(m.Response))
@@ -284,6 +288,12 @@ func addExtensionFields(o *object, e wire.Extension) {
 		o.add("cookie_hex", hexString(e.Cookie))
 	case *wire.RecordSizeLimitExt:
 		o.add("record_size_limit", int(e.Limit))
+	case *wire.CompressCertificateExt:
+		algs := make([]any, len(e.Algorithms))
+		for i, a := range e.Algorithms {
+			algs[i] = int(a)
+		}
+		o.add("algorithms", algs)
 	case *wire.MaxFragmentLengthExt:
 		o.add("max_fragment_length", e.Bytes())
 	case *wire.CertificateAuthoritiesExt:

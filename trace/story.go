@@ -240,6 +240,8 @@ func (t *storyTracer) message(m *Message) {
 		}
 		t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
 		t.line(1, "fin.proves", "peer", t.side(from.Peer()))
+	case *wire.CompressedCertificate:
+		t.line(1, "cert.compressed", "side", t.side(from), "alg", int(p.Algorithm), "from", int(p.UncompressedLength), "to", len(p.Compressed))
 	default:
 		// A message this story does not know yet (TLS 1.3's, until they
 		// get their own lines): say what it is rather than skip it.
@@ -413,6 +415,8 @@ func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []an
 		key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
 	case *wire.RecordSizeLimitExt:
 		key, args = "ext.record_size_limit", []any{"bytes", int(e.Limit)}
+	case *wire.CompressCertificateExt:
+		key, args = "ext.compress_certificate", []any{"list", fmt.Sprint(e.Algorithms)}
 	case *wire.MaxFragmentLengthExt:
 		key, args = "ext.max_fragment_length", []any{"bytes", e.Bytes()}
 	case *wire.CertificateAuthoritiesExt:

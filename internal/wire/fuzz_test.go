@@ -334,3 +334,18 @@ func FuzzParseAlert(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseCompressedCertificate(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 1, 0, 0, 0, 3, 1, 2, 3}, uint8(0))
+	f.Add([]byte{0, 3, 0xff, 0xff, 0xff, 0, 0, 1, 0}, uint8(0))
+	f.Fuzz(func(t *testing.T, body []byte, _ uint8) {
+		m, err := ParseCompressedCertificate(body)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("error %v is %T, want *Error", err, err)
+			}
+			return
+		}
+		checkReparse(t, m, body, func(b []byte) (Message, error) { return ParseCompressedCertificate(b) })
+	})
+}

@@ -205,7 +205,10 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		return e
 	},
 	ExtExtendedMasterSecret: func(*gen, HandshakeType) Extension { return &ExtendedMasterSecretExt{} },
-	ExtEncryptThenMAC:       func(*gen, HandshakeType) Extension { return &EncryptThenMACExt{} },
+	ExtCompressCertificate: func(g *gen, _ HandshakeType) Extension {
+		return &CompressCertificateExt{Algorithms: []uint16{uint16(1 + g.intn(3))}}
+	},
+	ExtEncryptThenMAC: func(*gen, HandshakeType) Extension { return &EncryptThenMACExt{} },
 	ExtSessionTicket: func(g *gen, _ HandshakeType) Extension {
 		return &SessionTicketExt{Ticket: g.bytes(0, g.size(300))}
 	},

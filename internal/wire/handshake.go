@@ -43,24 +43,25 @@ const (
 )
 
 var handshakeTypeNames = map[HandshakeType]string{
-	TypeHelloRequest:        "hello_request",
-	TypeClientHello:         "client_hello",
-	TypeServerHello:         "server_hello",
-	TypeHelloVerifyRequest:  "hello_verify_request",
-	TypeNewSessionTicket:    "new_session_ticket",
-	TypeEndOfEarlyData:      "end_of_early_data",
-	TypeHelloRetryRequest:   "hello_retry_request",
-	TypeEncryptedExtensions: "encrypted_extensions",
-	TypeCertificate:         "certificate",
-	TypeServerKeyExchange:   "server_key_exchange",
-	TypeCertificateRequest:  "certificate_request",
-	TypeServerHelloDone:     "server_hello_done",
-	TypeCertificateVerify:   "certificate_verify",
-	TypeClientKeyExchange:   "client_key_exchange",
-	TypeFinished:            "finished",
-	TypeCertificateStatus:   "certificate_status",
-	TypeKeyUpdate:           "key_update",
-	TypeMessageHash:         "message_hash",
+	TypeHelloRequest:          "hello_request",
+	TypeClientHello:           "client_hello",
+	TypeServerHello:           "server_hello",
+	TypeHelloVerifyRequest:    "hello_verify_request",
+	TypeNewSessionTicket:      "new_session_ticket",
+	TypeEndOfEarlyData:        "end_of_early_data",
+	TypeHelloRetryRequest:     "hello_retry_request",
+	TypeEncryptedExtensions:   "encrypted_extensions",
+	TypeCertificate:           "certificate",
+	TypeServerKeyExchange:     "server_key_exchange",
+	TypeCertificateRequest:    "certificate_request",
+	TypeServerHelloDone:       "server_hello_done",
+	TypeCertificateVerify:     "certificate_verify",
+	TypeClientKeyExchange:     "client_key_exchange",
+	TypeFinished:              "finished",
+	TypeCompressedCertificate: "compressed_certificate",
+	TypeCertificateStatus:     "certificate_status",
+	TypeKeyUpdate:             "key_update",
+	TypeMessageHash:           "message_hash",
 }
 
 // String returns the RFC name of the type, or "unknown_handshake(N)".
@@ -199,6 +200,8 @@ func parseHandshake13(t HandshakeType, body []byte, ctx Context) (Message, error
 		return ParseKeyUpdate(body)
 	case TypeEndOfEarlyData:
 		return ParseEndOfEarlyData(body)
+	case TypeCompressedCertificate:
+		return ParseCompressedCertificate(body)
 	}
 	return nil, Errorf(AlertUnexpectedMessage, "unexpected handshake message %v in TLS 1.3", t)
 }

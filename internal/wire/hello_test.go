@@ -116,13 +116,13 @@ func TestClientHelloKeepsUnknownExtensionsInOrder(t *testing.T) {
 	body := rawClientHello(nil, []byte{0x0a, 0x0a, 0xc0, 0x2f, 0x00, 0xff}, []byte{1, 0}, func(b *cryptobyte.Builder) {
 		oneExt(0x3a3a, []byte{0})(b)
 		oneExt(ExtExtendedMasterSecret, nil)(b)
-		oneExt(ExtCompressCertificate, []byte{1, 2, 3})(b)
+		oneExt(ExtTokenBinding, []byte{1, 2, 3})(b)
 	})
 	m, err := ParseClientHello(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Extension{&UnknownExt{Code: 0x3a3a, Data: []byte{0}}, &ExtendedMasterSecretExt{}, &UnknownExt{Code: ExtCompressCertificate, Data: []byte{1, 2, 3}}}
+	want := []Extension{&UnknownExt{Code: 0x3a3a, Data: []byte{0}}, &ExtendedMasterSecretExt{}, &UnknownExt{Code: ExtTokenBinding, Data: []byte{1, 2, 3}}}
 	if !reflect.DeepEqual(m.Extensions, want) {
 		t.Fatalf("extensions %#v, want %#v", m.Extensions, want)
 	}
