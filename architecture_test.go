@@ -37,6 +37,8 @@ var allowedImports = map[string][]string{
 	"bench":          {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
 	"bench/cmd/load": {"internal/loadgen"},
 	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
+	"clasphttp":      {".", "internal/suites"},
+	"claspgrpc":      {"."},
 }
 
 func TestImportDirection(t *testing.T) {
