@@ -151,4 +151,3 @@ func hostOf(authority string) string {
 	}
 	return strings.Trim(authority, "[]")
 }
-
