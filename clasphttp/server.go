@@ -215,16 +215,44 @@ func (s *Server) serveConn(conn *clasp.Conn) {
 	}
 	s.markHTTP2(conn)
 	defer s.untrackConn(conn)
-	if err := checkHTTP2Security(st); err != nil {
-		s.logf("clasphttp: refusing HTTP/2 from %s: %v", conn.RemoteAddr(), err)
-		refuseHTTP2(conn, err)
-		return
-	}
-	s.h2.ServeConn(conn, &http2.ServeConnOpts{
+	err := ServeHTTP2(conn, s.h2, &http2.ServeConnOpts{
 		Context:    s.h2Context(conn),
 		BaseConfig: s.h1,
 		Handler:    s.Handler,
 	})
+	if err != nil {
+		s.logf("clasphttp: refusing HTTP/2 from %s: %v", conn.RemoteAddr(), err)
+	}
+}
+
+// ServeHTTP2 serves HTTP/2 on conn, a clasp connection whose handshake is
+// done and on which ALPN chose "h2", with h2 (nil: x/net/http2's defaults)
+// and opts (nil: none), and returns when the connection ends. Handlers find
+// the connection's state with FromRequest. A connection that RFC 9113 §9.2
+// rules out for HTTP/2 (below TLS 1.2, or a TLS 1.2 suite of its Appendix
+// A) gets a GOAWAY with INADEQUATE_SECURITY, and the reason is returned.
+// Server calls it; it is exported for servers that accept connections
+// themselves.
+func ServeHTTP2(conn *clasp.Conn, h2 *http2.Server, opts *http2.ServeConnOpts) error {
+	if err := checkHTTP2Security(conn.ConnectionState()); err != nil {
+		refuseHTTP2(conn, err)
+		return err
+	}
+	if h2 == nil {
+		h2 = new(http2.Server)
+	}
+	o := http2.ServeConnOpts{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	if _, ok := ConnFromContext(o.Context); !ok {
+		o.Context = ContextWithConn(o.Context, conn)
+	}
+	h2.ServeConn(conn, &o)
+	return nil
 }
 
 // h2Context is what net/http would give an HTTP/1.1 connection: the
