@@ -48,11 +48,16 @@ func describeHandler() http.Handler {
 // returns its address; the server is closed at the end of the test.
 func startServer(t *testing.T, cfg *clasp.Config, h http.Handler) (string, *clasphttp.Server) {
 	t.Helper()
+	return startServerWith(t, cfg, &clasphttp.Server{Handler: h})
+}
+
+// startServerWith is startServer for a Server the caller configured.
+func startServerWith(t *testing.T, cfg *clasp.Config, srv *clasphttp.Server) (string, *clasphttp.Server) {
+	t.Helper()
 	ln, err := clasp.Listen("tcp", "127.0.0.1:0", clasphttp.ServerConfig(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &clasphttp.Server{Handler: h}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
