@@ -34,7 +34,7 @@ var allowedImports = map[string][]string{
 	"diagnose":             {".", "trace", "internal/suites", "internal/wire", "internal/record"},
 	"scan":                 {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/kex"},
 	"cmd/clasp":            {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore", "clasphttp"},
-	"bench":                {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
+	"bench":                {".", "internal/peertest", "sessions", "sessions/redisstore", "trace", "clasphttp"},
 	"bench/cmd/load":       {"internal/loadgen"},
 	"interop":              {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
 	"clasphttp":            {".", "internal/suites"},
