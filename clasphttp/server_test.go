@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,5 +201,29 @@ func TestServeRejectsPlainListener(t *testing.T) {
 	defer c.Close()
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "clasp listener") {
 		t.Errorf("Serve on a plain listener: %v, want an error naming the clasp listener", err)
+	}
+}
+
+// HTTP/1.1 keep-alive: sequential requests share one connection. net/http
+// aborts its background read between requests with a past deadline, which
+// a clasp connection must survive.
+func TestServerHTTP1KeepAlive(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	var opened atomic.Int32
+	srv := &clasphttp.Server{Handler: describeHandler(), HTTP1: &http.Server{ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}}}
+	addr, _ := startServerWith(t, serverConfig(pki), srv)
+	c := goClient(pki)
+	c.Transport.(*http.Transport).ForceAttemptHTTP2 = false
+	for i := range 5 {
+		if resp, body := get(t, c, "https://"+addr+"/"); resp.Proto != "HTTP/1.1" {
+			t.Fatalf("request %d: %s %q", i, resp.Proto, body)
+		}
+	}
+	if n := opened.Load(); n != 1 {
+		t.Errorf("5 sequential HTTP/1.1 requests opened %d connections, want 1 (keep-alive)", n)
 	}
 }
