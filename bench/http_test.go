@@ -54,27 +54,35 @@ func BenchmarkHTTPServer(b *testing.B) {
 					if got := getProto(b, client, url); got != p.proto {
 						b.Fatalf("spoke %s, want %s", got, p.proto)
 					}
-					b.SetParallelism(httpParallelism)
-					b.ReportAllocs()
-					b.ResetTimer()
-					cpu := startCPUMeter()
-					start := time.Now()
-					b.RunParallel(func(pb *testing.PB) {
-						for pb.Next() {
-							if err := getOnce(client, url); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-					elapsed := time.Since(start)
-					b.StopTimer()
-					cpu.report(b)
-					b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+					runRequests(b, client, url)
 				})
 			}
 		})
 	}
+}
+
+// runRequests sends b.N GET requests from httpParallelism goroutines per
+// GOMAXPROCS and reports requests per second and CPU time per request.
+func runRequests(b *testing.B, client interface {
+	Do(*http.Request) (*http.Response, error)
+}, url string) {
+	b.SetParallelism(httpParallelism)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPUMeter()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := getOnce(client, url); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cpu.report(b)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 }
 
 // TestHTTPServerScenarios runs each HTTP benchmark setup once as a plain
@@ -93,6 +101,12 @@ func TestHTTPServerScenarios(t *testing.T) {
 			}
 			client.CloseIdleConnections()
 		}
+		// BenchmarkHTTPClient's clasp client against the crypto/tls server.
+		claspClient := claspHTTPClient(pki, p.alpn)
+		if got := getProto(t, claspClient, startHTTPServer(t, pki, false)); got != p.proto {
+			t.Errorf("clasp client: spoke %s, want %s", got, p.proto)
+		}
+		claspClient.CloseIdleConnections()
 	}
 }
 
@@ -142,9 +156,9 @@ func httpClient(pki *peertest.PKI, alpn string) interface {
 } {
 	tlsConfig := &tls.Config{RootCAs: pki.CAPool, ServerName: serverName, NextProtos: []string{alpn}}
 	if alpn == "h2" {
-		return &http.Client{Transport: &http2.Transport{TLSClientConfig: tlsConfig}, Timeout: 30 * time.Second}
+		return &http.Client{Transport: &http2.Transport{TLSClientConfig: tlsConfig}}
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig, MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig, MaxIdleConnsPerHost: 64}}
 }
 
 func getProto(tb testing.TB, c interface {
@@ -177,4 +191,40 @@ func getOnce(c interface {
 		return errors.New("status " + resp.Status)
 	}
 	return nil
+}
+
+// BenchmarkHTTPClient is BenchmarkHTTPServer from the other side: the same
+// crypto/tls server (x/net/http2 and net/http) answers either net/http's
+// or x/net/http2's client over crypto/tls, or clasphttp.Transport over
+// clasp, offering only the protocol measured.
+func BenchmarkHTTPClient(b *testing.B) {
+	pki := peertest.NewPKI(b)
+	for _, p := range httpProtocols {
+		b.Run(p.name, func(b *testing.B) {
+			url := startHTTPServer(b, pki, false)
+			for _, impl := range []string{"impl=crypto_tls", "impl=clasp"} {
+				b.Run(impl, func(b *testing.B) {
+					client := httpClient(pki, p.alpn)
+					if impl == "impl=clasp" {
+						client = claspHTTPClient(pki, p.alpn)
+					}
+					defer client.CloseIdleConnections()
+					if got := getProto(b, client, url); got != p.proto {
+						b.Fatalf("spoke %s, want %s", got, p.proto)
+					}
+					runRequests(b, client, url)
+				})
+			}
+		})
+	}
+}
+
+// claspHTTPClient is clasphttp.Transport offering only alpn. Neither
+// client sets http.Client.Timeout: for a RoundTripper net/http does not
+// know, it arms a timer and a goroutine per request, which would be
+// measured here instead of TLS.
+func claspHTTPClient(pki *peertest.PKI, alpn string) *http.Client {
+	tr := clasphttp.NewTransport(&clasp.Config{RootCAs: pki.CAPool, ServerName: serverName, NextProtos: []string{alpn}})
+	tr.HTTP1 = &http.Transport{MaxIdleConnsPerHost: 64}
+	return &http.Client{Transport: tr}
 }
