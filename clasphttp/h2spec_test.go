@@ -98,18 +98,28 @@ func runH2spec(t *testing.T, bin, addr string, timeout int, specs ...string) (ma
 // case that x/net/http2 over crypto/tls passes. x/net fails a few cases
 // itself (they are logged); a case that fails on clasp alone is run again
 // with a longer timeout before it counts, because h2spec judges some
-// cases by a timeout, which a loaded machine can miss.
+// cases by a timeout, which a loaded machine can miss; it counts only if
+// it then fails over clasp and passes over crypto/tls.
 func TestServerPassesH2spec(t *testing.T) {
 	bin := h2specBinary(t)
 	pki := peertest.NewPKI(t)
 	quiet := log.New(io.Discard, "", 0) // h2spec's errors are on purpose
-	claspAddr, _ := startServerWith(t, serverConfig(pki), &clasphttp.Server{Handler: describeHandler(), HTTP1: &http.Server{ErrorLog: quiet}})
+	// The handler reads the whole request body before it answers, so
+	// that a body that contradicts its content-length (§8.1.2.6) is seen
+	// before a response could race the h2spec's check.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	claspAddr, _ := startServerWith(t, serverConfig(pki), &clasphttp.Server{Handler: handler, HTTP1: &http.Server{ErrorLog: quiet}})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := &http.Server{ErrorLog: quiet, Handler: describeHandler(), TLSConfig: &tls.Config{Certificates: []tls.Certificate{pki.ECDSA.TLS}}}
+	ref := &http.Server{ErrorLog: quiet, Handler: handler, TLSConfig: &tls.Config{Certificates: []tls.Certificate{pki.ECDSA.TLS}}}
 	if err := http2.ConfigureServer(ref, &http2.Server{}); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +142,12 @@ func TestServerPassesH2spec(t *testing.T) {
 	}
 	t.Logf("failed over clasp alone on the first run, running again: %v", onlyClasp)
 	again, _ := runH2spec(t, bin, claspAddr, 5, onlyClasp...)
+	refAgain, _ := runH2spec(t, bin, ln.Addr().String(), 5, onlyClasp...)
 	for id, title := range again {
+		if _, ok := refAgain[id]; ok {
+			t.Logf("failed by x/net/http2 over both stacks on the second run: %s %s", id, title)
+			continue
+		}
 		t.Errorf("h2spec %s fails over clasp but not over crypto/tls: %s", id, title)
 	}
 }
