@@ -142,6 +142,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.h1.RoundTrip(req)
 	}
 	resp, err := t.h2.RoundTrip(req)
+	// Concurrent first requests each dialed; x/net/http2 took one of
+	// their connections and multiplexes on it, so the others are spare.
+	t.closeParked(addr, ProtoHTTP2)
 	if errors.Is(err, errNotHTTP2) {
 		// The server changed its mind between connections. Nothing was
 		// sent yet, so the request can go again, as a first one.
@@ -292,6 +295,18 @@ func (t *Transport) unpark(addr, proto string) *clasp.Conn {
 	}
 	delete(t.parked, key)
 	return nil
+}
+
+// closeParked closes the connections still parked for addr and proto.
+func (t *Transport) closeParked(addr, proto string) {
+	t.mu.Lock()
+	key := proto + " " + addr
+	spare := t.parked[key]
+	delete(t.parked, key)
+	t.mu.Unlock()
+	for _, p := range spare {
+		p.conn.Close()
+	}
 }
 
 // hostPort is the address a request is dialed at, in the form both

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -233,5 +235,51 @@ func TestTransportAgainstClaspServer(t *testing.T) {
 		// has none: a handler that authorises by certificate refuses it
 		// (fail-closed). crypto/tls keeps it. Not this package's to fix.
 		t.Logf("known gap in the clasp server: the resumed TLS 1.3 connection lost the client certificate: %q", body)
+	}
+}
+
+// Many first requests at once each dial, and the connections x/net/http2
+// did not take are closed rather than left open: afterwards the server
+// holds one HTTP/2 connection.
+func TestTransportConcurrentFirstRequests(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	var open atomic.Int32
+	srv := &http.Server{
+		Handler:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{pki.ECDSA.TLS}},
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			switch s {
+			case http.StateNew:
+				open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				open.Add(-1)
+			}
+		},
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+	tr := clasphttp.NewTransport(clientConfig(pki))
+	defer tr.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if resp, body, _ := claspGet(t, tr, "https://"+ln.Addr().String()+"/"); resp.Proto != "HTTP/2.0" {
+				t.Errorf("spoke %s (%q)", resp.Proto, body)
+			}
+		}()
+	}
+	wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for open.Load() > 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := open.Load(); n != 1 {
+		t.Errorf("%d connections open on the server after the requests, want 1", n)
 	}
 }
