@@ -158,6 +158,8 @@ func TestGRPCMutualTLSPairings(t *testing.T) {
 		{"clasp client, crypto/tls server", cryptoTLSServerCreds(pki), claspClientCreds(pki)},
 		{"crypto/tls client, clasp server", claspServerCreds(pki), cryptoTLSClientCreds(pki)},
 		{"clasp both sides", claspServerCreds(pki), claspClientCreds(pki)},
+		{"clasp client over TLS 1.2, crypto/tls server", cryptoTLSServerCreds(pki), claspgrpc.NewCredentials(&clasp.Config{
+			RootCAs: pki.CAPool, Certificates: []clasp.Certificate{claspCert(pki.Client)}, MaxVersion: clasp.VersionTLS12})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, hs, seen := startHealthServer(t, tc.server)

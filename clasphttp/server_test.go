@@ -75,21 +75,23 @@ func TestHandlerReadsClientCertificate(t *testing.T) {
 	cfg.ClientAuth = clasp.VerifyClientCertIfGiven
 	cfg.ClientCAs = pki.CAPool
 	addr, _ := startServer(t, cfg, describeHandler())
-	for _, h2 := range []bool{true, false} {
-		for _, withCert := range []bool{true, false} {
-			var certs []tls.Certificate
-			want := "client=none"
-			if withCert {
-				certs = []tls.Certificate{pki.Client.TLS}
-				want = "client=peertest client"
-			}
-			c := goClient(pki, certs...)
-			if !h2 {
-				c.Transport.(*http.Transport).ForceAttemptHTTP2 = false
-			}
-			_, body := get(t, c, "https://"+addr+"/whoami")
-			if !strings.Contains(body, want) {
-				t.Errorf("h2=%v cert=%v: answer lacks %q:\n%s", h2, withCert, want, body)
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for _, h2 := range []bool{true, false} {
+			for _, withCert := range []bool{true, false} {
+				var certs []tls.Certificate
+				want := "client=none"
+				if withCert {
+					certs = []tls.Certificate{pki.Client.TLS}
+					want = "client=peertest client"
+				}
+				c := goClient(pki, certs...)
+				tr := c.Transport.(*http.Transport)
+				tr.ForceAttemptHTTP2 = h2
+				tr.TLSClientConfig.MaxVersion = version
+				_, body := get(t, c, "https://"+addr+"/whoami")
+				if !strings.Contains(body, want) || !strings.Contains(body, "version="+tls.VersionName(version)) {
+					t.Errorf("%s h2=%v cert=%v: answer lacks %q:\n%s", tls.VersionName(version), h2, withCert, want, body)
+				}
 			}
 		}
 	}
