@@ -30,7 +30,7 @@ func ExampleFromRequest() {
 		fmt.Fprintf(w, "hello %s over %s (%s)\n", name, r.Proto, clasp.VersionName(st.Version))
 	})
 
-	var cert clasp.Certificate  // the server's, from clasp.LoadX509KeyPair
+	var cert clasp.Certificate   // the server's, from clasp.LoadX509KeyPair
 	var clientCAs *x509.CertPool // the CAs client certificates must chain to
 	srv := &clasphttp.Server{
 		Handler: handler,
