@@ -48,6 +48,7 @@ func (hs *clientHandshakeTLS13) handshake() error {
 		{"read server Certificate", hs.readServerCertificate},
 		{"read server CertificateVerify", hs.readServerCertificateVerify},
 		{"read server Finished", hs.readServerFinished},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate and CertificateVerify", hs.sendClientCertificate},
 		{"write client Finished", hs.sendClientFinished},
 	}); err != nil {
@@ -330,6 +331,9 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	// supported_groups (RFC 8446 §4.2.7: not to be acted upon before the
 	// handshake completes) and an empty server_name (RFC 6066 §3: the
 	// server used the name) need nothing from the client.
+	if err := c.acceptMaxFragmentLength(ee.Extensions); err != nil {
+		return err
+	}
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); ok {
 		if err := checkServerRecordSizeLimit(rsl, true); err != nil {
 			return err
@@ -419,6 +423,7 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	c.keepLeafStatus13(certMsg.Entries[0])
 	return nil
 }
 
@@ -540,7 +545,7 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
-	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.signatureSchemes())
+	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.schemesFor(hs.clientCert))
 	if !ok {
 		return &NegotiationError{What: "signature scheme", ClientOffered: schemeNames(hs.config.signatureSchemes()),
 			ServerAccepts: schemeNames(hs.requestedSchemes()), Detail: "for the client certificate's key"}

@@ -176,6 +176,9 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		}
 		return &EarlyDataExt{}
 	},
+	ExtMaxFragmentLength: func(g *gen, _ HandshakeType) Extension {
+		return &MaxFragmentLengthExt{Length: uint8(1 + g.intn(4))}
+	},
 	ExtRecordSizeLimit: func(g *gen, _ HandshakeType) Extension {
 		return &RecordSizeLimitExt{Limit: uint16(MinRecordSizeLimit + g.intn(1<<16-MinRecordSizeLimit))}
 	},
@@ -202,6 +205,7 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		return e
 	},
 	ExtExtendedMasterSecret: func(*gen, HandshakeType) Extension { return &ExtendedMasterSecretExt{} },
+	ExtEncryptThenMAC:       func(*gen, HandshakeType) Extension { return &EncryptThenMACExt{} },
 	ExtSessionTicket: func(g *gen, _ HandshakeType) Extension {
 		return &SessionTicketExt{Ticket: g.bytes(0, g.size(300))}
 	},
