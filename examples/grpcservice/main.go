@@ -1,7 +1,7 @@
 // Command grpcservice is a small gRPC service over clasp with mutual TLS:
-// a unary Hello and a server-streaming Count, defined by hand (the
-// grpc.ServiceDesc protoc-gen-go-grpc would write) over the protobuf
-// well-known wrapper messages, so that it needs no generated code.
+// a unary Hello, a server-streaming Count and a bidirectional Echo, defined
+// by hand (the grpc.ServiceDesc protoc-gen-go-grpc would write) over the
+// protobuf well-known wrapper messages, so that it needs no generated code.
 //
 //	go run ./cmd/clasp cert --out pki --names localhost,127.0.0.1
 //	go run ./examples/grpcservice serve --cert pki/server.pem --key pki/server-key.pem --ca pki/ca.pem &
@@ -131,11 +131,38 @@ func call(ctx context.Context, addr string, creds credentials.TransportCredentia
 		n := new(wrapperspb.UInt32Value)
 		err := stream.RecvMsg(n)
 		if errors.Is(err, io.EOF) {
-			return nil
+			break
 		}
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "count %d\n", n.Value)
 	}
+	return echo(ctx, conn, []string{"ping", "pong"}, out)
+}
+
+// echo sends each word on the bidirectional Echo stream and reads its
+// answer before sending the next.
+func echo(ctx context.Context, conn *grpc.ClientConn, words []string, out io.Writer) error {
+	stream, err := conn.NewStream(ctx, &greeterDesc.Streams[1], "/"+greeterDesc.ServiceName+"/Echo")
+	if err != nil {
+		return err
+	}
+	for _, w := range words {
+		if err := stream.SendMsg(wrapperspb.String(w)); err != nil {
+			return err
+		}
+		answer := new(wrapperspb.StringValue)
+		if err := stream.RecvMsg(answer); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, answer.Value)
+	}
+	if err := stream.CloseSend(); err != nil {
+		return err
+	}
+	if err := stream.RecvMsg(new(wrapperspb.StringValue)); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("Echo: after CloseSend: %v, want the end of the stream", err)
+	}
+	return nil
 }

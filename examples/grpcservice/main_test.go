@@ -16,8 +16,9 @@ func TestMain(m *testing.M) {
 }
 
 // The example's server and client, clasp on both sides with mutual TLS:
-// the unary call names the client's certificate, the stream counts to 3,
-// and a wrong server name fails.
+// the unary call names the client's certificate, the server stream counts
+// to 3, the bidirectional stream answers each message, and a wrong server
+// name fails.
 func TestExampleGRPCService(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,7 +40,7 @@ func TestExampleGRPCService(t *testing.T) {
 	if err := run(context.Background(), append(client, "--name", "clasp"), &out, nil); err != nil {
 		t.Fatalf("call: %v", err)
 	}
-	want := "hello clasp, from \"peertest client\" over TLS 1.3 h2\ncount 1\ncount 2\ncount 3\n"
+	want := "hello clasp, from \"peertest client\" over TLS 1.3 h2\ncount 1\ncount 2\ncount 3\necho: ping\necho: pong\n"
 	if out.String() != want {
 		t.Errorf("call printed:\n%s\nwant:\n%s", out.String(), want)
 	}

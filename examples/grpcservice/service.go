@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -17,17 +19,22 @@ import (
 //	service Greeter {
 //	  rpc Hello(google.protobuf.StringValue) returns (google.protobuf.StringValue);
 //	  rpc Count(google.protobuf.UInt32Value) returns (stream google.protobuf.UInt32Value);
+//	  rpc Echo(stream google.protobuf.StringValue) returns (stream google.protobuf.StringValue);
 //	}
 type greeterServer interface {
 	Hello(ctx context.Context, name *wrapperspb.StringValue) (*wrapperspb.StringValue, error)
 	Count(n *wrapperspb.UInt32Value, stream grpc.ServerStream) error
+	Echo(stream grpc.ServerStream) error
 }
 
 var greeterDesc = grpc.ServiceDesc{
 	ServiceName: "clasp.examples.Greeter",
 	HandlerType: (*greeterServer)(nil),
 	Methods:     []grpc.MethodDesc{{MethodName: "Hello", Handler: helloHandler}},
-	Streams:     []grpc.StreamDesc{{StreamName: "Count", Handler: countHandler, ServerStreams: true}},
+	Streams: []grpc.StreamDesc{
+		{StreamName: "Count", Handler: countHandler, ServerStreams: true},
+		{StreamName: "Echo", Handler: echoHandler, ServerStreams: true, ClientStreams: true},
+	},
 }
 
 func helloHandler(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
@@ -52,6 +59,10 @@ func countHandler(srv any, stream grpc.ServerStream) error {
 	return srv.(greeterServer).Count(n, stream)
 }
 
+func echoHandler(srv any, stream grpc.ServerStream) error {
+	return srv.(greeterServer).Echo(stream)
+}
+
 type greeter struct{}
 
 // Hello greets the caller and names the client certificate the server
@@ -73,4 +84,21 @@ func (greeter) Count(n *wrapperspb.UInt32Value, stream grpc.ServerStream) error 
 		}
 	}
 	return nil
+}
+
+// Echo answers each message of the client's stream as it comes, until the
+// client closes its side: both directions at once on one HTTP/2 stream.
+func (greeter) Echo(stream grpc.ServerStream) error {
+	for {
+		in := new(wrapperspb.StringValue)
+		if err := stream.RecvMsg(in); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if err := stream.SendMsg(wrapperspb.String("echo: " + in.Value)); err != nil {
+			return err
+		}
+	}
 }
