@@ -587,7 +587,15 @@ func (c *Conn) Read(b []byte) (int, error) {
 			return 0, c.readErr
 		}
 		if err := c.readApplicationRecord(); err != nil {
-			c.readErr = err
+			// A read deadline that passed does not end the connection: the
+			// record layer keeps the bytes it had read, and the next Read
+			// goes on. net/http's HTTP/1.1 server relies on it, aborting
+			// its background read with a past deadline between requests
+			// of a keep-alive connection (crypto/tls allows it too).
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				c.readErr = err
+			}
 			return 0, err
 		}
 	}

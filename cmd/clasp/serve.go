@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/clasphttp"
 	"github.com/clasp-tls/clasp/diagnose"
 	"github.com/clasp-tls/clasp/trace"
 )
@@ -78,7 +79,9 @@ var serveHelp = `Run a TLS server on --addr.
   --mode http  answers one HTTP request per connection with a page describing
                the connection (protocol, suite, group, signature scheme, ALPN,
                extended master secret, the client's SNI and certificate), like
-               "openssl s_server -www", then closes.
+               "openssl s_server -www", then closes. Clients that choose h2 by
+               ALPN get HTTP/2 instead, as many requests as they send on the
+               connection until it is idle for --handshake-timeout.
 
 Without --cert and --key, a fresh self-signed ECDSA P-256 certificate for
 localhost, 127.0.0.1 and ::1 is made in memory; its SHA-256 fingerprint is
@@ -215,9 +218,7 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 		return nil, err
 	}
 	if o.mode == modeHTTP && cfg.NextProtos == nil {
-		// Only HTTP/1.1 is spoken here; offering it lets clients that send
-		// ALPN (curl, browsers) settle on it rather than guess.
-		cfg.NextProtos = []string{"http/1.1"}
+		cfg.NextProtos = httpModeProtocols(o)
 	}
 	if (o.certFile == "") != (o.keyFile == "") {
 		return nil, usageErrorf("--cert and --key go together")
@@ -621,6 +622,10 @@ func (s *server) handle(raw net.Conn) {
 			s.logger.Printf("%s %s echo: %s", timestamp(), peer, oneLine(err.Error()))
 		}
 	case modeHTTP:
+		if st.NegotiatedProtocol == clasphttp.ProtoHTTP2 {
+			s.serveHTTP2(conn, peer)
+			return
+		}
 		s.serveHTTP(conn, st, peer, watch)
 	}
 }
