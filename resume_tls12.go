@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"bytes"
+	"crypto/x509"
 	"slices"
 	"time"
 
@@ -253,13 +254,20 @@ func (hs *serverHandshakeTLS12) checkForResumption12() error {
 	if _, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hs.hello.Extensions); st.ems && !clientEMS {
 		return wire.Errorf(wire.AlertHandshakeFailure, "client offers a session (by %s) made with extended master secret, without the extension", how)
 	}
-	if why := resumable12(st, hs.hello, c.state.version, cfg, c.state.serverName); why != "" {
+	why := resumable12(st, hs.hello, c.state.version, cfg, c.state.serverName)
+	var certs []*x509.Certificate
+	var chains [][]*x509.Certificate
+	if why == "" {
+		certs, chains, why = c.restoreClientIdentity(st.peerCerts)
+	}
+	if why != "" {
 		if c.tracer != nil {
 			c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: why})
 		}
 		return nil
 	}
 	hs.session, hs.resumedBy = st, how
+	c.state.peerCertificates, c.state.verifiedChains = certs, chains
 	return nil
 }
 
@@ -273,12 +281,6 @@ func (hs *serverHandshakeTLS12) resumeHandshake() error {
 	c.parseCtx = wire.Context{Version: c.state.version, KeyExchange: st.suite.KeyExchange}
 	hs.transcript.SetHash(c.state.version, st.suite.PRFHash)
 	hs.transcript.DropMessages()
-	if len(st.peerCerts) > 0 {
-		certs, err := parseCertificates(st.peerCerts)
-		if err == nil {
-			c.state.peerCertificates = certs
-		}
-	}
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "session", Chosen: "resumed (" + hs.resumedBy + ")", ReasonCode: "ticket_accepted",
 			Reason: st.suite.Name + " session found; no certificate or key exchange this time"})

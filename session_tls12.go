@@ -249,8 +249,6 @@ func resumable12(st *sessionState12, hello *wire.ClientHello, version suites.Ver
 		return fmt.Sprintf("the session used extended master secret: %v; this handshake would: %v", st.ems, emsNow)
 	case st.serverName != serverName:
 		return fmt.Sprintf("the session was for server name %q, not %q", st.serverName, serverName)
-	case cfg.ClientAuth >= RequireAnyClientCert && len(st.peerCerts) == 0:
-		return "the server now requires a client certificate, which the session lacks"
 	}
 	return ""
 }

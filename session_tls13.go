@@ -292,14 +292,16 @@ type sessionState13 struct {
 	ageAdd       uint32
 	psk          []byte
 	alpn         string
-	serverName   string // the SNI of the connection that issued it
-	maxEarlyData uint32 // what the ticket announced; 0 = no 0-RTT
+	serverName   string   // the SNI of the connection that issued it
+	maxEarlyData uint32   // what the ticket announced; 0 = no 0-RTT
+	peerCerts    [][]byte // the client's chain, when it authenticated
 }
 
 // ticketFormatVersion is the first byte of a sealed ticket's plaintext,
 // so that a future format is recognised rather than misread. Version 2
-// added milliseconds, the server name and the early data limit.
-const ticketFormatVersion = 2
+// added milliseconds, the server name and the early data limit; version 3
+// the client's certificate chain.
+const ticketFormatVersion = 3
 
 func (s *sessionState13) marshal() ([]byte, error) {
 	var b cryptobyte.Builder
@@ -311,6 +313,11 @@ func (s *sessionState13) marshal() ([]byte, error) {
 	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.alpn)) })
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(s.serverName)) })
 	b.AddUint32(s.maxEarlyData)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, der := range s.peerCerts {
+			b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(der) })
+		}
+	})
 	return b.Bytes()
 }
 
@@ -320,18 +327,26 @@ func parseSessionState13(data []byte) (*sessionState13, bool) {
 	var suiteID uint16
 	var created uint64
 	var ageAdd, maxEarly uint32
-	var psk, alpn, serverName cryptobyte.String
+	var psk, alpn, serverName, certs cryptobyte.String
 	if !s.ReadUint8(&version) || version != ticketFormatVersion || !s.ReadUint16(&suiteID) || !s.ReadUint64(&created) ||
 		!s.ReadUint32(&ageAdd) || !s.ReadUint8LengthPrefixed(&psk) || !s.ReadUint8LengthPrefixed(&alpn) ||
-		!s.ReadUint16LengthPrefixed(&serverName) || !s.ReadUint32(&maxEarly) || !s.Empty() {
+		!s.ReadUint16LengthPrefixed(&serverName) || !s.ReadUint32(&maxEarly) || !s.ReadUint24LengthPrefixed(&certs) || !s.Empty() {
 		return nil, false
+	}
+	var peerCerts [][]byte
+	for !certs.Empty() {
+		var der cryptobyte.String
+		if !certs.ReadUint24LengthPrefixed(&der) {
+			return nil, false
+		}
+		peerCerts = append(peerCerts, slices.Clone(der))
 	}
 	suite := suites.SuiteByID(suites.ID(suiteID))
 	if suite == nil || !suite.IsTLS13() || len(psk) != suite.PRFHash.Size() {
 		return nil, false
 	}
 	return &sessionState13{suite: suite, createdAt: time.UnixMilli(int64(created)), ageAdd: ageAdd,
-		psk: slices.Clone(psk), alpn: string(alpn), serverName: string(serverName), maxEarlyData: maxEarly}, true
+		psk: slices.Clone(psk), alpn: string(alpn), serverName: string(serverName), maxEarlyData: maxEarly, peerCerts: peerCerts}, true
 }
 
 // Ticket keys rotate without shared state: the key of each period is
@@ -542,6 +557,11 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 			// established for.
 			reason = "the ticket was issued for another server name"
 		}
+		var certs []*x509.Certificate
+		var chains [][]*x509.Certificate
+		if reason == "" {
+			certs, chains, reason = c.restoreClientIdentity(state.peerCerts)
+		}
 		if reason != "" {
 			if c.tracer != nil {
 				c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: reason})
@@ -560,6 +580,7 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 			return wire.Errorf(wire.AlertDecryptError, "PSK binder does not verify")
 		}
 		hs.psk, hs.pskIdentity, hs.pskDHE = state, i, dhe
+		c.state.peerCertificates, c.state.verifiedChains = certs, chains
 		hs.pskAgeSkew = time.Duration(id.ObfuscatedTicketAge-state.ageAdd)*time.Millisecond - now.Sub(state.createdAt)
 		hs.pskBinder = ext.Binders[i]
 		hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
@@ -606,7 +627,7 @@ func (hs *serverHandshakeTLS13) sendSessionTickets() error {
 	nonce := []byte{0, 0}
 	state := &sessionState13{suite: hs.suite, createdAt: cfg.now(), ageAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		psk: keys.ResumptionPSK(hs.hash, c.resumptionSecret, nonce), alpn: c.state.alpn, serverName: c.state.serverName,
-		maxEarlyData: cfg.MaxEarlyData}
+		maxEarlyData: cfg.MaxEarlyData, peerCerts: rawCertificates(c.state.peerCertificates)}
 	ticket, err := c.sealTicket(state)
 	if err != nil {
 		return err
