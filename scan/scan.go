@@ -60,6 +60,9 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	if err := s.suitesAndGroups(ctx, rep); err != nil {
 		return nil, err
 	}
+	if err := s.weaknesses(ctx, rep); err != nil {
+		return nil, err
+	}
 	rep.Notes = s.notes
 	rep.Connections = s.runner.Connections()
 	rep.DurationMS = time.Since(start).Milliseconds()
