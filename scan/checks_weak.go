@@ -23,6 +23,8 @@ func (s *scanner) weaknesses(ctx context.Context, rep *Report) error {
 			first = err
 		}
 	}
+	before := s.runner.Connections()
+	defer func() { rep.weaknessConnections = s.runner.Connections() - before }()
 	probed := make([]Finding, 5)
 	wg.Go(func() {
 		v2, err := s.sslv2(ctx)

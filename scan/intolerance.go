@@ -97,17 +97,32 @@ func compactHello(rep *Report, v suites.Version, serverName string) *Probe {
 	}
 	p.Groups = []suites.Group{suites.X25519, suites.Secp256r1, suites.Secp384r1, suites.Secp521r1, suites.FFDHE2048}
 	if l := rep.Groups.TLS13; v == suites.VersionTLS13 && l != nil && len(l.Groups) > 0 {
-		p.Groups = []suites.Group{l.Groups[0].ID}
+		g := smallShareGroup(l.Groups)
+		p.Groups = []suites.Group{g}
 		p.KeyShares = nil
 		p.KeyShare = true
-		if CanShare(l.Groups[0].ID) {
-			p.KeyShares = []suites.Group{l.Groups[0].ID}
+		if CanShare(g) {
+			p.KeyShares = []suites.Group{g}
 		}
 	}
 	if v >= suites.VersionTLS12 {
 		p.SignatureSchemes = compactSchemes
 	}
 	return p
+}
+
+// smallShareGroup picks, among the server's TLS 1.3 groups, the one with
+// the shortest key share (X25519, then the NIST curves), so that a compact
+// hello stays under 256 bytes; a hybrid share alone is over 1 KB.
+func smallShareGroup(groups []GroupEntry) suites.Group {
+	for _, g := range []suites.Group{suites.X25519, suites.Secp256r1, suites.Secp384r1, suites.Secp521r1} {
+		for _, e := range groups {
+			if e.ID == g {
+				return g
+			}
+		}
+	}
+	return groups[0].ID
 }
 
 // padTo adds a padding extension (RFC 7685) that makes the probe's

@@ -39,6 +39,9 @@ type Report struct {
 	Findings []Finding `json:"findings,omitempty"`
 	// Grade is read from the worst finding (grade.go).
 	Grade *Grade `json:"grade,omitempty"`
+	// weaknessConnections is how many of Connections the weakness
+	// checks opened.
+	weaknessConnections int
 }
 
 // VersionSupport says whether the server speaks one protocol version, and

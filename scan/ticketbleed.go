@@ -31,13 +31,14 @@ const ticketbleedIDLen = 16
 
 // fetchTicket completes a TLS 1.2 (or earlier) handshake and returns the
 // NewSessionTicket's ticket, or nil when the server sent none.
-func (s *scanner) fetchTicket(ctx context.Context, v suites.Version) (ticket []byte, suite suites.ID, why string, err error) {
+func (s *scanner) fetchTicket(ctx context.Context, v suites.Version, offer []uint16) (ticket []byte, suite suites.ID, why string, err error) {
 	err = s.runner.converse(ctx, s.addr, func(conn net.Conn) error {
 		cfg := &clasp.Config{
 			ServerName:         s.serverName,
 			InsecureSkipVerify: true,
 			MinVersion:         uint16(suites.VersionTLS10),
 			MaxVersion:         uint16(v),
+			CipherSuites:       offer,
 			ClientSessionCache: clasp.NewLRUClientSessionCache(1),
 			Tracer: trace.TracerFunc(func(e trace.Event) {
 				if m, ok := e.(*trace.Message); ok && m.Direction == trace.Received {
@@ -67,7 +68,19 @@ func (s *scanner) ticketbleed(ctx context.Context, rep *Report) (Finding, error)
 	if v < suites.VersionTLS10 {
 		return finding(weakTicketbleed, StatusNotApplicable, "no TLS 1.0–1.2: session tickets (RFC 5077) need a TLS 1.0–1.2 handshake"), nil
 	}
-	ticket, suite, why, err := s.fetchTicket(ctx, v)
+	// clasp's client runs only the suites it implements; it offers those
+	// the server was found to accept, weak ones included, since a scan
+	// asks what the server does, not what a client should do.
+	var offer []uint16
+	for _, id := range acceptedSuites(rep, v, 64) {
+		if st := suites.SuiteByID(id); st != nil && st.Implemented {
+			offer = append(offer, uint16(id))
+		}
+	}
+	if len(offer) == 0 {
+		return finding(weakTicketbleed, StatusUnknown, "none of the suites the server accepts in %v is one clasp can finish a handshake with", v), nil
+	}
+	ticket, suite, why, err := s.fetchTicket(ctx, v, offer)
 	switch {
 	case err != nil:
 		return Finding{}, err
