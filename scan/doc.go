@@ -36,4 +36,16 @@
 // each for their order; TLS 1.2 ECDHE groups by elimination, read from the
 // ServerKeyExchange). Scan runs them all and returns a Report, which
 // marshals to the JSON documented in docs/scan-json.md.
+//
+// # Weaknesses
+//
+// After the tables, Scan probes SSL 2.0 (its own CLIENT-HELLO format, and a
+// TLS hello in that format), version intolerance and TLS_FALLBACK_SCSV,
+// and the known weaknesses: some read from the tables (POODLE, SWEET32,
+// FREAK, Logjam, RC4, BEAST, DROWN), some from one more hello (CRIME,
+// renegotiation_info, extended master secret, the DH prime), and some by
+// talking past the server's first flight on a raw connection (Heartbleed,
+// CCS injection, ROBOT, Ticketbleed; rawconn.go). Each is a Finding with a
+// status, a severity and its evidence; the Grade is the worst severity's
+// letter (docs/scan-grading.md).
 package scan

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -154,7 +155,7 @@ func readSSL2Message(r io.Reader) ([]byte, error) {
 	}
 	if hdr[0]&0x80 == 0 {
 		if hdr[0] >= 20 && hdr[0] <= 24 && hdr[1] == 3 {
-			return nil, errNotSSL2{typ: wire.ContentType(hdr[0])}
+			return nil, tlsRecordInstead(r, hdr)
 		}
 		// Three-byte header: the third byte is the padding length.
 		var pad [1]byte
@@ -175,6 +176,19 @@ func readSSL2Message(r io.Reader) ([]byte, error) {
 	body := make([]byte, n)
 	_, err := io.ReadFull(r, body)
 	return body, err
+}
+
+// tlsRecordInstead reads the rest of a TLS record whose first two bytes
+// are hdr: an alert becomes an *alertError, anything else errNotSSL2.
+func tlsRecordInstead(r io.Reader, hdr [2]byte) error {
+	rec, err := readRaw(io.MultiReader(bytes.NewReader(hdr[:]), r))
+	if err != nil {
+		return errNotSSL2{typ: wire.ContentType(hdr[0])}
+	}
+	if a, err := wire.ParseAlert(rec.payload); rec.typ == wire.ContentAlert && err == nil {
+		return &alertError{a}
+	}
+	return errNotSSL2{typ: rec.typ}
 }
 
 // errNotSSL2 is a TLS record where an SSL 2.0 one was expected: a TLS
@@ -277,6 +291,8 @@ func describeSSL2Failure(err error) string {
 		return e2.Error()
 	case errors.As(err, &nt):
 		return "answered with " + nt.Error()
+	case errors.As(err, new(*alertError)):
+		return "answered with a TLS " + failed(err).Summary()
 	case isTimeout(err):
 		return "no answer before the timeout"
 	}

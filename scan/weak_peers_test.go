@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -293,4 +294,38 @@ func TestVersionIntoleranceThroughAMiddlebox(t *testing.T) {
 	}
 	// The backend alone tolerates everything.
 	wantStatus(t, scanOK(t, backend), map[string]Status{"version_intolerance": StatusNotVulnerable})
+}
+
+// TestSSLv2OnRealServers: no installed server speaks SSL 2.0 (each refuses
+// the CLIENT-HELLO with a TLS alert); the SSL 2.0-format TLS hello of RFC
+// 5246 Appendix E.2 is taken by GnuTLS at TLS 1.2 and by OpenSSL 3 only at
+// TLS 1.0 (at TLS 1.2 a hello without signature_algorithms leaves it only
+// SHA-1 signatures, which its security level refuses: handshake_failure),
+// and refused by NSS.
+func TestSSLv2OnRealServers(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	cases := []struct {
+		name   string
+		addr   string
+		compat string // the v2-format hello's answer; "" for refused
+	}{
+		{"openssl", peertest.StartOpenSSLServer(t, pki.RSA, "-quiet").Addr, ""},
+		{"openssl TLS 1.0", peertest.StartOpenSSLServer(t, pki.RSA, "-quiet", "-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0").Addr, "ServerHello TLS 1.0 TLS_RSA_WITH_AES_128_CBC_SHA"},
+		{"gnutls", peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL", "--disable-client-cert").Addr, "ServerHello TLS 1.2 TLS_RSA_WITH_AES_128_CBC_SHA"},
+		{"nss", peertest.StartNSSServer(t, pki.RSA).Addr, ""},
+	}
+	for _, tc := range cases {
+		s := &scanner{runner: &Runner{Timeout: 10 * time.Second}, addr: tc.addr}
+		v2, err := s.sslv2(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %+v", tc.name, v2)
+		if v2.Supported || !strings.HasPrefix(v2.Answer, "answered with a TLS alert") {
+			t.Errorf("%s: SSL 2.0 %v (%s), want refused with a TLS alert", tc.name, v2.Supported, v2.Answer)
+		}
+		if v2.CompatHello != (tc.compat != "") || tc.compat != "" && v2.CompatAnswer != tc.compat {
+			t.Errorf("%s: v2-format hello %v (%s), want %q", tc.name, v2.CompatHello, v2.CompatAnswer, tc.compat)
+		}
+	}
 }

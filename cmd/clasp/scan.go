@@ -18,6 +18,7 @@ type scanOptions struct {
 	timeout        time.Duration
 	json           bool
 	serverName     string
+	failOn         string
 }
 
 func newScanCommand() *cobra.Command {
@@ -69,14 +70,34 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   connections        connections opened; duration_ms: the scan's wall time
 docs/scan-json.md describes each field in full.
 
+Weaknesses, each with a probe that cannot harm the server, its evidence and
+a severity (ok, low, medium, high, critical): Heartbleed, CCS injection,
+ROBOT, Ticketbleed, DROWN (SSL 2.0), POODLE, FREAK, Logjam, SWEET32, RC4,
+BEAST, CRIME, insecure renegotiation, missing extended master secret,
+version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
+CLIENT-HELLO, and an SSL 2.0-format TLS hello (RFC 5246 Appendix E.2) is
+tried. The grade is read from the worst finding: A none, B low, C medium,
+D high, F critical (docs/scan-grading.md).
+
+--json also carries:
+  sslv2              {supported, answer, ciphers[], v2_format_hello_accepted,
+                     v2_format_hello_answer}
+  intolerance        {checks[{name, expect, tolerated, answer}],
+                     fallback_scsv{tested, supported, offered, answer}}
+  findings[]         {id, name, status, severity, evidence, reference}
+  grade              {grade, worst_severity, reason}
+
 Exit status:
-  0  every target was scanned
+  0  every target was scanned (and, with --fail-on, no finding reached it)
   1  a target could not be scanned: unreachable, not TLS, or no TLS answer
      to any ClientHello (one line on stderr says which)
-  2  usage error; nothing was attempted`,
+  2  usage error; nothing was attempted
+  3  --fail-on SEVERITY: a finding at or above it (one line on stderr
+     names the targets and findings)`,
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
-  clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443`,
+  clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
+  clasp scan --fail-on high example.com:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("give at least one HOST:PORT to scan")
@@ -90,6 +111,7 @@ Exit status:
 	flags.DurationVar(&opts.timeout, "timeout", scan.DefaultTimeout, "time each probe gets, from connecting to the server's answer")
 	flags.BoolVar(&opts.json, "json", false, "print one JSON object per target and line (fields above and in docs/scan-json.md)")
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI (default: the host in HOST:PORT unless it is an IP address)")
+	flags.StringVar(&opts.failOn, "fail-on", "", "exit with status 3 when a finding is at or above this severity: low, medium, high or critical (docs/scan-grading.md)")
 	return cmd
 }
 
@@ -109,6 +131,10 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if opts.timeout <= 0 {
 		return usageErrorf("--timeout %v: want a positive duration", opts.timeout)
 	}
+	failOn, err := parseFailOn(opts.failOn)
+	if err != nil {
+		return err
+	}
 	for _, t := range targets {
 		if _, _, err := net.SplitHostPort(t); err != nil {
 			return usageErrorf("%q is not HOST:PORT: %v", t, err)
@@ -116,6 +142,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var failures []error
+	above := &findingsError{failOn: failOn}
 	for i, target := range targets {
 		host, _, _ := net.SplitHostPort(target)
 		sni := opts.serverName
@@ -139,6 +166,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			}
 			writeScanReport(stdout, rep)
 		}
+		above.add(rep)
 		if err != nil {
 			failures = append(failures, err)
 			if len(targets) > 1 {
@@ -147,6 +175,8 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		}
 	}
 	switch {
+	case len(failures) == 0 && len(above.found) > 0:
+		return above
 	case len(failures) == 0:
 		return nil
 	case len(targets) == 1:
@@ -202,6 +232,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	if l := rep.Groups.ECDHE; l != nil {
 		fmt.Fprintf(w, "  %s ECDHE%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
 	}
+	writeFindings(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {
