@@ -22,6 +22,30 @@ type dhFact struct {
 	version suites.Version
 	suite   suites.ID
 	bits    int
+	// wellKnown names the prime when it is one of weakPrimes.
+	wellKnown string
+}
+
+// weakPrimes are widely shared primes of 1024 bits or fewer: Adrian et al.
+// ("Imperfect Forward Secrecy", CCS 2015, the Logjam paper) show that one
+// precomputation per prime breaks every connection that uses it, and found
+// these among the most used. The RFC 2409 §6.2 prime (Oakley group 2) is
+// 2^1024 - 2^960 - 1 + 2^64 * ([2^894 pi] + 129093); TestWeakPrimesArePrimes
+// checks each value's size and primality. RFC 5114's 1024-bit group is not
+// listed: its value could not be checked here.
+var weakPrimes = map[string]string{
+	"RFC 2409 §6.2 (Oakley group 2)": "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+}
+
+// wellKnownPrime names p when it is one of weakPrimes.
+func wellKnownPrime(p []byte) string {
+	n := new(big.Int).SetBytes(p)
+	for name, hex := range weakPrimes {
+		if known, _ := new(big.Int).SetString(hex, 16); known.Cmp(n) == 0 {
+			return name
+		}
+	}
+	return ""
 }
 
 // helloFacts is what the TLS 1.2 (or highest earlier) facts probe found.
@@ -173,7 +197,7 @@ func (s *scanner) dhPrime(ctx context.Context, rep *Report) (*dhFact, error) {
 			return nil, err
 		}
 		if ske := res.ServerKeyExchange; ske != nil && ske.DHE != nil {
-			return &dhFact{version: vs.Version, suite: res.Suite, bits: new(big.Int).SetBytes(ske.DHE.P).BitLen()}, nil
+			return &dhFact{version: vs.Version, suite: res.Suite, bits: new(big.Int).SetBytes(ske.DHE.P).BitLen(), wellKnown: wellKnownPrime(ske.DHE.P)}, nil
 		}
 		s.note("%v: the DHE probe got %s and no DH parameters", vs.Version, res.Summary())
 		return nil, nil

@@ -114,6 +114,9 @@ func logjam(rep *Report, dh *dhFact) Finding {
 		return finding(weakLogjam, StatusVulnerable, "export DHE suites accepted: %s", where)
 	case dh != nil && dh.bits < 1024:
 		return finding(weakLogjam, StatusVulnerable, "the ServerKeyExchange of %v %v carries a %d-bit DH prime", dh.version, dh.suite, dh.bits)
+	case dh != nil && dh.wellKnown != "":
+		return finding(weakLogjam, StatusVulnerable, "the ServerKeyExchange of %v %v carries the widely shared %d-bit prime of %s, open to one precomputation for all its users",
+			dh.version, dh.suite, dh.bits, dh.wellKnown)
 	case dh != nil:
 		return finding(weakLogjam, StatusNotVulnerable, "no export DHE suite; the DH prime of %v %v is %d bits", dh.version, dh.suite, dh.bits)
 	}
