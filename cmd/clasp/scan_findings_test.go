@@ -48,3 +48,25 @@ func TestScanFailOnSetsExitStatus3(t *testing.T) {
 		t.Errorf("JSON findings %+v, grade %+v", line.Findings, line.Grade)
 	}
 }
+
+// TestScanOfDefaultClaspServeIsClean: clasp serve's defaults (TLS 1.2 and
+// 1.3, ECDHE with AEAD) show no weakness: grade A, --fail-on low exits 0.
+func TestScanOfDefaultClaspServeIsClean(t *testing.T) {
+	s := startServe(t)
+	r := runClasp(t, nil, "scan", "--json", "--timeout", "8s", "--fail-on", "low", s.addr)
+	var line struct {
+		Findings []struct{ ID, Status, Evidence string }
+		Grade    struct{ Grade string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &line); err != nil || r.exitCode != 0 {
+		t.Fatalf("exit %d, %v; stderr %q", r.exitCode, err, r.stderr)
+	}
+	for _, f := range line.Findings {
+		if f.Status == "vulnerable" {
+			t.Errorf("%s on clasp serve: %s", f.ID, f.Evidence)
+		}
+	}
+	if line.Grade.Grade != "A" || len(line.Findings) < 16 {
+		t.Errorf("grade %q with %d findings", line.Grade.Grade, len(line.Findings))
+	}
+}
