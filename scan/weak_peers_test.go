@@ -56,8 +56,12 @@ func TestWeaknessProbesQuietOnNSS(t *testing.T) {
 
 func TestWeaknessProbesQuietOnClasp(t *testing.T) {
 	pki := peertest.NewPKI(t)
+	// An RSA key-transport suite beside an ECDHE one, so that ROBOT has
+	// something to try: clasp's RFC 5246 §7.4.7.1 countermeasure
+	// (internal/kex) must show no oracle.
 	ln, err := clasp.Listen("tcp", "127.0.0.1:0", &clasp.Config{
 		Certificates: []clasp.Certificate{{Certificate: pki.RSA.TLS.Certificate, PrivateKey: pki.RSA.Key}},
+		CipherSuites: []uint16{uint16(suites.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256), uint16(suites.TLS_RSA_WITH_AES_128_GCM_SHA256)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,13 +83,16 @@ func TestWeaknessProbesQuietOnClasp(t *testing.T) {
 	}()
 	rep := scanOK(t, ln.Addr().String())
 	noneVulnerable(t, rep)
+	wantStatus(t, rep, map[string]Status{"robot": StatusNotVulnerable, "ticketbleed": StatusNotVulnerable})
 }
 
 func TestWeaknessProbesQuietOnCryptoTLS(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	addr := startGoServer(t, &tls.Config{Certificates: []tls.Certificate{pki.RSA.TLS}})
+	addr := startGoServer(t, &tls.Config{Certificates: []tls.Certificate{pki.RSA.TLS},
+		CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_128_GCM_SHA256}})
 	rep := scanOK(t, addr)
 	noneVulnerable(t, rep)
+	wantStatus(t, rep, map[string]Status{"robot": StatusNotVulnerable})
 }
 
 // startNginx runs nginx in the foreground with a TLS server block built
@@ -135,9 +142,11 @@ http {
 }
 
 // nginxIntermediate is Mozilla's "intermediate" server configuration for
-// nginx (ssl-config.mozilla.org, guideline 5.7), without DHE.
+// nginx (ssl-config.mozilla.org, guideline 5.7), without DHE, and with one
+// RSA key-transport suite at the end (as many older configurations still
+// have) so that the ROBOT probe has something to try.
 const nginxIntermediate = `ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:AES128-GCM-SHA256;
     ssl_prefer_server_ciphers off;
     ssl_session_cache shared:SSL:1m;
     ssl_session_tickets on;`
@@ -147,7 +156,7 @@ func TestWeaknessProbesQuietOnNginx(t *testing.T) {
 	addr := startNginx(t, pki.RSA, nginxIntermediate)
 	rep := scanOK(t, addr)
 	noneVulnerable(t, rep)
-	wantStatus(t, rep, map[string]Status{"ticketbleed": StatusNotVulnerable, "robot": StatusNotApplicable})
+	wantStatus(t, rep, map[string]Status{"ticketbleed": StatusNotVulnerable, "robot": StatusNotVulnerable, "no_fallback_scsv": StatusNotVulnerable})
 }
 
 // Real servers configured with a weakness.
