@@ -20,8 +20,11 @@ import (
 // The probe sends that early ChangeCipherSpec, then a second one. A fixed
 // server refuses the first (an alert, or it closes). A vulnerable one takes
 // the first and tries to decrypt the second under its new, bogus keys,
-// which fails: it answers bad_record_mac (or decryption_failed). A server
-// that says nothing at all has taken the early ChangeCipherSpec too.
+// which fails: it answers bad_record_mac (or decryption_failed), the sign
+// testssl.sh also reads. Silence is not taken as proof: older probes did,
+// and F5 pointed out that its unaffected BIG-IP stays silent too (F5
+// DevCentral, "CVE-2014-0224 Change Cipher Spec detection tools", 2014);
+// so is a server that stalls. It is reported as unknown.
 
 var changeCipherSpec = []byte{1}
 
@@ -59,8 +62,8 @@ func (s *scanner) ccsOn(conn net.Conn, h *wire.ClientHello, recordVersion suites
 		return finding(weakCCS, StatusVulnerable,
 			"%v: after two ChangeCipherSpecs right after ServerHelloDone the server answered %v: it took the first and tried to decrypt the second", f.version, ans)
 	case ans.kind == "silent":
-		return finding(weakCCS, StatusVulnerable,
-			"%v: the server said nothing to a ChangeCipherSpec right after ServerHelloDone (a fixed server refuses it with unexpected_message)", f.version)
+		return finding(weakCCS, StatusUnknown,
+			"%v: the server said nothing to two ChangeCipherSpecs right after ServerHelloDone: a fixed server refuses them with unexpected_message, a vulnerable one fails to decrypt the second; silence is neither", f.version)
 	}
 	return finding(weakCCS, StatusNotVulnerable, "%v: a ChangeCipherSpec right after ServerHelloDone got %s", f.version, ans)
 }

@@ -41,6 +41,9 @@ type flaws struct {
 	compression bool
 	// noRenegInfo and noEMS leave those extensions out of the ServerHello.
 	noRenegInfo, noEMS bool
+	// silent reads and ignores everything after its flight, as a stalled
+	// server (or an F5 BIG-IP given an early ChangeCipherSpec) does.
+	silent bool
 }
 
 const flawedSuite suites.ID = 0x002F // TLS_RSA_WITH_AES_128_CBC_SHA
@@ -100,6 +103,10 @@ func (fc *flawedConn) serve() {
 		return
 	}
 	if err := fc.sendFlight(hello); err != nil {
+		return
+	}
+	if fc.f.silent {
+		io.Copy(io.Discard, fc.in)
 		return
 	}
 	fc.afterFlight()

@@ -376,3 +376,16 @@ func TestLogjamOnGnuTLSWithAWellKnownPrime(t *testing.T) {
 		t.Errorf("Logjam evidence: %s", f.Evidence)
 	}
 }
+
+// TestHeartbleedQuietOnAHeartbeatServer: GnuTLS with heartbeat support
+// negotiates the extension and, as RFC 6520 §4 says, drops a request whose
+// payload_length is too large: no answer, not a leak.
+func TestHeartbleedQuietOnAHeartbeatServer(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3", "--heartbeat", "--disable-client-cert")
+	rep := scanOK(t, srv.Addr)
+	wantStatus(t, rep, map[string]Status{"heartbleed": StatusNotVulnerable})
+	if f := findingOf(t, rep, "heartbleed"); !strings.Contains(f.Evidence, "ServerHello with the heartbeat extension") {
+		t.Errorf("Heartbleed evidence: %s", f.Evidence)
+	}
+}

@@ -152,3 +152,19 @@ func scanWithin(t *testing.T, addr string, timeout time.Duration) *Report {
 	}
 	return rep
 }
+
+// TestPostFlightProbesOnAServerThatGoesSilent: a server that stops talking
+// after its flight is not called vulnerable for it, and costs one wait per
+// probe, all at once.
+func TestPostFlightProbesOnAServerThatGoesSilent(t *testing.T) {
+	addr := startFlawedServer(t, flaws{silent: true})
+	start := time.Now()
+	rep := scanWithin(t, addr, 3*time.Second)
+	elapsed := time.Since(start)
+	wantStatus(t, rep, map[string]Status{"ccs_injection": StatusUnknown, "heartbleed": StatusNotVulnerable, "robot": StatusNotVulnerable})
+	noneVulnerable(t, rep)
+	if elapsed > 5*time.Second {
+		t.Errorf("the scan took %v", elapsed)
+	}
+	t.Logf("%d connections in %v", rep.Connections, elapsed)
+}
