@@ -41,6 +41,10 @@ type flaws struct {
 	compression bool
 	// noRenegInfo and noEMS leave those extensions out of the ServerHello.
 	noRenegInfo, noEMS bool
+	// export also speaks TLS 1.0 and 1.1 and prefers export suites there
+	// (RSA_EXPORT and DHE_RSA_EXPORT, which the registry ends at TLS 1.0),
+	// as servers open to FREAK and Logjam did.
+	export bool
 	// silent reads and ignores everything after its flight, as a stalled
 	// server (or an F5 BIG-IP given an early ChangeCipherSpec) does.
 	silent bool
@@ -94,15 +98,17 @@ func (fc *flawedConn) serve() {
 		fc.alert(wire.AlertDecodeError)
 		return
 	}
-	if hello.Version < suites.VersionTLS12 {
+	version := min(hello.Version, suites.VersionTLS12)
+	if version < suites.VersionTLS12 && (!fc.f.export || version < suites.VersionTLS10) {
 		fc.alert(wire.AlertProtocolVersion)
 		return
 	}
-	if !slices.Contains(hello.CipherSuites, flawedSuite) {
+	suite, ok := fc.chooseSuite(hello, version)
+	if !ok {
 		fc.alert(wire.AlertHandshakeFailure)
 		return
 	}
-	if err := fc.sendFlight(hello); err != nil {
+	if err := fc.sendFlight(hello, version, suite); err != nil {
 		return
 	}
 	if fc.f.silent {
@@ -112,10 +118,30 @@ func (fc *flawedConn) serve() {
 	fc.afterFlight()
 }
 
+// exportSuites are the export suites the export flaw prefers:
+// TLS_RSA_EXPORT_WITH_RC4_40_MD5 and TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA.
+var exportSuites = []suites.ID{0x0003, 0x0014}
+
+// chooseSuite picks by the server's order: export suites first (with the
+// export flaw, where the version allows them), then flawedSuite.
+func (fc *flawedConn) chooseSuite(hello *wire.ClientHello, v suites.Version) (suites.ID, bool) {
+	var mine []suites.ID
+	if fc.f.export && v == suites.VersionTLS10 {
+		mine = exportSuites
+	}
+	for _, id := range append(slices.Clone(mine), flawedSuite) {
+		if slices.Contains(hello.CipherSuites, id) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
 // sendFlight writes ServerHello, Certificate and ServerHelloDone in one
-// record.
-func (fc *flawedConn) sendFlight(hello *wire.ClientHello) error {
-	sh := &wire.ServerHello{Version: suites.VersionTLS12, CipherSuite: flawedSuite, SessionID: make([]byte, 32), Extensions: []wire.Extension{}}
+// record (no ServerKeyExchange, even where the suite calls for one: no
+// probe gets that far with those suites).
+func (fc *flawedConn) sendFlight(hello *wire.ClientHello, v suites.Version, suite suites.ID) error {
+	sh := &wire.ServerHello{Version: v, CipherSuite: suite, SessionID: make([]byte, 32), Extensions: []wire.Extension{}}
 	rand.Read(sh.Random[:])
 	rand.Read(sh.SessionID)
 	offered := func(t wire.ExtensionType) bool {
@@ -141,7 +167,7 @@ func (fc *flawedConn) sendFlight(hello *wire.ClientHello) error {
 		}
 		out = append(out, raw...)
 	}
-	return writeRaw(fc.conn, wire.ContentHandshake, suites.VersionTLS12, out)
+	return writeRaw(fc.conn, wire.ContentHandshake, v, out)
 }
 
 // afterFlight reads what the client sends after the flight and reacts as

@@ -168,3 +168,16 @@ func TestPostFlightProbesOnAServerThatGoesSilent(t *testing.T) {
 	}
 	t.Logf("%d connections in %v", rep.Connections, elapsed)
 }
+
+// TestFREAKAndLogjamOnAnExportServer: no installable server still offers
+// export suites; the flawed server does, in TLS 1.0.
+func TestFREAKAndLogjamOnAnExportServer(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{export: true}))
+	wantStatus(t, rep, map[string]Status{"freak": StatusVulnerable, "logjam": StatusVulnerable, "rc4": StatusVulnerable, "beast": StatusVulnerable})
+	if f := findingOf(t, rep, "freak"); !strings.Contains(f.Evidence, "TLS 1.0: TLS_RSA_EXPORT_WITH_RC4_40_MD5") {
+		t.Errorf("FREAK evidence: %s", f.Evidence)
+	}
+	if f := findingOf(t, rep, "logjam"); !strings.Contains(f.Evidence, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA") {
+		t.Errorf("Logjam evidence: %s", f.Evidence)
+	}
+}
