@@ -210,7 +210,14 @@ func (fc *flawedConn) bleed(req []byte) {
 		memory = append(memory, fakeMemory...)
 	}
 	resp := append([]byte{heartbeatResponse, req[1], req[2]}, memory[:n]...)
-	writeRaw(fc.conn, wire.ContentHeartbeat, suites.VersionTLS12, append(resp, make([]byte, 16)...))
+	resp = append(resp, make([]byte, 16)...)
+	// A response over 2^14 bytes goes out in several records, as
+	// OpenSSL's record layer fragmented it.
+	for len(resp) > 0 {
+		n := min(len(resp), 1<<14)
+		writeRaw(fc.conn, wire.ContentHeartbeat, suites.VersionTLS12, resp[:n])
+		resp = resp[n:]
+	}
 }
 
 // keyExchange decrypts the premaster. Healthy: whatever happened, wait
