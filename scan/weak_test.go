@@ -1,10 +1,13 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clasp-tls/clasp/internal/suites"
 )
 
 // findingOf returns the finding with the given id, failing the test when
@@ -179,5 +182,44 @@ func TestFREAKAndLogjamOnAnExportServer(t *testing.T) {
 	}
 	if f := findingOf(t, rep, "logjam"); !strings.Contains(f.Evidence, "TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA") {
 		t.Errorf("Logjam evidence: %s", f.Evidence)
+	}
+}
+
+// TestPaddedHellosHaveTheirSize: the F5 probes' hellos are exactly 300
+// and 530 bytes, handshake header included.
+func TestPaddedHellosHaveTheirSize(t *testing.T) {
+	rep := &Report{CipherSuites: []VersionSuites{{Version: suites.VersionTLS13, Suites: []SuiteEntry{suiteEntry(0x1301)}}},
+		Groups: Groups{TLS13: &GroupList{Groups: []GroupEntry{groupEntry(suites.X25519MLKEM768), groupEntry(suites.X25519)}}}}
+	for _, size := range []int{300, 530} {
+		p, err := padTo(compactHello(rep, suites.VersionTLS13, "a.example"), size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := p.marshal()
+		if err != nil || len(raw) != size {
+			t.Errorf("padded to %d: %d bytes, %v", size, len(raw), err)
+		}
+	}
+	// The compact hello keys with x25519, not the 1216-byte hybrid.
+	if p := compactHello(rep, suites.VersionTLS13, ""); len(p.KeyShares) != 1 || p.KeyShares[0] != suites.X25519 {
+		t.Errorf("compact hello key shares %v", p.KeyShares)
+	}
+}
+
+// TestSSL2ClientHelloLayout checks the CLIENT-HELLO against the layout of
+// draft-hickman-netscape-ssl-00: a two-byte header with the high bit, then
+// type 1, version, three lengths, the specs and the challenge.
+func TestSSL2ClientHelloLayout(t *testing.T) {
+	raw, err := ssl2ClientHello(0x0002, []uint32{0x010080, 0x0700C0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := raw[2:]
+	if raw[0]&0x80 == 0 || int(raw[0]&0x7f)<<8|int(raw[1]) != len(body) {
+		t.Fatalf("header %x for a %d-byte body", raw[:2], len(body))
+	}
+	want := []byte{ssl2MsgClientHello, 0, 2, 0, 6, 0, 0, 0, 16, 0x01, 0x00, 0x80, 0x07, 0x00, 0xC0}
+	if !bytes.Equal(body[:len(want)], want) || len(body) != len(want)+16 {
+		t.Errorf("body %x, want %x followed by a 16-byte challenge", body, want)
 	}
 }
