@@ -389,3 +389,21 @@ func TestHeartbleedQuietOnAHeartbeatServer(t *testing.T) {
 		t.Errorf("Heartbleed evidence: %s", f.Evidence)
 	}
 }
+
+// TestWeaknessesOnATLS13OnlyServer: the TLS 1.2 probes do not apply, the
+// intolerance probes still run, and nothing is vulnerable.
+func TestWeaknessesOnATLS13OnlyServer(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-tls1_3", "-quiet")
+	rep := scanOK(t, srv.Addr)
+	noneVulnerable(t, rep)
+	wantStatus(t, rep, map[string]Status{
+		"heartbleed": StatusNotApplicable, "ccs_injection": StatusNotApplicable, "robot": StatusNotApplicable,
+		"ticketbleed": StatusNotApplicable, "crime": StatusNotApplicable, "insecure_renegotiation": StatusNotApplicable,
+		"no_extended_master_secret": StatusNotApplicable, "no_fallback_scsv": StatusNotApplicable,
+		"version_intolerance": StatusNotVulnerable, "drown": StatusNotVulnerable,
+	})
+	if n := len(rep.Intolerance.Checks); n != 4 {
+		t.Errorf("%d intolerance checks, want 4 (no legacy_version probe without TLS 1.2)", n)
+	}
+}
