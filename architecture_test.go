@@ -36,7 +36,7 @@ var allowedImports = map[string][]string{
 	"cmd/clasp":      {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore"},
 	"bench":          {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
 	"bench/cmd/load": {"internal/loadgen"},
-	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore"},
+	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore", "scan"},
 }
 
 func TestImportDirection(t *testing.T) {

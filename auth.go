@@ -157,7 +157,7 @@ func (c *Conn) chooseClientCertificate(cas [][]byte, requested []suites.Signatur
 	cfg, version := c.config, c.state.version
 	if cfg.GetClientCertificate != nil {
 		cert, err := cfg.GetClientCertificate(&CertificateRequestInfo{AcceptableCAs: cas,
-			SignatureSchemes: requested, Version: uint16(version)})
+			SignatureSchemes: requested, Version: uint16(version), ctx: c.handshakeCtx})
 		if err != nil || cert == nil || len(cert.Certificate) == 0 {
 			return nil, err
 		}
@@ -176,7 +176,7 @@ func (c *Conn) chooseClientCertificate(cas [][]byte, requested []suites.Signatur
 			}
 			continue
 		}
-		if _, ok := chooseSignatureScheme(l.PublicKey, version, requested, cfg.signatureSchemes()); ok {
+		if _, ok := chooseSignatureScheme(l.PublicKey, version, requested, cfg.schemesFor(cert)); ok {
 			return cert, nil
 		}
 	}

@@ -30,14 +30,19 @@ func keyLengths(version suites.Version, suite *suites.Suite) (macLen, keyLen, iv
 // record protections for both directions.
 func (c *Conn) establishKeys(master, clientRandom, serverRandom []byte) (clientWrite, serverWrite record.Protection, err error) {
 	version, suite := c.state.version, c.state.suite
+	c.keepTLS12Secrets(master, clientRandom, serverRandom)
 	macLen, keyLen, ivLen := keyLengths(version, suite)
 	kb := keys.DeriveKeyBlock(version, suite.PRFHash, master, clientRandom, serverRandom, macLen, keyLen, ivLen)
 	rand := c.config.rand()
-	clientWrite, err = record.NewProtection(version, suite.Cipher, suite.MAC, kb.ClientKey, kb.ClientIV, kb.ClientMACKey, rand)
+	newProtection := record.NewProtection
+	if c.state.etm {
+		newProtection = record.NewProtectionEncryptThenMAC
+	}
+	clientWrite, err = newProtection(version, suite.Cipher, suite.MAC, kb.ClientKey, kb.ClientIV, kb.ClientMACKey, rand)
 	if err != nil {
 		return nil, nil, fmt.Errorf("client write keys for %s: %w", suite.Name, err)
 	}
-	serverWrite, err = record.NewProtection(version, suite.Cipher, suite.MAC, kb.ServerKey, kb.ServerIV, kb.ServerMACKey, rand)
+	serverWrite, err = newProtection(version, suite.Cipher, suite.MAC, kb.ServerKey, kb.ServerIV, kb.ServerMACKey, rand)
 	if err != nil {
 		return nil, nil, fmt.Errorf("server write keys for %s: %w", suite.Name, err)
 	}

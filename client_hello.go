@@ -245,14 +245,20 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	if len(cfg.NextProtos) > 0 {
 		exts = append(exts, &wire.ALPNExt{Protocols: cfg.NextProtos})
 	}
+	exts = append(exts, certificateStatusRequests(cfg)...)
 	if offer.offers12 {
+		exts = append(exts, offerEncryptThenMAC(cfg, offered)...)
 		if !cfg.DisableExtendedMasterSecret {
 			exts = append(exts, &wire.ExtendedMasterSecretExt{})
 		}
 		// RFC 5746 §3.4: an initial ClientHello signals secure
 		// renegotiation with an empty renegotiation_info; §3.5: a
 		// renegotiating one carries the previous client verify_data.
-		exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+		if !cfg.InsecureLegacyRenegotiation {
+			exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+		} else if !c.renegotiating {
+			c.warn("InsecureLegacyRenegotiation: this hello does not signal RFC 5746 secure renegotiation")
+		}
 	}
 	if offer.offers13 {
 		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})
@@ -261,7 +267,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 			return nil, err
 		}
 		exts = append(exts, keyShare)
-		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: []uint8{wire.PSKModeDHEKE}})
+		modes := []uint8{wire.PSKModeDHEKE}
+		if len(cfg.PSKKeyExchangeModes) > 0 {
+			modes = slices.Clone(cfg.PSKKeyExchangeModes)
+		}
+		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: modes})
 	}
 	// RFC 8449: clasp reads records of any size the protocol allows and
 	// says so, which lets a server that announces a smaller limit of its
@@ -284,6 +294,13 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	return offer, nil
 }
 
+// classicalHalf maps each hybrid group to the ECDH group inside it.
+var classicalHalf = map[suites.Group]suites.Group{
+	suites.X25519MLKEM768:     suites.X25519,
+	suites.SecP256r1MLKEM768:  suites.Secp256r1,
+	suites.SecP384r1MLKEM1024: suites.Secp384r1,
+}
+
 // makeKeyShares generates key shares for the client's most preferred group
 // only (RFC 8446 §4.2.8 lets the server ask for another with
 // HelloRetryRequest). A hybrid group brings its classical half along as a
@@ -294,8 +311,8 @@ func (c *Conn) makeKeyShares(groups []suites.Group) ([]kex.ClientKeyShare, error
 		return nil, &configError{"no group in the Config can be used with TLS 1.3"}
 	}
 	want := []suites.Group{groups[0]}
-	if groups[0] == suites.X25519MLKEM768 && slices.Contains(groups, suites.X25519) {
-		want = append(want, suites.X25519)
+	if half, ok := classicalHalf[groups[0]]; ok && slices.Contains(groups, half) {
+		want = append(want, half)
 	}
 	var shares []kex.ClientKeyShare
 	for _, g := range want {

@@ -16,6 +16,7 @@ var fillableExtensions = []wire.ExtensionType{
 	wire.ExtALPN, wire.ExtPadding, wire.ExtExtendedMasterSecret, wire.ExtRecordSizeLimit,
 	wire.ExtSessionTicket, wire.ExtPreSharedKey, wire.ExtEarlyData, wire.ExtSupportedVersions,
 	wire.ExtCookie, wire.ExtPSKKeyExchangeModes, wire.ExtKeyShare, wire.ExtRenegotiationInfo,
+	wire.ExtStatusRequest, wire.ExtSignedCertificateTimestamp, wire.ExtEncryptThenMAC,
 }
 
 // requiredFor13 are the extensions without which a TLS 1.3 offer cannot

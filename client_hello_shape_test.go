@@ -17,7 +17,7 @@ func TestClientHelloExtensionsRefusesWhatCannotWork(t *testing.T) {
 		list []uint16
 		want string
 	}{
-		"unfillable code point": {[]uint16{0, 10, 13, 43, 51, 5}, "cannot fill"},
+		"unfillable code point": {[]uint16{0, 10, 13, 43, 51, 27}, "cannot fill"}, // compress_certificate
 		"listed twice":          {[]uint16{0, 10, 13, 43, 51, 10}, "twice"},
 		"psk not last":          {[]uint16{0, 10, 13, 41, 43, 51}, "last"},
 		"no supported_versions": {[]uint16{0, 10, 13, 51}, "supported_versions"},

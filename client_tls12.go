@@ -71,9 +71,11 @@ func (hs *clientHandshakeTLS12) handshake() error {
 	c.state.sessionID = slices.Clone(hs.serverHello.SessionID)
 	if err := c.runSteps([]handshakeStep{
 		{"read server Certificate", hs.readServerCertificate},
+		{"read CertificateStatus", hs.readCertificateStatusStep()},
 		{"read ServerKeyExchange", hs.readServerKeyExchange},
 		{"read CertificateRequest", hs.readCertificateRequest},
 		{"read ServerHelloDone", hs.readServerHelloDone},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate", hs.sendClientCertificate},
 		{"write ClientKeyExchange", hs.sendClientKeyExchange},
 		{"write CertificateVerify", hs.sendCertificateVerify},
@@ -116,6 +118,7 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 
 	hs.suite = suite
 	c.state.version, c.state.suite = sh.Version, suite
+	c.acceptEncryptThenMAC(sh, suite)
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)
@@ -162,7 +165,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		// RFC 5746 §3.4 (empty on an initial handshake) and §3.5 (both
 		// previous verify_data on a renegotiation).
 		return wire.Errorf(wire.AlertHandshakeFailure, "server's renegotiation_info does not match the previous handshake (RFC 5746)")
-	case !hasRI && c.renegotiating:
+	case !hasRI && c.renegotiating && !hs.config.InsecureLegacyRenegotiation:
 		return wire.Errorf(wire.AlertHandshakeFailure, "renegotiation ServerHello without renegotiation_info (RFC 5746 §3.5)")
 	case hasRI:
 		c.state.secureRenegotiation = true
@@ -175,6 +178,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
 	c.state.ems = hs.ems
+	c.keepSCTs12(sh)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
 			ReasonCode: "both_sides_agree", Reason: fmt.Sprintf("client offered it: %v; server echoed it: %v", !hs.config.DisableExtendedMasterSecret, hs.ems)})
@@ -355,7 +359,7 @@ func (hs *clientHandshakeTLS12) clientScheme(pub crypto.PublicKey) (suites.Signa
 	if v < suites.VersionTLS12 {
 		return 0, isRSA(pub) || isECDSA(pub)
 	}
-	return chooseSignatureScheme(pub, v, hs.certReq.SignatureSchemes, hs.config.signatureSchemes())
+	return chooseSignatureScheme(pub, v, hs.certReq.SignatureSchemes, hs.config.schemesFor(hs.clientCert))
 }
 
 func (hs *clientHandshakeTLS12) readServerHelloDone() error {

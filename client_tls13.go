@@ -48,6 +48,7 @@ func (hs *clientHandshakeTLS13) handshake() error {
 		{"read server Certificate", hs.readServerCertificate},
 		{"read server CertificateVerify", hs.readServerCertificateVerify},
 		{"read server Finished", hs.readServerFinished},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate and CertificateVerify", hs.sendClientCertificate},
 		{"write client Finished", hs.sendClientFinished},
 	}); err != nil {
@@ -419,6 +420,7 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	}
 	hs.serverCerts = certs
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
+	c.keepLeafStatus13(certMsg.Entries[0])
 	return nil
 }
 
@@ -540,7 +542,7 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	if err != nil {
 		return err
 	}
-	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.signatureSchemes())
+	scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, hs.requestedSchemes(), hs.config.schemesFor(hs.clientCert))
 	if !ok {
 		return &NegotiationError{What: "signature scheme", ClientOffered: schemeNames(hs.config.signatureSchemes()),
 			ServerAccepts: schemeNames(hs.requestedSchemes()), Detail: "for the client certificate's key"}

@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
@@ -32,15 +33,28 @@ const (
 	// X25519MLKEM768 is the hybrid post-quantum group (ML-KEM-768 with
 	// X25519), first in clasp's default TLS 1.3 offer.
 	X25519MLKEM768 = suites.X25519MLKEM768
-	X25519         = suites.X25519
-	CurveP256      = suites.Secp256r1
-	CurveP384      = suites.Secp384r1
-	CurveP521      = suites.Secp521r1
-	FFDHE2048      = suites.FFDHE2048
-	FFDHE3072      = suites.FFDHE3072
-	FFDHE4096      = suites.FFDHE4096
-	FFDHE6144      = suites.FFDHE6144
-	FFDHE8192      = suites.FFDHE8192
+	// SecP256r1MLKEM768 and SecP384r1MLKEM1024 join ML-KEM with a NIST
+	// curve (draft-ietf-tls-ecdhe-mlkem), for deployments that need
+	// FIPS-approved halves; second and third in the default offer, as in
+	// Go 1.26's crypto/tls.
+	SecP256r1MLKEM768  = suites.SecP256r1MLKEM768
+	SecP384r1MLKEM1024 = suites.SecP384r1MLKEM1024
+	X25519             = suites.X25519
+	CurveP256          = suites.Secp256r1
+	CurveP384          = suites.Secp384r1
+	CurveP521          = suites.Secp521r1
+	FFDHE2048          = suites.FFDHE2048
+	FFDHE3072          = suites.FFDHE3072
+	FFDHE4096          = suites.FFDHE4096
+	FFDHE6144          = suites.FFDHE6144
+	FFDHE8192          = suites.FFDHE8192
+)
+
+// TLS 1.3 PSK key exchange modes (RFC 8446 §4.2.9), for
+// Config.PSKKeyExchangeModes.
+const (
+	PSKModePlainKE uint8 = 0 // psk_ke: the PSK alone, no forward secrecy
+	PSKModeDHEKE   uint8 = 1 // psk_dhe_ke: the PSK with a fresh (EC)DHE exchange
 )
 
 // SignatureScheme is a signature scheme code point.
@@ -72,6 +86,16 @@ type Certificate struct {
 	PrivateKey crypto.PrivateKey
 	// Leaf is the parsed leaf; filled in lazily when nil.
 	Leaf *x509.Certificate
+	// OCSPStaple is a DER OCSP response for the leaf, which a server
+	// staples for clients that ask (status_request, RFC 6066 §8).
+	OCSPStaple []byte
+	// SignedCertificateTimestamps are SCTs for the leaf (RFC 6962 §3.3),
+	// which a server sends to clients that ask.
+	SignedCertificateTimestamps [][]byte
+	// SupportedSignatureAlgorithms, when set, restricts the schemes this
+	// certificate's key signs with (a key in hardware that can do only
+	// some): the Config's schemes in their order, less the others.
+	SupportedSignatureAlgorithms []SignatureScheme
 }
 
 // ClientHelloInfo is what a server knows about a client when it chooses a
@@ -84,6 +108,17 @@ type ClientHelloInfo struct {
 	SupportedProtos   []string
 	SupportedVersions []uint16
 	Conn              net.Conn
+	// Extensions lists the code points of the hello's extensions, in the
+	// order sent (GREASE values included).
+	Extensions []uint16
+	// SupportedPoints is the ec_point_formats list (RFC 8422 §5.1.2).
+	SupportedPoints []uint8
+	// HelloRetryRequest is true for the second ClientHello of a TLS 1.3
+	// handshake, the answer to a HelloRetryRequest.
+	HelloRetryRequest bool
+
+	ctx    context.Context
+	config *Config
 }
 
 // ClientAuthType is a server's policy for client certificates, with the
@@ -113,6 +148,8 @@ type CertificateRequestInfo struct {
 	SignatureSchemes []SignatureScheme
 	// Version is the negotiated version.
 	Version uint16
+
+	ctx context.Context
 }
 
 // Config configures a client or a server. A Config may be shared by many
@@ -131,6 +168,20 @@ type Config struct {
 	// GetCertificate, when set on a server, chooses the certificate from the
 	// ClientHello; returning (nil, nil) falls back to Certificates.
 	GetCertificate func(*ClientHelloInfo) (*Certificate, error)
+	// NameToCertificate maps a server name to its certificate; a server
+	// takes the entry for the client's SNI name (or its "*.parent"
+	// wildcard) before looking at Certificates.
+	//
+	// Deprecated: as in crypto/tls, one name can map to one certificate
+	// only; leave it nil and clasp picks from Certificates by SNI and key
+	// type.
+	NameToCertificate map[string]*Certificate
+	// GetConfigForClient, when set on a server, is called after each
+	// ClientHello and may return the Config to use for this connection
+	// instead (nil keeps this one): per-client suites, versions or
+	// certificates, as in crypto/tls. An error ends the handshake with
+	// internal_error.
+	GetConfigForClient func(*ClientHelloInfo) (*Config, error)
 
 	// RootCAs are the roots a client trusts; the system roots when nil.
 	RootCAs *x509.CertPool
@@ -144,6 +195,13 @@ type Config struct {
 	// (or instead of them with InsecureSkipVerify) with the raw chain and
 	// the verified chains; an error aborts the handshake with bad_certificate.
 	VerifyPeerCertificate func(rawCerts [][]byte, verifiedChains [][]*x509.Certificate) error
+	// VerifyConnection, when set, is called on both sides once per
+	// handshake, full or resumed, after the certificate checks and
+	// VerifyPeerCertificate, with the connection's state so far (as in
+	// crypto/tls: a client calls it before its Finished, a server after
+	// the client's certificate, or where it would have come). An error
+	// aborts the handshake with bad_certificate.
+	VerifyConnection func(ConnectionState) error
 	// InsecureSkipKeyUsageCheck accepts a peer leaf whose keyUsage
 	// extension forbids what the handshake does with its key (signing
 	// without digitalSignature, RSA key exchange without keyEncipherment;
@@ -152,6 +210,19 @@ type Config struct {
 	// that cannot yet replace them; each use is reported in
 	// ConnectionState.Warnings and the trace.
 	InsecureSkipKeyUsageCheck bool
+	// InsecureExporterWithoutEMS lets ConnectionState.ExportKeyingMaterial
+	// work on a TLS 1.0-1.2 connection without extended master secret,
+	// where the exported keys may equal another connection's (the triple
+	// handshake attack, RFC 7627 §5.4); crypto/tls refuses the same unless
+	// GODEBUG=tlsunsafeekm=1.
+	InsecureExporterWithoutEMS bool
+
+	// DynamicRecordSizingDisabled is accepted for crypto/tls
+	// compatibility. clasp never sizes records dynamically (crypto/tls
+	// starts connections with small records): each record carries as much
+	// of a Write as the 16 KiB limit, or the peer's record_size_limit,
+	// allows; so there is nothing to disable.
+	DynamicRecordSizingDisabled bool
 
 	// MinVersion and MaxVersion bound the protocol versions: TLS 1.2 and
 	// TLS 1.3 when zero. Versions below TLS 1.2 must be named here explicitly and are
@@ -172,6 +243,9 @@ type Config struct {
 	// Groups lists the key exchange groups in preference order (ECDHE
 	// curves and, for DHE, the RFC 7919 groups).
 	Groups []CurveID
+	// CurvePreferences is crypto/tls's name for Groups, used when Groups
+	// is empty, so that a crypto/tls configuration works unchanged.
+	CurvePreferences []CurveID
 	// HelloRetryForPreferredGroup makes a TLS 1.3 server ask, with a
 	// HelloRetryRequest, for the first of its Groups that the client
 	// supports, even when the client sent a key share for another common
@@ -202,6 +276,14 @@ type Config struct {
 
 	// Renegotiation is the TLS 1.2 renegotiation policy (RFC 5746 only).
 	Renegotiation RenegotiationSupport
+	// InsecureLegacyRenegotiation makes a client behave as one from before
+	// RFC 5746: its hellos carry no renegotiation_info, and Renegotiate
+	// runs a new handshake that nothing binds to the previous one, which
+	// lets an attacker splice its own traffic in front of the client's
+	// (CVE-2009-3555). Dangerous: it exists to ask whether a server still
+	// accepts such renegotiations (clasp scan does), and every connection
+	// that uses it says so in ConnectionState.Warnings.
+	InsecureLegacyRenegotiation bool
 	// MaxRenegotiations bounds renegotiations per connection under
 	// RenegotiateFreelyAsClient (those this side starts count too); 3 when
 	// zero.
@@ -315,6 +397,17 @@ type Config struct {
 	// replayed hello is remembered in SessionStore and refused (RFC 8446
 	// §8.2). Read returns the early data before the rest.
 	MaxEarlyData uint32
+	// PSKKeyExchangeModes, on a client, lists the TLS 1.3 PSK key exchange
+	// modes offered in psk_key_exchange_modes (RFC 8446 §4.2.9), in order:
+	// PSKModeDHEKE (psk_dhe_ke, a fresh (EC)DHE exchange with the PSK) or
+	// PSKModePlainKE (psk_ke, the PSK alone). nil offers psk_dhe_ke alone.
+	// On a server it lists the modes it resumes with: psk_ke only when
+	// PSKModePlainKE is listed (as OpenSSL only with -allow_no_dhe_kex);
+	// nil means psk_dhe_ke alone. A psk_ke resumption has no forward
+	// secrecy: whoever later learns the ticket key reads the connection. It
+	// is for probing what a server accepts (clasp scan does) and for
+	// constrained peers, and it is reported in ConnectionState.Warnings.
+	PSKKeyExchangeModes []uint8
 	// ClientSessionCache, on a client, keeps sessions (TLS 1.2 session IDs
 	// and tickets, TLS 1.3 tickets) to resume with; nil turns resumption off.
 	ClientSessionCache ClientSessionCache
@@ -414,10 +507,29 @@ func (c *Config) cipherSuites13() []suites.ID {
 }
 
 func (c *Config) groups() []suites.Group {
-	if c.Groups == nil {
-		return suites.DefaultGroups()
+	switch {
+	case c.Groups != nil:
+		return c.Groups
+	case c.CurvePreferences != nil:
+		return c.CurvePreferences
 	}
-	return c.Groups
+	return suites.DefaultGroups()
+}
+
+// schemesFor is this side's signature schemes for signing with cert:
+// signatureSchemes, less those cert.SupportedSignatureAlgorithms leaves out.
+func (c *Config) schemesFor(cert *Certificate) []suites.SignatureScheme {
+	ours := c.signatureSchemes()
+	if cert == nil || len(cert.SupportedSignatureAlgorithms) == 0 {
+		return ours
+	}
+	var out []suites.SignatureScheme
+	for _, s := range ours {
+		if slices.Contains(cert.SupportedSignatureAlgorithms, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (c *Config) signatureSchemes() []suites.SignatureScheme {

@@ -57,6 +57,7 @@ type Conn struct {
 
 	handshakeMu       sync.Mutex
 	handshakeErr      error
+	handshakeCtx      context.Context // while a handshake runs, for the callbacks' Context
 	handshakeComplete atomic.Bool
 
 	// in guards the read side, out the write side. The handshake holds both.
@@ -154,6 +155,10 @@ type connState struct {
 	helloRetry          bool
 	earlyDataAccepted   bool
 	warnings            []string
+	tls12               *tls12Secrets // for the TLS 1.0-1.2 exporter
+	etm                 bool          // encrypt-then-MAC (RFC 7366) for the CBC suite
+	ocspResponse        []byte        // stapled by the server
+	scts                [][]byte      // the server's Signed Certificate Timestamps
 }
 
 func newConn(conn net.Conn, config *Config, isClient bool) *Conn {
@@ -205,6 +210,8 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 
 	ctx, cancel := c.withHandshakeTimeout(ctx)
 	defer cancel()
+	c.handshakeCtx = ctx
+	defer func() { c.handshakeCtx = nil }()
 	// A blocked read or write only returns when the socket does, so a
 	// cancelled context interrupts it through an immediate deadline.
 	stop := c.interruptOnDone(ctx)
@@ -356,7 +363,7 @@ func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
 	for skipped := 1; ; skipped++ {
 		typ, payload, err := c.layer.ReadRecord()
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, c.recordHeaderError(err)
 		}
 		switch {
 		case typ == wire.ContentAlert:
@@ -864,6 +871,9 @@ type handshakeStep struct {
 // and traces call it; the first failure ends the handshake through fail.
 func (c *Conn) runSteps(steps []handshakeStep) error {
 	for _, step := range steps {
+		if step.run == nil {
+			continue // a step this configuration does not need
+		}
 		if c.step != step.name {
 			c.setStep(step.name)
 		}

@@ -144,6 +144,7 @@ func TestHandshake13ResumptionPSKDHE(t *testing.T) {
 // zero (EC)DHE input.
 func TestServerResumesWithPSKKE(t *testing.T) {
 	client, server := testClientConfig13(t), testServerConfig13(t)
+	server.PSKKeyExchangeModes = []uint8{PSKModeDHEKE, PSKModePlainKE}
 	client.ClientSessionCache = NewLRUClientSessionCache(4)
 	obtainTicket(t, client, server)
 	cs, _ := client.ClientSessionCache.Get("localhost")

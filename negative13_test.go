@@ -237,6 +237,20 @@ func testClientConfig13(t testing.TB) *Config {
 	return &Config{RootCAs: testCerts(t).caPool, ServerName: "localhost"}
 }
 
+// notAskingForStatus makes a client leave status_request and
+// signed_certificate_timestamp out of its hello (and keep every other
+// extension it sends by default), for tests of a server that sends them
+// unasked.
+func notAskingForStatus(cfg *Config) *Config {
+	cfg.ClientHelloExtensions = []uint16{
+		uint16(wire.ExtServerName), uint16(wire.ExtSupportedGroups), uint16(wire.ExtECPointFormats),
+		uint16(wire.ExtSignatureAlgorithms), uint16(wire.ExtALPN), uint16(wire.ExtExtendedMasterSecret),
+		uint16(wire.ExtRenegotiationInfo), uint16(wire.ExtSupportedVersions), uint16(wire.ExtKeyShare),
+		uint16(wire.ExtPSKKeyExchangeModes), uint16(wire.ExtRecordSizeLimit),
+	}
+	return cfg
+}
+
 func testServerConfig13(t testing.TB, certs ...Certificate) *Config {
 	if len(certs) == 0 {
 		p := testCerts(t)
@@ -835,7 +849,7 @@ func TestClientRejectsCertificateEntryExtension(t *testing.T) {
 		{wire.ExtServerName, nil, wire.AlertIllegalParameter},
 	} {
 		t.Run(tc.code.String(), func(t *testing.T) {
-			run, p, _ := clientAfterHello13(t, nil)
+			run, p, _ := clientAfterHello13(t, notAskingForStatus(testClientConfig13(t)))
 			leaf := testCerts(t).ecdsaLeaf
 			cm := certificate13(leaf)
 			cm.Entries[0].Extensions = []wire.Extension{&wire.UnknownExt{Code: tc.code, Data: tc.data}}

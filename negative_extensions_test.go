@@ -266,9 +266,11 @@ func TestClientRejectsCertificateRequestWithExtensionNotAllowed(t *testing.T) {
 // MUST correspond to ones from the ClientHello message. Extensions in the
 // Certificate message from the client MUST correspond to extensions in the
 // CertificateRequest message from the server." §4.2: an extension response
-// nobody requested is unsupported_extension. clasp's ClientHello and
-// CertificateRequest ask for neither OCSP stapling nor SCTs, so a stapled
-// response or an SCT list (or an unknown extension) is unrequested; an
+// nobody requested is unsupported_extension. The client here leaves
+// status_request and signed_certificate_timestamp out of its hello
+// (notAskingForStatus; clasp's CertificateRequest never asks for them),
+// so a stapled response or an SCT list (or an unknown extension) is
+// unrequested; an
 // extension that no CertificateEntry may carry (ALPN, key_share) is
 // illegal_parameter, even when the ClientHello offered it. OpenSSL 3's
 // client sends the same two alerts (an unrequested status_request;
@@ -290,7 +292,7 @@ var entryExtensionCases = map[string]struct {
 func TestClientRejectsServerCertificateEntryExtensionNotRequested(t *testing.T) {
 	for name, c := range entryExtensionCases {
 		t.Run(name, func(t *testing.T) {
-			cfg := testClientConfig13(t)
+			cfg := notAskingForStatus(testClientConfig13(t))
 			cfg.NextProtos = []string{"h2"}
 			run, p, _ := clientAfterHello13(t, cfg)
 			cert := certificate13(testCerts(t).ecdsaLeaf)

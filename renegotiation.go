@@ -72,8 +72,11 @@ func (c *Conn) Renegotiate(ctx context.Context, clientAuth *ClientAuthType) erro
 	if c.tls13 || c.state.version > suites.VersionTLS12 {
 		return fmt.Errorf("clasp: %s has no renegotiation; use KeyUpdate", c.state.version)
 	}
-	if !c.state.secureRenegotiation {
+	if !c.state.secureRenegotiation && !(c.isClient && c.config.InsecureLegacyRenegotiation) {
 		return errors.New("clasp: the peer did not signal RFC 5746 secure renegotiation, so renegotiating would be insecure")
+	}
+	if !c.state.secureRenegotiation {
+		c.warn("renegotiated without RFC 5746 (InsecureLegacyRenegotiation): the new handshake is not bound to the previous one")
 	}
 	if c.readErr != nil {
 		return c.readErr

@@ -121,6 +121,7 @@ func (hs *clientHandshakeTLS12) resumeHandshake() error {
 	c := hs.c
 	if err := c.runSteps([]handshakeStep{
 		{"read ChangeCipherSpec and Finished", hs.readResumedServerFinished},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write ChangeCipherSpec and Finished", hs.sendResumedFinished},
 	}); err != nil {
 		return err
@@ -284,6 +285,7 @@ func (hs *serverHandshakeTLS12) resumeHandshake() error {
 	}
 	if err := c.runSteps([]handshakeStep{
 		{"write ServerHello", hs.sendServerHello},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write ChangeCipherSpec and Finished", hs.sendResumedFinished},
 		{"read ChangeCipherSpec and Finished", hs.readResumedClientFinished},
 	}); err != nil {

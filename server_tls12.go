@@ -72,7 +72,6 @@ func (c *Conn) serverHandshake() error {
 // serverHandshakeFrom runs the handshake from a ClientHello already read:
 // raw, its bytes, start the transcript.
 func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
-	cfg := c.config
 	transcript := keys.NewTranscript()
 	transcript.Write(raw)
 	c.transcript = transcript
@@ -81,6 +80,10 @@ func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
 		c.state.serverName = sni.HostName
 	}
+	if err := c.applyConfigForClient(hello); err != nil {
+		return c.fail(err)
+	}
+	cfg := c.config
 	version, offered, err := c.chooseVersion(hello)
 	if err != nil {
 		return c.fail(err)
@@ -107,12 +110,14 @@ func (hs *serverHandshakeTLS12) handshake(version suites.Version, offered []stri
 	if err := c.runSteps([]handshakeStep{
 		{"write ServerHello", hs.sendServerHello},
 		{"write server Certificate", hs.sendServerCertificate},
+		{"write CertificateStatus", hs.certificateStatusStep()},
 		{"write ServerKeyExchange", hs.sendServerKeyExchange},
 		{"write CertificateRequest", hs.sendCertificateRequest},
 		{"write ServerHelloDone", hs.sendServerHelloDone},
 		{"read client Certificate", hs.readClientCertificate},
 		{"read ClientKeyExchange", hs.readClientKeyExchange},
 		{"read CertificateVerify", hs.readCertificateVerify},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"read ChangeCipherSpec and Finished", hs.readClientFinished},
 		{"write ChangeCipherSpec and Finished", hs.sendFinished},
 	}); err != nil {
@@ -287,6 +292,9 @@ func (c *Conn) certificateCandidates(hello *wire.ClientHello) ([]*Certificate, e
 			return []*Certificate{cert}, nil
 		}
 	}
+	if cert := cfg.certificateByName(c.state.serverName); cert != nil {
+		return []*Certificate{cert}, nil
+	}
 	if len(cfg.Certificates) == 0 {
 		return nil, errNoCertificates
 	}
@@ -302,32 +310,6 @@ func (c *Conn) certificateCandidates(hello *wire.ClientHello) ([]*Certificate, e
 		return matching, nil
 	}
 	return all, nil
-}
-
-func (c *Conn) clientHelloInfo(hello *wire.ClientHello) *ClientHelloInfo {
-	info := &ClientHelloInfo{ServerName: c.state.serverName, Conn: c.conn}
-	for _, id := range hello.CipherSuites {
-		info.CipherSuites = append(info.CipherSuites, uint16(id))
-	}
-	if sa, ok := wire.FindExtension[*wire.SignatureAlgorithmsExt](hello.Extensions); ok {
-		info.SignatureSchemes = sa.Schemes
-	}
-	if sg, ok := wire.FindExtension[*wire.SupportedGroupsExt](hello.Extensions); ok {
-		info.SupportedCurves = sg.Groups
-	}
-	if alpn, ok := wire.FindExtension[*wire.ALPNExt](hello.Extensions); ok {
-		info.SupportedProtos = alpn.Protocols
-	}
-	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok {
-		for _, v := range sv.Versions {
-			info.SupportedVersions = append(info.SupportedVersions, uint16(v))
-		}
-	} else {
-		for v := min(hello.Version, suites.VersionTLS12); v >= suites.VersionTLS10; v-- {
-			info.SupportedVersions = append(info.SupportedVersions, uint16(v))
-		}
-	}
-	return info
 }
 
 // negotiateSuite walks the suites in preference order and takes the first
@@ -401,7 +383,7 @@ func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates [
 		if suite.KeyExchange == suites.KexRSA || version < suites.VersionTLS12 {
 			return cert, l, 0, ""
 		}
-		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.signatureSchemes()); ok {
+		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.schemesFor(cert)); ok {
 			return cert, l, scheme, ""
 		}
 		why = "no signature scheme in common for the " + l.PublicKeyAlgorithm.String() + " certificate"
@@ -500,6 +482,8 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
 	}
+	exts = append(exts, hs.stapleExtensions12()...)
+	exts = append(exts, c.chooseEncryptThenMAC(hs.hello, hs.suite)...)
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
 		// RFC 8449 §4, renegotiated on every handshake, resumed or not. A
 		// client's limit above 2^14 is not refused ("A server MUST NOT

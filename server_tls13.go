@@ -71,6 +71,7 @@ func (hs *serverHandshakeTLS13) handshake() error {
 		{"write server Finished", hs.sendServerFinished},
 		{"read early data and EndOfEarlyData", hs.readEndOfEarlyData},
 		{"read client Certificate and CertificateVerify", hs.readClientCertificate},
+		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"read client Finished", hs.readClientFinished},
 	}); err != nil {
 		return err
@@ -401,7 +402,7 @@ func (hs *serverHandshakeTLS13) chooseCertificate() error {
 		if err != nil {
 			continue
 		}
-		if scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, sa.Schemes, hs.config.signatureSchemes()); ok {
+		if scheme, ok := chooseSignatureScheme(l.PublicKey, suites.VersionTLS13, sa.Schemes, hs.config.schemesFor(cert)); ok {
 			hs.cert, hs.certLeaf, hs.scheme = cert, l, scheme
 			c.state.scheme = scheme
 			if c.tracer != nil {
@@ -585,6 +586,9 @@ func (hs *serverHandshakeTLS13) sendServerCertificate() error {
 	msg := &wire.Certificate13{}
 	for _, der := range hs.cert.Certificate {
 		msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+	}
+	if len(msg.Entries) > 0 {
+		msg.Entries[0].Extensions = leafEntryExtensions13(hs.hello, hs.cert)
 	}
 	if _, err := c.writeHandshake(msg); err != nil {
 		return err

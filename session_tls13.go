@@ -205,6 +205,7 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 	c.state.resumedBy = "psk_dhe_ke"
 	if _, withKeyShare := wire.FindExtension[*wire.KeyShareExt](hs.serverHello.Extensions); !withKeyShare {
 		c.state.resumedBy = "psk_ke"
+		c.warn("resumed with psk_ke: no fresh key exchange, so the connection has no forward secrecy")
 	}
 	c.state.peerCertificates, c.state.verifiedChains = cs.peerCerts, cs.verifiedChains
 	if c.tracer != nil {
@@ -419,8 +420,23 @@ func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
 	return parseSessionState13(plain)
 }
 
-// sealTicketBytes encrypts a serialised session: period (8 bytes) || nonce
-// || AES-GCM under the period's key, with the period as additional data.
+// ticketKeyNameLen is the length of the key name a ticket carries after
+// its period (RFC 5077 §4's key_name, shortened): it lets a server tell at
+// once that a ticket is not under its key, and lets an operator (or `clasp
+// scan --fleet`) see which key sealed a ticket, and so whether servers
+// share keys. It is derived from the key one way and reveals nothing of it.
+const ticketKeyNameLen = 8
+
+// ticketKeyName is the name of a period's ticket key.
+func (c *Config) ticketKeyName(period uint64) ([]byte, error) {
+	var info [8]byte
+	binary.BigEndian.PutUint64(info[:], period)
+	return hkdf.Key(sha256.New, c.ticketBaseKey(), nil, "clasp ticket key name "+string(info[:]), ticketKeyNameLen)
+}
+
+// sealTicketBytes encrypts a serialised session: period (8 bytes) || key
+// name (8 bytes) || nonce || AES-GCM under the period's key, with the
+// period and key name as additional data.
 func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 	if c.TicketSealer != nil {
 		return c.TicketSealer.Seal(plain)
@@ -430,23 +446,30 @@ func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := binary.BigEndian.AppendUint64(nil, period)
+	name, err := c.ticketKeyName(period)
+	if err != nil {
+		return nil, err
+	}
+	out := append(binary.BigEndian.AppendUint64(nil, period), name...)
+	header := len(out)
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := io.ReadFull(c.rand(), nonce); err != nil {
 		return nil, err
 	}
 	out = append(out, nonce...)
-	return aead.Seal(out, nonce, plain, out[:8]), nil
+	return aead.Seal(out, nonce, plain, out[:header]), nil
 }
 
 // openTicketBytes decrypts a ticket sealed in the current or previous
-// period; anything else is simply not a session this server can resume.
+// period; anything else, a ticket under another key name included, is
+// simply not a session this server can resume.
 func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 	if c.TicketSealer != nil {
 		plain, err := c.TicketSealer.Open(ticket)
 		return plain, err == nil
 	}
-	if len(ticket) < 8+12+16 {
+	const header = 8 + ticketKeyNameLen
+	if len(ticket) < header+12+16 {
 		return nil, false
 	}
 	period := binary.BigEndian.Uint64(ticket[:8])
@@ -454,12 +477,16 @@ func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 	if period != current && period+1 != current {
 		return nil, false
 	}
+	name, err := c.ticketKeyName(period)
+	if err != nil || !hmac.Equal(name, ticket[8:header]) {
+		return nil, false
+	}
 	aead, err := c.ticketAEAD(period)
 	if err != nil {
 		return nil, false
 	}
-	nonce := ticket[8 : 8+aead.NonceSize()]
-	plain, err := aead.Open(nil, nonce, ticket[8+aead.NonceSize():], ticket[:8])
+	nonce := ticket[header : header+aead.NonceSize()]
+	plain, err := aead.Open(nil, nonce, ticket[header+aead.NonceSize():], ticket[:header])
 	if err != nil {
 		return nil, false
 	}
@@ -481,7 +508,11 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		return wire.Errorf(wire.AlertMissingExtension, "pre_shared_key without psk_key_exchange_modes")
 	}
 	dhe := slices.Contains(modes.Modes, wire.PSKModeDHEKE)
-	if !dhe && !slices.Contains(modes.Modes, wire.PSKModeKE) {
+	// psk_ke gives up forward secrecy: a server takes it only when its
+	// Config names it, as OpenSSL only with -allow_no_dhe_kex; otherwise a
+	// client offering psk_ke alone gets a full handshake.
+	plain := slices.Contains(modes.Modes, wire.PSKModeKE) && slices.Contains(cfg.PSKKeyExchangeModes, PSKModePlainKE)
+	if !dhe && !plain {
 		return nil
 	}
 	now := cfg.now()

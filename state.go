@@ -54,12 +54,39 @@ type ConnectionState struct {
 	// EarlyDataAccepted reports that 0-RTT data was sent (client) or
 	// received (server) and accepted; see Config.EarlyData.
 	EarlyDataAccepted bool
+	// TLSUnique is the tls-unique channel binding (RFC 5929 §3): nil in
+	// TLS 1.3 and for a TLS 1.2 resumption without extended master secret.
+	TLSUnique []byte
+	// OCSPResponse is the OCSP response the server stapled, if any (a
+	// client's view; RFC 6066 §8, RFC 8446 §4.4.2.1).
+	OCSPResponse []byte
+	// SignedCertificateTimestamps are the SCTs the server sent in the
+	// handshake (RFC 6962 §3.3), if any.
+	SignedCertificateTimestamps [][]byte
+	// EncryptThenMAC is true when a CBC suite's records are MACed after
+	// encryption (RFC 7366), which clasp negotiates whenever it can.
+	EncryptThenMAC bool
+	// HelloRetryRequest is DidHelloRetryRequest under crypto/tls's name.
+	HelloRetryRequest bool
+	// NegotiatedProtocolIsMutual is always true: the server picks the
+	// ALPN protocol from the client's list.
+	//
+	// Deprecated: kept for crypto/tls compatibility.
+	NegotiatedProtocolIsMutual bool
+
+	ekm func(label string, context []byte, length int) ([]byte, error)
 }
 
 // ConnectionState returns the state of the connection.
 func (c *Conn) ConnectionState() ConnectionState {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
+	return c.connectionStateLocked()
+}
+
+// connectionStateLocked is ConnectionState for a caller that holds
+// handshakeMu: the handshake itself, for Config.VerifyConnection.
+func (c *Conn) connectionStateLocked() ConnectionState {
 	st := c.state
 	cs := ConnectionState{
 		Version:              uint16(st.version),
@@ -78,6 +105,15 @@ func (c *Conn) ConnectionState() ConnectionState {
 		SessionID:            slices.Clone(st.sessionID),
 		Warnings:             slices.Clone(st.warnings),
 		EarlyDataAccepted:    st.earlyDataAccepted,
+		TLSUnique:            c.tlsUnique(),
+		HelloRetryRequest:    st.helloRetry,
+		EncryptThenMAC:       st.etm,
+		OCSPResponse:         slices.Clone(st.ocspResponse),
+
+		SignedCertificateTimestamps: slices.Clone(st.scts),
+
+		NegotiatedProtocolIsMutual: true,
+		ekm:                        c.exporter(),
 	}
 	if st.suite != nil {
 		cs.CipherSuite = uint16(st.suite.ID)

@@ -107,6 +107,31 @@ func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x50
 	return chains, nil
 }
 
+// verifyConnection runs Config.VerifyConnection, as crypto/tls does, once
+// per handshake when everything about the peer is known: on a client
+// before its Finished, on a server after the client's certificate (or
+// where it would be). It runs for resumed handshakes too, where no
+// certificate was sent. An error aborts the handshake with bad_certificate.
+func (c *Conn) verifyConnection() error {
+	if c.config.VerifyConnection == nil {
+		return nil
+	}
+	if err := c.config.VerifyConnection(c.connectionStateLocked()); err != nil {
+		return &CertificateVerificationError{UnverifiedCertificates: c.state.peerCertificates,
+			Err: fmt.Errorf("VerifyConnection: %w", err)}
+	}
+	return nil
+}
+
+// verifyConnectionStep is the step-table entry for verifyConnection: nil
+// (skipped, with no step in the trace) when the Config has no hook.
+func (c *Conn) verifyConnectionStep() func() error {
+	if c.config.VerifyConnection == nil {
+		return nil
+	}
+	return c.verifyConnection
+}
+
 const insecureSkipVerifyWarning = "InsecureSkipVerify: the server's certificate was not checked, so anyone could have answered"
 
 // tracePeerChain reports what was checked about the peer's chain.

@@ -98,6 +98,8 @@ func readFlight(in *reader, res *Result) error {
 			if m.ECDHE != nil {
 				res.Group = m.ECDHE.Group
 			}
+		case *wire.CertificateStatus:
+			res.OCSPResponse = m.Response
 		case *wire.ServerHelloDone:
 			return nil
 		}

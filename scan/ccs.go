@@ -31,7 +31,7 @@ var changeCipherSpec = []byte{1}
 func (s *scanner) ccsInjection(ctx context.Context, rep *Report) (Finding, error) {
 	p := legacyProbe(rep, s.serverName)
 	if p == nil {
-		return finding(weakCCS, StatusNotApplicable, "TLS 1.3 only: a ChangeCipherSpec there is a no-op the server drops (RFC 8446 §5)"), nil
+		return weakFinding(weakCCS, StatusNotApplicable, "TLS 1.3 only: a ChangeCipherSpec there is a no-op the server drops (RFC 8446 §5)"), nil
 	}
 	h, err := p.Hello(rand.Reader)
 	if err != nil {
@@ -48,10 +48,10 @@ func (s *scanner) ccsInjection(ctx context.Context, rep *Report) (Finding, error
 func (s *scanner) ccsOn(conn net.Conn, h *wire.ClientHello, recordVersion suites.Version) Finding {
 	f, err := sendHello(conn, h, recordVersion)
 	if f == nil || !f.done {
-		return finding(weakCCS, StatusUnknown, "no first flight to send the ChangeCipherSpec after: %s", flightFailure(f, err))
+		return weakFinding(weakCCS, StatusUnknown, "no first flight to send the ChangeCipherSpec after: %s", flightFailure(f, err))
 	}
 	if err := writeRaw(conn, wire.ContentChangeCipherSpec, f.version, changeCipherSpec); err != nil {
-		return finding(weakCCS, StatusNotVulnerable, "%v: the server closed before the early ChangeCipherSpec could be written", f.version)
+		return weakFinding(weakCCS, StatusNotVulnerable, "%v: the server closed before the early ChangeCipherSpec could be written", f.version)
 	}
 	// The second one may meet a closed connection; the answer to the
 	// first is what counts.
@@ -59,11 +59,11 @@ func (s *scanner) ccsOn(conn net.Conn, h *wire.ClientHello, recordVersion suites
 	ans := awaitAnswer(conn, s.afterFlightWait())
 	switch {
 	case ans.kind == "alert" && (ans.alert.Description == wire.AlertBadRecordMAC || ans.alert.Description == wire.AlertDecryptionFailed):
-		return finding(weakCCS, StatusVulnerable,
+		return weakFinding(weakCCS, StatusVulnerable,
 			"%v: after two ChangeCipherSpecs right after ServerHelloDone the server answered %v: it took the first and tried to decrypt the second", f.version, ans)
 	case ans.kind == "silent":
-		return finding(weakCCS, StatusUnknown,
+		return weakFinding(weakCCS, StatusUnknown,
 			"%v: the server said nothing to two ChangeCipherSpecs right after ServerHelloDone: a fixed server refuses them with unexpected_message, a vulnerable one fails to decrypt the second; silence is neither", f.version)
 	}
-	return finding(weakCCS, StatusNotVulnerable, "%v: a ChangeCipherSpec right after ServerHelloDone got %s", f.version, ans)
+	return weakFinding(weakCCS, StatusNotVulnerable, "%v: a ChangeCipherSpec right after ServerHelloDone got %s", f.version, ans)
 }

@@ -37,15 +37,55 @@
 // ServerKeyExchange). Scan runs them all and returns a Report, which
 // marshals to the JSON documented in docs/scan-json.md.
 //
+// Once suites and groups are known, more checks run together
+// (strength.go): Certificates asks for the chain once per kind of key (only
+// that kind's schemes and suites offered) with and without SNI and judges
+// each (certinfo.go, chain.go); a TLS 1.3-only server's encrypted chain
+// comes from a handshake of clasp's own client. Signature schemes: TLS 1.3
+// by bisecting signature_algorithms (a server refuses before its
+// ServerHello when no offered scheme fits its keys), TLS 1.2 by
+// elimination over the ServerKeyExchange. DHE: the prime of the
+// ServerKeyExchange named against data/dh_groups.txt and RFC 7919, and the
+// RFC 7919 groups the server negotiates. Each accepted suite then gets its
+// Strength from the registry and those findings.
+//
+// # Client simulation and compliance
+//
+// A ClientProfile (one JSON file per client in clients/, embedded) is the
+// ClientHello a real client sends, without what changes per connection,
+// plus the limits it applies to the answer (versions, DH and RSA sizes)
+// and its source. The profiles of the clients installed on the test
+// machine are captured from them by TestCapturedClientProfiles, which fails
+// when a file drifts from what the client sends; the others come from
+// testssl.sh's copy of SSL Labs' client list (checked against it when
+// installed) or from vendors' documentation, with what is uncertain named.
+// SimulateClients sends each profile's hello as a Probe and judges the
+// answer as that client would; a refusal is explained from the Report
+// (no common version, suite or group). MozillaGuidelines.Check compares a
+// Report with Mozilla's modern, intermediate and old profiles (version 5.7,
+// compliance/mozilla-5.7.json) and names each deviation.
+// # Whole handshakes
+//
+// Resumption (resumption.go), renegotiation (renegotiation.go), ALPN
+// (extensions.go) and the fleet run (fleet.go) need more than the server's
+// first answer: for them the scan is a clasp client (handshake.go), with
+// every suite, group and scheme clasp can run and no certificate
+// verification, and a Tracer keeps what the server sent. Fleet makes N
+// connections per resumption mechanism, each offering the previous one's
+// session, and tells backends apart by certificate, ServerHello shape and
+// ticket key name; its findings and fixes are data (fleet_texts.json).
+//
 // # Weaknesses
 //
-// After the tables, Scan probes SSL 2.0 (its own CLIENT-HELLO format, and a
-// TLS hello in that format), version intolerance and TLS_FALLBACK_SCSV,
-// and the known weaknesses: some read from the tables (POODLE, SWEET32,
-// FREAK, Logjam, RC4, BEAST, DROWN), some from one more hello (CRIME,
-// renegotiation_info, extended master secret, the DH prime), and some by
-// talking past the server's first flight on a raw connection (Heartbleed,
-// CCS injection, ROBOT, Ticketbleed; rawconn.go). Each is a Finding with a
-// status, a severity and its evidence; the Grade is the worst severity's
-// letter (docs/scan-grading.md).
+// Last, Scan probes SSL 2.0 (its own CLIENT-HELLO format, and a TLS hello
+// in that format), version intolerance and TLS_FALLBACK_SCSV, and the
+// known weaknesses: some read from what the scan already found (POODLE,
+// SWEET32, FREAK, RC4, BEAST and DROWN from the tables and the
+// certificates; Logjam from the DHE parameters; CRIME and extended master
+// secret from the extension probes; insecure renegotiation from the
+// renegotiation check), and some by talking past the server's first
+// flight on a raw connection (Heartbleed, CCS injection, ROBOT,
+// Ticketbleed; rawconn.go). Each is a Finding with a status, a severity
+// and its evidence; the Grade is the worst severity's letter
+// (docs/scan-grading.md).
 package scan

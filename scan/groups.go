@@ -2,6 +2,10 @@ package scan
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"slices"
 	"sync"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -100,41 +104,135 @@ func (s *scanner) tls13GroupOrder(ctx context.Context, accepted []suites.Group) 
 // vs, by elimination over supported_groups while offering only the ECDHE
 // suites it accepted there; each pick is read from the ServerKeyExchange.
 // It returns nil when the server accepts no ECDHE suite in that version.
+//
+// In TLS 1.2 supported_groups also binds the server's ECDSA certificate
+// (RFC 8422 §5.1: the server must not pick an ECC suite it cannot complete
+// within the client's curves), so a search over ECDHE_ECDSA suites alone
+// that dropped the certificate's curve would end at the first refusal and
+// report only that curve. ECDHE_RSA suites are searched when accepted;
+// otherwise the certificate's curve (the anchor) stays at the end of every
+// list offered.
 func (s *scanner) ecdheGroups(ctx context.Context, vs *VersionSuites) (*GroupList, error) {
-	var offer []suites.ID
-	for _, e := range vs.Suites {
-		if info := suites.SuiteByID(e.ID); info != nil && info.KeyExchange == suites.KexECDHE {
-			offer = append(offer, e.ID)
+	offer := ecdheSuites(vs, true)
+	var anchor suites.Group
+	if len(offer) == 0 {
+		offer = ecdheSuites(vs, false)
+		if len(offer) == 0 {
+			return nil, nil
+		}
+		var err error
+		if anchor, err = s.certificateCurve(ctx, vs.Version, offer); err != nil {
+			return nil, err
 		}
 	}
-	if len(offer) == 0 {
-		return nil, nil
+	search := ecdheSearch(s, vs.Version, offer, anchor)
+	candidates := slices.DeleteFunc(ecdheGroups(), func(g suites.Group) bool { return g == anchor })
+	var anchorPicked bool
+	found, _, err := search.stoppingAt(anchor, &anchorPicked).run(ctx, s, candidates)
+	if err != nil {
+		return nil, err
 	}
-	e := &elimination[suites.Group]{
-		what: vs.Version.String() + " ECDHE group",
+	list := &GroupList{Version: vs.Version, Name: vs.Version.String()}
+	if anchorPicked {
+		found = append(found, anchor)
+	}
+	if list.Order, err = search.order(ctx, s, found); err != nil {
+		return nil, err
+	}
+	if anchor != 0 && list.Order == OrderClient {
+		// Listed as offered: the anchor goes back to its place in the
+		// registry order the other curves were offered in.
+		all := ecdheGroups()
+		slices.SortFunc(found, func(a, b suites.Group) int { return slices.Index(all, a) - slices.Index(all, b) })
+	}
+	for _, g := range found {
+		list.Groups = append(list.Groups, groupEntry(g))
+	}
+	if anchorPicked && list.Order != OrderClient && len(found) < len(candidates)+1 {
+		s.note("%v ECDHE: the server's only ECDHE suites are ECDSA ones, so every probe named its certificate's curve %v (RFC 8422 §5.1); curves it ranks after %v cannot be told from curves it refuses", vs.Version, anchor, anchor)
+	}
+	return list, nil
+}
+
+// ecdheSuites returns the accepted ECDHE suites of vs, only the RSA-signed
+// ones when onlyRSA is set.
+func ecdheSuites(vs *VersionSuites, onlyRSA bool) []suites.ID {
+	var out []suites.ID
+	for _, e := range vs.Suites {
+		info := suites.SuiteByID(e.ID)
+		if info != nil && info.KeyExchange == suites.KexECDHE && (!onlyRSA || info.Auth == suites.AuthRSA) {
+			out = append(out, e.ID)
+		}
+	}
+	return out
+}
+
+// ecdheSearch is the elimination over TLS 1.2 ECDHE curves: each offer
+// carries the anchor (when not 0) last unless it is already listed.
+func ecdheSearch(s *scanner, v suites.Version, offer []suites.ID, anchor suites.Group) *elimination[suites.Group] {
+	return &elimination[suites.Group]{
+		what: v.String() + " ECDHE group",
 		offer: func(remaining []suites.Group) *Probe {
-			p := helloFor(vs.Version, offer, s.serverName)
+			p := helloFor(v, offer, s.serverName)
 			p.Groups, p.ReadFlight = remaining, true
+			if anchor != 0 && !slices.Contains(remaining, anchor) {
+				p.Groups = append(slices.Clone(remaining), anchor)
+			}
 			return p
 		},
 		pick: func(res *Result) (suites.Group, bool) {
 			ske := res.ServerKeyExchange
-			if res.Outcome != OutcomeAccepted || res.Version != vs.Version || ske == nil || ske.ECDHE == nil {
+			if res.Outcome != OutcomeAccepted || res.Version != v || ske == nil || ske.ECDHE == nil {
 				return 0, false
 			}
 			return ske.ECDHE.Group, true
 		},
 	}
-	found, _, err := e.run(ctx, s, ecdheGroups())
+}
+
+// stoppingAt returns the same search ending when the server picks stop,
+// the anchor it was never asked to drop (the zero value: never), and
+// setting *stopped when it does.
+func (e *elimination[T]) stoppingAt(stop T, stopped *bool) *elimination[T] {
+	var zero T
+	out := *e
+	out.pick = func(res *Result) (T, bool) {
+		got, ok := e.pick(res)
+		if ok && stop != zero && got == stop {
+			*stopped = true
+			return zero, false
+		}
+		return got, ok
+	}
+	return &out
+}
+
+// certificateCurve returns the named curve of the ECDSA certificate the
+// server presents for the offered suites in version v (with every curve
+// offered), or 0 when the leaf is not an ECDSA key on a registered curve.
+func (s *scanner) certificateCurve(ctx context.Context, v suites.Version, offer []suites.ID) (suites.Group, error) {
+	p := helloFor(v, offer, s.serverName)
+	p.Groups, p.ReadFlight = ecdheGroups(), true
+	res, err := s.run(ctx, p)
+	if err != nil || len(res.Certificates) == 0 {
+		return 0, err
+	}
+	leaf, err := x509.ParseCertificate(res.Certificates[0])
 	if err != nil {
-		return nil, err
+		s.note("%v: the server's certificate does not parse (%v)", v, err)
+		return 0, nil
 	}
-	list := &GroupList{Version: vs.Version, Name: vs.Version.String()}
-	for _, g := range found {
-		list.Groups = append(list.Groups, groupEntry(g))
+	key, ok := leaf.PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return 0, nil
 	}
-	if list.Order, err = e.order(ctx, s, found); err != nil {
-		return nil, err
+	switch key.Curve {
+	case elliptic.P256():
+		return suites.Secp256r1, nil
+	case elliptic.P384():
+		return suites.Secp384r1, nil
+	case elliptic.P521():
+		return suites.Secp521r1, nil
 	}
-	return list, nil
+	return 0, nil
 }

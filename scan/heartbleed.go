@@ -72,10 +72,10 @@ func heartbleedRequest() ([]byte, error) {
 func (s *scanner) heartbleed(ctx context.Context, rep *Report) (Finding, error) {
 	p := legacyProbe(rep, s.serverName)
 	if p == nil {
-		return finding(weakHeartbleed, StatusNotApplicable, "TLS 1.3 only: heartbeats would be encrypted, and no Heartbleed-era server speaks it"), nil
+		return weakFinding(weakHeartbleed, StatusNotApplicable, "TLS 1.3 only: heartbeats would be encrypted, and no Heartbleed-era server speaks it"), nil
 	}
 	if p.Version == suites.VersionSSL30 {
-		return finding(weakHeartbleed, StatusNotApplicable, "SSL 3.0 only: a hello without extensions cannot offer heartbeat"), nil
+		return weakFinding(weakHeartbleed, StatusNotApplicable, "SSL 3.0 only: a hello without extensions cannot offer heartbeat"), nil
 	}
 	p.Extra = append(p.Extra, &wire.UnknownExt{Code: wire.ExtHeartbeat, Data: []byte{1}}) // peer_allowed_to_send
 	req, err := heartbleedRequest()
@@ -97,25 +97,25 @@ func (s *scanner) heartbleed(ctx context.Context, rep *Report) (Finding, error) 
 func (s *scanner) heartbleedOn(conn net.Conn, h *wire.ClientHello, req []byte) Finding {
 	f, err := sendHello(conn, h, suites.VersionTLS10)
 	if f == nil || !f.done {
-		return finding(weakHeartbleed, StatusUnknown, "no first flight to send the heartbeat after: %s", flightFailure(f, err))
+		return weakFinding(weakHeartbleed, StatusUnknown, "no first flight to send the heartbeat after: %s", flightFailure(f, err))
 	}
 	advertised := "without"
 	if hasExtension(f.hello, wire.ExtHeartbeat) {
 		advertised = "with"
 	}
 	if err := writeRaw(conn, wire.ContentHeartbeat, f.version, req); err != nil {
-		return finding(weakHeartbleed, StatusNotVulnerable, "%v ServerHello %s the heartbeat extension; the server closed before the request could be written", f.version, advertised)
+		return weakFinding(weakHeartbleed, StatusNotVulnerable, "%v ServerHello %s the heartbeat extension; the server closed before the request could be written", f.version, advertised)
 	}
 	ans := awaitAnswer(conn, s.afterFlightWait())
 	if ans.kind == "record" && ans.record.typ == wire.ContentHeartbeat {
 		got := len(ans.record.payload)
 		if claimed, ok := heartbeatPayloadLength(ans.record.payload); ok && claimed > heartbleedPayloadLen || got > len(req) {
-			return finding(weakHeartbleed, StatusVulnerable,
+			return weakFinding(weakHeartbleed, StatusVulnerable,
 				"sent a heartbeat request of %d bytes carrying %d byte of payload but claiming %d; the server answered with a heartbeat of %d bytes (%v, ServerHello %s the extension)",
 				len(req), heartbleedPayloadLen, heartbleedClaimed, got, f.version, advertised)
 		}
 	}
-	return finding(weakHeartbleed, StatusNotVulnerable, "a heartbeat request claiming %d bytes but carrying %d got %s (%v, ServerHello %s the heartbeat extension)",
+	return weakFinding(weakHeartbleed, StatusNotVulnerable, "a heartbeat request claiming %d bytes but carrying %d got %s (%v, ServerHello %s the heartbeat extension)",
 		heartbleedClaimed, heartbleedPayloadLen, ans, f.version, advertised)
 }
 

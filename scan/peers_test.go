@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,8 +101,13 @@ func TestScanOpenSSLTLS12ServerOrder(t *testing.T) {
 	}
 	// O(accepted): 5 version probes (and up to 5 chunks for the SSL 3.0
 	// list, which OpenSSL refuses with handshake_failure), 3+1 suite
-	// probes and 2 for the order, 3+1 group probes and 2 for the order.
-	if rep.Connections-rep.weaknessConnections > 5+5+4+2+4+2 {
+	// probes and 2 for the order, 3+1 group probes and 2 for the order;
+	// then 1 certificate probe (RSA suites only, no SNI), 8+1 for the
+	// TLS 1.2 signature schemes OpenSSL signs with an RSA key, 1 for the
+	// DHE prime and 1 that shows OpenSSL ignores RFC 7919 groups; and the
+	// TLS 1.2 session and extension probes. The weakness probes are
+	// counted apart.
+	if rep.Connections-rep.weaknessConnections > 5+5+4+2+4+2+1+9+1+1+tls12SessionChecks {
 		t.Errorf("%d connections for 3 suites and 3 groups", rep.Connections)
 	}
 }
@@ -238,4 +244,37 @@ func freeClosedPort(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// An ECDHE_ECDSA-only TLS 1.2 server can use a curve for ECDHE only while
+// the client's supported_groups also names its certificate's curve (RFC
+// 8422 §5.1; OpenSSL refuses the suites otherwise). A search that dropped
+// P-256 after the server picked it would stop there and report P-256
+// alone, as sslscan 2.0.7 does against this very server.
+func TestScanTLS12ECDHEGroupsBehindAnECDSACertificate(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	all := []suites.Group{suites.Secp256r1, suites.Secp384r1, suites.X25519, suites.X448}
+	t.Run("client order", func(t *testing.T) {
+		srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
+			"-groups", "X448:P-384:P-256:X25519", "-quiet")
+		rep := scanOK(t, srv.Addr)
+		if g := groupIDs(rep.Groups.ECDHE); !sameSet(g, all) || rep.Groups.ECDHE.Order != OrderClient {
+			t.Errorf("ECDHE groups: got %v (%s order), want %v in client order", g, rep.Groups.ECDHE.Order, all)
+		}
+	})
+	t.Run("server order", func(t *testing.T) {
+		srv := peertest.StartOpenSSLServer(t, pki.ECDSA, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
+			"-groups", "X448:P-384:P-256:X25519", "-serverpref", "-quiet")
+		rep := scanOK(t, srv.Addr)
+		// X25519 comes after P-256 in the server's order: every probe
+		// names P-256, so the server never gets to X25519, and the
+		// report says why instead of guessing.
+		want := []suites.Group{suites.X448, suites.Secp384r1, suites.Secp256r1}
+		if g := groupIDs(rep.Groups.ECDHE); !slices.Equal(g, want) || rep.Groups.ECDHE.Order != OrderServer {
+			t.Errorf("ECDHE groups: got %v (%s order), want %v in server order", g, rep.Groups.ECDHE.Order, want)
+		}
+		if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "cannot be told from curves it refuses") }) {
+			t.Errorf("no note on the curves hidden behind the certificate's: %q", rep.Notes)
+		}
+	})
 }

@@ -45,6 +45,10 @@ type Probe struct {
 	NoExtensions bool
 	// Extra extensions are appended after the ones above, in order.
 	Extra []wire.Extension
+	// CompressionMethods, when non-empty, replaces the compression_methods
+	// list, null (0) alone otherwise: DEFLATE (1, RFC 3749) asks whether
+	// the server compresses (CRIME).
+	CompressionMethods []uint8
 	// ReadFlight asks, for a TLS 1.2 or earlier ServerHello, to read the
 	// rest of the server's first flight up to ServerHelloDone, keeping its
 	// Certificate and ServerKeyExchange.
@@ -63,6 +67,9 @@ func (p *Probe) Hello(rand io.Reader) (*wire.ClientHello, error) {
 		Version:            p.Version,
 		CipherSuites:       slices.Clone(p.CipherSuites),
 		CompressionMethods: []uint8{0},
+	}
+	if len(p.CompressionMethods) > 0 {
+		h.CompressionMethods = slices.Clone(p.CompressionMethods)
 	}
 	if _, err := io.ReadFull(rand, h.Random[:]); err != nil {
 		return nil, err

@@ -29,6 +29,28 @@ type Report struct {
 	Notes       []string `json:"notes,omitempty"`
 	Connections int      `json:"connections"`
 	DurationMS  int64    `json:"duration_ms"`
+
+	// Clients is the client simulation: one verdict per client profile,
+	// when Options.Clients asked for it.
+	Clients []ClientVerdict `json:"clients,omitempty"`
+	// Compliance is the check against Mozilla's profiles, when
+	// Options.Compliance asked for it.
+	Compliance []ComplianceResult `json:"compliance,omitempty"`
+	// Signatures is the signature schemes the server signs with, per
+	// version (signatures.go); nil when no version has signatures to find.
+	Signatures *Signatures `json:"signatures,omitempty"`
+	// Certificates is every chain the server presented (certificates.go).
+	Certificates *Certificates `json:"certificates,omitempty"`
+	// Resumption is how the server resumes sessions (resumption.go).
+	Resumption *Resumption `json:"resumption,omitempty"`
+	// Extensions is what the server answers to extensions (extensions.go).
+	Extensions *Extensions `json:"extensions,omitempty"`
+	// Renegotiation is RFC 5746 and client-initiated renegotiation
+	// (renegotiation.go); absent without TLS 1.0 to 1.2.
+	Renegotiation *Renegotiation `json:"renegotiation,omitempty"`
+	// Fleet is what --fleet N connections showed (fleet.go); absent
+	// without it.
+	Fleet *Fleet `json:"fleet,omitempty"`
 	// SSLv2 is the SSL 2.0 probes' result (sslv2.go).
 	SSLv2 *SSLv2 `json:"sslv2,omitempty"`
 	// Intolerance is the version-intolerance and TLS_FALLBACK_SCSV
@@ -91,6 +113,8 @@ type SuiteEntry struct {
 	Code    string    `json:"code"`
 	IANA    string    `json:"iana"`
 	OpenSSL string    `json:"openssl,omitempty"`
+	// Strength is what the suite gives a connection (strength.go).
+	Strength *Strength `json:"strength,omitempty"`
 }
 
 // Groups is the key exchange groups a server accepts.
@@ -104,6 +128,14 @@ type Groups struct {
 	// version's) ECDHE ServerKeyExchange, in the server's order when it
 	// has one; nil when no ECDHE suite is accepted there.
 	ECDHE *GroupList `json:"ecdhe,omitempty"`
+	// FFDHE is the RFC 7919 groups the server agrees to for DHE when
+	// named in supported_groups, in the version of ECDHE (dhparams.go);
+	// nil when no DHE suite is accepted there, empty when the server
+	// ignores the groups offered.
+	FFDHE *GroupList `json:"ffdhe,omitempty"`
+	// DHE is the group of a DHE ServerKeyExchange when the client names
+	// no finite-field group; nil when no DHE suite is accepted.
+	DHE *DHParams `json:"dhe,omitempty"`
 }
 
 // GroupList is the groups accepted in one version.

@@ -80,6 +80,10 @@ type Result struct {
 	// ServerKeyExchange is the TLS 1.2 ServerKeyExchange, when
 	// Probe.ReadFlight asked for it and the suite has one.
 	ServerKeyExchange *wire.ServerKeyExchange
+	// OCSPResponse is the TLS 1.2 CertificateStatus message's response
+	// (RFC 6066 §8), when Probe.ReadFlight asked for the flight and the
+	// server stapled one.
+	OCSPResponse []byte
 	// Alert is the alert of OutcomeAlert.
 	Alert wire.Alert
 	// Err explains OutcomeClosed, OutcomeTimeout, OutcomeNotTLS,

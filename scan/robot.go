@@ -129,26 +129,26 @@ func rsaSuitesAccepted(rep *Report) (suites.Version, []suites.ID) {
 func (s *scanner) robot(ctx context.Context, rep *Report) (Finding, error) {
 	v, ids := rsaSuitesAccepted(rep)
 	if v == 0 {
-		return finding(weakROBOT, StatusNotApplicable, "no RSA key-transport suite is accepted"), nil
+		return weakFinding(weakROBOT, StatusNotApplicable, "no RSA key-transport suite is accepted"), nil
 	}
 	first, err := s.robotRound(ctx, v, ids)
 	if err != nil || first.err != "" {
 		if first.err != "" {
-			return finding(weakROBOT, StatusUnknown, "%v: %s", v, first.err), err
+			return weakFinding(weakROBOT, StatusUnknown, "%v: %s", v, first.err), err
 		}
 		return Finding{}, err
 	}
 	if first.uniform() {
-		return finding(weakROBOT, StatusNotVulnerable, "%v %v: all five premaster encryptions got %s", v, first.suite, first.answers[0]), nil
+		return weakFinding(weakROBOT, StatusNotVulnerable, "%v %v: all five premaster encryptions got %s", v, first.suite, first.answers[0]), nil
 	}
 	second, err := s.robotRound(ctx, v, ids)
 	if err != nil {
 		return Finding{}, err
 	}
 	if second.err == "" && strings.Join(second.answers, "|") == strings.Join(first.answers, "|") {
-		return finding(weakROBOT, StatusVulnerable, "%v %v: the server answers malformed premaster encryptions differently, twice alike: %s", v, first.suite, first.describe()), nil
+		return weakFinding(weakROBOT, StatusVulnerable, "%v %v: the server answers malformed premaster encryptions differently, twice alike: %s", v, first.suite, first.describe()), nil
 	}
-	return finding(weakROBOT, StatusUnknown, "%v %v: answers differed but did not repeat (first %s; then %s)", v, first.suite, first.describe(), second.describe()), nil
+	return weakFinding(weakROBOT, StatusUnknown, "%v %v: answers differed but did not repeat (first %s; then %s)", v, first.suite, first.describe(), second.describe()), nil
 }
 
 // robotResult is one round: the answer to each variant, in order.

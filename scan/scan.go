@@ -2,8 +2,10 @@ package scan
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -17,6 +19,21 @@ type Options struct {
 	Timeout time.Duration
 	// ServerName is sent in SNI; empty sends none.
 	ServerName string
+	// Clients are simulated after the scan (ClientProfiles gives them
+	// all); nil simulates none.
+	Clients []*ClientProfile
+	// Compliance checks the server against Mozilla's server-side TLS
+	// profiles (modern, intermediate, old).
+	Compliance bool
+	// Roots are the CAs the certificates are judged against; nil means
+	// the system's. RootsLabel names them in the report ("system" when
+	// empty).
+	Roots      *x509.CertPool
+	RootsLabel string
+	// Fleet, when above 0, makes that many connections per resumption
+	// mechanism, each resuming the previous one's session, to judge the
+	// servers behind the address (Report.Fleet).
+	Fleet int
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -25,9 +42,14 @@ type scanner struct {
 	runner     *Runner
 	addr       string
 	serverName string
+	roots      *x509.CertPool
+	rootsLabel string
 
 	mu    sync.Mutex
 	notes []string
+	// handshakesStalled is set once a full handshake timed out; the
+	// whole-handshake checks then skip theirs (handshake.go).
+	handshakesStalled atomic.Bool
 }
 
 func (s *scanner) note(format string, args ...any) {
@@ -51,6 +73,8 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout},
 		addr:       addr,
 		serverName: opts.ServerName,
+		roots:      opts.Roots,
+		rootsLabel: opts.RootsLabel,
 	}
 	versions, err := s.versions(ctx)
 	if err != nil {
@@ -60,7 +84,27 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	if err := s.suitesAndGroups(ctx, rep); err != nil {
 		return nil, err
 	}
+	if err := s.keysAndStrength(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.resumption(ctx, rep); err != nil {
+		return nil, err
+	}
+	if opts.Fleet > 0 {
+		if err := s.fleet(ctx, rep, opts.Fleet); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.extensions(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.renegotiation(ctx, rep); err != nil {
+		return nil, err
+	}
 	if err := s.weaknesses(ctx, rep); err != nil {
+		return nil, err
+	}
+	if err := s.clientsAndCompliance(ctx, rep, opts); err != nil {
 		return nil, err
 	}
 	rep.Notes = s.notes

@@ -40,6 +40,17 @@ func (s Severity) String() string {
 // MarshalText makes a Severity a JSON string.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a Severity back from its name, so that a Report
+// round-trips through JSON.
+func (s *Severity) UnmarshalText(text []byte) error {
+	v, err := ParseSeverity(string(text))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
 // ParseSeverity reads a severity name (case does not matter).
 func ParseSeverity(name string) (Severity, error) {
 	for i, n := range severityNames {
@@ -81,9 +92,9 @@ type Finding struct {
 	Reference string `json:"reference"`
 }
 
-// finding builds a Finding: vulnerable ones take the weakness's severity,
+// weakFinding builds a Finding: vulnerable ones take the weakness's severity,
 // the others SeverityOK.
-func finding(w weakness, status Status, evidence string, args ...any) Finding {
+func weakFinding(w weakness, status Status, evidence string, args ...any) Finding {
 	f := Finding{ID: w.id, Name: w.name, Status: status, Evidence: fmt.Sprintf(evidence, args...), Reference: w.reference}
 	if status == StatusVulnerable {
 		f.Severity = w.severity

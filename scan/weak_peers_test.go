@@ -3,11 +3,8 @@ package scan
 import (
 	"context"
 	"crypto/tls"
-	"encoding/asn1"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -342,37 +339,18 @@ func TestSSLv2OnRealServers(t *testing.T) {
 	}
 }
 
-func TestWeakPrimesArePrimes(t *testing.T) {
-	for name, hex := range weakPrimes {
-		p, ok := new(big.Int).SetString(hex, 16)
-		if !ok || p.BitLen() != 1024 || !p.ProbablyPrime(20) {
-			t.Errorf("%s: %d bits, prime %v", name, p.BitLen(), ok && p.ProbablyPrime(20))
-		}
-		// A safe prime: (p-1)/2 is prime too.
-		q := new(big.Int).Rsh(p, 1)
-		if !q.ProbablyPrime(20) {
-			t.Errorf("%s: (p-1)/2 is not prime", name)
-		}
-	}
-}
-
 // TestLogjamOnGnuTLSWithAWellKnownPrime: GnuTLS serving the 1024-bit Oakley
 // group 2 prime, which the Logjam paper found shared by many servers.
 func TestLogjamOnGnuTLSWithAWellKnownPrime(t *testing.T) {
-	p, _ := new(big.Int).SetString(weakPrimes["RFC 2409 §6.2 (Oakley group 2)"], 16)
-	der, err := asn1.Marshal(struct{ P, G *big.Int }{p, big.NewInt(2)}) // PKCS #3 DHParameter
+	params, err := filepath.Abs("testdata/dh1024_rfc2409_group2.pem")
 	if err != nil {
-		t.Fatal(err)
-	}
-	params := filepath.Join(t.TempDir(), "oakley2.pem")
-	if err := os.WriteFile(params, pem.EncodeToMemory(&pem.Block{Type: "DH PARAMETERS", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3:-KX-ALL:+DHE-RSA:%PROFILE_LOW", "--dhparams", params, "--disable-client-cert")
 	rep := scanOK(t, srv.Addr)
 	wantStatus(t, rep, map[string]Status{"logjam": StatusVulnerable})
-	if f := findingOf(t, rep, "logjam"); !strings.Contains(f.Evidence, "1024-bit prime of RFC 2409 §6.2") {
+	if f := findingOf(t, rep, "logjam"); !strings.Contains(f.Evidence, "widely shared 1024-bit prime RFC 2409 group 2") {
 		t.Errorf("Logjam evidence: %s", f.Evidence)
 	}
 }

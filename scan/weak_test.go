@@ -3,6 +3,7 @@ package scan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestWeaknessProbesFireOnAFlawedServer(t *testing.T) {
 	if !rep.SSLv2.Supported || len(rep.SSLv2.Ciphers) != 2 || rep.SSLv2.Ciphers[0].Name != "SSL_CK_RC4_128_WITH_MD5" {
 		t.Errorf("SSL 2.0: %+v", rep.SSLv2)
 	}
-	if f := findingOf(t, rep, "drown"); !strings.Contains(f.Evidence, "same RSA key") {
+	if f := findingOf(t, rep, "drown"); !strings.Contains(f.Evidence, "same certificate, so the same RSA key, as TLS") {
 		t.Errorf("DROWN evidence does not compare the keys: %s", f.Evidence)
 	}
 	if f := findingOf(t, rep, "heartbleed"); f.Severity != SeverityCritical || strings.Contains(f.Evidence, "PRIVATE KEY") {
@@ -221,5 +222,22 @@ func TestSSL2ClientHelloLayout(t *testing.T) {
 	want := []byte{ssl2MsgClientHello, 0, 2, 0, 6, 0, 0, 0, 16, 0x01, 0x00, 0x80, 0x07, 0x00, 0xC0}
 	if !bytes.Equal(body[:len(want)], want) || len(body) != len(want)+16 {
 		t.Errorf("body %x, want %x followed by a 16-byte challenge", body, want)
+	}
+}
+
+// TestReportRoundTripsThroughJSON: findings and grade read back as written.
+func TestReportRoundTripsThroughJSON(t *testing.T) {
+	g := GradeOf([]Finding{{ID: "x", Name: "X", Status: StatusVulnerable, Severity: SeverityHigh}})
+	rep := &Report{Findings: []Finding{{ID: "x", Name: "X", Status: StatusVulnerable, Severity: SeverityHigh}}, Grade: &g}
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Findings[0].Severity != SeverityHigh || back.Grade.Letter != "D" || back.Grade.Worst != SeverityHigh {
+		t.Errorf("read back %+v, grade %+v from %s", back.Findings, back.Grade, raw)
 	}
 }

@@ -1,9 +1,10 @@
 package scan
 
 import (
-	"bytes"
-	"crypto/x509"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -44,18 +45,18 @@ func poodle(rep *Report) Finding {
 		return v == suites.VersionSSL30 && isCBC(s)
 	})
 	if found {
-		return finding(weakPOODLE, StatusVulnerable, "SSL 3.0 accepts CBC suites: %s", where)
+		return weakFinding(weakPOODLE, StatusVulnerable, "SSL 3.0 accepts CBC suites: %s", where)
 	}
-	return finding(weakPOODLE, StatusNotVulnerable, "no CBC suite is accepted in SSL 3.0 (SSL 3.0: %s)", supportedWord(rep, suites.VersionSSL30))
+	return weakFinding(weakPOODLE, StatusNotVulnerable, "no CBC suite is accepted in SSL 3.0 (SSL 3.0: %s)", supportedWord(rep, suites.VersionSSL30))
 }
 
 // sweet32: 64-bit block ciphers repeat blocks after about 2^32 of them.
 func sweet32(rep *Report) Finding {
 	where, found := acceptedWhere(rep, func(s *suites.Suite, _ suites.Version) bool { return s.Cipher.Info().BlockSize == 8 })
 	if found {
-		return finding(weakSWEET32, StatusVulnerable, "64-bit block ciphers accepted: %s", where)
+		return weakFinding(weakSWEET32, StatusVulnerable, "64-bit block ciphers accepted: %s", where)
 	}
-	return finding(weakSWEET32, StatusNotVulnerable, "no 3DES, DES, IDEA or RC2 suite is accepted")
+	return weakFinding(weakSWEET32, StatusNotVulnerable, "no 3DES, DES, IDEA or RC2 suite is accepted")
 }
 
 // freak: a server that accepts RSA_EXPORT hands a 512-bit RSA key to a
@@ -63,9 +64,9 @@ func sweet32(rep *Report) Finding {
 func freak(rep *Report) Finding {
 	where, found := acceptedWhere(rep, func(s *suites.Suite, _ suites.Version) bool { return s.KeyExchange == suites.KexRSAExport })
 	if found {
-		return finding(weakFREAK, StatusVulnerable, "export RSA suites accepted: %s", where)
+		return weakFinding(weakFREAK, StatusVulnerable, "export RSA suites accepted: %s", where)
 	}
-	return finding(weakFREAK, StatusNotVulnerable, "no RSA_EXPORT suite is accepted")
+	return weakFinding(weakFREAK, StatusNotVulnerable, "no RSA_EXPORT suite is accepted")
 }
 
 // rc4: RFC 7465 prohibits RC4 for its keystream biases.
@@ -85,9 +86,9 @@ func rc4(rep *Report) Finding {
 		where = strings.TrimPrefix(where+"; SSL 2.0: "+strings.Join(v2, ", "), "; ")
 	}
 	if found || len(v2) > 0 {
-		return finding(weakRC4, StatusVulnerable, "RC4 suites accepted: %s", where)
+		return weakFinding(weakRC4, StatusVulnerable, "RC4 suites accepted: %s", where)
 	}
-	return finding(weakRC4, StatusNotVulnerable, "no RC4 suite is accepted")
+	return weakFinding(weakRC4, StatusNotVulnerable, "no RC4 suite is accepted")
 }
 
 // beast: TLS 1.0 (and SSL 3.0) chain CBC IVs across records, which lets
@@ -98,59 +99,51 @@ func beast(rep *Report) Finding {
 		return v <= suites.VersionTLS10 && isCBC(s)
 	})
 	if found {
-		return finding(weakBEAST, StatusVulnerable, "CBC suites accepted in TLS 1.0 or SSL 3.0: %s", where)
+		return weakFinding(weakBEAST, StatusVulnerable, "CBC suites accepted in TLS 1.0 or SSL 3.0: %s", where)
 	}
-	return finding(weakBEAST, StatusNotVulnerable, "no CBC suite is accepted in TLS 1.0 or SSL 3.0 (TLS 1.0: %s)", supportedWord(rep, suites.VersionTLS10))
+	return weakFinding(weakBEAST, StatusNotVulnerable, "no CBC suite is accepted in TLS 1.0 or SSL 3.0 (TLS 1.0: %s)", supportedWord(rep, suites.VersionTLS10))
 }
 
-// logjam: export DHE suites give a 512-bit group, and any group under
-// 1024 bits is within reach of precomputation.
-func logjam(rep *Report, dh *dhFact) Finding {
+// logjam: export DHE suites give a 512-bit group; any group under 1024
+// bits is within reach of precomputation, and so is a 1024-bit prime that
+// many servers share, which one precomputation breaks for all of them
+// (Adrian et al., "Imperfect Forward Secrecy", CCS 2015). The prime is the
+// one the DHE parameters check read (dhparams.go), named when well known.
+func logjam(rep *Report) Finding {
 	where, found := acceptedWhere(rep, func(s *suites.Suite, _ suites.Version) bool {
 		return (s.KeyExchange == suites.KexDHE || s.KeyExchange == suites.KexDHAnon) && s.IsExport()
 	})
+	dh := rep.Groups.DHE
 	switch {
 	case found:
-		return finding(weakLogjam, StatusVulnerable, "export DHE suites accepted: %s", where)
-	case dh != nil && dh.bits < 1024:
-		return finding(weakLogjam, StatusVulnerable, "the ServerKeyExchange of %v %v carries a %d-bit DH prime", dh.version, dh.suite, dh.bits)
-	case dh != nil && dh.wellKnown != "":
-		return finding(weakLogjam, StatusVulnerable, "the ServerKeyExchange of %v %v carries the widely shared %d-bit prime of %s, open to one precomputation for all its users",
-			dh.version, dh.suite, dh.bits, dh.wellKnown)
+		return weakFinding(weakLogjam, StatusVulnerable, "export DHE suites accepted: %s", where)
+	case dh != nil && dh.Bits < 1024:
+		return weakFinding(weakLogjam, StatusVulnerable, "the ServerKeyExchange of %s %s carries a %d-bit DH prime (%s)", dh.Version, dh.Suite, dh.Bits, dh.Group)
+	case dh != nil && dh.Bits <= 1024 && dh.Group != "other":
+		return weakFinding(weakLogjam, StatusVulnerable, "the ServerKeyExchange of %s %s carries the widely shared %d-bit prime %s, open to one precomputation for all its users",
+			dh.Version, dh.Suite, dh.Bits, dh.Group)
 	case dh != nil:
-		return finding(weakLogjam, StatusNotVulnerable, "no export DHE suite; the DH prime of %v %v is %d bits", dh.version, dh.suite, dh.bits)
+		return weakFinding(weakLogjam, StatusNotVulnerable, "no export DHE suite; the DH prime of %s %s is %d bits (%s)", dh.Version, dh.Suite, dh.Bits, dh.Group)
 	}
-	return finding(weakLogjam, StatusNotVulnerable, "no export DHE suite, and no DHE suite whose prime was read")
+	return weakFinding(weakLogjam, StatusNotVulnerable, "no export DHE suite, and no DHE parameters to read")
 }
 
 // drown: an SSL 2.0 server decrypts RSA ciphertexts for anyone, and the
 // same key used for TLS lets recorded TLS sessions be broken with it.
-func drown(rep *Report, tlsCert []byte) Finding {
+func drown(rep *Report) Finding {
 	v2 := rep.SSLv2
 	switch {
 	case v2 == nil:
-		return finding(weakDROWN, StatusUnknown, "SSL 2.0 was not probed")
+		return weakFinding(weakDROWN, StatusUnknown, "SSL 2.0 was not probed")
 	case !v2.Supported:
-		return finding(weakDROWN, StatusNotVulnerable, "SSL 2.0 refused: %s", v2.Answer)
+		return weakFinding(weakDROWN, StatusNotVulnerable, "SSL 2.0 refused: %s", v2.Answer)
 	}
-	key := "its certificate could not be compared with the TLS one"
-	if same, ok := sameKey(v2.Certificate, tlsCert); ok && same {
-		key = "with the same RSA key as its TLS certificate"
-	} else if ok {
-		key = "with another key than its TLS certificate (the SSL 2.0 key is still exposed)"
+	key := "a certificate the TLS probes did not see (its RSA key is exposed all the same)"
+	sum := sha256.Sum256(v2.Certificate)
+	if slices.Contains(firstLeafSHA256(rep), hex.EncodeToString(sum[:])) {
+		key = "the same certificate, so the same RSA key, as TLS"
 	}
-	return finding(weakDROWN, StatusVulnerable, "SSL 2.0 accepted with %d cipher kinds, %s", len(v2.Ciphers), key)
-}
-
-// sameKey reports whether two DER certificates hold the same public key;
-// ok is false when either cannot be parsed.
-func sameKey(a, b []byte) (same, ok bool) {
-	ca, err1 := x509.ParseCertificate(a)
-	cb, err2 := x509.ParseCertificate(b)
-	if err1 != nil || err2 != nil {
-		return false, false
-	}
-	return bytes.Equal(ca.RawSubjectPublicKeyInfo, cb.RawSubjectPublicKeyInfo), true
+	return weakFinding(weakDROWN, StatusVulnerable, "SSL 2.0 accepted with %d cipher kinds, with %s", len(v2.Ciphers), key)
 }
 
 // supportedWord says "supported" or "not supported" for v.
@@ -166,7 +159,7 @@ func supportedWord(rep *Report, v suites.Version) string {
 // intoleranceFinding reports the hellos a server failed.
 func intoleranceFinding(in *Intolerance) Finding {
 	if in == nil || len(in.Checks) == 0 {
-		return finding(weakIntolerance, StatusNotApplicable, "no TLS 1.0 or later version to probe")
+		return weakFinding(weakIntolerance, StatusNotApplicable, "no TLS 1.0 or later version to probe")
 	}
 	var failed []string
 	for _, c := range in.Checks {
@@ -175,18 +168,18 @@ func intoleranceFinding(in *Intolerance) Finding {
 		}
 	}
 	if len(failed) > 0 {
-		return finding(weakIntolerance, StatusVulnerable, "%s", strings.Join(failed, "; "))
+		return weakFinding(weakIntolerance, StatusVulnerable, "%s", strings.Join(failed, "; "))
 	}
-	return finding(weakIntolerance, StatusNotVulnerable, "all %d unusual hellos were answered normally", len(in.Checks))
+	return weakFinding(weakIntolerance, StatusNotVulnerable, "all %d unusual hellos were answered normally", len(in.Checks))
 }
 
 // fallbackFinding reports a server that ignores TLS_FALLBACK_SCSV.
 func fallbackFinding(in *Intolerance) Finding {
 	switch {
 	case in == nil || !in.FallbackSCSV.Tested:
-		return finding(weakFallback, StatusNotApplicable, "the server speaks one version: there is nothing to fall back to")
+		return weakFinding(weakFallback, StatusNotApplicable, "the server speaks one version: there is nothing to fall back to")
 	case in.FallbackSCSV.Supported:
-		return finding(weakFallback, StatusNotVulnerable, "%s: %s", in.FallbackSCSV.Offered, in.FallbackSCSV.Answer)
+		return weakFinding(weakFallback, StatusNotVulnerable, "%s: %s", in.FallbackSCSV.Offered, in.FallbackSCSV.Answer)
 	}
-	return finding(weakFallback, StatusVulnerable, "%s: %s, not inappropriate_fallback", in.FallbackSCSV.Offered, in.FallbackSCSV.Answer)
+	return weakFinding(weakFallback, StatusVulnerable, "%s: %s, not inappropriate_fallback", in.FallbackSCSV.Offered, in.FallbackSCSV.Answer)
 }

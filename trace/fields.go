@@ -251,7 +251,7 @@ func addExtensionFields(o *object, e wire.Extension) {
 		o.add("schemes", schemeList(e.Schemes))
 	case *wire.ALPNExt:
 		o.add("protocols", stringList(e.Protocols))
-	case *wire.ExtendedMasterSecretExt:
+	case *wire.ExtendedMasterSecretExt, *wire.EncryptThenMACExt:
 	case *wire.RenegotiationInfoExt:
 		o.add("renegotiated_connection_hex", hexString(e.Data))
 	case *wire.SessionTicketExt:

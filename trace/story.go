@@ -443,6 +443,8 @@ func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []an
 		key, args = "ext.alpn", []any{"list", strings.Join(e.Protocols, ", ")}
 	case *wire.ExtendedMasterSecretExt:
 		key = "ext.ems"
+	case *wire.EncryptThenMACExt:
+		key = "ext.etm"
 	case *wire.RenegotiationInfoExt:
 		key = "ext.reneg"
 	case *wire.SessionTicketExt:

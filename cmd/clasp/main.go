@@ -57,9 +57,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintln(stderr, oneLine(err.Error()))
-	var coded interface{ exitCode() int }
-	if errors.As(err, &coded) {
-		return coded.exitCode()
+	var status *exitStatusError
+	if errors.As(err, &status) {
+		return status.code
 	}
 	var diagnosed *diagnosedError
 	if errors.As(err, &diagnosed) && diagnosed.diagnosis != nil {

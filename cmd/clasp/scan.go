@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +20,10 @@ type scanOptions struct {
 	timeout        time.Duration
 	json           bool
 	serverName     string
+	noClients      bool
+	profile        string
+	caFile         string
+	fleet          int
 	failOn         string
 }
 
@@ -47,7 +53,55 @@ alert), and report what it accepts:
                      accepted ones offered together, each with a share, to
                      find the order the server picks them in. TLS 1.2: the
                      curves of the ECDHE ServerKeyExchange, by the same
-                     elimination as the suites, with their order.
+                     elimination as the suites, with their order. DHE: the
+                     prime's size and name, and the RFC 7919 groups the
+                     server negotiates when the client names them.
+  Suite strength     for each accepted suite: key exchange with its group or
+                     DH size, the server key, forward secrecy, AEAD, and the
+                     cipher's effective bits.
+  Signature schemes  TLS 1.3: offering schemes in halves until each accepted
+                     one stands alone (the CertificateVerify is encrypted);
+                     TLS 1.2: read from the ServerKeyExchange, removing each
+                     until the server refuses. SHA-1 or PKCS#1 v1.5 in TLS
+                     1.3 is a finding (RFC 8446 §4.2.3).
+  Certificates       every chain, asked for once per kind of key (RSA, ECDSA,
+                     Ed25519, Ed448, DSA) with and without SNI: subject,
+                     SANs, issuer, validity, key, signature, order,
+                     completeness, trust against the system roots or
+                     --cafile, host name, OCSP stapling, must-staple, SCTs.
+                     A TLS 1.3-only server's chain (with its stapled response and
+                     SCTs) comes from a handshake of clasp's own client.
+
+  Clients            each real client of the profile list (curl, browsers,
+                     Java, Android, Windows, Go, Python, ...; the ones
+                     installed where clasp is built are captured from the
+                     real client) sends its own ClientHello: would it connect,
+                     with which version, suite, group and signature, or why
+                     not ("offers only these suites; the server accepts only
+                     those"). --no-clients skips it.
+  Compliance         Mozilla's Server Side TLS 5.7 profiles (modern,
+                     intermediate, old): pass, or each deviation named (a
+                     version, a suite, a group, the certificate's key type,
+                     size, signature or lifespan, the DH size, the suite
+                     order where the profile wants the server's).
+  Resumption         full handshakes with clasp as the client (certificates
+                     not verified): TLS 1.2 by session ID and by RFC 5077
+                     ticket, TLS 1.3 tickets with psk_dhe_ke and with psk_ke,
+                     ticket lifetime, 0-RTT (max_early_data_size, and one
+                     try with two bytes of early data), ticket key names.
+  Extensions         one TLS 1.2 ServerHello probe each: extended master
+                     secret, encrypt-then-MAC (CBC suites), record_size_limit,
+                     DEFLATE compression, heartbeat (no heartbeat is sent),
+                     OCSP status_request; ALPN through full handshakes
+                     offering h2 and http/1.1, then an unknown protocol.
+  Renegotiation      RFC 5746 renegotiation_info; one client-initiated
+                     renegotiation when the server signals RFC 5746, and
+                     one from a client that does not (insecure if it works).
+  Fleet (--fleet N)  N connections per resumption mechanism, each offering
+                     the previous one's session: the resumption rate, the
+                     distinct backends (certificate, ServerHello shape,
+                     ticket key name) and how they differ, and the fixes
+                     when they do not share sessions.
 
 At most --max-connections probes are open at once and each gets --timeout,
 so a server that stalls costs one timeout, not one per probe. SNI carries
@@ -66,9 +120,48 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   groups.tls13       {version, order, groups[{code, iana, openssl}]}
   groups.ecdhe       {version, order, groups[...]}: TLS 1.2 (or the highest
                      earlier version) ECDHE curves
+  groups.ffdhe       {version, order, groups[...]}: RFC 7919 groups the server
+                     negotiates for DHE (empty: it ignores them)
+  groups.dhe         {version, bits, generator, group, suite}: the DHE prime
+                     when the client names no group; group is ffdhe*, an RFC
+                     2409/3526/5114 group, or "other"
+  cipher_suites[].suites[].strength
+                     {key_exchange, authentication, group, dh_bits, dh_group,
+                     server_key, forward_secrecy, aead, cipher, symmetric_bits}
+  signatures.tls13, signatures.tls12
+                     {version, schemes[{code, iana, openssl, key, finding}]}
+  certificates       {roots, chains[]}: each chain with seen_with[],
+                     certificates[] (subject, issuer, sans, validity,
+                     days_left, key, signature_algorithm, sha256), trusted,
+                     hostname_match, in_order, complete, missing_issuer,
+                     root_sent, ocsp_stapled, must_staple, scts, problems[]
+  resumption         session_id, ticket_tls12, tls13 {version, issued,
+                     resumed, lifetime_s, answer}, psk_modes[], early_data,
+                     ticket_keys {tickets, visible, names[], answer}
+  extensions         extended_master_secret, encrypt_then_mac,
+                     record_size_limit, compression, heartbeat,
+                     status_request {supported, value, answer}; alpn
+                     {protocols[], unknown, answer}
+  renegotiation      {secure, client_initiated, insecure, ...}
+  fleet              with --fleet: mechanisms[] {offered, resumed,
+                     rate_percent, sequence[]}, backends[], consistent,
+                     findings[] {code, text}, fixes[]
   notes[]            what the server did that a scan does not expect
+  clients[]          {id, client, source, connects, version, suite, group,
+                     signature_scheme, hello_retry_request, reason, answer}
+  compliance[]       {profile, guidelines, pass, deviations[{kind, text}],
+                     not_checked[]}
   connections        connections opened; duration_ms: the scan's wall time
 docs/scan-json.md describes each field in full.
+
+Exit status:
+  0  every target was scanned
+  1  a target could not be scanned: unreachable, not TLS, or no TLS answer
+     to any ClientHello (one line on stderr says which)
+  2  usage error; nothing was attempted
+  3  every target was scanned and one fails the --profile it was asked to
+     pass (its deviations are in the report), or has a finding at or above
+     --fail-on SEVERITY (one line on stderr names the targets and findings)
 
 Weaknesses, each with a probe that cannot harm the server, its evidence and
 a severity (ok, low, medium, high, critical): Heartbleed, CCS injection,
@@ -77,26 +170,18 @@ BEAST, CRIME, insecure renegotiation, missing extended master secret,
 version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
 CLIENT-HELLO, and an SSL 2.0-format TLS hello (RFC 5246 Appendix E.2) is
 tried. The grade is read from the worst finding: A none, B low, C medium,
-D high, F critical (docs/scan-grading.md).
-
---json also carries:
+D high, F critical (docs/scan-grading.md). --json carries them as
   sslv2              {supported, answer, ciphers[], v2_format_hello_accepted,
                      v2_format_hello_answer}
   intolerance        {checks[{name, expect, tolerated, answer}],
                      fallback_scsv{tested, supported, offered, answer}}
   findings[]         {id, name, status, severity, evidence, reference}
-  grade              {grade, worst_severity, reason}
-
-Exit status:
-  0  every target was scanned (and, with --fail-on, no finding reached it)
-  1  a target could not be scanned: unreachable, not TLS, or no TLS answer
-     to any ClientHello (one line on stderr says which)
-  2  usage error; nothing was attempted
-  3  --fail-on SEVERITY: a finding at or above it (one line on stderr
-     names the targets and findings)`,
+  grade              {grade, worst_severity, reason}`,
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
   clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
+  clasp scan --profile intermediate example.com:443
+  clasp scan --fleet 10 balancer.internal:443
   clasp scan --fail-on high example.com:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -111,7 +196,11 @@ Exit status:
 	flags.DurationVar(&opts.timeout, "timeout", scan.DefaultTimeout, "time each probe gets, from connecting to the server's answer")
 	flags.BoolVar(&opts.json, "json", false, "print one JSON object per target and line (fields above and in docs/scan-json.md)")
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI (default: the host in HOST:PORT unless it is an IP address)")
-	flags.StringVar(&opts.failOn, "fail-on", "", "exit with status 3 when a finding is at or above this severity: low, medium, high or critical (docs/scan-grading.md)")
+	flags.BoolVar(&opts.noClients, "no-clients", false, "skip the client simulation")
+	flags.StringVar(&opts.profile, "profile", "", "exit 3 when a target fails this Mozilla profile: modern, intermediate or old")
+	flags.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a finding is at or above this severity: low, medium, high or critical (docs/scan-grading.md)")
+	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of the CA certificates to judge chains against (default: the system's roots)")
+	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
 	return cmd
 }
 
@@ -128,21 +217,42 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if opts.maxConnections < 1 {
 		return usageErrorf("--max-connections %d: want 1 or more", opts.maxConnections)
 	}
+	if opts.fleet < 0 || opts.fleet == 1 {
+		return usageErrorf("--fleet %d: want 2 or more connections (0: no fleet check)", opts.fleet)
+	}
 	if opts.timeout <= 0 {
 		return usageErrorf("--timeout %v: want a positive duration", opts.timeout)
+	}
+	if opts.profile != "" && !slices.Contains(scan.ProfileNames, opts.profile) {
+		return usageErrorf("--profile %q: want one of %s", opts.profile, strings.Join(scan.ProfileNames, ", "))
 	}
 	failOn, err := parseFailOn(opts.failOn)
 	if err != nil {
 		return err
+	}
+	var clients []*scan.ClientProfile
+	if !opts.noClients {
+		var err error
+		if clients, err = scan.ClientProfiles(); err != nil {
+			return err
+		}
 	}
 	for _, t := range targets {
 		if _, _, err := net.SplitHostPort(t); err != nil {
 			return usageErrorf("%q is not HOST:PORT: %v", t, err)
 		}
 	}
+	var roots *x509.CertPool
+	if opts.caFile != "" {
+		var err error
+		if roots, err = loadCAFile(opts.caFile); err != nil {
+			return err
+		}
+	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var failures []error
-	above := &findingsError{failOn: failOn}
+	var nonCompliant []string
+	above := &findingsAbove{failOn: failOn}
 	for i, target := range targets {
 		host, _, _ := net.SplitHostPort(target)
 		sni := opts.serverName
@@ -150,7 +260,8 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			sni = host
 		}
 		rep, err := scan.Scan(cmd.Context(), target, scan.Options{
-			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni})
+			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni,
+			Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet})
 		switch {
 		case opts.json:
 			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: target, OK: err == nil, Report: rep}
@@ -165,6 +276,11 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 				fmt.Fprintln(stdout)
 			}
 			writeScanReport(stdout, rep)
+			writeClientSimulation(stdout, rep)
+			writeCompliance(stdout, rep)
+		}
+		if err == nil && opts.profile != "" && profileFailure(rep, opts.profile) != nil {
+			nonCompliant = append(nonCompliant, target)
 		}
 		above.add(rep)
 		if err != nil {
@@ -175,8 +291,10 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		}
 	}
 	switch {
+	case len(failures) == 0 && len(nonCompliant) > 0:
+		return &exitStatusError{exitFinding, fmt.Errorf("clasp scan: %s fails the Mozilla %s profile", strings.Join(nonCompliant, ", "), opts.profile)}
 	case len(failures) == 0 && len(above.found) > 0:
-		return above
+		return &exitStatusError{exitFinding, above}
 	case len(failures) == 0:
 		return nil
 	case len(targets) == 1:
@@ -232,6 +350,14 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	if l := rep.Groups.ECDHE; l != nil {
 		fmt.Fprintf(w, "  %s ECDHE%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
 	}
+	if l := rep.Groups.FFDHE; l != nil {
+		fmt.Fprintf(w, "  %s FFDHE, RFC 7919%s: %s\n", l.Name, parenthesised(orderText[l.Order]), groupNames(l.Groups))
+	}
+	if dh := rep.Groups.DHE; dh != nil {
+		fmt.Fprintf(w, "  %s DHE, no group named: %d-bit prime, %s\n", dh.Version, dh.Bits, dh.Group)
+	}
+	writeKeysAndStrength(w, rep)
+	writeScanSessions(w, rep)
 	writeFindings(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")

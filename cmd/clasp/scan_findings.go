@@ -8,10 +8,6 @@ import (
 	"github.com/clasp-tls/clasp/scan"
 )
 
-// exitFindings is the exit status of a scan that found a weakness at or
-// above --fail-on.
-const exitFindings = 3
-
 // parseFailOn reads --fail-on; "" means never. ok is refused: every scan
 // would fail.
 func parseFailOn(name string) (scan.Severity, error) {
@@ -25,14 +21,14 @@ func parseFailOn(name string) (scan.Severity, error) {
 	return s, nil
 }
 
-// findingsError collects, over the targets, the findings at or above
-// --fail-on; run exits with exitFindings for it.
-type findingsError struct {
+// findingsAbove collects, over the targets, the findings at or above
+// --fail-on; the scan then exits with exitFinding.
+type findingsAbove struct {
 	failOn scan.Severity
 	found  []string
 }
 
-func (e *findingsError) add(rep *scan.Report) {
+func (e *findingsAbove) add(rep *scan.Report) {
 	if e.failOn == scan.SeverityOK || rep == nil {
 		return
 	}
@@ -47,11 +43,9 @@ func (e *findingsError) add(rep *scan.Report) {
 	}
 }
 
-func (e *findingsError) Error() string {
+func (e *findingsAbove) Error() string {
 	return fmt.Sprintf("clasp scan: findings at or above %s: %s", e.failOn, strings.Join(e.found, "; "))
 }
-
-func (e *findingsError) exitCode() int { return exitFindings }
 
 // writeFindings prints SSL 2.0, intolerance, the findings and the grade.
 func writeFindings(w io.Writer, rep *scan.Report) {

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clasp-tls/clasp/internal/peertest"
+	"github.com/clasp-tls/clasp/scan"
 )
 
 // scanLine is the part of a --json line the tests check.
@@ -146,11 +149,60 @@ func TestScanExitStatus(t *testing.T) {
 
 func TestScanHelpDocumentsEveryOption(t *testing.T) {
 	r := runClasp(t, nil, "scan", "--help")
-	for _, want := range []string{"--max-connections", "--timeout", "--json", "--servername", "Exit status",
-		"schema_version", "cipher_suites[]", "groups.tls13", "groups.ecdhe", "connections", "docs/scan-json.md",
+	for _, want := range []string{"--max-connections", "--timeout", "--json", "--servername", "--cafile", "Exit status",
+		"schema_version", "cipher_suites[]", "groups.tls13", "groups.ecdhe", "groups.ffdhe", "groups.dhe", "strength", "signatures.tls13", "certificates", "connections", "docs/scan-json.md",
 		"--fail-on", "findings[]", "grade", "sslv2", "intolerance", "docs/scan-grading.md"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("clasp scan --help lacks %q", want)
 		}
+	}
+}
+
+// TestScanReportsKeysOfClaspServe scans `clasp serve` with the test PKI's
+// RSA chain: with --cafile the chain is trusted and covers "localhost";
+// without it the system roots do not know the test CA. clasp's default
+// schemes for an RSA key (suites.DefaultSignatureSchemes) are what the
+// scan finds: the three RSA-PSS ones in TLS 1.3, and PKCS#1 beside them in
+// TLS 1.2.
+func TestScanReportsKeysOfClaspServe(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	s := startServe(t, "--cert", pki.RSA.ChainFile, "--key", pki.RSA.KeyFile)
+	r := runClasp(t, nil, "scan", "--json", "--servername", "localhost", "--cafile", pki.CACertFile, s.addr)
+	if r.exitCode != 0 {
+		t.Fatalf("exit %d; stderr %s", r.exitCode, r.stderr)
+	}
+	var rep scan.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	names := func(l *scan.SchemeList) (out []string) {
+		for _, e := range l.Schemes {
+			out = append(out, e.IANA)
+		}
+		return out
+	}
+	if rep.Signatures == nil || !slices.Equal(names(rep.Signatures.TLS13), []string{"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"}) ||
+		!slices.Equal(names(rep.Signatures.TLS12), []string{"rsa_pkcs1_sha256", "rsa_pkcs1_sha384", "rsa_pkcs1_sha512",
+			"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"}) {
+		t.Errorf("signatures: %+v", rep.Signatures)
+	}
+	if c := rep.Certificates; c == nil || c.Roots != pki.CACertFile || len(c.Chains) != 1 || !c.Chains[0].Trusted ||
+		!c.Chains[0].HostnameMatch || c.Chains[0].Certificates[0].Key != "RSA 2048" || c.Chains[0].Unused != 0 {
+		t.Errorf("certificates: %+v", c)
+	}
+	if st := rep.CipherSuites[0].Suites[0].Strength; st == nil || !st.AEAD || !st.ForwardSecrecy || st.ServerKey != "RSA 2048" {
+		t.Errorf("strength of the first suite: %+v", st)
+	}
+
+	r = runClasp(t, nil, "scan", s.addr)
+	for _, want := range []string{"\nSuite strength, TLS 1.3\n  TLS_AES_128_GCM_SHA256", "forward secrecy, AEAD, AES-128-GCM 128 bits",
+		"\nSignature schemes\n  TLS 1.3  0x0804  rsa_pss_rsae_sha256", "\nCertificates (trust judged against the system roots)\n",
+		"trusted no;", "not trusted: no path to a trusted root"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := runClasp(t, nil, "scan", "--cafile", "/nonexistent", s.addr); r.exitCode != 2 {
+		t.Errorf("--cafile of a missing file: exit %d, want 2", r.exitCode)
 	}
 }

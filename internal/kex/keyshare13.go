@@ -17,9 +17,9 @@ import (
 //
 // Reproducibility: every secret a share is built from is read from the
 // caller's rand, in this order — X25519 and NIST curves: the scalar (see
-// GenerateECDHE); FFDHE: the exponent (see GenerateDHE); X25519MLKEM768
-// client: the 64-byte ML-KEM seed, then the 32-byte X25519 scalar;
-// X25519MLKEM768 server: the 32-byte X25519 scalar. The one exception is the
+// GenerateECDHE); FFDHE: the exponent (see GenerateDHE); hybrid client: the
+// 64-byte ML-KEM seed, then the ECDH scalar; hybrid server: the ECDH
+// scalar. The one exception is the
 // server's ML-KEM encapsulation, whose 32 random bytes crypto/mlkem draws
 // from the system source with no way to pass a reader outside
 // crypto/mlkem/mlkemtest, which is for known-answer tests only and refused
@@ -27,13 +27,8 @@ import (
 // reproducible only under testing/cryptotest.SetGlobalRandom, which fixes
 // that system source for the duration of a test.
 
-// Sizes of the X25519MLKEM768 key shares (draft-ietf-tls-ecdhe-mlkem).
-const (
-	x25519Len                = 32
-	hybridClientShareLen     = mlkem.EncapsulationKeySize768 + x25519Len // 1216
-	hybridServerShareLen     = mlkem.CiphertextSize768 + x25519Len       // 1120
-	hybridSharedSecretLength = mlkem.SharedKeySize + x25519Len           // 64
-)
+// x25519Len is the length of an X25519 public value (RFC 7748 §5).
+const x25519Len = 32
 
 // ClientKeyShare is a client's key share for one group: its public value
 // for the key_share extension and how to finish the exchange with the
@@ -52,7 +47,8 @@ type ClientKeyShare interface {
 }
 
 // NewClientKeyShare creates the client's share for group: X25519,
-// secp256r1/384r1/521r1, ffdhe2048 to ffdhe8192, or X25519MLKEM768. Secret
+// secp256r1/384r1/521r1, ffdhe2048 to ffdhe8192, or the hybrids
+// X25519MLKEM768, SecP256r1MLKEM768 and SecP384r1MLKEM1024. Secret
 // values are read from rand (see the note on reproducibility above).
 func NewClientKeyShare(group suites.Group, rand io.Reader) (ClientKeyShare, error) {
 	if _, ok := ecdhCurve(group); ok {
@@ -69,8 +65,8 @@ func NewClientKeyShare(group suites.Group, rand io.Reader) (ClientKeyShare, erro
 		}
 		return &ffdheShare{id: group, key: k}, nil
 	}
-	if group == suites.X25519MLKEM768 {
-		return newHybridShare(rand)
+	if spec, ok := hybridFor(group); ok {
+		return newHybridShare(spec, rand)
 	}
 	return nil, fmt.Errorf("kex: no TLS 1.3 key share for group %v", group)
 }
@@ -108,8 +104,8 @@ func ServerKeyShare(group suites.Group, clientShare []byte, rand io.Reader) (ser
 		}
 		return s.Public(), secret, nil
 	}
-	if group == suites.X25519MLKEM768 {
-		return hybridServerShare(clientShare, rand)
+	if spec, ok := hybridFor(group); ok {
+		return hybridServerShare(spec, clientShare, rand)
 	}
 	return nil, nil, fmt.Errorf("kex: no TLS 1.3 key share for group %v", group)
 }
@@ -173,113 +169,194 @@ func leftPad(b []byte, n int) []byte {
 	return out
 }
 
-// hybridShare is the client's X25519MLKEM768 share (IANA 0x11EC,
-// draft-ietf-tls-ecdhe-mlkem): key_exchange is the ML-KEM-768
-// encapsulation key (1184 bytes) followed by the X25519 public value (32),
-// and the shared secret the ML-KEM shared key followed by the X25519 output.
-// ML-KEM comes first for this group only; the NIST-curve hybrids put the
-// ECDH part first.
-type hybridShare struct {
-	dk *mlkem.DecapsulationKey768
-	x  *ecdh.PrivateKey
+// hybridSpec describes one hybrid group of draft-ietf-tls-ecdhe-mlkem:
+// which ECDH curve and which ML-KEM parameter set it joins, and in which
+// order their shares and secrets are concatenated. X25519MLKEM768 puts
+// ML-KEM first; the NIST-curve hybrids put the ECDH part first (the
+// draft's §4.1, and crypto/tls's key_schedule.go agrees).
+type hybridSpec struct {
+	group     suites.Group
+	curve     ecdh.Curve
+	curveID   suites.Group
+	ecdhLen   int // the curve's public value: 32 for X25519, an uncompressed point otherwise
+	kem1024   bool
+	kemFirst  bool
+	kemEKLen  int
+	kemCTLen  int
+	groupName string
 }
 
-func newHybridShare(rand io.Reader) (*hybridShare, error) {
+var hybrids = []hybridSpec{
+	{suites.X25519MLKEM768, ecdh.X25519(), suites.X25519, x25519Len, false, true,
+		mlkem.EncapsulationKeySize768, mlkem.CiphertextSize768, "X25519MLKEM768"},
+	{suites.SecP256r1MLKEM768, ecdh.P256(), suites.Secp256r1, 65, false, false,
+		mlkem.EncapsulationKeySize768, mlkem.CiphertextSize768, "SecP256r1MLKEM768"},
+	{suites.SecP384r1MLKEM1024, ecdh.P384(), suites.Secp384r1, 97, true, false,
+		mlkem.EncapsulationKeySize1024, mlkem.CiphertextSize1024, "SecP384r1MLKEM1024"},
+}
+
+func hybridFor(group suites.Group) (*hybridSpec, bool) {
+	for i := range hybrids {
+		if hybrids[i].group == group {
+			return &hybrids[i], true
+		}
+	}
+	return nil, false
+}
+
+// join concatenates an ML-KEM part and an ECDH part in the group's order.
+func (h *hybridSpec) join(kem, ec []byte) []byte {
+	first, second := ec, kem
+	if h.kemFirst {
+		first, second = kem, ec
+	}
+	out := make([]byte, 0, len(kem)+len(ec))
+	out = append(out, first...)
+	return append(out, second...)
+}
+
+// split cuts a share into its ML-KEM and ECDH parts, kemLen being the
+// ML-KEM part's length; false when the share's length is wrong.
+func (h *hybridSpec) split(share []byte, kemLen int) (kem, ec []byte, ok bool) {
+	if len(share) != kemLen+h.ecdhLen {
+		return nil, nil, false
+	}
+	if h.kemFirst {
+		return share[:kemLen], share[kemLen:], true
+	}
+	return share[h.ecdhLen:], share[:h.ecdhLen], true
+}
+
+// kemDecapsulator is the client's ML-KEM key of either parameter set.
+type kemDecapsulator interface {
+	encapsulationKey() []byte
+	Decapsulate(ciphertext []byte) ([]byte, error)
+}
+
+type dk768 struct{ *mlkem.DecapsulationKey768 }
+
+func (k dk768) encapsulationKey() []byte { return k.EncapsulationKey().Bytes() }
+
+type dk1024 struct{ *mlkem.DecapsulationKey1024 }
+
+func (k dk1024) encapsulationKey() []byte { return k.EncapsulationKey().Bytes() }
+
+func (h *hybridSpec) newDecapsulator(seed []byte) (kemDecapsulator, error) {
+	if h.kem1024 {
+		k, err := mlkem.NewDecapsulationKey1024(seed)
+		return dk1024{k}, err
+	}
+	k, err := mlkem.NewDecapsulationKey768(seed)
+	return dk768{k}, err
+}
+
+// encapsulate checks the client's encapsulation key (FIPS 203 §7.2's
+// modulus check happens in crypto/mlkem) and encapsulates to it.
+func (h *hybridSpec) encapsulate(ek []byte) (shared, ciphertext []byte, err error) {
+	if h.kem1024 {
+		k, err := mlkem.NewEncapsulationKey1024(ek)
+		if err != nil {
+			return nil, nil, err
+		}
+		shared, ciphertext = k.Encapsulate()
+		return shared, ciphertext, nil
+	}
+	k, err := mlkem.NewEncapsulationKey768(ek)
+	if err != nil {
+		return nil, nil, err
+	}
+	shared, ciphertext = k.Encapsulate()
+	return shared, ciphertext, nil
+}
+
+// hybridShare is a client's hybrid share: key_exchange is the ML-KEM
+// encapsulation key and the ECDH public value, in the group's order, and
+// the shared secret the two shared secrets in the same order.
+type hybridShare struct {
+	spec *hybridSpec
+	dk   kemDecapsulator
+	ec   *ecdh.PrivateKey
+}
+
+func newHybridShare(spec *hybridSpec, rand io.Reader) (*hybridShare, error) {
 	seed := make([]byte, mlkem.SeedSize)
 	if _, err := io.ReadFull(rand, seed); err != nil {
-		return nil, fmt.Errorf("kex: generating X25519MLKEM768 key: %w", err)
+		return nil, fmt.Errorf("kex: generating %s key: %w", spec.groupName, err)
 	}
-	dk, err := mlkem.NewDecapsulationKey768(seed)
+	dk, err := spec.newDecapsulator(seed)
 	if err != nil {
-		return nil, fmt.Errorf("kex: generating X25519MLKEM768 key: %w", err)
+		return nil, fmt.Errorf("kex: generating %s key: %w", spec.groupName, err)
 	}
-	x, err := privateKeyFromRand(ecdh.X25519(), suites.X25519, rand)
+	ec, err := privateKeyFromRand(spec.curve, spec.curveID, rand)
 	if err != nil {
-		return nil, fmt.Errorf("kex: generating X25519MLKEM768 key: %w", err)
+		return nil, fmt.Errorf("kex: generating %s key: %w", spec.groupName, err)
 	}
-	return &hybridShare{dk: dk, x: x}, nil
+	return &hybridShare{spec: spec, dk: dk, ec: ec}, nil
 }
 
-func (s *hybridShare) Group() suites.Group { return suites.X25519MLKEM768 }
+func (s *hybridShare) Group() suites.Group { return s.spec.group }
 
 func (s *hybridShare) Public() []byte {
-	out := make([]byte, 0, hybridClientShareLen)
-	out = append(out, s.dk.EncapsulationKey().Bytes()...)
-	return append(out, s.x.PublicKey().Bytes()...)
+	return s.spec.join(s.dk.encapsulationKey(), s.ec.PublicKey().Bytes())
 }
 
-// SharedSecret checks the server's ciphertext || X25519 share. A ciphertext
-// of the right length always decapsulates — ML-KEM answers a forged one
-// with an unrelated key (implicit rejection, FIPS 203 §6.3), which then
-// fails at the Finished — so only the length and the X25519 part can be
-// rejected here.
+// SharedSecret checks the server's share. A ciphertext of the right
+// length always decapsulates — ML-KEM answers a forged one with an
+// unrelated key (implicit rejection, FIPS 203 §6.3), which then fails at
+// the Finished — so only the length and the ECDH part can be rejected here.
 func (s *hybridShare) SharedSecret(serverShare []byte) ([]byte, error) {
-	if len(serverShare) != hybridServerShareLen {
-		return nil, wire.Errorf(wire.AlertIllegalParameter, "X25519MLKEM768 server share is %d bytes, want %d (ML-KEM-768 ciphertext %d + X25519 %d)",
-			len(serverShare), hybridServerShareLen, mlkem.CiphertextSize768, x25519Len)
+	spec := s.spec
+	ct, ecPub, ok := spec.split(serverShare, spec.kemCTLen)
+	if !ok {
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "%s server share is %d bytes, want %d (ML-KEM ciphertext %d + ECDH %d)",
+			spec.groupName, len(serverShare), spec.kemCTLen+spec.ecdhLen, spec.kemCTLen, spec.ecdhLen)
 	}
-	ct, xPub := serverShare[:mlkem.CiphertextSize768], serverShare[mlkem.CiphertextSize768:]
-	xSecret, err := x25519Shared(s.x, xPub)
+	ecSecret, err := spec.ecdhShared(s.ec, ecPub)
 	if err != nil {
 		return nil, err
 	}
 	kemSecret, err := s.dk.Decapsulate(ct)
 	if err != nil {
-		return nil, wire.Errorf(wire.AlertIllegalParameter, "X25519MLKEM768 ciphertext rejected: %v", err)
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "%s ciphertext rejected: %v", spec.groupName, err)
 	}
-	return hybridSecret(kemSecret, xSecret), nil
+	return spec.join(kemSecret, ecSecret), nil
 }
 
-// hybridServerShare answers a client's X25519MLKEM768 share: it
-// encapsulates to the client's ML-KEM key and does X25519 with a fresh key.
-func hybridServerShare(clientShare []byte, rand io.Reader) (serverShare, sharedSecret []byte, err error) {
-	if len(clientShare) != hybridClientShareLen {
-		return nil, nil, wire.Errorf(wire.AlertIllegalParameter, "X25519MLKEM768 client share is %d bytes, want %d (ML-KEM-768 encapsulation key %d + X25519 %d)",
-			len(clientShare), hybridClientShareLen, mlkem.EncapsulationKeySize768, x25519Len)
+// hybridServerShare answers a client's hybrid share: it encapsulates to
+// the client's ML-KEM key and does ECDH with a fresh key.
+func hybridServerShare(spec *hybridSpec, clientShare []byte, rand io.Reader) (serverShare, sharedSecret []byte, err error) {
+	ek, ecPub, ok := spec.split(clientShare, spec.kemEKLen)
+	if !ok {
+		return nil, nil, wire.Errorf(wire.AlertIllegalParameter, "%s client share is %d bytes, want %d (ML-KEM encapsulation key %d + ECDH %d)",
+			spec.groupName, len(clientShare), spec.kemEKLen+spec.ecdhLen, spec.kemEKLen, spec.ecdhLen)
 	}
-	ekBytes, xPub := clientShare[:mlkem.EncapsulationKeySize768], clientShare[mlkem.EncapsulationKeySize768:]
-	// NewEncapsulationKey768 performs FIPS 203 §7.2's modulus check: a key
-	// whose coefficients are not reduced mod q is malformed.
-	ek, err := mlkem.NewEncapsulationKey768(ekBytes)
+	kemSecret, ct, err := spec.encapsulate(ek)
 	if err != nil {
-		return nil, nil, wire.Errorf(wire.AlertIllegalParameter, "invalid ML-KEM-768 encapsulation key in X25519MLKEM768 share: %v", err)
+		return nil, nil, wire.Errorf(wire.AlertIllegalParameter, "invalid ML-KEM encapsulation key in %s share: %v", spec.groupName, err)
 	}
-	x, err := privateKeyFromRand(ecdh.X25519(), suites.X25519, rand)
+	ec, err := privateKeyFromRand(spec.curve, spec.curveID, rand)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kex: generating X25519MLKEM768 key: %w", err)
+		return nil, nil, fmt.Errorf("kex: generating %s key: %w", spec.groupName, err)
 	}
-	xSecret, err := x25519Shared(x, xPub)
+	ecSecret, err := spec.ecdhShared(ec, ecPub)
 	if err != nil {
 		return nil, nil, err
 	}
-	kemSecret, ct := ek.Encapsulate()
-	serverShare = make([]byte, 0, hybridServerShareLen)
-	serverShare = append(serverShare, ct...)
-	serverShare = append(serverShare, x.PublicKey().Bytes()...)
-	return serverShare, hybridSecret(kemSecret, xSecret), nil
+	return spec.join(ct, ec.PublicKey().Bytes()), spec.join(kemSecret, ecSecret), nil
 }
 
-// x25519Shared is the X25519 half of the hybrid, with the same checks as
-// ECDHEKey.SharedSecret: an all-zero output means a low-order point (RFC
+// ecdhShared is the ECDH half of the hybrid, with the checks of
+// ECDHEKey.SharedSecret: crypto/ecdh refuses a point off the curve or at
+// infinity, and an all-zero X25519 output means a low-order point (RFC
 // 7748 §6.1, RFC 8446 §7.4.2).
-func x25519Shared(priv *ecdh.PrivateKey, peer []byte) ([]byte, error) {
-	pub, err := ecdh.X25519().NewPublicKey(peer)
+func (h *hybridSpec) ecdhShared(priv *ecdh.PrivateKey, peer []byte) ([]byte, error) {
+	pub, err := h.curve.NewPublicKey(peer)
 	if err != nil {
-		return nil, wire.Errorf(wire.AlertIllegalParameter, "invalid X25519 public value in X25519MLKEM768 share: %v", err)
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "invalid %v public value in %s share: %v", h.curveID, h.groupName, err)
 	}
 	secret, err := priv.ECDH(pub)
 	if err != nil {
-		return nil, wire.Errorf(wire.AlertIllegalParameter, "X25519MLKEM768: X25519 shared secret is all zeros (low-order point)")
+		return nil, wire.Errorf(wire.AlertIllegalParameter, "%s: the %v shared secret is invalid (%v)", h.groupName, h.curveID, err)
 	}
 	return secret, nil
-}
-
-// hybridSecret concatenates the two shared secrets in the order of
-// draft-ietf-tls-ecdhe-mlkem for X25519MLKEM768: ML-KEM first. The
-// concatenation is the key schedule's (EC)DHE input as is; HKDF-Extract
-// does the combining (the concatenation of draft-ietf-tls-hybrid-design).
-func hybridSecret(kem, x []byte) []byte {
-	out := make([]byte, 0, hybridSharedSecretLength)
-	out = append(out, kem...)
-	return append(out, x...)
 }

@@ -36,6 +36,12 @@ var groups13 = []struct {
 	{"ffdhe6144", suites.FFDHE6144, 768, 768, 768},
 	{"ffdhe8192", suites.FFDHE8192, 1024, 1024, 1024},
 	{"X25519MLKEM768", suites.X25519MLKEM768, 1216, 1120, 64},
+	// draft-ietf-tls-ecdhe-mlkem: P-256 point (65) + ML-KEM-768 key (1184)
+	// or ciphertext (1088); the secrets 32 + 32.
+	{"SecP256r1MLKEM768", suites.SecP256r1MLKEM768, 1249, 1153, 64},
+	// P-384 point (97) + ML-KEM-1024 key (1568) or ciphertext (1568);
+	// the secrets 48 + 32.
+	{"SecP384r1MLKEM1024", suites.SecP384r1MLKEM1024, 1665, 1665, 80},
 }
 
 // seededRand is a deterministic reader for tests: the same seed gives the
@@ -75,7 +81,7 @@ func TestKeyShareAgreementEveryGroup(t *testing.T) {
 }
 
 func TestKeyShareUnknownGroups(t *testing.T) {
-	for _, g := range []suites.Group{0, 0x001e /* x448 */, suites.SecP256r1MLKEM768, 0x0201 /* MLKEM768 alone */} {
+	for _, g := range []suites.Group{0, 0x001e /* x448 */, 0x11E9 /* SecP256r1MLKEM512 */, 0x0201 /* MLKEM768 alone */} {
 		if _, err := NewClientKeyShare(g, rand.Reader); err == nil {
 			t.Errorf("NewClientKeyShare(%v) succeeded", g)
 		}
@@ -130,6 +136,20 @@ func TestKeyShareRejectsBadShares(t *testing.T) {
 			bad["unreduced encapsulation key"] = [2][]byte{badKey, nil}
 			bad["low-order X25519 half"] = [2][]byte{lowOrderC, lowOrderS}
 			bad["X25519 share alone"] = [2][]byte{good[mlkem.EncapsulationKeySize768:], ss[mlkem.CiphertextSize768:]}
+		case suites.SecP256r1MLKEM768, suites.SecP384r1MLKEM1024:
+			// These put the ECDH point first: an encapsulation key with an
+			// unreduced coefficient right after it, and a point that is not
+			// on the curve (its first byte says "uncompressed", the rest is
+			// zero), must both be refused.
+			ecLen := map[suites.Group]int{suites.SecP256r1MLKEM768: 65, suites.SecP384r1MLKEM1024: 97}[g.group]
+			badKey := bytes.Clone(good)
+			badKey[ecLen], badKey[ecLen+1] = 0xff, 0x0f
+			offCurveC, offCurveS := bytes.Clone(good), bytes.Clone(ss)
+			clear(offCurveC[1:ecLen])
+			clear(offCurveS[1:ecLen])
+			bad["unreduced encapsulation key"] = [2][]byte{badKey, nil}
+			bad["point off the curve"] = [2][]byte{offCurveC, offCurveS}
+			bad["ECDH share alone"] = [2][]byte{good[:ecLen], ss[:ecLen]}
 		case suites.X25519:
 			order8 := mustUnhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
 			bad["order 8"] = [2][]byte{order8, order8}
@@ -165,7 +185,7 @@ func TestKeyShareDeterministic(t *testing.T) {
 			if bytes.Equal(a.Public(), c.Public()) {
 				t.Fatal("different rand streams, same client share")
 			}
-			if g.group == suites.X25519MLKEM768 {
+			if suites.GroupByID(g.group).Kind == suites.GroupHybridPQ {
 				return // the server's encapsulation is random; see below
 			}
 			s1, z1, err := ServerKeyShare(g.group, a.Public(), seededRand(9))

@@ -219,3 +219,21 @@ func FinishedVerifyData(version suites.Version, prfHash crypto.Hash, master []by
 	PRF(version, prfHash, master, label, handshakeHash, out)
 	return out
 }
+
+// ExportKeyingMaterial12 is the RFC 5705 §4 exporter of TLS 1.0-1.2:
+// PRF(master_secret, label, client_random + server_random [+ context
+// length (2 bytes) + context]), length bytes. A nil context and an empty
+// one differ: only a non-nil context is appended, with its length (RFC
+// 5705 §4: "context_value_length" is present only when a context is).
+func ExportKeyingMaterial12(version suites.Version, prfHash crypto.Hash, master, clientRandom, serverRandom []byte, label string, context []byte, length int) []byte {
+	seed := make([]byte, 0, len(clientRandom)+len(serverRandom)+2+len(context))
+	seed = append(seed, clientRandom...)
+	seed = append(seed, serverRandom...)
+	if context != nil {
+		seed = append(seed, byte(len(context)>>8), byte(len(context)))
+		seed = append(seed, context...)
+	}
+	out := make([]byte, length)
+	PRF(version, prfHash, master, label, seed, out)
+	return out
+}

@@ -35,6 +35,9 @@ type PKI struct {
 	// --cacert and the like.
 	CACertFile string
 	CACert     *x509.Certificate
+	// CAKey is the CA's key, for tests that sign as the CA (OCSP
+	// responses).
+	CAKey crypto.Signer
 	// CAPool contains only CACert; use it as RootCAs or ClientCAs.
 	CAPool *x509.CertPool
 
@@ -136,6 +139,7 @@ func generatePKI() (*PKI, error) {
 	if p.CACert, err = x509.ParseCertificate(caDER); err != nil {
 		return nil, err
 	}
+	p.CAKey = caKey
 	p.CAPool = x509.NewCertPool()
 	p.CAPool.AddCert(p.CACert)
 	p.CACertFile = filepath.Join(dir, "ca.pem")

@@ -38,6 +38,7 @@ type cbcMode interface {
 // that position. See open for the details.
 type cbcProtection struct {
 	explicitIV bool // TLS 1.1+: a fresh IV in front of every record
+	etm        bool // encrypt-then-MAC (RFC 7366), see cbc_etm.go
 	enc, dec   cbcMode
 	rand       io.Reader
 
@@ -106,6 +107,9 @@ func (p *cbcProtection) MaxOverhead() int {
 }
 
 func (p *cbcProtection) Seal(out []byte, seq uint64, typ wire.ContentType, version suites.Version, plaintext []byte) ([]byte, error) {
+	if p.etm {
+		return p.sealETM(out, seq, typ, version, plaintext)
+	}
 	bs := p.blockSize()
 	withMAC := len(plaintext) + p.macSize
 	padLen := bs - 1 - withMAC%bs // makes withMAC+padLen+1 a multiple of bs
@@ -148,6 +152,9 @@ func maskSelect(mask, a, b int) int {
 const maxPadding = 256
 
 func (p *cbcProtection) Open(seq uint64, typ wire.ContentType, version suites.Version, fragment []byte) ([]byte, error) {
+	if p.etm {
+		return p.openETM(seq, typ, version, fragment)
+	}
 	bs := p.blockSize()
 	// Only public facts (the record length) are checked with branches.
 	minBody := (p.macSize + 1 + bs - 1) / bs * bs

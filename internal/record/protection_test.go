@@ -244,14 +244,25 @@ func newTestProtections(t testing.TB) map[string]func() Protection {
 			return p
 		}
 	}
+	etm := func(v suites.Version, keyLen, ivLen, macLen int, m suites.MAC) func() Protection {
+		return func() Protection {
+			p, err := NewProtectionEncryptThenMAC(v, suites.CipherAES128CBC, m, fill(keyLen, 1), fill(ivLen, 2), fill(macLen, 3), &seqReader{b: fill(16, 4)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+	}
 	return map[string]func() Protection{
-		"AES128GCM":       mk(suites.VersionTLS12, suites.CipherAES128GCM, suites.MACAEAD, 16, 4, 0),
-		"AES256GCM":       mk(suites.VersionTLS12, suites.CipherAES256GCM, suites.MACAEAD, 32, 4, 0),
-		"ChaCha20":        mk(suites.VersionTLS12, suites.CipherChaCha20Poly1305, suites.MACAEAD, 32, 12, 0),
-		"AES128CBCSHA":    mk(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA1, 16, 0, 20),
-		"AES128CBCSHA256": mk(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA256, 16, 0, 32),
-		"AES256CBCSHA384": mk(suites.VersionTLS12, suites.CipherAES256CBC, suites.MACSHA384, 32, 0, 48),
-		"TLS10AES128CBC":  mk(suites.VersionTLS10, suites.CipherAES128CBC, suites.MACSHA1, 16, 16, 20),
+		"ETMAES128CBCSHA256": etm(suites.VersionTLS12, 16, 0, 32, suites.MACSHA256),
+		"ETMTLS10AES128CBC":  etm(suites.VersionTLS10, 16, 16, 20, suites.MACSHA1),
+		"AES128GCM":          mk(suites.VersionTLS12, suites.CipherAES128GCM, suites.MACAEAD, 16, 4, 0),
+		"AES256GCM":          mk(suites.VersionTLS12, suites.CipherAES256GCM, suites.MACAEAD, 32, 4, 0),
+		"ChaCha20":           mk(suites.VersionTLS12, suites.CipherChaCha20Poly1305, suites.MACAEAD, 32, 12, 0),
+		"AES128CBCSHA":       mk(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA1, 16, 0, 20),
+		"AES128CBCSHA256":    mk(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA256, 16, 0, 32),
+		"AES256CBCSHA384":    mk(suites.VersionTLS12, suites.CipherAES256CBC, suites.MACSHA384, 32, 0, 48),
+		"TLS10AES128CBC":     mk(suites.VersionTLS10, suites.CipherAES128CBC, suites.MACSHA1, 16, 16, 20),
 	}
 }
 

@@ -134,9 +134,9 @@ var groupTable = [...]GroupInfo{
 	{ID: 0x0202, Name: "MLKEM1024", OpenSSLName: "MLKEM1024", Kind: GroupPQ, Bits: 1024},
 	{ID: 0x11E9, Name: "SecP256r1MLKEM512", Kind: GroupHybridPQ, Bits: 512},
 	{ID: 0x11EA, Name: "MLKEM512X25519", Kind: GroupHybridPQ, Bits: 512},
-	{ID: 0x11EB, Name: "SecP256r1MLKEM768", OpenSSLName: "SecP256r1MLKEM768", Kind: GroupHybridPQ, Bits: 768},
+	{ID: 0x11EB, Name: "SecP256r1MLKEM768", OpenSSLName: "SecP256r1MLKEM768", Kind: GroupHybridPQ, Bits: 768, Implemented: true},
 	{ID: 0x11EC, Name: "X25519MLKEM768", OpenSSLName: "X25519MLKEM768", Kind: GroupHybridPQ, Bits: 768, Implemented: true},
-	{ID: 0x11ED, Name: "SecP384r1MLKEM1024", OpenSSLName: "SecP384r1MLKEM1024", Kind: GroupHybridPQ, Bits: 1024},
+	{ID: 0x11ED, Name: "SecP384r1MLKEM1024", OpenSSLName: "SecP384r1MLKEM1024", Kind: GroupHybridPQ, Bits: 1024, Implemented: true},
 	{ID: 0x11EE, Name: "curveSM2MLKEM768", OpenSSLName: "curveSM2MLKEM768", Kind: GroupHybridPQ, Bits: 768},
 	// IANA lists these two as "(OBSOLETE)": pre-standard Kyber, replaced by
 	// X25519MLKEM768 and SecP256r1MLKEM768. Browsers sent them in 2023-24,
@@ -240,8 +240,9 @@ func ParseGroupList(list string) ([]Group, error) {
 }
 
 // DefaultGroups returns the groups clasp offers when the configuration
-// names none, best first: X25519 (fast, hard to misuse), then the NIST
-// curves most servers require.
+// names none, best first, in the order of Go 1.26's crypto/tls: the
+// post-quantum hybrids (X25519MLKEM768, then the NIST-curve ones), then
+// X25519 (fast, hard to misuse) and the NIST curves most servers require.
 func DefaultGroups() []Group {
-	return []Group{X25519MLKEM768, X25519, Secp256r1, Secp384r1, Secp521r1}
+	return []Group{X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, X25519, Secp256r1, Secp384r1, Secp521r1}
 }

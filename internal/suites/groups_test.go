@@ -3,6 +3,7 @@ package suites
 import (
 	"crypto"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -94,23 +95,25 @@ func TestGroupConstants(t *testing.T) {
 }
 
 func TestImplementedGroups(t *testing.T) {
-	want := map[Group]bool{X25519MLKEM768: true, X25519: true, Secp256r1: true, Secp384r1: true, Secp521r1: true,
+	want := map[Group]bool{X25519MLKEM768: true, SecP256r1MLKEM768: true, SecP384r1MLKEM1024: true, X25519: true, Secp256r1: true, Secp384r1: true, Secp521r1: true,
 		FFDHE2048: true, FFDHE3072: true, FFDHE4096: true, FFDHE6144: true, FFDHE8192: true}
 	for _, g := range AllGroups() {
 		if g.Implemented != want[g.ID] {
 			t.Errorf("%s: Implemented = %v", g.Name, g.Implemented)
 		}
 	}
-	for _, g := range DefaultGroups()[1:] {
+	for _, g := range DefaultGroups() {
 		info := GroupByID(g)
-		if info == nil || !info.Implemented || info.Kind != GroupEC {
-			t.Errorf("default group %v is not an implemented EC group", g)
+		if info == nil || !info.Implemented || info.Kind != GroupEC && info.Kind != GroupHybridPQ {
+			t.Errorf("default group %v is not an implemented EC or hybrid group", g)
 		}
 	}
-	// The hybrid post-quantum group leads for TLS 1.3 (TLS 1.2 skips it:
-	// it is not an ECDHE curve), with X25519 right behind it.
-	if d := DefaultGroups(); d[0] != X25519MLKEM768 || d[1] != X25519 {
-		t.Errorf("defaults %v: X25519MLKEM768 then X25519 must lead", d)
+	// Go 1.26's crypto/tls order (defaults.go): the hybrid post-quantum
+	// groups lead for TLS 1.3 (TLS 1.2 skips them: they are not ECDHE
+	// curves), then X25519 and the NIST curves.
+	want13 := []Group{X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, X25519, Secp256r1, Secp384r1, Secp521r1}
+	if d := DefaultGroups(); !slices.Equal(d, want13) {
+		t.Errorf("defaults %v, want %v", d, want13)
 	}
 }
 

@@ -197,6 +197,7 @@ var extensionTable = map[ExtensionType]extensionSpec{
 	ExtSignedCertificateTimestamp: {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeCertificateRequest, TypeCertificate}, parse: parseSignedCertificateTimestamp},
 	ExtPadding:                    {in: []HandshakeType{TypeClientHello}, parse: parsePadding},
 	ExtExtendedMasterSecret:       {in: hellos, parse: parseExtendedMasterSecret},
+	ExtEncryptThenMAC:             {in: hellos, parse: parseEncryptThenMAC},
 	ExtRecordSizeLimit:            {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseRecordSizeLimit},
 	ExtSessionTicket:              {in: hellos, parse: parseSessionTicket},
 	ExtPreSharedKey:               {in: []HandshakeType{TypeClientHello, TypeServerHello}, parse: parsePreSharedKey},

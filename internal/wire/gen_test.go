@@ -202,6 +202,7 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		return e
 	},
 	ExtExtendedMasterSecret: func(*gen, HandshakeType) Extension { return &ExtendedMasterSecretExt{} },
+	ExtEncryptThenMAC:       func(*gen, HandshakeType) Extension { return &EncryptThenMACExt{} },
 	ExtSessionTicket: func(g *gen, _ HandshakeType) Extension {
 		return &SessionTicketExt{Ticket: g.bytes(0, g.size(300))}
 	},

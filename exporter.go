@@ -1,0 +1,88 @@
+package clasp
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/keys"
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// Keying material exporters (RFC 5705 for TLS 1.0-1.2, RFC 8446 §7.5 for
+// TLS 1.3) and the tls-unique channel binding (RFC 5929 §3).
+
+// reservedExporterLabels are the PRF labels of TLS itself: exporting under
+// one of them would hand out the key block or Finished values (RFC 5705
+// §4 forbids them, and crypto/tls refuses them too).
+var reservedExporterLabels = []string{"client finished", "server finished", "master secret", "key expansion", "extended master secret"}
+
+// tls12Secrets is what a TLS 1.0-1.2 exporter needs after the handshake.
+type tls12Secrets struct {
+	master, clientRandom, serverRandom []byte
+}
+
+// keepTLS12Secrets is called wherever the key block is derived, so the
+// exporter uses the keys of the connection's latest handshake.
+func (c *Conn) keepTLS12Secrets(master, clientRandom, serverRandom []byte) {
+	c.state.tls12 = &tls12Secrets{slices.Clone(master), slices.Clone(clientRandom), slices.Clone(serverRandom)}
+}
+
+// exporter returns the function ConnectionState.ExportKeyingMaterial
+// calls, bound to the state as it is now; nil before the handshake.
+func (c *Conn) exporter() func(string, []byte, int) ([]byte, error) {
+	st := c.state
+	if !c.handshakeComplete.Load() || st.suite == nil {
+		return nil
+	}
+	if st.version >= suites.VersionTLS13 {
+		hash, secret := st.suite.PRFHash, slices.Clone(c.exporterSecret)
+		return func(label string, context []byte, length int) ([]byte, error) {
+			return keys.ExportKeyingMaterial13(hash, secret, label, context, length), nil
+		}
+	}
+	if !st.ems && !c.config.InsecureExporterWithoutEMS {
+		return func(string, []byte, int) ([]byte, error) {
+			return nil, errors.New("clasp: ExportKeyingMaterial is unsafe without extended master secret (RFC 7627 §5.4: the exported keys could be shared with another connection); set Config.InsecureExporterWithoutEMS to allow it")
+		}
+	}
+	version, prfHash, secrets := st.version, st.suite.PRFHash, st.tls12
+	return func(label string, context []byte, length int) ([]byte, error) {
+		if slices.Contains(reservedExporterLabels, label) {
+			return nil, fmt.Errorf("clasp: the exporter label %q is reserved by TLS (RFC 5705 §4)", label)
+		}
+		if context != nil && len(context) >= 1<<16 {
+			return nil, fmt.Errorf("clasp: the exporter context is %d bytes, at most 65535 (RFC 5705 §4)", len(context))
+		}
+		return keys.ExportKeyingMaterial12(version, prfHash, secrets.master, secrets.clientRandom, secrets.serverRandom, label, context, length), nil
+	}
+}
+
+// ExportKeyingMaterial returns length bytes of keying material derived
+// from the connection's secrets for label and context (RFC 5705; RFC 8446
+// §7.5 in TLS 1.3). In TLS 1.0-1.2 a nil context and an empty one give
+// different keys, and the exporter refuses to work without extended
+// master secret unless Config.InsecureExporterWithoutEMS allows it.
+func (cs *ConnectionState) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	if cs.ekm == nil {
+		return nil, errors.New("clasp: ExportKeyingMaterial needs a completed handshake")
+	}
+	return cs.ekm(label, context, length)
+}
+
+// tlsUnique is the RFC 5929 §3 channel binding: the first Finished
+// message's verify_data of the latest handshake (the client's in a full
+// handshake, the server's in an abbreviated one). Like crypto/tls, none
+// in TLS 1.3, where RFC 8446 §C.5 and RFC 9266 replace it with an
+// exporter, and none for a resumption without extended master secret
+// (the triple handshake attack makes it ambiguous there, RFC 7627 §1).
+func (c *Conn) tlsUnique() []byte {
+	st := c.state
+	if !c.handshakeComplete.Load() || st.version >= suites.VersionTLS13 || (st.didResume && !st.ems) {
+		return nil
+	}
+	if st.didResume {
+		return slices.Clone(c.serverVerifyData)
+	}
+	return slices.Clone(c.clientVerifyData)
+}
