@@ -33,9 +33,10 @@ var allowedImports = map[string][]string{
 		"internal/signature", "internal/record", "trace", "sessions"},
 	"diagnose":       {".", "trace", "internal/suites", "internal/wire", "internal/record"},
 	"scan":           {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/kex"},
-	"cmd/clasp":      {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore"},
+	"cmd/clasp":      {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore", "explain"},
 	"bench":          {".", "internal/peertest", "sessions", "sessions/redisstore", "trace"},
 	"bench/cmd/load": {"internal/loadgen"},
+	"explain":        {},
 	"interop":        {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore", "scan"},
 }
 

@@ -246,6 +246,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 		exts = append(exts, &wire.ALPNExt{Protocols: cfg.NextProtos})
 	}
 	exts = append(exts, certificateStatusRequests(cfg)...)
+	mfl, err := requestMaxFragmentLength(cfg)
+	if err != nil {
+		return nil, err
+	}
+	exts = append(exts, mfl...)
 	if offer.offers12 {
 		exts = append(exts, offerEncryptThenMAC(cfg, offered)...)
 		if !cfg.DisableExtendedMasterSecret {

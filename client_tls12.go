@@ -119,6 +119,12 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	hs.suite = suite
 	c.state.version, c.state.suite = sh.Version, suite
 	c.acceptEncryptThenMAC(sh, suite)
+	if err := c.acceptMaxFragmentLength(sh.Extensions); err != nil {
+		return err
+	}
+	if c.state.maxFragment > 0 {
+		hs.writeLimit = c.state.maxFragment
+	}
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)

@@ -331,6 +331,9 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	// supported_groups (RFC 8446 §4.2.7: not to be acted upon before the
 	// handshake completes) and an empty server_name (RFC 6066 §3: the
 	// server used the name) need nothing from the client.
+	if err := c.acceptMaxFragmentLength(ee.Extensions); err != nil {
+		return err
+	}
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); ok {
 		if err := checkServerRecordSizeLimit(rsl, true); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -340,6 +341,13 @@ type Config struct {
 	// (131396 bytes, as OpenSSL does): long suite and extension lists and
 	// padding must not lock clients out.
 	MaxHandshakeSize int
+	// MaxFragmentLength, on a client, asks the server for records of at
+	// most this many plaintext bytes (RFC 6066 §4: 512, 1024, 2048 or
+	// 4096; 0 asks for nothing), for devices with little memory. A server
+	// always honours such a request, unless the client also sent
+	// record_size_limit (RFC 8449 §5), which clasp's clients always do and
+	// which wins; ConnectionState.MaxFragmentLength says what was agreed.
+	MaxFragmentLength int
 	// MinDHBits is the smallest DHE prime a client accepts from a server;
 	// 2048 when zero.
 	MinDHBits int
@@ -363,6 +371,16 @@ type Config struct {
 	// tickets and holds them to; TicketKeyRotation when zero, seven days
 	// at most (RFC 8446 §4.6.1).
 	TicketLifetime time.Duration
+	// WrapSession, when set on a server, turns a session into the ticket
+	// (TLS 1.2 RFC 5077 ticket or TLS 1.3 PSK identity) the client gets,
+	// instead of EncryptTicket: to keep sessions in a database and send a
+	// handle, or to add SessionState.Extra. UnwrapSession does the
+	// reverse; returning (nil, nil) means "not resumable", a full
+	// handshake. Both receive the connection's state so far.
+	WrapSession func(ConnectionState, *SessionState) ([]byte, error)
+	// explicitTicketKeys holds SetSessionTicketKeys's keys ([][32]byte).
+	explicitTicketKeys atomic.Value
+	UnwrapSession      func(identity []byte, cs ConnectionState) (*SessionState, error)
 	// TicketSealer, when set, seals and opens a server's tickets (TLS 1.3
 	// and RFC 5077) instead of clasp's rotating ticket keys: for keys kept
 	// in a key management system, or tickets another system must read.

@@ -233,7 +233,7 @@ func (hs *serverHandshakeTLS12) checkForResumption12() error {
 	var st *sessionState12
 	how := ""
 	if ext, ok := wire.FindExtension[*wire.SessionTicketExt](hs.hello.Extensions); ok && len(ext.Ticket) > 0 && !cfg.SessionTicketsDisabled {
-		if st, ok = cfg.openTicket12(ext.Ticket); ok {
+		if st, ok = c.openTicket12(ext.Ticket); ok {
 			how = "session ticket"
 		}
 	}
@@ -321,7 +321,7 @@ func (hs *serverHandshakeTLS12) issueTicket12() error {
 		return nil
 	}
 	c, cfg := hs.c, hs.config
-	ticket, err := cfg.sealTicket12(hs.sessionState())
+	ticket, err := c.sealTicket12(hs.sessionState())
 	if err != nil {
 		return err
 	}

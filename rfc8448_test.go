@@ -392,10 +392,11 @@ var rfc3Secrets = map[string][]byte{
 // opens again). Then the application data and close_notify records.
 func TestRFC8448Simple1RTTServer(t *testing.T) {
 	sealer := rfc8448Section3Server(t)
-	state, ok := parseSessionState13(sealer.state)
-	if !ok {
-		t.Fatal("the sealed state does not parse")
+	ss, err := ParseSessionState(sealer.state)
+	if err != nil || ss.s13 == nil || !ss.EarlyData {
+		t.Fatalf("the sealed state does not parse as a TLS 1.3 session allowing early data: %v", err)
 	}
+	state := ss.s13
 	if !bytes.Equal(state.psk, keys.ResumptionPSK(crypto.SHA256, rfc3ResMaster, []byte{0, 0})) || state.serverName != "server" || state.maxEarlyData != 1024 {
 		t.Errorf("sealed session: PSK %x, server name %q, max early data %d", state.psk, state.serverName, state.maxEarlyData)
 	}

@@ -484,6 +484,10 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	}
 	exts = append(exts, hs.stapleExtensions12()...)
 	exts = append(exts, c.chooseEncryptThenMAC(hs.hello, hs.suite)...)
+	if mfl := c.answerMaxFragmentLength(hs.hello); mfl != nil {
+		exts = append(exts, mfl...)
+		hs.writeLimit = c.state.maxFragment
+	}
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
 		// RFC 8449 §4, renegotiated on every handshake, resumed or not. A
 		// client's limit above 2^14 is not refused ("A server MUST NOT
@@ -493,8 +497,14 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	}
 	sh.Extensions = exts
 	hs.serverHello = sh
-	_, err := c.writeHandshake(sh)
-	return err
+	if _, err := c.writeHandshake(sh); err != nil {
+		return err
+	}
+	if c.state.maxFragment > 0 {
+		// RFC 6066 §4: fragmenting starts right after the ServerHello.
+		c.layer.SetMaxPlaintext(c.state.maxFragment)
+	}
+	return nil
 }
 
 func (hs *serverHandshakeTLS12) sendServerCertificate() error {

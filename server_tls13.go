@@ -537,6 +537,11 @@ func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 	if groups := tls13Groups(hs.config); len(groups) > 0 {
 		ee.Extensions = append(ee.Extensions, &wire.SupportedGroupsExt{Groups: groups})
 	}
+	if mfl := c.answerMaxFragmentLength(hs.hello); mfl != nil {
+		ee.Extensions = append(ee.Extensions, mfl...)
+		// The EncryptedExtensions itself is the first record to obey it.
+		c.layer.SetMaxPlaintext(c.state.maxFragment)
+	}
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](hs.hello.Extensions); ok {
 		ee.Extensions = append(ee.Extensions, &wire.RecordSizeLimitExt{Limit: ourRecordSizeLimit(true)})
 		// Negotiated once this EncryptedExtensions leaves, and it is the

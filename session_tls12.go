@@ -211,25 +211,18 @@ func (c *Conn) forgetSession(id []byte) {
 }
 
 // sealTicket12 and openTicket12 carry a TLS 1.2 session in an RFC 5077
-// ticket, under the same rotating keys as TLS 1.3 tickets.
-func (c *Config) sealTicket12(st *sessionState12) ([]byte, error) {
-	plain, err := st.marshal()
-	if err != nil {
-		return nil, err
-	}
-	return c.sealTicketBytes(plain)
+// ticket, under the same keys as TLS 1.3 tickets (or through the Config's
+// WrapSession and UnwrapSession).
+func (c *Conn) sealTicket12(st *sessionState12) ([]byte, error) {
+	return c.sealSession(&SessionState{s12: st})
 }
 
-func (c *Config) openTicket12(ticket []byte) (*sessionState12, bool) {
-	plain, ok := c.openTicketBytes(ticket)
-	if !ok {
+func (c *Conn) openTicket12(ticket []byte) (*sessionState12, bool) {
+	ss := c.openSession(ticket)
+	if ss == nil || ss.s12 == nil || c.config.now().Sub(ss.s12.createdAt) > c.config.sessionTTL() {
 		return nil, false
 	}
-	st, ok := parseSessionState12(plain)
-	if !ok || c.now().Sub(st.createdAt) > c.sessionTTL() {
-		return nil, false
-	}
-	return st, true
+	return ss.s12, true
 }
 
 // newSessionID draws a fresh 32-byte session ID.

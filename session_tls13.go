@@ -403,21 +403,17 @@ func (c *Config) ticketAEAD(period uint64) (cipher.AEAD, error) {
 }
 
 // sealTicket encrypts a TLS 1.3 session into a ticket.
-func (c *Config) sealTicket(s *sessionState13) ([]byte, error) {
-	plain, err := s.marshal()
-	if err != nil {
-		return nil, err
-	}
-	return c.sealTicketBytes(plain)
+func (c *Conn) sealTicket(s *sessionState13) ([]byte, error) {
+	return c.sealSession(&SessionState{s13: s, EarlyData: s.maxEarlyData > 0})
 }
 
-// openTicket decrypts a TLS 1.3 ticket.
-func (c *Config) openTicket(ticket []byte) (*sessionState13, bool) {
-	plain, ok := c.openTicketBytes(ticket)
-	if !ok {
+// openTicket opens a TLS 1.3 ticket (a PSK identity).
+func (c *Conn) openTicket(ticket []byte) (*sessionState13, bool) {
+	ss := c.openSession(ticket)
+	if ss == nil || ss.s13 == nil {
 		return nil, false
 	}
-	return parseSessionState13(plain)
+	return ss.s13, true
 }
 
 // ticketKeyNameLen is the length of the key name a ticket carries after
@@ -450,6 +446,12 @@ func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if keys := c.ticketKeys(); len(keys) > 0 {
+		period = explicitTicketPeriod
+		if aead, name, err = explicitTicketKey(keys[0]); err != nil {
+			return nil, err
+		}
+	}
 	out := append(binary.BigEndian.AppendUint64(nil, period), name...)
 	header := len(out)
 	nonce := make([]byte, aead.NonceSize())
@@ -473,6 +475,12 @@ func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 		return nil, false
 	}
 	period := binary.BigEndian.Uint64(ticket[:8])
+	if len(c.ticketKeys()) > 0 {
+		if period != explicitTicketPeriod {
+			return nil, false
+		}
+		return c.openExplicitTicket(ticket)
+	}
 	current := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
 	if period != current && period+1 != current {
 		return nil, false
@@ -517,7 +525,7 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 	}
 	now := cfg.now()
 	for i, id := range ext.Identities {
-		state, ok := cfg.openTicket(id.Identity)
+		state, ok := c.openTicket(id.Identity)
 		if !ok {
 			continue
 		}
@@ -599,7 +607,7 @@ func (hs *serverHandshakeTLS13) sendSessionTickets() error {
 	state := &sessionState13{suite: hs.suite, createdAt: cfg.now(), ageAdd: binary.BigEndian.Uint32(ageAdd[:]),
 		psk: keys.ResumptionPSK(hs.hash, c.resumptionSecret, nonce), alpn: c.state.alpn, serverName: c.state.serverName,
 		maxEarlyData: cfg.MaxEarlyData}
-	ticket, err := cfg.sealTicket(state)
+	ticket, err := c.sealTicket(state)
 	if err != nil {
 		return err
 	}

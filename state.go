@@ -63,6 +63,9 @@ type ConnectionState struct {
 	// SignedCertificateTimestamps are the SCTs the server sent in the
 	// handshake (RFC 6962 §3.3), if any.
 	SignedCertificateTimestamps [][]byte
+	// MaxFragmentLength is the record size max_fragment_length (RFC 6066
+	// §4) agreed on, in bytes; 0 when none was.
+	MaxFragmentLength int
 	// EncryptThenMAC is true when a CBC suite's records are MACed after
 	// encryption (RFC 7366), which clasp negotiates whenever it can.
 	EncryptThenMAC bool
@@ -108,6 +111,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 		TLSUnique:            c.tlsUnique(),
 		HelloRetryRequest:    st.helloRetry,
 		EncryptThenMAC:       st.etm,
+		MaxFragmentLength:    st.maxFragment,
 		OCSPResponse:         slices.Clone(st.ocspResponse),
 
 		SignedCertificateTimestamps: slices.Clone(st.scts),

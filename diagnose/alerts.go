@@ -318,6 +318,19 @@ func (x *explainer) clientCertificate(desc wire.AlertDescription, at string) *Di
 	default:
 		d.Explanation += fmt.Sprintf(" Configured certificate(s) that match the server's CA names: %s.", strings.Join(matching, "; "))
 	}
+	if sentNone && len(cas) > 0 && len(local) > 0 && len(matching) == 0 && x.cfg.GetClientCertificate == nil {
+		// The person gave a certificate and clasp kept it back: say it
+		// first, loudly, with the way to send it anyway.
+		given := x.cfg.Certificates[0]
+		chain := parseChain(given.Certificate)
+		if len(chain) > 0 {
+			d.Evidence["given_certificate_issuer"] = chain[0].Issuer.String()
+			d.Summary = x.t.T("mtls.summary.not_requested_ca", "cas", strings.Join(cas, "; "),
+				"subject", certName(chain[0]), "issuer", chain[0].Issuer.String(), "alert", desc.String())
+			d.Fix = x.t.T("mtls.fix.not_requested_ca", "cas", strings.Join(cas, " or "), "issuer", chain[0].Issuer.String())
+			return d
+		}
+	}
 	switch {
 	case sentNone && len(matching) > 0:
 		d.Fix = "On this client: a matching certificate is configured but was not sent — check that its key can sign with a scheme the server accepts."
@@ -384,6 +397,9 @@ func (x *explainer) localCertificates(caDERs [][]byte) (local []map[string]any, 
 // or (on a server) a client that sent no certificate.
 func (x *explainer) localProtocolError(we *wire.Error) *Diagnosis {
 	f := x.f
+	if d := x.weakDH(we); d != nil {
+		return d
+	}
 	switch {
 	case we.Alert == wire.AlertDecryptError && strings.Contains(x.step, "Finished"):
 		return x.keysMismatch(fmt.Sprintf("this side checked the %s's Finished at step %q and it did not match (%s)", x.peer(), x.step, we.Message), false)

@@ -27,6 +27,9 @@ func (x *explainer) certificate(ve *clasp.CertificateVerificationError) *Diagnos
 	var invalid x509.CertificateInvalidError
 	var unknown x509.UnknownAuthorityError
 	var sysRoots x509.SystemRootsError
+	if weak := x.weakSignatureIn(d, chain, ve.Err); weak != nil {
+		return weak
+	}
 	switch {
 	case errors.As(ve.Err, &hostErr):
 		return x.hostname(d, hostErr)
@@ -38,7 +41,12 @@ func (x *explainer) certificate(ve *clasp.CertificateVerificationError) *Diagnos
 		d.Summary = fmt.Sprintf("%s certificate was rejected: %v", whose, invalid)
 		d.Explanation = fmt.Sprintf("The %s %s failed a check: %v.", pos, certName(invalid.Cert), invalid)
 		if invalid.Reason == x509.IncompatibleUsage {
-			d.Explanation += fmt.Sprintf(" Its extended key usage is %s, and %s requires %s.", ekuNames(invalid.Cert), x.side, map[string]string{"client": "serverAuth", "server": "clientAuth"}[x.side])
+			need := map[string]string{"client": "serverAuth", "server": "clientAuth"}[x.side]
+			d.Cause = CauseCertificateWrongUsage
+			d.Evidence["extended_key_usage"] = ekuNames(invalid.Cert)
+			d.Summary = x.t.T("cert.eku.summary", "peer", x.t.T(peerWords[x.peer()]), "position", pos, "subject", certName(invalid.Cert),
+				"eku", ekuNames(invalid.Cert), "need", need)
+			d.Explanation += fmt.Sprintf(" Its extended key usage is %s, and %s requires %s.", ekuNames(invalid.Cert), x.side, need)
 			d.Fix = fmt.Sprintf("On the %s: use a certificate issued for %s authentication.", x.peer(), x.peer())
 		} else {
 			d.Fix = fmt.Sprintf("On the %s: use a certificate chain that passes this check; reissue the certificate if needed.", x.peer())
@@ -244,6 +252,8 @@ func (x *explainer) untrusted(d *Diagnosis, chain []*x509.Certificate, whose str
 		d.Explanation = sent + fmt.Sprintf(" The leaf's issuer %s is not in that chain, and not among the certificates this side trusts (%s), so no path to a trusted root can be built.", leaf.Issuer.String(), store)
 		if len(leaf.IssuingCertificateURL) > 0 {
 			d.Explanation += fmt.Sprintf(" The leaf says its issuer's certificate is published at %s.", strings.Join(leaf.IssuingCertificateURL, ", "))
+			d.Summary += " (the leaf's AIA names it at " + strings.Join(leaf.IssuingCertificateURL, ", ") + ")"
+			d.Evidence["issuer_aia_url"] = leaf.IssuingCertificateURL
 		}
 		d.Explanation += unusedNote
 		d.Fix = fmt.Sprintf("On the %s: send the full chain — the leaf followed by the intermediate CA certificate(s) up to the root (e.g. fullchain.pem instead of cert.pem; nginx ssl_certificate with the chain appended, Apache SSLCertificateFile with the chain). If %s is itself a root CA you mean to trust, pass its certificate with %s instead.", x.peer(), leaf.Issuer.String(), caFlag)
@@ -281,3 +291,38 @@ func (x *explainer) trustStore() (string, map[string]any) {
 	}
 	return desc, map[string]any{"kind": "configured", "subjects": names}
 }
+
+// CauseCertificateWeakSignature: a certificate of the chain is signed with
+// SHA-1 or MD5, which crypto/x509 no longer accepts.
+const CauseCertificateWeakSignature Cause = "certificate_weak_signature"
+
+// weakSignatureIn recognises a chain refused because a certificate in it is
+// signed with SHA-1 or MD5: crypto/x509 reports it as an insecure
+// algorithm, directly or as the hint of an unknown authority (the parent
+// was found, but its signature on the child could not be accepted). A
+// self-signed root's own signature is not checked and does not count.
+func (x *explainer) weakSignatureIn(d *Diagnosis, chain []*x509.Certificate, err error) *Diagnosis {
+	var insecure x509.InsecureAlgorithmError
+	if !errors.As(err, &insecure) && !strings.Contains(err.Error(), "insecure algorithm") {
+		return nil
+	}
+	for i, c := range chain {
+		alg := weakSignature(c)
+		if alg == "" || i > 0 && selfSigned(c) {
+			continue
+		}
+		pos := positionIn(c, chain)
+		d.Cause = CauseCertificateWeakSignature
+		d.Evidence["certificate"] = certFacts(c)
+		d.Evidence["signature_algorithm"] = alg
+		d.Summary = x.t.T("cert.weak_signature.summary", "position", pos, "subject", certName(c), "algorithm", alg)
+		d.Explanation = x.t.T("cert.weak_signature.explain", "position", pos, "subject", certName(c), "algorithm", alg, "issuer", c.Issuer.String())
+		d.Fix = x.t.T("cert.weak_signature.fix", "peer", x.t.T(peerWords[x.peer()]), "issuer", c.Issuer.String())
+		return d
+	}
+	return nil
+}
+
+// CauseCertificateWrongUsage: the certificate's extended key usage does not
+// allow the role it was used in (a client-only certificate on a server).
+const CauseCertificateWrongUsage Cause = "certificate_wrong_usage"

@@ -136,6 +136,12 @@ func Explain(err error, rec *Recorder, side string, now time.Time) *Diagnosis {
 // the suites, groups and versions this side was willing to use. cfg may be
 // nil.
 func ExplainWithConfig(err error, rec *Recorder, side string, now time.Time, cfg *clasp.Config) *Diagnosis {
+	return ExplainIn(DefaultLanguage, err, rec, side, now, cfg)
+}
+
+// ExplainIn is ExplainWithConfig with the texts that come from the
+// catalogue in lang (see Languages); the older texts are English only.
+func ExplainIn(lang string, err error, rec *Recorder, side string, now time.Time, cfg *clasp.Config) *Diagnosis {
 	var f *facts
 	if rec != nil {
 		f = gather(rec, side)
@@ -148,7 +154,7 @@ func ExplainWithConfig(err error, rec *Recorder, side string, now time.Time, cfg
 	if err == nil {
 		return nil
 	}
-	x := &explainer{err: err, f: f, cfg: cfg, now: now, side: side}
+	x := &explainer{err: err, f: f, cfg: cfg, now: now, side: side, t: Language(lang)}
 	var he *clasp.HandshakeError
 	if errors.As(err, &he) {
 		x.he = he
@@ -186,6 +192,7 @@ type explainer struct {
 	side string
 	step string
 	he   *clasp.HandshakeError
+	t    *Texts // the catalogue of the newer texts
 }
 
 func (x *explainer) peer() string {
@@ -200,7 +207,13 @@ func (x *explainer) explain() *Diagnosis {
 	err := x.err
 	var notTLS *record.NotTLSError
 	if errors.As(err, &notTLS) {
-		return x.notTLS(notTLS)
+		d := x.notTLS(notTLS)
+		x.namedProtocol(d, notTLS)
+		return d
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return x.dns(dnsErr)
 	}
 	var ve *clasp.CertificateVerificationError
 	if errors.As(err, &ve) {

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -38,6 +39,10 @@ type facts struct {
 	// (received by a client, sent by a server), with its CA names.
 	certRequest    bool
 	certRequestCAs [][]byte
+
+	// peerDHBits is the size of the DHE prime in a received
+	// ServerKeyExchange, 0 when none.
+	peerDHBits int
 
 	lastSent, lastReceived *trace.Message
 	finishedSent           bool
@@ -104,6 +109,10 @@ func (f *facts) message(m *trace.Message) {
 			ders[i] = e.Data
 		}
 		f.chain(m.Direction, ders)
+	case *wire.ServerKeyExchange:
+		if p.DHE != nil && m.Direction == trace.Received {
+			f.peerDHBits = new(big.Int).SetBytes(p.DHE.P).BitLen()
+		}
 	case *wire.CertificateRequest:
 		f.certRequest, f.certRequestCAs = true, p.CertificateAuthorities
 	case *wire.CertificateRequest13:
@@ -283,7 +292,9 @@ func ipStrings(c *x509.Certificate) []string {
 // selfSigned reports whether c names itself as issuer and its own key
 // verifies its signature.
 func selfSigned(c *x509.Certificate) bool {
-	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	// CheckSignature rather than CheckSignatureFrom: a self-signed leaf
+	// usually is no CA, which CheckSignatureFrom requires of the signer.
+	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 // describeChain lists a chain for people: "[0] CN=a (issued by CN=b); [1] ...".

@@ -95,3 +95,12 @@ func (r *Recorder) Reset() {
 }
 
 var _ trace.Tracer = (*Recorder)(nil)
+
+// CertificateRequested reports whether the recorded client received a
+// CertificateRequest.
+func CertificateRequested(rec *Recorder) bool {
+	if rec == nil {
+		return false
+	}
+	return gather(rec, "client").certRequest
+}

@@ -78,6 +78,7 @@ func (x *explainer) timeout() *Diagnosis {
 		return d
 	}
 	d.Summary = fmt.Sprintf("timed out waiting for the %s%s", peer, x.where())
+	defer x.stalled(d)
 	d.Explanation = fmt.Sprintf("The connection was open, but the %s sent nothing more before the time allowed ran out%s.", peer, x.where())
 	if x.side == "client" && x.f.lastReceived == nil {
 		d.Explanation += " Nothing at all came back after the ClientHello: the service on this port accepted the connection but does not answer TLS — it may expect another protocol and wait for more input from the client, be stuck, or sit behind a proxy that holds the connection."

@@ -12,6 +12,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	peertest.Cleanup()
+	if sharedClaspDir != "" {
+		os.RemoveAll(sharedClaspDir)
+	}
 	os.Exit(code)
 }
 

@@ -284,6 +284,8 @@ func addExtensionFields(o *object, e wire.Extension) {
 		o.add("cookie_hex", hexString(e.Cookie))
 	case *wire.RecordSizeLimitExt:
 		o.add("record_size_limit", int(e.Limit))
+	case *wire.MaxFragmentLengthExt:
+		o.add("max_fragment_length", e.Bytes())
 	case *wire.CertificateAuthoritiesExt:
 		cas := make([]any, 0, len(e.Authorities))
 		for _, dn := range e.Authorities {

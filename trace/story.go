@@ -413,6 +413,8 @@ func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []an
 		key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
 	case *wire.RecordSizeLimitExt:
 		key, args = "ext.record_size_limit", []any{"bytes", int(e.Limit)}
+	case *wire.MaxFragmentLengthExt:
+		key, args = "ext.max_fragment_length", []any{"bytes", e.Bytes()}
 	case *wire.CertificateAuthoritiesExt:
 		names := make([]string, len(e.Authorities))
 		for i, dn := range e.Authorities {

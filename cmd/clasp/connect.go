@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,14 +38,20 @@ type connectOptions struct {
 	// --renegotiation says how to answer the server's HelloRequest.
 	renegotiate   bool
 	renegotiation string
+	// noProbe turns off the extra handshakes that find what a server
+	// accepts after it refused the ClientHello.
+	noProbe bool
+	// strict makes every warning a failure.
+	strict bool
+	// minDHBits lowers the smallest DHE prime accepted from the server.
+	minDHBits int
+	// sendCertAnyway sends --cert even when the server names CAs that did
+	// not issue it.
+	sendCertAnyway bool
 }
 
-func newConnectCommand() *cobra.Command {
-	opts := &connectOptions{}
-	cmd := &cobra.Command{
-		Use:   "connect HOST:PORT",
-		Short: "Handshake with a TLS server and report what was negotiated",
-		Long: `Connect to a TLS server, run the handshake and print what was negotiated:
+// connectHelp is connect's --help text.
+const connectHelp = `Connect to a TLS server, run the handshake and print what was negotiated:
 protocol, cipher suite, key exchange group, signature scheme, the server's
 certificate, how it was verified, ALPN, extended master secret, secure
 renegotiation, and a "warning:" line for everything weaker than clasp's
@@ -81,10 +88,35 @@ one (mutual TLS); without them clasp answers a CertificateRequest with an
 empty Certificate, and the server decides whether that is enough.
 
 The certificate is verified against the system roots, or against --cafile.
-A failed handshake prints one line on stderr that names the step and, when
-the two sides had nothing in common, what each side offered.
+A failed handshake prints the cause as the first line on stderr, then the
+error ("error: ..."), then why and what to change. When the server refused
+the ClientHello (handshake_failure, protocol_version, insufficient_security,
+or a close), clasp runs a few more handshakes through the scan engine —
+versions, then the suites and groups of the version both would use — and
+the first line says what the server accepts, the flags of clasp connect that
+connect, and the change that fixes the server; --no-probe turns this off.
+--cert that the server's CertificateRequest did not ask for is not sent and
+the first line says so; --send-cert-anyway sends it regardless.
 
-` + exitCodesHelp,
+A completed connection gets one "warning:" line per weakness (RSA key or DH
+group below 2048 bits, no RFC 5746, no extended master secret, SHA-1 in the
+chain, a certificate expiring within 30 days, TLS 1.0/1.1, CBC without
+encrypt-then-MAC, RC4/3DES, no forward secrecy); --strict makes them a
+failure (exit 1). --reconnect ends with "resumed K of N (mechanism)" and,
+when not all resumed, why and what to change. --json writes exactly one
+object per connection with "ok": true or false; a failure after the
+handshake (a TLS 1.3 server refusing the client certificate) is an ok:false
+object with its diagnosis. --lang sets the language of the diagnosis texts
+that have translations (en, ru, zh, vi).
+
+` + exitCodesHelp
+
+func newConnectCommand() *cobra.Command {
+	opts := &connectOptions{}
+	cmd := &cobra.Command{
+		Use:   "connect HOST:PORT",
+		Short: "Handshake with a TLS server and report what was negotiated",
+		Long:  connectHelp,
 		Example: `  clasp connect example.com:443
   clasp connect --cafile ca.pem --servername api.internal 10.0.0.5:8443
   clasp connect --ciphers ECDHE-RSA-AES128-GCM-SHA256 --groups P-256 example.com:443
@@ -116,6 +148,10 @@ the two sides had nothing in common, what each side offered.
 	flags.BoolVar(&opts.noTickets, "no-tickets", false, "offer and accept no session tickets: TLS 1.2 resumes by session ID only, TLS 1.3 not at all")
 	flags.BoolVar(&opts.renegotiate, "renegotiate", false, "start a TLS 1.2 renegotiation right after the handshake and report it")
 	flags.StringVar(&opts.renegotiation, "renegotiation", "never", "answer to a server's HelloRequest: never, once or freely")
+	flags.BoolVar(&opts.sendCertAnyway, "send-cert-anyway", false, "send --cert even when the server's CertificateRequest names CAs that did not issue it")
+	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
+	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
+	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
 	return cmd
 }
@@ -163,7 +199,22 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 			return nil, "", nil, usageErrorf("--cert/--key: %v", err)
 		}
 		cfg.Certificates = []clasp.Certificate{cert}
+		if o.sendCertAnyway {
+			// Whatever CAs the server names: the person asked for this
+			// certificate to be sent.
+			cfg.GetClientCertificate = func(*clasp.CertificateRequestInfo) (*clasp.Certificate, error) { return &cert, nil }
+			warnings = append(warnings, "--send-cert-anyway: the client certificate is sent even when the server asks for other CAs")
+		}
+	} else if o.sendCertAnyway {
+		return nil, "", nil, usageErrorf("--send-cert-anyway needs --cert and --key")
 	}
+	switch {
+	case o.minDHBits < 0:
+		return nil, "", nil, usageErrorf("--min-dh-bits %d: want a positive size", o.minDHBits)
+	case o.minDHBits > 0 && o.minDHBits < 2048:
+		warnings = append(warnings, fmt.Sprintf("--min-dh-bits %d: DHE primes below 2048 bits are accepted (Logjam)", o.minDHBits))
+	}
+	cfg.MinDHBits = o.minDHBits
 	cfg.SessionTicketsDisabled = o.noTickets
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
 		return nil, "", nil, err
@@ -221,9 +272,13 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		return err
 	}
 	obs.recorder = diagnose.NewRecorder()
-	tickets := &ticketWatcher{}
+	tickets := newTicketWatcher()
 	helloRequests := &helloRequestWatcher{out: summaryOut, json: opts.json}
 	cfg.Tracer = trace.Tee(obs.tracer, obs.recorder, tickets, helloRequests)
+	// In --json mode everything about a connection goes into its one
+	// object, written when the connection is over.
+	rep := &connectionReport{}
+	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep}
 
 	// The dialer's timeout covers the TCP connection and the handshake.
 	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
@@ -231,41 +286,106 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		err = finishErr
 	}
 	if err != nil {
-		d := diagnose.ExplainWithConfig(err, obs.recorder, "client", time.Now(), cfg)
-		if opts.json {
-			if jerr := writeFailureJSON(summaryOut, err, d); jerr != nil {
-				return jerr
-			}
-		}
-		return &diagnosedError{err: explainTimeout(err, opts.timeout), diagnosis: d}
+		return c.fail(err, true)
 	}
 	defer conn.Close()
-
-	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
-	if opts.json {
-		if err := summary.writeJSON(summaryOut); err != nil {
-			return err
+	// A TLS 1.3 server gives its verdict on a client certificate after the
+	// client's Finished: wait for it before calling the connection good.
+	if !piped {
+		if err := settle(conn, obs.recorder, tickets, opts.ticketWait); err != nil {
+			return c.fail(err, false)
 		}
-	} else {
+	}
+	// The stack hands a stapled OCSP response over unjudged; a verified
+	// connection to a server whose own staple says revoked is a failure.
+	if d := diagnose.StapledRevocation(opts.lang, conn.ConnectionState(), time.Now()); d != nil && !cfg.InsecureSkipVerify {
+		return c.failWith(errors.New(d.Summary), d)
+	}
+	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
+	addDiagnoseWarnings(&summary, conn.ConnectionState(), obs.recorder, opts.lang)
+	rep.succeed(&summary)
+	if !opts.json {
 		summary.writeText(summaryOut)
 	}
 	if opts.renegotiate {
 		helloRequests.ownRenegotiation.Store(true)
-		err := renegotiate(conn, opts, summaryOut)
+		err := renegotiate(conn, opts, summaryOut, rep)
 		helloRequests.ownRenegotiation.Store(false)
 		if err != nil {
-			return err
+			return c.fail(err, false)
 		}
 	}
 	if piped {
 		if err := relay(conn, cmd.InOrStdin(), stdout); err != nil {
-			return err
+			return c.fail(err, false)
 		}
 	}
+	rep.HelloRequests = helloRequests.collected()
+	strictErr := c.strict(&summary)
 	if opts.reconnect == 0 {
+		if err := c.writeJSON(); err != nil {
+			return err
+		}
+		return strictErr
+	}
+	err = reconnect(conn, c, cache, tickets)
+	return errors.Join(strictErr, err)
+}
+
+// connectRun is one run of clasp connect: what its reports need.
+type connectRun struct {
+	opts *connectOptions
+	cfg  *clasp.Config
+	addr string
+	out  io.Writer
+	rec  *diagnose.Recorder
+	rep  *connectionReport
+}
+
+// fail turns the connection's failure into its diagnosis: the report's
+// ok:false object in --json mode, the error with its why and fix
+// otherwise. handshake says the handshake itself failed, which is when a
+// refused ClientHello is worth probing.
+func (c *connectRun) fail(err error, handshake bool) error {
+	d := diagnose.ExplainIn(c.opts.lang, err, c.rec, "client", time.Now(), c.cfg)
+	if handshake {
+		explainRefusal(d, err, c.rec, c.addr, c.cfg, c.opts)
+		diagnose.NoteAddressTarget(d, err, c.rec, c.cfg, c.opts.lang)
+		diagnose.NoteWellKnownPort(d, c.addr, c.rec, c.opts.lang)
+	}
+	err = explainTimeout(err, c.opts.timeout)
+	c.rep.fail(err, d)
+	if jerr := c.writeJSON(); jerr != nil {
+		return jerr
+	}
+	return &diagnosedError{err: err, diagnosis: d}
+}
+
+// failWith reports a failure whose diagnosis is already made.
+func (c *connectRun) failWith(err error, d *diagnose.Diagnosis) error {
+	c.rep.fail(err, d)
+	if jerr := c.writeJSON(); jerr != nil {
+		return jerr
+	}
+	return &diagnosedError{err: err, diagnosis: d}
+}
+
+// writeJSON writes the report in --json mode.
+func (c *connectRun) writeJSON() error {
+	if !c.opts.json {
 		return nil
 	}
-	return reconnect(conn, cfg, addr, opts, cache, tickets, summaryOut)
+	return json.NewEncoder(c.out).Encode(c.rep)
+}
+
+// strict fails a connection that has warnings when --strict asks for it.
+func (c *connectRun) strict(s *connectionSummary) error {
+	if !c.opts.strict || len(s.Warnings) == 0 {
+		return nil
+	}
+	c.rep.OK = false
+	c.rep.Error = fmt.Sprintf("--strict: the connection has %d warning(s)", len(s.Warnings))
+	return errors.New(c.rep.Error + ": " + strings.Join(s.Warnings, "; "))
 }
 
 // renegotiationReport is the --renegotiate line; its JSON names follow the
@@ -283,7 +403,7 @@ type renegotiationReport struct {
 // the live connection. A server that refuses (a no_renegotiation warning)
 // leaves the connection as it was: that is reported, and it is a failure
 // of what was asked.
-func renegotiate(conn *clasp.Conn, opts *connectOptions, out io.Writer) error {
+func renegotiate(conn *clasp.Conn, opts *connectOptions, out io.Writer, rep *connectionReport) error {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.timeout)
 	err := conn.Renegotiate(ctx, nil)
 	cancel()
@@ -300,7 +420,7 @@ func renegotiate(conn *clasp.Conn, opts *connectOptions, out io.Writer) error {
 	}
 	switch {
 	case opts.json:
-		json.NewEncoder(out).Encode(r)
+		rep.Renegotiation = &r
 	case err != nil:
 		fmt.Fprintf(out, "renegotiation: failed: %s\n", r.Error)
 	default:
@@ -314,12 +434,29 @@ func renegotiate(conn *clasp.Conn, opts *connectOptions, out io.Writer) error {
 }
 
 // helloRequestWatcher reports the renegotiations a server starts with
-// HelloRequest: they happen inside Read, out of the command's sight.
+// HelloRequest: they happen inside Read, out of the command's sight. In
+// --json mode it keeps them for the connection's object.
 type helloRequestWatcher struct {
 	out              io.Writer
 	json             bool
 	handshakes       atomic.Int64
 	ownRenegotiation atomic.Bool // --renegotiate's, reported by itself
+
+	mu   sync.Mutex
+	kept []map[string]any
+}
+
+func (w *helloRequestWatcher) keep(m map[string]any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.kept = append(w.kept, m)
+}
+
+// collected returns what was kept in --json mode.
+func (w *helloRequestWatcher) collected() []map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]map[string]any(nil), w.kept...)
 }
 
 // Trace must not call back into the connection (it holds its locks).
@@ -328,7 +465,7 @@ func (w *helloRequestWatcher) Trace(e trace.Event) {
 	case *trace.Decision:
 		if e.What == "renegotiation" && e.Chosen == "refused" {
 			if w.json {
-				json.NewEncoder(w.out).Encode(map[string]any{"hello_request": true, "renegotiated": false, "reason": e.Reason})
+				w.keep(map[string]any{"renegotiated": false, "reason": e.Reason})
 			} else {
 				fmt.Fprintf(w.out, "renegotiation: the server sent HelloRequest; refused with a no_renegotiation warning (%s; see --renegotiation)\n", e.Reason)
 			}
@@ -338,8 +475,7 @@ func (w *helloRequestWatcher) Trace(e trace.Event) {
 			return
 		}
 		if w.json {
-			json.NewEncoder(w.out).Encode(map[string]any{"hello_request": true, "renegotiated": true,
-				"protocol": e.Version, "cipher_suite": e.CipherSuite, "group": e.Group})
+			w.keep(map[string]any{"renegotiated": true, "protocol": e.Version, "cipher_suite": e.CipherSuite, "group": e.Group})
 		} else {
 			fmt.Fprintf(w.out, "renegotiation: the server sent HelloRequest; handshake %d complete (%s, %s, group %s)\n",
 				w.handshakes.Load(), e.Version, e.CipherSuite, orNone(e.Group, "none"))
@@ -349,82 +485,121 @@ func (w *helloRequestWatcher) Trace(e trace.Event) {
 
 // ticketWatcher notes the NewSessionTicket messages a connection receives,
 // so that --reconnect can say whether a TLS 1.2 session was left as a
-// ticket or under its session ID.
-type ticketWatcher struct{ tickets atomic.Int64 }
+// ticket or under its session ID, and settle can stop waiting once a TLS
+// 1.3 server has sent one.
+type ticketWatcher struct {
+	tickets atomic.Int64
+	arrived chan struct{}
+}
+
+func newTicketWatcher() *ticketWatcher { return &ticketWatcher{arrived: make(chan struct{}, 1)} }
 
 func (w *ticketWatcher) Trace(e trace.Event) {
 	if m, ok := e.(*trace.Message); ok && m.Direction == trace.Received && m.Name == "NewSessionTicket" {
 		w.tickets.Add(1)
+		select {
+		case w.arrived <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // reconnect runs --reconnect: it makes sure the first connection's ticket
 // has arrived, then connects opts.reconnect more times with the same Config
 // (and so the same session cache), reporting for each whether the session
-// was resumed and by which mechanism.
-func reconnect(first *clasp.Conn, cfg *clasp.Config, addr string, opts *connectOptions,
-	cache *watchedSessionCache, tickets *ticketWatcher, out io.Writer) error {
-	reportSession(out, "first connection", cache.awaitSession(first, tickets, opts.ticketWait), opts)
+// was resumed and by which mechanism, and ends with the verdict.
+func reconnect(first *clasp.Conn, c *connectRun, cache *watchedSessionCache, tickets *ticketWatcher) error {
+	opts, cfg, out := c.opts, c.cfg, c.out
+	left := cache.awaitSession(first, tickets, opts.ticketWait)
+	st := first.ConnectionState()
+	firstAttempt := diagnose.ObserveAttempt(c.rec, &st, nil, tickets.tickets.Load() > 0, left.ok)
+	c.rep.Session = left.report()
+	reportSession(out, "first connection", left, opts)
+	if err := c.writeJSON(); err != nil {
+		return err
+	}
 	first.Close()
 	var failed error
+	var attempts []diagnose.Attempt
 	for i := 1; i <= opts.reconnect; i++ {
 		obs, err := opts.observe(out, "")
 		if err != nil {
 			return err
 		}
-		tickets = &ticketWatcher{}
-		cfg.Tracer = trace.Tee(obs.tracer, tickets)
-		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
+		rec := diagnose.NewRecorder()
+		tickets = newTicketWatcher()
+		cfg.Tracer = trace.Tee(obs.tracer, tickets, rec)
+		rc := &connectRun{opts: opts, cfg: cfg, addr: c.addr, out: out, rec: rec, rep: &connectionReport{Reconnect: i}}
+		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", c.addr, cfg)
 		if finishErr := obs.finish(); err == nil && finishErr != nil {
 			err = finishErr
 		}
 		if err != nil {
+			attempts = append(attempts, diagnose.ObserveAttempt(rec, nil, err, false, false))
 			err = explainTimeout(err, opts.timeout)
-			fmt.Fprintf(out, "reconnect %d: failed: %v\n", i, err)
+			if !opts.json {
+				fmt.Fprintf(out, "reconnect %d: failed: %v\n", i, err)
+			}
+			rc.lastOfSeries(i, opts, firstAttempt, attempts)
+			rc.fail(err, false)
 			failed = errors.Join(failed, err)
 			continue
 		}
 		st := conn.ConnectionState()
-		r := reconnectSummary{Reconnect: i, Resumed: st.DidResume, Resumption: resumptionMechanism(st), ResumedBy: st.ResumedBy,
-			Protocol: clasp.VersionName(st.Version), CipherSuite: st.CipherSuiteName,
-			HelloRetryRequest: st.DidHelloRetryRequest}
-		if st.CurveID != 0 {
-			r.Group = st.CurveID.String()
-		}
-		if opts.json {
-			json.NewEncoder(out).Encode(r)
-		} else {
-			r.writeText(out)
+		summary := summarize(st, "", !cfg.InsecureSkipVerify)
+		rc.rep.succeed(&summary)
+		if !opts.json {
+			reconnectLine(out, i, &summary)
 		}
 		// A resumed session gets a fresh ticket too, for the next round.
+		left := cachedSession{}
 		if i < opts.reconnect {
-			reportSession(out, fmt.Sprintf("reconnect %d", i), cache.awaitSession(conn, tickets, opts.ticketWait), opts)
+			left = cache.awaitSession(conn, tickets, opts.ticketWait)
+			rc.rep.Session = left.report()
+			reportSession(out, fmt.Sprintf("reconnect %d", i), left, opts)
+		}
+		attempts = append(attempts, diagnose.ObserveAttempt(rec, &st, nil, tickets.tickets.Load() > 0, left.ok))
+		rc.lastOfSeries(i, opts, firstAttempt, attempts)
+		if err := rc.writeJSON(); err != nil {
+			return err
 		}
 		conn.Close()
+	}
+	if !opts.json {
+		writeVerdict(out, diagnose.ConcludeResumption(opts.lang, firstAttempt, attempts))
 	}
 	return failed
 }
 
-// reconnectSummary is one --reconnect line; its JSON names follow the
-// connection summary's.
-type reconnectSummary struct {
-	Reconnect         int    `json:"reconnect"`
-	Resumed           bool   `json:"resumed"`
-	Resumption        string `json:"resumption"`
-	ResumedBy         string `json:"resumed_by"`
-	Protocol          string `json:"protocol"`
-	CipherSuite       string `json:"cipher_suite"`
-	Group             string `json:"group"`
-	HelloRetryRequest bool   `json:"hello_retry_request"`
+// lastOfSeries puts the resumption verdict into the last connection's
+// --json object, so that the series stays one object per connection.
+func (c *connectRun) lastOfSeries(i int, opts *connectOptions, first diagnose.Attempt, attempts []diagnose.Attempt) {
+	if i == opts.reconnect {
+		v := diagnose.ConcludeResumption(opts.lang, first, attempts)
+		c.rep.Verdict = &v
+	}
 }
 
-func (r reconnectSummary) writeText(w io.Writer) {
-	how := "full handshake, not resumed"
-	if r.Resumed {
-		how = "resumed by " + r.Resumption
+// writeVerdict prints the --reconnect verdict: the count, then each reason
+// and each fix on a line of its own.
+func writeVerdict(w io.Writer, v diagnose.ResumptionVerdict) {
+	fmt.Fprintln(w, v.Summary)
+	for _, r := range v.Reasons {
+		fmt.Fprintln(w, "  why: "+r)
 	}
-	fmt.Fprintf(w, "reconnect %d: %s (%s, %s, group %s", r.Reconnect, how, r.Protocol, r.CipherSuite, orNone(r.Group, "none"))
-	if r.HelloRetryRequest {
+	for _, f := range v.Fixes {
+		fmt.Fprintln(w, "  fix: "+f)
+	}
+}
+
+// reconnectLine is the text line of one reconnection.
+func reconnectLine(w io.Writer, i int, s *connectionSummary) {
+	how := "full handshake, not resumed"
+	if s.Resumed {
+		how = "resumed by " + s.Resumption
+	}
+	fmt.Fprintf(w, "reconnect %d: %s (%s, %s, group %s", i, how, s.Protocol, s.CipherSuite, orNone(s.Group, "none"))
+	if s.HelloRetryRequest {
 		fmt.Fprint(w, ", after HelloRetryRequest")
 	}
 	fmt.Fprintln(w, ")")
@@ -438,14 +613,36 @@ type cachedSession struct {
 	id      []byte // the TLS 1.2 session ID, when no ticket
 }
 
+// sessionReport is what a connection left to resume, in its --json object.
+type sessionReport struct {
+	Left    bool   `json:"left"`
+	Kind    string `json:"kind,omitempty"` // "session ID", "session ticket", "TLS 1.3 ticket"
+	Version string `json:"version,omitempty"`
+}
+
+func (s cachedSession) report() *sessionReport {
+	r := &sessionReport{Left: s.ok}
+	if s.version != 0 {
+		r.Version = clasp.VersionName(s.version)
+	}
+	switch {
+	case !s.ok:
+	case s.version >= clasp.VersionTLS13:
+		r.Kind = "TLS 1.3 ticket"
+	case s.ticket:
+		r.Kind = "session ticket"
+	default:
+		r.Kind = "session ID"
+	}
+	return r
+}
+
 // reportSession says whether a connection left a session to resume, and
 // what kind. In JSON mode only a missing one is worth a line, on the same
 // stream.
 func reportSession(w io.Writer, which string, s cachedSession, opts *connectOptions) {
 	switch {
-	case s.ok && opts.json:
-	case !s.ok && opts.json:
-		json.NewEncoder(w).Encode(map[string]any{"ticket": false, "session": false, "after": which})
+	case opts.json: // in the connection's object: see cachedSession.report
 	case s.ok && s.version >= clasp.VersionTLS13:
 		fmt.Fprintf(w, "%s: session ticket received and cached\n", which)
 	case s.ok && s.ticket:
@@ -592,16 +789,37 @@ type diagnosedError struct {
 func (e *diagnosedError) Error() string { return e.err.Error() }
 func (e *diagnosedError) Unwrap() error { return e.err }
 
-// writeFailureJSON writes the --json summary of a failed connection: the
-// error and the same diagnosis the text output explains.
-func writeFailureJSON(w io.Writer, err error, d *diagnose.Diagnosis) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		OK        bool                `json:"ok"`
-		Error     string              `json:"error"`
-		Diagnosis *diagnose.Diagnosis `json:"diagnosis,omitempty"`
-	}{Error: oneLine(err.Error()), Diagnosis: d})
+// settle waits, after a TLS 1.3 handshake in which the server asked for a
+// client certificate, for the server's verdict on it: a TLS 1.3 client
+// finishes its handshake before the server has checked the certificate,
+// and a server that refuses it says so with an alert that only a read
+// meets (RFC 8446 §4.4.2.4). A ticket, data or the wait passing without an
+// alert means the certificate was taken. The read it makes is the
+// connection's last when the wait runs out (a timeout ends reading), so it
+// is made only when nothing else will read: nothing piped in.
+func settle(conn *clasp.Conn, rec *diagnose.Recorder, tickets *ticketWatcher, wait time.Duration) error {
+	if conn.ConnectionState().Version < clasp.VersionTLS13 || !diagnose.CertificateRequested(rec) {
+		return nil
+	}
+	conn.SetReadDeadline(time.Now().Add(min(wait, 2*time.Second)))
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Read(make([]byte, 1))
+		done <- err
+	}()
+	var err error
+	select {
+	case <-tickets.arrived:
+		conn.SetReadDeadline(time.Now())
+		<-done
+		return nil
+	case err = <-done:
+	}
+	var ne net.Error
+	if err == nil || errors.Is(err, io.EOF) || errors.As(err, &ne) && ne.Timeout() {
+		return nil
+	}
+	return err
 }
 
 // explainTimeout turns a bare deadline error into one that says which limit

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A port that answers with plain HTTP: clasp connect says so after the
@@ -43,5 +46,126 @@ func TestConnectExplainsANonTLSPort(t *testing.T) {
 	}
 	if out.OK || out.Error == "" || out.Diagnosis.Cause != "not_tls" || out.Diagnosis.Fix == "" {
 		t.Errorf("JSON failure summary = %+v", out)
+	}
+}
+
+// bannerServer accepts connections and writes banner to each, as the
+// servers of line protocols greet a client before it says anything. It
+// stands for such a server on a port where TLS was expected.
+func bannerServer(t *testing.T, banner []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Write(banner)
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// Odd targets: the first line names what the target is.
+func TestConnectNamesOddTargets(t *testing.T) {
+	// MySQL's HandshakeV10: length 0x4a, sequence 0, protocol 10, version.
+	mysql := append([]byte{0x4a, 0, 0, 0, 10}, []byte("8.0.36\x00")...)
+	cases := []struct {
+		name, banner string
+		first, fix   string
+	}{
+		{"smtp", "220 mail.example.org ESMTP Postfix\r\n", "this port speaks SMTP, not TLS", "-starttls smtp"},
+		{"ftp", "220 (vsFTPd 3.0.3)\r\n", "this port speaks FTP, not TLS", "-starttls ftp"},
+		{"imap", "* OK [CAPABILITY IMAP4rev1 STARTTLS] Dovecot ready.\r\n", "this port speaks IMAP, not TLS", "port (993)"},
+		{"pop3", "+OK Dovecot ready.\r\n", "this port speaks POP3, not TLS", "-starttls pop3"},
+		{"ssh", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "this port speaks SSH, not TLS", "another port"},
+		{"mysql", string(mysql), "this port speaks MySQL, not TLS", "-starttls mysql"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runClasp(t, nil, "connect", bannerServer(t, []byte(tc.banner)))
+			first, _, _ := strings.Cut(r.stderr, "\n")
+			if r.exitCode != exitFailure || first != tc.first || !strings.Contains(r.stderr, tc.fix) {
+				t.Errorf("exit %d, stderr:\n%s", r.exitCode, r.stderr)
+			}
+		})
+	}
+	t.Run("dns", func(t *testing.T) {
+		r := runClasp(t, nil, "connect", "no-such-host.invalid:443")
+		if !strings.HasPrefix(r.stderr, "the name no-such-host.invalid does not resolve") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+		// The diagnosis speaks --lang.
+		r = runClasp(t, nil, "connect", "--lang", "ru", "no-such-host.invalid:443")
+		if !strings.HasPrefix(r.stderr, "имя no-such-host.invalid не разрешается") {
+			t.Errorf("--lang ru: stderr:\n%s", r.stderr)
+		}
+	})
+	t.Run("stall", func(t *testing.T) {
+		// A service that takes the connection and never answers.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() { defer c.Close(); io.Copy(io.Discard, c) }()
+			}
+		}()
+		r := runClasp(t, nil, "connect", "--timeout", "1s", ln.Addr().String())
+		if !strings.HasPrefix(r.stderr, "timed out: the server stalled after this side sent ClientHello (last received: nothing)") {
+			t.Errorf("stderr:\n%s", r.stderr)
+		}
+	})
+}
+
+// clasp serve logs one line per failed handshake with its short cause, and
+// the why/fix block once per cause per minute; --verbose explains each.
+func TestServeExplainsEachCauseOncePerMinute(t *testing.T) {
+	for _, verbose := range []bool{false, true} {
+		args := []string{"--mode", "echo"}
+		if verbose {
+			args = append(args, "--verbose")
+		}
+		s := startServe(t, args...)
+		// Three clients that stop at TLS 1.1, then one with no suite in common.
+		for range 3 {
+			tls.Dial("tcp", s.addr, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
+		}
+		tls.Dial("tcp", s.addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}})
+		if !waitLog(s, "handshake failed: ", 4) {
+			t.Fatalf("four failures not logged:\n%s", s.stderr)
+		}
+		log := s.stderr.String()
+		s.stop(t)
+		if n := strings.Count(log, "[no_common_version]"); n != 3 {
+			t.Errorf("verbose %v: %d failure lines name [no_common_version], want 3:\n%s", verbose, n, log)
+		}
+		if n := strings.Count(log, "[no_common_cipher_suite]"); n != 1 {
+			t.Errorf("verbose %v: %d failure lines name [no_common_cipher_suite], want 1:\n%s", verbose, n, log)
+		}
+		want := 2 // one block per cause
+		if verbose {
+			want = 4
+		}
+		if n := strings.Count(log, " why:\n"); n != want {
+			t.Errorf("verbose %v: %d why blocks, want %d:\n%s", verbose, n, want, log)
+		}
 	}
 }

@@ -6,6 +6,7 @@
 //	clasp demo                run a client and a server in one process and tell the handshake
 //	clasp cert --out DIR      make a throwaway CA, server and client certificate for testing
 //	clasp scan HOST:PORT...   probe servers for their versions, cipher suites and groups
+//	clasp explain "MESSAGE"   explain another program's TLS error message (or a log on stdin)
 package main
 
 import (
@@ -56,14 +57,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "clasp: %s (see '%s --help')\n", oneLine(err.Error()), cmd.CommandPath())
 		return exitUsage
 	}
+	var diagnosed *diagnosedError
+	if errors.As(err, &diagnosed) && diagnosed.diagnosis != nil {
+		// The cause first: it is what a person reads and a log keeps.
+		fmt.Fprintln(stderr, oneLine(diagnosed.diagnosis.Summary))
+		fmt.Fprintln(stderr, "error:", oneLine(err.Error()))
+		fmt.Fprint(stderr, diagnosed.diagnosis.Text())
+		return exitFailure
+	}
 	fmt.Fprintln(stderr, oneLine(err.Error()))
 	var status *exitStatusError
 	if errors.As(err, &status) {
 		return status.code
-	}
-	var diagnosed *diagnosedError
-	if errors.As(err, &diagnosed) && diagnosed.diagnosis != nil {
-		fmt.Fprint(stderr, diagnosed.diagnosis.Text())
 	}
 	return exitFailure
 }
@@ -106,6 +111,7 @@ clasp prints a warning line for each one used.
 	// as usage errors so that they exit with exitUsage.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand(), newScanCommand())
+	root.AddCommand(newExplainCommand())
 	return root
 }
 

@@ -475,14 +475,19 @@ func TestConnectRelaysPipedStdin(t *testing.T) {
 func TestConnectNoCommonSuiteWithGoServer(t *testing.T) {
 	pki := newTestPKI(t)
 	srv := startGoTLSServer(t, pki.server)
-	r := runClasp(t, nil, "connect", "--tls1.2", "--cafile", pki.caFile, "--ciphers", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", srv.addr)
+	r := runClasp(t, nil, "connect", "--no-probe", "--tls1.2", "--cafile", pki.caFile, "--ciphers", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", srv.addr)
 	if r.exitCode != exitFailure {
 		t.Fatalf("exit code %d, want %d; stderr: %s", r.exitCode, exitFailure, r.stderr)
 	}
-	// One line gives the reason; the diagnosis (issue 4) follows it.
-	reason, diagnosis, _ := strings.Cut(r.stderr, "\n")
-	if !strings.Contains(reason, "read ServerHello") || !strings.Contains(reason, "handshake_failure") {
-		t.Errorf("the failure line should name the step and the alert; got %q", reason)
+	// The cause first, then the error with its step, then the why and
+	// what to change.
+	cause, rest, _ := strings.Cut(r.stderr, "\n")
+	reason, diagnosis, _ := strings.Cut(rest, "\n")
+	if !strings.Contains(cause, "handshake_failure") {
+		t.Errorf("the first line should name the cause; got %q", cause)
+	}
+	if !strings.HasPrefix(reason, "error: ") || !strings.Contains(reason, "read ServerHello") || !strings.Contains(reason, "handshake_failure") {
+		t.Errorf("the error line should name the step and the alert; got %q", reason)
 	}
 	if !strings.HasPrefix(diagnosis, "why:\n") || !strings.Contains(diagnosis, "what to change:\n") {
 		t.Errorf("the reason should be followed by the why and what to change; got:\n%s", diagnosis)
@@ -490,9 +495,24 @@ func TestConnectNoCommonSuiteWithGoServer(t *testing.T) {
 	if r.stdout != "" {
 		t.Errorf("a failed connect printed on stdout: %q", r.stdout)
 	}
+	// --no-probe: the one handshake and nothing more.
 	errs := srv.waitHandshakeErrors(1)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "no cipher suite supported by both client and server") {
 		t.Errorf("crypto/tls server errors = %v, want its no-shared-cipher error", errs)
+	}
+
+	// With the probes, the first line says what the server accepts and
+	// the flag that connects; the flag does connect.
+	r = runClasp(t, nil, "connect", "--tls1.2", "--cafile", pki.caFile, "--ciphers", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", srv.addr)
+	cause, _, _ = strings.Cut(r.stderr, "\n")
+	if !strings.HasPrefix(cause, "the server accepts only TLS_ECDHE_ECDSA_") || !strings.Contains(cause, "to connect: --ciphers ECDHE-ECDSA-") {
+		t.Fatalf("first line with probes: %q", cause)
+	}
+	flag := strings.Fields(cause[strings.Index(cause, "to connect: --ciphers ")+len("to connect: --ciphers "):])[0]
+	flag = strings.TrimSuffix(flag, ";")
+	r = runClasp(t, nil, "connect", "--tls1.2", "--cafile", pki.caFile, "--ciphers", flag, srv.addr)
+	if r.exitCode != 0 {
+		t.Errorf("the suggested --ciphers %s does not connect: %s", flag, r.stderr)
 	}
 }
 

@@ -16,7 +16,7 @@ func TestScanFleetReport(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Session resumption\n  session ID       TLS 1.2  resumed by session ID",
-		"PSK modes        psk_dhe_ke, psk_ke",
+		"PSK modes        psk_dhe_ke\n",
 		"Extensions\n  extended master secret   yes",
 		"Renegotiation (TLS 1.2)",
 		"Fleet (3 connections per mechanism, each resuming the previous one's session)",

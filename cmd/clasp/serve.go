@@ -51,6 +51,8 @@ type serveOptions struct {
 	maxRenegotiations     int
 	helloRequestAfter     int
 	renegotiateClientAuth string
+	// verbose logs the why/fix block of every failed handshake.
+	verbose bool
 
 	// Parsed by serverConfig: the policy for the second handshake that
 	// --hello-request-after starts (nil: unchanged).
@@ -86,6 +88,12 @@ negotiated protocol and suite, how a session was resumed ("resumed by session
 ID", "session ticket", "psk_dhe_ke", "psk_ke"), the client's certificate, or
 why the handshake failed; renegotiations get a line each too. "listening on
 ADDR" is printed once the server accepts connections.
+
+A failed handshake's line gives the short cause, the error and the cause code
+in brackets ([no_common_version]); the full why/fix block follows the first
+failure of each cause and then at most once a minute per cause (with a count
+of the failures left unexplained), so that a port scanner or a health check
+does not flood the log. --verbose explains every failure.
 
 Mutual TLS: --client-auth chooses the policy (as crypto/tls's ClientAuth):
   none                no CertificateRequest (the default)
@@ -187,6 +195,7 @@ func newServeCommand() *cobra.Command {
 	flags.IntVar(&opts.maxRenegotiations, "max-renegotiations", 0, "with --renegotiation freely, the most renegotiations per connection (default 3)")
 	flags.IntVar(&opts.helloRequestAfter, "hello-request-after", 0, "send HelloRequest after N bytes from the client (echo mode) or after the first request (http mode, N=1); 0: never")
 	flags.StringVar(&opts.renegotiateClientAuth, "renegotiate-client-auth", "", "client certificate policy for the second handshake --hello-request-after starts (default: --client-auth)")
+	flags.BoolVar(&opts.verbose, "verbose", false, "log the why/fix block of every failed handshake (default: once per cause per minute)")
 	opts.registerTracing(flags, "")
 	return cmd
 }
@@ -373,7 +382,8 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &server{config: cfg, opts: opts, logger: log.New(stderr, "", 0), conns: map[net.Conn]struct{}{}, traceOut: stderr, sessions: setup}
+	srv := &server{config: cfg, opts: opts, logger: log.New(stderr, "", 0), conns: map[net.Conn]struct{}{}, traceOut: stderr, sessions: setup,
+		causes: newCauseLimiter(explainEvery, opts.verbose)}
 	fmt.Fprintf(stderr, "session store: %s\n", setup.description)
 	fmt.Fprintf(stderr, "session tickets: %s\n", ticketDescription(cfg, setup))
 	if cfg.ClientAuth != clasp.NoClientCert || opts.renegAuth != nil {
@@ -457,6 +467,8 @@ type server struct {
 	sessions *sessionSetup
 
 	counters serverCounters
+	// causes limits the why/fix blocks of failed handshakes in the log.
+	causes *causeLimiter
 
 	// Tracing: every connection gets its own tracer (the renderers follow
 	// one connection at a time), writing whole lines to traceOut.
@@ -573,10 +585,7 @@ func (s *server) handle(raw net.Conn) {
 		if errors.As(err, &timeout) {
 			s.counters.handshakeTimeouts.Add(1)
 		}
-		s.logger.Printf("%s %s handshake failed: %s", timestamp(), peer, oneLine(err.Error()))
-		if d := diagnose.ExplainWithConfig(err, obs.recorderOrNil(), "server", time.Now(), cfg); d != nil {
-			s.logger.Print(indent(d.Text(), peer+" "))
-		}
+		s.logHandshakeFailure(peer, err, diagnose.ExplainIn(s.opts.lang, err, obs.recorderOrNil(), "server", time.Now(), cfg))
 		return
 	}
 	s.counters.handshakesDone.Add(1)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/diagnose"
 	"github.com/clasp-tls/clasp/internal/suites"
 )
 
@@ -36,6 +37,9 @@ type connectionSummary struct {
 	PeerCertificate     *certificateSummary  `json:"peer_certificate"`
 	Chain               []certificateSummary `json:"chain"`
 	Warnings            []string             `json:"warnings"`
+	// WarningCodes are the stable codes of the diagnose package's warnings
+	// (weak_rsa_key, expiring_soon, ...), each also one of Warnings.
+	WarningCodes []string `json:"warning_codes"`
 }
 
 type certificateSummary struct {
@@ -198,4 +202,50 @@ func (s connectionSummary) writeText(w io.Writer) {
 
 func (s connectionSummary) writeJSON(w io.Writer) error {
 	return json.NewEncoder(w).Encode(s)
+}
+
+// connectionReport is the one --json object of one connection: ok, the
+// summary of what was negotiated (when the handshake completed), and on a
+// failure — during the handshake or after it — the error and its
+// diagnosis, never a success object followed by a failure.
+type connectionReport struct {
+	OK bool `json:"ok"`
+	// Reconnect numbers the connections of --reconnect; 0 is the first.
+	Reconnect int `json:"reconnect,omitempty"`
+	*connectionSummary
+	Error     string              `json:"error,omitempty"`
+	Diagnosis *diagnose.Diagnosis `json:"diagnosis,omitempty"`
+	// Probes are the extra handshakes run after a refused ClientHello.
+	Probes        []diagnose.ProbeStep        `json:"probes,omitempty"`
+	Renegotiation *renegotiationReport        `json:"renegotiation,omitempty"`
+	HelloRequests []map[string]any            `json:"hello_requests,omitempty"`
+	Session       *sessionReport              `json:"session,omitempty"`
+	Verdict       *diagnose.ResumptionVerdict `json:"resumption_verdict,omitempty"`
+}
+
+func (r *connectionReport) succeed(s *connectionSummary) {
+	r.OK, r.connectionSummary = true, s
+}
+
+// fail marks the connection failed; a summary already set stays, as the
+// record of the handshake that completed before the failure.
+func (r *connectionReport) fail(err error, d *diagnose.Diagnosis) {
+	r.OK, r.Error, r.Diagnosis = false, oneLine(err.Error()), d
+	if d != nil {
+		if p, ok := d.Evidence["probes"].([]diagnose.ProbeStep); ok {
+			r.Probes = p
+		}
+	}
+}
+
+// addDiagnoseWarnings adds the diagnose package's warnings about a client
+// connection to the stack's own, each weakness once.
+func addDiagnoseWarnings(s *connectionSummary, st clasp.ConnectionState, rec *diagnose.Recorder, lang string) {
+	s.WarningCodes = []string{}
+	for _, w := range diagnose.ConnectionWarnings(lang, st, rec, time.Now()) {
+		s.WarningCodes = append(s.WarningCodes, w.Code)
+		if !w.Covered(s.Warnings) {
+			s.Warnings = append(s.Warnings, w.Text)
+		}
+	}
 }

@@ -46,7 +46,7 @@ type traceOptions struct {
 func (o *traceOptions) registerTracing(flags *pflag.FlagSet, defaultKind string) {
 	flags.StringVar(&o.kind, "trace", defaultKind, "show the handshake as it runs: "+strings.Join(traceKinds, ", ")+
 		" (state: like openssl -state; msg: every message decoded with a hex dump; story: told step by step; json: one object per event; diagram: a sequence diagram)")
-	flags.StringVar(&o.lang, "lang", "en", "language of --trace=story: "+strings.Join(trace.Languages(), ", "))
+	flags.StringVar(&o.lang, "lang", "en", "language of --trace=story and of the diagnosis texts: "+strings.Join(trace.Languages(), ", "))
 	flags.StringVar(&o.diagramOut, "diagram-out", "", "also write the handshake's sequence diagram to FILE: Mermaid for .mmd, SVG for .svg")
 	flags.StringVar(&o.keyLog, "keylog", "", "append the session keys to FILE in the NSS key log format, for Wireshark (default: $"+keyLogEnv+" when set)")
 }

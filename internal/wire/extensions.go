@@ -198,6 +198,7 @@ var extensionTable = map[ExtensionType]extensionSpec{
 	ExtPadding:                    {in: []HandshakeType{TypeClientHello}, parse: parsePadding},
 	ExtExtendedMasterSecret:       {in: hellos, parse: parseExtendedMasterSecret},
 	ExtEncryptThenMAC:             {in: hellos, parse: parseEncryptThenMAC},
+	ExtMaxFragmentLength:          {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseMaxFragmentLength},
 	ExtRecordSizeLimit:            {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseRecordSizeLimit},
 	ExtSessionTicket:              {in: hellos, parse: parseSessionTicket},
 	ExtPreSharedKey:               {in: []HandshakeType{TypeClientHello, TypeServerHello}, parse: parsePreSharedKey},

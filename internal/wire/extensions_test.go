@@ -280,7 +280,7 @@ func TestMayCarryVersionSeparatesTheServerHelloColumns(t *testing.T) {
 			t.Errorf("MayCarryVersion(%v, %v, tls13=%v) = %v, want %v", c.msg, c.ext, c.tls13, got, c.want)
 		}
 	}
-	if !Recognized(ExtExtendedMasterSecret) || Recognized(ExtMaxFragmentLength) || Recognized(0x1234) {
+	if !Recognized(ExtExtendedMasterSecret) || Recognized(ExtCompressCertificate) || Recognized(0x1234) {
 		t.Error("Recognized does not follow the extension table")
 	}
 }

@@ -176,6 +176,9 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		}
 		return &EarlyDataExt{}
 	},
+	ExtMaxFragmentLength: func(g *gen, _ HandshakeType) Extension {
+		return &MaxFragmentLengthExt{Length: uint8(1 + g.intn(4))}
+	},
 	ExtRecordSizeLimit: func(g *gen, _ HandshakeType) Extension {
 		return &RecordSizeLimitExt{Limit: uint16(MinRecordSizeLimit + g.intn(1<<16-MinRecordSizeLimit))}
 	},

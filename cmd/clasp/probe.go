@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/diagnose"
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/scan"
+)
+
+// probeBudget bounds the whole of connect's extra probes: a diagnosis that
+// takes longer than the handshake it explains would not be read.
+const probeBudget = 20 * time.Second
+
+// probeAcceptance runs, after a refused ClientHello, the few checks of the
+// scan engine that find what the server does accept: its versions, then the
+// suites of the version both sides would use (or the server's highest), then
+// that version's groups. The checks offer everything the registries hold, so
+// they find suites and groups clasp itself cannot run.
+func probeAcceptance(addr string, cfg *clasp.Config, rec *diagnose.Recorder, timeout time.Duration) (*diagnose.Acceptance, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), probeBudget)
+	defer cancel()
+	perProbe := min(timeout, 5*time.Second)
+	sni := cfg.ServerName
+	if net.ParseIP(sni) != nil {
+		sni = "" // clasp sends no SNI for an address either
+	}
+	c := scan.NewChecker(addr, scan.Options{MaxConnections: 4, Timeout: perProbe, ServerName: sni})
+	a := &diagnose.Acceptance{}
+	step := func(check string, found []string, before int) {
+		a.Probes = append(a.Probes, diagnose.ProbeStep{Check: check, Found: found, Connections: c.Connections() - before})
+	}
+
+	versions, err := c.Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var supported []scan.VersionSupport
+	var names []string
+	for _, v := range versions {
+		if v.Supported {
+			supported = append(supported, v)
+			a.Versions = append(a.Versions, v.Version)
+			names = append(names, v.Name)
+		}
+	}
+	step("versions", names, 0)
+	a.Version = diagnose.ProbeVersion(a.Versions, cfg)
+	if a.Version == 0 {
+		return a, nil
+	}
+	var target scan.VersionSupport
+	for _, v := range supported {
+		if v.Version == a.Version {
+			target = v
+		}
+	}
+	before := c.Connections()
+	vs, err := c.Suites(ctx, target)
+	if err != nil {
+		return a, err
+	}
+	names = nil
+	for _, s := range vs.Suites {
+		a.Suites = append(a.Suites, s.ID)
+		names = append(names, s.IANA)
+	}
+	step(a.Version.String()+" cipher suites", names, before)
+
+	before = c.Connections()
+	var groups *scan.GroupList
+	if a.Version == suites.VersionTLS13 {
+		groups, err = c.TLS13Groups(ctx)
+	} else {
+		groups, err = c.ECDHEGroups(ctx, vs)
+	}
+	if err != nil {
+		return a, err
+	}
+	if groups != nil {
+		a.GroupsProbed = true
+		names = nil
+		for _, g := range groups.Groups {
+			a.Groups = append(a.Groups, g.ID)
+			names = append(names, g.IANA)
+		}
+		step(a.Version.String()+" groups", names, before)
+	}
+	if notes := c.Notes(); len(notes) > 0 {
+		a.Probes[len(a.Probes)-1].Notes = notes
+	}
+	probeSchemes(ctx, addr, sni, a, rec, cfg, perProbe)
+	return a, nil
+}
+
+// probeSchemes runs when the server shares a version, suites and groups
+// with the refused offer: one probe of exactly that shared offer with this
+// client's signature schemes tells whether the schemes are what the server
+// refused, and then one probe per registered scheme finds those it does
+// accept. The probes are shaped here with scan.Probe and sent through a
+// scan.Runner, the engine's own parts.
+func probeSchemes(ctx context.Context, addr, sni string, a *diagnose.Acceptance, rec *diagnose.Recorder, cfg *clasp.Config, perProbe time.Duration) {
+	ids, groups, schemes, ok := a.SharedOffer(rec, cfg)
+	if !ok {
+		return
+	}
+	runner := &scan.Runner{MaxConnections: 4, Timeout: perProbe}
+	probe := func(offer []suites.SignatureScheme) *scan.Probe {
+		p := &scan.Probe{Version: a.Version, CipherSuites: ids, Groups: groups, SignatureSchemes: offer, ServerName: sni}
+		if a.Version >= suites.VersionTLS13 {
+			p.Version, p.SupportedVersions, p.KeyShare = suites.VersionTLS12, []suites.Version{a.Version}, true
+			for _, g := range groups {
+				if scan.CanShare(g) {
+					p.KeyShares = []suites.Group{g}
+					break
+				}
+			}
+		} else {
+			p.CipherSuites = append(slices.Clone(ids), suites.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+		}
+		return p
+	}
+	res, err := runner.Run(ctx, addr, probe(schemes))
+	if err != nil || res.Agreed() {
+		a.Probes = append(a.Probes, diagnose.ProbeStep{Check: a.Version.String() + " this client's signature schemes", Found: []string{"accepted"}, Connections: runner.Connections()})
+		return
+	}
+	all := suites.AllSchemes()
+	accepted := make([]bool, len(all))
+	var wg sync.WaitGroup
+	for i, info := range all {
+		if a.Version >= suites.VersionTLS13 && !info.TLS13 {
+			continue
+		}
+		wg.Go(func() {
+			res, err := runner.Run(ctx, addr, probe([]suites.SignatureScheme{info.ID}))
+			accepted[i] = err == nil && res.Agreed() && res.Version == a.Version
+		})
+	}
+	wg.Wait()
+	var names []string
+	for i, info := range all {
+		if accepted[i] {
+			a.Schemes = append(a.Schemes, info.ID)
+			names = append(names, info.Name)
+		}
+	}
+	a.SchemesProbed = true
+	a.Probes = append(a.Probes, diagnose.ProbeStep{Check: a.Version.String() + " signature schemes", Found: names, Connections: runner.Connections()})
+}
+
+// explainRefusal adds to d what the probes found, when the failure is a
+// refused ClientHello and probing is on. A probe run that fails leaves d as
+// it was, with a note of why.
+func explainRefusal(d *diagnose.Diagnosis, err error, rec *diagnose.Recorder, addr string, cfg *clasp.Config, opts *connectOptions) {
+	if opts.noProbe || d == nil || !diagnose.ShouldProbe(err, rec) {
+		return
+	}
+	a, perr := probeAcceptance(addr, cfg, rec, opts.timeout)
+	if perr != nil {
+		if d.Evidence == nil {
+			d.Evidence = map[string]any{}
+		}
+		d.Evidence["probe_error"] = perr.Error()
+	}
+	if a == nil {
+		return
+	}
+	diagnose.ApplyAcceptance(d, a, rec, cfg, opts.lang)
+}

@@ -1,0 +1,112 @@
+package diagnose
+
+import (
+	"encoding/json"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCatalogues checks that every language has every English key, no key
+// English lacks, and the same placeholders in each text: a translation that
+// drops {suites} would silently drop the evidence from the diagnosis.
+func TestCatalogues(t *testing.T) {
+	langs := Languages()
+	for _, want := range []string{"en", "ru", "zh", "vi"} {
+		if !slices.Contains(langs, want) {
+			t.Errorf("language %s is missing from lang/", want)
+		}
+	}
+	en := readCatalogue(t, DefaultLanguage)
+	for _, lang := range langs {
+		c := readCatalogue(t, lang)
+		for key, text := range en {
+			got, ok := c[key]
+			if !ok {
+				t.Errorf("%s lacks key %s", lang, key)
+				continue
+			}
+			if want, have := placeholderNames(text), placeholderNames(got); !slices.Equal(want, have) {
+				t.Errorf("%s %s has placeholders %v, English has %v", lang, key, have, want)
+			}
+			if strings.TrimSpace(got) == "" {
+				t.Errorf("%s %s is empty", lang, key)
+			}
+		}
+		for key := range c {
+			if _, ok := en[key]; !ok {
+				t.Errorf("%s has key %s, which English lacks", lang, key)
+			}
+		}
+	}
+}
+
+// TestEveryCatalogueKeyIsUsed keeps the catalogue and the code in step: a
+// key no Go file names is dead text, and a key the code names that English
+// lacks would print as its own name.
+func TestEveryCatalogueKeyIsUsed(t *testing.T) {
+	en := readCatalogue(t, DefaultLanguage)
+	used := map[string]bool{}
+	entries, err := langFiles.ReadDir("lang")
+	if err != nil || len(entries) == 0 {
+		t.Fatal("no catalogue files", err)
+	}
+	keyRE := regexp.MustCompile(`"([a-z0-9_]+\.[a-z0-9_.]+)"`)
+	for _, src := range goSources(t) {
+		for _, m := range keyRE.FindAllStringSubmatch(src, -1) {
+			used[m[1]] = true
+		}
+	}
+	for key := range en {
+		if !used[key] {
+			t.Errorf("key %s is in the catalogue but no Go file of the package names it", key)
+		}
+	}
+}
+
+func TestUnknownLanguageFallsBackToEnglish(t *testing.T) {
+	if Language("xx").Lang() != "en" {
+		t.Error("an unknown language did not fall back to English")
+	}
+	if got := Language("ru").T("no.such.key", "n", 1); !strings.Contains(got, "no.such.key") {
+		t.Errorf("a missing key renders as %q", got)
+	}
+}
+
+func readCatalogue(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	data, err := langFiles.ReadFile(path.Join("lang", lang+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%s: %v", lang, err)
+	}
+	return m
+}
+
+// goSources returns the package's Go files other than tests.
+func goSources(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(data))
+	}
+	return out
+}
