@@ -17,7 +17,7 @@ var fillableExtensions = []wire.ExtensionType{
 	wire.ExtSessionTicket, wire.ExtPreSharedKey, wire.ExtEarlyData, wire.ExtSupportedVersions,
 	wire.ExtCookie, wire.ExtPSKKeyExchangeModes, wire.ExtKeyShare, wire.ExtRenegotiationInfo,
 	wire.ExtStatusRequest, wire.ExtSignedCertificateTimestamp, wire.ExtEncryptThenMAC,
-	wire.ExtMaxFragmentLength,
+	wire.ExtMaxFragmentLength, wire.ExtPostHandshakeAuth,
 }
 
 // requiredFor13 are the extensions without which a TLS 1.3 offer cannot

@@ -579,6 +579,7 @@ func (hs *clientHandshakeTLS13) sendClientFinished() error {
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}
+	c.keepPostHandshakeBase(hs.transcript, hs.offer.hello)
 	if err := c.installAppSecrets(hs.suite, hs.appSecrets[1], hs.appSecrets[0]); err != nil {
 		return err
 	}

@@ -83,6 +83,8 @@ type Conn struct {
 	helloRetryRaw []byte
 
 	tls13            bool
+	phaBase          *keys.Transcript // the handshake's transcript, for post-handshake auth
+	pha              *phaRequest      // a server's outstanding post-handshake CertificateRequest
 	sawCompatCCS     bool
 	trafficSecrets   [2][]byte // TLS 1.3 application secrets: read, write
 	exporterSecret   []byte

@@ -18,6 +18,14 @@ func (c *Conn) handlePostHandshake13(msg wire.Message) error {
 	switch m := msg.(type) {
 	case *wire.NewSessionTicket13:
 		return c.handleNewSessionTicket(m)
+	case *wire.CertificateRequest13:
+		if c.isClient {
+			return c.answerCertificateRequest(m)
+		}
+	case *wire.Certificate13, *wire.CertificateVerify, *wire.Finished:
+		if !c.isClient {
+			return c.readPostHandshakeAnswer(msg)
+		}
 	case *wire.KeyUpdate:
 		// RFC 8446 §5.1: a key change must not split a handshake message.
 		if err := c.checkRecordBoundary("KeyUpdate"); err != nil {

@@ -729,6 +729,7 @@ func (hs *serverHandshakeTLS13) readClientFinished() error {
 	if err := c.readFinished(want); err != nil {
 		return err
 	}
+	c.keepPostHandshakeBase(hs.transcript, hs.hello)
 	read, err := c.protection13(hs.suite, hs.appSecrets[0])
 	if err != nil {
 		return err

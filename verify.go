@@ -69,6 +69,15 @@ func (c *Conn) verifyPeerChain(raw [][]byte) ([]*x509.Certificate, [][]*x509.Cer
 	return certs, chains, err
 }
 
+// clientAuthPolicy is how a server judges the client's certificate: the
+// policy of an outstanding post-handshake request, else Config.ClientAuth.
+func (c *Conn) clientAuthPolicy() ClientAuthType {
+	if c.pha != nil {
+		return c.pha.policy
+	}
+	return c.config.ClientAuth
+}
+
 func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x509.Certificate, error) {
 	cfg := c.config
 	opts := x509.VerifyOptions{CurrentTime: cfg.now(), Intermediates: x509.NewCertPool()}
@@ -78,7 +87,7 @@ func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x50
 		opts.Roots, opts.DNSName = cfg.RootCAs, cfg.ServerName
 		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	} else {
-		verify = cfg.ClientAuth >= VerifyClientCertIfGiven
+		verify = c.clientAuthPolicy() >= VerifyClientCertIfGiven
 		opts.Roots = cfg.ClientCAs
 		opts.KeyUsages = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}

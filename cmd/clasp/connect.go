@@ -24,6 +24,7 @@ import (
 type connectOptions struct {
 	tlsOptions
 	traceOptions
+	export     *exportRequest
 	serverName string
 	caFile     string
 	insecure   bool
@@ -151,6 +152,7 @@ func newConnectCommand() *cobra.Command {
 	flags.BoolVar(&opts.sendCertAnyway, "send-cert-anyway", false, "send --cert even when the server's CertificateRequest names CAs that did not issue it")
 	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
+	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
 	return cmd
@@ -303,6 +305,10 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	}
 	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
 	addDiagnoseWarnings(&summary, conn.ConnectionState(), obs.recorder, opts.lang)
+	if opts.export != nil {
+		opts.export.run(conn.ConnectionState())
+		summary.Exported = opts.export
+	}
 	rep.succeed(&summary)
 	if !opts.json {
 		summary.writeText(summaryOut)

@@ -30,6 +30,7 @@ type serveOptions struct {
 	addr             string
 	certFile         string
 	keyFile          string
+	ocspStaple       string
 	mode             string
 	handshakeTimeout time.Duration
 	idleTimeout      time.Duration
@@ -178,6 +179,7 @@ func newServeCommand() *cobra.Command {
 	flags.StringVar(&opts.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
+	flags.StringVar(&opts.ocspStaple, "ocsp-staple", "", "OCSP response (DER or PEM) to staple for clients that ask (status_request)")
 	flags.StringVar(&opts.mode, "mode", modeEcho, "what to do after the handshake: echo or http")
 	flags.DurationVar(&opts.handshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete a handshake, from its first byte to its Finished (renegotiations too)")
 	flags.DurationVar(&opts.idleTimeout, "idle-timeout", defaultIdleTimeout, "echo mode: close a connection after this long with nothing read or written; 0: never")
@@ -242,6 +244,11 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 		}
 		fmt.Fprintf(stderr, "certificate: self-signed ECDSA P-256 for localhost, 127.0.0.1, ::1\ncertificate SHA-256 fingerprint: %s\n",
 			fingerprint(cert.Certificate[0]))
+	}
+	if o.ocspStaple != "" {
+		if cert.OCSPStaple, err = readOCSPStaple(o.ocspStaple); err != nil {
+			return nil, err
+		}
 	}
 	cfg.Certificates = []clasp.Certificate{cert}
 	printWarnings(stderr, warnings)

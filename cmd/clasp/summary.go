@@ -40,6 +40,10 @@ type connectionSummary struct {
 	// WarningCodes are the stable codes of the diagnose package's warnings
 	// (weak_rsa_key, expiring_soon, ...), each also one of Warnings.
 	WarningCodes []string `json:"warning_codes"`
+	// OCSP is the response the server stapled, parsed; absent when none.
+	OCSP *ocspSummary `json:"ocsp,omitempty"`
+	// Exported is --export's keying material.
+	Exported *exportRequest `json:"exported,omitempty"`
 }
 
 type certificateSummary struct {
@@ -92,6 +96,9 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 	if s.Warnings == nil {
 		s.Warnings = []string{}
 	}
+	var ocspWarnings []string
+	s.OCSP, ocspWarnings = summarizeOCSP(st, time.Now())
+	s.Warnings = append(s.Warnings, ocspWarnings...)
 	return s
 }
 
@@ -186,6 +193,14 @@ func (s connectionSummary) writeText(w io.Writer) {
 	line("chain length", fmt.Sprint(s.ChainLength))
 	line("verification", s.Verification)
 	line("ALPN", orNone(s.ALPN, "none"))
+	if s.OCSP != nil {
+		line("OCSP (stapled)", s.OCSP.text())
+	} else if s.PeerCertificate != nil {
+		line("OCSP (stapled)", "none")
+	}
+	if s.Exported != nil {
+		b.WriteString(s.Exported.text() + "\n")
+	}
 	if s.Protocol == "TLS 1.3" {
 		line("hello retry request", yesNo(s.HelloRetryRequest))
 		line("resumed", orNone(s.Resumption, "no (full handshake)"))

@@ -4,7 +4,9 @@ import (
 	"crypto"
 	"crypto/md5"
 	"crypto/sha1"
+	"fmt"
 	"hash"
+	"slices"
 
 	"github.com/clasp-tls/clasp/internal/suites"
 )
@@ -172,4 +174,24 @@ func (t *Transcript) SumWith(extra []byte) []byte {
 		out = clone.Sum(out)
 	}
 	return out
+}
+
+// Clone returns an independent copy of the transcript, so that one
+// handshake's hash can be continued more than once: TLS 1.3 post-handshake
+// authentication hashes each CertificateRequest onto the handshake's
+// transcript through the client's Finished (RFC 8446 §4.4).
+func (t *Transcript) Clone() (*Transcript, error) {
+	out := &Transcript{buf: slices.Clone(t.buf), dropped: t.dropped, hash: t.hash, tls13: t.tls13}
+	for _, h := range t.hashes {
+		cloner, ok := h.(hash.Cloner)
+		if !ok {
+			return nil, fmt.Errorf("keys: the %v transcript hash cannot be cloned", t.hash)
+		}
+		c, err := cloner.Clone()
+		if err != nil {
+			return nil, err
+		}
+		out.hashes = append(out.hashes, c)
+	}
+	return out, nil
 }
