@@ -74,4 +74,18 @@
 // connections per resumption mechanism, each offering the previous one's
 // session, and tells backends apart by certificate, ServerHello shape and
 // ticket key name; its findings and fixes are data (fleet_texts.json).
+//
+// # Weaknesses
+//
+// Last, Scan probes SSL 2.0 (its own CLIENT-HELLO format, and a TLS hello
+// in that format), version intolerance and TLS_FALLBACK_SCSV, and the
+// known weaknesses: some read from what the scan already found (POODLE,
+// SWEET32, FREAK, RC4, BEAST and DROWN from the tables and the
+// certificates; Logjam from the DHE parameters; CRIME and extended master
+// secret from the extension probes; insecure renegotiation from the
+// renegotiation check), and some by talking past the server's first
+// flight on a raw connection (Heartbleed, CCS injection, ROBOT,
+// Ticketbleed; rawconn.go). Each is a Finding with a status, a severity
+// and its evidence; the Grade is the worst severity's letter
+// (docs/scan-grading.md).
 package scan

@@ -244,7 +244,8 @@ func filteringProxy(t *testing.T, backend string, decide func(*wire.ClientHello)
 			return
 		}
 		body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
-		if _, err := io.ReadFull(c, body); err != nil {
+		// An SSL 2.0 hello has no TLS header: these bytes are not one.
+		if _, err := io.ReadFull(c, body); err != nil || hdr[0] != byte(wire.ContentHandshake) || len(body) < 4 {
 			return
 		}
 		h, err := wire.ParseClientHello(body[4:])

@@ -195,7 +195,8 @@ func readOneHello(c net.Conn) *wire.ClientHello {
 		return nil
 	}
 	body := make([]byte, int(hdr[3])<<8|int(hdr[4]))
-	if _, err := io.ReadFull(c, body); err != nil {
+	// An SSL 2.0 hello (the scan sends one) has no TLS header.
+	if _, err := io.ReadFull(c, body); err != nil || hdr[0] != byte(wire.ContentHandshake) || len(body) < 4 {
 		return nil
 	}
 	h, err := wire.ParseClientHello(body[4:])

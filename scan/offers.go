@@ -10,7 +10,7 @@ import (
 // that a scan finds suites and groups clasp itself cannot run.
 
 // ScannedVersions returns the versions a scan probes, lowest first. SSL
-// 2.0 has its own hello format and is not probed yet.
+// 2.0 has its own hello format and its own probe (sslv2.go).
 func ScannedVersions() []suites.Version {
 	return []suites.Version{suites.VersionSSL30, suites.VersionTLS10, suites.VersionTLS11, suites.VersionTLS12, suites.VersionTLS13}
 }

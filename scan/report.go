@@ -51,6 +51,19 @@ type Report struct {
 	// Fleet is what --fleet N connections showed (fleet.go); absent
 	// without it.
 	Fleet *Fleet `json:"fleet,omitempty"`
+	// SSLv2 is the SSL 2.0 probes' result (sslv2.go).
+	SSLv2 *SSLv2 `json:"sslv2,omitempty"`
+	// Intolerance is the version-intolerance and TLS_FALLBACK_SCSV
+	// probes' result (intolerance.go).
+	Intolerance *Intolerance `json:"intolerance,omitempty"`
+	// Findings is one entry per known weakness checked, each with its
+	// status, severity and evidence (severity.go).
+	Findings []Finding `json:"findings,omitempty"`
+	// Grade is read from the worst finding (grade.go).
+	Grade *Grade `json:"grade,omitempty"`
+	// weaknessConnections is how many of Connections the weakness
+	// checks opened.
+	weaknessConnections int
 }
 
 // VersionSupport says whether the server speaks one protocol version, and

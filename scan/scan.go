@@ -101,6 +101,9 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	if err := s.renegotiation(ctx, rep); err != nil {
 		return nil, err
 	}
+	if err := s.weaknesses(ctx, rep); err != nil {
+		return nil, err
+	}
 	if err := s.clientsAndCompliance(ctx, rep, opts); err != nil {
 		return nil, err
 	}

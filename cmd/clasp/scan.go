@@ -24,6 +24,7 @@ type scanOptions struct {
 	profile        string
 	caFile         string
 	fleet          int
+	failOn         string
 }
 
 func newScanCommand() *cobra.Command {
@@ -159,12 +160,29 @@ Exit status:
      to any ClientHello (one line on stderr says which)
   2  usage error; nothing was attempted
   3  every target was scanned and one fails the --profile it was asked to
-     pass (its deviations are in the report)`,
+     pass (its deviations are in the report), or has a finding at or above
+     --fail-on SEVERITY (one line on stderr names the targets and findings)
+
+Weaknesses, each with a probe that cannot harm the server, its evidence and
+a severity (ok, low, medium, high, critical): Heartbleed, CCS injection,
+ROBOT, Ticketbleed, DROWN (SSL 2.0), POODLE, FREAK, Logjam, SWEET32, RC4,
+BEAST, CRIME, insecure renegotiation, missing extended master secret,
+version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
+CLIENT-HELLO, and an SSL 2.0-format TLS hello (RFC 5246 Appendix E.2) is
+tried. The grade is read from the worst finding: A none, B low, C medium,
+D high, F critical (docs/scan-grading.md). --json carries them as
+  sslv2              {supported, answer, ciphers[], v2_format_hello_accepted,
+                     v2_format_hello_answer}
+  intolerance        {checks[{name, expect, tolerated, answer}],
+                     fallback_scsv{tested, supported, offered, answer}}
+  findings[]         {id, name, status, severity, evidence, reference}
+  grade              {grade, worst_severity, reason}`,
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
   clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
   clasp scan --profile intermediate example.com:443
-  clasp scan --fleet 10 balancer.internal:443`,
+  clasp scan --fleet 10 balancer.internal:443
+  clasp scan --fail-on high example.com:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("give at least one HOST:PORT to scan")
@@ -180,6 +198,7 @@ Exit status:
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI (default: the host in HOST:PORT unless it is an IP address)")
 	flags.BoolVar(&opts.noClients, "no-clients", false, "skip the client simulation")
 	flags.StringVar(&opts.profile, "profile", "", "exit 3 when a target fails this Mozilla profile: modern, intermediate or old")
+	flags.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a finding is at or above this severity: low, medium, high or critical (docs/scan-grading.md)")
 	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of the CA certificates to judge chains against (default: the system's roots)")
 	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
 	return cmd
@@ -207,6 +226,10 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if opts.profile != "" && !slices.Contains(scan.ProfileNames, opts.profile) {
 		return usageErrorf("--profile %q: want one of %s", opts.profile, strings.Join(scan.ProfileNames, ", "))
 	}
+	failOn, err := parseFailOn(opts.failOn)
+	if err != nil {
+		return err
+	}
 	var clients []*scan.ClientProfile
 	if !opts.noClients {
 		var err error
@@ -229,6 +252,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var failures []error
 	var nonCompliant []string
+	above := &findingsAbove{failOn: failOn}
 	for i, target := range targets {
 		host, _, _ := net.SplitHostPort(target)
 		sni := opts.serverName
@@ -258,6 +282,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		if err == nil && opts.profile != "" && profileFailure(rep, opts.profile) != nil {
 			nonCompliant = append(nonCompliant, target)
 		}
+		above.add(rep)
 		if err != nil {
 			failures = append(failures, err)
 			if len(targets) > 1 {
@@ -268,6 +293,8 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	switch {
 	case len(failures) == 0 && len(nonCompliant) > 0:
 		return &exitStatusError{exitFinding, fmt.Errorf("clasp scan: %s fails the Mozilla %s profile", strings.Join(nonCompliant, ", "), opts.profile)}
+	case len(failures) == 0 && len(above.found) > 0:
+		return &exitStatusError{exitFinding, above}
 	case len(failures) == 0:
 		return nil
 	case len(targets) == 1:
@@ -331,6 +358,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	}
 	writeKeysAndStrength(w, rep)
 	writeScanSessions(w, rep)
+	writeFindings(w, rep)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {

@@ -150,7 +150,8 @@ func TestScanExitStatus(t *testing.T) {
 func TestScanHelpDocumentsEveryOption(t *testing.T) {
 	r := runClasp(t, nil, "scan", "--help")
 	for _, want := range []string{"--max-connections", "--timeout", "--json", "--servername", "--cafile", "Exit status",
-		"schema_version", "cipher_suites[]", "groups.tls13", "groups.ecdhe", "groups.ffdhe", "groups.dhe", "strength", "signatures.tls13", "certificates", "connections", "docs/scan-json.md"} {
+		"schema_version", "cipher_suites[]", "groups.tls13", "groups.ecdhe", "groups.ffdhe", "groups.dhe", "strength", "signatures.tls13", "certificates", "connections", "docs/scan-json.md",
+		"--fail-on", "findings[]", "grade", "sslv2", "intolerance", "docs/scan-grading.md"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("clasp scan --help lacks %q", want)
 		}
