@@ -341,6 +341,17 @@ type Config struct {
 	// (131396 bytes, as OpenSSL does): long suite and extension lists and
 	// padding must not lock clients out.
 	MaxHandshakeSize int
+	// ExternalPSKs, on a TLS 1.3 client, are pre-shared keys agreed
+	// outside TLS (RFC 8446 §4.2.11); the first is offered when the client
+	// has no ticket for the server, with psk_dhe_ke (forward secrecy)
+	// unless PSKKeyExchangeModes names psk_ke. A handshake that uses one
+	// has no certificates; ConnectionState.PSKIdentity names it.
+	ExternalPSKs []ExternalPSK
+	// GetExternalPSK, on a TLS 1.3 server, returns the pre-shared key of an
+	// identity a client offers (nil: none; the identity is then skipped),
+	// so that keys can come from a database or a KMS. A server that only
+	// serves PSK clients needs no Certificates.
+	GetExternalPSK func(identity []byte) (*ExternalPSK, error)
 	// CertificateCompression lists certificate compression algorithms
 	// (RFC 8879: CertCompressionBrotli, CertCompressionZstd,
 	// CertCompressionZlib) in order of preference. A TLS 1.3 client offers

@@ -160,6 +160,7 @@ type connState struct {
 	tls12               *tls12Secrets // for the TLS 1.0-1.2 exporter
 	etm                 bool          // encrypt-then-MAC (RFC 7366) for the CBC suite
 	maxFragment         int           // the negotiated max_fragment_length in bytes, 0 for none
+	pskIdentity         []byte        // the external PSK the handshake used
 	ocspResponse        []byte        // stapled by the server
 	scts                [][]byte      // the server's Signed Certificate Timestamps
 }

@@ -35,9 +35,10 @@ func NewListener(inner net.Listener, config *Config) net.Listener {
 }
 
 // Listen announces on a network address and returns a listener of clasp
-// server connections. The config must hold a certificate.
+// server connections. The config must hold a certificate, or serve
+// external PSKs (GetExternalPSK).
 func Listen(network, laddr string, config *Config) (net.Listener, error) {
-	if config == nil || (len(config.Certificates) == 0 && config.GetCertificate == nil) {
+	if config == nil || (len(config.Certificates) == 0 && config.GetCertificate == nil && config.GetConfigForClient == nil && config.GetExternalPSK == nil) {
 		return nil, errNoCertificates
 	}
 	l, err := net.Listen(network, laddr)

@@ -40,6 +40,7 @@ type ClientSessionState struct {
 	alpn           string
 	peerCerts      []*x509.Certificate
 	verifiedChains [][]*x509.Certificate
+	external       bool // an ExternalPSK, not a ticket: the "ext binder" label, no age
 }
 
 // ClientSessionCache stores sessions a client may resume, keyed by server
@@ -119,16 +120,17 @@ func (c *Conn) sessionCacheKey() string {
 // hello is written, once the transcript it covers is known.
 func (c *Conn) offerSession(offer *clientOffer) error {
 	cfg := c.config
-	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled {
-		return nil
+	cs, ok := c.cachedSession13()
+	if !ok {
+		ext, err := externalSession(cfg)
+		if err != nil || ext == nil {
+			return err
+		}
+		cs = ext
 	}
 	key := c.sessionCacheKey()
-	cs, ok := cfg.ClientSessionCache.Get(key)
-	if !ok || cs == nil || cs.version != suites.VersionTLS13 {
-		return nil
-	}
 	now := cfg.now()
-	if now.After(cs.receivedAt.Add(cs.lifetime)) {
+	if !cs.external && now.After(cs.receivedAt.Add(cs.lifetime)) {
 		cfg.ClientSessionCache.Put(key, nil)
 		return nil
 	}
@@ -139,15 +141,34 @@ func (c *Conn) offerSession(offer *clientOffer) error {
 	}) {
 		return nil
 	}
-	age := uint32(now.Sub(cs.receivedAt) / time.Millisecond)
-	c.offerEarlyData(offer, cs)
+	// RFC 8446 §4.2.11: "For identities established externally, an
+	// obfuscated_ticket_age of 0 SHOULD be used".
+	age := uint32(0)
+	if !cs.external {
+		age = uint32(now.Sub(cs.receivedAt)/time.Millisecond) + cs.ageAdd
+		c.offerEarlyData(offer, cs)
+	}
 	offer.hello.Extensions = append(offer.hello.Extensions, &wire.PreSharedKeyExt{
-		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: age + cs.ageAdd}},
+		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: age}},
 		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
 	})
 	offer.session = cs
-	c.offeredSession = true
+	c.offeredSession = !cs.external
 	return nil
+}
+
+// cachedSession13 is the TLS 1.3 session the client cache holds for this
+// server, if tickets are in use.
+func (c *Conn) cachedSession13() (*ClientSessionState, bool) {
+	cfg := c.config
+	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled {
+		return nil, false
+	}
+	cs, ok := cfg.ClientSessionCache.Get(c.sessionCacheKey())
+	if !ok || cs == nil || cs.version != suites.VersionTLS13 {
+		return nil, false
+	}
+	return cs, true
 }
 
 // writeClientHelloWithBinders writes the ClientHello, first computing the
@@ -167,7 +188,7 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 		if err != nil {
 			return err
 		}
-		binder := computeBinder(cs.suite, cs.psk, transcript.Messages(), raw[:len(raw)-n])
+		binder := computeBinder(cs.suite, cs.psk, !cs.external, transcript.Messages(), raw[:len(raw)-n])
 		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
 		psk.Binders[0] = binder
 	}
@@ -176,12 +197,13 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 }
 
 // computeBinder is HMAC(finished_key(binder_key), Hash(prior messages +
-// truncated ClientHello)) for a resumption PSK.
-func computeBinder(suite *suites.Suite, psk, prior, truncatedHello []byte) []byte {
+// truncated ClientHello)), binder_key under "res binder" for a resumption
+// PSK and "ext binder" for an external one (RFC 8446 §7.1).
+func computeBinder(suite *suites.Suite, psk []byte, resumption bool, prior, truncatedHello []byte) []byte {
 	h := suite.PRFHash.New()
 	h.Write(prior)
 	h.Write(truncatedHello)
-	binderKey := keys.NewSchedule13(suite.PRFHash, psk).BinderKey(true)
+	binderKey := keys.NewSchedule13(suite.PRFHash, psk).BinderKey(resumption)
 	return keys.FinishedVerifyData13(suite.PRFHash, binderKey, h.Sum(nil))
 }
 
@@ -201,6 +223,9 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 	}
 	hs.usingPSK = true
 	hs.schedule = keys.NewSchedule13(hs.hash, cs.psk)
+	if cs.external {
+		return cs.psk, c.acceptExternalPSK(cs.ticket, hs.serverHello.Extensions)
+	}
 	c.state.didResume = true
 	c.state.resumedBy = "psk_dhe_ke"
 	if _, withKeyShare := wire.FindExtension[*wire.KeyShareExt](hs.serverHello.Extensions); !withKeyShare {
@@ -295,6 +320,10 @@ type sessionState13 struct {
 	serverName   string   // the SNI of the connection that issued it
 	maxEarlyData uint32   // what the ticket announced; 0 = no 0-RTT
 	peerCerts    [][]byte // the client's chain, when it authenticated
+	// external marks a key from GetExternalPSK (never sealed in a
+	// ticket); identity is the name the client sent.
+	external bool
+	identity []byte
 }
 
 // ticketFormatVersion is the first byte of a sealed ticket's plaintext,
@@ -522,7 +551,7 @@ func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 func (hs *serverHandshakeTLS13) checkForResumption() error {
 	c, cfg := hs.c, hs.config
 	ext, ok := wire.FindExtension[*wire.PreSharedKeyExt](hs.hello.Extensions)
-	if !ok || cfg.SessionTicketsDisabled {
+	if !ok || (cfg.SessionTicketsDisabled && cfg.GetExternalPSK == nil) {
 		return nil
 	}
 	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
@@ -540,32 +569,8 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 	}
 	now := cfg.now()
 	for i, id := range ext.Identities {
-		state, ok := c.openTicket(id.Identity)
-		if !ok {
-			continue
-		}
-		reason := ""
-		switch {
-		case state.suite.PRFHash != hs.hash:
-			reason = "the ticket's suite hash differs from the negotiated suite's"
-		case now.Sub(state.createdAt) > cfg.ticketLifetime():
-			reason = "the ticket has expired"
-		case !ticketAgePlausible(id.ObfuscatedTicketAge-state.ageAdd, now.Sub(state.createdAt)):
-			reason = "the ticket age the client reports does not match when it was issued"
-		case state.serverName != c.state.serverName:
-			// RFC 8446 §4.6.1: a session belongs to the name it was
-			// established for.
-			reason = "the ticket was issued for another server name"
-		}
-		var certs []*x509.Certificate
-		var chains [][]*x509.Certificate
-		if reason == "" {
-			certs, chains, reason = c.restoreClientIdentity(state.peerCerts)
-		}
-		if reason != "" {
-			if c.tracer != nil {
-				c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: reason})
-			}
+		state, certs, chains := hs.usablePSK(id, now)
+		if state == nil {
 			continue
 		}
 		raw := c.lastHandshakeRaw
@@ -575,15 +580,19 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		}
 		messages := hs.transcript.Messages()
 		prior := messages[:len(messages)-len(raw)]
-		want := computeBinder(state.suite, state.psk, prior, raw[:len(raw)-n])
+		want := computeBinder(state.suite, state.psk, !state.external, prior, raw[:len(raw)-n])
 		if i >= len(ext.Binders) || !hmac.Equal(ext.Binders[i], want) {
 			return wire.Errorf(wire.AlertDecryptError, "PSK binder does not verify")
 		}
 		hs.psk, hs.pskIdentity, hs.pskDHE = state, i, dhe
 		c.state.peerCertificates, c.state.verifiedChains = certs, chains
-		hs.pskAgeSkew = time.Duration(id.ObfuscatedTicketAge-state.ageAdd)*time.Millisecond - now.Sub(state.createdAt)
 		hs.pskBinder = ext.Binders[i]
 		hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
+		if state.external {
+			c.state.pskIdentity = state.identity
+			return nil
+		}
+		hs.pskAgeSkew = time.Duration(id.ObfuscatedTicketAge-state.ageAdd)*time.Millisecond - now.Sub(state.createdAt)
 		c.state.didResume = true
 		c.state.resumedBy = "psk_ke"
 		if dhe {
@@ -607,6 +616,50 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 func ticketAgePlausible(reportedMillis uint32, actual time.Duration) bool {
 	diff := time.Duration(reportedMillis)*time.Millisecond - actual
 	return diff > -time.Minute && diff < time.Minute
+}
+
+// usablePSK opens one offered identity: a ticket of this server's that
+// may be resumed here and now, or an external PSK that GetExternalPSK
+// knows; nil otherwise (the reason is in the trace).
+func (hs *serverHandshakeTLS13) usablePSK(id wire.PSKIdentity, now time.Time) (*sessionState13, []*x509.Certificate, [][]*x509.Certificate) {
+	c, cfg := hs.c, hs.config
+	var state *sessionState13
+	ok := false
+	if !cfg.SessionTicketsDisabled {
+		state, ok = c.openTicket(id.Identity)
+	}
+	if !ok {
+		state = c.lookupExternalPSK(id.Identity)
+		if state == nil || state.suite.PRFHash != hs.hash {
+			return nil, nil, nil
+		}
+		return state, nil, nil
+	}
+	reason := ""
+	switch {
+	case state.suite.PRFHash != hs.hash:
+		reason = "the ticket's suite hash differs from the negotiated suite's"
+	case now.Sub(state.createdAt) > cfg.ticketLifetime():
+		reason = "the ticket has expired"
+	case !ticketAgePlausible(id.ObfuscatedTicketAge-state.ageAdd, now.Sub(state.createdAt)):
+		reason = "the ticket age the client reports does not match when it was issued"
+	case state.serverName != c.state.serverName:
+		// RFC 8446 §4.6.1: a session belongs to the name it was
+		// established for.
+		reason = "the ticket was issued for another server name"
+	}
+	var certs []*x509.Certificate
+	var chains [][]*x509.Certificate
+	if reason == "" {
+		certs, chains, reason = c.restoreClientIdentity(state.peerCerts)
+	}
+	if reason != "" {
+		if c.tracer != nil {
+			c.decide(&trace.Decision{What: "session", Chosen: "full handshake", ReasonCode: "ticket_refused", Reason: reason})
+		}
+		return nil, nil, nil
+	}
+	return state, certs, chains
 }
 
 // sendSessionTickets issues one ticket after the handshake (RFC 8446

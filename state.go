@@ -63,6 +63,10 @@ type ConnectionState struct {
 	// SignedCertificateTimestamps are the SCTs the server sent in the
 	// handshake (RFC 6962 §3.3), if any.
 	SignedCertificateTimestamps [][]byte
+	// PSKIdentity is the identity of the external pre-shared key the TLS
+	// 1.3 handshake used (Config.ExternalPSKs, GetExternalPSK); nil for a
+	// certificate handshake or a resumption.
+	PSKIdentity []byte
 	// MaxFragmentLength is the record size max_fragment_length (RFC 6066
 	// §4) agreed on, in bytes; 0 when none was.
 	MaxFragmentLength int
@@ -112,6 +116,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 		HelloRetryRequest:    st.helloRetry,
 		EncryptThenMAC:       st.etm,
 		MaxFragmentLength:    st.maxFragment,
+		PSKIdentity:          slices.Clone(st.pskIdentity),
 		OCSPResponse:         slices.Clone(st.ocspResponse),
 
 		SignedCertificateTimestamps: slices.Clone(st.scts),

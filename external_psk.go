@@ -1,0 +1,100 @@
+package clasp
+
+import (
+	"slices"
+
+	"fmt"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
+	"time"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// External pre-shared keys in TLS 1.3 (RFC 8446 §4.2.11, RFC 9257): a key
+// both sides got outside TLS (provisioned at manufacture, from a KMS),
+// named by an identity. The handshake is the resumption one with the
+// external binder label ("ext binder", §7.1) and no certificate at all;
+// psk_dhe_ke (a fresh key exchange besides) unless psk_ke is named. A
+// server that only serves PSK clients needs no Certificates.
+
+// ExternalPSK is one TLS 1.3 external pre-shared key.
+type ExternalPSK struct {
+	// Identity names the key to the server (PskIdentity.identity, up to
+	// 2^16-1 bytes).
+	Identity []byte
+	// Key is the secret; RFC 9257 §6 asks for at least 128 bits of entropy.
+	Key []byte
+	// CipherSuite is the TLS 1.3 suite whose hash the key is used with
+	// (RFC 8446 §4.2.11: a PSK has one hash); TLS_AES_128_GCM_SHA256 when
+	// zero.
+	CipherSuite uint16
+}
+
+// suite is the PSK's TLS 1.3 suite, checked.
+func (p *ExternalPSK) suite() (*suites.Suite, error) {
+	id := p.CipherSuite
+	if id == 0 {
+		id = TLS_AES_128_GCM_SHA256
+	}
+	s := suites.SuiteByID(suites.ID(id))
+	if s == nil || !s.IsTLS13() {
+		return nil, &configError{fmt.Sprintf("ExternalPSK %q: %s is not a TLS 1.3 cipher suite", p.Identity, suites.ID(id))}
+	}
+	if len(p.Identity) == 0 || len(p.Identity) >= 1<<16 || len(p.Key) < 16 {
+		return nil, &configError{fmt.Sprintf("ExternalPSK %q: needs an identity of 1 to 65535 bytes and a key of 16 bytes or more", p.Identity)}
+	}
+	return s, nil
+}
+
+// externalSession is the client's offer of cfg's first external PSK, in
+// the shape of a resumable session (ticket = identity, no age).
+func externalSession(cfg *Config) (*ClientSessionState, error) {
+	if len(cfg.ExternalPSKs) == 0 {
+		return nil, nil
+	}
+	psk := &cfg.ExternalPSKs[0]
+	s, err := psk.suite()
+	if err != nil {
+		return nil, err
+	}
+	return &ClientSessionState{version: suites.VersionTLS13, suite: s, psk: psk.Key, ticket: psk.Identity,
+		lifetime: 1<<63 - 1, receivedAt: cfg.now(), external: true}, nil
+}
+
+// lookupExternalPSK asks the server's GetExternalPSK about an identity
+// that is not one of its tickets; nil when it knows none (or the callback
+// failed, which is logged and costs this identity only).
+func (c *Conn) lookupExternalPSK(identity []byte) *sessionState13 {
+	cfg := c.config
+	if cfg.GetExternalPSK == nil {
+		return nil
+	}
+	psk, err := cfg.GetExternalPSK(identity)
+	if err != nil || psk == nil {
+		if err != nil {
+			cfg.logger().Warn("clasp: GetExternalPSK failed", "err", err)
+		}
+		return nil
+	}
+	s, err := psk.suite()
+	if err != nil {
+		cfg.logger().Warn("clasp: GetExternalPSK returned an unusable key", "err", err)
+		return nil
+	}
+	return &sessionState13{suite: s, psk: psk.Key, createdAt: time.Time{}, external: true, identity: identity}
+}
+
+// acceptExternalPSK records the external PSK the server chose (the client
+// side of acceptPSK) and warns about psk_ke.
+func (c *Conn) acceptExternalPSK(identity []byte, serverHello []wire.Extension) error {
+	c.state.pskIdentity = slices.Clone(identity)
+	if _, withKeyShare := wire.FindExtension[*wire.KeyShareExt](serverHello); !withKeyShare {
+		c.warn("external PSK with psk_ke: no fresh key exchange, so the connection has no forward secrecy")
+	}
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "session", Chosen: "external PSK", ReasonCode: "external_psk",
+			Reason: fmt.Sprintf("the server accepted the pre-shared key %q", identity)})
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package clasp
+
+import (
+	"bytes"
+	"testing"
+)
+
+// A TLS 1.3 handshake on an external PSK (RFC 8446 §4.2.11): no
+// certificate on either side, a server with no Certificates at all, the
+// identity reported on both sides, and psk_dhe_ke's fresh key exchange.
+func TestExternalPSKWithoutCertificates(t *testing.T) {
+	key := bytes.Repeat([]byte{0x5a}, 32)
+	client := &Config{ServerName: "device-7", MinVersion: VersionTLS13,
+		ExternalPSKs: []ExternalPSK{{Identity: []byte("device-7"), Key: key}}}
+	server := &Config{MinVersion: VersionTLS13, GetExternalPSK: func(identity []byte) (*ExternalPSK, error) {
+		if string(identity) != "device-7" {
+			return nil, nil
+		}
+		return &ExternalPSK{Identity: identity, Key: key}, nil
+	}}
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	res.exchange(t)
+	for side, st := range map[string]ConnectionState{"client": res.clientState, "server": res.serverState} {
+		if string(st.PSKIdentity) != "device-7" || st.DidResume || len(st.PeerCertificates) != 0 || st.CurveID == 0 {
+			t.Errorf("%s: PSK identity %q, resumed %v, %d certificates, group %v", side, st.PSKIdentity, st.DidResume, len(st.PeerCertificates), st.CurveID)
+		}
+	}
+}
+
+// A wrong key fails at the binder (RFC 8446 §4.2.11.2: decrypt_error);
+// an unknown identity leaves a server without certificates nothing to
+// offer.
+func TestExternalPSKMismatch(t *testing.T) {
+	client := &Config{ServerName: "x", MinVersion: VersionTLS13,
+		ExternalPSKs: []ExternalPSK{{Identity: []byte("id"), Key: bytes.Repeat([]byte{1}, 32)}}}
+	server := &Config{MinVersion: VersionTLS13, GetExternalPSK: func(identity []byte) (*ExternalPSK, error) {
+		return &ExternalPSK{Identity: identity, Key: bytes.Repeat([]byte{2}, 32)}, nil
+	}}
+	res := testHandshake(t, client, server)
+	wantSentAlert(t, "server", res.serverErr, 51) // decrypt_error
+	server.GetExternalPSK = func([]byte) (*ExternalPSK, error) { return nil, nil }
+	if res := testHandshake(t, client, server); res.clientErr == nil {
+		t.Error("a server with neither the PSK nor a certificate completed a handshake")
+	}
+}
+
+func TestExternalPSKConfigChecked(t *testing.T) {
+	client := &Config{ServerName: "x", MinVersion: VersionTLS13,
+		ExternalPSKs: []ExternalPSK{{Identity: []byte("id"), Key: []byte("short")}}}
+	if res := testHandshake(t, client, testServerConfig13(t)); res.clientErr == nil {
+		t.Error("a 5-byte PSK was offered")
+	}
+}
