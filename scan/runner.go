@@ -29,6 +29,15 @@ type Runner struct {
 	Timeout time.Duration
 	// Dial opens the TCP connection; nil means a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Delay is the least time between two connections the Runner opens
+	// (Options.Delay), for servers that rate-limit or log every probe.
+	Delay time.Duration
+	// OnDial, when set, is called with the connection count before each
+	// connection is opened (Options.Progress).
+	OnDial func(connections int)
+
+	lastDial sync.Mutex // held while a delayed dial waits its turn
+	lastAt   time.Time
 
 	once        sync.Once
 	slots       chan struct{}
@@ -99,6 +108,12 @@ func (r *Runner) Run(ctx context.Context, addr string, p *Probe) (*Result, error
 }
 
 func (r *Runner) dial(ctx context.Context, addr string) (net.Conn, error) {
+	if err := r.pace(ctx); err != nil {
+		return nil, err
+	}
+	if r.OnDial != nil {
+		r.OnDial(r.Connections())
+	}
 	if r.Dial != nil {
 		return r.Dial(ctx, "tcp", addr)
 	}
@@ -110,4 +125,25 @@ func (r *Runner) dial(ctx context.Context, addr string) (net.Conn, error) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// pace waits until Delay has passed since the Runner's previous dial.
+func (r *Runner) pace(ctx context.Context) error {
+	if r.Delay <= 0 {
+		return nil
+	}
+	r.lastDial.Lock()
+	defer r.lastDial.Unlock()
+	wait := time.Until(r.lastAt.Add(r.Delay))
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	r.lastAt = time.Now()
+	return nil
 }

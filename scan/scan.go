@@ -17,6 +17,11 @@ type Options struct {
 	MaxConnections int
 	// Timeout bounds each probe (default 5 s).
 	Timeout time.Duration
+	// Delay is the least time between two connections (default none).
+	Delay time.Duration
+	// Progress, when set, is called before each connection with the
+	// number opened so far.
+	Progress func(connections int)
 	// ServerName is sent in SNI; empty sends none.
 	ServerName string
 	// Clients are simulated after the scan (ClientProfiles gives them
@@ -70,7 +75,7 @@ func (s *scanner) run(ctx context.Context, p *Probe) (*Result, error) {
 func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	start := time.Now()
 	s := &scanner{
-		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout},
+		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, Delay: opts.Delay, OnDial: opts.Progress},
 		addr:       addr,
 		serverName: opts.ServerName,
 		roots:      opts.Roots,

@@ -25,6 +25,9 @@ type scanOptions struct {
 	caFile         string
 	fleet          int
 	failOn         string
+	targetsFile    string
+	parallel       int
+	delay          time.Duration
 }
 
 func newScanCommand() *cobra.Command {
@@ -184,8 +187,8 @@ D high, F critical (docs/scan-grading.md). --json carries them as
   clasp scan --fleet 10 balancer.internal:443
   clasp scan --fail-on high example.com:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("give at least one HOST:PORT to scan")
+			if len(args) == 0 && !cmd.Flags().Changed("file") {
+				return usageErrorf("give at least one HOST:PORT to scan, or -f FILE")
 			}
 			return nil
 		},
@@ -200,6 +203,9 @@ D high, F critical (docs/scan-grading.md). --json carries them as
 	flags.StringVar(&opts.profile, "profile", "", "exit 3 when a target fails this Mozilla profile: modern, intermediate or old")
 	flags.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a finding is at or above this severity: low, medium, high or critical (docs/scan-grading.md)")
 	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of the CA certificates to judge chains against (default: the system's roots)")
+	flags.StringVarP(&opts.targetsFile, "file", "f", "", "read more targets from FILE, one HOST:PORT per line (# starts a comment; a bad line is reported and skipped)")
+	flags.IntVar(&opts.parallel, "parallel", 4, "targets scanned at once, each under --max-connections")
+	flags.DurationVar(&opts.delay, "delay", 0, "least time between two connections to one target (for servers that rate-limit)")
 	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
 	return cmd
 }
@@ -249,22 +255,28 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			return err
 		}
 	}
+	list, err := scanTargetList(targets, opts.targetsFile)
+	if err != nil {
+		return err
+	}
+	base := scan.Options{MaxConnections: opts.maxConnections, Timeout: opts.timeout, Delay: opts.delay,
+		Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet}
+	results := runScans(cmd.Context(), list, opts, base, cmd.ErrOrStderr())
+	return reportScans(cmd, list, results, opts, failOn)
+}
+
+// reportScans prints each target's result in the order given and turns
+// them into the exit status.
+func reportScans(cmd *cobra.Command, list []scanTarget, results []scanResult, opts *scanOptions, failOn scan.Severity) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	var failures []error
 	var nonCompliant []string
 	above := &findingsAbove{failOn: failOn}
-	for i, target := range targets {
-		host, _, _ := net.SplitHostPort(target)
-		sni := opts.serverName
-		if sni == "" && net.ParseIP(host) == nil {
-			sni = host
-		}
-		rep, err := scan.Scan(cmd.Context(), target, scan.Options{
-			MaxConnections: opts.maxConnections, Timeout: opts.timeout, ServerName: sni,
-			Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet})
+	for i, t := range list {
+		rep, err := results[i].report, results[i].err
 		switch {
 		case opts.json:
-			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: target, OK: err == nil, Report: rep}
+			line := scanJSON{SchemaVersion: scan.SchemaVersion, Target: t.addr, OK: err == nil, Report: rep}
 			if err != nil {
 				line.Error = err.Error()
 			}
@@ -280,12 +292,12 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 			writeCompliance(stdout, rep)
 		}
 		if err == nil && opts.profile != "" && profileFailure(rep, opts.profile) != nil {
-			nonCompliant = append(nonCompliant, target)
+			nonCompliant = append(nonCompliant, t.addr)
 		}
 		above.add(rep)
 		if err != nil {
 			failures = append(failures, err)
-			if len(targets) > 1 {
+			if len(list) > 1 {
 				fmt.Fprintln(stderr, oneLine(err.Error()))
 			}
 		}
@@ -297,10 +309,10 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		return &exitStatusError{exitFinding, above}
 	case len(failures) == 0:
 		return nil
-	case len(targets) == 1:
+	case len(list) == 1:
 		return failures[0]
 	}
-	return fmt.Errorf("clasp scan: %d of %d targets could not be scanned", len(failures), len(targets))
+	return fmt.Errorf("clasp scan: %d of %d targets could not be scanned", len(failures), len(list))
 }
 
 // orderText says whose order a list is in.
