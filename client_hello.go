@@ -279,6 +279,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: modes})
 		exts = append(exts, offersPostHandshakeAuth(cfg, offer.offers13)...)
 		exts = append(exts, offerCertificateCompression(cfg, offer.offers13)...)
+		exts = append(exts, offerServerCertificateTypes(cfg, offer.offers13)...)
 	}
 	// RFC 8449: clasp reads records of any size the protocol allows and
 	// says so, which lets a server that announces a smaller limit of its

@@ -33,6 +33,7 @@ type clientHandshakeTLS13 struct {
 	usingPSK     bool
 	certReq      *wire.CertificateRequest13
 	serverCerts  []*x509.Certificate
+	serverKey    crypto.PublicKey // the leaf's, or the raw public key's (RFC 7250)
 	clientCert   *Certificate
 	clientSecret []byte // client handshake traffic secret
 	serverSecret []byte // server handshake traffic secret
@@ -334,6 +335,9 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	if err := c.acceptMaxFragmentLength(ee.Extensions); err != nil {
 		return err
 	}
+	if err := c.acceptServerCertificateType(ee.Extensions, hs.offer.hello.Extensions); err != nil {
+		return err
+	}
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); ok {
 		if err := checkServerRecordSizeLimit(rsl, true); err != nil {
 			return err
@@ -418,6 +422,11 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 			return err
 		}
 	}
+	if c.state.rawPublicKey {
+		pub, err := c.verifyRawPublicKey(certMsg.Entries)
+		hs.serverKey = pub
+		return err
+	}
 	chain := certMsg.Chain()
 	certs, chains, err := c.verifyPeerChain(chain)
 	if err != nil {
@@ -426,7 +435,7 @@ func (hs *clientHandshakeTLS13) readServerCertificate() error {
 	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
 		return err
 	}
-	hs.serverCerts = certs
+	hs.serverCerts, hs.serverKey = certs, certs[0].PublicKey
 	c.state.peerCertificates, c.state.verifiedChains = certs, chains
 	c.keepLeafStatus13(certMsg.Entries[0])
 	return nil
@@ -462,7 +471,7 @@ func (hs *clientHandshakeTLS13) readServerCertificateVerify() error {
 	if !ok {
 		return errUnexpected("CertificateVerify", msg)
 	}
-	if err := verify13(hs.serverCerts[0].PublicKey, cv, hs.config.signatureSchemes(), signed); err != nil {
+	if err := verify13(hs.serverKey, cv, hs.config.signatureSchemes(), signed); err != nil {
 		return err
 	}
 	c.state.scheme = cv.Signature.Scheme

@@ -341,6 +341,16 @@ type Config struct {
 	// (131396 bytes, as OpenSSL does): long suite and extension lists and
 	// padding must not lock clients out.
 	MaxHandshakeSize int
+	// RawPublicKey, on a TLS 1.3 server, lets it authenticate with the key
+	// of its certificate alone (RFC 7250 raw public keys) to a client that
+	// asks for one; other clients still get the X.509 chain.
+	RawPublicKey bool
+	// VerifyRawPublicKey, on a TLS 1.3 client, asks servers for a raw
+	// public key (X.509 remains acceptable) and is the check of one: it
+	// gets the server's SubjectPublicKeyInfo (DER) and returns an error
+	// unless it is the key expected (pinned, provisioned). A server that
+	// sends a certificate chain is verified as usual.
+	VerifyRawPublicKey func(spki []byte) error
 	// ExternalPSKs, on a TLS 1.3 client, are pre-shared keys agreed
 	// outside TLS (RFC 8446 §4.2.11); the first is offered when the client
 	// has no ticket for the server, with psk_dhe_ke (forward secrecy)

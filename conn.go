@@ -161,6 +161,8 @@ type connState struct {
 	etm                 bool          // encrypt-then-MAC (RFC 7366) for the CBC suite
 	maxFragment         int           // the negotiated max_fragment_length in bytes, 0 for none
 	pskIdentity         []byte        // the external PSK the handshake used
+	rawPublicKey        bool          // the server authenticates with a raw public key (RFC 7250)
+	peerRawPublicKey    []byte        // its SubjectPublicKeyInfo, on the client
 	ocspResponse        []byte        // stapled by the server
 	scts                [][]byte      // the server's Signed Certificate Timestamps
 }

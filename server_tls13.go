@@ -557,6 +557,13 @@ func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 	if hs.earlyData {
 		ee.Extensions = append(ee.Extensions, &wire.EarlyDataExt{})
 	}
+	if hs.psk == nil {
+		certType, err := c.chooseServerCertificateType(hs.hello)
+		if err != nil {
+			return err
+		}
+		ee.Extensions = append(ee.Extensions, certType...)
+	}
 	_, err := c.writeHandshake(ee)
 	return err
 }
@@ -594,6 +601,13 @@ func (hs *serverHandshakeTLS13) sendServerCertificate() error {
 	}
 	if len(msg.Entries) > 0 {
 		msg.Entries[0].Extensions = leafEntryExtensions13(hs.hello, hs.cert)
+	}
+	if c.state.rawPublicKey {
+		entry, err := rawPublicKeyEntry(hs.cert)
+		if err != nil {
+			return err
+		}
+		msg.Entries = []wire.CertificateEntry{entry}
 	}
 	var out wire.Message = msg
 	if alg := serverCompression(hs.config, hs.hello); alg != 0 {

@@ -63,6 +63,10 @@ type ConnectionState struct {
 	// SignedCertificateTimestamps are the SCTs the server sent in the
 	// handshake (RFC 6962 §3.3), if any.
 	SignedCertificateTimestamps [][]byte
+	// PeerRawPublicKey is the server's SubjectPublicKeyInfo when it
+	// authenticated with a raw public key (RFC 7250; Config.RawPublicKey,
+	// VerifyRawPublicKey) instead of a certificate chain.
+	PeerRawPublicKey []byte
 	// PSKIdentity is the identity of the external pre-shared key the TLS
 	// 1.3 handshake used (Config.ExternalPSKs, GetExternalPSK); nil for a
 	// certificate handshake or a resumption.
@@ -117,6 +121,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 		EncryptThenMAC:       st.etm,
 		MaxFragmentLength:    st.maxFragment,
 		PSKIdentity:          slices.Clone(st.pskIdentity),
+		PeerRawPublicKey:     slices.Clone(st.peerRawPublicKey),
 		OCSPResponse:         slices.Clone(st.ocspResponse),
 
 		SignedCertificateTimestamps: slices.Clone(st.scts),

@@ -288,6 +288,10 @@ func addExtensionFields(o *object, e wire.Extension) {
 		o.add("cookie_hex", hexString(e.Cookie))
 	case *wire.RecordSizeLimitExt:
 		o.add("record_size_limit", int(e.Limit))
+	case *wire.ClientCertificateTypeExt:
+		o.add("types", intList(e.Types))
+	case *wire.ServerCertificateTypeExt:
+		o.add("types", intList(e.Types))
 	case *wire.CompressCertificateExt:
 		algs := make([]any, len(e.Algorithms))
 		for i, a := range e.Algorithms {

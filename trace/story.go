@@ -415,6 +415,10 @@ func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []an
 		key, args = "ext.cookie", []any{"bytes", len(e.Cookie)}
 	case *wire.RecordSizeLimitExt:
 		key, args = "ext.record_size_limit", []any{"bytes", int(e.Limit)}
+	case *wire.ServerCertificateTypeExt:
+		key, args = "ext.server_cert_type", []any{"list", fmt.Sprint(e.Types)}
+	case *wire.ClientCertificateTypeExt:
+		key, args = "ext.client_cert_type", []any{"list", fmt.Sprint(e.Types)}
 	case *wire.CompressCertificateExt:
 		key, args = "ext.compress_certificate", []any{"list", fmt.Sprint(e.Algorithms)}
 	case *wire.MaxFragmentLengthExt:

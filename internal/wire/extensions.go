@@ -198,6 +198,8 @@ var extensionTable = map[ExtensionType]extensionSpec{
 	ExtPadding:                    {in: []HandshakeType{TypeClientHello}, parse: parsePadding},
 	ExtExtendedMasterSecret:       {in: hellos, parse: parseExtendedMasterSecret},
 	ExtEncryptThenMAC:             {in: hellos, parse: parseEncryptThenMAC},
+	ExtClientCertificateType:      {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseClientCertificateType},
+	ExtServerCertificateType:      {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseServerCertificateType},
 	ExtCompressCertificate:        {in: []HandshakeType{TypeClientHello, TypeCertificateRequest}, parse: parseCompressCertificate},
 	ExtMaxFragmentLength:          {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseMaxFragmentLength},
 	ExtRecordSizeLimit:            {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeEncryptedExtensions}, parse: parseRecordSizeLimit},

@@ -208,6 +208,18 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 	ExtCompressCertificate: func(g *gen, _ HandshakeType) Extension {
 		return &CompressCertificateExt{Algorithms: []uint16{uint16(1 + g.intn(3))}}
 	},
+	ExtClientCertificateType: func(g *gen, msg HandshakeType) Extension {
+		if msg == TypeClientHello {
+			return &ClientCertificateTypeExt{Types: []uint8{CertTypeRawPublicKey, CertTypeX509}}
+		}
+		return &ClientCertificateTypeExt{Types: []uint8{CertTypeRawPublicKey}}
+	},
+	ExtServerCertificateType: func(g *gen, msg HandshakeType) Extension {
+		if msg == TypeClientHello {
+			return &ServerCertificateTypeExt{Types: []uint8{CertTypeRawPublicKey}}
+		}
+		return &ServerCertificateTypeExt{Types: []uint8{CertTypeX509}}
+	},
 	ExtEncryptThenMAC: func(*gen, HandshakeType) Extension { return &EncryptThenMACExt{} },
 	ExtSessionTicket: func(g *gen, _ HandshakeType) Extension {
 		return &SessionTicketExt{Ticket: g.bytes(0, g.size(300))}

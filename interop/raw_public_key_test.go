@@ -1,0 +1,58 @@
+package interop
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/internal/peertest"
+)
+
+// Raw public keys (RFC 7250) in TLS 1.3 with GnuTLS, which implements
+// them on both sides (--rawpkfile, priority +CTYPE-SRV-ALL).
+func TestRawPublicKeyWithGnuTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	spki, err := x509.MarshalPKIXPublicKey(pki.ECDSA.Key.(crypto.Signer).Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+CTYPE-SRV-ALL"
+	t.Run("gnutls-serv", func(t *testing.T) {
+		pub := filepath.Join(t.TempDir(), "pub.pem")
+		if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		srv := peertest.StartGnuTLSServer(t, pki.ECDSA, priority, "--rawpkfile", pub, "--rawpkkeyfile", pki.ECDSA.KeyFile,
+			"--disable-client-cert", "--http")
+		cfg := &clasp.Config{ServerName: "localhost", MinVersion: clasp.VersionTLS13, RootCAs: pki.CAPool,
+			VerifyRawPublicKey: func(got []byte) error {
+				if !bytes.Equal(got, spki) {
+					return errors.New("not the pinned key")
+				}
+				return nil
+			}}
+		body, st := claspGet(t, srv.Addr, cfg)
+		if !strings.Contains(body, "200 OK") || !bytes.Equal(st.PeerRawPublicKey, spki) {
+			t.Errorf("answer %q, raw key %x", firstLine(body), st.PeerRawPublicKey)
+		}
+	})
+	t.Run("gnutls-cli", func(t *testing.T) {
+		addr, results := startClaspServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)},
+			MinVersion: clasp.VersionTLS13, RawPublicKey: true}, 1)
+		// gnutls-cli cannot check a raw key against a CA or a host name; it
+		// would pin it through TOFU or DANE, so it runs --insecure and the
+		// test checks that a raw key is what it got.
+		out, err := peertest.RunGnuTLSClient(t, addr, "raw key\n", "--priority", priority, "--insecure")
+		res := <-results
+		if err != nil || res.err != nil || res.line != "raw key" || !strings.Contains(out, "Certificate type: Raw Public Key") {
+			t.Errorf("gnutls-cli %v, server %v, line %q\n%s", err, res.err, res.line, out)
+		}
+	})
+}

@@ -1,0 +1,91 @@
+package clasp
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"slices"
+
+	"github.com/clasp-tls/clasp/internal/wire"
+)
+
+// Raw public keys (RFC 7250) for the server's authentication in TLS 1.3:
+// a client that knows the server's key (pinned, provisioned) asks for it
+// alone in server_certificate_type; the server's Certificate then carries
+// its SubjectPublicKeyInfo instead of an X.509 chain, and the client
+// checks it with Config.VerifyRawPublicKey instead of a chain and a name.
+// The CertificateVerify signature is what proves possession, as always.
+
+// offerServerCertificateTypes is the client's server_certificate_type:
+// raw public keys first, X.509 as well unless the client can only pin.
+func offerServerCertificateTypes(cfg *Config, offers13 bool) []wire.Extension {
+	if !offers13 || cfg.VerifyRawPublicKey == nil || !cfg.listsExtension(wire.ExtServerCertificateType) {
+		return nil
+	}
+	return []wire.Extension{&wire.ServerCertificateTypeExt{Types: []uint8{wire.CertTypeRawPublicKey, wire.CertTypeX509}}}
+}
+
+// chooseServerCertificateType is the server's answer (RFC 7250 §4.2): a
+// raw public key when the Config serves one and the client can take it;
+// X.509 when the client lists it; otherwise unsupported_certificate.
+func (c *Conn) chooseServerCertificateType(hello *wire.ClientHello) ([]wire.Extension, error) {
+	ext, ok := wire.FindExtension[*wire.ServerCertificateTypeExt](hello.Extensions)
+	if !ok {
+		return nil, nil
+	}
+	if c.config.RawPublicKey && slices.Contains(ext.Types, wire.CertTypeRawPublicKey) {
+		c.state.rawPublicKey = true
+		return []wire.Extension{&wire.ServerCertificateTypeExt{Types: []uint8{wire.CertTypeRawPublicKey}}}, nil
+	}
+	if slices.Contains(ext.Types, wire.CertTypeX509) {
+		return []wire.Extension{&wire.ServerCertificateTypeExt{Types: []uint8{wire.CertTypeX509}}}, nil
+	}
+	return nil, wire.Errorf(wire.AlertUnsupportedCertificate, "the client takes server certificate types %v, and this server sends X.509 certificates only", ext.Types)
+}
+
+// rawPublicKeyEntry is the server's Certificate entry for its raw public
+// key: the SubjectPublicKeyInfo of its leaf's key.
+func rawPublicKeyEntry(cert *Certificate) (wire.CertificateEntry, error) {
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return wire.CertificateEntry{}, errors.New("clasp: the certificate's key cannot sign")
+	}
+	spki, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		return wire.CertificateEntry{}, err
+	}
+	return wire.CertificateEntry{Data: spki}, nil
+}
+
+// acceptServerCertificateType reads the server's answer in
+// EncryptedExtensions: it must be a type the client listed (RFC 7250 §4.2).
+func (c *Conn) acceptServerCertificateType(ee []wire.Extension, offered []wire.Extension) error {
+	ext, ok := wire.FindExtension[*wire.ServerCertificateTypeExt](ee)
+	if !ok {
+		return nil
+	}
+	ours, _ := wire.FindExtension[*wire.ServerCertificateTypeExt](offered)
+	if ours == nil || !slices.Contains(ours.Types, ext.Types[0]) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose certificate type %d, which the client did not offer", ext.Types[0])
+	}
+	c.state.rawPublicKey = ext.Types[0] == wire.CertTypeRawPublicKey
+	return nil
+}
+
+// verifyRawPublicKey checks the server's one-entry raw key Certificate
+// with VerifyRawPublicKey and returns the key for CertificateVerify.
+func (c *Conn) verifyRawPublicKey(entries []wire.CertificateEntry) (crypto.PublicKey, error) {
+	if len(entries) != 1 {
+		return nil, wire.Errorf(wire.AlertDecodeError, "a raw public key Certificate holds one entry, not %d (RFC 7250 §3)", len(entries))
+	}
+	spki := entries[0].Data
+	pub, err := x509.ParsePKIXPublicKey(spki)
+	if err != nil {
+		return nil, wire.Errorf(wire.AlertBadCertificate, "the server's raw public key does not parse: %v", err)
+	}
+	if err := c.config.VerifyRawPublicKey(spki); err != nil {
+		return nil, &CertificateVerificationError{Err: err}
+	}
+	c.state.peerRawPublicKey = slices.Clone(spki)
+	return pub, nil
+}
