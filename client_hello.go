@@ -252,34 +252,14 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	exts = append(exts, mfl...)
 	if offer.offers12 {
-		exts = append(exts, offerEncryptThenMAC(cfg, offered)...)
-		if !cfg.DisableExtendedMasterSecret {
-			exts = append(exts, &wire.ExtendedMasterSecretExt{})
-		}
-		// RFC 5746 §3.4: an initial ClientHello signals secure
-		// renegotiation with an empty renegotiation_info; §3.5: a
-		// renegotiating one carries the previous client verify_data.
-		if !cfg.InsecureLegacyRenegotiation {
-			exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
-		} else if !c.renegotiating {
-			c.warn("InsecureLegacyRenegotiation: this hello does not signal RFC 5746 secure renegotiation")
-		}
+		exts = append(exts, c.tls12HelloExtensions(offered)...)
 	}
 	if offer.offers13 {
-		exts = append(exts, &wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())})
-		keyShare, err := c.offerKeyShares(offer, groups)
+		more, err := c.tls13HelloExtensions(offer, groups)
 		if err != nil {
 			return nil, err
 		}
-		exts = append(exts, keyShare)
-		modes := []uint8{wire.PSKModeDHEKE}
-		if len(cfg.PSKKeyExchangeModes) > 0 {
-			modes = slices.Clone(cfg.PSKKeyExchangeModes)
-		}
-		exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: modes})
-		exts = append(exts, offersPostHandshakeAuth(cfg, offer.offers13)...)
-		exts = append(exts, offerCertificateCompression(cfg, offer.offers13)...)
-		exts = append(exts, offerServerCertificateTypes(cfg, offer.offers13)...)
+		exts = append(exts, more...)
 	}
 	// RFC 8449: clasp reads records of any size the protocol allows and
 	// says so, which lets a server that announces a smaller limit of its
@@ -300,6 +280,45 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	hello.Extensions = orderExtensions(cfg.ClientHelloExtensions, hello.Extensions)
 	return offer, nil
+}
+
+// tls12HelloExtensions are the extensions of a hello that offers TLS
+// 1.2 or earlier.
+func (c *Conn) tls12HelloExtensions(offered []suites.ID) []wire.Extension {
+	cfg := c.config
+	exts := offerEncryptThenMAC(cfg, offered)
+	if !cfg.DisableExtendedMasterSecret {
+		exts = append(exts, &wire.ExtendedMasterSecretExt{})
+	}
+	// RFC 5746 §3.4: an initial ClientHello signals secure renegotiation
+	// with an empty renegotiation_info; §3.5: a renegotiating one carries
+	// the previous client verify_data.
+	if !cfg.InsecureLegacyRenegotiation {
+		exts = append(exts, &wire.RenegotiationInfoExt{Data: append([]byte{}, c.clientVerifyData...)})
+	} else if !c.renegotiating {
+		c.warn("InsecureLegacyRenegotiation: this hello does not signal RFC 5746 secure renegotiation")
+	}
+	return exts
+}
+
+// tls13HelloExtensions are the extensions of a hello that offers TLS 1.3.
+func (c *Conn) tls13HelloExtensions(offer *clientOffer, groups []suites.Group) ([]wire.Extension, error) {
+	cfg := c.config
+	exts := []wire.Extension{&wire.SupportedVersionsExt{Versions: versionList(cfg.minVersion(), cfg.maxVersion())}}
+	keyShare, err := c.offerKeyShares(offer, groups)
+	if err != nil {
+		return nil, err
+	}
+	exts = append(exts, keyShare)
+	modes := []uint8{wire.PSKModeDHEKE}
+	if len(cfg.PSKKeyExchangeModes) > 0 {
+		modes = slices.Clone(cfg.PSKKeyExchangeModes)
+	}
+	exts = append(exts, &wire.PSKKeyExchangeModesExt{Modes: modes})
+	exts = append(exts, offersPostHandshakeAuth(cfg, offer.offers13)...)
+	exts = append(exts, offerCertificateCompression(cfg, offer.offers13)...)
+	exts = append(exts, offerServerCertificateTypes(cfg, offer.offers13)...)
+	return exts, nil
 }
 
 // classicalHalf maps each hybrid group to the ECDH group inside it.

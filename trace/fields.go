@@ -193,14 +193,7 @@ func decodeMessage(parsed any) object {
 	case *wire.EncryptedExtensions:
 		o.add("extensions", decodeExtensions(m.Extensions))
 	case *wire.Certificate13:
-		o.add("certificate_request_context_hex", hexString(m.Context))
-		certs := make([]any, 0, len(m.Entries))
-		for _, entry := range m.Entries {
-			c := decodeCertificate(entry.Data)
-			c.add("extensions", decodeExtensions(entry.Extensions))
-			certs = append(certs, c)
-		}
-		o.add("certificates", certs)
+		o = decodeCertificate13(m)
 	case *wire.CertificateRequest13:
 		o.add("certificate_request_context_hex", hexString(m.Context))
 		o.add("extensions", decodeExtensions(m.Extensions))
@@ -217,6 +210,21 @@ func decodeMessage(parsed any) object {
 	default:
 		o.add("go_type", fmt.Sprintf("%T", parsed))
 	}
+	return o
+}
+
+// decodeCertificate13 is a TLS 1.3 Certificate: its context and each
+// entry with its extensions.
+func decodeCertificate13(m *wire.Certificate13) object {
+	var o object
+	o.add("certificate_request_context_hex", hexString(m.Context))
+	certs := make([]any, 0, len(m.Entries))
+	for _, entry := range m.Entries {
+		c := decodeCertificate(entry.Data)
+		c.add("extensions", decodeExtensions(entry.Extensions))
+		certs = append(certs, c)
+	}
+	o.add("certificates", certs)
 	return o
 }
 

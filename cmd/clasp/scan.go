@@ -30,12 +30,9 @@ type scanOptions struct {
 	delay          time.Duration
 }
 
-func newScanCommand() *cobra.Command {
-	opts := &scanOptions{}
-	cmd := &cobra.Command{
-		Use:   "scan HOST:PORT [HOST:PORT...]",
-		Short: "Probe a TLS server for its protocol versions, cipher suites and their order, and groups",
-		Long: `Probe each server with many hand-shaped ClientHellos, each on its own
+// scanHelp is clasp scan --help: what each check does and what the JSON
+// carries.
+const scanHelp = `Probe each server with many hand-shaped ClientHellos, each on its own
 connection and read only as far as the server's answer (its ServerHello or
 alert), and report what it accepts:
 
@@ -179,7 +176,14 @@ D high, F critical (docs/scan-grading.md). --json carries them as
   intolerance        {checks[{name, expect, tolerated, answer}],
                      fallback_scsv{tested, supported, offered, answer}}
   findings[]         {id, name, status, severity, evidence, reference}
-  grade              {grade, worst_severity, reason}`,
+  grade              {grade, worst_severity, reason}`
+
+func newScanCommand() *cobra.Command {
+	opts := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan HOST:PORT [HOST:PORT...]",
+		Short: "Probe a TLS server for its protocol versions, cipher suites and their order, and groups",
+		Long:  scanHelp,
 		Example: `  clasp scan example.com:443
   clasp scan --servername api.internal 10.0.0.5:8443
   clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
