@@ -2,10 +2,10 @@ package diagnose
 
 import (
 	"encoding/json"
+	"github.com/clasp-tls/clasp/internal/textcat"
 	"os"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -14,33 +14,8 @@ import (
 // English lacks, and the same placeholders in each text: a translation that
 // drops {suites} would silently drop the evidence from the diagnosis.
 func TestCatalogues(t *testing.T) {
-	langs := Languages()
-	for _, want := range []string{"en", "ru", "zh", "vi"} {
-		if !slices.Contains(langs, want) {
-			t.Errorf("language %s is missing from lang/", want)
-		}
-	}
-	en := readCatalogue(t, DefaultLanguage)
-	for _, lang := range langs {
-		c := readCatalogue(t, lang)
-		for key, text := range en {
-			got, ok := c[key]
-			if !ok {
-				t.Errorf("%s lacks key %s", lang, key)
-				continue
-			}
-			if want, have := placeholderNames(text), placeholderNames(got); !slices.Equal(want, have) {
-				t.Errorf("%s %s has placeholders %v, English has %v", lang, key, have, want)
-			}
-			if strings.TrimSpace(got) == "" {
-				t.Errorf("%s %s is empty", lang, key)
-			}
-		}
-		for key := range c {
-			if _, ok := en[key]; !ok {
-				t.Errorf("%s has key %s, which English lacks", lang, key)
-			}
-		}
+	for _, problem := range textcat.Check(diagnoses, "en", "ru", "zh", "vi") {
+		t.Error(problem)
 	}
 }
 

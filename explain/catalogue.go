@@ -27,9 +27,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"github.com/clasp-tls/clasp/internal/textcat"
 	"path"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -102,7 +102,7 @@ type Catalogue struct {
 	Causes  map[string]*CauseInfo
 	entries []*Entry
 	byID    map[string]*Entry
-	langs   map[string]map[string]string
+	words   *textcat.Set
 }
 
 var (
@@ -118,7 +118,7 @@ func Load() (*Catalogue, error) {
 }
 
 func parse() (*Catalogue, error) {
-	c := &Catalogue{Causes: map[string]*CauseInfo{}, byID: map[string]*Entry{}, langs: map[string]map[string]string{}}
+	c := &Catalogue{Causes: map[string]*CauseInfo{}, byID: map[string]*Entry{}}
 	var causes []*CauseInfo
 	if err := readJSON("catalogue/causes.json", &causes); err != nil {
 		return nil, err
@@ -168,20 +168,17 @@ func (c *Catalogue) addSource(src *Source) error {
 	return nil
 }
 
+// loadLanguages checks that the causes' words parse (internal/textcat
+// reads them on first use).
 func (c *Catalogue) loadLanguages() error {
-	files, err := dataFiles.ReadDir("lang")
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		var m map[string]string
-		if err := readJSON(path.Join("lang", f.Name()), &m); err != nil {
+	c.words = textcat.New(dataFiles, "lang", "explain")
+	for _, lang := range c.words.Languages() {
+		if _, err := c.words.Load(lang); err != nil {
 			return err
 		}
-		c.langs[strings.TrimSuffix(f.Name(), ".json")] = m
 	}
-	if _, ok := c.langs[fallbackLanguage]; !ok {
-		return fmt.Errorf("explain: lang/%s.json is missing", fallbackLanguage)
+	if _, err := c.words.Load(textcat.Fallback); err != nil {
+		return fmt.Errorf("explain: lang/%s.json is missing: %w", textcat.Fallback, err)
 	}
 	return nil
 }
@@ -215,40 +212,29 @@ func (e *Entry) matchNormalized(line, lower string) bool {
 }
 
 // Languages lists the language codes the causes are written in.
-func (c *Catalogue) Languages() []string {
-	var out []string
-	for l := range c.langs {
-		out = append(out, l)
+func (c *Catalogue) Languages() []string { return c.words.Languages() }
+
+// texts is one language's words; an unknown code gives English.
+func (c *Catalogue) texts(lang string) *textcat.Texts {
+	t, err := c.words.Load(lang)
+	if err != nil {
+		t, _ = c.words.Load(textcat.Fallback)
 	}
-	slices.Sort(out)
-	return out
+	return t
 }
-
-// fallbackLanguage holds every key; a key missing elsewhere comes from it.
-const fallbackLanguage = "en"
-
-var placeholder = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // text fills key in lang with the values (name, value pairs). A key that no
 // language has prints as itself, so a gap is visible rather than silent.
 func (c *Catalogue) text(lang, key string, args ...string) string {
-	msg, ok := c.langs[lang][key]
-	if !ok {
-		msg, ok = c.langs[fallbackLanguage][key]
-	}
-	if !ok {
+	t := c.texts(lang)
+	if !t.Has(key) {
 		return key
 	}
-	values := map[string]string{}
-	for i := 0; i+1 < len(args); i += 2 {
-		values[args[i]] = args[i+1]
+	pairs := make([]any, len(args))
+	for i, a := range args {
+		pairs[i] = a
 	}
-	return placeholder.ReplaceAllStringFunc(msg, func(m string) string {
-		if v, ok := values[m[1:len(m)-1]]; ok {
-			return v
-		}
-		return m
-	})
+	return t.T(key, pairs...)
 }
 
 // normalize collapses runs of white space (a log wrapped or indented on

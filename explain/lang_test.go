@@ -1,22 +1,10 @@
 package explain
 
 import (
-	"slices"
+	"github.com/clasp-tls/clasp/internal/textcat"
 	"strings"
 	"testing"
 )
-
-// placeholders lists the placeholder names a text uses, sorted.
-func placeholders(text string) []string {
-	var out []string
-	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
-		if !slices.Contains(out, m[1]) {
-			out = append(out, m[1])
-		}
-	}
-	slices.Sort(out)
-	return out
-}
 
 // TestLanguagesAreComplete is the golden test of the four languages: every
 // language has every English key, no key English lacks, no empty text, and
@@ -24,33 +12,19 @@ func placeholders(text string) []string {
 // would silently drop the command's address).
 func TestLanguagesAreComplete(t *testing.T) {
 	c := mustLoad(t)
-	for _, want := range []string{"en", "ru", "zh", "vi"} {
-		if !slices.Contains(c.Languages(), want) {
-			t.Errorf("language %s is missing from lang/", want)
-		}
+	for _, problem := range textcat.Check(c.words, "en", "ru", "zh", "vi") {
+		t.Error(problem)
 	}
-	en := c.langs["en"]
+	en := c.texts("en")
 	for _, lang := range c.Languages() {
-		m := c.langs[lang]
-		for key, text := range en {
-			got, ok := m[key]
-			if !ok {
-				t.Errorf("%s lacks key %s", lang, key)
-				continue
-			}
-			if want, have := placeholders(text), placeholders(got); !slices.Equal(want, have) {
-				t.Errorf("%s %s has placeholders %v, English has %v", lang, key, have, want)
-			}
-			if strings.TrimSpace(got) == "" {
-				t.Errorf("%s %s is empty", lang, key)
-			}
-			if lang != "en" && got == text && !strings.HasPrefix(key, "ui.") {
-				t.Errorf("%s %s is the English text, not a translation", lang, key)
-			}
+		if lang == "en" {
+			continue
 		}
-		for key := range m {
-			if _, ok := en[key]; !ok {
-				t.Errorf("%s has key %s, which English lacks", lang, key)
+		m := c.texts(lang)
+		for _, key := range en.Keys() {
+			text, _ := en.Own(key)
+			if got, ok := m.Own(key); ok && got == text && !strings.HasPrefix(key, "ui.") {
+				t.Errorf("%s %s is the English text, not a translation", lang, key)
 			}
 		}
 	}
@@ -63,16 +37,16 @@ func TestEveryCauseHasItsWords(t *testing.T) {
 	c := mustLoad(t)
 	for id := range c.Causes {
 		for _, part := range []string{"title", "why", "confirm", "fix"} {
-			if _, ok := c.langs["en"][id+"."+part]; !ok {
+			if _, ok := c.texts("en").Own(id + "." + part); !ok {
 				t.Errorf("cause %s has no English %s", id, part)
 			}
 		}
-		confirm := c.langs["en"][id+".confirm"]
+		confirm, _ := c.texts("en").Own(id + ".confirm")
 		if !strings.Contains(confirm, "clasp ") && !strings.Contains(confirm, "openssl ") {
 			t.Errorf("cause %s: confirm text names no command: %q", id, confirm)
 		}
 	}
-	for key := range c.langs["en"] {
+	for _, key := range c.texts("en").Keys() {
 		cause, _, _ := strings.Cut(key, ".")
 		if cause != "ui" && c.Causes[cause] == nil {
 			t.Errorf("English has words for %s, which causes.json lacks", key)

@@ -1,7 +1,7 @@
 package trace
 
 import (
-	"slices"
+	"github.com/clasp-tls/clasp/internal/textcat"
 	"strings"
 	"testing"
 )
@@ -10,39 +10,8 @@ import (
 // English lacks, and the same placeholders in each text: a translation that
 // drops {hex} would silently drop the value from the story.
 func TestCatalogues(t *testing.T) {
-	langs := Languages()
-	for _, want := range []string{"en", "ru", "zh", "vi"} {
-		if !slices.Contains(langs, want) {
-			t.Errorf("language %s is missing from lang/", want)
-		}
-	}
-	en, err := loadCatalogue(fallbackLanguage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lang := range langs {
-		c, err := loadCatalogue(lang)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for key, text := range en.messages {
-			got, ok := c.messages[key]
-			if !ok {
-				t.Errorf("%s lacks key %s", lang, key)
-				continue
-			}
-			if want, have := placeholders(text), placeholders(got); !slices.Equal(want, have) {
-				t.Errorf("%s %s has placeholders %v, English has %v", lang, key, have, want)
-			}
-			if strings.TrimSpace(got) == "" {
-				t.Errorf("%s %s is empty", lang, key)
-			}
-		}
-		for key := range c.messages {
-			if _, ok := en.messages[key]; !ok {
-				t.Errorf("%s has key %s, which English lacks", lang, key)
-			}
-		}
+	for _, problem := range textcat.Check(stories, "en", "ru", "zh", "vi") {
+		t.Error(problem)
 	}
 }
 
@@ -57,7 +26,7 @@ func TestMissingKeyIsVisible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.text("no.such.key", "n", 1); !strings.Contains(got, "no.such.key") {
+	if got := c.T("no.such.key", "n", 1); !strings.Contains(got, "no.such.key") {
 		t.Errorf("missing key renders as %q", got)
 	}
 }

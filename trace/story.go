@@ -3,6 +3,7 @@ package trace
 import (
 	"crypto/x509"
 	"fmt"
+	"github.com/clasp-tls/clasp/internal/textcat"
 	"io"
 	"math/big"
 	"strings"
@@ -17,7 +18,7 @@ import (
 type storyTracer struct {
 	mu    sync.Mutex
 	w     io.Writer
-	cat   *catalogue
+	cat   *textcat.Texts
 	pairs pairing
 
 	// What the story has learnt so far, to explain later messages.
@@ -55,10 +56,10 @@ func NewStoryTracer(w io.Writer, lang string) (Tracer, error) {
 
 // line writes one catalogue message at an indentation level.
 func (t *storyTracer) line(indent int, key string, args ...any) {
-	fmt.Fprintf(t.w, "%s%s\n", strings.Repeat("    ", indent), t.cat.text(key, args...))
+	fmt.Fprintf(t.w, "%s%s\n", strings.Repeat("    ", indent), t.cat.T(key, args...))
 }
 
-func (t *storyTracer) side(s Side) string { return t.cat.text("side." + s.String()) }
+func (t *storyTracer) side(s Side) string { return t.cat.T("side." + s.String()) }
 
 func (t *storyTracer) Trace(e Event) {
 	t.mu.Lock()
@@ -131,11 +132,11 @@ func orDash(s string) string {
 func (t *storyTracer) stage(epoch int) string {
 	switch epoch {
 	case 1:
-		return t.cat.text("stage.handshake")
+		return t.cat.T("stage.handshake")
 	case 2:
-		return t.cat.text("stage.application")
+		return t.cat.T("stage.application")
 	}
-	return t.cat.text("stage.updated", "n", epoch-2)
+	return t.cat.T("stage.updated", "n", epoch-2)
 }
 
 // shortHex shows a long public value by its first 32 bytes: a hybrid
@@ -145,7 +146,7 @@ func (t *storyTracer) shortHex(b []byte) string {
 	if len(b) <= 64 {
 		return orDash(hexString(b))
 	}
-	return t.cat.text("hex.cut", "hex", hexString(b[:32]), "bytes", len(b))
+	return t.cat.T("hex.cut", "hex", hexString(b[:32]), "bytes", len(b))
 }
 
 func (t *storyTracer) message(m *Message) {
@@ -157,9 +158,9 @@ func (t *storyTracer) message(m *Message) {
 		t.line(0, "appdata", args...)
 		return
 	}
-	protection := t.cat.text("prot.clear")
+	protection := t.cat.T("prot.clear")
 	if epoch := t.vers.epoch(m); epoch > 0 {
-		protection = t.cat.text("prot.enc", "epoch", epoch)
+		protection = t.cat.T("prot.enc", "epoch", epoch)
 	}
 	if isHRR(m.Parsed) {
 		args[5] = "HelloRetryRequest"
@@ -381,7 +382,7 @@ func (t *storyTracer) extensions(exts []wire.Extension) {
 	for _, e := range exts {
 		name, code := e.ExtType().String(), fmt.Sprintf("0x%04x", uint16(e.ExtType()))
 		key, args, sub := t.describeExtension(e)
-		t.line(2, "ext.item", "name", name, "code", code, "detail", t.cat.text(key, args...))
+		t.line(2, "ext.item", "name", name, "code", code, "detail", t.cat.T(key, args...))
 		for _, l := range sub {
 			t.line(3, l[0].(string), l[1:]...)
 		}
@@ -518,9 +519,9 @@ func (t *storyTracer) serverSpeaks(wire.Extension) bool {
 func (t *storyTracer) pskModeText(m uint8) string {
 	switch m {
 	case wire.PSKModeDHEKE:
-		return t.cat.text("psk.dhe_ke")
+		return t.cat.T("psk.dhe_ke")
 	case wire.PSKModeKE:
-		return t.cat.text("psk.ke")
+		return t.cat.T("psk.ke")
 	}
 	return fmt.Sprintf("unknown(%d)", m)
 }
@@ -624,10 +625,10 @@ func (t *storyTracer) clientKeyExchange(cke *wire.ClientKeyExchange) {
 // name); another language tells its translation of the decision's
 // ReasonCode, and the English sentence only when it has none for the code.
 func (t *storyTracer) reason(d *Decision) string {
-	if t.cat.lang == fallbackLanguage || d.ReasonCode == "" {
+	if t.cat.Lang() == fallbackLanguage || d.ReasonCode == "" {
 		return d.Reason
 	}
-	if text, ok := t.cat.messages["reason."+d.ReasonCode]; ok {
+	if text, ok := t.cat.Own("reason." + d.ReasonCode); ok {
 		return text
 	}
 	return d.Reason
@@ -637,8 +638,8 @@ func (t *storyTracer) reason(d *Decision) string {
 // client's record of a choice the server already told is left out.
 func (t *storyTracer) decision(d *Decision) {
 	what := strings.ReplaceAll(d.What, "_", " ")
-	if t.cat.has("what." + d.What) {
-		what = t.cat.text("what." + d.What)
+	if t.cat.Has("what." + d.What) {
+		what = t.cat.T("what." + d.What)
 	}
 	if d.Side == Server {
 		t.decided[d.What] = d.Chosen
