@@ -318,6 +318,7 @@ func (c *Conn) tls13HelloExtensions(offer *clientOffer, groups []suites.Group) (
 	exts = append(exts, offersPostHandshakeAuth(cfg, offer.offers13)...)
 	exts = append(exts, offerCertificateCompression(cfg, offer.offers13)...)
 	exts = append(exts, offerServerCertificateTypes(cfg, offer.offers13)...)
+	exts = append(exts, offerClientCertificateTypes(cfg, offer.offers13)...)
 	return exts, nil
 }
 

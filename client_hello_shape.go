@@ -18,7 +18,7 @@ var fillableExtensions = []wire.ExtensionType{
 	wire.ExtCookie, wire.ExtPSKKeyExchangeModes, wire.ExtKeyShare, wire.ExtRenegotiationInfo,
 	wire.ExtStatusRequest, wire.ExtSignedCertificateTimestamp, wire.ExtEncryptThenMAC,
 	wire.ExtMaxFragmentLength, wire.ExtPostHandshakeAuth, wire.ExtCompressCertificate,
-	wire.ExtServerCertificateType,
+	wire.ExtServerCertificateType, wire.ExtClientCertificateType,
 }
 
 // requiredFor13 are the extensions without which a TLS 1.3 offer cannot

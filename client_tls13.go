@@ -338,6 +338,9 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 	if err := c.acceptServerCertificateType(ee.Extensions, hs.offer.hello.Extensions); err != nil {
 		return err
 	}
+	if err := c.acceptClientCertificateType(ee.Extensions, hs.offer.hello.Extensions); err != nil {
+		return err
+	}
 	if rsl, ok := wire.FindExtension[*wire.RecordSizeLimitExt](ee.Extensions); ok {
 		if err := checkServerRecordSizeLimit(rsl, true); err != nil {
 			return err
@@ -547,6 +550,13 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 	if hs.clientCert != nil {
 		for _, der := range hs.clientCert.Certificate {
 			msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
+		}
+		if c.state.clientRawPublicKey {
+			entry, err := rawPublicKeyEntry(hs.clientCert)
+			if err != nil {
+				return err
+			}
+			msg.Entries = []wire.CertificateEntry{entry}
 		}
 	}
 	if _, err := c.writeHandshake(msg); err != nil {

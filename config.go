@@ -341,15 +341,17 @@ type Config struct {
 	// (131396 bytes, as OpenSSL does): long suite and extension lists and
 	// padding must not lock clients out.
 	MaxHandshakeSize int
-	// RawPublicKey, on a TLS 1.3 server, lets it authenticate with the key
-	// of its certificate alone (RFC 7250 raw public keys) to a client that
-	// asks for one; other clients still get the X.509 chain.
+	// RawPublicKey lets this side authenticate with the key of its
+	// certificate alone (RFC 7250 raw public keys, TLS 1.3) to a peer that
+	// takes one: a server to a client that asks, a client to a server with
+	// VerifyRawPublicKey. Other peers still get the X.509 chain.
 	RawPublicKey bool
-	// VerifyRawPublicKey, on a TLS 1.3 client, asks servers for a raw
-	// public key (X.509 remains acceptable) and is the check of one: it
-	// gets the server's SubjectPublicKeyInfo (DER) and returns an error
-	// unless it is the key expected (pinned, provisioned). A server that
-	// sends a certificate chain is verified as usual.
+	// VerifyRawPublicKey asks the peer for a raw public key (X.509 remains
+	// acceptable) and is the check of one: it gets the peer's
+	// SubjectPublicKeyInfo (DER) and returns an error unless it is a key
+	// expected (pinned, provisioned, in a database). On a server it
+	// applies to client certificates (with ClientAuth asking for one). A
+	// peer that sends a certificate chain is verified as usual.
 	VerifyRawPublicKey func(spki []byte) error
 	// ExternalPSKs, on a TLS 1.3 client, are pre-shared keys agreed
 	// outside TLS (RFC 8446 §4.2.11); the first is offered when the client

@@ -162,6 +162,7 @@ type connState struct {
 	maxFragment         int           // the negotiated max_fragment_length in bytes, 0 for none
 	pskIdentity         []byte        // the external PSK the handshake used
 	rawPublicKey        bool          // the server authenticates with a raw public key (RFC 7250)
+	clientRawPublicKey  bool          // and the client, in its Certificate
 	peerRawPublicKey    []byte        // its SubjectPublicKeyInfo, on the client
 	ocspResponse        []byte        // stapled by the server
 	scts                [][]byte      // the server's Signed Certificate Timestamps

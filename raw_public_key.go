@@ -89,3 +89,66 @@ func (c *Conn) verifyRawPublicKey(entries []wire.CertificateEntry) (crypto.Publi
 	c.state.peerRawPublicKey = slices.Clone(spki)
 	return pub, nil
 }
+
+// Client authentication with a raw public key (RFC 7250 §4.1): a client
+// with RawPublicKey offers client_certificate_type; a server with
+// VerifyRawPublicKey takes it, and the client's Certificate then carries
+// its key's SubjectPublicKeyInfo.
+
+// offerClientCertificateTypes is a client's client_certificate_type.
+func offerClientCertificateTypes(cfg *Config, offers13 bool) []wire.Extension {
+	if !offers13 || !cfg.RawPublicKey || !cfg.listsExtension(wire.ExtClientCertificateType) {
+		return nil
+	}
+	return []wire.Extension{&wire.ClientCertificateTypeExt{Types: []uint8{wire.CertTypeRawPublicKey, wire.CertTypeX509}}}
+}
+
+// chooseClientCertificateType is the server's answer: a raw key when it
+// can check one (VerifyRawPublicKey) and the client can send one.
+func (c *Conn) chooseClientCertificateType(hello *wire.ClientHello) ([]wire.Extension, error) {
+	ext, ok := wire.FindExtension[*wire.ClientCertificateTypeExt](hello.Extensions)
+	if !ok {
+		return nil, nil
+	}
+	if c.config.VerifyRawPublicKey != nil && slices.Contains(ext.Types, wire.CertTypeRawPublicKey) {
+		c.state.clientRawPublicKey = true
+		return []wire.Extension{&wire.ClientCertificateTypeExt{Types: []uint8{wire.CertTypeRawPublicKey}}}, nil
+	}
+	if slices.Contains(ext.Types, wire.CertTypeX509) {
+		return []wire.Extension{&wire.ClientCertificateTypeExt{Types: []uint8{wire.CertTypeX509}}}, nil
+	}
+	return nil, wire.Errorf(wire.AlertUnsupportedCertificate, "the client sends certificate types %v, and this server takes X.509 only", ext.Types)
+}
+
+// acceptClientCertificateType reads the server's choice in
+// EncryptedExtensions.
+func (c *Conn) acceptClientCertificateType(ee, offered []wire.Extension) error {
+	ext, ok := wire.FindExtension[*wire.ClientCertificateTypeExt](ee)
+	if !ok {
+		return nil
+	}
+	ours, _ := wire.FindExtension[*wire.ClientCertificateTypeExt](offered)
+	if ours == nil || !slices.Contains(ours.Types, ext.Types[0]) {
+		return wire.Errorf(wire.AlertIllegalParameter, "server chose client certificate type %d, which the client did not offer", ext.Types[0])
+	}
+	c.state.clientRawPublicKey = ext.Types[0] == wire.CertTypeRawPublicKey
+	return nil
+}
+
+// clientIdentity13 checks a TLS 1.3 client Certificate: a raw key through
+// VerifyRawPublicKey, or a chain under ClientAuth; pub is the key its
+// CertificateVerify must verify under.
+func (c *Conn) clientIdentity13(m *wire.Certificate13) (pub crypto.PublicKey, certs []*x509.Certificate, chains [][]*x509.Certificate, err error) {
+	if c.state.clientRawPublicKey {
+		pub, err = c.verifyRawPublicKey(m.Entries)
+		return pub, nil, nil, err
+	}
+	certs, chains, err = c.verifyPeerChain(m.Chain())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
+		return nil, nil, nil, err
+	}
+	return certs[0].PublicKey, certs, chains, nil
+}

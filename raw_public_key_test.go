@@ -70,3 +70,29 @@ func TestRawPublicKeyOnlyWhenBothWant(t *testing.T) {
 		t.Errorf("X.509 from a server without raw keys was not verified")
 	}
 }
+
+// RFC 7250 client authentication in TLS 1.3: a client with RawPublicKey
+// sends its key alone to a server that checks keys (VerifyRawPublicKey).
+func TestRawPublicKeyClient(t *testing.T) {
+	p := testCerts(t)
+	want := spkiOf(t, p.clientECDSA)
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.Certificates, client.RawPublicKey = []Certificate{p.clientECDSA}, true
+	server.ClientAuth = RequireAnyClientCert
+	server.VerifyRawPublicKey = func(spki []byte) error {
+		if !bytes.Equal(spki, want) {
+			return errors.New("unknown device key")
+		}
+		return nil
+	}
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	res.exchange(t)
+	if !bytes.Equal(res.serverState.PeerRawPublicKey, want) || len(res.serverState.PeerCertificates) != 0 {
+		t.Errorf("server saw raw key %x and %d certificates", res.serverState.PeerRawPublicKey, len(res.serverState.PeerCertificates))
+	}
+	server.VerifyRawPublicKey = func([]byte) error { return errors.New("unknown device key") }
+	serverErr, clientErr := refusedByServer(t, client, server)
+	wantSentAlert(t, "server", serverErr, wire.AlertBadCertificate)
+	wantReceivedAlert(t, "client", clientErr, wire.AlertBadCertificate)
+}

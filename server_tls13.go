@@ -563,6 +563,10 @@ func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 			return err
 		}
 		ee.Extensions = append(ee.Extensions, certType...)
+		if certType, err = c.chooseClientCertificateType(hs.hello); err != nil {
+			return err
+		}
+		ee.Extensions = append(ee.Extensions, certType...)
 	}
 	_, err := c.writeHandshake(ee)
 	return err
@@ -718,12 +722,8 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 			return err
 		}
 	}
-	chain := certMsg.Chain()
-	certs, chains, err := c.verifyPeerChain(chain)
+	pub, certs, chains, err := c.clientIdentity13(certMsg)
 	if err != nil {
-		return err
-	}
-	if err := c.checkPeerKeyUsage(certs[0], keyUseSign); err != nil {
 		return err
 	}
 	signed := signedContent13(clientSignatureContext, hs.transcript.Sum())
@@ -735,7 +735,7 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 	if !ok {
 		return errUnexpected("client CertificateVerify", msg)
 	}
-	if err := verify13(certs[0].PublicKey, cv, cfg.signatureSchemes(), signed); err != nil {
+	if err := verify13(pub, cv, cfg.signatureSchemes(), signed); err != nil {
 		return err
 	}
 	hs.clientCerts = certs

@@ -63,7 +63,7 @@ type ConnectionState struct {
 	// SignedCertificateTimestamps are the SCTs the server sent in the
 	// handshake (RFC 6962 §3.3), if any.
 	SignedCertificateTimestamps [][]byte
-	// PeerRawPublicKey is the server's SubjectPublicKeyInfo when it
+	// PeerRawPublicKey is the peer's SubjectPublicKeyInfo when it
 	// authenticated with a raw public key (RFC 7250; Config.RawPublicKey,
 	// VerifyRawPublicKey) instead of a certificate chain.
 	PeerRawPublicKey []byte

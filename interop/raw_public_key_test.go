@@ -55,4 +55,28 @@ func TestRawPublicKeyWithGnuTLS(t *testing.T) {
 			t.Errorf("gnutls-cli %v, server %v, line %q\n%s", err, res.err, res.line, out)
 		}
 	})
+	t.Run("gnutls-cli client key", func(t *testing.T) {
+		clientSPKI, err := x509.MarshalPKIXPublicKey(pki.Client.Key.(crypto.Signer).Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := filepath.Join(t.TempDir(), "client-pub.pem")
+		if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: clientSPKI}), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		addr, results := startClaspServer(t, &clasp.Config{Certificates: []clasp.Certificate{claspCert(pki.ECDSA)},
+			MinVersion: clasp.VersionTLS13, ClientAuth: clasp.RequireAnyClientCert,
+			VerifyRawPublicKey: func(got []byte) error {
+				if !bytes.Equal(got, clientSPKI) {
+					return errors.New("unknown client key")
+				}
+				return nil
+			}}, 1)
+		out, err := peertest.RunGnuTLSClient(t, addr, "client key\n", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3:+CTYPE-CLI-ALL",
+			"--rawpkfile", pub, "--rawpkkeyfile", pki.Client.KeyFile)
+		res := <-results
+		if err != nil || res.err != nil || res.line != "client key" || !bytes.Equal(res.state.PeerRawPublicKey, clientSPKI) {
+			t.Errorf("gnutls-cli %v, server %v, line %q, client key %x\n%s", err, res.err, res.line, res.state.PeerRawPublicKey, out)
+		}
+	})
 }
