@@ -26,6 +26,7 @@ type scanOptions struct {
 	fleet          int
 	failOn         string
 	targetsFile    string
+	htmlFile       string
 	parallel       int
 	delay          time.Duration
 }
@@ -208,6 +209,7 @@ func newScanCommand() *cobra.Command {
 	flags.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a finding is at or above this severity: low, medium, high or critical (docs/scan-grading.md)")
 	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of the CA certificates to judge chains against (default: the system's roots)")
 	flags.StringVarP(&opts.targetsFile, "file", "f", "", "read more targets from FILE, one HOST:PORT per line (# starts a comment; a bad line is reported and skipped)")
+	flags.StringVar(&opts.htmlFile, "html", "", "also write the report as one self-contained HTML page to FILE")
 	flags.IntVar(&opts.parallel, "parallel", 4, "targets scanned at once, each under --max-connections")
 	flags.DurationVar(&opts.delay, "delay", 0, "least time between two connections to one target (for servers that rate-limit)")
 	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
@@ -266,6 +268,11 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	base := scan.Options{MaxConnections: opts.maxConnections, Timeout: opts.timeout, Delay: opts.delay,
 		Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet}
 	results := runScans(cmd.Context(), list, opts, base, cmd.ErrOrStderr())
+	if opts.htmlFile != "" {
+		if err := writeScanHTML(cmd.Context(), opts.htmlFile, list, results, opts.timeout); err != nil {
+			return err
+		}
+	}
 	return reportScans(cmd, list, results, opts, failOn)
 }
 
