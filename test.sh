@@ -48,11 +48,14 @@ sslscan:sslscan
 java:default-jdk-headless
 node:nodejs
 npm:npm
+/usr/lib/nginx/modules/ngx_mail_module.so:libnginx-mod-mail
 "
 
 # have BIN: on PATH, or in an sbin directory (Debian puts haproxy in
-# /usr/sbin, which a non-root PATH lacks).
+# /usr/sbin, which a non-root PATH lacks); an absolute path names a file
+# that must exist (nginx's mail module, the STARTTLS test server).
 have() {
+	case "$1" in /*) [ -e "$1" ]; return ;; esac
 	command -v "$1" >/dev/null 2>&1 && return 0
 	local d
 	for d in /usr/sbin /sbin /usr/local/sbin; do
