@@ -34,7 +34,7 @@ var allowedImports = map[string][]string{
 	"sessions/storetest":    {"sessions"},
 	".": {"internal/suites", "internal/wire", "internal/keys", "internal/kex",
 		"internal/signature", "internal/record", "internal/certcompress", "trace", "sessions"},
-	"diagnose":                     {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/textcat"},
+	"diagnose":                     {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/textcat", "internal/starttls"},
 	"scan":                         {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/kex", "internal/starttls"},
 	"cmd/clasp":                    {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore", "explain", "clasphttp", "internal/starttls"},
 	"bench":                        {".", "internal/peertest", "sessions", "sessions/redisstore", "trace", "clasphttp"},
