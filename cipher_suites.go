@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/record"
@@ -56,6 +57,34 @@ func (c *Conn) logMasterSecret(clientRandom, master []byte) {
 		return
 	}
 	_, _ = fmt.Fprintf(w, "CLIENT_RANDOM %x %x\n", clientRandom, master)
+}
+
+// The hints that name how to enable what clasp refuses by default; errors
+// that may come from one of these defaults carry them.
+const (
+	legacyVersionsHint = "TLS 1.0 and 1.1 are off by default: allow them with Config.MinVersion (clasp: --min-version 1.0 or 1.1)"
+	legacySuitesHint   = "3DES, RC4 and NULL suites are off by default: name them in Config.CipherSuites (clasp: --ciphers NAME)"
+)
+
+// legacySuiteWarning is the trace Decision's warning for a legacy suite
+// (suites.LegacySuites), "" for any other.
+func legacySuiteWarning(s *suites.Suite) string {
+	if !s.IsLegacy() {
+		return ""
+	}
+	_, why := s.IsWeak()
+	return s.Name + " is a legacy suite, used because Config.CipherSuites names it: " + why
+}
+
+// offersUnconfiguredLegacy reports whether the peer's suite list names a
+// legacy suite that this side's configuration leaves out.
+func offersUnconfiguredLegacy(peer, ours []suites.ID) bool {
+	for _, id := range peer {
+		if suites.SuiteByID(id).IsLegacy() && !slices.Contains(ours, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // suiteUsableIn reports whether a suite may be negotiated in a version.

@@ -346,5 +346,11 @@ func (o *clientOffer) rejected(cfg *Config, alert *AlertError) error {
 		e.Signatures = schemeNames(sa.Schemes)
 	}
 	e.ApplicationProtocols = cfg.NextProtos
+	switch {
+	case wire.AlertDescription(alert.Description) == wire.AlertProtocolVersion && cfg.minVersion() > suites.VersionTLS11:
+		e.Hint = "if the server speaks only an older version: " + legacyVersionsHint
+	case wire.AlertDescription(alert.Description) == wire.AlertHandshakeFailure && !slices.ContainsFunc(hello.CipherSuites, func(id suites.ID) bool { return suites.SuiteByID(id).IsLegacy() }):
+		e.Hint = "if the server runs only old suites: " + legacySuitesHint
+	}
 	return e
 }

@@ -97,10 +97,14 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 		return err
 	}
 	if !cfg.supportsVersion(sh.Version) {
-		return &NegotiationError{What: "protocol version",
+		ne := &NegotiationError{What: "protocol version",
 			ClientOffered: versionRange(cfg.minVersion(), cfg.maxVersion()),
 			ServerAccepts: []string{sh.Version.String()},
 			Detail:        "the server chose a version the client did not offer"}
+		if sh.Version >= suites.VersionTLS10 && sh.Version < cfg.minVersion() {
+			ne.Detail += "; " + legacyVersionsHint
+		}
+		return ne
 	}
 	if !slices.Contains(hs.hello.CipherSuites, sh.CipherSuite) {
 		return wire.Errorf(wire.AlertIllegalParameter, "server chose cipher suite %s, which the client did not offer", sh.CipherSuite)
@@ -131,7 +135,8 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
 			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
-			Offered: suiteNames(hs.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
+			Offered: suiteNames(hs.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server",
+			Warning: legacySuiteWarning(suite)})
 	}
 	hs.warnIfWeak(sh.Version, suite)
 	return nil

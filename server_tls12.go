@@ -363,6 +363,8 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	ne := &NegotiationError{What: "cipher suite", ClientOffered: suiteNames(hs.hello.CipherSuites), ServerAccepts: suiteNames(ours)}
 	if len(rejected) > 0 {
 		ne.Detail = "suites in common could not be used: " + joinSemicolon(rejected)
+	} else if offersUnconfiguredLegacy(hs.hello.CipherSuites, ours) {
+		ne.Detail = legacySuitesHint
 	}
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "cipher_suite", Offered: ne.ClientOffered, Accepted: ne.ServerAccepts, ReasonCode: "nothing_in_common", Reason: ne.Error()})
@@ -399,7 +401,8 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	}
 	c.decide(&trace.Decision{What: "cipher_suite", Chosen: hs.suite.Name,
 		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
-		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support"})
+		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support",
+		Warning: legacySuiteWarning(hs.suite)})
 	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
 		ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
 	if hs.group != 0 {

@@ -1,0 +1,129 @@
+package clasp
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/trace"
+)
+
+// decisionWarnings keeps the Warning of every cipher_suite Decision.
+type decisionWarnings struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (d *decisionWarnings) Trace(e trace.Event) {
+	if dec, ok := e.(*trace.Decision); ok && dec.What == "cipher_suite" {
+		d.mu.Lock()
+		d.seen = append(d.seen, dec.Warning)
+		d.mu.Unlock()
+	}
+}
+
+func (d *decisionWarnings) all() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.seen...)
+}
+
+// Every legacy suite (3DES, RC4, NULL) runs clasp to clasp in every
+// version it exists in when both sides name it, and both sides say so: in
+// ConnectionState.Warnings and in the trace's cipher_suite Decision.
+func TestHandshakeEveryLegacySuiteWhenNamed(t *testing.T) {
+	for _, id := range suites.LegacySuites() {
+		s := suites.SuiteByID(id)
+		for _, v := range []uint16{VersionTLS10, VersionTLS11, VersionTLS12} {
+			if !s.SupportsVersion(suites.Version(v)) {
+				continue
+			}
+			t.Run(s.Name+"/"+VersionName(v), func(t *testing.T) {
+				var clientTrace, serverTrace decisionWarnings
+				client := testClientConfig(t)
+				client.MinVersion, client.MaxVersion, client.CipherSuites = v, v, []uint16{uint16(id)}
+				client.Tracer = &clientTrace
+				server := testServerConfig(t)
+				server.MinVersion, server.CipherSuites = v, []uint16{uint16(id)}
+				server.Tracer = &serverTrace
+				r := testHandshake(t, client, server)
+				r.mustSucceed(t)
+				r.exchange(t)
+				if r.clientState.CipherSuite != uint16(id) || r.clientState.Version != v {
+					t.Fatalf("negotiated %s in %s", r.clientState.CipherSuiteName, VersionName(r.clientState.Version))
+				}
+				for side, st := range map[string]ConnectionState{"client": r.clientState, "server": r.serverState} {
+					if !strings.Contains(strings.Join(st.Warnings, "\n"), s.Name+":") {
+						t.Errorf("%s warnings %q do not name %s", side, st.Warnings, s.Name)
+					}
+				}
+				for side, d := range map[string]*decisionWarnings{"client": &clientTrace, "server": &serverTrace} {
+					w := d.all()
+					if len(w) != 1 || !strings.Contains(w[0], "legacy suite") {
+						t.Errorf("%s cipher_suite decision warnings %q, want one naming the legacy suite", side, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A default Config never offers or accepts a legacy suite, and the error
+// names the setting that would (the server's Detail, the client's Hint).
+func TestDefaultConfigRefusesLegacySuites(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_3DES_EDE_CBC_SHA)}
+	t.Run("default server", func(t *testing.T) {
+		client := testClientConfig(t)
+		client.MaxVersion, client.CipherSuites = VersionTLS12, suite
+		r := testHandshake(t, client, testServerConfig(t))
+		var ne *NegotiationError
+		if !errors.As(r.serverErr, &ne) || !strings.Contains(ne.Error(), "Config.CipherSuites") || !strings.Contains(ne.Error(), "--ciphers") {
+			t.Fatalf("server error %v, want a NegotiationError naming Config.CipherSuites and --ciphers", r.serverErr)
+		}
+	})
+	t.Run("default client", func(t *testing.T) {
+		server := testServerConfig(t)
+		server.CipherSuites = suite
+		client := testClientConfig(t)
+		client.MaxVersion = VersionTLS12
+		r := testHandshake(t, client, server)
+		var oe *OfferRejectedError
+		if !errors.As(r.clientErr, &oe) || !strings.Contains(oe.Hint, "Config.CipherSuites") || !strings.Contains(r.clientErr.Error(), "--ciphers") {
+			t.Fatalf("client error %v, want an OfferRejectedError whose hint names Config.CipherSuites and --ciphers", r.clientErr)
+		}
+	})
+}
+
+// TLS 1.0 and 1.1 are refused by a default Config on either side, with the
+// setting to change named in the error.
+func TestDefaultConfigRefusesTLS10And11(t *testing.T) {
+	// A suite that exists in TLS 1.0, so that only the version is missing.
+	cbc := []uint16{uint16(suites.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA)}
+	for _, v := range []uint16{VersionTLS10, VersionTLS11} {
+		t.Run(VersionName(v)+"/default server", func(t *testing.T) {
+			client := testClientConfig(t)
+			client.MinVersion, client.MaxVersion, client.CipherSuites = v, v, cbc
+			r := testHandshake(t, client, testServerConfig(t))
+			var ne *NegotiationError
+			if !errors.As(r.serverErr, &ne) || !strings.Contains(ne.Detail, "Config.MinVersion") || !strings.Contains(ne.Detail, "--min-version") {
+				t.Fatalf("server error %v, want a NegotiationError naming Config.MinVersion and --min-version", r.serverErr)
+			}
+		})
+		t.Run(VersionName(v)+"/default client", func(t *testing.T) {
+			server := testServerConfig(t)
+			server.MinVersion, server.MaxVersion, server.CipherSuites = v, v, cbc
+			client := testClientConfig(t)
+			client.CipherSuites = append(cbc, uint16(suites.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256))
+			r := testHandshake(t, client, server)
+			// A server limited to an old version answers with it (as
+			// OpenSSL does); one that alerts protocol_version gets the
+			// same hint through OfferRejectedError.
+			var ne *NegotiationError
+			if !errors.As(r.clientErr, &ne) || !strings.Contains(ne.Detail, "Config.MinVersion") || !strings.Contains(ne.Detail, "--min-version") {
+				t.Fatalf("client error %v, want a NegotiationError naming Config.MinVersion and --min-version", r.clientErr)
+			}
+		})
+	}
+}
