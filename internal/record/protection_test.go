@@ -263,6 +263,13 @@ func newTestProtections(t testing.TB) map[string]func() Protection {
 		"AES128CBCSHA256":    mk(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA256, 16, 0, 32),
 		"AES256CBCSHA384":    mk(suites.VersionTLS12, suites.CipherAES256CBC, suites.MACSHA384, 32, 0, 48),
 		"TLS10AES128CBC":     mk(suites.VersionTLS10, suites.CipherAES128CBC, suites.MACSHA1, 16, 16, 20),
+		"3DESCBCSHA":         mk(suites.VersionTLS12, suites.Cipher3DES, suites.MACSHA1, 24, 0, 20),
+		"TLS103DESCBCSHA":    mk(suites.VersionTLS10, suites.Cipher3DES, suites.MACSHA1, 24, 8, 20),
+		"RC4SHA":             mk(suites.VersionTLS12, suites.CipherRC4_128, suites.MACSHA1, 16, 0, 20),
+		"RC4MD5":             mk(suites.VersionTLS12, suites.CipherRC4_128, suites.MACMD5, 16, 0, 16),
+		"NULLMD5":            mk(suites.VersionTLS12, suites.CipherNULL, suites.MACMD5, 0, 0, 16),
+		"NULLSHA":            mk(suites.VersionTLS12, suites.CipherNULL, suites.MACSHA1, 0, 0, 20),
+		"NULLSHA256":         mk(suites.VersionTLS12, suites.CipherNULL, suites.MACSHA256, 0, 0, 32),
 	}
 }
 
