@@ -71,6 +71,15 @@ var scenarios = []scenario{
 		client.CipherSuites = []uint16{0xc02c} // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
 		server.CipherSuites = []uint16{0xc02b} // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 	}, fails: true},
+	// A legacy handshake (issue 13), named on both sides: TLS 1.0 with a
+	// NULL suite, so the story must say the records are not encrypted and
+	// the cipher_suite decision carries its warning.
+	{name: "tls10-null-suite", configure: func(_ *testing.T, client, server *clasp.Config) {
+		client.MinVersion, client.MaxVersion = clasp.VersionTLS10, clasp.VersionTLS10
+		server.MinVersion, server.MaxVersion = clasp.VersionTLS10, clasp.VersionTLS10
+		client.CipherSuites = []uint16{0xc006} // TLS_ECDHE_ECDSA_WITH_NULL_SHA
+		server.CipherSuites = []uint16{0xc006}
+	}},
 	{name: "tls13-full", configure: func(_ *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 	}},

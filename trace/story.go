@@ -89,6 +89,9 @@ func (t *storyTracer) Trace(e Event) {
 			t.line(1, key+"13", "side", t.side(h.Side), "epoch", e.Epoch, "suite", e.Suite, "keys", t.stage(e.Epoch))
 			return
 		}
+		if s, ok := suites.SuiteByName(e.Suite); ok && s.Cipher == suites.CipherNULL {
+			key += ".null" // a NULL suite authenticates but encrypts nothing
+		}
 		t.line(1, key, "side", t.side(h.Side), "epoch", e.Epoch, "suite", e.Suite)
 	case *Alert:
 		if e.Direction == Received {
@@ -154,11 +157,17 @@ func (t *storyTracer) message(m *Message) {
 	args := []any{"from", t.side(from), "to", t.side(from.Peer()), "name", messageName(m), "bytes", m.Length}
 	if m.ContentType == uint8(wire.ContentApplicationData) {
 		fmt.Fprintln(t.w)
+		if t.nullSuite() {
+			t.line(0, "appdata.null", args...)
+			return
+		}
 		t.line(0, "appdata", args...)
 		return
 	}
 	protection := t.cat.text("prot.clear")
-	if epoch := t.vers.epoch(m); epoch > 0 {
+	if epoch := t.vers.epoch(m); epoch > 0 && t.nullSuite() && !tls13 {
+		protection = t.cat.text("prot.mac", "epoch", epoch)
+	} else if epoch > 0 {
 		protection = t.cat.text("prot.enc", "epoch", epoch)
 	}
 	if isHRR(m.Parsed) {
@@ -169,6 +178,10 @@ func (t *storyTracer) message(m *Message) {
 	if m.ContentType == uint8(wire.ContentChangeCipherSpec) {
 		if t.vers.isCompatCCS(m) {
 			t.line(1, "ccs13")
+			return
+		}
+		if t.nullSuite() {
+			t.line(1, "ccs.null", "side", t.side(from), "suite", t.suite)
 			return
 		}
 		t.line(1, "ccs", "side", t.side(from), "suite", orDash(t.suite))
@@ -225,10 +238,10 @@ func (t *storyTracer) message(m *Message) {
 		t.clientKeyExchange(p)
 	case *wire.CertificateVerify:
 		if tls13 {
-			t.line(1, "cv13", "side", t.side(from), "scheme", schemeText(p.Signature), "bytes", len(p.Signature.Signature))
+			t.line(1, "cv13", "side", t.side(from), "scheme", t.schemeText(p.Signature), "bytes", len(p.Signature.Signature))
 			break
 		}
-		t.line(1, "cv", "scheme", schemeText(p.Signature), "bytes", len(p.Signature.Signature))
+		t.line(1, "cv", "scheme", t.schemeText(p.Signature), "bytes", len(p.Signature.Signature))
 	case *wire.Finished:
 		if tls13 {
 			t.finished13(from, p)
@@ -561,15 +574,24 @@ func (t *storyTracer) serverKeyExchange(ske *wire.ServerKeyExchange) {
 		t.line(1, "ske.dhe", "bits", new(big.Int).SetBytes(ske.DHE.P).BitLen(), "hex", hexString(ske.DHE.Public))
 	}
 	if ske.Signature != nil {
-		t.line(1, "ske.signed", "scheme", schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
+		t.line(1, "ske.signed", "scheme", t.schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
 	}
 }
 
-func schemeText(s wire.DigitallySigned) string {
+// schemeText names a signature's scheme; TLS 1.0 and 1.1 signatures carry
+// none, their hash being fixed by the key type (RFC 4346 §7.4.3).
+func (t *storyTracer) schemeText(s wire.DigitallySigned) string {
 	if !s.HasScheme {
-		return "-"
+		return t.cat.text("scheme.legacy")
 	}
 	return s.Scheme.String()
+}
+
+// nullSuite reports whether the negotiated suite encrypts nothing (a NULL
+// suite: records are authenticated only).
+func (t *storyTracer) nullSuite() bool {
+	s, ok := suites.SuiteByName(t.suite)
+	return ok && s.Cipher == suites.CipherNULL
 }
 
 func (t *storyTracer) certificateRequest(cr *wire.CertificateRequest) {
