@@ -76,6 +76,15 @@ func legacySuiteWarning(s *suites.Suite) string {
 	return s.Name + " is a legacy suite, used because Config.CipherSuites names it: " + why
 }
 
+// legacyVersionWarning is the trace Decision's warning for TLS 1.0 and 1.1,
+// "" for later versions.
+func legacyVersionWarning(v suites.Version) string {
+	if v >= suites.VersionTLS12 {
+		return ""
+	}
+	return v.String() + " is deprecated (RFC 8996), used because Config.MinVersion allows it"
+}
+
 // offersUnconfiguredLegacy reports whether the peer's suite list names a
 // legacy suite that this side's configuration leaves out.
 func offersUnconfiguredLegacy(peer, ours []suites.ID) bool {

@@ -133,7 +133,8 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	}
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
-			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
+			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server",
+			Warning: legacyVersionWarning(sh.Version)})
 		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
 			Offered: suiteNames(hs.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server",
 			Warning: legacySuiteWarning(suite)})

@@ -174,7 +174,8 @@ func (hs *serverHandshakeTLS12) useVersion(version suites.Version, offered []str
 		c.decide(&trace.Decision{What: "version", Chosen: version.String(),
 			Offered:    offered,
 			Accepted:   versionRange(cfg.minVersion(), cfg.maxVersion()),
-			ReasonCode: "highest_common", Reason: "the highest version both sides support"})
+			ReasonCode: "highest_common", Reason: "the highest version both sides support",
+			Warning: legacyVersionWarning(version)})
 	}
 }
 

@@ -17,6 +17,7 @@
         renegotiation_info (0xff01): безопасное повторное согласование (RFC 5746)
         record_size_limit (0x001c): записи не длиннее 16384 байт открытого текста (RFC 8449)
     [сервер] версия протокола: TLS 1.0 (старшая версия, которую поддерживают обе стороны)
+        предупреждение: TLS 1.0 is deprecated (RFC 8996), used because Config.MinVersion allows it
     [сервер] набор шифров: TLS_ECDHE_ECDSA_WITH_NULL_SHA (первое в порядке сервера из того, что предлагает клиент)
         предупреждение: TLS_ECDHE_ECDSA_WITH_NULL_SHA is a legacy suite, used because Config.CipherSuites names it: no encryption: records are sent in the clear
     [сервер] сертификат: CN=localhost (его ключ подходит к выбранному набору шифров)
