@@ -81,14 +81,16 @@ func CipherSuites() []*CipherSuite {
 
 // InsecureCipherSuites returns the suites clasp runs only when the
 // configuration names them: CBC with MAC-then-encrypt (Lucky13-class
-// attacks) and static RSA key exchange (no forward secrecy, ROBOT).
+// attacks), static RSA key exchange (no forward secrecy, ROBOT), and the
+// legacy 3DES, RC4 and NULL suites kept for reaching old systems.
 func InsecureCipherSuites() []*CipherSuite {
 	return listSuites(true)
 }
 
 func listSuites(insecure bool) []*CipherSuite {
 	var out []*CipherSuite
-	for _, id := range append(slices.Clone(defaultSuites13), suites.ImplementedSuites()...) {
+	all := append(slices.Clone(defaultSuites13), suites.ImplementedSuites()...)
+	for _, id := range append(all, suites.LegacySuites()...) {
 		cs := describeSuite(suites.SuiteByID(id))
 		if cs.Insecure == insecure {
 			out = append(out, cs)
