@@ -40,3 +40,12 @@ func TestTLS10NeedsMinVersionFlag(t *testing.T) {
 		t.Errorf("connect over TLS 1.0 does not warn about it:\n%s\n%s", r.stdout, r.stderr)
 	}
 }
+
+// SSL 3.0 is not implemented: the command says so instead of quietly
+// running TLS 1.0.
+func TestMinVersionSSL3IsRefused(t *testing.T) {
+	r := runClasp(t, nil, "connect", "--min-version", "ssl3", "127.0.0.1:1")
+	if r.exitCode != exitUsage || !strings.Contains(r.stderr, "SSL 3.0 is not implemented") {
+		t.Fatalf("exit %d, stderr %q", r.exitCode, r.stderr)
+	}
+}

@@ -154,6 +154,11 @@ func (o *tlsOptions) applyVersions(cfg *clasp.Config, warnings *[]string) error 
 		if v < suites.VersionSSL30 || v > suites.VersionTLS13 {
 			return usageErrorf("%s: %s is not a TLS version", f.flag, v)
 		}
+		if v == suites.VersionSSL30 {
+			// The stack never offers or accepts SSL 3.0 yet (issue 13);
+			// taking the flag would quietly mean TLS 1.0.
+			return usageErrorf("%s: SSL 3.0 is not implemented by clasp; the oldest version it runs is 1.0", f.flag)
+		}
 		*f.dst = uint16(v)
 	}
 	if cfg.MinVersion != 0 && cfg.MaxVersion != 0 && cfg.MinVersion > cfg.MaxVersion {
