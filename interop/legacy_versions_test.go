@@ -203,3 +203,56 @@ func TestDefaultClaspClientRefusesTLS10OpenSSLServer(t *testing.T) {
 		t.Fatalf("error %v, want an OfferRejectedError naming Config.MinVersion and --min-version", err)
 	}
 }
+
+// TestOldVersionsClientAuthWithGnuTLSAndNSS: TLS 1.0/1.1 client
+// authentication with GnuTLS (RSA client key: the MD5+SHA-1 CertificateVerify
+// of RFC 2246 §7.4.8) and NSS (its ECDSA "client" leaf: ECDSA over SHA-1,
+// RFC 4492 §5.8), clasp on either side.
+func TestOldVersionsClientAuthWithGnuTLSAndNSS(t *testing.T) {
+	peertest.Require(t, "gnutls-serv", "gnutls-cli", "selfserv", "tstclnt")
+	pki := peertest.NewPKI(t)
+	s := oldVersionSuites[0]
+	for _, v := range oldVersions {
+		serverCfg := func() *clasp.Config {
+			cfg := oldServerConfig(pki, v.v, s)
+			cfg.ClientAuth, cfg.ClientCAs = clasp.RequireAndVerifyClientCert, pki.CAPool
+			return cfg
+		}
+		clientCfg := oldClientConfig(pki, v.v, s.id())
+		clientCfg.Certificates = []clasp.Certificate{claspCert(pki.RSA)}
+		t.Run(clasp.VersionName(v.v)+"/gnutls-serv", func(t *testing.T) {
+			srv := peertest.StartGnuTLSServer(t, pki.RSA, gnutlsOldPriority(v.gnutls, s), "--http",
+				"--require-client-cert", "--verify-client-cert", "--x509cafile", pki.CACertFile)
+			if page, _, _ := claspOldGet(t, srv.Addr, clientCfg); !strings.Contains(page, "200 OK") {
+				t.Errorf("gnutls-serv refused the client certificate:\n%s", page)
+			}
+		})
+		t.Run(clasp.VersionName(v.v)+"/gnutls-cli", func(t *testing.T) {
+			addr, results, _ := startCountingClaspServer(t, serverCfg())
+			out, err := peertest.RunGnuTLSClient(t, addr, "hello with a certificate\n", "--priority", gnutlsOldPriority(v.gnutls, s),
+				"--x509certfile", pki.RSA.CertFile, "--x509keyfile", pki.RSA.KeyFile)
+			if err != nil || !strings.Contains(out, "clasp echo: hello with a certificate") {
+				t.Fatalf("gnutls-cli: %v\n%s", err, out)
+			}
+			if res := <-results; res.err != nil || len(res.state.PeerCertificates) == 0 {
+				t.Fatalf("clasp server: %v, %d peer certificates", res.err, len(res.state.PeerCertificates))
+			}
+		})
+		t.Run(clasp.VersionName(v.v)+"/selfserv", func(t *testing.T) {
+			srv := peertest.StartNSSServer(t, pki.RSA, "-V", v.nss, "-c", peertest.NSSCipherArg(s.id()), "-r", "-r")
+			if page, _, _ := claspOldGet(t, srv.Addr, clientCfg); !strings.Contains(page, "GET / HTTP/1.0") {
+				t.Errorf("selfserv refused the client certificate:\n%s", page)
+			}
+		})
+		t.Run(clasp.VersionName(v.v)+"/tstclnt", func(t *testing.T) {
+			addr, results, _ := startCountingClaspServer(t, serverCfg())
+			out, err := peertest.RunNSSClient(t, addr, "hello with a certificate\n", "-V", v.nss, "-c", peertest.NSSCipherArg(s.id()), "-n", "client")
+			if err != nil || !strings.Contains(out, "clasp echo: hello with a certificate") {
+				t.Fatalf("tstclnt: %v\n%s", err, out)
+			}
+			if res := <-results; res.err != nil || len(res.state.PeerCertificates) == 0 {
+				t.Fatalf("clasp server: %v, %d peer certificates", res.err, len(res.state.PeerCertificates))
+			}
+		})
+	}
+}
