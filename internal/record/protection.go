@@ -110,6 +110,9 @@ func NewProtection(version suites.Version, c suites.Cipher, mac suites.MAC, key,
 	if version == suites.VersionTLS13 {
 		return nil, errors.New("record: use NewProtectionTLS13 for TLS 1.3")
 	}
+	if version == suites.VersionSSL30 {
+		return newSSL3Protection(c, mac, key, iv, macKey)
+	}
 	if version < suites.VersionTLS10 || version > suites.VersionTLS12 {
 		return nil, fmt.Errorf("record: NewProtection supports TLS 1.0 to 1.2, not version %#04x", uint16(version))
 	}

@@ -34,6 +34,7 @@ type streamProtection struct {
 	enc, dec cipher.Stream // nil for the NULL cipher
 	mac      hash.Hash
 	macSize  int
+	ssl3     bool // SSL 3.0 MAC, without the version (RFC 6101 §5.2.3.1)
 	ad       [13]byte
 	sum      [64]byte
 }
@@ -85,8 +86,7 @@ func (p *streamProtection) Seal(out []byte, seq uint64, typ wire.ContentType, ve
 	out, rec := grow(out, len(plaintext)+p.macSize)
 	copy(rec, plaintext)
 	p.mac.Reset()
-	putAdditionalData(&p.ad, seq, typ, version, len(plaintext))
-	p.mac.Write(p.ad[:])
+	p.writeMACHeader(seq, typ, version, len(plaintext))
 	p.mac.Write(plaintext)
 	p.mac.Sum(rec[len(plaintext):len(plaintext)])
 	if p.enc != nil {
@@ -104,11 +104,22 @@ func (p *streamProtection) Open(seq uint64, typ wire.ContentType, version suites
 	}
 	contentLen := len(fragment) - p.macSize
 	p.mac.Reset()
-	putAdditionalData(&p.ad, seq, typ, version, contentLen)
-	p.mac.Write(p.ad[:])
+	p.writeMACHeader(seq, typ, version, contentLen)
 	p.mac.Write(fragment[:contentLen])
 	if subtle.ConstantTimeCompare(p.mac.Sum(p.sum[:0]), fragment[contentLen:]) != 1 {
 		return nil, errBadRecordMAC
 	}
 	return fragment[:contentLen], nil
+}
+
+// writeMACHeader is cbcProtection.writeMACHeader for stream records.
+func (p *streamProtection) writeMACHeader(seq uint64, typ wire.ContentType, version suites.Version, n int) {
+	putAdditionalData(&p.ad, seq, typ, version, n)
+	if p.ssl3 {
+		head, tail := ssl3MACHeader(&p.ad)
+		p.mac.Write(head)
+		p.mac.Write(tail)
+		return
+	}
+	p.mac.Write(p.ad[:])
 }
