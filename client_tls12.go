@@ -183,6 +183,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		hs.writeLimit = peerPlaintextLimit(rsl.Limit, false)
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
+	hs.ems = hs.ems && sh.Version != suites.VersionSSL30 // a TLS extension (RFC 7627)
 	c.state.ems = hs.ems
 	c.keepSCTs12(sh)
 	if c.tracer != nil {
@@ -196,7 +197,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 
 func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 	if v < suites.VersionTLS12 {
-		hs.c.warn(fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", v))
+		hs.c.warn(versionWarning(v))
 	}
 	if weak, why := s.IsWeak(); weak {
 		hs.c.warn(fmt.Sprintf("%s: %s", s.Name, why))
@@ -348,6 +349,11 @@ func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 		hs.c.pendingHandshake = msg
 		return nil
 	}
+	if hs.c.state.version == suites.VersionSSL30 {
+		// SSL 3.0's CertificateVerify (RFC 6101 §5.6.8) and its
+		// no_certificate alert are not implemented.
+		return wire.Errorf(wire.AlertHandshakeFailure, "the server asks for a client certificate, and clasp does not implement SSL 3.0 client authentication")
+	}
 	hs.certReq = req
 	cert, err := hs.c.chooseClientCertificate(req.CertificateAuthorities, req.SignatureSchemes)
 	if err != nil {
@@ -435,7 +441,9 @@ func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 	default:
 		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
 	}
-	if _, err := c.writeHandshake(&wire.ClientKeyExchange{KeyExchange: hs.suite.KeyExchange, Data: public}); err != nil {
+	cke := &wire.ClientKeyExchange{KeyExchange: hs.suite.KeyExchange, Data: public,
+		SSL30RSA: c.state.version == suites.VersionSSL30} // RFC 6101 §5.6.7.1: no length prefix
+	if _, err := c.writeHandshake(cke); err != nil {
 		return err
 	}
 	hs.master = deriveMaster(c.state.version, hs.suite, hs.ems, hs.preMaster, hs.hello.Random[:], hs.serverHello.Random[:], hs.transcript)
@@ -506,7 +514,7 @@ func (hs *clientHandshakeTLS12) sendFinished() error {
 	c.setWriteProtection(clientWrite)
 	c.layer.SetMaxPlaintext(hs.writeLimit)
 	hs.serverWrite = serverWrite
-	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	verify := finishedData(c.state.version, hs.suite, hs.master, true, hs.transcript)
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}

@@ -127,3 +127,45 @@ func TestDefaultConfigRefusesTLS10And11(t *testing.T) {
 		})
 	}
 }
+
+// SSL 3.0 (RFC 6101) runs clasp to clasp when both sides name it in
+// MinVersion, with RSA and DHE key exchange and CBC or RC4 records, and
+// says POODLE in its warning.
+func TestHandshakeSSL30WhenNamed(t *testing.T) {
+	for _, id := range []suites.ID{suites.TLS_RSA_WITH_AES_128_CBC_SHA, suites.TLS_DHE_RSA_WITH_AES_256_CBC_SHA,
+		suites.TLS_RSA_WITH_3DES_EDE_CBC_SHA, suites.TLS_RSA_WITH_RC4_128_MD5, suites.TLS_RSA_WITH_NULL_SHA} {
+		t.Run(id.String(), func(t *testing.T) {
+			client := testClientConfig(t)
+			client.MinVersion, client.MaxVersion, client.CipherSuites = VersionSSL30, VersionSSL30, []uint16{uint16(id)}
+			client.Groups = []CurveID{FFDHE2048}
+			server := testServerConfig(t, testCerts(t).rsaLeaf)
+			server.MinVersion, server.CipherSuites = VersionSSL30, []uint16{uint16(id)}
+			server.Groups = []CurveID{FFDHE2048}
+			r := testHandshake(t, client, server)
+			r.mustSucceed(t)
+			r.exchange(t)
+			if r.clientState.Version != VersionSSL30 || r.clientState.ExtendedMasterSecret {
+				t.Fatalf("negotiated %s, EMS %v", VersionName(r.clientState.Version), r.clientState.ExtendedMasterSecret)
+			}
+			for side, st := range map[string]ConnectionState{"client": r.clientState, "server": r.serverState} {
+				if !strings.Contains(strings.Join(st.Warnings, "\n"), "POODLE") {
+					t.Errorf("%s warnings %q lack the POODLE caveat", side, st.Warnings)
+				}
+			}
+		})
+	}
+}
+
+// A default Config, and one allowing TLS 1.0, never speak SSL 3.0.
+func TestSSL30OnlyWhenMinVersionNamesIt(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	client := testClientConfig(t)
+	client.MinVersion, client.MaxVersion, client.CipherSuites = VersionSSL30, VersionSSL30, suite
+	server := testServerConfig(t, testCerts(t).rsaLeaf)
+	server.MinVersion, server.CipherSuites = VersionTLS10, suite
+	r := testHandshake(t, client, server)
+	var ne *NegotiationError
+	if !errors.As(r.serverErr, &ne) || ne.What != "protocol version" {
+		t.Fatalf("a TLS 1.0 server answered an SSL 3.0 hello: %v", r.serverErr)
+	}
+}

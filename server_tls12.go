@@ -154,7 +154,9 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 		return err
 	}
 	_, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hello.Extensions)
-	hs.ems = clientEMS && !hs.config.DisableExtendedMasterSecret
+	// RFC 7627 defines the extension for TLS only; an SSL 3.0 server
+	// ignores it as it ignores every extension it does not know.
+	hs.ems = clientEMS && !hs.config.DisableExtendedMasterSecret && c.state.version != suites.VersionSSL30
 	c.state.ems = hs.ems
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
@@ -420,7 +422,7 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 func (hs *serverHandshakeTLS12) warnIfWeak() {
 	c := hs.c
 	if c.state.version < suites.VersionTLS12 {
-		c.warn(fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", c.state.version))
+		c.warn(versionWarning(c.state.version))
 	}
 	if weak, why := hs.suite.IsWeak(); weak {
 		c.warn(fmt.Sprintf("%s: %s", hs.suite.Name, why))
@@ -569,6 +571,11 @@ func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
 	if cfg.ClientAuth == NoClientCert {
 		return nil
 	}
+	if hs.c.state.version == suites.VersionSSL30 {
+		// SSL 3.0's CertificateVerify (RFC 6101 §5.6.8) is not
+		// implemented; asking would only fail later.
+		return wire.Errorf(wire.AlertHandshakeFailure, "ClientAuth is set, and clasp does not implement SSL 3.0 client authentication")
+	}
 	hs.certRequested = true
 	req := &wire.CertificateRequest{CertificateTypes: []uint8{certTypeRSASign, certTypeECDSASign}}
 	if hs.c.state.version >= suites.VersionTLS12 {
@@ -711,7 +718,7 @@ func (hs *serverHandshakeTLS12) readClientFinished() error {
 // transcript so far.
 func (hs *serverHandshakeTLS12) readFinishedMessage() error {
 	c := hs.c
-	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	want := finishedData(c.state.version, hs.suite, hs.master, true, hs.transcript)
 	if err := c.readFinished(want); err != nil {
 		return err
 	}
@@ -731,7 +738,7 @@ func (hs *serverHandshakeTLS12) sendFinished() error {
 	}
 	c.setWriteProtection(hs.serverWrite)
 	c.layer.SetMaxPlaintext(hs.writeLimit)
-	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
+	verify := finishedData(c.state.version, hs.suite, hs.master, false, hs.transcript)
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}

@@ -1,0 +1,70 @@
+package interop
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/internal/peertest"
+	"github.com/clasp-tls/clasp/internal/suites"
+)
+
+// SSL 3.0 (RFC 6101) against NSS 3.87, the one installed peer that still
+// speaks it (selfserv/tstclnt -V ssl3:ssl3). OpenSSL 3.0 is built without
+// SSL 3.0, GnuTLS 3.7.9 lists no VERS-SSL3.0, and Java 17 was not tried.
+// The clasp side names SSL 3.0 in MinVersion and MaxVersion.
+var ssl3Suites = []oldSuite{
+	{iana: "TLS_RSA_WITH_AES_128_CBC_SHA"},
+	{iana: "TLS_DHE_RSA_WITH_AES_256_CBC_SHA"},
+	{iana: "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
+	{iana: "TLS_RSA_WITH_RC4_128_SHA"},
+	{iana: "TLS_RSA_WITH_RC4_128_MD5"},
+	{iana: "TLS_RSA_WITH_NULL_SHA"},
+}
+
+func ssl3Client(pki *peertest.PKI, s oldSuite) *clasp.Config {
+	return oldClientConfig(pki, clasp.VersionSSL30, s.id())
+}
+
+func TestSSL30ClaspClientToNSSServer(t *testing.T) {
+	peertest.Require(t, "selfserv")
+	pki := peertest.NewPKI(t)
+	for _, s := range ssl3Suites {
+		t.Run(s.iana, func(t *testing.T) {
+			srv := peertest.StartNSSServer(t, pki.RSA, "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()))
+			page, state, recs := claspOldGet(t, srv.Addr, ssl3Client(pki, s))
+			if !strings.Contains(page, "GET / HTTP/1.0") {
+				t.Errorf("selfserv did not echo the request:\n%s", page)
+			}
+			if state.Version != clasp.VersionSSL30 || suites.ID(state.CipherSuite).String() != s.iana {
+				t.Errorf("clasp negotiated %s %s", clasp.VersionName(state.Version), state.CipherSuiteName)
+			}
+			if !strings.Contains(strings.Join(state.Warnings, "\n"), "POODLE") {
+				t.Errorf("warnings %q lack the POODLE caveat", state.Warnings)
+			}
+			// SSL 3.0 chains CBC IVs like TLS 1.0: the 1/n-1 split applies.
+			wantSplit(t, clasp.VersionTLS10, isCBC(s.iana), recs)
+		})
+	}
+}
+
+func TestSSL30NSSClientToClaspServer(t *testing.T) {
+	peertest.Require(t, "tstclnt")
+	pki := peertest.NewPKI(t)
+	for _, s := range ssl3Suites {
+		t.Run(s.iana, func(t *testing.T) {
+			addr, results, written := startCountingClaspServer(t, oldServerConfig(pki, clasp.VersionSSL30, s))
+			out, err := peertest.RunNSSClient(t, addr, "hello from nss\n", "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-v")
+			// tstclnt prints each read: the 1/n-1 split shows as "c" and
+			// then "lasp echo: ...".
+			if err != nil || !strings.Contains(out, "echo: hello from nss") || !strings.Contains(out, "SSL version 3.0") {
+				t.Fatalf("tstclnt: %v\n%s", err, out)
+			}
+			res := checkLegacyServer(t, results, clasp.VersionSSL30, s.iana, "hello from nss")
+			if !strings.Contains(strings.Join(res.state.Warnings, "\n"), "POODLE") {
+				t.Errorf("server warnings %q lack the POODLE caveat", res.state.Warnings)
+			}
+			wantSplit(t, clasp.VersionTLS10, isCBC(s.iana), written())
+		})
+	}
+}
