@@ -35,7 +35,7 @@ func (o *tlsOptions) registerNegotiation(flags *pflag.FlagSet, withSigalgs bool)
 		flags.StringVar(&o.sigalgs, "sigalgs", "", "signature schemes in preference order, e.g. ecdsa_secp256r1_sha256,RSA-PSS+SHA256")
 	}
 	flags.StringVar(&o.alpn, "alpn", "", "ALPN protocols in preference order, comma-separated, e.g. h2,http/1.1")
-	flags.StringVar(&o.minVersion, "min-version", "", "lowest protocol version: 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
+	flags.StringVar(&o.minVersion, "min-version", "", "lowest protocol version: ssl3, 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
 	flags.StringVar(&o.maxVersion, "max-version", "", "highest protocol version: 1.0, 1.1, 1.2 or 1.3 (default 1.3)")
 }
 
@@ -153,11 +153,6 @@ func (o *tlsOptions) applyVersions(cfg *clasp.Config, warnings *[]string) error 
 		}
 		if v < suites.VersionSSL30 || v > suites.VersionTLS13 {
 			return usageErrorf("%s: %s is not a TLS version", f.flag, v)
-		}
-		if v == suites.VersionSSL30 {
-			// The stack never offers or accepts SSL 3.0 yet (issue 13);
-			// taking the flag would quietly mean TLS 1.0.
-			return usageErrorf("%s: SSL 3.0 is not implemented by clasp; the oldest version it runs is 1.0", f.flag)
 		}
 		*f.dst = uint16(v)
 	}
