@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/sessions"
 	"github.com/clasp-tls/clasp/trace"
 )
 
@@ -167,5 +168,22 @@ func TestSSL30OnlyWhenMinVersionNamesIt(t *testing.T) {
 	var ne *NegotiationError
 	if !errors.As(r.serverErr, &ne) || ne.What != "protocol version" {
 		t.Fatalf("a TLS 1.0 server answered an SSL 3.0 hello: %v", r.serverErr)
+	}
+}
+
+// SSL 3.0 session-ID resumption (RFC 6101 §5.5) clasp to clasp: the
+// abbreviated handshake's Finished messages are the SSL 3.0 ones too.
+func TestSSL30ResumptionBySessionID(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	client := testClientConfig(t)
+	client.MinVersion, client.MaxVersion, client.CipherSuites = VersionSSL30, VersionSSL30, suite
+	client.ClientSessionCache, client.SessionTicketsDisabled = NewLRUClientSessionCache(4), true
+	server := testServerConfig(t, testCerts(t).rsaLeaf)
+	server.MinVersion, server.CipherSuites = VersionSSL30, suite
+	server.SessionStore = sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 4})
+	_, second := resumeTwice(t, client, server)
+	if !second.clientState.DidResume || !second.serverState.DidResume || second.clientState.Version != VersionSSL30 {
+		t.Fatalf("second SSL 3.0 handshake: resumed client %v server %v, %s", second.clientState.DidResume,
+			second.serverState.DidResume, VersionName(second.clientState.Version))
 	}
 }

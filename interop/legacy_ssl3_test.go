@@ -68,3 +68,22 @@ func TestSSL30NSSClientToClaspServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSSL30ResumeWithNSSServer: SSL 3.0 session-ID resumption (RFC 6101
+// §5.5): a clasp client with a session cache connects three times to
+// selfserv, which keeps a session cache by default; connections 2 and 3
+// are abbreviated handshakes.
+func TestSSL30ResumeWithNSSServer(t *testing.T) {
+	peertest.Require(t, "selfserv")
+	pki := peertest.NewPKI(t)
+	s := ssl3Suites[0]
+	srv := peertest.StartNSSServer(t, pki.RSA, "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()))
+	cfg := ssl3Client(pki, s)
+	cfg.ClientSessionCache = clasp.NewLRUClientSessionCache(4)
+	for i := 1; i <= 3; i++ {
+		page, st, _ := claspOldGet(t, srv.Addr, cfg)
+		if st.DidResume != (i > 1) || !strings.Contains(page, "GET / HTTP/1.0") {
+			t.Errorf("connection %d: DidResume %v, page:\n%s", i, st.DidResume, page)
+		}
+	}
+}
