@@ -24,6 +24,7 @@ type storyTracer struct {
 	clientRandom, serverRandom []byte
 	serverName                 string
 	suite                      string
+	ssl3                       bool // the ServerHello chose SSL 3.0
 	group                      string
 	ems                        bool
 	decided                    map[string]string // server decisions, to skip the client's echo of them
@@ -247,11 +248,15 @@ func (t *storyTracer) message(m *Message) {
 			t.finished13(from, p)
 			break
 		}
-		label := "client finished"
+		label, sender := "client finished", "CLNT"
 		if from == Server {
-			label = "server finished"
+			label, sender = "server finished", "SRVR"
 		}
-		t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
+		if t.ssl3 {
+			t.line(1, "fin.ssl3", "sender", sender, "hex", hexString(p.VerifyData))
+		} else {
+			t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
+		}
 		t.line(1, "fin.proves", "peer", t.side(from.Peer()))
 	default:
 		// A message this story does not know yet (TLS 1.3's, until they
@@ -300,6 +305,7 @@ func (t *storyTracer) sessionID(id []byte) {
 func (t *storyTracer) serverHello(sh *wire.ServerHello) {
 	t.serverRandom = sh.Random[:]
 	t.suite = sh.CipherSuite.String()
+	t.ssl3 = sh.Version == suites.VersionSSL30 // its own key derivation and Finished
 	_, t.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
 	t.line(1, "sh.intro")
 	t.line(1, "sh.version", "version", sh.Version.String())
@@ -621,13 +627,20 @@ func (t *storyTracer) clientKeyExchange(cke *wire.ClientKeyExchange) {
 	default:
 		t.line(1, "cke.other", "kex", cke.KeyExchange.String(), "bytes", len(cke.Data))
 	}
-	if t.ems {
+	switch {
+	case t.ssl3:
+		t.line(1, "ms.ssl3")
+	case t.ems:
 		t.line(1, "ms.ems")
-	} else {
+	default:
 		t.line(1, "ms.classic")
 	}
 	t.line(2, "ms.client_random", "hex", orDash(hexString(t.clientRandom)))
 	t.line(2, "ms.server_random", "hex", orDash(hexString(t.serverRandom)))
+	if t.ssl3 {
+		t.line(1, "ms.keys.ssl3")
+		return
+	}
 	t.line(1, "ms.keys")
 }
 
