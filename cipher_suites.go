@@ -62,7 +62,7 @@ func (c *Conn) logMasterSecret(clientRandom, master []byte) {
 // The hints that name how to enable what clasp refuses by default; errors
 // that may come from one of these defaults carry them.
 const (
-	legacyVersionsHint = "TLS 1.0 and 1.1 are off by default: allow them with Config.MinVersion (clasp: --min-version 1.0 or 1.1)"
+	legacyVersionsHint = "SSL 3.0, TLS 1.0 and TLS 1.1 are off by default: allow them with Config.MinVersion (clasp: --min-version ssl3, 1.0 or 1.1)"
 	legacySuitesHint   = "3DES, RC4 and NULL suites are off by default: name them in Config.CipherSuites (clasp: --ciphers NAME)"
 )
 

@@ -101,7 +101,7 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 			ClientOffered: versionRange(cfg.minVersion(), cfg.maxVersion()),
 			ServerAccepts: []string{sh.Version.String()},
 			Detail:        "the server chose a version the client did not offer"}
-		if sh.Version >= suites.VersionTLS10 && sh.Version < cfg.minVersion() {
+		if sh.Version >= suites.VersionSSL30 && sh.Version < cfg.minVersion() {
 			ne.Detail += "; " + legacyVersionsHint
 		}
 		return ne

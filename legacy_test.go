@@ -166,8 +166,8 @@ func TestSSL30OnlyWhenMinVersionNamesIt(t *testing.T) {
 	server.MinVersion, server.CipherSuites = VersionTLS10, suite
 	r := testHandshake(t, client, server)
 	var ne *NegotiationError
-	if !errors.As(r.serverErr, &ne) || ne.What != "protocol version" {
-		t.Fatalf("a TLS 1.0 server answered an SSL 3.0 hello: %v", r.serverErr)
+	if !errors.As(r.serverErr, &ne) || ne.What != "protocol version" || !strings.Contains(ne.Detail, "--min-version ssl3") {
+		t.Fatalf("a TLS 1.0 server answered an SSL 3.0 hello, or its error does not name --min-version ssl3: %v", r.serverErr)
 	}
 }
 

@@ -26,13 +26,13 @@ import (
 // highest enabled version not above legacy_version (RFC 5246 Appendix
 // E.1), and never TLS 1.3.
 //
-// offersVersionBelow reports whether the hello offers TLS 1.0 or 1.1 below
-// min, either in supported_versions or as its legacy_version.
+// offersVersionBelow reports whether the hello offers SSL 3.0, TLS 1.0 or
+// TLS 1.1 below min, either in supported_versions or as its legacy_version.
 func offersVersionBelow(hello *wire.ClientHello, min suites.Version) bool {
 	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok {
 		return slices.ContainsFunc(sv.Versions, func(v suites.Version) bool { return v >= suites.VersionTLS10 && v < min })
 	}
-	return hello.Version >= suites.VersionTLS10 && hello.Version < min
+	return hello.Version >= suites.VersionSSL30 && hello.Version < min
 }
 
 // Nothing in common is protocol_version (RFC 8446 §4.2.1, RFC 5246
@@ -68,7 +68,7 @@ func (c *Conn) chooseVersion(hello *wire.ClientHello) (suites.Version, []string,
 	if version == 0 {
 		ne := &NegotiationError{What: "protocol version", ClientOffered: offered,
 			ServerAccepts: versionRange(cfg.minVersion(), cfg.maxVersion())}
-		if cfg.minVersion() > suites.VersionTLS11 && offersVersionBelow(hello, cfg.minVersion()) {
+		if offersVersionBelow(hello, cfg.minVersion()) {
 			ne.Detail = legacyVersionsHint
 		}
 		return 0, offered, ne
