@@ -187,3 +187,19 @@ func TestSSL30ResumptionBySessionID(t *testing.T) {
 			second.serverState.DidResume, VersionName(second.clientState.Version))
 	}
 }
+
+// SSL 3.0 has no PRF, so RFC 5705 exporters do not exist there: the
+// exporter refuses even with InsecureExporterWithoutEMS.
+func TestSSL30HasNoExporter(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	client := testClientConfig(t)
+	client.MinVersion, client.MaxVersion, client.CipherSuites = VersionSSL30, VersionSSL30, suite
+	client.InsecureExporterWithoutEMS = true
+	server := testServerConfig(t, testCerts(t).rsaLeaf)
+	server.MinVersion, server.CipherSuites = VersionSSL30, suite
+	r := testHandshake(t, client, server)
+	r.mustSucceed(t)
+	if _, err := r.clientState.ExportKeyingMaterial("EXPORTER-test", nil, 16); err == nil || !strings.Contains(err.Error(), "SSL 3.0") {
+		t.Fatalf("SSL 3.0 exporter: %v", err)
+	}
+}
