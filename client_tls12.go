@@ -349,15 +349,15 @@ func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 		hs.c.pendingHandshake = msg
 		return nil
 	}
-	if hs.c.state.version == suites.VersionSSL30 {
-		// SSL 3.0's CertificateVerify (RFC 6101 §5.6.8) and its
-		// no_certificate alert are not implemented.
-		return wire.Errorf(wire.AlertHandshakeFailure, "the server asks for a client certificate, and clasp does not implement SSL 3.0 client authentication")
-	}
 	hs.certReq = req
 	cert, err := hs.c.chooseClientCertificate(req.CertificateAuthorities, req.SignatureSchemes)
 	if err != nil {
 		return err
+	}
+	if hs.c.state.version == suites.VersionSSL30 && cert == nil {
+		// An SSL 3.0 client without a certificate answers with the
+		// no_certificate alert (RFC 6101 §5.6.6), which clasp does not send.
+		return wire.Errorf(wire.AlertHandshakeFailure, "the server asks for a client certificate, and clasp has none to send; SSL 3.0's no_certificate alert is not implemented")
 	}
 	hs.clientCert = cert
 	return nil
@@ -488,6 +488,12 @@ func (hs *clientHandshakeTLS12) sendCertificateVerify() error {
 			return err
 		}
 		msg.Signature = wire.DigitallySigned{HasScheme: true, Scheme: scheme, Signature: sig}
+	} else if c.state.version == suites.VersionSSL30 {
+		sig, err := signature.SignSSL3(signer, hs.config.rand(), hs.transcript.SSL3CertificateVerify(hs.master))
+		if err != nil {
+			return err
+		}
+		msg.Signature = wire.DigitallySigned{Signature: sig}
 	} else {
 		sig, err := signature.SignLegacy(signer, hs.config.rand(), hs.transcript.Messages())
 		if err != nil {

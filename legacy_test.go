@@ -203,3 +203,20 @@ func TestSSL30HasNoExporter(t *testing.T) {
 		t.Fatalf("SSL 3.0 exporter: %v", err)
 	}
 }
+
+// SSL 3.0 client authentication (RFC 6101 §5.6.8): the CertificateVerify
+// signs the pad construction over the handshake, clasp to clasp.
+func TestSSL30ClientAuthentication(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	client := testClientConfig(t)
+	client.MinVersion, client.MaxVersion, client.CipherSuites = VersionSSL30, VersionSSL30, suite
+	client.Certificates = []Certificate{testCerts(t).rsaLeaf}
+	server := testServerConfig(t, testCerts(t).rsaLeaf)
+	server.MinVersion, server.CipherSuites = VersionSSL30, suite
+	server.ClientAuth, server.ClientCAs = RequireAnyClientCert, nil
+	r := testHandshake(t, client, server)
+	r.mustSucceed(t)
+	if len(r.serverState.PeerCertificates) == 0 {
+		t.Fatal("the server saw no client certificate")
+	}
+}

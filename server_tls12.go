@@ -571,11 +571,6 @@ func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
 	if cfg.ClientAuth == NoClientCert {
 		return nil
 	}
-	if hs.c.state.version == suites.VersionSSL30 {
-		// SSL 3.0's CertificateVerify (RFC 6101 §5.6.8) is not
-		// implemented; asking would only fail later.
-		return wire.Errorf(wire.AlertHandshakeFailure, "ClientAuth is set, and clasp does not implement SSL 3.0 client authentication")
-	}
 	hs.certRequested = true
 	req := &wire.CertificateRequest{CertificateTypes: []uint8{certTypeRSASign, certTypeECDSASign}}
 	if hs.c.state.version >= suites.VersionTLS12 {
@@ -673,6 +668,10 @@ func (hs *serverHandshakeTLS12) readCertificateVerify() error {
 	}
 	c := hs.c
 	signed := hs.transcript.Messages()
+	var ssl3Signed []byte
+	if c.state.version == suites.VersionSSL30 {
+		ssl3Signed = hs.transcript.SSL3CertificateVerify(hs.master) // before the message joins the transcript
+	}
 	msg, err := c.readHandshake()
 	if err != nil {
 		return err
@@ -683,7 +682,11 @@ func (hs *serverHandshakeTLS12) readCertificateVerify() error {
 	}
 	pub := hs.clientCerts[0].PublicKey
 	sig := cv.Signature
-	if !sig.HasScheme {
+	if c.state.version == suites.VersionSSL30 {
+		// signed (the raw messages) is not what SSL 3.0 signs; the
+		// transcript holds everything before this CertificateVerify.
+		err = signature.VerifySSL3(pub, ssl3Signed, sig.Signature)
+	} else if !sig.HasScheme {
 		err = signature.VerifyLegacy(pub, signed, sig.Signature)
 	} else if !slices.Contains(hs.config.signatureSchemes(), sig.Scheme) {
 		err = wire.Errorf(wire.AlertIllegalParameter, "client signed with %s, which the server did not request", sig.Scheme)

@@ -87,3 +87,32 @@ func TestSSL30ResumeWithNSSServer(t *testing.T) {
 		}
 	}
 }
+
+// TestSSL30ClientAuthWithNSS: the SSL 3.0 CertificateVerify (RFC 6101
+// §5.6.8, RSA keys) made by clasp for selfserv -r -r, and made by tstclnt
+// (its "rsa" leaf) for a clasp server that requires and verifies it.
+func TestSSL30ClientAuthWithNSS(t *testing.T) {
+	peertest.Require(t, "selfserv", "tstclnt")
+	pki := peertest.NewPKI(t)
+	s := ssl3Suites[0]
+	t.Run("clasp client", func(t *testing.T) {
+		srv := peertest.StartNSSServer(t, pki.RSA, "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-r", "-r")
+		cfg := ssl3Client(pki, s)
+		cfg.Certificates = []clasp.Certificate{claspCert(pki.RSA)}
+		if page, _, _ := claspOldGet(t, srv.Addr, cfg); !strings.Contains(page, "GET / HTTP/1.0") {
+			t.Errorf("selfserv refused the client certificate:\n%s", page)
+		}
+	})
+	t.Run("clasp server", func(t *testing.T) {
+		cfg := oldServerConfig(pki, clasp.VersionSSL30, s)
+		cfg.ClientAuth, cfg.ClientCAs = clasp.RequireAndVerifyClientCert, pki.CAPool
+		addr, results, _ := startCountingClaspServer(t, cfg)
+		out, err := peertest.RunNSSClient(t, addr, "hello with a certificate\n", "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-n", "rsa")
+		if err != nil || !strings.Contains(out, "echo: hello with a certificate") {
+			t.Fatalf("tstclnt: %v\n%s", err, out)
+		}
+		if res := <-results; res.err != nil || len(res.state.PeerCertificates) == 0 {
+			t.Fatalf("clasp server: %v, %d peer certificates", res.err, len(res.state.PeerCertificates))
+		}
+	})
+}

@@ -98,3 +98,19 @@ func (t *Transcript) SSL3Finished(master []byte, fromClient bool) []byte {
 	out := ssl3Finished(t.hashes[0], md5.New, master, sender)
 	return append(out, ssl3Finished(t.hashes[1], sha1.New, master, sender)...)
 }
+
+// SSL3CertificateVerify returns what an SSL 3.0 CertificateVerify signs
+// (RFC 6101 §5.6.8): the Finished construction without a sender,
+//
+//	MD5(master_secret + pad_2 + MD5(handshake_messages + master_secret + pad_1)) +
+//	SHA(master_secret + pad_2 + SHA(handshake_messages + master_secret + pad_1))
+//
+// over the messages so far. An RSA key signs the 36 bytes as TLS 1.0 signs
+// MD5 || SHA-1.
+func (t *Transcript) SSL3CertificateVerify(master []byte) []byte {
+	if len(t.hashes) != 2 {
+		panic("keys: Transcript.SSL3CertificateVerify without the SSL 3.0 MD5 and SHA-1 hashes")
+	}
+	out := ssl3Finished(t.hashes[0], md5.New, master, nil)
+	return append(out, ssl3Finished(t.hashes[1], sha1.New, master, nil)...)
+}

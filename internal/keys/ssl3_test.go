@@ -51,6 +51,9 @@ func TestSSL3KnownAnswers(t *testing.T) {
 			t.Errorf("%s = %x\nwant %x", c.want, got, b(c.want))
 		}
 	}
+	if got := tr.SSL3CertificateVerify(master); !bytes.Equal(got, b("certificate_verify")) {
+		t.Errorf("certificate_verify = %x\nwant %x", got, b("certificate_verify"))
+	}
 	// The transcript goes on after a Finished: computing one twice gives
 	// the same value.
 	if !bytes.Equal(tr.SSL3Finished(master, true), b("finished_client")) {

@@ -306,3 +306,27 @@ func keyName(pub crypto.PublicKey) string {
 	}
 	return fmt.Sprintf("%T", pub)
 }
+
+// SignSSL3 signs an SSL 3.0 CertificateVerify digest (RFC 6101 §5.6.8:
+// md5_hash || sha_hash, 36 bytes) with an RSA key, PKCS#1 v1.5 without a
+// DigestInfo, as TLS 1.0 signs MD5 || SHA-1. SSL 3.0 has no ECDSA, and
+// clasp has no DSA.
+func SignSSL3(signer crypto.Signer, rand io.Reader, digest []byte) ([]byte, error) {
+	if _, ok := signer.Public().(*rsa.PublicKey); !ok || len(digest) != 36 {
+		return nil, fmt.Errorf("signature: SSL 3.0 client authentication needs an RSA key, not %T", signer.Public())
+	}
+	return signer.Sign(rand, digest, crypto.MD5SHA1)
+}
+
+// VerifySSL3 checks a signature made as SignSSL3 makes it; a bad one is
+// decrypt_error, a key other than RSA illegal_parameter.
+func VerifySSL3(pub crypto.PublicKey, digest, sig []byte) error {
+	rsaPub, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return wire.Errorf(wire.AlertIllegalParameter, "a %s key cannot sign an SSL 3.0 CertificateVerify here", keyName(pub))
+	}
+	if rsa.VerifyPKCS1v15(rsaPub, crypto.MD5SHA1, digest, sig) != nil {
+		return wire.Errorf(wire.AlertDecryptError, "SSL 3.0 CertificateVerify signature does not verify")
+	}
+	return nil
+}

@@ -41,4 +41,6 @@ print(json.dumps({
     "messages": messages.hex(),
     "finished_client": finished(messages, master, b"CLNT").hex(),
     "finished_server": finished(messages, master, b"SRVR").hex(),
+    # RFC 6101 5.6.8: CertificateVerify hashes are the Finished ones without a sender.
+    "certificate_verify": finished(messages, master, b"").hex(),
 }, indent=1))
