@@ -354,11 +354,6 @@ func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 	if err != nil {
 		return err
 	}
-	if hs.c.state.version == suites.VersionSSL30 && cert == nil {
-		// An SSL 3.0 client without a certificate answers with the
-		// no_certificate alert (RFC 6101 §5.6.6), which clasp does not send.
-		return wire.Errorf(wire.AlertHandshakeFailure, "the server asks for a client certificate, and clasp has none to send; SSL 3.0's no_certificate alert is not implemented")
-	}
 	hs.clientCert = cert
 	return nil
 }
@@ -390,6 +385,12 @@ func (hs *clientHandshakeTLS12) readServerHelloDone() error {
 func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 	if hs.certReq == nil {
 		return nil
+	}
+	if hs.clientCert == nil && hs.c.state.version == suites.VersionSSL30 {
+		// RFC 6101 §7.4.6 (§5.6.6): "If no suitable certificate is
+		// available, the client should send a no_certificate alert
+		// instead"; SSL 3.0 has no empty Certificate message.
+		return hs.c.sendAlert(wire.AlertLevelWarning, wire.AlertNoCertificate)
 	}
 	msg := &wire.Certificate{Certificates: [][]byte{}}
 	if hs.clientCert != nil {

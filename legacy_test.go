@@ -220,3 +220,27 @@ func TestSSL30ClientAuthentication(t *testing.T) {
 		t.Fatal("the server saw no client certificate")
 	}
 }
+
+// An SSL 3.0 client without a certificate answers a CertificateRequest
+// with the no_certificate warning alert (RFC 6101 §5.6.6); a server that
+// only requests a certificate goes on, one that requires it refuses.
+func TestSSL30NoCertificateAlert(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	for _, policy := range []ClientAuthType{RequestClientCert, RequireAnyClientCert} {
+		client := testClientConfig(t)
+		client.MinVersion, client.MaxVersion, client.CipherSuites = VersionSSL30, VersionSSL30, suite
+		server := testServerConfig(t, testCerts(t).rsaLeaf)
+		server.MinVersion, server.CipherSuites, server.ClientAuth = VersionSSL30, suite, policy
+		r := testHandshake(t, client, server)
+		if policy == RequestClientCert {
+			r.mustSucceed(t)
+			if !strings.Contains(strings.Join(r.serverState.Warnings, "\n"), "no_certificate") {
+				t.Errorf("server warnings %q do not show the no_certificate alert", r.serverState.Warnings)
+			}
+			continue
+		}
+		if r.serverErr == nil || !strings.Contains(r.serverErr.Error(), "requires a client certificate") {
+			t.Errorf("RequireAnyClientCert: server error %v", r.serverErr)
+		}
+	}
+}

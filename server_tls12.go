@@ -603,6 +603,13 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 		return err
 	}
 	certMsg, ok := msg.(*wire.Certificate)
+	if _, isKex := msg.(*wire.ClientKeyExchange); isKex && c.state.version == suites.VersionSSL30 {
+		// An SSL 3.0 client without a certificate sends the no_certificate
+		// warning alert (ignored on reading, kept in Warnings) and goes
+		// straight on to its ClientKeyExchange (RFC 6101 §5.6.6).
+		c.pendingHandshake = msg
+		certMsg, ok = &wire.Certificate{}, true
+	}
 	if !ok {
 		return errUnexpected("client Certificate", msg)
 	}

@@ -89,8 +89,10 @@ func TestSSL30ResumeWithNSSServer(t *testing.T) {
 }
 
 // TestSSL30ClientAuthWithNSS: the SSL 3.0 CertificateVerify (RFC 6101
-// §5.6.8, RSA keys) made by clasp for selfserv -r -r, and made by tstclnt
-// (its "rsa" leaf) for a clasp server that requires and verifies it.
+// §5.6.8) made by clasp for selfserv -r -r and by tstclnt for a clasp server
+// that requires and verifies it, with RSA keys (MD5 and SHA-1 hashes
+// signed together) and ECDSA keys (the SHA-1 hash alone, as NSS does; RFC
+// 6101 has no ECDSA).
 func TestSSL30ClientAuthWithNSS(t *testing.T) {
 	peertest.Require(t, "selfserv", "tstclnt")
 	pki := peertest.NewPKI(t)
@@ -103,16 +105,43 @@ func TestSSL30ClientAuthWithNSS(t *testing.T) {
 			t.Errorf("selfserv refused the client certificate:\n%s", page)
 		}
 	})
-	t.Run("clasp server", func(t *testing.T) {
-		cfg := oldServerConfig(pki, clasp.VersionSSL30, s)
-		cfg.ClientAuth, cfg.ClientCAs = clasp.RequireAndVerifyClientCert, pki.CAPool
-		addr, results, _ := startCountingClaspServer(t, cfg)
-		out, err := peertest.RunNSSClient(t, addr, "hello with a certificate\n", "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-n", "rsa")
-		if err != nil || !strings.Contains(out, "echo: hello with a certificate") {
-			t.Fatalf("tstclnt: %v\n%s", err, out)
-		}
-		if res := <-results; res.err != nil || len(res.state.PeerCertificates) == 0 {
-			t.Fatalf("clasp server: %v, %d peer certificates", res.err, len(res.state.PeerCertificates))
+	t.Run("clasp client/ECDSA", func(t *testing.T) {
+		srv := peertest.StartNSSServer(t, pki.RSA, "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-r", "-r")
+		cfg := ssl3Client(pki, s)
+		cfg.Certificates = []clasp.Certificate{claspCert(pki.Client)}
+		if page, _, _ := claspOldGet(t, srv.Addr, cfg); !strings.Contains(page, "GET / HTTP/1.0") {
+			t.Errorf("selfserv refused the ECDSA client certificate:\n%s", page)
 		}
 	})
+	for _, nick := range []string{"rsa", "client"} { // NSS nicknames: the RSA leaf, the ECDSA client leaf
+		t.Run("clasp server/"+nick, func(t *testing.T) {
+			cfg := oldServerConfig(pki, clasp.VersionSSL30, s)
+			cfg.ClientAuth, cfg.ClientCAs = clasp.RequireAndVerifyClientCert, pki.CAPool
+			addr, results, _ := startCountingClaspServer(t, cfg)
+			out, err := peertest.RunNSSClient(t, addr, "hello with a certificate\n", "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-n", nick)
+			res := <-results
+			if err != nil || !strings.Contains(out, "echo: hello with a certificate") {
+				t.Fatalf("tstclnt: %v\n%s\nclasp server: %v", err, out, res.err)
+			}
+			if res.err != nil || len(res.state.PeerCertificates) == 0 {
+				t.Fatalf("clasp server: %v, %d peer certificates", res.err, len(res.state.PeerCertificates))
+			}
+		})
+	}
+}
+
+// TestSSL30NoCertificateWithNSS: without a certificate, an SSL 3.0 client
+// answers a CertificateRequest with the no_certificate warning alert (RFC
+// 6101 §5.6.6): clasp sends it to selfserv -r, which requests a certificate
+// without requiring one, and the handshake goes on. (The other direction
+// cannot be staged with tstclnt, which picks a certificate from its
+// database by itself; clasp to clasp covers it.)
+func TestSSL30NoCertificateWithNSS(t *testing.T) {
+	peertest.Require(t, "selfserv")
+	pki := peertest.NewPKI(t)
+	s := ssl3Suites[0]
+	srv := peertest.StartNSSServer(t, pki.RSA, "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-r")
+	if page, _, _ := claspOldGet(t, srv.Addr, ssl3Client(pki, s)); !strings.Contains(page, "GET / HTTP/1.0") {
+		t.Errorf("selfserv did not go on without a client certificate:\n%s", page)
+	}
 }
