@@ -244,3 +244,18 @@ func TestSSL30NoCertificateAlert(t *testing.T) {
 		}
 	}
 }
+
+// A default client meeting an SSL 3.0-only server refuses its ServerHello
+// and names the setting that would allow it.
+func TestDefaultClientRefusesSSL30Server(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	server := testServerConfig(t, testCerts(t).rsaLeaf)
+	server.MinVersion, server.MaxVersion, server.CipherSuites = VersionSSL30, VersionSSL30, suite
+	client := testClientConfig(t)
+	client.CipherSuites = suite
+	r := testHandshake(t, client, server)
+	var ne *NegotiationError
+	if !errors.As(r.clientErr, &ne) || !strings.Contains(ne.Detail, "--min-version ssl3") {
+		t.Fatalf("client error %v, want a NegotiationError naming --min-version ssl3", r.clientErr)
+	}
+}
