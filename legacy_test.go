@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -257,5 +258,46 @@ func TestDefaultClientRefusesSSL30Server(t *testing.T) {
 	var ne *NegotiationError
 	if !errors.As(r.clientErr, &ne) || !strings.Contains(ne.Detail, "--min-version ssl3") {
 		t.Fatalf("client error %v, want a NegotiationError naming --min-version ssl3", r.clientErr)
+	}
+}
+
+// Server-initiated renegotiation (HelloRequest, with the RFC 5746
+// binding, whose verify_data is 36 bytes in SSL 3.0) in SSL 3.0 and TLS
+// 1.0, clasp to clasp, asking for the client certificate the second time.
+func TestRenegotiationInSSL30AndTLS10(t *testing.T) {
+	suite := []uint16{uint16(suites.TLS_RSA_WITH_AES_128_CBC_SHA)}
+	for _, v := range []uint16{VersionSSL30, VersionTLS10} {
+		t.Run(VersionName(v), func(t *testing.T) {
+			client := testClientConfig(t)
+			client.MinVersion, client.MaxVersion, client.CipherSuites = v, v, suite
+			client.Renegotiation = RenegotiateOnceAsClient
+			client.Certificates = []Certificate{testCerts(t).rsaLeaf}
+			server := testServerConfig(t, testCerts(t).rsaLeaf)
+			server.MinVersion, server.CipherSuites = v, suite
+			server.ClientCAs = testCerts(t).caPool
+			res := testHandshake(t, client, server)
+			res.mustSucceed(t)
+			clientRead := make(chan struct{})
+			go func() {
+				defer close(clientRead)
+				expectData(t, res.client, "before")
+				expectData(t, res.client, "after")
+			}()
+			if _, err := res.server.Write([]byte("before")); err != nil {
+				t.Fatal(err)
+			}
+			require := RequireAndVerifyClientCert
+			if err := res.server.Renegotiate(context.Background(), &require); err != nil {
+				t.Fatalf("Renegotiate: %v", err)
+			}
+			st := res.server.ConnectionState()
+			if len(st.PeerCertificates) == 0 || !st.SecureRenegotiation || st.Version != v {
+				t.Fatalf("after renegotiating: %d peer certificates, secure %v, %s", len(st.PeerCertificates), st.SecureRenegotiation, VersionName(st.Version))
+			}
+			if _, err := res.server.Write([]byte("after")); err != nil {
+				t.Fatal(err)
+			}
+			<-clientRead
+		})
 	}
 }

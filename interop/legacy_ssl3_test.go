@@ -2,11 +2,13 @@ package interop
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/peertest"
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // SSL 3.0 (RFC 6101) against NSS 3.87, the one installed peer that still
@@ -143,5 +145,39 @@ func TestSSL30NoCertificateWithNSS(t *testing.T) {
 	srv := peertest.StartNSSServer(t, pki.RSA, "-V", "ssl3:ssl3", "-c", peertest.NSSCipherArg(s.id()), "-r")
 	if page, _, _ := claspOldGet(t, srv.Addr, ssl3Client(pki, s)); !strings.Contains(page, "GET / HTTP/1.0") {
 		t.Errorf("selfserv did not go on without a client certificate:\n%s", page)
+	}
+}
+
+// TestSSL30AndTLS10RenegotiationFromNSS: tstclnt -r 1 renegotiates once
+// after connecting (client-initiated, with RFC 5746 renegotiation_info);
+// a clasp server that allows one client-initiated renegotiation goes along
+// in SSL 3.0 and TLS 1.0.
+func TestSSL30AndTLS10RenegotiationFromNSS(t *testing.T) {
+	peertest.Require(t, "tstclnt")
+	pki := peertest.NewPKI(t)
+	s := ssl3Suites[0]
+	for _, v := range []struct {
+		v   uint16
+		nss string
+	}{{clasp.VersionSSL30, "ssl3:ssl3"}, {clasp.VersionTLS10, "tls1.0:tls1.0"}} {
+		t.Run(clasp.VersionName(v.v), func(t *testing.T) {
+			cfg := oldServerConfig(pki, v.v, s)
+			cfg.Renegotiation = clasp.RenegotiateOnceAsClient
+			var serverHellos atomic.Int32
+			cfg.Tracer = trace.TracerFunc(func(e trace.Event) {
+				if m, ok := e.(*trace.Message); ok && m.Name == "ServerHello" && m.Direction == trace.Sent {
+					serverHellos.Add(1)
+				}
+			})
+			addr, results, _ := startCountingClaspServer(t, cfg)
+			out, err := peertest.RunNSSClient(t, addr, "hello after renegotiating\n", "-V", v.nss, "-c", peertest.NSSCipherArg(s.id()), "-r", "1")
+			res := <-results
+			if err != nil || !strings.Contains(out, "echo: hello after renegotiating") || res.err != nil {
+				t.Fatalf("tstclnt: %v\n%s\nclasp server: %v", err, out, res.err)
+			}
+			if n := serverHellos.Load(); n != 2 {
+				t.Errorf("the clasp server sent %d ServerHellos, want 2 (a renegotiation)", n)
+			}
+		})
 	}
 }
