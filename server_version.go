@@ -45,11 +45,14 @@ func (c *Conn) chooseVersion(hello *wire.ClientHello) (suites.Version, []string,
 	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok {
 		for _, v := range sv.Versions {
 			offered = append(offered, v.String())
-			if v >= suites.VersionTLS10 && v <= suites.VersionTLS13 && cfg.supportsVersion(v) {
+			if v >= suites.VersionSSL30 && v <= suites.VersionTLS13 && cfg.supportsVersion(v) {
 				version = max(version, v)
 			}
 		}
-		if hello.Version <= suites.VersionSSL30 {
+		// Java 17 limited to SSLv3 sends legacy_version 0x0300 with
+		// supported_versions [SSL 3.0]; a server that allows SSL 3.0 takes it
+		// (the abort below is a MAY).
+		if hello.Version <= suites.VersionSSL30 && !(version == suites.VersionSSL30 && hello.Version == suites.VersionSSL30) {
 			// RFC 8446 Appendix D.5: "servers MAY abort the handshake" when
 			// legacy_version is 0x0300 or less; no client that knows
 			// supported_versions sends that. OpenSSL 3 aborts with
