@@ -1,8 +1,10 @@
-// Package starttls upgrades a plain connection to a mail server to TLS the
-// way each protocol asks: SMTP's STARTTLS (RFC 3207), IMAP's STARTTLS
-// (RFC 3501 §6.2.1) and POP3's STLS (RFC 2595 §4). After Negotiate returns
-// nil, the next bytes on the connection are the client's ClientHello.
-// clasp scan and clasp connect use it for --starttls.
+// Package starttls upgrades a plain connection to TLS the way each
+// protocol asks: SMTP's STARTTLS (RFC 3207), IMAP's STARTTLS (RFC 3501
+// §6.2.1), POP3's STLS (RFC 2595 §4), FTP's AUTH TLS (RFC 4217 §4), XMPP's
+// <starttls/> (RFC 6120 §5), LDAP's StartTLS extended operation (RFC 4511
+// §4.14) and PostgreSQL's SSLRequest. After Negotiate returns nil, the next
+// bytes on the connection are the client's ClientHello. clasp scan and
+// clasp connect use it for --starttls.
 package starttls
 
 import (
@@ -16,9 +18,13 @@ import (
 
 // negotiators maps each protocol name to its plain-text exchange.
 var negotiators = map[string]func(*session) error{
-	"smtp": (*session).smtp,
-	"imap": (*session).imap,
-	"pop3": (*session).pop3,
+	"smtp":     (*session).smtp,
+	"imap":     (*session).imap,
+	"pop3":     (*session).pop3,
+	"ftp":      (*session).ftp,
+	"xmpp":     (*session).xmpp,
+	"ldap":     (*session).ldap,
+	"postgres": (*session).postgres,
 }
 
 // Protocols lists the protocols Negotiate speaks, sorted.
@@ -32,16 +38,33 @@ func Protocols() []string {
 }
 
 // Negotiate runs the protocol's plain-text exchange up to the point where
-// TLS starts. The caller bounds it with the connection's deadline.
+// TLS starts. The caller bounds it with the connection's deadline. XMPP
+// needs the server's domain name: use NegotiateFor.
 func Negotiate(conn net.Conn, protocol string) error {
+	return NegotiateFor(conn, protocol, "")
+}
+
+// NegotiateFor is Negotiate for a server known by serverName (the name the
+// client would put in SNI). XMPP sends it as the stream's to= (RFC 6120
+// §4.7.2), without which a server cannot tell which domain's features and
+// certificate to offer; the other protocols do not use it.
+func NegotiateFor(conn net.Conn, protocol, serverName string) error {
 	negotiate, ok := negotiators[strings.ToLower(protocol)]
 	if !ok {
 		return fmt.Errorf("starttls: %q is not one of %s", protocol, strings.Join(Protocols(), ", "))
 	}
-	return negotiate(&session{conn: conn})
+	err := negotiate(&session{conn: conn, serverName: serverName})
+	if err != nil && !strings.HasPrefix(err.Error(), "starttls:") {
+		// A failed write, mostly: say where it happened.
+		err = fmt.Errorf("starttls: %s: %w", strings.ToLower(protocol), err)
+	}
+	return err
 }
 
-type session struct{ conn net.Conn }
+type session struct {
+	conn       net.Conn
+	serverName string
+}
 
 // line reads one line, CR LF or LF ended, a byte at a time so that nothing
 // after it (the server's first TLS bytes never come before ours, but a

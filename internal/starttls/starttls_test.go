@@ -14,6 +14,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	peertest.Cleanup()
+	peertest.RemovePostgresTemplate()
 	os.Exit(code)
 }
 
