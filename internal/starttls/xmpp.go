@@ -199,7 +199,10 @@ func (x *xmppReader) streamError() error {
 
 // xmlError marks what the XML decoder reports as ours.
 func xmlError(err error) error {
-	if errors.Is(err, io.EOF) {
+	// Inside the open stream the decoder reports an end of input as a
+	// syntax error.
+	var syntax *xml.SyntaxError
+	if errors.Is(err, io.EOF) || errors.As(err, &syntax) && syntax.Msg == "unexpected EOF" {
 		return fmt.Errorf("starttls: the XMPP server closed the connection: %w", err)
 	}
 	if strings.HasPrefix(err.Error(), "starttls:") {
