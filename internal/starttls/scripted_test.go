@@ -210,9 +210,10 @@ func TestLDAPScripted(t *testing.T) {
 	runScripts(t, "ldap", []scriptCase{
 		// What slapd sends: success, empty matchedDN and diagnosticMessage.
 		{"success", answer(unhex("300c 020101 7807 0a0100 0400 0400") + "Z"), ""},
-		// With the responseName, as RFC 4511 §4.14.2 allows.
+		// With the responseName, which an ExtendedResponse may carry (RFC 4511
+		// §4.12).
 		{"success with responseName", answer(unhex("3024 020101 781f 0a0100 0400 0400 8a16") + startTLSOID + "Z"), ""},
-		// BER (X.690 §8.1.3.5) lets lengths take more bytes than needed;
+		// BER's long form of length (X.690 §8.1.3) may take more bytes than needed;
 		// Active Directory sends four-byte ones.
 		{"four-byte lengths", answer(unhex("3084 00000018 020101 7884 0000000f 0a0100 0484 00000000 0484 00000000") + "Z"), ""},
 		{"refused", answer(unhex("3020 020101 781b 0a0134 0400 0414") + "TLS is not available"), "refused StartTLS: resultCode 52 (unavailable)"},
