@@ -91,3 +91,25 @@ func TestXMPPUnknownDomainWithProsody(t *testing.T) {
 		t.Fatalf("a stream to a domain Prosody does not host: %v", err)
 	}
 }
+
+// OpenSSL's own STARTTLS client (s_client -starttls) completes a verified
+// handshake with the same servers, so they are the upgrade as another
+// implementation speaks it too. (Against the servers without TLS s_client
+// mostly waits for its timeout instead of failing, so only success is
+// compared.)
+func TestOpenSSLAgreesOnRealServers(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, srv := range realServers {
+		t.Run(srv.protocol, func(t *testing.T) {
+			p := srv.start(t, pki.ECDSA, true)
+			args := []string{"-starttls", srv.protocol}
+			if srv.protocol == "xmpp" {
+				args = append(args, "-xmpphost", peertest.XMPPDomain)
+			}
+			out, err := peertest.RunOpenSSLClient(t, p.Addr, "", args...)
+			if err != nil || !strings.Contains(out, "Verify return code: 0 (ok)") || !strings.Contains(out, "Cipher is TLS_") {
+				t.Fatalf("openssl s_client -starttls %s: %v\n%s", srv.protocol, err, out)
+			}
+		})
+	}
+}
