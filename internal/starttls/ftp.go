@@ -5,11 +5,6 @@ import (
 	"strings"
 )
 
-// maxFTPReplyLines bounds one FTP reply. Banners of a few dozen lines
-// exist; a server that keeps a multi-line reply open forever does not get
-// to fill our memory with it.
-const maxFTPReplyLines = 128
-
 // ftp asks for TLS with AUTH TLS (RFC 4217 §4) after the server's greeting.
 func (s *session) ftp() error {
 	code, lines, err := s.ftpGreeting()
@@ -60,7 +55,7 @@ func (s *session) ftpReply() (string, []string, error) {
 	if len(first) == 3 || first[3] == ' ' {
 		return code, lines, nil
 	}
-	for len(lines) < maxFTPReplyLines {
+	for len(lines) < maxReplyLines {
 		l, err := s.line()
 		if err != nil {
 			return code, lines, err
@@ -70,7 +65,7 @@ func (s *session) ftpReply() (string, []string, error) {
 			return code, lines, nil
 		}
 	}
-	return code, lines, fmt.Errorf("starttls: an FTP reply of more than %d lines", maxFTPReplyLines)
+	return code, lines, fmt.Errorf("starttls: an FTP reply of more than %d lines", maxReplyLines)
 }
 
 // isFTPCode reports whether a line starts with a reply code: three digits,

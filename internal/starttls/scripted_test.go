@@ -172,6 +172,18 @@ func TestFTPScripted(t *testing.T) {
 	})
 }
 
+// The SMTP reply is bounded like FTP's (RFC 5321 sets no limit on the
+// lines of a reply; 128 is far above any EHLO reply).
+func TestSMTPEndlessReply(t *testing.T) {
+	runEndless(t, "smtp", "more than 128 lines", 129*7+1024, func(c net.Conn, n *int) {
+		write(c, "220 hi\r\n")
+		if readUntil(c, "\r\n") {
+			write(c, "250-x\r\n")
+			endless(c, "250-x\r\n", n)
+		}
+	})
+}
+
 func TestPostgresScripted(t *testing.T) {
 	sslRequest := unhex("0000 0008 04d2 162f")
 	answer := func(a string) func(c net.Conn) {

@@ -92,11 +92,16 @@ func (s *session) send(cmd string) error {
 	return err
 }
 
+// maxReplyLines bounds one multi-line SMTP or FTP reply: an EHLO reply
+// lists a dozen extensions, FTP banners run to a few dozen lines, and a
+// server that never ends its reply must not fill our memory.
+const maxReplyLines = 128
+
 // reply reads an SMTP reply (RFC 5321 §4.2: "250-..." lines, then "250 ...")
 // and returns its code and lines.
 func (s *session) reply() (string, []string, error) {
 	var lines []string
-	for {
+	for len(lines) < maxReplyLines {
 		l, err := s.line()
 		if err != nil {
 			return "", lines, err
@@ -109,6 +114,7 @@ func (s *session) reply() (string, []string, error) {
 			return l[:3], lines, nil
 		}
 	}
+	return "", lines, fmt.Errorf("starttls: an SMTP reply of more than %d lines", maxReplyLines)
 }
 
 func (s *session) smtp() error {
@@ -186,7 +192,20 @@ func offers(lines []string, keyword string) bool {
 
 func unexpected(step, code string, lines []string, err error) error {
 	if err != nil {
-		return fmt.Errorf("starttls: %s: %w", step, err)
+		return &stepError{step: step, err: err}
 	}
 	return fmt.Errorf("starttls: unexpected answer to %s: %s", step, strings.Join(lines, " | "))
 }
+
+// stepError names the step an error happened in, without repeating the
+// "starttls:" its cause may already start with.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string {
+	return "starttls: " + e.step + ": " + strings.TrimPrefix(e.err.Error(), "starttls: ")
+}
+
+func (e *stepError) Unwrap() error { return e.err }
