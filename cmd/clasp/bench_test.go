@@ -285,6 +285,43 @@ func TestBenchReportsErrorsByCause(t *testing.T) {
 	if tls12.handshakes.Load() != 0 {
 		t.Errorf("crypto/tls completed %d handshakes that clasp bench counted as failed", tls12.handshakes.Load())
 	}
+
+	// A server that accepts and never answers, and one that reads the
+	// ClientHello and closes (a FIN: having read everything, it sends no
+	// reset).
+	silent := startRawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	b = runBenchJSON(t, 1, "--insecure", "--timeout", "300ms", "-n", "4", "-c", "2", silent)
+	onlyCause(t, b, "handshake: timeout")
+	closing := startRawServer(t, func(c net.Conn) {
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		io.Copy(io.Discard, c)
+	})
+	b = runBenchJSON(t, 1, "--insecure", "-n", "4", "-c", "2", closing)
+	onlyCause(t, b, "handshake: closed by the server")
+}
+
+// startRawServer accepts TCP connections on loopback and hands each to
+// handle, closing it afterwards.
+func startRawServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 // --http-get reads clasp serve's page in http mode.

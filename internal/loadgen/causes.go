@@ -17,7 +17,7 @@ import (
 // ("connect", "handshake", "data", "close") and what ended it, from a
 // small set, so that ten thousand failures add up to a few lines:
 //
-//	refused, reset, timeout, unreachable, closed by the server,
+//	refused, reset, timeout, unreachable, closed by the server, interrupted,
 //	alert NAME (received from the server), sent alert NAME,
 //	verification: unknown authority | name mismatch | expired | invalid | failed,
 //	no common PARAMETER (protocol version, cipher suite, group, ...), other
@@ -44,6 +44,8 @@ func kindOf(err error) string {
 		return "alert " + alert.Name()
 	case errors.As(err, &negotiation):
 		return "no common " + negotiation.What
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
