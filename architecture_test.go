@@ -39,7 +39,7 @@ var allowedImports = map[string][]string{
 	"cmd/clasp":                    {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore", "explain", "clasphttp", "internal/starttls", "internal/loadgen"},
 	"bench":                        {".", "internal/peertest", "sessions", "sessions/redisstore", "trace", "clasphttp"},
 	"bench/cmd/load":               {"internal/loadgen"},
-	"bench/cmd/tlsserver":          {},
+	"bench/cmd/tlsserver":          {"."},
 	"explain":                      {"internal/textcat"},
 	"interop":                      {".", "internal/peertest", "internal/suites", "trace", "diagnose", "sessions", "sessions/redisstore", "scan"},
 	"clasphttp":                    {".", "internal/suites"},

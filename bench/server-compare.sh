@@ -1,6 +1,7 @@
 #!/bin/sh
-# Servers side by side: `clasp bench` against clasp serve, a crypto/tls
-# server (bench/cmd/tlsserver), openssl s_server and nginx, each given the
+# Servers side by side: `clasp bench` against clasp serve, the same minimal
+# server on clasp and on crypto/tls (bench/cmd/tlsserver -stack clasp, and
+# its default), openssl s_server and nginx, each given the
 # same certificate and pinned to one core (taskset -c 0) while the load
 # generator runs on another (taskset -c 1). For each scenario and server it
 # prints handshakes/s, the server's CPU per handshake (utime + stime from
@@ -11,7 +12,11 @@
 #
 #   bench/server-compare.sh                   10 s per run, 16 connections
 #   DURATION=30s CONNECTIONS=32 bench/server-compare.sh
-#   SERVERS='clasp crypto/tls' SCENARIOS=tls13-resume bench/server-compare.sh
+#   SERVERS='clasp-stack crypto/tls' SCENARIOS=tls13-resume bench/server-compare.sh
+#
+# Servers: clasp (clasp serve), clasp-stack (tlsserver -stack clasp: the
+# stack without clasp serve's per-connection log line, diagnose recorder
+# and counters), crypto/tls (tlsserver), openssl (s_server -www), nginx.
 #
 # Scenarios: tls13-ecdsa (TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, ECDSA
 # P-256 certificate, full handshakes), tls12-rsa (TLS 1.2,
@@ -29,7 +34,7 @@ cd "$(dirname "$0")/.."
 
 duration=${DURATION:-10s}
 conns=${CONNECTIONS:-16}
-servers=${SERVERS:-clasp crypto/tls openssl nginx}
+servers=${SERVERS:-clasp clasp-stack crypto/tls openssl nginx}
 scenarios=${SCENARIOS:-tls13-ecdsa tls12-rsa tls13-resume}
 for tool in openssl nginx taskset jq; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "server-compare: $tool is missing" >&2; exit 2; }
@@ -82,6 +87,9 @@ start_server() {
 	case $name in
 	clasp)
 		taskset -c 0 "$tmp/clasp" serve --addr "127.0.0.1:$port" --cert "$cert" --key "$key" >/dev/null 2>&1 &
+		;;
+	clasp-stack)
+		taskset -c 0 "$tmp/tlsserver" -stack clasp -addr "127.0.0.1:$port" -cert "$cert" -key "$key" >/dev/null 2>&1 &
 		;;
 	crypto/tls)
 		taskset -c 0 "$tmp/tlsserver" -addr "127.0.0.1:$port" -cert "$cert" -key "$key" >/dev/null 2>&1 &

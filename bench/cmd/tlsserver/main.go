@@ -1,9 +1,12 @@
-// Command tlsserver is a crypto/tls server shaped like `clasp serve`, so
-// that bench/server-compare.sh can load both with the same certificate and
+// Command tlsserver is a minimal TLS server shaped like `clasp serve`, on
+// crypto/tls (the default) or on clasp (-stack clasp), so that
+// bench/server-compare.sh can load them with the same certificate and
 // settings: an echo of every byte until the client closes, or (-mode http)
 // one HTTP request per connection answered with a short page, then a close.
-// It prints "listening on ADDR (mode MODE)" once it accepts connections,
-// and stops on SIGINT or SIGTERM.
+// With -stack clasp it measures the stack without what `clasp serve` adds
+// per connection (its log line, the diagnose recorder that explains failed
+// handshakes, its counters). It prints "listening on ADDR (mode MODE)"
+// once it accepts connections, and stops on SIGINT or SIGTERM.
 //
 //	tlsserver -cert server.pem -key server-key.pem -addr 127.0.0.1:0
 //	tlsserver -cert rsa.pem -key rsa-key.pem -max-version 1.2 -ciphers TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
@@ -29,10 +32,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/clasp-tls/clasp"
 )
 
 type options struct {
 	addr, certFile, keyFile, mode string
+	stack                         string
 	minVersion, maxVersion        string
 	ciphers                       string
 	noTickets                     bool
@@ -46,6 +52,7 @@ func main() {
 	flag.StringVar(&o.certFile, "cert", "", "PEM certificate chain (required)")
 	flag.StringVar(&o.keyFile, "key", "", "PEM private key of -cert (required)")
 	flag.StringVar(&o.mode, "mode", "echo", "what to do after the handshake: echo or http")
+	flag.StringVar(&o.stack, "stack", "crypto/tls", "the TLS stack: crypto/tls or clasp")
 	flag.StringVar(&o.minVersion, "min-version", "1.2", "lowest protocol version: 1.2 or 1.3")
 	flag.StringVar(&o.maxVersion, "max-version", "1.3", "highest protocol version: 1.2 or 1.3")
 	flag.StringVar(&o.ciphers, "ciphers", "", "TLS 1.2 cipher suites, comma-separated IANA names (default: crypto/tls's)")
@@ -59,38 +66,96 @@ func main() {
 	}
 }
 
-func (o *options) config() (*tls.Config, error) {
+// serverConn is what serve needs of a server connection, from either stack.
+type serverConn interface {
+	net.Conn
+	HandshakeContext(ctx context.Context) error
+}
+
+// server returns the function that wraps an accepted connection in the
+// chosen stack, and a one-line description of a completed handshake.
+func (o *options) server() (func(net.Conn) serverConn, func(serverConn) string, error) {
 	if o.certFile == "" || o.keyFile == "" {
-		return nil, errors.New("-cert and -key are required")
+		return nil, nil, errors.New("-cert and -key are required")
 	}
 	if o.mode != "echo" && o.mode != "http" {
-		return nil, fmt.Errorf("-mode %q: want echo or http", o.mode)
+		return nil, nil, fmt.Errorf("-mode %q: want echo or http", o.mode)
 	}
+	minVersion, err := parseVersion("-min-version", o.minVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	maxVersion, err := parseVersion("-max-version", o.maxVersion)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch o.stack {
+	case "crypto/tls":
+		cfg, err := o.cryptoTLSConfig(minVersion, maxVersion)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func(c net.Conn) serverConn { return tls.Server(c, cfg) }, func(c serverConn) string {
+			st := c.(*tls.Conn).ConnectionState()
+			return fmt.Sprintf("%s %s resumed=%v", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.DidResume)
+		}, nil
+	case "clasp":
+		cfg, err := o.claspConfig(minVersion, maxVersion)
+		if err != nil {
+			return nil, nil, err
+		}
+		return func(c net.Conn) serverConn { return clasp.Server(c, cfg) }, func(c serverConn) string {
+			st := c.(*clasp.Conn).ConnectionState()
+			return fmt.Sprintf("%s %s resumed=%v", clasp.VersionName(st.Version), st.CipherSuiteName, st.DidResume)
+		}, nil
+	}
+	return nil, nil, fmt.Errorf("-stack %q: want crypto/tls or clasp", o.stack)
+}
+
+func (o *options) cryptoTLSConfig(minVersion, maxVersion uint16) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, SessionTicketsDisabled: o.noTickets}
-	if cfg.MinVersion, err = parseVersion("-min-version", o.minVersion); err != nil {
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, SessionTicketsDisabled: o.noTickets,
+		MinVersion: minVersion, MaxVersion: maxVersion}
+	byName := map[string]uint16{}
+	for _, s := range tls.CipherSuites() {
+		byName[s.Name] = s.ID
+	}
+	cfg.CipherSuites, err = o.suiteIDs(byName)
+	return cfg, err
+}
+
+func (o *options) claspConfig(minVersion, maxVersion uint16) (*clasp.Config, error) {
+	cert, err := clasp.LoadX509KeyPair(o.certFile, o.keyFile)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxVersion, err = parseVersion("-max-version", o.maxVersion); err != nil {
-		return nil, err
+	cfg := &clasp.Config{Certificates: []clasp.Certificate{cert}, SessionTicketsDisabled: o.noTickets,
+		MinVersion: minVersion, MaxVersion: maxVersion}
+	byName := map[string]uint16{}
+	for _, s := range clasp.CipherSuites() {
+		byName[s.Name] = s.ID
 	}
-	if o.ciphers != "" {
-		byName := map[string]uint16{}
-		for _, s := range tls.CipherSuites() {
-			byName[s.Name] = s.ID
-		}
-		for _, name := range strings.Split(o.ciphers, ",") {
-			id, ok := byName[strings.TrimSpace(name)]
-			if !ok {
-				return nil, fmt.Errorf("-ciphers: %q is not a secure crypto/tls cipher suite", name)
-			}
-			cfg.CipherSuites = append(cfg.CipherSuites, id)
-		}
+	cfg.CipherSuites, err = o.suiteIDs(byName)
+	return cfg, err
+}
+
+// suiteIDs reads -ciphers with the stack's table of suite names.
+func (o *options) suiteIDs(byName map[string]uint16) ([]uint16, error) {
+	if o.ciphers == "" {
+		return nil, nil
 	}
-	return cfg, nil
+	var ids []uint16
+	for _, name := range strings.Split(o.ciphers, ",") {
+		id, ok := byName[strings.TrimSpace(name)]
+		if !ok {
+			return nil, fmt.Errorf("-ciphers: %q is not a secure %s cipher suite", name, o.stack)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 func parseVersion(flagName, v string) (uint16, error) {
@@ -104,7 +169,7 @@ func parseVersion(flagName, v string) (uint16, error) {
 }
 
 func run(o options) error {
-	cfg, err := o.config()
+	newConn, describe, err := o.server()
 	if err != nil {
 		return err
 	}
@@ -119,7 +184,7 @@ func run(o options) error {
 		ln.Close()
 	}()
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.LUTC)
-	fmt.Fprintf(os.Stderr, "listening on %s (mode %s)\n", ln.Addr(), o.mode)
+	fmt.Fprintf(os.Stderr, "listening on %s (mode %s, %s)\n", ln.Addr(), o.mode, o.stack)
 	for {
 		raw, err := ln.Accept()
 		if err != nil {
@@ -130,13 +195,13 @@ func run(o options) error {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		go serve(tls.Server(raw, cfg), &o, logger)
+		go serve(newConn(raw), &o, logger, describe)
 	}
 }
 
 // serve runs one connection: the handshake, then the echo or one HTTP
 // answer, then close (with close_notify).
-func serve(conn *tls.Conn, o *options, logger *log.Logger) {
+func serve(conn serverConn, o *options, logger *log.Logger, describe func(serverConn) string) {
 	defer conn.Close()
 	peer := conn.RemoteAddr().String()
 	ctx, cancel := context.WithTimeout(context.Background(), o.handshakeTimeout)
@@ -147,8 +212,7 @@ func serve(conn *tls.Conn, o *options, logger *log.Logger) {
 		return
 	}
 	if o.logHandshakes {
-		st := conn.ConnectionState()
-		logger.Printf("%s %s %s resumed=%v", peer, tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.DidResume)
+		logger.Printf("%s %s", peer, describe(conn))
 	}
 	if o.mode == "echo" {
 		io.Copy(conn, conn)

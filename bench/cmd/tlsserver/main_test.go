@@ -43,14 +43,29 @@ func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// start builds and runs tlsserver with args and returns where it listens.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tlsserver-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "tlsserver")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// start runs tlsserver with args and returns where it listens.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "tlsserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary
 	certFile, keyFile := writeCert(t, dir)
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-cert", certFile, "-key", keyFile}, args...)...)
 	stderr, err := cmd.StderrPipe()
@@ -75,36 +90,44 @@ func start(t *testing.T, args ...string) string {
 }
 
 func TestEchoesUntilTheClientCloses(t *testing.T) {
-	addr := start(t, "-min-version", "1.3")
-	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if v := conn.ConnectionState().Version; v != tls.VersionTLS13 {
-		t.Errorf("version %x, want TLS 1.3", v)
-	}
-	conn.Write([]byte("hello"))
-	conn.CloseWrite()
-	got, err := io.ReadAll(conn)
-	if err != nil || string(got) != "hello" {
-		t.Errorf("echo %q, %v; want hello and a clean close", got, err)
+	for _, stack := range []string{"crypto/tls", "clasp"} {
+		t.Run(stack, func(t *testing.T) {
+			addr := start(t, "-min-version", "1.3", "-stack", stack)
+			conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if v := conn.ConnectionState().Version; v != tls.VersionTLS13 {
+				t.Errorf("version %x, want TLS 1.3", v)
+			}
+			conn.Write([]byte("hello"))
+			conn.CloseWrite()
+			got, err := io.ReadAll(conn)
+			if err != nil || string(got) != "hello" {
+				t.Errorf("echo %q, %v; want hello and a clean close", got, err)
+			}
+		})
 	}
 }
 
 func TestHTTPModeAnswersOneRequest(t *testing.T) {
-	addr := start(t, "-mode", "http", "-max-version", "1.2", "-ciphers", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
-	conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if st := conn.ConnectionState(); st.Version != tls.VersionTLS12 || st.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 {
-		t.Errorf("negotiated %x %x, want TLS 1.2 with the one suite allowed", st.Version, st.CipherSuite)
-	}
-	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	got, err := io.ReadAll(conn)
-	if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200 OK\r\n") {
-		t.Errorf("answer %q, %v", got, err)
+	for _, stack := range []string{"crypto/tls", "clasp"} {
+		t.Run(stack, func(t *testing.T) {
+			addr := start(t, "-mode", "http", "-max-version", "1.2", "-ciphers", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "-stack", stack)
+			conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if st := conn.ConnectionState(); st.Version != tls.VersionTLS12 || st.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 {
+				t.Errorf("negotiated %x %x, want TLS 1.2 with the one suite allowed", st.Version, st.CipherSuite)
+			}
+			io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			got, err := io.ReadAll(conn)
+			if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200 OK\r\n") {
+				t.Errorf("answer %q, %v", got, err)
+			}
+		})
 	}
 }
