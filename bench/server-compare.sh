@@ -12,6 +12,7 @@
 #
 #   bench/server-compare.sh                   10 s per run, 16 connections
 #   DURATION=30s CONNECTIONS=32 bench/server-compare.sh
+#   ROUNDS=3 bench/server-compare.sh          every cell three times, medians
 #   SERVERS='clasp-stack crypto/tls' SCENARIOS=tls13-resume bench/server-compare.sh
 #
 # Servers: clasp (clasp serve), clasp-stack (tlsserver -stack clasp: the
@@ -33,6 +34,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 duration=${DURATION:-10s}
+rounds=${ROUNDS:-1}
 conns=${CONNECTIONS:-16}
 servers=${SERVERS:-clasp clasp-stack crypto/tls openssl nginx}
 scenarios=${SCENARIOS:-tls13-ecdsa tls12-rsa tls13-resume}
@@ -145,41 +147,73 @@ scenario_args() {
 }
 
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start; $(go version | cut -d' ' -f3); $(openssl version | cut -d' ' -f1-2); $(nginx -v 2>&1 | cut -d' ' -f3)"
-echo "each run: $duration, $conns connections, server on CPU 0, clasp bench on CPU 1"
+echo "each run: $duration, $conns connections, server on CPU 0, clasp bench on CPU 1; $rounds round(s), medians"
 echo
+# run_cell SCENARIO SERVER FLAGS...: one run; appends a line of figures
+# (tab-separated, as in the table) to $tmp/results.
+run_cell() {
+	scenario=$1 server=$2 kind=$3
+	shift 3
+	start_server "$server" "$tmp/$kind.pem" "$tmp/$kind-key.pem"
+	# A short warm-up: the server's first connections page in code and
+	# grow its heap.
+	taskset -c 1 "$tmp/clasp" bench --insecure -d 1s -c "$conns" "$@" "127.0.0.1:$port" >/dev/null 2>&1 || true
+	pids=$(server_pids)
+	# shellcheck disable=SC2086 # pids is a list
+	before=$(cpu_ticks $pids)
+	taskset -c 1 "$tmp/clasp" bench --insecure --json -d "$duration" -c "$conns" "$@" "127.0.0.1:$port" \
+		>"$tmp/run.json" 2>"$tmp/run.err" || true
+	# shellcheck disable=SC2086
+	after=$(cpu_ticks $pids)
+	stop_server
+	if ! jq -e . "$tmp/run.json" >/dev/null 2>&1; then
+		echo "server-compare: $scenario on $server failed: $(tr '\n' ' ' <"$tmp/run.err")" >&2
+		return
+	fi
+	jq -r --arg scenario "$scenario" --arg server "$server" --argjson ticks "$((after - before))" --argjson hz "$hz" '
+		($ticks / $hz) as $cpu |
+		[$scenario, $server, .handshakes_per_second,
+		 (if .handshakes > 0 then $cpu / .handshakes * 1e6 else 0 end),
+		 $cpu / .duration_s * 100, (.client_cpu_us_per_handshake // 0),
+		 (.latency_ms.p50 // 0), (.latency_ms.p99 // 0), .errors,
+		 (if .resumption then .resumption.not_resumed + .resumption.resumed_otherwise else -1 end)] | @tsv
+	' "$tmp/run.json" >>"$tmp/results"
+}
+
+# The rounds go through every cell in turn, so that a change in the
+# machine's load spreads over all of them; each figure of the table is the
+# median of its cell's rounds (errors and not-resumed are totals).
+: >"$tmp/results"
+for round in $(seq "$rounds"); do
+	for scenario in $scenarios; do
+		# shellcheck disable=SC2046 # the scenario's words are separate flags
+		set -- $(scenario_args "$scenario")
+		for server in $servers; do
+			run_cell "$scenario" "$server" "$@"
+		done
+	done
+	if [ "$rounds" -gt 1 ]; then
+		echo "round $round of $rounds done, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+	fi
+done
+
 echo "| scenario | server | handshakes/s | server CPU µs/handshake | server core busy | client CPU µs/handshake | p50 ms | p99 ms | errors | not resumed |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for scenario in $scenarios; do
-	# shellcheck disable=SC2046 # the scenario's words are separate flags
-	set -- $(scenario_args "$scenario")
-	kind=$1
-	shift
 	for server in $servers; do
-		start_server "$server" "$tmp/$kind.pem" "$tmp/$kind-key.pem"
-		# A short warm-up: the server's first connections page in code and
-		# grow its heap.
-		taskset -c 1 "$tmp/clasp" bench --insecure -d 1s -c "$conns" "$@" "127.0.0.1:$port" >/dev/null 2>&1 || true
-		pids=$(server_pids)
-		# shellcheck disable=SC2086 # pids is a list
-		before=$(cpu_ticks $pids)
-		taskset -c 1 "$tmp/clasp" bench --insecure --json -d "$duration" -c "$conns" "$@" "127.0.0.1:$port" \
-			>"$tmp/run.json" 2>"$tmp/run.err" || true
-		# shellcheck disable=SC2086
-		after=$(cpu_ticks $pids)
-		stop_server
-		if ! jq -e . "$tmp/run.json" >/dev/null 2>&1; then
-			echo "| $scenario | $server | failed: $(tr '\n' ' ' <"$tmp/run.err") |"
-			continue
-		fi
-		jq -r --arg scenario "$scenario" --arg server "$server" --argjson ticks "$((after - before))" --argjson hz "$hz" '
-			def r(n): (. * pow(10; n) | round) / pow(10; n);
-			($ticks / $hz) as $cpu |
-			"| \($scenario) | \($server) | \(.handshakes_per_second | r(0)) | " +
-			"\(if .handshakes > 0 then ($cpu / .handshakes * 1e6 | r(0)) else "-" end) | " +
-			"\($cpu / .duration_s * 100 | r(0)) % | \(.client_cpu_us_per_handshake // 0 | r(0)) | " +
-			"\(.latency_ms.p50 // 0 | r(2)) | \(.latency_ms.p99 // 0 | r(2)) | \(.errors) | " +
-			"\(if .resumption then (.resumption.not_resumed + .resumption.resumed_otherwise | tostring) else "-" end) |"
-		' "$tmp/run.json"
+		awk -F'\t' -v sc="$scenario" -v sv="$server" '
+			function median(col,   n, i, j, t, v) {
+				n = 0
+				for (i = 1; i <= rows; i++) v[++n] = cell[i, col]
+				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+				return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+			}
+			$1 == sc && $2 == sv { rows++; for (c = 3; c <= 10; c++) cell[rows, c] = $c; errors += $9; notres += $10 }
+			END {
+				if (rows == 0) { printf "| %s | %s | failed |\n", sc, sv; exit }
+				printf "| %s | %s | %.0f | %.0f | %.0f %% | %.0f | %.2f | %.2f | %d | %s |\n", sc, sv,
+					median(3), median(4), median(5), median(6), median(7), median(8), errors, (notres < 0 ? "-" : notres)
+			}' "$tmp/results"
 	done
 done
 echo

@@ -84,9 +84,14 @@ line is written to stderr once a second when stderr is a terminal.
 docs/bench-json.md describes the same fields.
 
 Exit status 1 when any connection failed, any resumption did not resume
-as asked, or nothing completed. Tune the client for saturation: the
-load generator needs about as much CPU per TLS 1.3 ECDSA handshake as the
-server (verifying is dearer than signing); give it its own core.
+as asked, or nothing completed.
+
+To saturate a server, give clasp bench CPU of its own (taskset): per TLS 1.3
+ECDSA handshake the client spends about as much CPU as a Go server does
+(verifying the handshake signature costs more than making it), so with
+cheap handshakes it needs at least as many cores as the server.
+bench/server-compare.sh in the source tree loads clasp serve, crypto/tls,
+OpenSSL and nginx this way.
 
 ` + exitCodesHelp
 
