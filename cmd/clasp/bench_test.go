@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -367,5 +368,30 @@ func TestBenchTextReport(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "\r") {
 		t.Errorf("a progress line went to stderr, which is not a terminal: %q", r.stderr)
+	}
+}
+
+// On a terminal, a progress line rewrites itself on stderr once a second
+// and is cleared before the report. script(1) from util-linux gives the
+// command a pseudo-terminal.
+func TestBenchProgressLineOnATerminal(t *testing.T) {
+	scriptPath, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script (util-linux) is not installed")
+	}
+	s := startServe(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, scriptPath, "-qec",
+		claspBinary+" bench --insecure -c 2 -d 2500ms "+s.addr, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	text := string(out)
+	if !strings.Contains(text, "\r") || !strings.Contains(text, "handshakes  ") || !strings.Contains(text, "/s  ") {
+		t.Errorf("no progress line on the terminal:\n%q", text)
+	}
+	if !strings.Contains(text, "\r\033[K") || !strings.Contains(text, "attempts:") {
+		t.Errorf("the progress line is not cleared before the report:\n%q", text)
 	}
 }
