@@ -210,6 +210,9 @@ func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 // §7.4.2) and checks that its key fits the chosen suite.
 func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	c := hs.c
+	if hs.suite.Auth == suites.AuthPSK {
+		return nil // the pre-shared key authenticates the server (RFC 4279)
+	}
 	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
@@ -225,11 +228,11 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	if err != nil {
 		return err
 	}
-	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(hs.suite.KeyExchange == suites.KexRSA && isRSA(certs[0].PublicKey)) {
+	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(encryptsToCertificate(hs.suite.KeyExchange) && isRSA(certs[0].PublicKey)) {
 		return wire.Errorf(wire.AlertUnsupportedCertificate, "server's %s key cannot authenticate %s", certs[0].PublicKeyAlgorithm, hs.suite.Name)
 	}
 	use := keyUseSign // the ServerKeyExchange signature
-	if hs.suite.KeyExchange == suites.KexRSA {
+	if encryptsToCertificate(hs.suite.KeyExchange) {
 		use = keyUseEncipher
 	}
 	if err := c.checkPeerKeyUsage(certs[0], use); err != nil {
@@ -252,6 +255,9 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
+	}
+	if hs.suite.IsPSK() {
+		return hs.readPSKServerKeyExchange(msg)
 	}
 	ske, ok := msg.(*wire.ServerKeyExchange)
 	kx := hs.suite.KeyExchange
@@ -397,6 +403,9 @@ func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 // client's share of it (RFC 5246 §7.4.7), then derives the master secret.
 func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 	c, cfg := hs.c, hs.config
+	if hs.suite.IsPSK() {
+		return hs.sendPSKClientKeyExchange()
+	}
 	var public []byte
 	switch hs.suite.KeyExchange {
 	case suites.KexECDHE:

@@ -3,6 +3,7 @@ package clasp
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -235,7 +236,7 @@ func (hs *serverHandshakeTLS12) clientSchemes() []suites.SignatureScheme {
 func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group, bool) {
 	clientGroups, sent := hs.clientGroups()
 	ours := hs.config.groups()
-	switch kx {
+	switch keyExchangeBesidesPSK(kx) {
 	case suites.KexECDHE:
 		if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && !slices.Contains(pf.Formats, 0) {
 			return 0, false // RFC 8422 §5.1.2: uncompressed points are mandatory
@@ -273,7 +274,7 @@ func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group
 			}
 		}
 		// RFC 7919 §4: a client that lists FFDHE groups accepts only those.
-	case suites.KexRSA:
+	case suites.KexRSA, suites.KexNULL: // KexNULL: plain PSK
 		return 0, true
 	}
 	return 0, false
@@ -319,8 +320,8 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	c, cfg := hs.c, hs.config
 	version := c.state.version
 	candidates, err := c.certificateCandidates(hs.hello)
-	if err != nil {
-		return err
+	if err != nil && !(errors.Is(err, errNoCertificates) && cfg.GetExternalPSK != nil) {
+		return err // a PSK-only server goes on with the PSK suites alone
 	}
 	ours := cfg.cipherSuites()
 	order, other := ours, hs.hello.CipherSuites
@@ -336,13 +337,17 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 		if !suiteUsableIn(suite, version) {
 			continue
 		}
+		if why := cfg.pskSuiteRefusal(suite); why != "" {
+			rejected = append(rejected, suite.Name+": "+why)
+			continue
+		}
 		group, ok := hs.chooseGroup(suite.KeyExchange)
 		if !ok {
 			rejected = append(rejected, suite.Name+": no key exchange group in common")
 			continue
 		}
 		cert, l, scheme, why := hs.certificateFor(suite, candidates)
-		if cert == nil {
+		if cert == nil && suite.Auth != suites.AuthPSK {
 			rejected = append(rejected, suite.Name+": "+why)
 			continue
 		}
@@ -374,13 +379,16 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 // when the suite signs its key exchange, the scheme to sign with.
 func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates []*Certificate) (*Certificate, *x509.Certificate, suites.SignatureScheme, string) {
 	version := hs.c.state.version
+	if suite.Auth == suites.AuthPSK {
+		return nil, nil, 0, "" // the pre-shared key authenticates the server
+	}
 	why := "no certificate with a " + suite.Auth.String() + " key"
 	for _, cert := range candidates {
 		l, err := leaf(cert)
 		if err != nil || !keyFitsSuite(l.PublicKey, cert.PrivateKey, suite) {
 			continue
 		}
-		if suite.KeyExchange == suites.KexRSA || version < suites.VersionTLS12 {
+		if encryptsToCertificate(suite.KeyExchange) || version < suites.VersionTLS12 {
 			return cert, l, 0, ""
 		}
 		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.schemesFor(cert)); ok {
@@ -400,8 +408,10 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	c.decide(&trace.Decision{What: "cipher_suite", Chosen: hs.suite.Name,
 		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
 		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support"})
-	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
-		ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	if hs.certLeaf != nil { // none for a suite authenticated by a pre-shared key
+		c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
+			ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	}
 	if hs.group != 0 {
 		clientGroups, _ := hs.clientGroups()
 		c.decide(&trace.Decision{What: "group", Chosen: hs.group.String(), Offered: groupNames(clientGroups),
@@ -478,7 +488,7 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		exts = append(exts, &wire.SessionTicketExt{})
 		hs.sendTicket = true
 	}
-	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && hs.suite.KeyExchange == suites.KexECDHE {
+	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && keyExchangeBesidesPSK(hs.suite.KeyExchange) == suites.KexECDHE {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
 	}
@@ -508,6 +518,9 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 }
 
 func (hs *serverHandshakeTLS12) sendServerCertificate() error {
+	if hs.suite.Auth == suites.AuthPSK {
+		return nil // RFC 4279 §2, §3, RFC 5489: no certificate
+	}
 	_, err := hs.c.writeHandshake(&wire.Certificate{Certificates: hs.cert.Certificate})
 	return err
 }
@@ -516,6 +529,9 @@ func (hs *serverHandshakeTLS12) sendServerCertificate() error {
 // parameters together with both randoms (RFC 5246 §7.4.3).
 func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 	c, cfg := hs.c, hs.config
+	if hs.suite.IsPSK() {
+		return hs.sendPSKServerKeyExchange()
+	}
 	ske := &wire.ServerKeyExchange{KeyExchange: hs.suite.KeyExchange}
 	switch hs.suite.KeyExchange {
 	case suites.KexRSA:
@@ -572,7 +588,9 @@ const (
 // policy wants one, naming the CAs of ClientCAs.
 func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
 	cfg := hs.config
-	if cfg.ClientAuth == NoClientCert {
+	if cfg.ClientAuth == NoClientCert || hs.suite.Auth == suites.AuthPSK {
+		// Under a PSK-authenticated suite the key stands for the client
+		// too; OpenSSL 3 sends no CertificateRequest there either.
 		return nil
 	}
 	hs.certRequested = true
@@ -654,6 +672,8 @@ func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
 		// RFC 5246 §7.4.7.1: a bad ciphertext yields a random premaster and
 		// the handshake fails only at Finished, with nothing to tell apart.
 		preMaster, err = kex.DecryptRSAPremaster(cfg.rand(), hs.cert.PrivateKey, cke.Data, hs.hello.Version)
+	case suites.KexPSK, suites.KexDHEPSK, suites.KexECDHEPSK, suites.KexRSAPSK:
+		preMaster, err = hs.pskPremaster(cke)
 	}
 	if err != nil {
 		return err
