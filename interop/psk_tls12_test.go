@@ -3,10 +3,12 @@ package interop
 import (
 	"bytes"
 	"encoding/hex"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/peertest"
@@ -206,4 +208,59 @@ func gnutlsCrashesOnItsOwn(t *testing.T, pki *peertest.PKI, prio string) bool {
 	_, err := peertest.RunGnuTLSClient(t, srv.Addr, "GET / HTTP/1.0\r\n\r\n", "--priority", prio,
 		"--pskusername", "meter-0042", "--pskkey", hex.EncodeToString(interopPSK))
 	return err != nil && strings.Contains(err.Error(), "segmentation fault")
+}
+
+// claspDialErr is a clasp client's handshake error against addr.
+func claspDialErr(addr string, cfg *clasp.Config) error {
+	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: 15 * time.Second}, "tcp", addr, cfg)
+	if err == nil {
+		conn.Close()
+	}
+	return err
+}
+
+// The failures of a PSK handshake as OpenSSL 3 shows them, both ways.
+// RFC 4279 §2 lets a server answer an unknown identity with
+// unknown_psk_identity or hide it behind a later decrypt_error; libssl
+// and clasp send unknown_psk_identity (s_server's own callback cannot
+// show it: it only warns about an unexpected identity and goes on with
+// its one key, which is the wrong-key case). A wrong key leaves the sides
+// with different record keys, so the server cannot open the client's
+// Finished: bad_record_mac (RFC 5246 §6.2.3.3).
+func TestPSK12FailuresWithOpenSSL(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	const suite = "ECDHE-PSK-CHACHA20-POLY1305"
+	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-nocert", "-tls1_2", "-cipher", suite,
+		"-psk", hex.EncodeToString(interopPSK), "-psk_identity", "meter-0042", "-www", "-quiet")
+	wrong := pskClientConfig(pki, suite, "meter-0042")
+	wrong.ExternalPSKs[0].Key = bytes.Repeat([]byte{9}, 32)
+	if name, sent := alertName(claspDialErr(srv.Addr, wrong)); name != "bad_record_mac" || sent {
+		t.Errorf("wrong key at s_server: alert %q (sent by clasp: %v)", name, sent)
+	}
+
+	for _, tc := range []struct {
+		identity, key, wantAlert, wantOut string
+	}{
+		{"meter-9999", hex.EncodeToString(interopPSK), "unknown_psk_identity", "unknown psk identity"},
+		{"meter-0042", strings.Repeat("09", 32), "bad_record_mac", "bad record mac"},
+	} {
+		addr, results := startClaspServer(t, pskServerConfig(pki, pskKexes12[2], "meter-0042", clasp.VersionTLS12), 1)
+		out, err := peertest.RunOpenSSLClient(t, addr, "x\n", "-tls1_2", "-psk", tc.key, "-psk_identity", tc.identity)
+		res := <-results
+		if name, sent := alertName(res.err); err == nil || name != tc.wantAlert || !sent || !strings.Contains(out, tc.wantOut) {
+			t.Errorf("s_client %q: clasp server %v (alert %q sent %v), s_client %v\n%s", tc.identity, res.err, name, sent, err, out)
+		}
+	}
+}
+
+// GnuTLS takes RFC 4279 §2's other path for an unknown identity: it goes
+// on with a random key, so that an unknown identity looks like a wrong
+// key, and the client's Finished fails with bad_record_mac.
+func TestPSK12UnknownIdentityWithGnuTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	prio := "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-GCM"
+	srv := peertest.StartGnuTLSServer(t, pki.RSA, prio, "--pskpasswd", pskPasswdFile(t, "meter-0042"), "--http", "--disable-client-cert")
+	if name, sent := alertName(claspDialErr(srv.Addr, pskClientConfig(pki, "PSK-AES128-GCM-SHA256", "meter-9999"))); name != "bad_record_mac" || sent {
+		t.Errorf("unknown identity at gnutls-serv: alert %q (sent by clasp: %v)", name, sent)
+	}
 }
