@@ -8,6 +8,7 @@ import (
 
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 var testPSK12 = bytes.Repeat([]byte{0x7c}, 32)
@@ -186,5 +187,28 @@ func TestPSK12ShortKeyRefused(t *testing.T) {
 	var ce *configError
 	if !errors.As(res.clientErr, &ce) {
 		t.Errorf("a 5-byte key: %v", res.clientErr)
+	}
+}
+
+// The story of a PSK handshake names the hint, the identity and how the
+// premaster joins the key, in every language the story speaks.
+func TestPSK12Story(t *testing.T) {
+	for _, lang := range []string{"en", "ru", "zh", "vi"} {
+		var out bytes.Buffer
+		tr, err := trace.NewStoryTracer(&out, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		server := pskServer12(map[string][]byte{"device-12": testPSK12})
+		server.PSKIdentityHint = []byte("plant-7")
+		client := pskClient12("device-12", testPSK12, suites.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256)
+		client.Tracer = tr
+		testHandshake(t, client, server).mustSucceed(t)
+		story := out.String()
+		for _, want := range []string{`"plant-7"`, `"device-12"`, "psk_identity_hint", "RFC 4279"} {
+			if !strings.Contains(story, want) {
+				t.Errorf("%s story lacks %q:\n%s", lang, want, story)
+			}
+		}
 	}
 }

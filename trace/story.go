@@ -574,6 +574,40 @@ func (t *storyTracer) serverKeyExchange(ske *wire.ServerKeyExchange) {
 	if ske.Signature != nil {
 		t.line(1, "ske.signed", "scheme", schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
 	}
+	if isPSKExchange(ske.KeyExchange) {
+		if len(ske.PSKIdentityHint) > 0 {
+			t.line(1, "ske.psk_hint", "hint", fmt.Sprintf("%q", ske.PSKIdentityHint))
+		}
+		if ske.ECDHE != nil || ske.DHE != nil {
+			t.line(1, "ske.psk_unsigned")
+		}
+	}
+}
+
+// isPSKExchange reports whether a TLS 1.2 key exchange uses a pre-shared
+// key (RFC 4279, RFC 5489).
+func isPSKExchange(kx suites.KeyExchange) bool {
+	switch kx {
+	case suites.KexPSK, suites.KexDHEPSK, suites.KexECDHEPSK, suites.KexRSAPSK:
+		return true
+	}
+	return false
+}
+
+// pskClientKeyExchange tells a PSK ClientKeyExchange: the identity, the
+// other key exchange's value, and how the premaster joins them.
+func (t *storyTracer) pskClientKeyExchange(cke *wire.ClientKeyExchange) {
+	t.line(1, "cke.psk_identity", "identity", fmt.Sprintf("%q", cke.PSKIdentity))
+	switch cke.KeyExchange {
+	case suites.KexPSK:
+		t.line(1, "cke.psk_alone")
+		return
+	case suites.KexRSAPSK:
+		t.line(1, "cke.rsa", "bytes", len(cke.Data))
+	default:
+		t.line(1, "cke.share", "group", orDash(t.group), "hex", hexString(cke.Data))
+	}
+	t.line(1, "cke.psk_premaster", "kex", cke.KeyExchange.String())
 }
 
 func schemeText(s wire.DigitallySigned) string {
@@ -607,6 +641,8 @@ func (t *storyTracer) clientKeyExchange(cke *wire.ClientKeyExchange) {
 		t.line(1, "cke.premaster", "kex", cke.KeyExchange.String())
 	case suites.KexRSA:
 		t.line(1, "cke.rsa", "bytes", len(cke.Data))
+	case suites.KexPSK, suites.KexDHEPSK, suites.KexECDHEPSK, suites.KexRSAPSK:
+		t.pskClientKeyExchange(cke)
 	default:
 		t.line(1, "cke.other", "kex", cke.KeyExchange.String(), "bytes", len(cke.Data))
 	}
