@@ -205,6 +205,9 @@ func TestPSK12Story(t *testing.T) {
 		client.Tracer = tr
 		testHandshake(t, client, server).mustSucceed(t)
 		story := out.String()
+		if lang == "en" && testing.Verbose() {
+			t.Log(story)
+		}
 		for _, want := range []string{`"plant-7"`, `"device-12"`, "psk_identity_hint", "RFC 4279"} {
 			if !strings.Contains(story, want) {
 				t.Errorf("%s story lacks %q:\n%s", lang, want, story)

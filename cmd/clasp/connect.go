@@ -24,6 +24,7 @@ import (
 type connectOptions struct {
 	tlsOptions
 	traceOptions
+	keyOptions
 	export     *exportRequest
 	serverName string
 	caFile     string
@@ -130,13 +131,17 @@ func newConnectCommand() *cobra.Command {
   echo hi | clasp connect --reconnect 1 --trace=story localhost:8443
   clasp connect --tls1.2 --no-tickets --reconnect 5 localhost:8443   # resumption by session ID
   clasp connect --renegotiate --cafile ca.pem localhost:8443
-  clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443`,
+  clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443
+  clasp connect --psk 000102030405060708090a0b0c0d0e0f --psk-identity sensor-7 localhost:8443
+  clasp connect --tls1.2 --ciphers PSK-AES128-GCM-SHA256 --psk 0011...ff --psk-identity sensor-7 localhost:8443
+  clasp connect --peer-key server-pub.pem localhost:8443   # RFC 7250 raw public key, pinned`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
 	}
 	flags := cmd.Flags()
 	opts.registerNegotiation(flags, true)
 	opts.registerVersionShorthands(flags)
+	opts.keyOptions.registerClient(flags)
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI and verify in the certificate (default: the host in HOST:PORT)")
 	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of CA certificates to trust instead of the system roots")
 	flags.BoolVar(&opts.insecure, "insecure", false, "do not verify the server's certificate (testing only: open to interception)")
@@ -170,6 +175,10 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 		cfg.ServerName = host
 	}
 	if warnings, err = o.apply(cfg); err != nil {
+		return nil, "", nil, err
+	}
+	pinned, err := o.keyOptions.applyClient(cfg, &warnings)
+	if err != nil {
 		return nil, "", nil, err
 	}
 	verification = "verified against system roots"
@@ -215,6 +224,9 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 		return nil, "", nil, usageErrorf("--min-dh-bits %d: want a positive size", o.minDHBits)
 	case o.minDHBits > 0 && o.minDHBits < 2048:
 		warnings = append(warnings, fmt.Sprintf("--min-dh-bits %d: DHE primes below 2048 bits are accepted (Logjam)", o.minDHBits))
+	}
+	if pinned {
+		verification += "; a raw public key must be one of --peer-key"
 	}
 	cfg.MinDHBits = o.minDHBits
 	cfg.SessionTicketsDisabled = o.noTickets

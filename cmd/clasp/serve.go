@@ -28,6 +28,7 @@ import (
 type serveOptions struct {
 	tlsOptions
 	traceOptions
+	keyOptions
 	addr             string
 	certFile         string
 	keyFile          string
@@ -173,12 +174,15 @@ func newServeCommand() *cobra.Command {
   clasp serve --session-store redis://127.0.0.1:6379/0 --fleet-key fleet.key   # one of a fleet
   clasp serve --max-version 1.2 --renegotiation once
   clasp serve --max-version 1.2 --hello-request-after 1 --renegotiate-client-auth require --mode http
+  clasp serve --psk-file keys.txt --psk-hint plant-7   # PSK clients only (TLS 1.3 external PSK, TLS 1.2 PSK suites)
+  clasp serve --raw-public-key server-key.pem --peer-key clients.pem   # RFC 7250 raw public keys both ways
   clasp serve --handshake-timeout 5s --idle-timeout 1m --stats-addr 127.0.0.1:9090 &  curl http://127.0.0.1:9090/stats`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
 	flags := cmd.Flags()
 	opts.registerNegotiation(flags, false)
+	opts.keyOptions.registerServer(flags)
 	flags.StringVar(&opts.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
@@ -234,6 +238,24 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 	if err := o.applyRenegotiation(cfg); err != nil {
 		return nil, err
 	}
+	identities, err := o.keyOptions.applyServer(cfg, &warnings)
+	if err != nil {
+		return nil, err
+	}
+	if identities > 0 {
+		fmt.Fprintf(stderr, "pre-shared keys: %d identities from %s\n", identities, o.pskFile)
+	}
+	if o.certFile == "" && (identities > 0 || o.rawKeyFile != "") {
+		// Keys instead of certificates: no self-signed certificate either.
+		if o.ocspStaple != "" {
+			return nil, usageErrorf("--ocsp-staple needs --cert")
+		}
+		if len(cfg.Certificates) == 0 {
+			fmt.Fprintln(stderr, "certificate: none (pre-shared keys only)")
+		}
+		printWarnings(stderr, warnings)
+		return cfg, nil
+	}
 	var cert clasp.Certificate
 	if o.certFile != "" {
 		if cert, err = clasp.LoadX509KeyPair(o.certFile, o.keyFile); err != nil {
@@ -251,7 +273,7 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 			return nil, err
 		}
 	}
-	cfg.Certificates = []clasp.Certificate{cert}
+	cfg.Certificates = append([]clasp.Certificate{cert}, cfg.Certificates...)
 	printWarnings(stderr, warnings)
 	return cfg, nil
 }
@@ -651,6 +673,12 @@ func handshakeLine(st clasp.ConnectionState) string {
 	if st.NegotiatedProtocol != "" {
 		line += " alpn=" + st.NegotiatedProtocol
 	}
+	if len(st.PSKIdentity) > 0 {
+		line += fmt.Sprintf(" psk-identity=%q", st.PSKIdentity)
+	}
+	if st.PeerRawPublicKey != nil {
+		line += " client-raw-key=" + spkiFingerprint(st.PeerRawPublicKey)
+	}
 	if len(st.PeerCertificates) > 0 {
 		line += fmt.Sprintf(" client-cert=%q", st.PeerCertificates[0].Subject.String())
 		if len(st.VerifiedChains) > 0 {
@@ -895,6 +923,12 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	row("extended master secret", yesNo(st.ExtendedMasterSecret))
 	row("secure renegotiation", yesNo(st.SecureRenegotiation))
 	row("client SNI", orNone(st.ServerName, "none"))
+	if len(st.PSKIdentity) > 0 {
+		row("pre-shared key", fmt.Sprintf("%q", st.PSKIdentity))
+	}
+	if st.PeerRawPublicKey != nil {
+		row("client raw public key", "SHA-256 "+spkiFingerprint(st.PeerRawPublicKey))
+	}
 	if len(st.PeerCertificates) == 0 {
 		row("client certificate", "none")
 	} else {
