@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clasp-tls/clasp/internal/peertest"
 )
 
 const testPSKHex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -139,5 +141,19 @@ func TestConnectAndServeWithRawPublicKeys(t *testing.T) {
 	s.stop(t)
 	if !strings.Contains(s.stderr.String(), "client-raw-key=") {
 		t.Errorf("the server's log does not show the client's raw key:\n%s", s.stderr)
+	}
+}
+
+// Against openssl s_server with one plain PSK suite, connect's default PSK
+// offer is refused; the diagnosis (with its probes) names the --ciphers
+// that connects and the forward-secret PSK suite for the server.
+func TestConnectPSKNoCommonSuiteAgainstOpenSSL(t *testing.T) {
+	srv := peertest.StartOpenSSLServer(t, peertest.NewPKI(t).RSA, "-nocert", "-tls1_2", "-cipher", "PSK-AES128-GCM-SHA256",
+		"-psk", testPSKHex, "-psk_identity", "sensor-7", "-www", "-quiet")
+	r := runClasp(t, nil, "connect", "--tls1.2", "--psk", testPSKHex, "--psk-identity", "sensor-7", srv.Addr)
+	for _, want := range []string{"--ciphers PSK-AES128-GCM-SHA256", "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", "pre-shared key"} {
+		if r.exitCode != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", r.exitCode, want, r.stderr)
+		}
 	}
 }
