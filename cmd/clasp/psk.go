@@ -111,6 +111,11 @@ func readPSKFile(path string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, usageErrorf("--psk-file: %v", err)
 	}
+	return parsePSKFile(path, data)
+}
+
+// parsePSKFile parses the contents of a --psk-file named path.
+func parsePSKFile(path string, data []byte) (map[string][]byte, error) {
 	keys := map[string][]byte{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for n := 1; sc.Scan(); n++ {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,4 +157,33 @@ func TestConnectPSKNoCommonSuiteAgainstOpenSSL(t *testing.T) {
 			t.Errorf("exit %d, stderr lacks %q:\n%s", r.exitCode, want, r.stderr)
 		}
 	}
+}
+
+// FuzzParsePSKFile: any file either parses into identities with keys of 16
+// bytes or more, each found on a line of its own, or is refused as a usage
+// error that names a line or says the file is empty; never a panic.
+func FuzzParsePSKFile(f *testing.F) {
+	f.Add([]byte("# keys\nsensor-7:" + testPSKHex + "\n"))
+	f.Add([]byte("a:b:c:" + testPSKHex + "\r\n\n  spaced : " + testPSKHex + " \n"))
+	f.Add([]byte(":" + testPSKHex))
+	f.Add([]byte("x:0011\n"))
+	f.Add([]byte("x:" + testPSKHex + "\nx:" + testPSKHex))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys, err := parsePSKFile("keys.txt", data)
+		if err != nil {
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--psk-file keys.txt") {
+				t.Fatalf("error %v (%T) is not a usage error naming the file", err, err)
+			}
+			return
+		}
+		if len(keys) == 0 {
+			t.Fatal("parsed an empty key set")
+		}
+		for id, key := range keys {
+			if id == "" || len(key) < 16 || !strings.Contains(string(data), id) {
+				t.Fatalf("identity %q with a %d-byte key", id, len(key))
+			}
+		}
+	})
 }
