@@ -89,6 +89,15 @@ freely.
 one (mutual TLS); without them clasp answers a CertificateRequest with an
 empty Certificate, and the server decides whether that is enough.
 
+--psk HEX with --psk-identity ID connects with a pre-shared key instead of
+a certificate: a TLS 1.3 external PSK (psk_dhe_ke), or in TLS 1.2 the PSK
+suites (by default ECDHE_PSK and DHE_PSK with an AEAD; name plain PSK or
+RSA_PSK suites with --ciphers, e.g. PSK-AES128-GCM-SHA256). --peer-key FILE
+pins the server's key (PEM public keys or certificates) and asks for it as
+an RFC 7250 raw public key; --raw-public-key KEY.pem sends this client's key
+that way to a server that asks. The summary and --json name the identity
+(psk_identity) or the raw key (raw_public_key_sha256).
+
 The certificate is verified against the system roots, or against --cafile.
 A failed handshake prints the cause as the first line on stderr, then the
 error ("error: ..."), then why and what to change. When the server refused

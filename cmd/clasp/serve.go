@@ -100,6 +100,17 @@ failure of each cause and then at most once a minute per cause (with a count
 of the failures left unexplained), so that a port scanner or a health check
 does not flood the log. --verbose explains every failure.
 
+Keys instead of certificates: --psk-file FILE holds the pre-shared keys
+clients may use, one "identity:hexkey" line each (# starts a comment; a
+bad line is reported with its number); without --cert the server then has
+no certificate and serves PSK clients only, in TLS 1.3 (external PSK) and
+TLS 1.2 (ECDHE_PSK and DHE_PSK with an AEAD; plain PSK and RSA_PSK when
+--ciphers names them). --psk-hint sends a TLS 1.2 psk_identity_hint.
+--raw-public-key KEY.pem authenticates with that key alone to clients that
+ask for a raw public key (RFC 7250); --peer-key FILE pins the clients' keys
+and requires one. Each handshake's line names psk-identity or
+client-raw-key.
+
 Mutual TLS: --client-auth chooses the policy (as crypto/tls's ClientAuth):
   none                no CertificateRequest (the default)
   request             ask for a certificate, accept none, do not verify it
