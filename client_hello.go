@@ -253,6 +253,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	exts = append(exts, mfl...)
 	if offer.offers12 {
 		exts = append(exts, c.tls12HelloExtensions(offered)...)
+		exts = append(exts, rawPublicKeyOffers12(cfg, offer)...)
 	}
 	if offer.offers13 {
 		more, err := c.tls13HelloExtensions(offer, groups)

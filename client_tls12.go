@@ -30,7 +30,8 @@ type clientHandshakeTLS12 struct {
 	suite       *suites.Suite
 	transcript  *keys.Transcript
 
-	serverCerts []*x509.Certificate
+	serverCerts  []*x509.Certificate
+	rawServerKey crypto.PublicKey // the server's RFC 7250 raw key, when it sent one
 	ske         *wire.ServerKeyExchange
 	certReq     *wire.CertificateRequest
 	clientCert  *Certificate // nil when none is sent
@@ -127,6 +128,9 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	}
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
+	if err := hs.acceptCertificateTypes12(sh); err != nil {
+		return err
+	}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)
 	if len(cfg.Certificates) == 0 && cfg.GetClientCertificate == nil {
 		// Without a certificate there is no CertificateVerify to sign the
@@ -212,6 +216,9 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	c := hs.c
 	if hs.suite.Auth == suites.AuthPSK {
 		return nil // the pre-shared key authenticates the server (RFC 4279)
+	}
+	if c.state.rawPublicKey {
+		return hs.readServerRawPublicKey()
 	}
 	msg, err := hs.c.readHandshake()
 	if err != nil {
@@ -316,7 +323,7 @@ func dhGroupID(g *kex.DHGroup) suites.Group {
 func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExchange) error {
 	c := hs.c
 	signed := signedParams(hs.hello.Random[:], hs.serverHello.Random[:], ske.Params())
-	pub := hs.serverCerts[0].PublicKey
+	pub := hs.serverPublicKey()
 	sig := ske.Signature
 	if !sig.HasScheme {
 		return signature.VerifyLegacy(pub, signed, sig.Signature)
@@ -391,6 +398,9 @@ func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 	if hs.certReq == nil {
 		return nil
 	}
+	if hs.c.state.clientRawPublicKey && hs.clientCert != nil {
+		return hs.sendClientRawPublicKey()
+	}
 	msg := &wire.Certificate{Certificates: [][]byte{}}
 	if hs.clientCert != nil {
 		msg.Certificates = hs.clientCert.Certificate
@@ -431,7 +441,7 @@ func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 		}
 		public = key.PublicKey()
 	case suites.KexRSA:
-		pub, ok := hs.serverCerts[0].PublicKey.(*rsa.PublicKey)
+		pub, ok := hs.serverPublicKey().(*rsa.PublicKey)
 		if !ok {
 			return wire.Errorf(wire.AlertUnsupportedCertificate, "RSA key exchange needs an RSA server key")
 		}

@@ -195,7 +195,7 @@ func (hs *clientHandshakeTLS12) sendPSKClientKeyExchange() error {
 		}
 		public = key.PublicKey()
 	case suites.KexRSAPSK:
-		pub, ok := hs.serverCerts[0].PublicKey.(*rsa.PublicKey)
+		pub, ok := hs.serverPublicKey().(*rsa.PublicKey)
 		if !ok {
 			return wire.Errorf(wire.AlertUnsupportedCertificate, "RSA_PSK needs an RSA server key")
 		}

@@ -40,6 +40,8 @@ type serverHandshakeTLS12 struct {
 
 	certRequested bool
 	clientCerts   []*x509.Certificate
+	rawClientKey  crypto.PublicKey // the client's RFC 7250 raw key, when it sent one
+	certTypeExts  []wire.Extension // the ServerHello's RFC 7250 answers
 
 	master      []byte
 	clientWrite record.Protection // installed when the client's ChangeCipherSpec arrives
@@ -149,6 +151,9 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 		return c.negotiateALPN(hello)
 	}
 	if err := hs.negotiateSuite(); err != nil {
+		return err
+	}
+	if err := hs.chooseCertificateTypes12(); err != nil {
 		return err
 	}
 	if err := c.negotiateALPN(hello); err != nil {
@@ -493,6 +498,7 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
 	}
 	exts = append(exts, hs.stapleExtensions12()...)
+	exts = append(exts, hs.certTypeExts...)
 	exts = append(exts, c.chooseEncryptThenMAC(hs.hello, hs.suite)...)
 	if mfl := c.answerMaxFragmentLength(hs.hello); mfl != nil {
 		exts = append(exts, mfl...)
@@ -520,6 +526,9 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 func (hs *serverHandshakeTLS12) sendServerCertificate() error {
 	if hs.suite.Auth == suites.AuthPSK {
 		return nil // RFC 4279 §2, §3, RFC 5489: no certificate
+	}
+	if hs.c.state.rawPublicKey {
+		return hs.sendServerRawPublicKey()
 	}
 	_, err := hs.c.writeHandshake(&wire.Certificate{Certificates: hs.cert.Certificate})
 	return err
@@ -620,6 +629,9 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 		return nil
 	}
 	c, cfg := hs.c, hs.config
+	if c.state.clientRawPublicKey {
+		return hs.readClientRawPublicKey()
+	}
 	msg, err := c.readHandshake()
 	if err != nil {
 		return err
@@ -686,7 +698,8 @@ func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
 // readCertificateVerify checks that the client holds its certificate's key
 // (RFC 5246 §7.4.8): the signature covers every message before it.
 func (hs *serverHandshakeTLS12) readCertificateVerify() error {
-	if len(hs.clientCerts) == 0 {
+	pub := hs.clientPublicKey()
+	if pub == nil {
 		hs.transcript.DropMessages()
 		return nil
 	}
@@ -700,7 +713,6 @@ func (hs *serverHandshakeTLS12) readCertificateVerify() error {
 	if !ok {
 		return errUnexpected("CertificateVerify", msg)
 	}
-	pub := hs.clientCerts[0].PublicKey
 	sig := cv.Signature
 	if !sig.HasScheme {
 		err = signature.VerifyLegacy(pub, signed, sig.Signature)
