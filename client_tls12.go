@@ -32,9 +32,9 @@ type clientHandshakeTLS12 struct {
 
 	serverCerts  []*x509.Certificate
 	rawServerKey crypto.PublicKey // the server's RFC 7250 raw key, when it sent one
-	ske         *wire.ServerKeyExchange
-	certReq     *wire.CertificateRequest
-	clientCert  *Certificate // nil when none is sent
+	ske          *wire.ServerKeyExchange
+	certReq      *wire.CertificateRequest
+	clientCert   *Certificate // nil when none is sent
 
 	preMaster []byte
 	master    []byte
