@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // RFC 7250 in TLS 1.2: a client that pins the server's key gets it alone
@@ -100,4 +102,22 @@ func TestRawPublicKeyClientTLS12(t *testing.T) {
 	server.VerifyRawPublicKey = func([]byte) error { return errors.New("unknown device key") }
 	res = testHandshake(t, client, server)
 	wantSentAlert(t, "server", res.serverErr, wire.AlertBadCertificate)
+}
+
+// The story shows a TLS 1.2 raw key Certificate as what it is.
+func TestRawPublicKeyTLS12Story(t *testing.T) {
+	p := testCerts(t)
+	var out bytes.Buffer
+	tr, err := trace.NewStoryTracer(&out, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server := testClientConfig(t), testServerConfig(t, p.ecdsaLeaf)
+	client.VerifyRawPublicKey = func([]byte) error { return nil }
+	client.Tracer = tr
+	server.RawPublicKey = true
+	testHandshake(t, client, server).mustSucceed(t)
+	if !strings.Contains(out.String(), "raw public key alone (RFC 7250)") {
+		t.Errorf("story:\n%s", out.String())
+	}
 }

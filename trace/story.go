@@ -216,6 +216,8 @@ func (t *storyTracer) message(m *Message) {
 		}
 	case *wire.EndOfEarlyData:
 		t.line(1, "eoed")
+	case *wire.RawPublicKeyCertificate:
+		t.line(1, "cert.raw_key", "side", t.side(from), "bytes", len(p.SPKI), "hex", hexString(p.SPKI))
 	case *wire.ServerKeyExchange:
 		t.serverKeyExchange(p)
 	case *wire.CertificateRequest:
