@@ -215,3 +215,18 @@ func TestPSK12Story(t *testing.T) {
 		}
 	}
 }
+
+// A TLS 1.2 PSK session resumes like any other (the abbreviated handshake
+// needs no key exchange); the resumed connection names no identity, as
+// ConnectionState.PSKIdentity says for every resumption.
+func TestPSK12SessionResumes(t *testing.T) {
+	client := pskClient12("device-12", testPSK12, suites.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	server := pskServer12(map[string][]byte{"device-12": testPSK12})
+	testHandshake(t, client, server).mustSucceed(t)
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	if !res.clientState.DidResume || res.clientState.PSKIdentity != nil || res.clientState.CipherSuite != uint16(suites.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256) {
+		t.Errorf("second handshake: resumed %v, identity %q, suite %s", res.clientState.DidResume, res.clientState.PSKIdentity, res.clientState.CipherSuiteName)
+	}
+}

@@ -131,16 +131,18 @@ func TestConnectAndServeWithRawPublicKeys(t *testing.T) {
 	clientKey, clientPub := writeKeyPair(t, dir, "client")
 	_, strangerPub := writeKeyPair(t, dir, "stranger")
 	s := startServe(t, "--raw-public-key", serverKey, "--peer-key", clientPub)
-	r := runClasp(t, nil, "connect", "--raw-public-key", clientKey, "--peer-key", serverPub, s.addr)
-	if r.exitCode != 0 || !strings.Contains(r.stdout, "raw public key:") || !strings.Contains(r.stdout, "one of the pinned keys") {
-		t.Errorf("raw keys: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	for _, version := range []string{"--tls1.3", "--tls1.2"} {
+		r := runClasp(t, nil, "connect", version, "--raw-public-key", clientKey, "--peer-key", serverPub, s.addr)
+		if r.exitCode != 0 || !strings.Contains(r.stdout, "raw public key:") || !strings.Contains(r.stdout, "one of the pinned keys") {
+			t.Errorf("raw keys %s: exit %d\n%s\n%s", version, r.exitCode, r.stdout, r.stderr)
+		}
 	}
-	r = runClasp(t, nil, "connect", "--raw-public-key", clientKey, "--peer-key", strangerPub, s.addr)
+	r := runClasp(t, nil, "connect", "--raw-public-key", clientKey, "--peer-key", strangerPub, s.addr)
 	if r.exitCode == 0 || !strings.Contains(r.stderr, "not one of the 1 in --peer-key") {
 		t.Errorf("server key not pinned: exit %d\n%s", r.exitCode, r.stderr)
 	}
 	s.stop(t)
-	if !strings.Contains(s.stderr.String(), "client-raw-key=") {
+	if strings.Count(s.stderr.String(), "client-raw-key=") != 2 {
 		t.Errorf("the server's log does not show the client's raw key:\n%s", s.stderr)
 	}
 }
