@@ -208,12 +208,7 @@ func (t *storyTracer) message(m *Message) {
 	case *wire.NewSessionTicket:
 		t.line(1, "nst12", "lifetime", p.LifetimeHint, "bytes", len(p.Ticket))
 	case *wire.KeyUpdate:
-		t.line(1, "ku", "side", t.side(from))
-		if p.RequestUpdate {
-			t.line(1, "ku.request", "peer", t.side(from.Peer()))
-		} else {
-			t.line(1, "ku.no_request")
-		}
+		t.keyUpdate(from, p)
 	case *wire.EndOfEarlyData:
 		t.line(1, "eoed")
 	case *wire.RawPublicKeyCertificate:
@@ -249,6 +244,15 @@ func (t *storyTracer) message(m *Message) {
 		// A message this story does not know yet (TLS 1.3's, until they
 		// get their own lines): say what it is rather than skip it.
 		t.line(1, "msg.other", "type", handshakeTypeName(m.Parsed))
+	}
+}
+
+func (t *storyTracer) keyUpdate(from Side, p *wire.KeyUpdate) {
+	t.line(1, "ku", "side", t.side(from))
+	if p.RequestUpdate {
+		t.line(1, "ku.request", "peer", t.side(from.Peer()))
+	} else {
+		t.line(1, "ku.no_request")
 	}
 }
 
