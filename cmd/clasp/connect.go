@@ -18,6 +18,7 @@ import (
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/diagnose"
+	"github.com/clasp-tls/clasp/internal/starttls"
 	"github.com/clasp-tls/clasp/trace"
 )
 
@@ -50,6 +51,9 @@ type connectOptions struct {
 	// sendCertAnyway sends --cert even when the server names CAs that did
 	// not issue it.
 	sendCertAnyway bool
+	// startTLS names the protocol whose plain-text upgrade runs before
+	// the handshake (internal/starttls).
+	startTLS string
 }
 
 // connectHelp is connect's --help text.
@@ -167,6 +171,7 @@ func newConnectCommand() *cobra.Command {
 	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
+	flags.StringVar(&opts.startTLS, "starttls", "", "upgrade the connection with the protocol's STARTTLS before the handshake: "+strings.Join(starttls.Protocols(), ", "))
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
 	return cmd
@@ -266,6 +271,10 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if opts.reconnect < 0 {
 		return usageErrorf("--reconnect %d: want 0 or more", opts.reconnect)
 	}
+	var err error
+	if opts.startTLS, err = checkStartTLS(opts.startTLS); err != nil {
+		return err
+	}
 	cfg, verification, warnings, err := opts.clientConfig(addr)
 	if err != nil {
 		return err
@@ -304,7 +313,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep}
 
 	// The dialer's timeout covers the TCP connection and the handshake.
-	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
+	conn, err := dialClasp(addr, cfg, opts)
 	if finishErr := obs.finish(); err == nil && finishErr != nil {
 		err = finishErr
 	}
@@ -375,7 +384,8 @@ type connectRun struct {
 // refused ClientHello is worth probing.
 func (c *connectRun) fail(err error, handshake bool) error {
 	d := diagnose.ExplainIn(c.opts.lang, err, c.rec, "client", time.Now(), c.cfg)
-	if handshake {
+	var upgrade *startTLSError
+	if handshake && !errors.As(err, &upgrade) {
 		explainRefusal(d, err, c.rec, c.addr, c.cfg, c.opts)
 		diagnose.NoteAddressTarget(d, err, c.rec, c.cfg, c.opts.lang)
 		diagnose.NoteWellKnownPort(d, c.addr, c.rec, c.opts.lang)
@@ -557,7 +567,7 @@ func reconnect(first *clasp.Conn, c *connectRun, cache *watchedSessionCache, tic
 		tickets = newTicketWatcher()
 		cfg.Tracer = trace.Tee(obs.tracer, tickets, rec)
 		rc := &connectRun{opts: opts, cfg: cfg, addr: c.addr, out: out, rec: rec, rep: &connectionReport{Reconnect: i}}
-		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", c.addr, cfg)
+		conn, err := dialClasp(c.addr, cfg, opts)
 		if finishErr := obs.finish(); err == nil && finishErr != nil {
 			err = finishErr
 		}
