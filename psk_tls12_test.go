@@ -230,3 +230,23 @@ func TestPSK12SessionResumes(t *testing.T) {
 		t.Errorf("second handshake: resumed %v, identity %q, suite %s", res.clientState.DidResume, res.clientState.PSKIdentity, res.clientState.CipherSuiteName)
 	}
 }
+
+// The PSK suites are in the public lists: the forward-secret AEAD ones in
+// CipherSuites, plain PSK, RSA_PSK and CBC in InsecureCipherSuites.
+func TestPSKSuitesListed(t *testing.T) {
+	where := map[uint16]bool{}
+	for _, cs := range CipherSuites() {
+		where[cs.ID] = true
+	}
+	for _, cs := range InsecureCipherSuites() {
+		if where[cs.ID] {
+			t.Errorf("%s is listed as both secure and insecure", cs.Name)
+		}
+	}
+	for _, id := range suites.PSKSuites() {
+		weak, _ := suites.SuiteByID(id).IsWeak()
+		if where[uint16(id)] == weak {
+			t.Errorf("%v: weak %v, in CipherSuites %v", id, weak, where[uint16(id)])
+		}
+	}
+}
