@@ -37,7 +37,7 @@ func keyFitsSuite(pub crypto.PublicKey, priv crypto.PrivateKey, s *suites.Suite)
 		if _, ok := pub.(*rsa.PublicKey); !ok {
 			return false
 		}
-		if s.KeyExchange == suites.KexRSA {
+		if encryptsToCertificate(s.KeyExchange) {
 			_, canDecrypt := priv.(crypto.Decrypter)
 			return canDecrypt
 		}

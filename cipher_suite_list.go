@@ -74,7 +74,8 @@ type CipherSuite struct {
 }
 
 // CipherSuites returns the suites clasp runs that have no known weakness
-// (TLS 1.3, and TLS 1.2 ECDHE or DHE with an AEAD), best first. Unlike
+// (TLS 1.3, and TLS 1.2 ECDHE or DHE with an AEAD, the PSK ones among
+// them needing a pre-shared key), best first. Unlike
 // crypto/tls, clasp counts CBC and static RSA suites as insecure: they are
 // in InsecureCipherSuites.
 func CipherSuites() []*CipherSuite {
@@ -92,6 +93,7 @@ func InsecureCipherSuites() []*CipherSuite {
 func listSuites(insecure bool) []*CipherSuite {
 	var out []*CipherSuite
 	all := append(slices.Clone(defaultSuites13), suites.ImplementedSuites()...)
+	all = append(all, suites.PSKSuites()...)
 	for _, id := range append(all, suites.LegacySuites()...) {
 		cs := describeSuite(suites.SuiteByID(id))
 		if cs.Insecure == insecure {

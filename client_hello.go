@@ -145,7 +145,7 @@ func offeredSuites(cfg *Config) []suites.ID {
 	if cfg.minVersion() <= suites.VersionTLS12 {
 		for _, id := range cfg.cipherSuites() {
 			s := suites.SuiteByID(id)
-			if s.MaxVersion >= cfg.minVersion() && s.MinVersion <= cfg.maxVersion() && !s.IsTLS13() {
+			if s.MaxVersion >= cfg.minVersion() && s.MinVersion <= cfg.maxVersion() && !s.IsTLS13() && cfg.offersSuite12(s) {
 				out = append(out, id)
 			}
 		}
@@ -220,9 +220,9 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	ecdhe, dhe := false, false
 	for _, id := range offered {
 		switch suites.SuiteByID(id).KeyExchange {
-		case suites.KexECDHE:
+		case suites.KexECDHE, suites.KexECDHEPSK:
 			ecdhe = true
-		case suites.KexDHE:
+		case suites.KexDHE, suites.KexDHEPSK:
 			dhe = true
 		}
 	}
@@ -253,6 +253,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	exts = append(exts, mfl...)
 	if offer.offers12 {
 		exts = append(exts, c.tls12HelloExtensions(offered)...)
+		exts = append(exts, rawPublicKeyOffers12(cfg, offer)...)
 	}
 	if offer.offers13 {
 		more, err := c.tls13HelloExtensions(offer, groups)

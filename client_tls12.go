@@ -30,10 +30,11 @@ type clientHandshakeTLS12 struct {
 	suite       *suites.Suite
 	transcript  *keys.Transcript
 
-	serverCerts []*x509.Certificate
-	ske         *wire.ServerKeyExchange
-	certReq     *wire.CertificateRequest
-	clientCert  *Certificate // nil when none is sent
+	serverCerts  []*x509.Certificate
+	rawServerKey crypto.PublicKey // the server's RFC 7250 raw key, when it sent one
+	ske          *wire.ServerKeyExchange
+	certReq      *wire.CertificateRequest
+	clientCert   *Certificate // nil when none is sent
 
 	preMaster []byte
 	master    []byte
@@ -131,6 +132,9 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	}
 	c.layer.SetVersion(sh.Version)
 	c.parseCtx = wire.Context{Version: sh.Version, KeyExchange: suite.KeyExchange}
+	if err := hs.acceptCertificateTypes12(sh); err != nil {
+		return err
+	}
 	hs.transcript.SetHash(sh.Version, suite.PRFHash)
 	if len(cfg.Certificates) == 0 && cfg.GetClientCertificate == nil {
 		// Without a certificate there is no CertificateVerify to sign the
@@ -217,6 +221,12 @@ func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 // §7.4.2) and checks that its key fits the chosen suite.
 func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	c := hs.c
+	if hs.suite.Auth == suites.AuthPSK {
+		return nil // the pre-shared key authenticates the server (RFC 4279)
+	}
+	if c.state.rawPublicKey {
+		return hs.readServerRawPublicKey()
+	}
 	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
@@ -232,11 +242,11 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	if err != nil {
 		return err
 	}
-	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(hs.suite.KeyExchange == suites.KexRSA && isRSA(certs[0].PublicKey)) {
+	if !keyFitsSuite(certs[0].PublicKey, nil, hs.suite) && !(encryptsToCertificate(hs.suite.KeyExchange) && isRSA(certs[0].PublicKey)) {
 		return wire.Errorf(wire.AlertUnsupportedCertificate, "server's %s key cannot authenticate %s", certs[0].PublicKeyAlgorithm, hs.suite.Name)
 	}
 	use := keyUseSign // the ServerKeyExchange signature
-	if hs.suite.KeyExchange == suites.KexRSA {
+	if encryptsToCertificate(hs.suite.KeyExchange) {
 		use = keyUseEncipher
 	}
 	if err := c.checkPeerKeyUsage(certs[0], use); err != nil {
@@ -259,6 +269,9 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
+	}
+	if hs.suite.IsPSK() {
+		return hs.readPSKServerKeyExchange(msg)
 	}
 	ske, ok := msg.(*wire.ServerKeyExchange)
 	kx := hs.suite.KeyExchange
@@ -317,7 +330,7 @@ func dhGroupID(g *kex.DHGroup) suites.Group {
 func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExchange) error {
 	c := hs.c
 	signed := signedParams(hs.hello.Random[:], hs.serverHello.Random[:], ske.Params())
-	pub := hs.serverCerts[0].PublicKey
+	pub := hs.serverPublicKey()
 	sig := ske.Signature
 	if !sig.HasScheme {
 		return signature.VerifyLegacy(pub, signed, sig.Signature)
@@ -392,6 +405,9 @@ func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 	if hs.certReq == nil {
 		return nil
 	}
+	if hs.c.state.clientRawPublicKey && hs.clientCert != nil {
+		return hs.sendClientRawPublicKey()
+	}
 	if hs.clientCert == nil && hs.c.state.version == suites.VersionSSL30 {
 		// RFC 6101 §7.4.6 (§5.6.6): "If no suitable certificate is
 		// available, the client should send a no_certificate alert
@@ -410,6 +426,9 @@ func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 // client's share of it (RFC 5246 §7.4.7), then derives the master secret.
 func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 	c, cfg := hs.c, hs.config
+	if hs.suite.IsPSK() {
+		return hs.sendPSKClientKeyExchange()
+	}
 	var public []byte
 	switch hs.suite.KeyExchange {
 	case suites.KexECDHE:
@@ -435,7 +454,7 @@ func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 		}
 		public = key.PublicKey()
 	case suites.KexRSA:
-		pub, ok := hs.serverCerts[0].PublicKey.(*rsa.PublicKey)
+		pub, ok := hs.serverPublicKey().(*rsa.PublicKey)
 		if !ok {
 			return wire.Errorf(wire.AlertUnsupportedCertificate, "RSA key exchange needs an RSA server key")
 		}

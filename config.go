@@ -356,17 +356,32 @@ type Config struct {
 	// applies to client certificates (with ClientAuth asking for one). A
 	// peer that sends a certificate chain is verified as usual.
 	VerifyRawPublicKey func(spki []byte) error
-	// ExternalPSKs, on a TLS 1.3 client, are pre-shared keys agreed
-	// outside TLS (RFC 8446 §4.2.11); the first is offered when the client
+	// ExternalPSKs, on a client, are pre-shared keys agreed outside TLS.
+	// In TLS 1.3 (RFC 8446 §4.2.11) the first is offered when the client
 	// has no ticket for the server, with psk_dhe_ke (forward secrecy)
-	// unless PSKKeyExchangeModes names psk_ke. A handshake that uses one
-	// has no certificates; ConnectionState.PSKIdentity names it.
+	// unless PSKKeyExchangeModes names psk_ke. In TLS 1.2 the first is
+	// used with a PSK cipher suite (RFC 4279, RFC 5489), which the client
+	// offers only when it has a key: by default ECDHE_PSK and DHE_PSK with
+	// an AEAD; plain PSK and RSA_PSK only when CipherSuites names them. A
+	// handshake that uses one has no certificates (RSA_PSK aside);
+	// ConnectionState.PSKIdentity names it.
 	ExternalPSKs []ExternalPSK
-	// GetExternalPSK, on a TLS 1.3 server, returns the pre-shared key of an
-	// identity a client offers (nil: none; the identity is then skipped),
-	// so that keys can come from a database or a KMS. A server that only
-	// serves PSK clients needs no Certificates.
+	// GetExternalPSK, on a server, returns the pre-shared key of an
+	// identity a client offers (nil: none; in TLS 1.3 the identity is then
+	// skipped, in TLS 1.2 the handshake ends with unknown_psk_identity), so
+	// that keys can come from a database or a KMS. A server that only
+	// serves PSK clients needs no Certificates; with it the server accepts
+	// the TLS 1.2 PSK suites too.
 	GetExternalPSK func(identity []byte) (*ExternalPSK, error)
+	// GetClientPSK, on a TLS 1.2 client, chooses the pre-shared key by the
+	// server's psk_identity_hint (RFC 4279 §5.2; nil when the server sent
+	// none) instead of ExternalPSKs[0]. Setting it makes the client offer
+	// the PSK suites.
+	GetClientPSK func(hint []byte) (*ExternalPSK, error)
+	// PSKIdentityHint, on a TLS 1.2 server, is the psk_identity_hint sent
+	// in ServerKeyExchange (RFC 4279 §5.2) to help a client choose its
+	// identity; none when empty.
+	PSKIdentityHint []byte
 	// CertificateCompression lists certificate compression algorithms
 	// (RFC 8879: CertCompressionBrotli, CertCompressionZstd,
 	// CertCompressionZlib) in order of preference. A TLS 1.3 client offers
@@ -525,7 +540,7 @@ func (c *Config) maxVersion() suites.Version {
 // limited to what clasp implements.
 func (c *Config) cipherSuites() []suites.ID {
 	if c.CipherSuites == nil {
-		return suites.DefaultSuites()
+		return c.defaultSuites12()
 	}
 	out := make([]suites.ID, 0, len(c.CipherSuites))
 	for _, id := range c.CipherSuites {

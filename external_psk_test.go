@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,32 @@ func TestExternalPSKConfigChecked(t *testing.T) {
 		ExternalPSKs: []ExternalPSK{{Identity: []byte("id"), Key: []byte("short")}}}
 	if res := testHandshake(t, client, testServerConfig13(t)); res.clientErr == nil {
 		t.Error("a 5-byte PSK was offered")
+	}
+}
+
+// RFC 8446 §4.2.9: psk_ke gives no forward secrecy, so a server uses an
+// external PSK in that mode only when its Config names psk_ke (as OpenSSL
+// only with -allow_no_dhe_kex); otherwise a server with a certificate
+// does a full handshake. Named, it works, and both sides warn.
+func TestExternalPSKPlainKERefusedUnlessNamed(t *testing.T) {
+	key := bytes.Repeat([]byte{0x33}, 32)
+	client := testClientConfig13(t)
+	client.ExternalPSKs = []ExternalPSK{{Identity: []byte("plc-4"), Key: key}}
+	client.PSKKeyExchangeModes = []uint8{PSKModePlainKE}
+	server := testServerConfig13(t)
+	server.GetExternalPSK = func(identity []byte) (*ExternalPSK, error) {
+		return &ExternalPSK{Identity: identity, Key: key}, nil
+	}
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	if res.clientState.PSKIdentity != nil || len(res.clientState.PeerCertificates) == 0 {
+		t.Errorf("a server that does not name psk_ke used the PSK (identity %q)", res.clientState.PSKIdentity)
+	}
+	server.PSKKeyExchangeModes = []uint8{PSKModeDHEKE, PSKModePlainKE}
+	res = testHandshake(t, client, server)
+	res.mustSucceed(t)
+	st := res.clientState
+	if string(st.PSKIdentity) != "plc-4" || st.CurveID != 0 || !strings.Contains(strings.Join(st.Warnings, "\n"), "forward secrecy") {
+		t.Errorf("psk_ke named: identity %q, group %v, warnings %q", st.PSKIdentity, st.CurveID, st.Warnings)
 	}
 }

@@ -134,8 +134,38 @@ var fuzzScenarios = func() []fuzzScenario {
 		s.MaxEarlyData, s.SessionStore = 1024, sessions.NewMemoryStore(sessions.MemoryOptions{MaxEntries: 8})
 	})
 	out[len(out)-1].earlyData = []byte("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	// TLS 1.2 pre-shared keys (RFC 4279, RFC 5489), after the others so
+	// that the corpus keeps its scenario numbers: plain PSK with a server
+	// that has no certificate, ECDHE_PSK with an identity hint, DHE_PSK,
+	// and RSA_PSK with the RSA certificate.
+	add("PSK-AES128-GCM", suites.TLS_PSK_WITH_AES_128_GCM_SHA256, rsaCert, fuzzPSK(false, ""))
+	add("ECDHE-PSK-CHACHA20-hint", suites.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256, rsaCert, fuzzPSK(false, "plant-7"))
+	add("DHE-PSK-AES128-CBC-SHA256", suites.TLS_DHE_PSK_WITH_AES_128_CBC_SHA256, rsaCert, func(p *testPKI, c, s *Config) {
+		fuzzPSK(false, "")(p, c, s)
+		c.Groups, s.Groups = []CurveID{FFDHE2048}, []CurveID{FFDHE2048}
+	})
+	add("RSA-PSK-AES256-GCM", suites.TLS_RSA_PSK_WITH_AES_256_GCM_SHA384, rsaCert, fuzzPSK(true, ""))
 	return out
 }()
+
+// fuzzPSK gives both sides of a scenario the key of "fuzz-device"; the
+// server keeps its certificate only when the suite needs one (RSA_PSK).
+func fuzzPSK(keepCert bool, hint string) func(p *testPKI, c, s *Config) {
+	return func(_ *testPKI, c, s *Config) {
+		key := bytes.Repeat([]byte{0x46}, 32)
+		c.ExternalPSKs = []ExternalPSK{{Identity: []byte("fuzz-device"), Key: key}}
+		s.GetExternalPSK = func(identity []byte) (*ExternalPSK, error) {
+			if string(identity) != "fuzz-device" {
+				return nil, nil
+			}
+			return &ExternalPSK{Identity: identity, Key: key}, nil
+		}
+		s.PSKIdentityHint = []byte(hint)
+		if !keepCert {
+			s.Certificates = nil
+		}
+	}
+}
 
 // fuzzClock and fuzzTicketKey make TLS 1.3 tickets reproducible: a ticket
 // is sealed under a key derived from the base key and the clock's period,

@@ -18,8 +18,10 @@ import (
 
 // offerServerCertificateTypes is the client's server_certificate_type:
 // raw public keys first, X.509 as well unless the client can only pin.
-func offerServerCertificateTypes(cfg *Config, offers13 bool) []wire.Extension {
-	if !offers13 || cfg.VerifyRawPublicKey == nil || !cfg.listsExtension(wire.ExtServerCertificateType) {
+// offered says whether the hello carries the extension in this list (the
+// TLS 1.3 list, or the TLS 1.2 one of a hello without TLS 1.3).
+func offerServerCertificateTypes(cfg *Config, offered bool) []wire.Extension {
+	if !offered || cfg.VerifyRawPublicKey == nil || !cfg.listsExtension(wire.ExtServerCertificateType) {
 		return nil
 	}
 	return []wire.Extension{&wire.ServerCertificateTypeExt{Types: []uint8{wire.CertTypeRawPublicKey, wire.CertTypeX509}}}
@@ -96,8 +98,8 @@ func (c *Conn) verifyRawPublicKey(entries []wire.CertificateEntry) (crypto.Publi
 // its key's SubjectPublicKeyInfo.
 
 // offerClientCertificateTypes is a client's client_certificate_type.
-func offerClientCertificateTypes(cfg *Config, offers13 bool) []wire.Extension {
-	if !offers13 || !cfg.RawPublicKey || !cfg.listsExtension(wire.ExtClientCertificateType) {
+func offerClientCertificateTypes(cfg *Config, offered bool) []wire.Extension {
+	if !offered || !cfg.RawPublicKey || !cfg.listsExtension(wire.ExtClientCertificateType) {
 		return nil
 	}
 	return []wire.Extension{&wire.ClientCertificateTypeExt{Types: []uint8{wire.CertTypeRawPublicKey, wire.CertTypeX509}}}

@@ -3,6 +3,7 @@ package clasp
 import (
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -39,6 +40,8 @@ type serverHandshakeTLS12 struct {
 
 	certRequested bool
 	clientCerts   []*x509.Certificate
+	rawClientKey  crypto.PublicKey // the client's RFC 7250 raw key, when it sent one
+	certTypeExts  []wire.Extension // the ServerHello's RFC 7250 answers
 
 	master      []byte
 	clientWrite record.Protection // installed when the client's ChangeCipherSpec arrives
@@ -150,6 +153,9 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 	if err := hs.negotiateSuite(); err != nil {
 		return err
 	}
+	if err := hs.chooseCertificateTypes12(); err != nil {
+		return err
+	}
 	if err := c.negotiateALPN(hello); err != nil {
 		return err
 	}
@@ -238,7 +244,7 @@ func (hs *serverHandshakeTLS12) clientSchemes() []suites.SignatureScheme {
 func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group, bool) {
 	clientGroups, sent := hs.clientGroups()
 	ours := hs.config.groups()
-	switch kx {
+	switch keyExchangeBesidesPSK(kx) {
 	case suites.KexECDHE:
 		if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && !slices.Contains(pf.Formats, 0) {
 			return 0, false // RFC 8422 §5.1.2: uncompressed points are mandatory
@@ -276,7 +282,7 @@ func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group
 			}
 		}
 		// RFC 7919 §4: a client that lists FFDHE groups accepts only those.
-	case suites.KexRSA:
+	case suites.KexRSA, suites.KexNULL: // KexNULL: plain PSK
 		return 0, true
 	}
 	return 0, false
@@ -322,8 +328,8 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	c, cfg := hs.c, hs.config
 	version := c.state.version
 	candidates, err := c.certificateCandidates(hs.hello)
-	if err != nil {
-		return err
+	if err != nil && !(errors.Is(err, errNoCertificates) && cfg.GetExternalPSK != nil) {
+		return err // a PSK-only server goes on with the PSK suites alone
 	}
 	ours := cfg.cipherSuites()
 	order, other := ours, hs.hello.CipherSuites
@@ -339,13 +345,17 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 		if !suiteUsableIn(suite, version) {
 			continue
 		}
+		if why := cfg.pskSuiteRefusal(suite); why != "" {
+			rejected = append(rejected, suite.Name+": "+why)
+			continue
+		}
 		group, ok := hs.chooseGroup(suite.KeyExchange)
 		if !ok {
 			rejected = append(rejected, suite.Name+": no key exchange group in common")
 			continue
 		}
 		cert, l, scheme, why := hs.certificateFor(suite, candidates)
-		if cert == nil {
+		if cert == nil && suite.Auth != suites.AuthPSK {
 			rejected = append(rejected, suite.Name+": "+why)
 			continue
 		}
@@ -379,13 +389,16 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 // when the suite signs its key exchange, the scheme to sign with.
 func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates []*Certificate) (*Certificate, *x509.Certificate, suites.SignatureScheme, string) {
 	version := hs.c.state.version
+	if suite.Auth == suites.AuthPSK {
+		return nil, nil, 0, "" // the pre-shared key authenticates the server
+	}
 	why := "no certificate with a " + suite.Auth.String() + " key"
 	for _, cert := range candidates {
 		l, err := leaf(cert)
 		if err != nil || !keyFitsSuite(l.PublicKey, cert.PrivateKey, suite) {
 			continue
 		}
-		if suite.KeyExchange == suites.KexRSA || version < suites.VersionTLS12 {
+		if encryptsToCertificate(suite.KeyExchange) || version < suites.VersionTLS12 {
 			return cert, l, 0, ""
 		}
 		if scheme, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), hs.config.schemesFor(cert)); ok {
@@ -406,8 +419,10 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
 		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support",
 		Warning: legacySuiteWarning(hs.suite)})
-	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
-		ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	if hs.certLeaf != nil { // none for a suite authenticated by a pre-shared key
+		c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
+			ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	}
 	if hs.group != 0 {
 		clientGroups, _ := hs.clientGroups()
 		c.decide(&trace.Decision{What: "group", Chosen: hs.group.String(), Offered: groupNames(clientGroups),
@@ -484,11 +499,12 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		exts = append(exts, &wire.SessionTicketExt{})
 		hs.sendTicket = true
 	}
-	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && hs.suite.KeyExchange == suites.KexECDHE {
+	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && keyExchangeBesidesPSK(hs.suite.KeyExchange) == suites.KexECDHE {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.
 		exts = append(exts, &wire.ECPointFormatsExt{Formats: []uint8{0}})
 	}
 	exts = append(exts, hs.stapleExtensions12()...)
+	exts = append(exts, hs.certTypeExts...)
 	exts = append(exts, c.chooseEncryptThenMAC(hs.hello, hs.suite)...)
 	if mfl := c.answerMaxFragmentLength(hs.hello); mfl != nil {
 		exts = append(exts, mfl...)
@@ -514,6 +530,12 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 }
 
 func (hs *serverHandshakeTLS12) sendServerCertificate() error {
+	if hs.suite.Auth == suites.AuthPSK {
+		return nil // RFC 4279 §2, §3, RFC 5489: no certificate
+	}
+	if hs.c.state.rawPublicKey {
+		return hs.sendServerRawPublicKey()
+	}
 	_, err := hs.c.writeHandshake(&wire.Certificate{Certificates: hs.cert.Certificate})
 	return err
 }
@@ -522,6 +544,9 @@ func (hs *serverHandshakeTLS12) sendServerCertificate() error {
 // parameters together with both randoms (RFC 5246 §7.4.3).
 func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 	c, cfg := hs.c, hs.config
+	if hs.suite.IsPSK() {
+		return hs.sendPSKServerKeyExchange()
+	}
 	ske := &wire.ServerKeyExchange{KeyExchange: hs.suite.KeyExchange}
 	switch hs.suite.KeyExchange {
 	case suites.KexRSA:
@@ -578,7 +603,9 @@ const (
 // policy wants one, naming the CAs of ClientCAs.
 func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
 	cfg := hs.config
-	if cfg.ClientAuth == NoClientCert {
+	if cfg.ClientAuth == NoClientCert || hs.suite.Auth == suites.AuthPSK {
+		// Under a PSK-authenticated suite the key stands for the client
+		// too; OpenSSL 3 sends no CertificateRequest there either.
 		return nil
 	}
 	hs.certRequested = true
@@ -608,6 +635,9 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 		return nil
 	}
 	c, cfg := hs.c, hs.config
+	if c.state.clientRawPublicKey {
+		return hs.readClientRawPublicKey()
+	}
 	msg, err := c.readHandshake()
 	if err != nil {
 		return err
@@ -667,6 +697,8 @@ func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
 		// RFC 5246 §7.4.7.1: a bad ciphertext yields a random premaster and
 		// the handshake fails only at Finished, with nothing to tell apart.
 		preMaster, err = kex.DecryptRSAPremaster(cfg.rand(), hs.cert.PrivateKey, cke.Data, hs.hello.Version)
+	case suites.KexPSK, suites.KexDHEPSK, suites.KexECDHEPSK, suites.KexRSAPSK:
+		preMaster, err = hs.pskPremaster(cke)
 	}
 	if err != nil {
 		return err
@@ -679,7 +711,8 @@ func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
 // readCertificateVerify checks that the client holds its certificate's key
 // (RFC 5246 §7.4.8): the signature covers every message before it.
 func (hs *serverHandshakeTLS12) readCertificateVerify() error {
-	if len(hs.clientCerts) == 0 {
+	pub := hs.clientPublicKey()
+	if pub == nil {
 		hs.transcript.DropMessages()
 		return nil
 	}
@@ -697,7 +730,6 @@ func (hs *serverHandshakeTLS12) readCertificateVerify() error {
 	if !ok {
 		return errUnexpected("CertificateVerify", msg)
 	}
-	pub := hs.clientCerts[0].PublicKey
 	sig := cv.Signature
 	if c.state.version == suites.VersionSSL30 {
 		// signed (the raw messages) is not what SSL 3.0 signs; the

@@ -67,8 +67,9 @@ type ConnectionState struct {
 	// authenticated with a raw public key (RFC 7250; Config.RawPublicKey,
 	// VerifyRawPublicKey) instead of a certificate chain.
 	PeerRawPublicKey []byte
-	// PSKIdentity is the identity of the external pre-shared key the TLS
-	// 1.3 handshake used (Config.ExternalPSKs, GetExternalPSK); nil for a
+	// PSKIdentity is the identity of the external pre-shared key the
+	// handshake used (Config.ExternalPSKs, GetClientPSK, GetExternalPSK):
+	// a TLS 1.3 external PSK or a TLS 1.2 PSK cipher suite; nil for a
 	// certificate handshake or a resumption.
 	PSKIdentity []byte
 	// MaxFragmentLength is the record size max_fragment_length (RFC 6066

@@ -410,6 +410,14 @@ func recommendedSuite(ver suites.Version, server []suites.ID) suites.ID {
 			return suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 		}
 	}
+	// A server that accepts only PSK suites has no certificate for an
+	// ECDHE_RSA one: recommend the forward-secret PSK suite instead.
+	if len(server) > 0 && !slices.ContainsFunc(server, func(id suites.ID) bool {
+		s := suites.SuiteByID(id)
+		return s == nil || !s.IsPSK()
+	}) && ver == suites.VersionTLS12 {
+		return suites.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+	}
 	if ver < suites.VersionTLS12 {
 		return suites.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
 	}

@@ -215,6 +215,9 @@ func (x *explainer) explain() *Diagnosis {
 	if errors.As(err, &dnsErr) {
 		return x.dns(dnsErr)
 	}
+	if d := x.psk(); d != nil {
+		return d
+	}
 	var ve *clasp.CertificateVerificationError
 	if errors.As(err, &ve) {
 		return x.certificate(ve)

@@ -43,6 +43,9 @@ type facts struct {
 	// peerDHBits is the size of the DHE prime in a received
 	// ServerKeyExchange, 0 when none.
 	peerDHBits int
+	// pskIdentity is the identity of a TLS 1.2 PSK ClientKeyExchange, sent
+	// or received (nil when none crossed).
+	pskIdentity []byte
 
 	lastSent, lastReceived *trace.Message
 	finishedSent           bool
@@ -112,6 +115,10 @@ func (f *facts) message(m *trace.Message) {
 	case *wire.ServerKeyExchange:
 		if p.DHE != nil && m.Direction == trace.Received {
 			f.peerDHBits = new(big.Int).SetBytes(p.DHE.P).BitLen()
+		}
+	case *wire.ClientKeyExchange:
+		if p.PSKIdentity != nil {
+			f.pskIdentity = p.PSKIdentity
 		}
 	case *wire.CertificateRequest:
 		f.certRequest, f.certRequestCAs = true, p.CertificateAuthorities

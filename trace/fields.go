@@ -145,6 +145,8 @@ func decodeMessage(parsed any) object {
 			certs = append(certs, decodeCertificate(der))
 		}
 		o.add("certificates", certs)
+	case *wire.RawPublicKeyCertificate:
+		o.add("raw_public_key_hex", hexString(m.SPKI))
 	case *wire.ServerKeyExchange:
 		o.add("key_exchange", m.KeyExchange.String())
 		if m.PSKIdentityHint != nil {

@@ -193,14 +193,7 @@ func (t *storyTracer) message(m *Message) {
 	case *wire.ClientHello:
 		t.clientHello(p)
 	case *wire.ServerHello:
-		switch {
-		case p.IsHelloRetryRequest():
-			t.helloRetryRequest(p)
-		case tls13:
-			t.serverHello13(p)
-		default:
-			t.serverHello(p)
-		}
+		t.anyServerHello(p, tls13)
 	case *wire.Certificate:
 		t.certificate(from, p.Certificates)
 	case *wire.Certificate13:
@@ -222,14 +215,11 @@ func (t *storyTracer) message(m *Message) {
 	case *wire.NewSessionTicket:
 		t.line(1, "nst12", "lifetime", p.LifetimeHint, "bytes", len(p.Ticket))
 	case *wire.KeyUpdate:
-		t.line(1, "ku", "side", t.side(from))
-		if p.RequestUpdate {
-			t.line(1, "ku.request", "peer", t.side(from.Peer()))
-		} else {
-			t.line(1, "ku.no_request")
-		}
+		t.keyUpdate(from, p)
 	case *wire.EndOfEarlyData:
 		t.line(1, "eoed")
+	case *wire.RawPublicKeyCertificate:
+		t.line(1, "cert.raw_key", "side", t.side(from), "bytes", len(p.SPKI), "hex", hexString(p.SPKI))
 	case *wire.ServerKeyExchange:
 		t.serverKeyExchange(p)
 	case *wire.CertificateRequest:
@@ -249,22 +239,50 @@ func (t *storyTracer) message(m *Message) {
 			t.finished13(from, p)
 			break
 		}
-		label, sender := "client finished", "CLNT"
-		if from == Server {
-			label, sender = "server finished", "SRVR"
-		}
-		if t.ssl3 {
-			t.line(1, "fin.ssl3", "sender", sender, "hex", hexString(p.VerifyData))
-		} else {
-			t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
-		}
-		t.line(1, "fin.proves", "peer", t.side(from.Peer()))
+		t.finished12(from, p)
 	case *wire.CompressedCertificate:
 		t.line(1, "cert.compressed", "side", t.side(from), "alg", int(p.Algorithm), "from", int(p.UncompressedLength), "to", len(p.Compressed))
 	default:
 		// A message this story does not know yet (TLS 1.3's, until they
 		// get their own lines): say what it is rather than skip it.
 		t.line(1, "msg.other", "type", handshakeTypeName(m.Parsed))
+	}
+}
+
+// anyServerHello tells a HelloRetryRequest, a TLS 1.3 ServerHello or an
+// earlier version's.
+func (t *storyTracer) anyServerHello(p *wire.ServerHello, tls13 bool) {
+	switch {
+	case p.IsHelloRetryRequest():
+		t.helloRetryRequest(p)
+	case tls13:
+		t.serverHello13(p)
+	default:
+		t.serverHello(p)
+	}
+}
+
+// finished12 tells a TLS 1.2 (or SSL 3.0) Finished: what verify_data is
+// made of, and what checking it proves.
+func (t *storyTracer) finished12(from Side, p *wire.Finished) {
+	label, sender := "client finished", "CLNT"
+	if from == Server {
+		label, sender = "server finished", "SRVR"
+	}
+	if t.ssl3 {
+		t.line(1, "fin.ssl3", "sender", sender, "hex", hexString(p.VerifyData))
+	} else {
+		t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
+	}
+	t.line(1, "fin.proves", "peer", t.side(from.Peer()))
+}
+
+func (t *storyTracer) keyUpdate(from Side, p *wire.KeyUpdate) {
+	t.line(1, "ku", "side", t.side(from))
+	if p.RequestUpdate {
+		t.line(1, "ku.request", "peer", t.side(from.Peer()))
+	} else {
+		t.line(1, "ku.no_request")
 	}
 }
 
@@ -593,6 +611,40 @@ func (t *storyTracer) serverKeyExchange(ske *wire.ServerKeyExchange) {
 	if ske.Signature != nil {
 		t.line(1, "ske.signed", "scheme", t.schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
 	}
+	if isPSKExchange(ske.KeyExchange) {
+		if len(ske.PSKIdentityHint) > 0 {
+			t.line(1, "ske.psk_hint", "hint", fmt.Sprintf("%q", ske.PSKIdentityHint))
+		}
+		if ske.ECDHE != nil || ske.DHE != nil {
+			t.line(1, "ske.psk_unsigned")
+		}
+	}
+}
+
+// isPSKExchange reports whether a TLS 1.2 key exchange uses a pre-shared
+// key (RFC 4279, RFC 5489).
+func isPSKExchange(kx suites.KeyExchange) bool {
+	switch kx {
+	case suites.KexPSK, suites.KexDHEPSK, suites.KexECDHEPSK, suites.KexRSAPSK:
+		return true
+	}
+	return false
+}
+
+// pskClientKeyExchange tells a PSK ClientKeyExchange: the identity, the
+// other key exchange's value, and how the premaster joins them.
+func (t *storyTracer) pskClientKeyExchange(cke *wire.ClientKeyExchange) {
+	t.line(1, "cke.psk_identity", "identity", fmt.Sprintf("%q", cke.PSKIdentity))
+	switch cke.KeyExchange {
+	case suites.KexPSK:
+		t.line(1, "cke.psk_alone")
+		return
+	case suites.KexRSAPSK:
+		t.line(1, "cke.rsa", "bytes", len(cke.Data))
+	default:
+		t.line(1, "cke.share", "group", orDash(t.group), "hex", hexString(cke.Data))
+	}
+	t.line(1, "cke.psk_premaster", "kex", cke.KeyExchange.String())
 }
 
 // schemeText names a signature's scheme; TLS 1.0 and 1.1 signatures carry
@@ -635,6 +687,8 @@ func (t *storyTracer) clientKeyExchange(cke *wire.ClientKeyExchange) {
 		t.line(1, "cke.premaster", "kex", cke.KeyExchange.String())
 	case suites.KexRSA:
 		t.line(1, "cke.rsa", "bytes", len(cke.Data))
+	case suites.KexPSK, suites.KexDHEPSK, suites.KexECDHEPSK, suites.KexRSAPSK:
+		t.pskClientKeyExchange(cke)
 	default:
 		t.line(1, "cke.other", "kex", cke.KeyExchange.String(), "bytes", len(cke.Data))
 	}

@@ -25,6 +25,7 @@ import (
 type connectOptions struct {
 	tlsOptions
 	traceOptions
+	keyOptions
 	export     *exportRequest
 	serverName string
 	caFile     string
@@ -92,6 +93,15 @@ freely.
 one (mutual TLS); without them clasp answers a CertificateRequest with an
 empty Certificate, and the server decides whether that is enough.
 
+--psk HEX with --psk-identity ID connects with a pre-shared key instead of
+a certificate: a TLS 1.3 external PSK (psk_dhe_ke), or in TLS 1.2 the PSK
+suites (by default ECDHE_PSK and DHE_PSK with an AEAD; name plain PSK or
+RSA_PSK suites with --ciphers, e.g. PSK-AES128-GCM-SHA256). --peer-key FILE
+pins the server's key (PEM public keys or certificates) and asks for it as
+an RFC 7250 raw public key; --raw-public-key KEY.pem sends this client's key
+that way to a server that asks. The summary and --json name the identity
+(psk_identity) or the raw key (raw_public_key_sha256).
+
 The certificate is verified against the system roots, or against --cafile.
 A failed handshake prints the cause as the first line on stderr, then the
 error ("error: ..."), then why and what to change. When the server refused
@@ -134,13 +144,17 @@ func newConnectCommand() *cobra.Command {
   echo hi | clasp connect --reconnect 1 --trace=story localhost:8443
   clasp connect --tls1.2 --no-tickets --reconnect 5 localhost:8443   # resumption by session ID
   clasp connect --renegotiate --cafile ca.pem localhost:8443
-  clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443`,
+  clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443
+  clasp connect --psk 000102030405060708090a0b0c0d0e0f --psk-identity sensor-7 localhost:8443
+  clasp connect --tls1.2 --ciphers PSK-AES128-GCM-SHA256 --psk 0011...ff --psk-identity sensor-7 localhost:8443
+  clasp connect --peer-key server-pub.pem localhost:8443   # RFC 7250 raw public key, pinned`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
 	}
 	flags := cmd.Flags()
 	opts.registerNegotiation(flags, true)
 	opts.registerVersionShorthands(flags)
+	opts.keyOptions.registerClient(flags)
 	flags.StringVar(&opts.serverName, "servername", "", "name to send in SNI and verify in the certificate (default: the host in HOST:PORT)")
 	flags.StringVar(&opts.caFile, "cafile", "", "PEM file of CA certificates to trust instead of the system roots")
 	flags.BoolVar(&opts.insecure, "insecure", false, "do not verify the server's certificate (testing only: open to interception)")
@@ -175,6 +189,10 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 		cfg.ServerName = host
 	}
 	if warnings, err = o.apply(cfg); err != nil {
+		return nil, "", nil, err
+	}
+	pinned, err := o.keyOptions.applyClient(cfg, &warnings)
+	if err != nil {
 		return nil, "", nil, err
 	}
 	verification = "verified against system roots"
@@ -220,6 +238,9 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 		return nil, "", nil, usageErrorf("--min-dh-bits %d: want a positive size", o.minDHBits)
 	case o.minDHBits > 0 && o.minDHBits < 2048:
 		warnings = append(warnings, fmt.Sprintf("--min-dh-bits %d: DHE primes below 2048 bits are accepted (Logjam)", o.minDHBits))
+	}
+	if pinned {
+		verification += "; a raw public key must be one of --peer-key"
 	}
 	cfg.MinDHBits = o.minDHBits
 	cfg.SessionTicketsDisabled = o.noTickets

@@ -28,6 +28,7 @@ import (
 type serveOptions struct {
 	tlsOptions
 	traceOptions
+	keyOptions
 	addr             string
 	certFile         string
 	keyFile          string
@@ -103,6 +104,17 @@ failure of each cause and then at most once a minute per cause (with a count
 of the failures left unexplained), so that a port scanner or a health check
 does not flood the log. --verbose explains every failure.
 
+Keys instead of certificates: --psk-file FILE holds the pre-shared keys
+clients may use, one "identity:hexkey" line each (# starts a comment; a
+bad line is reported with its number); without --cert the server then has
+no certificate and serves PSK clients only, in TLS 1.3 (external PSK) and
+TLS 1.2 (ECDHE_PSK and DHE_PSK with an AEAD; plain PSK and RSA_PSK when
+--ciphers names them). --psk-hint sends a TLS 1.2 psk_identity_hint.
+--raw-public-key KEY.pem authenticates with that key alone to clients that
+ask for a raw public key (RFC 7250); --peer-key FILE pins the clients' keys
+and requires one. Each handshake's line names psk-identity or
+client-raw-key.
+
 Mutual TLS: --client-auth chooses the policy (as crypto/tls's ClientAuth):
   none                no CertificateRequest (the default)
   request             ask for a certificate, accept none, do not verify it
@@ -177,12 +189,15 @@ func newServeCommand() *cobra.Command {
   clasp serve --session-store redis://127.0.0.1:6379/0 --fleet-key fleet.key   # one of a fleet
   clasp serve --max-version 1.2 --renegotiation once
   clasp serve --max-version 1.2 --hello-request-after 1 --renegotiate-client-auth require --mode http
+  clasp serve --psk-file keys.txt --psk-hint plant-7   # PSK clients only (TLS 1.3 external PSK, TLS 1.2 PSK suites)
+  clasp serve --raw-public-key server-key.pem --peer-key clients.pem   # RFC 7250 raw public keys both ways
   clasp serve --handshake-timeout 5s --idle-timeout 1m --stats-addr 127.0.0.1:9090 &  curl http://127.0.0.1:9090/stats`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
 	flags := cmd.Flags()
 	opts.registerNegotiation(flags, false)
+	opts.keyOptions.registerServer(flags)
 	flags.StringVar(&opts.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
@@ -239,6 +254,24 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 	if err := o.applyRenegotiation(cfg); err != nil {
 		return nil, err
 	}
+	identities, err := o.keyOptions.applyServer(cfg, &warnings)
+	if err != nil {
+		return nil, err
+	}
+	if identities > 0 {
+		fmt.Fprintf(stderr, "pre-shared keys: %d identities from %s\n", identities, o.pskFile)
+	}
+	if o.certFile == "" && (identities > 0 || o.rawKeyFile != "") {
+		// Keys instead of certificates: no self-signed certificate either.
+		if o.ocspStaple != "" {
+			return nil, usageErrorf("--ocsp-staple needs --cert")
+		}
+		if len(cfg.Certificates) == 0 {
+			fmt.Fprintln(stderr, "certificate: none (pre-shared keys only)")
+		}
+		printWarnings(stderr, warnings)
+		return cfg, nil
+	}
 	var cert clasp.Certificate
 	if o.certFile != "" {
 		if cert, err = clasp.LoadX509KeyPair(o.certFile, o.keyFile); err != nil {
@@ -256,7 +289,7 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 			return nil, err
 		}
 	}
-	cfg.Certificates = []clasp.Certificate{cert}
+	cfg.Certificates = append([]clasp.Certificate{cert}, cfg.Certificates...)
 	printWarnings(stderr, warnings)
 	return cfg, nil
 }
@@ -682,6 +715,12 @@ func handshakeLine(st clasp.ConnectionState) string {
 	if st.NegotiatedProtocol != "" {
 		line += " alpn=" + st.NegotiatedProtocol
 	}
+	if len(st.PSKIdentity) > 0 {
+		line += fmt.Sprintf(" psk-identity=%q", st.PSKIdentity)
+	}
+	if st.PeerRawPublicKey != nil {
+		line += " client-raw-key=" + spkiFingerprint(st.PeerRawPublicKey)
+	}
 	if len(st.PeerCertificates) > 0 {
 		line += fmt.Sprintf(" client-cert=%q", st.PeerCertificates[0].Subject.String())
 		if len(st.VerifiedChains) > 0 {
@@ -956,6 +995,12 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	row("extended master secret", yesNo(st.ExtendedMasterSecret))
 	row("secure renegotiation", yesNo(st.SecureRenegotiation))
 	row("client SNI", orNone(st.ServerName, "none"))
+	if len(st.PSKIdentity) > 0 {
+		row("pre-shared key", fmt.Sprintf("%q", st.PSKIdentity))
+	}
+	if st.PeerRawPublicKey != nil {
+		row("client raw public key", "SHA-256 "+spkiFingerprint(st.PeerRawPublicKey))
+	}
 	if len(st.PeerCertificates) == 0 {
 		row("client certificate", "none")
 	} else {

@@ -44,6 +44,12 @@ type connectionSummary struct {
 	OCSP *ocspSummary `json:"ocsp,omitempty"`
 	// Exported is --export's keying material.
 	Exported *exportRequest `json:"exported,omitempty"`
+	// PSKIdentity names the pre-shared key the handshake used (TLS 1.3
+	// external PSK or TLS 1.2 PSK suite); absent for a certificate one.
+	PSKIdentity string `json:"psk_identity,omitempty"`
+	// RawPublicKey is the SHA-256 of the peer's SubjectPublicKeyInfo when
+	// it authenticated with a raw public key (RFC 7250).
+	RawPublicKey string `json:"raw_public_key_sha256,omitempty"`
 }
 
 type certificateSummary struct {
@@ -96,6 +102,7 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 	if s.Warnings == nil {
 		s.Warnings = []string{}
 	}
+	s.describeKeys(st)
 	var ocspWarnings []string
 	s.OCSP, ocspWarnings = summarizeOCSP(st, time.Now())
 	s.Warnings = append(s.Warnings, ocspWarnings...)
@@ -189,6 +196,12 @@ func (s connectionSummary) writeText(w io.Writer) {
 		line("certificate subject", s.PeerCertificate.Subject)
 		line("certificate issuer", s.PeerCertificate.Issuer)
 		line("certificate expires", s.PeerCertificate.NotAfter.Format(time.RFC3339))
+	}
+	if s.PSKIdentity != "" {
+		line("pre-shared key", fmt.Sprintf("%q", s.PSKIdentity))
+	}
+	if s.RawPublicKey != "" {
+		line("raw public key", "SHA-256 "+s.RawPublicKey)
 	}
 	line("chain length", fmt.Sprint(s.ChainLength))
 	line("verification", s.Verification)

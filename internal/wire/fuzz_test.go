@@ -349,3 +349,20 @@ func FuzzParseCompressedCertificate(f *testing.F) {
 		checkReparse(t, m, body, func(b []byte) (Message, error) { return ParseCompressedCertificate(b) })
 	})
 }
+
+// FuzzParseRawPublicKeyCertificate: RFC 7250's TLS 1.2 Certificate form.
+func FuzzParseRawPublicKeyCertificate(f *testing.F) {
+	f.Add([]byte{0, 0, 3, 0x30, 1, 0})
+	f.Add([]byte{0, 0, 0})
+	f.Add([]byte{0, 0, 6, 0, 0, 3, 0x30, 1, 0})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := ParseRawPublicKeyCertificate(body)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("error %v is %T, want *Error", err, err)
+			}
+			return
+		}
+		checkReparse(t, m, body, func(b []byte) (Message, error) { return ParseRawPublicKeyCertificate(b) })
+	})
+}

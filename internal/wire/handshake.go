@@ -93,6 +93,10 @@ type Context struct {
 	// KeyExchange is the key exchange of the negotiated suite; it decides
 	// the shape of ServerKeyExchange and ClientKeyExchange.
 	KeyExchange suites.KeyExchange
+	// RawPublicKey says that the TLS 1.2 Certificate to be read carries a
+	// raw public key (RFC 7250 §3: the type agreed in the hellos), which
+	// parses as *RawPublicKeyCertificate.
+	RawPublicKey bool
 }
 
 // hasSignatureAlgorithms reports whether the context's version carries the
@@ -148,6 +152,9 @@ func ParseHandshake(raw []byte, ctx Context) (Message, error) {
 	case TypeNewSessionTicket:
 		return ParseNewSessionTicket(body)
 	case TypeCertificate:
+		if ctx.RawPublicKey {
+			return ParseRawPublicKeyCertificate(body)
+		}
 		return ParseCertificate(body)
 	case TypeServerKeyExchange:
 		if ctx.KeyExchange == suites.KexUnknown {

@@ -1,0 +1,89 @@
+package suites
+
+// The TLS 1.2 pre-shared-key suites clasp runs: RFC 4279 (PSK, DHE_PSK,
+// RSA_PSK), RFC 5487 (their AES-GCM and AES-CBC-SHA256/384 forms), RFC 5489
+// (ECDHE_PSK) and RFC 7905 (ChaCha20-Poly1305) — the ones OpenSSL 3 and
+// GnuTLS offer whose ciphers clasp has (no CCM, ARIA or Camellia).
+const (
+	TLS_PSK_WITH_AES_128_CBC_SHA                ID = 0x008C
+	TLS_PSK_WITH_AES_256_CBC_SHA                ID = 0x008D
+	TLS_DHE_PSK_WITH_AES_128_CBC_SHA            ID = 0x0090
+	TLS_DHE_PSK_WITH_AES_256_CBC_SHA            ID = 0x0091
+	TLS_RSA_PSK_WITH_AES_128_CBC_SHA            ID = 0x0094
+	TLS_RSA_PSK_WITH_AES_256_CBC_SHA            ID = 0x0095
+	TLS_PSK_WITH_AES_128_GCM_SHA256             ID = 0x00A8
+	TLS_PSK_WITH_AES_256_GCM_SHA384             ID = 0x00A9
+	TLS_DHE_PSK_WITH_AES_128_GCM_SHA256         ID = 0x00AA
+	TLS_DHE_PSK_WITH_AES_256_GCM_SHA384         ID = 0x00AB
+	TLS_RSA_PSK_WITH_AES_128_GCM_SHA256         ID = 0x00AC
+	TLS_RSA_PSK_WITH_AES_256_GCM_SHA384         ID = 0x00AD
+	TLS_PSK_WITH_AES_128_CBC_SHA256             ID = 0x00AE
+	TLS_PSK_WITH_AES_256_CBC_SHA384             ID = 0x00AF
+	TLS_DHE_PSK_WITH_AES_128_CBC_SHA256         ID = 0x00B2
+	TLS_DHE_PSK_WITH_AES_256_CBC_SHA384         ID = 0x00B3
+	TLS_RSA_PSK_WITH_AES_128_CBC_SHA256         ID = 0x00B6
+	TLS_RSA_PSK_WITH_AES_256_CBC_SHA384         ID = 0x00B7
+	TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA          ID = 0xC035
+	TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA          ID = 0xC036
+	TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256       ID = 0xC037
+	TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384       ID = 0xC038
+	TLS_PSK_WITH_CHACHA20_POLY1305_SHA256       ID = 0xCCAB
+	TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256 ID = 0xCCAC
+	TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256   ID = 0xCCAD
+	TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256   ID = 0xCCAE
+)
+
+// IsPSK reports whether the suite's key exchange uses a pre-shared key
+// (RFC 4279, RFC 5489): PSK, DHE_PSK, ECDHE_PSK or RSA_PSK.
+func (s *Suite) IsPSK() bool {
+	switch s.KeyExchange {
+	case KexPSK, KexDHEPSK, KexECDHEPSK, KexRSAPSK:
+		return true
+	}
+	return false
+}
+
+// DefaultPSKSuites returns the PSK suites a side with a pre-shared key
+// offers and accepts when the configuration names no suites: a fresh
+// (EC)DHE exchange besides the key (forward secrecy, RFC 5489, RFC 4279
+// §3) and an AEAD, nothing else. ECDHE_PSK has only ChaCha20-Poly1305 among
+// the suites peers implement (RFC 8442's AES-GCM ones are not in OpenSSL or
+// GnuTLS).
+func DefaultPSKSuites() []ID {
+	return []ID{
+		TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+		TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+		TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
+		TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+	}
+}
+
+// PSKSuites returns every PSK suite clasp can run, best first: forward
+// secret with an AEAD (the defaults), forward secret with CBC, then the
+// PSK alone and RSA_PSK (no forward secrecy), AEAD before CBC.
+func PSKSuites() []ID {
+	return append(DefaultPSKSuites(),
+		TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+		TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384,
+		TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA,
+		TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA,
+		TLS_DHE_PSK_WITH_AES_128_CBC_SHA256,
+		TLS_DHE_PSK_WITH_AES_256_CBC_SHA384,
+		TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
+		TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
+		TLS_PSK_WITH_AES_128_GCM_SHA256,
+		TLS_PSK_WITH_AES_256_GCM_SHA384,
+		TLS_PSK_WITH_CHACHA20_POLY1305_SHA256,
+		TLS_PSK_WITH_AES_128_CBC_SHA256,
+		TLS_PSK_WITH_AES_256_CBC_SHA384,
+		TLS_PSK_WITH_AES_128_CBC_SHA,
+		TLS_PSK_WITH_AES_256_CBC_SHA,
+		TLS_RSA_PSK_WITH_AES_128_GCM_SHA256,
+		TLS_RSA_PSK_WITH_AES_256_GCM_SHA384,
+		TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256,
+		TLS_RSA_PSK_WITH_AES_128_CBC_SHA256,
+		TLS_RSA_PSK_WITH_AES_256_CBC_SHA384,
+		TLS_RSA_PSK_WITH_AES_128_CBC_SHA,
+		TLS_RSA_PSK_WITH_AES_256_CBC_SHA,
+	)
+}
