@@ -23,7 +23,7 @@ type clientOffer struct {
 	session12 *ClientSessionState  // the TLS 1.2 session offered, if any
 	earlyData []byte               // the 0-RTT data sent with the hello, if any
 	offers13  bool
-	offers12  bool // any version below 1.3
+	offers12  bool       // any version below 1.3
 	ech       *echClient // the Encrypted Client Hello offer, if any (ech_client.go)
 }
 

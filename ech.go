@@ -175,7 +175,9 @@ func ECHConfigList(keys []EncryptedClientHelloKey) ([]byte, error) {
 // is not all digits nor a hexadecimal number (which could read as an IPv4
 // address).
 func checkPublicName(name string) error {
-	bad := func(why string) error { return fmt.Errorf("clasp: ECH public name %q %s (RFC 9849 §6.1.7)", name, why) }
+	bad := func(why string) error {
+		return fmt.Errorf("clasp: ECH public name %q %s (RFC 9849 §6.1.7)", name, why)
+	}
 	if name == "" || len(name) > 255 || name[0] == '.' || name[len(name)-1] == '.' {
 		return bad("is empty, too long, or begins or ends with a dot")
 	}
