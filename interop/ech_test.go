@@ -198,4 +198,3 @@ func TestECHCryptoTLSClientClaspServer(t *testing.T) {
 		})
 	}
 }
-
