@@ -45,7 +45,7 @@ func (e *ECHRejectionError) Error() string {
 	if len(e.RetryConfigList) == 0 {
 		return "clasp: the server rejected Encrypted Client Hello and sent no retry configurations"
 	}
-	return "clasp: the server rejected Encrypted Client Hello; retry with the ECHConfigList it sent (ECHRejectionError.RetryConfigList)"
+	return "clasp: the server rejected Encrypted Client Hello and sent retry configurations"
 }
 
 // HPKE identifiers (RFC 9180 §7) clasp's generated keys use.
@@ -228,4 +228,37 @@ func isHexNumber(s string) bool {
 		}
 	}
 	return true
+}
+
+// EncryptedClientHelloKeysFromList pairs each ECHConfig of an ECHConfigList
+// with one HPKE private key (RFC 9180 SerializePrivateKey form), each sent
+// as a retry config: the keys of a server whose published list has one key
+// behind every config.
+func EncryptedClientHelloKeysFromList(list, privateKey []byte) ([]EncryptedClientHelloKey, error) {
+	configs, err := wire.ParseECHConfigList(list)
+	if err != nil {
+		return nil, fmt.Errorf("clasp: ECHConfigList: %w", err)
+	}
+	var keys []EncryptedClientHelloKey
+	for _, c := range configs {
+		if c.Version != wire.ECHConfigVersion {
+			continue
+		}
+		kem, err := hpke.NewKEM(c.KEM)
+		if err != nil {
+			return nil, fmt.Errorf("clasp: ECHConfig %d: %w", c.ConfigID, err)
+		}
+		priv, err := kem.NewPrivateKey(privateKey)
+		if err != nil {
+			return nil, fmt.Errorf("clasp: ECHConfig %d: %w", c.ConfigID, err)
+		}
+		if string(priv.PublicKey().Bytes()) != string(c.PublicKey) {
+			return nil, fmt.Errorf("clasp: ECHConfig %d: its public key is not the private key's", c.ConfigID)
+		}
+		keys = append(keys, EncryptedClientHelloKey{Config: c.Raw, PrivateKey: privateKey, SendAsRetry: true})
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("clasp: the ECHConfigList has no ECHConfig of a version clasp supports")
+	}
+	return keys, nil
 }

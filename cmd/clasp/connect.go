@@ -25,6 +25,7 @@ type connectOptions struct {
 	tlsOptions
 	traceOptions
 	export     *exportRequest
+	ech        string // --ech: an ECHConfigList, base64 or a file (ech.go)
 	serverName string
 	caFile     string
 	insecure   bool
@@ -130,6 +131,7 @@ func newConnectCommand() *cobra.Command {
   echo hi | clasp connect --reconnect 1 --trace=story localhost:8443
   clasp connect --tls1.2 --no-tickets --reconnect 5 localhost:8443   # resumption by session ID
   clasp connect --renegotiate --cafile ca.pem localhost:8443
+  clasp connect --ech pki/ech.pem --servername secret.test --cafile pki/ca.pem localhost:8443
   clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
@@ -153,6 +155,7 @@ func newConnectCommand() *cobra.Command {
 	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
+	flags.StringVar(&opts.ech, "ech", "", "offer Encrypted Client Hello (RFC 9849) with this ECHConfigList: base64, or a file (PEM ECHCONFIG, base64 or binary); TLS 1.3 only")
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
 	return cmd
@@ -218,6 +221,11 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 	}
 	cfg.MinDHBits = o.minDHBits
 	cfg.SessionTicketsDisabled = o.noTickets
+	if o.ech != "" {
+		if cfg.EncryptedClientHelloConfigList, err = readECHConfigList(o.ech); err != nil {
+			return nil, "", nil, err
+		}
+	}
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
 		return nil, "", nil, err
 	}
@@ -288,7 +296,8 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		err = finishErr
 	}
 	if err != nil {
-		return c.fail(err, true)
+		var rejected *clasp.ECHRejectionError
+		return c.fail(echRejected(err), !errors.As(err, &rejected))
 	}
 	defer conn.Close()
 	// A TLS 1.3 server gives its verdict on a client certificate after the

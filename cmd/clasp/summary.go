@@ -17,26 +17,30 @@ import (
 // both the text and the JSON output are made from. The JSON field names are
 // part of the command's interface: scripts read them, so they only grow.
 type connectionSummary struct {
-	Protocol            string               `json:"protocol"`
-	CipherSuite         string               `json:"cipher_suite"`
-	CipherSuiteID       string               `json:"cipher_suite_id"`
-	Group               string               `json:"group"`
-	PostQuantum         bool                 `json:"post_quantum"`
-	SignatureScheme     string               `json:"signature_scheme"`
-	ServerName          string               `json:"server_name"`
-	ALPN                string               `json:"alpn"`
-	ExtendedMasterSec   bool                 `json:"extended_master_secret"`
-	SecureRenegotiation bool                 `json:"secure_renegotiation"`
-	Resumed             bool                 `json:"resumed"`
-	Resumption          string               `json:"resumption"`
-	ResumedBy           string               `json:"resumed_by"`
-	HelloRetryRequest   bool                 `json:"hello_retry_request"`
-	Verification        string               `json:"verification"`
-	Verified            bool                 `json:"verified"`
-	ChainLength         int                  `json:"chain_length"`
-	PeerCertificate     *certificateSummary  `json:"peer_certificate"`
-	Chain               []certificateSummary `json:"chain"`
-	Warnings            []string             `json:"warnings"`
+	Protocol            string `json:"protocol"`
+	CipherSuite         string `json:"cipher_suite"`
+	CipherSuiteID       string `json:"cipher_suite_id"`
+	Group               string `json:"group"`
+	PostQuantum         bool   `json:"post_quantum"`
+	SignatureScheme     string `json:"signature_scheme"`
+	ServerName          string `json:"server_name"`
+	ALPN                string `json:"alpn"`
+	ExtendedMasterSec   bool   `json:"extended_master_secret"`
+	SecureRenegotiation bool   `json:"secure_renegotiation"`
+	Resumed             bool   `json:"resumed"`
+	Resumption          string `json:"resumption"`
+	ResumedBy           string `json:"resumed_by"`
+	HelloRetryRequest   bool   `json:"hello_retry_request"`
+	// ECH is "accepted" when Encrypted Client Hello was offered and the
+	// server used the inner hello; absent when not offered (a rejected
+	// offer fails the connection).
+	ECH             string               `json:"ech,omitempty"`
+	Verification    string               `json:"verification"`
+	Verified        bool                 `json:"verified"`
+	ChainLength     int                  `json:"chain_length"`
+	PeerCertificate *certificateSummary  `json:"peer_certificate"`
+	Chain           []certificateSummary `json:"chain"`
+	Warnings        []string             `json:"warnings"`
 	// WarningCodes are the stable codes of the diagnose package's warnings
 	// (weak_rsa_key, expiring_soon, ...), each also one of Warnings.
 	WarningCodes []string `json:"warning_codes"`
@@ -81,6 +85,9 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		ChainLength:         len(st.PeerCertificates),
 		Chain:               []certificateSummary{},
 		Warnings:            st.Warnings,
+	}
+	if st.ECHAccepted {
+		s.ECH = "accepted"
 	}
 	if st.CurveID != 0 {
 		s.Group = st.CurveID.String()
@@ -203,6 +210,9 @@ func (s connectionSummary) writeText(w io.Writer) {
 	}
 	if s.Protocol == "TLS 1.3" {
 		line("hello retry request", yesNo(s.HelloRetryRequest))
+		if s.ECH != "" {
+			line("encrypted client hello", s.ECH)
+		}
 		line("resumed", orNone(s.Resumption, "no (full handshake)"))
 	} else {
 		line("extended master secret", yesNo(s.ExtendedMasterSec))
