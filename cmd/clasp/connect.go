@@ -296,8 +296,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		err = finishErr
 	}
 	if err != nil {
-		var rejected *clasp.ECHRejectionError
-		return c.fail(echRejected(err), !errors.As(err, &rejected))
+		return c.failHandshake(err)
 	}
 	defer conn.Close()
 	// A TLS 1.3 server gives its verdict on a client certificate after the

@@ -154,6 +154,18 @@ func echRejected(err error) error {
 	return fmt.Errorf("%w (ECH rejected; retry with --ech %s)", err, base64.StdEncoding.EncodeToString(rej.RetryConfigList))
 }
 
+// failHandshake reports a failed dial: a rejected ECH offer with the retry
+// list and without the probes that find what a refusing server accepts
+// (the server accepted the handshake; it only could not decrypt the
+// inner hello), any other failure as connect always does.
+func (c *connectRun) failHandshake(err error) error {
+	var rejected *clasp.ECHRejectionError
+	if errors.As(err, &rejected) {
+		return c.fail(echRejected(err), false)
+	}
+	return c.fail(err, true)
+}
+
 // runCertECH writes an ECH key file for a public name (clasp cert --ech)
 // and prints its ECHConfigList.
 func runCertECH(out io.Writer, opts *certOptions) error {
