@@ -62,6 +62,9 @@ func (c *Conn) openClientHello(outer *wire.ClientHello, raw []byte) (*wire.Clien
 		}
 		*c.echServer = echServerState{keys: keys, accepted: true, recipient: recipient, configID: ext.ConfigID, suite: ext.CipherSuite}
 		c.state.echAccepted = true
+		// From here on the inner hello is the ClientHello: its bytes are
+		// what PSK binders cover.
+		c.lastHandshakeRaw = innerRaw
 		if c.tracer != nil {
 			c.traceECH("accepted", "ech_accepted_server", fmt.Sprintf("ECHConfig %d decrypted the ClientHelloInner, which the handshake now answers", ext.ConfigID))
 			c.emitMessage(trace.Received, wire.ContentHandshake, innerRaw, inner, c.layer.ReadEpoch())
@@ -269,6 +272,7 @@ func (hs *serverHandshakeTLS13) readSecondClientHello() (wire.Message, error) {
 		return nil, err
 	}
 	hs.transcript.Write(raw)
+	c.lastHandshakeRaw = raw
 	if c.tracer != nil {
 		c.emitMessage(trace.Received, wire.ContentHandshake, raw, inner, c.layer.ReadEpoch())
 	}

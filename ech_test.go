@@ -172,3 +172,40 @@ func TestECHConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// A ticket from an ECH connection resumes inside the next
+// ClientHelloInner; the outer hello never carries the PSK (RFC 9849 §6.1:
+// "The client MUST NOT use this extension to advertise a PSK to the
+// client-facing server").
+func TestECHResumesInsideTheInnerHello(t *testing.T) {
+	key, list := echTestKey(t, 8)
+	client, server := echConfigs(t, list, key)
+	client.ClientSessionCache = NewLRUClientSessionCache(4)
+	var outerPSK []bool
+	client.Tracer = trace.TracerFunc(func(e trace.Event) {
+		if m, ok := e.(*trace.Message); ok && m.Direction == trace.Sent {
+			if ch, ok := m.Parsed.(*wire.ClientHello); ok && hostNameOf(ch) == "localhost" {
+				_, psk := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
+				outerPSK = append(outerPSK, psk)
+			}
+		}
+	})
+	first := testHandshake(t, client, server)
+	first.mustSucceed(t)
+	first.exchange(t)
+	second := testHandshake(t, client, server)
+	second.mustSucceed(t)
+	if !second.clientState.DidResume || !second.clientState.ECHAccepted || second.serverState.ServerName != "a.test" {
+		t.Fatalf("second: resumed %v, ECH %v, name %q", second.clientState.DidResume, second.clientState.ECHAccepted, second.serverState.ServerName)
+	}
+	if len(outerPSK) != 2 || outerPSK[0] || outerPSK[1] {
+		t.Fatalf("outer hellos carried pre_shared_key: %v", outerPSK)
+	}
+	// 0-RTT is not offered through ECH: the resumption still works.
+	client.EarlyData = true
+	third := testHandshake(t, client, server)
+	third.mustSucceed(t)
+	if !third.clientState.DidResume || third.clientState.EarlyDataAccepted {
+		t.Fatalf("third: resumed %v, early data %v", third.clientState.DidResume, third.clientState.EarlyDataAccepted)
+	}
+}

@@ -198,3 +198,49 @@ func TestECHCryptoTLSClientClaspServer(t *testing.T) {
 		})
 	}
 }
+
+// A session from an ECH connection resumes through ECH with crypto/tls
+// on the other side, both ways: the ticket travels in the inner hello.
+func TestECHResumptionWithCryptoTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	secret, public := echCert(t, pki, echSecretName), echCert(t, pki, echPublicName)
+	key, list := echKey(t)
+	t.Run("clasp client", func(t *testing.T) {
+		ln, serve := echServerFor(t, "client", key, secret, public)
+		defer ln.Close()
+		cfg := &clasp.Config{RootCAs: pki.CAPool, ServerName: echSecretName, EncryptedClientHelloConfigList: list,
+			ClientSessionCache: clasp.NewLRUClientSessionCache(4)}
+		for i := range 2 {
+			go serve()
+			conn, err := clasp.Dial("tcp", ln.Addr().String(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roundTrip(t, conn) // the ticket arrives with the echo
+			st := conn.ConnectionState()
+			conn.Close()
+			if !st.ECHAccepted || st.DidResume != (i == 1) {
+				t.Fatalf("connection %d: ECH %v, resumed %v", i, st.ECHAccepted, st.DidResume)
+			}
+		}
+	})
+	t.Run("clasp server", func(t *testing.T) {
+		ln, serve := echServerFor(t, "server", key, secret, public)
+		defer ln.Close()
+		cfg := &tls.Config{RootCAs: pki.CAPool, ServerName: echSecretName, EncryptedClientHelloConfigList: list,
+			ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		for i := range 2 {
+			go serve()
+			conn, err := tls.Dial("tcp", ln.Addr().String(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roundTrip(t, conn)
+			st := conn.ConnectionState()
+			conn.Close()
+			if !st.ECHAccepted || st.DidResume != (i == 1) {
+				t.Fatalf("connection %d: ECH %v, resumed %v", i, st.ECHAccepted, st.DidResume)
+			}
+		}
+	})
+}
