@@ -149,7 +149,7 @@ func (c *Conn) writeSealedClientHello(ech *echClient, inner *wire.ClientHello) e
 // emitInnerHello traces a ClientHelloInner: sent, but encrypted inside the
 // outer hello rather than as a record of its own.
 func (c *Conn) emitInnerHello(raw []byte, hello *wire.ClientHello) {
-	c.emit(&trace.Decision{Header: c.header(trace.KindDecision), What: "ech_inner_hello", Chosen: hostNameOf(hello),
+	c.decide(&trace.Decision{What: "ech_inner_hello", Chosen: hostNameOf(hello),
 		ReasonCode: "ech_inner_hello", Reason: "the next ClientHello carries this ClientHelloInner encrypted in its encrypted_client_hello extension"})
 	c.emitMessage(trace.Sent, wire.ContentHandshake, raw, hello, c.layer.WriteEpoch())
 }
@@ -248,6 +248,7 @@ func (c *Conn) resolveECH(offer *clientOffer, transcript *keys.Transcript, sh *w
 		outer.hello, outer.session, outer.session12 = ech.outer, nil, nil
 		c.state.serverName = ech.config.PublicName
 		c.echRejectedName = ech.config.PublicName
+		c.keyLogRandom = ech.outer.Random[:]
 		c.traceECH("rejected", "ech_rejected", "the server could not use the ClientHelloInner and answered the outer hello; the handshake is checked against the public name "+ech.config.PublicName+" and will fail")
 		return &outer, transcript, nil
 	}
