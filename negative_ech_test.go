@@ -445,3 +445,31 @@ func TestClientRejectsServerHelloWithoutECHConfirmationAfterRetry(t *testing.T) 
 	p.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ServerHello", wire.AlertIllegalParameter)
 }
+
+// FuzzECHDecodeClientHelloInner feeds decrypted payloads to the server's
+// reconstruction of the ClientHelloInner (RFC 9849 §5.1): it never panics,
+// and what it accepts is a hello with an inner encrypted_client_hello that
+// offers TLS 1.3 only, re-marshalled to the bytes it returns.
+func FuzzECHDecodeClientHelloInner(f *testing.F) {
+	outer := echInner13(f)
+	outer.Extensions = append(outer.Extensions[:5], &wire.ALPNExt{Protocols: []string{"h2"}})
+	base := echInner13(f)
+	f.Add(echEncode(f, base, make([]byte, 7)))
+	compressed := *base
+	compressed.Extensions = []wire.Extension{base.Extensions[0], base.Extensions[1],
+		&wire.ECHOuterExtensionsExt{Types: []wire.ExtensionType{wire.ExtSupportedGroups, wire.ExtKeyShare, wire.ExtALPN}}, base.Extensions[5]}
+	f.Add(echEncode(f, &compressed, nil))
+	f.Fuzz(func(t *testing.T, encoded []byte) {
+		inner, raw, err := decodeClientHelloInner(outer, encoded)
+		if err != nil {
+			return
+		}
+		if ext, ok := wire.FindExtension[*wire.EncryptedClientHelloExt](inner.Extensions); !ok || ext.Type != wire.ECHInner {
+			t.Fatal("accepted an inner hello without its inner extension")
+		}
+		again, err := inner.Marshal()
+		if err != nil || !bytes.Equal(again, raw) {
+			t.Fatalf("returned bytes are not the hello's: %v", err)
+		}
+	})
+}
