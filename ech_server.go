@@ -32,19 +32,26 @@ type echServerState struct {
 // offers ECH, when the server has a key for it (RFC 9849 §7.1), and
 // returns the hello and raw bytes the handshake continues with.
 func (c *Conn) openClientHello(outer *wire.ClientHello, raw []byte) (*wire.ClientHello, []byte, error) {
-	ext, ok := wire.FindExtension[*wire.EncryptedClientHelloExt](outer.Extensions)
+	found, ok := wire.LookupExtension(outer.Extensions, wire.ExtEncryptedClientHello)
 	if !ok {
 		return outer, raw, nil
+	}
+	keys, err := c.echKeys(outer)
+	if err != nil || len(keys) == 0 {
+		// Without keys the extension is one this server does not
+		// implement, ignored (RFC 8446 §4.2) even when malformed.
+		return outer, raw, err
+	}
+	ext, ok := found.(*wire.EncryptedClientHelloExt)
+	if !ok {
+		_, err := wire.ParseECHClientHello(found.(*wire.UnknownExt).Data)
+		return nil, nil, err
 	}
 	if ext.Type != wire.ECHOuter {
 		// RFC 9849 §7: "A shared mode server which receives a
 		// ClientHello with ECHClientHello.type of inner MUST abort with an
 		// "illegal_parameter" alert".
 		return nil, nil, wire.Errorf(wire.AlertIllegalParameter, "a ClientHello from the network carries an inner encrypted_client_hello (RFC 9849 §7)")
-	}
-	keys, err := c.echKeys(outer)
-	if err != nil || len(keys) == 0 {
-		return outer, raw, err
 	}
 	c.echServer = &echServerState{keys: keys}
 	aad, err := echOuterAAD(outer)

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/hpke"
 	"crypto/rand"
+	"net"
 	"slices"
 	"testing"
 
@@ -142,6 +143,35 @@ func TestServerRejectsECHNonzeroPadding(t *testing.T) {
 func TestServerRejectsInnerECHFromNetwork(t *testing.T) {
 	key, _ := echTestKey(t, 21)
 	serverRefusesECH(t, key, wire.AlertIllegalParameter, echInner13(t))
+}
+
+// RFC 9849 §7: "If ECHClientHello.type is not a valid
+// ECHClientHelloType, then the server MUST abort with an
+// "illegal_parameter" alert"; a body that does not parse is decode_error
+// (RFC 8446 §6.2). A server without ECH keys ignores the extension, as
+// one that does not implement it (RFC 8446 §4.2; crypto/tls and OpenSSL
+// do the same), so that GREASE-like or truncated values from real
+// clients do not break it.
+func TestServerRejectsMalformedECHOnlyWithKeys(t *testing.T) {
+	key, _ := echTestKey(t, 29)
+	for _, tc := range []struct {
+		body []byte
+		desc wire.AlertDescription
+	}{{[]byte{2}, wire.AlertIllegalParameter}, {nil, wire.AlertDecodeError}, {[]byte{0, 0, 1, 0, 1, 5, 0, 0, 0, 0}, wire.AlertDecodeError}} {
+		hello := echInner13(t, &wire.UnknownExt{Code: wire.ExtEncryptedClientHello, Data: tc.body})
+		hello.Extensions = slices.Delete(hello.Extensions, 5, 6) // the inner mark
+		serverRefusesECH(t, key, tc.desc, hello)
+
+		client, server := net.Pipe()
+		go func() { _ = Server(server, &Config{Certificates: []Certificate{testCerts(t).sniA}}).Handshake(); server.Close() }()
+		p := &scriptedPeer{t: t, conn: client, recVs: VersionTLS10}
+		p.sendMessages(hello)
+		msg := newPeer13(t, client)
+		if m, _ := msg.readMessage(); m.Type() != wire.TypeServerHello {
+			t.Fatalf("a server without ECH keys answered %v to an ECH extension %x", m.Type(), tc.body)
+		}
+		client.Close()
+	}
 }
 
 // RFC 9849 §7.1: the client-facing server "checks that the message

@@ -221,13 +221,21 @@ func (e *EncryptedClientHelloExt) marshalBody(b *cryptobyte.Builder, msg Handsha
 	}
 }
 
-// parseEncryptedClientHello reads the extension in the shape of msg. An
-// ECHClientHello type other than outer or inner is illegal_parameter (RFC
-// 9849 §7: "If ECHClientHello.type is not a valid ECHClientHelloType, then
-// the server MUST abort with an "illegal_parameter" alert"); a
+// parseEncryptedClientHello reads the extension in the shape of msg. A
 // confirmation that is not 8 bytes and retry_configs that do not parse are
-// decode_error (§6.1.4, §6.1.6).
+// decode_error (RFC 9849 §6.1.4, §6.1.6): only a client that offered ECH
+// gets them. In a ClientHello a body that is not an ECHClientHello is kept
+// as *UnknownExt: a server without ECH keys ignores the extension like any
+// it does not implement (RFC 8446 §4.2; crypto/tls and OpenSSL do too),
+// and one with keys calls ParseECHClientHello for the alert.
 func parseEncryptedClientHello(body cryptobyte.String, msg HandshakeType) (Extension, error) {
+	if msg == TypeClientHello {
+		e, err := ParseECHClientHello(body)
+		if err != nil {
+			return &UnknownExt{Code: ExtEncryptedClientHello, Data: cloneBytes(body)}, nil
+		}
+		return e, nil
+	}
 	e := &EncryptedClientHelloExt{}
 	switch msg {
 	case TypeHelloRetryRequest:
@@ -243,6 +251,17 @@ func parseEncryptedClientHello(body cryptobyte.String, msg HandshakeType) (Exten
 		e.RetryConfigs = cloneBytes(body)
 		return e, nil
 	}
+	return nil, decodeError("encrypted_client_hello in " + msg.String())
+}
+
+// ParseECHClientHello reads the body of a ClientHello's
+// encrypted_client_hello (RFC 9849 §5). A type other than outer or inner
+// is illegal_parameter (§7: "If ECHClientHello.type is not a valid
+// ECHClientHelloType, then the server MUST abort with an
+// "illegal_parameter" alert"); anything else malformed is decode_error.
+func ParseECHClientHello(b []byte) (*EncryptedClientHelloExt, error) {
+	body := cryptobyte.String(b)
+	e := &EncryptedClientHelloExt{}
 	var typ uint8
 	if !body.ReadUint8(&typ) {
 		return nil, decodeError("encrypted_client_hello")

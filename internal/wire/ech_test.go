@@ -107,7 +107,17 @@ func TestEncryptedClientHelloExtRejects(t *testing.T) {
 		{"ee garbage", TypeEncryptedExtensions, []byte{0, 1, 2}, AlertDecodeError},
 	}
 	for _, c := range cases {
-		_, err := parseEncryptedClientHello(c.body, c.msg)
+		var err error
+		if c.msg == TypeClientHello {
+			_, err = ParseECHClientHello(c.body)
+			// The extension parser keeps such a body raw for a server
+			// without ECH to ignore.
+			if e, perr := parseEncryptedClientHello(c.body, c.msg); perr != nil || e.(*UnknownExt).Code != ExtEncryptedClientHello {
+				t.Errorf("%s: extension parser gave %v, %v; want it kept raw", c.name, e, perr)
+			}
+		} else {
+			_, err = parseEncryptedClientHello(c.body, c.msg)
+		}
 		var we *Error
 		if !errors.As(err, &we) || we.Alert != c.alert {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.alert)
@@ -197,6 +207,13 @@ func FuzzEncryptedClientHelloExt(f *testing.F) {
 			return
 		}
 		msg := msgs[which]
+		if msg == TypeClientHello {
+			if e, err := ParseECHClientHello(body); err == nil {
+				if again, err := ExtensionBody(e, msg); err != nil || !bytes.Equal(again, body) {
+					t.Fatalf("ECHClientHello re-marshals differently")
+				}
+			}
+		}
 		e, err := parseEncryptedClientHello(body, msg)
 		if err != nil {
 			return
