@@ -163,7 +163,10 @@ func TestServerRejectsMalformedECHOnlyWithKeys(t *testing.T) {
 		serverRefusesECH(t, key, tc.desc, hello)
 
 		client, server := net.Pipe()
-		go func() { _ = Server(server, &Config{Certificates: []Certificate{testCerts(t).sniA}}).Handshake(); server.Close() }()
+		go func() {
+			_ = Server(server, &Config{Certificates: []Certificate{testCerts(t).sniA}}).Handshake()
+			server.Close()
+		}()
 		p := &scriptedPeer{t: t, conn: client, recVs: VersionTLS10}
 		p.sendMessages(hello)
 		msg := newPeer13(t, client)
