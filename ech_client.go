@@ -39,7 +39,6 @@ type echClient struct {
 	sender *hpke.Sender
 	enc    []byte
 	status echStatus
-	sawHRR bool // the server's first answer was a HelloRetryRequest
 
 	outer           *wire.ClientHello // the last ClientHelloOuter sent
 	outerTranscript *keys.Transcript  // the outer handshake's, until resolved
@@ -238,7 +237,7 @@ func encodeClientHelloInner(inner *wire.ClientHello, maxNameLength uint8) ([]byt
 // outer ones otherwise.
 func (c *Conn) resolveECH(offer *clientOffer, transcript *keys.Transcript, sh *wire.ServerHello) (*clientOffer, *keys.Transcript, error) {
 	ech := offer.ech
-	accepted, err := ech.acceptedBy(sh, c.lastHandshakeRaw, c.helloRetryRaw)
+	accepted, err := ech.acceptedBy(sh, c.lastHandshakeRaw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -253,8 +252,9 @@ func (c *Conn) resolveECH(offer *clientOffer, transcript *keys.Transcript, sh *w
 		return &outer, transcript, nil
 	}
 	ech.status = echAccepted
-	ech.sawHRR = sh.IsHelloRetryRequest()
-	if !ech.sawHRR {
+	if !sh.IsHelloRetryRequest() {
+		// A HelloRetryRequest joins the transcript later, after the
+		// message_hash (processHelloRetryRequest).
 		ech.innerTranscript.Write(c.lastHandshakeRaw)
 	}
 	c.transcript, ech.outerTranscript = ech.innerTranscript, nil
@@ -270,9 +270,12 @@ func (c *Conn) traceECH(chosen, code, reason string) {
 }
 
 // acceptedBy computes the acceptance signal for a ServerHello (the last 8
-// bytes of its random, RFC 9849 §7.2) or a HelloRetryRequest (its
-// encrypted_client_hello extension, §7.2.1) and compares it.
-func (ech *echClient) acceptedBy(sh *wire.ServerHello, shRaw, hrrRaw []byte) (bool, error) {
+// bytes of its random, RFC 9849 §7.2; shRaw is its bytes) or a
+// HelloRetryRequest (its encrypted_client_hello extension, §7.2.1, over
+// the HelloRetryRequest re-marshalled with the confirmation zeroed: wire
+// messages marshal back to the bytes they were parsed from) and compares
+// it in constant time.
+func (ech *echClient) acceptedBy(sh *wire.ServerHello, shRaw []byte) (bool, error) {
 	suite := suiteForConfirmation(sh)
 	if suite == nil {
 		return false, nil // not a TLS 1.3 suite: the driver refuses it
@@ -328,7 +331,7 @@ func (hs *clientHandshakeTLS13) checkECHAfterRetry(sh *wire.ServerHello) error {
 	if ech == nil || ech.status != echAccepted {
 		return nil
 	}
-	ok, err := ech.acceptedBy(sh, hs.c.lastHandshakeRaw, nil)
+	ok, err := ech.acceptedBy(sh, hs.c.lastHandshakeRaw)
 	if err != nil {
 		return err
 	}
