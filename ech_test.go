@@ -3,6 +3,7 @@ package clasp
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/wire"
@@ -207,5 +208,42 @@ func TestECHResumesInsideTheInnerHello(t *testing.T) {
 	third.mustSucceed(t)
 	if !third.clientState.DidResume || third.clientState.EarlyDataAccepted {
 		t.Fatalf("third: resumed %v, early data %v", third.clientState.DidResume, third.clientState.EarlyDataAccepted)
+	}
+}
+
+// The story of an ECH handshake tells the inner hello, the sealed outer
+// extension and the acceptance in every language; the JSON trace carries
+// the extension's fields.
+func TestECHTraceRenderers(t *testing.T) {
+	key, list := echTestKey(t, 9)
+	for _, lang := range []string{"en", "ru", "zh", "vi"} {
+		var story bytes.Buffer
+		tracer, err := trace.NewStoryTracer(&story, lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, server := echConfigs(t, list, key)
+		client.Tracer = tracer
+		testHandshake(t, client, server).mustSucceed(t)
+		want := map[string][]string{
+			"en": {"Encrypted Client Hello: the real ClientHello, sealed with HPKE", "this is the ClientHelloInner"},
+			"ru": {"настоящий ClientHello, запечатанный HPKE", "это ClientHelloInner"},
+			"zh": {"用 HPKE 针对 ECH 配置", "这是加密 Client Hello 提议中的 ClientHelloInner"},
+			"vi": {"ClientHello thật, niêm phong bằng HPKE", "đây là ClientHelloInner"},
+		}[lang]
+		for _, w := range want {
+			if !strings.Contains(story.String(), w) {
+				t.Errorf("%s story lacks %q:\n%s", lang, w, story.String())
+			}
+		}
+	}
+	var js bytes.Buffer
+	client, server := echConfigs(t, list, key)
+	client.Tracer = trace.NewJSONTracer(&js)
+	testHandshake(t, client, server).mustSucceed(t)
+	for _, field := range []string{`"ech_type"`, `"payload_hex"`, `"config_id"`, `"what":"ech_inner_hello"`} {
+		if !strings.Contains(js.String(), field) {
+			t.Errorf("JSON trace lacks %s", field)
+		}
 	}
 }
