@@ -211,6 +211,13 @@ type Config struct {
 	// answers the outer hello and sends the configs of the keys marked
 	// SendAsRetry as retry_configs. Clients ignore it.
 	EncryptedClientHelloKeys []EncryptedClientHelloKey
+	// EncryptedClientHelloGREASE makes a client without an
+	// EncryptedClientHelloConfigList send a GREASE encrypted_client_hello
+	// (RFC 9849 §6.2): random values of a real offer's shape, so that
+	// connections with and without ECH look alike on the wire. What a
+	// server answers to it is checked and ignored. crypto/tls has no such
+	// option; off by default.
+	EncryptedClientHelloGREASE bool
 
 	// RootCAs are the roots a client trusts; the system roots when nil.
 	RootCAs *x509.CertPool

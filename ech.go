@@ -140,7 +140,7 @@ func GenerateEncryptedClientHelloKey(publicName string, rand io.Reader) (Encrypt
 			{KDF: hpkeKDFHKDFSHA256, AEAD: hpkeAEADAES128GCM},
 			{KDF: hpkeKDFHKDFSHA256, AEAD: hpkeAEADAES256GCM},
 			{KDF: hpkeKDFHKDFSHA256, AEAD: hpkeAEADChaCha20}},
-		MaxNameLength: 64, PublicName: publicName}
+		MaxNameLength: greaseMaxNameLength, PublicName: publicName}
 	raw, err := wire.MarshalECHConfig(cfg)
 	if err != nil {
 		return EncryptedClientHelloKey{}, err

@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"crypto/ecdh"
 	"crypto/hpke"
 	"crypto/subtle"
 	"crypto/x509"
@@ -57,7 +58,7 @@ func (e *echClient) rejected() bool { return e != nil && e.status == echRejected
 func (c *Conn) offerECH(offer *clientOffer) error {
 	cfg := c.config
 	if len(cfg.EncryptedClientHelloConfigList) == 0 {
-		return nil
+		return c.greaseECH(offer)
 	}
 	if cfg.MinVersion != 0 && cfg.MinVersion < VersionTLS13 || cfg.maxVersion() < suites.VersionTLS13 {
 		return &configError{"EncryptedClientHelloConfigList needs TLS 1.3: MinVersion, when set, and MaxVersion must allow it"}
@@ -395,3 +396,40 @@ func (c *Conn) verifyECHPublicName(publicName string, certs []*x509.Certificate)
 	}
 	return chains, nil
 }
+
+// greaseECH adds a GREASE encrypted_client_hello to a TLS 1.3 hello when
+// the Config asks for one (RFC 9849 §6.2.1): a random config_id, a
+// supported cipher suite, a valid X25519 public key as enc, and a random
+// payload as long as a real one for this hello would be. A second hello
+// after a HelloRetryRequest copies it unchanged, as processHelloRetryRequest
+// copies every extension.
+func (c *Conn) greaseECH(offer *clientOffer) error {
+	cfg := c.config
+	if !cfg.EncryptedClientHelloGREASE || !offer.offers13 {
+		return nil
+	}
+	priv, err := ecdh.X25519().GenerateKey(cfg.rand())
+	if err != nil {
+		return err
+	}
+	encoded, err := encodeClientHelloInner(offer.hello, greaseMaxNameLength)
+	if err != nil {
+		return err
+	}
+	ext := &wire.EncryptedClientHelloExt{Type: wire.ECHOuter, CipherSuite: wire.HPKESymmetricCipherSuite{KDF: hpkeKDFHKDFSHA256, AEAD: hpkeAEADAES128GCM},
+		Enc: priv.PublicKey().Bytes(), Payload: make([]byte, len(encoded)+echTagLen)}
+	var id [1]byte
+	if _, err := io.ReadFull(cfg.rand(), id[:]); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(cfg.rand(), ext.Payload); err != nil {
+		return err
+	}
+	ext.ConfigID = id[0]
+	offer.hello.Extensions = insertBeforePSK(offer.hello.Extensions, ext)
+	return nil
+}
+
+// greaseMaxNameLength stands in for an ECHConfig's maximum_name_length
+// when sizing a GREASE payload: the one clasp's own keys publish.
+const greaseMaxNameLength = 64

@@ -247,3 +247,46 @@ func TestECHTraceRenderers(t *testing.T) {
 		}
 	}
 }
+
+// RFC 9849 §6.2: a GREASE ECH client completes its handshake with a
+// server that cannot decrypt it (here one with ECH keys, which answers with
+// retry configs the client must check and ignore) and with one that has
+// none; after a HelloRetryRequest the second hello carries the same
+// extension (§6.2.1: "the client copies the entire ... extension").
+func TestECHGREASE(t *testing.T) {
+	key, _ := echTestKey(t, 10)
+	for _, withKeys := range []bool{true, false} {
+		for _, hrr := range []bool{false, true} {
+			client, server := echConfigs(t, nil)
+			client.ServerName = "localhost"
+			client.EncryptedClientHelloGREASE = true
+			if withKeys {
+				server.EncryptedClientHelloKeys = []EncryptedClientHelloKey{key}
+			}
+			if hrr {
+				server.CurvePreferences = []CurveID{CurveP256}
+			}
+			var sent []*wire.EncryptedClientHelloExt
+			client.Tracer = trace.TracerFunc(func(e trace.Event) {
+				if m, ok := e.(*trace.Message); ok && m.Direction == trace.Sent {
+					if ch, ok := m.Parsed.(*wire.ClientHello); ok {
+						ext, _ := wire.FindExtension[*wire.EncryptedClientHelloExt](ch.Extensions)
+						sent = append(sent, ext)
+					}
+				}
+			})
+			res := testHandshake(t, client, server)
+			res.mustSucceed(t)
+			if res.clientState.ECHAccepted || res.serverState.ECHAccepted {
+				t.Fatal("GREASE ECH was accepted")
+			}
+			want := 1
+			if hrr {
+				want = 2
+			}
+			if len(sent) != want || sent[0] == nil || len(sent[0].Enc) != 32 || (hrr && !bytes.Equal(sent[1].Payload, sent[0].Payload)) {
+				t.Fatalf("keys %v, hrr %v: GREASE extensions sent %+v", withKeys, hrr, sent)
+			}
+		}
+	}
+}

@@ -244,3 +244,35 @@ func TestECHResumptionWithCryptoTLS(t *testing.T) {
 		}
 	})
 }
+
+// GREASE ECH (RFC 9849 §6.2) from clasp against crypto/tls with ECH keys,
+// which cannot decrypt it and sends retry configs (the client checks them
+// and goes on), with and without a HelloRetryRequest.
+func TestECHGREASEAgainstCryptoTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	secret, public := echCert(t, pki, echSecretName), echCert(t, pki, echPublicName)
+	key, _ := echKey(t)
+	for _, hrr := range []bool{false, true} {
+		scfg := &tls.Config{Certificates: []tls.Certificate{secret, public},
+			EncryptedClientHelloKeys: []tls.EncryptedClientHelloKey{{Config: key.Config, PrivateKey: key.PrivateKey, SendAsRetry: true}}}
+		if hrr {
+			scfg.CurvePreferences = []tls.CurveID{tls.CurveP256}
+		}
+		ln, err := tls.Listen("tcp", "127.0.0.1:0", scfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go acceptEcho(ln)
+		conn, err := clasp.Dial("tcp", ln.Addr().String(), &clasp.Config{RootCAs: pki.CAPool, ServerName: echSecretName,
+			EncryptedClientHelloGREASE: true})
+		if err != nil {
+			t.Fatalf("hrr %v: %v", hrr, err)
+		}
+		roundTrip(t, conn)
+		if st := conn.ConnectionState(); st.ECHAccepted || st.HelloRetryRequest != hrr {
+			t.Fatalf("hrr %v: ECHAccepted %v, HRR %v", hrr, st.ECHAccepted, st.HelloRetryRequest)
+		}
+		conn.Close()
+		ln.Close()
+	}
+}
