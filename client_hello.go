@@ -30,6 +30,7 @@ type clientOffer struct {
 // clientHandshake sends the ClientHello, reads the ServerHello and hands
 // over to the driver of the version the server chose.
 func (c *Conn) clientHandshake() error {
+	c.echVersions()
 	cfg := c.config
 	c.setStep("write ClientHello")
 	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {

@@ -540,10 +540,6 @@ func (c *Config) Clone() *Config {
 }
 
 func (c *Config) minVersion() suites.Version {
-	if len(c.EncryptedClientHelloConfigList) > 0 {
-		// RFC 9849 §6.1: both hellos of an ECH offer offer TLS 1.3 only.
-		return suites.VersionTLS13
-	}
 	if c.MinVersion == 0 {
 		return suites.VersionTLS12
 	}

@@ -94,6 +94,18 @@ func (c *Conn) offerECH(offer *clientOffer) error {
 	return nil
 }
 
+// echVersions makes a client with an ECHConfigList and no MinVersion offer
+// TLS 1.3 only, in both hellos (RFC 9849 §6.1), as crypto/tls does; a
+// MinVersion below TLS 1.3 is refused by offerECH. The Config itself is
+// not changed: the connection gets a copy.
+func (c *Conn) echVersions() {
+	if len(c.config.EncryptedClientHelloConfigList) > 0 && c.config.MinVersion == 0 {
+		cfg := c.config.Clone()
+		cfg.MinVersion = VersionTLS13
+		c.config = cfg
+	}
+}
+
 // chooseECHConfig returns the first ECHConfig of the list clasp supports
 // (version, KEM, a KDF/AEAD pair, no unknown mandatory extension, a valid
 // public name: RFC 9849 §4.2, §6.1, §6.1.7) and its first usable suite.
