@@ -203,7 +203,7 @@ func (ech *echClient) sealOuter(cfg *Config, inner *wire.ClientHello) (*wire.Cli
 	if !slices.ContainsFunc(exts, func(e wire.Extension) bool { _, ok := e.(*wire.ServerNameExt); return ok }) {
 		exts = append([]wire.Extension{&wire.ServerNameExt{HostName: ech.config.PublicName}}, exts...)
 	}
-	encoded, err := encodeClientHelloInner(inner, ech.config.MaxNameLength)
+	encoded, err := encodeClientHelloInner(compressOuterExtensions(inner, exts), ech.config.MaxNameLength)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +223,38 @@ func (ech *echClient) sealOuter(cfg *Config, inner *wire.ClientHello) (*wire.Cli
 	ext.Payload = sealed
 	ech.outer = &outer
 	return &outer, nil
+}
+
+// compressOuterExtensions returns inner with its longest run of
+// consecutive extensions that the outer hello carries too (the same
+// values: sealOuter copies them) replaced by one ech_outer_extensions
+// (RFC 9849 §5.1): the key shares and the lists need not travel twice.
+// The run is consecutive in the inner hello and in the same relative order
+// in the outer one, as §5.1 requires. The inner hello itself, which the
+// transcript holds, is unchanged.
+func compressOuterExtensions(inner *wire.ClientHello, outer []wire.Extension) *wire.ClientHello {
+	inOuter := func(e wire.Extension) bool { return slices.Contains(outer, e) }
+	best, bestLen := 0, 0
+	for i := 0; i < len(inner.Extensions); {
+		j := i
+		for j < len(inner.Extensions) && inOuter(inner.Extensions[j]) {
+			j++
+		}
+		if j-i > bestLen {
+			best, bestLen = i, j-i
+		}
+		i = j + 1
+	}
+	if bestLen < 2 {
+		return inner
+	}
+	ref := &wire.ECHOuterExtensionsExt{}
+	for _, e := range inner.Extensions[best : best+bestLen] {
+		ref.Types = append(ref.Types, e.ExtType())
+	}
+	out := *inner
+	out.Extensions = slices.Concat(inner.Extensions[:best], []wire.Extension{ref}, inner.Extensions[best+bestLen:])
+	return &out
 }
 
 // encodeClientHelloInner is RFC 9849 §5.1's EncodedClientHelloInner: the
