@@ -55,6 +55,13 @@ func TestECHThroughTheCommand(t *testing.T) {
 		t.Fatalf("echo: %q, %v", line, err)
 	}
 	conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(srv.stderr.String(), "sni=secret.test (encrypted client hello)") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(srv.stderr.String(), "sni=secret.test (encrypted client hello)") {
+		t.Errorf("clasp serve's log does not say the name came through ECH:\n%s", srv.stderr)
+	}
 
 	// A server with a fresh key rejects the old config and says which to
 	// use; the command prints it for --ech.

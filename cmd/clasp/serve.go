@@ -655,6 +655,9 @@ func handshakeLine(st clasp.ConnectionState) string {
 	if st.ServerName != "" {
 		line += " sni=" + st.ServerName
 	}
+	if st.ECHAccepted {
+		line += " (encrypted client hello)"
+	}
 	if st.NegotiatedProtocol != "" {
 		line += " alpn=" + st.NegotiatedProtocol
 	}
@@ -902,6 +905,9 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	row("extended master secret", yesNo(st.ExtendedMasterSecret))
 	row("secure renegotiation", yesNo(st.SecureRenegotiation))
 	row("client SNI", orNone(st.ServerName, "none"))
+	if st.ECHAccepted {
+		row("encrypted client hello", "accepted: the SNI above came inside it")
+	}
 	if len(st.PeerCertificates) == 0 {
 		row("client certificate", "none")
 	} else {
