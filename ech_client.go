@@ -176,8 +176,9 @@ func hostNameOf(hello *wire.ClientHello) string {
 // sealOuter builds the ClientHelloOuter for inner (RFC 9849 §6.1): the
 // same session ID, suites and extensions, but a fresh random, the public
 // name in server_name, no pre_shared_key, and an outer
-// encrypted_client_hello whose payload is EncodedClientHelloInner sealed
-// with the outer hello (payload zeroed) as associated data. After a
+// encrypted_client_hello whose payload is EncodedClientHelloInner (the
+// extensions both hellos share compressed, §5.1) sealed with the outer
+// hello (payload zeroed) as associated data (§5.2, §6.1.1). After a
 // HelloRetryRequest the random is kept and enc is empty (§6.1.5).
 func (ech *echClient) sealOuter(cfg *Config, inner *wire.ClientHello) (*wire.ClientHello, error) {
 	outer := *inner
