@@ -17,30 +17,26 @@ import (
 // both the text and the JSON output are made from. The JSON field names are
 // part of the command's interface: scripts read them, so they only grow.
 type connectionSummary struct {
-	Protocol            string `json:"protocol"`
-	CipherSuite         string `json:"cipher_suite"`
-	CipherSuiteID       string `json:"cipher_suite_id"`
-	Group               string `json:"group"`
-	PostQuantum         bool   `json:"post_quantum"`
-	SignatureScheme     string `json:"signature_scheme"`
-	ServerName          string `json:"server_name"`
-	ALPN                string `json:"alpn"`
-	ExtendedMasterSec   bool   `json:"extended_master_secret"`
-	SecureRenegotiation bool   `json:"secure_renegotiation"`
-	Resumed             bool   `json:"resumed"`
-	Resumption          string `json:"resumption"`
-	ResumedBy           string `json:"resumed_by"`
-	HelloRetryRequest   bool   `json:"hello_retry_request"`
-	// ECH is "accepted" when Encrypted Client Hello was offered and the
-	// server used the inner hello; absent when not offered (a rejected
-	// offer fails the connection).
-	ECH             string               `json:"ech,omitempty"`
-	Verification    string               `json:"verification"`
-	Verified        bool                 `json:"verified"`
-	ChainLength     int                  `json:"chain_length"`
-	PeerCertificate *certificateSummary  `json:"peer_certificate"`
-	Chain           []certificateSummary `json:"chain"`
-	Warnings        []string             `json:"warnings"`
+	Protocol            string               `json:"protocol"`
+	CipherSuite         string               `json:"cipher_suite"`
+	CipherSuiteID       string               `json:"cipher_suite_id"`
+	Group               string               `json:"group"`
+	PostQuantum         bool                 `json:"post_quantum"`
+	SignatureScheme     string               `json:"signature_scheme"`
+	ServerName          string               `json:"server_name"`
+	ALPN                string               `json:"alpn"`
+	ExtendedMasterSec   bool                 `json:"extended_master_secret"`
+	SecureRenegotiation bool                 `json:"secure_renegotiation"`
+	Resumed             bool                 `json:"resumed"`
+	Resumption          string               `json:"resumption"`
+	ResumedBy           string               `json:"resumed_by"`
+	HelloRetryRequest   bool                 `json:"hello_retry_request"`
+	Verification        string               `json:"verification"`
+	Verified            bool                 `json:"verified"`
+	ChainLength         int                  `json:"chain_length"`
+	PeerCertificate     *certificateSummary  `json:"peer_certificate"`
+	Chain               []certificateSummary `json:"chain"`
+	Warnings            []string             `json:"warnings"`
 	// WarningCodes are the stable codes of the diagnose package's warnings
 	// (weak_rsa_key, expiring_soon, ...), each also one of Warnings.
 	WarningCodes []string `json:"warning_codes"`
@@ -48,6 +44,10 @@ type connectionSummary struct {
 	OCSP *ocspSummary `json:"ocsp,omitempty"`
 	// Exported is --export's keying material.
 	Exported *exportRequest `json:"exported,omitempty"`
+	// ECH is "accepted" when Encrypted Client Hello was offered and the
+	// server used the inner hello; absent when not offered (a rejected
+	// offer fails the connection).
+	ECH string `json:"ech,omitempty"`
 }
 
 type certificateSummary struct {
