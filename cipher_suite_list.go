@@ -51,10 +51,12 @@ const (
 	TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305 = TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
 )
 
-// VersionSSL30 is SSL 3.0's version number. clasp does not negotiate SSL
-// 3.0 (RFC 7568 deprecates it); the scanner still recognises it.
+// VersionSSL30 is SSL 3.0's version number. RFC 7568 prohibits SSL 3.0
+// (POODLE); clasp negotiates it only when Config.MinVersion names it, for
+// reaching old systems, without client authentication, and reports it in
+// ConnectionState.Warnings.
 //
-// Deprecated: SSL 3.0 is broken (POODLE) and not supported.
+// Deprecated: SSL 3.0 is broken (POODLE).
 const VersionSSL30 uint16 = 0x0300
 
 // CipherSuite describes a cipher suite clasp can negotiate.
@@ -81,14 +83,16 @@ func CipherSuites() []*CipherSuite {
 
 // InsecureCipherSuites returns the suites clasp runs only when the
 // configuration names them: CBC with MAC-then-encrypt (Lucky13-class
-// attacks) and static RSA key exchange (no forward secrecy, ROBOT).
+// attacks), static RSA key exchange (no forward secrecy, ROBOT), and the
+// legacy 3DES, RC4 and NULL suites kept for reaching old systems.
 func InsecureCipherSuites() []*CipherSuite {
 	return listSuites(true)
 }
 
 func listSuites(insecure bool) []*CipherSuite {
 	var out []*CipherSuite
-	for _, id := range append(slices.Clone(defaultSuites13), suites.ImplementedSuites()...) {
+	all := append(slices.Clone(defaultSuites13), suites.ImplementedSuites()...)
+	for _, id := range append(all, suites.LegacySuites()...) {
 		cs := describeSuite(suites.SuiteByID(id))
 		if cs.Insecure == insecure {
 			out = append(out, cs)

@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/record"
@@ -20,7 +21,7 @@ func keyLengths(version suites.Version, suite *suites.Suite) (macLen, keyLen, iv
 		return 0, keyLen, info.FixedIVLen
 	}
 	macLen = suite.MAC.Size()
-	if version == suites.VersionTLS10 {
+	if version <= suites.VersionTLS10 { // SSL 3.0 too (RFC 6101 §6.2.2)
 		ivLen = info.BlockSize
 	}
 	return macLen, keyLen, ivLen
@@ -56,6 +57,64 @@ func (c *Conn) logMasterSecret(clientRandom, master []byte) {
 		return
 	}
 	_, _ = fmt.Fprintf(w, "CLIENT_RANDOM %x %x\n", clientRandom, master)
+}
+
+// The hints that name how to enable what clasp refuses by default; errors
+// that may come from one of these defaults carry them.
+const (
+	legacyVersionsHint = "SSL 3.0, TLS 1.0 and TLS 1.1 are off by default: allow them with Config.MinVersion (clasp: --min-version ssl3, 1.0 or 1.1)"
+	legacySuitesHint   = "3DES, RC4 and NULL suites are off by default: name them in Config.CipherSuites (clasp: --ciphers NAME)"
+)
+
+// legacySuiteWarning is the trace Decision's warning for a legacy suite
+// (suites.LegacySuites), "" for any other.
+func legacySuiteWarning(s *suites.Suite) string {
+	if !s.IsLegacy() {
+		return ""
+	}
+	_, why := s.IsWeak()
+	return s.Name + " is a legacy suite, used because Config.CipherSuites names it: " + why
+}
+
+// versionWarning is ConnectionState's warning for a version below TLS 1.2.
+func versionWarning(v suites.Version) string {
+	if v == suites.VersionSSL30 {
+		return "SSL 3.0 is prohibited (RFC 7568): its CBC padding is not authenticated (POODLE) and its only other ciphers are RC4 and NULL; it was allowed because MinVersion names it"
+	}
+	return fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", v)
+}
+
+// legacyVersionWarning is the trace Decision's warning for TLS 1.0 and 1.1,
+// "" for later versions.
+func legacyVersionWarning(v suites.Version) string {
+	if v >= suites.VersionTLS12 {
+		return ""
+	}
+	if v == suites.VersionSSL30 {
+		return "SSL 3.0 is prohibited (RFC 7568, POODLE), used because Config.MinVersion allows it"
+	}
+	return v.String() + " is deprecated (RFC 8996), used because Config.MinVersion allows it"
+}
+
+// offersUnconfiguredLegacy reports whether the peer's suite list names a
+// legacy suite that this side's configuration leaves out.
+func offersUnconfiguredLegacy(peer, ours []suites.ID) bool {
+	for _, id := range peer {
+		if suites.SuiteByID(id).IsLegacy() && !slices.Contains(ours, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// finishedData is the Finished verify_data: the PRF construction of TLS
+// 1.0–1.2 (RFC 5246 §7.4.9) or SSL 3.0's MD5 and SHA-1 with the pads and
+// the sender constant (RFC 6101 §5.6.9).
+func finishedData(version suites.Version, suite *suites.Suite, master []byte, fromClient bool, t *keys.Transcript) []byte {
+	if version == suites.VersionSSL30 {
+		return t.SSL3Finished(master, fromClient)
+	}
+	return keys.FinishedVerifyData(version, suite.PRFHash, master, fromClient, t.Sum())
 }
 
 // suiteUsableIn reports whether a suite may be negotiated in a version.

@@ -384,5 +384,13 @@ func (o *clientOffer) rejected(cfg *Config, alert *AlertError) error {
 		e.Signatures = schemeNames(sa.Schemes)
 	}
 	e.ApplicationProtocols = cfg.NextProtos
+	switch {
+	case wire.AlertDescription(alert.Description) == wire.AlertProtocolVersion && cfg.minVersion() > suites.VersionTLS11:
+		e.Hint = "if the server speaks only an older version: " + legacyVersionsHint
+	case wire.AlertDescription(alert.Description) == wire.AlertHandshakeFailure && cfg.CipherSuites == nil:
+		// Only a default suite list gets the hint: a list the user chose
+		// already says what they meant to offer.
+		e.Hint = "if the server runs only old suites: " + legacySuitesHint
+	}
 	return e
 }

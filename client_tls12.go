@@ -97,10 +97,14 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 		return err
 	}
 	if !cfg.supportsVersion(sh.Version) {
-		return &NegotiationError{What: "protocol version",
+		ne := &NegotiationError{What: "protocol version",
 			ClientOffered: versionRange(cfg.minVersion(), cfg.maxVersion()),
 			ServerAccepts: []string{sh.Version.String()},
 			Detail:        "the server chose a version the client did not offer"}
+		if sh.Version >= suites.VersionSSL30 && sh.Version < cfg.minVersion() {
+			ne.Detail += "; " + legacyVersionsHint
+		}
+		return ne
 	}
 	if !slices.Contains(hs.hello.CipherSuites, sh.CipherSuite) {
 		return wire.Errorf(wire.AlertIllegalParameter, "server chose cipher suite %s, which the client did not offer", sh.CipherSuite)
@@ -135,9 +139,11 @@ func (hs *clientHandshakeTLS12) processServerHello() error {
 	}
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "version", Chosen: sh.Version.String(),
-			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
+			Offered: versionRange(cfg.minVersion(), cfg.maxVersion()), ReasonCode: "chosen_by_server", Reason: "chosen by the server",
+			Warning: legacyVersionWarning(sh.Version)})
 		c.decide(&trace.Decision{What: "cipher_suite", Chosen: suite.Name,
-			Offered: suiteNames(hs.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
+			Offered: suiteNames(hs.hello.CipherSuites), ReasonCode: "chosen_by_server", Reason: "chosen by the server",
+			Warning: legacySuiteWarning(suite)})
 	}
 	hs.warnIfWeak(sh.Version, suite)
 	return nil
@@ -183,6 +189,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 		hs.writeLimit = peerPlaintextLimit(rsl.Limit, false)
 	}
 	_, hs.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
+	hs.ems = hs.ems && sh.Version != suites.VersionSSL30 // a TLS extension (RFC 7627)
 	c.state.ems = hs.ems
 	c.keepSCTs12(sh)
 	if c.tracer != nil {
@@ -196,7 +203,7 @@ func (hs *clientHandshakeTLS12) checkServerExtensions(sh *wire.ServerHello) erro
 
 func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 	if v < suites.VersionTLS12 {
-		hs.c.warn(fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", v))
+		hs.c.warn(versionWarning(v))
 	}
 	if weak, why := s.IsWeak(); weak {
 		hs.c.warn(fmt.Sprintf("%s: %s", s.Name, why))
@@ -385,6 +392,12 @@ func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 	if hs.certReq == nil {
 		return nil
 	}
+	if hs.clientCert == nil && hs.c.state.version == suites.VersionSSL30 {
+		// RFC 6101 §7.4.6 (§5.6.6): "If no suitable certificate is
+		// available, the client should send a no_certificate alert
+		// instead"; SSL 3.0 has no empty Certificate message.
+		return hs.c.sendAlert(wire.AlertLevelWarning, wire.AlertNoCertificate)
+	}
 	msg := &wire.Certificate{Certificates: [][]byte{}}
 	if hs.clientCert != nil {
 		msg.Certificates = hs.clientCert.Certificate
@@ -435,7 +448,9 @@ func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 	default:
 		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
 	}
-	if _, err := c.writeHandshake(&wire.ClientKeyExchange{KeyExchange: hs.suite.KeyExchange, Data: public}); err != nil {
+	cke := &wire.ClientKeyExchange{KeyExchange: hs.suite.KeyExchange, Data: public,
+		SSL30RSA: c.state.version == suites.VersionSSL30} // RFC 6101 §5.6.7.1: no length prefix
+	if _, err := c.writeHandshake(cke); err != nil {
 		return err
 	}
 	hs.master = deriveMaster(c.state.version, hs.suite, hs.ems, hs.preMaster, hs.hello.Random[:], hs.serverHello.Random[:], hs.transcript)
@@ -480,6 +495,12 @@ func (hs *clientHandshakeTLS12) sendCertificateVerify() error {
 			return err
 		}
 		msg.Signature = wire.DigitallySigned{HasScheme: true, Scheme: scheme, Signature: sig}
+	} else if c.state.version == suites.VersionSSL30 {
+		sig, err := signature.SignSSL3(signer, hs.config.rand(), hs.transcript.SSL3CertificateVerify(hs.master))
+		if err != nil {
+			return err
+		}
+		msg.Signature = wire.DigitallySigned{Signature: sig}
 	} else {
 		sig, err := signature.SignLegacy(signer, hs.config.rand(), hs.transcript.Messages())
 		if err != nil {
@@ -506,7 +527,7 @@ func (hs *clientHandshakeTLS12) sendFinished() error {
 	c.setWriteProtection(clientWrite)
 	c.layer.SetMaxPlaintext(hs.writeLimit)
 	hs.serverWrite = serverWrite
-	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	verify := finishedData(c.state.version, hs.suite, hs.master, true, hs.transcript)
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}

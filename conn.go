@@ -733,7 +733,11 @@ func (c *Conn) write(b []byte) (int, error) {
 			c.writeErr = err
 			return written, err
 		}
-		if c.tracer != nil {
+		if c.tracer != nil && c.layer.SplitsApplicationData() && chunk > 1 {
+			// The trace shows records: the 1/n-1 split is two of them.
+			c.emitApplicationData(trace.Sent, 1, c.layer.WriteEpoch())
+			c.emitApplicationData(trace.Sent, chunk-1, c.layer.WriteEpoch())
+		} else if c.tracer != nil {
 			c.emitApplicationData(trace.Sent, chunk, c.layer.WriteEpoch())
 		}
 		err := c.layer.WriteRecord(wire.ContentApplicationData, b[written:written+chunk])

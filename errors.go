@@ -79,6 +79,9 @@ type OfferRejectedError struct {
 	Groups               []string
 	Signatures           []string
 	ApplicationProtocols []string
+	// Hint names a setting that is off by default and may be what the
+	// server needs (TLS 1.0/1.1, legacy suites); "" when none applies.
+	Hint string
 }
 
 func (e *OfferRejectedError) Error() string {
@@ -89,6 +92,9 @@ func (e *OfferRejectedError) Error() string {
 	}
 	if len(e.ApplicationProtocols) > 0 {
 		msg += fmt.Sprintf(", ALPN [%s]", strings.Join(e.ApplicationProtocols, ", "))
+	}
+	if e.Hint != "" {
+		msg += "; " + e.Hint
 	}
 	return msg
 }

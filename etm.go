@@ -35,14 +35,14 @@ func offerEncryptThenMAC(cfg *Config, offered []suites.ID) []wire.Extension {
 // client does if it does; like OpenSSL, the client then ignores it.
 func (c *Conn) acceptEncryptThenMAC(sh *wire.ServerHello, suite *suites.Suite) {
 	_, agreed := wire.FindExtension[*wire.EncryptThenMACExt](sh.Extensions)
-	c.state.etm = agreed && blockCipherSuite(suite)
+	c.state.etm = agreed && blockCipherSuite(suite) && sh.Version != suites.VersionSSL30
 }
 
 // chooseEncryptThenMAC is the server's decision: yes when the client asked
 // and the suite is CBC (RFC 7366 §3: never for AEAD or stream suites).
 func (c *Conn) chooseEncryptThenMAC(hello *wire.ClientHello, suite *suites.Suite) []wire.Extension {
 	_, asked := wire.FindExtension[*wire.EncryptThenMACExt](hello.Extensions)
-	c.state.etm = asked && blockCipherSuite(suite)
+	c.state.etm = asked && blockCipherSuite(suite) && c.state.version != suites.VersionSSL30 // RFC 7366 is a TLS extension
 	if !c.state.etm {
 		return nil
 	}

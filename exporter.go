@@ -41,6 +41,11 @@ func (c *Conn) exporter() func(string, []byte, int) ([]byte, error) {
 			return keys.ExportKeyingMaterial13(hash, secret, label, context, length), nil
 		}
 	}
+	if st.version == suites.VersionSSL30 {
+		return func(string, []byte, int) ([]byte, error) {
+			return nil, errors.New("clasp: SSL 3.0 has no PRF, so no RFC 5705 exporter")
+		}
+	}
 	if !st.ems && !c.config.InsecureExporterWithoutEMS {
 		return func(string, []byte, int) ([]byte, error) {
 			return nil, errors.New("clasp: ExportKeyingMaterial is unsafe without extended master secret (RFC 7627 §5.4: the exported keys could be shared with another connection); set Config.InsecureExporterWithoutEMS to allow it")

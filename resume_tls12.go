@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/trace"
@@ -160,7 +159,7 @@ func (hs *clientHandshakeTLS12) sendResumedFinished() error {
 	}
 	c.setWriteProtection(hs.clientWrite)
 	c.layer.SetMaxPlaintext(hs.writeLimit)
-	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	verify := finishedData(c.state.version, hs.suite, hs.master, true, hs.transcript)
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}
@@ -172,7 +171,7 @@ func (hs *clientHandshakeTLS12) sendResumedFinished() error {
 // transcript so far.
 func (hs *clientHandshakeTLS12) readFinishedMessage() error {
 	c := hs.c
-	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
+	want := finishedData(c.state.version, hs.suite, hs.master, false, hs.transcript)
 	if err := c.readFinished(want); err != nil {
 		return err
 	}

@@ -158,7 +158,9 @@ func (hs *serverHandshakeTLS12) processClientHello() error {
 		return err
 	}
 	_, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hello.Extensions)
-	hs.ems = clientEMS && !hs.config.DisableExtendedMasterSecret
+	// RFC 7627 defines the extension for TLS only; an SSL 3.0 server
+	// ignores it as it ignores every extension it does not know.
+	hs.ems = clientEMS && !hs.config.DisableExtendedMasterSecret && c.state.version != suites.VersionSSL30
 	c.state.ems = hs.ems
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "extended_master_secret", Chosen: fmt.Sprint(hs.ems),
@@ -178,7 +180,8 @@ func (hs *serverHandshakeTLS12) useVersion(version suites.Version, offered []str
 		c.decide(&trace.Decision{What: "version", Chosen: version.String(),
 			Offered:    offered,
 			Accepted:   versionRange(cfg.minVersion(), cfg.maxVersion()),
-			ReasonCode: "highest_common", Reason: "the highest version both sides support"})
+			ReasonCode: "highest_common", Reason: "the highest version both sides support",
+			Warning: legacyVersionWarning(version)})
 	}
 }
 
@@ -367,6 +370,8 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	ne := &NegotiationError{What: "cipher suite", ClientOffered: suiteNames(hs.hello.CipherSuites), ServerAccepts: suiteNames(ours)}
 	if len(rejected) > 0 {
 		ne.Detail = "suites in common could not be used: " + joinSemicolon(rejected)
+	} else if offersUnconfiguredLegacy(hs.hello.CipherSuites, ours) {
+		ne.Detail = legacySuitesHint
 	}
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "cipher_suite", Offered: ne.ClientOffered, Accepted: ne.ServerAccepts, ReasonCode: "nothing_in_common", Reason: ne.Error()})
@@ -403,7 +408,8 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	}
 	c.decide(&trace.Decision{What: "cipher_suite", Chosen: hs.suite.Name,
 		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
-		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support"})
+		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support",
+		Warning: legacySuiteWarning(hs.suite)})
 	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
 		ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
 	if hs.group != 0 {
@@ -420,7 +426,7 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 func (hs *serverHandshakeTLS12) warnIfWeak() {
 	c := hs.c
 	if c.state.version < suites.VersionTLS12 {
-		c.warn(fmt.Sprintf("%s is deprecated (RFC 8996); it was allowed because MinVersion names it", c.state.version))
+		c.warn(versionWarning(c.state.version))
 	}
 	if weak, why := hs.suite.IsWeak(); weak {
 		c.warn(fmt.Sprintf("%s: %s", hs.suite.Name, why))
@@ -611,6 +617,13 @@ func (hs *serverHandshakeTLS12) readClientCertificate() error {
 		return err
 	}
 	certMsg, ok := msg.(*wire.Certificate)
+	if _, isKex := msg.(*wire.ClientKeyExchange); isKex && c.state.version == suites.VersionSSL30 {
+		// An SSL 3.0 client without a certificate sends the no_certificate
+		// warning alert (ignored on reading, kept in Warnings) and goes
+		// straight on to its ClientKeyExchange (RFC 6101 §5.6.6).
+		c.pendingHandshake = msg
+		certMsg, ok = &wire.Certificate{}, true
+	}
 	if !ok {
 		return errUnexpected("client Certificate", msg)
 	}
@@ -676,6 +689,10 @@ func (hs *serverHandshakeTLS12) readCertificateVerify() error {
 	}
 	c := hs.c
 	signed := hs.transcript.Messages()
+	var ssl3Signed []byte
+	if c.state.version == suites.VersionSSL30 {
+		ssl3Signed = hs.transcript.SSL3CertificateVerify(hs.master) // before the message joins the transcript
+	}
 	msg, err := c.readHandshake()
 	if err != nil {
 		return err
@@ -686,7 +703,11 @@ func (hs *serverHandshakeTLS12) readCertificateVerify() error {
 	}
 	pub := hs.clientCerts[0].PublicKey
 	sig := cv.Signature
-	if !sig.HasScheme {
+	if c.state.version == suites.VersionSSL30 {
+		// signed (the raw messages) is not what SSL 3.0 signs; the
+		// transcript holds everything before this CertificateVerify.
+		err = signature.VerifySSL3(pub, ssl3Signed, sig.Signature)
+	} else if !sig.HasScheme {
 		err = signature.VerifyLegacy(pub, signed, sig.Signature)
 	} else if !slices.Contains(hs.config.signatureSchemes(), sig.Scheme) {
 		err = wire.Errorf(wire.AlertIllegalParameter, "client signed with %s, which the server did not request", sig.Scheme)
@@ -721,7 +742,7 @@ func (hs *serverHandshakeTLS12) readClientFinished() error {
 // transcript so far.
 func (hs *serverHandshakeTLS12) readFinishedMessage() error {
 	c := hs.c
-	want := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, true, hs.transcript.Sum())
+	want := finishedData(c.state.version, hs.suite, hs.master, true, hs.transcript)
 	if err := c.readFinished(want); err != nil {
 		return err
 	}
@@ -741,7 +762,7 @@ func (hs *serverHandshakeTLS12) sendFinished() error {
 	}
 	c.setWriteProtection(hs.serverWrite)
 	c.layer.SetMaxPlaintext(hs.writeLimit)
-	verify := keys.FinishedVerifyData(c.state.version, hs.suite.PRFHash, hs.master, false, hs.transcript.Sum())
+	verify := finishedData(c.state.version, hs.suite, hs.master, false, hs.transcript)
 	if _, err := c.writeHandshake(&wire.Finished{VerifyData: verify}); err != nil {
 		return err
 	}

@@ -26,6 +26,15 @@ import (
 // highest enabled version not above legacy_version (RFC 5246 Appendix
 // E.1), and never TLS 1.3.
 //
+// offersVersionBelow reports whether the hello offers SSL 3.0, TLS 1.0 or
+// TLS 1.1 below min, either in supported_versions or as its legacy_version.
+func offersVersionBelow(hello *wire.ClientHello, min suites.Version) bool {
+	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok {
+		return slices.ContainsFunc(sv.Versions, func(v suites.Version) bool { return v >= suites.VersionTLS10 && v < min })
+	}
+	return hello.Version >= suites.VersionSSL30 && hello.Version < min
+}
+
 // Nothing in common is protocol_version (RFC 8446 §4.2.1, RFC 5246
 // Appendix E.1). TLS_FALLBACK_SCSV is checked against the version chosen,
 // however the client signalled it (RFC 7507 §3).
@@ -36,11 +45,14 @@ func (c *Conn) chooseVersion(hello *wire.ClientHello) (suites.Version, []string,
 	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](hello.Extensions); ok {
 		for _, v := range sv.Versions {
 			offered = append(offered, v.String())
-			if v >= suites.VersionTLS10 && v <= suites.VersionTLS13 && cfg.supportsVersion(v) {
+			if v >= suites.VersionSSL30 && v <= suites.VersionTLS13 && cfg.supportsVersion(v) {
 				version = max(version, v)
 			}
 		}
-		if hello.Version <= suites.VersionSSL30 {
+		// Java 17 limited to SSLv3 sends legacy_version 0x0300 with
+		// supported_versions [SSL 3.0]; a server that allows SSL 3.0 takes it
+		// (the abort below is a MAY).
+		if hello.Version <= suites.VersionSSL30 && !(version == suites.VersionSSL30 && hello.Version == suites.VersionSSL30) {
 			// RFC 8446 Appendix D.5: "servers MAY abort the handshake" when
 			// legacy_version is 0x0300 or less; no client that knows
 			// supported_versions sends that. OpenSSL 3 aborts with
@@ -57,8 +69,12 @@ func (c *Conn) chooseVersion(hello *wire.ClientHello) (suites.Version, []string,
 		}
 	}
 	if version == 0 {
-		return 0, offered, &NegotiationError{What: "protocol version", ClientOffered: offered,
+		ne := &NegotiationError{What: "protocol version", ClientOffered: offered,
 			ServerAccepts: versionRange(cfg.minVersion(), cfg.maxVersion())}
+		if offersVersionBelow(hello, cfg.minVersion()) {
+			ne.Detail = legacyVersionsHint
+		}
+		return 0, offered, ne
 	}
 	// RFC 7507 §3: a fallback retry below our best version means someone
 	// interfered with the first attempt.

@@ -238,7 +238,8 @@ func newSessionID(rand io.Reader) ([]byte, error) {
 // ClientHello, or "" when it can (RFC 5246 §7.4.1.2, RFC 7627 §5.3).
 func resumable12(st *sessionState12, hello *wire.ClientHello, version suites.Version, cfg *Config, serverName string) string {
 	_, clientEMS := wire.FindExtension[*wire.ExtendedMasterSecretExt](hello.Extensions)
-	emsNow := clientEMS && !cfg.DisableExtendedMasterSecret
+	// SSL 3.0 has no extended master secret (RFC 7627 is a TLS extension).
+	emsNow := clientEMS && !cfg.DisableExtendedMasterSecret && version != suites.VersionSSL30
 	switch {
 	case st.version != version:
 		return fmt.Sprintf("the session is %s, this handshake %s", st.version, version)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/starttls"
 	"github.com/clasp-tls/clasp/internal/wire"
 )
 
@@ -36,8 +38,18 @@ func (x *explainer) dns(de *net.DNSError) *Diagnosis {
 // it does TLS if at all.
 type otherProtocol struct {
 	name     string // "SMTP"
-	starttls string // the openssl s_client -starttls value, "" when none
+	starttls string // the --starttls (or openssl s_client -starttls) value, "" when none
 	tlsPort  string // the implicit-TLS port, "" when none
+}
+
+// startTLSCommand is the command that upgrades this protocol's connection
+// to TLS: clasp's own where internal/starttls speaks the protocol,
+// OpenSSL's otherwise.
+func (p *otherProtocol) startTLSCommand() string {
+	if slices.Contains(starttls.Protocols(), p.starttls) {
+		return "clasp connect --starttls " + p.starttls + " HOST:PORT"
+	}
+	return "openssl s_client -starttls " + p.starttls + " -connect HOST:PORT"
 }
 
 // recogniseProtocol names the protocol of a not-TLS answer more finely
@@ -80,9 +92,9 @@ func (x *explainer) namedProtocol(d *Diagnosis, e *record.NotTLSError) {
 	case p.name == "HTTP":
 		// notTLS's own advice (http://, the HTTPS port) stands.
 	case p.starttls != "" && p.tlsPort != "":
-		d.Fix = x.t.T("odd.protocol.fix_starttls_port", "protocol", p.name, "port", p.tlsPort, "starttls", p.starttls)
+		d.Fix = x.t.T("odd.protocol.fix_starttls_port", "protocol", p.name, "port", p.tlsPort, "command", p.startTLSCommand())
 	case p.starttls != "":
-		d.Fix = x.t.T("odd.protocol.fix_starttls", "protocol", p.name, "starttls", p.starttls)
+		d.Fix = x.t.T("odd.protocol.fix_starttls", "protocol", p.name, "command", p.startTLSCommand())
 	case p.tlsPort != "":
 		d.Fix = x.t.T("odd.protocol.fix_port", "protocol", p.name, "port", p.tlsPort)
 	default:
@@ -197,7 +209,7 @@ func NoteWellKnownPort(d *Diagnosis, addr string, rec *Recorder, lang string) {
 	d.Explanation += " " + t.T("odd.port.explain", "port", port, "protocol", p.name)
 	switch {
 	case p.starttls != "":
-		d.Fix = t.T("odd.protocol.fix_starttls", "protocol", p.name, "starttls", p.starttls) + " " + d.Fix
+		d.Fix = t.T("odd.protocol.fix_starttls", "protocol", p.name, "command", p.startTLSCommand()) + " " + d.Fix
 	case p.tlsPort != "":
 		d.Fix = t.T("odd.protocol.fix_port", "protocol", p.name, "port", p.tlsPort) + " " + d.Fix
 	default:

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"math/big"
-	"net"
 	"slices"
 	"time"
 
@@ -148,8 +147,7 @@ func (s *scanner) tls13Leaf(ctx context.Context) *x509.Certificate {
 	s.runner.connections.Add(1)
 	ctx, cancel := context.WithTimeout(ctx, s.runner.timeout())
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.addr)
+	conn, err := s.runner.dial(ctx, s.addr)
 	if err != nil {
 		return nil
 	}

@@ -18,6 +18,8 @@ type Report struct {
 	SchemaVersion int    `json:"schema_version"`
 	Target        string `json:"target"`
 	ServerName    string `json:"server_name,omitempty"`
+	// StartTLS is the protocol upgraded before each probe, empty for none.
+	StartTLS string `json:"starttls,omitempty"`
 	// Versions has one entry per version probed, SSL 3.0 to TLS 1.3.
 	Versions []VersionSupport `json:"versions"`
 	// CipherSuites has one entry per supported version, highest first.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/clasp-tls/clasp/internal/starttls"
 )
 
 // Defaults of a Runner.
@@ -35,6 +37,14 @@ type Runner struct {
 	// OnDial, when set, is called with the connection count before each
 	// connection is opened (Options.Progress).
 	OnDial func(connections int)
+	// StartTLS, when set, names the protocol (internal/starttls) whose
+	// plain-text upgrade runs on every connection before the probe's
+	// first TLS byte (Options.StartTLS).
+	StartTLS string
+	// StartTLSName is the server's name for protocols whose upgrade
+	// names it (XMPP's stream header); empty means the host of the
+	// address dialled.
+	StartTLSName string
 
 	lastDial sync.Mutex // held while a delayed dial waits its turn
 	lastAt   time.Time
@@ -114,11 +124,43 @@ func (r *Runner) dial(ctx context.Context, addr string) (net.Conn, error) {
 	if r.OnDial != nil {
 		r.OnDial(r.Connections())
 	}
+	var conn net.Conn
+	var err error
 	if r.Dial != nil {
-		return r.Dial(ctx, "tcp", addr)
+		conn, err = r.Dial(ctx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", addr)
 	}
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", addr)
+	if err != nil || r.StartTLS == "" {
+		return conn, err
+	}
+	if err := r.startTLS(ctx, conn, addr); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// startTLS runs the plain-text upgrade within the probe's time; a server
+// that does not offer it fails the dial, so every check reports it as a
+// connection it could not make.
+func (r *Runner) startTLS(ctx context.Context, conn net.Conn, addr string) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(r.timeout())
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		return err
+	}
+	name := r.StartTLSName
+	if name == "" {
+		name, _, _ = net.SplitHostPort(addr)
+	}
+	if err := starttls.NegotiateFor(conn, r.StartTLS, name); err != nil {
+		return err
+	}
+	return conn.SetDeadline(time.Time{})
 }
 
 // isTimeout reports whether err is a deadline passing.

@@ -39,6 +39,10 @@ type Options struct {
 	// mechanism, each resuming the previous one's session, to judge the
 	// servers behind the address (Report.Fleet).
 	Fleet int
+	// StartTLS names the protocol whose plain-text upgrade runs before
+	// every probe (smtp, imap, pop3, ... as internal/starttls lists);
+	// empty for a port that starts with TLS.
+	StartTLS string
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -75,7 +79,8 @@ func (s *scanner) run(ctx context.Context, p *Probe) (*Result, error) {
 func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	start := time.Now()
 	s := &scanner{
-		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, Delay: opts.Delay, OnDial: opts.Progress},
+		runner: &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, Delay: opts.Delay,
+			OnDial: opts.Progress, StartTLS: opts.StartTLS, StartTLSName: opts.ServerName},
 		addr:       addr,
 		serverName: opts.ServerName,
 		roots:      opts.Roots,
@@ -85,7 +90,7 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{SchemaVersion: SchemaVersion, Target: addr, ServerName: opts.ServerName, Versions: versions}
+	rep := &Report{SchemaVersion: SchemaVersion, Target: addr, ServerName: opts.ServerName, StartTLS: opts.StartTLS, Versions: versions}
 	if err := s.suitesAndGroups(ctx, rep); err != nil {
 		return nil, err
 	}

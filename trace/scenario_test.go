@@ -71,6 +71,34 @@ var scenarios = []scenario{
 		client.CipherSuites = []uint16{0xc02c} // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
 		server.CipherSuites = []uint16{0xc02b} // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 	}, fails: true},
+	// A legacy handshake (issue 13), named on both sides: TLS 1.0 with a
+	// NULL suite, so the story must say the records are not encrypted and
+	// the cipher_suite decision carries its warning.
+	{name: "tls10-null-suite", configure: func(_ *testing.T, client, server *clasp.Config) {
+		client.MinVersion, client.MaxVersion = clasp.VersionTLS10, clasp.VersionTLS10
+		server.MinVersion, server.MaxVersion = clasp.VersionTLS10, clasp.VersionTLS10
+		client.CipherSuites = []uint16{0xc006} // TLS_ECDHE_ECDSA_WITH_NULL_SHA
+		server.CipherSuites = []uint16{0xc006}
+	}},
+	// SSL 3.0 (issue 13), named on both sides: its master secret, key
+	// block and Finished are not the PRF's, and the story must say so. DHE
+	// rather than RSA key exchange, because RSA encryption is randomised
+	// beyond Config.Rand and would make the golden files change each run.
+	{name: "ssl30-dhe-rsa", configure: func(t *testing.T, client, server *clasp.Config) {
+		client.MinVersion, client.MaxVersion = clasp.VersionSSL30, clasp.VersionSSL30
+		server.MinVersion, server.MaxVersion = clasp.VersionSSL30, clasp.VersionSSL30
+		client.CipherSuites = []uint16{0x0033} // TLS_DHE_RSA_WITH_AES_128_CBC_SHA
+		server.CipherSuites = []uint16{0x0033}
+		client.Groups, server.Groups = []clasp.CurveID{clasp.FFDHE2048}, []clasp.CurveID{clasp.FFDHE2048}
+		server.Certificates = []clasp.Certificate{loadKeyPair(t, "rsa-server")}
+		// rsa-server.pem is self-signed (made once with openssl req -x509).
+		pool := testCAPool(t)
+		pem, err := os.ReadFile(filepath.Join("testdata", "rsa-server.pem"))
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("rsa-server.pem: %v", err)
+		}
+		client.RootCAs = pool
+	}},
 	{name: "tls13-full", configure: func(_ *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 	}},

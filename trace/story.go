@@ -25,6 +25,7 @@ type storyTracer struct {
 	clientRandom, serverRandom []byte
 	serverName                 string
 	suite                      string
+	ssl3                       bool // the ServerHello chose SSL 3.0
 	group                      string
 	ems                        bool
 	decided                    map[string]string // server decisions, to skip the client's echo of them
@@ -89,6 +90,9 @@ func (t *storyTracer) Trace(e Event) {
 		if t.vers.is13(h.Side) {
 			t.line(1, key+"13", "side", t.side(h.Side), "epoch", e.Epoch, "suite", e.Suite, "keys", t.stage(e.Epoch))
 			return
+		}
+		if s, ok := suites.SuiteByName(e.Suite); ok && s.Cipher == suites.CipherNULL {
+			key += ".null" // a NULL suite authenticates but encrypts nothing
 		}
 		t.line(1, key, "side", t.side(h.Side), "epoch", e.Epoch, "suite", e.Suite)
 	case *Alert:
@@ -155,11 +159,17 @@ func (t *storyTracer) message(m *Message) {
 	args := []any{"from", t.side(from), "to", t.side(from.Peer()), "name", messageName(m), "bytes", m.Length}
 	if m.ContentType == uint8(wire.ContentApplicationData) {
 		fmt.Fprintln(t.w)
+		if t.nullSuite() {
+			t.line(0, "appdata.null", args...)
+			return
+		}
 		t.line(0, "appdata", args...)
 		return
 	}
 	protection := t.cat.T("prot.clear")
-	if epoch := t.vers.epoch(m); epoch > 0 {
+	if epoch := t.vers.epoch(m); epoch > 0 && t.nullSuite() && !tls13 {
+		protection = t.cat.T("prot.mac", "epoch", epoch)
+	} else if epoch > 0 {
 		protection = t.cat.T("prot.enc", "epoch", epoch)
 	}
 	if isHRR(m.Parsed) {
@@ -170,6 +180,10 @@ func (t *storyTracer) message(m *Message) {
 	if m.ContentType == uint8(wire.ContentChangeCipherSpec) {
 		if t.vers.isCompatCCS(m) {
 			t.line(1, "ccs13")
+			return
+		}
+		if t.nullSuite() {
+			t.line(1, "ccs.null", "side", t.side(from), "suite", t.suite)
 			return
 		}
 		t.line(1, "ccs", "side", t.side(from), "suite", orDash(t.suite))
@@ -226,20 +240,24 @@ func (t *storyTracer) message(m *Message) {
 		t.clientKeyExchange(p)
 	case *wire.CertificateVerify:
 		if tls13 {
-			t.line(1, "cv13", "side", t.side(from), "scheme", schemeText(p.Signature), "bytes", len(p.Signature.Signature))
+			t.line(1, "cv13", "side", t.side(from), "scheme", t.schemeText(p.Signature), "bytes", len(p.Signature.Signature))
 			break
 		}
-		t.line(1, "cv", "scheme", schemeText(p.Signature), "bytes", len(p.Signature.Signature))
+		t.line(1, "cv", "scheme", t.schemeText(p.Signature), "bytes", len(p.Signature.Signature))
 	case *wire.Finished:
 		if tls13 {
 			t.finished13(from, p)
 			break
 		}
-		label := "client finished"
+		label, sender := "client finished", "CLNT"
 		if from == Server {
-			label = "server finished"
+			label, sender = "server finished", "SRVR"
 		}
-		t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
+		if t.ssl3 {
+			t.line(1, "fin.ssl3", "sender", sender, "hex", hexString(p.VerifyData))
+		} else {
+			t.line(1, "fin.data", "label", label, "hex", hexString(p.VerifyData))
+		}
 		t.line(1, "fin.proves", "peer", t.side(from.Peer()))
 	case *wire.CompressedCertificate:
 		t.line(1, "cert.compressed", "side", t.side(from), "alg", int(p.Algorithm), "from", int(p.UncompressedLength), "to", len(p.Compressed))
@@ -290,6 +308,7 @@ func (t *storyTracer) sessionID(id []byte) {
 func (t *storyTracer) serverHello(sh *wire.ServerHello) {
 	t.serverRandom = sh.Random[:]
 	t.suite = sh.CipherSuite.String()
+	t.ssl3 = sh.Version == suites.VersionSSL30 // its own key derivation and Finished
 	_, t.ems = wire.FindExtension[*wire.ExtendedMasterSecretExt](sh.Extensions)
 	t.line(1, "sh.intro")
 	t.line(1, "sh.version", "version", sh.Version.String())
@@ -574,15 +593,24 @@ func (t *storyTracer) serverKeyExchange(ske *wire.ServerKeyExchange) {
 		t.line(1, "ske.dhe", "bits", new(big.Int).SetBytes(ske.DHE.P).BitLen(), "hex", hexString(ske.DHE.Public))
 	}
 	if ske.Signature != nil {
-		t.line(1, "ske.signed", "scheme", schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
+		t.line(1, "ske.signed", "scheme", t.schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
 	}
 }
 
-func schemeText(s wire.DigitallySigned) string {
+// schemeText names a signature's scheme; TLS 1.0 and 1.1 signatures carry
+// none, their hash being fixed by the key type (RFC 4346 §7.4.3).
+func (t *storyTracer) schemeText(s wire.DigitallySigned) string {
 	if !s.HasScheme {
-		return "-"
+		return t.cat.T("scheme.legacy")
 	}
 	return s.Scheme.String()
+}
+
+// nullSuite reports whether the negotiated suite encrypts nothing (a NULL
+// suite: records are authenticated only).
+func (t *storyTracer) nullSuite() bool {
+	s, ok := suites.SuiteByName(t.suite)
+	return ok && s.Cipher == suites.CipherNULL
 }
 
 func (t *storyTracer) certificateRequest(cr *wire.CertificateRequest) {
@@ -612,13 +640,20 @@ func (t *storyTracer) clientKeyExchange(cke *wire.ClientKeyExchange) {
 	default:
 		t.line(1, "cke.other", "kex", cke.KeyExchange.String(), "bytes", len(cke.Data))
 	}
-	if t.ems {
+	switch {
+	case t.ssl3:
+		t.line(1, "ms.ssl3")
+	case t.ems:
 		t.line(1, "ms.ems")
-	} else {
+	default:
 		t.line(1, "ms.classic")
 	}
 	t.line(2, "ms.client_random", "hex", orDash(hexString(t.clientRandom)))
 	t.line(2, "ms.server_random", "hex", orDash(hexString(t.serverRandom)))
+	if t.ssl3 {
+		t.line(1, "ms.keys.ssl3")
+		return
+	}
 	t.line(1, "ms.keys")
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/diagnose"
+	"github.com/clasp-tls/clasp/internal/starttls"
 	"github.com/clasp-tls/clasp/trace"
 )
 
@@ -51,6 +52,9 @@ type connectOptions struct {
 	// sendCertAnyway sends --cert even when the server names CAs that did
 	// not issue it.
 	sendCertAnyway bool
+	// startTLS names the protocol whose plain-text upgrade runs before
+	// the handshake (internal/starttls).
+	startTLS string
 }
 
 // connectHelp is connect's --help text.
@@ -158,6 +162,7 @@ func newConnectCommand() *cobra.Command {
 	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
 	flags.StringVar(&opts.ech, "ech", "", "offer Encrypted Client Hello (RFC 9849) with this ECHConfigList: base64, or a file (PEM ECHCONFIG, base64 or binary); TLS 1.3 only")
 	flags.BoolVar(&opts.echGREASE, "ech-grease", false, "without --ech, send a GREASE encrypted_client_hello (RFC 9849 §6.2) so the hello looks like one with ECH")
+	flags.StringVar(&opts.startTLS, "starttls", "", "upgrade the connection with the protocol's STARTTLS before the handshake: "+strings.Join(starttls.Protocols(), ", "))
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
 	return cmd
@@ -256,6 +261,10 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if opts.reconnect < 0 {
 		return usageErrorf("--reconnect %d: want 0 or more", opts.reconnect)
 	}
+	var err error
+	if opts.startTLS, err = checkStartTLS(opts.startTLS); err != nil {
+		return err
+	}
 	cfg, verification, warnings, err := opts.clientConfig(addr)
 	if err != nil {
 		return err
@@ -294,7 +303,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep}
 
 	// The dialer's timeout covers the TCP connection and the handshake.
-	conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", addr, cfg)
+	conn, err := dialClasp(addr, cfg, opts)
 	if finishErr := obs.finish(); err == nil && finishErr != nil {
 		err = finishErr
 	}
@@ -365,7 +374,8 @@ type connectRun struct {
 // refused ClientHello is worth probing.
 func (c *connectRun) fail(err error, handshake bool) error {
 	d := diagnose.ExplainIn(c.opts.lang, err, c.rec, "client", time.Now(), c.cfg)
-	if handshake {
+	var upgrade *startTLSError
+	if handshake && !errors.As(err, &upgrade) {
 		explainRefusal(d, err, c.rec, c.addr, c.cfg, c.opts)
 		diagnose.NoteAddressTarget(d, err, c.rec, c.cfg, c.opts.lang)
 		diagnose.NoteWellKnownPort(d, c.addr, c.rec, c.opts.lang)
@@ -547,7 +557,7 @@ func reconnect(first *clasp.Conn, c *connectRun, cache *watchedSessionCache, tic
 		tickets = newTicketWatcher()
 		cfg.Tracer = trace.Tee(obs.tracer, tickets, rec)
 		rc := &connectRun{opts: opts, cfg: cfg, addr: c.addr, out: out, rec: rec, rep: &connectionReport{Reconnect: i}}
-		conn, err := clasp.DialWithDialer(&net.Dialer{Timeout: opts.timeout}, "tcp", c.addr, cfg)
+		conn, err := dialClasp(c.addr, cfg, opts)
 		if finishErr := obs.finish(); err == nil && finishErr != nil {
 			err = finishErr
 		}

@@ -585,7 +585,7 @@ func TestUsageErrorsExitTwoAndNameTheEntry(t *testing.T) {
 		{[]string{"connect"}, "accepts 1 arg(s)"},
 		{[]string{"connect", "no-port"}, `"no-port" is not HOST:PORT`},
 		{[]string{"serve", "--mode", "ftp"}, `--mode "ftp"`},
-		{[]string{"demo", "--ciphers", "TLS_RSA_WITH_RC4_128_SHA"}, "not implemented by clasp"},
+		{[]string{"demo", "--ciphers", "TLS_RSA_WITH_IDEA_CBC_SHA"}, "not implemented by clasp"}, // RC4, 3DES and NULL run when named (issue 13); IDEA does not
 		{[]string{"nonsense"}, "unknown command"},
 	} {
 		r := runClasp(t, nil, tc.args...)

@@ -22,7 +22,7 @@ const probeBudget = 20 * time.Second
 // suites of the version both sides would use (or the server's highest), then
 // that version's groups. The checks offer everything the registries hold, so
 // they find suites and groups clasp itself cannot run.
-func probeAcceptance(addr string, cfg *clasp.Config, rec *diagnose.Recorder, timeout time.Duration) (*diagnose.Acceptance, error) {
+func probeAcceptance(addr, startTLS string, cfg *clasp.Config, rec *diagnose.Recorder, timeout time.Duration) (*diagnose.Acceptance, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), probeBudget)
 	defer cancel()
 	perProbe := min(timeout, 5*time.Second)
@@ -30,7 +30,7 @@ func probeAcceptance(addr string, cfg *clasp.Config, rec *diagnose.Recorder, tim
 	if net.ParseIP(sni) != nil {
 		sni = "" // clasp sends no SNI for an address either
 	}
-	c := scan.NewChecker(addr, scan.Options{MaxConnections: 4, Timeout: perProbe, ServerName: sni})
+	c := scan.NewChecker(addr, scan.Options{MaxConnections: 4, Timeout: perProbe, ServerName: sni, StartTLS: startTLS})
 	a := &diagnose.Acceptance{}
 	step := func(check string, found []string, before int) {
 		a.Probes = append(a.Probes, diagnose.ProbeStep{Check: check, Found: found, Connections: c.Connections() - before})
@@ -94,7 +94,7 @@ func probeAcceptance(addr string, cfg *clasp.Config, rec *diagnose.Recorder, tim
 	if notes := c.Notes(); len(notes) > 0 {
 		a.Probes[len(a.Probes)-1].Notes = notes
 	}
-	probeSchemes(ctx, addr, sni, a, rec, cfg, perProbe)
+	probeSchemes(ctx, addr, sni, a, rec, cfg, &scan.Runner{MaxConnections: 4, Timeout: perProbe, StartTLS: startTLS, StartTLSName: sni})
 	return a, nil
 }
 
@@ -104,12 +104,11 @@ func probeAcceptance(addr string, cfg *clasp.Config, rec *diagnose.Recorder, tim
 // refused, and then one probe per registered scheme finds those it does
 // accept. The probes are shaped here with scan.Probe and sent through a
 // scan.Runner, the engine's own parts.
-func probeSchemes(ctx context.Context, addr, sni string, a *diagnose.Acceptance, rec *diagnose.Recorder, cfg *clasp.Config, perProbe time.Duration) {
+func probeSchemes(ctx context.Context, addr, sni string, a *diagnose.Acceptance, rec *diagnose.Recorder, cfg *clasp.Config, runner *scan.Runner) {
 	ids, groups, schemes, ok := a.SharedOffer(rec, cfg)
 	if !ok {
 		return
 	}
-	runner := &scan.Runner{MaxConnections: 4, Timeout: perProbe}
 	probe := func(offer []suites.SignatureScheme) *scan.Probe {
 		p := &scan.Probe{Version: a.Version, CipherSuites: ids, Groups: groups, SignatureSchemes: offer, ServerName: sni}
 		if a.Version >= suites.VersionTLS13 {
@@ -161,7 +160,7 @@ func explainRefusal(d *diagnose.Diagnosis, err error, rec *diagnose.Recorder, ad
 	if opts.noProbe || d == nil || !diagnose.ShouldProbe(err, rec) {
 		return
 	}
-	a, perr := probeAcceptance(addr, cfg, rec, opts.timeout)
+	a, perr := probeAcceptance(addr, opts.startTLS, cfg, rec, opts.timeout)
 	if perr != nil {
 		if d.Evidence == nil {
 			d.Evidence = map[string]any{}

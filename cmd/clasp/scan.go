@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clasp-tls/clasp/internal/starttls"
 	"github.com/clasp-tls/clasp/scan"
 )
 
@@ -29,6 +30,7 @@ type scanOptions struct {
 	htmlFile       string
 	parallel       int
 	delay          time.Duration
+	startTLS       string
 }
 
 // scanHelp is clasp scan --help: what each check does and what the JSON
@@ -190,6 +192,7 @@ func newScanCommand() *cobra.Command {
   clasp scan --json --max-connections 4 --timeout 2s host1:443 host2:443
   clasp scan --profile intermediate example.com:443
   clasp scan --fleet 10 balancer.internal:443
+  clasp scan --starttls smtp mail.example.com:25
   clasp scan --fail-on high example.com:443`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && !cmd.Flags().Changed("file") {
@@ -212,6 +215,7 @@ func newScanCommand() *cobra.Command {
 	flags.StringVar(&opts.htmlFile, "html", "", "also write the report as one self-contained HTML page to FILE")
 	flags.IntVar(&opts.parallel, "parallel", 4, "targets scanned at once, each under --max-connections")
 	flags.DurationVar(&opts.delay, "delay", 0, "least time between two connections to one target (for servers that rate-limit)")
+	flags.StringVar(&opts.startTLS, "starttls", "", "upgrade each connection with the protocol's STARTTLS first: "+strings.Join(starttls.Protocols(), ", "))
 	flags.IntVar(&opts.fleet, "fleet", 0, "make N connections per resumption mechanism, each resuming the previous one's session, and judge the servers behind the address (resumption rates, distinct backends)")
 	return cmd
 }
@@ -242,6 +246,9 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.startTLS, err = checkStartTLS(opts.startTLS); err != nil {
+		return err
+	}
 	var clients []*scan.ClientProfile
 	if !opts.noClients {
 		var err error
@@ -266,7 +273,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 		return err
 	}
 	base := scan.Options{MaxConnections: opts.maxConnections, Timeout: opts.timeout, Delay: opts.delay,
-		Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet}
+		Clients: clients, Compliance: true, Roots: roots, RootsLabel: opts.caFile, Fleet: opts.fleet, StartTLS: opts.startTLS}
 	results := runScans(cmd.Context(), list, opts, base, cmd.ErrOrStderr())
 	if opts.htmlFile != "" {
 		if err := writeScanHTML(cmd.Context(), opts.htmlFile, list, results, opts.timeout); err != nil {
@@ -341,6 +348,9 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	sni := "no SNI"
 	if rep.ServerName != "" {
 		sni = "SNI " + rep.ServerName
+	}
+	if rep.StartTLS != "" {
+		sni += ", after " + strings.ToUpper(rep.StartTLS) + " STARTTLS"
 	}
 	fmt.Fprintf(w, "Scan of %s (%s)\n\nProtocol versions\n", rep.Target, sni)
 	for _, v := range rep.Versions {

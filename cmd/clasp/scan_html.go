@@ -5,7 +5,6 @@ import (
 	"context"
 	"embed"
 	"html/template"
-	"net"
 	"os"
 	"time"
 
@@ -42,7 +41,7 @@ func writeScanHTML(ctx context.Context, path string, list []scanTarget, results 
 		if err := results[i].err; err != nil {
 			ht.Error = err.Error()
 		} else {
-			ht.Diagram = handshakeDiagram(ctx, t.addr, results[i].report.ServerName, timeout)
+			ht.Diagram = handshakeDiagram(ctx, t.addr, results[i].report, timeout)
 		}
 		page.Targets = append(page.Targets, ht)
 	}
@@ -57,12 +56,12 @@ func writeScanHTML(ctx context.Context, path string, list []scanTarget, results 
 // handshake with the server (clasp's defaults, the certificate not
 // checked: the report judges it); empty when the handshake cannot be
 // drawn. The SVG is clasp's own rendering, safe to inline.
-func handshakeDiagram(ctx context.Context, addr, serverName string, timeout time.Duration) template.HTML {
+func handshakeDiagram(ctx context.Context, addr string, rep *scan.Report, timeout time.Duration) template.HTML {
 	diagram := trace.NewDiagramTracer(nil)
-	cfg := &clasp.Config{ServerName: serverName, InsecureSkipVerify: true, Tracer: diagram}
+	cfg := &clasp.Config{ServerName: rep.ServerName, InsecureSkipVerify: true, Tracer: diagram}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	raw, err := dialStartTLS(ctx, addr, rep.StartTLS, rep.ServerName)
 	if err != nil {
 		return ""
 	}

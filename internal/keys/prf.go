@@ -139,6 +139,10 @@ func MasterSecret(version suites.Version, prfHash crypto.Hash, preMaster, client
 	seed = append(seed, clientRandom...)
 	seed = append(seed, serverRandom...)
 	out := make([]byte, MasterSecretLength)
+	if version == suites.VersionSSL30 {
+		ssl3Expand(preMaster, seed, out) // RFC 6101 §6.1
+		return out
+	}
 	PRF(version, prfHash, preMaster, labelMaster, seed, out)
 	return out
 }
@@ -181,7 +185,11 @@ func DeriveKeyBlock(version suites.Version, prfHash crypto.Hash, master, clientR
 	seed = append(seed, serverRandom...)
 	seed = append(seed, clientRandom...)
 	block := make([]byte, 2*(macLen+keyLen+ivLen))
-	PRF(version, prfHash, master, labelKeyExpansion, seed, block)
+	if version == suites.VersionSSL30 {
+		ssl3Expand(master, seed, block) // RFC 6101 §6.2.2
+	} else {
+		PRF(version, prfHash, master, labelKeyExpansion, seed, block)
+	}
 
 	// Full slice expressions keep an append on one key from overwriting the
 	// next.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -14,9 +15,10 @@ const nginxMailModule = "/usr/lib/nginx/modules/ngx_mail_module.so"
 
 // StartNginxMail starts nginx's mail proxy for protocol (smtp, imap or
 // pop3) with STARTTLS on (starttls: "on") or off ("off"), using the leaf's
-// certificate. It answers the greeting and the upgrade; no mail goes
-// anywhere (auth_http points at nothing, and nothing logs in).
-func StartNginxMail(t testing.TB, leaf *Leaf, protocol, starttls string) *Process {
+// certificate, and any further mail-block directives (such as
+// "ssl_protocols TLSv1.2;"). It answers the greeting and the upgrade; no
+// mail goes anywhere (auth_http points at nothing, and nothing logs in).
+func StartNginxMail(t testing.TB, leaf *Leaf, protocol, starttls string, directives ...string) *Process {
 	t.Helper()
 	Require(t, "nginx")
 	if _, err := os.Stat(nginxMailModule); err != nil {
@@ -38,9 +40,10 @@ mail {
 	ssl_certificate %s;
 	ssl_certificate_key %s;
 	starttls %s;
+	%s
 	server { listen 127.0.0.1:%s; protocol %s; }
 }
-`, nginxMailModule, filepath.Join(dir, "nginx.pid"), leaf.CertFile, leaf.KeyFile, starttls, strconv.Itoa(port), protocol)
+`, nginxMailModule, filepath.Join(dir, "nginx.pid"), leaf.CertFile, leaf.KeyFile, starttls, strings.Join(directives, "\n\t"), strconv.Itoa(port), protocol)
 		if err := os.WriteFile(conf, []byte(c), 0o644); err != nil {
 			t.Fatalf("peertest: writing nginx.conf: %v", err)
 		}

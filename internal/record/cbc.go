@@ -39,6 +39,7 @@ type cbcMode interface {
 type cbcProtection struct {
 	explicitIV bool // TLS 1.1+: a fresh IV in front of every record
 	etm        bool // encrypt-then-MAC (RFC 7366), see cbc_etm.go
+	ssl3       bool // SSL 3.0: its MAC and padding rules, see ssl3.go
 	enc, dec   cbcMode
 	rand       io.Reader
 
@@ -124,8 +125,7 @@ func (p *cbcProtection) Seal(out []byte, seq uint64, typ wire.ContentType, versi
 	}
 	copy(body, plaintext)
 	p.mac.Reset()
-	putAdditionalData(&p.ad, seq, typ, version, len(plaintext))
-	p.mac.Write(p.ad[:])
+	p.writeMACHeader(seq, typ, version, len(plaintext))
 	p.mac.Write(plaintext)
 	p.mac.Sum(body[len(plaintext):len(plaintext)]) // writes the MAC in place
 	for i := withMAC; i < len(body); i++ {
@@ -137,6 +137,20 @@ func (p *cbcProtection) Seal(out []byte, seq uint64, typ wire.ContentType, versi
 	// TLS 1.0: the mode keeps the last ciphertext block as the next IV.
 	p.enc.CryptBlocks(body, body)
 	return out, nil
+}
+
+// writeMACHeader feeds the MAC the record header it covers: seq_num, type,
+// version and length (RFC 5246 §6.2.3.1), or in SSL 3.0 the same without
+// the version (RFC 6101 §5.2.3.1).
+func (p *cbcProtection) writeMACHeader(seq uint64, typ wire.ContentType, version suites.Version, n int) {
+	putAdditionalData(&p.ad, seq, typ, version, n)
+	if p.ssl3 {
+		head, tail := ssl3MACHeader(&p.ad)
+		p.mac.Write(head)
+		p.mac.Write(tail)
+		return
+	}
+	p.mac.Write(p.ad[:])
 }
 
 // The helpers below return masks: all ones for true, zero for false, so
@@ -179,6 +193,11 @@ func (p *cbcProtection) Open(seq uint64, typ wire.ContentType, version suites.Ve
 	for i := 0; i < maxPadding && i < n; i++ {
 		diff |= int(body[n-1-i]^byte(padLen)) & maskLE(i, padLen)
 	}
+	if p.ssl3 {
+		// RFC 6101 §5.2.3.2: the padding bytes are arbitrary; only
+		// padding_length < block length is a rule. (This is POODLE.)
+		diff = ^maskLE(padLen, bs-1) & 1
+	}
 	good &= maskEq(diff, 0)
 	// With bad padding, carry on as if there were one byte of padding, so
 	// that every later step sees in-range lengths and does the same work;
@@ -195,8 +214,7 @@ func (p *cbcProtection) Open(seq uint64, typ wire.ContentType, version suites.Ve
 	// compressions whatever the hash has buffered, and the next Reset
 	// discards them.
 	p.mac.Reset()
-	putAdditionalData(&p.ad, seq, typ, version, contentLen)
-	p.mac.Write(p.ad[:])
+	p.writeMACHeader(seq, typ, version, contentLen)
 	p.mac.Write(body[:contentLen])
 	computed := p.mac.Sum(p.sum[:0])
 	blocks := func(l int) int {

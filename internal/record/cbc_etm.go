@@ -24,6 +24,9 @@ import (
 // handshake agreed on encrypt_then_mac. Other ciphers have no use for it
 // (RFC 7366 §3: AEAD and stream suites never negotiate it).
 func NewProtectionEncryptThenMAC(version suites.Version, c suites.Cipher, mac suites.MAC, key, iv, macKey []byte, rand io.Reader) (Protection, error) {
+	if version == suites.VersionSSL30 {
+		return nil, fmt.Errorf("record: encrypt-then-MAC is a TLS extension (RFC 7366) and does not exist in SSL 3.0")
+	}
 	p, err := NewProtection(version, c, mac, key, iv, macKey, rand)
 	if err != nil {
 		return nil, err

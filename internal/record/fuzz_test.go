@@ -183,6 +183,10 @@ func FuzzOpenCBC(f *testing.F)      { fuzzOpen(f, "AES128CBCSHA256") }
 func FuzzOpenCBCTLS10(f *testing.F) { fuzzOpen(f, "TLS10AES128CBC") }
 func FuzzOpenTLS13(f *testing.F)    { fuzzOpen(f, "TLS13") }
 func FuzzOpenCBCETM(f *testing.F)   { fuzzOpen(f, "ETMAES128CBCSHA256") }
+func FuzzOpen3DES(f *testing.F)     { fuzzOpen(f, "TLS103DESCBCSHA") }
+func FuzzOpenRC4(f *testing.F)      { fuzzOpen(f, "RC4SHA") }
+func FuzzOpenNULL(f *testing.F)     { fuzzOpen(f, "NULLMD5") }
+func FuzzOpenSSL3CBC(f *testing.F)  { fuzzOpen(f, "SSL3AES128CBCSHA") }
 
 // FuzzCBCOpenAgainstReference checks the constant-time CBC Open against a
 // plain, branching implementation of RFC 5246 §6.2.3.2. Random ciphertext

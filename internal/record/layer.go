@@ -474,7 +474,7 @@ func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
 		return err
 	}
 	first := l.maxOut
-	if cbc, ok := l.wr.prot.(*cbcProtection); ok && !cbc.explicitIV && typ == wire.ContentApplicationData && len(payload) > 1 {
+	if l.SplitsApplicationData() && typ == wire.ContentApplicationData && len(payload) > 1 {
 		first = 1
 	}
 	for {
@@ -489,6 +489,13 @@ func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
 			return nil
 		}
 	}
+}
+
+// SplitsApplicationData reports whether WriteRecord sends application
+// data 1/n-1: under CBC protection with chained IVs (TLS 1.0, SSL 3.0).
+func (l *Layer) SplitsApplicationData() bool {
+	cbc, ok := l.wr.prot.(*cbcProtection)
+	return ok && !cbc.explicitIV
 }
 
 func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {

@@ -28,6 +28,10 @@ var perfSuites = []struct {
 	{"ChaCha20Poly1305", suites.VersionTLS12, suites.CipherChaCha20Poly1305, suites.MACAEAD, 32, 12, 0},
 	{"AES128CBCSHA256", suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA256, 16, 0, 32},
 	{"AES128CBCSHA", suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA1, 16, 0, 20},
+	// The legacy protections (issue 13), for comparison only.
+	{"3DESCBCSHA", suites.VersionTLS12, suites.Cipher3DES, suites.MACSHA1, 24, 0, 20},
+	{"RC4SHA", suites.VersionTLS12, suites.CipherRC4_128, suites.MACSHA1, 16, 0, 20},
+	{"NULLSHA", suites.VersionTLS12, suites.CipherNULL, suites.MACSHA1, 0, 0, 20},
 }
 
 // layerPair returns a writer and a reader Layer joined by an in-memory

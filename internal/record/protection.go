@@ -2,6 +2,7 @@ package record
 
 import (
 	"crypto/aes"
+	"crypto/des"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -109,6 +110,9 @@ func NewProtection(version suites.Version, c suites.Cipher, mac suites.MAC, key,
 	if version == suites.VersionTLS13 {
 		return nil, errors.New("record: use NewProtectionTLS13 for TLS 1.3")
 	}
+	if version == suites.VersionSSL30 {
+		return newSSL3Protection(c, mac, key, iv, macKey)
+	}
 	if version < suites.VersionTLS10 || version > suites.VersionTLS12 {
 		return nil, fmt.Errorf("record: NewProtection supports TLS 1.0 to 1.2, not version %#04x", uint16(version))
 	}
@@ -152,8 +156,24 @@ func NewProtection(version suites.Version, c suites.Cipher, mac suites.MAC, key,
 			return nil, fmt.Errorf("record: MAC %d is not implemented for CBC suites", mac)
 		}
 		return newCBC(version, block, iv, newHash, macKey, rand)
-	case suites.CipherNULL:
-		return nil, errors.New("record: use NullProtection for the NULL cipher; NULL-with-MAC suites are not implemented")
+	case suites.Cipher3DES:
+		// Legacy, opt-in only: a 64-bit block (Sweet32). The CBC record
+		// construction is the same as AES's with an 8-byte block.
+		if len(key) != 24 {
+			return nil, fmt.Errorf("record: 3DES-EDE-CBC needs a 24-byte key, got %d bytes", len(key))
+		}
+		block, err := des.NewTripleDESCipher(key)
+		if err != nil {
+			return nil, fmt.Errorf("record: %w", err)
+		}
+		if mac != suites.MACSHA1 {
+			return nil, fmt.Errorf("record: MAC %s is not implemented for 3DES suites", mac)
+		}
+		return newCBC(version, block, iv, sha1.New, macKey, rand)
+	case suites.CipherRC4_128, suites.CipherNULL:
+		// NULL here is a NULL-with-MAC suite (TLS_RSA_WITH_NULL_SHA...);
+		// epoch 0's TLS_NULL_WITH_NULL_NULL is NullProtection.
+		return newStream(c, mac, key, macKey)
 	}
 	return nil, fmt.Errorf("record: cipher %d is not implemented", c)
 }
@@ -194,4 +214,5 @@ var (
 	_ Protection = NullProtection{}
 	_ Protection = (*aeadProtection)(nil)
 	_ Protection = (*cbcProtection)(nil)
+	_ Protection = (*streamProtection)(nil)
 )

@@ -306,3 +306,39 @@ func keyName(pub crypto.PublicKey) string {
 	}
 	return fmt.Sprintf("%T", pub)
 }
+
+// SignSSL3 signs an SSL 3.0 CertificateVerify digest (RFC 6101 §5.6.8:
+// md5_hash || sha_hash, 36 bytes): an RSA key signs all 36 bytes, PKCS#1
+// v1.5 without a DigestInfo, as TLS 1.0 signs MD5 || SHA-1; an ECDSA key
+// signs sha_hash alone, as DSA does in RFC 6101 and as NSS does for ECDSA
+// client certificates in SSL 3.0 (RFC 6101 defines no ECDSA).
+func SignSSL3(signer crypto.Signer, rand io.Reader, digest []byte) ([]byte, error) {
+	if len(digest) != 36 {
+		return nil, fmt.Errorf("signature: an SSL 3.0 CertificateVerify digest is 36 bytes, not %d", len(digest))
+	}
+	switch signer.Public().(type) {
+	case *rsa.PublicKey:
+		return signer.Sign(rand, digest, crypto.MD5SHA1)
+	case *ecdsa.PublicKey:
+		return signer.Sign(rand, digest[16:], crypto.SHA1)
+	}
+	return nil, fmt.Errorf("signature: a %T key cannot sign an SSL 3.0 CertificateVerify", signer.Public())
+}
+
+// VerifySSL3 checks a signature made as SignSSL3 makes it; a bad one is
+// decrypt_error, a key other than RSA illegal_parameter.
+func VerifySSL3(pub crypto.PublicKey, digest, sig []byte) error {
+	var ok bool
+	switch pub := pub.(type) {
+	case *rsa.PublicKey:
+		ok = rsa.VerifyPKCS1v15(pub, crypto.MD5SHA1, digest, sig) == nil
+	case *ecdsa.PublicKey:
+		ok = len(digest) == 36 && ecdsa.VerifyASN1(pub, digest[16:], sig)
+	default:
+		return wire.Errorf(wire.AlertIllegalParameter, "a %s key cannot sign an SSL 3.0 CertificateVerify", keyName(pub))
+	}
+	if !ok {
+		return wire.Errorf(wire.AlertDecryptError, "SSL 3.0 CertificateVerify signature does not verify")
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package suites
 import (
 	"crypto"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -50,6 +51,19 @@ type Suite struct {
 // The identifiers are the IANA names so that a grep for a name seen in a
 // packet capture or an RFC finds the code.
 const (
+	TLS_RSA_WITH_NULL_MD5                         ID = 0x0001
+	TLS_RSA_WITH_NULL_SHA                         ID = 0x0002
+	TLS_RSA_WITH_RC4_128_MD5                      ID = 0x0004
+	TLS_RSA_WITH_RC4_128_SHA                      ID = 0x0005
+	TLS_RSA_WITH_3DES_EDE_CBC_SHA                 ID = 0x000A
+	TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA             ID = 0x0016
+	TLS_RSA_WITH_NULL_SHA256                      ID = 0x003B
+	TLS_ECDHE_ECDSA_WITH_NULL_SHA                 ID = 0xC006
+	TLS_ECDHE_ECDSA_WITH_RC4_128_SHA              ID = 0xC007
+	TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA         ID = 0xC008
+	TLS_ECDHE_RSA_WITH_NULL_SHA                   ID = 0xC010
+	TLS_ECDHE_RSA_WITH_RC4_128_SHA                ID = 0xC011
+	TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA           ID = 0xC012
 	TLS_RSA_WITH_AES_128_CBC_SHA                  ID = 0x002F
 	TLS_DHE_RSA_WITH_AES_128_CBC_SHA              ID = 0x0033
 	TLS_RSA_WITH_AES_256_CBC_SHA                  ID = 0x0035
@@ -275,6 +289,35 @@ func ImplementedSuites() []ID {
 		TLS_RSA_WITH_AES_256_CBC_SHA,
 		TLS_RSA_WITH_AES_128_CBC_SHA256,
 	)
+}
+
+// LegacySuites returns the suites clasp runs only for reaching old systems
+// and never offers or accepts unless Config.CipherSuites (or --ciphers) names
+// them: 3DES-EDE-CBC (64-bit block, Sweet32), RC4-128 (prohibited by RFC
+// 7465) and the NULL suites (no encryption at all). They are marked
+// Implemented but kept out of ImplementedSuites, so that nothing that walks
+// "every suite clasp runs" picks one up by accident.
+func LegacySuites() []ID {
+	return []ID{
+		TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA,
+		TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
+		TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA,
+		TLS_RSA_WITH_3DES_EDE_CBC_SHA,
+		TLS_ECDHE_ECDSA_WITH_RC4_128_SHA,
+		TLS_ECDHE_RSA_WITH_RC4_128_SHA,
+		TLS_RSA_WITH_RC4_128_SHA,
+		TLS_RSA_WITH_RC4_128_MD5,
+		TLS_ECDHE_ECDSA_WITH_NULL_SHA,
+		TLS_ECDHE_RSA_WITH_NULL_SHA,
+		TLS_RSA_WITH_NULL_SHA256,
+		TLS_RSA_WITH_NULL_SHA,
+		TLS_RSA_WITH_NULL_MD5,
+	}
+}
+
+// IsLegacy reports whether the suite is one of LegacySuites.
+func (s *Suite) IsLegacy() bool {
+	return s != nil && slices.Contains(LegacySuites(), s.ID)
 }
 
 // ParseSuiteList parses a comma- or colon-separated list of suites, each

@@ -343,6 +343,17 @@ func TestImplementedSuitesAreExactlyTheImplementedRows(t *testing.T) {
 			t.Errorf("%v: incomplete cipher/MAC description %+v, MAC %v", id, info, s.MAC)
 		}
 	}
+	legacy := make(map[ID]bool)
+	for _, id := range LegacySuites() {
+		s := SuiteByID(id)
+		if s == nil || !s.Implemented || listed[id] || legacy[id] {
+			t.Errorf("%v: a legacy suite must be marked Implemented and listed once, outside ImplementedSuites", id)
+		}
+		legacy[id] = true
+		if weak, _ := s.IsWeak(); !weak || !s.IsLegacy() {
+			t.Errorf("%v: a legacy suite must be weak and IsLegacy", id)
+		}
+	}
 	tls13 := map[ID]bool{TLS_AES_128_GCM_SHA256: true, TLS_AES_256_GCM_SHA384: true, TLS_CHACHA20_POLY1305_SHA256: true}
 	for _, s := range AllSuites() {
 		if s.IsTLS13() {
@@ -351,8 +362,8 @@ func TestImplementedSuitesAreExactlyTheImplementedRows(t *testing.T) {
 			}
 			continue
 		}
-		if s.Implemented && !listed[s.ID] {
-			t.Errorf("%s is marked Implemented but missing from ImplementedSuites", s.Name)
+		if s.Implemented && !listed[s.ID] && !legacy[s.ID] {
+			t.Errorf("%s is marked Implemented but missing from ImplementedSuites and LegacySuites", s.Name)
 		}
 	}
 	if len(listed) != 24 {

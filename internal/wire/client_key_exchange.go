@@ -22,6 +22,11 @@ type ClientKeyExchange struct {
 	// For static DH/ECDH, nil means the implicit form: the body is empty
 	// because the client certificate holds the key (RFC 5246 §7.4.7.2).
 	Data []byte
+	// SSL30RSA marks SSL 3.0's RSA form: the encrypted premaster fills
+	// the body with no length prefix (RFC 6101 §5.6.7.1; TLS 1.0 added the
+	// prefix, RFC 2246 §7.4.7.1). The parser sets it when the Context says
+	// SSL 3.0; Marshal then writes Data bare.
+	SSL30RSA bool
 }
 
 // dataPrefix is the length prefix of ClientKeyExchange.Data.
@@ -78,6 +83,10 @@ func (m *ClientKeyExchange) Marshal() ([]byte, error) {
 			b.SetError(errMarshal("ClientKeyExchange with an empty key exchange value"))
 			return
 		}
+		if m.SSL30RSA && m.KeyExchange == suites.KexRSA {
+			b.AddBytes(m.Data)
+			return
+		}
 		add := b.AddUint16LengthPrefixed
 		if shape.data == uint8Data {
 			add = b.AddUint8LengthPrefixed
@@ -92,11 +101,18 @@ func (m *ClientKeyExchange) Marshal() ([]byte, error) {
 // decrypt to anything); a violation, truncation or trailing bytes are
 // decode_error. A key exchange clasp cannot read is internal_error.
 //
-// SSL 3.0's RSA form, without the length prefix, is not handled yet.
+// In SSL 3.0 the RSA form has no length prefix (RFC 6101 §5.6.7.1): the
+// whole body is the ciphertext.
 func ParseClientKeyExchange(body []byte, ctx Context) (*ClientKeyExchange, error) {
 	shape, ok := clientKexShapes[ctx.KeyExchange]
 	if !ok {
 		return nil, Errorf(AlertInternalError, "cannot parse ClientKeyExchange for key exchange %d", ctx.KeyExchange)
+	}
+	if ctx.Version == suites.VersionSSL30 && ctx.KeyExchange == suites.KexRSA {
+		if len(body) == 0 {
+			return nil, decodeError("ClientKeyExchange")
+		}
+		return &ClientKeyExchange{KeyExchange: suites.KexRSA, Data: cloneBytes(body), SSL30RSA: true}, nil
 	}
 	s := cryptobyte.String(body)
 	m := &ClientKeyExchange{KeyExchange: ctx.KeyExchange}

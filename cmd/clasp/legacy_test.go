@@ -1,0 +1,88 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeRSASelfSigned writes an RSA certificate for 127.0.0.1 and its key:
+// SSL 3.0 has no ECDSA suites, and clasp serve generates an ECDSA key.
+func writeRSASelfSigned(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ssl3 test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key))
+	return certFile, keyFile
+}
+
+// Issue 13 in the command: a legacy suite or TLS 1.0 runs only when named
+// (--ciphers, --min-version), is announced with "warning:" lines, and
+// without the flag the failure names the flag that would allow it.
+
+func TestLegacySuiteNeedsCiphersFlag(t *testing.T) {
+	legacy := "ECDHE-ECDSA-DES-CBC3-SHA,ECDHE-RSA-DES-CBC3-SHA"
+	srv := startServe(t, "--max-version", "1.2", "--ciphers", legacy)
+	r := runClasp(t, nil, "connect", "--insecure", srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
+		t.Fatalf("a default connect to a 3DES-only server: exit %d, output does not name --ciphers:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, nil, "connect", "--insecure", "--tls1.2", "--ciphers", legacy, srv.addr)
+	if r.exitCode != 0 {
+		t.Fatalf("connect naming the suite: exit %d:\n%s", r.exitCode, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "warning:") || !strings.Contains(r.stderr+r.stdout, "Sweet32") {
+		t.Errorf("connect over 3DES does not warn about it:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+func TestTLS10NeedsMinVersionFlag(t *testing.T) {
+	cbc := "ECDHE-ECDSA-AES128-SHA,ECDHE-RSA-AES128-SHA"
+	srv := startServe(t, "--min-version", "1.0", "--max-version", "1.0", "--ciphers", cbc)
+	r := runClasp(t, nil, "connect", "--insecure", "--ciphers", cbc, srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--min-version") {
+		t.Fatalf("connect without --min-version to a TLS 1.0 server: exit %d, output does not name --min-version:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, nil, "connect", "--insecure", "--min-version", "1.0", "--ciphers", cbc, srv.addr)
+	if r.exitCode != 0 {
+		t.Fatalf("connect --min-version 1.0: exit %d:\n%s", r.exitCode, r.stderr)
+	}
+	if !strings.Contains(r.stderr+r.stdout, "TLS 1.0 is deprecated") {
+		t.Errorf("connect over TLS 1.0 does not warn about it:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+// SSL 3.0 runs between clasp serve and clasp connect only when both name it
+// with --min-version ssl3, and the warning says POODLE; without the flag
+// the error names --min-version.
+func TestSSL3NeedsMinVersionFlag(t *testing.T) {
+	suite := "AES128-SHA"
+	certFile, keyFile := writeRSASelfSigned(t)
+	srv := startServe(t, "--min-version", "ssl3", "--max-version", "ssl3", "--ciphers", suite, "--cert", certFile, "--key", keyFile)
+	r := runClasp(t, nil, "connect", "--insecure", "--ciphers", suite, srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--min-version") {
+		t.Fatalf("connect without --min-version to an SSL 3.0 server: exit %d, output does not name --min-version:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, nil, "connect", "--insecure", "--min-version", "ssl3", "--max-version", "ssl3", "--ciphers", suite, srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stderr+r.stdout, "POODLE") {
+		t.Fatalf("connect --min-version ssl3: exit %d, no POODLE warning:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
