@@ -23,12 +23,14 @@ type clientOffer struct {
 	session12 *ClientSessionState  // the TLS 1.2 session offered, if any
 	earlyData []byte               // the 0-RTT data sent with the hello, if any
 	offers13  bool
-	offers12  bool // any version below 1.3
+	offers12  bool       // any version below 1.3
+	ech       *echClient // the Encrypted Client Hello offer, if any (ech_client.go)
 }
 
 // clientHandshake sends the ClientHello, reads the ServerHello and hands
 // over to the driver of the version the server chose.
 func (c *Conn) clientHandshake() error {
+	c.echVersions()
 	cfg := c.config
 	c.setStep("write ClientHello")
 	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
@@ -38,6 +40,9 @@ func (c *Conn) clientHandshake() error {
 	c.transcript = transcript
 
 	offer, err := c.makeClientHello()
+	if err == nil {
+		err = c.offerECH(offer)
+	}
 	if err != nil {
 		return c.fail(err)
 	}
@@ -70,6 +75,11 @@ func (c *Conn) clientHandshake() error {
 	version, err := offer.chosenVersion(cfg, sh)
 	if err != nil {
 		return c.fail(err)
+	}
+	if offer.ech != nil {
+		if offer, transcript, err = c.resolveECH(offer, transcript, sh); err != nil {
+			return c.fail(err)
+		}
 	}
 	if offer.earlyData != nil && version != suites.VersionTLS13 {
 		return c.fail(wire.Errorf(wire.AlertProtocolVersion, "the server answered a TLS 1.3 resumption with 0-RTT data with %s", version))

@@ -52,6 +52,7 @@ func (hs *clientHandshakeTLS13) handshake() error {
 		{"check the connection (VerifyConnection)", c.verifyConnectionStep()},
 		{"write client Certificate and CertificateVerify", hs.sendClientCertificate},
 		{"write client Finished", hs.sendClientFinished},
+		{"check Encrypted Client Hello", hs.finishECH},
 	}); err != nil {
 		return err
 	}
@@ -272,6 +273,9 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 	if sh.IsHelloRetryRequest() {
 		return wire.Errorf(wire.AlertUnexpectedMessage, "a second HelloRetryRequest")
 	}
+	if err := hs.checkECHAfterRetry(sh); err != nil {
+		return err
+	}
 	if v, err := hs.offer.chosenVersion(cfg, sh); err != nil || v != suites.VersionTLS13 {
 		return wire.Errorf(wire.AlertIllegalParameter, "the ServerHello after a HelloRetryRequest must select TLS 1.3")
 	}
@@ -324,6 +328,9 @@ func (hs *clientHandshakeTLS13) readEncryptedExtensions() error {
 		return err
 	}
 	if err := c.acceptALPN(ee.Extensions); err != nil {
+		return err
+	}
+	if err := hs.readECHRetryConfigs(ee); err != nil {
 		return err
 	}
 	if err := hs.checkEarlyDataAccepted(ee); err != nil {
@@ -547,6 +554,9 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 		return nil
 	}
 	msg := &wire.Certificate13{Context: hs.certReq.Context}
+	if hs.offer.ech.rejected() {
+		hs.clientCert = nil // RFC 9849 §6.1.7: no certificate to the public name
+	}
 	if hs.clientCert != nil {
 		for _, der := range hs.clientCert.Certificate {
 			msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})

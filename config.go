@@ -184,6 +184,41 @@ type Config struct {
 	// internal_error.
 	GetConfigForClient func(*ClientHelloInfo) (*Config, error)
 
+	// EncryptedClientHelloConfigList is a serialized ECHConfigList (RFC
+	// 9849 §4). A client that has one encrypts its real ClientHello to
+	// the first ECHConfig it supports and sends it inside an outer one
+	// addressed to the config's public name (ech_client.go); it then
+	// offers TLS 1.3 only (a MinVersion below it is an error), and the
+	// handshake succeeds only if the server accepts: otherwise it returns
+	// an *ECHRejectionError. A list with no usable config is an error.
+	// Servers ignore it.
+	EncryptedClientHelloConfigList []byte
+	// EncryptedClientHelloRejectionVerify, when set, is called on a client
+	// whose ECH offer the server rejected, to check the certificate the
+	// server presented for the public name; normal verification does not
+	// run then. When nil, the chain is verified against RootCAs for the
+	// public name whatever InsecureSkipVerify says, and
+	// VerifyPeerCertificate and VerifyConnection are not called (as in
+	// crypto/tls).
+	EncryptedClientHelloRejectionVerify func(ConnectionState) error
+	// GetEncryptedClientHelloKeys, when set, gives a server the ECH keys
+	// for a ClientHello that offers ECH, instead of
+	// EncryptedClientHelloKeys. An error ends the handshake.
+	GetEncryptedClientHelloKeys func(*ClientHelloInfo) ([]EncryptedClientHelloKey, error)
+	// EncryptedClientHelloKeys are a server's ECH keys: a ClientHelloInner
+	// encrypted to one of them is decrypted and answered instead of the
+	// ClientHelloOuter (ech_server.go); when none decrypts it the server
+	// answers the outer hello and sends the configs of the keys marked
+	// SendAsRetry as retry_configs. Clients ignore it.
+	EncryptedClientHelloKeys []EncryptedClientHelloKey
+	// EncryptedClientHelloGREASE makes a client without an
+	// EncryptedClientHelloConfigList send a GREASE encrypted_client_hello
+	// (RFC 9849 §6.2): random values of a real offer's shape, so that
+	// connections with and without ECH look alike on the wire. What a
+	// server answers to it is checked and ignored. crypto/tls has no such
+	// option; off by default.
+	EncryptedClientHelloGREASE bool
+
 	// RootCAs are the roots a client trusts; the system roots when nil.
 	RootCAs *x509.CertPool
 	// ServerName is the name the client sends in SNI and checks in the

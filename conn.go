@@ -59,6 +59,8 @@ type Conn struct {
 	handshakeErr      error
 	handshakeCtx      context.Context // while a handshake runs, for the callbacks' Context
 	handshakeComplete atomic.Bool
+	echServer         *echServerState // a server's ECH state once a ClientHello offered ECH
+	echRejectedName   string          // a client's ECH public name, once the server rejected ECH
 
 	// in guards the read side, out the write side. The handshake holds both.
 	in, out sync.Mutex
@@ -166,6 +168,7 @@ type connState struct {
 	peerRawPublicKey    []byte        // its SubjectPublicKeyInfo, on the client
 	ocspResponse        []byte        // stapled by the server
 	scts                [][]byte      // the server's Signed Certificate Timestamps
+	echAccepted         bool          // the server used the encrypted ClientHelloInner (RFC 9849)
 }
 
 func newConn(conn net.Conn, config *Config, isClient bool) *Conn {

@@ -131,6 +131,10 @@ func alertFor(err error) wire.AlertDescription {
 	if errors.As(err, &ve) {
 		return ve.alert()
 	}
+	var ech *ECHRejectionError
+	if errors.As(err, &ech) {
+		return wire.AlertECHRequired // RFC 9849 §6.1.6
+	}
 	return wire.AlertInternalError
 }
 

@@ -75,6 +75,10 @@ func (c *Conn) serverHandshake() error {
 // serverHandshakeFrom runs the handshake from a ClientHello already read:
 // raw, its bytes, start the transcript.
 func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
+	hello, raw, err := c.openClientHello(hello, raw)
+	if err != nil {
+		return c.fail(err)
+	}
 	transcript := keys.NewTranscript()
 	transcript.Write(raw)
 	c.transcript = transcript

@@ -237,6 +237,9 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 		// Between key_share and supported_versions, as NSS puts it.
 		hrr.Extensions = slices.Insert(hrr.Extensions, 1, wire.Extension(&wire.CookieExt{Cookie: cookie}))
 	}
+	if err := hs.confirmECHInRetry(hrr); err != nil {
+		return err
+	}
 	if _, err := c.writeHandshake(hrr); err != nil {
 		return err
 	}
@@ -249,7 +252,7 @@ func (hs *serverHandshakeTLS13) sendHelloRetryRequest(group suites.Group) error 
 		return err
 	}
 	hs.skipRejectedEarlyData()
-	msg, err := c.readHandshake()
+	msg, err := hs.readSecondClientHello()
 	if err != nil {
 		return err
 	}
@@ -457,6 +460,9 @@ func (hs *serverHandshakeTLS13) sendServerHello() error {
 		earlySecret = hs.schedule.ClientEarlyTrafficSecret(hs.transcript.Sum())
 		c.logSecret("CLIENT_EARLY_TRAFFIC_SECRET", hs.hello.Random[:], earlySecret)
 	}
+	if err := hs.confirmECH(sh); err != nil {
+		return err
+	}
 	if _, err := c.writeHandshake(sh); err != nil {
 		return err
 	}
@@ -557,6 +563,11 @@ func (hs *serverHandshakeTLS13) sendEncryptedExtensions() error {
 	if hs.earlyData {
 		ee.Extensions = append(ee.Extensions, &wire.EarlyDataExt{})
 	}
+	retry, retryErr := c.echRetryConfigs()
+	if retryErr != nil {
+		return retryErr
+	}
+	ee.Extensions = append(ee.Extensions, retry...)
 	if hs.psk == nil {
 		certType, err := c.chooseServerCertificateType(hs.hello)
 		if err != nil {

@@ -192,6 +192,9 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
 		psk.Binders[0] = binder
 	}
+	if offer.ech != nil && !offer.ech.rejected() {
+		return c.writeSealedClientHello(offer.ech, hello)
+	}
 	_, err = c.writeHandshake(hello)
 	return err
 }

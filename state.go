@@ -85,6 +85,10 @@ type ConnectionState struct {
 	//
 	// Deprecated: kept for crypto/tls compatibility.
 	NegotiatedProtocolIsMutual bool
+	// ECHAccepted is true when the client offered Encrypted Client Hello
+	// (RFC 9849) and the server accepted it: the handshake used the
+	// encrypted ClientHelloInner.
+	ECHAccepted bool
 
 	ekm func(label string, context []byte, length int) ([]byte, error)
 }
@@ -128,6 +132,7 @@ func (c *Conn) connectionStateLocked() ConnectionState {
 		SignedCertificateTimestamps: slices.Clone(st.scts),
 
 		NegotiatedProtocolIsMutual: true,
+		ECHAccepted:                st.echAccepted,
 		ekm:                        c.exporter(),
 	}
 	if st.suite != nil {

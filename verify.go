@@ -80,6 +80,9 @@ func (c *Conn) clientAuthPolicy() ClientAuthType {
 
 func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x509.Certificate, error) {
 	cfg := c.config
+	if c.isClient && c.echRejectedName != "" {
+		return c.verifyECHPublicName(c.echRejectedName, certs)
+	}
 	opts := x509.VerifyOptions{CurrentTime: cfg.now(), Intermediates: x509.NewCertPool()}
 	verify := false
 	if c.isClient {

@@ -222,6 +222,9 @@ func (x *explainer) explain() *Diagnosis {
 	if errors.As(err, &ve) {
 		return x.certificate(ve)
 	}
+	if d := x.echRejected(); d != nil {
+		return d
+	}
 	var ne *clasp.NegotiationError
 	if errors.As(err, &ne) {
 		return x.negotiation(ne)

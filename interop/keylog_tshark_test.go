@@ -131,6 +131,11 @@ func startTshark(t *testing.T, port int, pcap string) func() {
 	cmd := exec.Command("tshark", "-i", "lo", "-f", "tcp port "+strconv.Itoa(port), "-w", pcap)
 	out := &keylogCaptureOutput{}
 	cmd.Stdout, cmd.Stderr = out, out
+	// tshark's dumpcap child shares the output pipe: in its own process
+	// group both are killed together, and WaitDelay keeps a capture that
+	// never started (a loaded machine) from hanging the test in Wait.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 5 * time.Second
 	t.Logf("capture: %s", strings.Join(cmd.Args, " "))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -148,13 +153,13 @@ func startTshark(t *testing.T, port int, pcap string) func() {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the group: tshark and its dumpcap
 			<-done
 		}
 	}
 	t.Cleanup(stop)
 	// Wait until capturing has begun ("Capturing on 'Loopback: lo'").
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "Capturing on") {
 		select {
 		case <-done:

@@ -327,6 +327,10 @@ func addExtensionFields(o *object, e wire.Extension) {
 			scts = append(scts, hexString(sct))
 		}
 		o.add("scts_hex", scts)
+	case *wire.EncryptedClientHelloExt:
+		addECHFields(o, e)
+	case *wire.ECHOuterExtensionsExt:
+		addECHOuterExtensionsFields(o, e)
 	case *wire.UnknownExt:
 		o.add("data_hex", hexString(e.Data))
 	default:

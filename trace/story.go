@@ -439,6 +439,8 @@ func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []an
 		}
 	case *wire.KeyShareExt:
 		return t.keyShareStory(e)
+	case *wire.EncryptedClientHelloExt, *wire.ECHOuterExtensionsExt:
+		return t.echStory(e)
 	case *wire.PSKKeyExchangeModesExt:
 		names := make([]string, len(e.Modes))
 		for i, m := range e.Modes {

@@ -24,6 +24,7 @@ type certOptions struct {
 	clientName string
 	validFor   time.Duration
 	force      bool
+	ech        string // --ech PUBLIC_NAME: also write an ECH key (ech.go)
 }
 
 // The files `clasp cert` writes, in the order it reports them.
@@ -62,10 +63,16 @@ IP addresses become IP subject alternative names, the others DNS names.
 ` + exitCodesHelp,
 		Example: `  clasp cert --out pki
   clasp cert --out pki --names localhost,127.0.0.1,::1,api.internal --key-type rsa
+  clasp cert --out pki --names secret.test,public.test --ech public.test
   clasp serve --cert pki/server.pem --key pki/server-key.pem --client-auth require-and-verify --client-ca pki/ca.pem
   clasp connect --cafile pki/ca.pem --cert pki/client.pem --key pki/client-key.pem localhost:8443`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCert(cmd.OutOrStdout(), opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := runCert(cmd.OutOrStdout(), opts); err != nil || opts.ech == "" {
+				return err
+			}
+			return runCertECH(cmd.OutOrStdout(), opts)
+		},
 	}
 	flags := cmd.Flags()
 	flags.StringVar(&opts.out, "out", "", "directory to write the PEM files to (created if missing; required)")
@@ -74,6 +81,7 @@ IP addresses become IP subject alternative names, the others DNS names.
 	flags.StringVar(&opts.clientName, "client-name", "clasp test client", "common name of the client certificate")
 	flags.DurationVar(&opts.validFor, "valid-for", 30*24*time.Hour, "validity of the certificates, from now")
 	flags.BoolVar(&opts.force, "force", false, "overwrite existing files")
+	flags.StringVar(&opts.ech, "ech", "", "also write ech.pem, an Encrypted Client Hello key for this public name (put the name in --names too), and print its ECHConfigList")
 	return cmd
 }
 

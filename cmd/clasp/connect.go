@@ -27,6 +27,8 @@ type connectOptions struct {
 	traceOptions
 	keyOptions
 	export     *exportRequest
+	ech        string // --ech: an ECHConfigList, base64 or a file (ech.go)
+	echGREASE  bool   // --ech-grease: a GREASE encrypted_client_hello without --ech
 	serverName string
 	caFile     string
 	insecure   bool
@@ -147,7 +149,8 @@ func newConnectCommand() *cobra.Command {
   clasp connect --cafile ca.pem --cert client.pem --key client-key.pem localhost:8443
   clasp connect --psk 000102030405060708090a0b0c0d0e0f --psk-identity sensor-7 localhost:8443
   clasp connect --tls1.2 --ciphers PSK-AES128-GCM-SHA256 --psk 0011...ff --psk-identity sensor-7 localhost:8443
-  clasp connect --peer-key server-pub.pem localhost:8443   # RFC 7250 raw public key, pinned`,
+  clasp connect --peer-key server-pub.pem localhost:8443   # RFC 7250 raw public key, pinned
+  clasp connect --ech pki/ech.pem --servername secret.test --cafile pki/ca.pem localhost:8443`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runConnect(cmd, args[0], opts) },
 	}
@@ -171,6 +174,8 @@ func newConnectCommand() *cobra.Command {
 	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
+	flags.StringVar(&opts.ech, "ech", "", "offer Encrypted Client Hello (RFC 9849) with this ECHConfigList: base64, or a file (PEM ECHCONFIG, base64 or binary); TLS 1.3 only")
+	flags.BoolVar(&opts.echGREASE, "ech-grease", false, "without --ech, send a GREASE encrypted_client_hello (RFC 9849 §6.2) so the hello looks like one with ECH")
 	flags.StringVar(&opts.startTLS, "starttls", "", "upgrade the connection with the protocol's STARTTLS before the handshake: "+strings.Join(starttls.Protocols(), ", "))
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
@@ -244,6 +249,12 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 	}
 	cfg.MinDHBits = o.minDHBits
 	cfg.SessionTicketsDisabled = o.noTickets
+	if o.ech != "" {
+		if cfg.EncryptedClientHelloConfigList, err = readECHConfigList(o.ech); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	cfg.EncryptedClientHelloGREASE = o.echGREASE
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
 		return nil, "", nil, err
 	}
@@ -318,7 +329,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		err = finishErr
 	}
 	if err != nil {
-		return c.fail(err, true)
+		return c.failHandshake(err)
 	}
 	defer conn.Close()
 	// A TLS 1.3 server gives its verdict on a client certificate after the

@@ -33,6 +33,8 @@ type serveOptions struct {
 	certFile         string
 	keyFile          string
 	ocspStaple       string
+	echKey           string // --ech-key: an ECH key file (ech.go)
+	echPublicName    string // --ech-public-name: a fresh ECH key for this name
 	mode             string
 	handshakeTimeout time.Duration
 	idleTimeout      time.Duration
@@ -201,6 +203,8 @@ func newServeCommand() *cobra.Command {
 	flags.StringVar(&opts.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
+	flags.StringVar(&opts.echKey, "ech-key", "", "accept Encrypted Client Hello (RFC 9849) with this key file (PEM PRIVATE KEY and ECHCONFIG, as clasp cert --ech writes)")
+	flags.StringVar(&opts.echPublicName, "ech-public-name", "", "accept Encrypted Client Hello with a key made at start for this public name; its ECHConfigList is printed")
 	flags.StringVar(&opts.ocspStaple, "ocsp-staple", "", "OCSP response (DER or PEM) to staple for clients that ask (status_request)")
 	flags.StringVar(&opts.mode, "mode", modeEcho, "what to do after the handshake: echo or http")
 	flags.DurationVar(&opts.handshakeTimeout, "handshake-timeout", 10*time.Second, "time a client has to complete a handshake, from its first byte to its Finished (renegotiations too)")
@@ -252,6 +256,9 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 		return nil, err
 	}
 	if err := o.applyRenegotiation(cfg); err != nil {
+		return nil, err
+	}
+	if err := o.applyECH(cfg, stderr); err != nil {
 		return nil, err
 	}
 	identities, err := o.keyOptions.applyServer(cfg, &warnings)
@@ -712,6 +719,9 @@ func handshakeLine(st clasp.ConnectionState) string {
 	if st.ServerName != "" {
 		line += " sni=" + st.ServerName
 	}
+	if st.ECHAccepted {
+		line += " (encrypted client hello)"
+	}
 	if st.NegotiatedProtocol != "" {
 		line += " alpn=" + st.NegotiatedProtocol
 	}
@@ -1000,6 +1010,9 @@ func connectionPage(st clasp.ConnectionState, req *http.Request, peer string) st
 	}
 	if st.PeerRawPublicKey != nil {
 		row("client raw public key", "SHA-256 "+spkiFingerprint(st.PeerRawPublicKey))
+	}
+	if st.ECHAccepted {
+		row("encrypted client hello", "accepted: the SNI above came inside it")
 	}
 	if len(st.PeerCertificates) == 0 {
 		row("client certificate", "none")

@@ -50,6 +50,10 @@ type connectionSummary struct {
 	// RawPublicKey is the SHA-256 of the peer's SubjectPublicKeyInfo when
 	// it authenticated with a raw public key (RFC 7250).
 	RawPublicKey string `json:"raw_public_key_sha256,omitempty"`
+	// ECH is "accepted" when Encrypted Client Hello was offered and the
+	// server used the inner hello; absent when not offered (a rejected
+	// offer fails the connection).
+	ECH string `json:"ech,omitempty"`
 }
 
 type certificateSummary struct {
@@ -87,6 +91,9 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		ChainLength:         len(st.PeerCertificates),
 		Chain:               []certificateSummary{},
 		Warnings:            st.Warnings,
+	}
+	if st.ECHAccepted {
+		s.ECH = "accepted"
 	}
 	if st.CurveID != 0 {
 		s.Group = st.CurveID.String()
@@ -216,6 +223,9 @@ func (s connectionSummary) writeText(w io.Writer) {
 	}
 	if s.Protocol == "TLS 1.3" {
 		line("hello retry request", yesNo(s.HelloRetryRequest))
+		if s.ECH != "" {
+			line("encrypted client hello", s.ECH)
+		}
 		line("resumed", orNone(s.Resumption, "no (full handshake)"))
 	} else {
 		line("extended master secret", yesNo(s.ExtendedMasterSec))

@@ -214,6 +214,8 @@ var extensionTable = map[ExtensionType]extensionSpec{
 	ExtSignatureAlgorithmsCert:    {in: []HandshakeType{TypeClientHello, TypeCertificateRequest}, parse: parseSignatureAlgorithmsCert},
 	ExtKeyShare:                   {in: []HandshakeType{TypeClientHello, TypeServerHello, TypeHelloRetryRequest}, parse: parseKeyShare},
 	ExtRenegotiationInfo:          {in: hellos, parse: parseRenegotiationInfo},
+	ExtEncryptedClientHello:       {in: []HandshakeType{TypeClientHello, TypeHelloRetryRequest, TypeEncryptedExtensions}, parse: parseEncryptedClientHello},
+	ExtECHOuterExtensions:         {in: []HandshakeType{TypeClientHello}, parse: parseECHOuterExtensions},
 }
 
 // MayCarry reports whether clasp knows extension t as one that message msg

@@ -227,6 +227,45 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 	ExtRenegotiationInfo: func(g *gen, _ HandshakeType) Extension {
 		return &RenegotiationInfoExt{Data: g.bytes(0, g.size(255))}
 	},
+	ExtEncryptedClientHello: func(g *gen, msg HandshakeType) Extension {
+		switch msg {
+		case TypeHelloRetryRequest:
+			return &EncryptedClientHelloExt{Confirmation: g.bytes(8, 8)}
+		case TypeEncryptedExtensions:
+			return &EncryptedClientHelloExt{RetryConfigs: g.echConfigList()}
+		}
+		if g.coin() {
+			return &EncryptedClientHelloExt{Type: ECHInner}
+		}
+		return &EncryptedClientHelloExt{Type: ECHOuter, CipherSuite: HPKESymmetricCipherSuite{KDF: uint16(g.intn(4)), AEAD: uint16(g.intn(4))},
+			ConfigID: uint8(g.intn(256)), Enc: g.bytes(0, g.size(100)), Payload: g.bytes(1, 1+g.size(300))}
+	},
+	ExtECHOuterExtensions: func(g *gen, _ HandshakeType) Extension {
+		e := &ECHOuterExtensionsExt{}
+		for range 1 + g.intn(10) {
+			e.Types = append(e.Types, ExtensionType(g.intn(60)))
+		}
+		return e
+	},
+}
+
+// echConfigList draws a valid ECHConfigList of one to three configs.
+func (g *gen) echConfigList() []byte {
+	var configs [][]byte
+	for range 1 + g.intn(3) {
+		cfg := &ECHConfig{ConfigID: uint8(g.intn(256)), KEM: 0x20, PublicKey: g.bytes(1, 1+g.size(64)),
+			CipherSuites: []HPKESymmetricCipherSuite{{1, 1}}, MaxNameLength: uint8(g.intn(256)), PublicName: "public.example"}
+		raw, err := MarshalECHConfig(cfg)
+		if err != nil {
+			panic(err)
+		}
+		configs = append(configs, raw)
+	}
+	list, err := MarshalECHConfigList(configs)
+	if err != nil {
+		panic(err)
+	}
+	return list
 }
 
 func (g *gen) keyShareEntry(group suites.Group) KeyShareEntry {
