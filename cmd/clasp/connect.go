@@ -276,14 +276,7 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 
 func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if err := opts.check(); err != nil {
-		return err
-	}
-	if opts.reconnect < 0 {
-		return usageErrorf("--reconnect %d: want 0 or more", opts.reconnect)
-	}
-	var err error
-	if opts.startTLS, err = checkStartTLS(opts.startTLS); err != nil {
+	if err := opts.checkConnect(); err != nil {
 		return err
 	}
 	cfg, verification, warnings, err := opts.clientConfig(addr)
@@ -377,6 +370,19 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	}
 	err = reconnect(conn, c, cache, tickets)
 	return errors.Join(strictErr, err)
+}
+
+// checkConnect checks the flags that need no connection.
+func (o *connectOptions) checkConnect() error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	if o.reconnect < 0 {
+		return usageErrorf("--reconnect %d: want 0 or more", o.reconnect)
+	}
+	var err error
+	o.startTLS, err = checkStartTLS(o.startTLS)
+	return err
 }
 
 // connectRun is one run of clasp connect: what its reports need.
