@@ -230,6 +230,15 @@ type Config struct {
 	// reported as weak when used.
 	MinVersion uint16
 	MaxVersion uint16
+	// AcceptSSLv2ClientHello makes a server accept a first ClientHello in
+	// the SSL 2.0 format (RFC 5246 Appendix E.2) for TLS 1.0–1.2 (and SSL
+	// 3.0 when MinVersion allows it), as Java's JSSE sends it with
+	// "SSLv2Hello" enabled. Such a hello has no extensions: no extended
+	// master secret, no server name, no signature_algorithms (so TLS 1.2
+	// signs with SHA-1), no renegotiation_info (only the SCSV). OpenSSL 3
+	// accepts it by default; clasp only when named here, and the
+	// connection carries a warning. A clasp client never sends one.
+	AcceptSSLv2ClientHello bool
 
 	// CipherSuites lists the TLS 1.2 and earlier suites in preference
 	// order. When nil, clasp uses ECDHE with AEAD only. Suites outside that

@@ -58,15 +58,11 @@ type serverHandshakeTLS12 struct {
 func (c *Conn) serverHandshake() error {
 	c.setStep("read ClientHello")
 	c.hsIn.MaxClientHelloSize = c.config.maxClientHelloSize()
-	msg, err := c.readHandshake()
+	hello, raw, err := c.readFirstClientHello()
 	if err != nil {
 		return c.fail(err)
 	}
-	hello, ok := msg.(*wire.ClientHello)
-	if !ok {
-		return c.fail(errUnexpected("ClientHello", msg))
-	}
-	return c.serverHandshakeFrom(hello, c.lastHandshakeRaw)
+	return c.serverHandshakeFrom(hello, raw)
 }
 
 // serverHandshakeFrom runs the handshake from a ClientHello already read:
