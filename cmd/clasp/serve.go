@@ -55,6 +55,8 @@ type serveOptions struct {
 	renegotiateClientAuth string
 	// verbose logs the why/fix block of every failed handshake.
 	verbose bool
+	// acceptSSLv2Hello takes a first ClientHello in the SSL 2.0 format.
+	acceptSSLv2Hello bool
 
 	// Parsed by serverConfig: the policy for the second handshake that
 	// --hello-request-after starts (nil: unchanged).
@@ -200,6 +202,7 @@ func newServeCommand() *cobra.Command {
 	flags.IntVar(&opts.maxRenegotiations, "max-renegotiations", 0, "with --renegotiation freely, the most renegotiations per connection (default 3)")
 	flags.IntVar(&opts.helloRequestAfter, "hello-request-after", 0, "send HelloRequest after N bytes from the client (echo mode) or after the first request (http mode, N=1); 0: never")
 	flags.StringVar(&opts.renegotiateClientAuth, "renegotiate-client-auth", "", "client certificate policy for the second handshake --hello-request-after starts (default: --client-auth)")
+	flags.BoolVar(&opts.acceptSSLv2Hello, "accept-sslv2-hello", false, "accept a first ClientHello in the SSL 2.0 format (RFC 5246 Appendix E.2, Java's SSLv2Hello) for TLS 1.0-1.2; it has no extensions (weak, reported as a warning)")
 	flags.BoolVar(&opts.verbose, "verbose", false, "log the why/fix block of every failed handshake (default: once per cause per minute)")
 	opts.registerTracing(flags, "")
 	return cmd
@@ -252,6 +255,10 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 		}
 	}
 	cfg.Certificates = []clasp.Certificate{cert}
+	if o.acceptSSLv2Hello {
+		cfg.AcceptSSLv2ClientHello = true
+		warnings = append(warnings, "--accept-sslv2-hello: ClientHellos in the SSL 2.0 format are accepted; they carry no extensions (no extended master secret, server name or signature_algorithms)")
+	}
 	printWarnings(stderr, warnings)
 	return cfg, nil
 }
