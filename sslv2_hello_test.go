@@ -5,8 +5,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/kex"
 	"github.com/clasp-tls/clasp/internal/keys"
@@ -39,7 +42,7 @@ func mustV2Record(t *testing.T, h *wire.V2ClientHello) []byte {
 
 // v2ServerConfig is a server that accepts the SSL 2.0 format and RSA key
 // exchange with AES-128-GCM at TLS 1.0–1.2.
-func v2ServerConfig(t *testing.T) *Config {
+func v2ServerConfig(t testing.TB) *Config {
 	cfg := testServerConfig(t, testCerts(t).rsaLeaf)
 	cfg.AcceptSSLv2ClientHello = true
 	cfg.MinVersion = VersionTLS10
@@ -258,4 +261,43 @@ func TestSSLv2FormatOnlyForTheFirstRecord(t *testing.T) {
 	hello := scriptedClientHello(suites.TLS_RSA_WITH_AES_128_GCM_SHA256)
 	run.peer.send(run.peer.handshakeRecord(hello), mustV2Record(t, v2Hello(suites.VersionTLS12, suites.TLS_RSA_WITH_AES_128_GCM_SHA256)))
 	run.peer.expectAlert(wire.AlertUnexpectedMessage)
+}
+
+// FuzzServerSSLv2FormatHello: a server that accepts the SSL 2.0 format
+// reads any first flight to an error (the script never finishes a
+// handshake) without a panic or a hang; the seeds are the hellos above.
+func FuzzServerSSLv2FormatHello(f *testing.F) {
+	rsaGCM := suites.TLS_RSA_WITH_AES_128_GCM_SHA256
+	for _, h := range []*wire.V2ClientHello{
+		v2Hello(suites.VersionTLS12, rsaGCM),
+		v2Hello(suites.VersionTLS10, suites.TLS_RSA_WITH_AES_128_CBC_SHA),
+		v2Hello(suites.VersionSSL30, suites.TLS_RSA_WITH_AES_128_CBC_SHA),
+		{Version: suites.VersionTLS12, CipherSpecs: []uint32{0x010080}, Challenge: make([]byte, 16)},
+	} {
+		rec, err := h.MarshalRecord()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(rec)
+	}
+	f.Add([]byte{0x80, 0x03, 0x01, 0x03, 0x03})
+	f.Add([]byte{0xff, 0xff, 0x01})
+	cfg := v2ServerConfig(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, b := loopbackPair(t)
+		defer b.Close()
+		srv := Server(a, cfg.Clone())
+		done := make(chan error, 1)
+		go func() {
+			_ = srv.SetDeadline(time.Now().Add(5 * time.Second))
+			done <- srv.Handshake()
+			srv.Close()
+		}()
+		_, _ = b.Write(data)
+		_ = b.(*net.TCPConn).CloseWrite()
+		go func() { _, _ = io.Copy(io.Discard, b) }()
+		if err := <-done; err == nil {
+			t.Fatalf("handshake succeeded on %x", data)
+		}
+	})
 }
