@@ -1,7 +1,6 @@
 package clasp
 
 import (
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"io"
@@ -543,13 +542,12 @@ func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 	default:
 		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
 	}
-	signer, ok := hs.cert.PrivateKey.(crypto.Signer)
-	if !ok {
-		return fmt.Errorf("certificate key %T cannot sign", hs.cert.PrivateKey)
+	signer, err := signature.SignerOf(hs.cert.PrivateKey)
+	if err != nil {
+		return err
 	}
 	signed := signedParams(hs.hello.Random[:], hs.serverHello.Random[:], ske.Params())
 	ds := &wire.DigitallySigned{}
-	var err error
 	if c.state.version >= suites.VersionTLS12 {
 		ds.HasScheme, ds.Scheme = true, hs.scheme
 		ds.Signature, err = signature.Sign(signer, hs.scheme, cfg.rand(), signed)
