@@ -211,12 +211,18 @@ func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 	if !hs.ems {
 		hs.c.warn("no extended master secret (RFC 7627): the session is not bound to its handshake")
 	}
+	if s.IsAnonymous() {
+		hs.c.warn(anonWarning)
+	}
 }
 
 // readServerCertificate reads and verifies the server's chain (RFC 5246
 // §7.4.2) and checks that its key fits the chosen suite.
 func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	c := hs.c
+	if hs.suite.IsAnonymous() {
+		return nil // RFC 5246 §7.4.2: an anonymous server sends none
+	}
 	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
@@ -261,7 +267,7 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 		return err
 	}
 	ske, ok := msg.(*wire.ServerKeyExchange)
-	kx := hs.suite.KeyExchange
+	kx := ephemeralKex(hs.suite.KeyExchange)
 	if kx == suites.KexRSA {
 		if ok {
 			return wire.Errorf(wire.AlertUnexpectedMessage, "server sent ServerKeyExchange for RSA key exchange")
@@ -272,11 +278,13 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 	if !ok {
 		return errUnexpected("ServerKeyExchange", msg)
 	}
-	if ske.Signature == nil {
-		return wire.Errorf(wire.AlertDecodeError, "ServerKeyExchange is not signed")
-	}
-	if err := hs.verifyServerKeyExchange(ske); err != nil {
-		return err
+	if !hs.suite.IsAnonymous() { // DH_anon and ECDH_anon are unsigned
+		if ske.Signature == nil {
+			return wire.Errorf(wire.AlertDecodeError, "ServerKeyExchange is not signed")
+		}
+		if err := hs.verifyServerKeyExchange(ske); err != nil {
+			return err
+		}
 	}
 	switch kx {
 	case suites.KexECDHE:
@@ -350,6 +358,9 @@ func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 	if err != nil {
 		return err
 	}
+	if err := hs.checkNoCertificateRequest(msg); err != nil {
+		return err
+	}
 	req, ok := msg.(*wire.CertificateRequest)
 	if !ok {
 		hs.c.pendingHandshake = msg
@@ -411,7 +422,7 @@ func (hs *clientHandshakeTLS12) sendClientCertificate() error {
 func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 	c, cfg := hs.c, hs.config
 	var public []byte
-	switch hs.suite.KeyExchange {
+	switch ephemeralKex(hs.suite.KeyExchange) {
 	case suites.KexECDHE:
 		key, err := kex.GenerateECDHE(hs.ske.ECDHE.Group, cfg.rand())
 		if err != nil {

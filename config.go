@@ -75,6 +75,10 @@ const (
 	ECDSAWithP521AndSHA512 = suites.ECDSAWithP521AndSHA512
 	ECDSAWithSHA1          = suites.ECDSAWithSHA1
 	Ed25519                = suites.Ed25519
+	// DSA for the DHE_DSS suites of old peers (RFC 5246 §7.4.1.4.1), used
+	// only when SignatureSchemes names them; crypto/tls has none.
+	DSAWithSHA1   = suites.DSAWithSHA1
+	DSAWithSHA256 = suites.DSAWithSHA256
 )
 
 // Certificate is a certificate chain and the private key of its leaf. It has

@@ -233,7 +233,7 @@ func (hs *serverHandshakeTLS12) clientSchemes() []suites.SignatureScheme {
 func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group, bool) {
 	clientGroups, sent := hs.clientGroups()
 	ours := hs.config.groups()
-	switch kx {
+	switch ephemeralKex(kx) {
 	case suites.KexECDHE:
 		if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && !slices.Contains(pf.Formats, 0) {
 			return 0, false // RFC 8422 §5.1.2: uncompressed points are mandatory
@@ -317,7 +317,7 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	c, cfg := hs.c, hs.config
 	version := c.state.version
 	candidates, err := c.certificateCandidates(hs.hello)
-	if err != nil {
+	if err != nil && !hs.anonymousPossible(err) {
 		return err
 	}
 	ours := cfg.cipherSuites()
@@ -374,6 +374,10 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 // when the suite signs its key exchange, the scheme to sign with.
 func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates []*Certificate) (*Certificate, *x509.Certificate, suites.SignatureScheme, string) {
 	version := hs.c.state.version
+	if suite.IsAnonymous() {
+		cert, why := hs.anonymousCertificateFor()
+		return cert, nil, 0, why
+	}
 	why := "no certificate with a " + suite.Auth.String() + " key"
 	for _, cert := range candidates {
 		l, err := leaf(cert)
@@ -401,8 +405,13 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 		Offered: suiteNames(hs.hello.CipherSuites), Accepted: suiteNames(ours),
 		ReasonCode: orderCode, Reason: "first suite in the " + order + " that both sides support",
 		Warning: legacySuiteWarning(hs.suite)})
-	c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
-		ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	if hs.certLeaf != nil {
+		c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
+			ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	} else {
+		c.decide(&trace.Decision{What: "certificate", Chosen: "none", ReasonCode: "anonymous_suite",
+			Reason: hs.suite.Name + " is anonymous: the server sends no certificate", Warning: anonWarning})
+	}
 	if hs.group != 0 {
 		clientGroups, _ := hs.clientGroups()
 		c.decide(&trace.Decision{What: "group", Chosen: hs.group.String(), Offered: groupNames(clientGroups),
@@ -424,6 +433,9 @@ func (hs *serverHandshakeTLS12) warnIfWeak() {
 	}
 	if !hs.ems {
 		c.warn("no extended master secret (RFC 7627): the session is not bound to its handshake")
+	}
+	if hs.suite.IsAnonymous() {
+		c.warn(anonWarning)
 	}
 }
 
@@ -509,6 +521,9 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 }
 
 func (hs *serverHandshakeTLS12) sendServerCertificate() error {
+	if hs.suite.IsAnonymous() {
+		return nil // RFC 5246 §7.4.2: no Certificate with an anonymous suite
+	}
 	_, err := hs.c.writeHandshake(&wire.Certificate{Certificates: hs.cert.Certificate})
 	return err
 }
@@ -518,7 +533,7 @@ func (hs *serverHandshakeTLS12) sendServerCertificate() error {
 func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 	c, cfg := hs.c, hs.config
 	ske := &wire.ServerKeyExchange{KeyExchange: hs.suite.KeyExchange}
-	switch hs.suite.KeyExchange {
+	switch ephemeralKex(hs.suite.KeyExchange) {
 	case suites.KexRSA:
 		return nil
 	case suites.KexECDHE:
@@ -541,6 +556,10 @@ func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 		ske.DHE = &wire.DHEParams{P: group.P.Bytes(), G: group.G.Bytes(), Public: key.PublicKey()}
 	default:
 		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
+	}
+	if hs.suite.IsAnonymous() {
+		_, err := c.writeHandshake(ske) // unsigned (RFC 5246 §7.4.3)
+		return err
 	}
 	signer, err := signature.SignerOf(hs.cert.PrivateKey)
 	if err != nil {
@@ -572,7 +591,7 @@ const (
 // policy wants one, naming the CAs of ClientCAs.
 func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
 	cfg := hs.config
-	if cfg.ClientAuth == NoClientCert {
+	if cfg.ClientAuth == NoClientCert || hs.suite.IsAnonymous() {
 		return nil
 	}
 	hs.certRequested = true
@@ -652,7 +671,7 @@ func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
 		return errUnexpected("ClientKeyExchange", msg)
 	}
 	var preMaster []byte
-	switch hs.suite.KeyExchange {
+	switch ephemeralKex(hs.suite.KeyExchange) {
 	case suites.KexECDHE:
 		preMaster, err = hs.ecdheKey.SharedSecret(cke.Data)
 	case suites.KexDHE:

@@ -222,7 +222,7 @@ func (s *Suite) IsWeak() (bool, string) {
 	}
 	switch s.Auth {
 	case AuthAnon:
-		add("no server authentication: anyone in the path can impersonate the server")
+		add("no server authentication: the peer is not authenticated, so anyone in the path can impersonate the server")
 	case AuthDSS:
 		add("DSA certificates are deprecated and rarely supported")
 	}
