@@ -219,7 +219,7 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 
 	ecdhe, dhe := false, false
 	for _, id := range offered {
-		switch suites.SuiteByID(id).KeyExchange {
+		switch ephemeralKex(suites.SuiteByID(id).KeyExchange) {
 		case suites.KexECDHE:
 			ecdhe = true
 		case suites.KexDHE:

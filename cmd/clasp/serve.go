@@ -180,7 +180,7 @@ func newServeCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
 	flags := cmd.Flags()
-	opts.registerNegotiation(flags, false)
+	opts.registerNegotiation(flags, true)
 	flags.StringVar(&opts.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
 	flags.StringVar(&opts.keyFile, "key", "", "PEM private key of --cert")
