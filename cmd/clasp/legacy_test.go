@@ -139,3 +139,42 @@ func TestServeSSLv2FormatHelloNeedsFlag(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// clasp cert --key-type dsa1024 makes a DSA server certificate under an
+// ECDSA CA; clasp serve runs DHE_DSS with it when --ciphers and --sigalgs
+// name the suite and a dsa_* scheme, and clasp connect verifies the chain
+// and says the suite is weak.
+func TestCertDSAAndDHEDSS(t *testing.T) {
+	dir := t.TempDir()
+	if r := runClasp(t, nil, "cert", "--out", dir, "--key-type", "dsa1024"); r.exitCode != 0 || !strings.Contains(r.stdout, "(DSA 1024)") {
+		t.Fatalf("clasp cert: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	suite := "DHE-DSS-AES128-GCM-SHA256"
+	srv := startServe(t, "--cert", filepath.Join(dir, "server.pem"), "--key", filepath.Join(dir, "server-key.pem"),
+		"--max-version", "1.2", "--ciphers", suite, "--sigalgs", "dsa_sha256")
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--cafile", filepath.Join(dir, "ca.pem"), "--servername", "localhost", srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
+		t.Fatalf("a default connect to a DHE_DSS-only server: exit %d, output does not name --ciphers:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, strings.NewReader("hello\n"), "connect", "--cafile", filepath.Join(dir, "ca.pem"), "--servername", "localhost",
+		"--ciphers", suite, "--sigalgs", "dsa_sha256", srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256") || !strings.Contains(r.stderr, "warning:") {
+		t.Fatalf("connect over DHE_DSS: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
+
+// Anonymous suites in the command: served and connected to only when
+// --ciphers names them, with the warning that the peer is not
+// authenticated; the server needs no certificate for them.
+func TestAnonymousSuiteNeedsCiphersFlag(t *testing.T) {
+	suite := "ADH-AES128-GCM-SHA256"
+	srv := startServe(t, "--max-version", "1.2", "--ciphers", suite)
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
+		t.Fatalf("a default connect to an anonymous-only server: exit %d:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, strings.NewReader("hello\n"), "connect", "--ciphers", suite, srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "the peer is not authenticated") {
+		t.Fatalf("connect over DH_anon: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
