@@ -337,9 +337,11 @@ func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExcha
 		return err
 	}
 	c.state.scheme = sig.Scheme
+	c.warnScheme(sig.Scheme)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: sig.Scheme.String(),
-			Offered: schemeNames(hs.config.signatureSchemes()), ReasonCode: "chosen_by_server", Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified"})
+			Offered: schemeNames(hs.config.signatureSchemes()), ReasonCode: "chosen_by_server", Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified",
+			Warning: schemeWarning(sig.Scheme)})
 	}
 	return nil
 }

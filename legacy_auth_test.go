@@ -199,3 +199,36 @@ func TestDefaultConfigRefusesDSSAndAnonymous(t *testing.T) {
 		}
 	}
 }
+
+// SHA-1 signature schemes sign only when Config.SignatureSchemes names
+// them, and then both sides warn (RFC 9155). A default server facing a
+// client that offers only SHA-1 finds no scheme.
+func TestSHA1SchemesOnlyWhenNamedAndWarned(t *testing.T) {
+	for _, c := range []struct {
+		scheme SignatureScheme
+		cert   func(t testing.TB) Certificate
+		suite  suites.ID
+	}{
+		{PKCS1WithSHA1, func(t testing.TB) Certificate { return testCerts(t).rsaLeaf }, suites.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+		{ECDSAWithSHA1, func(t testing.TB) Certificate { return testCerts(t).ecdsaLeaf }, suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+		{DSAWithSHA1, testDSALeaf, suites.TLS_DHE_DSS_WITH_AES_128_GCM_SHA256},
+	} {
+		t.Run(c.scheme.String(), func(t *testing.T) {
+			client, server := testClientConfig(t), testServerConfig(t, c.cert(t))
+			client.SignatureSchemes = []SignatureScheme{c.scheme}
+			client.CipherSuites, server.CipherSuites = []uint16{uint16(c.suite)}, []uint16{uint16(c.suite)}
+			r := testHandshake(t, client, server)
+			if r.serverErr == nil {
+				t.Fatal("a server that names no SHA-1 scheme signed with one")
+			}
+			server.SignatureSchemes = []SignatureScheme{c.scheme}
+			r = testHandshake(t, client, server)
+			r.mustSucceed(t)
+			for side, st := range map[string]ConnectionState{"client": r.clientState, "server": r.serverState} {
+				if st.SignatureScheme != c.scheme || !strings.Contains(strings.Join(st.Warnings, "\n"), "RFC 9155") {
+					t.Errorf("%s: scheme %v, warnings %q", side, st.SignatureScheme, st.Warnings)
+				}
+			}
+		})
+	}
+}

@@ -419,7 +419,8 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	}
 	if hs.scheme != 0 {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: hs.scheme.String(), Offered: schemeNames(hs.clientSchemes()),
-			Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make"})
+			Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make",
+			Warning: schemeWarning(hs.scheme)})
 	}
 }
 
@@ -437,6 +438,7 @@ func (hs *serverHandshakeTLS12) warnIfWeak() {
 	if hs.suite.IsAnonymous() {
 		c.warn(anonWarning)
 	}
+	c.warnScheme(hs.scheme)
 }
 
 // sendServerHello answers with the server's choices (RFC 5246 §7.4.1.3).

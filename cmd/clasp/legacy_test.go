@@ -178,3 +178,13 @@ func TestAnonymousSuiteNeedsCiphersFlag(t *testing.T) {
 		t.Fatalf("connect over DH_anon: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
 	}
 }
+
+// --sigalgs takes the SHA-1 schemes (rsa_pkcs1_sha1, ecdsa_sha1, dsa_sha1)
+// by name, and a connection that signs with one says so (RFC 9155).
+func TestSigalgsSHA1ByName(t *testing.T) {
+	srv := startServe(t, "--max-version", "1.2", "--sigalgs", "ecdsa_sha1")
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", "--sigalgs", "ecdsa_sha1,dsa_sha1,rsa_pkcs1_sha1", srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "RFC 9155") {
+		t.Fatalf("connect with SHA-1 schemes: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
