@@ -232,3 +232,43 @@ func TestSHA1SchemesOnlyWhenNamedAndWarned(t *testing.T) {
 		})
 	}
 }
+
+// Negative cases of the anonymous ServerKeyExchange, from the client's
+// side: a Certificate after an anonymous ServerHello is unexpected (RFC
+// 5246 §7.4.2: "The server MUST send a Certificate message whenever the
+// agreed-upon key exchange method uses certificates for authentication",
+// and anonymous ones do not); bytes after the parameters (a signature
+// where none belongs) are decode_error.
+func TestClientRefusesMalformedAnonymousServerFlight(t *testing.T) {
+	id := suites.TLS_ECDH_anon_WITH_AES_128_CBC_SHA
+	ske := func() *wire.ServerKeyExchange {
+		s := &wire.ServerKeyExchange{KeyExchange: suites.KexECDHAnon,
+			ECDHE: &wire.ECDHEParams{CurveType: wire.CurveTypeNamedCurve, Group: suites.X25519, Public: make([]byte, 32)}}
+		s.ECDHE.Public[0] = 9
+		return s
+	}
+	t.Run("Certificate", func(t *testing.T) {
+		cfg := testClientConfig(t)
+		cfg.CipherSuites = []uint16{uint16(id)}
+		run, _ := clientVersusScript(t, cfg)
+		sh := scriptedServerHello(id)
+		sh.SessionID = []byte{}
+		run.peer.sendMessages(sh, &wire.Certificate{Certificates: testCerts(t).ecdsaLeaf.Certificate}, ske(), &wire.ServerHelloDone{})
+		run.peer.expectAlert(wire.AlertUnexpectedMessage)
+		wantSentAlert(t, "client", run.wait(), wire.AlertUnexpectedMessage)
+	})
+	t.Run("signature after the parameters", func(t *testing.T) {
+		cfg := testClientConfig(t)
+		cfg.CipherSuites = []uint16{uint16(id)}
+		run, _ := clientVersusScript(t, cfg)
+		sh := scriptedServerHello(id)
+		sh.SessionID = []byte{}
+		raw := mustMarshal(t, ske())
+		body := append(append([]byte{}, raw[4:]...), 0x04, 0x03, 0x00, 0x02, 0x30, 0x00)
+		n := len(body)
+		bad := append([]byte{byte(wire.TypeServerKeyExchange), byte(n >> 16), byte(n >> 8), byte(n)}, body...)
+		run.peer.send(rawRecord(wire.ContentHandshake, VersionTLS12, append(mustMarshal(t, sh), bad...)))
+		run.peer.expectAlert(wire.AlertDecodeError)
+		wantSentAlert(t, "client", run.wait(), wire.AlertDecodeError)
+	})
+}
