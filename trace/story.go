@@ -191,6 +191,9 @@ func (t *storyTracer) message(m *Message) {
 	}
 	switch p := m.Parsed.(type) {
 	case *wire.ClientHello:
+		if m.RecordVersion == RecordVersionSSL2 {
+			t.line(1, "ch.sslv2", "bytes", v2ChallengeLen(m.Raw))
+		}
 		t.clientHello(p)
 	case *wire.ServerHello:
 		switch {
@@ -592,7 +595,18 @@ func (t *storyTracer) serverKeyExchange(ske *wire.ServerKeyExchange) {
 	}
 	if ske.Signature != nil {
 		t.line(1, "ske.signed", "scheme", t.schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
+	} else {
+		t.line(1, "ske.anonymous", "suite", orDash(t.suite))
 	}
+}
+
+// v2ChallengeLen reads challenge_length from an SSL 2.0-format ClientHello
+// (msg_type, version, cipher_spec_length, session_id_length, then it).
+func v2ChallengeLen(raw []byte) int {
+	if len(raw) < 9 {
+		return 0
+	}
+	return int(raw[7])<<8 | int(raw[8])
 }
 
 // schemeText names a signature's scheme; TLS 1.0 and 1.1 signatures carry

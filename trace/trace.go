@@ -154,7 +154,8 @@ type Decision struct {
 	// highest_common, both_sides_agree, renegotiation_info,
 	// hello_retry_request, key_fits_suite, key_can_sign, nothing_in_common,
 	// ticket_accepted, ticket_refused, chain_verified, not_verified,
-	// key_usage_not_checked (What "peer_key_usage").
+	// key_usage_not_checked (What "peer_key_usage"), sslv2_hello_accepted
+	// (What "client_hello_format"), anonymous_suite (What "certificate").
 	ReasonCode string
 	// Warning is set when the choice is weaker than clasp's secure defaults.
 	Warning string
