@@ -153,7 +153,10 @@ func (t *storyTracer) shortHex(b []byte) string {
 	return t.cat.T("hex.cut", "hex", hexString(b[:32]), "bytes", len(b))
 }
 
-func (t *storyTracer) message(m *Message) {
+// messageHeader tells the line that opens every message: who sends what,
+// how long and under which protection; application data and
+// ChangeCipherSpec end there (done).
+func (t *storyTracer) messageHeader(m *Message) (done bool) {
 	tls13 := t.vers.is13(m.Side)
 	from := sender(m.Side, m.Direction)
 	args := []any{"from", t.side(from), "to", t.side(from.Peer()), "name", messageName(m), "bytes", m.Length}
@@ -161,10 +164,10 @@ func (t *storyTracer) message(m *Message) {
 		fmt.Fprintln(t.w)
 		if t.nullSuite() {
 			t.line(0, "appdata.null", args...)
-			return
+			return true
 		}
 		t.line(0, "appdata", args...)
-		return
+		return true
 	}
 	protection := t.cat.T("prot.clear")
 	if epoch := t.vers.epoch(m); epoch > 0 && t.nullSuite() && !tls13 {
@@ -180,15 +183,25 @@ func (t *storyTracer) message(m *Message) {
 	if m.ContentType == uint8(wire.ContentChangeCipherSpec) {
 		if t.vers.isCompatCCS(m) {
 			t.line(1, "ccs13")
-			return
+			return true
 		}
 		if t.nullSuite() {
 			t.line(1, "ccs.null", "side", t.side(from), "suite", t.suite)
-			return
+			return true
 		}
 		t.line(1, "ccs", "side", t.side(from), "suite", orDash(t.suite))
+		return true
+	}
+	return false
+}
+
+// message tells one message: its header line, then what it carries.
+func (t *storyTracer) message(m *Message) {
+	if t.messageHeader(m) {
 		return
 	}
+	tls13 := t.vers.is13(m.Side)
+	from := sender(m.Side, m.Direction)
 	switch p := m.Parsed.(type) {
 	case *wire.ClientHello:
 		if m.RecordVersion == RecordVersionSSL2 {
