@@ -9,6 +9,7 @@ import (
 	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // Post-handshake client authentication (RFC 8446 §4.6.2). A client with a
@@ -222,8 +223,26 @@ func (c *Conn) readPostHandshakeAnswer(msg wire.Message) error {
 			c.state.peerCertificates, c.state.verifiedChains = p.certs, p.chains
 		}
 		c.pha = nil
+		if c.tracer != nil {
+			c.decide(postHandshakeAuthDecision(p))
+		}
 	}
 	return nil
+}
+
+// postHandshakeAuthDecision tells the tracer how a post-handshake request
+// ended: the client's certificate, checked, or none.
+func postHandshakeAuthDecision(p *phaRequest) *trace.Decision {
+	if len(p.certs) == 0 {
+		return &trace.Decision{What: "post_handshake_auth", Chosen: "none",
+			Reason: "the client answered the post-handshake CertificateRequest with no certificate, which the policy allows"}
+	}
+	d := &trace.Decision{What: "post_handshake_auth", Chosen: p.certs[0].Subject.String(), ReasonCode: "not_verified",
+		Reason: "the client's Certificate, CertificateVerify and Finished checked; the chain was not verified (policy " + p.policy.String() + ")"}
+	if len(p.chains) > 0 {
+		d.ReasonCode, d.Reason = "chain_verified", "the client's chain verified against ClientCAs, its CertificateVerify and Finished checked"
+	}
+	return d
 }
 
 func (c *Conn) readPostHandshakeCertificate(p *phaRequest, m *wire.Certificate13, raw []byte) error {

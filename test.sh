@@ -49,6 +49,10 @@ java:default-jdk-headless
 node:nodejs
 npm:npm
 /usr/lib/nginx/modules/ngx_mail_module.so:libnginx-mod-mail
+vsftpd:vsftpd
+slapd:slapd
+prosody:prosody
+/usr/lib/postgresql/15/bin/postgres:postgresql
 "
 
 # have BIN: on PATH, or in an sbin directory (Debian puts haproxy in

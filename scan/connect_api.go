@@ -18,7 +18,7 @@ type Checker struct {
 // NewChecker prepares checks of the server at addr (HOST:PORT).
 func NewChecker(addr string, opts Options) *Checker {
 	return &Checker{s: &scanner{
-		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, StartTLS: opts.StartTLS},
+		runner:     &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, StartTLS: opts.StartTLS, StartTLSName: opts.ServerName},
 		addr:       addr,
 		serverName: opts.ServerName,
 	}}

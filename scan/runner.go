@@ -41,6 +41,10 @@ type Runner struct {
 	// plain-text upgrade runs on every connection before the probe's
 	// first TLS byte (Options.StartTLS).
 	StartTLS string
+	// StartTLSName is the server's name for protocols whose upgrade
+	// names it (XMPP's stream header); empty means the host of the
+	// address dialled.
+	StartTLSName string
 
 	lastDial sync.Mutex // held while a delayed dial waits its turn
 	lastAt   time.Time
@@ -131,7 +135,7 @@ func (r *Runner) dial(ctx context.Context, addr string) (net.Conn, error) {
 	if err != nil || r.StartTLS == "" {
 		return conn, err
 	}
-	if err := r.startTLS(ctx, conn); err != nil {
+	if err := r.startTLS(ctx, conn, addr); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -141,7 +145,7 @@ func (r *Runner) dial(ctx context.Context, addr string) (net.Conn, error) {
 // startTLS runs the plain-text upgrade within the probe's time; a server
 // that does not offer it fails the dial, so every check reports it as a
 // connection it could not make.
-func (r *Runner) startTLS(ctx context.Context, conn net.Conn) error {
+func (r *Runner) startTLS(ctx context.Context, conn net.Conn, addr string) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(r.timeout())
@@ -149,7 +153,11 @@ func (r *Runner) startTLS(ctx context.Context, conn net.Conn) error {
 	if err := conn.SetDeadline(deadline); err != nil {
 		return err
 	}
-	if err := starttls.Negotiate(conn, r.StartTLS); err != nil {
+	name := r.StartTLSName
+	if name == "" {
+		name, _, _ = net.SplitHostPort(addr)
+	}
+	if err := starttls.NegotiateFor(conn, r.StartTLS, name); err != nil {
 		return err
 	}
 	return conn.SetDeadline(time.Time{})

@@ -80,7 +80,7 @@ func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	start := time.Now()
 	s := &scanner{
 		runner: &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, Delay: opts.Delay,
-			OnDial: opts.Progress, StartTLS: opts.StartTLS},
+			OnDial: opts.Progress, StartTLS: opts.StartTLS, StartTLSName: opts.ServerName},
 		addr:       addr,
 		serverName: opts.ServerName,
 		roots:      opts.Roots,

@@ -138,7 +138,8 @@ type Decision struct {
 	Header
 	// What was decided: "version", "cipher_suite", "group",
 	// "signature_scheme", "certificate", "alpn", "extended_master_secret",
-	// "secure_renegotiation", "session".
+	// "secure_renegotiation", "renegotiation", "session", "hello_retry",
+	// "peer_certificate", "post_handshake_auth" (docs/trace-schema.md).
 	What string
 	// Chosen is the chosen value, for people ("" when nothing fitted).
 	Chosen string

@@ -7,6 +7,7 @@
 //	clasp cert --out DIR      make a throwaway CA, server and client certificate for testing
 //	clasp scan HOST:PORT...   probe servers for their versions, cipher suites and groups
 //	clasp explain "MESSAGE"   explain another program's TLS error message (or a log on stdin)
+//	clasp bench HOST:PORT     load a TLS server with handshakes: rate, latencies, errors by cause
 package main
 
 import (
@@ -111,7 +112,7 @@ clasp prints a warning line for each one used.
 	// as usage errors so that they exit with exitUsage.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newConnectCommand(), newServeCommand(), newDemoCommand(), newCertCommand(), newScanCommand())
-	root.AddCommand(newExplainCommand())
+	root.AddCommand(newExplainCommand(), newBenchCommand())
 	return root
 }
 

@@ -94,7 +94,7 @@ func probeAcceptance(addr, startTLS string, cfg *clasp.Config, rec *diagnose.Rec
 	if notes := c.Notes(); len(notes) > 0 {
 		a.Probes[len(a.Probes)-1].Notes = notes
 	}
-	probeSchemes(ctx, addr, sni, a, rec, cfg, &scan.Runner{MaxConnections: 4, Timeout: perProbe, StartTLS: startTLS})
+	probeSchemes(ctx, addr, sni, a, rec, cfg, &scan.Runner{MaxConnections: 4, Timeout: perProbe, StartTLS: startTLS, StartTLSName: sni})
 	return a, nil
 }
 

@@ -61,7 +61,7 @@ func handshakeDiagram(ctx context.Context, addr string, rep *scan.Report, timeou
 	cfg := &clasp.Config{ServerName: rep.ServerName, InsecureSkipVerify: true, Tracer: diagram}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	raw, err := dialStartTLS(ctx, addr, rep.StartTLS)
+	raw, err := dialStartTLS(ctx, addr, rep.StartTLS, rep.ServerName)
 	if err != nil {
 		return ""
 	}

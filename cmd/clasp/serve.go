@@ -61,6 +61,10 @@ type serveOptions struct {
 	// Parsed by serverConfig: the policy for the second handshake that
 	// --hello-request-after starts (nil: unchanged).
 	renegAuth *clasp.ClientAuthType
+	// postHandshakeAuth (--post-handshake-auth) is the policy of the
+	// TLS 1.3 post-handshake certificate request; phaAuth is it parsed.
+	postHandshakeAuth string
+	phaAuth           *clasp.ClientAuthType
 }
 
 // Server modes.
@@ -202,6 +206,7 @@ func newServeCommand() *cobra.Command {
 	flags.IntVar(&opts.maxRenegotiations, "max-renegotiations", 0, "with --renegotiation freely, the most renegotiations per connection (default 3)")
 	flags.IntVar(&opts.helloRequestAfter, "hello-request-after", 0, "send HelloRequest after N bytes from the client (echo mode) or after the first request (http mode, N=1); 0: never")
 	flags.StringVar(&opts.renegotiateClientAuth, "renegotiate-client-auth", "", "client certificate policy for the second handshake --hello-request-after starts (default: --client-auth)")
+	flags.StringVar(&opts.postHandshakeAuth, "post-handshake-auth", "", "echo mode, TLS 1.3: after the client's first bytes, ask for a client certificate under this policy (RFC 8446 §4.6.2): "+clientAuthList())
 	flags.BoolVar(&opts.acceptSSLv2Hello, "accept-sslv2-hello", false, "accept a first ClientHello in the SSL 2.0 format (RFC 5246 Appendix E.2, Java's SSLv2Hello) for TLS 1.0-1.2; it has no extensions (weak, reported as a warning)")
 	flags.BoolVar(&opts.verbose, "verbose", false, "log the why/fix block of every failed handshake (default: once per cause per minute)")
 	opts.registerTracing(flags, "")
@@ -292,11 +297,14 @@ func (o *serveOptions) applyClientAuth(cfg *clasp.Config) error {
 		}
 		o.renegAuth = &a
 	}
-	needCA := verifies(auth) || (o.renegAuth != nil && verifies(*o.renegAuth))
+	if err := o.applyPostHandshakeAuth(); err != nil {
+		return err
+	}
+	needCA := verifies(auth) || (o.renegAuth != nil && verifies(*o.renegAuth)) || (o.phaAuth != nil && verifies(*o.phaAuth))
 	switch {
 	case o.clientCA == "" && needCA:
 		return usageErrorf("--client-auth %s verifies client certificates: give --client-ca FILE with the CAs to verify them against", o.verifyingPolicy())
-	case o.clientCA != "" && auth == clasp.NoClientCert && o.renegAuth == nil:
+	case o.clientCA != "" && auth == clasp.NoClientCert && o.renegAuth == nil && o.phaAuth == nil:
 		return usageErrorf("--client-ca has no use with --client-auth none: no client certificate is asked for")
 	case o.clientCA != "":
 		pool, err := loadCertPool("--client-ca", o.clientCA)
@@ -308,10 +316,33 @@ func (o *serveOptions) applyClientAuth(cfg *clasp.Config) error {
 	return nil
 }
 
+// applyPostHandshakeAuth checks --post-handshake-auth: a policy that asks
+// for something, in the mode whose loop can send the request.
+func (o *serveOptions) applyPostHandshakeAuth() error {
+	if o.postHandshakeAuth == "" {
+		return nil
+	}
+	a, err := parseClientAuth("--post-handshake-auth", o.postHandshakeAuth)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a == clasp.NoClientCert:
+		return usageErrorf("--post-handshake-auth none asks for nothing; leave the flag out")
+	case o.mode != modeEcho:
+		return usageErrorf("--post-handshake-auth works in echo mode: an HTTP client waits for its response and reads nothing the server asks meanwhile")
+	}
+	o.phaAuth = &a
+	return nil
+}
+
 // verifyingPolicy names the flag value that needs --client-ca.
 func (o *serveOptions) verifyingPolicy() string {
 	if o.renegAuth != nil && verifies(*o.renegAuth) && !verifies(clientAuthFromName(o.clientAuth)) {
 		return o.renegotiateClientAuth + " (--renegotiate-client-auth)"
+	}
+	if o.phaAuth != nil && verifies(*o.phaAuth) && !verifies(clientAuthFromName(o.clientAuth)) {
+		return o.postHandshakeAuth + " (--post-handshake-auth)"
 	}
 	return o.clientAuth
 }
@@ -401,7 +432,7 @@ func runServe(cmd *cobra.Command, opts *serveOptions) error {
 		causes: newCauseLimiter(explainEvery, opts.verbose)}
 	fmt.Fprintf(stderr, "session store: %s\n", setup.description)
 	fmt.Fprintf(stderr, "session tickets: %s\n", ticketDescription(cfg, setup))
-	if cfg.ClientAuth != clasp.NoClientCert || opts.renegAuth != nil {
+	if cfg.ClientAuth != clasp.NoClientCert || opts.renegAuth != nil || opts.phaAuth != nil {
 		fmt.Fprintf(stderr, "client certificates: %s\n", clientAuthDescription(opts))
 	}
 	if d := renegotiationDescription(cfg, opts); d != "" {
@@ -681,6 +712,7 @@ func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher
 	buf := make([]byte, 16<<10)
 	var total int64
 	pending := s.opts.helloRequestAfter > 0
+	askCertificate := s.opts.phaAuth != nil
 	for {
 		s.idleDeadline(conn.SetReadDeadline)
 		n, err := conn.Read(buf)
@@ -689,6 +721,10 @@ func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher
 			s.idleDeadline(conn.SetWriteDeadline)
 			if _, werr := conn.Write(buf[:n]); werr != nil {
 				return werr
+			}
+			if askCertificate {
+				askCertificate = false
+				s.requestClientCertificate(conn, peer)
 			}
 			if pending && total >= int64(s.opts.helloRequestAfter) {
 				pending = false
@@ -704,6 +740,18 @@ func (s *server) echo(conn *clasp.Conn, peer string, watch *renegotiationWatcher
 			return err
 		}
 	}
+}
+
+// requestClientCertificate sends the post-handshake CertificateRequest
+// of --post-handshake-auth; the client's answer comes through the next
+// Reads, and the watcher logs it (or Read fails with the alert).
+func (s *server) requestClientCertificate(conn *clasp.Conn, peer string) {
+	policy := *s.opts.phaAuth
+	if err := conn.RequestClientCertificate(policy); err != nil {
+		s.logger.Printf("%s %s no post-handshake certificate request: %s", timestamp(), peer, oneLine(err.Error()))
+		return
+	}
+	s.logger.Printf("%s %s sent a post-handshake CertificateRequest (--post-handshake-auth %s)", timestamp(), peer, s.opts.postHandshakeAuth)
 }
 
 // idleDeadline gives the next read or write --idle-timeout to make
@@ -770,9 +818,7 @@ type renegotiationWatcher struct {
 func (w *renegotiationWatcher) Trace(e trace.Event) {
 	switch e := e.(type) {
 	case *trace.Decision:
-		if e.What == "renegotiation" && e.Chosen == "refused" {
-			w.s.logger.Printf("%s %s refused the client's renegotiation (no_renegotiation warning): %s", timestamp(), w.peer, e.Reason)
-		}
+		w.decision(e)
 	case *trace.Done:
 		n := w.handshakes.Add(1)
 		if n > 1 && !w.serverInitiated.Load() {
@@ -785,6 +831,18 @@ func (w *renegotiationWatcher) Trace(e trace.Event) {
 			}
 			w.s.logger.Printf("%s %s renegotiated (client-initiated, handshake %d): %s", timestamp(), w.peer, n, line)
 		}
+	}
+}
+
+// decision logs the decisions a server makes after the handshake.
+func (w *renegotiationWatcher) decision(e *trace.Decision) {
+	switch {
+	case e.What == "renegotiation" && e.Chosen == "refused":
+		w.s.logger.Printf("%s %s refused the client's renegotiation (no_renegotiation warning): %s", timestamp(), w.peer, e.Reason)
+	case e.What == "post_handshake_auth" && e.Chosen == "none":
+		w.s.logger.Printf("%s %s post-handshake authentication: the client sent no certificate", timestamp(), w.peer)
+	case e.What == "post_handshake_auth":
+		w.s.logger.Printf("%s %s post-handshake authentication: client certificate %s (%s)", timestamp(), w.peer, e.Chosen, e.Reason)
 	}
 }
 
@@ -815,6 +873,9 @@ func clientAuthDescription(o *serveOptions) string {
 	}
 	if o.renegAuth != nil {
 		d += "; " + clientAuthName(*o.renegAuth) + " in the renegotiation --hello-request-after starts"
+	}
+	if o.phaAuth != nil {
+		d += "; " + clientAuthName(*o.phaAuth) + " after the handshake in TLS 1.3 (--post-handshake-auth)"
 	}
 	return d
 }

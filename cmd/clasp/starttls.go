@@ -37,7 +37,7 @@ func (e *startTLSError) Unwrap() error { return e.err }
 // dialStartTLS opens a TCP connection to addr and, when protocol is set,
 // runs its STARTTLS exchange, so that the next bytes are the ClientHello.
 // ctx bounds both.
-func dialStartTLS(ctx context.Context, addr, protocol string) (net.Conn, error) {
+func dialStartTLS(ctx context.Context, addr, protocol, serverName string) (net.Conn, error) {
 	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil || protocol == "" {
 		return raw, err
@@ -45,7 +45,10 @@ func dialStartTLS(ctx context.Context, addr, protocol string) (net.Conn, error) 
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = raw.SetDeadline(deadline)
 	}
-	if err := starttls.Negotiate(raw, protocol); err != nil {
+	if serverName == "" {
+		serverName, _, _ = net.SplitHostPort(addr)
+	}
+	if err := starttls.NegotiateFor(raw, protocol, serverName); err != nil {
 		raw.Close()
 		return nil, &startTLSError{protocol: protocol, err: err}
 	}
@@ -65,7 +68,7 @@ func dialClasp(addr string, cfg *clasp.Config, opts *connectOptions) (*clasp.Con
 		ctx, cancel = context.WithTimeout(ctx, opts.timeout)
 		defer cancel()
 	}
-	raw, err := dialStartTLS(ctx, addr, opts.startTLS)
+	raw, err := dialStartTLS(ctx, addr, opts.startTLS, cfg.ServerName)
 	if err != nil {
 		return nil, err
 	}

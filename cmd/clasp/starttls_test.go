@@ -107,3 +107,48 @@ func TestScanStartTLSMatchesNginxConfiguration(t *testing.T) {
 		t.Errorf("suites %v (order %s), want nginx's two in its order", got, rep.CipherSuites[0].Order)
 	}
 }
+
+// clasp connect and clasp scan with --starttls ftp, ldap, postgres and
+// xmpp against vsftpd, slapd, PostgreSQL and Prosody: the handshake
+// verifies against the test CA and the scan finds TLS 1.2 and 1.3. XMPP's
+// stream header carries the host of the target (here "localhost").
+func TestStartTLSCommandsWithRealServers(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, tc := range []struct {
+		protocol string
+		start    func(testing.TB, *peertest.Leaf, bool) *peertest.Process
+	}{
+		{"ftp", peertest.StartVsftpd},
+		{"ldap", peertest.StartSlapd},
+		{"postgres", peertest.StartPostgres},
+		{"xmpp", peertest.StartProsody},
+	} {
+		t.Run(tc.protocol, func(t *testing.T) {
+			srv := tc.start(t, pki.ECDSA, true)
+			target := "localhost:" + portOf(srv.Addr)
+			r := runClasp(t, nil, "connect", "--starttls", tc.protocol, "--cafile", pki.CACertFile, target)
+			if r.exitCode != 0 || !strings.Contains(r.stdout, "verified against --cafile") {
+				t.Fatalf("connect: exit %d\nstdout:\n%s\nstderr:\n%s\nserver:\n%s", r.exitCode, r.stdout, r.stderr, srv.Output())
+			}
+			r = runClasp(t, nil, "scan", "--starttls", tc.protocol, "--json", "--no-clients", "--cafile", pki.CACertFile, target)
+			var rep struct {
+				OK       bool   `json:"ok"`
+				StartTLS string `json:"starttls"`
+				Versions []struct {
+					Version   string `json:"version"`
+					Supported bool   `json:"supported"`
+				} `json:"versions"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.exitCode != 0 {
+				t.Fatalf("scan: exit %d, %v\n%s\n%s", r.exitCode, err, r.stdout, r.stderr)
+			}
+			found := map[string]bool{}
+			for _, v := range rep.Versions {
+				found[v.Version] = v.Supported
+			}
+			if !rep.OK || rep.StartTLS != tc.protocol || !found["TLS 1.2"] || !found["TLS 1.3"] {
+				t.Errorf("scan report: %+v", rep)
+			}
+		})
+	}
+}

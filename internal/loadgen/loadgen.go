@@ -3,6 +3,11 @@
 // JSON of `clasp serve --stats-addr`). The load test of cmd/clasp and the
 // bench/cmd/load program share it, so that the 2,000 connections CI opens
 // and the 10,000 of a benchmark run are opened and measured the same way.
+//
+// Rate is the other kind of load, `clasp bench`'s: a few clients making
+// connection after connection as fast as the server takes them, full or
+// resumed handshakes (each resumption checked), with their latencies,
+// failures by cause and this process's CPU.
 package loadgen
 
 import (

@@ -32,6 +32,13 @@ var aptPackages = map[string]string{
 	// parser under node.
 	"node": "nodejs",
 	"npm":  "npm",
+	// STARTTLS servers beyond nginx's mail proxy (internal/starttls):
+	// FTP, LDAP, XMPP and PostgreSQL, whose programs are off PATH.
+	"vsftpd":                              "vsftpd",
+	"slapd":                               "slapd",
+	"prosody":                             "prosody",
+	"/usr/lib/postgresql/15/bin/postgres": "postgresql",
+	"/usr/lib/postgresql/15/bin/initdb":   "postgresql",
 }
 
 // InCI reports whether the tests run under CI (CI=true, as CI services and

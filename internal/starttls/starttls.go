@@ -1,8 +1,10 @@
-// Package starttls upgrades a plain connection to a mail server to TLS the
-// way each protocol asks: SMTP's STARTTLS (RFC 3207), IMAP's STARTTLS
-// (RFC 3501 §6.2.1) and POP3's STLS (RFC 2595 §4). After Negotiate returns
-// nil, the next bytes on the connection are the client's ClientHello.
-// clasp scan and clasp connect use it for --starttls.
+// Package starttls upgrades a plain connection to TLS the way each
+// protocol asks: SMTP's STARTTLS (RFC 3207), IMAP's STARTTLS (RFC 3501
+// §6.2.1), POP3's STLS (RFC 2595 §4), FTP's AUTH TLS (RFC 4217 §4), XMPP's
+// <starttls/> (RFC 6120 §5), LDAP's StartTLS extended operation (RFC 4511
+// §4.14) and PostgreSQL's SSLRequest. After Negotiate returns nil, the next
+// bytes on the connection are the client's ClientHello. clasp scan and
+// clasp connect use it for --starttls.
 package starttls
 
 import (
@@ -16,9 +18,13 @@ import (
 
 // negotiators maps each protocol name to its plain-text exchange.
 var negotiators = map[string]func(*session) error{
-	"smtp": (*session).smtp,
-	"imap": (*session).imap,
-	"pop3": (*session).pop3,
+	"smtp":     (*session).smtp,
+	"imap":     (*session).imap,
+	"pop3":     (*session).pop3,
+	"ftp":      (*session).ftp,
+	"xmpp":     (*session).xmpp,
+	"ldap":     (*session).ldap,
+	"postgres": (*session).postgres,
 }
 
 // Protocols lists the protocols Negotiate speaks, sorted.
@@ -32,16 +38,33 @@ func Protocols() []string {
 }
 
 // Negotiate runs the protocol's plain-text exchange up to the point where
-// TLS starts. The caller bounds it with the connection's deadline.
+// TLS starts. The caller bounds it with the connection's deadline. XMPP
+// needs the server's domain name: use NegotiateFor.
 func Negotiate(conn net.Conn, protocol string) error {
+	return NegotiateFor(conn, protocol, "")
+}
+
+// NegotiateFor is Negotiate for a server known by serverName (the name the
+// client would put in SNI). XMPP sends it as the stream's to= (RFC 6120
+// §4.7.2), without which a server cannot tell which domain's features and
+// certificate to offer; the other protocols do not use it.
+func NegotiateFor(conn net.Conn, protocol, serverName string) error {
 	negotiate, ok := negotiators[strings.ToLower(protocol)]
 	if !ok {
 		return fmt.Errorf("starttls: %q is not one of %s", protocol, strings.Join(Protocols(), ", "))
 	}
-	return negotiate(&session{conn: conn})
+	err := negotiate(&session{conn: conn, serverName: serverName})
+	if err != nil && !strings.HasPrefix(err.Error(), "starttls:") {
+		// A failed write, mostly: say where it happened.
+		err = fmt.Errorf("starttls: %s: %w", strings.ToLower(protocol), err)
+	}
+	return err
 }
 
-type session struct{ conn net.Conn }
+type session struct {
+	conn       net.Conn
+	serverName string
+}
 
 // line reads one line, CR LF or LF ended, a byte at a time so that nothing
 // after it (the server's first TLS bytes never come before ours, but a
@@ -69,11 +92,16 @@ func (s *session) send(cmd string) error {
 	return err
 }
 
+// maxReplyLines bounds one multi-line SMTP or FTP reply: an EHLO reply
+// lists a dozen extensions, FTP banners run to a few dozen lines, and a
+// server that never ends its reply must not fill our memory.
+const maxReplyLines = 128
+
 // reply reads an SMTP reply (RFC 5321 §4.2: "250-..." lines, then "250 ...")
 // and returns its code and lines.
 func (s *session) reply() (string, []string, error) {
 	var lines []string
-	for {
+	for len(lines) < maxReplyLines {
 		l, err := s.line()
 		if err != nil {
 			return "", lines, err
@@ -86,6 +114,7 @@ func (s *session) reply() (string, []string, error) {
 			return l[:3], lines, nil
 		}
 	}
+	return "", lines, fmt.Errorf("starttls: an SMTP reply of more than %d lines", maxReplyLines)
 }
 
 func (s *session) smtp() error {
@@ -163,7 +192,20 @@ func offers(lines []string, keyword string) bool {
 
 func unexpected(step, code string, lines []string, err error) error {
 	if err != nil {
-		return fmt.Errorf("starttls: %s: %w", step, err)
+		return &stepError{step: step, err: err}
 	}
 	return fmt.Errorf("starttls: unexpected answer to %s: %s", step, strings.Join(lines, " | "))
 }
+
+// stepError names the step an error happened in, without repeating the
+// "starttls:" its cause may already start with.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string {
+	return "starttls: " + e.step + ": " + strings.TrimPrefix(e.err.Error(), "starttls: ")
+}
+
+func (e *stepError) Unwrap() error { return e.err }
