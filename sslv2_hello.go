@@ -15,10 +15,10 @@ const sslv2HelloWarning = "the ClientHello came in the SSL 2.0 format (RFC 5246 
 // Config.AcceptSSLv2ClientHello a hello in the SSL 2.0 format is taken too
 // and turned into the ClientHello it stands for; raw is then the SSL 2.0
 // message without its 2-byte record header, which is what the handshake
-// hash covers (RFC 5246 Appendix E.2; RFC 6101 Appendix E.1: "the
-// msg_length field is not considered to be a part of the handshake
-// message").
-func (c *Conn) readFirstClientHello() (hello *wire.ClientHello, raw []byte, err error) {
+// hash covers (RFC 5246 Appendix E.2, RFC 6101 Appendix E.1: the 2-byte
+// msg_length header is not part of the hashed message; OpenSSL and Java
+// hash the same bytes, which the Java interop test proves).
+func (c *Conn) readFirstClientHello() (*wire.ClientHello, []byte, error) {
 	if c.config.AcceptSSLv2ClientHello {
 		hello, raw, ok, err := c.readV2ClientHello()
 		if err != nil || ok {

@@ -15,7 +15,7 @@ const v2HeaderLen = 2
 // ReadV2ClientHello reads the connection's first record when it is an
 // SSL 2.0-format ClientHello (RFC 5246 Appendix E.2, RFC 6101 Appendix
 // E.1) and returns its body, msg_type first: the bytes the handshake hash
-// covers, "the msg_length field is not part of it". When the first byte
+// covers, without the 2-byte msg_length header. When the first byte
 // does not have its top bit set the record is an ordinary TLS one: ok is
 // false, nothing is consumed and ReadRecord reads it. A top bit set without
 // msg_type 1 after it is not TLS in any form, a *NotTLSError.
