@@ -247,9 +247,11 @@ type Config struct {
 	// CipherSuites lists the TLS 1.2 and earlier suites in preference
 	// order. When nil, clasp uses ECDHE with AEAD only. Suites outside that
 	// default are allowed when listed here and reported as weak when used.
-	// The legacy 3DES-EDE-CBC, RC4-128 and NULL suites (for old systems
-	// only) run only when listed here; a connection that uses one carries a
-	// warning in ConnectionState.Warnings and in its trace.
+	// The legacy 3DES-EDE-CBC, RC4-128, NULL, DHE_DSS (DSA certificates;
+	// in TLS 1.2 with a dsa_* scheme in SignatureSchemes) and anonymous
+	// DH_anon/ECDH_anon suites (for old systems only) run only when listed
+	// here; a connection that uses one carries a warning in
+	// ConnectionState.Warnings and in its trace.
 	CipherSuites []uint16
 	// PreferServerCipherSuites is accepted for compatibility with
 	// crypto/tls: a clasp server follows its own order by default.
