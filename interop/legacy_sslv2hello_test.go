@@ -23,7 +23,8 @@ import (
 // works because RFC 8422 §4 lets the server pick a curve when the client
 // names none, signed with SHA-1 in TLS 1.2, the default of RFC 5246
 // §7.4.1.4.1, which the server must then have named in SignatureSchemes.
-// A server without the option refuses the same client.
+// SSL 3.0 clients used the format too (RFC 6101 Appendix E.1). A server
+// without the option refuses the same client.
 func TestSSLv2FormatHelloFromJava(t *testing.T) {
 	peertest.Require(t, "java")
 	pki := peertest.NewPKI(t)
@@ -38,6 +39,7 @@ func TestSSLv2FormatHelloFromJava(t *testing.T) {
 		{"TLS 1.2 ECDHE_RSA with SHA-1", "SSLv2Hello+TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", clasp.VersionTLS12, oldSuite{iana: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, true, []clasp.SignatureScheme{clasp.PKCS1WithSHA1}},
 		{"TLS 1.1 RSA", "SSLv2Hello+TLSv1.1", "TLS_RSA_WITH_AES_128_CBC_SHA", clasp.VersionTLS11, oldSuite{iana: "TLS_RSA_WITH_AES_128_CBC_SHA"}, true, nil},
 		{"TLS 1.0 ECDHE_RSA", "SSLv2Hello+TLSv1", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", clasp.VersionTLS10, oldSuite{iana: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"}, true, nil},
+		{"SSL 3.0 RSA 3DES", "SSLv2Hello+SSLv3", "SSL_RSA_WITH_3DES_EDE_CBC_SHA", clasp.VersionSSL30, oldSuite{iana: "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}, true, nil},
 		{"refused by default", "SSLv2Hello+TLSv1.2", "TLS_RSA_WITH_AES_128_CBC_SHA", clasp.VersionTLS12, oldSuite{iana: "TLS_RSA_WITH_AES_128_CBC_SHA"}, false, nil},
 	}
 	props := filepath.Join(t.TempDir(), "legacy.security")
