@@ -3,6 +3,7 @@ package clasp
 import (
 	"bytes"
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // DHE_DSS, see dsa_keys.go
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -47,6 +48,9 @@ func keyFitsSuite(pub crypto.PublicKey, priv crypto.PrivateKey, s *suites.Suite)
 		case *ecdsa.PublicKey, ed25519.PublicKey:
 			return true
 		}
+	case suites.AuthDSS:
+		_, ok := pub.(*dsa.PublicKey)
+		return ok
 	}
 	return false
 }
@@ -64,6 +68,8 @@ func chooseSignatureScheme(pub crypto.PublicKey, version suites.Version, peer, o
 			peer = []suites.SignatureScheme{suites.ECDSAWithSHA1}
 		case ed25519.PublicKey:
 			peer = []suites.SignatureScheme{suites.Ed25519}
+		case *dsa.PublicKey:
+			peer = []suites.SignatureScheme{suites.DSAWithSHA1}
 		}
 	}
 	for _, s := range ours {

@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // see dsa_keys.go
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -10,6 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/clasp-tls/clasp/internal/dsakey"
+	"github.com/clasp-tls/clasp/internal/signature"
 )
 
 // LoadX509KeyPair reads a PEM certificate chain and its PEM private key.
@@ -50,7 +54,7 @@ func X509KeyPair(certPEM, keyPEM []byte) (Certificate, error) {
 		if block == nil {
 			break
 		}
-		if block.Type == "PRIVATE KEY" || block.Type == "RSA PRIVATE KEY" || block.Type == "EC PRIVATE KEY" {
+		if block.Type == "PRIVATE KEY" || block.Type == "RSA PRIVATE KEY" || block.Type == "EC PRIVATE KEY" || block.Type == "DSA PRIVATE KEY" {
 			keyDER = block.Bytes
 			break
 		}
@@ -66,8 +70,8 @@ func X509KeyPair(certPEM, keyPEM []byte) (Certificate, error) {
 	if err != nil {
 		return Certificate{}, fmt.Errorf("clasp: parsing the leaf certificate: %w", err)
 	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
+	signer, err := signature.SignerOf(key)
+	if err != nil {
 		return Certificate{}, fmt.Errorf("clasp: private key %T cannot sign", key)
 	}
 	if !publicKeysEqual(leaf.PublicKey, signer.Public()) {
@@ -87,7 +91,12 @@ func parsePrivateKey(der []byte) (crypto.PrivateKey, error) {
 	if key, err := x509.ParseECPrivateKey(der); err == nil {
 		return key, nil
 	}
-	return nil, errors.New("clasp: the private key is not PKCS#8, PKCS#1 or SEC 1")
+	if key, err := dsakey.ParsePrivateKey(der); err == nil {
+		return key, nil
+	} else if !errors.Is(err, dsakey.ErrNotDSAKey) {
+		return nil, err
+	}
+	return nil, errors.New("clasp: the private key is not PKCS#8, PKCS#1, SEC 1 or DSA")
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {
@@ -97,6 +106,8 @@ func publicKeysEqual(a, b crypto.PublicKey) bool {
 		if e, ok := a.(equaler); ok {
 			return e.Equal(b)
 		}
+	case *dsa.PublicKey:
+		return dsakey.Equal(a, b)
 	}
 	return false
 }

@@ -85,7 +85,8 @@ func CipherSuites() []*CipherSuite {
 // InsecureCipherSuites returns the suites clasp runs only when the
 // configuration names them: CBC with MAC-then-encrypt (Lucky13-class
 // attacks), static RSA key exchange (no forward secrecy, ROBOT), and the
-// legacy 3DES, RC4 and NULL suites kept for reaching old systems.
+// legacy 3DES, RC4, NULL, DHE_DSS and anonymous suites kept for reaching old
+// systems.
 func InsecureCipherSuites() []*CipherSuite {
 	return listSuites(true)
 }

@@ -229,8 +229,8 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 
 	ecdhe, dhe := false, false
 	for _, id := range offered {
-		switch suites.SuiteByID(id).KeyExchange {
-		case suites.KexECDHE, suites.KexECDHEPSK:
+		switch ephemeralKex(keyExchangeBesidesPSK(suites.SuiteByID(id).KeyExchange)) {
+		case suites.KexECDHE:
 			ecdhe = true
 		case suites.KexDHE, suites.KexDHEPSK:
 			dhe = true

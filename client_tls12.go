@@ -215,6 +215,9 @@ func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 	if !hs.ems {
 		hs.c.warn("no extended master secret (RFC 7627): the session is not bound to its handshake")
 	}
+	if s.IsAnonymous() {
+		hs.c.warn(anonWarning)
+	}
 }
 
 // readServerCertificate reads and verifies the server's chain (RFC 5246
@@ -223,6 +226,9 @@ func (hs *clientHandshakeTLS12) readServerCertificate() error {
 	c := hs.c
 	if hs.suite.Auth == suites.AuthPSK {
 		return nil // the pre-shared key authenticates the server (RFC 4279)
+	}
+	if hs.suite.IsAnonymous() {
+		return nil // RFC 5246 §7.4.2: an anonymous server sends none
 	}
 	if c.state.rawPublicKey {
 		return hs.readServerRawPublicKey()
@@ -274,7 +280,7 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 		return hs.readPSKServerKeyExchange(msg)
 	}
 	ske, ok := msg.(*wire.ServerKeyExchange)
-	kx := hs.suite.KeyExchange
+	kx := ephemeralKex(hs.suite.KeyExchange)
 	if kx == suites.KexRSA {
 		if ok {
 			return wire.Errorf(wire.AlertUnexpectedMessage, "server sent ServerKeyExchange for RSA key exchange")
@@ -285,11 +291,13 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 	if !ok {
 		return errUnexpected("ServerKeyExchange", msg)
 	}
-	if ske.Signature == nil {
-		return wire.Errorf(wire.AlertDecodeError, "ServerKeyExchange is not signed")
-	}
-	if err := hs.verifyServerKeyExchange(ske); err != nil {
-		return err
+	if !hs.suite.IsAnonymous() { // DH_anon and ECDH_anon are unsigned
+		if ske.Signature == nil {
+			return wire.Errorf(wire.AlertDecodeError, "ServerKeyExchange is not signed")
+		}
+		if err := hs.verifyServerKeyExchange(ske); err != nil {
+			return err
+		}
 	}
 	switch kx {
 	case suites.KexECDHE:
@@ -342,9 +350,11 @@ func (hs *clientHandshakeTLS12) verifyServerKeyExchange(ske *wire.ServerKeyExcha
 		return err
 	}
 	c.state.scheme = sig.Scheme
+	c.warnScheme(sig.Scheme)
 	if c.tracer != nil {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: sig.Scheme.String(),
-			Offered: schemeNames(hs.config.signatureSchemes()), ReasonCode: "chosen_by_server", Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified"})
+			Offered: schemeNames(hs.config.signatureSchemes()), ReasonCode: "chosen_by_server", Reason: "chosen by the server; signature over both randoms and the key exchange parameters verified",
+			Warning: schemeWarning(sig.Scheme)})
 	}
 	return nil
 }
@@ -361,6 +371,9 @@ func signedParams(clientRandom, serverRandom, params []byte) []byte {
 func (hs *clientHandshakeTLS12) readCertificateRequest() error {
 	msg, err := hs.c.readHandshake()
 	if err != nil {
+		return err
+	}
+	if err := hs.checkNoCertificateRequest(msg); err != nil {
 		return err
 	}
 	req, ok := msg.(*wire.CertificateRequest)
@@ -430,7 +443,7 @@ func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 		return hs.sendPSKClientKeyExchange()
 	}
 	var public []byte
-	switch hs.suite.KeyExchange {
+	switch ephemeralKex(hs.suite.KeyExchange) {
 	case suites.KexECDHE:
 		key, err := kex.GenerateECDHE(hs.ske.ECDHE.Group, cfg.rand())
 		if err != nil {

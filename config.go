@@ -75,6 +75,10 @@ const (
 	ECDSAWithP521AndSHA512 = suites.ECDSAWithP521AndSHA512
 	ECDSAWithSHA1          = suites.ECDSAWithSHA1
 	Ed25519                = suites.Ed25519
+	// DSA for the DHE_DSS suites of old peers (RFC 5246 §7.4.1.4.1), used
+	// only when SignatureSchemes names them; crypto/tls has none.
+	DSAWithSHA1   = suites.DSAWithSHA1
+	DSAWithSHA256 = suites.DSAWithSHA256
 )
 
 // Certificate is a certificate chain and the private key of its leaf. It has
@@ -265,13 +269,24 @@ type Config struct {
 	// reported as weak when used.
 	MinVersion uint16
 	MaxVersion uint16
+	// AcceptSSLv2ClientHello makes a server accept a first ClientHello in
+	// the SSL 2.0 format (RFC 5246 Appendix E.2) for TLS 1.0–1.2 (and SSL
+	// 3.0 when MinVersion allows it), as Java's JSSE sends it with
+	// "SSLv2Hello" enabled. Such a hello has no extensions: no extended
+	// master secret, no server name, no signature_algorithms (so TLS 1.2
+	// signs with SHA-1), no renegotiation_info (only the SCSV). OpenSSL 3
+	// accepts it by default; clasp only when named here, and the
+	// connection carries a warning. A clasp client never sends one.
+	AcceptSSLv2ClientHello bool
 
 	// CipherSuites lists the TLS 1.2 and earlier suites in preference
 	// order. When nil, clasp uses ECDHE with AEAD only. Suites outside that
 	// default are allowed when listed here and reported as weak when used.
-	// The legacy 3DES-EDE-CBC, RC4-128 and NULL suites (for old systems
-	// only) run only when listed here; a connection that uses one carries a
-	// warning in ConnectionState.Warnings and in its trace.
+	// The legacy 3DES-EDE-CBC, RC4-128, NULL, DHE_DSS (DSA certificates;
+	// in TLS 1.2 with a dsa_* scheme in SignatureSchemes) and anonymous
+	// DH_anon/ECDH_anon suites (for old systems only) run only when listed
+	// here; a connection that uses one carries a warning in
+	// ConnectionState.Warnings and in its trace.
 	CipherSuites []uint16
 	// PreferServerCipherSuites is accepted for compatibility with
 	// crypto/tls: a clasp server follows its own order by default.

@@ -50,6 +50,7 @@ func TestHandshakeEveryLegacySuiteWhenNamed(t *testing.T) {
 				server := testServerConfig(t)
 				server.MinVersion, server.CipherSuites = v, []uint16{uint16(id)}
 				server.Tracer = &serverTrace
+				legacySuiteConfigs(t, s, v, client, server)
 				r := testHandshake(t, client, server)
 				r.mustSucceed(t)
 				r.exchange(t)

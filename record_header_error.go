@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/clasp-tls/clasp/internal/record"
+	"github.com/clasp-tls/clasp/internal/wire"
 )
 
 // RecordHeaderError is returned when the peer's first bytes are not a TLS
@@ -43,6 +44,9 @@ func (c *Conn) recordHeaderError(err error) error {
 		return err
 	}
 	e := RecordHeaderError{Msg: notTLS.Error(), notTLS: notTLS}
+	if !c.isClient && !c.config.AcceptSSLv2ClientHello && wire.IsV2ClientHelloHeader(notTLS.Prefix) {
+		e.Msg += "; a clasp server accepts that format only with Config.AcceptSSLv2ClientHello (clasp serve --accept-sslv2-hello)"
+	}
 	copy(e.RecordHeader[:], notTLS.Prefix)
 	if !c.isClient {
 		e.Conn = c.conn

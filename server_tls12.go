@@ -61,15 +61,11 @@ type serverHandshakeTLS12 struct {
 func (c *Conn) serverHandshake() error {
 	c.setStep("read ClientHello")
 	c.hsIn.MaxClientHelloSize = c.config.maxClientHelloSize()
-	msg, err := c.readHandshake()
+	hello, raw, err := c.readFirstClientHello()
 	if err != nil {
 		return c.fail(err)
 	}
-	hello, ok := msg.(*wire.ClientHello)
-	if !ok {
-		return c.fail(errUnexpected("ClientHello", msg))
-	}
-	return c.serverHandshakeFrom(hello, c.lastHandshakeRaw)
+	return c.serverHandshakeFrom(hello, raw)
 }
 
 // serverHandshakeFrom runs the handshake from a ClientHello already read:
@@ -248,7 +244,7 @@ func (hs *serverHandshakeTLS12) clientSchemes() []suites.SignatureScheme {
 func (hs *serverHandshakeTLS12) chooseGroup(kx suites.KeyExchange) (suites.Group, bool) {
 	clientGroups, sent := hs.clientGroups()
 	ours := hs.config.groups()
-	switch keyExchangeBesidesPSK(kx) {
+	switch ephemeralKex(keyExchangeBesidesPSK(kx)) {
 	case suites.KexECDHE:
 		if pf, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && !slices.Contains(pf.Formats, 0) {
 			return 0, false // RFC 8422 §5.1.2: uncompressed points are mandatory
@@ -332,8 +328,9 @@ func (hs *serverHandshakeTLS12) negotiateSuite() error {
 	c, cfg := hs.c, hs.config
 	version := c.state.version
 	candidates, err := c.certificateCandidates(hs.hello)
-	if err != nil && !(errors.Is(err, errNoCertificates) && cfg.GetExternalPSK != nil) {
-		return err // a PSK-only server goes on with the PSK suites alone
+	pskOnly := errors.Is(err, errNoCertificates) && cfg.GetExternalPSK != nil
+	if err != nil && !pskOnly && !hs.anonymousPossible(err) {
+		return err // a PSK-only or anonymous server goes on with those suites alone
 	}
 	ours := cfg.cipherSuites()
 	order, other := ours, hs.hello.CipherSuites
@@ -396,6 +393,10 @@ func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates [
 	if suite.Auth == suites.AuthPSK {
 		return nil, nil, 0, "" // the pre-shared key authenticates the server
 	}
+	if suite.IsAnonymous() {
+		cert, why := hs.anonymousCertificateFor()
+		return cert, nil, 0, why
+	}
 	why := "no certificate with a " + suite.Auth.String() + " key"
 	for _, cert := range candidates {
 		l, err := leaf(cert)
@@ -426,6 +427,9 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	if hs.certLeaf != nil { // none for a suite authenticated by a pre-shared key
 		c.decide(&trace.Decision{What: "certificate", Chosen: hs.certLeaf.Subject.String(),
 			ReasonCode: "key_fits_suite", Reason: fmt.Sprintf("%s key fits %s; server name %q", hs.certLeaf.PublicKeyAlgorithm, hs.suite.Name, c.state.serverName)})
+	} else if hs.suite.IsAnonymous() {
+		c.decide(&trace.Decision{What: "certificate", Chosen: "none", ReasonCode: "anonymous_suite",
+			Reason: hs.suite.Name + " is anonymous: the server sends no certificate", Warning: anonWarning})
 	}
 	if hs.group != 0 {
 		clientGroups, _ := hs.clientGroups()
@@ -434,7 +438,8 @@ func (hs *serverHandshakeTLS12) traceSuiteDecision(ours []suites.ID) {
 	}
 	if hs.scheme != 0 {
 		c.decide(&trace.Decision{What: "signature_scheme", Chosen: hs.scheme.String(), Offered: schemeNames(hs.clientSchemes()),
-			Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make"})
+			Accepted: schemeNames(hs.config.signatureSchemes()), ReasonCode: "server_preference", Reason: "first scheme in the server's order that the client accepts and the key can make",
+			Warning: schemeWarning(hs.scheme)})
 	}
 }
 
@@ -449,6 +454,10 @@ func (hs *serverHandshakeTLS12) warnIfWeak() {
 	if !hs.ems {
 		c.warn("no extended master secret (RFC 7627): the session is not bound to its handshake")
 	}
+	if hs.suite.IsAnonymous() {
+		c.warn(anonWarning)
+	}
+	c.warnScheme(hs.scheme)
 }
 
 // sendServerHello answers with the server's choices (RFC 5246 §7.4.1.3).
@@ -534,8 +543,8 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 }
 
 func (hs *serverHandshakeTLS12) sendServerCertificate() error {
-	if hs.suite.Auth == suites.AuthPSK {
-		return nil // RFC 4279 §2, §3, RFC 5489: no certificate
+	if hs.suite.Auth == suites.AuthPSK || hs.suite.IsAnonymous() {
+		return nil // RFC 4279 §2, §3, RFC 5489, RFC 5246 §7.4.2: no Certificate
 	}
 	if hs.c.state.rawPublicKey {
 		return hs.sendServerRawPublicKey()
@@ -552,7 +561,7 @@ func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 		return hs.sendPSKServerKeyExchange()
 	}
 	ske := &wire.ServerKeyExchange{KeyExchange: hs.suite.KeyExchange}
-	switch hs.suite.KeyExchange {
+	switch ephemeralKex(hs.suite.KeyExchange) {
 	case suites.KexRSA:
 		return nil
 	case suites.KexECDHE:
@@ -576,13 +585,16 @@ func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 	default:
 		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
 	}
-	signer, ok := hs.cert.PrivateKey.(crypto.Signer)
-	if !ok {
-		return fmt.Errorf("certificate key %T cannot sign", hs.cert.PrivateKey)
+	if hs.suite.IsAnonymous() {
+		_, err := c.writeHandshake(ske) // unsigned (RFC 5246 §7.4.3)
+		return err
+	}
+	signer, err := signature.SignerOf(hs.cert.PrivateKey)
+	if err != nil {
+		return err
 	}
 	signed := signedParams(hs.hello.Random[:], hs.serverHello.Random[:], ske.Params())
 	ds := &wire.DigitallySigned{}
-	var err error
 	if c.state.version >= suites.VersionTLS12 {
 		ds.HasScheme, ds.Scheme = true, hs.scheme
 		ds.Signature, err = signature.Sign(signer, hs.scheme, cfg.rand(), signed)
@@ -607,9 +619,10 @@ const (
 // policy wants one, naming the CAs of ClientCAs.
 func (hs *serverHandshakeTLS12) sendCertificateRequest() error {
 	cfg := hs.config
-	if cfg.ClientAuth == NoClientCert || hs.suite.Auth == suites.AuthPSK {
+	if cfg.ClientAuth == NoClientCert || hs.suite.Auth == suites.AuthPSK || hs.suite.IsAnonymous() {
 		// Under a PSK-authenticated suite the key stands for the client
-		// too; OpenSSL 3 sends no CertificateRequest there either.
+		// too; OpenSSL 3 sends no CertificateRequest there either. An
+		// anonymous server must not ask (RFC 5246 §7.4.4).
 		return nil
 	}
 	hs.certRequested = true
@@ -692,7 +705,7 @@ func (hs *serverHandshakeTLS12) readClientKeyExchange() error {
 		return errUnexpected("ClientKeyExchange", msg)
 	}
 	var preMaster []byte
-	switch hs.suite.KeyExchange {
+	switch ephemeralKex(hs.suite.KeyExchange) {
 	case suites.KexECDHE:
 		preMaster, err = hs.ecdheKey.SharedSecret(cke.Data)
 	case suites.KexDHE:

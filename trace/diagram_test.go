@@ -49,7 +49,7 @@ func diagramFor(t *testing.T, events []trace.Event) *trace.DiagramTracer {
 func TestSVGIsWellFormedWithOneArrowPerMessage(t *testing.T) {
 	for _, sc := range scenarios {
 		rec := recordingFor(t, sc)
-		for _, v := range views {
+		for _, v := range viewsOf(sc) {
 			events := rec.events(t, v)
 			var out bytes.Buffer
 			if err := diagramFor(t, events).WriteSVG(&out); err != nil {
@@ -153,7 +153,7 @@ func parseMermaid(src string) (int, error) {
 func TestMermaidParsesWithOneArrowPerMessage(t *testing.T) {
 	for _, sc := range scenarios {
 		rec := recordingFor(t, sc)
-		for _, v := range views {
+		for _, v := range viewsOf(sc) {
 			events := rec.events(t, v)
 			var out bytes.Buffer
 			if err := diagramFor(t, events).WriteMermaid(&out); err != nil {
@@ -201,7 +201,7 @@ func TestMermaidOfficialParserAcceptsOutput(t *testing.T) {
 	var files []string
 	for _, sc := range scenarios {
 		rec := recordingFor(t, sc)
-		for _, v := range views {
+		for _, v := range viewsOf(sc) {
 			var out bytes.Buffer
 			if err := diagramFor(t, rec.events(t, v)).WriteMermaid(&out); err != nil {
 				t.Fatal(err)

@@ -97,7 +97,9 @@ func (t *messageTracer) message(at string, m *Message) {
 		fmt.Fprintf(t.w, " [enc, epoch %d]", epoch)
 	}
 	fmt.Fprintln(t.w)
-	if m.ContentType == uint8(wire.ContentHandshake) {
+	if m.RecordVersion == RecordVersionSSL2 {
+		fmt.Fprintf(t.w, "    SSL 2.0-format CLIENT-HELLO (RFC 5246 Appendix E.2): 2-byte record header, msg_type 1, %d bytes\n", m.Length)
+	} else if m.ContentType == uint8(wire.ContentHandshake) {
 		// The record length above is the plaintext of this one message;
 		// its 4-byte header says the same, minus itself.
 		fmt.Fprintf(t.w, "    handshake %s (%d), body length %d\n",

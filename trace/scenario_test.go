@@ -43,6 +43,10 @@ type scenario struct {
 	// keyUpdate has the client update its keys, and ask the server to
 	// update its own, before it writes.
 	keyUpdate bool
+	// peer, when set, plays the client by hand instead of a clasp client
+	// (one clasp never is, such as an SSL 2.0-format hello): only the
+	// server's events are recorded and rendered.
+	peer func(conn net.Conn) error
 }
 
 // pinTLS12 keeps a scenario on TLS 1.2, which is no longer the default.
@@ -80,6 +84,25 @@ var scenarios = []scenario{
 		client.CipherSuites = []uint16{0xc006} // TLS_ECDHE_ECDSA_WITH_NULL_SHA
 		server.CipherSuites = []uint16{0xc006}
 	}},
+	// An anonymous suite (issue 13): no Certificate, and a
+	// ServerKeyExchange without a signature, which the story must say
+	// proves nothing about who sent it.
+	{name: "tls12-ecdh-anon", configure: func(_ *testing.T, client, server *clasp.Config) {
+		pinTLS12(client, server)
+		client.CipherSuites = []uint16{0xc018} // TLS_ECDH_anon_WITH_AES_128_CBC_SHA
+		server.CipherSuites = []uint16{0xc018}
+		client.Groups = []clasp.CurveID{clasp.X25519}
+	}},
+	// An SSL 2.0-format ClientHello (issue 13, RFC 5246 Appendix E.2), as
+	// Java sends it with SSLv2Hello, to a server that accepts the format:
+	// the hello has no extensions, so the ECDSA signature falls back to
+	// SHA-1, which the server must name. The hand-played client stops
+	// after the server's first flight.
+	{name: "sslv2-format-hello", configure: func(_ *testing.T, _, server *clasp.Config) {
+		pinTLS12(server, server)
+		server.AcceptSSLv2ClientHello = true
+		server.SignatureSchemes = []clasp.SignatureScheme{clasp.ECDSAWithSHA1}
+	}, peer: sendV2Hello, fails: true},
 	// SSL 3.0 (issue 13), named on both sides: its master secret, key
 	// block and Finished are not the PRF's, and the story must say so. DHE
 	// rather than RSA key exchange, because RSA encryption is randomised
@@ -236,6 +259,12 @@ func record(t *testing.T, sc scenario) *recording {
 	}
 	clientRec, serverRec := &recorder{}, &recorder{}
 	clientCfg.Tracer, serverCfg.Tracer = clientRec, serverRec
+	if sc.peer != nil {
+		if err := runScripted(serverCfg, sc.peer); err == nil {
+			t.Fatalf("%s: the server's handshake with a hand-played client that stops early succeeded", sc.name)
+		}
+		return &recording{server: serverRec.events}
+	}
 	if err := runExchange(clientCfg, serverCfg, sc.keyUpdate); (err != nil) != sc.fails {
 		t.Fatalf("%s: error %v, want failure: %v", sc.name, err, sc.fails)
 	}

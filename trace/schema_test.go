@@ -54,7 +54,7 @@ func jsonOutputs(t *testing.T) map[string][]byte {
 	out := map[string][]byte{}
 	for _, sc := range scenarios {
 		rec := recordingFor(t, sc)
-		for _, v := range views {
+		for _, v := range viewsOf(sc) {
 			var buf bytes.Buffer
 			replay(trace.NewJSONTracer(&buf), rec.events(t, v))
 			out[sc.name+"/"+string(v)] = buf.Bytes()

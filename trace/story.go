@@ -153,7 +153,10 @@ func (t *storyTracer) shortHex(b []byte) string {
 	return t.cat.T("hex.cut", "hex", hexString(b[:32]), "bytes", len(b))
 }
 
-func (t *storyTracer) message(m *Message) {
+// messageHeader tells the line that opens every message: who sends what,
+// how long and under which protection; application data and
+// ChangeCipherSpec end there (done).
+func (t *storyTracer) messageHeader(m *Message) (done bool) {
 	tls13 := t.vers.is13(m.Side)
 	from := sender(m.Side, m.Direction)
 	args := []any{"from", t.side(from), "to", t.side(from.Peer()), "name", messageName(m), "bytes", m.Length}
@@ -161,10 +164,10 @@ func (t *storyTracer) message(m *Message) {
 		fmt.Fprintln(t.w)
 		if t.nullSuite() {
 			t.line(0, "appdata.null", args...)
-			return
+			return true
 		}
 		t.line(0, "appdata", args...)
-		return
+		return true
 	}
 	protection := t.cat.T("prot.clear")
 	if epoch := t.vers.epoch(m); epoch > 0 && t.nullSuite() && !tls13 {
@@ -180,17 +183,30 @@ func (t *storyTracer) message(m *Message) {
 	if m.ContentType == uint8(wire.ContentChangeCipherSpec) {
 		if t.vers.isCompatCCS(m) {
 			t.line(1, "ccs13")
-			return
+			return true
 		}
 		if t.nullSuite() {
 			t.line(1, "ccs.null", "side", t.side(from), "suite", t.suite)
-			return
+			return true
 		}
 		t.line(1, "ccs", "side", t.side(from), "suite", orDash(t.suite))
+		return true
+	}
+	return false
+}
+
+// message tells one message: its header line, then what it carries.
+func (t *storyTracer) message(m *Message) {
+	if t.messageHeader(m) {
 		return
 	}
+	tls13 := t.vers.is13(m.Side)
+	from := sender(m.Side, m.Direction)
 	switch p := m.Parsed.(type) {
 	case *wire.ClientHello:
+		if m.RecordVersion == RecordVersionSSL2 {
+			t.line(1, "ch.sslv2", "bytes", v2ChallengeLen(m.Raw))
+		}
 		t.clientHello(p)
 	case *wire.ServerHello:
 		t.anyServerHello(p, tls13)
@@ -612,6 +628,8 @@ func (t *storyTracer) serverKeyExchange(ske *wire.ServerKeyExchange) {
 	}
 	if ske.Signature != nil {
 		t.line(1, "ske.signed", "scheme", t.schemeText(*ske.Signature), "bytes", len(ske.Signature.Signature))
+	} else {
+		t.line(1, "ske.anonymous", "suite", orDash(t.suite))
 	}
 	if isPSKExchange(ske.KeyExchange) {
 		if len(ske.PSKIdentityHint) > 0 {
@@ -647,6 +665,15 @@ func (t *storyTracer) pskClientKeyExchange(cke *wire.ClientKeyExchange) {
 		t.line(1, "cke.share", "group", orDash(t.group), "hex", hexString(cke.Data))
 	}
 	t.line(1, "cke.psk_premaster", "kex", cke.KeyExchange.String())
+}
+
+// v2ChallengeLen reads challenge_length from an SSL 2.0-format ClientHello
+// (msg_type, version, cipher_spec_length, session_id_length, then it).
+func v2ChallengeLen(raw []byte) int {
+	if len(raw) < 9 {
+		return 0
+	}
+	return int(raw[7])<<8 | int(raw[8])
 }
 
 // schemeText names a signature's scheme; TLS 1.0 and 1.1 signatures carry

@@ -110,12 +110,20 @@ type Message struct {
 	// plaintext, 1 the first negotiated keys, and so on.
 	Epoch int
 	// RecordVersion is the version in the record header (0x0301 for a
-	// first ClientHello, the negotiated version afterwards).
+	// first ClientHello, the negotiated version afterwards), or
+	// RecordVersionSSL2 for a ClientHello in the SSL 2.0 format.
 	RecordVersion uint16
 	// Length is the plaintext length. For application data Raw is nil:
 	// the payload belongs to the application, not to the trace.
 	Length int
 }
+
+// RecordVersionSSL2 is Message.RecordVersion for a ClientHello that came
+// in the SSL 2.0 format (RFC 5246 Appendix E.2): a 2-byte record header
+// with no version in it, and a Raw that is the SSL 2.0 message (msg_type 1,
+// version, the lengths, cipher specs, challenge), not a 4-byte handshake
+// header and body. Parsed is the TLS ClientHello it stands for.
+const RecordVersionSSL2 = 0x0002
 
 // State reports that a handshake driver reached a named state.
 type State struct {
@@ -147,7 +155,8 @@ type Decision struct {
 	// highest_common, both_sides_agree, renegotiation_info,
 	// hello_retry_request, key_fits_suite, key_can_sign, nothing_in_common,
 	// ticket_accepted, ticket_refused, chain_verified, not_verified,
-	// key_usage_not_checked (What "peer_key_usage").
+	// key_usage_not_checked (What "peer_key_usage"), sslv2_hello_accepted
+	// (What "client_hello_format"), anonymous_suite (What "certificate").
 	ReasonCode string
 	// Warning is set when the choice is weaker than clasp's secure defaults.
 	Warning string

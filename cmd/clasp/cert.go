@@ -57,6 +57,12 @@ otherwise, and readable by their owner only. The CA's own key is not kept:
 nothing else can ever be signed by this CA, which is what makes it safe to
 throw away. Existing files are not overwritten without --force.
 
+--key-type dsa (2048 bits), dsa1024 or dsa3072 gives the server certificate a
+DSA key, for the DHE_DSS suites old clients may need (serve it with --ciphers
+naming a DHE-DSS suite and, for TLS 1.2, --sigalgs dsa_sha256 or dsa_sha1);
+the CA and the client certificate stay ECDSA P-256. A 3072-bit DSA key takes
+several seconds to make.
+
 The first name is the server certificate's common name; names that parse as
 IP addresses become IP subject alternative names, the others DNS names.
 
@@ -77,7 +83,7 @@ IP addresses become IP subject alternative names, the others DNS names.
 	flags := cmd.Flags()
 	flags.StringVar(&opts.out, "out", "", "directory to write the PEM files to (created if missing; required)")
 	flags.StringVar(&opts.names, "names", "localhost,127.0.0.1,::1", "names of the server certificate, comma-separated: DNS names and IP addresses")
-	flags.StringVar(&opts.keyType, "key-type", keyECDSA, "key type of all three certificates: "+strings.Join(keyTypes, ", "))
+	flags.StringVar(&opts.keyType, "key-type", keyECDSA, "key type of the certificates: "+strings.Join(keyTypes, ", ")+" (dsa*: the server certificate only)")
 	flags.StringVar(&opts.clientName, "client-name", "clasp test client", "common name of the client certificate")
 	flags.DurationVar(&opts.validFor, "valid-for", 30*24*time.Hour, "validity of the certificates, from now")
 	flags.BoolVar(&opts.force, "force", false, "overwrite existing files")
@@ -132,37 +138,37 @@ func runCert(stdout io.Writer, opts *certOptions) error {
 	}
 	commonName := strings.TrimSpace(strings.Split(opts.names, ",")[0])
 
-	ca, err := issue(certificateTemplate{commonName: "clasp throwaway CA", isCA: true, keyType: opts.keyType, validity: opts.validFor}, nil)
+	caType, serverType, clientType := keyTypesFor(opts.keyType)
+	ca, err := issue(certificateTemplate{commonName: "clasp throwaway CA", isCA: true, keyType: caType, validity: opts.validFor}, nil)
 	if err != nil {
 		return err
 	}
 	server, err := issue(certificateTemplate{commonName: commonName, usage: x509.ExtKeyUsageServerAuth,
-		dnsNames: dns, ips: ips, keyType: opts.keyType, validity: opts.validFor}, ca)
+		dnsNames: dns, ips: ips, keyType: serverType, validity: opts.validFor}, ca)
 	if err != nil {
 		return err
 	}
 	client, err := issue(certificateTemplate{commonName: opts.clientName, usage: x509.ExtKeyUsageClientAuth,
-		keyType: opts.keyType, validity: opts.validFor}, ca)
+		keyType: clientType, validity: opts.validFor}, ca)
 	if err != nil {
 		return err
 	}
-	serverKey, err := x509.MarshalPKCS8PrivateKey(server.key)
+	serverKey, err := server.marshalKey()
 	if err != nil {
 		return err
 	}
-	clientKey, err := x509.MarshalPKCS8PrivateKey(client.key)
+	clientKey, err := client.marshalKey()
 	if err != nil {
 		return err
 	}
-	kind := keyDescription(opts.keyType)
 	files := []pemFile{
-		{certCAFile, fmt.Sprintf("CA certificate %q (%s)", ca.cert.Subject.CommonName, kind),
+		{certCAFile, fmt.Sprintf("CA certificate %q (%s)", ca.cert.Subject.CommonName, keyDescription(caType)),
 			&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}, 0o644},
-		{certServerFile, fmt.Sprintf("server certificate for %s (%s)", strings.Join(certNames(server.cert), ", "), kind),
+		{certServerFile, fmt.Sprintf("server certificate for %s (%s)", strings.Join(certNames(server.cert), ", "), keyDescription(serverType)),
 			&pem.Block{Type: "CERTIFICATE", Bytes: server.cert.Raw}, 0o644},
 		{certServerKeyFile, "the server certificate's private key (PKCS#8)",
 			&pem.Block{Type: "PRIVATE KEY", Bytes: serverKey}, 0o600},
-		{certClientFile, fmt.Sprintf("client certificate %q (%s)", client.cert.Subject.CommonName, kind),
+		{certClientFile, fmt.Sprintf("client certificate %q (%s)", client.cert.Subject.CommonName, keyDescription(clientType)),
 			&pem.Block{Type: "CERTIFICATE", Bytes: client.cert.Raw}, 0o644},
 		{certClientKeyFile, "the client certificate's private key (PKCS#8)",
 			&pem.Block{Type: "PRIVATE KEY", Bytes: clientKey}, 0o600},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // DSA leaves for DHE_DSS, see certgen_dsa.go
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -50,7 +51,7 @@ const (
 )
 
 // keyTypes are the names --key-type accepts.
-var keyTypes = []string{keyECDSA, keyRSA, keyEd25519}
+var keyTypes = []string{keyECDSA, keyRSA, keyEd25519, keyDSA, keyDSA1024, keyDSA3072}
 
 // rsaIf is keyRSA when rsa is true, the default key type otherwise.
 func rsaIf(rsa bool) string {
@@ -68,6 +69,9 @@ func keyDescription(keyType string) string {
 	case keyEd25519:
 		return "Ed25519"
 	}
+	if bits, ok := dsaKeyBits[keyType]; ok {
+		return fmt.Sprintf("DSA %d", bits)
+	}
 	return "ECDSA P-256"
 }
 
@@ -75,11 +79,17 @@ func keyDescription(keyType string) string {
 type issuedCertificate struct {
 	cert *x509.Certificate
 	key  crypto.Signer
+	// dsaKey is the key of a DSA leaf (key is nil then: crypto/dsa has no
+	// crypto.Signer).
+	dsaKey *dsa.PrivateKey
 }
 
 // issue generates a key and a certificate for tmpl, signed by parent, or
 // self-signed when parent is nil.
 func issue(tmpl certificateTemplate, parent *issuedCertificate) (*issuedCertificate, error) {
+	if bits, ok := dsaKeyBits[tmpl.keyType]; ok {
+		return issueDSA(tmpl, bits, parent)
+	}
 	var key crypto.Signer
 	var err error
 	switch tmpl.keyType {
@@ -95,6 +105,27 @@ func issue(tmpl certificateTemplate, parent *issuedCertificate) (*issuedCertific
 	if err != nil {
 		return nil, fmt.Errorf("generating a key: %w", err)
 	}
+	template, err := x509Template(tmpl)
+	if err != nil {
+		return nil, err
+	}
+	signerCert, signerKey := template, key
+	if parent != nil {
+		signerCert, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, signerCert, key.Public(), signerKey)
+	if err != nil {
+		return nil, fmt.Errorf("creating the certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &issuedCertificate{cert: cert, key: key}, nil
+}
+
+// x509Template is the crypto/x509 template of tmpl, with a random serial.
+func x509Template(tmpl certificateTemplate) (*x509.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		return nil, fmt.Errorf("generating a serial number: %w", err)
@@ -126,24 +157,15 @@ func issue(tmpl certificateTemplate, parent *issuedCertificate) (*issuedCertific
 		}
 		template.ExtKeyUsage = []x509.ExtKeyUsage{tmpl.usage}
 	}
-	signerCert, signerKey := template, key
-	if parent != nil {
-		signerCert, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, signerCert, key.Public(), signerKey)
-	if err != nil {
-		return nil, fmt.Errorf("creating the certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	return &issuedCertificate{cert: cert, key: key}, nil
+	return template, nil
 }
 
 // chain turns an issued leaf and its issuers into a clasp.Certificate.
 func (ic *issuedCertificate) chain(issuers ...*issuedCertificate) clasp.Certificate {
 	out := clasp.Certificate{Certificate: [][]byte{ic.cert.Raw}, PrivateKey: ic.key, Leaf: ic.cert}
+	if ic.dsaKey != nil {
+		out.PrivateKey = ic.dsaKey
+	}
 	for _, issuer := range issuers {
 		out.Certificate = append(out.Certificate, issuer.cert.Raw)
 	}

@@ -5,7 +5,9 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,5 +86,105 @@ func TestSSL3NeedsMinVersionFlag(t *testing.T) {
 	r = runClasp(t, nil, "connect", "--insecure", "--min-version", "ssl3", "--max-version", "ssl3", "--ciphers", suite, srv.addr)
 	if r.exitCode != 0 || !strings.Contains(r.stderr+r.stdout, "POODLE") {
 		t.Fatalf("connect --min-version ssl3: exit %d, no POODLE warning:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
+
+// v2FormatHello is an SSL 2.0-format ClientHello written from RFC 5246
+// Appendix E.2: msg_length 0x8000|31, msg_type 1, version TLS 1.2,
+// cipher_spec_length 6 (TLS_RSA_WITH_AES_128_CBC_SHA as 0x00002f and the
+// renegotiation SCSV 0x0000ff), no session ID, a 16-byte challenge.
+var v2FormatHello = append([]byte{0x80, 31, 0x01, 0x03, 0x03, 0x00, 0x06, 0x00, 0x00, 0x00, 0x10,
+	0x00, 0x00, 0x2f, 0x00, 0x00, 0xff}, []byte("sixteen byte chl")...)
+
+// sendV2FormatHello sends v2FormatHello and returns the first 6 bytes of
+// the answer (fewer when the server closes).
+func sendV2FormatHello(t *testing.T, addr string) []byte {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write(v2FormatHello); err != nil {
+		t.Fatal(err)
+	}
+	answer := make([]byte, 6)
+	n, _ := io.ReadFull(conn, answer)
+	return answer[:n]
+}
+
+// clasp serve takes an SSL 2.0-format ClientHello only with
+// --accept-sslv2-hello, says so with a warning, and without the flag its
+// log names the flag.
+func TestServeSSLv2FormatHelloNeedsFlag(t *testing.T) {
+	certFile, keyFile := writeRSASelfSigned(t)
+	common := []string{"--cert", certFile, "--key", keyFile, "--max-version", "1.2", "--ciphers", "AES128-SHA"}
+	srv := startServe(t, append(common, "--accept-sslv2-hello")...)
+	if !strings.Contains(srv.stderr.String(), "warning: --accept-sslv2-hello") {
+		t.Errorf("serve does not warn about --accept-sslv2-hello:\n%s", srv.stderr)
+	}
+	if got := sendV2FormatHello(t, srv.addr); len(got) != 6 || got[0] != 0x16 || got[1] != 3 || got[2] != 3 || got[5] != 2 {
+		t.Fatalf("answer %x, want a TLS 1.2 handshake record starting with ServerHello", got)
+	}
+	plain := startServe(t, common...)
+	if got := sendV2FormatHello(t, plain.addr); len(got) != 0 {
+		t.Fatalf("a server without the flag answered %x", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(plain.stderr.String(), "--accept-sslv2-hello") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log of a server without the flag does not name --accept-sslv2-hello:\n%s", plain.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// clasp cert --key-type dsa1024 makes a DSA server certificate under an
+// ECDSA CA; clasp serve runs DHE_DSS with it when --ciphers and --sigalgs
+// name the suite and a dsa_* scheme, and clasp connect verifies the chain
+// and says the suite is weak.
+func TestCertDSAAndDHEDSS(t *testing.T) {
+	dir := t.TempDir()
+	if r := runClasp(t, nil, "cert", "--out", dir, "--key-type", "dsa1024"); r.exitCode != 0 || !strings.Contains(r.stdout, "(DSA 1024)") {
+		t.Fatalf("clasp cert: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	suite := "DHE-DSS-AES128-GCM-SHA256"
+	srv := startServe(t, "--cert", filepath.Join(dir, "server.pem"), "--key", filepath.Join(dir, "server-key.pem"),
+		"--max-version", "1.2", "--ciphers", suite, "--sigalgs", "dsa_sha256")
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--cafile", filepath.Join(dir, "ca.pem"), "--servername", "localhost", srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
+		t.Fatalf("a default connect to a DHE_DSS-only server: exit %d, output does not name --ciphers:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, strings.NewReader("hello\n"), "connect", "--cafile", filepath.Join(dir, "ca.pem"), "--servername", "localhost",
+		"--ciphers", suite, "--sigalgs", "dsa_sha256", srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256") || !strings.Contains(r.stderr, "warning:") {
+		t.Fatalf("connect over DHE_DSS: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
+
+// Anonymous suites in the command: served and connected to only when
+// --ciphers names them, with the warning that the peer is not
+// authenticated; the server needs no certificate for them.
+func TestAnonymousSuiteNeedsCiphersFlag(t *testing.T) {
+	suite := "ADH-AES128-GCM-SHA256"
+	srv := startServe(t, "--max-version", "1.2", "--ciphers", suite)
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", srv.addr)
+	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
+		t.Fatalf("a default connect to an anonymous-only server: exit %d:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+	r = runClasp(t, strings.NewReader("hello\n"), "connect", "--ciphers", suite, srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "the peer is not authenticated") {
+		t.Fatalf("connect over DH_anon: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
+
+// --sigalgs takes the SHA-1 schemes (rsa_pkcs1_sha1, ecdsa_sha1, dsa_sha1)
+// by name, and a connection that signs with one says so (RFC 9155).
+func TestSigalgsSHA1ByName(t *testing.T) {
+	srv := startServe(t, "--max-version", "1.2", "--sigalgs", "ecdsa_sha1")
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", "--sigalgs", "ecdsa_sha1,dsa_sha1,rsa_pkcs1_sha1", srv.addr)
+	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "RFC 9155") {
+		t.Fatalf("connect with SHA-1 schemes: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
 	}
 }

@@ -58,6 +58,8 @@ type serveOptions struct {
 	renegotiateClientAuth string
 	// verbose logs the why/fix block of every failed handshake.
 	verbose bool
+	// acceptSSLv2Hello takes a first ClientHello in the SSL 2.0 format.
+	acceptSSLv2Hello bool
 
 	// Parsed by serverConfig: the policy for the second handshake that
 	// --hello-request-after starts (nil: unchanged).
@@ -198,7 +200,7 @@ func newServeCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, opts) },
 	}
 	flags := cmd.Flags()
-	opts.registerNegotiation(flags, false)
+	opts.registerNegotiation(flags, true)
 	opts.keyOptions.registerServer(flags)
 	flags.StringVar(&opts.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	flags.StringVar(&opts.certFile, "cert", "", "PEM certificate chain (default: a generated self-signed certificate)")
@@ -224,6 +226,7 @@ func newServeCommand() *cobra.Command {
 	flags.IntVar(&opts.helloRequestAfter, "hello-request-after", 0, "send HelloRequest after N bytes from the client (echo mode) or after the first request (http mode, N=1); 0: never")
 	flags.StringVar(&opts.renegotiateClientAuth, "renegotiate-client-auth", "", "client certificate policy for the second handshake --hello-request-after starts (default: --client-auth)")
 	flags.StringVar(&opts.postHandshakeAuth, "post-handshake-auth", "", "echo mode, TLS 1.3: after the client's first bytes, ask for a client certificate under this policy (RFC 8446 §4.6.2): "+clientAuthList())
+	flags.BoolVar(&opts.acceptSSLv2Hello, "accept-sslv2-hello", false, "accept a first ClientHello in the SSL 2.0 format (RFC 5246 Appendix E.2, Java's SSLv2Hello) for TLS 1.0-1.2; it has no extensions (weak, reported as a warning)")
 	flags.BoolVar(&opts.verbose, "verbose", false, "log the why/fix block of every failed handshake (default: once per cause per minute)")
 	opts.registerTracing(flags, "")
 	return cmd
@@ -297,6 +300,10 @@ func (o *serveOptions) serverConfig(stderr io.Writer) (*clasp.Config, error) {
 		}
 	}
 	cfg.Certificates = append([]clasp.Certificate{cert}, cfg.Certificates...)
+	if o.acceptSSLv2Hello {
+		cfg.AcceptSSLv2ClientHello = true
+		warnings = append(warnings, "--accept-sslv2-hello: ClientHellos in the SSL 2.0 format are accepted; they carry no extensions (no extended master secret, server name or signature_algorithms)")
+	}
 	printWarnings(stderr, warnings)
 	return cfg, nil
 }

@@ -152,7 +152,7 @@ func TestIssue5UsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"cert"}, "--out DIR is required"},
-		{[]string{"cert", "--out", t.TempDir(), "--key-type", "dsa"}, `--key-type "dsa"`},
+		{[]string{"cert", "--out", t.TempDir(), "--key-type", "dsa512"}, `--key-type "dsa512"`},
 		{[]string{"cert", "--out", t.TempDir(), "--names", "local host"}, `"local host" is neither a DNS name nor an IP address`},
 		{[]string{"cert", "--out", t.TempDir(), "--names", ","}, "--names: the list is empty"},
 		{[]string{"cert", "--out", t.TempDir(), "--valid-for", "0s"}, "--valid-for 0s"},

@@ -9,6 +9,7 @@ package signature
 
 import (
 	"crypto"
+	"crypto/dsa" //nolint:staticcheck // see dsa.go
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -35,6 +36,9 @@ const (
 	algRSAPSS
 	algECDSA
 	algEd25519
+	// algDSA is DSA for the DHE_DSS suites of old peers (RFC 5246
+	// §7.4.1.4.1 dsa_*; crypto/dsa), used only when named.
+	algDSA
 )
 
 // scheme describes how to compute one SignatureScheme.
@@ -59,6 +63,11 @@ var schemes = map[suites.SignatureScheme]scheme{
 	suites.ECDSAWithP384AndSHA384: {algECDSA, crypto.SHA384, elliptic.P384()},
 	suites.ECDSAWithP521AndSHA512: {algECDSA, crypto.SHA512, elliptic.P521()},
 	suites.Ed25519:                {algEd25519, 0, nil},
+	suites.DSAWithSHA1:            {algDSA, crypto.SHA1, nil},
+	suites.DSAWithSHA224:          {algDSA, crypto.SHA224, nil},
+	suites.DSAWithSHA256:          {algDSA, crypto.SHA256, nil},
+	suites.DSAWithSHA384:          {algDSA, crypto.SHA384, nil},
+	suites.DSAWithSHA512:          {algDSA, crypto.SHA512, nil},
 }
 
 // lookup returns the scheme or an illegal_parameter error: a peer that signs
@@ -88,6 +97,8 @@ func keyFits(pub crypto.PublicKey, p scheme) bool {
 		return p.alg == algECDSA
 	case ed25519.PublicKey:
 		return p.alg == algEd25519
+	case *dsa.PublicKey:
+		return p.alg == algDSA
 	}
 	return false
 }
@@ -125,7 +136,7 @@ func Sign(signer crypto.Signer, scheme suites.SignatureScheme, rand io.Reader, m
 	}
 	var sig []byte
 	switch p.alg {
-	case algRSAPKCS1, algECDSA:
+	case algRSAPKCS1, algECDSA, algDSA:
 		sig, err = signer.Sign(rand, digest(p.hash, msg), p.hash)
 	case algRSAPSS:
 		sig, err = signer.Sign(rand, digest(p.hash, msg), pssOptions(p.hash))
@@ -167,6 +178,8 @@ func Verify(pub crypto.PublicKey, scheme suites.SignatureScheme, msg, sig []byte
 		// ed25519.Verify panics on a public key of the wrong length.
 		k := pub.(ed25519.PublicKey)
 		ok = len(k) == ed25519.PublicKeySize && ed25519.Verify(k, msg, sig)
+	case algDSA:
+		ok = verifyDSA(pub.(*dsa.PublicKey), digest(p.hash, msg), sig)
 	}
 	if !ok {
 		return wire.Errorf(wire.AlertDecryptError, "%v signature from the peer does not verify", scheme)
@@ -182,7 +195,9 @@ func legacyDigest(pub crypto.PublicKey, msg []byte) ([]byte, crypto.Hash, bool) 
 	case *rsa.PublicKey:
 		m, s := md5.Sum(msg), sha1.Sum(msg)
 		return append(m[:], s[:]...), crypto.MD5SHA1, true
-	case *ecdsa.PublicKey:
+	case *ecdsa.PublicKey, *dsa.PublicKey:
+		// DSA too: "the 20 bytes of the SHA-1 hash are run directly
+		// through the Digital Signing Algorithm" (RFC 2246 §7.4.3).
 		s := sha1.Sum(msg)
 		return s[:], crypto.SHA1, true
 	}
@@ -218,6 +233,8 @@ func VerifyLegacy(pub crypto.PublicKey, msg, sig []byte) error {
 		ok = rsa.VerifyPKCS1v15(k, h, d, sig) == nil
 	case *ecdsa.PublicKey:
 		ok = ecdsa.VerifyASN1(k, d, sig)
+	case *dsa.PublicKey:
+		ok = verifyDSA(k, d, sig)
 	}
 	if !ok {
 		return wire.Errorf(wire.AlertDecryptError, "TLS 1.0/1.1 signature from the peer does not verify")
@@ -283,6 +300,11 @@ func SchemesForKey(pub crypto.PublicKey, version suites.Version) []suites.Signat
 		if len(k) == ed25519.PublicKeySize {
 			out = append(out, suites.Ed25519)
 		}
+	case *dsa.PublicKey:
+		// TLS 1.2 only: TLS 1.3 has no DSA (RFC 8446 §4.2.3).
+		if !tls13 {
+			out = append(out, suites.DSAWithSHA256, suites.DSAWithSHA384, suites.DSAWithSHA512, suites.DSAWithSHA224, suites.DSAWithSHA1)
+		}
 	}
 	return out
 }
@@ -303,6 +325,8 @@ func keyName(pub crypto.PublicKey) string {
 		return "ECDSA"
 	case ed25519.PublicKey:
 		return "Ed25519"
+	case *dsa.PublicKey:
+		return "DSA"
 	}
 	return fmt.Sprintf("%T", pub)
 }
@@ -319,7 +343,7 @@ func SignSSL3(signer crypto.Signer, rand io.Reader, digest []byte) ([]byte, erro
 	switch signer.Public().(type) {
 	case *rsa.PublicKey:
 		return signer.Sign(rand, digest, crypto.MD5SHA1)
-	case *ecdsa.PublicKey:
+	case *ecdsa.PublicKey, *dsa.PublicKey:
 		return signer.Sign(rand, digest[16:], crypto.SHA1)
 	}
 	return nil, fmt.Errorf("signature: a %T key cannot sign an SSL 3.0 CertificateVerify", signer.Public())
@@ -334,6 +358,8 @@ func VerifySSL3(pub crypto.PublicKey, digest, sig []byte) error {
 		ok = rsa.VerifyPKCS1v15(pub, crypto.MD5SHA1, digest, sig) == nil
 	case *ecdsa.PublicKey:
 		ok = len(digest) == 36 && ecdsa.VerifyASN1(pub, digest[16:], sig)
+	case *dsa.PublicKey:
+		ok = len(digest) == 36 && verifyDSA(pub, digest[16:], sig)
 	default:
 		return wire.Errorf(wire.AlertIllegalParameter, "a %s key cannot sign an SSL 3.0 CertificateVerify", keyName(pub))
 	}

@@ -273,6 +273,8 @@ func TestSchemeConstantsAndImplemented(t *testing.T) {
 		PSSPSSWithSHA512: "rsa_pss_pss_sha512", ECDSAWithP256AndSHA256: "ecdsa_secp256r1_sha256",
 		ECDSAWithP384AndSHA384: "ecdsa_secp384r1_sha384", ECDSAWithP521AndSHA512: "ecdsa_secp521r1_sha512",
 		ECDSAWithSHA1: "ecdsa_sha1", Ed25519: "ed25519", Ed448: "ed448",
+		DSAWithSHA1: "dsa_sha1", DSAWithSHA224: "dsa_sha224", DSAWithSHA256: "dsa_sha256",
+		DSAWithSHA384: "dsa_sha384", DSAWithSHA512: "dsa_sha512",
 	}
 	for s, name := range want {
 		if s.String() != name {
@@ -281,7 +283,8 @@ func TestSchemeConstantsAndImplemented(t *testing.T) {
 	}
 	impl := map[SignatureScheme]bool{PKCS1WithSHA1: true, PKCS1WithSHA256: true, PKCS1WithSHA384: true, PKCS1WithSHA512: true,
 		PSSWithSHA256: true, PSSWithSHA384: true, PSSWithSHA512: true, ECDSAWithP256AndSHA256: true,
-		ECDSAWithP384AndSHA384: true, ECDSAWithP521AndSHA512: true, ECDSAWithSHA1: true, Ed25519: true}
+		ECDSAWithP384AndSHA384: true, ECDSAWithP521AndSHA512: true, ECDSAWithSHA1: true, Ed25519: true,
+		DSAWithSHA1: true, DSAWithSHA224: true, DSAWithSHA256: true, DSAWithSHA384: true, DSAWithSHA512: true}
 	for _, s := range AllSchemes() {
 		if s.Implemented != impl[s.ID] {
 			t.Errorf("%s: Implemented = %v", s.Name, s.Implemented)

@@ -98,6 +98,12 @@ const (
 	PSSPSSWithSHA256       SignatureScheme = 0x0809 // rsa_pss_pss_sha256
 	PSSPSSWithSHA384       SignatureScheme = 0x080A // rsa_pss_pss_sha384
 	PSSPSSWithSHA512       SignatureScheme = 0x080B // rsa_pss_pss_sha512
+	// The DSA pairs of RFC 5246 §7.4.1.4.1, for DHE_DSS with old peers.
+	DSAWithSHA1   SignatureScheme = 0x0202 // dsa_sha1
+	DSAWithSHA224 SignatureScheme = 0x0302 // dsa_sha224
+	DSAWithSHA256 SignatureScheme = 0x0402 // dsa_sha256
+	DSAWithSHA384 SignatureScheme = 0x0502 // dsa_sha384
+	DSAWithSHA512 SignatureScheme = 0x0602 // dsa_sha512
 )
 
 // schemeTable is every entry of the IANA "TLS SignatureScheme" registry
@@ -113,23 +119,23 @@ var schemeTable = [...]SchemeInfo{
 	{ID: 0x0102, Name: "dsa_md5", Algorithm: SigDSA, Hash: crypto.MD5},
 	{ID: 0x0103, Name: "ecdsa_md5", Algorithm: SigECDSA, Hash: crypto.MD5},
 	{ID: 0x0201, Name: "rsa_pkcs1_sha1", OpenSSLName: "RSA+SHA1", Algorithm: SigRSAPKCS1, Hash: crypto.SHA1, Implemented: true},
-	{ID: 0x0202, Name: "dsa_sha1", OpenSSLName: "DSA+SHA1", Algorithm: SigDSA, Hash: crypto.SHA1},
+	{ID: 0x0202, Name: "dsa_sha1", OpenSSLName: "DSA+SHA1", Algorithm: SigDSA, Hash: crypto.SHA1, Implemented: true},
 	{ID: 0x0203, Name: "ecdsa_sha1", OpenSSLName: "ECDSA+SHA1", Algorithm: SigECDSA, Hash: crypto.SHA1, Implemented: true},
 	{ID: 0x0301, Name: "rsa_pkcs1_sha224", OpenSSLName: "RSA+SHA224", Algorithm: SigRSAPKCS1, Hash: crypto.SHA224},
-	{ID: 0x0302, Name: "dsa_sha224", OpenSSLName: "DSA+SHA224", Algorithm: SigDSA, Hash: crypto.SHA224},
+	{ID: 0x0302, Name: "dsa_sha224", OpenSSLName: "DSA+SHA224", Algorithm: SigDSA, Hash: crypto.SHA224, Implemented: true},
 	{ID: 0x0303, Name: "ecdsa_sha224", OpenSSLName: "ECDSA+SHA224", Algorithm: SigECDSA, Hash: crypto.SHA224},
 	{ID: 0x0401, Name: "rsa_pkcs1_sha256", OpenSSLName: "RSA+SHA256", Algorithm: SigRSAPKCS1, Hash: crypto.SHA256, Implemented: true},
-	{ID: 0x0402, Name: "dsa_sha256", OpenSSLName: "DSA+SHA256", Algorithm: SigDSA, Hash: crypto.SHA256},
+	{ID: 0x0402, Name: "dsa_sha256", OpenSSLName: "DSA+SHA256", Algorithm: SigDSA, Hash: crypto.SHA256, Implemented: true},
 	{ID: 0x0403, Name: "ecdsa_secp256r1_sha256", OpenSSLName: "ECDSA+SHA256", Algorithm: SigECDSA, Hash: crypto.SHA256, Curve: Secp256r1, TLS13: true, Implemented: true},
 	// draft-davidben-tls13-pkcs1: PKCS#1 v1.5 in a TLS 1.3 CertificateVerify
 	// for client keys in hardware that cannot do PSS.
 	{ID: 0x0420, Name: "rsa_pkcs1_sha256_legacy", Algorithm: SigRSAPKCS1, Hash: crypto.SHA256, TLS13: true},
 	{ID: 0x0501, Name: "rsa_pkcs1_sha384", OpenSSLName: "RSA+SHA384", Algorithm: SigRSAPKCS1, Hash: crypto.SHA384, Implemented: true},
-	{ID: 0x0502, Name: "dsa_sha384", OpenSSLName: "DSA+SHA384", Algorithm: SigDSA, Hash: crypto.SHA384},
+	{ID: 0x0502, Name: "dsa_sha384", OpenSSLName: "DSA+SHA384", Algorithm: SigDSA, Hash: crypto.SHA384, Implemented: true},
 	{ID: 0x0503, Name: "ecdsa_secp384r1_sha384", OpenSSLName: "ECDSA+SHA384", Algorithm: SigECDSA, Hash: crypto.SHA384, Curve: Secp384r1, TLS13: true, Implemented: true},
 	{ID: 0x0520, Name: "rsa_pkcs1_sha384_legacy", Algorithm: SigRSAPKCS1, Hash: crypto.SHA384, TLS13: true},
 	{ID: 0x0601, Name: "rsa_pkcs1_sha512", OpenSSLName: "RSA+SHA512", Algorithm: SigRSAPKCS1, Hash: crypto.SHA512, Implemented: true},
-	{ID: 0x0602, Name: "dsa_sha512", OpenSSLName: "DSA+SHA512", Algorithm: SigDSA, Hash: crypto.SHA512},
+	{ID: 0x0602, Name: "dsa_sha512", OpenSSLName: "DSA+SHA512", Algorithm: SigDSA, Hash: crypto.SHA512, Implemented: true},
 	{ID: 0x0603, Name: "ecdsa_secp521r1_sha512", OpenSSLName: "ECDSA+SHA512", Algorithm: SigECDSA, Hash: crypto.SHA512, Curve: Secp521r1, TLS13: true, Implemented: true},
 	{ID: 0x0620, Name: "rsa_pkcs1_sha512_legacy", Algorithm: SigRSAPKCS1, Hash: crypto.SHA512, TLS13: true},
 	{ID: 0x0704, Name: "eccsi_sha256", Algorithm: SigECCSI, Hash: crypto.SHA256, TLS13: true},

@@ -222,7 +222,7 @@ func (s *Suite) IsWeak() (bool, string) {
 	}
 	switch s.Auth {
 	case AuthAnon:
-		add("no server authentication: anyone in the path can impersonate the server")
+		add("no server authentication: the peer is not authenticated, so anyone in the path can impersonate the server")
 	case AuthDSS:
 		add("DSA certificates are deprecated and rarely supported")
 	}
@@ -294,11 +294,13 @@ func ImplementedSuites() []ID {
 // LegacySuites returns the suites clasp runs only for reaching old systems
 // and never offers or accepts unless Config.CipherSuites (or --ciphers) names
 // them: 3DES-EDE-CBC (64-bit block, Sweet32), RC4-128 (prohibited by RFC
-// 7465) and the NULL suites (no encryption at all). They are marked
+// 7465), the NULL suites (no encryption at all), DHE_DSS (DSA
+// certificates) and the anonymous DH_anon and ECDH_anon (no authentication
+// at all). They are marked
 // Implemented but kept out of ImplementedSuites, so that nothing that walks
 // "every suite clasp runs" picks one up by accident.
 func LegacySuites() []ID {
-	return []ID{
+	return append([]ID{
 		TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA,
 		TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
 		TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA,
@@ -312,7 +314,7 @@ func LegacySuites() []ID {
 		TLS_RSA_WITH_NULL_SHA256,
 		TLS_RSA_WITH_NULL_SHA,
 		TLS_RSA_WITH_NULL_MD5,
-	}
+	}, append(dssSuites(), AnonSuites()...)...)
 }
 
 // IsLegacy reports whether the suite is one of LegacySuites.

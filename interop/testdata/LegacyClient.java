@@ -1,6 +1,8 @@
 // LegacyClient connects with Java's JSSE to each target given as
 // PROTOCOL,SUITE,HOST:PORT (for example SSLv3,SSL_RSA_WITH_3DES_EDE_CBC_SHA,
-// 127.0.0.1:4433), enabling exactly that protocol and suite, trusting only
+// 127.0.0.1:4433), enabling exactly that protocol (or protocols joined by
+// "+", such as SSLv2Hello+TLSv1.2, which makes JSSE send its first hello in
+// the SSL 2.0 format) and suite, trusting only
 // the CA certificate in the PEM file given first, sends one line and prints
 // "OK PROTOCOL SUITE ANSWER" or "FAIL why" per target. The interop tests run
 // it as `java -Djava.security.properties=FILE LegacyClient.java CA.pem
@@ -36,7 +38,7 @@ public class LegacyClient {
             int colon = t[2].lastIndexOf(':');
             try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(t[2].substring(0, colon), Integer.parseInt(t[2].substring(colon + 1)))) {
                 s.setSoTimeout(10000);
-                s.setEnabledProtocols(new String[] {t[0]});
+                s.setEnabledProtocols(t[0].split("\\+"));
                 s.setEnabledCipherSuites(new String[] {t[1]});
                 s.startHandshake();
                 OutputStream out = s.getOutputStream();
