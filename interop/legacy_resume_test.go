@@ -30,14 +30,24 @@ func TestOldVersionsResumeWithOpenSSL(t *testing.T) {
 			if n := strings.Count(out, "Reused, "); n != 5 {
 				t.Errorf("s_client reports %d reused sessions, want 5:\n%s", n, out)
 			}
+			// Counted, not taken in order: the server's connections end
+			// as their goroutines see s_client hang up, which on a loaded
+			// machine need not be the order s_client made them.
+			resumed := 0
 			for i := 0; i < 6; i++ {
 				r := srv.next(t)
 				if r.err != nil {
 					t.Fatalf("connection %d: clasp server: %v", i+1, r.err)
 				}
-				if r.state.DidResume != (i > 0) || r.state.Version != v.v {
-					t.Errorf("connection %d: clasp server DidResume %v in %s", i+1, r.state.DidResume, clasp.VersionName(r.state.Version))
+				if r.state.Version != v.v {
+					t.Errorf("connection %d: clasp server negotiated %s", i+1, clasp.VersionName(r.state.Version))
 				}
+				if r.state.DidResume {
+					resumed++
+				}
+			}
+			if resumed != 5 {
+				t.Errorf("the clasp server resumed %d of 6 connections, want 5", resumed)
 			}
 		})
 		t.Run(clasp.VersionName(v.v)+"/clasp client", func(t *testing.T) {

@@ -110,14 +110,22 @@ func TestTLS12ResumeOpenSSLClientReconnect(t *testing.T) {
 			if mode == "ticket" && !strings.Contains(out, "TLS session ticket lifetime hint") {
 				t.Errorf("s_client saw no ticket:\n%s", out)
 			}
+			// The server's connections end in the order their goroutines
+			// see the client hang up, which on a loaded machine need not
+			// be the order s_client made them (its own output above gives
+			// that order): count them.
+			resumed := 0
 			for i := 0; i < 6; i++ {
 				r := srv.next(t)
 				if r.err != nil {
 					t.Fatalf("connection %d: clasp server: %v", i+1, r.err)
 				}
-				if r.state.DidResume != (i > 0) {
-					t.Errorf("connection %d: clasp server DidResume %v", i+1, r.state.DidResume)
+				if r.state.DidResume {
+					resumed++
 				}
+			}
+			if resumed != 5 {
+				t.Errorf("the clasp server resumed %d of 6 connections, want 5", resumed)
 			}
 			mech := map[string]string{"id": "session ID", "ticket": "session ticket"}[mode]
 			d := tally.sessionDecisions()
