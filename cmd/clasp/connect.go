@@ -26,19 +26,19 @@ type connectOptions struct {
 	tlsOptions
 	traceOptions
 	keyOptions
-	export     *exportRequest
-	ech        string // --ech: an ECHConfigList, base64 or a file (ech.go)
-	echGREASE  bool   // --ech-grease: a GREASE encrypted_client_hello without --ech
-	serverName string
-	caFile     string
-	insecure   bool
-	certFile   string
-	keyFile    string
-	json       bool
-	timeout    time.Duration
-	reconnect  int
-	ticketWait time.Duration
-	noTickets  bool
+	export      *exportRequest
+	ech         string // --ech: an ECHConfigList, base64 or a file (ech.go)
+	noECHGREASE bool   // --no-ech-grease: no GREASE encrypted_client_hello without --ech
+	serverName  string
+	caFile      string
+	insecure    bool
+	certFile    string
+	keyFile     string
+	json        bool
+	timeout     time.Duration
+	reconnect   int
+	ticketWait  time.Duration
+	noTickets   bool
 	// Renegotiation: --renegotiate starts one after the handshake,
 	// --renegotiation says how to answer the server's HelloRequest.
 	renegotiate   bool
@@ -175,7 +175,7 @@ func newConnectCommand() *cobra.Command {
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
 	flags.StringVar(&opts.ech, "ech", "", "offer Encrypted Client Hello (RFC 9849) with this ECHConfigList: base64, or a file (PEM ECHCONFIG, base64 or binary); TLS 1.3 only")
-	flags.BoolVar(&opts.echGREASE, "ech-grease", false, "without --ech, send a GREASE encrypted_client_hello (RFC 9849 §6.2) so the hello looks like one with ECH")
+	flags.BoolVar(&opts.noECHGREASE, "no-ech-grease", false, "without --ech, send no GREASE encrypted_client_hello (sent by default, RFC 9849 §6.2, so that a hello looks alike with and without ECH)")
 	flags.StringVar(&opts.startTLS, "starttls", "", "upgrade the connection with the protocol's STARTTLS before the handshake: "+strings.Join(starttls.Protocols(), ", "))
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
@@ -254,7 +254,7 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 			return nil, "", nil, err
 		}
 	}
-	cfg.EncryptedClientHelloGREASE = o.echGREASE
+	cfg.EncryptedClientHelloGREASEDisabled = o.noECHGREASE
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
 		return nil, "", nil, err
 	}
