@@ -30,6 +30,30 @@ func dsaLeaf(t *testing.T, pki *peertest.PKI) (*peertest.Leaf, clasp.Certificate
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dsaLeafFromPEM(t, pki, keyPEM)
+}
+
+// dsaLeafQ160 is dsaLeaf for a fresh 1024-bit key with a 160-bit q
+// (crypto/dsa's L1024N160): Java 17 signs and verifies a bare SHA-1 hash
+// with DSA, as TLS 1.0/1.1 and SSL 3.0 need, only when q is no longer than
+// SHA-1 (see javaServerCases). OpenSSL 3's 1024-bit key in
+// internal/dsakey/testdata has a 224-bit q.
+func dsaLeafQ160(t *testing.T, pki *peertest.PKI) (*peertest.Leaf, clasp.Certificate) {
+	t.Helper()
+	key, err := dsakey.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := dsakey.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsaLeafFromPEM(t, pki, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// dsaLeafFromPEM issues the certificate for a PKCS #8 DSA key.
+func dsaLeafFromPEM(t *testing.T, pki *peertest.PKI, keyPEM []byte) (*peertest.Leaf, clasp.Certificate) {
+	t.Helper()
 	block, _ := pem.Decode(keyPEM)
 	key, err := dsakey.ParsePrivateKey(block.Bytes)
 	if err != nil {
