@@ -213,3 +213,23 @@ func TestSigalgsSHA1ByName(t *testing.T) {
 		t.Fatalf("connect with SHA-1 schemes: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
 	}
 }
+
+// The help names every legacy item a flag enables: --ciphers the DHE_DSS
+// and anonymous suites beside 3DES, RC4 and NULL, --accept-sslv2-hello
+// SSL 3.0 as well as TLS 1.0-1.2.
+func TestLegacyFlagsHelp(t *testing.T) {
+	for _, c := range []struct {
+		command string
+		want    []string
+	}{
+		{"connect", []string{"3DES, RC4, NULL, DHE_DSS", "anonymous DH_anon/ECDH_anon (ADH-*, AECDH-*)"}},
+		{"serve", []string{"3DES, RC4, NULL, DHE_DSS", "anonymous DH_anon/ECDH_anon", "for SSL 3.0 when --min-version ssl3 allows it"}},
+	} {
+		r := runClasp(t, nil, c.command, "--help")
+		for _, w := range c.want {
+			if !strings.Contains(r.stdout+r.stderr, w) {
+				t.Errorf("clasp %s --help lacks %q:\n%s%s", c.command, w, r.stdout, r.stderr)
+			}
+		}
+	}
+}
