@@ -3,6 +3,7 @@ package interop
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,8 +140,7 @@ func (js *javaServer) read(sc *bufio.Scanner, ready chan<- error) {
 		}
 	}
 	if !started {
-		ready <- sc.Err()
-		ready <- os.ErrClosed
+		ready <- fmt.Errorf("output ended before READY (read error: %v); its stderr is in the test log", sc.Err())
 	}
 }
 
