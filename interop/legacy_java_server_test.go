@@ -71,7 +71,10 @@ var javaServerCases = []javaCase{
 	{clasp.VersionTLS10, "TLSv1", "TLS_DHE_DSS_WITH_AES_128_CBC_SHA", "TLS_DHE_DSS_WITH_AES_128_CBC_SHA", "dsa1024", 0},
 	{clasp.VersionTLS11, "TLSv1.1", "SSL_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "dsa1024", 0},
 	{clasp.VersionTLS12, "TLSv1.2", "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256", "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256", "dsa", clasp.DSAWithSHA256},
+	{clasp.VersionSSL30, "SSLv3", "SSL_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "dsa1024", 0},
+	{clasp.VersionSSL30, "SSLv3", "SSL_DH_anon_WITH_3DES_EDE_CBC_SHA", "TLS_DH_anon_WITH_3DES_EDE_CBC_SHA", "none", 0},
 	{clasp.VersionTLS12, "TLSv1.2", "TLS_DH_anon_WITH_AES_128_CBC_SHA", "TLS_DH_anon_WITH_AES_128_CBC_SHA", "none", 0},
+	{clasp.VersionTLS11, "TLSv1.1", "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA", "TLS_ECDH_anon_WITH_3DES_EDE_CBC_SHA", "none", 0},
 	{clasp.VersionTLS10, "TLSv1", "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", "none", 0},
 }
 
