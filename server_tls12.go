@@ -410,6 +410,11 @@ func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates [
 			return cert, l, scheme, ""
 		}
 		why = "no signature scheme in common for the " + l.PublicKeyAlgorithm.String() + " certificate"
+		if _, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), sha1Schemes); ok {
+			// The client would take SHA-1, which this server signs with
+			// only when its Config names it.
+			why += " (" + sha1SchemesHint + ")"
+		}
 	}
 	return nil, nil, 0, why
 }

@@ -29,7 +29,7 @@ type tlsOptions struct {
 // registerNegotiation adds the flags that choose what is offered or accepted.
 // withSigalgs is false for commands where the flag would mean nothing yet.
 func (o *tlsOptions) registerNegotiation(flags *pflag.FlagSet, withSigalgs bool) {
-	flags.StringVar(&o.ciphers, "ciphers", "", "cipher suites in preference order, comma-separated, IANA or OpenSSL names or 0xNNNN (default: ECDHE with AEAD only; legacy 3DES, RC4 and NULL suites run only when named here)")
+	flags.StringVar(&o.ciphers, "ciphers", "", "cipher suites in preference order, comma-separated, IANA or OpenSSL names or 0xNNNN (default: ECDHE with AEAD only; legacy 3DES, RC4, NULL, DHE_DSS (DHE-DSS-*, with a DSA certificate) and anonymous DH_anon/ECDH_anon (ADH-*, AECDH-*) suites run only when named here)")
 	flags.StringVar(&o.groups, "groups", "", "key exchange groups in preference order, e.g. x25519,P-256 (default: X25519MLKEM768,x25519,secp256r1,secp384r1,secp521r1; TLS 1.3 sends a key share for the first only)")
 	if withSigalgs {
 		flags.StringVar(&o.sigalgs, "sigalgs", "", "signature schemes in preference order, e.g. ecdsa_secp256r1_sha256,RSA-PSS+SHA256")
