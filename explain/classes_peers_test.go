@@ -32,6 +32,7 @@ func TestFailureClassesExplained(t *testing.T) {
 		{"gnutls-cli", "gnutls-cli", gnutlsClassCases},
 		{"tstclnt", "tstclnt", nssClassCases},
 		{"Go crypto/tls", "", goClassCases},
+		{"Java 17 JSSE", "java", javaClassCases},
 	}
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {
