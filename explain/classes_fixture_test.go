@@ -215,6 +215,7 @@ type classServers struct {
 	crlFile string
 	group, sigalg, missingInter, untrustedRoot, wrongEKU, sha1, weakKey,
 	revoked, notYetValid, certRequired, certOtherCA, sni string
+	sniNginx *nginxProc
 }
 
 func startClassServers(t *testing.T) *classServers {
@@ -245,7 +246,8 @@ func startClassServers(t *testing.T) *classServers {
 	// carries on.
 	s.certOtherCA = start(pki.RSA, "-Verify", "1", "-CAfile", cp.caFile, "-verify_return_error")
 	if _, err := exec.LookPath("nginx"); err == nil || peertest.InCI() {
-		s.sni = startSNINginx(t, pki).addr(0)
+		s.sniNginx = startSNINginx(t, pki)
+		s.sni = s.sniNginx.addr(0)
 	}
 	return s
 }

@@ -33,6 +33,7 @@ func TestFailureClassesExplained(t *testing.T) {
 		{"tstclnt", "tstclnt", nssClassCases},
 		{"Go crypto/tls", "", goClassCases},
 		{"Java 17 JSSE", "java", javaClassCases},
+		{"nginx", "nginx", nginxClassCases},
 	}
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/peertest"
 )
@@ -72,7 +73,9 @@ func javaClassCases(t *testing.T, s *classServers) []classCase {
 		host, port, _ := net.SplitHostPort(c.addr)
 		args = append(args, caseName(i), host, port, c.sni, c.ca, c.protocol, c.suite, c.keys)
 	}
-	out := runProgram(t, "java", args...)
+	// 20 s is not enough for javac and 18 handshakes on a loaded machine
+	// (19.8 s measured at load average 25).
+	out := runProgramWithin(t, 90*time.Second, "java", args...)
 	lines := map[string]string{}
 	for _, line := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(line, "CASE "); ok {
