@@ -34,6 +34,7 @@ func TestFailureClassesExplained(t *testing.T) {
 		{"Go crypto/tls", "", goClassCases},
 		{"Java 17 JSSE", "java", javaClassCases},
 		{"nginx", "nginx", nginxClassCases},
+		{"HAProxy", "haproxy", haproxyClassCases},
 	}
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {

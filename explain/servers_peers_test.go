@@ -239,10 +239,6 @@ func (h *haproxyProc) logLine(t *testing.T, substr string) string {
 // The second frontend (mtlsAddr) asks for a client certificate from caFile.
 func startHAProxyTLS(t *testing.T, combinedPEM, caFile string) *haproxyProc {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		bin = "/usr/sbin/haproxy"
-	}
 	h := &haproxyProc{addr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t)), mtlsAddr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))}
 	cfg := fmt.Sprintf(`global
     log stdout format raw local0 info
@@ -263,6 +259,18 @@ frontend mtls
     bind %s ssl crt %s ca-file %s verify required
     http-request return status 200 content-type text/plain string ok
 `, h.addr, combinedPEM, h.mtlsAddr, combinedPEM, caFile)
+	runHAProxy(t, h, cfg)
+	return h
+}
+
+// runHAProxy starts HAProxy with cfg, its output going to h, and waits
+// until h.addr accepts connections.
+func runHAProxy(t *testing.T, h *haproxyProc, cfg string) {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		bin = "/usr/sbin/haproxy"
+	}
 	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -285,5 +293,4 @@ frontend mtls
 	}) {
 		t.Fatalf("haproxy does not listen on %s:\n%s", h.addr, h.output())
 	}
-	return h
 }
