@@ -216,15 +216,19 @@ type classServers struct {
 	group, sigalg, missingInter, untrustedRoot, wrongEKU, sha1, weakKey,
 	revoked, notYetValid, certRequired, certOtherCA, sni string
 	sniNginx *nginxProc
+	// servers holds each s_server by address, for what it printed.
+	servers map[string]*peertest.Process
 }
 
 func startClassServers(t *testing.T) *classServers {
 	t.Helper()
 	pki := peertest.NewPKI(t)
 	cp := newClassPKI(t)
-	s := &classServers{pki: pki, class: cp, crlFile: writeCRL(t, pki)}
+	s := &classServers{pki: pki, class: cp, crlFile: writeCRL(t, pki), servers: map[string]*peertest.Process{}}
 	start := func(leaf *peertest.Leaf, args ...string) string {
-		return peertest.StartOpenSSLServer(t, leaf, append([]string{"-www"}, args...)...).Addr
+		p := peertest.StartOpenSSLServer(t, leaf, append([]string{"-www"}, args...)...)
+		s.servers[p.Addr] = p
+		return p.Addr
 	}
 	// Only P-384: clients are made to offer X25519 alone.
 	s.group = start(pki.RSA, "-groups", "P-384")

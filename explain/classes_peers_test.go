@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func TestFailureClassesExplained(t *testing.T) {
 		{"tstclnt", "tstclnt", nssClassCases},
 		{"Go crypto/tls", "", goClassCases},
 		{"Java 17 JSSE", "java", javaClassCases},
+		{"openssl s_server", "openssl", opensslServerClassCases},
 		{"nginx", "nginx", nginxClassCases},
 		{"HAProxy", "haproxy", haproxyClassCases},
 	}
@@ -86,6 +88,39 @@ func opensslClassCases(t *testing.T, s *classServers) []classCase {
 		// The client sees only the server's unknown_ca alert: its own
 		// certificate was refused.
 		{classCertOtherCA, "peer_rejected_certificate", cli(s.certOtherCA, "-cert", s.pki.Client.CertFile, "-key", s.pki.Client.KeyFile)},
+	}
+}
+
+// opensslServerClassCases reads what s_server prints: s_client meets the
+// server, then what the server printed since is explained. The group,
+// signature-scheme and required-certificate servers are shared, but every
+// program fails them the same way; the last two cases need servers of
+// their own, as the other programs' clients fail those differently.
+func opensslServerClassCases(t *testing.T, s *classServers) []classCase {
+	cp, pki := s.class, s.pki
+	otherCA := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-Verify", "1", "-CAfile", cp.caFile, "-verify_return_error")
+	plain := peertest.StartOpenSSLServer(t, pki.RSA, "-www")
+	server := func(p *peertest.Process, marker string, args ...string) func(*testing.T) string {
+		return func(t *testing.T) string {
+			from := len(p.Output())
+			peertest.RunOpenSSLClient(t, p.Addr, httpGet, append([]string{"-ign_eof"}, args...)...)
+			var out string
+			if !waitFor(func() bool { out = p.Output()[from:]; return strings.Contains(out, marker) }) {
+				t.Fatalf("s_server printed no %q:\n%s", marker, p.Output())
+			}
+			return out
+		}
+	}
+	return []classCase{
+		{classGroup, "no_shared_group", server(s.servers[s.group], "no suitable key share", "-groups", "X25519")},
+		{classSigalg, "no_shared_sigalg", server(s.servers[s.sigalg], "no shared signature algorithms")},
+		{classCertRequired, "client_cert_required", server(s.servers[s.certRequired], "peer did not return a certificate")},
+		// s_client sends the client leaf with its root; s_server prints the
+		// verify error of that chain, which names the chain's fault (a root
+		// this server does not trust), not which side the chain is from.
+		{classCertOtherCA, "cert_untrusted_root", server(otherCA, "verify error", "-cert", pki.Client.CertFile, "-key", pki.Client.KeyFile)},
+		// The client trusts another CA and refuses the server's certificate.
+		{classServerRejected, "peer_rejected_certificate", server(plain, "alert unknown ca", "-CAfile", cp.caFile)},
 	}
 }
 
