@@ -51,9 +51,11 @@ func javaClassCases(t *testing.T, s *classServers) []classCase {
 		// PKIX path building does not single out a root sent in the chain.
 		{classUntrustedRoot, "cert_issuer_unknown", s.untrustedRoot, "localhost", ca, "-", "-", "-"},
 		{classWrongEKU, "cert_wrong_purpose", s.wrongEKU, "localhost", cp.caFile, "-", "-", "-"},
-		// The SHA-1 schemes this JVM leaves out are what the server would
-		// need to present its SHA-1 signed chain, so it refuses the
-		// handshake before JSSE sees the certificate.
+		// With its default settings JSSE accepts this SHA-1 signed leaf
+		// (jdk.certpath.disabledAlgorithms bars SHA-1 only under JDK-shipped
+		// roots; checked by hand: "connected"). In this JVM the SHA-1
+		// schemes are off, so the server cannot present its SHA-1 chain and
+		// refuses the handshake before JSSE sees the certificate.
 		{classSHA1, "handshake_failure_alert", s.sha1, "localhost", cp.caFile, "-", "-", "-"},
 		{classWeakKey, "cert_weak_crypto", s.weakKey, "localhost", cp.caFile, "-", "-", "-"},
 		{classRevoked, "cert_revoked", s.revoked, "localhost", "ocsp:" + ca, "-", "-", "-"},
