@@ -147,6 +147,11 @@ func curlClassCases(t *testing.T, s *classServers) []classCase {
 		{classSNIRequired, "sni_unrecognized_name", func(t *testing.T) string {
 			return curl(s.requireSNI(t), "--cacert", pki.CACertFile)(t)
 		}},
+		// TestCurlFailuresExplained has no version case.
+		{"TLS 1.2 client, TLS 1.3-only server", "protocol_version_mismatch", func(t *testing.T) string {
+			only13 := peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_3")
+			return curl(only13.Addr, "--cacert", pki.CACertFile, "--tls-max", "1.2")(t)
+		}},
 		{classCertRequired, "client_cert_required", curl(s.certRequired, "--cacert", pki.CACertFile)},
 		{classCertOtherCA, "peer_rejected_certificate", curl(s.certOtherCA, "--cacert", pki.CACertFile,
 			"--cert", pki.Client.CertFile, "--key", pki.Client.KeyFile)},

@@ -98,6 +98,7 @@ frontend strictsni
 	}
 	return append(cases,
 		classCase{"frontend: " + classGroup, "tls_handshake_failed", client("group", groupAddr, "", "-groups", "X25519")},
+		classCase{"frontend: no common cipher suite", "tls_handshake_failed", client("plain", h.addr, "", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256")},
 		classCase{"frontend: " + classSigalg, "tls_handshake_failed", client("plain", h.addr, "", "-sigalgs", "ECDSA+SHA256")},
 		classCase{"frontend: " + classServerRejected, "tls_handshake_failed", client("plain", h.addr, "", "-CAfile", cp.caFile)},
 		classCase{"frontend: " + classCertRequired, "tls_handshake_failed", client("mtls", h.mtlsAddr, httpGet, "-ign_eof")},
