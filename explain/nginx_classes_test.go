@@ -42,6 +42,13 @@ func nginxClassCases(t *testing.T, s *classServers) []classCase {
 		{classCertOtherCA, "peer_rejected_certificate", "cert-other-ca", s.certOtherCA, ca,
 			fmt.Sprintf("proxy_ssl_certificate %s; proxy_ssl_certificate_key %s;", pki.Client.CertFile, pki.Client.KeyFile)},
 	}
+	// Hostname and expiry upstream, which the older nginx test leaves out.
+	expired := peertest.StartOpenSSLServer(t, newFaultPKI(t).expired.asLeaf(), "-www").Addr
+	upstreams = append(upstreams,
+		// The untrusted-root server sends its whole chain; trusting that
+		// root leaves only the name wrong.
+		nginxUpstream{"hostname mismatch", "cert_hostname_mismatch", "hostname", s.untrustedRoot, cp.rootFile, "proxy_ssl_name wrong.example;"},
+		nginxUpstream{"expired certificate", "cert_expired", "expired", expired, newFaultPKI(t).caFile, ""})
 	if s.sni != "" {
 		// nginx sends no SNI upstream unless told (proxy_ssl_server_name).
 		upstreams = append(upstreams, nginxUpstream{classSNIRequired, "sni_unrecognized_name", "sni", s.sni, ca, ""})
@@ -96,6 +103,9 @@ func nginxClassConfig(ports []int, pki *peertest.PKI, cp *classPKI, upstreams []
 	var b strings.Builder
 	fmt.Fprintf(&b, "    server {\n        listen 127.0.0.1:%d;\n", ports[0])
 	for _, u := range upstreams {
+		if !strings.Contains(u.extra, "proxy_ssl_name") {
+			u.extra += " proxy_ssl_name localhost;"
+		}
 		sendSNI := "on"
 		if u.class == classSNIRequired {
 			sendSNI = "off" // nginx's default
@@ -103,7 +113,6 @@ func nginxClassConfig(ports []int, pki *peertest.PKI, cp *classPKI, upstreams []
 		fmt.Fprintf(&b, `        location /%s/ {
             proxy_pass https://%s/;
             proxy_ssl_verify on;
-            proxy_ssl_name localhost;
             proxy_ssl_server_name %s;
             proxy_ssl_protocols TLSv1.2 TLSv1.3;
             proxy_ssl_trusted_certificate %s;
