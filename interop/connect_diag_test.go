@@ -346,8 +346,10 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 		{"no-ems-no-secure-renegotiation", func(t *testing.T) string {
 			return peertest.StartGnuTLSServer(t, pki.RSA, gnutlsWeak, "--http", "--disable-client-cert").Addr
 		}, trusted, []string{"no_extended_master_secret", "no_secure_renegotiation"}},
-		{"tls1.0-cbc", func(t *testing.T) string {
-			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
+		// -no_etm: OpenSSL agrees on encrypt-then-MAC by default, and
+		// only without it is CBC MAC-then-encrypt (RFC 7366).
+		{"tls1.0-cbc-without-etm", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1", "-no_etm", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
 		}, append([]string{"--min-version", "1.0", "--ciphers", "ECDHE-RSA-AES128-SHA"}, trusted...), []string{"old_version", "cbc_without_etm"}},
 		{"no-forward-secrecy", func(t *testing.T) string {
 			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2").Addr
@@ -361,6 +363,9 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 				t.Fatalf("exit %d, ok %v", r.exit, out["ok"])
 			}
 			codes := warningCodes(out)
+			if slices.Contains(tc.want, "cbc_without_etm") && out["encrypt_then_mac"] != false {
+				t.Errorf("encrypt_then_mac %v with warnings %v", out["encrypt_then_mac"], codes)
+			}
 			for _, want := range tc.want {
 				if !slices.Contains(codes, want) {
 					t.Errorf("warning_codes %v lack %s", codes, want)
@@ -381,6 +386,40 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 			}
 		})
 	}
+	// The same CBC suite with encrypt-then-MAC agreed (OpenSSL's default):
+	// no MAC-then-encrypt warning, at TLS 1.0 (still old) and at TLS 1.2,
+	// where nothing is left to warn about and --strict passes (with a
+	// certificate that is not about to expire, unlike the test PKI's).
+	t.Run("cbc-with-etm", func(t *testing.T) {
+		goodCert, goodKey := filepath.Join(dir, "good.pem"), filepath.Join(dir, "good.key")
+		if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-keyout", goodKey,
+			"-out", goodCert, "-days", "90", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost").CombinedOutput(); err != nil {
+			t.Fatalf("openssl req: %v\n%s", err, out)
+		}
+		for _, v := range []struct{ version, serverFlag string }{{"1.0", "-tls1"}, {"1.2", "-tls1_2"}} {
+			version := v.version
+			addr := peertest.StartOpenSSLServer(t, &peertest.Leaf{CertFile: goodCert, KeyFile: goodKey}, "-www", v.serverFlag,
+				"-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
+			client := []string{"--min-version", version, "--ciphers", "ECDHE-RSA-AES128-SHA", "--servername", "localhost", "--cafile", goodCert}
+			out, r := connectJSON(t, bin, append(client, addr)...)
+			if r.exit != 0 || out["ok"] != true || out["encrypt_then_mac"] != true {
+				t.Fatalf("TLS %s: exit %d, ok %v, encrypt_then_mac %v", version, r.exit, out["ok"], out["encrypt_then_mac"])
+			}
+			if codes := warningCodes(out); slices.Contains(codes, "cbc_without_etm") {
+				t.Errorf("TLS %s: warning_codes %v with encrypt-then-MAC agreed", version, codes)
+			}
+			if text := fmt.Sprint(out["warnings"]); strings.Contains(text, "MAC-then-encrypt") {
+				t.Errorf("TLS %s: warnings %s", version, text)
+			}
+			r = runClaspCommand(t, bin, append(append([]string{"connect", "--strict"}, client...), addr)...)
+			if want := map[string]int{"1.0": 1, "1.2": 0}[version]; r.exit != want {
+				t.Errorf("TLS %s --strict: exit %d, want %d; stderr %q", version, r.exit, want, r.stderr)
+			}
+			if version == "1.2" && !strings.Contains(r.stdout, "encrypt-then-MAC:        yes") {
+				t.Errorf("text output lacks the encrypt-then-MAC line:\n%s", r.stdout)
+			}
+		}
+	})
 	// The server change for the second case: GnuTLS with its defaults.
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3", "--http", "--disable-client-cert")
 	out, _ := connectJSON(t, bin, append(trusted, srv.Addr)...)
