@@ -1,10 +1,20 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/peertest"
 )
@@ -130,4 +140,54 @@ func TestExplainProbeFromMessage(t *testing.T) {
 	if !got.Probe.Connected || got.Probe.Confirmed {
 		t.Errorf("with --cafile: probe %+v", got)
 	}
+}
+
+// TestExplainProbeConfirmsAWeakCertificateSignature: a leaf the CA signed
+// with SHA-1 gives OpenSSL's "ca md too weak" and Go's "insecure
+// algorithm"; --probe against such a server confirms the cause with the
+// diagnosis connect gives (certificate_weak_signature), not "another
+// reason".
+func TestExplainProbeConfirmsAWeakCertificateSignature(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	leaf := sha1SignedLeaf(t, pki)
+	srv := peertest.StartOpenSSLServer(t, leaf, "-www", "-cipher", "DEFAULT:@SECLEVEL=0")
+	for _, msg := range []string{
+		"error:0A000086:SSL routines::certificate verify failed: ca md too weak",
+		"tls: failed to verify certificate: x509: cannot verify signature: insecure algorithm ECDSA-SHA1",
+	} {
+		got := explainProbe(t, "--probe", srv.Addr, "--cafile", pki.CACertFile, "--servername", "localhost", msg)
+		if got.Primary != "cert_weak_crypto" || got.Probe.Diagnosis.Cause != "certificate_weak_signature" || !got.Probe.Confirmed {
+			t.Errorf("%q: probe %+v", msg, got)
+		}
+	}
+}
+
+// sha1SignedLeaf is a "localhost" leaf that the test CA signs with
+// ECDSA-SHA1, which crypto/x509 no longer accepts.
+func sha1SignedLeaf(t *testing.T, pki *peertest.PKI) *peertest.Leaf {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "sha1 leaf"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SignatureAlgorithm: x509.ECDSAWithSHA1}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, pki.CACert, &key.PublicKey, pki.CAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	leaf := &peertest.Leaf{CertFile: filepath.Join(dir, "sha1.pem"), KeyFile: filepath.Join(dir, "sha1.key")}
+	for file, block := range map[string]*pem.Block{leaf.CertFile: {Type: "CERTIFICATE", Bytes: der}, leaf.KeyFile: {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return leaf
 }
