@@ -71,9 +71,18 @@ func (r claspRun) firstLine() string {
 
 func runClaspCommand(t *testing.T, bin string, args ...string) claspRun {
 	t.Helper()
+	return runClaspCommandEnv(t, bin, nil, args...)
+}
+
+// runClaspCommandEnv is runClaspCommand with env added to the environment.
+func runClaspCommandEnv(t *testing.T, bin string, env []string, args ...string) claspRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
