@@ -119,6 +119,7 @@ func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	bin := sharedClasp(t)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
+	dh1024 := rfc5114Group(t)
 	cases := []struct {
 		name      string
 		server    []string // s_server arguments with the fault
@@ -134,6 +135,13 @@ func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
 			"no_common_version"},
 		{"only-DHE", []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"}, []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"},
 			[]string{"the server accepts only TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (DHE-RSA-AES128-GCM-SHA256) on TLS 1.2", "to connect: --ciphers DHE-RSA-AES128-GCM-SHA256;"},
+			"no_common_cipher_suite"},
+		// The DHE suite alone would be refused at the ServerKeyExchange
+		// for its 1024-bit prime: the flags must lower the minimum too.
+		{"only-DHE-1024-bit-prime", []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-dhparam", dh1024},
+			[]string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-dhparam", dh1024},
+			[]string{"the server accepts only TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (DHE-RSA-AES128-GCM-SHA256) on TLS 1.2",
+				"to connect: --ciphers DHE-RSA-AES128-GCM-SHA256 --min-dh-bits 1024;"},
 			"no_common_cipher_suite"},
 		{"only-ffdhe-groups", []string{"-tls1_3", "-groups", "ffdhe2048:ffdhe3072"}, []string{"-tls1_3", "-groups", "ffdhe2048:X25519"},
 			[]string{"the server accepts only finite-field (FFDHE) groups on TLS 1.3: ffdhe2048, ffdhe3072", "to connect: --groups ffdhe2048;", "to fix the server: enable X25519 and P-256"},
@@ -601,6 +609,17 @@ func TestConnectSaysAnAddressSendsNoSNI(t *testing.T) {
 	}
 }
 
+// rfc5114Group writes the 1024-bit MODP group of RFC 5114 §2.1 (160-bit
+// subgroup) for s_server's -dhparam.
+func rfc5114Group(t *testing.T) string {
+	t.Helper()
+	params := filepath.Join(t.TempDir(), "dh1024.pem")
+	if out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "dh_rfc5114:1", "-out", params).CombinedOutput(); err != nil {
+		t.Fatalf("openssl genpkey: %v\n%s", err, out)
+	}
+	return params
+}
+
 // A DHE server with a 1024-bit prime: refused by default with the cause in
 // the first line; --min-dh-bits, the client-side way out, connects with a
 // warning; a 2048-bit group on the server, the fix, connects by default.
@@ -608,11 +627,7 @@ func TestConnectNamesAWeakDHGroup(t *testing.T) {
 	peertest.Require(t, "openssl")
 	pki := peertest.NewPKI(t)
 	bin := sharedClasp(t)
-	params := filepath.Join(t.TempDir(), "dh1024.pem")
-	// RFC 5114 §2.1: the 1024-bit MODP group with a 160-bit subgroup.
-	if out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "dh_rfc5114:1", "-out", params).CombinedOutput(); err != nil {
-		t.Fatalf("openssl genpkey: %v\n%s", err, out)
-	}
+	params := rfc5114Group(t)
 	dhe := []string{"-www", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"}
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, append(dhe, "-dhparam", params)...)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--ciphers", "DHE-RSA-AES128-GCM-SHA256"}
