@@ -283,9 +283,11 @@ func TestConnectDiagnosesClientCertificateFaults(t *testing.T) {
 				!strings.Contains(r.stderr, "--send-cert-anyway") {
 				t.Errorf("other CA: exit %d, first line %q", r.exit, r.firstLine())
 			}
-			// --send-cert-anyway sends it, and the server refuses it.
+			// --send-cert-anyway sends it, and the server refuses it: the
+			// cause is the first line, the flag's warning comes after.
 			r = runClaspCommand(t, bin, append(other, "--send-cert-anyway", srv.Addr)...)
-			if r.exit != 1 || !strings.Contains(r.stderr, "\nthe server rejected this client's certificate CN=other client (unknown_ca alert") {
+			if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "the server rejected this client's certificate CN=other client (unknown_ca alert") ||
+				!strings.Contains(r.stderr, "\nclasp: warning: --send-cert-anyway") {
 				t.Errorf("--send-cert-anyway: exit %d\n%s", r.exit, r.stderr)
 			}
 			// The server change: accept the other CA too.
@@ -632,10 +634,10 @@ func TestConnectNamesAWeakDHGroup(t *testing.T) {
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, append(dhe, "-dhparam", params)...)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--ciphers", "DHE-RSA-AES128-GCM-SHA256"}
 	r := runClaspCommand(t, bin, append(base, srv.Addr)...)
-	// The line before the cause is the warning --ciphers asks for.
-	cause := strings.Split(r.stderr, "\n")[1]
-	if r.exit != 1 || !strings.HasPrefix(cause, "the server's DHE group has a 1024-bit prime") || !strings.Contains(r.stderr, "--min-dh-bits 1024") {
-		t.Errorf("exit %d, cause line %q", r.exit, cause)
+	// The cause first; the warning --ciphers asks for after it.
+	if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "the server's DHE group has a 1024-bit prime") || !strings.Contains(r.stderr, "--min-dh-bits 1024") ||
+		!strings.Contains(r.stderr, "\nclasp: warning: cipher suite TLS_DHE_RSA_WITH_AES_128_GCM_SHA256") {
+		t.Errorf("exit %d, first line %q", r.exit, r.firstLine())
 	}
 	out, r := connectJSON(t, bin, append(append(base[1:], "--min-dh-bits", "1024"), srv.Addr)...)
 	if r.exit != 0 || !slices.Contains(warningCodes(out), "weak_dh_group") {
