@@ -288,13 +288,8 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		cache = newWatchedSessionCache()
 		cfg.ClientSessionCache = cache
 	}
-	// The warnings about the flags wait until the outcome is known: on a
-	// failure the cause is the first line, and they follow its diagnosis.
-	var flagWarnings strings.Builder
-	printWarnings(&flagWarnings, warnings)
-	keyLog, err := opts.openKeyLog(&flagWarnings)
+	flagWarnings, keyLog, err := opts.holdWarnings(warnings, stderr)
 	if err != nil {
-		io.WriteString(stderr, flagWarnings.String())
 		return err
 	}
 	defer keyLog.Close()
@@ -318,7 +313,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	// In --json mode everything about a connection goes into its one
 	// object, written when the connection is over.
 	rep := &connectionReport{}
-	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep, flagWarnings: flagWarnings.String()}
+	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep, flagWarnings: flagWarnings}
 
 	// The dialer's timeout covers the TCP connection and the handshake.
 	conn, err := dialClasp(addr, cfg, opts)
@@ -376,6 +371,21 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	}
 	err = reconnect(conn, c, cache, tickets)
 	return errors.Join(strictErr, err)
+}
+
+// holdWarnings writes the warnings about the flags, and opening the key log
+// with its own, to a string printed once the outcome is known: on a failure
+// the cause is the first line, and they follow its diagnosis. When the key
+// log cannot be opened they are printed at once, before that error.
+func (o *connectOptions) holdWarnings(warnings []string, stderr io.Writer) (string, *keyLogFile, error) {
+	var held strings.Builder
+	printWarnings(&held, warnings)
+	keyLog, err := o.openKeyLog(&held)
+	if err != nil {
+		io.WriteString(stderr, held.String())
+		return "", nil, err
+	}
+	return held.String(), keyLog, nil
 }
 
 // checkConnect checks the flags that need no connection.
