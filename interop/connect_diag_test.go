@@ -370,6 +370,14 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 		{"tls1.0-cbc-without-etm", func(t *testing.T) string {
 			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1", "-no_etm", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
 		}, append([]string{"--min-version", "1.0", "--ciphers", "ECDHE-RSA-AES128-SHA"}, trusted...), []string{"old_version", "cbc_without_etm"}},
+		// 3DES runs only when --ciphers names it (OpenSSL 3 here has no
+		// 3DES suite left; GnuTLS still offers one when asked).
+		{"3des", func(t *testing.T) string {
+			return peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:+3DES-CBC:-VERS-TLS1.3", "--http", "--disable-client-cert").Addr
+		}, append([]string{"--ciphers", "ECDHE-RSA-DES-CBC3-SHA"}, trusted...), []string{"weak_cipher"}},
+		{"sha1-handshake-signature", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2", "-sigalgs", "RSA+SHA1", "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+		}, append([]string{"--sigalgs", "rsa_pkcs1_sha1"}, trusted...), []string{"weak_handshake_signature"}},
 		{"no-forward-secrecy", func(t *testing.T) string {
 			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2").Addr
 		}, append([]string{"--ciphers", "AES128-GCM-SHA256"}, trusted...), []string{"no_forward_secrecy"}},
