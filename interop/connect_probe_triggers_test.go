@@ -33,12 +33,21 @@ const (
 	refuseClose                refusal = "close"
 	refuseReset                refusal = "reset"
 	refuseInsufficientSecurity refusal = "insufficient_security"
+	refuseHandshakeFailure     refusal = "handshake_failure"
 )
 
+// offers is a front's test of a ClientHello: true passes it on.
+type offers func(*wire.ClientHello) bool
+
+// offersSuite passes a hello that offers id.
+func offersSuite(id suites.ID) offers {
+	return func(h *wire.ClientHello) bool { return slices.Contains(h.CipherSuites, id) }
+}
+
 // startRefusingFront listens on a free port and serves each connection:
-// the refusal unless the ClientHello offers want, otherwise a relay to
+// the refusal unless the ClientHello passes want, otherwise a relay to
 // backend.
-func startRefusingFront(t *testing.T, how refusal, want suites.ID, backend string) string {
+func startRefusingFront(t *testing.T, how refusal, want offers, backend string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,20 +67,24 @@ func startRefusingFront(t *testing.T, how refusal, want suites.ID, backend strin
 	return ln.Addr().String()
 }
 
-func serveRefusing(c net.Conn, how refusal, want suites.ID, backend string) {
+func serveRefusing(c net.Conn, how refusal, want offers, backend string) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	record, hello := readClientHelloRecord(c)
 	if record == nil {
 		return
 	}
-	if hello == nil || !slices.Contains(hello.CipherSuites, want) {
+	if hello == nil || !want(hello) {
 		switch how {
 		case refuseReset:
 			c.(*net.TCPConn).SetLinger(0) // the close sends RST
-		case refuseInsufficientSecurity:
-			// An alert record (content type 21): fatal (2), insufficient_security.
-			c.Write([]byte{21, 3, 3, 0, 2, 2, byte(wire.AlertInsufficientSecurity)})
+		case refuseInsufficientSecurity, refuseHandshakeFailure:
+			alert := wire.AlertInsufficientSecurity
+			if how == refuseHandshakeFailure {
+				alert = wire.AlertHandshakeFailure
+			}
+			// An alert record (content type 21): fatal (2), then the description.
+			c.Write([]byte{21, 3, 3, 0, 2, 2, byte(alert)})
 		}
 		return
 	}
@@ -130,7 +143,7 @@ func TestConnectProbesAfterCloseResetOrInsufficientSecurity(t *testing.T) {
 		{refuseInsufficientSecurity, "insufficient_security"},
 	} {
 		t.Run(string(tc.how), func(t *testing.T) {
-			addr := startRefusingFront(t, tc.how, suites.TLS_RSA_WITH_AES_128_CBC_SHA, backend)
+			addr := startRefusingFront(t, tc.how, offersSuite(suites.TLS_RSA_WITH_AES_128_CBC_SHA), backend)
 			r := runClaspCommand(t, bin, append(base, addr)...)
 			first := r.firstLine()
 			want := "the server accepts only TLS_RSA_WITH_AES_128_CBC_SHA (AES128-SHA) on TLS 1.2"
@@ -159,4 +172,49 @@ func TestConnectProbesAfterCloseResetOrInsufficientSecurity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A server that speaks TLS 1.2 but refuses a ClientHello offering TLS 1.3
+// too, instead of answering with TLS 1.2 (RFC 8446 Appendix D): the probes
+// find it accepts the offer at TLS 1.2, so clasp runs one more handshake
+// limited to it. When that connects, --max-version is the way to connect;
+// when it fails, its own cause is the diagnosis. OpenSSL refuses this way
+// with an RSA-512 key, which cannot make the RSA-PSS signature TLS 1.3
+// needs; the other server is a front that refuses TLS 1.3 offers with
+// handshake_failure before an ordinary s_server.
+func TestConnectRetriesAtTheVersionTheServerSpeaks(t *testing.T) {
+	peertest.Require(t, "openssl")
+	pki := peertest.NewPKI(t)
+	bin := sharedClasp(t)
+	t.Run("refuses-TLS1.3-then-connects", func(t *testing.T) {
+		backend := peertest.StartOpenSSLServer(t, pki.RSA, "-www").Addr
+		noTLS13 := func(h *wire.ClientHello) bool {
+			sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](h.Extensions)
+			return !ok || !slices.Contains(sv.Versions, suites.VersionTLS13)
+		}
+		addr := startRefusingFront(t, refuseHandshakeFailure, noTLS13, backend)
+		base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
+		r := runClaspCommand(t, bin, append(base, addr)...)
+		first := r.firstLine()
+		if r.exit != 1 || !strings.HasPrefix(first, "the server refuses a ClientHello that offers TLS 1.3, yet completes a handshake at TLS 1.2") ||
+			!strings.Contains(first, "to connect: --max-version 1.2;") {
+			t.Fatalf("exit %d, first line %q", r.exit, first)
+		}
+		if r = runClaspCommand(t, bin, append(append(base, connectFlags(t, first)...), addr)...); r.exit != 0 {
+			t.Errorf("the suggested flags do not connect: exit %d", r.exit)
+		}
+	})
+	t.Run("refuses-TLS1.3-then-fails-on-the-key", func(t *testing.T) {
+		weak := opensslCert(t, t.TempDir(), "rsa512", "rsa:512", "sha256", "", "")
+		addr := peertest.StartOpenSSLServer(t, weak, "-www", "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+		out, r := connectJSON(t, bin, "--servername", "localhost", "--cafile", weak.CertFile, addr)
+		d, _ := out["diagnosis"].(map[string]any)
+		probes, _ := out["probes"].([]any)
+		if r.exit != 1 || d["cause"] != "certificate_weak_key" || len(probes) == 0 {
+			t.Fatalf("exit %d, diagnosis %v, probes %v", r.exit, d, probes)
+		}
+		if last, _ := probes[len(probes)-1].(map[string]any); last["check"] != "TLS 1.2 handshake" {
+			t.Errorf("the last probe is %v, want the TLS 1.2 handshake", last)
+		}
+	})
 }

@@ -201,4 +201,22 @@ func explainRefusal(d *diagnose.Diagnosis, err error, rec *diagnose.Recorder, ad
 		return
 	}
 	diagnose.ApplyAcceptance(d, a, rec, cfg, opts.lang)
+	if v := diagnose.RetryVersion(d, a, cfg); v != 0 {
+		diagnose.ApplyRetry(d, v, retryAt(v, addr, cfg, opts), cfg, opts.lang)
+	}
+}
+
+// retryAt runs one handshake like the refused one but limited to version,
+// traced only for its own diagnosis: nil when it connects.
+func retryAt(version suites.Version, addr string, cfg *clasp.Config, opts *connectOptions) *diagnose.Diagnosis {
+	rcfg := cfg.Clone()
+	rcfg.MaxVersion = uint16(version)
+	rec := diagnose.NewRecorder()
+	rcfg.Tracer = rec
+	conn, err := dialClasp(addr, rcfg, opts)
+	if err == nil {
+		conn.Close()
+		return nil
+	}
+	return diagnose.ExplainIn(opts.lang, err, rec, "client", time.Now(), rcfg)
 }
