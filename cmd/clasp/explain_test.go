@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -190,4 +191,22 @@ func sha1SignedLeaf(t *testing.T, pki *peertest.PKI) *peertest.Leaf {
 		}
 	}
 	return leaf
+}
+
+// TestExplainProbeConfirmsAWeakServerKey: s_client at its default level
+// says "EE certificate key too weak" for a server with an RSA-512 key;
+// --probe confirms it with connect's certificate_weak_key diagnosis.
+func TestExplainProbeConfirmsAWeakServerKey(t *testing.T) {
+	dir := t.TempDir()
+	leaf := &peertest.Leaf{CertFile: filepath.Join(dir, "rsa512.pem"), KeyFile: filepath.Join(dir, "rsa512.key")}
+	// crypto/rsa generates no key this short; the openssl command does.
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:512", "-sha256", "-nodes", "-keyout", leaf.KeyFile,
+		"-out", leaf.CertFile, "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost").CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	srv := peertest.StartOpenSSLServer(t, leaf, "-www", "-tls1_2", "-cipher", "DEFAULT:@SECLEVEL=0")
+	got := explainProbe(t, "--probe", srv.Addr, "--cafile", leaf.CertFile, "--servername", "localhost", "verify error:num=66:EE certificate key too weak")
+	if got.Primary != "cert_weak_crypto" || got.Probe.Diagnosis.Cause != "certificate_weak_key" || !got.Probe.Confirmed {
+		t.Errorf("probe %+v", got)
+	}
 }
