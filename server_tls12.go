@@ -453,7 +453,9 @@ func (hs *serverHandshakeTLS12) warnIfWeak() {
 	if c.state.version < suites.VersionTLS12 {
 		c.warn(versionWarning(c.state.version))
 	}
-	if weak, why := hs.suite.IsWeak(); weak {
+	// The ServerHello, which settles encrypt-then-MAC, is written after
+	// this; ask the same question it will.
+	if weak, why := hs.suite.IsWeakOnConnection(c.agreesEncryptThenMAC(hs.hello, hs.suite)); weak {
 		c.warn(fmt.Sprintf("%s: %s", hs.suite.Name, why))
 	}
 	if !hs.ems {

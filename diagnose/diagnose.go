@@ -218,6 +218,9 @@ func (x *explainer) explain() *Diagnosis {
 	if d := x.psk(); d != nil {
 		return d
 	}
+	if d := x.weakKey(); d != nil {
+		return d
+	}
 	var ve *clasp.CertificateVerificationError
 	if errors.As(err, &ve) {
 		return x.certificate(ve)

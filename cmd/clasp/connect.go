@@ -288,8 +288,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		cache = newWatchedSessionCache()
 		cfg.ClientSessionCache = cache
 	}
-	printWarnings(stderr, warnings)
-	keyLog, err := opts.openKeyLog(stderr)
+	flagWarnings, keyLog, err := opts.holdWarnings(warnings, stderr)
 	if err != nil {
 		return err
 	}
@@ -314,7 +313,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	// In --json mode everything about a connection goes into its one
 	// object, written when the connection is over.
 	rep := &connectionReport{}
-	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep}
+	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep, flagWarnings: flagWarnings}
 
 	// The dialer's timeout covers the TCP connection and the handshake.
 	conn, err := dialClasp(addr, cfg, opts)
@@ -337,6 +336,8 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if d := diagnose.StapledRevocation(opts.lang, conn.ConnectionState(), time.Now()); d != nil && !cfg.InsecureSkipVerify {
 		return c.failWith(errors.New(d.Summary), d)
 	}
+	io.WriteString(stderr, c.flagWarnings) // connected: nothing to put first
+	c.flagWarnings = ""
 	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
 	addDiagnoseWarnings(&summary, conn.ConnectionState(), obs.recorder, opts.lang)
 	if opts.export != nil {
@@ -372,6 +373,21 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	return errors.Join(strictErr, err)
 }
 
+// holdWarnings writes the warnings about the flags, and opening the key log
+// with its own, to a string printed once the outcome is known: on a failure
+// the cause is the first line, and they follow its diagnosis. When the key
+// log cannot be opened they are printed at once, before that error.
+func (o *connectOptions) holdWarnings(warnings []string, stderr io.Writer) (string, *keyLogFile, error) {
+	var held strings.Builder
+	printWarnings(&held, warnings)
+	keyLog, err := o.openKeyLog(&held)
+	if err != nil {
+		io.WriteString(stderr, held.String())
+		return "", nil, err
+	}
+	return held.String(), keyLog, nil
+}
+
 // checkConnect checks the flags that need no connection.
 func (o *connectOptions) checkConnect() error {
 	if err := o.check(); err != nil {
@@ -393,6 +409,9 @@ type connectRun struct {
 	out  io.Writer
 	rec  *diagnose.Recorder
 	rep  *connectionReport
+	// flagWarnings are the "clasp: warning:" lines about the flags, not yet
+	// printed: a failure prints them after its cause and diagnosis.
+	flagWarnings string
 }
 
 // fail turns the connection's failure into its diagnosis: the report's
@@ -412,7 +431,7 @@ func (c *connectRun) fail(err error, handshake bool) error {
 	if jerr := c.writeJSON(); jerr != nil {
 		return jerr
 	}
-	return &diagnosedError{err: err, diagnosis: d}
+	return &diagnosedError{err: err, diagnosis: d, after: c.flagWarnings}
 }
 
 // failWith reports a failure whose diagnosis is already made.
@@ -421,7 +440,7 @@ func (c *connectRun) failWith(err error, d *diagnose.Diagnosis) error {
 	if jerr := c.writeJSON(); jerr != nil {
 		return jerr
 	}
-	return &diagnosedError{err: err, diagnosis: d}
+	return &diagnosedError{err: err, diagnosis: d, after: c.flagWarnings}
 }
 
 // writeJSON writes the report in --json mode.
@@ -838,6 +857,8 @@ func relay(conn *clasp.Conn, in io.Reader, out io.Writer) error {
 type diagnosedError struct {
 	err       error
 	diagnosis *diagnose.Diagnosis
+	// after is printed after the diagnosis: the warnings about the flags.
+	after string
 }
 
 func (e *diagnosedError) Error() string { return e.err.Error() }

@@ -65,6 +65,11 @@ func (o *tlsOptions) apply(cfg *clasp.Config) (warnings []string, err error) {
 				return nil, usageErrorf("--ciphers: cipher suite %s is not implemented by clasp", id)
 			}
 			if weak, why := s.IsWeak(); weak {
+				if etmWeak, _ := s.IsWeakOnConnection(true); !etmWeak {
+					// Its only weakness is one encrypt-then-MAC removes, and
+					// clasp asks for it (RFC 7366): say so, not just "weak".
+					why = "unless the peer agrees to encrypt-then-MAC (RFC 7366), which clasp negotiates; without it: " + why
+				}
 				warnings = append(warnings, fmt.Sprintf("cipher suite %s is weak: %s", s.Name, why))
 			} else if !slices.Contains(suites.DefaultSuites(), id) {
 				warnings = append(warnings, fmt.Sprintf("cipher suite %s is outside clasp's default set", s.Name))
