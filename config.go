@@ -18,12 +18,14 @@ import (
 	"github.com/clasp-tls/clasp/trace"
 )
 
-// Protocol versions, with the values and names of crypto/tls.
+// Protocol versions, with the values and names of crypto/tls. Like
+// crypto/tls's they are untyped constants, so `var v int = VersionTLS12`
+// compiles after the import swap as it did before.
 const (
-	VersionTLS10 uint16 = 0x0301
-	VersionTLS11 uint16 = 0x0302
-	VersionTLS12 uint16 = 0x0303
-	VersionTLS13 uint16 = 0x0304
+	VersionTLS10 = 0x0301
+	VersionTLS11 = 0x0302
+	VersionTLS12 = 0x0303
+	VersionTLS13 = 0x0304
 )
 
 // CurveID is a named group code point (the name crypto/tls uses).

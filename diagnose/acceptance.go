@@ -72,7 +72,7 @@ func ShouldProbe(err error, rec *Recorder) bool {
 	if f.clientHello == nil || f.serverHello != nil || f.sawHRR || f.lastReceived != nil {
 		return false
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	switch {
 	case errors.As(err, &ae):
 		switch wire.AlertDescription(ae.Description) {

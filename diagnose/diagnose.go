@@ -2,7 +2,7 @@
 //
 // It reads two kinds of evidence: the typed error the handshake returned
 // (clasp's HandshakeError, NegotiationError, OfferRejectedError,
-// AlertError and CertificateVerificationError, the record layer's
+// AlertReceivedError and CertificateVerificationError, the record layer's
 // NotTLSError, crypto/x509's verification errors, network errors) and, when
 // a Recorder was set as the connection's tracer, the parsed messages both
 // sides sent. Each cause is recognised from that evidence, never guessed:
@@ -164,7 +164,7 @@ func ExplainIn(lang string, err error, rec *Recorder, side string, now time.Time
 			f.side = he.Side
 		}
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if errors.As(err, &ae) && x.step == "" {
 		x.step = ae.Step
 	}
@@ -238,7 +238,7 @@ func (x *explainer) explain() *Diagnosis {
 			return d
 		}
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if errors.As(err, &ae) {
 		return x.alert(ae)
 	}
