@@ -35,7 +35,9 @@ type storyTracer struct {
 	hrrGroup  string // the group a HelloRetryRequest asked for
 	pskMode   string // the resumption mode the server accepted, "" for none
 	resumed13 bool
-	echGREASE bool // the client said its encrypted_client_hello is GREASE
+	// What the client said of its encrypted_client_hello: a real offer or
+	// GREASE. A server cannot tell the two apart.
+	echOffered, echGREASE bool
 	// inServerHello is set while a ServerHello's or HelloRetryRequest's
 	// extensions are told: their supported_versions and key_share hold the
 	// one value chosen, not the client's list.
@@ -776,8 +778,11 @@ func (t *storyTracer) reason(d *Decision) string {
 // decision tells a choice and its reason. In a stream with both sides the
 // client's record of a choice the server already told is left out.
 func (t *storyTracer) decision(d *Decision) {
-	if d.ReasonCode == "ech_grease" {
+	switch d.ReasonCode {
+	case "ech_grease":
 		t.echGREASE = true
+	case "ech_offered":
+		t.echOffered = true
 	}
 	what := strings.ReplaceAll(d.What, "_", " ")
 	if t.cat.Has("what." + d.What) {

@@ -23,9 +23,12 @@ func (t *storyTracer) echStory(e wire.Extension) (key string, args []any, sub []
 		case e.Type == wire.ECHInner:
 			return "ext.ech_inner", []any{}, nil
 		}
-		key := "ext.ech_outer"
-		if t.echGREASE {
-			key = "ext.ech_grease" // only the client that made it knows
+		key := "ext.ech_outer_seen" // a server's view: sealed hello or GREASE
+		switch {
+		case t.echGREASE:
+			key = "ext.ech_grease"
+		case t.echOffered:
+			key = "ext.ech_outer"
 		}
 		return key, []any{"id", int(e.ConfigID), "bytes", len(e.Payload),
 			"suite", fmt.Sprintf("0x%04x/0x%04x", e.CipherSuite.KDF, e.CipherSuite.AEAD)}, nil
