@@ -1,14 +1,13 @@
 package clasp
 
 import (
-	"slices"
-
 	"fmt"
-	"github.com/clasp-tls/clasp/internal/wire"
-	"github.com/clasp-tls/clasp/trace"
+	"slices"
 	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
+	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // External pre-shared keys in TLS 1.3 (RFC 8446 §4.2.11, RFC 9257): a key
@@ -75,6 +74,12 @@ func (c *Conn) lookupExternalPSK(identity []byte) *sessionState13 {
 		if err != nil {
 			cfg.logger().Warn("clasp: GetExternalPSK failed", "err", err)
 		}
+		if c.tracer != nil {
+			// The diagnosis of a PSK-only server's handshake_failure
+			// names the identity from this decision.
+			c.decide(&trace.Decision{What: "psk_identity", Chosen: fmt.Sprintf("%.60s", identity), ReasonCode: "psk_identity_unknown",
+				Reason: fmt.Sprintf("neither a ticket of this server nor an identity GetExternalPSK knows: %.60q", identity)})
+		}
 		return nil
 	}
 	s, err := psk.suite()
@@ -82,7 +87,35 @@ func (c *Conn) lookupExternalPSK(identity []byte) *sessionState13 {
 		cfg.logger().Warn("clasp: GetExternalPSK returned an unusable key", "err", err)
 		return nil
 	}
+	if c.tracer != nil {
+		c.decide(&trace.Decision{What: "psk_identity", Chosen: string(identity), ReasonCode: "psk_identity_known",
+			Reason: fmt.Sprintf("GetExternalPSK knows the client's identity %q", identity)})
+	}
 	return &sessionState13{suite: s, psk: psk.Key, createdAt: time.Time{}, external: true, identity: identity}
+}
+
+// noPSKAccepted is the end of a TLS 1.3 handshake at a server that has no
+// certificate and accepted none of the client's pre-shared keys. RFC 8446
+// §4.2.11 has a server that accepts no PSK go on with a full handshake;
+// without a certificate it cannot, and §4.1.1 ends a handshake whose
+// parameters cannot be negotiated with handshake_failure. OpenSSL 3
+// (s_server -nocert -psk, an unknown identity) sends handshake_failure
+// too.
+func (hs *serverHandshakeTLS13) noPSKAccepted() error {
+	var offered []string
+	if ext, ok := wire.FindExtension[*wire.PreSharedKeyExt](hs.hello.Extensions); ok {
+		for _, id := range ext.Identities {
+			offered = append(offered, fmt.Sprintf("%.60q", id.Identity))
+		}
+	}
+	detail := "the server has no certificate for a full handshake, and knows none of the client's PSK identities"
+	if len(offered) == 0 {
+		detail = "the server has no certificate for a full handshake, and the client offered no pre-shared key"
+	} else if modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions); ok && !slices.Contains(modes.Modes, wire.PSKModeDHEKE) &&
+		!slices.Contains(hs.config.PSKKeyExchangeModes, PSKModePlainKE) {
+		detail = "the server has no certificate for a full handshake, and the client allows only psk_ke, which this server does not name"
+	}
+	return &NegotiationError{What: "pre-shared key", ClientOffered: offered, Detail: detail}
 }
 
 // acceptExternalPSK records the external PSK the server chose (the client

@@ -2,8 +2,12 @@ package clasp
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/clasp-tls/clasp/internal/wire"
 )
 
 // A TLS 1.3 handshake on an external PSK (RFC 8446 §4.2.11): no
@@ -31,7 +35,11 @@ func TestExternalPSKWithoutCertificates(t *testing.T) {
 
 // A wrong key fails at the binder (RFC 8446 §4.2.11.2: decrypt_error);
 // an unknown identity leaves a server without certificates nothing to
-// offer.
+// offer. RFC 8446 §4.2.11 has such a server go on with a full handshake,
+// which it cannot do without a certificate; §4.1.1 ends a handshake whose
+// parameters cannot be negotiated with handshake_failure, and OpenSSL 3
+// (s_server -nocert -psk, another identity) sends handshake_failure too:
+// not internal_error, which would blame the server.
 func TestExternalPSKMismatch(t *testing.T) {
 	client := &Config{ServerName: "x", MinVersion: VersionTLS13,
 		ExternalPSKs: []ExternalPSK{{Identity: []byte("id"), Key: bytes.Repeat([]byte{1}, 32)}}}
@@ -39,11 +47,20 @@ func TestExternalPSKMismatch(t *testing.T) {
 		return &ExternalPSK{Identity: identity, Key: bytes.Repeat([]byte{2}, 32)}, nil
 	}}
 	res := testHandshake(t, client, server)
-	wantSentAlert(t, "server", res.serverErr, 51) // decrypt_error
+	wantSentAlert(t, "server", res.serverErr, wire.AlertDecryptError)
+	wantReceivedAlert(t, "client", res.clientErr, wire.AlertDecryptError)
 	server.GetExternalPSK = func([]byte) (*ExternalPSK, error) { return nil, nil }
-	if res := testHandshake(t, client, server); res.clientErr == nil {
-		t.Error("a server with neither the PSK nor a certificate completed a handshake")
+	res = testHandshake(t, client, server)
+	wantSentAlert(t, "server", res.serverErr, wire.AlertHandshakeFailure)
+	wantReceivedAlert(t, "client", res.clientErr, wire.AlertHandshakeFailure)
+	var ne *NegotiationError
+	if !errors.As(res.serverErr, &ne) || ne.What != "pre-shared key" || !slices.Equal(ne.ClientOffered, []string{`"id"`}) {
+		t.Errorf("server error %v, want a NegotiationError over the pre-shared key naming \"id\"", res.serverErr)
 	}
+	// A client with no PSK at all gets the same alert from a PSK-only
+	// server.
+	res = testHandshake(t, &Config{ServerName: "x", MinVersion: VersionTLS13, InsecureSkipVerify: true}, server)
+	wantSentAlert(t, "server", res.serverErr, wire.AlertHandshakeFailure)
 }
 
 func TestExternalPSKConfigChecked(t *testing.T) {
