@@ -46,19 +46,21 @@ func (p *ExternalPSK) suite() (*suites.Suite, error) {
 	return s, nil
 }
 
-// externalSession is the client's offer of cfg's first external PSK, in
-// the shape of a resumable session (ticket = identity, no age).
-func externalSession(cfg *Config) (*ClientSessionState, error) {
-	if len(cfg.ExternalPSKs) == 0 {
-		return nil, nil
+// externalSessions are the client's external PSKs, in the order of
+// cfg.ExternalPSKs, each in the shape of a resumable session (ticket =
+// identity, no age).
+func externalSessions(cfg *Config) ([]*ClientSessionState, error) {
+	var out []*ClientSessionState
+	for i := range cfg.ExternalPSKs {
+		psk := &cfg.ExternalPSKs[i]
+		s, err := psk.suite()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &ClientSessionState{version: suites.VersionTLS13, suite: s, psk: psk.Key, ticket: psk.Identity,
+			lifetime: 1<<63 - 1, receivedAt: cfg.now(), external: true})
 	}
-	psk := &cfg.ExternalPSKs[0]
-	s, err := psk.suite()
-	if err != nil {
-		return nil, err
-	}
-	return &ClientSessionState{version: suites.VersionTLS13, suite: s, psk: psk.Key, ticket: psk.Identity,
-		lifetime: 1<<63 - 1, receivedAt: cfg.now(), external: true}, nil
+	return out, nil
 }
 
 // lookupExternalPSK asks the server's GetExternalPSK about an identity

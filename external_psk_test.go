@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // A TLS 1.3 handshake on an external PSK (RFC 8446 §4.2.11): no
@@ -95,5 +96,130 @@ func TestExternalPSKPlainKERefusedUnlessNamed(t *testing.T) {
 	st := res.clientState
 	if string(st.PSKIdentity) != "plc-4" || st.CurveID != 0 || !strings.Contains(strings.Join(st.Warnings, "\n"), "forward secrecy") {
 		t.Errorf("psk_ke named: identity %q, group %v, warnings %q", st.PSKIdentity, st.CurveID, st.Warnings)
+	}
+}
+
+// A client with a cached ticket and an external PSK offers both (RFC 8446
+// §4.2.11 allows several identities; the ticket first, each with its own
+// binder), so that a PSK-only server that can no longer open the ticket
+// (here, restarted with another ticket key) still takes the external key,
+// at index 1, instead of failing the handshake.
+func TestExternalPSKBesideStaleTicket(t *testing.T) {
+	key := bytes.Repeat([]byte{0x6b}, 32)
+	client := &Config{ServerName: "meter-9", MinVersion: VersionTLS13, ClientSessionCache: NewLRUClientSessionCache(4),
+		ExternalPSKs: []ExternalPSK{{Identity: []byte("meter-9"), Key: key}}}
+	lookup := func(identity []byte) (*ExternalPSK, error) {
+		if string(identity) != "meter-9" {
+			return nil, nil
+		}
+		return &ExternalPSK{Identity: identity, Key: key}, nil
+	}
+	server := &Config{MinVersion: VersionTLS13, GetExternalPSK: lookup, SessionTicketKey: [32]byte{1}}
+	first, second := resumeTwice(t, client, server)
+	if string(first.clientState.PSKIdentity) != "meter-9" || !second.clientState.DidResume || !second.serverState.DidResume {
+		t.Fatalf("first identity %q; second resumed: client %v, server %v", first.clientState.PSKIdentity, second.clientState.DidResume, second.serverState.DidResume)
+	}
+
+	var selected []uint16
+	var offered [][]wire.PSKIdentity
+	client.Tracer = trace.TracerFunc(func(e trace.Event) {
+		m, ok := e.(*trace.Message)
+		if !ok {
+			return
+		}
+		switch p := m.Parsed.(type) {
+		case *wire.ClientHello:
+			if ext, ok := wire.FindExtension[*wire.PreSharedKeyExt](p.Extensions); ok {
+				offered = append(offered, ext.Identities)
+			}
+		case *wire.ServerHello:
+			if ext, ok := wire.FindExtension[*wire.PreSharedKeyExt](p.Extensions); ok {
+				selected = append(selected, ext.SelectedIdentity)
+			}
+		}
+	})
+	restarted := &Config{MinVersion: VersionTLS13, GetExternalPSK: lookup, SessionTicketKey: [32]byte{2}}
+	res := testHandshake(t, client, restarted)
+	res.mustSucceed(t)
+	res.exchange(t)
+	if len(offered) != 1 || len(offered[0]) != 2 || string(offered[0][1].Identity) != "meter-9" || offered[0][1].ObfuscatedTicketAge != 0 ||
+		string(offered[0][0].Identity) == "meter-9" {
+		t.Fatalf("the client's identities: %+v, want the ticket, then meter-9 with age 0", offered)
+	}
+	if !slices.Equal(selected, []uint16{1}) {
+		t.Errorf("the server selected identities %v, want [1]", selected)
+	}
+	for side, st := range map[string]ConnectionState{"client": res.clientState, "server": res.serverState} {
+		if string(st.PSKIdentity) != "meter-9" || st.DidResume {
+			t.Errorf("%s: PSK identity %q, resumed %v", side, st.PSKIdentity, st.DidResume)
+		}
+	}
+	// The new server's ticket replaced the stale one: the next handshake
+	// resumes again.
+	client.Tracer = nil
+	res = testHandshake(t, client, restarted)
+	res.mustSucceed(t)
+	if !res.clientState.DidResume {
+		t.Error("the ticket of the restarted server was not used")
+	}
+}
+
+// Every entry of Config.ExternalPSKs is offered, in order; the server
+// takes the first it knows.
+func TestExternalPSKSecondEntry(t *testing.T) {
+	key := bytes.Repeat([]byte{0x7c}, 32)
+	client := &Config{ServerName: "x", MinVersion: VersionTLS13, ExternalPSKs: []ExternalPSK{
+		{Identity: []byte("old-site"), Key: bytes.Repeat([]byte{1}, 32)},
+		{Identity: []byte("new-site"), Key: key, CipherSuite: TLS_AES_256_GCM_SHA384}}}
+	server := &Config{MinVersion: VersionTLS13, GetExternalPSK: func(identity []byte) (*ExternalPSK, error) {
+		if string(identity) != "new-site" {
+			return nil, nil
+		}
+		return &ExternalPSK{Identity: identity, Key: key, CipherSuite: TLS_AES_256_GCM_SHA384}, nil
+	}, CipherSuites: []uint16{TLS_AES_256_GCM_SHA384}}
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	if string(res.clientState.PSKIdentity) != "new-site" || string(res.serverState.PSKIdentity) != "new-site" {
+		t.Errorf("identities %q / %q, want new-site", res.clientState.PSKIdentity, res.serverState.PSKIdentity)
+	}
+}
+
+// After a HelloRetryRequest the second ClientHello keeps only the PSKs
+// whose hash is the chosen suite's (RFC 8446 §4.1.2 lets a client remove
+// the incompatible ones), each with a fresh binder.
+func TestExternalPSKsAfterHelloRetry(t *testing.T) {
+	key := bytes.Repeat([]byte{0x2d}, 32)
+	client := &Config{ServerName: "x", MinVersion: VersionTLS13, Groups: []CurveID{X25519, CurveP384},
+		CipherSuites: []uint16{TLS_AES_256_GCM_SHA384, TLS_AES_128_GCM_SHA256},
+		ExternalPSKs: []ExternalPSK{
+			{Identity: []byte("sha384-key"), Key: key, CipherSuite: TLS_AES_256_GCM_SHA384},
+			{Identity: []byte("sha256-key"), Key: key}}}
+	var identities [][]string
+	client.Tracer = trace.TracerFunc(func(e trace.Event) {
+		if m, ok := e.(*trace.Message); ok {
+			if ch, ok := m.Parsed.(*wire.ClientHello); ok {
+				ext, _ := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
+				var ids []string
+				for _, id := range ext.Identities {
+					ids = append(ids, string(id.Identity))
+				}
+				identities = append(identities, ids)
+			}
+		}
+	})
+	server := &Config{MinVersion: VersionTLS13, Groups: []CurveID{CurveP384}, CipherSuites: []uint16{TLS_AES_128_GCM_SHA256},
+		GetExternalPSK: func(identity []byte) (*ExternalPSK, error) {
+			if string(identity) != "sha256-key" {
+				return nil, nil
+			}
+			return &ExternalPSK{Identity: identity, Key: key}, nil
+		}}
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	if !res.clientState.DidHelloRetryRequest || string(res.serverState.PSKIdentity) != "sha256-key" {
+		t.Errorf("HelloRetryRequest %v, server's identity %q", res.clientState.DidHelloRetryRequest, res.serverState.PSKIdentity)
+	}
+	if len(identities) != 2 || !slices.Equal(identities[0], []string{"sha384-key", "sha256-key"}) || !slices.Equal(identities[1], []string{"sha256-key"}) {
+		t.Errorf("identities in the two ClientHellos: %q", identities)
 	}
 }
