@@ -49,7 +49,7 @@ func (p *ExternalPSK) suite() (*suites.Suite, error) {
 // externalSessions are the client's external PSKs, in the order of
 // cfg.ExternalPSKs, each in the shape of a resumable session (ticket =
 // identity, no age).
-func externalSessions(cfg *Config) ([]*ClientSessionState, error) {
+func externalSessions(cfg *Config, now time.Time) ([]*ClientSessionState, error) {
 	var out []*ClientSessionState
 	for i := range cfg.ExternalPSKs {
 		psk := &cfg.ExternalPSKs[i]
@@ -58,7 +58,7 @@ func externalSessions(cfg *Config) ([]*ClientSessionState, error) {
 			return nil, err
 		}
 		out = append(out, &ClientSessionState{version: suites.VersionTLS13, suite: s, psk: psk.Key, ticket: psk.Identity,
-			lifetime: 1<<63 - 1, receivedAt: cfg.now(), external: true})
+			lifetime: 1<<63 - 1, receivedAt: now, external: true})
 	}
 	return out, nil
 }

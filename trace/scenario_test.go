@@ -138,6 +138,21 @@ var scenarios = []scenario{
 	{name: "tls13-keyupdate", configure: func(_ *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 	}, keyUpdate: true},
+	// A TLS 1.3 external PSK (issue 15, RFC 8446 §4.2.11) at a server
+	// with no certificate: the story must name the identity and the "ext
+	// binder" label, not tell a ticket resumption.
+	{name: "tls13-external-psk", configure: func(_ *testing.T, client, server *clasp.Config) {
+		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
+		key := bytes.Repeat([]byte{0x5a}, 32)
+		client.ExternalPSKs = []clasp.ExternalPSK{{Identity: []byte("sensor-7"), Key: key}}
+		server.Certificates = nil
+		server.GetExternalPSK = func(identity []byte) (*clasp.ExternalPSK, error) {
+			if string(identity) != "sensor-7" {
+				return nil, nil
+			}
+			return &clasp.ExternalPSK{Identity: identity, Key: key}, nil
+		}
+	}},
 	{name: "tls13-client-cert", configure: func(t *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 		server.ClientAuth = clasp.RequireAndVerifyClientCert
