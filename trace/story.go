@@ -222,6 +222,10 @@ func (t *storyTracer) message(m *Message) {
 		for i, e := range p.Entries {
 			ders[i] = e.Data
 		}
+		if t.vers.rawKeyFrom(m.Side, from) && len(ders) > 0 {
+			t.rawPublicKey13(from, ders[0])
+			break
+		}
 		t.certificate(from, ders)
 	case *wire.EncryptedExtensions:
 		t.line(1, "ee")
@@ -241,6 +245,7 @@ func (t *storyTracer) message(m *Message) {
 		t.line(1, "eoed")
 	case *wire.RawPublicKeyCertificate:
 		t.line(1, "cert.raw_key", "side", t.side(from), "bytes", len(p.SPKI), "hex", hexString(p.SPKI))
+		t.rawKeyDetail(p.SPKI)
 	case *wire.ServerKeyExchange:
 		t.serverKeyExchange(p)
 	case *wire.CertificateRequest:

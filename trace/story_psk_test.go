@@ -53,3 +53,39 @@ func TestStoryTellsExternalPSK(t *testing.T) {
 		}
 	}
 }
+
+// TLS 1.3 raw public keys (RFC 7250), both ways: every view of the story,
+// in every language, shows each Certificate entry as a key with its type,
+// size and SHA-256 and says the peer checks it against a pinned key; the
+// JSON trace marks the entries raw_public_key. Neither tries to read them
+// as X.509 certificates (which failed with "malformed serial number").
+func TestTraceTellsRawPublicKeys13(t *testing.T) {
+	rec := recordingFor(t, scenarioByName(t, "tls13-raw-public-key"))
+	for _, v := range views {
+		events := rec.events(t, v)
+		for _, lang := range []string{"en", "ru", "zh", "vi"} {
+			var out bytes.Buffer
+			tr, err := trace.NewStoryTracer(&out, lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			replay(tr, events)
+			story := out.String()
+			const wantKeys = 2 // the server's and the client's: each side sends one and receives the other
+			if n := strings.Count(story, "ECDSA P-256"); n != wantKeys {
+				t.Errorf("%s story, %s: %d raw keys told with their type, want %d:\n%s", v, lang, n, wantKeys, story)
+			}
+			if n := strings.Count(story, "--peer-key"); n != wantKeys {
+				t.Errorf("%s story, %s: the pinned-key check told %d times, want %d", v, lang, n, wantKeys)
+			}
+			if strings.Contains(story, "x509:") || !strings.Contains(story, "SubjectPublicKeyInfo") {
+				t.Errorf("%s story, %s: reads a raw key as a certificate, or never names the SubjectPublicKeyInfo", v, lang)
+			}
+		}
+		var out bytes.Buffer
+		replay(trace.NewJSONTracer(&out), events)
+		if n := strings.Count(out.String(), `"raw_public_key":true`); n != 2 || strings.Contains(out.String(), "parse_error") {
+			t.Errorf("%s JSON: %d raw key entries (want 2), parse_error present: %v", v, n, strings.Contains(out.String(), "parse_error"))
+		}
+	}
+}
