@@ -38,10 +38,10 @@ func (p *ExternalPSK) suite() (*suites.Suite, error) {
 	}
 	s := suites.SuiteByID(suites.ID(id))
 	if s == nil || !s.IsTLS13() {
-		return nil, &configError{fmt.Sprintf("ExternalPSK %q: %s is not a TLS 1.3 cipher suite", p.Identity, suites.ID(id))}
+		return nil, &configError{fmt.Sprintf("ExternalPSK %.60q: %s is not a TLS 1.3 cipher suite", p.Identity, suites.ID(id))}
 	}
 	if len(p.Identity) == 0 || len(p.Identity) >= 1<<16 || len(p.Key) < 16 {
-		return nil, &configError{fmt.Sprintf("ExternalPSK %q: needs an identity of 1 to 65535 bytes and a key of 16 bytes or more", p.Identity)}
+		return nil, &configError{fmt.Sprintf("ExternalPSK %.60q (%d bytes): needs an identity of 1 to 65535 bytes and a key of 16 bytes or more", p.Identity, len(p.Identity))}
 	}
 	return s, nil
 }

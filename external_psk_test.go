@@ -223,3 +223,38 @@ func TestExternalPSKsAfterHelloRetry(t *testing.T) {
 		t.Errorf("identities in the two ClientHellos: %q", identities)
 	}
 }
+
+// An external identity has 1 to 65535 bytes (RFC 8446 §4.2.11: opaque
+// identity<1..2^16-1>); a 65536-byte one is refused before anything is
+// sent, as a configuration error that does not repeat the whole identity.
+// Shorter ones can still overflow the ClientHello's extensions, which
+// §4.1.2 limits to 65535 bytes together: those are refused the same way,
+// not sent to the server as internal_error. One that fits works.
+func TestExternalPSKLongIdentities(t *testing.T) {
+	key := bytes.Repeat([]byte{0x19}, 32)
+	server := &Config{MinVersion: VersionTLS13, GetExternalPSK: func(identity []byte) (*ExternalPSK, error) {
+		return &ExternalPSK{Identity: identity, Key: key}, nil
+	}}
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{1 << 16, "needs an identity of 1 to 65535 bytes"}, {1<<16 - 1, "do not fit in a ClientHello"}, {65000, "do not fit in a ClientHello"}} {
+		client := &Config{ServerName: "x", MinVersion: VersionTLS13,
+			ExternalPSKs: []ExternalPSK{{Identity: bytes.Repeat([]byte("i"), tc.n), Key: key}}}
+		res := testHandshake(t, client, server)
+		var ce *configError
+		if !errors.As(res.clientErr, &ce) || !strings.Contains(ce.Error(), tc.want) || len(ce.Error()) > 400 {
+			t.Errorf("%d-byte identity: client error %.300v, want a short configuration error with %q", tc.n, res.clientErr, tc.want)
+		}
+		if alertOf(res.clientErr) != -1 || receivedAlert(res.serverErr) != -1 {
+			t.Errorf("%d-byte identity: an alert crossed (client sent %d, server received %d)", tc.n, alertOf(res.clientErr), receivedAlert(res.serverErr))
+		}
+	}
+	identity := bytes.Repeat([]byte("i"), 60000)
+	client := &Config{ServerName: "x", MinVersion: VersionTLS13, ExternalPSKs: []ExternalPSK{{Identity: identity, Key: key}}}
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	if !bytes.Equal(res.serverState.PSKIdentity, identity) {
+		t.Errorf("a 60000-byte identity arrived as %d bytes", len(res.serverState.PSKIdentity))
+	}
+}

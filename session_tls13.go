@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -147,8 +148,31 @@ func (c *Conn) offerSession(offer *clientOffer) error {
 		c.offerEarlyData(offer, psks[0])
 	}
 	offer.hello.Extensions = append(offer.hello.Extensions, pskExtension(psks, now))
+	if err := identitiesFit(offer.hello, psks); err != nil {
+		return err
+	}
 	offer.session, offer.psks = psks[0], psks
 	c.offeredSession = !psks[0].external
+	return nil
+}
+
+// identitiesFit refuses PSK identities too long for the ClientHello: an
+// identity may have up to 65535 bytes (RFC 8446 §4.2.11), but all the
+// extensions together must fit in 65535 bytes too (§4.1.2), with the key
+// shares and the rest. Found here, it is this side's configuration, not a
+// failure to alert the server about. Only long identities cost a trial
+// encoding.
+func identitiesFit(hello *wire.ClientHello, psks []*ClientSessionState) error {
+	total := 0
+	for _, cs := range psks {
+		total += len(cs.ticket)
+	}
+	if total < 1<<15 {
+		return nil
+	}
+	if _, err := hello.Marshal(); err != nil {
+		return &configError{fmt.Sprintf("the pre-shared key identities (%d bytes) do not fit in a ClientHello, whose extensions RFC 8446 §4.1.2 limits to 65535 bytes together: use a shorter identity (%v)", total, err)}
+	}
 	return nil
 }
 
