@@ -395,7 +395,7 @@ type Config struct {
 	// padding must not lock clients out.
 	MaxHandshakeSize int
 	// RawPublicKey lets this side authenticate with the key of its
-	// certificate alone (RFC 7250 raw public keys, TLS 1.3) to a peer that
+	// certificate alone (RFC 7250 raw public keys, TLS 1.2 and 1.3) to a peer that
 	// takes one: a server to a client that asks, a client to a server with
 	// VerifyRawPublicKey. Other peers still get the X.509 chain.
 	RawPublicKey bool
