@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
@@ -79,7 +81,7 @@ func (c *Conn) lookupExternalPSK(identity []byte) *sessionState13 {
 		if c.tracer != nil {
 			// The diagnosis of a PSK-only server's handshake_failure
 			// names the identity from this decision.
-			c.decide(&trace.Decision{What: "psk_identity", Chosen: fmt.Sprintf("%.60s", identity), ReasonCode: "psk_identity_unknown",
+			c.decide(&trace.Decision{What: "psk_identity", Chosen: identityText(identity), ReasonCode: "psk_identity_unknown",
 				Reason: fmt.Sprintf("neither a ticket of this server nor an identity GetExternalPSK knows: %.60q", identity)})
 		}
 		return nil
@@ -90,10 +92,24 @@ func (c *Conn) lookupExternalPSK(identity []byte) *sessionState13 {
 		return nil
 	}
 	if c.tracer != nil {
-		c.decide(&trace.Decision{What: "psk_identity", Chosen: string(identity), ReasonCode: "psk_identity_known",
+		c.decide(&trace.Decision{What: "psk_identity", Chosen: identityText(identity), ReasonCode: "psk_identity_known",
 			Reason: fmt.Sprintf("GetExternalPSK knows the client's identity %q", identity)})
 	}
 	return &sessionState13{suite: s, psk: psk.Key, createdAt: time.Time{}, external: true, identity: identity}
+}
+
+// identityText shows a TLS 1.3 PSK identity in a trace decision: as text
+// when it is printable (an external identity such as "sensor-7"), cut
+// after 60 characters; as hex otherwise, which is what a ticket of
+// another server looks like.
+func identityText(identity []byte) string {
+	if utf8.Valid(identity) && !slices.ContainsFunc([]rune(string(identity)), func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return fmt.Sprintf("%.60s", identity)
+	}
+	if len(identity) > 30 {
+		return fmt.Sprintf("%x… (%d bytes)", identity[:30], len(identity))
+	}
+	return fmt.Sprintf("%x", identity)
 }
 
 // noPSKAccepted is the end of a TLS 1.3 handshake at a server that has no

@@ -258,3 +258,18 @@ func TestExternalPSKLongIdentities(t *testing.T) {
 		t.Errorf("a 60000-byte identity arrived as %d bytes", len(res.serverState.PSKIdentity))
 	}
 }
+
+// Trace decisions show a printable identity as text and anything else
+// (a ticket of another server's, offered again) as hex.
+func TestIdentityText(t *testing.T) {
+	for in, want := range map[string]string{
+		"sensor-7":                 "sensor-7",
+		strings.Repeat("a", 70):    strings.Repeat("a", 60),
+		"\x00\x01\xff":             "0001ff",
+		strings.Repeat("\x00", 40): strings.Repeat("00", 30) + "… (40 bytes)",
+	} {
+		if got := identityText([]byte(in)); got != want {
+			t.Errorf("identityText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
