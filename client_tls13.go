@@ -119,9 +119,10 @@ func (hs *clientHandshakeTLS13) processServerHello() error {
 		return err
 	}
 	c.setReadProtection(read)
-	if hs.offer.earlyData != nil && hs.usingPSK {
+	if hs.offer.earlyData != nil && hs.usingPSK && hs.selectedPSK == 0 {
 		// The server may have accepted the 0-RTT data and read the early
-		// key until EndOfEarlyData: EncryptedExtensions tells.
+		// key until EndOfEarlyData: EncryptedExtensions tells. With
+		// another PSK than the first it cannot have (RFC 8446 §4.2.10).
 		return nil
 	}
 	return hs.serverReadsHandshakeKey()

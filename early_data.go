@@ -163,7 +163,7 @@ func (hs *serverHandshakeTLS13) decideEarlyData() {
 	case hs.psk == nil:
 		reason = "no ticket was accepted"
 	case hs.pskIdentity != 0:
-		reason = "the accepted ticket is not the first the client offered"
+		reason = "the accepted pre-shared key is not the first the client offered (RFC 8446 §4.2.10)"
 	case hs.psk.maxEarlyData == 0:
 		reason = "the ticket was issued without early data"
 	case hs.psk.suite != hs.suite:

@@ -2,11 +2,13 @@ package clasp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/trace"
 )
@@ -271,5 +273,79 @@ func TestIdentityText(t *testing.T) {
 		if got := identityText([]byte(in)); got != want {
 			t.Errorf("identityText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// RFC 8446 §4.2.10: early data goes with the first PSK only, and "If the
+// server supplies an "early_data" extension, the client MUST verify that
+// the server's selected_identity is 0. If any other value is returned,
+// the client MUST abort the handshake with an "illegal_parameter"
+// alert." A client offering its ticket (with 0-RTT data) and then its
+// external PSK meets a server that takes the external PSK (identity 1)
+// and claims the early data. That server has rejected the 0-RTT data
+// whatever it claims, so it reads the client's handshake key, under which
+// the alert must come.
+func TestClientRefusesEarlyDataAcceptedWithTheSecondPSK(t *testing.T) {
+	cfg, cs := resumingClient13(t)
+	cs.maxEarlyData = 1024
+	cfg.EarlyData = true
+	extKey := bytes.Repeat([]byte{0x44}, 32)
+	cfg.ExternalPSKs = []ExternalPSK{{Identity: []byte("meter-1"), Key: extKey}}
+	a, b := loopbackPair(t)
+	client := Client(a, cfg)
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.Write([]byte("early"))
+		a.Close()
+		done <- err
+	}()
+	p := newPeer13(t, b)
+	ch, raw := p.readClientHello()
+	ext, _ := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
+	if _, early := wire.FindExtension[*wire.EarlyDataExt](ch.Extensions); !early || ext == nil || len(ext.Identities) != 2 {
+		t.Fatalf("the client offered early data %v and identities %+v, want early data, the ticket and the external PSK", early, ext)
+	}
+	p.setSuite(cs.suite.ID)
+	th := sha256.Sum256(raw)
+	p.rd = p.protection(keys.NewSchedule13(cs.suite.PRFHash, cs.psk).ClientEarlyTrafficSecret(th[:]))
+	skipEarlyData(t, p)
+	sh, shared := serverHello13(t, ch)
+	sh.Extensions = append(sh.Extensions, &wire.PreSharedKeyExt{SelectedIdentity: 1})
+	p.setSuite(sh.CipherSuite)
+	p.send(sh)
+	p.writeRecord(wire.ContentChangeCipherSpec, wire.ChangeCipherSpec)
+	p.deriveHandshake(extKey, shared)
+	p.setKeys(p.cHS, p.sHS)
+	p.send(&wire.EncryptedExtensions{Extensions: []wire.Extension{&wire.EarlyDataExt{}}})
+	p.flush()
+	p.expectAlert(wire.AlertIllegalParameter)
+	if err := <-done; alertOf(err) != int(wire.AlertIllegalParameter) {
+		t.Fatalf("client: %v, want illegal_parameter", err)
+	}
+}
+
+// The same against a clasp server whose ticket key changed: it cannot
+// open the ticket, takes the external PSK (identity 1), rejects the 0-RTT
+// data because it did not come with the PSK it took, and the client sends
+// those bytes again after the handshake; the server reads each byte once.
+func TestEarlyDataWithStaleTicketFallsBackToExternalPSK(t *testing.T) {
+	s := newEarlyDataSetup(t, 1024)
+	key := bytes.Repeat([]byte{0x45}, 32)
+	s.client.ExternalPSKs = []ExternalPSK{{Identity: []byte("meter-2"), Key: key}}
+	s.server.GetExternalPSK = func(identity []byte) (*ExternalPSK, error) {
+		if string(identity) != "meter-2" {
+			return nil, nil
+		}
+		return &ExternalPSK{Identity: identity, Key: key}, nil
+	}
+	s.server.SessionTicketKey = [32]byte{1}
+	s.ticket(t)
+	s.server.SessionTicketKey = [32]byte{2}
+	early, rest := []byte("early bytes under a stale ticket"), []byte(" and the rest")
+	r := runEarlyData(t, s.client, s.server, early, rest, nil)
+	r.mustDeliver(t, early, rest)
+	r.wantRejected(t, "not the first the client offered", true)
+	if string(r.serverState.PSKIdentity) != "meter-2" || string(r.clientState.PSKIdentity) != "meter-2" {
+		t.Errorf("PSK identities %q / %q, want meter-2", r.clientState.PSKIdentity, r.serverState.PSKIdentity)
 	}
 }
