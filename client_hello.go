@@ -18,10 +18,11 @@ import (
 // decides which driver continues.
 type clientOffer struct {
 	hello     *wire.ClientHello
-	keyShares []kex.ClientKeyShare // TLS 1.3 key shares, in the order sent
-	session   *ClientSessionState  // the TLS 1.3 ticket offered, if any
-	session12 *ClientSessionState  // the TLS 1.2 session offered, if any
-	earlyData []byte               // the 0-RTT data sent with the hello, if any
+	keyShares []kex.ClientKeyShare  // TLS 1.3 key shares, in the order sent
+	session   *ClientSessionState   // the first TLS 1.3 PSK offered (the ticket, when one is), the only one that may carry early data
+	psks      []*ClientSessionState // every TLS 1.3 PSK offered, in pre_shared_key's order: the ticket, then the external PSKs
+	session12 *ClientSessionState   // the TLS 1.2 session offered, if any
+	earlyData []byte                // the 0-RTT data sent with the hello, if any
 	offers13  bool
 	offers12  bool       // any version below 1.3
 	ech       *echClient // the Encrypted Client Hello offer, if any (ech_client.go)

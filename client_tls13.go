@@ -31,6 +31,7 @@ type clientHandshakeTLS13 struct {
 	sawHRR      bool
 
 	usingPSK     bool
+	selectedPSK  int // the index of the PSK the server selected in pre_shared_key
 	certReq      *wire.CertificateRequest13
 	serverCerts  []*x509.Certificate
 	serverKey    crypto.PublicKey // the leaf's, or the raw public key's (RFC 7250)
@@ -118,9 +119,10 @@ func (hs *clientHandshakeTLS13) processServerHello() error {
 		return err
 	}
 	c.setReadProtection(read)
-	if hs.offer.earlyData != nil && hs.usingPSK {
+	if hs.offer.earlyData != nil && hs.usingPSK && hs.selectedPSK == 0 {
 		// The server may have accepted the 0-RTT data and read the early
-		// key until EndOfEarlyData: EncryptedExtensions tells.
+		// key until EndOfEarlyData: EncryptedExtensions tells. With
+		// another PSK than the first it cannot have (RFC 8446 §4.2.10).
 		return nil
 	}
 	return hs.serverReadsHandshakeKey()
@@ -244,12 +246,7 @@ func (hs *clientHandshakeTLS13) processHelloRetryRequest() error {
 	exts = orderExtensions(cfg.ClientHelloExtensions, hs.abandonEarlyData(exts))
 	hs.transcript.ReplaceWithMessageHash()
 	hs.transcript.Write(c.helloRetryRaw)
-	// A ticket for a suite with another hash cannot be offered again
-	// (RFC 8446 §4.1.4); one with the same hash gets fresh binders.
-	if hs.offer.session != nil && hs.offer.session.suite.PRFHash != hs.hash {
-		exts = slices.DeleteFunc(exts, func(e wire.Extension) bool { _, ok := e.(*wire.PreSharedKeyExt); return ok })
-		hs.offer.session = nil
-	}
+	exts = hs.keepPSKsForHash(exts)
 	hello2 := *hello
 	hello2.Extensions = exts
 	hs.offer.hello = &hello2

@@ -400,7 +400,7 @@ type Config struct {
 	// padding must not lock clients out.
 	MaxHandshakeSize int
 	// RawPublicKey lets this side authenticate with the key of its
-	// certificate alone (RFC 7250 raw public keys, TLS 1.3) to a peer that
+	// certificate alone (RFC 7250 raw public keys, TLS 1.2 and 1.3) to a peer that
 	// takes one: a server to a client that asks, a client to a server with
 	// VerifyRawPublicKey. Other peers still get the X.509 chain.
 	RawPublicKey bool
@@ -412,9 +412,11 @@ type Config struct {
 	// peer that sends a certificate chain is verified as usual.
 	VerifyRawPublicKey func(spki []byte) error
 	// ExternalPSKs, on a client, are pre-shared keys agreed outside TLS.
-	// In TLS 1.3 (RFC 8446 §4.2.11) the first is offered when the client
-	// has no ticket for the server, with psk_dhe_ke (forward secrecy)
-	// unless PSKKeyExchangeModes names psk_ke. In TLS 1.2 the first is
+	// In TLS 1.3 (RFC 8446 §4.2.11) all of them are offered, in order,
+	// after the cached ticket when there is one (a server that cannot
+	// open the ticket takes an external key instead), with psk_dhe_ke
+	// (forward secrecy) unless PSKKeyExchangeModes names psk_ke; a key
+	// whose hash no offered suite has is left out. In TLS 1.2 the first is
 	// used with a PSK cipher suite (RFC 4279, RFC 5489), which the client
 	// offers only when it has a key: by default ECDHE_PSK and DHE_PSK with
 	// an AEAD; plain PSK and RSA_PSK only when CipherSuites names them. A
@@ -423,7 +425,9 @@ type Config struct {
 	ExternalPSKs []ExternalPSK
 	// GetExternalPSK, on a server, returns the pre-shared key of an
 	// identity a client offers (nil: none; in TLS 1.3 the identity is then
-	// skipped, in TLS 1.2 the handshake ends with unknown_psk_identity), so
+	// skipped, and a server without a certificate that knows none of the
+	// identities ends the handshake with handshake_failure; in TLS 1.2 it
+	// ends with unknown_psk_identity), so
 	// that keys can come from a database or a KMS. A server that only
 	// serves PSK clients needs no Certificates; with it the server accepts
 	// the TLS 1.2 PSK suites too.

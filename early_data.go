@@ -118,6 +118,13 @@ func (hs *clientHandshakeTLS13) checkEarlyDataAccepted(ee *wire.EncryptedExtensi
 	if hs.offer.earlyData == nil || !hs.usingPSK {
 		return wire.Errorf(wire.AlertIllegalParameter, "server accepted early data the client did not send")
 	}
+	if hs.selectedPSK != 0 {
+		// RFC 8446 §4.2.10: "the client MUST verify that the server's
+		// selected_identity is 0. If any other value is returned, the
+		// client MUST abort the handshake with an "illegal_parameter"
+		// alert."
+		return wire.Errorf(wire.AlertIllegalParameter, "server accepted early data with PSK %d, not the first", hs.selectedPSK)
+	}
 	if c.state.alpn != hs.offer.session.alpn {
 		return wire.Errorf(wire.AlertIllegalParameter, "server accepted early data but chose ALPN %q, not the session's %q", c.state.alpn, hs.offer.session.alpn)
 	}
@@ -156,7 +163,7 @@ func (hs *serverHandshakeTLS13) decideEarlyData() {
 	case hs.psk == nil:
 		reason = "no ticket was accepted"
 	case hs.pskIdentity != 0:
-		reason = "the accepted ticket is not the first the client offered"
+		reason = "the accepted pre-shared key is not the first the client offered (RFC 8446 §4.2.10)"
 	case hs.psk.maxEarlyData == 0:
 		reason = "the ticket was issued without early data"
 	case hs.psk.suite != hs.suite:

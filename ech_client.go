@@ -290,7 +290,7 @@ func (c *Conn) resolveECH(offer *clientOffer, transcript *keys.Transcript, sh *w
 	if !accepted {
 		ech.status = echRejected
 		outer := *offer
-		outer.hello, outer.session, outer.session12 = ech.outer, nil, nil
+		outer.hello, outer.session, outer.psks, outer.session12 = ech.outer, nil, nil, nil
 		c.state.serverName = ech.config.PublicName
 		c.echRejectedName = ech.config.PublicName
 		c.keyLogRandom = ech.outer.Random[:]

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/wire"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 func spkiOf(t *testing.T, cert Certificate) []byte {
@@ -95,4 +96,40 @@ func TestRawPublicKeyClient(t *testing.T) {
 	serverErr, clientErr := refusedByServer(t, client, server)
 	wantSentAlert(t, "server", serverErr, wire.AlertBadCertificate)
 	wantReceivedAlert(t, "client", clientErr, wire.AlertBadCertificate)
+}
+
+// The TLS 1.3 encoding of a raw public key, byte by byte (RFC 7250 §3
+// with RFC 8446 §4.4.2): the Certificate has an empty request context and
+// one CertificateEntry whose cert_data is the SubjectPublicKeyInfo alone,
+// with no extensions; EncryptedExtensions answers server_certificate_type
+// (20) with raw public key (2). Read from the plaintext messages the
+// server's tracer sees, since TLS 1.3 encrypts both.
+func TestRawPublicKeyEncodingTLS13(t *testing.T) {
+	p := testCerts(t)
+	spki := spkiOf(t, p.ecdsaLeaf)
+	client, server := testClientConfig13(t), testServerConfig13(t, p.ecdsaLeaf)
+	client.VerifyRawPublicKey = func([]byte) error { return nil }
+	server.RawPublicKey = true
+	sent := map[wire.HandshakeType][]byte{}
+	server.Tracer = trace.TracerFunc(func(e trace.Event) {
+		if m, ok := e.(*trace.Message); ok && m.Direction == trace.Sent && m.ContentType == uint8(wire.ContentHandshake) {
+			sent[wire.HandshakeType(m.HandshakeType)] = bytes.Clone(m.Raw)
+		}
+	})
+	testHandshake(t, client, server).mustSucceed(t)
+	n := len(spki)
+	u24 := func(v int) []byte { return []byte{byte(v >> 16), byte(v >> 8), byte(v)} }
+	want := []byte{11}
+	want = append(want, u24(1+3+3+n+2)...) // context, list length, entry
+	want = append(want, 0)                 // certificate_request_context<0..2^8-1>: empty
+	want = append(want, u24(3+n+2)...)     // certificate_list<0..2^24-1>
+	want = append(want, u24(n)...)         // cert_data<1..2^24-1>: the SPKI
+	want = append(want, spki...)
+	want = append(want, 0, 0) // extensions<0..2^16-1>: none
+	if got := sent[wire.TypeCertificate]; !bytes.Equal(got, want) {
+		t.Errorf("Certificate\n got %x\nwant %x", got, want)
+	}
+	if !bytes.Contains(sent[wire.TypeEncryptedExtensions], []byte{0, 20, 0, 1, 2}) {
+		t.Errorf("EncryptedExtensions %x lacks server_certificate_type = raw public key", sent[wire.TypeEncryptedExtensions])
+	}
 }

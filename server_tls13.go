@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -115,7 +116,11 @@ func (hs *serverHandshakeTLS13) negotiate() error {
 	if hs.psk != nil {
 		return nil
 	}
-	return hs.chooseCertificate()
+	err := hs.chooseCertificate()
+	if errors.Is(err, errNoCertificates) && hs.config.GetExternalPSK != nil {
+		return hs.noPSKAccepted()
+	}
+	return err
 }
 
 // chooseSuite picks the first TLS 1.3 suite in the server's order that the

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"slices"
 	"sync"
@@ -115,46 +116,103 @@ func (c *Conn) sessionCacheKey() string {
 	return c.conn.RemoteAddr().String()
 }
 
-// offerSession adds a cached ticket to a TLS 1.3 ClientHello as a
-// pre_shared_key (RFC 8446 §4.2.11). The binder is filled in when the
-// hello is written, once the transcript it covers is known.
+// offerSession adds the client's PSKs to a TLS 1.3 ClientHello as
+// pre_shared_key (RFC 8446 §4.2.11): the cached ticket first, then every
+// external PSK whose hash an offered suite has. The server takes the first
+// it can use, so a ticket it can no longer open (its ticket keys changed)
+// falls back to the external key. Only the first identity may carry early
+// data (§4.2.10), so only a ticket does. The binders are filled in when the
+// hello is written, once the transcript they cover is known.
 func (c *Conn) offerSession(offer *clientOffer) error {
-	cfg := c.config
+	if _, ok := c.cachedSession13(); !ok && len(c.config.ExternalPSKs) == 0 {
+		return nil // no PSK to offer: the clock is not read (the trace goldens run on a fake one)
+	}
+	now := c.config.now()
+	var psks []*ClientSessionState
+	if cs, ok := c.usableTicket13(offer, now); ok {
+		psks = append(psks, cs)
+	}
+	external, err := externalSessions(c.config, now)
+	if err != nil {
+		return err
+	}
+	for _, cs := range external {
+		if offersHashOf(offer.hello, cs.suite) {
+			psks = append(psks, cs)
+		}
+	}
+	if len(psks) == 0 {
+		return nil
+	}
+	if !psks[0].external {
+		c.offerEarlyData(offer, psks[0])
+	}
+	offer.hello.Extensions = append(offer.hello.Extensions, pskExtension(psks, now))
+	if err := identitiesFit(offer.hello, psks); err != nil {
+		return err
+	}
+	offer.session, offer.psks = psks[0], psks
+	c.offeredSession = !psks[0].external
+	return nil
+}
+
+// identitiesFit refuses PSK identities too long for the ClientHello: an
+// identity may have up to 65535 bytes (RFC 8446 §4.2.11), but all the
+// extensions together must fit in 65535 bytes too (§4.1.2), with the key
+// shares and the rest. Found here, it is this side's configuration, not a
+// failure to alert the server about. Only long identities cost a trial
+// encoding.
+func identitiesFit(hello *wire.ClientHello, psks []*ClientSessionState) error {
+	total := 0
+	for _, cs := range psks {
+		total += len(cs.ticket)
+	}
+	if total < 1<<15 {
+		return nil
+	}
+	if _, err := hello.Marshal(); err != nil {
+		return &configError{fmt.Sprintf("the pre-shared key identities (%d bytes) do not fit in a ClientHello, whose extensions RFC 8446 §4.1.2 limits to 65535 bytes together: use a shorter identity (%v)", total, err)}
+	}
+	return nil
+}
+
+// usableTicket13 is the cached TLS 1.3 ticket, when it has not expired
+// (an expired one leaves the cache) and an offered suite has its hash.
+func (c *Conn) usableTicket13(offer *clientOffer, now time.Time) (*ClientSessionState, bool) {
 	cs, ok := c.cachedSession13()
 	if !ok {
-		ext, err := externalSession(cfg)
-		if err != nil || ext == nil {
-			return err
-		}
-		cs = ext
+		return nil, false
 	}
-	key := c.sessionCacheKey()
-	now := cfg.now()
-	if !cs.external && now.After(cs.receivedAt.Add(cs.lifetime)) {
-		cfg.ClientSessionCache.Put(key, nil)
-		return nil
+	if now.After(cs.receivedAt.Add(cs.lifetime)) {
+		c.config.ClientSessionCache.Put(c.sessionCacheKey(), nil)
+		return nil, false
 	}
-	// Only a suite with the ticket's hash can use it (RFC 8446 §4.2.11).
-	if !slices.ContainsFunc(offer.hello.CipherSuites, func(id suites.ID) bool {
+	return cs, offersHashOf(offer.hello, cs.suite)
+}
+
+// offersHashOf reports whether the hello offers a TLS 1.3 suite with the
+// PSK's hash: only such a suite can use it (RFC 8446 §4.2.11).
+func offersHashOf(hello *wire.ClientHello, suite *suites.Suite) bool {
+	return slices.ContainsFunc(hello.CipherSuites, func(id suites.ID) bool {
 		s := suites.SuiteByID(id)
-		return s != nil && s.IsTLS13() && s.PRFHash == cs.suite.PRFHash
-	}) {
-		return nil
-	}
-	// RFC 8446 §4.2.11: "For identities established externally, an
-	// obfuscated_ticket_age of 0 SHOULD be used".
-	age := uint32(0)
-	if !cs.external {
-		age = uint32(now.Sub(cs.receivedAt)/time.Millisecond) + cs.ageAdd
-		c.offerEarlyData(offer, cs)
-	}
-	offer.hello.Extensions = append(offer.hello.Extensions, &wire.PreSharedKeyExt{
-		Identities: []wire.PSKIdentity{{Identity: cs.ticket, ObfuscatedTicketAge: age}},
-		Binders:    [][]byte{make([]byte, cs.suite.PRFHash.Size())},
+		return s != nil && s.IsTLS13() && s.PRFHash == suite.PRFHash
 	})
-	offer.session = cs
-	c.offeredSession = !cs.external
-	return nil
+}
+
+// pskExtension lists the PSKs with their ages and room for their binders.
+// RFC 8446 §4.2.11: "For identities established externally, an
+// obfuscated_ticket_age of 0 SHOULD be used".
+func pskExtension(psks []*ClientSessionState, now time.Time) *wire.PreSharedKeyExt {
+	ext := &wire.PreSharedKeyExt{}
+	for _, cs := range psks {
+		age := uint32(0)
+		if !cs.external {
+			age = uint32(now.Sub(cs.receivedAt)/time.Millisecond) + cs.ageAdd
+		}
+		ext.Identities = append(ext.Identities, wire.PSKIdentity{Identity: cs.ticket, ObfuscatedTicketAge: age})
+		ext.Binders = append(ext.Binders, make([]byte, cs.suite.PRFHash.Size()))
+	}
+	return ext
 }
 
 // cachedSession13 is the TLS 1.3 session the client cache holds for this
@@ -179,7 +237,7 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 	if err != nil {
 		return err
 	}
-	if cs := offer.session; cs != nil {
+	if len(offer.psks) > 0 {
 		raw, err := hello.Marshal()
 		if err != nil {
 			return err
@@ -188,15 +246,36 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 		if err != nil {
 			return err
 		}
-		binder := computeBinder(cs.suite, cs.psk, !cs.external, transcript.Messages(), raw[:len(raw)-n])
 		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
-		psk.Binders[0] = binder
+		for i, cs := range offer.psks {
+			psk.Binders[i] = computeBinder(cs.suite, cs.psk, !cs.external, transcript.Messages(), raw[:len(raw)-n])
+		}
 	}
 	if offer.ech != nil && !offer.ech.rejected() {
 		return c.writeSealedClientHello(offer.ech, hello)
 	}
 	_, err = c.writeHandshake(hello)
 	return err
+}
+
+// keepPSKsForHash keeps, for the second ClientHello, the offered PSKs
+// whose hash is the suite's that the HelloRetryRequest chose: RFC 8446
+// §4.1.2 lets a client remove "any PSKs which are incompatible with the
+// server's indicated cipher suite", and the rest get fresh ages and
+// binders.
+func (hs *clientHandshakeTLS13) keepPSKsForHash(exts []wire.Extension) []wire.Extension {
+	offer := hs.offer
+	if len(offer.psks) == 0 {
+		return exts
+	}
+	offer.psks = slices.DeleteFunc(offer.psks, func(cs *ClientSessionState) bool { return cs.suite.PRFHash != hs.hash })
+	offer.session = nil
+	if len(offer.psks) == 0 {
+		return slices.DeleteFunc(exts, func(e wire.Extension) bool { _, ok := e.(*wire.PreSharedKeyExt); return ok })
+	}
+	offer.session = offer.psks[0]
+	replaceExtension(exts, pskExtension(offer.psks, hs.config.now()))
+	return exts
 }
 
 // computeBinder is HMAC(finished_key(binder_key), Hash(prior messages +
@@ -214,10 +293,11 @@ func computeBinder(suite *suites.Suite, psk []byte, resumption bool, prior, trun
 // key schedule from it.
 func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, error) {
 	c := hs.c
-	cs := hs.offer.session
-	if cs == nil || ext.SelectedIdentity != 0 {
+	if int(ext.SelectedIdentity) >= len(hs.offer.psks) {
 		return nil, wire.Errorf(wire.AlertIllegalParameter, "server selected PSK %d, which the client did not offer", ext.SelectedIdentity)
 	}
+	cs := hs.offer.psks[ext.SelectedIdentity]
+	hs.selectedPSK = int(ext.SelectedIdentity)
 	if cs.suite.PRFHash != hs.hash {
 		return nil, wire.Errorf(wire.AlertIllegalParameter, "server resumed a %s session with %s, whose hash differs", cs.suite.Name, hs.suite.Name)
 	}

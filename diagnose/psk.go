@@ -43,6 +43,11 @@ func (x *explainer) psk() *Diagnosis {
 		d := x.pskDiagnosis(CausePSKWrongKey, sent, identity, desc)
 		d.Evidence["binder_rejected"] = true
 		return d
+	case ok && desc == wire.AlertHandshakeFailure && x.f.serverHello == nil && x.side == "client" && usedPSK && !sent:
+		// A TLS 1.3 external PSK the server does not know, at a server
+		// with no certificate to go on with (RFC 8446 §4.2.11); clasp
+		// and OpenSSL 3 (-nocert -psk) both answer handshake_failure.
+		return x.pskUnknownIdentity13(identity, desc, sent)
 	case ok && (desc == wire.AlertHandshakeFailure || desc == wire.AlertInsufficientSecurity) && x.f.serverHello == nil:
 		if offered := x.offeredPSKSuites(); len(offered) > 0 && x.side == "client" {
 			d := x.pskDiagnosis(CausePSKNoCommonSuite, sent, identity, desc)
@@ -51,6 +56,11 @@ func (x *explainer) psk() *Diagnosis {
 		}
 	}
 	var ne *clasp.NegotiationError
+	if errors.As(x.err, &ne) && ne.What == "pre-shared key" && x.side == "server" {
+		if unknown, ok := x.unknownPSKIdentity(); ok {
+			return x.pskUnknownIdentity13(unknown, wire.AlertHandshakeFailure, true)
+		}
+	}
 	if errors.As(x.err, &ne) && ne.What == "cipher suite" && x.side == "server" {
 		if offered := x.offeredPSKSuites(); len(offered) > 0 {
 			d := x.pskDiagnosis(CausePSKNoCommonSuite, true, identity, wire.AlertHandshakeFailure)
@@ -83,7 +93,7 @@ func (x *explainer) pskIdentity() (identity string, used bool) {
 		return string(x.f.pskIdentity), true
 	}
 	for _, d := range x.f.decisions {
-		if d.What == "psk_identity" {
+		if d.What == "psk_identity" && d.ReasonCode != "psk_identity_unknown" {
 			return d.Chosen, true
 		}
 	}
@@ -99,6 +109,32 @@ func (x *explainer) pskIdentity() (identity string, used bool) {
 		}
 	}
 	return want, false
+}
+
+// unknownPSKIdentity is the last identity a TLS 1.3 server looked up and
+// did not know (a ticket of another server's looks the same), from the
+// server's decisions.
+func (x *explainer) unknownPSKIdentity() (string, bool) {
+	for i := len(x.f.decisions) - 1; i >= 0; i-- {
+		if d := x.f.decisions[i]; d.What == "psk_identity" && d.ReasonCode == "psk_identity_unknown" {
+			return d.Chosen, true
+		}
+	}
+	return "", false
+}
+
+// pskUnknownIdentity13 explains a TLS 1.3 external PSK that the server
+// does not know: no unknown_psk_identity alert exists there, so the
+// explanation says why handshake_failure means it.
+func (x *explainer) pskUnknownIdentity13(identity string, desc wire.AlertDescription, sent bool) *Diagnosis {
+	d := x.pskDiagnosis(CausePSKUnknownIdentity, sent, identity, desc)
+	key := "psk.unknown_identity13.explain.client"
+	if x.side == "server" {
+		key = "psk.unknown_identity13.explain.server"
+	}
+	d.Explanation = x.t.T(key, "identity", fmt.Sprintf("%q", identity), "alert", desc.String())
+	d.Evidence["tls13_no_certificate"] = true
+	return d
 }
 
 // offeredPSKSuites lists the TLS 1.2 PSK suites the ClientHello offered.

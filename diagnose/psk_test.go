@@ -87,3 +87,67 @@ func TestPSKUnknownIdentityDiagnosis(t *testing.T) {
 	o = waitServer(t, out)
 	expect(t, diagnose.ExplainWithConfig(o.err, o.rec, "server", time.Now(), scfg), diagnose.CausePSKUnknownIdentity, `"meter-3"`)
 }
+
+// TLS 1.3 has no unknown_psk_identity alert. A PSK-only server that knows
+// none of the offered identities cannot go on with a full handshake (RFC
+// 8446 §4.2.11) and answers handshake_failure (§4.1.1; openssl s_server
+// -nocert -psk does the same, its TLS 1.3 callback taking only its one
+// identity). Both sides name the identity: the client against s_server
+// and a clasp server, the server against s_client and a clasp client.
+func TestPSKUnknownIdentityDiagnosisTLS13(t *testing.T) {
+	srv := peertest.StartOpenSSLServer(t, peertest.NewPKI(t).RSA, "-nocert", "-tls1_3", "-psk", hex.EncodeToString(diagPSK),
+		"-psk_identity", "meter-1", "-www", "-quiet")
+	cfg := pskClient("meter-2", diagPSK, clasp.VersionTLS13)
+	err, rec := dialClasp(t, srv.Addr, cfg)
+	if err == nil {
+		t.Fatal("s_server accepted an identity it does not know")
+	}
+	expect(t, diagnose.ExplainWithConfig(err, rec, "client", time.Now(), cfg), diagnose.CausePSKUnknownIdentity,
+		`"meter-2"`, "handshake_failure", "RFC 8446 §4.2.11", "--psk-identity")
+
+	scfg := &clasp.Config{MinVersion: clasp.VersionTLS13, GetExternalPSK: func(id []byte) (*clasp.ExternalPSK, error) {
+		if string(id) != "meter-1" {
+			return nil, nil
+		}
+		return &clasp.ExternalPSK{Identity: id, Key: diagPSK}, nil
+	}}
+	addr, out := serveClaspOnce(t, scfg)
+	err, rec = dialClasp(t, addr, cfg)
+	if err == nil {
+		t.Fatal("a clasp server accepted an identity it does not know")
+	}
+	expect(t, diagnose.ExplainWithConfig(err, rec, "client", time.Now(), cfg), diagnose.CausePSKUnknownIdentity, `"meter-2"`, "handshake_failure")
+	o := waitServer(t, out)
+	expect(t, diagnose.ExplainWithConfig(o.err, o.rec, "server", time.Now(), scfg), diagnose.CausePSKUnknownIdentity,
+		`"meter-2"`, "handshake_failure", "--psk-file")
+	expect(t, diagnose.ExplainIn("zh", o.err, o.rec, "server", time.Now(), scfg), diagnose.CausePSKUnknownIdentity, `"meter-2"`, "没有密钥")
+
+	addr, out = serveClaspOnce(t, scfg)
+	if _, err := peertest.RunOpenSSLClient(t, addr, "", "-tls1_3", "-psk", hex.EncodeToString(diagPSK), "-psk_identity", "meter-3"); err == nil {
+		t.Error("s_client with an unknown identity connected")
+	}
+	o = waitServer(t, out)
+	expect(t, diagnose.ExplainWithConfig(o.err, o.rec, "server", time.Now(), scfg), diagnose.CausePSKUnknownIdentity, `"meter-3"`)
+}
+
+// A TLS 1.3 binder that does not verify is a wrong key on the server's
+// side too (decrypt_error, RFC 8446 §4.2.11.2), with s_client and with a
+// clasp client.
+func TestPSKWrongKeyDiagnosisServerTLS13(t *testing.T) {
+	scfg := &clasp.Config{MinVersion: clasp.VersionTLS13, GetExternalPSK: func(id []byte) (*clasp.ExternalPSK, error) {
+		return &clasp.ExternalPSK{Identity: id, Key: diagPSK}, nil
+	}}
+	addr, out := serveClaspOnce(t, scfg)
+	if _, err := peertest.RunOpenSSLClient(t, addr, "", "-tls1_3", "-psk", hex.EncodeToString(bytes.Repeat([]byte{1}, 32)), "-psk_identity", "meter-1"); err == nil {
+		t.Error("s_client with a wrong key connected")
+	}
+	o := waitServer(t, out)
+	expect(t, diagnose.ExplainWithConfig(o.err, o.rec, "server", time.Now(), scfg), diagnose.CausePSKWrongKey, `"meter-1"`, "decrypt_error")
+
+	addr, out = serveClaspOnce(t, scfg)
+	if err, _ := dialClasp(t, addr, pskClient("meter-4", bytes.Repeat([]byte{1}, 32), clasp.VersionTLS13)); err == nil {
+		t.Error("a wrong key was accepted")
+	}
+	o = waitServer(t, out)
+	expect(t, diagnose.ExplainIn("vi", o.err, o.rec, "server", time.Now(), scfg), diagnose.CausePSKWrongKey, `"meter-4"`, "decrypt_error")
+}

@@ -22,23 +22,46 @@ type pskKex12 struct {
 	gnutlsKX string // GnuTLS priority keyword
 	gnutls   string // GnuTLS cipher keyword for the same suite
 	rsa      bool   // RSA_PSK: the server has an RSA certificate
+	// gnutlsClientBug, when set, is a known crash of gnutls-cli as a
+	// client of this key exchange (see gnutlsCLIPrintInfoCrash): the test
+	// still runs it and proves the handshake from the clasp server's side,
+	// but cannot send data through it.
+	gnutlsClientBug string
 }
+
+// gnutlsCLIPrintInfoCrash is Debian's gnutls-cli 3.7.9 as a TLS 1.2
+// DHE_PSK or ECDHE_PSK client: the handshake completes (it prints the
+// session's "- Description: (TLS1.2-X.509)-(ECDHE-SECP256R1)-..." and "-
+// PSK authentication"), then it dies with SIGSEGV right after that line,
+// where it would print the key exchange details, before it reads stdin
+// (the clasp server gets no data), against its own
+// gnutls-serv as against clasp. No invocation tried avoids it: priority
+// strings NORMAL/SECURE256/NONE-based with -VERS-TLS1.3, --pskusername=/
+// --pskkey= forms, --insecure, --logfile, --verbose, --resume, without
+// --x509cafile, with -d 3 (3.7.9 has no --quiet). PSK and
+// RSA_PSK do not crash. Reproduce with:
+//
+//	echo meter-0042:$(printf '42%.0s' {1..32}) > passwd
+//	P='NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-PSK:-CIPHER-ALL:+CHACHA20-POLY1305'
+//	gnutls-serv -p 5556 --priority "$P" --pskpasswd passwd --http --disable-client-cert &
+//	echo | gnutls-cli -p 5556 127.0.0.1 --priority "$P" --pskusername meter-0042 --pskkey $(printf '42%.0s' {1..32}); echo $?   # 139
+const gnutlsCLIPrintInfoCrash = "gnutls-cli 3.7.9 segfaults after a TLS 1.2 DHE_PSK/ECDHE_PSK handshake, while printing the session info, before sending data"
 
 // The suites are chosen so that each key exchange is seen with the
 // ciphers peers use; DHE_PSK takes a 256-bit cipher because OpenSSL's
 // automatic DH parameters for a 128-bit PSK suite are 1024 bits, below
 // clasp's 2048-bit minimum.
 var pskKexes12 = []pskKex12{
-	{"PSK", "PSK-AES128-GCM-SHA256", "PSK", "AES-128-GCM", false},
-	{"DHE_PSK", "DHE-PSK-AES256-GCM-SHA384", "DHE-PSK", "AES-256-GCM", false},
-	{"ECDHE_PSK", "ECDHE-PSK-CHACHA20-POLY1305", "ECDHE-PSK", "CHACHA20-POLY1305", false},
-	{"RSA_PSK", "RSA-PSK-AES128-GCM-SHA256", "RSA-PSK", "AES-128-GCM", true},
+	{"PSK", "PSK-AES128-GCM-SHA256", "PSK", "AES-128-GCM", false, ""},
+	{"DHE_PSK", "DHE-PSK-AES256-GCM-SHA384", "DHE-PSK", "AES-256-GCM", false, gnutlsCLIPrintInfoCrash},
+	{"ECDHE_PSK", "ECDHE-PSK-CHACHA20-POLY1305", "ECDHE-PSK", "CHACHA20-POLY1305", false, gnutlsCLIPrintInfoCrash},
+	{"RSA_PSK", "RSA-PSK-AES128-GCM-SHA256", "RSA-PSK", "AES-128-GCM", true, ""},
 	// CBC with HMAC-SHA256/384 (RFC 5487, RFC 5489), OpenSSL only: GnuTLS
 	// has only the SHA-1 CBC forms of these.
-	{"ECDHE_PSK", "ECDHE-PSK-AES128-CBC-SHA256", "", "", false},
-	{"PSK", "PSK-AES256-CBC-SHA384", "", "", false},
-	{"DHE_PSK", "DHE-PSK-AES256-CBC-SHA384", "", "", false},
-	{"RSA_PSK", "RSA-PSK-CHACHA20-POLY1305", "", "", true},
+	{"ECDHE_PSK", "ECDHE-PSK-AES128-CBC-SHA256", "", "", false, ""},
+	{"PSK", "PSK-AES256-CBC-SHA384", "", "", false, ""},
+	{"DHE_PSK", "DHE-PSK-AES256-CBC-SHA384", "", "", false, ""},
+	{"RSA_PSK", "RSA-PSK-CHACHA20-POLY1305", "", "", true, ""},
 }
 
 var interopPSK = bytes.Repeat([]byte{0x3c, 0xa5}, 16)
@@ -169,8 +192,9 @@ func TestPSKWithGnuTLS(t *testing.T) {
 			out, err := peertest.RunGnuTLSClient(t, addr, "psk line\n", "--priority", prio,
 				"--pskusername", "meter-0042", "--pskkey", hex.EncodeToString(interopPSK))
 			res := <-results
-			if err != nil && strings.Contains(err.Error(), "segmentation fault") && gnutlsCrashesOnItsOwn(t, pki, prio) {
-				t.Skipf("gnutls-cli crashes as a TLS 1.2 %s client against its own gnutls-serv too (GnuTLS %s)", k.name, peertest.PeerVersions()["gnutls-cli"])
+			if k.gnutlsClientBug != "" && err != nil && strings.Contains(err.Error(), "segmentation fault") {
+				checkKnownGnuTLSCrash(t, pki, k, prio, res)
+				return
 			}
 			if err != nil || res.err != nil || res.line != "psk line" {
 				t.Fatalf("gnutls-cli %v, server %v, line %q\n%s", err, res.err, res.line, out)
@@ -197,6 +221,27 @@ func TestPSKWithGnuTLS(t *testing.T) {
 			t.Fatalf("gnutls-cli %v, server %v, line %q, identity %q\n%s", err, res.err, res.line, res.state.PSKIdentity, out)
 		}
 	})
+}
+
+// checkKnownGnuTLSCrash handles a gnutls-cli that crashed as k's client
+// (k.gnutlsClientBug): not a skip. The clasp server must have completed the
+// handshake, which means it verified gnutls-cli's Finished, so both sides
+// derived the same keys from the PSK and the key exchange, with the PSK
+// state checked as for the other key exchanges; and gnutls-cli must crash
+// the same way against its own gnutls-serv, or the crash is clasp's
+// business. Only the data exchange after the handshake is not proven, and
+// the test says so in its log.
+func checkKnownGnuTLSCrash(t *testing.T, pki *peertest.PKI, k pskKex12, prio string, res serverResult) {
+	t.Helper()
+	if !res.state.HandshakeComplete {
+		t.Fatalf("gnutls-cli crashed before the handshake completed (server: %v): not the known bug %q", res.err, k.gnutlsClientBug)
+	}
+	checkPSKState(t, "clasp server", res.state, k.openssl, "meter-0042")
+	if !gnutlsCrashesOnItsOwn(t, pki, prio) {
+		t.Fatalf("gnutls-cli crashed against clasp but not against gnutls-serv: not the known bug %q", k.gnutlsClientBug)
+	}
+	t.Logf("known peer bug, handshake proven, data exchange not: %s (GnuTLS %s; reproduction in gnutlsCLIPrintInfoCrash)",
+		k.gnutlsClientBug, peertest.PeerVersions()["gnutls-cli"])
 }
 
 // gnutlsCrashesOnItsOwn reports whether gnutls-cli with a PSK priority

@@ -80,3 +80,34 @@ func TestRawPublicKeyWithGnuTLS(t *testing.T) {
 		}
 	})
 }
+
+// A clasp client presenting its raw public key (RFC 7250
+// client_certificate_type) to gnutls-serv, which requires a client
+// certificate and accepts raw keys (+CTYPE-CLI-ALL), in TLS 1.3 and TLS
+// 1.2, with an X.509 server certificate. gnutls-serv --http reports on its
+// page the negotiated types, client's first: "(TLS1.3-Raw Public
+// Key-X.509)"; the handshake itself shows that GnuTLS verified the
+// client's CertificateVerify with that key. gnutls-serv pins nothing, so
+// the key's identity is not checked here (clasp↔clasp tests do that).
+func TestRawPublicKeyClientToGnuTLS(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, v := range []struct {
+		name    string
+		prio    string
+		version uint16
+	}{{"TLS 1.3", "NORMAL:-VERS-ALL:+VERS-TLS1.3:+CTYPE-CLI-ALL", clasp.VersionTLS13},
+		{"TLS 1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.2:+CTYPE-CLI-ALL", clasp.VersionTLS12}} {
+		t.Run(v.name, func(t *testing.T) {
+			srv := peertest.StartGnuTLSServer(t, pki.ECDSA, v.prio, "--require-client-cert", "--http")
+			cfg := &clasp.Config{ServerName: "localhost", MinVersion: v.version, MaxVersion: v.version, RootCAs: pki.CAPool,
+				Certificates: []clasp.Certificate{claspCert(pki.Client)}, RawPublicKey: true}
+			body, st := claspGet(t, srv.Addr, cfg)
+			want := "-Raw Public Key-X.509)"
+			if st.Version != v.version || !strings.Contains(body, want) || !strings.Contains(body, "<TD>Raw Public Key</TD>") ||
+				len(st.PeerCertificates) == 0 || st.PeerRawPublicKey != nil {
+				t.Errorf("version %x, %d server certificates, server raw key %x; gnutls-serv's page lacks %q:\n%s",
+					st.Version, len(st.PeerCertificates), st.PeerRawPublicKey, want, body)
+			}
+		})
+	}
+}

@@ -146,7 +146,7 @@ func decodeMessage(parsed any) object {
 		}
 		o.add("certificates", certs)
 	case *wire.RawPublicKeyCertificate:
-		o.add("raw_public_key_hex", hexString(m.SPKI))
+		o.add("certificates", []any{decodeRawKey(m.SPKI)})
 	case *wire.ServerKeyExchange:
 		o.add("key_exchange", m.KeyExchange.String())
 		if m.PSKIdentityHint != nil {

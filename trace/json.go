@@ -168,7 +168,9 @@ func (t *jsonTracer) message(o *object, m *Message, tally *sideTally) {
 	if m.ContentType == uint8(wire.ContentHandshake) {
 		o.add("handshake_type", codePoint(uint16(m.HandshakeType), wire.HandshakeType(m.HandshakeType).String()))
 	}
-	if m.Parsed != nil {
+	if c, ok := m.Parsed.(*wire.Certificate13); ok && t.vers.rawKeyFrom(m.Side, sender(m.Side, m.Direction)) {
+		o.add("message", append(object{{"type", handshakeTypeName(m.Parsed)}}, decodeRawKeyCertificate13(c)...))
+	} else if m.Parsed != nil {
 		o.add("message", append(object{{"type", handshakeTypeName(m.Parsed)}}, decodeMessage(m.Parsed)...))
 	}
 	if m.Raw != nil {

@@ -106,19 +106,35 @@ func messageName(m *Message) string {
 // apart.
 type versions struct {
 	tls13 [3]bool // indexed by Side
+	// rawKey says, by Side and then by the sender of a Certificate
+	// (Client or Server), that TLS 1.3's EncryptedExtensions agreed on
+	// raw public keys (RFC 7250 §4.2): that sender's Certificate entry is
+	// a SubjectPublicKeyInfo, not an X.509 certificate.
+	rawKey [3][3]bool
 }
 
-// observe notes the version a ServerHello (or HelloRetryRequest) selects.
+// observe notes the version a ServerHello (or HelloRetryRequest) selects,
+// and the certificate types that EncryptedExtensions agree on.
 func (v *versions) observe(m *Message) {
-	sh, ok := m.Parsed.(*wire.ServerHello)
-	if !ok {
-		return
-	}
-	if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](sh.Extensions); ok &&
-		len(sv.Versions) == 1 && sv.Versions[0] == suites.VersionTLS13 {
-		v.tls13[m.Side] = true
+	switch p := m.Parsed.(type) {
+	case *wire.ServerHello:
+		if sv, ok := wire.FindExtension[*wire.SupportedVersionsExt](p.Extensions); ok &&
+			len(sv.Versions) == 1 && sv.Versions[0] == suites.VersionTLS13 {
+			v.tls13[m.Side] = true
+		}
+	case *wire.EncryptedExtensions:
+		if e, ok := wire.FindExtension[*wire.ServerCertificateTypeExt](p.Extensions); ok && len(e.Types) == 1 {
+			v.rawKey[m.Side][Server] = e.Types[0] == wire.CertTypeRawPublicKey
+		}
+		if e, ok := wire.FindExtension[*wire.ClientCertificateTypeExt](p.Extensions); ok && len(e.Types) == 1 {
+			v.rawKey[m.Side][Client] = e.Types[0] == wire.CertTypeRawPublicKey
+		}
 	}
 }
+
+// rawKeyFrom says that side sees raw public keys in from's TLS 1.3
+// Certificate.
+func (v *versions) rawKeyFrom(side, from Side) bool { return v.rawKey[side][from] }
 
 func (v *versions) is13(side Side) bool { return v.tls13[side] }
 

@@ -159,12 +159,54 @@ var scenarios = []scenario{
 	{name: "tls13-keyupdate", configure: func(_ *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 	}, keyUpdate: true},
+	// A TLS 1.3 external PSK (issue 15, RFC 8446 §4.2.11) at a server
+	// with no certificate: the story must name the identity and the "ext
+	// binder" label, not tell a ticket resumption.
+	{name: "tls13-external-psk", configure: func(_ *testing.T, client, server *clasp.Config) {
+		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
+		key := bytes.Repeat([]byte{0x5a}, 32)
+		client.ExternalPSKs = []clasp.ExternalPSK{{Identity: []byte("sensor-7"), Key: key}}
+		server.Certificates = nil
+		server.GetExternalPSK = func(identity []byte) (*clasp.ExternalPSK, error) {
+			if string(identity) != "sensor-7" {
+				return nil, nil
+			}
+			return &clasp.ExternalPSK{Identity: identity, Key: key}, nil
+		}
+	}},
+	// TLS 1.3 raw public keys both ways (issue 15, RFC 7250): each
+	// Certificate entry is a SubjectPublicKeyInfo, which the story and
+	// the JSON must show as a key of its type and size checked against a
+	// pinned one, not as a certificate that fails to parse.
+	{name: "tls13-raw-public-key", configure: func(t *testing.T, client, server *clasp.Config) {
+		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
+		client.Certificates = []clasp.Certificate{loadKeyPair(t, "client")}
+		client.RawPublicKey, server.RawPublicKey = true, true
+		server.ClientAuth = clasp.RequireAnyClientCert
+		client.VerifyRawPublicKey = pinnedKey(t, server.Certificates[0])
+		server.VerifyRawPublicKey = pinnedKey(t, client.Certificates[0])
+	}},
 	{name: "tls13-client-cert", configure: func(t *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 		server.ClientAuth = clasp.RequireAndVerifyClientCert
 		server.ClientCAs = testCAPool(t)
 		client.Certificates = []clasp.Certificate{loadKeyPair(t, "client")}
 	}},
+}
+
+// pinnedKey accepts the raw public key of cert's leaf, and no other.
+func pinnedKey(t *testing.T, cert clasp.Certificate) func([]byte) error {
+	t.Helper()
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(spki []byte) error {
+		if !bytes.Equal(spki, leaf.RawSubjectPublicKeyInfo) {
+			return errors.New("not the pinned key")
+		}
+		return nil
+	}
 }
 
 // recording is what both sides of one scenario emitted.

@@ -38,6 +38,11 @@ type storyTracer struct {
 	// What the client said of its encrypted_client_hello: a real offer or
 	// GREASE. A server cannot tell the two apart.
 	echOffered, echGREASE bool
+	// offeredPSKs are the identities of the last ClientHello's
+	// pre_shared_key; externalPSK is the one the server accepted, quoted,
+	// when it is an external PSK rather than a ticket ("" otherwise).
+	offeredPSKs []offeredPSK
+	externalPSK string
 	// inServerHello is set while a ServerHello's or HelloRetryRequest's
 	// extensions are told: their supported_versions and key_share hold the
 	// one value chosen, not the client's list.
@@ -220,6 +225,10 @@ func (t *storyTracer) message(m *Message) {
 		for i, e := range p.Entries {
 			ders[i] = e.Data
 		}
+		if t.vers.rawKeyFrom(m.Side, from) && len(ders) > 0 {
+			t.rawPublicKey13(from, ders[0])
+			break
+		}
 		var leafExts []wire.Extension
 		if len(p.Entries) > 0 {
 			leafExts = p.Entries[0].Extensions
@@ -245,6 +254,7 @@ func (t *storyTracer) message(m *Message) {
 		t.line(1, "eoed")
 	case *wire.RawPublicKeyCertificate:
 		t.line(1, "cert.raw_key", "side", t.side(from), "bytes", len(p.SPKI), "hex", hexString(p.SPKI))
+		t.rawKeyDetail(p.SPKI)
 	case *wire.ServerKeyExchange:
 		t.serverKeyExchange(p)
 	case *wire.CertificateRequest:
@@ -313,6 +323,7 @@ func (t *storyTracer) keyUpdate(from Side, p *wire.KeyUpdate) {
 
 func (t *storyTracer) clientHello(ch *wire.ClientHello) {
 	t.clientRandom = ch.Random[:]
+	t.offeredPSKs = offeredPSKsOf(ch)
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](ch.Extensions); ok {
 		t.serverName = sni.HostName
 	}
@@ -397,14 +408,18 @@ func (t *storyTracer) serverHello13(sh *wire.ServerHello) {
 	} else {
 		t.sessionID(sh.SessionID)
 	}
+	t.externalPSK = "" // set by the pre_shared_key the server selected
 	t.serverExtensions(sh.Extensions)
 
 	ks, hasShare := wire.FindExtension[*wire.KeyShareExt](sh.Extensions)
 	_, hasPSK := wire.FindExtension[*wire.PreSharedKeyExt](sh.Extensions)
 	t.resumed13 = hasPSK
-	if hasPSK {
+	switch {
+	case hasPSK && t.externalPSK != "":
+		t.line(1, "k13.early_external", "identity", t.externalPSK)
+	case hasPSK:
 		t.line(1, "k13.early_psk")
-	} else {
+	default:
 		t.line(1, "k13.early")
 	}
 	if hasShare && len(ks.Entries) == 1 {
@@ -429,7 +444,10 @@ func (t *storyTracer) finished13(from Side, f *wire.Finished) {
 	t.line(1, "fin13.proves", "peer", t.side(from.Peer()))
 	if from == Server {
 		t.line(1, "k13.application")
-		if t.resumed13 {
+		switch {
+		case t.resumed13 && t.externalPSK != "":
+			t.line(1, "k13.skipped_external", "identity", t.externalPSK)
+		case t.resumed13:
 			t.line(1, "k13.skipped")
 		}
 	} else {
@@ -472,6 +490,9 @@ func (t *storyTracer) describeExtension(e wire.Extension) (key string, args []an
 			names[i] = t.pskModeText(m)
 		}
 		key, args = "ext.psk_modes", []any{"list", strings.Join(names, "; ")}
+		if t.offersExternalPSK() {
+			key = "ext.psk_modes_external"
+		}
 	case *wire.PreSharedKeyExt:
 		return t.preSharedKeyStory(e)
 	case *wire.EarlyDataExt:
@@ -552,23 +573,6 @@ func (t *storyTracer) keyShareStory(e *wire.KeyShareExt) (key string, args []any
 		for _, ks := range e.Entries {
 			sub = append(sub, []any{"ext.share", "group", ks.Group.String(), "bytes", len(ks.KeyExchange), "hex", t.shortHex(ks.KeyExchange)})
 		}
-	}
-	return key, args, sub
-}
-
-func (t *storyTracer) preSharedKeyStory(e *wire.PreSharedKeyExt) (key string, args []any, sub [][]any) {
-	if len(e.Identities) == 0 {
-		key, args = "ext.psk_selected", []any{"n", int(e.SelectedIdentity) + 1}
-		return key, args, sub
-	}
-	key, args = "ext.psk_offered", []any{"count", len(e.Identities)}
-	for i, id := range e.Identities {
-		binder := []byte(nil)
-		if i < len(e.Binders) {
-			binder = e.Binders[i]
-		}
-		sub = append(sub, []any{"ext.psk_identity", "n", i + 1, "bytes", len(id.Identity),
-			"age", id.ObfuscatedTicketAge, "binder", t.shortHex(binder)})
 	}
 	return key, args, sub
 }

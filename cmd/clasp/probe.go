@@ -185,9 +185,11 @@ func probeSchemes(ctx context.Context, addr, sni string, a *diagnose.Acceptance,
 
 // explainRefusal adds to d what the probes found, when the failure is a
 // refused ClientHello and probing is on. A probe run that fails leaves d as
-// it was, with a note of why.
+// it was, with a note of why. A TLS 1.3 external PSK the server does not
+// know is refused the same way, but probes (which carry no key) cannot
+// tell anything about the identity, so it is not probed.
 func explainRefusal(d *diagnose.Diagnosis, err error, rec *diagnose.Recorder, addr string, cfg *clasp.Config, opts *connectOptions) {
-	if opts.noProbe || d == nil || !diagnose.ShouldProbe(err, rec) {
+	if opts.noProbe || d == nil || d.Cause == diagnose.CausePSKUnknownIdentity || !diagnose.ShouldProbe(err, rec) {
 		return
 	}
 	a, perr := probeAcceptance(addr, opts.startTLS, cfg, rec, opts.timeout)

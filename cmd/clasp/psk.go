@@ -53,7 +53,7 @@ func (o *keyOptions) registerServer(flags *pflag.FlagSet) {
 }
 
 func (o *keyOptions) registerRawKeys(flags *pflag.FlagSet, peer string) {
-	flags.StringVar(&o.rawKeyFile, "raw-public-key", "", "PEM private key to authenticate with as a raw public key (RFC 7250, TLS 1.3) to a peer that asks for one")
+	flags.StringVar(&o.rawKeyFile, "raw-public-key", "", "PEM private key to authenticate with as a raw public key (RFC 7250, TLS 1.2 and 1.3) to a peer that asks for one")
 	flags.StringVar(&o.peerKeyFile, "peer-key", "", "PEM file of the public keys (or certificates, whose keys count) of "+peer+", pinned: a raw public key (RFC 7250) is asked for and must be one of them")
 }
 

@@ -76,6 +76,40 @@ func TestConnectPSKUnknownIdentityAndStory(t *testing.T) {
 	}
 }
 
+// TLS 1.3, the default: an identity the PSK-only server does not know ends
+// in handshake_failure (RFC 8446 §4.2.11 falls back to a full handshake,
+// which a server without a certificate cannot do; §4.1.1; OpenSSL 3's
+// s_server -nocert -psk answers the same), and a wrong key at the binder
+// in decrypt_error (§4.2.11.2). The client and the server's log both
+// explain each, not as an internal error.
+func TestConnectPSKFailuresTLS13(t *testing.T) {
+	s := startServe(t, "--psk-file", writePSKFile(t, "sensor-7:"+testPSKHex+"\n"))
+	r := runClasp(t, nil, "connect", "--psk", testPSKHex, "--psk-identity", "sensor-9", "--servername", "localhost", s.addr)
+	for _, want := range []string{`the server does not know the pre-shared key identity "sensor-9"`, "handshake_failure", "§4.2.11", "--psk-identity"} {
+		if r.exitCode != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("unknown identity: exit %d, stderr lacks %q:\n%s", r.exitCode, want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "internal_error") {
+		t.Errorf("unknown identity ended in internal_error:\n%s", r.stderr)
+	}
+	wrongKey := strings.Repeat("ee", 32)
+	r = runClasp(t, nil, "connect", "--psk", wrongKey, "--psk-identity", "sensor-7", "--servername", "localhost", s.addr)
+	if r.exitCode != 1 || !strings.Contains(r.stderr, "decrypt_error") || !strings.Contains(r.stderr, `the pre-shared key for "sensor-7" differs`) {
+		t.Errorf("wrong key: exit %d\n%s", r.exitCode, r.stderr)
+	}
+	s.stop(t)
+	log := s.stderr.String()
+	for _, want := range []string{`"sensor-9", which this server has no key for`, "[psk_unknown_identity]", `the client's pre-shared key for "sensor-7" differs`, "[psk_wrong_key]"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the server's log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "[unknown]") {
+		t.Errorf("the server's log has an unexplained failure:\n%s", log)
+	}
+}
+
 // Bad --psk-file lines are named by their number; --psk needs its
 // identity and a key of 16 bytes.
 func TestPSKOptionsChecked(t *testing.T) {
