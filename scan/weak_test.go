@@ -177,7 +177,12 @@ func TestPostFlightProbesOnAServerThatGoesSilent(t *testing.T) {
 // export suites; the flawed server does, in TLS 1.0.
 func TestFREAKAndLogjamOnAnExportServer(t *testing.T) {
 	rep := scanOK(t, startFlawedServer(t, flaws{export: true}))
-	wantStatus(t, rep, map[string]Status{"freak": StatusVulnerable, "logjam": StatusVulnerable, "rc4": StatusVulnerable, "beast": StatusVulnerable})
+	wantStatus(t, rep, map[string]Status{"freak": StatusVulnerable, "logjam": StatusVulnerable, "rc4": StatusVulnerable, "beast": StatusVulnerable,
+		"weak_encryption": StatusVulnerable, "anonymous_suites": StatusNotVulnerable, "null_encryption": StatusNotVulnerable})
+	if f := findingOf(t, rep, "weak_encryption"); !strings.Contains(f.Evidence, "TLS 1.0: TLS_RSA_EXPORT_WITH_RC4_40_MD5, TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA") ||
+		strings.Contains(f.Evidence, "AES") {
+		t.Errorf("weak_encryption evidence: %s", f.Evidence)
+	}
 	if f := findingOf(t, rep, "freak"); !strings.Contains(f.Evidence, "TLS 1.0: TLS_RSA_EXPORT_WITH_RC4_40_MD5") {
 		t.Errorf("FREAK evidence: %s", f.Evidence)
 	}
