@@ -356,14 +356,15 @@ func TestLogjamOnGnuTLSWithAWellKnownPrime(t *testing.T) {
 }
 
 // TestHeartbleedQuietOnAHeartbeatServer: GnuTLS with heartbeat support
-// negotiates the extension and, as RFC 6520 §4 says, drops a request whose
-// payload_length is too large: no answer, not a leak.
+// negotiates the extension and refuses the malformed request with an alert,
+// in the clear and after the handshake: no leak.
 func TestHeartbleedQuietOnAHeartbeatServer(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3", "--heartbeat", "--disable-client-cert")
 	rep := scanOK(t, srv.Addr)
 	wantStatus(t, rep, map[string]Status{"heartbleed": StatusNotVulnerable})
-	if f := findingOf(t, rep, "heartbleed"); !strings.Contains(f.Evidence, "ServerHello with the heartbeat extension") {
+	if f := findingOf(t, rep, "heartbleed"); !strings.Contains(f.Evidence, "ServerHello with the heartbeat extension") ||
+		!strings.Contains(f.Evidence, "after the handshake: an encrypted heartbeat request") {
 		t.Errorf("Heartbleed evidence: %s", f.Evidence)
 	}
 }

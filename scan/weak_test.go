@@ -165,12 +165,35 @@ func TestPostFlightProbesOnAServerThatGoesSilent(t *testing.T) {
 	start := time.Now()
 	rep := scanWithin(t, addr, 3*time.Second)
 	elapsed := time.Since(start)
-	wantStatus(t, rep, map[string]Status{"ccs_injection": StatusUnknown, "heartbleed": StatusNotVulnerable, "robot": StatusNotVulnerable})
+	// Silence after a plaintext heartbeat is what RFC 6520 asks of a
+	// fixed server and also what a server that reads heartbeats only once
+	// encrypted does; with no handshake to try that, it is unknown.
+	wantStatus(t, rep, map[string]Status{"ccs_injection": StatusUnknown, "heartbleed": StatusUnknown, "robot": StatusNotVulnerable})
 	noneVulnerable(t, rep)
 	if elapsed > 5*time.Second {
 		t.Errorf("the scan took %v", elapsed)
 	}
 	t.Logf("%d connections in %v", rep.Connections, elapsed)
+}
+
+// TestHeartbleedAfterTheHandshake: a server that drops heartbeats in the
+// clear and leaks encrypted ones is found by the probe after the handshake;
+// the probe in the clear alone would have had only silence.
+func TestHeartbleedAfterTheHandshake(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{bleedsEncrypted: true}))
+	wantStatus(t, rep, map[string]Status{"heartbleed": StatusVulnerable})
+	f := findingOf(t, rep, "heartbleed")
+	for _, want := range []string{"after a completed handshake (TLS 1.2 TLS_RSA_WITH_AES_128_CBC_SHA, ServerHello with the heartbeat extension)",
+		"answered the malformed one with an encrypted heartbeat of 83 bytes", "in the clear: a heartbeat request claiming 64 bytes but carrying 1 got no answer"} {
+		if !strings.Contains(f.Evidence, want) {
+			t.Errorf("Heartbleed evidence lacks %q: %s", want, f.Evidence)
+		}
+	}
+	if f.Severity != SeverityCritical || strings.Contains(f.Evidence, "PRIVATE KEY") {
+		t.Errorf("severity %s, evidence %q (the leaked bytes must not be kept)", f.Severity, f.Evidence)
+	}
+	// The completed handshakes did not make the other probes fire.
+	noneVulnerable(t, rep, "heartbleed")
 }
 
 // TestFREAKAndLogjamOnAnExportServer: no installable server still offers
