@@ -45,6 +45,12 @@ type flaws struct {
 	// (RSA_EXPORT and DHE_RSA_EXPORT, which the registry ends at TLS 1.0),
 	// as servers open to FREAK and Logjam did.
 	export bool
+	// legacyVersions also speaks TLS 1.0 and 1.1 (with flawedSuite).
+	legacyVersions bool
+	// noFallbackSCSV ignores TLS_FALLBACK_SCSV in a hello below its
+	// highest version; without the flaw such a hello gets the
+	// inappropriate_fallback alert of RFC 7507 §3.
+	noFallbackSCSV bool
 	// silent reads and ignores everything after its flight, as a stalled
 	// server (or an F5 BIG-IP given an early ChangeCipherSpec) does.
 	silent bool
@@ -104,8 +110,12 @@ func (fc *flawedConn) serve() {
 		return
 	}
 	version := min(hello.Version, suites.VersionTLS12)
-	if version < suites.VersionTLS12 && (!fc.f.export || version < suites.VersionTLS10) {
+	if version < suites.VersionTLS12 && (!fc.f.export && !fc.f.legacyVersions || version < suites.VersionTLS10) {
 		fc.alert(wire.AlertProtocolVersion)
+		return
+	}
+	if version < suites.VersionTLS12 && !fc.f.noFallbackSCSV && slices.Contains(hello.CipherSuites, tlsFallbackSCSV) {
+		fc.alert(wire.AlertInappropriateFallback)
 		return
 	}
 	suite, ok := fc.chooseSuite(hello, version)

@@ -196,6 +196,25 @@ func TestHeartbleedAfterTheHandshake(t *testing.T) {
 	noneVulnerable(t, rep, "heartbleed")
 }
 
+// TestNoFallbackSCSVOnAFlawedServer: a server with TLS 1.0 to 1.2 that
+// takes a TLS 1.1 hello carrying TLS_FALLBACK_SCSV lets an attacker who
+// breaks the first handshake hold its clients to TLS 1.1 (RFC 7507); the
+// same server refusing it with inappropriate_fallback does not.
+func TestNoFallbackSCSVOnAFlawedServer(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{legacyVersions: true, noFallbackSCSV: true}))
+	wantVersions(t, rep, suites.VersionTLS10, suites.VersionTLS11, suites.VersionTLS12)
+	wantStatus(t, rep, map[string]Status{"no_fallback_scsv": StatusVulnerable})
+	f := findingOf(t, rep, "no_fallback_scsv")
+	if want := "TLS 1.1 with TLS_FALLBACK_SCSV: ServerHello TLS 1.1 TLS_RSA_WITH_AES_128_CBC_SHA, not inappropriate_fallback"; !strings.Contains(f.Evidence, want) || f.Severity != SeverityLow {
+		t.Errorf("no_fallback_scsv: %s %q, want low with %q", f.Severity, f.Evidence, want)
+	}
+	healthy := scanOK(t, startFlawedServer(t, flaws{legacyVersions: true}))
+	wantStatus(t, healthy, map[string]Status{"no_fallback_scsv": StatusNotVulnerable})
+	if f := findingOf(t, healthy, "no_fallback_scsv"); !strings.Contains(f.Evidence, "alert inappropriate_fallback") {
+		t.Errorf("no_fallback_scsv on the healthy server: %s", f.Evidence)
+	}
+}
+
 // TestFREAKAndLogjamOnAnExportServer: no installable server still offers
 // export suites; the flawed server does, in TLS 1.0.
 func TestFREAKAndLogjamOnAnExportServer(t *testing.T) {
