@@ -216,7 +216,10 @@ func TestScanCryptoTLS(t *testing.T) {
 }
 
 // TestScanTime scans a server with both versions and several suites and
-// groups, and logs the time and connections (run with -v to see them).
+// groups, and logs the time and connections (run with -v to see them). The
+// issue's target is 5 s for a full scan on loopback; this one took 0.6 to
+// 0.9 s on 2 cores at a load average of 22 to 24 (2.8 s with -race), so 5 s
+// leaves a wide margin.
 func TestScanTime(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA,
@@ -230,7 +233,7 @@ func TestScanTime(t *testing.T) {
 		t.Errorf("TLS 1.2 suites: got %v, want 6", got)
 	}
 	t.Logf("full scan: %v, %d connections", elapsed, rep.Connections)
-	if elapsed > 10*time.Second {
+	if elapsed > 5*time.Second {
 		t.Errorf("a scan of a loopback server took %v", elapsed)
 	}
 }
