@@ -100,7 +100,14 @@ func nonzeroRandom(b []byte) error {
 	return nil
 }
 
-// rawRSAEncrypt computes m^e mod n as k bytes.
+// rawRSAEncrypt computes m^e mod n as k bytes: RSA encryption of an
+// already padded block, with no padding of its own. It exists because ROBOT
+// must send premaster encryptions whose PKCS #1 v1.5 padding is wrong on
+// purpose (bad first bytes, no zero separator, a wrong version), which
+// crypto/rsa never produces: EncryptPKCS1v15 always pads correctly. The
+// modular exponentiation is math/big's, and it works on public values only
+// (the server's public key and a block of random bytes), so no secret goes
+// through a routine that was not written to be constant-time.
 func rawRSAEncrypt(pub *rsa.PublicKey, m []byte) []byte {
 	c := new(big.Int).Exp(new(big.Int).SetBytes(m), big.NewInt(int64(pub.E)), pub.N)
 	return c.FillBytes(make([]byte, len(m)))
@@ -231,7 +238,9 @@ func (s *scanner) robotOn(conn net.Conn, h *wire.ClientHello, recordVersion suit
 	}
 	cke := clientKeyExchangeRSA(f.version, rawRSAEncrypt(pub, m))
 	finished := make([]byte, 64)
-	rand.Read(finished)
+	if _, err := io.ReadFull(rand.Reader, finished); err != nil {
+		return 0, "", err.Error()
+	}
 	var flightOut []byte
 	for _, rec := range []struct {
 		typ     wire.ContentType

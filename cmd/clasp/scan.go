@@ -39,9 +39,10 @@ const scanHelp = `Probe each server with many hand-shaped ClientHellos, each on 
 connection and read only as far as the server's answer (its ServerHello or
 alert), and report what it accepts:
 
-  Protocol versions  SSL 3.0, TLS 1.0, 1.1, 1.2 and 1.3, each offered alone
-                     and decided by the server's answer: a ServerHello for
-                     another version or a protocol_version alert is a no.
+  Protocol versions  SSL 2.0 (its own CLIENT-HELLO), SSL 3.0, TLS 1.0, 1.1,
+                     1.2 and 1.3, each offered alone and decided by the
+                     server's answer: a ServerHello for another version or a
+                     protocol_version alert is a no.
   Cipher suites      per supported version, found by offering every suite of
                      the IANA registry for that version (clasp's own or not)
                      and removing the one the server picked until it refuses;
@@ -167,10 +168,11 @@ Exit status:
      --fail-on SEVERITY (one line on stderr names the targets and findings)
 
 Weaknesses, each with a probe that cannot harm the server, its evidence and
-a severity (ok, low, medium, high, critical): Heartbleed, CCS injection,
-ROBOT, Ticketbleed, DROWN (SSL 2.0), POODLE, FREAK, Logjam, SWEET32, RC4,
-BEAST, CRIME, insecure renegotiation, missing extended master secret,
-version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
+a severity (ok, low, medium, high, critical): Heartbleed (in the clear and
+after a handshake), CCS injection, ROBOT, Ticketbleed, DROWN (SSL 2.0),
+POODLE, FREAK, Logjam, SWEET32, RC4, BEAST, anonymous suites, NULL
+encryption, encryption under 112 bits, CRIME, insecure renegotiation,
+missing extended master secret, version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
 CLIENT-HELLO, and an SSL 2.0-format TLS hello (RFC 5246 Appendix E.2) is
 tried. The grade is read from the worst finding: A none, B low, C medium,
 D high, F critical (docs/scan-grading.md). --json carries them as
