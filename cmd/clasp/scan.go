@@ -158,6 +158,12 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   connections        connections opened; duration_ms: the scan's wall time
 docs/scan-json.md describes each field in full.
 
+On a terminal, stderr carries a progress line (the check running, as
+"check N of M", and the connections opened so far; a check's connections
+are known only once it has run) and the report's severities and grade are
+coloured; NO_COLOR set to anything turns the colours off. Through a pipe or
+into a file there is neither.
+
 Exit status:
   0  every target was scanned
   1  a target could not be scanned: unreachable, not TLS, or no TLS answer
@@ -289,6 +295,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 // them into the exit status.
 func reportScans(cmd *cobra.Command, list []scanTarget, results []scanResult, opts *scanOptions, failOn scan.Severity) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	colour := useColour(stdout)
 	var failures []error
 	var nonCompliant []string
 	above := &findingsAbove{failOn: failOn}
@@ -307,7 +314,7 @@ func reportScans(cmd *cobra.Command, list []scanTarget, results []scanResult, op
 			if i > 0 {
 				fmt.Fprintln(stdout)
 			}
-			writeScanReport(stdout, rep)
+			writeScanReport(stdout, rep, colour)
 			writeClientSimulation(stdout, rep)
 			writeCompliance(stdout, rep)
 		}
@@ -345,8 +352,9 @@ var orderText = map[scan.Order]string{
 }
 
 // writeScanReport prints the human report: versions, suites per version,
-// groups, notes, and what the scan cost.
-func writeScanReport(w io.Writer, rep *scan.Report) {
+// groups, notes, and what the scan cost; with colour, severities and the
+// grade in their colours.
+func writeScanReport(w io.Writer, rep *scan.Report, colour bool) {
 	sni := "no SNI"
 	if rep.ServerName != "" {
 		sni = "SNI " + rep.ServerName
@@ -393,7 +401,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	}
 	writeKeysAndStrength(w, rep)
 	writeScanSessions(w, rep)
-	writeFindings(w, rep)
+	writeFindings(w, rep, colour)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {
