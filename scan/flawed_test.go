@@ -37,6 +37,11 @@ type flaws struct {
 	// padding is wrong, and waits for the Finished (then bad_record_mac)
 	// when it is right: a Bleichenbacher oracle.
 	robot bool
+	// robotWeak answers a premaster with wrong padding with bad_record_mac
+	// at once, and a right one only after the Finished: alike when the
+	// client sends ChangeCipherSpec and Finished with its key exchange, an
+	// oracle when it does not (a "weak" oracle in the ROBOT paper).
+	robotWeak bool
 	// compression picks DEFLATE when offered.
 	compression bool
 	// noRenegInfo and noEMS leave those extensions out of the ServerHello.
@@ -247,6 +252,10 @@ func (fc *flawedConn) bleed(req []byte, write func([]byte)) {
 func (fc *flawedConn) keyExchange(encrypted []byte) {
 	_, err := rsa.DecryptPKCS1v15(nil, fc.leaf.Key.(*rsa.PrivateKey), encrypted)
 	if err != nil && fc.f.robot {
+		return
+	}
+	if err != nil && fc.f.robotWeak {
+		fc.alert(wire.AlertBadRecordMAC)
 		return
 	}
 	for range 2 {

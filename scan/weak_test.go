@@ -112,6 +112,22 @@ func TestROBOTEvidenceNamesEachVariant(t *testing.T) {
 	}
 }
 
+// TestROBOTWeakOracle: a server whose answers differ only when the
+// ClientKeyExchange comes without ChangeCipherSpec and Finished is found by
+// the shortened flow; the full flow alone would have seen five alike.
+func TestROBOTWeakOracle(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{robotWeak: true}))
+	wantStatus(t, rep, map[string]Status{"robot": StatusVulnerable})
+	f := findingOf(t, rep, "robot")
+	for _, want := range []string{"without ChangeCipherSpec and Finished (a weak oracle: with them every answer is alert bad_record_mac)",
+		"wrong first two bytes (0x41 0x17): alert bad_record_mac", "well-formed PKCS #1 v1.5: no answer"} {
+		if !strings.Contains(f.Evidence, want) {
+			t.Errorf("ROBOT evidence lacks %q: %s", want, f.Evidence)
+		}
+	}
+	noneVulnerable(t, rep, "robot")
+}
+
 func TestGradeRule(t *testing.T) {
 	cases := []struct {
 		severities []Severity
