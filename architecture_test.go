@@ -36,7 +36,7 @@ var allowedImports = map[string][]string{
 	".": {"internal/suites", "internal/wire", "internal/keys", "internal/kex",
 		"internal/signature", "internal/record", "internal/certcompress", "internal/dsakey", "trace", "sessions"},
 	"diagnose":                     {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/textcat", "internal/starttls"},
-	"scan":                         {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/kex", "internal/starttls"},
+	"scan":                         {".", "trace", "internal/suites", "internal/wire", "internal/record", "internal/kex", "internal/keys", "internal/starttls"},
 	"cmd/clasp":                    {".", "trace", "internal/suites", "diagnose", "scan", "sessions", "sessions/redisstore", "explain", "clasphttp", "internal/starttls", "internal/loadgen", "internal/dsakey"},
 	"bench":                        {".", "internal/peertest", "sessions", "sessions/redisstore", "trace", "clasphttp"},
 	"bench/cmd/load":               {"internal/loadgen"},

@@ -18,8 +18,12 @@ var fillableExtensions = []wire.ExtensionType{
 	wire.ExtCookie, wire.ExtPSKKeyExchangeModes, wire.ExtKeyShare, wire.ExtRenegotiationInfo,
 	wire.ExtStatusRequest, wire.ExtSignedCertificateTimestamp, wire.ExtEncryptThenMAC,
 	wire.ExtMaxFragmentLength, wire.ExtPostHandshakeAuth, wire.ExtCompressCertificate,
-	wire.ExtServerCertificateType, wire.ExtClientCertificateType,
+	wire.ExtServerCertificateType, wire.ExtClientCertificateType, wire.ExtHeartbeat,
 }
+
+// heartbeatPeerNotAllowedToSend is the heartbeat extension's mode (RFC 6520
+// §2) for a sender that answers no HeartbeatRequest, as clasp does not.
+const heartbeatPeerNotAllowedToSend = 2
 
 // requiredFor13 are the extensions without which a TLS 1.3 offer cannot
 // work (RFC 8446 §9.2).
@@ -71,7 +75,8 @@ func (c *Config) checkClientHelloExtensions(offers13 bool) error {
 
 // addListedExtras adds the extensions clasp sends only when they are
 // listed: renegotiation_info and session_ticket in a TLS 1.3-only hello
-// (harmless there, and some clients send them), and the padding
+// (harmless there, and some clients send them), heartbeat (for probers:
+// clasp itself has no use for it), and the padding
 // placeholder that sizedForWire fills in.
 func addListedExtras(cfg *Config, offer *clientOffer, verifyData []byte) {
 	has := func(t wire.ExtensionType) bool {
@@ -82,6 +87,9 @@ func addListedExtras(cfg *Config, offer *clientOffer, verifyData []byte) {
 	}
 	if cfg.listsExtensionExplicitly(wire.ExtSessionTicket) && !has(wire.ExtSessionTicket) && !cfg.SessionTicketsDisabled {
 		offer.hello.Extensions = append(offer.hello.Extensions, &wire.SessionTicketExt{})
+	}
+	if cfg.listsExtensionExplicitly(wire.ExtHeartbeat) {
+		offer.hello.Extensions = append(offer.hello.Extensions, &wire.UnknownExt{Code: wire.ExtHeartbeat, Data: []byte{heartbeatPeerNotAllowedToSend}})
 	}
 	if cfg.listsExtensionExplicitly(wire.ExtPadding) {
 		offer.hello.Extensions = append(offer.hello.Extensions, &wire.PaddingExt{})

@@ -168,3 +168,27 @@ func TestServerChecksHelloRetryCookie(t *testing.T) {
 		})
 	}
 }
+
+// A listed heartbeat extension (for probers such as clasp scan) goes out
+// with the mode peer_not_allowed_to_send, since clasp answers no heartbeat
+// request, and the handshake completes.
+func TestClientHelloExtensionsHeartbeat(t *testing.T) {
+	cli, srv := testClientConfig(t), testServerConfig(t)
+	cli.MaxVersion = VersionTLS12
+	cli.ClientHelloExtensions = []uint16{0, 10, 11, 13, 23, 0xff01, 15}
+	var mode []byte
+	srv.Tracer = messageSpy(func(m wire.Message) {
+		if ch, ok := m.(*wire.ClientHello); ok {
+			if ext, ok := wire.LookupExtension(ch.Extensions, wire.ExtHeartbeat); ok {
+				mode = ext.(*wire.UnknownExt).Data
+			}
+		}
+	})
+	r := testHandshake(t, cli, srv)
+	if r.clientErr != nil || r.serverErr != nil {
+		t.Fatalf("client %v, server %v", r.clientErr, r.serverErr)
+	}
+	if !bytes.Equal(mode, []byte{heartbeatPeerNotAllowedToSend}) {
+		t.Errorf("heartbeat extension data %x, want %x", mode, heartbeatPeerNotAllowedToSend)
+	}
+}

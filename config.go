@@ -366,7 +366,10 @@ type Config struct {
 	// NextProtos) is left out. Listed renegotiation_info and session_ticket
 	// are sent even in a TLS 1.3-only hello; listed padding pads a hello of
 	// 256 to 511 bytes to 512 (RFC 7685: some middleboxes mishandle that
-	// range). Extensions clasp would send but that are not listed are left
+	// range); listed heartbeat (RFC 6520) is sent with the mode
+	// peer_not_allowed_to_send, since clasp answers no heartbeat request,
+	// and a server's heartbeat extension is then accepted (a prober sends
+	// its own heartbeats). Extensions clasp would send but that are not listed are left
 	// out, except a HelloRetryRequest's cookie, which goes before
 	// pre_shared_key. A TLS 1.3 offer without supported_versions, key_share,
 	// supported_groups or signature_algorithms, a code point clasp cannot

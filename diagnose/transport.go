@@ -29,6 +29,11 @@ func (x *explainer) notTLS(e *record.NotTLSError) *Diagnosis {
 	} else {
 		d.Explanation += " (hex " + fmt.Sprintf("%x", e.Prefix) + "), which is no protocol clasp recognises."
 	}
+	if x.side == "server" && strings.HasPrefix(e.Protocol, "an SSL 2.0") {
+		d.Explanation += " The client sent a hello in the SSL 2.0 record format: SSL 2.0 itself, or a TLS hello wrapped in it (RFC 5246 Appendix E.2), as very old clients and scanners probing for SSL 2.0 (clasp scan among them) do."
+		d.Fix = "Nothing on this server: SSL 2.0 is prohibited (RFC 6176). A client that needs it must be upgraded to send a TLS ClientHello; a scanner's probe is expected to be refused."
+		return d
+	}
 	if x.side == "server" {
 		d.Explanation += " The client connected to this TLS port and spoke plaintext."
 		d.Fix = "On the client: use the TLS form of the URL or protocol (https:// rather than http://), or point plaintext clients at the plaintext port."

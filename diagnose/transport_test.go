@@ -40,6 +40,29 @@ func TestNotTLSHTTPClientServerSide(t *testing.T) {
 	expect(t, d, diagnose.CauseNotTLS, "an HTTP request", "GET /", "https://")
 }
 
+// An SSL 2.0-format hello, as clasp scan's SSL 2.0 probe sends: not called
+// plaintext on the server's side.
+func TestNotTLSSSL2HelloServerSide(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	cfg := claspServerConfig(pki.ECDSA)
+	addr, out := serveClaspOnce(t, cfg)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SSL 2.0 CLIENT-HELLO: version 2, one cipher kind
+	// (SSL_CK_RC4_128_WITH_MD5), no session ID, 16 bytes of challenge.
+	hello := append([]byte{0x80, 0x19, 0x01, 0x00, 0x02, 0x00, 0x03, 0x00, 0x00, 0x00, 0x10, 0x01, 0x00, 0x80}, make([]byte, 16)...)
+	c.Write(hello)
+	o := waitServer(t, out)
+	c.Close()
+	d := diagnose.ExplainWithConfig(o.err, o.rec, "server", time.Now(), cfg)
+	expect(t, d, diagnose.CauseNotTLS, "SSL 2.0", "RFC 6176")
+	if strings.Contains(d.Explanation, "plaintext") {
+		t.Errorf("an SSL 2.0 hello called plaintext: %s", d.Explanation)
+	}
+}
+
 // An SMTP-like greeting: the server speaks first.
 func TestNotTLSBanner(t *testing.T) {
 	addr := tcpServer(t, func(c *net.TCPConn) {

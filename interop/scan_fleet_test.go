@@ -119,8 +119,9 @@ func TestScanFleetWithDifferentCertificates(t *testing.T) {
 	}
 }
 
-// Two backends sharing the Redis store but with different TLS 1.2 suites:
-// the ServerHellos to the same hello differ, and the scan says how.
+// Two backends with the same certificate but different TLS 1.2 suites (and
+// each its own memory session store): the ServerHellos to the same hello
+// differ, and the scan says how.
 func TestScanFleetWithDifferentSuites(t *testing.T) {
 	peertest.Require(t, "haproxy")
 	bin := buildClasp(t)

@@ -49,6 +49,7 @@ func (s *scanner) weaknesses(ctx context.Context, rep *Report) error {
 	}
 	rep.Findings = append(probed,
 		drown(rep), poodle(rep), freak(rep), logjam(rep), sweet32(rep), rc4(rep), beast(rep),
+		anonymousSuites(rep), nullEncryption(rep), shortKeys(rep),
 		crimeFinding(rep), renegFinding(rep), emsFinding(rep), intoleranceFinding(rep.Intolerance), fallbackFinding(rep.Intolerance))
 	g := GradeOf(rep.Findings)
 	rep.Grade = &g

@@ -80,8 +80,8 @@
 // Last, Scan probes SSL 2.0 (its own CLIENT-HELLO format, and a TLS hello
 // in that format), version intolerance and TLS_FALLBACK_SCSV, and the
 // known weaknesses: some read from what the scan already found (POODLE,
-// SWEET32, FREAK, RC4, BEAST and DROWN from the tables and the
-// certificates; Logjam from the DHE parameters; CRIME and extended master
+// SWEET32, FREAK, RC4, BEAST, anonymous, NULL and sub-112-bit suites
+// from the tables, DROWN from the certificates; Logjam from the DHE parameters; CRIME and extended master
 // secret from the extension probes; insecure renegotiation from the
 // renegotiation check), and some by talking past the server's first
 // flight on a raw connection (Heartbleed, CCS injection, ROBOT,

@@ -203,6 +203,9 @@ func TestScanFailsClearlyOnBadTargets(t *testing.T) {
 		{"HTTP", strings.TrimPrefix(httpSrv.URL, "http://"), OutcomeNotTLS, "HTTP response"},
 		{"closes at once", startListener(t, func(c net.Conn) { c.Close() }), OutcomeClosed, "closed the connection"},
 		{"stalls", startListener(t, func(c net.Conn) { io.Copy(io.Discard, c); <-stalled; c.Close() }), OutcomeTimeout, "did not answer"},
+		// Servers that speak first, as OpenSSH and Postfix do on connect.
+		{"SSH", bannerServer(t, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"), OutcomeNotTLS, "SSH banner"},
+		{"SMTP", bannerServer(t, "220 mail.example.org ESMTP Postfix (Debian/GNU)\r\n"), OutcomeNotTLS, "SMTP or FTP greeting (try STARTTLS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,6 +223,17 @@ func TestScanFailsClearlyOnBadTargets(t *testing.T) {
 			t.Logf("%s: %v (%v)", tc.name, err, elapsed.Round(time.Millisecond))
 		})
 	}
+}
+
+// bannerServer writes banner on every connection and then reads whatever
+// comes until the client closes.
+func bannerServer(t *testing.T, banner string) string {
+	return startListener(t, func(c net.Conn) {
+		defer c.Close()
+		c.Write([]byte(banner))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, c)
+	})
 }
 
 // proxyAction is what a filteringProxy does with one ClientHello.

@@ -37,6 +37,11 @@ type flaws struct {
 	// padding is wrong, and waits for the Finished (then bad_record_mac)
 	// when it is right: a Bleichenbacher oracle.
 	robot bool
+	// robotWeak answers a premaster with wrong padding with bad_record_mac
+	// at once, and a right one only after the Finished: alike when the
+	// client sends ChangeCipherSpec and Finished with its key exchange, an
+	// oracle when it does not (a "weak" oracle in the ROBOT paper).
+	robotWeak bool
 	// compression picks DEFLATE when offered.
 	compression bool
 	// noRenegInfo and noEMS leave those extensions out of the ServerHello.
@@ -45,9 +50,20 @@ type flaws struct {
 	// (RSA_EXPORT and DHE_RSA_EXPORT, which the registry ends at TLS 1.0),
 	// as servers open to FREAK and Logjam did.
 	export bool
+	// legacyVersions also speaks TLS 1.0 and 1.1 (with flawedSuite).
+	legacyVersions bool
+	// noFallbackSCSV ignores TLS_FALLBACK_SCSV in a hello below its
+	// highest version; without the flaw such a hello gets the
+	// inappropriate_fallback alert of RFC 7507 §3.
+	noFallbackSCSV bool
 	// silent reads and ignores everything after its flight, as a stalled
 	// server (or an F5 BIG-IP given an early ChangeCipherSpec) does.
 	silent bool
+	// bleedsEncrypted completes the handshake (flawed_handshake_test.go),
+	// drops heartbeats sent in the clear silently, and answers encrypted
+	// ones with as many bytes as they claim: Heartbleed that only a probe
+	// after the handshake sees.
+	bleedsEncrypted bool
 }
 
 const flawedSuite suites.ID = 0x002F // TLS_RSA_WITH_AES_128_CBC_SHA
@@ -99,8 +115,12 @@ func (fc *flawedConn) serve() {
 		return
 	}
 	version := min(hello.Version, suites.VersionTLS12)
-	if version < suites.VersionTLS12 && (!fc.f.export || version < suites.VersionTLS10) {
+	if version < suites.VersionTLS12 && (!fc.f.export && !fc.f.legacyVersions || version < suites.VersionTLS10) {
 		fc.alert(wire.AlertProtocolVersion)
+		return
+	}
+	if version < suites.VersionTLS12 && !fc.f.noFallbackSCSV && slices.Contains(hello.CipherSuites, tlsFallbackSCSV) {
+		fc.alert(wire.AlertInappropriateFallback)
 		return
 	}
 	suite, ok := fc.chooseSuite(hello, version)
@@ -108,14 +128,18 @@ func (fc *flawedConn) serve() {
 		fc.alert(wire.AlertHandshakeFailure)
 		return
 	}
-	if err := fc.sendFlight(hello, version, suite); err != nil {
+	sh, flight, err := fc.sendFlight(hello, version, suite)
+	if err != nil {
 		return
 	}
-	if fc.f.silent {
+	switch {
+	case fc.f.silent:
 		io.Copy(io.Discard, fc.in)
-		return
+	case fc.f.bleedsEncrypted:
+		fc.finishHandshake(hello, rec.payload, sh, flight)
+	default:
+		fc.afterFlight()
 	}
-	fc.afterFlight()
 }
 
 // exportSuites are the export suites the export flaw prefers:
@@ -139,8 +163,9 @@ func (fc *flawedConn) chooseSuite(hello *wire.ClientHello, v suites.Version) (su
 
 // sendFlight writes ServerHello, Certificate and ServerHelloDone in one
 // record (no ServerKeyExchange, even where the suite calls for one: no
-// probe gets that far with those suites).
-func (fc *flawedConn) sendFlight(hello *wire.ClientHello, v suites.Version, suite suites.ID) error {
+// probe gets that far with those suites), and returns the ServerHello and
+// the flight's bytes.
+func (fc *flawedConn) sendFlight(hello *wire.ClientHello, v suites.Version, suite suites.ID) (*wire.ServerHello, []byte, error) {
 	sh := &wire.ServerHello{Version: v, CipherSuite: suite, SessionID: make([]byte, 32), Extensions: []wire.Extension{}}
 	rand.Read(sh.Random[:])
 	rand.Read(sh.SessionID)
@@ -153,7 +178,7 @@ func (fc *flawedConn) sendFlight(hello *wire.ClientHello, v suites.Version, suit
 	if !fc.f.noEMS && offered(wire.ExtExtendedMasterSecret) {
 		sh.Extensions = append(sh.Extensions, &wire.ExtendedMasterSecretExt{})
 	}
-	if fc.f.heartbleed && offered(wire.ExtHeartbeat) {
+	if (fc.f.heartbleed || fc.f.bleedsEncrypted) && offered(wire.ExtHeartbeat) {
 		sh.Extensions = append(sh.Extensions, &wire.UnknownExt{Code: wire.ExtHeartbeat, Data: []byte{1}})
 	}
 	if fc.f.compression && slices.Contains(hello.CompressionMethods, 1) {
@@ -163,11 +188,11 @@ func (fc *flawedConn) sendFlight(hello *wire.ClientHello, v suites.Version, suit
 	for _, m := range []interface{ Marshal() ([]byte, error) }{sh, &wire.Certificate{Certificates: [][]byte{fc.leaf.Cert.Raw}}, &wire.ServerHelloDone{}} {
 		raw, err := m.Marshal()
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		out = append(out, raw...)
 	}
-	return writeRaw(fc.conn, wire.ContentHandshake, v, out)
+	return sh, out, writeRaw(fc.conn, wire.ContentHandshake, v, out)
 }
 
 // afterFlight reads what the client sends after the flight and reacts as
@@ -185,7 +210,7 @@ func (fc *flawedConn) afterFlight() {
 			fc.alert(wire.AlertBadRecordMAC)
 			return
 		case rec.typ == wire.ContentHeartbeat && fc.f.heartbleed:
-			fc.bleed(rec.payload)
+			fc.bleed(rec.payload, func(b []byte) { writeRaw(fc.conn, wire.ContentHeartbeat, suites.VersionTLS12, b) })
 		case rec.typ == wire.ContentChangeCipherSpec && fc.f.ccs:
 			ccsEarly = true
 		case rec.typ == wire.ContentHandshake && len(rec.payload) > 6 && rec.payload[0] == byte(wire.TypeClientKeyExchange):
@@ -199,8 +224,8 @@ func (fc *flawedConn) afterFlight() {
 }
 
 // bleed answers a heartbeat request with payload_length bytes taken from
-// the request and, past its end, from fakeMemory.
-func (fc *flawedConn) bleed(req []byte) {
+// the request and, past its end, from fakeMemory; write sends one record.
+func (fc *flawedConn) bleed(req []byte, write func([]byte)) {
 	if len(req) < 3 || req[0] != heartbeatRequest {
 		return
 	}
@@ -215,7 +240,7 @@ func (fc *flawedConn) bleed(req []byte) {
 	// OpenSSL's record layer fragmented it.
 	for len(resp) > 0 {
 		n := min(len(resp), 1<<14)
-		writeRaw(fc.conn, wire.ContentHeartbeat, suites.VersionTLS12, resp[:n])
+		write(resp[:n])
 		resp = resp[n:]
 	}
 }
@@ -227,6 +252,10 @@ func (fc *flawedConn) bleed(req []byte) {
 func (fc *flawedConn) keyExchange(encrypted []byte) {
 	_, err := rsa.DecryptPKCS1v15(nil, fc.leaf.Key.(*rsa.PrivateKey), encrypted)
 	if err != nil && fc.f.robot {
+		return
+	}
+	if err != nil && fc.f.robotWeak {
+		fc.alert(wire.AlertBadRecordMAC)
 		return
 	}
 	for range 2 {

@@ -39,6 +39,10 @@ type handshakeSpec struct {
 	// then runs on the established connection (a renegotiation, say);
 	// its error is kept in fullHandshake.ThenErr.
 	then func(*clasp.Conn) error
+	// onTransport, when set, runs after a completed handshake instead of
+	// then, with the transport under the Conn, for a check that writes
+	// records the Conn never would (a heartbeat) under keys of its own.
+	onTransport func(hs *fullHandshake, conn *clasp.Conn, raw net.Conn)
 }
 
 // fullHandshake is what one full handshake showed.
@@ -183,7 +187,10 @@ func (r *Runner) handshake(ctx context.Context, addr string, spec handshakeSpec)
 	if hs.Err == nil && spec.tickets && conn.ConnectionState().Version == uint16(suites.VersionTLS13) {
 		awaitTickets(conn, raw, deadline)
 	}
-	if hs.Err == nil && spec.then != nil {
+	switch {
+	case hs.Err == nil && spec.onTransport != nil:
+		spec.onTransport(hs, conn, raw)
+	case hs.Err == nil && spec.then != nil:
 		hs.ThenErr = spec.then(conn)
 	}
 	rec.mu.Lock()

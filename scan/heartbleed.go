@@ -18,7 +18,7 @@ import (
 // payload_length of a received HeartbeatMessage is too large, the received
 // HeartbeatMessage MUST be discarded silently."
 //
-// The probe does what the classic ones did: a hello offering the heartbeat
+// The first probe does what the classic ones did: a hello offering the heartbeat
 // extension, the server's first flight, then — before any key exchange, so
 // in the clear — a heartbeat request with one byte of payload and 16 of
 // padding whose payload_length says 64. A server that discards it (or
@@ -68,7 +68,12 @@ func heartbleedRequest() ([]byte, error) {
 	return append(msg, rest...), nil
 }
 
-// heartbleed runs the probe.
+// heartbleed runs the probe in the clear and, at the same time, the one
+// after a completed handshake (heartbleed_after.go), and joins them: a leak
+// in either is vulnerable; otherwise the encrypted probe decides when it
+// could, since a server may drop a plaintext heartbeat and still leak an
+// encrypted one, and the plaintext probe decides only when the server
+// answered it.
 func (s *scanner) heartbleed(ctx context.Context, rep *Report) (Finding, error) {
 	p := legacyProbe(rep, s.serverName)
 	if p == nil {
@@ -77,16 +82,54 @@ func (s *scanner) heartbleed(ctx context.Context, rep *Report) (Finding, error) 
 	if p.Version == suites.VersionSSL30 {
 		return weakFinding(weakHeartbleed, StatusNotApplicable, "SSL 3.0 only: a hello without extensions cannot offer heartbeat"), nil
 	}
+	var after heartbeatVerdict
+	var afterErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		after, afterErr = s.heartbleedAfterHandshake(ctx, rep)
+	}()
+	plain, err := s.heartbleedInTheClear(ctx, p)
+	<-done
+	if err == nil {
+		err = afterErr
+	}
+	if err != nil {
+		return Finding{}, err
+	}
+	return joinHeartbleed(plain, after), nil
+}
+
+// joinHeartbleed makes one finding of the two probes' verdicts.
+func joinHeartbleed(plain, after heartbeatVerdict) Finding {
+	both := fmt.Sprintf("in the clear: %s; after the handshake: %s", plain.evidence, after.evidence)
+	switch {
+	case plain.status == StatusVulnerable:
+		return weakFinding(weakHeartbleed, StatusVulnerable, "%s", plain.evidence)
+	case after.status == StatusVulnerable:
+		return weakFinding(weakHeartbleed, StatusVulnerable, "%s (in the clear: %s)", after.evidence, plain.evidence)
+	case after.status == StatusNotVulnerable:
+		return weakFinding(weakHeartbleed, StatusNotVulnerable, "%s", both)
+	case after.status == StatusNotApplicable:
+		// No handshake (or no TLS 1.1/1.2) for the encrypted probe.
+		return weakFinding(weakHeartbleed, plain.status, "%s", both)
+	}
+	return weakFinding(weakHeartbleed, StatusUnknown, "%s", both)
+}
+
+// heartbleedInTheClear sends the malformed request after the server's
+// first flight, before any key exchange.
+func (s *scanner) heartbleedInTheClear(ctx context.Context, p *Probe) (heartbeatVerdict, error) {
 	p.Extra = append(p.Extra, &wire.UnknownExt{Code: wire.ExtHeartbeat, Data: []byte{1}}) // peer_allowed_to_send
 	req, err := heartbleedRequest()
 	if err != nil {
-		return Finding{}, err
+		return heartbeatVerdict{}, err
 	}
 	h, err := p.Hello(rand.Reader)
 	if err != nil {
-		return Finding{}, err
+		return heartbeatVerdict{}, err
 	}
-	var out Finding
+	out := heartbeatVerdict{StatusUnknown, "no connection"}
 	_, err = s.withConversation(ctx, func(conn net.Conn) *Result {
 		out = s.heartbleedOn(conn, h, req)
 		return nil
@@ -94,29 +137,35 @@ func (s *scanner) heartbleed(ctx context.Context, rep *Report) (Finding, error) 
 	return out, err
 }
 
-func (s *scanner) heartbleedOn(conn net.Conn, h *wire.ClientHello, req []byte) Finding {
+func (s *scanner) heartbleedOn(conn net.Conn, h *wire.ClientHello, req []byte) heartbeatVerdict {
 	f, err := sendHello(conn, h, suites.VersionTLS10)
 	if f == nil || !f.done {
-		return weakFinding(weakHeartbleed, StatusUnknown, "no first flight to send the heartbeat after: %s", flightFailure(f, err))
+		return heartbeatVerdict{StatusUnknown, "no first flight to send the heartbeat after: " + flightFailure(f, err)}
 	}
 	advertised := "without"
 	if hasExtension(f.hello, wire.ExtHeartbeat) {
 		advertised = "with"
 	}
 	if err := writeRaw(conn, wire.ContentHeartbeat, f.version, req); err != nil {
-		return weakFinding(weakHeartbleed, StatusNotVulnerable, "%v ServerHello %s the heartbeat extension; the server closed before the request could be written", f.version, advertised)
+		return heartbeatVerdict{StatusNotVulnerable, fmt.Sprintf("%v ServerHello %s the heartbeat extension; the server closed before the request could be written", f.version, advertised)}
 	}
 	ans := awaitAnswer(conn, s.afterFlightWait())
 	if ans.kind == "record" && ans.record.typ == wire.ContentHeartbeat {
 		got := len(ans.record.payload)
 		if claimed, ok := heartbeatPayloadLength(ans.record.payload); ok && claimed > heartbleedPayloadLen || got > len(req) {
-			return weakFinding(weakHeartbleed, StatusVulnerable,
+			return heartbeatVerdict{StatusVulnerable, fmt.Sprintf(
 				"sent a heartbeat request of %d bytes carrying %d byte of payload but claiming %d; the server answered with a heartbeat of %d bytes (%v, ServerHello %s the extension)",
-				len(req), heartbleedPayloadLen, heartbleedClaimed, got, f.version, advertised)
+				len(req), heartbleedPayloadLen, heartbleedClaimed, got, f.version, advertised)}
 		}
 	}
-	return weakFinding(weakHeartbleed, StatusNotVulnerable, "a heartbeat request claiming %d bytes but carrying %d got %s (%v, ServerHello %s the heartbeat extension)",
-		heartbleedClaimed, heartbleedPayloadLen, ans, f.version, advertised)
+	status := StatusNotVulnerable
+	if ans.kind == "silent" {
+		// RFC 6520 §4 discards such a request silently, but so does a
+		// server that reads heartbeats only once encrypted.
+		status = StatusUnknown
+	}
+	return heartbeatVerdict{status, fmt.Sprintf("a heartbeat request claiming %d bytes but carrying %d got %s (%v, ServerHello %s the heartbeat extension)",
+		heartbleedClaimed, heartbleedPayloadLen, ans, f.version, advertised)}
 }
 
 // heartbeatPayloadLength reads a heartbeat response's payload_length.

@@ -216,7 +216,12 @@ func TestScanCryptoTLS(t *testing.T) {
 }
 
 // TestScanTime scans a server with both versions and several suites and
-// groups, and logs the time and connections (run with -v to see them).
+// groups, and logs the time and connections (run with -v to see them). The
+// issue's target is 5 s for a full scan on loopback. On 2 cores at a load
+// average of 18 to 27 this one took 1.0 to 2.8 s (1.3 to 1.7 s with -race),
+// of which about 0.5 s is ROBOT's shortened flow, whose silent waits
+// openssl s_server, serving one connection at a time, makes everything
+// else share.
 func TestScanTime(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartOpenSSLServer(t, pki.RSA,
@@ -230,7 +235,7 @@ func TestScanTime(t *testing.T) {
 		t.Errorf("TLS 1.2 suites: got %v, want 6", got)
 	}
 	t.Logf("full scan: %v, %d connections", elapsed, rep.Connections)
-	if elapsed > 10*time.Second {
+	if elapsed > 5*time.Second {
 		t.Errorf("a scan of a loopback server took %v", elapsed)
 	}
 }

@@ -3,6 +3,8 @@ package scan
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -109,5 +111,22 @@ func TestCodePointText(t *testing.T) {
 	}
 	if _, err := ParseClientProfile([]byte(`{"name":"x","source":{"kind":"published"},"hello":{"legacy_version":"0x0303","cipher_suites":["0x002F"]}}`)); err == nil {
 		t.Error("a profile without a source reference was accepted")
+	}
+}
+
+// TestREADMECountsTheClientProfiles: the README's "which of N real
+// clients" is the number of profiles embedded here.
+func TestREADMECountsTheClientProfiles(t *testing.T) {
+	profiles, err := ClientProfiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("which of %d real clients", len(profiles))
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), want) {
+		t.Errorf("README.md does not say %q", want)
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
@@ -30,7 +32,11 @@ import (
 // each (wrong first bytes, no 0x00 separator, wrong version, wrong
 // length). It compares what the server does next: the alert, a close or
 // silence. Any difference is an oracle; a difference that repeats on a
-// second round is reported. Timing is not measured.
+// second round is reported. The same five go out a second time without
+// ChangeCipherSpec and Finished (the paper's shortened flow, as
+// robot-detect does), where a healthy server stays silent and a "weak"
+// oracle answers bad padding at once. Timing is not measured: an oracle
+// that differs only in how long the server takes is not seen.
 //
 // The malformed messages are encrypted with the server's public key by
 // raw RSA (math/big exponentiation of the padded message): crypto/rsa only
@@ -100,7 +106,14 @@ func nonzeroRandom(b []byte) error {
 	return nil
 }
 
-// rawRSAEncrypt computes m^e mod n as k bytes.
+// rawRSAEncrypt computes m^e mod n as k bytes: RSA encryption of an
+// already padded block, with no padding of its own. It exists because ROBOT
+// must send premaster encryptions whose PKCS #1 v1.5 padding is wrong on
+// purpose (bad first bytes, no zero separator, a wrong version), which
+// crypto/rsa never produces: EncryptPKCS1v15 always pads correctly. The
+// modular exponentiation is math/big's, and it works on public values only
+// (the server's public key and a block of random bytes), so no secret goes
+// through a routine that was not written to be constant-time.
 func rawRSAEncrypt(pub *rsa.PublicKey, m []byte) []byte {
 	c := new(big.Int).Exp(new(big.Int).SetBytes(m), big.NewInt(int64(pub.E)), pub.N)
 	return c.FillBytes(make([]byte, len(m)))
@@ -126,29 +139,67 @@ func rsaSuitesAccepted(rep *Report) (suites.Version, []suites.ID) {
 	return 0, nil
 }
 
+// In the shortened flow a healthy server says nothing (it waits for the
+// ChangeCipherSpec that never comes) while an oracle's different answer
+// comes at once, so the wait there is short: four times the fastest flight
+// of the full round, within these bounds. It matters: openssl s_server
+// serves one connection at a time, and every other probe waits while it
+// waits.
+const (
+	robotShortWaitMin = 100 * time.Millisecond
+	robotShortWaitMax = 500 * time.Millisecond
+)
+
+// robot runs the ROBOT paper's test in its full flow (ClientKeyExchange,
+// ChangeCipherSpec, Finished) and, when every answer there was the same
+// alert or close, in its shortened flow (ClientKeyExchange alone), which
+// shows "weak" oracles: servers that fail alike once the Finished comes
+// but react to bad padding before it. A server silent in the full flow is
+// not asked again: it would be silent without the Finished too. A
+// difference in either flow is checked by a second round of that flow.
 func (s *scanner) robot(ctx context.Context, rep *Report) (Finding, error) {
 	v, ids := rsaSuitesAccepted(rep)
 	if v == 0 {
 		return weakFinding(weakROBOT, StatusNotApplicable, "no RSA key-transport suite is accepted"), nil
 	}
-	first, err := s.robotRound(ctx, v, ids)
-	if err != nil || first.err != "" {
-		if first.err != "" {
-			return weakFinding(weakROBOT, StatusUnknown, "%v: %s", v, first.err), err
-		}
+	full, err := s.robotRound(ctx, v, ids, 0)
+	switch {
+	case err != nil:
 		return Finding{}, err
+	case full.err != "":
+		return weakFinding(weakROBOT, StatusUnknown, "%v: %s", v, full.err), nil
+	case !full.uniform():
+		return s.robotConfirm(ctx, v, ids, full, "")
 	}
-	if first.uniform() {
-		return weakFinding(weakROBOT, StatusNotVulnerable, "%v %v: all five premaster encryptions got %s", v, first.suite, first.answers[0]), nil
+	shortText := "not tried after silence"
+	if full.answers[0] != (answer{kind: "silent"}).String() {
+		short, err := s.robotRound(ctx, v, ids, full.shortWait())
+		switch {
+		case err != nil:
+			return Finding{}, err
+		case short.err == "" && !short.uniform():
+			return s.robotConfirm(ctx, v, ids, short, " without ChangeCipherSpec and Finished (a weak oracle: with them every answer is "+full.answers[0]+")")
+		case short.err == "":
+			shortText = "all five got " + short.answers[0]
+		default:
+			shortText = "could not be run: " + short.err
+		}
 	}
-	second, err := s.robotRound(ctx, v, ids)
+	return weakFinding(weakROBOT, StatusNotVulnerable, "%v %v: all five premaster encryptions got %s; without ChangeCipherSpec and Finished, %s (timing not measured)",
+		v, full.suite, full.answers[0], shortText), nil
+}
+
+// robotConfirm runs a second round of the flow whose first round showed
+// different answers: the same pattern again is an oracle.
+func (s *scanner) robotConfirm(ctx context.Context, v suites.Version, ids []suites.ID, first *robotResult, flow string) (Finding, error) {
+	second, err := s.robotRound(ctx, v, ids, first.shortFlowWait)
 	if err != nil {
 		return Finding{}, err
 	}
 	if second.err == "" && strings.Join(second.answers, "|") == strings.Join(first.answers, "|") {
-		return weakFinding(weakROBOT, StatusVulnerable, "%v %v: the server answers malformed premaster encryptions differently, twice alike: %s", v, first.suite, first.describe()), nil
+		return weakFinding(weakROBOT, StatusVulnerable, "%v %v: the server answers malformed premaster encryptions differently%s, twice alike: %s", v, first.suite, flow, first.describe()), nil
 	}
-	return weakFinding(weakROBOT, StatusUnknown, "%v %v: answers differed but did not repeat (first %s; then %s)", v, first.suite, first.describe(), second.describe()), nil
+	return weakFinding(weakROBOT, StatusUnknown, "%v %v: answers differed%s but did not repeat (first %s; then %s)", v, first.suite, flow, first.describe(), second.describe()), nil
 }
 
 // robotResult is one round: the answer to each variant, in order.
@@ -156,6 +207,19 @@ type robotResult struct {
 	suite   suites.ID
 	answers []string
 	err     string
+	// shortFlowWait is set when the round left out ChangeCipherSpec and
+	// Finished: how long it waited for each answer.
+	shortFlowWait time.Duration
+	// fastestFlight is the least time the server took to send its first
+	// flight on one of the round's connections: the one served first,
+	// which waited behind no other.
+	fastestFlight time.Duration
+}
+
+// shortWait is the wait of a shortened round after this full one: four
+// times the fastest flight, within robotShortWaitMin and robotShortWaitMax.
+func (r *robotResult) shortWait() time.Duration {
+	return max(robotShortWaitMin, min(4*r.fastestFlight, robotShortWaitMax))
 }
 
 func (r *robotResult) uniform() bool {
@@ -175,9 +239,12 @@ func (r *robotResult) describe() string {
 	return strings.Join(parts, "; ")
 }
 
-// robotRound sends each variant on its own connection, concurrently.
-func (s *scanner) robotRound(ctx context.Context, v suites.Version, ids []suites.ID) (*robotResult, error) {
-	out := &robotResult{answers: make([]string, len(robotVariants))}
+// robotRound sends each variant on its own connection, concurrently; a
+// shortWait above 0 leaves out ChangeCipherSpec and Finished and waits that
+// long for each answer.
+func (s *scanner) robotRound(ctx context.Context, v suites.Version, ids []suites.ID, shortWait time.Duration) (*robotResult, error) {
+	out := &robotResult{answers: make([]string, len(robotVariants)), shortFlowWait: shortWait}
+	flights := make([]time.Duration, len(robotVariants))
 	problems := make([]string, len(robotVariants))
 	suitesSeen := make([]suites.ID, len(robotVariants))
 	errs := make([]error, len(robotVariants))
@@ -191,7 +258,10 @@ func (s *scanner) robotRound(ctx context.Context, v suites.Version, ids []suites
 				return
 			}
 			_, errs[i] = s.withConversation(ctx, func(conn net.Conn) *Result {
-				suitesSeen[i], out.answers[i], problems[i] = s.robotOn(conn, h, p.RecordVersion, variant)
+				start := time.Now()
+				f, err := sendHello(conn, h, p.RecordVersion)
+				flights[i] = time.Since(start)
+				suitesSeen[i], out.answers[i], problems[i] = s.robotOn(conn, f, err, h.Version, variant, shortWait)
 				return nil
 			})
 		})
@@ -206,14 +276,15 @@ func (s *scanner) robotRound(ctx context.Context, v suites.Version, ids []suites
 		}
 	}
 	out.suite = suitesSeen[0]
+	out.fastestFlight = slices.Min(flights)
 	return out, nil
 }
 
-// robotOn runs one variant: hello, flight, ClientKeyExchange,
-// ChangeCipherSpec, a Finished of random bytes, and the server's answer.
-// problem is set when the probe could not get that far.
-func (s *scanner) robotOn(conn net.Conn, h *wire.ClientHello, recordVersion suites.Version, variant robotVariant) (suite suites.ID, answer, problem string) {
-	f, err := sendHello(conn, h, recordVersion)
+// robotOn runs one variant after the server's flight f (or its failure
+// err): ClientKeyExchange, unless shortWait is set ChangeCipherSpec and a
+// Finished of random bytes, and the server's answer. problem is set when
+// the probe could not get that far.
+func (s *scanner) robotOn(conn net.Conn, f *flight, err error, clientVersion suites.Version, variant robotVariant, shortWait time.Duration) (suite suites.ID, answer, problem string) {
 	if f == nil || !f.done || len(f.certificates) == 0 {
 		return 0, "", "no first flight with a certificate: " + flightFailure(f, err)
 	}
@@ -225,25 +296,32 @@ func (s *scanner) robotOn(conn net.Conn, h *wire.ClientHello, recordVersion suit
 	if !ok {
 		return 0, "", fmt.Sprintf("the certificate's key is %T, not RSA", cert.PublicKey)
 	}
-	m, err := variant.pad((pub.N.BitLen()+7)/8, h.Version)
+	m, err := variant.pad((pub.N.BitLen()+7)/8, clientVersion)
 	if err != nil {
 		return 0, "", err.Error()
 	}
 	cke := clientKeyExchangeRSA(f.version, rawRSAEncrypt(pub, m))
 	finished := make([]byte, 64)
-	rand.Read(finished)
-	var flightOut []byte
-	for _, rec := range []struct {
+	if _, err := io.ReadFull(rand.Reader, finished); err != nil {
+		return 0, "", err.Error()
+	}
+	records := []struct {
 		typ     wire.ContentType
 		payload []byte
-	}{{wire.ContentHandshake, cke}, {wire.ContentChangeCipherSpec, changeCipherSpec}, {wire.ContentHandshake, finished}} {
+	}{{wire.ContentHandshake, cke}, {wire.ContentChangeCipherSpec, changeCipherSpec}, {wire.ContentHandshake, finished}}
+	wait := s.afterFlightWait()
+	if shortWait > 0 {
+		records, wait = records[:1], min(wait, shortWait)
+	}
+	var flightOut []byte
+	for _, rec := range records {
 		flightOut = append(flightOut, byte(rec.typ), byte(f.version>>8), byte(f.version), byte(len(rec.payload)>>8), byte(len(rec.payload)))
 		flightOut = append(flightOut, rec.payload...)
 	}
 	if _, err := conn.Write(flightOut); err != nil {
 		return f.hello.CipherSuite, "closed before the ClientKeyExchange", ""
 	}
-	return f.hello.CipherSuite, awaitAnswer(conn, s.afterFlightWait()).String(), ""
+	return f.hello.CipherSuite, awaitAnswer(conn, wait).String(), ""
 }
 
 // clientKeyExchangeRSA frames an encrypted premaster: SSL 3.0 sends it

@@ -19,9 +19,10 @@ type Options struct {
 	Timeout time.Duration
 	// Delay is the least time between two connections (default none).
 	Delay time.Duration
-	// Progress, when set, is called before each connection with the
-	// number opened so far.
-	Progress func(connections int)
+	// Progress, when set, is called when each check starts and before
+	// each connection, with the check running and the connections opened
+	// so far. It may be called from several goroutines at once.
+	Progress func(Progress)
 	// ServerName is sent in SNI; empty sends none.
 	ServerName string
 	// Clients are simulated after the scan (ClientProfiles gives them
@@ -43,6 +44,73 @@ type Options struct {
 	// every probe (smtp, imap, pop3, ... as internal/starttls lists);
 	// empty for a port that starts with TLS.
 	StartTLS string
+}
+
+// Progress is where a scan is. The number of connections a check needs is
+// known only once it has run (a suite search takes one per accepted suite),
+// so "how many of how many" counts checks; connections are counted as
+// opened.
+type Progress struct {
+	// Check names the check running ("cipher suites and groups").
+	Check string
+	// CheckNumber is the running check's place, from 1, among Checks.
+	CheckNumber, Checks int
+	// Connections is the number opened so far.
+	Connections int
+}
+
+// scanStep is one check of a scan, run in order.
+type scanStep struct {
+	name string
+	run  func(context.Context, *Report) error
+}
+
+// steps are the checks after the versions, as opts asks for them.
+func (s *scanner) steps(opts Options) []scanStep {
+	steps := []scanStep{
+		{"cipher suites and groups", s.suitesAndGroups},
+		{"certificates, signature schemes and DH parameters", s.keysAndStrength},
+		{"session resumption", s.resumption},
+	}
+	if opts.Fleet > 0 {
+		steps = append(steps, scanStep{"fleet", func(ctx context.Context, rep *Report) error { return s.fleet(ctx, rep, opts.Fleet) }})
+	}
+	steps = append(steps, scanStep{"extensions", s.extensions}, scanStep{"renegotiation", s.renegotiation},
+		scanStep{"SSL 2.0, intolerance and weaknesses", s.weaknesses})
+	if len(opts.Clients) > 0 || opts.Compliance {
+		steps = append(steps, scanStep{"client simulation and compliance", func(ctx context.Context, rep *Report) error {
+			return s.clientsAndCompliance(ctx, rep, opts)
+		}})
+	}
+	return steps
+}
+
+// progressTracker tells Options.Progress where the scan is.
+type progressTracker struct {
+	report func(Progress)
+	mu     sync.Mutex
+	now    Progress
+}
+
+// start records that check number n of total, name, is running.
+func (p *progressTracker) start(name string, n, total, connections int) {
+	if p.report == nil {
+		return
+	}
+	p.mu.Lock()
+	p.now = Progress{Check: name, CheckNumber: n, Checks: total, Connections: connections}
+	now := p.now
+	p.mu.Unlock()
+	p.report(now)
+}
+
+// dialing is the Runner's OnDial.
+func (p *progressTracker) dialing(connections int) {
+	p.mu.Lock()
+	now := p.now
+	p.mu.Unlock()
+	now.Connections = connections
+	p.report(now)
 }
 
 // scanner is one scan of one target: the Runner, the target, and the notes
@@ -78,44 +146,30 @@ func (s *scanner) run(ctx context.Context, p *Probe) (*Result, error) {
 // ctx ends first.
 func Scan(ctx context.Context, addr string, opts Options) (*Report, error) {
 	start := time.Now()
+	progress := &progressTracker{report: opts.Progress}
 	s := &scanner{
 		runner: &Runner{MaxConnections: opts.MaxConnections, Timeout: opts.Timeout, Delay: opts.Delay,
-			OnDial: opts.Progress, StartTLS: opts.StartTLS, StartTLSName: opts.ServerName},
+			StartTLS: opts.StartTLS, StartTLSName: opts.ServerName},
 		addr:       addr,
 		serverName: opts.ServerName,
 		roots:      opts.Roots,
 		rootsLabel: opts.RootsLabel,
 	}
+	if opts.Progress != nil {
+		s.runner.OnDial = progress.dialing
+	}
+	steps := s.steps(opts)
+	progress.start("protocol versions", 1, len(steps)+1, 0)
 	versions, err := s.versions(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{SchemaVersion: SchemaVersion, Target: addr, ServerName: opts.ServerName, StartTLS: opts.StartTLS, Versions: versions}
-	if err := s.suitesAndGroups(ctx, rep); err != nil {
-		return nil, err
-	}
-	if err := s.keysAndStrength(ctx, rep); err != nil {
-		return nil, err
-	}
-	if err := s.resumption(ctx, rep); err != nil {
-		return nil, err
-	}
-	if opts.Fleet > 0 {
-		if err := s.fleet(ctx, rep, opts.Fleet); err != nil {
+	for i, step := range steps {
+		progress.start(step.name, i+2, len(steps)+1, s.runner.Connections())
+		if err := step.run(ctx, rep); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.extensions(ctx, rep); err != nil {
-		return nil, err
-	}
-	if err := s.renegotiation(ctx, rep); err != nil {
-		return nil, err
-	}
-	if err := s.weaknesses(ctx, rep); err != nil {
-		return nil, err
-	}
-	if err := s.clientsAndCompliance(ctx, rep, opts); err != nil {
-		return nil, err
 	}
 	rep.Notes = s.notes
 	rep.Connections = s.runner.Connections()

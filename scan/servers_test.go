@@ -78,3 +78,36 @@ func TestScanNSSSelfserv(t *testing.T) {
 		t.Errorf("TLS 1.3 groups: got %v, want %v", g, groups)
 	}
 }
+
+// gnutls-serv with a priority string that names everything and orders it
+// by %SERVER_PRECEDENCE: versions, suites per version in the server's
+// order and groups (TLS 1.3 and the TLS 1.2 ECDHE curves) in the server's
+// order, exactly. GnuTLS orders TLS 1.2 suites by key exchange first and
+// cipher second, as `gnutls-cli --list --priority ...` prints them; with
+// the RSA certificate, ECDHE-RSA and RSA key transport remain.
+func TestScanGnuTLSServerPrecedence(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NONE:+VERS-TLS1.3:+VERS-TLS1.2:+RSA:+ECDHE-RSA:+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-GCM:+AEAD:"+
+		"+SIGN-ALL:+COMP-NULL:+GROUP-SECP384R1:+GROUP-X25519:%SERVER_PRECEDENCE", "--disable-client-cert")
+	rep := scanOK(t, srv.Addr)
+	wantVersions(t, rep, suites.VersionTLS12, suites.VersionTLS13)
+	want13 := []suites.ID{0x1301, 0x1303, 0x1302}
+	if got, order := suitesOf(t, rep, suites.VersionTLS13); !slices.Equal(got, want13) || order != OrderServer {
+		t.Errorf("TLS 1.3 suites: got %v (%s order), want %v in server order", got, order, want13)
+	}
+	want12 := []suites.ID{0x009C, 0x009D, 0xC02F, 0xCCA8, 0xC030}
+	if got, order := suitesOf(t, rep, suites.VersionTLS12); !slices.Equal(got, want12) || order != OrderServer {
+		t.Errorf("TLS 1.2 suites: got %v (%s order), want %v in server order", got, order, want12)
+	}
+	wantGroups := []suites.Group{suites.Secp384r1, suites.X25519}
+	if l := rep.Groups.TLS13; !slices.Equal(groupIDs(l), wantGroups) || l.Order != OrderServer {
+		t.Errorf("TLS 1.3 groups: got %v, want %v in server order (%+v)", groupIDs(l), wantGroups, l)
+	}
+	if l := rep.Groups.ECDHE; !slices.Equal(groupIDs(l), wantGroups) || l.Order != OrderServer {
+		t.Errorf("TLS 1.2 ECDHE groups: got %v, want %v in server order (%+v)", groupIDs(l), wantGroups, l)
+	}
+	if rep.Groups.FFDHE != nil && len(rep.Groups.FFDHE.Groups) > 0 {
+		t.Errorf("FFDHE groups without a DHE suite: %+v", rep.Groups.FFDHE)
+	}
+	t.Logf("%d connections in %d ms", rep.Connections, rep.DurationMS)
+}

@@ -20,7 +20,8 @@ const (
 	// traffic or a strong position (SWEET32, RC4, CRIME).
 	SeverityMedium
 	// SeverityHigh: a practical attack on the connections' secrecy or
-	// integrity (POODLE, FREAK, Logjam, ROBOT, CCS injection).
+	// integrity (POODLE, FREAK, Logjam, ROBOT, CCS injection, anonymous
+	// or NULL or sub-112-bit suites).
 	SeverityHigh
 	// SeverityCritical: the server's memory or private key is exposed
 	// (Heartbleed, DROWN).
@@ -127,4 +128,7 @@ var (
 	weakEMS         = weakness{"no_extended_master_secret", "No extended master secret", SeverityLow, "RFC 7627 (triple handshake, Bhargavan et al., IEEE S&P 2014)"}
 	weakIntolerance = weakness{"version_intolerance", "Version or hello intolerance", SeverityLow, "RFC 8446 §4.1.2, §9.3; RFC 8701; RFC 7685 §1"}
 	weakFallback    = weakness{"no_fallback_scsv", "No TLS_FALLBACK_SCSV", SeverityLow, "RFC 7507"}
+	weakAnon        = weakness{"anonymous_suites", "Anonymous suites (no server authentication)", SeverityHigh, "RFC 5246 Appendix F.1.1.1; RFC 4492 §2.5; RFC 9325 §4.1"}
+	weakNULL        = weakness{"null_encryption", "NULL encryption (records in the clear)", SeverityHigh, "RFC 5246 Appendix A.5; RFC 9325 §4.1"}
+	weakShortKey    = weakness{"weak_encryption", "Encryption under 112 bits (export, DES)", SeverityHigh, "RFC 9325 §4.1; NIST SP 800-57 Part 1 Rev. 5 Table 2"}
 )

@@ -356,14 +356,15 @@ func TestLogjamOnGnuTLSWithAWellKnownPrime(t *testing.T) {
 }
 
 // TestHeartbleedQuietOnAHeartbeatServer: GnuTLS with heartbeat support
-// negotiates the extension and, as RFC 6520 §4 says, drops a request whose
-// payload_length is too large: no answer, not a leak.
+// negotiates the extension and refuses the malformed request with an alert,
+// in the clear and after the handshake: no leak.
 func TestHeartbleedQuietOnAHeartbeatServer(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3", "--heartbeat", "--disable-client-cert")
 	rep := scanOK(t, srv.Addr)
 	wantStatus(t, rep, map[string]Status{"heartbleed": StatusNotVulnerable})
-	if f := findingOf(t, rep, "heartbleed"); !strings.Contains(f.Evidence, "ServerHello with the heartbeat extension") {
+	if f := findingOf(t, rep, "heartbleed"); !strings.Contains(f.Evidence, "ServerHello with the heartbeat extension") ||
+		!strings.Contains(f.Evidence, "after the handshake: an encrypted heartbeat request") {
 		t.Errorf("Heartbleed evidence: %s", f.Evidence)
 	}
 }
@@ -384,4 +385,26 @@ func TestWeaknessesOnATLS13OnlyServer(t *testing.T) {
 	if n := len(rep.Intolerance.Checks); n != 4 {
 		t.Errorf("%d intolerance checks, want 4 (no legacy_version probe without TLS 1.2)", n)
 	}
+}
+
+// TestAnonymousAndNULLSuitesOnOpenSSL: OpenSSL at @SECLEVEL=0 serves an
+// anonymous suite and a NULL-cipher one. Both are findings of severity high,
+// so the grade is D, while the checks for what the server lacks stay quiet.
+func TestAnonymousAndNULLSuitesOnOpenSSL(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	srv := peertest.StartOpenSSLServer(t, pki.RSA, "-quiet", "-tls1_2", "-cipher", "ADH-AES128-GCM-SHA256:NULL-SHA256:@SECLEVEL=0")
+	rep := scanOK(t, srv.Addr)
+	wantStatus(t, rep, map[string]Status{
+		"anonymous_suites": StatusVulnerable, "null_encryption": StatusVulnerable, "weak_encryption": StatusNotVulnerable,
+	})
+	if f := findingOf(t, rep, "anonymous_suites"); !strings.Contains(f.Evidence, "TLS 1.2: TLS_DH_anon_WITH_AES_128_GCM_SHA256") || strings.Contains(f.Evidence, "NULL") {
+		t.Errorf("anonymous_suites evidence: %s", f.Evidence)
+	}
+	if f := findingOf(t, rep, "null_encryption"); !strings.Contains(f.Evidence, "TLS 1.2: TLS_RSA_WITH_NULL_SHA256") || strings.Contains(f.Evidence, "anon") {
+		t.Errorf("null_encryption evidence: %s", f.Evidence)
+	}
+	if rep.Grade == nil || rep.Grade.Letter != "D" || !strings.Contains(rep.Grade.Reason, "Anonymous suites") || !strings.Contains(rep.Grade.Reason, "NULL encryption") {
+		t.Errorf("grade %+v, want D for the anonymous and NULL suites", rep.Grade)
+	}
+	noneVulnerable(t, rep, "anonymous_suites", "null_encryption")
 }

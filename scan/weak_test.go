@@ -112,6 +112,22 @@ func TestROBOTEvidenceNamesEachVariant(t *testing.T) {
 	}
 }
 
+// TestROBOTWeakOracle: a server whose answers differ only when the
+// ClientKeyExchange comes without ChangeCipherSpec and Finished is found by
+// the shortened flow; the full flow alone would have seen five alike.
+func TestROBOTWeakOracle(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{robotWeak: true}))
+	wantStatus(t, rep, map[string]Status{"robot": StatusVulnerable})
+	f := findingOf(t, rep, "robot")
+	for _, want := range []string{"without ChangeCipherSpec and Finished (a weak oracle: with them every answer is alert bad_record_mac)",
+		"wrong first two bytes (0x41 0x17): alert bad_record_mac", "well-formed PKCS #1 v1.5: no answer"} {
+		if !strings.Contains(f.Evidence, want) {
+			t.Errorf("ROBOT evidence lacks %q: %s", want, f.Evidence)
+		}
+	}
+	noneVulnerable(t, rep, "robot")
+}
+
 func TestGradeRule(t *testing.T) {
 	cases := []struct {
 		severities []Severity
@@ -165,7 +181,10 @@ func TestPostFlightProbesOnAServerThatGoesSilent(t *testing.T) {
 	start := time.Now()
 	rep := scanWithin(t, addr, 3*time.Second)
 	elapsed := time.Since(start)
-	wantStatus(t, rep, map[string]Status{"ccs_injection": StatusUnknown, "heartbleed": StatusNotVulnerable, "robot": StatusNotVulnerable})
+	// Silence after a plaintext heartbeat is what RFC 6520 asks of a
+	// fixed server and also what a server that reads heartbeats only once
+	// encrypted does; with no handshake to try that, it is unknown.
+	wantStatus(t, rep, map[string]Status{"ccs_injection": StatusUnknown, "heartbleed": StatusUnknown, "robot": StatusNotVulnerable})
 	noneVulnerable(t, rep)
 	if elapsed > 5*time.Second {
 		t.Errorf("the scan took %v", elapsed)
@@ -173,11 +192,55 @@ func TestPostFlightProbesOnAServerThatGoesSilent(t *testing.T) {
 	t.Logf("%d connections in %v", rep.Connections, elapsed)
 }
 
+// TestHeartbleedAfterTheHandshake: a server that drops heartbeats in the
+// clear and leaks encrypted ones is found by the probe after the handshake;
+// the probe in the clear alone would have had only silence.
+func TestHeartbleedAfterTheHandshake(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{bleedsEncrypted: true}))
+	wantStatus(t, rep, map[string]Status{"heartbleed": StatusVulnerable})
+	f := findingOf(t, rep, "heartbleed")
+	for _, want := range []string{"after a completed handshake (TLS 1.2 TLS_RSA_WITH_AES_128_CBC_SHA, ServerHello with the heartbeat extension)",
+		"answered the malformed one with an encrypted heartbeat of 83 bytes", "in the clear: a heartbeat request claiming 64 bytes but carrying 1 got no answer"} {
+		if !strings.Contains(f.Evidence, want) {
+			t.Errorf("Heartbleed evidence lacks %q: %s", want, f.Evidence)
+		}
+	}
+	if f.Severity != SeverityCritical || strings.Contains(f.Evidence, "PRIVATE KEY") {
+		t.Errorf("severity %s, evidence %q (the leaked bytes must not be kept)", f.Severity, f.Evidence)
+	}
+	// The completed handshakes did not make the other probes fire.
+	noneVulnerable(t, rep, "heartbleed")
+}
+
+// TestNoFallbackSCSVOnAFlawedServer: a server with TLS 1.0 to 1.2 that
+// takes a TLS 1.1 hello carrying TLS_FALLBACK_SCSV lets an attacker who
+// breaks the first handshake hold its clients to TLS 1.1 (RFC 7507); the
+// same server refusing it with inappropriate_fallback does not.
+func TestNoFallbackSCSVOnAFlawedServer(t *testing.T) {
+	rep := scanOK(t, startFlawedServer(t, flaws{legacyVersions: true, noFallbackSCSV: true}))
+	wantVersions(t, rep, suites.VersionTLS10, suites.VersionTLS11, suites.VersionTLS12)
+	wantStatus(t, rep, map[string]Status{"no_fallback_scsv": StatusVulnerable})
+	f := findingOf(t, rep, "no_fallback_scsv")
+	if want := "TLS 1.1 with TLS_FALLBACK_SCSV: ServerHello TLS 1.1 TLS_RSA_WITH_AES_128_CBC_SHA, not inappropriate_fallback"; !strings.Contains(f.Evidence, want) || f.Severity != SeverityLow {
+		t.Errorf("no_fallback_scsv: %s %q, want low with %q", f.Severity, f.Evidence, want)
+	}
+	healthy := scanOK(t, startFlawedServer(t, flaws{legacyVersions: true}))
+	wantStatus(t, healthy, map[string]Status{"no_fallback_scsv": StatusNotVulnerable})
+	if f := findingOf(t, healthy, "no_fallback_scsv"); !strings.Contains(f.Evidence, "alert inappropriate_fallback") {
+		t.Errorf("no_fallback_scsv on the healthy server: %s", f.Evidence)
+	}
+}
+
 // TestFREAKAndLogjamOnAnExportServer: no installable server still offers
 // export suites; the flawed server does, in TLS 1.0.
 func TestFREAKAndLogjamOnAnExportServer(t *testing.T) {
 	rep := scanOK(t, startFlawedServer(t, flaws{export: true}))
-	wantStatus(t, rep, map[string]Status{"freak": StatusVulnerable, "logjam": StatusVulnerable, "rc4": StatusVulnerable, "beast": StatusVulnerable})
+	wantStatus(t, rep, map[string]Status{"freak": StatusVulnerable, "logjam": StatusVulnerable, "rc4": StatusVulnerable, "beast": StatusVulnerable,
+		"weak_encryption": StatusVulnerable, "anonymous_suites": StatusNotVulnerable, "null_encryption": StatusNotVulnerable})
+	if f := findingOf(t, rep, "weak_encryption"); !strings.Contains(f.Evidence, "TLS 1.0: TLS_RSA_EXPORT_WITH_RC4_40_MD5, TLS_DHE_RSA_EXPORT_WITH_DES40_CBC_SHA") ||
+		strings.Contains(f.Evidence, "AES") {
+		t.Errorf("weak_encryption evidence: %s", f.Evidence)
+	}
 	if f := findingOf(t, rep, "freak"); !strings.Contains(f.Evidence, "TLS 1.0: TLS_RSA_EXPORT_WITH_RC4_40_MD5") {
 		t.Errorf("FREAK evidence: %s", f.Evidence)
 	}

@@ -39,9 +39,10 @@ const scanHelp = `Probe each server with many hand-shaped ClientHellos, each on 
 connection and read only as far as the server's answer (its ServerHello or
 alert), and report what it accepts:
 
-  Protocol versions  SSL 3.0, TLS 1.0, 1.1, 1.2 and 1.3, each offered alone
-                     and decided by the server's answer: a ServerHello for
-                     another version or a protocol_version alert is a no.
+  Protocol versions  SSL 2.0 (its own CLIENT-HELLO), SSL 3.0, TLS 1.0, 1.1,
+                     1.2 and 1.3, each offered alone and decided by the
+                     server's answer: a ServerHello for another version or a
+                     protocol_version alert is a no.
   Cipher suites      per supported version, found by offering every suite of
                      the IANA registry for that version (clasp's own or not)
                      and removing the one the server picked until it refuses;
@@ -157,6 +158,12 @@ so a server that stalls costs one timeout, not one per probe. SNI carries
   connections        connections opened; duration_ms: the scan's wall time
 docs/scan-json.md describes each field in full.
 
+On a terminal, stderr carries a progress line (the check running, as
+"check N of M", and the connections opened so far; a check's connections
+are known only once it has run) and the report's severities and grade are
+coloured; NO_COLOR set to anything turns the colours off. Through a pipe or
+into a file there is neither.
+
 Exit status:
   0  every target was scanned
   1  a target could not be scanned: unreachable, not TLS, or no TLS answer
@@ -167,10 +174,11 @@ Exit status:
      --fail-on SEVERITY (one line on stderr names the targets and findings)
 
 Weaknesses, each with a probe that cannot harm the server, its evidence and
-a severity (ok, low, medium, high, critical): Heartbleed, CCS injection,
-ROBOT, Ticketbleed, DROWN (SSL 2.0), POODLE, FREAK, Logjam, SWEET32, RC4,
-BEAST, CRIME, insecure renegotiation, missing extended master secret,
-version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
+a severity (ok, low, medium, high, critical): Heartbleed (in the clear and
+after a handshake), CCS injection, ROBOT, Ticketbleed, DROWN (SSL 2.0),
+POODLE, FREAK, Logjam, SWEET32, RC4, BEAST, anonymous suites, NULL
+encryption, encryption under 112 bits, CRIME, insecure renegotiation,
+missing extended master secret, version intolerance and TLS_FALLBACK_SCSV. SSL 2.0 is probed with its own
 CLIENT-HELLO, and an SSL 2.0-format TLS hello (RFC 5246 Appendix E.2) is
 tried. The grade is read from the worst finding: A none, B low, C medium,
 D high, F critical (docs/scan-grading.md). --json carries them as
@@ -287,6 +295,7 @@ func runScan(cmd *cobra.Command, targets []string, opts *scanOptions) error {
 // them into the exit status.
 func reportScans(cmd *cobra.Command, list []scanTarget, results []scanResult, opts *scanOptions, failOn scan.Severity) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	colour := useColour(stdout)
 	var failures []error
 	var nonCompliant []string
 	above := &findingsAbove{failOn: failOn}
@@ -305,7 +314,7 @@ func reportScans(cmd *cobra.Command, list []scanTarget, results []scanResult, op
 			if i > 0 {
 				fmt.Fprintln(stdout)
 			}
-			writeScanReport(stdout, rep)
+			writeScanReport(stdout, rep, colour)
 			writeClientSimulation(stdout, rep)
 			writeCompliance(stdout, rep)
 		}
@@ -343,8 +352,9 @@ var orderText = map[scan.Order]string{
 }
 
 // writeScanReport prints the human report: versions, suites per version,
-// groups, notes, and what the scan cost.
-func writeScanReport(w io.Writer, rep *scan.Report) {
+// groups, notes, and what the scan cost; with colour, severities and the
+// grade in their colours.
+func writeScanReport(w io.Writer, rep *scan.Report, colour bool) {
 	sni := "no SNI"
 	if rep.ServerName != "" {
 		sni = "SNI " + rep.ServerName
@@ -391,7 +401,7 @@ func writeScanReport(w io.Writer, rep *scan.Report) {
 	}
 	writeKeysAndStrength(w, rep)
 	writeScanSessions(w, rep)
-	writeFindings(w, rep)
+	writeFindings(w, rep, colour)
 	if len(rep.Notes) > 0 {
 		fmt.Fprintln(w, "\nNotes")
 		for _, n := range rep.Notes {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/clasp-tls/clasp/scan"
@@ -47,8 +48,28 @@ func (e *findingsAbove) Error() string {
 	return fmt.Sprintf("clasp scan: findings at or above %s: %s", e.failOn, strings.Join(e.found, "; "))
 }
 
+// severityColours are the ANSI SGR colours of the severities: green, cyan,
+// yellow, red, bold red.
+var severityColours = map[scan.Severity]string{
+	scan.SeverityOK: "32", scan.SeverityLow: "36", scan.SeverityMedium: "33", scan.SeverityHigh: "31", scan.SeverityCritical: "1;31",
+}
+
+// useColour reports whether the report on w is coloured: only on a
+// terminal, and not when NO_COLOR is set to anything (no-color.org).
+func useColour(w io.Writer) bool {
+	return isTerminal(w) && os.Getenv("NO_COLOR") == ""
+}
+
+// paint puts text in sev's colour when colour is on.
+func paint(colour bool, sev scan.Severity, text string) string {
+	if !colour {
+		return text
+	}
+	return "\033[" + severityColours[sev] + "m" + text + "\033[0m"
+}
+
 // writeFindings prints SSL 2.0, intolerance, the findings and the grade.
-func writeFindings(w io.Writer, rep *scan.Report) {
+func writeFindings(w io.Writer, rep *scan.Report, colour bool) {
 	if v2 := rep.SSLv2; v2 != nil {
 		fmt.Fprintln(w, "\nSSL 2.0")
 		if v2.Supported {
@@ -76,10 +97,11 @@ func writeFindings(w io.Writer, rep *scan.Report) {
 	}
 	fmt.Fprintln(w, "\nWeaknesses")
 	for _, f := range rep.Findings {
-		fmt.Fprintf(w, "  %-8s %-36s %s: %s\n", f.Severity, f.Name, strings.ReplaceAll(string(f.Status), "_", " "), f.Evidence)
+		sev := paint(colour, f.Severity, fmt.Sprintf("%-8s", f.Severity))
+		fmt.Fprintf(w, "  %s %-36s %s: %s\n", sev, f.Name, strings.ReplaceAll(string(f.Status), "_", " "), f.Evidence)
 	}
 	if g := rep.Grade; g != nil {
-		fmt.Fprintf(w, "\nGrade %s (%s)\n", g.Letter, g.Reason)
+		fmt.Fprintf(w, "\n%s (%s)\n", paint(colour, g.Worst, "Grade "+g.Letter), g.Reason)
 	}
 }
 

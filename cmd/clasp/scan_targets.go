@@ -102,11 +102,12 @@ func runScans(ctx context.Context, list []scanTarget, opts *scanOptions, base sc
 // rewritten in place, and one line per finished target. On anything that
 // is not a terminal it writes nothing.
 type scanProgress struct {
-	mu       sync.Mutex
-	w        io.Writer
-	total    int
-	finished int
-	last     time.Time
+	mu        sync.Mutex
+	w         io.Writer
+	total     int
+	finished  int
+	last      time.Time
+	lastCheck string
 }
 
 func newScanProgress(stderr io.Writer, total int) *scanProgress {
@@ -120,18 +121,27 @@ func newScanProgress(stderr io.Writer, total int) *scanProgress {
 	return &scanProgress{w: stderr, total: total}
 }
 
-func (p *scanProgress) tracker(target string) func(int) {
+// tracker is a target's scan.Options.Progress: the line names the target,
+// the check running as "check N of M", the connections opened, and with
+// several targets how many are done. It is rewritten at most every 100 ms,
+// and at once when a check starts.
+func (p *scanProgress) tracker(target string) func(scan.Progress) {
 	if p.w == nil {
 		return nil
 	}
-	return func(connections int) {
+	return func(now scan.Progress) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if time.Since(p.last) < 100*time.Millisecond {
+		check := target + " " + now.Check
+		if time.Since(p.last) < 100*time.Millisecond && check == p.lastCheck {
 			return
 		}
-		p.last = time.Now()
-		fmt.Fprintf(p.w, "\r\033[Kscanning %s: %d connections (target %d of %d done)", target, connections, p.finished, p.total)
+		p.last, p.lastCheck = time.Now(), check
+		line := fmt.Sprintf("scanning %s: check %d of %d, %s; %d connections", target, now.CheckNumber, now.Checks, now.Check, now.Connections)
+		if p.total > 1 {
+			line += fmt.Sprintf(" (target %d of %d done)", p.finished, p.total)
+		}
+		fmt.Fprint(p.w, "\r\033[K"+line)
 	}
 }
 

@@ -152,3 +152,73 @@ func TestStartTLSCommandsWithRealServers(t *testing.T) {
 		})
 	}
 }
+
+// startTLSScan is what TestScanStartTLSSMTPAndPOP3 reads of a --json scan.
+type startTLSScan struct {
+	OK          bool   `json:"ok"`
+	Connections int    `json:"connections"`
+	DurationMS  int64  `json:"duration_ms"`
+	StartTLS    string `json:"starttls"`
+	Versions    []struct {
+		Version   string `json:"version"`
+		Supported bool   `json:"supported"`
+	} `json:"versions"`
+	CipherSuites []struct {
+		Version string `json:"version"`
+		Order   string `json:"order"`
+		Suites  []struct {
+			OpenSSL string `json:"openssl"`
+		} `json:"suites"`
+	} `json:"cipher_suites"`
+}
+
+// TestScanStartTLSSMTPAndPOP3: the nginx mail proxy upgrades SMTP and POP3
+// connections with STARTTLS and STLS; clasp scan --starttls finds the
+// configured versions and suites, in nginx's order, behind each.
+func TestScanStartTLSSMTPAndPOP3(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, tc := range []struct {
+		protocol, protocols, ciphers string
+		versions                     string
+	}{
+		{"smtp", "TLSv1.2 TLSv1.3", "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256", "TLS 1.2,TLS 1.3"},
+		{"pop3", "TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305", "TLS 1.2"},
+	} {
+		t.Run(tc.protocol, func(t *testing.T) {
+			srv := peertest.StartNginxMail(t, pki.ECDSA, tc.protocol, "on",
+				"ssl_protocols "+tc.protocols+";", "ssl_ciphers "+tc.ciphers+";", "ssl_prefer_server_ciphers on;")
+			r := runClasp(t, nil, "scan", "--starttls", tc.protocol, "--json", "--no-clients", "--servername", "localhost", "--cafile", pki.CACertFile, srv.Addr)
+			if r.exitCode != 0 {
+				t.Fatalf("exit %d\n%s", r.exitCode, r.stderr)
+			}
+			var rep startTLSScan
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, r.stdout)
+			}
+			var supported []string
+			for _, v := range rep.Versions {
+				if v.Supported {
+					supported = append(supported, v.Version)
+				}
+			}
+			if !rep.OK || rep.StartTLS != tc.protocol || strings.Join(supported, ",") != tc.versions {
+				t.Fatalf("report: %+v", rep)
+			}
+			t.Logf("%s: %d connections in %d ms", tc.protocol, rep.Connections, rep.DurationMS)
+			for _, vs := range rep.CipherSuites {
+				if vs.Version != "TLS 1.2" {
+					continue
+				}
+				var got []string
+				for _, s := range vs.Suites {
+					got = append(got, s.OpenSSL)
+				}
+				if strings.Join(got, ":") != tc.ciphers || vs.Order != "server" {
+					t.Errorf("TLS 1.2 suites %v (order %s), want %s in server order", got, vs.Order, tc.ciphers)
+				}
+				return
+			}
+			t.Errorf("no TLS 1.2 suites in %+v", rep.CipherSuites)
+		})
+	}
+}
