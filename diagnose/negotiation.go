@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -303,10 +305,11 @@ func intersect(a, b []string) []string {
 }
 
 func capitalize(s string) string {
-	if s == "" {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return string(unicode.ToUpper(r)) + s[size:]
 }
 
 // serverKeys names the key types of this server's certificates, from what

@@ -140,13 +140,30 @@ type ResumptionVerdict struct {
 	// session_id_not_found, different_backend, no_tickets_issued,
 	// no_session_left, inconsistent_shared_cache, reconnect_failed.
 	Causes []string `json:"causes,omitempty"`
+
+	lang string // the language of the texts, for Text's headings
+}
+
+// Text renders the verdict as clasp connect prints it: the count, then
+// each reason and each fix on a line of its own.
+func (v ResumptionVerdict) Text() string {
+	t := Language(v.lang)
+	var b strings.Builder
+	b.WriteString(v.Summary + "\n")
+	for _, r := range v.Reasons {
+		b.WriteString("  " + t.T("heading.why") + " " + r + "\n")
+	}
+	for _, f := range v.Fixes {
+		b.WriteString("  " + t.T("heading.verdict_fix") + " " + f + "\n")
+	}
+	return b.String()
 }
 
 // ConcludeResumption judges first (the first connection) and the
 // reconnections after it.
 func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) ResumptionVerdict {
 	t := Language(lang)
-	v := ResumptionVerdict{Of: len(reconnects)}
+	v := ResumptionVerdict{Of: len(reconnects), lang: t.Lang()}
 	var mechanisms []string
 	for _, a := range reconnects {
 		if a.Resumed {

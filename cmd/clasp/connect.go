@@ -635,15 +635,9 @@ func (c *connectRun) lastOfSeries(i int, opts *connectOptions, first diagnose.At
 }
 
 // writeVerdict prints the --reconnect verdict: the count, then each reason
-// and each fix on a line of its own.
+// and each fix on a line of its own, in the verdict's language.
 func writeVerdict(w io.Writer, v diagnose.ResumptionVerdict) {
-	fmt.Fprintln(w, v.Summary)
-	for _, r := range v.Reasons {
-		fmt.Fprintln(w, "  why: "+r)
-	}
-	for _, f := range v.Fixes {
-		fmt.Fprintln(w, "  fix: "+f)
-	}
+	fmt.Fprint(w, v.Text())
 }
 
 // reconnectLine is the text line of one reconnection.
