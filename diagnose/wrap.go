@@ -56,8 +56,10 @@ func breakUnits(para string) []unit {
 		piece := ""
 		for _, r := range word {
 			switch {
+			case wide(r) && !closingPunct(r) && openingPunct(piece):
+				piece += string(r)
 			case wide(r) && !closingPunct(r):
-				if piece != "" && !openingPunct(piece) {
+				if piece != "" {
 					out = append(out, unit{text: piece})
 				}
 				piece = string(r)
