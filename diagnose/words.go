@@ -63,3 +63,11 @@ func (x *explainer) where() string {
 // quote is a value in Go's double quotes, as the texts show a step or a
 // name.
 func quote(s string) string { return strconv.Quote(s) }
+
+// list joins items with commas, or says there were none.
+func (x *explainer) list(items []string) string {
+	if len(items) == 0 {
+		return x.t.T("list.nothing")
+	}
+	return strings.Join(items, ", ")
+}
