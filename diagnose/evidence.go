@@ -304,6 +304,16 @@ func selfSigned(c *x509.Certificate) bool {
 	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
+// describeChain lists a chain for people in the catalogue's words:
+// "[0] CN=a, issued by CN=b; [1] ...".
+func (x *explainer) describeChain(chain []*x509.Certificate) string {
+	parts := make([]string, len(chain))
+	for i, c := range chain {
+		parts[i] = x.t.T("chain.entry", "i", i, "subject", certName(c), "issuer", c.Issuer.String())
+	}
+	return strings.Join(parts, x.t.T("chain.sep"))
+}
+
 // describeChain lists a chain for people: "[0] CN=a (issued by CN=b); [1] ...".
 func describeChain(chain []*x509.Certificate) string {
 	parts := make([]string, len(chain))
