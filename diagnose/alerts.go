@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -165,11 +164,11 @@ var alertTable = map[wire.AlertDescription]alertMeaning{
 
 // meaning says what desc means coming from the given sender ("client" or
 // "server").
-func meaning(desc wire.AlertDescription, sender string) (string, string) {
+func (x *explainer) meaning(desc wire.AlertDescription, sender string) (string, string) {
 	m, ok := alertTable[desc]
 	if !ok {
-		return fmt.Sprintf("the %s sent alert %d, which no registry entry clasp knows describes", sender, uint8(desc)),
-			"Look up the alert in the peer's documentation; its log says why."
+		return x.t.T("alert.unknown.meaning", append(sideArgs(x.t, sender), "code", uint8(desc))...),
+			x.t.T("alert.unknown.fix")
 	}
 	if sender == "server" {
 		return m.fromServer, m.fix
@@ -182,13 +181,13 @@ func meaning(desc wire.AlertDescription, sender string) (string, string) {
 func (x *explainer) alert(ae *clasp.AlertError) *Diagnosis {
 	desc := wire.AlertDescription(ae.Description)
 	peer := x.peer()
-	f := x.f
-	at := "after the handshake completed on this side"
+	f, t := x.f, x.t
+	at := t.T("alert.at.after_handshake")
 	if ae.Step != "" {
-		at = fmt.Sprintf("at step %q", ae.Step)
+		at = t.T("alert.at.step", "step", quote(ae.Step))
 	}
 	if f.lastSent != nil {
-		at += ", right after this side sent " + f.lastSent.Name
+		at += t.T("alert.at.right_after", "message", f.lastSent.Name)
 	}
 
 	// A client certificate the server wanted, missing or refused.
@@ -203,56 +202,63 @@ func (x *explainer) alert(ae *clasp.AlertError) *Diagnosis {
 	finishedStep := strings.Contains(ae.Step, "Finished") || ae.Step == ""
 	if (desc == wire.AlertBadRecordMAC || desc == wire.AlertDecryptionFailed) && (f.finishedSent || finishedStep) ||
 		desc == wire.AlertDecryptError && f.finishedSent && finishedStep {
-		return x.keysMismatch(fmt.Sprintf("the %s sent %s %s", peer, desc, at), true)
+		return x.keysMismatch(t.T("keys.observed.peer_sent", x.peerArgs("alert", desc, "at", at)...), true)
 	}
 	if desc == wire.AlertProtocolVersion {
 		d := &Diagnosis{Cause: CauseNoCommonVersion,
-			Summary:  fmt.Sprintf("the %s refused the protocol version (%s alert %s)", peer, desc, at),
+			Summary:  t.T("alert.version.summary", x.peerArgs("alert", desc, "at", at)...),
 			Evidence: map[string]any{"peer_alert": desc.String(), "offered_versions": offeredVersions(f.clientHello)}}
-		m, fix := meaning(desc, peer)
-		d.Explanation = capitalize(m) + fmt.Sprintf(". This client offered %s.", quoteList(offeredVersions(f.clientHello)))
+		m, fix := x.meaning(desc, peer)
+		d.Explanation = capitalize(t.T("alert.version.explain", "meaning", m, "versions", x.list(offeredVersions(f.clientHello))))
 		d.Fix = fix
 		return d
 	}
 
-	m, fix := meaning(desc, peer)
+	m, fix := x.meaning(desc, peer)
 	d := &Diagnosis{Cause: CausePeerAlert,
-		Summary:  fmt.Sprintf("the %s sent the %s alert %s", peer, desc, at),
+		Summary:  t.T("alert.summary", x.peerArgs("alert", desc, "at", at)...),
 		Evidence: map[string]any{"peer_alert": desc.String(), "peer_alert_code": int(desc), "peer_alert_level": int(ae.Level)}}
 	x.addTraffic(d)
-	d.Explanation = fmt.Sprintf("The %s ended the handshake with the fatal alert %s (%d) %s. From a %s this means: %s.", peer, desc, int(desc), at, peer, m)
-	// Evidence-specific additions.
+	d.Explanation = capitalize(t.T("alert.explain", x.peerArgs("alert", desc, "code", int(desc), "at", at, "meaning", m)...))
+	x.alertEvidence(d, desc)
+	d.Fix = fix
+	return d
+}
+
+// alertEvidence adds to an alert's explanation what this side recorded
+// that bears on it: the chain it sent, the name it asked for, its offer.
+func (x *explainer) alertEvidence(d *Diagnosis, desc wire.AlertDescription) {
+	f, t := x.f, x.t
 	switch desc {
 	case wire.AlertUnknownCA, wire.AlertBadCertificate, wire.AlertCertificateUnknown, wire.AlertCertificateExpired,
 		wire.AlertUnsupportedCertificate, wire.AlertCertificateRevoked:
-		if len(f.ownChain) > 0 {
-			d.Explanation += fmt.Sprintf(" The chain this side sent was: %s.", describeChain(f.ownChain))
-			d.Evidence["own_chain"] = chainFacts(f.ownChain)
-			if desc == wire.AlertCertificateExpired {
-				for _, c := range f.ownChain {
-					if x.now.After(c.NotAfter) || x.now.Before(c.NotBefore) {
-						d.Explanation += fmt.Sprintf(" By this side's clock too, %s is outside its validity (%s to %s).", certName(c),
-							c.NotBefore.UTC().Format("2006-01-02"), c.NotAfter.UTC().Format("2006-01-02"))
-					}
+		if len(f.ownChain) == 0 {
+			return
+		}
+		d.Explanation = also(d.Explanation, t.T("alert.explain.own_chain", "chain", x.describeChain(f.ownChain)))
+		d.Evidence["own_chain"] = chainFacts(f.ownChain)
+		if desc == wire.AlertCertificateExpired {
+			for _, c := range f.ownChain {
+				if x.now.After(c.NotAfter) || x.now.Before(c.NotBefore) {
+					d.Explanation = also(d.Explanation, t.T("alert.explain.own_expired", "subject", certName(c),
+						"from", c.NotBefore.UTC().Format("2006-01-02"), "until", c.NotAfter.UTC().Format("2006-01-02")))
 				}
 			}
-			if desc == wire.AlertUnknownCA && len(f.ownChain) == 1 && !selfSigned(f.ownChain[0]) {
-				d.Explanation += fmt.Sprintf(" It holds only the leaf: if %s is an intermediate CA, the peer cannot reach its root without it.", f.ownChain[0].Issuer.String())
-			}
+		}
+		if desc == wire.AlertUnknownCA && len(f.ownChain) == 1 && !selfSigned(f.ownChain[0]) {
+			d.Explanation = also(d.Explanation, t.T("alert.explain.leaf_only", "issuer", f.ownChain[0].Issuer.String()))
 		}
 	case wire.AlertUnrecognizedName:
 		if sni := serverNameOf(f.clientHello); sni != "" {
-			d.Explanation += fmt.Sprintf(" This client sent the name %q.", sni)
+			d.Explanation = also(d.Explanation, t.T("alert.explain.sni", "name", quote(sni)))
 			d.Evidence["server_name"] = sni
 		}
 	case wire.AlertHandshakeFailure:
 		if f.clientHello != nil && x.side == "client" {
-			d.Explanation += fmt.Sprintf(" This client offered cipher suites [%s], groups [%s], signature schemes [%s].",
-				quoteList(offeredSuites(f.clientHello)), quoteList(offeredGroups(f.clientHello)), quoteList(offeredSchemes(f.clientHello)))
+			d.Explanation = also(d.Explanation, t.T("alert.explain.offer", "suites", x.list(offeredSuites(f.clientHello)),
+				"groups", x.list(offeredGroups(f.clientHello)), "schemes", x.list(offeredSchemes(f.clientHello))))
 		}
 	}
-	d.Fix = fix
-	return d
 }
 
 // isCertificateVerdict reports whether a server's alert after a client
@@ -271,7 +277,7 @@ func isCertificateVerdict(desc wire.AlertDescription) bool {
 // its CertificateRequest: the CA names it asked for, what was sent, and
 // which configured certificate, if any, matches.
 func (x *explainer) clientCertificate(desc wire.AlertDescription, at string) *Diagnosis {
-	f := x.f
+	f, t := x.f, x.t
 	cas := dnStrings(f.certRequestCAs)
 	d := &Diagnosis{Evidence: map[string]any{"peer_alert": desc.String(), "requested_cas": cas,
 		"certificate_requested": f.certRequest}}
@@ -280,44 +286,31 @@ func (x *explainer) clientCertificate(desc wire.AlertDescription, at string) *Di
 		d.Evidence["local_certificates"] = local
 		d.Evidence["matching_local_certificates"] = matching
 	}
-	casText := "without naming any CA (any certificate it can verify)"
+	casText := t.T("mtls.cas.any")
 	if len(cas) > 0 {
-		casText = "issued by one of: " + strings.Join(cas, "; ")
+		casText = t.T("mtls.cas.list", "cas", strings.Join(cas, "; "))
 	}
 	if !f.certRequest {
-		casText = "(the CertificateRequest was not recorded, so the CA names are unknown)"
+		casText = t.T("mtls.cas.unknown")
 	}
 	sentNone := !f.ownCertSent || len(f.ownChain) == 0
 	if sentNone {
 		d.Cause = CauseClientCertificateRequired
-		d.Summary = fmt.Sprintf("the server requires a client certificate and this client sent none (%s alert %s)", desc, at)
-		d.Explanation = fmt.Sprintf("The server asked for a client certificate %s. This client answered with an empty Certificate message, and the server refused to continue with the %s alert.", casText, desc)
+		d.Summary = t.T("mtls.required.summary", "alert", desc, "at", at)
+		d.Explanation = t.T("mtls.required.explain", "cas", casText, "alert", desc)
 	} else {
 		d.Cause = CauseClientCertificateRejected
 		sent := f.ownChain[0]
 		d.Evidence["sent_certificate"] = certFacts(sent)
-		d.Summary = fmt.Sprintf("the server rejected this client's certificate %s (%s alert %s)", certName(sent), desc, at)
-		m, _ := meaning(desc, "server")
-		d.Explanation = fmt.Sprintf("The server asked for a client certificate %s. This client sent %s (issued by %s), and the server answered %s: %s.",
-			casText, certName(sent), sent.Issuer.String(), desc, m)
+		d.Summary = t.T("mtls.rejected.summary", "subject", certName(sent), "alert", desc, "at", at)
+		m, _ := x.meaning(desc, "server")
+		d.Explanation = t.T("mtls.rejected.explain", "cas", casText, "subject", certName(sent), "issuer", sent.Issuer.String(),
+			"alert", desc, "meaning", m)
 		if len(cas) > 0 && !slices.Contains(cas, sent.Issuer.String()) {
-			d.Explanation += " Its issuer is not among the CA names the server listed."
+			d.Explanation = also(d.Explanation, t.T("mtls.rejected.issuer_not_listed"))
 		}
 	}
-	switch {
-	case local == nil && x.cfg == nil:
-		d.Explanation += " (The client configuration was not given, so which local certificate could match is unknown.)"
-	case x.cfg != nil && x.cfg.GetClientCertificate != nil:
-		d.Explanation += " The certificate was chosen by the GetClientCertificate callback."
-	case len(local) == 0:
-		d.Explanation += " No client certificate is configured on this side."
-	case len(cas) == 0:
-		d.Explanation += fmt.Sprintf(" The server named no CAs, so any of the %d configured certificate(s) could answer.", len(local))
-	case len(matching) == 0:
-		d.Explanation += fmt.Sprintf(" None of the %d configured certificate(s) was issued by a CA the server named: %s.", len(local), describeLocal(local))
-	default:
-		d.Explanation += fmt.Sprintf(" Configured certificate(s) that match the server's CA names: %s.", strings.Join(matching, "; "))
-	}
+	d.Explanation = also(d.Explanation, x.localNote(local, matching, cas))
 	if sentNone && len(cas) > 0 && len(local) > 0 && len(matching) == 0 && x.cfg.GetClientCertificate == nil {
 		// The person gave a certificate and clasp kept it back: say it
 		// first, loudly, with the way to send it anyway.
@@ -333,15 +326,34 @@ func (x *explainer) clientCertificate(desc wire.AlertDescription, at string) *Di
 	}
 	switch {
 	case sentNone && len(matching) > 0:
-		d.Fix = "On this client: a matching certificate is configured but was not sent — check that its key can sign with a scheme the server accepts."
+		d.Fix = t.T("mtls.fix.not_sent")
 	case sentNone && len(cas) > 0:
-		d.Fix = fmt.Sprintf("On this client: pass a certificate issued by %s and its key (--cert FILE --key FILE). Or on the server: add the CA of the client's certificate to the CAs it accepts.", strings.Join(cas, " or "))
+		d.Fix = t.T("mtls.fix.pass_from", "cas", strings.Join(cas, t.T("negotiation.or")))
 	case sentNone:
-		d.Fix = "On this client: pass a client certificate the server accepts and its key (--cert FILE --key FILE); ask the server's operator which CA issues them."
+		d.Fix = t.T("mtls.fix.pass")
 	default:
-		d.Fix = "On this client: use a certificate issued by a CA the server accepts" + ifList(cas) + ". Or on the server: add the issuer of this certificate to the CAs it trusts for clients."
+		d.Fix = t.T("mtls.fix.other_ca", "cas", ifList(cas))
 	}
 	return d
+}
+
+// localNote says which configured client certificates could have
+// answered the CA names the server asked for.
+func (x *explainer) localNote(local []map[string]any, matching, cas []string) string {
+	t := x.t
+	switch {
+	case local == nil && x.cfg == nil:
+		return t.T("mtls.local.no_config")
+	case x.cfg != nil && x.cfg.GetClientCertificate != nil:
+		return t.T("mtls.local.callback")
+	case len(local) == 0:
+		return t.T("mtls.local.none")
+	case len(cas) == 0:
+		return t.T("mtls.local.any", "n", len(local))
+	case len(matching) == 0:
+		return t.T("mtls.local.no_match", "n", len(local), "certificates", x.describeLocal(local))
+	}
+	return t.T("mtls.local.match", "certificates", strings.Join(matching, "; "))
 }
 
 func ifList(cas []string) string {
@@ -351,10 +363,10 @@ func ifList(cas []string) string {
 	return " (" + strings.Join(cas, "; ") + ")"
 }
 
-func describeLocal(local []map[string]any) string {
+func (x *explainer) describeLocal(local []map[string]any) string {
 	var parts []string
 	for _, l := range local {
-		parts = append(parts, fmt.Sprintf("%s issued by %s", l["subject"], l["issuer"]))
+		parts = append(parts, x.t.T("mtls.local.entry", "subject", l["subject"], "issuer", l["issuer"]))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -402,20 +414,20 @@ func (x *explainer) localProtocolError(we *wire.Error) *Diagnosis {
 	}
 	switch {
 	case we.Alert == wire.AlertDecryptError && strings.Contains(x.step, "Finished"):
-		return x.keysMismatch(fmt.Sprintf("this side checked the %s's Finished at step %q and it did not match (%s)", x.peer(), x.step, we.Message), false)
+		return x.keysMismatch(x.t.T("keys.observed.finished", x.peerArgs("step", quote(x.step), "error", we.Message)...), false)
 	case we.Alert == wire.AlertBadRecordMAC:
-		at := "after the handshake"
+		at := x.t.T("keys.at.after_handshake")
 		if x.step != "" {
-			at = fmt.Sprintf("at step %q", x.step)
+			at = x.t.T("alert.at.step", "step", quote(x.step))
 		}
-		return x.keysMismatch(fmt.Sprintf("this side could not authenticate a protected record from the %s %s (%s)", x.peer(), at, we.Message), false)
+		return x.keysMismatch(x.t.T("keys.observed.record", x.peerArgs("at", at, "error", we.Message)...), false)
 	case x.side == "server" && f.certRequest && f.peerCertReceived && len(f.peerChain) == 0 &&
 		(we.Alert == wire.AlertHandshakeFailure || we.Alert == wire.AlertCertificateRequired):
 		cas := dnStrings(f.certRequestCAs)
 		return &Diagnosis{Cause: CauseClientCertificateRequired,
-			Summary:     "this server requires a client certificate and the client sent none",
-			Explanation: fmt.Sprintf("This server asked for a client certificate (naming the CAs [%s]) and the client answered with an empty Certificate message: it has no certificate configured, or none issued by those CAs.", quoteList(cas)),
-			Fix:         "On the client: configure a certificate issued by one of the CAs this server names, with its key. Or on this server: request client certificates without requiring them, if that is acceptable.",
+			Summary:     x.t.T("mtls.server.summary"),
+			Explanation: x.t.T("mtls.server.explain", "cas", x.list(cas)),
+			Fix:         x.t.T("mtls.server.fix"),
 			Evidence:    map[string]any{"requested_cas": cas}}
 	}
 	return nil
@@ -428,12 +440,13 @@ func (x *explainer) keysMismatch(observed string, byPeer bool) *Diagnosis {
 	d := &Diagnosis{Cause: CauseKeysMismatch, Evidence: map[string]any{"observed": observed,
 		"finished_sent": f.finishedSent, "finished_received": f.finishedReceived}}
 	x.addTraffic(d)
+	t := x.t
 	if byPeer {
-		d.Summary = fmt.Sprintf("the %s could not verify this side's Finished or encrypted records: the two sides derived different keys", x.peer())
+		d.Summary = t.T("keys.summary.by_peer", x.peerArgs()...)
 	} else {
-		d.Summary = fmt.Sprintf("the %s's Finished or encrypted records did not verify here: the two sides derived different keys", x.peer())
+		d.Summary = t.T("keys.summary.here", x.peerArgs()...)
 	}
-	d.Explanation = capitalize(observed) + ". Finished is a MAC over every handshake message under keys derived from the key exchange, and every record after ChangeCipherSpec is authenticated with those keys; when it fails, the two sides did not compute the same keys or did not see the same handshake bytes."
+	d.Explanation = capitalize(t.T("keys.explain", "observed", observed))
 	resumed := false
 	if f.clientHello != nil && f.serverHello != nil && len(f.clientHello.SessionID) > 0 &&
 		string(f.clientHello.SessionID) == string(f.serverHello.SessionID) && f.serverHello.Version <= 0x0303 && !f.sawHRR {
@@ -442,12 +455,12 @@ func (x *explainer) keysMismatch(observed string, byPeer bool) *Diagnosis {
 		}
 	}
 	if f.done != nil && f.done.Resumed || resumed {
-		d.Explanation += " This was a resumed session: a resumption that lands on a server holding different state for the session (a load-balanced fleet without a shared session cache or ticket key) fails exactly here."
+		d.Explanation = also(d.Explanation, t.T("keys.explain.resumed"))
 		d.Evidence["resumed"] = true
 	}
 	if f.certRequest && f.ownCertSent && len(f.ownChain) > 0 && x.side == "client" {
-		d.Explanation += " (This client also sent a certificate and CertificateVerify; a decrypt_error can also mean that signature did not verify, e.g. a certificate with the wrong key.)"
+		d.Explanation = also(d.Explanation, t.T("keys.explain.client_certificate"))
 	}
-	d.Fix = "Look for a device between the two sides that rewrites TLS (a proxy, IDS, or TLS offload doing it wrong) and test without it; for resumed sessions behind a load balancer, share the session cache or ticket keys across the servers (or pin clients to one). If it happens with no middlebox, one side has a key-derivation bug: capture with --keylog and --trace=msg and compare."
+	d.Fix = t.T("keys.fix")
 	return d
 }

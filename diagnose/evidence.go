@@ -6,7 +6,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-	"fmt"
 	"math/big"
 	"strings"
 
@@ -314,14 +313,6 @@ func (x *explainer) describeChain(chain []*x509.Certificate) string {
 	return strings.Join(parts, x.t.T("chain.sep"))
 }
 
-// describeChain lists a chain for people: "[0] CN=a (issued by CN=b); [1] ...".
-func describeChain(chain []*x509.Certificate) string {
-	parts := make([]string, len(chain))
-	for i, c := range chain {
-		parts[i] = fmt.Sprintf("[%d] %s, issued by %s", i, certName(c), c.Issuer.String())
-	}
-	return strings.Join(parts, "; ")
-}
 
 func quoteList(items []string) string {
 	if len(items) == 0 {
