@@ -313,7 +313,6 @@ func (x *explainer) describeChain(chain []*x509.Certificate) string {
 	return strings.Join(parts, x.t.T("chain.sep"))
 }
 
-
 func quoteList(items []string) string {
 	if len(items) == 0 {
 		return "(nothing)"
