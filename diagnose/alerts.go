@@ -8,9 +8,10 @@ import (
 	"github.com/clasp-tls/clasp/internal/wire"
 )
 
-// alertMeaning says what an alert means coming from each side, and what to
-// do about it. Every alert of the IANA TLS Alerts registry has a row
-// (TestAlertTableComplete checks it against internal/wire).
+// alertMeaning holds the catalogue keys of what an alert means coming from
+// each side, and what to do about it. Every alert of the IANA TLS Alerts
+// registry has a row (TestAlertTableComplete checks it against
+// internal/wire).
 type alertMeaning struct {
 	// fromServer is what a server means when it sends the alert; fromClient
 	// what a client means.
@@ -20,146 +21,41 @@ type alertMeaning struct {
 }
 
 var alertTable = map[wire.AlertDescription]alertMeaning{
-	wire.AlertCloseNotify: {
-		fromServer: "the server closed the connection in an orderly way",
-		fromClient: "the client closed the connection in an orderly way",
-		fix:        "Nothing is wrong with TLS itself; if it came mid-handshake, the peer's log says why it stopped."},
-	wire.AlertUnexpectedMessage: {
-		fromServer: "the server received a message it did not expect at this point of the handshake: the two implementations disagree about the message order (a protocol bug on one side, or a middlebox altering the flow)",
-		fromClient: "the client received a message it did not expect at this point of the handshake: the two implementations disagree about the message order",
-		fix:        "Capture the exchange (--trace=msg) and compare the message order with the RFC; report it to the implementation that deviates."},
-	wire.AlertBadRecordMAC: {
-		fromServer: "the server could not authenticate (decrypt) a record from this side: the two sides derived different keys, or the bytes were altered in transit",
-		fromClient: "the client could not authenticate (decrypt) a record from this side: the two sides derived different keys, or the bytes were altered in transit",
-		fix:        "Look for a middlebox that rewrites TLS traffic (proxy, IDS, broken offload), or mismatched session state on a load-balanced server."},
-	wire.AlertDecryptionFailed: {
-		fromServer: "the server could not decrypt a record (decryption_failed, a TLS 1.0 alert now replaced by bad_record_mac)",
-		fromClient: "the client could not decrypt a record (decryption_failed, a TLS 1.0 alert now replaced by bad_record_mac)",
-		fix:        "As for bad_record_mac: the keys or the bytes differ between the sides."},
-	wire.AlertRecordOverflow: {
-		fromServer: "the server received a record longer than TLS allows",
-		fromClient: "the client received a record longer than TLS allows",
-		fix:        "One side sends oversized records (a bug, or a max_fragment_length disagreement); capture and compare."},
-	wire.AlertDecompressionFailure: {
-		fromServer: "the server could not decompress a record (TLS compression, long obsolete)",
-		fromClient: "the client could not decompress a record (TLS compression, long obsolete)",
-		fix:        "Disable TLS compression on both sides."},
-	wire.AlertHandshakeFailure: {
-		fromServer: "the server could not agree on security parameters with this client: no common cipher suite, group or signature scheme, or a required client certificate is missing",
-		fromClient: "the client could not agree on security parameters with this server: it found nothing acceptable in the server's choices",
-		fix:        "Compare what each side offers and accepts (--trace=msg shows the ClientHello); the peer's log names the parameter."},
-	wire.AlertNoCertificate: {
-		fromServer: "no_certificate (an SSL 3.0 alert)",
-		fromClient: "the client has no certificate to send (no_certificate, an SSL 3.0 alert)",
-		fix:        "Give the client a certificate the server accepts."},
-	wire.AlertBadCertificate: {
-		fromServer: "the server rejected the client's certificate as malformed or its signature as invalid",
-		fromClient: "the client rejected the server's certificate as malformed, badly signed or otherwise unacceptable",
-		fix:        "Check the certificate this side sent (and its chain) with openssl x509 -text / openssl verify."},
-	wire.AlertUnsupportedCertificate: {
-		fromServer: "the server does not support the type of the client's certificate (its key type or usage)",
-		fromClient: "the client does not support the type of the server's certificate (its key type or usage)",
-		fix:        "Use a certificate with a key type the peer supports (RSA or ECDSA P-256 are the safest)."},
-	wire.AlertCertificateRevoked: {
-		fromServer: "the server found the client's certificate revoked by its issuer",
-		fromClient: "the client found the server's certificate revoked by its issuer",
-		fix:        "Replace the revoked certificate with a newly issued one."},
-	wire.AlertCertificateExpired: {
-		fromServer: "the server found the client's certificate expired (or not yet valid) by its clock",
-		fromClient: "the client found the server's certificate expired (or not yet valid) by its clock",
-		fix:        "Renew the certificate this side sends; if it is valid, check the peer's clock."},
-	wire.AlertCertificateUnknown: {
-		fromServer: "the server rejected the client's certificate for an unspecified reason",
-		fromClient: "the client rejected the server's certificate for an unspecified reason (often: not trusted)",
-		fix:        "The peer's log says which check failed; check the chain this side sends and the peer's trust store."},
-	wire.AlertIllegalParameter: {
-		fromServer: "the server found a field of this side's message out of range or inconsistent with the rest of the handshake",
-		fromClient: "the client found a field of this side's message out of range or inconsistent with what it offered",
-		fix:        "A protocol bug or middlebox; capture the exchange (--trace=msg) and report it with the capture."},
-	wire.AlertUnknownCA: {
-		fromServer: "the server could not build a path from the client's certificate to a CA it trusts",
-		fromClient: "the client does not trust the CA that issued this server's certificate (or the chain this server sent is incomplete)",
-		fix:        "Make the peer trust the issuing CA, or send a certificate issued by a CA it trusts, with the full chain."},
-	wire.AlertAccessDenied: {
-		fromServer: "the server accepted the client's certificate but refuses access to this identity",
-		fromClient: "the client refuses to continue with this server (access denied by its policy)",
-		fix:        "An authorisation decision on the peer, not a TLS problem; ask its operator."},
-	wire.AlertDecodeError: {
-		fromServer: "the server could not parse a message from this side (a length or field out of range)",
-		fromClient: "the client could not parse a message from this side (a length or field out of range)",
-		fix:        "A protocol bug or middlebox; capture the exchange (--trace=msg) and report it."},
-	wire.AlertDecryptError: {
-		fromServer: "the server found a signature or the Finished verify_data from this side wrong: at Finished this means the two sides derived different keys or saw different handshake messages (OpenSSL logs \"digest check failed\")",
-		fromClient: "the client found a signature or the Finished verify_data from this side wrong: at Finished this means the two sides derived different keys or saw different handshake messages",
-		fix:        "At Finished: look for a middlebox altering the handshake or a resumed session landing on a server with different state. At a signature: the certificate and its private key do not match."},
-	wire.AlertExportRestriction: {
-		fromServer: "export_restriction (an obsolete SSL 3.0/TLS 1.0 alert)",
-		fromClient: "export_restriction (an obsolete SSL 3.0/TLS 1.0 alert)",
-		fix:        "Disable export-grade suites."},
-	wire.AlertProtocolVersion: {
-		fromServer: "the server does not support any protocol version this client offered",
-		fromClient: "the client does not support the protocol version this server chose",
-		fix:        "Enable a version both sides allow (TLS 1.2 or 1.3)."},
-	wire.AlertInsufficientSecurity: {
-		fromServer: "the server requires stronger parameters than this client offered (e.g. larger DH groups or stronger suites)",
-		fromClient: "the client requires stronger parameters than this server chose (e.g. a larger DH group)",
-		fix:        "Offer stronger suites and groups (ECDHE with AES-GCM or ChaCha20)."},
-	wire.AlertInternalError: {
-		fromServer: "the server hit an internal error unrelated to the protocol (out of memory, a failing key store or HSM, a bug)",
-		fromClient: "the client hit an internal error unrelated to the protocol",
-		fix:        "Nothing to change on this side; the peer's log has the real error."},
-	wire.AlertInappropriateFallback: {
-		fromServer: "the server saw TLS_FALLBACK_SCSV: this client retried with a lower version although the server supports a higher one (a downgrade)",
-		fromClient: "the client detected a version downgrade",
-		fix:        "Find out why the first, higher-version attempt failed (often a middlebox); do not force a lower version."},
-	wire.AlertUserCanceled: {
-		fromServer: "the server canceled the handshake for a reason of its own",
-		fromClient: "the client canceled the handshake for a reason of its own",
-		fix:        "The peer's log says why."},
-	wire.AlertNoRenegotiation: {
-		fromServer: "the server refuses to renegotiate",
-		fromClient: "the client refuses to renegotiate",
-		fix:        "Do not rely on renegotiation with this peer."},
-	wire.AlertMissingExtension: {
-		fromServer: "the server needs an extension this client did not send (e.g. key_share or supported_groups for TLS 1.3)",
-		fromClient: "the client needs an extension this server did not send",
-		fix:        "A protocol bug or a middlebox that strips extensions; capture the ClientHello (--trace=msg)."},
-	wire.AlertUnsupportedExtension: {
-		fromServer: "the server received an extension it did not offer or that may not appear in that message",
-		fromClient: "the client received an extension in the server's answer that it never offered",
-		fix:        "A protocol bug on the peer; capture and report."},
-	wire.AlertCertificateUnobtainable: {
-		fromServer: "the server could not fetch the client's certificate from the URL given (client_certificate_url)",
-		fromClient: "the client could not fetch a certificate from a URL",
-		fix:        "Send the certificate itself rather than a URL."},
-	wire.AlertUnrecognizedName: {
-		fromServer: "the server does not serve the name this client sent in SNI",
-		fromClient: "the client does not recognise the name",
-		fix:        "Connect with a name the server is configured for (--servername), or add that name to the server's configuration."},
-	wire.AlertBadCertificateStatusResponse: {
-		fromServer: "the server rejected an OCSP response",
-		fromClient: "the client rejected the server's stapled OCSP response (invalid, stale or saying revoked)",
-		fix:        "Fix OCSP stapling on the server (its cache of responses, or the responder it queries)."},
-	wire.AlertBadCertificateHashValue: {
-		fromServer: "the server found a certificate hash that does not match",
-		fromClient: "the client found a certificate hash that does not match",
-		fix:        "Send the certificate itself."},
-	wire.AlertUnknownPSKIdentity: {
-		fromServer: "the server does not know the pre-shared key identity this client offered",
-		fromClient: "the client does not know the PSK identity",
-		fix:        "Configure the same PSK identity on both sides."},
-	wire.AlertCertificateRequired: {
-		fromServer: "the server requires a client certificate and this client sent none",
-		fromClient: "certificate_required (only servers send it)",
-		fix:        "Give the client a certificate issued by a CA the server accepts."},
-	wire.AlertNoApplicationProtocol: {
-		fromServer: "the server supports none of the application protocols (ALPN) this client asked for",
-		fromClient: "the client accepts none of the application protocols the server can choose",
-		fix:        "Ask for a protocol the server serves (--alpn), or send no ALPN."},
-	wire.AlertECHRequired: {
-		fromServer: "ech_required (only clients send it)",
-		fromClient: "the client requires Encrypted Client Hello and the server did not accept it",
-		fix:        "Configure ECH on the server, or do not require it on the client."},
+	wire.AlertCloseNotify:                  {"alert.close_notify.server", "alert.close_notify.client", "alert.close_notify.fix"},
+	wire.AlertUnexpectedMessage:            {"alert.unexpected_message.server", "alert.unexpected_message.client", "alert.unexpected_message.fix"},
+	wire.AlertBadRecordMAC:                 {"alert.bad_record_mac.server", "alert.bad_record_mac.client", "alert.bad_record_mac.fix"},
+	wire.AlertDecryptionFailed:             {"alert.decryption_failed.server", "alert.decryption_failed.client", "alert.decryption_failed.fix"},
+	wire.AlertRecordOverflow:               {"alert.record_overflow.server", "alert.record_overflow.client", "alert.record_overflow.fix"},
+	wire.AlertDecompressionFailure:         {"alert.decompression_failure.server", "alert.decompression_failure.client", "alert.decompression_failure.fix"},
+	wire.AlertHandshakeFailure:             {"alert.handshake_failure.server", "alert.handshake_failure.client", "alert.handshake_failure.fix"},
+	wire.AlertNoCertificate:                {"alert.no_certificate.server", "alert.no_certificate.client", "alert.no_certificate.fix"},
+	wire.AlertBadCertificate:               {"alert.bad_certificate.server", "alert.bad_certificate.client", "alert.bad_certificate.fix"},
+	wire.AlertUnsupportedCertificate:       {"alert.unsupported_certificate.server", "alert.unsupported_certificate.client", "alert.unsupported_certificate.fix"},
+	wire.AlertCertificateRevoked:           {"alert.certificate_revoked.server", "alert.certificate_revoked.client", "alert.certificate_revoked.fix"},
+	wire.AlertCertificateExpired:           {"alert.certificate_expired.server", "alert.certificate_expired.client", "alert.certificate_expired.fix"},
+	wire.AlertCertificateUnknown:           {"alert.certificate_unknown.server", "alert.certificate_unknown.client", "alert.certificate_unknown.fix"},
+	wire.AlertIllegalParameter:             {"alert.illegal_parameter.server", "alert.illegal_parameter.client", "alert.illegal_parameter.fix"},
+	wire.AlertUnknownCA:                    {"alert.unknown_ca.server", "alert.unknown_ca.client", "alert.unknown_ca.fix"},
+	wire.AlertAccessDenied:                 {"alert.access_denied.server", "alert.access_denied.client", "alert.access_denied.fix"},
+	wire.AlertDecodeError:                  {"alert.decode_error.server", "alert.decode_error.client", "alert.decode_error.fix"},
+	wire.AlertDecryptError:                 {"alert.decrypt_error.server", "alert.decrypt_error.client", "alert.decrypt_error.fix"},
+	wire.AlertExportRestriction:            {"alert.export_restriction.server", "alert.export_restriction.client", "alert.export_restriction.fix"},
+	wire.AlertProtocolVersion:              {"alert.protocol_version.server", "alert.protocol_version.client", "alert.protocol_version.fix"},
+	wire.AlertInsufficientSecurity:         {"alert.insufficient_security.server", "alert.insufficient_security.client", "alert.insufficient_security.fix"},
+	wire.AlertInternalError:                {"alert.internal_error.server", "alert.internal_error.client", "alert.internal_error.fix"},
+	wire.AlertInappropriateFallback:        {"alert.inappropriate_fallback.server", "alert.inappropriate_fallback.client", "alert.inappropriate_fallback.fix"},
+	wire.AlertUserCanceled:                 {"alert.user_canceled.server", "alert.user_canceled.client", "alert.user_canceled.fix"},
+	wire.AlertNoRenegotiation:              {"alert.no_renegotiation.server", "alert.no_renegotiation.client", "alert.no_renegotiation.fix"},
+	wire.AlertMissingExtension:             {"alert.missing_extension.server", "alert.missing_extension.client", "alert.missing_extension.fix"},
+	wire.AlertUnsupportedExtension:         {"alert.unsupported_extension.server", "alert.unsupported_extension.client", "alert.unsupported_extension.fix"},
+	wire.AlertCertificateUnobtainable:      {"alert.certificate_unobtainable.server", "alert.certificate_unobtainable.client", "alert.certificate_unobtainable.fix"},
+	wire.AlertUnrecognizedName:             {"alert.unrecognized_name.server", "alert.unrecognized_name.client", "alert.unrecognized_name.fix"},
+	wire.AlertBadCertificateStatusResponse: {"alert.bad_certificate_status_response.server", "alert.bad_certificate_status_response.client", "alert.bad_certificate_status_response.fix"},
+	wire.AlertBadCertificateHashValue:      {"alert.bad_certificate_hash_value.server", "alert.bad_certificate_hash_value.client", "alert.bad_certificate_hash_value.fix"},
+	wire.AlertUnknownPSKIdentity:           {"alert.unknown_psk_identity.server", "alert.unknown_psk_identity.client", "alert.unknown_psk_identity.fix"},
+	wire.AlertCertificateRequired:          {"alert.certificate_required.server", "alert.certificate_required.client", "alert.certificate_required.fix"},
+	wire.AlertNoApplicationProtocol:        {"alert.no_application_protocol.server", "alert.no_application_protocol.client", "alert.no_application_protocol.fix"},
+	wire.AlertECHRequired:                  {"alert.ech_required.server", "alert.ech_required.client", "alert.ech_required.fix"},
 }
 
 // meaning says what desc means coming from the given sender ("client" or
@@ -171,9 +67,9 @@ func (x *explainer) meaning(desc wire.AlertDescription, sender string) (string, 
 			x.t.T("alert.unknown.fix")
 	}
 	if sender == "server" {
-		return m.fromServer, m.fix
+		return x.t.T(m.fromServer), x.t.T(m.fix)
 	}
-	return m.fromClient, m.fix
+	return x.t.T(m.fromClient), x.t.T(m.fix)
 }
 
 // alert explains an alert the peer sent, using what this side sent

@@ -85,3 +85,16 @@ func goSources(t *testing.T) []string {
 	}
 	return out
 }
+
+// Every row of the alert table names keys English has: a missing one
+// would print as its own name in the middle of a diagnosis.
+func TestAlertTableKeysAreInTheCatalogue(t *testing.T) {
+	en := Language(DefaultLanguage)
+	for desc, m := range alertTable {
+		for _, key := range []string{m.fromServer, m.fromClient, m.fix} {
+			if _, ok := en.Own(key); !ok {
+				t.Errorf("%s: key %s is not in the English catalogue", desc, key)
+			}
+		}
+	}
+}
