@@ -151,10 +151,10 @@ func (v ResumptionVerdict) Text() string {
 	var b strings.Builder
 	b.WriteString(v.Summary + "\n")
 	for _, r := range v.Reasons {
-		b.WriteString("  " + t.T("heading.why") + " " + r + "\n")
+		b.WriteString("  " + also(t.T("heading.why"), r) + "\n")
 	}
 	for _, f := range v.Fixes {
-		b.WriteString("  " + t.T("heading.verdict_fix") + " " + f + "\n")
+		b.WriteString("  " + also(t.T("heading.verdict_fix"), f) + "\n")
 	}
 	return b.String()
 }
@@ -174,7 +174,11 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 		}
 	}
 	v.Mechanism = strings.Join(mechanisms, ", ")
-	mech := v.Mechanism
+	var words []string
+	for _, m := range mechanisms {
+		words = append(words, mechanismWord(t, m))
+	}
+	mech := strings.Join(words, ", ")
 	if mech == "" {
 		mech = t.T("resume.no_mechanism")
 	}
@@ -214,7 +218,7 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 		case a.Offered == "session ID":
 			reason("session_id_not_found", "resume.reason.id_not_found", i+1)
 		default:
-			reason("tickets_declined", "resume.reason.ticket_declined", i+1, "offered", a.Offered)
+			reason("tickets_declined", "resume.reason.ticket_declined", i+1, "offered", mechanismWord(t, a.Offered))
 		}
 		if !a.Resumed && a.Error == "" && differentServer(prev, a) {
 			reason("different_backend", "resume.reason.different_backend", i+1)
@@ -232,6 +236,21 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 	}
 	v.Fixes = resumptionFixes(t, v.Causes)
 	return v
+}
+
+// mechanismKeys are the catalogue keys of the ways to resume that have
+// words (the TLS 1.3 modes psk_ke and psk_dhe_ke are names).
+var mechanismKeys = map[string]string{
+	"session ID": "mech.session_id", "session ticket": "mech.session_ticket", "TLS 1.3 ticket": "mech.tls13_ticket",
+}
+
+// mechanismWord is a way to resume (an Attempt's Offered or Mechanism) in
+// the catalogue's words.
+func mechanismWord(t *Texts, m string) string {
+	if key, ok := mechanismKeys[m]; ok {
+		return t.T(key)
+	}
+	return m
 }
 
 // differentServer reports whether two full handshakes look like two
