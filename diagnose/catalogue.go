@@ -44,3 +44,9 @@ func Language(lang string) *Texts {
 	}
 	return t
 }
+
+// SuppressedNote is the line clasp serve writes before a cause's
+// explanation when n explanations of it were left out since the last one.
+func SuppressedNote(lang string, n int, cause Cause) string {
+	return Language(lang).T("serve.suppressed", "n", n, "cause", cause)
+}

@@ -123,8 +123,8 @@ failure (exit 1). --reconnect ends with "resumed K of N (mechanism)" and,
 when not all resumed, why and what to change. --json writes exactly one
 object per connection with "ok": true or false; a failure after the
 handshake (a TLS 1.3 server refusing the client certificate) is an ok:false
-object with its diagnosis. --lang sets the language of the diagnosis texts
-that have translations (en, ru, zh, vi).
+object with its diagnosis. --lang sets the language of the diagnosis, its
+headings, warnings and resumption verdict (en, ru, zh, vi).
 
 ` + exitCodesHelp
 
