@@ -13,6 +13,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,6 +68,42 @@ func TestGoldenDiagnosesInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// Every text of a golden diagnosis is translated: in another language no
+// line of the rendering is the English line, except for the error line
+// (the stack's own error, English by design) and lines of values alone. A key no catalogue holds would print as its own name, and a
+// placeholder a text does not fill as itself: neither may appear.
+func TestGoldenDiagnosesAreTranslated(t *testing.T) {
+	pki := newGoldenPKI(t)
+	for _, c := range goldenCases(pki) {
+		en := strings.Split(c.render("en"), "\n")
+		for _, lang := range Languages() {
+			got := c.render(lang)
+			if m := leftover.FindString(got); m != "" {
+				t.Errorf("%s.%s: %q left in the text:\n%s", c.name, lang, m, got)
+			}
+			if lang == "en" {
+				continue
+			}
+			for _, line := range strings.Split(got, "\n") {
+				if strings.HasPrefix(line, "error: ") || !englishWords.MatchString(line) {
+					continue
+				}
+				if slices.Contains(en, line) {
+					t.Errorf("%s.%s: line left in English: %q", c.name, lang, line)
+				}
+			}
+		}
+	}
+}
+
+// englishWords finds the small words of an English sentence, which a line
+// of values alone (names, suites, a wrapped chain) does not have.
+var englishWords = regexp.MustCompile(`\b(the|this|is|are|was|to|of|and|with|on|not|by|has|it)\b`)
+
+// leftover is an unfilled {placeholder} or a catalogue key printed as
+// itself ("alert.x.server[]").
+var leftover = regexp.MustCompile(`\{[a-z_0-9]+\}|\b[a-z_0-9]+\.[a-z_0-9.]+\[`)
 
 type goldenCase struct {
 	name   string

@@ -146,7 +146,7 @@ func (x *explainer) suiteAdvice(d *Diagnosis, ne *clasp.NegotiationError, common
 		}
 		weak, why := s.IsWeak()
 		if weak {
-			weakOffered = append(weakOffered, name+" ("+firstReason(why)+")")
+			weakOffered = append(weakOffered, name+" ("+weakReason(x.t, why)+")")
 		} else {
 			allWeak = false
 		}
@@ -211,6 +211,30 @@ func firstReason(why string) string {
 	return r
 }
 
+// weakReason is the first reason a suite is weak (from the suites table's
+// IsWeak, in English) in the catalogue's words: the English text is looked
+// up among the weak_reason keys, and an unknown one stays as it is.
+func weakReason(t *Texts, why string) string {
+	reason := firstReason(why)
+	en := Language(DefaultLanguage)
+	for _, key := range weakReasonKeys {
+		if text, _ := en.Own(key); text == reason {
+			return t.T(key)
+		}
+	}
+	return reason
+}
+
+// weakReasonKeys are the catalogue keys of the reasons internal/suites
+// gives for a weak suite (TestWeakReasonsAreInTheCatalogue checks that
+// every suite's is here).
+var weakReasonKeys = []string{
+	"weak_reason.signalling", "weak_reason.never_negotiable", "weak_reason.no_encryption", "weak_reason.export",
+	"weak_reason.rc4", "weak_reason.des", "weak_reason.64bit_block", "weak_reason.ccm8", "weak_reason.anonymous",
+	"weak_reason.dsa", "weak_reason.static_rsa", "weak_reason.static_dh", "weak_reason.psk", "weak_reason.kerberos",
+	"weak_reason.md5_mac", "weak_reason.mac_then_encrypt",
+}
+
 func (x *explainer) versionAdvice(d *Diagnosis, ne *clasp.NegotiationError) {
 	oldOnly := true
 	for _, v := range ne.ClientOffered {
@@ -265,7 +289,7 @@ func (x *explainer) offerRejected(oe *clasp.OfferRejectedError) *Diagnosis {
 			continue
 		}
 		if w, why := s.IsWeak(); w {
-			weak = append(weak, name+" ("+firstReason(why)+")")
+			weak = append(weak, name+" ("+weakReason(x.t, why)+")")
 		} else {
 			allWeak = false
 		}
