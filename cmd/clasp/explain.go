@@ -239,7 +239,7 @@ func runProbe(ctx context.Context, cat *explain.Catalogue, target, cause string,
 		p.text = append(p.text, cat.Text(opts.lang, "ui.probe_ok", "target", target))
 	default:
 		p.Error = oneLine(err.Error())
-		p.Diagnosis = diagnose.ExplainWithConfig(err, rec, "client", time.Now(), cfg)
+		p.Diagnosis = diagnose.ExplainIn(opts.lang, err, rec, "client", time.Now(), cfg)
 		summary := p.Error
 		if p.Diagnosis != nil {
 			summary = p.Diagnosis.Summary
