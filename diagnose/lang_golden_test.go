@@ -151,7 +151,55 @@ func goldenCases(pki *goldenPKI) []goldenCase {
 	cases = append(cases, alertCases(pki)...)
 	cases = append(cases, transportCases()...)
 	cases = append(cases, verdictCases(pki)...)
+	cases = append(cases, moreCases(pki)...)
 	return cases
+}
+
+// moreCases are further causes of the families above: the rarer
+// negotiation parameters, a weak DH group, a pre-shared key the server
+// does not know, a server that accepts no version, a server-side close.
+func moreCases(pki *goldenPKI) []goldenCase {
+	schemes := &clasp.NegotiationError{What: "signature scheme", ClientOffered: []string{"rsa_pss_rsae_sha256", "rsa_pkcs1_sha256"},
+		ServerAccepts: []string{"ed25519"}}
+	withKey := &clasp.Config{Certificates: []clasp.Certificate{{Certificate: [][]byte{pki.leaf.Raw}, Leaf: pki.leaf}}}
+	alpn := &clasp.NegotiationError{What: "application protocol", ClientOffered: []string{"h2"}, ServerAccepts: []string{"imap"}}
+	old := &clasp.NegotiationError{What: "protocol version", ClientOffered: []string{"TLS 1.0", "TLS 1.1"}, ServerAccepts: []string{"TLS 1.2", "TLS 1.3"}}
+	weakDH := func() *facts {
+		f := sentHello()
+		f.peerDHBits = 1024
+		return f
+	}
+	psk := func() *facts {
+		f := sentHello()
+		f.pskIdentity = []byte("sensor-7")
+		return f
+	}
+	return []goldenCase{
+		explainCase("negotiation-schemes-server", "server", handshakeErr("server", "write CertificateVerify", schemes), nil, withKey),
+		explainCase("negotiation-alpn-client", "client", handshakeErr("client", "read EncryptedExtensions", alpn), sentHello, nil),
+		explainCase("negotiation-old-client-server", "server", handshakeErr("server", "read ClientHello", old), nil, nil),
+		explainCase("weak-dh-group", "client", handshakeErr("client", "read ServerKeyExchange",
+			wire.Errorf(wire.AlertInsufficientSecurity, "DH prime of 1024 bits")), weakDH, nil),
+		explainCase("psk-unknown-identity", "client", handshakeErr("client", "read ServerHello",
+			&clasp.AlertError{Level: 2, Description: uint8(wire.AlertUnknownPSKIdentity), Step: "read ServerHello"}), psk, nil),
+		explainCase("transport-closed-before-hello-server", "server", handshakeErr("server", "read ClientHello", io.EOF), nil, nil),
+		{name: "probe-no-version", render: func(lang string) string {
+			err := handshakeErr("client", "read ServerHello", io.EOF)
+			d := explainFacts(lang, err, sentHello(), "client", goldenNow, nil)
+			ApplyAcceptance(d, &Acceptance{Probes: []ProbeStep{{Check: "versions", Connections: 5}}}, helloRecorder(sentHello()), &clasp.Config{}, lang)
+			return printed(d, err)
+		}},
+		{name: "probe-ffdhe-groups", render: func(lang string) string {
+			err := handshakeErr("client", "read ServerHello", &clasp.OfferRejectedError{
+				Alert: &clasp.AlertError{Level: 2, Description: uint8(wire.AlertHandshakeFailure)}, Versions: []string{"TLS 1.3"}})
+			d := explainFacts(lang, err, sentHello(), "client", goldenNow, nil)
+			a := &Acceptance{Versions: []suites.Version{suites.VersionTLS13}, Version: suites.VersionTLS13,
+				Suites: []suites.ID{suites.TLS_AES_128_GCM_SHA256}, GroupsProbed: true, Groups: []suites.Group{suites.FFDHE2048},
+				Probes: []ProbeStep{{Check: "versions", Connections: 4}, {Check: "TLS 1.3 groups", Connections: 7}}}
+			ApplyAcceptance(d, a, helloRecorder(sentHello()), &clasp.Config{}, lang)
+			return printed(d, err)
+		}},
+	}
 }
 
 func negotiationCases() []goldenCase {

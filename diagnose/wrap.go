@@ -56,7 +56,8 @@ func breakUnits(para string) []unit {
 		piece := ""
 		for _, r := range word {
 			switch {
-			case wide(r) && !closingPunct(r) && openingPunct(piece):
+			case openingPunct(piece) && !openingPunct(string(r)):
+				// An opening bracket stays with what follows it.
 				piece += string(r)
 			case wide(r) && !closingPunct(r):
 				if piece != "" {

@@ -10,7 +10,7 @@ import (
 // with its neighbour: no line starts with a closing mark or ends with an
 // opening one.
 func TestWrapChineseByColumns(t *testing.T) {
-	text := "连接是打开的，但在允许的时间用完之前服务器没有再发送任何内容（在步骤 \"read server Certificate\"，在这一端发送 ClientHello 之后）。查看服务器的日志，弄清它为何在这一步停止响应。"
+	text := "连接是打开的，但在允许的时间用完之前服务器没有再发送任何内容（在步骤 \"read server Certificate\"，在这一端发送 ClientHello 之后）。查看服务器的日志，弄清它为何在这一步停止响应。添加一张证书，其密钥能用客户端的某个签名方案签名（rsa_pss_rsae_sha256, rsa_pkcs1_sha256，需要类型为 RSA 的密钥）。"
 	out := wrap(text, "  ", 40)
 	var joined strings.Builder
 	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
