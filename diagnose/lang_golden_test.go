@@ -152,7 +152,39 @@ func goldenCases(pki *goldenPKI) []goldenCase {
 	cases = append(cases, transportCases()...)
 	cases = append(cases, verdictCases(pki)...)
 	cases = append(cases, moreCases(pki)...)
+	cases = append(cases, tableCases()...)
 	return cases
+}
+
+// tableCases list the texts of the two tables a diagnosis picks one row
+// from: what each alert means from a server and from a client with its
+// fix, and why each weak suite is weak.
+func tableCases() []goldenCase {
+	return []goldenCase{
+		{name: "alert-table", render: func(lang string) string {
+			x := &explainer{t: Language(lang), f: &facts{}}
+			var b strings.Builder
+			for code := 0; code < 256; code++ {
+				desc := wire.AlertDescription(code)
+				if _, ok := alertTable[desc]; !ok {
+					continue
+				}
+				fromServer, fix := x.meaning(desc, "server")
+				fromClient, _ := x.meaning(desc, "client")
+				fmt.Fprintf(&b, "%s (%d)\n  server: %s\n  client: %s\n  fix: %s\n", desc, code, fromServer, fromClient, fix)
+			}
+			return b.String()
+		}},
+		{name: "weak-suite-reasons", render: func(lang string) string {
+			var b strings.Builder
+			for _, s := range suites.AllSuites() {
+				if weak, why := s.IsWeak(); weak {
+					fmt.Fprintf(&b, "%s: %s\n", s.Name, weakReason(Language(lang), why))
+				}
+			}
+			return b.String()
+		}},
+	}
 }
 
 // moreCases are further causes of the families above: the rarer
