@@ -313,13 +313,6 @@ func (x *explainer) describeChain(chain []*x509.Certificate) string {
 	return strings.Join(parts, x.t.T("chain.sep"))
 }
 
-func quoteList(items []string) string {
-	if len(items) == 0 {
-		return "(nothing)"
-	}
-	return strings.Join(items, ", ")
-}
-
 func parseChain(ders [][]byte) []*x509.Certificate {
 	var out []*x509.Certificate
 	for _, der := range ders {
