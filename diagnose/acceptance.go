@@ -244,7 +244,8 @@ func (v *acceptanceVerdict) judge() {
 		v.fix = t.T("probe.fix.accepts_offer")
 		return
 	}
-	v.summary += "; " + clientFix + "; " + t.T("probe.to_fix_server", "fix", v.fix)
+	sep := t.T("list.clause_sep")
+	v.summary += sep + clientFix + sep + t.T("probe.to_fix_server", "fix", v.fix)
 	if len(v.flags) == 0 {
 		v.fix = t.T("probe.fix.server_only", "fix", v.fix)
 		return
