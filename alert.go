@@ -23,7 +23,7 @@ var errConnectionEnded = errors.New("clasp: the connection ended with a fatal al
 
 // receiveAlert acts on the body of an alert record. It returns nil when
 // the alert is one to ignore, io.EOF for close_notify, and otherwise the
-// error that ends the connection: the peer's alert as an *AlertError, or a
+// error that ends the connection: the peer's alert as an *AlertReceivedError, or a
 // *wire.Error when the alert itself is malformed.
 func (c *Conn) receiveAlert(body []byte) error {
 	alert, err := wire.ParseAlert(body)
@@ -78,7 +78,7 @@ func (c *Conn) receiveAlert12(alert wire.Alert) error {
 	case alert.Description == wire.AlertNoRenegotiation && c.awaitingRenegotiation:
 		// The peer refused the renegotiation this side asked for; the
 		// connection goes on (see Renegotiate).
-		return &AlertError{Level: uint8(alert.Level), Description: uint8(alert.Description), Step: c.alertStep()}
+		return &AlertReceivedError{Level: uint8(alert.Level), Description: uint8(alert.Description), Step: c.alertStep()}
 	case alert.Description == wire.AlertNoRenegotiation && !c.handshakeComplete.Load():
 		// Nothing was asked that could be refused. OpenSSL 3 ends the
 		// handshake with handshake_failure ("no renegotiation").
@@ -98,7 +98,7 @@ func (c *Conn) receiveAlert12(alert wire.Alert) error {
 // §7.2.2, RFC 8446 §6.2).
 func (c *Conn) endedByPeer(alert wire.Alert) error {
 	c.fatalAlert.Store(true)
-	return &AlertError{Level: uint8(alert.Level), Description: uint8(alert.Description), Step: c.alertStep()}
+	return &AlertReceivedError{Level: uint8(alert.Level), Description: uint8(alert.Description), Step: c.alertStep()}
 }
 
 // alertStep is the step an alert arrived at: "" after the handshake.

@@ -2,6 +2,7 @@ package clasp
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -191,6 +192,12 @@ func sendsNothingAfterItsFatalAlert13(t *testing.T, complete func(*testing.T) (*
 			if checkRead && (!errors.As(first, &we) || we.Alert != tc.want) {
 				t.Fatalf("Read: %v, want %s", first, tc.want)
 			}
+			// Whatever the failure, the alert clasp sent is reachable as
+			// crypto/tls's AlertError type.
+			var sent AlertError
+			if !errors.As(first, &sent) || sent != AlertError(tc.want) {
+				t.Fatalf("Read: %v does not wrap AlertError(%s)", first, tc.want)
+			}
 			wantEndedBy(t, run.conn, first)
 			p.expectEOF()
 		})
@@ -217,6 +224,9 @@ func TestSendsNothingAfterPeersFatalAlert13(t *testing.T) {
 				first := <-errc
 				if a := receivedAlert(first); a != int(wire.AlertDecryptError) {
 					t.Fatalf("Read: %v, want the peer's decrypt_error", first)
+				}
+				if !errors.Is(first, AlertError(wire.AlertDecryptError)) {
+					t.Fatalf("Read: %v does not wrap AlertError(decrypt_error)", first)
 				}
 				wantEndedBy(t, run.conn, first)
 				p.expectEOF()
@@ -659,5 +669,38 @@ func TestClientSendsNothingAfterFatalAlert12(t *testing.T) {
 				t.Fatalf("client wrote records %v after the handshake, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// A program written for crypto/tls unwraps alerts with a value of its
+// uint8 AlertError type: `var ae tls.AlertError; errors.As(err, &ae)`. With
+// clasp the same code finds the alert this side sent and the one it
+// received, and clasp's richer AlertReceivedError is there as well.
+func TestAlertErrorAsInCryptoTLS(t *testing.T) {
+	client := testClientConfig(t)
+	client.RootCAs = x509.NewCertPool() // the server's certificate is from an unknown CA
+	res := testHandshake(t, client, testServerConfig(t))
+	var sent AlertError
+	if !errors.As(res.clientErr, &sent) || sent != AlertError(wire.AlertUnknownCA) {
+		t.Fatalf("client: %v: errors.As found AlertError %v, want unknown_ca", res.clientErr, sent)
+	}
+	if !errors.Is(res.clientErr, AlertError(wire.AlertUnknownCA)) {
+		t.Errorf("client: errors.Is(err, AlertError(unknown_ca)) is false for %v", res.clientErr)
+	}
+	var received AlertError
+	if !errors.As(res.serverErr, &received) || received != AlertError(wire.AlertUnknownCA) {
+		t.Fatalf("server: %v: errors.As found AlertError %v, want unknown_ca", res.serverErr, received)
+	}
+	var rich *AlertReceivedError
+	if !errors.As(res.serverErr, &rich) || rich.Level != uint8(wire.AlertLevelFatal) || rich.Step == "" {
+		t.Errorf("server: AlertReceivedError %+v, want the fatal alert with the step it arrived at", rich)
+	}
+	if got, want := received.Error(), "tls: unknown_ca"; got != want {
+		t.Errorf("AlertError.Error() = %q, want %q", got, want)
+	}
+	// A handshake that failed without an alert wraps none.
+	var none AlertError
+	if errors.As(&HandshakeError{Side: "client", Step: "read ServerHello", Err: io.EOF}, &none) {
+		t.Errorf("a HandshakeError that sent no alert unwrapped to AlertError %v", none)
 	}
 }

@@ -175,4 +175,5 @@ func TestAPICoversCryptoTLS(t *testing.T) {
 		t.Errorf("testdata/api_omissions.txt lists identifiers that clasp has (or crypto/tls lacks); remove them:\n  %s",
 			strings.Join(stale, "\n  "))
 	}
+	t.Run("shapes", checkAPIShapes)
 }

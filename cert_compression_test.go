@@ -1,7 +1,11 @@
 package clasp
 
 import (
+	"runtime"
+	"sync"
 	"testing"
+	"time"
+	"weak"
 
 	"github.com/clasp-tls/clasp/internal/certcompress"
 	"github.com/clasp-tls/clasp/internal/wire"
@@ -91,5 +95,112 @@ func TestClientRejectsBadCompressedCertificates(t *testing.T) {
 			p.expectAlert(tc.alert)
 			wantClaspFailure(t, run.wait(), "read server Certificate", tc.alert)
 		})
+	}
+}
+
+// compressedSpy is a server Tracer that keeps every CompressedCertificate
+// the server sends.
+func compressedSpy(sent *[]*wire.CompressedCertificate) trace.Tracer {
+	var mu sync.Mutex
+	return messageSpy(func(m wire.Message) {
+		if cc, ok := m.(*wire.CompressedCertificate); ok {
+			mu.Lock()
+			*sent = append(*sent, cc)
+			mu.Unlock()
+		}
+	})
+}
+
+// The server compresses a certificate once per algorithm and body and then
+// sends the cached form; a Certificate changed in place (a fresh OCSP
+// staple) is compressed again, never served stale.
+func TestCertificateCompressionIsCached(t *testing.T) {
+	p := testCerts(t)
+	cert := p.ecdsaLeaf
+	cert.OCSPStaple = []byte("first staple")
+	var sent []*wire.CompressedCertificate
+	server := testServerConfig13(t, cert)
+	server.Tracer = compressedSpy(&sent)
+	client := testClientConfig13(t)
+	client.CertificateCompression = []uint16{CertCompressionBrotli}
+	for range 3 {
+		testHandshake(t, client, server).mustSucceed(t)
+	}
+	if len(sent) != 3 {
+		t.Fatalf("%d CompressedCertificates, want 3", len(sent))
+	}
+	if &sent[1].Compressed[0] != &sent[0].Compressed[0] || &sent[2].Compressed[0] != &sent[0].Compressed[0] {
+		t.Errorf("the second and third handshakes compressed the certificate again instead of using the cached form")
+	}
+	server.Certificates[0].OCSPStaple = []byte("second staple")
+	res := testHandshake(t, client, server)
+	res.mustSucceed(t)
+	if string(res.clientState.OCSPResponse) != "second staple" {
+		t.Errorf("after the staple changed the client got %q, want the new one", res.clientState.OCSPResponse)
+	}
+	if &sent[3].Compressed[0] == &sent[0].Compressed[0] {
+		t.Errorf("the changed certificate was sent in its old compressed form")
+	}
+	// Another algorithm is a separate entry, not the brotli bytes.
+	client.CertificateCompression = []uint16{CertCompressionZstd}
+	testHandshake(t, client, server).mustSucceed(t)
+	if last := sent[len(sent)-1]; last.Algorithm != CertCompressionZstd || &last.Compressed[0] == &sent[3].Compressed[0] {
+		t.Errorf("zstd handshake sent %s bytes shared with brotli's", certcompress.Name(last.Algorithm))
+	}
+}
+
+// Concurrent handshakes share the cache safely (run with -race).
+func TestCertificateCompressionCacheConcurrent(t *testing.T) {
+	server := testServerConfig13(t)
+	var sent []*wire.CompressedCertificate
+	server.Tracer = compressedSpy(&sent)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			client := testClientConfig13(t)
+			client.CertificateCompression = []uint16{certcompress.Supported[i%len(certcompress.Supported)]}
+			res := testHandshake(t, client, server)
+			if res.clientErr != nil || res.serverErr != nil || len(res.clientState.VerifiedChains) == 0 {
+				t.Errorf("handshake %d: client %v, server %v", i, res.clientErr, res.serverErr)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A certificate that GetCertificate made for one connection leaves the
+// cache when it is collected: the cache holds it weakly.
+func TestCertificateCompressionCacheForgetsCollectedCertificates(t *testing.T) {
+	p := testCerts(t)
+	var keys []weak.Pointer[Certificate]
+	server := testServerConfig13(t)
+	server.GetCertificate = func(*ClientHelloInfo) (*Certificate, error) {
+		cert := p.ecdsaLeaf // a fresh copy for every handshake
+		keys = append(keys, weak.Make(&cert))
+		return &cert, nil
+	}
+	client := testClientConfig13(t)
+	client.CertificateCompression = []uint16{CertCompressionZlib}
+	for range 3 {
+		testHandshake(t, client, server).mustSucceed(t)
+	}
+	for _, k := range keys {
+		if _, ok := compressedCertificates.Load(k); !ok {
+			t.Fatal("a compressed certificate was not cached")
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for remaining := len(keys); remaining > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d collected certificates still in the cache", remaining, len(keys))
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		remaining = 0
+		for _, k := range keys {
+			if _, ok := compressedCertificates.Load(k); ok {
+				remaining++
+			}
+		}
 	}
 }

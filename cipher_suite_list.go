@@ -57,7 +57,7 @@ const (
 // ConnectionState.Warnings.
 //
 // Deprecated: SSL 3.0 is broken (POODLE).
-const VersionSSL30 uint16 = 0x0300
+const VersionSSL30 = 0x0300 // untyped, as in crypto/tls
 
 // CipherSuite describes a cipher suite clasp can negotiate.
 type CipherSuite struct {

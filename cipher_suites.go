@@ -63,8 +63,13 @@ func (c *Conn) logMasterSecret(clientRandom, master []byte) {
 // that may come from one of these defaults carry them.
 const (
 	legacyVersionsHint = "SSL 3.0, TLS 1.0 and TLS 1.1 are off by default: allow them with Config.MinVersion (clasp: --min-version ssl3, 1.0 or 1.1)"
-	legacySuitesHint   = "3DES, RC4 and NULL suites are off by default: name them in Config.CipherSuites (clasp: --ciphers NAME)"
+	legacySuitesHint   = "3DES, RC4, NULL, DHE_DSS and anonymous (DH_anon, ECDH_anon) suites are off by default: name them in Config.CipherSuites (clasp: --ciphers NAME)"
+	sha1SchemesHint    = "SHA-1 signature schemes are off by default: name one in Config.SignatureSchemes (clasp: --sigalgs rsa_pkcs1_sha1, ecdsa_sha1 or dsa_sha1)"
 )
+
+// sha1Schemes are the SHA-1 signature schemes clasp signs with only when
+// Config.SignatureSchemes names them (RFC 9155).
+var sha1Schemes = []suites.SignatureScheme{suites.PKCS1WithSHA1, suites.ECDSAWithSHA1, suites.DSAWithSHA1}
 
 // legacySuiteWarning is the trace Decision's warning for a legacy suite
 // (suites.LegacySuites), "" for any other.

@@ -62,7 +62,7 @@ func (c *Conn) clientHandshake() error {
 	c.setStep("read ServerHello")
 	msg, err := c.readHandshake()
 	if err != nil {
-		var alert *AlertError
+		var alert *AlertReceivedError
 		if errors.As(err, &alert) {
 			return c.fail(offer.rejected(cfg, alert))
 		}
@@ -374,7 +374,7 @@ func versionList(lo, hi suites.Version) []suites.Version {
 }
 
 // rejected describes the offer a server answered with an alert.
-func (o *clientOffer) rejected(cfg *Config, alert *AlertError) error {
+func (o *clientOffer) rejected(cfg *Config, alert *AlertReceivedError) error {
 	hello := o.hello
 	e := &OfferRejectedError{Alert: alert, CipherSuites: suiteNames(hello.CipherSuites),
 		Versions: versionRange(cfg.minVersion(), cfg.maxVersion())}

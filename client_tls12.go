@@ -209,7 +209,7 @@ func (hs *clientHandshakeTLS12) warnIfWeak(v suites.Version, s *suites.Suite) {
 	if v < suites.VersionTLS12 {
 		hs.c.warn(versionWarning(v))
 	}
-	if weak, why := s.IsWeak(); weak {
+	if weak, why := s.IsWeakOnConnection(hs.c.state.etm); weak {
 		hs.c.warn(fmt.Sprintf("%s: %s", s.Name, why))
 	}
 	if !hs.ems {

@@ -18,12 +18,14 @@ import (
 	"github.com/clasp-tls/clasp/trace"
 )
 
-// Protocol versions, with the values and names of crypto/tls.
+// Protocol versions, with the values and names of crypto/tls. Like
+// crypto/tls's they are untyped constants, so `var v int = VersionTLS12`
+// compiles after the import swap as it did before.
 const (
-	VersionTLS10 uint16 = 0x0301
-	VersionTLS11 uint16 = 0x0302
-	VersionTLS12 uint16 = 0x0303
-	VersionTLS13 uint16 = 0x0304
+	VersionTLS10 = 0x0301
+	VersionTLS11 = 0x0302
+	VersionTLS12 = 0x0303
+	VersionTLS13 = 0x0304
 )
 
 // CurveID is a named group code point (the name crypto/tls uses).
@@ -215,13 +217,16 @@ type Config struct {
 	// answers the outer hello and sends the configs of the keys marked
 	// SendAsRetry as retry_configs. Clients ignore it.
 	EncryptedClientHelloKeys []EncryptedClientHelloKey
-	// EncryptedClientHelloGREASE makes a client without an
-	// EncryptedClientHelloConfigList send a GREASE encrypted_client_hello
-	// (RFC 9849 §6.2): random values of a real offer's shape, so that
-	// connections with and without ECH look alike on the wire. What a
-	// server answers to it is checked and ignored. crypto/tls has no such
-	// option; off by default.
-	EncryptedClientHelloGREASE bool
+	// EncryptedClientHelloGREASEDisabled stops a client without an
+	// EncryptedClientHelloConfigList from sending a GREASE
+	// encrypted_client_hello in its TLS 1.3 hello. By default it sends one
+	// (RFC 9849 §6.2: a client without a config SHOULD): random values of a
+	// real offer's shape, so that connections with and without ECH look
+	// alike on the wire and servers keep tolerating the extension. What a
+	// server answers to it is checked and ignored. A hello whose extensions
+	// are chosen by ClientHelloExtensions never carries one. crypto/tls
+	// sends no GREASE ECH; set this to match its hello.
+	EncryptedClientHelloGREASEDisabled bool
 
 	// RootCAs are the roots a client trusts; the system roots when nil.
 	RootCAs *x509.CertPool

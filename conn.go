@@ -311,7 +311,7 @@ func (c *Conn) fail(err error) error {
 // resumed. A transport error (the peer went away) does not count.
 func (c *Conn) invalidateSession(err error) {
 	var ne net.Error
-	var alert *AlertError
+	var alert *AlertReceivedError
 	if errors.As(err, &alert) && alert.Level == uint8(wire.AlertLevelWarning) && alert.Description == uint8(wire.AlertNoRenegotiation) {
 		return // a refused renegotiation: nothing went wrong with the session
 	}
@@ -330,7 +330,7 @@ func (c *Conn) invalidateSession(err error) {
 }
 
 func shouldSendAlert(err error) bool {
-	var ae *AlertError
+	var ae *AlertReceivedError
 	var ce *configError
 	if errors.As(err, &ae) || errors.As(err, &ce) {
 		return false
@@ -366,7 +366,7 @@ func (c *Conn) sendAlert(level wire.AlertLevel, desc wire.AlertDescription) erro
 
 // readRecord reads the next record that is not an alert. Alerts are handled
 // here (receiveAlert): close_notify becomes io.EOF, an alert that ends the
-// connection an *AlertError, and warnings to ignore are skipped, as are
+// connection an *AlertReceivedError, and warnings to ignore are skipped, as are
 // empty application-data records where application data may come. At most
 // maxSkippedRecords are skipped in a row.
 func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
@@ -677,7 +677,10 @@ func (c *Conn) failAfterHandshake(err error) error {
 	c.out.Lock()
 	defer c.out.Unlock()
 	if send {
-		_ = c.sendAlert(wire.AlertLevelFatal, alertFor(err))
+		desc := alertFor(err)
+		if c.sendAlert(wire.AlertLevelFatal, desc) == nil {
+			err = &alertSentError{err: err, alert: AlertError(desc)}
+		}
 	}
 	if c.writeErr == nil {
 		c.writeErr = err

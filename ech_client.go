@@ -442,15 +442,16 @@ func (c *Conn) verifyECHPublicName(publicName string, certs []*x509.Certificate)
 	return chains, nil
 }
 
-// greaseECH adds a GREASE encrypted_client_hello to a TLS 1.3 hello when
-// the Config asks for one (RFC 9849 §6.2.1): a random config_id, a
+// greaseECH adds a GREASE encrypted_client_hello to a TLS 1.3 hello
+// unless the Config turns it off or chooses the hello's extensions itself
+// (RFC 9849 §6.2.1): a random config_id, a
 // supported cipher suite, a valid X25519 public key as enc, and a random
 // payload as long as a real one for this hello would be. A second hello
 // after a HelloRetryRequest copies it unchanged, as processHelloRetryRequest
 // copies every extension.
 func (c *Conn) greaseECH(offer *clientOffer) error {
 	cfg := c.config
-	if !cfg.EncryptedClientHelloGREASE || !offer.offers13 {
+	if cfg.EncryptedClientHelloGREASEDisabled || cfg.ClientHelloExtensions != nil || !offer.offers13 {
 		return nil
 	}
 	priv, err := ecdh.X25519().GenerateKey(cfg.rand())
@@ -472,6 +473,7 @@ func (c *Conn) greaseECH(offer *clientOffer) error {
 	}
 	ext.ConfigID = id[0]
 	offer.hello.Extensions = insertBeforePSK(offer.hello.Extensions, ext)
+	c.traceECH("GREASE", "ech_grease", "no ECH configuration for this server: random values in the shape of a real offer (RFC 9849 §6.2), so that hellos with and without ECH look alike")
 	return nil
 }
 

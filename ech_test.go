@@ -259,7 +259,7 @@ func TestECHGREASE(t *testing.T) {
 		for _, hrr := range []bool{false, true} {
 			client, server := echConfigs(t, nil)
 			client.ServerName = "localhost"
-			client.EncryptedClientHelloGREASE = true
+			// GREASE is the default.
 			if withKeys {
 				server.EncryptedClientHelloKeys = []EncryptedClientHelloKey{key}
 			}
@@ -287,6 +287,48 @@ func TestECHGREASE(t *testing.T) {
 			if len(sent) != want || sent[0] == nil || len(sent[0].Enc) != 32 || (hrr && !bytes.Equal(sent[1].Payload, sent[0].Payload)) {
 				t.Fatalf("keys %v, hrr %v: GREASE extensions sent %+v", withKeys, hrr, sent)
 			}
+		}
+	}
+}
+
+// The GREASE extension is the default only where the Config leaves the
+// hello's shape to clasp: Config.EncryptedClientHelloGREASEDisabled turns it
+// off, a ClientHelloExtensions list leaves it out (the list names every
+// extension sent), and a hello without TLS 1.3 never carries it (RFC 9849
+// §6.2 concerns TLS 1.3 offers).
+func TestECHGREASEOnlyWhereTheConfigLeavesItOn(t *testing.T) {
+	cases := []struct {
+		name   string
+		set    func(*Config)
+		grease bool
+	}{
+		{"default", func(*Config) {}, true},
+		{"disabled", func(c *Config) { c.EncryptedClientHelloGREASEDisabled = true }, false},
+		{"TLS 1.2 only", func(c *Config) { c.MaxVersion = VersionTLS12 }, false},
+		{"extensions chosen", func(c *Config) {
+			c.ClientHelloExtensions = []uint16{uint16(wire.ExtServerName), uint16(wire.ExtSupportedGroups), uint16(wire.ExtSignatureAlgorithms), uint16(wire.ExtSupportedVersions), uint16(wire.ExtKeyShare)}
+		}, false},
+	}
+	for _, tc := range cases {
+		client, server := echConfigs(t, nil)
+		client.ServerName = "localhost"
+		tc.set(client)
+		var sent *wire.ClientHello
+		client.Tracer = trace.TracerFunc(func(e trace.Event) {
+			if m, ok := e.(*trace.Message); ok && m.Direction == trace.Sent {
+				if ch, ok := m.Parsed.(*wire.ClientHello); ok && sent == nil {
+					sent = ch
+				}
+			}
+		})
+		res := testHandshake(t, client, server)
+		res.mustSucceed(t)
+		if sent == nil {
+			t.Fatalf("%s: no ClientHello traced", tc.name)
+		}
+		_, found := wire.FindExtension[*wire.EncryptedClientHelloExt](sent.Extensions)
+		if found != tc.grease {
+			t.Errorf("%s: GREASE encrypted_client_hello sent %v, want %v", tc.name, found, tc.grease)
 		}
 	}
 }

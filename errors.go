@@ -8,9 +8,32 @@ import (
 	"github.com/clasp-tls/clasp/internal/wire"
 )
 
-// AlertError is an alert received from the peer. A fatal alert ends the
-// connection; Description says what the peer objected to.
-type AlertError struct {
+// AlertError is a TLS alert's description code, as in crypto/tls (where it
+// is the same uint8 type with a value Error method). Every error that ends
+// a connection because of an alert wraps one, whichever side sent it: an
+// AlertReceivedError for an alert from the peer, a HandshakeError (or a
+// failed Read or Write after the handshake) for one clasp sent. So
+//
+//	var ae clasp.AlertError
+//	if errors.As(err, &ae) && ae == clasp.AlertError(42) { ... }
+//
+// and errors.Is(err, clasp.AlertError(42)) work as in a program written for
+// crypto/tls. (crypto/tls itself wraps AlertError only in QUIC errors; over
+// a net.Conn it reports a received alert as a *net.OpError "remote error"
+// and wraps no alert it sent.)
+type AlertError uint8
+
+// Error names the alert by its RFC name, e.g. "tls: bad_certificate".
+func (e AlertError) Error() string { return "tls: " + e.Name() }
+
+// Name returns the alert's RFC name, e.g. "handshake_failure".
+func (e AlertError) Name() string { return wire.AlertDescription(e).String() }
+
+// AlertReceivedError is an alert received from the peer, with what clasp
+// knows about it beyond its code. A fatal alert ends the connection;
+// Description says what the peer objected to. It wraps the AlertError of
+// the same code.
+type AlertReceivedError struct {
 	// Level is 1 (warning) or 2 (fatal).
 	Level uint8
 	// Description is the alert's code point, e.g. 40 for handshake_failure.
@@ -21,12 +44,15 @@ type AlertError struct {
 }
 
 // Error names the alert; a HandshakeError around it names the step.
-func (e *AlertError) Error() string {
+func (e *AlertReceivedError) Error() string {
 	return "peer sent alert " + wire.AlertDescription(e.Description).String()
 }
 
 // Name returns the alert's RFC name, e.g. "handshake_failure".
-func (e *AlertError) Name() string { return wire.AlertDescription(e.Description).String() }
+func (e *AlertReceivedError) Name() string { return wire.AlertDescription(e.Description).String() }
+
+// Unwrap returns the alert's code as an AlertError.
+func (e *AlertReceivedError) Unwrap() error { return AlertError(e.Description) }
 
 // HandshakeError wraps the first failure of a handshake with the step it
 // happened at and the alert clasp sent for it (0 with AlertSent false when
@@ -43,7 +69,24 @@ func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("clasp %s handshake: %s: %v", e.Side, e.Step, e.Err)
 }
 
-func (e *HandshakeError) Unwrap() error { return e.Err }
+// Unwrap returns the failure and, when clasp sent an alert for it, that
+// alert as an AlertError, so errors.As finds either.
+func (e *HandshakeError) Unwrap() []error {
+	if e.AlertSent {
+		return []error{e.Err, AlertError(e.Alert)}
+	}
+	return []error{e.Err}
+}
+
+// alertSentError is a failure after the handshake for which clasp sent the
+// peer a fatal alert: its text is the failure's, and it wraps both.
+type alertSentError struct {
+	err   error
+	alert AlertError
+}
+
+func (e *alertSentError) Error() string   { return e.err.Error() }
+func (e *alertSentError) Unwrap() []error { return []error{e.err, e.alert} }
 
 // NegotiationError says that the two sides had nothing in common for one
 // parameter, and lists what each side had, so a person can see which side
@@ -73,7 +116,7 @@ func (e *NegotiationError) Error() string {
 // ClientHello: the server found nothing acceptable in the offer. It lists
 // what the client offered, since the server's side is not visible from here.
 type OfferRejectedError struct {
-	Alert                *AlertError
+	Alert                *AlertReceivedError
 	Versions             []string
 	CipherSuites         []string
 	Groups               []string

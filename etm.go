@@ -41,10 +41,16 @@ func (c *Conn) acceptEncryptThenMAC(sh *wire.ServerHello, suite *suites.Suite) {
 // chooseEncryptThenMAC is the server's decision: yes when the client asked
 // and the suite is CBC (RFC 7366 §3: never for AEAD or stream suites).
 func (c *Conn) chooseEncryptThenMAC(hello *wire.ClientHello, suite *suites.Suite) []wire.Extension {
-	_, asked := wire.FindExtension[*wire.EncryptThenMACExt](hello.Extensions)
-	c.state.etm = asked && blockCipherSuite(suite) && c.state.version != suites.VersionSSL30 // RFC 7366 is a TLS extension
+	c.state.etm = c.agreesEncryptThenMAC(hello, suite)
 	if !c.state.etm {
 		return nil
 	}
 	return []wire.Extension{&wire.EncryptThenMACExt{}}
+}
+
+// agreesEncryptThenMAC is the server's answer before it is sent, so that
+// the weak-suite warning written earlier in the handshake matches it.
+func (c *Conn) agreesEncryptThenMAC(hello *wire.ClientHello, suite *suites.Suite) bool {
+	_, asked := wire.FindExtension[*wire.EncryptThenMACExt](hello.Extensions)
+	return asked && blockCipherSuite(suite) && c.state.version != suites.VersionSSL30 // RFC 7366 is a TLS extension
 }

@@ -1,6 +1,7 @@
 package clasp
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -25,6 +26,13 @@ func TestEncryptThenMACForCBCSuites(t *testing.T) {
 				if res.clientState.EncryptThenMAC != tc.etm || res.serverState.EncryptThenMAC != tc.etm {
 					t.Errorf("connection %d: EncryptThenMAC client %v, server %v; want %v", i, res.clientState.EncryptThenMAC, res.serverState.EncryptThenMAC, tc.etm)
 				}
+				// With encrypt-then-MAC agreed the suite is not
+				// MAC-then-encrypt, and no warning may say it is.
+				for _, w := range append(res.clientState.Warnings, res.serverState.Warnings...) {
+					if strings.Contains(w, "MAC-then-encrypt") {
+						t.Errorf("connection %d: warning %q", i, w)
+					}
+				}
 				res.exchange(t)
 			}
 		})
@@ -42,6 +50,11 @@ func TestEncryptThenMACOnlyWhenAsked(t *testing.T) {
 	res.mustSucceed(t)
 	if res.clientState.EncryptThenMAC || res.serverState.EncryptThenMAC {
 		t.Errorf("EncryptThenMAC without the extension in the hello")
+	}
+	for side, st := range map[string]ConnectionState{"client": res.clientState, "server": res.serverState} {
+		if !strings.Contains(strings.Join(st.Warnings, "\n"), "MAC-then-encrypt") {
+			t.Errorf("%s: no MAC-then-encrypt warning without encrypt-then-MAC: %q", side, st.Warnings)
+		}
 	}
 	res.exchange(t)
 }

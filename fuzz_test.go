@@ -183,7 +183,11 @@ func fuzzConfigs13(tweak func(p *testPKI, c, s *Config)) (func(testing.TB) *Conf
 		mu.Lock()
 		defer mu.Unlock()
 		p := testCerts(t)
-		c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(1), Time: fuzzClock}
+		// No GREASE ECH: the committed corpus entries are recordings of
+		// hellos made before it became the default, and its random bytes
+		// would change every value the client draws after them. The ECH
+		// extension has fuzzers of its own (internal/wire/ech_test.go).
+		c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(1), Time: fuzzClock, EncryptedClientHelloGREASEDisabled: true}
 		s := &Config{Certificates: []Certificate{p.ecdsaLeaf}, Rand: testRand(2), Time: fuzzClock, SessionTicketKey: fuzzTicketKey}
 		if tweak != nil {
 			tweak(p, c, s)
@@ -222,7 +226,7 @@ func fuzzTicket(p *testPKI, maxEarlyData uint32) *ClientSessionState {
 func makeFuzzTicket(p *testPKI, maxEarlyData uint32) (*ClientSessionState, error) {
 	cache := NewLRUClientSessionCache(2)
 	c := &Config{RootCAs: p.caPool, ServerName: "localhost", Rand: testRand(3), Time: fuzzClock,
-		Groups: []CurveID{X25519}, ClientSessionCache: cache}
+		Groups: []CurveID{X25519}, ClientSessionCache: cache, EncryptedClientHelloGREASEDisabled: true}
 	s := &Config{Certificates: []Certificate{p.ed25519Leaf}, Rand: testRand(4), Time: fuzzClock,
 		Groups: []CurveID{X25519}, SessionTicketKey: fuzzTicketKey, MaxEarlyData: maxEarlyData}
 	cRaw, sRaw := net.Pipe()

@@ -5,9 +5,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -200,6 +202,42 @@ func TestDefaultConfigRefusesDSSAndAnonymous(t *testing.T) {
 	}
 }
 
+// A default client offers no DHE_DSS or anonymous suite, so a server that
+// runs only one of them rejects its hello; the client's error names the
+// setting that enables them.
+func TestDefaultClientRefusesDSSAndAnonymousServer(t *testing.T) {
+	for _, c := range []struct {
+		id   suites.ID
+		cert func(t testing.TB) Certificate
+		kind string // how the hint names the family
+	}{
+		{suites.TLS_DHE_DSS_WITH_AES_128_GCM_SHA256, testDSALeaf, "DHE_DSS"},
+		{suites.TLS_DHE_DSS_WITH_AES_128_CBC_SHA, testDSALeaf, "DHE_DSS"},
+		{suites.TLS_DH_anon_WITH_AES_128_GCM_SHA256, nil, "anonymous"},
+		{suites.TLS_ECDH_anon_WITH_AES_128_CBC_SHA, nil, "anonymous"},
+	} {
+		t.Run(c.id.String(), func(t *testing.T) {
+			server := &Config{MaxVersion: VersionTLS12, CipherSuites: []uint16{uint16(c.id)}, SignatureSchemes: []SignatureScheme{DSAWithSHA256}}
+			if c.cert != nil {
+				server.Certificates = []Certificate{c.cert(t)}
+			}
+			r := testHandshake(t, testClientConfig(t), server)
+			var oe *OfferRejectedError
+			if !errors.As(r.clientErr, &oe) {
+				t.Fatalf("client error %v, want an OfferRejectedError", r.clientErr)
+			}
+			for _, want := range []string{"Config.CipherSuites", "--ciphers", c.kind} {
+				if !strings.Contains(oe.Hint, want) {
+					t.Errorf("client hint %q lacks %q", oe.Hint, want)
+				}
+			}
+			if slices.Contains(oe.CipherSuites, c.id.String()) {
+				t.Errorf("a default client offered %s", c.id)
+			}
+		})
+	}
+}
+
 // SHA-1 signature schemes sign only when Config.SignatureSchemes names
 // them, and then both sides warn (RFC 9155). A default server facing a
 // client that offers only SHA-1 finds no scheme.
@@ -220,6 +258,9 @@ func TestSHA1SchemesOnlyWhenNamedAndWarned(t *testing.T) {
 			r := testHandshake(t, client, server)
 			if r.serverErr == nil {
 				t.Fatal("a server that names no SHA-1 scheme signed with one")
+			}
+			if msg := r.serverErr.Error(); !strings.Contains(msg, "Config.SignatureSchemes") || !strings.Contains(msg, "--sigalgs") {
+				t.Errorf("server error %q does not name Config.SignatureSchemes and --sigalgs", msg)
 			}
 			server.SignatureSchemes = []SignatureScheme{c.scheme}
 			r = testHandshake(t, client, server)

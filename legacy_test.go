@@ -76,27 +76,31 @@ func TestHandshakeEveryLegacySuiteWhenNamed(t *testing.T) {
 // A default Config never offers or accepts a legacy suite, and the error
 // names the setting that would (the server's Detail, the client's Hint).
 func TestDefaultConfigRefusesLegacySuites(t *testing.T) {
-	suite := []uint16{uint16(suites.TLS_RSA_WITH_3DES_EDE_CBC_SHA)}
-	t.Run("default server", func(t *testing.T) {
-		client := testClientConfig(t)
-		client.MaxVersion, client.CipherSuites = VersionTLS12, suite
-		r := testHandshake(t, client, testServerConfig(t))
-		var ne *NegotiationError
-		if !errors.As(r.serverErr, &ne) || !strings.Contains(ne.Error(), "Config.CipherSuites") || !strings.Contains(ne.Error(), "--ciphers") {
-			t.Fatalf("server error %v, want a NegotiationError naming Config.CipherSuites and --ciphers", r.serverErr)
-		}
-	})
-	t.Run("default client", func(t *testing.T) {
-		server := testServerConfig(t)
-		server.CipherSuites = suite
-		client := testClientConfig(t)
-		client.MaxVersion = VersionTLS12
-		r := testHandshake(t, client, server)
-		var oe *OfferRejectedError
-		if !errors.As(r.clientErr, &oe) || !strings.Contains(oe.Hint, "Config.CipherSuites") || !strings.Contains(r.clientErr.Error(), "--ciphers") {
-			t.Fatalf("client error %v, want an OfferRejectedError whose hint names Config.CipherSuites and --ciphers", r.clientErr)
-		}
-	})
+	// One suite of each legacy family: 3DES, RC4 (with both MACs) and NULL.
+	for _, id := range []suites.ID{suites.TLS_RSA_WITH_3DES_EDE_CBC_SHA, suites.TLS_RSA_WITH_RC4_128_SHA,
+		suites.TLS_RSA_WITH_RC4_128_MD5, suites.TLS_RSA_WITH_NULL_SHA, suites.TLS_RSA_WITH_NULL_SHA256} {
+		suite := []uint16{uint16(id)}
+		t.Run(id.String()+"/default server", func(t *testing.T) {
+			client := testClientConfig(t)
+			client.MaxVersion, client.CipherSuites = VersionTLS12, suite
+			r := testHandshake(t, client, testServerConfig(t))
+			var ne *NegotiationError
+			if !errors.As(r.serverErr, &ne) || !strings.Contains(ne.Error(), "Config.CipherSuites") || !strings.Contains(ne.Error(), "--ciphers") {
+				t.Fatalf("server error %v, want a NegotiationError naming Config.CipherSuites and --ciphers", r.serverErr)
+			}
+		})
+		t.Run(id.String()+"/default client", func(t *testing.T) {
+			server := testServerConfig(t)
+			server.CipherSuites = suite
+			client := testClientConfig(t)
+			client.MaxVersion = VersionTLS12
+			r := testHandshake(t, client, server)
+			var oe *OfferRejectedError
+			if !errors.As(r.clientErr, &oe) || !strings.Contains(oe.Hint, "Config.CipherSuites") || !strings.Contains(r.clientErr.Error(), "--ciphers") {
+				t.Fatalf("client error %v, want an OfferRejectedError whose hint names Config.CipherSuites and --ciphers", r.clientErr)
+			}
+		})
+	}
 }
 
 // TLS 1.0 and 1.1 are refused by a default Config on either side, with the

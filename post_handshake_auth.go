@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"slices"
 
 	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -36,13 +37,21 @@ type phaRequest struct {
 }
 
 // offersPostHandshakeAuth: a TLS 1.3 client that has a certificate to
-// give says it will answer a CertificateRequest after the handshake.
+// give says it will answer a CertificateRequest after the handshake,
+// unless HTTP/2 is the only application protocol it offers, where such a
+// request is never allowed (RFC 8740 §3, see answerCertificateRequest).
 func offersPostHandshakeAuth(cfg *Config, offers13 bool) []wire.Extension {
 	if !offers13 || (len(cfg.Certificates) == 0 && cfg.GetClientCertificate == nil) || !cfg.listsExtension(wire.ExtPostHandshakeAuth) {
 		return nil
 	}
+	if len(cfg.NextProtos) > 0 && !slices.ContainsFunc(cfg.NextProtos, func(p string) bool { return p != alpnHTTP2 }) {
+		return nil
+	}
 	return []wire.Extension{&wire.PostHandshakeAuthExt{}}
 }
+
+// alpnHTTP2 is HTTP/2's ALPN protocol ID (RFC 9113 §3.2).
+const alpnHTTP2 = "h2"
 
 // keepPostHandshakeBase keeps the handshake's transcript once the client's
 // Finished is in it, when post-handshake authentication may follow.
@@ -123,6 +132,13 @@ func certificateRequest13(cfg *Config) *wire.CertificateRequest13 {
 func (c *Conn) answerCertificateRequest(req *wire.CertificateRequest13) error {
 	if c.phaBase == nil {
 		return wire.Errorf(wire.AlertUnexpectedMessage, "CertificateRequest after the handshake, but the client did not offer post_handshake_auth (RFC 8446 §4.6.2)")
+	}
+	if c.state.alpn == alpnHTTP2 {
+		// RFC 8740 §3: an HTTP/2 client treats a post-handshake
+		// CertificateRequest as a connection error of type
+		// PROTOCOL_ERROR. The TLS layer cannot send HTTP/2's GOAWAY; it
+		// ends the connection, which the HTTP/2 layer reads as fatal.
+		return wire.Errorf(wire.AlertUnexpectedMessage, "post-handshake CertificateRequest on an HTTP/2 connection, which RFC 8740 §3 forbids")
 	}
 	if len(req.Context) == 0 {
 		// RFC 8446 §4.3.2: the context of a post-handshake request is

@@ -136,3 +136,69 @@ func TestPostHandshakeAuthRequiredButNotSent(t *testing.T) {
 	wantFailure(t, "server", err, wire.AlertCertificateRequired)
 	wantReceivedAlert(t, "client", <-clientErr, wire.AlertCertificateRequired)
 }
+
+// RFC 8740 §3: HTTP/2 forbids post-handshake client authentication. A
+// client whose connection negotiated h2 refuses a post-handshake
+// CertificateRequest (the connection ends with unexpected_message) even
+// though it offered post_handshake_auth, which it must since the server
+// could have chosen http/1.1; over http/1.1 it answers as usual.
+func TestPostHandshakeAuthRefusedOverHTTP2(t *testing.T) {
+	p := testCerts(t)
+	for _, proto := range []string{"h2", "http/1.1"} {
+		t.Run(proto, func(t *testing.T) {
+			client, server := testClientConfig13(t), testServerConfig13(t)
+			client.Certificates = []Certificate{p.clientECDSA}
+			client.NextProtos = []string{"h2", "http/1.1"}
+			server.NextProtos = []string{proto}
+			server.ClientCAs = p.caPool
+			c, s := phaPair(t, client, server)
+			if err := s.RequestClientCertificate(RequireAndVerifyClientCert); err != nil {
+				t.Fatalf("RequestClientCertificate: %v (the client offered post_handshake_auth)", err)
+			}
+			clientErr := make(chan error, 1)
+			go func() {
+				_, err := c.Read(make([]byte, 1))
+				clientErr <- err
+			}()
+			if proto == "http/1.1" {
+				if _, err := s.Write([]byte("x")); err != nil {
+					t.Fatal(err)
+				}
+				if err := <-clientErr; err != nil {
+					t.Fatalf("client over http/1.1: %v", err)
+				}
+				if _, err := c.Write([]byte("y")); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Read(make([]byte, 1)); err != nil {
+					t.Fatal(err)
+				}
+				if len(s.ConnectionState().VerifiedChains) == 0 {
+					t.Errorf("over http/1.1 the server has no verified client chain after its request")
+				}
+				return
+			}
+			err := <-clientErr
+			wantFailure(t, "client", err, wire.AlertUnexpectedMessage)
+			if !strings.Contains(err.Error(), "RFC 8740") {
+				t.Errorf("client error %q does not say why", err)
+			}
+			_, err = s.Read(make([]byte, 1))
+			wantReceivedAlert(t, "server", err, wire.AlertUnexpectedMessage)
+		})
+	}
+}
+
+// A client that offers h2 alone does not offer post_handshake_auth, since
+// no request could ever be answered: the server cannot ask.
+func TestPostHandshakeAuthNotOfferedWithOnlyHTTP2(t *testing.T) {
+	p := testCerts(t)
+	client, server := testClientConfig13(t), testServerConfig13(t)
+	client.Certificates = []Certificate{p.clientECDSA}
+	client.NextProtos = []string{"h2"}
+	server.NextProtos = []string{"h2"}
+	_, s := phaPair(t, client, server)
+	if err := s.RequestClientCertificate(RequireAnyClientCert); err == nil || !strings.Contains(err.Error(), "post_handshake_auth") {
+		t.Fatalf("RequestClientCertificate to an h2-only client: %v, want the extension missing", err)
+	}
+}

@@ -128,7 +128,7 @@ func (c *Conn) readRenegotiationMessage() (wire.Message, error) {
 	defer func() { c.renegotiating = false }()
 	msg, err := c.readHandshake()
 	if err != nil {
-		var alert *AlertError
+		var alert *AlertReceivedError
 		if errors.As(err, &alert) && alert.Description == uint8(wire.AlertNoRenegotiation) {
 			return nil, ErrRenegotiationRefused
 		}
@@ -159,7 +159,7 @@ func (c *Conn) renegotiate(hello wire.Message) error {
 	c.transcript = nil
 	c.renegotiations++
 	if err != nil {
-		var refused *AlertError
+		var refused *AlertReceivedError
 		if errors.As(err, &refused) && refused.Description == uint8(wire.AlertNoRenegotiation) {
 			if refused.Level == uint8(wire.AlertLevelWarning) {
 				// RFC 5246 §7.2.2: no_renegotiation is a warning. Nothing

@@ -410,6 +410,11 @@ func (hs *serverHandshakeTLS12) certificateFor(suite *suites.Suite, candidates [
 			return cert, l, scheme, ""
 		}
 		why = "no signature scheme in common for the " + l.PublicKeyAlgorithm.String() + " certificate"
+		if _, ok := chooseSignatureScheme(l.PublicKey, version, hs.clientSchemes(), sha1Schemes); ok {
+			// The client would take SHA-1, which this server signs with
+			// only when its Config names it.
+			why += " (" + sha1SchemesHint + ")"
+		}
 	}
 	return nil, nil, 0, why
 }
@@ -448,7 +453,9 @@ func (hs *serverHandshakeTLS12) warnIfWeak() {
 	if c.state.version < suites.VersionTLS12 {
 		c.warn(versionWarning(c.state.version))
 	}
-	if weak, why := hs.suite.IsWeak(); weak {
+	// The ServerHello, which settles encrypt-then-MAC, is written after
+	// this; ask the same question it will.
+	if weak, why := hs.suite.IsWeakOnConnection(c.agreesEncryptThenMAC(hs.hello, hs.suite)); weak {
 		c.warn(fmt.Sprintf("%s: %s", hs.suite.Name, why))
 	}
 	if !hs.ems {

@@ -626,7 +626,7 @@ func (hs *serverHandshakeTLS13) sendServerCertificate() error {
 	}
 	var out wire.Message = msg
 	if alg := serverCompression(hs.config, hs.hello); alg != 0 {
-		compressed, err := compressCertificate(msg, alg)
+		compressed, err := compressCertificate(msg, alg, hs.cert)
 		if err != nil {
 			return err
 		}

@@ -305,7 +305,7 @@ func alertOf(err error) int {
 // receivedAlert returns the description of the peer's alert carried by err,
 // or -1.
 func receivedAlert(err error) int {
-	var ae *AlertError
+	var ae *AlertReceivedError
 	if errors.As(err, &ae) {
 		return int(ae.Description)
 	}

@@ -87,6 +87,12 @@ var handshakeScenarios = []scenario{
 var bulkScenarios = []scenario{
 	{name: "AES128GCM", suite: tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, leaf: ecdsaLeaf, group: tls.CurveP256},
 	{name: "ChaCha20Poly1305", suite: tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, leaf: ecdsaLeaf, group: tls.CurveP256},
+	// Legacy protections (issue 13), for comparison only: both stacks run
+	// them when CipherSuites names them. crypto/tls has no NULL suite and
+	// no SSL 3.0, so those are only in internal/record's BenchmarkSealOpen.
+	{name: "AES128CBCSHA", suite: tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, leaf: ecdsaLeaf, group: tls.CurveP256},
+	{name: "3DESCBCSHA", suite: tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA, leaf: rsaLeaf, group: tls.CurveP256},
+	{name: "RC4SHA", suite: tls.TLS_ECDHE_ECDSA_WITH_RC4_128_SHA, leaf: ecdsaLeaf, group: tls.CurveP256},
 }
 
 // endpoint is one side of a connection of either stack.

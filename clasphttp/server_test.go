@@ -84,14 +84,63 @@ func TestHandlerReadsClientCertificate(t *testing.T) {
 					certs = []tls.Certificate{pki.Client.TLS}
 					want = "client=peertest client"
 				}
+				// The protocol actually spoken, so that a silent fallback
+				// from h2 to HTTP/1.1 fails the h2 cases.
+				proto := "proto=HTTP/1.1\n"
+				if h2 {
+					proto = "proto=HTTP/2.0\n"
+				}
 				c := goClient(pki, certs...)
 				tr := c.Transport.(*http.Transport)
 				tr.ForceAttemptHTTP2 = h2
 				tr.TLSClientConfig.MaxVersion = version
 				_, body := get(t, c, "https://"+addr+"/whoami")
-				if !strings.Contains(body, want) || !strings.Contains(body, "version="+tls.VersionName(version)) {
-					t.Errorf("%s h2=%v cert=%v: answer lacks %q:\n%s", tls.VersionName(version), h2, withCert, want, body)
+				for _, line := range []string{want, "version=" + tls.VersionName(version), proto} {
+					if !strings.Contains(body, line) {
+						t.Errorf("%s h2=%v cert=%v: answer lacks %q:\n%s", tls.VersionName(version), h2, withCert, line, body)
+					}
 				}
+			}
+		}
+	}
+}
+
+// A caller's own http.Server over a clasp listener, with
+// clasphttp.ConnContext set, reaches the clasp state from its handlers
+// through FromRequest (HTTP/1.1: net/http switches to h2 only for a
+// crypto/tls connection).
+func TestConnContextOnOwnHTTPServer(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	cfg := serverConfig(pki)
+	cfg.ClientAuth = clasp.VerifyClientCertIfGiven
+	cfg.ClientCAs = pki.CAPool
+	ln, err := clasp.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: describeHandler(), ConnContext: clasphttp.ConnContext}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-done; err != http.ErrServerClosed {
+			t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
+		}
+	})
+	for _, withCert := range []bool{true, false} {
+		var certs []tls.Certificate
+		want := "client=none"
+		if withCert {
+			certs = []tls.Certificate{pki.Client.TLS}
+			want = "client=peertest client"
+		}
+		resp, body := get(t, goClient(pki, certs...), "https://"+ln.Addr().String()+"/own")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("cert=%v: status %d (the handler found no clasp state?):\n%s", withCert, resp.StatusCode, body)
+		}
+		for _, line := range []string{want, "proto=HTTP/1.1\n", "version=TLS 1.3", "path=/own"} {
+			if !strings.Contains(body, line) {
+				t.Errorf("cert=%v: answer lacks %q:\n%s", withCert, line, body)
 			}
 		}
 	}

@@ -283,3 +283,62 @@ func TestTransportConcurrentFirstRequests(t *testing.T) {
 		t.Errorf("%d connections open on the server after the requests, want 1", n)
 	}
 }
+
+// RFC 8740 §3: over HTTP/2 a post-handshake CertificateRequest is a
+// connection error. A clasp server whose handler asks for a certificate
+// after the handshake gets no answer from the clasp transport on an h2
+// connection (the request fails, saying why); over HTTP/1.1 the same
+// request is answered and the server sees the certificate.
+func TestTransportRefusesPostHandshakeAuthOverHTTP2(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	describe := describeHandler()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/pha" {
+			describe.ServeHTTP(w, r)
+			return
+		}
+		conn, _ := clasphttp.ConnFromContext(r.Context())
+		if err := conn.RequestClientCertificate(clasp.RequireAndVerifyClientCert); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "asked\n")
+	})
+	for _, proto := range []string{clasphttp.ProtoHTTP2, clasphttp.ProtoHTTP1} {
+		t.Run(proto, func(t *testing.T) {
+			cfg := serverConfig(pki)
+			cfg.NextProtos = []string{proto} // the server's choice by ALPN
+			cfg.ClientCAs = pki.CAPool
+			addr, _ := startServer(t, cfg, handler)
+			ccfg := clientConfig(pki)
+			ccfg.Certificates = []clasp.Certificate{claspCert(pki.Client)}
+			tr := clasphttp.NewTransport(ccfg)
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr, Timeout: 15 * time.Second}
+			resp, err := c.Get("https://" + addr + "/pha")
+			if proto == clasphttp.ProtoHTTP2 {
+				if err == nil {
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					t.Fatalf("over h2 the request succeeded (%s, %q): the client answered the post-handshake CertificateRequest", resp.Proto, body)
+				}
+				if !strings.Contains(err.Error(), "RFC 8740") {
+					t.Errorf("over h2: %v, want the client's refusal", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("over HTTP/1.1: %v", err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.Proto != "HTTP/1.1" {
+				t.Fatalf("spoke %s, want HTTP/1.1", resp.Proto)
+			}
+			_, body, _ := claspGet(t, tr, "https://"+addr+"/whoami")
+			if !strings.Contains(body, "client=peertest client") {
+				t.Errorf("after the post-handshake request over HTTP/1.1 the server saw %q", body)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"crypto"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -42,6 +43,11 @@ type Acceptance struct {
 	// refused).
 	Schemes       []suites.SignatureScheme
 	SchemesProbed bool
+	// DHBits is the size of the prime in the server's DHE ServerKeyExchange
+	// in Version; 0 when it was not looked for (no DHE suite accepted) or
+	// not shown. A suite to connect with is no use if this client then
+	// refuses the prime.
+	DHBits int
 	// Probes lists the checks run, for --json.
 	Probes []ProbeStep
 }
@@ -66,7 +72,7 @@ func ShouldProbe(err error, rec *Recorder) bool {
 	if f.clientHello == nil || f.serverHello != nil || f.sawHRR || f.lastReceived != nil {
 		return false
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	switch {
 	case errors.As(err, &ae):
 		switch wire.AlertDescription(ae.Description) {
@@ -88,10 +94,18 @@ type clientOffer struct {
 	suites                 []suites.ID
 	groups                 []suites.Group
 	schemes                []suites.SignatureScheme
+	minDHBits              int // the smallest DHE prime the client accepts
 }
 
+// defaultMinDHBits is the smallest DHE prime a clasp client accepts when
+// its Config sets no MinDHBits.
+const defaultMinDHBits = 2048
+
 func offerOf(f *facts, cfg *clasp.Config) clientOffer {
-	o := clientOffer{minVersion: suites.VersionTLS12, maxVersion: suites.VersionTLS13}
+	o := clientOffer{minVersion: suites.VersionTLS12, maxVersion: suites.VersionTLS13, minDHBits: defaultMinDHBits}
+	if cfg != nil && cfg.MinDHBits > 0 {
+		o.minDHBits = cfg.MinDHBits
+	}
 	if cfg != nil && cfg.MinVersion != 0 {
 		o.minVersion = suites.Version(cfg.MinVersion)
 	}
@@ -169,6 +183,9 @@ func ApplyAcceptance(d *Diagnosis, a *Acceptance, rec *Recorder, cfg *clasp.Conf
 	}
 	if a.GroupsProbed {
 		d.Evidence["server_groups"] = groupNames(a.Groups)
+	}
+	if a.DHBits > 0 {
+		d.Evidence["server_dh_prime_bits"] = a.DHBits
 	}
 	if a.SchemesProbed {
 		d.Evidence["server_signature_schemes"] = schemeNames(a.Schemes)
@@ -267,6 +284,11 @@ func (v *acceptanceVerdict) connectFlags() {
 	if a.Version != 0 && len(a.Suites) > 0 && !v.sharesSuite() {
 		if s := runnableSuite(a.Version, a.Suites); s != nil && a.Version < suites.VersionTLS13 {
 			v.flags = append(v.flags, "--ciphers "+orIANA(s.OpenSSLName, s.Name))
+			// The suite alone would fail at the ServerKeyExchange: this
+			// client refuses the server's prime (Logjam).
+			if s.KeyExchange == suites.KexDHE && a.DHBits > 0 && a.DHBits < o.minDHBits {
+				v.flags = append(v.flags, fmt.Sprintf("--min-dh-bits %d", a.DHBits))
+			}
 		}
 	}
 	if a.SchemesProbed && len(a.Schemes) > 0 && !v.sharesScheme() {

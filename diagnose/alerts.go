@@ -74,7 +74,7 @@ func (x *explainer) meaning(desc wire.AlertDescription, sender string) (string, 
 
 // alert explains an alert the peer sent, using what this side sent
 // before it: a CertificateRequest answered or not, a Finished sent.
-func (x *explainer) alert(ae *clasp.AlertError) *Diagnosis {
+func (x *explainer) alert(ae *clasp.AlertReceivedError) *Diagnosis {
 	desc := wire.AlertDescription(ae.Description)
 	peer := x.peer()
 	f, t := x.f, x.t

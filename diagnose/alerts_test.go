@@ -23,7 +23,7 @@ func TestAlertTableComplete(t *testing.T) {
 			continue
 		}
 		for _, side := range []string{"client", "server"} {
-			ae := &clasp.AlertError{Level: 2, Description: uint8(code), Step: "read server Certificate"}
+			ae := &clasp.AlertReceivedError{Level: 2, Description: uint8(code), Step: "read server Certificate"}
 			err := &clasp.HandshakeError{Side: side, Step: "read server Certificate", Err: ae}
 			d := diagnose.Explain(err, nil, side, time.Now())
 			if d.Cause == diagnose.CauseUnknown || strings.Contains(d.Explanation, "no registry entry") {

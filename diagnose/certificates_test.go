@@ -113,7 +113,7 @@ func TestPeerAlertUnknownCAServerSide(t *testing.T) {
 				t.Fatalf("s_client accepted an untrusted certificate:\n%s", o)
 			}
 			o := waitServer(t, out)
-			var ae *clasp.AlertError
+			var ae *clasp.AlertReceivedError
 			if v == "-tls1_3" && !errors.As(o.err, &ae) && strings.Contains(o.err.Error(), "unprotected alert record") {
 				// OpenSSL's client has not installed its handshake write
 				// keys when it rejects the server's Certificate, so its

@@ -2,7 +2,7 @@
 //
 // It reads two kinds of evidence: the typed error the handshake returned
 // (clasp's HandshakeError, NegotiationError, OfferRejectedError,
-// AlertError and CertificateVerificationError, the record layer's
+// AlertReceivedError and CertificateVerificationError, the record layer's
 // NotTLSError, crypto/x509's verification errors, network errors) and, when
 // a Recorder was set as the connection's tracer, the parsed messages both
 // sides sent. Each cause is recognised from that evidence, never guessed:
@@ -152,7 +152,7 @@ func explainFacts(lang string, err error, f *facts, side string, now time.Time, 
 			f.side = he.Side
 		}
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if errors.As(err, &ae) && x.step == "" {
 		x.step = ae.Step
 	}
@@ -207,6 +207,9 @@ func (x *explainer) explain() *Diagnosis {
 	if d := x.psk(); d != nil {
 		return d
 	}
+	if d := x.weakKey(); d != nil {
+		return d
+	}
 	var ve *clasp.CertificateVerificationError
 	if errors.As(err, &ve) {
 		return x.certificate(ve)
@@ -224,7 +227,7 @@ func (x *explainer) explain() *Diagnosis {
 			return d
 		}
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if errors.As(err, &ae) {
 		return x.alert(ae)
 	}

@@ -213,7 +213,7 @@ func moreCases(pki *goldenPKI) []goldenCase {
 		explainCase("weak-dh-group", "client", handshakeErr("client", "read ServerKeyExchange",
 			wire.Errorf(wire.AlertInsufficientSecurity, "DH prime of 1024 bits")), weakDH, nil),
 		explainCase("psk-unknown-identity", "client", handshakeErr("client", "read ServerHello",
-			&clasp.AlertError{Level: 2, Description: uint8(wire.AlertUnknownPSKIdentity), Step: "read ServerHello"}), psk, nil),
+			&clasp.AlertReceivedError{Level: 2, Description: uint8(wire.AlertUnknownPSKIdentity), Step: "read ServerHello"}), psk, nil),
 		explainCase("transport-closed-before-hello-server", "server", handshakeErr("server", "read ClientHello", io.EOF), nil, nil),
 		{name: "probe-no-version", render: func(lang string) string {
 			err := handshakeErr("client", "read ServerHello", io.EOF)
@@ -223,7 +223,7 @@ func moreCases(pki *goldenPKI) []goldenCase {
 		}},
 		{name: "probe-ffdhe-groups", render: func(lang string) string {
 			err := handshakeErr("client", "read ServerHello", &clasp.OfferRejectedError{
-				Alert: &clasp.AlertError{Level: 2, Description: uint8(wire.AlertHandshakeFailure)}, Versions: []string{"TLS 1.3"}})
+				Alert: &clasp.AlertReceivedError{Level: 2, Description: uint8(wire.AlertHandshakeFailure)}, Versions: []string{"TLS 1.3"}})
 			d := explainFacts(lang, err, sentHello(), "client", goldenNow, nil)
 			a := &Acceptance{Versions: []suites.Version{suites.VersionTLS13}, Version: suites.VersionTLS13,
 				Suites: []suites.ID{suites.TLS_AES_128_GCM_SHA256}, GroupsProbed: true, Groups: []suites.Group{suites.FFDHE2048},
@@ -239,9 +239,9 @@ func negotiationCases() []goldenCase {
 		ClientOffered: []string{"TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_RSA_WITH_RC4_128_SHA"},
 		ServerAccepts: []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"}}
 	groups := &clasp.NegotiationError{What: "group", ClientOffered: []string{"secp384r1"}, ServerAccepts: []string{"X25519", "secp256r1"}}
-	versions := &clasp.OfferRejectedError{Alert: &clasp.AlertError{Level: 2, Description: uint8(wire.AlertProtocolVersion)},
+	versions := &clasp.OfferRejectedError{Alert: &clasp.AlertReceivedError{Level: 2, Description: uint8(wire.AlertProtocolVersion)},
 		Versions: []string{"TLS 1.3"}}
-	refused := &clasp.OfferRejectedError{Alert: &clasp.AlertError{Level: 2, Description: uint8(wire.AlertHandshakeFailure)},
+	refused := &clasp.OfferRejectedError{Alert: &clasp.AlertReceivedError{Level: 2, Description: uint8(wire.AlertHandshakeFailure)},
 		Versions: []string{"TLS 1.3", "TLS 1.2"}, CipherSuites: []string{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
 		Groups: []string{"X25519"}, Signatures: []string{"ecdsa_secp256r1_sha256"}}
 	narrowed := &clasp.Config{CipherSuites: []uint16{uint16(suites.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)}, MaxVersion: clasp.VersionTLS12}
@@ -298,7 +298,7 @@ func certificateCases(pki *goldenPKI) []goldenCase {
 
 func alertCases(pki *goldenPKI) []goldenCase {
 	alert := func(desc wire.AlertDescription, step string) error {
-		return handshakeErr("client", step, &clasp.AlertError{Level: 2, Description: uint8(desc), Step: step})
+		return handshakeErr("client", step, &clasp.AlertReceivedError{Level: 2, Description: uint8(desc), Step: step})
 	}
 	afterFinished := func() *facts {
 		f := sentHello()
@@ -323,7 +323,7 @@ func alertCases(pki *goldenPKI) []goldenCase {
 	return []goldenCase{
 		explainCase("alert-handshake-failure", "client", alert(wire.AlertHandshakeFailure, "read server Certificate"), sentHello, nil),
 		explainCase("alert-unrecognized-name", "client", alert(wire.AlertUnrecognizedName, "read ServerHello"), sentHello, nil),
-		explainCase("alert-protocol-version", "client", &clasp.AlertError{Level: 2, Description: uint8(wire.AlertProtocolVersion), Step: "read ServerHello"}, sentHello, nil),
+		explainCase("alert-protocol-version", "client", &clasp.AlertReceivedError{Level: 2, Description: uint8(wire.AlertProtocolVersion), Step: "read ServerHello"}, sentHello, nil),
 		explainCase("alert-keys-mismatch", "client", alert(wire.AlertBadRecordMAC, "read server Finished"), afterFinished, nil),
 		explainCase("mtls-required", "client", alert(wire.AlertCertificateRequired, ""), askedForCert(), &clasp.Config{}),
 		explainCase("mtls-not-requested-ca", "client", alert(wire.AlertCertificateRequired, ""), askedForCert(), withClientCert),

@@ -64,7 +64,7 @@ func (x *explainer) psk() *Diagnosis {
 // alertDescription is the alert that ended the handshake and whether this
 // side sent it.
 func (x *explainer) alertDescription() (desc wire.AlertDescription, sent, ok bool) {
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if errors.As(x.err, &ae) {
 		return wire.AlertDescription(ae.Description), false, true
 	}

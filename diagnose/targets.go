@@ -114,7 +114,7 @@ func NoteAddressTarget(d *Diagnosis, err error, rec *Recorder, cfg *clasp.Config
 	if f.clientHello == nil || serverNameOf(f.clientHello) != "" || f.serverHello != nil {
 		return
 	}
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	refusal := errors.As(err, &ae) && (ae.Description == uint8(wire.AlertUnrecognizedName) || ae.Description == uint8(wire.AlertHandshakeFailure))
 	switch d.Cause {
 	case CauseConnectionClosed, CauseConnectionReset, CauseOfferRejected:

@@ -30,8 +30,8 @@ func TestResumptionVerdictNamesAnInconsistentSharedCache(t *testing.T) {
 	}
 }
 
-// RC4 and 3DES suites clasp cannot run, so no peer test reaches a
-// connection with one; the warning is judged from the state alone.
+// RC4 and 3DES suites, which clasp runs only when --ciphers names them:
+// the warning judged from the state alone, without a peer.
 func TestWarningsForSuitesClaspDoesNotRun(t *testing.T) {
 	// TLS_RSA_WITH_3DES_EDE_CBC_SHA and TLS_RSA_WITH_RC4_128_SHA (RFC 5246 Appendix A.5).
 	for _, id := range []suites.ID{0x000A, 0x0005} {
@@ -42,6 +42,22 @@ func TestWarningsForSuitesClaspDoesNotRun(t *testing.T) {
 		}
 		if !slices.Equal(codes, []string{"weak_cipher", "no_forward_secrecy"}) {
 			t.Errorf("%v: warnings %v", id, codes)
+		}
+	}
+}
+
+// cbc_without_etm is about MAC-then-encrypt: a CBC connection that agreed
+// on encrypt_then_mac (RFC 7366) does not get it, one that did not does.
+func TestCBCWarningFollowsEncryptThenMAC(t *testing.T) {
+	for _, etm := range []bool{false, true} {
+		st := clasp.ConnectionState{Version: clasp.VersionTLS12, CipherSuite: uint16(suites.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA),
+			SecureRenegotiation: true, ExtendedMasterSecret: true, EncryptThenMAC: etm}
+		var codes []string
+		for _, w := range ConnectionWarnings("en", st, nil, time.Now()) {
+			codes = append(codes, w.Code)
+		}
+		if slices.Contains(codes, "cbc_without_etm") == etm {
+			t.Errorf("encrypt-then-MAC %v: warnings %v", etm, codes)
 		}
 	}
 }

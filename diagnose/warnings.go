@@ -65,9 +65,9 @@ func ConnectionWarnings(lang string, st clasp.ConnectionState, rec *Recorder, no
 		switch {
 		case s.Cipher == suites.CipherRC4_128 || s.Cipher == suites.Cipher3DES:
 			add("weak_cipher", "warn.weak_cipher", "suite", s.Name)
-		case !s.IsAEAD() && s.Cipher != suites.CipherNULL:
-			// clasp does not negotiate encrypt_then_mac (RFC 7366), so a
-			// block cipher here is always MAC-then-encrypt.
+		case !s.IsAEAD() && s.Cipher != suites.CipherNULL && !st.EncryptThenMAC:
+			// With encrypt_then_mac agreed (RFC 7366) the MAC covers the
+			// CBC ciphertext and there is no padding oracle to warn about.
 			add("cbc_without_etm", "warn.cbc_without_etm", "suite", s.Name)
 		}
 		if v < suites.VersionTLS13 && !s.ForwardSecret() {

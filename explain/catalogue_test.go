@@ -2,8 +2,13 @@ package explain
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -109,30 +114,86 @@ func TestAtLeast150Messages(t *testing.T) {
 }
 
 // TestEveryCauseIsUsedAndNamesRealDiagnoseCauses keeps causes.json honest:
-// no cause without an entry, and the diagnose codes it names exist.
+// no cause without an entry, the diagnose codes it names exist, and every
+// cause diagnose can give is named by some cause here, so that explain
+// --probe can confirm it. The codes are read from diagnose's source, every
+// exported constant of type Cause, not from a list kept by hand: a cause
+// diagnose adds or renames shows up here on its own.
 func TestEveryCauseIsUsedAndNamesRealDiagnoseCauses(t *testing.T) {
 	c := mustLoad(t)
-	known := []diagnose.Cause{diagnose.CauseNoCommonVersion, diagnose.CauseNoCommonCipherSuite, diagnose.CauseNoCommonGroup,
-		diagnose.CauseNoCommonSignatureScheme, diagnose.CauseNoCommonALPN, diagnose.CauseOfferRejected,
-		diagnose.CauseCertificateUntrusted, diagnose.CauseCertificateIntermediateMissing, diagnose.CauseCertificateHostnameMismatch,
-		diagnose.CauseCertificateExpired, diagnose.CauseCertificateNotYetValid, diagnose.CauseCertificateInvalid,
-		diagnose.CauseClientCertificateRequired, diagnose.CauseClientCertificateRejected, diagnose.CausePeerAlert,
-		diagnose.CauseNotTLS, diagnose.CauseConnectionReset, diagnose.CauseConnectionClosed, diagnose.CauseConnectionRefused,
-		diagnose.CauseTimeout, diagnose.CauseKeysMismatch}
+	known := diagnoseCauses(t)
 	used := map[string]bool{}
 	for _, e := range c.Entries() {
 		used[e.Cause] = true
 	}
+	named := map[string]bool{}
 	for id, ci := range c.Causes {
 		if !used[id] {
 			t.Errorf("cause %s has no catalogue entry", id)
 		}
 		for _, d := range ci.Diagnose {
-			if !slices.Contains(known, diagnose.Cause(d)) {
+			named[d] = true
+			if !known[d] {
 				t.Errorf("cause %s names diagnose cause %q, which diagnose does not define", id, d)
 			}
 		}
 	}
+	// No other program's message is catalogued for these: unknown is no
+	// cause at all, and ECH and external PSKs fail with clasp's own words.
+	unnamed := []string{"unknown", "ech_rejected", "psk_unknown_identity", "psk_wrong_key", "psk_no_common_suite"}
+	for d := range known {
+		if !named[d] && !slices.Contains(unnamed, d) {
+			t.Errorf("diagnose cause %s is named by no cause of causes.json", d)
+		}
+	}
+}
+
+// diagnoseCauses parses the diagnose package's source and returns the value
+// of every exported constant declared with type Cause.
+func diagnoseCauses(t *testing.T) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "diagnose", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("diagnose sources: %v", err)
+	}
+	causes := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			gen, ok := decl.(*ast.GenDecl)
+			if !ok || gen.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gen.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if typ, ok := vs.Type.(*ast.Ident); !ok || typ.Name != "Cause" {
+					continue
+				}
+				for i, n := range vs.Names {
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !n.IsExported() || !ok || lit.Kind != token.STRING {
+						t.Fatalf("%s: constant %s of type Cause is not a string literal", fset.Position(n.Pos()), n.Name)
+					}
+					v, _ := strconv.Unquote(lit.Value)
+					causes[v] = true
+				}
+			}
+		}
+	}
+	// The parse must have found the causes this package's code refers to.
+	for _, c := range []diagnose.Cause{diagnose.CauseNoCommonVersion, diagnose.CauseCertificateRevoked, diagnose.CauseWeakDH, diagnose.CauseDNS} {
+		if !causes[string(c)] {
+			t.Fatalf("parsing diagnose found no constant for %s: %v", c, causes)
+		}
+	}
+	return causes
 }
 
 // TestOpenSSLReasonsAgainstInstalledOpenSSL decodes every entry's OpenSSL

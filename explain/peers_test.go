@@ -183,8 +183,15 @@ func sendPlainHTTP(t *testing.T, addr string) {
 // returns everything it printed; a failure exit is the expected outcome.
 func runProgram(t *testing.T, name string, args ...string) string {
 	t.Helper()
+	return runProgramWithin(t, 20*time.Second, name, args...)
+}
+
+// runProgramWithin is runProgram with another bound, for a run that holds
+// many cases (the JVM compiles and runs the whole Java table at once).
+func runProgramWithin(t *testing.T, limit time.Duration, name string, args ...string) string {
+	t.Helper()
 	requireProgram(t, name)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdin = strings.NewReader("")

@@ -22,7 +22,8 @@ func TestNginxFailuresExplained(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	fault := newFaultPKI(t)
 	upstream := peertest.StartOpenSSLServer(t, fault.selfSigned.asLeaf(), "-www")
-	n := startNginx(t, func(only13, ciphers, proxy int) string {
+	n := startNginx(t, 3, func(ports []int) string {
+		only13, ciphers, proxy := ports[0], ports[1], ports[2]
 		return fmt.Sprintf(`
     server {
         listen 127.0.0.1:%d ssl;
@@ -100,13 +101,14 @@ func (n *nginxProc) logLine(t *testing.T, substr string) string {
 	return line
 }
 
-// startNginx writes a configuration whose http block holds servers(ports...)
-// and runs nginx in the foreground without a master process.
-func startNginx(t *testing.T, servers func(a, b, c int) string) *nginxProc {
+// startNginx writes a configuration whose http block holds servers(ports)
+// for count free ports and runs nginx in the foreground without a master
+// process.
+func startNginx(t *testing.T, count int, servers func(ports []int) string) *nginxProc {
 	t.Helper()
 	dir := t.TempDir()
 	n := &nginxProc{errLog: filepath.Join(dir, "error.log"), waitErr: make(chan error, 1)}
-	for range 3 {
+	for range count {
 		n.ports = append(n.ports, peertest.FreePort(t))
 	}
 	conf := fmt.Sprintf(`daemon off;
@@ -123,7 +125,7 @@ http {
     scgi_temp_path %s/scgi;
 %s
 }
-`, dir, n.errLog, dir, dir, dir, dir, dir, servers(n.ports[0], n.ports[1], n.ports[2]))
+`, dir, n.errLog, dir, dir, dir, dir, dir, servers(n.ports))
 	confFile := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -237,10 +239,6 @@ func (h *haproxyProc) logLine(t *testing.T, substr string) string {
 // The second frontend (mtlsAddr) asks for a client certificate from caFile.
 func startHAProxyTLS(t *testing.T, combinedPEM, caFile string) *haproxyProc {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		bin = "/usr/sbin/haproxy"
-	}
 	h := &haproxyProc{addr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t)), mtlsAddr: fmt.Sprintf("127.0.0.1:%d", peertest.FreePort(t))}
 	cfg := fmt.Sprintf(`global
     log stdout format raw local0 info
@@ -261,6 +259,18 @@ frontend mtls
     bind %s ssl crt %s ca-file %s verify required
     http-request return status 200 content-type text/plain string ok
 `, h.addr, combinedPEM, h.mtlsAddr, combinedPEM, caFile)
+	runHAProxy(t, h, cfg)
+	return h
+}
+
+// runHAProxy starts HAProxy with cfg, its output going to h, and waits
+// until h.addr accepts connections.
+func runHAProxy(t *testing.T, h *haproxyProc, cfg string) {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		bin = "/usr/sbin/haproxy"
+	}
 	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -283,5 +293,4 @@ frontend mtls
 	}) {
 		t.Fatalf("haproxy does not listen on %s:\n%s", h.addr, h.output())
 	}
-	return h
 }

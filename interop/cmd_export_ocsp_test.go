@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -57,4 +58,63 @@ func TestCommandOCSPStapling(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clasp connect's OCSP warnings against openssl s_server: an expired
+// staple (-status_file with a response whose next update has passed), and
+// a must-staple certificate (RFC 7633) served without a staple. A server
+// that staples nothing for an ordinary certificate gets no warning, as
+// with s_client -status ("no response sent"); nor does a must-staple
+// certificate with a good staple.
+func TestCommandOCSPWarnings(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	bin := sharedClasp(t)
+	mustStaple := pki.MustStapleLeaf(t)
+	cases := []struct {
+		name    string
+		leaf    *peertest.Leaf
+		status  []string // s_server's -status_file arguments
+		warning string   // "" for none about OCSP
+	}{
+		{"expired staple", pki.ECDSA, []string{"-status_file", pki.ExpiredOCSPResponseFile(t, pki.ECDSA)}, "the stapled OCSP response expired at"},
+		{"must-staple without a staple", mustStaple, nil, "must-staple (RFC 7633 TLS feature status_request) but the server stapled no OCSP response"},
+		{"must-staple with a good staple", mustStaple, []string{"-status_file", pki.OCSPResponseFile(t, mustStaple, ocsp.Good)}, ""},
+		{"no staple, ordinary certificate", pki.ECDSA, nil, ""},
+	}
+	for _, v := range stapleVersions {
+		for _, tc := range cases {
+			t.Run(v.name+"/"+tc.name, func(t *testing.T) {
+				srv := peertest.StartOpenSSLServer(t, tc.leaf, append([]string{v.flag, "-quiet"}, tc.status...)...)
+				run := runClaspCommand(t, bin, "connect", "--json", "--cafile", pki.CACertFile, "--servername", "localhost", srv.Addr)
+				if run.exit != 0 {
+					t.Fatalf("clasp connect: exit %d\n%s\n%s", run.exit, run.stdout, run.stderr)
+				}
+				var got []string
+				for _, w := range jsonWarnings(t, run.stdout) {
+					if strings.Contains(w, "OCSP") {
+						got = append(got, w)
+					}
+				}
+				switch {
+				case tc.warning == "" && len(got) > 0:
+					t.Errorf("unexpected OCSP warnings: %q", got)
+				case tc.warning != "" && (len(got) != 1 || !strings.Contains(got[0], tc.warning)):
+					t.Errorf("OCSP warnings %q, want one containing %q", got, tc.warning)
+				}
+			})
+		}
+	}
+}
+
+// jsonWarnings reads the warnings of clasp connect --json's summary.
+func jsonWarnings(t *testing.T, stdout string) []string {
+	t.Helper()
+	var summary struct {
+		Warnings []string `json:"warnings"`
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	if err := dec.Decode(&summary); err != nil {
+		t.Fatalf("clasp connect --json: %v\n%s", err, stdout)
+	}
+	return summary.Warnings
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -149,6 +150,10 @@ func TestConnectTellsCertificateFaultsApart(t *testing.T) {
 			notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour)}, inter), chain: []*issued{inter},
 			client: trust(root), wantFirst: []string{"leaf certificate CN=expired,O=clasp connect test expired on"},
 			fixLeaf: good, fixChain: []*issued{inter}},
+		{name: "not-yet-valid", leaf: issue(t, dir, certSpec{cn: "future", names: []string{"localhost"}, eku: x509.ExtKeyUsageServerAuth,
+			notBefore: time.Now().Add(24 * time.Hour), notAfter: time.Now().Add(48 * time.Hour)}, inter), chain: []*issued{inter},
+			client: trust(root), wantFirst: []string{"leaf certificate CN=future,O=clasp connect test is not valid yet: it starts"},
+			fixLeaf: good, fixChain: []*issued{inter}},
 		{name: "hostname-mismatch", leaf: issue(t, dir, certSpec{cn: "other", names: []string{"other.example.test"}, eku: x509.ExtKeyUsageServerAuth}, inter),
 			chain: []*issued{inter}, client: trust(root),
 			wantFirst: []string{`the certificate is not valid for "localhost": it names other.example.test`},
@@ -212,5 +217,93 @@ func TestConnectNamesARevokedStapledCertificate(t *testing.T) {
 				t.Errorf("with a good staple: exit %d", r.exit)
 			}
 		})
+	}
+}
+
+// opensslCert makes a "localhost" certificate with the openssl command:
+// self-signed when caCert is "", else signed by caCert/caKey with digest.
+// crypto/x509 signs with neither MD5 nor RSA keys this short, so the
+// faults below are made the way an old server's operator made them.
+func opensslCert(t *testing.T, dir, name, newkey, digest, caCert, caKey string) *peertest.Leaf {
+	t.Helper()
+	leaf := &peertest.Leaf{CertFile: filepath.Join(dir, name+".pem"), KeyFile: filepath.Join(dir, name+".key")}
+	run := func(args ...string) {
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			t.Fatalf("openssl %v: %v\n%s", args, err, out)
+		}
+	}
+	if caCert == "" {
+		run("req", "-x509", "-newkey", newkey, "-"+digest, "-nodes", "-keyout", leaf.KeyFile, "-out", leaf.CertFile,
+			"-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
+		return leaf
+	}
+	csr := filepath.Join(dir, name+".csr")
+	ext := filepath.Join(dir, name+".ext")
+	writeFile(t, ext, []byte("subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n"))
+	run("req", "-new", "-newkey", newkey, "-nodes", "-keyout", leaf.KeyFile, "-out", csr, "-subj", "/CN=localhost")
+	run("x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-"+digest, "-days", "30",
+		"-extfile", ext, "-out", leaf.CertFile)
+	return leaf
+}
+
+// A server whose RSA key is too short for crypto/rsa (512 bits) fails the
+// handshake where the client uses the key: the ServerKeyExchange signature
+// (ECDHE) or the premaster secret's encryption (static RSA). The first line
+// names the key and its size; the server fix (a 2048-bit key) connects, and
+// so does the client's knowing override, GODEBUG=rsa1024min=0.
+func TestConnectNamesAWeakRSAServerKey(t *testing.T) {
+	peertest.Require(t, "openssl")
+	bin := sharedClasp(t)
+	dir := t.TempDir()
+	weak := opensslCert(t, dir, "rsa512", "rsa:512", "sha256", "", "")
+	// TLS 1.2 only: an RSA-512 key cannot make an RSA-PSS signature at all,
+	// so a TLS 1.3 server refuses the hello before sending its certificate.
+	addr := peertest.StartOpenSSLServer(t, weak, "-www", "-tls1_2", "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+	client := []string{"connect", "--servername", "localhost", "--cafile", weak.CertFile}
+	want := "the server's leaf certificate CN=localhost has a 512-bit RSA key, too short to be used: it must be re-issued with a key of at least 2048 bits"
+	r := runClaspCommand(t, bin, append(client, addr)...)
+	if r.exit != 1 || r.firstLine() != want {
+		t.Errorf("exit %d, first line %q, want %q", r.exit, r.firstLine(), want)
+	}
+	for _, suite := range []string{"ECDHE-RSA-AES128-GCM-SHA256", "AES128-GCM-SHA256"} {
+		out, r := connectJSON(t, bin, append([]string{"--ciphers", suite, "--servername", "localhost", "--cafile", weak.CertFile}, addr)...)
+		d, _ := out["diagnosis"].(map[string]any)
+		evidence, _ := d["evidence"].(map[string]any)
+		if r.exit != 1 || d["cause"] != "certificate_weak_key" || evidence["key_bits"] != float64(512) {
+			t.Errorf("%s: exit %d, diagnosis %v", suite, r.exit, d)
+		}
+	}
+	// The client's override, knowingly: crypto/rsa's own switch.
+	if r := runClaspCommandEnv(t, bin, []string{"GODEBUG=rsa1024min=0"}, append(client, addr)...); r.exit != 0 {
+		t.Errorf("GODEBUG=rsa1024min=0: exit %d", r.exit)
+	}
+	// The server's fix: a certificate re-issued with a 2048-bit key.
+	good := opensslCert(t, dir, "rsa2048", "rsa:2048", "sha256", "", "")
+	addr = peertest.StartOpenSSLServer(t, good, "-www", "-tls1_2").Addr
+	if r := runClaspCommand(t, bin, "connect", "--servername", "localhost", "--cafile", good.CertFile, addr); r.exit != 0 {
+		t.Errorf("re-issued with 2048 bits: exit %d", r.exit)
+	}
+}
+
+// A leaf its CA signed with MD5 is refused like a SHA-1 one: the first line
+// names the algorithm and the re-issue; the same CA signing with SHA-256
+// connects.
+func TestConnectNamesAnMD5SignedCertificate(t *testing.T) {
+	peertest.Require(t, "openssl")
+	bin := sharedClasp(t)
+	dir := t.TempDir()
+	ca := opensslCert(t, dir, "ca", "rsa:2048", "sha256", "", "")
+	md5Leaf := opensslCert(t, dir, "md5", "rsa:2048", "md5", ca.CertFile, ca.KeyFile)
+	addr := peertest.StartOpenSSLServer(t, md5Leaf, "-www", "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+	client := []string{"connect", "--servername", "localhost", "--cafile", ca.CertFile}
+	r := runClaspCommand(t, bin, append(client, addr)...)
+	want := "the leaf certificate CN=localhost is signed with MD5-RSA, which is no longer accepted: it must be re-issued with SHA-256"
+	if r.exit != 1 || r.firstLine() != want {
+		t.Errorf("exit %d, first line %q, want %q", r.exit, r.firstLine(), want)
+	}
+	fixed := opensslCert(t, dir, "sha256", "rsa:2048", "sha256", ca.CertFile, ca.KeyFile)
+	addr = peertest.StartOpenSSLServer(t, fixed, "-www").Addr
+	if r := runClaspCommand(t, bin, append(client, addr)...); r.exit != 0 {
+		t.Errorf("re-issued with SHA-256: exit %d", r.exit)
 	}
 }

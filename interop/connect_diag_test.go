@@ -71,9 +71,18 @@ func (r claspRun) firstLine() string {
 
 func runClaspCommand(t *testing.T, bin string, args ...string) claspRun {
 	t.Helper()
+	return runClaspCommandEnv(t, bin, nil, args...)
+}
+
+// runClaspCommandEnv is runClaspCommand with env added to the environment.
+func runClaspCommandEnv(t *testing.T, bin string, env []string, args ...string) claspRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -110,6 +119,7 @@ func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	bin := sharedClasp(t)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile}
+	dh1024 := rfc5114Group(t)
 	cases := []struct {
 		name      string
 		server    []string // s_server arguments with the fault
@@ -125,6 +135,13 @@ func TestConnectProbesWhatARefusingServerAccepts(t *testing.T) {
 			"no_common_version"},
 		{"only-DHE", []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"}, []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"},
 			[]string{"the server accepts only TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (DHE-RSA-AES128-GCM-SHA256) on TLS 1.2", "to connect: --ciphers DHE-RSA-AES128-GCM-SHA256;"},
+			"no_common_cipher_suite"},
+		// The DHE suite alone would be refused at the ServerKeyExchange
+		// for its 1024-bit prime: the flags must lower the minimum too.
+		{"only-DHE-1024-bit-prime", []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-dhparam", dh1024},
+			[]string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-dhparam", dh1024},
+			[]string{"the server accepts only TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (DHE-RSA-AES128-GCM-SHA256) on TLS 1.2",
+				"to connect: --ciphers DHE-RSA-AES128-GCM-SHA256 --min-dh-bits 1024;"},
 			"no_common_cipher_suite"},
 		{"only-ffdhe-groups", []string{"-tls1_3", "-groups", "ffdhe2048:ffdhe3072"}, []string{"-tls1_3", "-groups", "ffdhe2048:X25519"},
 			[]string{"the server accepts only finite-field (FFDHE) groups on TLS 1.3: ffdhe2048, ffdhe3072", "to connect: --groups ffdhe2048;", "to fix the server: enable X25519 and P-256"},
@@ -266,9 +283,11 @@ func TestConnectDiagnosesClientCertificateFaults(t *testing.T) {
 				!strings.Contains(r.stderr, "--send-cert-anyway") {
 				t.Errorf("other CA: exit %d, first line %q", r.exit, r.firstLine())
 			}
-			// --send-cert-anyway sends it, and the server refuses it.
+			// --send-cert-anyway sends it, and the server refuses it: the
+			// cause is the first line, the flag's warning comes after.
 			r = runClaspCommand(t, bin, append(other, "--send-cert-anyway", srv.Addr)...)
-			if r.exit != 1 || !strings.Contains(r.stderr, "\nthe server rejected this client's certificate CN=other client (unknown_ca alert") {
+			if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "the server rejected this client's certificate CN=other client (unknown_ca alert") ||
+				!strings.Contains(r.stderr, "\nclasp: warning: --send-cert-anyway") {
 				t.Errorf("--send-cert-anyway: exit %d\n%s", r.exit, r.stderr)
 			}
 			// The server change: accept the other CA too.
@@ -346,9 +365,19 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 		{"no-ems-no-secure-renegotiation", func(t *testing.T) string {
 			return peertest.StartGnuTLSServer(t, pki.RSA, gnutlsWeak, "--http", "--disable-client-cert").Addr
 		}, trusted, []string{"no_extended_master_secret", "no_secure_renegotiation"}},
-		{"tls1.0-cbc", func(t *testing.T) string {
-			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
+		// -no_etm: OpenSSL agrees on encrypt-then-MAC by default, and
+		// only without it is CBC MAC-then-encrypt (RFC 7366).
+		{"tls1.0-cbc-without-etm", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1", "-no_etm", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
 		}, append([]string{"--min-version", "1.0", "--ciphers", "ECDHE-RSA-AES128-SHA"}, trusted...), []string{"old_version", "cbc_without_etm"}},
+		// 3DES runs only when --ciphers names it (OpenSSL 3 here has no
+		// 3DES suite left; GnuTLS still offers one when asked).
+		{"3des", func(t *testing.T) string {
+			return peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:+3DES-CBC:-VERS-TLS1.3", "--http", "--disable-client-cert").Addr
+		}, append([]string{"--ciphers", "ECDHE-RSA-DES-CBC3-SHA"}, trusted...), []string{"weak_cipher"}},
+		{"sha1-handshake-signature", func(t *testing.T) string {
+			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2", "-sigalgs", "RSA+SHA1", "-cipher", "DEFAULT:@SECLEVEL=0").Addr
+		}, append([]string{"--sigalgs", "rsa_pkcs1_sha1"}, trusted...), []string{"weak_handshake_signature"}},
 		{"no-forward-secrecy", func(t *testing.T) string {
 			return peertest.StartOpenSSLServer(t, pki.RSA, "-www", "-tls1_2").Addr
 		}, append([]string{"--ciphers", "AES128-GCM-SHA256"}, trusted...), []string{"no_forward_secrecy"}},
@@ -361,6 +390,9 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 				t.Fatalf("exit %d, ok %v", r.exit, out["ok"])
 			}
 			codes := warningCodes(out)
+			if slices.Contains(tc.want, "cbc_without_etm") && out["encrypt_then_mac"] != false {
+				t.Errorf("encrypt_then_mac %v with warnings %v", out["encrypt_then_mac"], codes)
+			}
 			for _, want := range tc.want {
 				if !slices.Contains(codes, want) {
 					t.Errorf("warning_codes %v lack %s", codes, want)
@@ -381,6 +413,40 @@ func TestConnectWarnsAboutWeakSuccesses(t *testing.T) {
 			}
 		})
 	}
+	// The same CBC suite with encrypt-then-MAC agreed (OpenSSL's default):
+	// no MAC-then-encrypt warning, at TLS 1.0 (still old) and at TLS 1.2,
+	// where nothing is left to warn about and --strict passes (with a
+	// certificate that is not about to expire, unlike the test PKI's).
+	t.Run("cbc-with-etm", func(t *testing.T) {
+		goodCert, goodKey := filepath.Join(dir, "good.pem"), filepath.Join(dir, "good.key")
+		if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-keyout", goodKey,
+			"-out", goodCert, "-days", "90", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost").CombinedOutput(); err != nil {
+			t.Fatalf("openssl req: %v\n%s", err, out)
+		}
+		for _, v := range []struct{ version, serverFlag string }{{"1.0", "-tls1"}, {"1.2", "-tls1_2"}} {
+			version := v.version
+			addr := peertest.StartOpenSSLServer(t, &peertest.Leaf{CertFile: goodCert, KeyFile: goodKey}, "-www", v.serverFlag,
+				"-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0").Addr
+			client := []string{"--min-version", version, "--ciphers", "ECDHE-RSA-AES128-SHA", "--servername", "localhost", "--cafile", goodCert}
+			out, r := connectJSON(t, bin, append(client, addr)...)
+			if r.exit != 0 || out["ok"] != true || out["encrypt_then_mac"] != true {
+				t.Fatalf("TLS %s: exit %d, ok %v, encrypt_then_mac %v", version, r.exit, out["ok"], out["encrypt_then_mac"])
+			}
+			if codes := warningCodes(out); slices.Contains(codes, "cbc_without_etm") {
+				t.Errorf("TLS %s: warning_codes %v with encrypt-then-MAC agreed", version, codes)
+			}
+			if text := fmt.Sprint(out["warnings"]); strings.Contains(text, "MAC-then-encrypt") {
+				t.Errorf("TLS %s: warnings %s", version, text)
+			}
+			r = runClaspCommand(t, bin, append(append([]string{"connect", "--strict"}, client...), addr)...)
+			if want := map[string]int{"1.0": 1, "1.2": 0}[version]; r.exit != want {
+				t.Errorf("TLS %s --strict: exit %d, want %d; stderr %q", version, r.exit, want, r.stderr)
+			}
+			if version == "1.2" && !strings.Contains(r.stdout, "encrypt-then-MAC:        yes") {
+				t.Errorf("text output lacks the encrypt-then-MAC line:\n%s", r.stdout)
+			}
+		}
+	})
 	// The server change for the second case: GnuTLS with its defaults.
 	srv := peertest.StartGnuTLSServer(t, pki.RSA, "NORMAL:-VERS-TLS1.3", "--http", "--disable-client-cert")
 	out, _ := connectJSON(t, bin, append(trusted, srv.Addr)...)
@@ -553,6 +619,17 @@ func TestConnectSaysAnAddressSendsNoSNI(t *testing.T) {
 	}
 }
 
+// rfc5114Group writes the 1024-bit MODP group of RFC 5114 §2.1 (160-bit
+// subgroup) for s_server's -dhparam.
+func rfc5114Group(t *testing.T) string {
+	t.Helper()
+	params := filepath.Join(t.TempDir(), "dh1024.pem")
+	if out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "dh_rfc5114:1", "-out", params).CombinedOutput(); err != nil {
+		t.Fatalf("openssl genpkey: %v\n%s", err, out)
+	}
+	return params
+}
+
 // A DHE server with a 1024-bit prime: refused by default with the cause in
 // the first line; --min-dh-bits, the client-side way out, connects with a
 // warning; a 2048-bit group on the server, the fix, connects by default.
@@ -560,19 +637,15 @@ func TestConnectNamesAWeakDHGroup(t *testing.T) {
 	peertest.Require(t, "openssl")
 	pki := peertest.NewPKI(t)
 	bin := sharedClasp(t)
-	params := filepath.Join(t.TempDir(), "dh1024.pem")
-	// RFC 5114 §2.1: the 1024-bit MODP group with a 160-bit subgroup.
-	if out, err := exec.Command("openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "dh_rfc5114:1", "-out", params).CombinedOutput(); err != nil {
-		t.Fatalf("openssl genpkey: %v\n%s", err, out)
-	}
+	params := rfc5114Group(t)
 	dhe := []string{"-www", "-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"}
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, append(dhe, "-dhparam", params)...)
 	base := []string{"connect", "--servername", "localhost", "--cafile", pki.CACertFile, "--ciphers", "DHE-RSA-AES128-GCM-SHA256"}
 	r := runClaspCommand(t, bin, append(base, srv.Addr)...)
-	// The line before the cause is the warning --ciphers asks for.
-	cause := strings.Split(r.stderr, "\n")[1]
-	if r.exit != 1 || !strings.HasPrefix(cause, "the server's DHE group has a 1024-bit prime") || !strings.Contains(r.stderr, "--min-dh-bits 1024") {
-		t.Errorf("exit %d, cause line %q", r.exit, cause)
+	// The cause first; the warning --ciphers asks for after it.
+	if r.exit != 1 || !strings.HasPrefix(r.firstLine(), "the server's DHE group has a 1024-bit prime") || !strings.Contains(r.stderr, "--min-dh-bits 1024") ||
+		!strings.Contains(r.stderr, "\nclasp: warning: cipher suite TLS_DHE_RSA_WITH_AES_128_GCM_SHA256") {
+		t.Errorf("exit %d, first line %q", r.exit, r.firstLine())
 	}
 	out, r := connectJSON(t, bin, append(append(base[1:], "--min-dh-bits", "1024"), srv.Addr)...)
 	if r.exit != 0 || !slices.Contains(warningCodes(out), "weak_dh_group") {
@@ -647,16 +720,15 @@ func TestConnectProbesGnuTLSAndNSS(t *testing.T) {
 
 // Redis on its usual port waits for a command line and never answers a
 // ClientHello: the stall is named after the message, and the port says
-// what listens there. The port must be free (or hold a Redis already).
+// what listens there. The port is what names Redis, so the test needs 6379
+// on some loopback address: when another Redis (or anything) holds
+// 127.0.0.1:6379, it takes 6379 on another address of 127.0.0.0/8.
 func TestConnectNamesAStallOnRedisPort(t *testing.T) {
 	peertest.Require(t, "redis-server")
 	bin := sharedClasp(t)
-	const addr = "127.0.0.1:6379"
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		t.Skip("port 6379 is in use; the test needs to start its own Redis there")
-	}
-	cmd := exec.Command("redis-server", "--port", "6379", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	host := freeLoopbackFor(t, 6379)
+	addr := net.JoinHostPort(host, "6379")
+	cmd := exec.Command("redis-server", "--port", "6379", "--bind", host, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	out := &lockedBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 2 * time.Second
@@ -674,4 +746,25 @@ func TestConnectNamesAStallOnRedisPort(t *testing.T) {
 		!strings.Contains(strings.Join(strings.Fields(r.stderr), " "), "Port 6379 is where Redis usually listens") {
 		t.Errorf("exit %d, stderr:\n%s", r.exit, r.stderr)
 	}
+}
+
+// freeLoopbackFor finds an address of 127.0.0.0/8 (Linux answers on all of
+// it) where port is free to listen on. Finding none is a failure under
+// CI=true, as a missing peer is, and a skip elsewhere.
+func freeLoopbackFor(t *testing.T, port int) string {
+	t.Helper()
+	for i := 1; i <= 16; i++ {
+		host := fmt.Sprintf("127.0.0.%d", i)
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port)))
+		if err == nil {
+			ln.Close()
+			return host
+		}
+	}
+	msg := fmt.Sprintf("port %d is taken on 127.0.0.1 to 127.0.0.16 (or on every address)", port)
+	if peertest.InCI() {
+		t.Fatal(msg + " — under CI=true this test must run")
+	}
+	t.Skip(msg)
+	return ""
 }

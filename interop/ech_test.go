@@ -263,8 +263,7 @@ func TestECHGREASEAgainstCryptoTLS(t *testing.T) {
 			t.Fatal(err)
 		}
 		go acceptEcho(ln)
-		conn, err := clasp.Dial("tcp", ln.Addr().String(), &clasp.Config{RootCAs: pki.CAPool, ServerName: echSecretName,
-			EncryptedClientHelloGREASE: true})
+		conn, err := clasp.Dial("tcp", ln.Addr().String(), &clasp.Config{RootCAs: pki.CAPool, ServerName: echSecretName})
 		if err != nil {
 			t.Fatalf("hrr %v: %v", hrr, err)
 		}

@@ -424,15 +424,15 @@ func mustContain(t *testing.T, who, out string, wants ...string) {
 }
 
 // alertName digs the alert out of a clasp error: one received from the
-// peer (AlertError) or one this side sent (HandshakeError.AlertSent).
+// peer (AlertReceivedError) or one this side sent (HandshakeError.AlertSent).
 func alertName(err error) (name string, sent bool) {
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if errors.As(err, &ae) {
 		return ae.Name(), false
 	}
 	var he *clasp.HandshakeError
 	if errors.As(err, &he) && he.AlertSent {
-		return (&clasp.AlertError{Description: he.Alert}).Name(), true
+		return clasp.AlertError(he.Alert).Name(), true
 	}
 	return "", false
 }

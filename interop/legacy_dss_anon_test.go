@@ -30,6 +30,30 @@ func dsaLeaf(t *testing.T, pki *peertest.PKI) (*peertest.Leaf, clasp.Certificate
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dsaLeafFromPEM(t, pki, keyPEM)
+}
+
+// dsaLeafQ160 is dsaLeaf for a fresh 1024-bit key with a 160-bit q
+// (crypto/dsa's L1024N160): Java 17 signs and verifies a bare SHA-1 hash
+// with DSA, as TLS 1.0/1.1 and SSL 3.0 need, only when q is no longer than
+// SHA-1 (see javaServerCases). OpenSSL 3's 1024-bit key in
+// internal/dsakey/testdata has a 224-bit q.
+func dsaLeafQ160(t *testing.T, pki *peertest.PKI) (*peertest.Leaf, clasp.Certificate) {
+	t.Helper()
+	key, err := dsakey.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := dsakey.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsaLeafFromPEM(t, pki, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// dsaLeafFromPEM issues the certificate for a PKCS #8 DSA key.
+func dsaLeafFromPEM(t *testing.T, pki *peertest.PKI, keyPEM []byte) (*peertest.Leaf, clasp.Certificate) {
+	t.Helper()
 	block, _ := pem.Decode(keyPEM)
 	key, err := dsakey.ParsePrivateKey(block.Bytes)
 	if err != nil {
@@ -64,7 +88,7 @@ func dsaLeaf(t *testing.T, pki *peertest.PKI) (*peertest.Leaf, clasp.Certificate
 type dssCase struct {
 	v       uint16
 	iana    string
-	openssl string // s_server/s_client -cipher
+	openssl string // s_server/s_client -cipher; "" when OpenSSL lacks the suite
 	gnutls  string // priority string
 	scheme  clasp.SignatureScheme
 	// noGnuTLS marks dsa_sha256: GnuTLS 3.7.9 never offers or accepts it
@@ -90,6 +114,12 @@ func (c dssCase) id() uint16 {
 // TLS 1.2 anonymous suites need some SIGN-* in the priority string too.
 var dssCases = []dssCase{
 	{clasp.VersionTLS10, "TLS_DHE_DSS_WITH_AES_128_CBC_SHA", "DHE-DSS-AES128-SHA", "NONE:+VERS-TLS1.0:+DHE-DSS:+AES-128-CBC:+SHA1:+SIGN-ALL:+COMP-NULL:+GROUP-ALL", 0, false},
+	{clasp.VersionTLS11, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA", "DHE-DSS-AES256-SHA", "NONE:+VERS-TLS1.1:+DHE-DSS:+AES-256-CBC:+SHA1:+SIGN-ALL:+COMP-NULL:+GROUP-ALL", 0, false},
+	// 3DES: Debian's OpenSSL 3.0 has no DES-CBC3 suite at all (see
+	// legacySuites), so only GnuTLS runs these.
+	{clasp.VersionTLS10, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "", "NONE:+VERS-TLS1.0:+DHE-DSS:+3DES-CBC:+SHA1:+SIGN-ALL:+COMP-NULL:+GROUP-ALL", 0, false},
+	{clasp.VersionTLS11, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "", "NONE:+VERS-TLS1.1:+DHE-DSS:+3DES-CBC:+SHA1:+SIGN-ALL:+COMP-NULL:+GROUP-ALL", 0, false},
+	{clasp.VersionTLS12, "TLS_DHE_DSS_WITH_3DES_EDE_CBC_SHA", "", "NONE:+VERS-TLS1.2:+DHE-DSS:+3DES-CBC:+SHA1:+SIGN-DSA-SHA1:+COMP-NULL:+GROUP-ALL", clasp.DSAWithSHA1, false},
 	{clasp.VersionTLS12, "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256", "DHE-DSS-AES128-GCM-SHA256", "", clasp.DSAWithSHA256, true},
 	{clasp.VersionTLS12, "TLS_DHE_DSS_WITH_AES_256_GCM_SHA384", "DHE-DSS-AES256-GCM-SHA384", "NONE:+VERS-TLS1.2:+DHE-DSS:+AES-256-GCM:+AEAD:+SIGN-DSA-SHA1:+COMP-NULL:+GROUP-ALL", clasp.DSAWithSHA1, false},
 	{clasp.VersionTLS12, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256", "DHE-DSS-AES256-SHA256", "NONE:+VERS-TLS1.2:+DHE-DSS:+AES-256-CBC:+SHA256:+SIGN-DSA-SHA1:+COMP-NULL:+GROUP-ALL", clasp.DSAWithSHA1, false},
@@ -98,8 +128,10 @@ var dssCases = []dssCase{
 // anonCases: no certificate, no signature.
 var anonCases = []dssCase{
 	{clasp.VersionTLS10, "TLS_DH_anon_WITH_AES_128_CBC_SHA", "ADH-AES128-SHA", "NONE:+VERS-TLS1.0:+ANON-DH:+AES-128-CBC:+SHA1:+COMP-NULL:+GROUP-ALL", 0, false},
+	{clasp.VersionTLS11, "TLS_DH_anon_WITH_AES_256_CBC_SHA", "ADH-AES256-SHA", "NONE:+VERS-TLS1.1:+ANON-DH:+AES-256-CBC:+SHA1:+COMP-NULL:+GROUP-ALL", 0, false},
 	{clasp.VersionTLS12, "TLS_DH_anon_WITH_AES_128_GCM_SHA256", "ADH-AES128-GCM-SHA256", "NONE:+VERS-TLS1.2:+ANON-DH:+AES-128-GCM:+AEAD:+COMP-NULL:+GROUP-ALL:+SIGN-ALL", 0, false},
 	{clasp.VersionTLS10, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", "AECDH-AES128-SHA", "NONE:+VERS-TLS1.0:+ANON-ECDH:+AES-128-CBC:+SHA1:+COMP-NULL:+GROUP-ALL", 0, false},
+	{clasp.VersionTLS11, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA", "AECDH-AES128-SHA", "NONE:+VERS-TLS1.1:+ANON-ECDH:+AES-128-CBC:+SHA1:+COMP-NULL:+GROUP-ALL", 0, false},
 	{clasp.VersionTLS12, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA", "AECDH-AES256-SHA", "NONE:+VERS-TLS1.2:+ANON-ECDH:+AES-256-CBC:+SHA1:+COMP-NULL:+GROUP-ALL:+SIGN-ALL", 0, false},
 }
 
@@ -185,6 +217,9 @@ func TestDSSAndAnonClaspClientToOpenSSLServer(t *testing.T) {
 		t.Fatalf("openssl genpkey: %v\n%s", err, out)
 	}
 	for _, c := range append(append([]dssCase{}, dssCases...), anonCases...) {
+		if c.openssl == "" {
+			continue
+		}
 		t.Run(c.name(), func(t *testing.T) {
 			srv := peertest.StartOpenSSLServer(t, leaf, "-www", c.opensslVersion(), "-cipher", c.openssl+":@SECLEVEL=0", "-dhparam", params)
 			page, state, _ := claspOldGet(t, srv.Addr, dssClientConfig(pki, c))
@@ -201,6 +236,9 @@ func TestDSSAndAnonOpenSSLClientToClaspServer(t *testing.T) {
 	pki := peertest.NewPKI(t)
 	_, cert := dsaLeaf(t, pki)
 	for _, c := range append(append([]dssCase{}, dssCases...), anonCases...) {
+		if c.openssl == "" {
+			continue
+		}
 		t.Run(c.name(), func(t *testing.T) {
 			srvCert := cert
 			if strings.Contains(c.iana, "_anon_") {
@@ -238,5 +276,49 @@ func checkDSSState(t *testing.T, side string, st clasp.ConnectionState, c dssCas
 	}
 	if c.scheme != 0 && st.SignatureScheme != c.scheme {
 		t.Errorf("%s signature scheme %v, want %v", side, st.SignatureScheme, c.scheme)
+	}
+}
+
+// nssVersionRange is tstclnt/selfserv's -V for one version.
+func nssVersionRange(v uint16) string {
+	return map[uint16]string{clasp.VersionTLS10: "tls1.0:tls1.0", clasp.VersionTLS11: "tls1.1:tls1.1", clasp.VersionTLS12: "tls1.2:tls1.2"}[v]
+}
+
+// NSS 3.87 has DHE_DSS (tstclnt and selfserv -S) but no anonymous suite:
+// tstclnt -c :0034 (or :003A, :00A6, :C018, :C019) fails with
+// "SSL_CipherPrefSet(): SSL_ERROR_UNKNOWN_CIPHER_SUITE", so only dssCases
+// run with NSS.
+func TestDSSNSSClientToClaspServer(t *testing.T) {
+	peertest.Require(t, "tstclnt")
+	pki := peertest.NewPKI(t)
+	_, cert := dsaLeaf(t, pki)
+	for _, c := range dssCases {
+		t.Run(c.name(), func(t *testing.T) {
+			addr, results, _ := startCountingClaspServer(t, dssServerConfig(cert, c))
+			out, err := peertest.RunNSSClient(t, addr, "hello from nss\n", "-V", nssVersionRange(c.v), "-c", peertest.NSSCipherArg(c.id()))
+			if err != nil || !strings.Contains(out, "clasp echo: hello from nss") {
+				t.Fatalf("tstclnt: %v\n%s", err, out)
+			}
+			res := checkLegacyServer(t, results, c.v, c.iana, "hello from nss")
+			checkDSSState(t, "server", res.state, c)
+		})
+	}
+}
+
+func TestDSSClaspClientToNSSServer(t *testing.T) {
+	peertest.Require(t, "selfserv")
+	pki := peertest.NewPKI(t)
+	leaf, _ := dsaLeaf(t, pki)
+	db := pki.NSSDB(t)
+	peertest.ImportNSSLeaf(t, db, leaf)
+	for _, c := range dssCases {
+		t.Run(c.name(), func(t *testing.T) {
+			srv := peertest.StartNSSServerWithDB(t, db, "-S", leaf.Name, "-V", nssVersionRange(c.v), "-c", peertest.NSSCipherArg(c.id()))
+			page, state, _ := claspOldGet(t, srv.Addr, dssClientConfig(pki, c))
+			if !strings.Contains(page, "GET / HTTP/1.0") {
+				t.Errorf("selfserv did not echo the request:\n%s", page)
+			}
+			checkDSSState(t, "client", state, c)
+		})
 	}
 }

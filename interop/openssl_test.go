@@ -87,7 +87,7 @@ func TestNoCommonSuiteWithOpenSSLClient(t *testing.T) {
 }
 
 // TestNoCommonSuiteWithOpenSSLServer: the clasp client offers only suites
-// the server refuses; the server's alert surfaces as a typed AlertError and
+// the server refuses; the server's alert surfaces as a typed AlertReceivedError and
 // the error says what the client offered.
 func TestNoCommonSuiteWithOpenSSLServer(t *testing.T) {
 	peertest.Require(t, "openssl")
@@ -95,7 +95,7 @@ func TestNoCommonSuiteWithOpenSSLServer(t *testing.T) {
 	srv := peertest.StartOpenSSLServer(t, pki.RSA, append([]string{"-www"}, peertest.OpenSSLCipherArgs("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")...)...)
 	cfg := claspClientConfig(pki, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")
 	_, err := clasp.Dial("tcp", srv.Addr, cfg)
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if !errors.As(err, &ae) || ae.Name() != "handshake_failure" {
 		t.Fatalf("clasp client error = %v, want the peer's handshake_failure alert", err)
 	}

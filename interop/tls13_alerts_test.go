@@ -38,7 +38,7 @@ func wantClaspSent(t *testing.T, conn *clasp.Conn, err error, alert string) {
 		t.Fatal("clasp client accepted the server's certificate")
 	}
 	he := asHandshakeError(err)
-	if he == nil || !he.AlertSent || (&clasp.AlertError{Description: he.Alert}).Name() != alert {
+	if he == nil || !he.AlertSent || clasp.AlertError(he.Alert).Name() != alert {
 		t.Fatalf("clasp client: %v, want a handshake error that sent %s", err, alert)
 	}
 }

@@ -193,7 +193,7 @@ func (k *keyLog) labels() string {
 // wantAlert checks that err carries the peer's alert of this name.
 func wantAlert(t *testing.T, err error, name string) {
 	t.Helper()
-	var ae *clasp.AlertError
+	var ae *clasp.AlertReceivedError
 	if !errors.As(err, &ae) || ae.Name() != name {
 		t.Errorf("error %v, want the peer's %s alert", err, name)
 	}

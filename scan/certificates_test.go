@@ -345,8 +345,8 @@ func TestCertificateFactsFromOddInput(t *testing.T) {
 	}
 	badFeature := p.leaf([]string{"good.example"}, time.Now(), pkix.Extension{Id: oidTLSFeature, Value: []byte{0x30, 0x03, 0x02}},
 		pkix.Extension{Id: oidEmbeddedSCT, Value: []byte{0x04, 0x02, 0x00}})
-	if mustStaple(badFeature) || embeddedSCTs(badFeature) != -1 {
-		t.Errorf("malformed extensions: must-staple %v, SCTs %d", mustStaple(badFeature), embeddedSCTs(badFeature))
+	if MustStaple(badFeature) || embeddedSCTs(badFeature) != -1 {
+		t.Errorf("malformed extensions: must-staple %v, SCTs %d", MustStaple(badFeature), embeddedSCTs(badFeature))
 	}
 	if _, err := analyseChain(presented{der: [][]byte{leaf.Raw, []byte("junk")}}, "good.example", p.roots, time.Now()); err == nil {
 		t.Error("a chain with a certificate that does not parse was analysed")

@@ -152,9 +152,9 @@ func chainPath(certs []*x509.Certificate) []int {
 	}
 }
 
-// mustStaple reports whether the leaf's TLS feature extension asks for
-// status_request (RFC 7633 §4.2.3.1).
-func mustStaple(c *x509.Certificate) bool {
+// MustStaple reports whether the leaf's TLS feature extension asks for
+// status_request (RFC 7633 §4.2.3.1): the "must-staple" certificates.
+func MustStaple(c *x509.Certificate) bool {
 	for _, ext := range c.Extensions {
 		if !ext.Id.Equal(oidTLSFeature) {
 			continue

@@ -97,7 +97,7 @@ func analyseChain(p presented, hostname string, roots *x509.CertPool, now time.T
 		ch.Certificates = append(ch.Certificates, certInfo(c, now))
 	}
 	ch.leafKey = ch.Certificates[0].Key
-	ch.MustStaple, ch.SCTs = mustStaple(leaf), SCTCount{Embedded: embeddedSCTs(leaf), TLSExtension: p.tlsSCTs}
+	ch.MustStaple, ch.SCTs = MustStaple(leaf), SCTCount{Embedded: embeddedSCTs(leaf), TLSExtension: p.tlsSCTs}
 	ch.HostnameMatch = hostname != "" && leaf.VerifyHostname(hostname) == nil
 	ch.checkPath(certs, roots, now)
 	ch.checkTrust(certs, roots, now)

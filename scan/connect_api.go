@@ -52,6 +52,15 @@ func (c *Checker) ECDHEGroups(ctx context.Context, vs *VersionSuites) (*GroupLis
 }
 
 // Connections is the number of connections the checks opened so far.
+// DHEParams reads the DHE group the server sends with the DHE suites it
+// accepted in vs (one handshake); nil when it accepted none.
+func (c *Checker) DHEParams(ctx context.Context, vs *VersionSuites) (*DHParams, error) {
+	if vs == nil || vs.Version >= suites.VersionTLS13 {
+		return nil, nil
+	}
+	return c.s.dheParams(ctx, vs)
+}
+
 func (c *Checker) Connections() int { return c.s.runner.Connections() }
 
 // Notes are the unexpected things the checks saw, one sentence each.

@@ -308,7 +308,7 @@ func judgeUnknownALPN(hs *fullHandshake, protocols []string) (string, string) {
 	if len(protocols) > 0 {
 		selects = fmt.Sprintf("selects %v", protocols)
 	}
-	var alert *clasp.AlertError
+	var alert *clasp.AlertReceivedError
 	switch {
 	case errors.As(hs.Err, &alert) && alert.Description == alpnNoApplicationProtocol:
 		return "rejected", selects + "; refuses a hello offering only unknown protocols with no_application_protocol"

@@ -105,7 +105,7 @@ func (s *scanner) renegotiateOnce(ctx context.Context, cfg *clasp.Config) (*full
 }
 
 func judgeRenegotiation(hs *fullHandshake) (string, string) {
-	var alert *clasp.AlertError
+	var alert *clasp.AlertReceivedError
 	err := hs.ThenErr
 	switch {
 	case hs.Err != nil:

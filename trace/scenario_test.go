@@ -122,6 +122,27 @@ var scenarios = []scenario{
 		}
 		client.RootCAs = pool
 	}},
+	// DHE_DSS (issue 13), named on both sides with dsa_sha256: the server's
+	// DSA certificate and its DSA-signed ServerKeyExchange, which the story
+	// must describe as a DSA signature. testdata/dsa-server.pem holds the
+	// 2048-bit DSA key of internal/dsakey/testdata under a throwaway ECDSA
+	// CA (dsa-ca.pem; its key was not kept), made once with
+	// dsakey.CreateCertificate since crypto/x509 makes no DSA certificates.
+	{name: "tls12-dhe-dss", configure: func(t *testing.T, client, server *clasp.Config) {
+		pinTLS12(client, server)
+		client.CipherSuites = []uint16{0x00a2} // TLS_DHE_DSS_WITH_AES_128_GCM_SHA256
+		server.CipherSuites = []uint16{0x00a2}
+		client.SignatureSchemes = []clasp.SignatureScheme{clasp.DSAWithSHA256}
+		server.SignatureSchemes = []clasp.SignatureScheme{clasp.DSAWithSHA256}
+		client.Groups, server.Groups = []clasp.CurveID{clasp.FFDHE2048}, []clasp.CurveID{clasp.FFDHE2048}
+		server.Certificates = []clasp.Certificate{loadKeyPair(t, "dsa-server")}
+		pool := x509.NewCertPool()
+		pem, err := os.ReadFile(filepath.Join("testdata", "dsa-ca.pem"))
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("dsa-ca.pem: %v", err)
+		}
+		client.RootCAs = pool
+	}},
 	{name: "tls13-full", configure: func(_ *testing.T, client, server *clasp.Config) {
 		client.Groups = []clasp.CurveID{clasp.X25519, clasp.CurveP256}
 	}},

@@ -35,6 +35,7 @@ type storyTracer struct {
 	hrrGroup  string // the group a HelloRetryRequest asked for
 	pskMode   string // the resumption mode the server accepted, "" for none
 	resumed13 bool
+	echGREASE bool // the client said its encrypted_client_hello is GREASE
 	// inServerHello is set while a ServerHello's or HelloRetryRequest's
 	// extensions are told: their supported_versions and key_share hold the
 	// one value chosen, not the client's list.
@@ -211,13 +212,19 @@ func (t *storyTracer) message(m *Message) {
 	case *wire.ServerHello:
 		t.anyServerHello(p, tls13)
 	case *wire.Certificate:
-		t.certificate(from, p.Certificates)
+		t.certificate(from, p.Certificates, nil)
 	case *wire.Certificate13:
 		ders := make([][]byte, len(p.Entries))
 		for i, e := range p.Entries {
 			ders[i] = e.Data
 		}
-		t.certificate(from, ders)
+		var leafExts []wire.Extension
+		if len(p.Entries) > 0 {
+			leafExts = p.Entries[0].Extensions
+		}
+		t.certificate(from, ders, leafExts)
+	case *wire.CertificateStatus:
+		t.line(1, "cert.status", "side", t.side(from), "bytes", len(p.Response))
 	case *wire.EncryptedExtensions:
 		t.line(1, "ee")
 		t.extensions(p.Extensions)
@@ -589,7 +596,7 @@ func joinNames[T fmt.Stringer](items []T) string {
 	return strings.Join(names, ", ")
 }
 
-func (t *storyTracer) certificate(from Side, chain [][]byte) {
+func (t *storyTracer) certificate(from Side, chain [][]byte, leafExts []wire.Extension) {
 	if len(chain) == 0 {
 		t.line(1, "cert.empty", "side", t.side(from))
 		return
@@ -610,10 +617,24 @@ func (t *storyTracer) certificate(from Side, chain [][]byte) {
 			"from", cert.NotBefore.UTC().Format("2006-01-02"), "to", cert.NotAfter.UTC().Format("2006-01-02"),
 			"names", orDash(strings.Join(names, ", ")))
 	}
+	t.leafEntryExtensions(leafExts)
 	if from == Server {
 		t.line(1, "cert.checks_server", "name", orDash(t.serverName))
 	} else {
 		t.line(1, "cert.checks_client")
+	}
+}
+
+// leafEntryExtensions tells what TLS 1.3 carries with the leaf in its
+// CertificateEntry: a stapled OCSP response and SCTs (RFC 8446 §4.4.2.1).
+func (t *storyTracer) leafEntryExtensions(exts []wire.Extension) {
+	for _, ext := range exts {
+		switch e := ext.(type) {
+		case *wire.StatusRequestExt:
+			t.line(1, "cert.entry_status", "bytes", len(e.Response))
+		case *wire.SignedCertificateTimestampExt:
+			t.line(1, "cert.entry_scts", "count", len(e.SCTs))
+		}
 	}
 }
 
@@ -755,6 +776,9 @@ func (t *storyTracer) reason(d *Decision) string {
 // decision tells a choice and its reason. In a stream with both sides the
 // client's record of a choice the server already told is left out.
 func (t *storyTracer) decision(d *Decision) {
+	if d.ReasonCode == "ech_grease" {
+		t.echGREASE = true
+	}
 	what := strings.ReplaceAll(d.What, "_", " ")
 	if t.cat.Has("what." + d.What) {
 		what = t.cat.T("what." + d.What)

@@ -23,7 +23,11 @@ func (t *storyTracer) echStory(e wire.Extension) (key string, args []any, sub []
 		case e.Type == wire.ECHInner:
 			return "ext.ech_inner", []any{}, nil
 		}
-		return "ext.ech_outer", []any{"id", int(e.ConfigID), "bytes", len(e.Payload),
+		key := "ext.ech_outer"
+		if t.echGREASE {
+			key = "ext.ech_grease" // only the client that made it knows
+		}
+		return key, []any{"id", int(e.ConfigID), "bytes", len(e.Payload),
 			"suite", fmt.Sprintf("0x%04x/0x%04x", e.CipherSuite.KDF, e.CipherSuite.AEAD)}, nil
 	}
 	return "ext.other", []any{}, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/diagnose"
@@ -26,19 +27,19 @@ type connectOptions struct {
 	tlsOptions
 	traceOptions
 	keyOptions
-	export     *exportRequest
-	ech        string // --ech: an ECHConfigList, base64 or a file (ech.go)
-	echGREASE  bool   // --ech-grease: a GREASE encrypted_client_hello without --ech
-	serverName string
-	caFile     string
-	insecure   bool
-	certFile   string
-	keyFile    string
-	json       bool
-	timeout    time.Duration
-	reconnect  int
-	ticketWait time.Duration
-	noTickets  bool
+	export      *exportRequest
+	ech         string // --ech: an ECHConfigList, base64 or a file (ech.go)
+	noECHGREASE bool   // --no-ech-grease: no GREASE encrypted_client_hello without --ech
+	serverName  string
+	caFile      string
+	insecure    bool
+	certFile    string
+	keyFile     string
+	json        bool
+	timeout     time.Duration
+	reconnect   int
+	ticketWait  time.Duration
+	noTickets   bool
 	// Renegotiation: --renegotiate starts one after the handshake,
 	// --renegotiation says how to answer the server's HelloRequest.
 	renegotiate   bool
@@ -174,8 +175,16 @@ func newConnectCommand() *cobra.Command {
 	flags.IntVar(&opts.minDHBits, "min-dh-bits", 0, "smallest DHE prime accepted from the server, in bits (default 2048; lower only knowingly: Logjam)")
 	flags.BoolVar(&opts.strict, "strict", false, "treat every warning about the connection as a failure (exit 1)")
 	flags.Var(&exportFlag{&opts.export}, "export", "print keying material exported from the connection (RFC 5705 / RFC 8446 §7.5): LABEL[:CONTEXT]:LENGTH")
-	flags.StringVar(&opts.ech, "ech", "", "offer Encrypted Client Hello (RFC 9849) with this ECHConfigList: base64, or a file (PEM ECHCONFIG, base64 or binary); TLS 1.3 only")
-	flags.BoolVar(&opts.echGREASE, "ech-grease", false, "without --ech, send a GREASE encrypted_client_hello (RFC 9849 §6.2) so the hello looks like one with ECH")
+	flags.StringVar(&opts.ech, "ech", "", "offer Encrypted Client Hello (RFC 9849) with this ECHConfigList: base64, or a file (PEM ECHCONFIG, base64 or binary); TLS 1.3 only (also --ech-config)")
+	// --ech-config is issue 10's name for --ech; an alias rather than a
+	// second flag, so the two cannot disagree.
+	flags.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "ech-config" {
+			name = "ech"
+		}
+		return pflag.NormalizedName(name)
+	})
+	flags.BoolVar(&opts.noECHGREASE, "no-ech-grease", false, "without --ech, send no GREASE encrypted_client_hello (sent by default, RFC 9849 §6.2, so that a hello looks alike with and without ECH)")
 	flags.StringVar(&opts.startTLS, "starttls", "", "upgrade the connection with the protocol's STARTTLS before the handshake: "+strings.Join(starttls.Protocols(), ", "))
 	flags.BoolVar(&opts.noProbe, "no-probe", false, "after a refused ClientHello, do not run the extra handshakes that find what the server accepts")
 	opts.registerTracing(flags, "")
@@ -254,7 +263,7 @@ func (o *connectOptions) clientConfig(addr string) (cfg *clasp.Config, verificat
 			return nil, "", nil, err
 		}
 	}
-	cfg.EncryptedClientHelloGREASE = o.echGREASE
+	cfg.EncryptedClientHelloGREASEDisabled = o.noECHGREASE
 	if cfg.Renegotiation, err = parseRenegotiation("--renegotiation", o.renegotiation); err != nil {
 		return nil, "", nil, err
 	}
@@ -288,8 +297,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 		cache = newWatchedSessionCache()
 		cfg.ClientSessionCache = cache
 	}
-	printWarnings(stderr, warnings)
-	keyLog, err := opts.openKeyLog(stderr)
+	flagWarnings, keyLog, err := opts.holdWarnings(warnings, stderr)
 	if err != nil {
 		return err
 	}
@@ -314,7 +322,7 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	// In --json mode everything about a connection goes into its one
 	// object, written when the connection is over.
 	rep := &connectionReport{}
-	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep}
+	c := &connectRun{opts: opts, cfg: cfg, addr: addr, out: summaryOut, rec: obs.recorder, rep: rep, flagWarnings: flagWarnings}
 
 	// The dialer's timeout covers the TCP connection and the handshake.
 	conn, err := dialClasp(addr, cfg, opts)
@@ -337,6 +345,8 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	if d := diagnose.StapledRevocation(opts.lang, conn.ConnectionState(), time.Now()); d != nil && !cfg.InsecureSkipVerify {
 		return c.failWith(errors.New(d.Summary), d)
 	}
+	io.WriteString(stderr, c.flagWarnings) // connected: nothing to put first
+	c.flagWarnings = ""
 	summary := summarize(conn.ConnectionState(), verification, !cfg.InsecureSkipVerify)
 	addDiagnoseWarnings(&summary, conn.ConnectionState(), obs.recorder, opts.lang)
 	if opts.export != nil {
@@ -372,6 +382,21 @@ func runConnect(cmd *cobra.Command, addr string, opts *connectOptions) error {
 	return errors.Join(strictErr, err)
 }
 
+// holdWarnings writes the warnings about the flags, and opening the key log
+// with its own, to a string printed once the outcome is known: on a failure
+// the cause is the first line, and they follow its diagnosis. When the key
+// log cannot be opened they are printed at once, before that error.
+func (o *connectOptions) holdWarnings(warnings []string, stderr io.Writer) (string, *keyLogFile, error) {
+	var held strings.Builder
+	printWarnings(&held, warnings)
+	keyLog, err := o.openKeyLog(&held)
+	if err != nil {
+		io.WriteString(stderr, held.String())
+		return "", nil, err
+	}
+	return held.String(), keyLog, nil
+}
+
 // checkConnect checks the flags that need no connection.
 func (o *connectOptions) checkConnect() error {
 	if err := o.check(); err != nil {
@@ -393,6 +418,9 @@ type connectRun struct {
 	out  io.Writer
 	rec  *diagnose.Recorder
 	rep  *connectionReport
+	// flagWarnings are the "clasp: warning:" lines about the flags, not yet
+	// printed: a failure prints them after its cause and diagnosis.
+	flagWarnings string
 }
 
 // fail turns the connection's failure into its diagnosis: the report's
@@ -412,7 +440,7 @@ func (c *connectRun) fail(err error, handshake bool) error {
 	if jerr := c.writeJSON(); jerr != nil {
 		return jerr
 	}
-	return &diagnosedError{err: err, diagnosis: d}
+	return &diagnosedError{err: err, diagnosis: d, after: c.flagWarnings}
 }
 
 // failWith reports a failure whose diagnosis is already made.
@@ -421,7 +449,7 @@ func (c *connectRun) failWith(err error, d *diagnose.Diagnosis) error {
 	if jerr := c.writeJSON(); jerr != nil {
 		return jerr
 	}
-	return &diagnosedError{err: err, diagnosis: d}
+	return &diagnosedError{err: err, diagnosis: d, after: c.flagWarnings}
 }
 
 // writeJSON writes the report in --json mode.
@@ -832,6 +860,8 @@ func relay(conn *clasp.Conn, in io.Reader, out io.Writer) error {
 type diagnosedError struct {
 	err       error
 	diagnosis *diagnose.Diagnosis
+	// after is printed after the diagnosis: the warnings about the flags.
+	after string
 }
 
 func (e *diagnosedError) Error() string { return e.err.Error() }

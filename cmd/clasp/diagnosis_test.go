@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,36 @@ func TestConnectDiagnosisSpeaksEveryLanguage(t *testing.T) {
 		if tc.lang != "en" && (strings.Contains(r.stderr, "why:") || strings.Contains(words, "The server sent")) {
 			t.Errorf("--lang %s: English left in the diagnosis:\n%s", tc.lang, r.stderr)
 		}
+	}
+}
+
+// On a failure the first line is the cause, as for every failure: the
+// warnings about the flags (a suite outside the defaults, --keylog) come
+// after the diagnosis. On a success they are still printed.
+func TestConnectPutsTheCauseBeforeFlagWarnings(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	keyLog := t.TempDir() + "/keys.log"
+	flags := []string{"connect", "--insecure", "--ciphers", "ECDHE-ECDSA-AES128-SHA", "--keylog", keyLog}
+	r := runClasp(t, nil, append(flags, ln.Addr().String())...)
+	lines := strings.Split(r.stderr, "\n")
+	warning := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "clasp: warning: cipher suite") })
+	keys := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "clasp: warning: writing TLS session keys") })
+	fix := slices.Index(lines, "what to change:")
+	if r.exitCode != exitFailure || strings.HasPrefix(lines[0], "clasp: warning") || !strings.Contains(lines[0], "HTTP") ||
+		warning < fix || keys < fix || fix < 0 {
+		t.Errorf("exit %d; want the cause first and the flag warnings after the diagnosis:\n%s", r.exitCode, r.stderr)
+	}
+
+	pki := newTestPKI(t)
+	tlsSrv := startGoTLSServer(t, pki.server)
+	r = runClasp(t, nil, "connect", "--cafile", pki.caFile, "--tls1.2", "--ciphers", "ECDHE-ECDSA-AES128-SHA", tlsSrv.addr)
+	if r.exitCode != exitOK || !strings.Contains(r.stderr, "clasp: warning: cipher suite TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA") {
+		t.Errorf("success: exit %d, stderr %q", r.exitCode, r.stderr)
 	}
 }

@@ -84,4 +84,9 @@ func TestECHThroughTheCommand(t *testing.T) {
 	if res.exitCode != 0 || !strings.Contains(res.stdout, "encrypted client hello:  accepted") {
 		t.Fatalf("retry with the printed list: exit %d\n%s%s", res.exitCode, res.stdout, res.stderr)
 	}
+	// --ech-config, issue 10's name for the flag, is the same flag.
+	res = runClasp(t, nil, "connect", "--ech-config", printed, "--servername", "secret.test", "--cafile", caFile, fresh.addr)
+	if res.exitCode != 0 || !strings.Contains(res.stdout, "encrypted client hello:  accepted") {
+		t.Fatalf("--ech-config with the printed list: exit %d\n%s%s", res.exitCode, res.stdout, res.stderr)
+	}
 }

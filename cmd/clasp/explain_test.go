@@ -1,10 +1,21 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clasp-tls/clasp/internal/peertest"
 )
@@ -129,5 +140,79 @@ func TestExplainProbeFromMessage(t *testing.T) {
 	got = explainProbe(t, "--probe", srv.Addr, "--cafile", pki.CACertFile, "--servername", "localhost", msg)
 	if !got.Probe.Connected || got.Probe.Confirmed {
 		t.Errorf("with --cafile: probe %+v", got)
+	}
+}
+
+// TestExplainProbeConfirmsAWeakCertificateSignature: a leaf the CA signed
+// with SHA-1 gives OpenSSL's "ca md too weak" and Go's "insecure
+// algorithm"; --probe against such a server confirms the cause with the
+// diagnosis connect gives (certificate_weak_signature), not "another
+// reason".
+func TestExplainProbeConfirmsAWeakCertificateSignature(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	leaf := sha1SignedLeaf(t, pki)
+	srv := peertest.StartOpenSSLServer(t, leaf, "-www", "-cipher", "DEFAULT:@SECLEVEL=0")
+	for _, msg := range []string{
+		"error:0A000086:SSL routines::certificate verify failed: ca md too weak",
+		"tls: failed to verify certificate: x509: cannot verify signature: insecure algorithm ECDSA-SHA1",
+	} {
+		got := explainProbe(t, "--probe", srv.Addr, "--cafile", pki.CACertFile, "--servername", "localhost", msg)
+		if got.Primary != "cert_weak_crypto" || got.Probe.Diagnosis.Cause != "certificate_weak_signature" || !got.Probe.Confirmed {
+			t.Errorf("%q: probe %+v", msg, got)
+		}
+	}
+}
+
+// sha1SignedLeaf is a "localhost" leaf that the test CA signs with
+// ECDSA-SHA1, which crypto/x509 no longer accepts.
+func sha1SignedLeaf(t *testing.T, pki *peertest.PKI) *peertest.Leaf {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "sha1 leaf"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SignatureAlgorithm: x509.ECDSAWithSHA1}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, pki.CACert, &key.PublicKey, pki.CAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	leaf := &peertest.Leaf{CertFile: filepath.Join(dir, "sha1.pem"), KeyFile: filepath.Join(dir, "sha1.key")}
+	for file, block := range map[string]*pem.Block{leaf.CertFile: {Type: "CERTIFICATE", Bytes: der}, leaf.KeyFile: {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return leaf
+}
+
+// TestExplainProbeConfirmsAWeakServerKey: s_client at its default level
+// says "EE certificate key too weak" for a server with an RSA-512 key;
+// --probe confirms it with connect's certificate_weak_key diagnosis, with
+// TLS 1.3 on the server or not.
+func TestExplainProbeConfirmsAWeakServerKey(t *testing.T) {
+	dir := t.TempDir()
+	leaf := &peertest.Leaf{CertFile: filepath.Join(dir, "rsa512.pem"), KeyFile: filepath.Join(dir, "rsa512.key")}
+	// crypto/rsa generates no key this short; the openssl command does.
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:512", "-sha256", "-nodes", "-keyout", leaf.KeyFile,
+		"-out", leaf.CertFile, "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost").CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	// With TLS 1.3 on, s_server refuses a TLS 1.3 offer outright (the key
+	// cannot make an RSA-PSS signature): --probe runs connect's probes and
+	// its handshake at TLS 1.2 and finds the key all the same.
+	for _, versions := range [][]string{{"-tls1_2"}, nil} {
+		srv := peertest.StartOpenSSLServer(t, leaf, append([]string{"-www", "-cipher", "DEFAULT:@SECLEVEL=0"}, versions...)...)
+		got := explainProbe(t, "--probe", srv.Addr, "--cafile", leaf.CertFile, "--servername", "localhost", "verify error:num=66:EE certificate key too weak")
+		if got.Primary != "cert_weak_crypto" || got.Probe.Diagnosis.Cause != "certificate_weak_key" || !got.Probe.Confirmed {
+			t.Errorf("s_server %v: probe %+v", versions, got)
+		}
 	}
 }

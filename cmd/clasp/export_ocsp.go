@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/clasp-tls/clasp"
+	"github.com/clasp-tls/clasp/scan"
 )
 
 // --export and the stapled OCSP response in clasp connect's summary, and
@@ -87,9 +88,18 @@ type ocspSummary struct {
 var ocspStatuses = map[int]string{ocsp.Good: "good", ocsp.Revoked: "revoked", ocsp.Unknown: "unknown"}
 
 // summarizeOCSP parses the stapled response; nil when none was stapled.
-// A response that expired or says revoked adds a warning.
+// A response that expired or says revoked adds a warning, and so does no
+// response for a must-staple certificate (RFC 7633: its TLS feature
+// extension promises a staple, so a client may not go without one). A
+// server that simply staples nothing gets no warning: stapling is
+// optional (RFC 6066 §8), and OpenSSL's s_client -status only notes "no
+// response sent". A resumed connection carries no certificate messages
+// and so no staple.
 func summarizeOCSP(st clasp.ConnectionState, now time.Time) (*ocspSummary, []string) {
 	if len(st.OCSPResponse) == 0 {
+		if !st.DidResume && len(st.PeerCertificates) > 0 && scan.MustStaple(st.PeerCertificates[0]) {
+			return nil, []string{"the certificate is must-staple (RFC 7633 TLS feature status_request) but the server stapled no OCSP response"}
+		}
 		return nil, nil
 	}
 	var issuer *x509.Certificate

@@ -40,19 +40,30 @@ func writeRSASelfSigned(t *testing.T) (certFile, keyFile string) {
 // (--ciphers, --min-version), is announced with "warning:" lines, and
 // without the flag the failure names the flag that would allow it.
 
+// Each legacy cipher family (3DES, RC4, NULL) runs between clasp serve and
+// clasp connect only when --ciphers names it on both sides: a default
+// connect fails naming --ciphers, and a connect that names the suites warns
+// with the family's weakness.
 func TestLegacySuiteNeedsCiphersFlag(t *testing.T) {
-	legacy := "ECDHE-ECDSA-DES-CBC3-SHA,ECDHE-RSA-DES-CBC3-SHA"
-	srv := startServe(t, "--max-version", "1.2", "--ciphers", legacy)
-	r := runClasp(t, nil, "connect", "--insecure", srv.addr)
-	if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
-		t.Fatalf("a default connect to a 3DES-only server: exit %d, output does not name --ciphers:\n%s\n%s", r.exitCode, r.stdout, r.stderr)
-	}
-	r = runClasp(t, nil, "connect", "--insecure", "--tls1.2", "--ciphers", legacy, srv.addr)
-	if r.exitCode != 0 {
-		t.Fatalf("connect naming the suite: exit %d:\n%s", r.exitCode, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "warning:") || !strings.Contains(r.stderr+r.stdout, "Sweet32") {
-		t.Errorf("connect over 3DES does not warn about it:\n%s\n%s", r.stdout, r.stderr)
+	for _, c := range []struct{ family, suites, warning string }{
+		{"3DES", "ECDHE-ECDSA-DES-CBC3-SHA,ECDHE-RSA-DES-CBC3-SHA", "Sweet32"},
+		{"RC4", "ECDHE-ECDSA-RC4-SHA,ECDHE-RSA-RC4-SHA", "prohibited by RFC 7465"},
+		{"NULL", "ECDHE-ECDSA-NULL-SHA,ECDHE-RSA-NULL-SHA", "records are sent in the clear"},
+	} {
+		t.Run(c.family, func(t *testing.T) {
+			srv := startServe(t, "--max-version", "1.2", "--ciphers", c.suites)
+			r := runClasp(t, nil, "connect", "--insecure", srv.addr)
+			if r.exitCode == 0 || !strings.Contains(r.stdout+r.stderr, "--ciphers") {
+				t.Fatalf("a default connect to a %s-only server: exit %d, output does not name --ciphers:\n%s\n%s", c.family, r.exitCode, r.stdout, r.stderr)
+			}
+			r = runClasp(t, nil, "connect", "--insecure", "--tls1.2", "--ciphers", c.suites, srv.addr)
+			if r.exitCode != 0 {
+				t.Fatalf("connect naming the suite: exit %d:\n%s", r.exitCode, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "warning:") || !strings.Contains(r.stderr+r.stdout, c.warning) {
+				t.Errorf("connect over %s does not warn %q:\n%s\n%s", c.family, c.warning, r.stdout, r.stderr)
+			}
+		})
 	}
 }
 
@@ -182,9 +193,43 @@ func TestAnonymousSuiteNeedsCiphersFlag(t *testing.T) {
 // --sigalgs takes the SHA-1 schemes (rsa_pkcs1_sha1, ecdsa_sha1, dsa_sha1)
 // by name, and a connection that signs with one says so (RFC 9155).
 func TestSigalgsSHA1ByName(t *testing.T) {
+	// A default serve refuses a client that offers only SHA-1, and its log
+	// names the flag that would allow it.
+	def := startServe(t, "--max-version", "1.2")
+	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", "--sigalgs", "ecdsa_sha1", def.addr)
+	if r.exitCode == 0 {
+		t.Fatalf("a default serve signed with ecdsa_sha1:\n%s\n%s", r.stdout, r.stderr)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(def.stderr.String(), "--sigalgs") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log := def.stderr.String(); !strings.Contains(log, "--sigalgs") || !strings.Contains(log, "SHA-1 signature schemes are off by default") {
+		t.Errorf("serve's log does not name --sigalgs for the SHA-1-only client:\n%s", log)
+	}
 	srv := startServe(t, "--max-version", "1.2", "--sigalgs", "ecdsa_sha1")
-	r := runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", "--sigalgs", "ecdsa_sha1,dsa_sha1,rsa_pkcs1_sha1", srv.addr)
+	r = runClasp(t, strings.NewReader("hello\n"), "connect", "--insecure", "--sigalgs", "ecdsa_sha1,dsa_sha1,rsa_pkcs1_sha1", srv.addr)
 	if r.exitCode != 0 || !strings.Contains(r.stdout+r.stderr, "RFC 9155") {
 		t.Fatalf("connect with SHA-1 schemes: exit %d\n%s\n%s", r.exitCode, r.stdout, r.stderr)
+	}
+}
+
+// The help names every legacy item a flag enables: --ciphers the DHE_DSS
+// and anonymous suites beside 3DES, RC4 and NULL, --accept-sslv2-hello
+// SSL 3.0 as well as TLS 1.0-1.2.
+func TestLegacyFlagsHelp(t *testing.T) {
+	for _, c := range []struct {
+		command string
+		want    []string
+	}{
+		{"connect", []string{"3DES, RC4, NULL, DHE_DSS", "anonymous DH_anon/ECDH_anon (ADH-*, AECDH-*)"}},
+		{"serve", []string{"3DES, RC4, NULL, DHE_DSS", "anonymous DH_anon/ECDH_anon", "for SSL 3.0 when --min-version ssl3 allows it"}},
+	} {
+		r := runClasp(t, nil, c.command, "--help")
+		for _, w := range c.want {
+			if !strings.Contains(r.stdout+r.stderr, w) {
+				t.Errorf("clasp %s --help lacks %q:\n%s%s", c.command, w, r.stdout, r.stderr)
+			}
+		}
 	}
 }

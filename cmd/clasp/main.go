@@ -64,9 +64,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, oneLine(diagnosed.diagnosis.Summary))
 		fmt.Fprintln(stderr, "error:", oneLine(err.Error()))
 		fmt.Fprint(stderr, diagnosed.diagnosis.Text())
+		fmt.Fprint(stderr, diagnosed.after)
 		return exitFailure
 	}
 	fmt.Fprintln(stderr, oneLine(err.Error()))
+	if diagnosed != nil {
+		fmt.Fprint(stderr, diagnosed.after)
+	}
 	var status *exitStatusError
 	if errors.As(err, &status) {
 		return status.code

@@ -29,7 +29,7 @@ type tlsOptions struct {
 // registerNegotiation adds the flags that choose what is offered or accepted.
 // withSigalgs is false for commands where the flag would mean nothing yet.
 func (o *tlsOptions) registerNegotiation(flags *pflag.FlagSet, withSigalgs bool) {
-	flags.StringVar(&o.ciphers, "ciphers", "", "cipher suites in preference order, comma-separated, IANA or OpenSSL names or 0xNNNN (default: ECDHE with AEAD only; legacy 3DES, RC4 and NULL suites run only when named here)")
+	flags.StringVar(&o.ciphers, "ciphers", "", "cipher suites in preference order, comma-separated, IANA or OpenSSL names or 0xNNNN (default: ECDHE with AEAD only; legacy 3DES, RC4, NULL, DHE_DSS (DHE-DSS-*, with a DSA certificate) and anonymous DH_anon/ECDH_anon (ADH-*, AECDH-*) suites run only when named here)")
 	flags.StringVar(&o.groups, "groups", "", "key exchange groups in preference order, e.g. x25519,P-256 (default: X25519MLKEM768,x25519,secp256r1,secp384r1,secp521r1; TLS 1.3 sends a key share for the first only)")
 	if withSigalgs {
 		flags.StringVar(&o.sigalgs, "sigalgs", "", "signature schemes in preference order, e.g. ecdsa_secp256r1_sha256,RSA-PSS+SHA256")
@@ -65,6 +65,11 @@ func (o *tlsOptions) apply(cfg *clasp.Config) (warnings []string, err error) {
 				return nil, usageErrorf("--ciphers: cipher suite %s is not implemented by clasp", id)
 			}
 			if weak, why := s.IsWeak(); weak {
+				if etmWeak, _ := s.IsWeakOnConnection(true); !etmWeak {
+					// Its only weakness is one encrypt-then-MAC removes, and
+					// clasp asks for it (RFC 7366): say so, not just "weak".
+					why = "unless the peer agrees to encrypt-then-MAC (RFC 7366), which clasp negotiates; without it: " + why
+				}
 				warnings = append(warnings, fmt.Sprintf("cipher suite %s is weak: %s", s.Name, why))
 			} else if !slices.Contains(suites.DefaultSuites(), id) {
 				warnings = append(warnings, fmt.Sprintf("cipher suite %s is outside clasp's default set", s.Name))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -71,6 +72,7 @@ func probeAcceptance(addr, startTLS string, cfg *clasp.Config, rec *diagnose.Rec
 		names = append(names, s.IANA)
 	}
 	step(a.Version.String()+" cipher suites", names, before)
+	probeDHPrime(ctx, c, vs, a)
 
 	before = c.Connections()
 	var groups *scan.GroupList
@@ -96,6 +98,34 @@ func probeAcceptance(addr, startTLS string, cfg *clasp.Config, rec *diagnose.Rec
 	}
 	probeSchemes(ctx, addr, sni, a, rec, cfg, &scan.Runner{MaxConnections: 4, Timeout: perProbe, StartTLS: startTLS, StartTLSName: sni})
 	return a, nil
+}
+
+// probeDHPrime reads the prime of the server's DHE key exchange when DHE
+// is all it offers for forward secrecy (no ECDHE suite accepted): the suite
+// to connect with is then a DHE one, and a prime below this client's
+// minimum would fail it.
+func probeDHPrime(ctx context.Context, c *scan.Checker, vs *scan.VersionSuites, a *diagnose.Acceptance) {
+	hasDHE := false
+	for _, s := range vs.Suites {
+		switch info := suites.SuiteByID(s.ID); {
+		case info == nil:
+		case info.KeyExchange == suites.KexECDHE:
+			return
+		case info.KeyExchange == suites.KexDHE:
+			hasDHE = true
+		}
+	}
+	if !hasDHE {
+		return
+	}
+	before := c.Connections()
+	p, err := c.DHEParams(ctx, vs)
+	if err != nil || p == nil {
+		return
+	}
+	a.DHBits = p.Bits
+	a.Probes = append(a.Probes, diagnose.ProbeStep{Check: a.Version.String() + " DHE prime", Found: []string{fmt.Sprintf("%d bits (%s)", p.Bits, p.Group)},
+		Connections: c.Connections() - before})
 }
 
 // probeSchemes runs when the server shares a version, suites and groups
@@ -171,4 +201,22 @@ func explainRefusal(d *diagnose.Diagnosis, err error, rec *diagnose.Recorder, ad
 		return
 	}
 	diagnose.ApplyAcceptance(d, a, rec, cfg, opts.lang)
+	if v := diagnose.RetryVersion(d, a, cfg); v != 0 {
+		diagnose.ApplyRetry(d, v, retryAt(v, addr, cfg, opts), cfg, opts.lang)
+	}
+}
+
+// retryAt runs one handshake like the refused one but limited to version,
+// traced only for its own diagnosis: nil when it connects.
+func retryAt(version suites.Version, addr string, cfg *clasp.Config, opts *connectOptions) *diagnose.Diagnosis {
+	rcfg := cfg.Clone()
+	rcfg.MaxVersion = uint16(version)
+	rec := diagnose.NewRecorder()
+	rcfg.Tracer = rec
+	conn, err := dialClasp(addr, rcfg, opts)
+	if err == nil {
+		conn.Close()
+		return nil
+	}
+	return diagnose.ExplainIn(opts.lang, err, rec, "client", time.Now(), rcfg)
 }

@@ -226,7 +226,7 @@ func newServeCommand() *cobra.Command {
 	flags.IntVar(&opts.helloRequestAfter, "hello-request-after", 0, "send HelloRequest after N bytes from the client (echo mode) or after the first request (http mode, N=1); 0: never")
 	flags.StringVar(&opts.renegotiateClientAuth, "renegotiate-client-auth", "", "client certificate policy for the second handshake --hello-request-after starts (default: --client-auth)")
 	flags.StringVar(&opts.postHandshakeAuth, "post-handshake-auth", "", "echo mode, TLS 1.3: after the client's first bytes, ask for a client certificate under this policy (RFC 8446 §4.6.2): "+clientAuthList())
-	flags.BoolVar(&opts.acceptSSLv2Hello, "accept-sslv2-hello", false, "accept a first ClientHello in the SSL 2.0 format (RFC 5246 Appendix E.2, Java's SSLv2Hello) for TLS 1.0-1.2; it has no extensions (weak, reported as a warning)")
+	flags.BoolVar(&opts.acceptSSLv2Hello, "accept-sslv2-hello", false, "accept a first ClientHello in the SSL 2.0 format (RFC 5246 Appendix E.2, Java's SSLv2Hello) for TLS 1.0-1.2, and for SSL 3.0 when --min-version ssl3 allows it; it has no extensions (weak, reported as a warning)")
 	flags.BoolVar(&opts.verbose, "verbose", false, "log the why/fix block of every failed handshake (default: once per cause per minute)")
 	opts.registerTracing(flags, "")
 	return cmd

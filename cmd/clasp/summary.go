@@ -27,6 +27,7 @@ type connectionSummary struct {
 	ALPN                string               `json:"alpn"`
 	ExtendedMasterSec   bool                 `json:"extended_master_secret"`
 	SecureRenegotiation bool                 `json:"secure_renegotiation"`
+	EncryptThenMAC      bool                 `json:"encrypt_then_mac"` // RFC 7366, for CBC suites
 	Resumed             bool                 `json:"resumed"`
 	Resumption          string               `json:"resumption"`
 	ResumedBy           string               `json:"resumed_by"`
@@ -82,6 +83,7 @@ func summarize(st clasp.ConnectionState, verification string, verified bool) con
 		ALPN:                st.NegotiatedProtocol,
 		ExtendedMasterSec:   st.ExtendedMasterSecret,
 		SecureRenegotiation: st.SecureRenegotiation,
+		EncryptThenMAC:      st.EncryptThenMAC,
 		Resumed:             st.DidResume,
 		Resumption:          resumptionMechanism(st),
 		ResumedBy:           st.ResumedBy,
@@ -230,6 +232,9 @@ func (s connectionSummary) writeText(w io.Writer) {
 	} else {
 		line("extended master secret", yesNo(s.ExtendedMasterSec))
 		line("secure renegotiation", yesNo(s.SecureRenegotiation))
+		if suite, ok := suites.SuiteByName(s.CipherSuite); ok && !suite.IsAEAD() {
+			line("encrypt-then-MAC", yesNo(s.EncryptThenMAC))
+		}
 		line("resumed", orNone(s.Resumption, "no (full handshake)"))
 	}
 	for _, warning := range s.Warnings {

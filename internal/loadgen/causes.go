@@ -32,7 +32,7 @@ func CauseOf(err error) string {
 
 func kindOf(err error) string {
 	var verr *clasp.CertificateVerificationError
-	var alert *clasp.AlertError
+	var alert *clasp.AlertReceivedError
 	var negotiation *clasp.NegotiationError
 	var hs *clasp.HandshakeError
 	var ne net.Error
@@ -57,7 +57,7 @@ func kindOf(err error) string {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "closed by the server"
 	case errors.As(err, &hs) && hs.AlertSent:
-		return "sent alert " + (&clasp.AlertError{Description: hs.Alert}).Name()
+		return "sent alert " + clasp.AlertError(hs.Alert).Name()
 	}
 	return "other"
 }

@@ -43,7 +43,7 @@ func TestCauseOfNamesPhaseAndKind(t *testing.T) {
 		want string
 	}{
 		{&phaseError{phaseConnect, fmt.Errorf("dial: %w", syscall.ECONNREFUSED)}, "connect: refused"},
-		{&phaseError{phaseHandshake, &clasp.HandshakeError{Side: "client", Err: &clasp.AlertError{Level: 2, Description: 70}}}, "handshake: alert protocol_version"},
+		{&phaseError{phaseHandshake, &clasp.HandshakeError{Side: "client", Err: &clasp.AlertReceivedError{Level: 2, Description: 70}}}, "handshake: alert protocol_version"},
 		{&phaseError{phaseHandshake, &clasp.HandshakeError{Side: "client", Err: &clasp.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}}, "handshake: verification: unknown authority"},
 		{&phaseError{phaseHandshake, &clasp.HandshakeError{Side: "client", Alert: 50, AlertSent: true, Err: errors.New("bad")}}, "handshake: sent alert decode_error"},
 		{&phaseError{phaseHandshake, &clasp.HandshakeError{Side: "client", Err: context.DeadlineExceeded}}, "handshake: timeout"},

@@ -55,7 +55,19 @@
 //     leaf its own subject (OU=rsa, ...) and NSS nickname. NSS 3.87 cannot
 //     import Ed25519 keys. tstclnt never exits once its stdin is at
 //     end-of-file, so RunNSSClient feeds the data with -A FILE instead;
-//     tstclnt does not print the suite's name.
+//     tstclnt does not print the suite's name. NSS accepts a notBefore up
+//     to two days ahead (certdb.c's pendingSlop) and reports a certificate
+//     that is not yet valid as SEC_ERROR_EXPIRED_CERTIFICATE; NSS 3.87
+//     accepts SHA-1 signed certificates. Without -n, tstclnt picks a client
+//     certificate from its database by itself, so PKI.NSSDB's "client" goes
+//     out to any server that names the PKI's CA. A stapled OCSP response is
+//     checked only with -T -O -F, which reports "revoked" as exit status 3
+//     and no text; a CRL imported with crlutil gives a message.
+//   - s_server -Verify 1 refuses a missing client certificate but carries
+//     on with an untrusted one unless -verify_return_error is given.
+//   - nginx 1.22 enables TLS 1.3 neither for clients (ssl_protocols) nor
+//     upstream (proxy_ssl_protocols) by default, and sends no SNI upstream
+//     unless proxy_ssl_server_name is on.
 //   - curl on Debian uses OpenSSL, so it takes OpenSSL suite names.
 //   - crypto/tls (the stand-in for clasp in this package's own tests) has no
 //     DHE suites, and uses static RSA and CBC suites only when they are

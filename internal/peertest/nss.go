@@ -106,6 +106,39 @@ func StartNSSServer(t testing.TB, leaf *Leaf, extraArgs ...string) *Process {
 	})
 }
 
+// StartNSSServerWithDB is StartNSSServer on a database the caller prepared
+// (a copy from NSSDB with more keys imported, see ImportNSSLeaf), with the
+// arguments that pick the certificate given by the caller: -n NICKNAME for
+// RSA or ECDSA, -S NICKNAME for DSA.
+//
+//	selfserv -d sql:DB -p PORT ARGS...
+func StartNSSServerWithDB(t testing.TB, db string, args ...string) *Process {
+	t.Helper()
+	Require(t, "selfserv")
+	return startServer(t, "selfserv", nil, func(port int) []string {
+		return append([]string{"-d", "sql:" + db, "-p", strconv.Itoa(port)}, args...)
+	})
+}
+
+// ImportNSSLeaf imports a leaf certificate and its PKCS #8 key into the NSS
+// database db (a copy from NSSDB) under the leaf's Name as nickname, the
+// way NSSDB imports its own leaves (`openssl pkcs12 -export`, pk12util).
+// It serves leaves NSSDB does not carry, such as a DSA one.
+func ImportNSSLeaf(t testing.TB, db string, leaf *Leaf) {
+	t.Helper()
+	Require(t, "pk12util", "openssl")
+	p12 := filepath.Join(t.TempDir(), leaf.Name+".p12")
+	for _, s := range [][]string{
+		{"openssl", "pkcs12", "-export", "-in", leaf.CertFile, "-inkey", leaf.KeyFile,
+			"-name", leaf.Name, "-out", p12, "-passout", "pass:" + nssPKCS12Password},
+		{"pk12util", "-i", p12, "-d", "sql:" + db, "-W", nssPKCS12Password, "-K", ""},
+	} {
+		if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("peertest: %s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+}
+
 // RunNSSClient runs NSS's tstclnt against addr, feeding it stdin, and
 // returns its combined output:
 //

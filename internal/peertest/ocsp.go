@@ -15,11 +15,30 @@ import (
 func (p *PKI) OCSPResponse(t testing.TB, leaf *Leaf, status int) []byte {
 	t.Helper()
 	now := time.Now()
+	return p.ocspResponse(t, leaf, status, now.Add(-time.Hour), now.Add(24*time.Hour))
+}
+
+// ExpiredOCSPResponseFile writes a good OCSP response for leaf whose
+// validity ended a day ago (this update three days ago, next update one),
+// for openssl s_server -status_file.
+func (p *PKI) ExpiredOCSPResponseFile(t testing.TB, leaf *Leaf) string {
+	t.Helper()
+	now := time.Now()
+	path := filepath.Join(t.TempDir(), "ocsp-expired.der")
+	if err := os.WriteFile(path, p.ocspResponse(t, leaf, ocsp.Good, now.Add(-72*time.Hour), now.Add(-24*time.Hour)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (p *PKI) ocspResponse(t testing.TB, leaf *Leaf, status int, thisUpdate, nextUpdate time.Time) []byte {
+	t.Helper()
+	now := time.Now()
 	tmpl := ocsp.Response{
 		Status:       status,
 		SerialNumber: leaf.Cert.SerialNumber,
-		ThisUpdate:   now.Add(-time.Hour),
-		NextUpdate:   now.Add(24 * time.Hour),
+		ThisUpdate:   thisUpdate,
+		NextUpdate:   nextUpdate,
 	}
 	if status == ocsp.Revoked {
 		tmpl.RevokedAt, tmpl.RevocationReason = now.Add(-2*time.Hour), ocsp.KeyCompromise

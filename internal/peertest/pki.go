@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -251,4 +252,43 @@ func writeLeaf(dir, name string, tmpl *x509.Certificate, key crypto.Signer, ca *
 
 func pemBytes(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+// oidTLSFeature is RFC 7633's TLS feature extension.
+var oidTLSFeature = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 24}
+
+// MustStapleLeaf makes a localhost server leaf (ECDSA P-256) signed by the
+// PKI's CA whose TLS feature extension (RFC 7633) lists status_request
+// (5): a "must-staple" certificate. Its files are in the test's temp
+// directory.
+func (p *PKI) MustStapleLeaf(t testing.TB) *Leaf {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	features, err := asn1.Marshal([]int{5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:    serial,
+		Subject:         pkix.Name{CommonName: "localhost", Organization: []string{"clasp peertest"}, OrganizationalUnit: []string{"must-staple"}},
+		NotBefore:       time.Now().Add(-time.Hour),
+		NotAfter:        time.Now().Add(24 * time.Hour),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:        []string{"localhost"},
+		IPAddresses:     []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtraExtensions: []pkix.Extension{{Id: oidTLSFeature, Value: features}},
+	}
+	leaf, err := writeLeaf(t.TempDir(), "must-staple", tmpl, key, p.CACert, p.CAKey, p.CACert.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf
 }

@@ -192,10 +192,22 @@ func (s *Suite) ForwardSecret() bool {
 }
 
 // IsWeak reports whether the suite is below clasp's secure default
-// (ECDHE or DHE key exchange with an AEAD), and if so says why in words
+// (ECDHE or DHE key exchange with an AEAD, or a CBC suite with
+// encrypt-then-MAC agreed), and if so says why in words
 // meant for the person who enabled it. Every problem found is listed,
-// most serious first, separated by "; ".
+// most serious first, separated by "; ". A CBC suite is judged as
+// MAC-then-encrypt, its record protection unless encrypt-then-MAC is
+// agreed; IsWeakOnConnection judges a connection that knows.
 func (s *Suite) IsWeak() (bool, string) {
+	return s.IsWeakOnConnection(false)
+}
+
+// IsWeakOnConnection is IsWeak for a connection that did or did not agree
+// on encrypt-then-MAC (RFC 7366). With it, a CBC suite's MAC covers the
+// ciphertext, so the padding-oracle and Lucky13 exposure of
+// MAC-then-encrypt is gone and is not listed; a stream cipher never gets
+// encrypt-then-MAC (RFC 7366 §3), so it keeps the weakness.
+func (s *Suite) IsWeakOnConnection(encryptThenMAC bool) (bool, string) {
 	var why []string
 	add := func(reason string) { why = append(why, reason) }
 
@@ -239,7 +251,7 @@ func (s *Suite) IsWeak() (bool, string) {
 	if s.MAC == MACMD5 {
 		add("MD5-based record MAC")
 	}
-	if !s.IsAEAD() && s.Cipher != CipherNULL {
+	if !s.IsAEAD() && s.Cipher != CipherNULL && !(encryptThenMAC && s.Cipher.Info().BlockSize > 0) {
 		add("CBC or stream cipher with MAC-then-encrypt: exposed to padding-oracle and timing attacks (Lucky13); prefer an AEAD suite")
 	}
 	if len(why) == 0 {

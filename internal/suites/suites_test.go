@@ -427,6 +427,36 @@ func TestIsWeakExplainsWhy(t *testing.T) {
 	}
 }
 
+// On a connection with encrypt-then-MAC (RFC 7366) a CBC suite's records
+// are MACed after encryption: the MAC-then-encrypt reason no longer holds,
+// while the suite's other weaknesses stay, and a stream cipher (which
+// RFC 7366 §3 never gives encrypt-then-MAC) keeps it.
+func TestIsWeakOnConnectionWithEncryptThenMAC(t *testing.T) {
+	tests := []struct {
+		id      ID
+		weak    bool
+		mention string
+	}{
+		{TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, false, ""},
+		{TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, false, ""},
+		{TLS_RSA_WITH_AES_128_CBC_SHA, true, "forward secrecy"},
+		{0x000A, true, "Sweet32"},          // TLS_RSA_WITH_3DES_EDE_CBC_SHA
+		{0x0005, true, "MAC-then-encrypt"}, // TLS_RSA_WITH_RC4_128_SHA
+	}
+	for _, tt := range tests {
+		weak, why := SuiteByID(tt.id).IsWeakOnConnection(true)
+		if weak != tt.weak || !strings.Contains(why, tt.mention) {
+			t.Errorf("%v: IsWeakOnConnection(true) = %v (%q), want %v mentioning %q", tt.id, weak, why, tt.weak, tt.mention)
+		}
+		if SuiteByID(tt.id).Cipher.Info().BlockSize > 0 && strings.Contains(why, "MAC-then-encrypt") {
+			t.Errorf("%v: a CBC suite with encrypt-then-MAC still called MAC-then-encrypt: %q", tt.id, why)
+		}
+		if notETM, _ := SuiteByID(tt.id).IsWeakOnConnection(false); !notETM {
+			t.Errorf("%v: not weak without encrypt-then-MAC", tt.id)
+		}
+	}
+}
+
 func TestSuiteLookupAcceptsBothSpellingsInAnyCase(t *testing.T) {
 	for _, name := range []string{
 		"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
