@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -214,6 +215,12 @@ func moreCases(pki *goldenPKI) []goldenCase {
 			wire.Errorf(wire.AlertInsufficientSecurity, "DH prime of 1024 bits")), weakDH, nil),
 		explainCase("psk-unknown-identity", "client", handshakeErr("client", "read ServerHello",
 			&clasp.AlertReceivedError{Level: 2, Description: uint8(wire.AlertUnknownPSKIdentity), Step: "read ServerHello"}), psk, nil),
+		explainCase("certificate-weak-key", "client", handshakeErr("client", "read ServerKeyExchange",
+			errors.New("crypto/rsa: 512-bit keys are insecure")), func() *facts {
+			f := sentHello()
+			f.peerChain = []*x509.Certificate{pki.weakKey, pki.intermediate}
+			return f
+		}, nil),
 		explainCase("transport-closed-before-hello-server", "server", handshakeErr("server", "read ClientHello", io.EOF), nil, nil),
 		{name: "probe-no-version", render: func(lang string) string {
 			err := handshakeErr("client", "read ServerHello", io.EOF)
@@ -404,6 +411,38 @@ type goldenPKI struct {
 	root, intermediate                  *x509.Certificate
 	leaf, expired, future, expiringSoon *x509.Certificate
 	selfSigned, clientOnly, otherClient *x509.Certificate
+	weakKey                             *x509.Certificate // a 512-bit RSA key
+}
+
+// weakRSAKey is a 512-bit RSA public key with a fixed modulus: only its
+// size matters to the diagnosis, and the issuer's Ed25519 signature over
+// it is deterministic.
+func weakRSAKey() *rsa.PublicKey {
+	var n []byte
+	for i := 0; len(n) < 64; i++ {
+		sum := sha256.Sum256([]byte{byte(i)})
+		n = append(n, sum[:]...)
+	}
+	n[0] |= 0x80
+	n[63] |= 1
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(n[:64]), E: 65537}
+}
+
+// issueWith signs tmpl for pub with the issuer's key, from fixed dates.
+func issueWith(t *testing.T, tmpl, parent *x509.Certificate, pub any, key ed25519.PrivateKey) *x509.Certificate {
+	t.Helper()
+	tmpl.SerialNumber = big.NewInt(1000)
+	tmpl.NotBefore = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tmpl.NotAfter = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	der, err := x509.CreateCertificate(nil, tmpl, parent, pub, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func goldenKey(name string) ed25519.PrivateKey {
@@ -458,6 +497,7 @@ func newGoldenPKI(t *testing.T) *goldenPKI {
 	self.IssuingCertificateURL = nil
 	p.selfSigned = issue("self", self, nil, "self")
 	p.clientOnly = issue("clientonly", leaf("www.example.com", x509.ExtKeyUsageClientAuth, zero, zero), p.intermediate, "intermediate")
+	p.weakKey = issueWith(t, leaf("www.example.com", x509.ExtKeyUsageServerAuth, zero, zero), p.intermediate, weakRSAKey(), goldenKey("intermediate"))
 	otherCA := issue("otherca", ca("Other Client CA"), nil, "otherca")
 	p.otherClient = issue("otherclient", leaf("device-17", x509.ExtKeyUsageClientAuth, zero, zero), otherCA, "otherca")
 	return p
