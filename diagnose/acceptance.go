@@ -234,8 +234,8 @@ func (v *acceptanceVerdict) judge() {
 		v.fix = t.T("probe.fix.version")
 	case a.Version != 0 && len(a.Suites) > 0 && !v.sharesSuite():
 		v.cause = CauseNoCommonCipherSuite
-		v.summary = t.T("probe.summary.suites", "suites", suiteList(a.Suites, 4), "version", a.Version.String(),
-			"offered", suiteList(v.offeredFor(a.Version), 3))
+		v.summary = t.T("probe.summary.suites", "suites", suiteList(t, a.Suites, 4), "version", a.Version.String(),
+			"offered", suiteList(t, v.offeredFor(a.Version), 3))
 		v.fix = t.T("probe.fix.suites", "suite", recommendedSuite(a.Version, a.Suites).String())
 	case a.GroupsProbed && len(a.Groups) > 0 && !v.sharesGroup():
 		v.cause = CauseNoCommonGroup
@@ -261,7 +261,8 @@ func (v *acceptanceVerdict) judge() {
 		v.fix = t.T("probe.fix.accepts_offer")
 		return
 	}
-	v.summary += "; " + clientFix + "; " + t.T("probe.to_fix_server", "fix", v.fix)
+	sep := t.T("list.clause_sep")
+	v.summary += sep + clientFix + sep + t.T("probe.to_fix_server", "fix", v.fix)
 	if len(v.flags) == 0 {
 		v.fix = t.T("probe.fix.server_only", "fix", v.fix)
 		return
@@ -408,13 +409,13 @@ func (v *acceptanceVerdict) explanation() string {
 	parts := []string{t.T("probe.explain.intro", "connections", conns,
 		"versions", strings.Join(versionNames(a.Versions), ", "))}
 	if a.Version != 0 {
-		parts = append(parts, t.T("probe.explain.suites", "version", a.Version.String(), "suites", suiteList(a.Suites, 12)))
+		parts = append(parts, t.T("probe.explain.suites", "version", a.Version.String(), "suites", suiteList(t, a.Suites, 12)))
 	}
 	if a.GroupsProbed {
-		parts = append(parts, t.T("probe.explain.groups", "version", a.Version.String(), "groups", orNothing(groupNames(a.Groups))))
+		parts = append(parts, t.T("probe.explain.groups", "version", a.Version.String(), "groups", orNothing(t, groupNames(a.Groups))))
 	}
 	if a.SchemesProbed {
-		parts = append(parts, t.T("probe.explain.schemes", "version", a.Version.String(), "schemes", orNothing(schemeNames(a.Schemes))))
+		parts = append(parts, t.T("probe.explain.schemes", "version", a.Version.String(), "schemes", orNothing(t, schemeNames(a.Schemes))))
 	}
 	return strings.Join(parts, " ")
 }
@@ -485,11 +486,11 @@ func allFFDHE(groups []suites.Group) bool {
 
 // suiteList names at most n suites, IANA name with the OpenSSL name beside
 // it, and says how many more there are.
-func suiteList(ids []suites.ID, n int) string {
+func suiteList(t *Texts, ids []suites.ID, n int) string {
 	var parts []string
 	for i, id := range ids {
 		if i == n {
-			parts = append(parts, fmt.Sprintf("… (%d in all)", len(ids)))
+			parts = append(parts, t.T("list.in_all", "n", len(ids)))
 			break
 		}
 		name := id.String()
@@ -499,7 +500,7 @@ func suiteList(ids []suites.ID, n int) string {
 		parts = append(parts, name)
 	}
 	if len(parts) == 0 {
-		return "(nothing)"
+		return t.T("list.nothing")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -540,9 +541,9 @@ func orIANA(openssl, iana string) string {
 	return iana
 }
 
-func orNothing(items []string) string {
+func orNothing(t *Texts, items []string) string {
 	if len(items) == 0 {
-		return "(nothing)"
+		return t.T("list.nothing")
 	}
 	return strings.Join(items, ", ")
 }

@@ -7,14 +7,17 @@ import (
 	"github.com/clasp-tls/clasp/internal/textcat"
 )
 
-// The texts of the newer diagnoses (what the probes found after a refusal,
-// warnings on a weak success, the resumption verdict, odd targets,
-// certificate and client-certificate faults, the server's one-line causes)
-// live in one catalogue per language under lang/, keyed by message ID, the
-// way the story renderer's do (internal/textcat). A text names its values
-// with {placeholders} so a translation may order them as its grammar
-// wants. TestCatalogues checks that every language has every English key
-// with the same placeholders.
+// Every text of a diagnosis (its summary, explanation and fix, the why
+// and what-to-change headings, the probes' verdict, warnings on a weak
+// success, the resumption verdict, odd targets, and the server's one-line
+// causes) lives in one catalogue per language under lang/, keyed by
+// message ID, the way the story renderer's do (internal/textcat). A text
+// names its values with {placeholders} so a translation may order them as
+// its grammar wants; the other side is named in the form a sentence needs
+// ({peer}, {peer_gen}, {peer_loc}: see peerArgs). TestCatalogues checks
+// that every language has every English key with the same placeholders,
+// and the golden diagnoses under testdata/golden show each family of
+// causes in every language.
 
 //go:embed lang/*.json
 var langFiles embed.FS
@@ -43,4 +46,10 @@ func Language(lang string) *Texts {
 		panic(err)
 	}
 	return t
+}
+
+// SuppressedNote is the line clasp serve writes before a cause's
+// explanation when n explanations of it were left out since the last one.
+func SuppressedNote(lang string, n int, cause Cause) string {
+	return Language(lang).T("serve.suppressed", "n", n, "cause", cause)
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"encoding/json"
+	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/textcat"
 	"os"
 	"path"
@@ -84,4 +85,32 @@ func goSources(t *testing.T) []string {
 		out = append(out, string(data))
 	}
 	return out
+}
+
+// Every row of the alert table names keys English has: a missing one
+// would print as its own name in the middle of a diagnosis.
+func TestAlertTableKeysAreInTheCatalogue(t *testing.T) {
+	en := Language(DefaultLanguage)
+	for desc, m := range alertTable {
+		for _, key := range []string{m.fromServer, m.fromClient, m.fix} {
+			if _, ok := en.Own(key); !ok {
+				t.Errorf("%s: key %s is not in the English catalogue", desc, key)
+			}
+		}
+	}
+}
+
+// Every reason internal/suites gives for a weak suite has its words in the
+// catalogue: a new or reworded one would stay English in every language.
+func TestWeakReasonsAreInTheCatalogue(t *testing.T) {
+	ru := Language("ru")
+	for _, s := range suites.AllSuites() {
+		weak, why := s.IsWeak()
+		if !weak {
+			continue
+		}
+		if got := weakReason(ru, why); got == firstReason(why) {
+			t.Errorf("%s: the reason %q has no weak_reason key", s.Name, firstReason(why))
+		}
+	}
 }

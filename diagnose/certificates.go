@@ -19,10 +19,7 @@ func (x *explainer) certificate(ve *clasp.CertificateVerificationError) *Diagnos
 		chain = x.f.peerChain
 	}
 	d := &Diagnosis{Evidence: map[string]any{"peer_chain": chainFacts(chain)}}
-	whose := "the server's"
-	if x.side == "server" {
-		whose = "the client's"
-	}
+	t := x.t
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var unknown x509.UnknownAuthorityError
@@ -34,41 +31,51 @@ func (x *explainer) certificate(ve *clasp.CertificateVerificationError) *Diagnos
 	case errors.As(ve.Err, &hostErr):
 		return x.hostname(d, hostErr)
 	case errors.As(ve.Err, &invalid) && invalid.Reason == x509.Expired:
-		return x.validity(d, invalid.Cert, chain, whose)
+		return x.validity(d, invalid.Cert, chain)
 	case errors.As(ve.Err, &invalid):
-		d.Cause = CauseCertificateInvalid
-		pos := positionIn(invalid.Cert, chain)
-		d.Summary = fmt.Sprintf("%s certificate was rejected: %v", whose, invalid)
-		d.Explanation = fmt.Sprintf("The %s %s failed a check: %v.", pos, certName(invalid.Cert), invalid)
-		if invalid.Reason == x509.IncompatibleUsage {
-			need := map[string]string{"client": "serverAuth", "server": "clientAuth"}[x.side]
-			d.Cause = CauseCertificateWrongUsage
-			d.Evidence["extended_key_usage"] = ekuNames(invalid.Cert)
-			d.Summary = x.t.T("cert.eku.summary", "peer", x.t.T(peerWords[x.peer()]), "position", pos, "subject", certName(invalid.Cert),
-				"eku", ekuNames(invalid.Cert), "need", need)
-			d.Explanation += fmt.Sprintf(" Its extended key usage is %s, and %s requires %s.", ekuNames(invalid.Cert), x.side, need)
-			d.Fix = fmt.Sprintf("On the %s: use a certificate issued for %s authentication.", x.peer(), x.peer())
-		} else {
-			d.Fix = fmt.Sprintf("On the %s: use a certificate chain that passes this check; reissue the certificate if needed.", x.peer())
-		}
-		return d
+		return x.invalid(d, invalid, chain)
 	case errors.As(ve.Err, &unknown):
-		return x.untrusted(d, chain, whose)
+		return x.untrusted(d, chain)
 	case errors.As(ve.Err, &sysRoots):
 		d.Cause = CauseCertificateUntrusted
-		d.Summary = "no trusted roots: the system's CA certificates could not be loaded"
-		d.Explanation = fmt.Sprintf("%s chain (%s) could not be checked because this system has no usable root certificates: %v.", capitalize(whose), describeChain(chain), sysRoots)
-		d.Fix = "Install the system's CA certificates (Debian: apt-get install ca-certificates), or pass the CA to trust with --cafile."
+		d.Summary = t.T("cert.no_roots.summary")
+		d.Explanation = t.T("cert.no_roots.explain", x.peerArgs("chain", x.describeChain(chain), "error", sysRoots)...)
+		d.Fix = t.T("cert.no_roots.fix")
 		return d
 	}
 	d.Cause = CauseCertificateInvalid
-	d.Summary = fmt.Sprintf("%s certificate was rejected: %v", whose, ve.Err)
-	d.Explanation = fmt.Sprintf("%s chain (%s) was rejected: %v.", capitalize(whose), describeChain(chain), ve.Err)
-	d.Fix = "Check the certificate against the reason above; when a VerifyPeerCertificate hook rejected it, the hook's own checks apply."
+	d.Summary = t.T("cert.invalid.summary", x.peerArgs("error", ve.Err)...)
+	d.Explanation = t.T("cert.rejected.explain", x.peerArgs("chain", x.describeChain(chain), "error", ve.Err)...)
+	d.Fix = t.T("cert.rejected.fix")
 	return d
 }
 
-func ekuNames(c *x509.Certificate) string {
+// invalid explains a certificate that failed one of crypto/x509's checks
+// other than its dates: a wrong extended key usage, and the rest.
+func (x *explainer) invalid(d *Diagnosis, invalid x509.CertificateInvalidError, chain []*x509.Certificate) *Diagnosis {
+	t := x.t
+	d.Cause = CauseCertificateInvalid
+	pos := x.position(invalid.Cert, chain)
+	d.Summary = t.T("cert.invalid.summary", x.peerArgs("error", invalid)...)
+	d.Explanation = capitalize(t.T("cert.invalid.explain", "position", pos, "subject", certName(invalid.Cert), "error", invalid))
+	if invalid.Reason != x509.IncompatibleUsage {
+		d.Fix = t.T("cert.invalid.fix", x.peerArgs()...)
+		return d
+	}
+	need := map[string]string{"client": "serverAuth", "server": "clientAuth"}[x.side]
+	eku := ekuNames(invalid.Cert, t.T("cert.eku.none"))
+	d.Cause = CauseCertificateWrongUsage
+	d.Evidence["extended_key_usage"] = ekuNames(invalid.Cert, "(none)")
+	d.Summary = t.T("cert.eku.summary", "peer", t.T(peerWords[x.peer()]), "position", pos, "subject", certName(invalid.Cert),
+		"eku", eku, "need", need)
+	d.Explanation = also(d.Explanation, t.T("cert.eku.explain", "eku", eku, "side", t.T(peerWords[x.side]), "need", need))
+	d.Fix = t.T("cert.eku.fix", x.peerArgs()...)
+	return d
+}
+
+// ekuNames lists a certificate's extended key usages, or none when it has
+// none.
+func ekuNames(c *x509.Certificate, none string) string {
 	names := map[x509.ExtKeyUsage]string{x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth",
 		x509.ExtKeyUsageCodeSigning: "codeSigning", x509.ExtKeyUsageEmailProtection: "emailProtection", x509.ExtKeyUsageAny: "any"}
 	var out []string
@@ -80,13 +87,30 @@ func ekuNames(c *x509.Certificate) string {
 		}
 	}
 	if len(out) == 0 {
-		return "(none)"
+		return none
 	}
 	return strings.Join(out, ", ")
 }
 
-// positionIn names a certificate's place in the chain: "leaf certificate",
-// "intermediate certificate [1]".
+// position names a certificate's place in the chain in the catalogue's
+// words.
+func (x *explainer) position(c *x509.Certificate, chain []*x509.Certificate) string {
+	for i, cc := range chain {
+		if c != nil && cc.Equal(c) {
+			switch {
+			case i == 0:
+				return x.t.T("cert.position.leaf")
+			case selfSigned(cc):
+				return x.t.T("cert.position.root", "i", i)
+			}
+			return x.t.T("cert.position.intermediate", "i", i)
+		}
+	}
+	return x.t.T("cert.position.other")
+}
+
+// positionIn names a certificate's place in the chain for the evidence,
+// in English: "leaf certificate", "intermediate certificate [1]".
 func positionIn(c *x509.Certificate, chain []*x509.Certificate) string {
 	for i, cc := range chain {
 		if c != nil && cc.Equal(c) {
@@ -109,83 +133,86 @@ func (x *explainer) hostname(d *Diagnosis, he x509.HostnameError) *Diagnosis {
 	d.Evidence["host"] = he.Host
 	d.Evidence["certificate_names"] = names
 	d.Evidence["certificate_subject"] = c.Subject.String()
-	d.Summary = fmt.Sprintf("the certificate is not valid for %q: it names %s", he.Host, quoteList(names))
-	d.Explanation = fmt.Sprintf("This client checked the server's certificate %s for the name %q, but the certificate is valid only for [%s].",
-		certName(c), he.Host, quoteList(names))
+	t := x.t
+	host := quote(he.Host)
+	d.Summary = t.T("cert.hostname.summary", "host", host, "names", x.list(names))
+	d.Explanation = t.T("cert.hostname.explain", "subject", certName(c), "host", host, "names", x.list(names))
 	if len(names) == 0 && c.Subject.CommonName != "" {
-		d.Explanation += fmt.Sprintf(" It carries the name %q only in its Common Name, which is no longer used for name checks (RFC 6125, and every current browser and library): names must be in the Subject Alternative Name extension.", c.Subject.CommonName)
+		d.Explanation = also(d.Explanation, t.T("cert.hostname.explain.cn_only", "cn", quote(c.Subject.CommonName)))
 	}
 	if sni := serverNameOf(x.f.clientHello); sni != "" && sni == he.Host {
-		d.Explanation += fmt.Sprintf(" The same name was sent as SNI, so a server hosting several names chose this certificate for %q (or has no certificate for it).", sni)
+		d.Explanation = also(d.Explanation, t.T("cert.hostname.explain.sni", "host", quote(sni)))
 	}
-	fix := "On this client: connect with a name the certificate holds"
 	if len(names) > 0 {
-		fix += fmt.Sprintf(" (--servername %s)", names[0])
+		d.Fix = t.T("cert.hostname.fix.name", "name", names[0], "host", host)
+	} else {
+		d.Fix = t.T("cert.hostname.fix", "host", host)
 	}
-	d.Fix = fix + fmt.Sprintf(". Or on the server: install a certificate whose Subject Alternative Names include %q (or serve it for that SNI name).", he.Host)
 	return d
 }
 
 // validity explains an expired or not-yet-valid certificate, from its
 // dates against the local clock.
-func (x *explainer) validity(d *Diagnosis, c *x509.Certificate, chain []*x509.Certificate, whose string) *Diagnosis {
+func (x *explainer) validity(d *Diagnosis, c *x509.Certificate, chain []*x509.Certificate) *Diagnosis {
 	if c == nil && len(chain) > 0 {
 		c = chain[0]
 	}
-	now := x.now
-	pos := positionIn(c, chain)
+	t, now := x.t, x.now
+	posEN := positionIn(c, chain)
 	d.Evidence["certificate"] = certFacts(c)
-	d.Evidence["position"] = pos
+	d.Evidence["position"] = posEN
 	d.Evidence["local_time"] = now.UTC()
-	dates := fmt.Sprintf("valid from %s until %s", c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
-	peer := x.peer()
+	args := x.peerArgs("position", x.position(c, chain), "subject", certName(c), "now", now.UTC().Format(time.RFC3339),
+		"dates", t.T("cert.dates", "from", c.NotBefore.UTC().Format(time.RFC3339), "until", c.NotAfter.UTC().Format(time.RFC3339)))
 	switch {
 	case now.Before(c.NotBefore):
 		d.Cause = CauseCertificateNotYetValid
 		gap := c.NotBefore.Sub(now)
 		d.Evidence["not_yet_valid_for"] = gap.String()
-		d.Summary = fmt.Sprintf("%s %s %s is not valid yet: it starts %s", whose, pos, certName(c), c.NotBefore.UTC().Format(time.RFC3339))
-		d.Explanation = fmt.Sprintf("The %s %s is %s; the local clock says %s, %s before it becomes valid.",
-			pos, certName(c), dates, now.UTC().Format(time.RFC3339), humanDuration(gap))
-		d.Fix = fmt.Sprintf("If this machine's clock is right, the %s uses a certificate issued for the future: on the %s, install one valid now. If the clock is wrong (a machine without NTP, a VM restored from a snapshot), fix the clock here.", peer, peer)
+		args = append(args, "date", c.NotBefore.UTC().Format(time.RFC3339), "gap", humanDuration(t, gap))
+		d.Summary = t.T("cert.not_yet_valid.summary", args...)
+		d.Explanation = capitalize(t.T("cert.not_yet_valid.explain", args...))
+		d.Fix = t.T("cert.not_yet_valid.fix", args...)
 	default:
 		d.Cause = CauseCertificateExpired
 		gap := now.Sub(c.NotAfter)
 		d.Evidence["expired_for"] = gap.String()
-		d.Summary = fmt.Sprintf("%s %s %s expired on %s", whose, pos, certName(c), c.NotAfter.UTC().Format(time.RFC3339))
-		d.Explanation = fmt.Sprintf("The %s %s is %s; the local clock says %s, %s after it expired.",
-			pos, certName(c), dates, now.UTC().Format(time.RFC3339), humanDuration(gap))
-		d.Fix = fmt.Sprintf("On the %s: renew the certificate and install the new one (and reload the service).", peer)
-		if pos != "leaf certificate" {
-			d.Fix = fmt.Sprintf("On the %s: the chain it sends contains an expired CA certificate; replace it with the CA's current certificate (download the current chain from the CA).", peer)
+		args = append(args, "date", c.NotAfter.UTC().Format(time.RFC3339), "gap", humanDuration(t, gap))
+		d.Summary = t.T("cert.expired.summary", args...)
+		d.Explanation = capitalize(t.T("cert.expired.explain", args...))
+		d.Fix = t.T("cert.expired.fix.leaf", args...)
+		if posEN != "leaf certificate" {
+			d.Fix = t.T("cert.expired.fix.ca", args...)
 		}
-		d.Fix += " If this machine's clock is wrong, fix the clock here instead."
+		d.Fix = also(d.Fix, t.T("cert.expired.fix.clock"))
 	}
 	return d
 }
 
-func humanDuration(d time.Duration) string {
+// humanDuration words a duration in its largest sensible unit.
+func humanDuration(t *Texts, d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d days", int(math.Round(d.Hours()/24)))
+		return t.T("duration.days", "n", int(math.Round(d.Hours()/24)))
 	case d >= 2*time.Hour:
-		return fmt.Sprintf("%d hours", int(math.Round(d.Hours())))
+		return t.T("duration.hours", "n", int(math.Round(d.Hours())))
 	case d >= 2*time.Minute:
-		return fmt.Sprintf("%d minutes", int(math.Round(d.Minutes())))
+		return t.T("duration.minutes", "n", int(math.Round(d.Minutes())))
 	}
-	return fmt.Sprintf("%d seconds", int(math.Round(d.Seconds())))
+	return t.T("duration.seconds", "n", int(math.Round(d.Seconds())))
 }
 
 // untrusted follows the chain the peer sent from its leaf upward, and
 // says where it stops: at a self-signed root this side does not trust, at
 // a CA certificate whose issuer (a root) is not trusted, or at the leaf
 // itself because the peer left out the intermediate that issued it.
-func (x *explainer) untrusted(d *Diagnosis, chain []*x509.Certificate, whose string) *Diagnosis {
+func (x *explainer) untrusted(d *Diagnosis, chain []*x509.Certificate) *Diagnosis {
+	t := x.t
 	if len(chain) == 0 {
 		d.Cause = CauseCertificateUntrusted
-		d.Summary = whose + " certificate is not trusted"
-		d.Explanation = "The peer's certificate was signed by an authority this side does not trust (" + x.err.Error() + ")."
-		d.Fix = "Pass the issuing CA's certificate with --cafile."
+		d.Summary = t.T("cert.untrusted.summary", x.peerArgs()...)
+		d.Explanation = t.T("cert.untrusted.explain", "error", x.err.Error())
+		d.Fix = t.T("cert.untrusted.fix")
 		return d
 	}
 	// Follow issuer links through the chain as sent.
@@ -223,54 +250,56 @@ func (x *explainer) untrusted(d *Diagnosis, chain []*x509.Certificate, whose str
 	if len(unused) > 0 {
 		d.Evidence["unrelated_certificates_sent"] = unused
 	}
-	sent := fmt.Sprintf("The %s sent %d certificate(s): %s.", x.peer(), len(chain), describeChain(chain))
-	unusedNote := ""
-	if len(unused) > 0 {
-		unusedNote = fmt.Sprintf(" It also sent certificates that did not issue anything in the chain (%s): probably the wrong intermediate.", strings.Join(unused, "; "))
-	}
 	caFlag := "--cafile"
 	if x.side == "server" {
-		caFlag = "the server's client CA list (ClientCAs)"
+		caFlag = t.T("cert.ca_flag.server")
 	}
+	args := x.peerArgs("n", len(chain), "chain", x.describeChain(chain), "store", store, "ca_flag", caFlag,
+		"subject", certName(leaf), "root", certName(top), "fingerprint", fingerprint(top), "top", certName(top),
+		"issuer", top.Issuer.String(), "certificates", strings.Join(unused, "; "))
+	var key string
 	switch {
 	case selfSigned(top) && top == leaf:
-		d.Cause = CauseCertificateUntrusted
+		d.Cause, key = CauseCertificateUntrusted, "cert.self_signed"
 		d.Evidence["untrusted_root"] = certFacts(top)
-		d.Summary = fmt.Sprintf("%s certificate %s is self-signed and not trusted", whose, certName(leaf))
-		d.Explanation = sent + fmt.Sprintf(" The certificate is self-signed (its own issuer), and it is not among the certificates this side trusts (%s).", store) + unusedNote
-		d.Fix = fmt.Sprintf("If you expect this certificate (a test or internal server), trust it explicitly: save it as PEM and pass it with %s (SHA-256 %s). Otherwise, on the %s: use a certificate issued by a CA the clients trust.", caFlag, fingerprint(top), x.peer())
 	case selfSigned(top):
-		d.Cause = CauseCertificateUntrusted
+		d.Cause, key = CauseCertificateUntrusted, "cert.root_untrusted"
 		d.Evidence["untrusted_root"] = certFacts(top)
-		d.Summary = fmt.Sprintf("%s certificate chains to the root %s, which is not trusted here", whose, certName(top))
-		d.Explanation = sent + fmt.Sprintf(" The chain is complete up to the self-signed root %s, but that root is not among the certificates this side trusts (%s).", certName(top), store) + unusedNote
-		d.Fix = fmt.Sprintf("If %s is a CA you mean to trust (a private or corporate CA), pass its certificate with %s (SHA-256 %s). Otherwise, on the %s: use a certificate from a CA the clients trust.", certName(top), caFlag, fingerprint(top), x.peer())
 	case top == leaf:
-		d.Cause = CauseCertificateIntermediateMissing
+		d.Cause, key = CauseCertificateIntermediateMissing, "cert.intermediate_missing"
 		d.Evidence["missing_issuer"] = leaf.Issuer.String()
-		d.Summary = fmt.Sprintf("%s chain is incomplete: the issuer of %s (%s) was not sent and is not trusted here", whose, certName(leaf), leaf.Issuer.String())
-		d.Explanation = sent + fmt.Sprintf(" The leaf's issuer %s is not in that chain, and not among the certificates this side trusts (%s), so no path to a trusted root can be built.", leaf.Issuer.String(), store)
-		if len(leaf.IssuingCertificateURL) > 0 {
-			d.Explanation += fmt.Sprintf(" The leaf says its issuer's certificate is published at %s.", strings.Join(leaf.IssuingCertificateURL, ", "))
-			d.Summary += " (the leaf's AIA names it at " + strings.Join(leaf.IssuingCertificateURL, ", ") + ")"
-			d.Evidence["issuer_aia_url"] = leaf.IssuingCertificateURL
-		}
-		d.Explanation += unusedNote
-		d.Fix = fmt.Sprintf("On the %s: send the full chain — the leaf followed by the intermediate CA certificate(s) up to the root (e.g. fullchain.pem instead of cert.pem; nginx ssl_certificate with the chain appended, Apache SSLCertificateFile with the chain). If %s is itself a root CA you mean to trust, pass its certificate with %s instead.", x.peer(), leaf.Issuer.String(), caFlag)
 	default:
-		d.Cause = CauseCertificateUntrusted
+		d.Cause, key = CauseCertificateUntrusted, "cert.chain_untrusted"
 		d.Evidence["missing_issuer"] = top.Issuer.String()
-		d.Summary = fmt.Sprintf("%s chain ends at %s, whose issuer %s is not trusted here", whose, certName(top), top.Issuer.String())
-		d.Explanation = sent + fmt.Sprintf(" The chain leads up to the CA %s, issued by %s; that root is not among the certificates this side trusts (%s).", certName(top), top.Issuer.String(), store) + unusedNote
-		d.Fix = fmt.Sprintf("If %s is a CA you mean to trust, pass its certificate with %s. Otherwise, on the %s: use a certificate from a CA the clients trust.", top.Issuer.String(), caFlag, x.peer())
+	}
+	d.Summary = t.T(untrustedKeys[key][0], args...)
+	d.Explanation = also(capitalize(t.T("cert.chain.sent", args...)), t.T(untrustedKeys[key][1], args...))
+	d.Fix = t.T(untrustedKeys[key][2], args...)
+	if urls := leaf.IssuingCertificateURL; key == "cert.intermediate_missing" && len(urls) > 0 {
+		url := strings.Join(urls, ", ")
+		d.Explanation = also(d.Explanation, t.T("cert.intermediate_missing.explain_aia", "url", url))
+		d.Summary += t.T("cert.intermediate_missing.summary_aia", "url", url)
+		d.Evidence["issuer_aia_url"] = urls
+	}
+	if len(unused) > 0 {
+		d.Explanation = also(d.Explanation, t.T("cert.chain.unused", args...))
 	}
 	return d
+}
+
+// untrustedKeys are the summary, explanation and fix keys of each way a
+// chain fails to reach a trusted root.
+var untrustedKeys = map[string][3]string{
+	"cert.self_signed":          {"cert.self_signed.summary", "cert.self_signed.explain", "cert.self_signed.fix"},
+	"cert.root_untrusted":       {"cert.root_untrusted.summary", "cert.root_untrusted.explain", "cert.root_untrusted.fix"},
+	"cert.intermediate_missing": {"cert.intermediate_missing.summary", "cert.intermediate_missing.explain", "cert.intermediate_missing.fix"},
+	"cert.chain_untrusted":      {"cert.chain_untrusted.summary", "cert.chain_untrusted.explain", "cert.chain_untrusted.fix"},
 }
 
 // trustStore describes the pool the peer's chain was checked against.
 func (x *explainer) trustStore() (string, map[string]any) {
 	if x.cfg == nil {
-		return "the configured roots", map[string]any{"kind": "unknown"}
+		return x.t.T("store.unknown"), map[string]any{"kind": "unknown"}
 	}
 	pool := x.cfg.RootCAs
 	if x.side == "server" {
@@ -278,16 +307,16 @@ func (x *explainer) trustStore() (string, map[string]any) {
 	}
 	if pool == nil {
 		if x.side == "server" {
-			return "no client CAs are configured", map[string]any{"kind": "none"}
+			return x.t.T("store.no_client_cas"), map[string]any{"kind": "none"}
 		}
-		return "the system's root CAs", map[string]any{"kind": "system"}
+		return x.t.T("store.system"), map[string]any{"kind": "system"}
 	}
 	//lint:ignore SA1019 the pool is one the caller built, so Subjects lists it
 	subjects := pool.Subjects() //nolint:staticcheck
 	names := dnStrings(subjects)
-	desc := fmt.Sprintf("the %d configured CA certificate(s): %s", len(names), quoteList(names))
+	desc := x.t.T("store.configured_list", "n", len(names), "names", x.list(names))
 	if len(names) > 5 {
-		desc = fmt.Sprintf("the %d configured CA certificates", len(names))
+		desc = x.t.T("store.configured_many", "n", len(names))
 	}
 	return desc, map[string]any{"kind": "configured", "subjects": names}
 }
@@ -311,7 +340,7 @@ func (x *explainer) weakSignatureIn(d *Diagnosis, chain []*x509.Certificate, err
 		if alg == "" || i > 0 && selfSigned(c) {
 			continue
 		}
-		pos := positionIn(c, chain)
+		pos := x.position(c, chain)
 		d.Cause = CauseCertificateWeakSignature
 		d.Evidence["certificate"] = certFacts(c)
 		d.Evidence["signature_algorithm"] = alg

@@ -80,6 +80,10 @@ type Diagnosis struct {
 	Fix string `json:"fix"`
 	// Evidence holds the facts used, under stable snake_case keys.
 	Evidence map[string]any `json:"evidence,omitempty"`
+
+	// lang is the catalogue language the texts were made in, so that
+	// Text's headings speak it too ("" is English).
+	lang string
 }
 
 // Text renders the "why" and "what to change" block printed after the
@@ -88,33 +92,13 @@ func (d *Diagnosis) Text() string {
 	if d == nil {
 		return ""
 	}
+	t := Language(d.lang)
 	var b strings.Builder
-	b.WriteString("why:\n")
+	b.WriteString(t.T("heading.why") + "\n")
 	b.WriteString(wrap(d.Explanation, "  ", 78))
 	if d.Fix != "" {
-		b.WriteString("what to change:\n")
+		b.WriteString(t.T("heading.fix") + "\n")
 		b.WriteString(wrap(d.Fix, "  ", 78))
-	}
-	return b.String()
-}
-
-// wrap breaks s into lines of at most width columns, each starting with
-// indent. Paragraphs (separated by "\n") are kept.
-func wrap(s, indent string, width int) string {
-	var b strings.Builder
-	for _, para := range strings.Split(s, "\n") {
-		line := indent
-		for _, w := range strings.Fields(para) {
-			if len(line) > len(indent) && len(line)+1+len(w) > width {
-				b.WriteString(line + "\n")
-				line = indent
-			}
-			if len(line) > len(indent) {
-				line += " "
-			}
-			line += w
-		}
-		b.WriteString(line + "\n")
 	}
 	return b.String()
 }
@@ -139,8 +123,7 @@ func ExplainWithConfig(err error, rec *Recorder, side string, now time.Time, cfg
 	return ExplainIn(DefaultLanguage, err, rec, side, now, cfg)
 }
 
-// ExplainIn is ExplainWithConfig with the texts that come from the
-// catalogue in lang (see Languages); the older texts are English only.
+// ExplainIn is ExplainWithConfig with its texts in lang (see Languages).
 func ExplainIn(lang string, err error, rec *Recorder, side string, now time.Time, cfg *clasp.Config) *Diagnosis {
 	var f *facts
 	if rec != nil {
@@ -148,6 +131,11 @@ func ExplainIn(lang string, err error, rec *Recorder, side string, now time.Time
 	} else {
 		f = &facts{side: side}
 	}
+	return explainFacts(lang, err, f, side, now, cfg)
+}
+
+// explainFacts is ExplainIn on facts already gathered.
+func explainFacts(lang string, err error, f *facts, side string, now time.Time, cfg *clasp.Config) *Diagnosis {
 	if err == nil && f.failed != nil {
 		err = f.failed.Err
 	}
@@ -169,6 +157,7 @@ func ExplainIn(lang string, err error, rec *Recorder, side string, now time.Time
 		x.step = ae.Step
 	}
 	d := x.explain()
+	d.lang = x.t.Lang()
 	if d.Evidence == nil {
 		d.Evidence = map[string]any{}
 	}
@@ -255,9 +244,9 @@ func (x *explainer) explain() *Diagnosis {
 }
 
 func (x *explainer) unknown() *Diagnosis {
-	d := &Diagnosis{Cause: CauseUnknown, Summary: "handshake failed: " + x.err.Error(),
-		Explanation: "clasp has no explanation for this failure beyond the error itself: " + x.err.Error() + ".",
-		Fix:         "Run again with --trace=msg to see every message of the exchange; the last messages before the failure usually show which side objected.",
+	d := &Diagnosis{Cause: CauseUnknown, Summary: x.t.T("unknown.summary", "error", x.err.Error()),
+		Explanation: x.t.T("unknown.explain", "error", x.err.Error()),
+		Fix:         x.t.T("unknown.fix"),
 		Evidence:    map[string]any{}}
 	x.addTraffic(d)
 	return d

@@ -6,7 +6,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
-	"fmt"
 	"math/big"
 	"strings"
 
@@ -304,20 +303,14 @@ func selfSigned(c *x509.Certificate) bool {
 	return string(c.RawIssuer) == string(c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
-// describeChain lists a chain for people: "[0] CN=a (issued by CN=b); [1] ...".
-func describeChain(chain []*x509.Certificate) string {
+// describeChain lists a chain for people in the catalogue's words:
+// "[0] CN=a, issued by CN=b; [1] ...".
+func (x *explainer) describeChain(chain []*x509.Certificate) string {
 	parts := make([]string, len(chain))
 	for i, c := range chain {
-		parts[i] = fmt.Sprintf("[%d] %s, issued by %s", i, certName(c), c.Issuer.String())
+		parts[i] = x.t.T("chain.entry", "i", i, "subject", certName(c), "issuer", c.Issuer.String())
 	}
-	return strings.Join(parts, "; ")
-}
-
-func quoteList(items []string) string {
-	if len(items) == 0 {
-		return "(nothing)"
-	}
-	return strings.Join(items, ", ")
+	return strings.Join(parts, x.t.T("chain.sep"))
 }
 
 func parseChain(ders [][]byte) []*x509.Certificate {

@@ -1,9 +1,10 @@
 package diagnose
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clasp-tls/clasp"
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -30,24 +31,28 @@ func (x *explainer) negotiation(ne *clasp.NegotiationError) *Diagnosis {
 	if ne.Detail != "" {
 		d.Evidence["detail"] = ne.Detail
 	}
-	client, server := "the client", "the server"
+	t := x.t
+	client, server := t.T("who.the_client"), t.T("who.the_server")
 	if x.side == "client" {
-		client = "this client"
+		client = t.T("who.this_client")
 	} else {
-		server = "this server"
+		server = t.T("who.this_server")
 	}
-	d.Summary = fmt.Sprintf("no %s in common: %s offered %s; %s accepts %s", ne.What, client,
-		quoteList(ne.ClientOffered), server, quoteList(ne.ServerAccepts))
-	d.Explanation = fmt.Sprintf("%s offered the %ss [%s]; %s accepts [%s]. The intersection is empty",
-		capitalize(client), ne.What, quoteList(ne.ClientOffered), server, quoteList(ne.ServerAccepts))
+	what, whats := ne.What, ne.What+"s"
+	if k, ok := paramKeys[ne.What]; ok {
+		what, whats = t.T(k[0]), t.T(k[1])
+	}
+	lists := []any{"client", client, "server", server, "what", what, "whats", whats,
+		"offered", x.list(ne.ClientOffered), "accepts", x.list(ne.ServerAccepts), "common", x.list(common)}
+	d.Summary = t.T("negotiation.summary", lists...)
+	d.Explanation = capitalize(t.T("negotiation.explain.empty", lists...))
 	if len(common) > 0 {
-		d.Explanation = fmt.Sprintf("%s offered the %ss [%s]; %s accepts [%s]. They share [%s], but none of those could be used",
-			capitalize(client), ne.What, quoteList(ne.ClientOffered), server, quoteList(ne.ServerAccepts), quoteList(common))
+		d.Explanation = capitalize(t.T("negotiation.explain.unusable", lists...))
 	}
 	if ne.Detail != "" {
 		d.Explanation += " (" + ne.Detail + ")"
 	}
-	d.Explanation += "."
+	d.Explanation += t.T("negotiation.explain.end")
 
 	switch ne.What {
 	case "cipher suite":
@@ -58,43 +63,63 @@ func (x *explainer) negotiation(ne *clasp.NegotiationError) *Diagnosis {
 		x.versionAdvice(d, ne)
 	case "group":
 		d.Cause = CauseNoCommonGroup
-		d.Explanation += " The key exchange needs one group (elliptic curve, finite field or hybrid post-quantum group) that both sides implement and allow."
+		d.Explanation = also(d.Explanation, t.T("negotiation.group.explain"))
 		d.Fix = x.bothSides(
-			fmt.Sprintf("allow one of the groups the client offers (%s) in the server's group list", quoteList(ne.ClientOffered)),
-			fmt.Sprintf("offer one of the server's groups (%s)%s", quoteList(ne.ServerAccepts), x.flag("--groups")))
+			t.T("negotiation.group.fix_server", "groups", x.list(ne.ClientOffered)),
+			t.T("negotiation.group.fix_client", "groups", x.list(ne.ServerAccepts), "flag", x.flag("--groups")))
 	case "signature scheme":
 		d.Cause = CauseNoCommonSignatureScheme
-		d.Explanation += " The server signs the handshake with its certificate's key, so it needs a scheme the client accepts and that key can produce."
-		if keys := x.serverKeys(); x.side == "server" && len(keys) > 0 {
-			d.Explanation += " This server's certificate keys: " + strings.Join(keys, "; ") + "."
-			d.Evidence["server_certificate_keys"] = keys
-		}
-		needed := schemeKeyTypes(ne.ClientOffered)
-		if len(needed) > 0 {
-			d.Explanation += " The client's schemes need a certificate key of type " + strings.Join(needed, " or ") + "."
-			d.Evidence["client_schemes_need_key"] = needed
-		}
-		d.Fix = x.bothSides(
-			fmt.Sprintf("add a certificate whose key can sign with one of the client's schemes (%s, which needs a key of type %s)", quoteList(ne.ClientOffered), strings.Join(needed, " or ")),
-			fmt.Sprintf("accept one of the server's schemes (%s)%s", quoteList(ne.ServerAccepts), x.flag("--sigalgs")))
+		x.schemeAdvice(d, ne)
 	case "application protocol":
 		d.Cause = CauseNoCommonALPN
 		d.Fix = x.bothSides(
-			fmt.Sprintf("serve one of the protocols the client asks for (%s)", quoteList(ne.ClientOffered)),
-			fmt.Sprintf("ask for one the server serves (%s)%s, or send no ALPN", quoteList(ne.ServerAccepts), x.flag("--alpn")))
+			t.T("negotiation.alpn.fix_server", "protocols", x.list(ne.ClientOffered)),
+			t.T("negotiation.alpn.fix_client", "protocols", x.list(ne.ServerAccepts), "flag", x.flag("--alpn")))
 	default:
 		d.Cause = CauseUnknown
-		d.Fix = "Make the two lists overlap, on either side."
+		d.Fix = t.T("negotiation.fix.overlap")
 	}
 	return d
 }
 
+// paramKeys are the catalogue keys of each negotiated parameter's name, as
+// one ("no cipher suite in common") and as many ("offered the cipher
+// suites").
+var paramKeys = map[string][2]string{
+	"cipher suite":         {"param.cipher_suite.one", "param.cipher_suite.many"},
+	"protocol version":     {"param.protocol_version.one", "param.protocol_version.many"},
+	"group":                {"param.group.one", "param.group.many"},
+	"signature scheme":     {"param.signature_scheme.one", "param.signature_scheme.many"},
+	"application protocol": {"param.application_protocol.one", "param.application_protocol.many"},
+}
+
+// schemeAdvice explains a signature scheme mismatch from the key types
+// each side's schemes need.
+func (x *explainer) schemeAdvice(d *Diagnosis, ne *clasp.NegotiationError) {
+	t := x.t
+	d.Explanation = also(d.Explanation, t.T("negotiation.scheme.explain"))
+	if keys := x.serverKeys(); x.side == "server" && len(keys) > 0 {
+		d.Explanation = also(d.Explanation, t.T("negotiation.scheme.server_keys", "keys", strings.Join(keys, "; ")))
+		d.Evidence["server_certificate_keys"] = keys
+	}
+	needed := schemeKeyTypes(ne.ClientOffered)
+	types := strings.Join(needed, t.T("negotiation.or"))
+	if len(needed) > 0 {
+		d.Explanation = also(d.Explanation, t.T("negotiation.scheme.client_needs", "types", types))
+		d.Evidence["client_schemes_need_key"] = needed
+	}
+	d.Fix = x.bothSides(
+		t.T("negotiation.scheme.fix_server", "schemes", x.list(ne.ClientOffered), "types", types),
+		t.T("negotiation.scheme.fix_client", "schemes", x.list(ne.ServerAccepts), "flag", x.flag("--sigalgs")))
+}
+
 // bothSides words a fix that either side can make, naming this side.
 func (x *explainer) bothSides(serverFix, clientFix string) string {
+	key := "both.client_here"
 	if x.side == "server" {
-		return "On this server: " + serverFix + ". Or on the client: " + clientFix + "."
+		key = "both.server_here"
 	}
-	return "On this client: " + clientFix + ". Or on the server: " + serverFix + "."
+	return x.t.T(key, "server_fix", serverFix, "client_fix", clientFix)
 }
 
 // flag names a command-line flag of `clasp connect` when the client is
@@ -108,6 +133,7 @@ func (x *explainer) flag(name string) string {
 
 // suiteAdvice says which suites would work and which side should change.
 func (x *explainer) suiteAdvice(d *Diagnosis, ne *clasp.NegotiationError, common []string) {
+	t := x.t
 	// Suites the server could enable: offered by the client and runnable
 	// by clasp.
 	var serverCould, weakOffered []string
@@ -120,7 +146,7 @@ func (x *explainer) suiteAdvice(d *Diagnosis, ne *clasp.NegotiationError, common
 		}
 		weak, why := s.IsWeak()
 		if weak {
-			weakOffered = append(weakOffered, name+" ("+firstReason(why)+")")
+			weakOffered = append(weakOffered, name+" ("+weakReason(x.t, why)+")")
 		} else {
 			allWeak = false
 		}
@@ -147,33 +173,33 @@ func (x *explainer) suiteAdvice(d *Diagnosis, ne *clasp.NegotiationError, common
 	if len(common) > 0 {
 		switch {
 		case strings.Contains(ne.Detail, "certificate"):
-			d.Fix = "On the server: add a certificate of the type the common suites need (ECDHE_ECDSA suites need an ECDSA certificate, ECDHE_RSA and RSA suites an RSA one), or enable suites that fit the certificate it has."
+			d.Fix = t.T("suites.fix.certificate_type")
 		case strings.Contains(ne.Detail, "group"):
-			d.Fix = "Make the key exchange groups overlap: the common suites need a group both sides allow (the server's group list, or the client's" + x.flag("--groups") + ")."
+			d.Fix = t.T("suites.fix.groups_overlap", "flag", x.flag("--groups"))
 		default:
-			d.Fix = "Make a suite in common usable: " + ne.Detail + "."
+			d.Fix = t.T("suites.fix.detail", "detail", ne.Detail)
 		}
 		return
 	}
 	if len(weakOffered) > 0 && allWeak {
-		d.Explanation += fmt.Sprintf(" Every suite the client offers is one that current servers disable on purpose: %s. This is the classic failure of an old TLS library or a client configured with a legacy cipher list meeting a server that dropped those suites.", strings.Join(weakOffered, "; "))
+		d.Explanation = also(d.Explanation, t.T("suites.explain.all_weak", "suites", strings.Join(weakOffered, "; ")))
 	}
 	if len(clientCould) > 0 {
-		d.Explanation += fmt.Sprintf(" Suites that would work if the client offered them: %s.", quoteList(clientCould))
+		d.Explanation = also(d.Explanation, t.T("suites.explain.client_could", "suites", x.list(clientCould)))
 	}
-	clientFix := fmt.Sprintf("enable one of %s in the client%s — update its TLS library or its cipher list", quoteList(clientCould), x.flag("--ciphers"))
+	clientFix := t.T("suites.fix.client_enable", "suites", x.list(clientCould), "flag", x.flag("--ciphers"))
 	if len(clientCould) == 0 {
-		clientFix = "offer TLS 1.3 or a suite the server accepts"
+		clientFix = t.T("suites.fix.client_offer")
 	}
-	serverFix := "the server can run none of the client's suites"
+	serverFix := t.T("suites.fix.server_none")
 	if len(serverCould) > 0 {
-		serverFix = fmt.Sprintf("enable one of the client's suites that the server can run (%s)", quoteList(serverCould))
+		serverFix = t.T("suites.fix.server_enable", "suites", x.list(serverCould))
 		if allWeak {
-			serverFix += ", which weakens it for every client: prefer fixing the client"
+			serverFix += t.T("suites.fix.weakens")
 		}
 	}
 	if allWeak || x.side == "server" {
-		d.Fix = "On the client (preferred): " + clientFix + ". Or on the server: " + serverFix + "."
+		d.Fix = t.T("both.client_preferred", "client_fix", clientFix, "server_fix", serverFix)
 	} else {
 		d.Fix = x.bothSides(serverFix, clientFix)
 	}
@@ -185,6 +211,30 @@ func firstReason(why string) string {
 	return r
 }
 
+// weakReason is the first reason a suite is weak (from the suites table's
+// IsWeak, in English) in the catalogue's words: the English text is looked
+// up among the weak_reason keys, and an unknown one stays as it is.
+func weakReason(t *Texts, why string) string {
+	reason := firstReason(why)
+	en := Language(DefaultLanguage)
+	for _, key := range weakReasonKeys {
+		if text, _ := en.Own(key); text == reason {
+			return t.T(key)
+		}
+	}
+	return reason
+}
+
+// weakReasonKeys are the catalogue keys of the reasons internal/suites
+// gives for a weak suite (TestWeakReasonsAreInTheCatalogue checks that
+// every suite's is here).
+var weakReasonKeys = []string{
+	"weak_reason.signalling", "weak_reason.never_negotiable", "weak_reason.no_encryption", "weak_reason.export",
+	"weak_reason.rc4", "weak_reason.des", "weak_reason.64bit_block", "weak_reason.ccm8", "weak_reason.anonymous",
+	"weak_reason.dsa", "weak_reason.static_rsa", "weak_reason.static_dh", "weak_reason.psk", "weak_reason.kerberos",
+	"weak_reason.md5_mac", "weak_reason.mac_then_encrypt",
+}
+
 func (x *explainer) versionAdvice(d *Diagnosis, ne *clasp.NegotiationError) {
 	oldOnly := true
 	for _, v := range ne.ClientOffered {
@@ -193,13 +243,13 @@ func (x *explainer) versionAdvice(d *Diagnosis, ne *clasp.NegotiationError) {
 		}
 	}
 	if oldOnly && len(ne.ClientOffered) > 0 {
-		d.Explanation += " The client only speaks versions older than TLS 1.2, which are deprecated (RFC 8996)."
-		d.Fix = "On the client (preferred): update its TLS library or enable TLS 1.2. Or on the server: enable the old version for this client only, knowing it is deprecated."
+		d.Explanation = also(d.Explanation, x.t.T("version.explain.old_only"))
+		d.Fix = x.t.T("version.fix.old_only")
 		return
 	}
 	d.Fix = x.bothSides(
-		fmt.Sprintf("enable one of the versions the client offers (%s)", quoteList(ne.ClientOffered)),
-		fmt.Sprintf("allow one of the server's versions (%s)%s", quoteList(ne.ServerAccepts), x.flag("--min-version/--max-version")))
+		x.t.T("version.fix_server", "versions", x.list(ne.ClientOffered)),
+		x.t.T("version.fix_client", "versions", x.list(ne.ServerAccepts), "flag", x.flag("--min-version/--max-version")))
 }
 
 // offerRejected explains a server's alert in answer to the ClientHello.
@@ -219,48 +269,17 @@ func (x *explainer) offerRejected(oe *clasp.OfferRejectedError) *Diagnosis {
 	}
 	switch alert {
 	case wire.AlertProtocolVersion:
-		d := &Diagnosis{Cause: CauseNoCommonVersion, Evidence: ev,
-			Summary: fmt.Sprintf("no protocol version in common: the server refused every version this client offered (%s)", quoteList(oe.Versions))}
-		d.Explanation = fmt.Sprintf("This client offered %s; the server answered the ClientHello with the protocol_version alert, which means it supports none of them.", quoteList(oe.Versions))
-		only13 := len(oe.Versions) == 1 && strings.Contains(oe.Versions[0], "1.3")
-		switch {
-		case only13:
-			d.Explanation += " Only TLS 1.3 was offered, so the server supports at most TLS 1.2."
-			d.Fix = "On this client: allow TLS 1.2 (--min-version 1.2). Or on the server: enable TLS 1.3."
-		case !slices.ContainsFunc(oe.Versions, func(v string) bool { return strings.Contains(v, "1.3") }):
-			d.Explanation += " TLS 1.3 was not offered, so the server may require it (or an older version this client does not allow)."
-			d.Fix = "On this client: allow TLS 1.3 (--max-version 1.3), or the version the server runs. Or on the server: enable one of the offered versions."
-		default:
-			d.Fix = "On this client: allow the version the server runs (--min-version/--max-version). Or on the server: enable one of the offered versions."
-		}
-		return d
+		return x.versionRejected(oe, ev)
 	case wire.AlertHandshakeFailure, wire.AlertInsufficientSecurity:
 	default:
 		return nil
 	}
+	t := x.t
 	d := &Diagnosis{Cause: CauseOfferRejected, Evidence: ev,
-		Summary: fmt.Sprintf("the server found nothing acceptable in this client's offer (it answered the ClientHello with %s)", alert)}
-	d.Explanation = fmt.Sprintf("The server answered the ClientHello with the %s alert: it has no cipher suite, key exchange group or signature scheme in common with this client (or, for insufficient_security, only weaker ones than it requires), and the alert does not say which. This client offered versions [%s], cipher suites [%s], groups [%s], signature schemes [%s].",
-		alert, quoteList(oe.Versions), quoteList(oe.CipherSuites), quoteList(oe.Groups), quoteList(oe.Signatures))
-	// What narrowed the offer on this side, from the Config.
-	var narrowed []string
-	if c := x.cfg; c != nil {
-		if len(c.CipherSuites) > 0 {
-			narrowed = append(narrowed, fmt.Sprintf("the cipher suites are restricted to %d (--ciphers)", len(c.CipherSuites)))
-		}
-		if len(c.Groups) > 0 {
-			narrowed = append(narrowed, fmt.Sprintf("the groups are restricted to %d (--groups)", len(c.Groups)))
-		}
-		if len(c.SignatureSchemes) > 0 {
-			narrowed = append(narrowed, fmt.Sprintf("the signature schemes are restricted to %d (--sigalgs)", len(c.SignatureSchemes)))
-		}
-		if c.MaxVersion != 0 && c.MaxVersion < clasp.VersionTLS13 {
-			narrowed = append(narrowed, "TLS 1.3 is disabled (--max-version)")
-		}
-		if c.MinVersion == clasp.VersionTLS13 {
-			narrowed = append(narrowed, "TLS 1.2 is disabled (--min-version)")
-		}
-	}
+		Summary: t.T("rejected.summary", "alert", alert)}
+	d.Explanation = t.T("rejected.explain", "alert", alert, "versions", x.list(oe.Versions), "suites", x.list(oe.CipherSuites),
+		"groups", x.list(oe.Groups), "schemes", x.list(oe.Signatures))
+	narrowed := x.narrowedOffer()
 	var weak []string
 	allWeak := len(oe.CipherSuites) > 0
 	for _, name := range oe.CipherSuites {
@@ -270,26 +289,72 @@ func (x *explainer) offerRejected(oe *clasp.OfferRejectedError) *Diagnosis {
 			continue
 		}
 		if w, why := s.IsWeak(); w {
-			weak = append(weak, name+" ("+firstReason(why)+")")
+			weak = append(weak, name+" ("+weakReason(x.t, why)+")")
 		} else {
 			allWeak = false
 		}
 	}
 	if allWeak {
-		d.Explanation += " Every cipher suite offered is one that current servers disable on purpose: " + strings.Join(weak, "; ") + "."
+		d.Explanation = also(d.Explanation, t.T("rejected.explain.all_weak", "suites", strings.Join(weak, "; ")))
 		ev["all_offered_suites_weak"] = true
 	}
 	if len(narrowed) > 0 {
-		d.Explanation += " This side's configuration narrowed the offer: " + strings.Join(narrowed, "; ") + "."
+		d.Explanation = also(d.Explanation, t.T("rejected.explain.narrowed", "narrowed", strings.Join(narrowed, "; ")))
 		ev["narrowed_by_config"] = narrowed
 	}
-	d.Explanation += " The server's log names the part it refused (OpenSSL: \"no shared cipher\", \"no suitable key share\", \"no suitable signature algorithm\")."
+	d.Explanation = also(d.Explanation, t.T("rejected.explain.server_log"))
 	if len(narrowed) > 0 {
-		d.Fix = "On this client: widen what is restricted (" + strings.Join(narrowed, "; ") + "), e.g. back to clasp's defaults. Or on the server: enable one of the offered suites, groups and schemes."
+		d.Fix = t.T("rejected.fix.narrowed", "narrowed", strings.Join(narrowed, "; "))
 	} else {
-		d.Fix = "On the server: enable at least one of the offered cipher suites, groups and signature schemes (its log tells which is missing). On this client: offer what the server runs (--ciphers, --groups, --sigalgs)."
+		d.Fix = t.T("rejected.fix")
 	}
 	return d
+}
+
+// versionRejected explains a protocol_version alert in answer to the
+// ClientHello from the versions offered.
+func (x *explainer) versionRejected(oe *clasp.OfferRejectedError, ev map[string]any) *Diagnosis {
+	t := x.t
+	d := &Diagnosis{Cause: CauseNoCommonVersion, Evidence: ev,
+		Summary: t.T("rejected.version.summary", "versions", x.list(oe.Versions))}
+	d.Explanation = t.T("rejected.version.explain", "versions", x.list(oe.Versions))
+	only13 := len(oe.Versions) == 1 && strings.Contains(oe.Versions[0], "1.3")
+	switch {
+	case only13:
+		d.Explanation = also(d.Explanation, t.T("rejected.version.explain.only13"))
+		d.Fix = t.T("rejected.version.fix.only13")
+	case !slices.ContainsFunc(oe.Versions, func(v string) bool { return strings.Contains(v, "1.3") }):
+		d.Explanation = also(d.Explanation, t.T("rejected.version.explain.no13"))
+		d.Fix = t.T("rejected.version.fix.no13")
+	default:
+		d.Fix = t.T("rejected.version.fix")
+	}
+	return d
+}
+
+// narrowedOffer lists what this side's Config narrowed in the offer.
+func (x *explainer) narrowedOffer() []string {
+	var narrowed []string
+	c := x.cfg
+	if c == nil {
+		return nil
+	}
+	if len(c.CipherSuites) > 0 {
+		narrowed = append(narrowed, x.t.T("rejected.narrowed.suites", "n", len(c.CipherSuites)))
+	}
+	if len(c.Groups) > 0 {
+		narrowed = append(narrowed, x.t.T("rejected.narrowed.groups", "n", len(c.Groups)))
+	}
+	if len(c.SignatureSchemes) > 0 {
+		narrowed = append(narrowed, x.t.T("rejected.narrowed.schemes", "n", len(c.SignatureSchemes)))
+	}
+	if c.MaxVersion != 0 && c.MaxVersion < clasp.VersionTLS13 {
+		narrowed = append(narrowed, x.t.T("rejected.narrowed.no13"))
+	}
+	if c.MinVersion == clasp.VersionTLS13 {
+		narrowed = append(narrowed, x.t.T("rejected.narrowed.no12"))
+	}
+	return narrowed
 }
 
 func intersect(a, b []string) []string {
@@ -303,10 +368,11 @@ func intersect(a, b []string) []string {
 }
 
 func capitalize(s string) string {
-	if s == "" {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return string(unicode.ToUpper(r)) + s[size:]
 }
 
 // serverKeys names the key types of this server's certificates, from what
@@ -315,14 +381,14 @@ func (x *explainer) serverKeys() []string {
 	var out []string
 	if len(x.f.ownChain) > 0 {
 		c := x.f.ownChain[0]
-		return []string{fmt.Sprintf("%s (%s key)", certName(c), c.PublicKeyAlgorithm)}
+		return []string{x.t.T("negotiation.cert_key", "name", certName(c), "algorithm", c.PublicKeyAlgorithm)}
 	}
 	if x.cfg == nil {
 		return nil
 	}
 	for _, cert := range x.cfg.Certificates {
 		if chain := parseChain(cert.Certificate); len(chain) > 0 {
-			out = append(out, fmt.Sprintf("%s (%s key)", certName(chain[0]), chain[0].PublicKeyAlgorithm))
+			out = append(out, x.t.T("negotiation.cert_key", "name", certName(chain[0]), "algorithm", chain[0].PublicKeyAlgorithm))
 		}
 	}
 	return out

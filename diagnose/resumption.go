@@ -140,13 +140,30 @@ type ResumptionVerdict struct {
 	// session_id_not_found, different_backend, no_tickets_issued,
 	// no_session_left, inconsistent_shared_cache, reconnect_failed.
 	Causes []string `json:"causes,omitempty"`
+
+	lang string // the language of the texts, for Text's headings
+}
+
+// Text renders the verdict as clasp connect prints it: the count, then
+// each reason and each fix on a line of its own.
+func (v ResumptionVerdict) Text() string {
+	t := Language(v.lang)
+	var b strings.Builder
+	b.WriteString(v.Summary + "\n")
+	for _, r := range v.Reasons {
+		b.WriteString("  " + also(t.T("heading.why"), r) + "\n")
+	}
+	for _, f := range v.Fixes {
+		b.WriteString("  " + also(t.T("heading.verdict_fix"), f) + "\n")
+	}
+	return b.String()
 }
 
 // ConcludeResumption judges first (the first connection) and the
 // reconnections after it.
 func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) ResumptionVerdict {
 	t := Language(lang)
-	v := ResumptionVerdict{Of: len(reconnects)}
+	v := ResumptionVerdict{Of: len(reconnects), lang: t.Lang()}
 	var mechanisms []string
 	for _, a := range reconnects {
 		if a.Resumed {
@@ -157,7 +174,11 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 		}
 	}
 	v.Mechanism = strings.Join(mechanisms, ", ")
-	mech := v.Mechanism
+	var words []string
+	for _, m := range mechanisms {
+		words = append(words, mechanismWord(t, m))
+	}
+	mech := strings.Join(words, ", ")
 	if mech == "" {
 		mech = t.T("resume.no_mechanism")
 	}
@@ -197,7 +218,7 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 		case a.Offered == "session ID":
 			reason("session_id_not_found", "resume.reason.id_not_found", i+1)
 		default:
-			reason("tickets_declined", "resume.reason.ticket_declined", i+1, "offered", a.Offered)
+			reason("tickets_declined", "resume.reason.ticket_declined", i+1, "offered", mechanismWord(t, a.Offered))
 		}
 		if !a.Resumed && a.Error == "" && differentServer(prev, a) {
 			reason("different_backend", "resume.reason.different_backend", i+1)
@@ -215,6 +236,21 @@ func ConcludeResumption(lang string, first Attempt, reconnects []Attempt) Resump
 	}
 	v.Fixes = resumptionFixes(t, v.Causes)
 	return v
+}
+
+// mechanismKeys are the catalogue keys of the ways to resume that have
+// words (the TLS 1.3 modes psk_ke and psk_dhe_ke are names).
+var mechanismKeys = map[string]string{
+	"session ID": "mech.session_id", "session ticket": "mech.session_ticket", "TLS 1.3 ticket": "mech.tls13_ticket",
+}
+
+// mechanismWord is a way to resume (an Attempt's Offered or Mechanism) in
+// the catalogue's words.
+func mechanismWord(t *Texts, m string) string {
+	if key, ok := mechanismKeys[m]; ok {
+		return t.T(key)
+	}
+	return m
 }
 
 // differentServer reports whether two full handshakes look like two

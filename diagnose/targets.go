@@ -128,9 +128,9 @@ func NoteAddressTarget(d *Diagnosis, err error, rec *Recorder, cfg *clasp.Config
 	}
 	t := Language(lang)
 	d.Evidence["sni_sent"] = false
-	d.Summary = t.T("odd.ip.summary", "address", cfg.ServerName) + "; " + d.Summary
+	d.Summary = t.T("odd.ip.summary", "address", cfg.ServerName) + t.T("list.clause_sep") + d.Summary
 	d.Explanation = t.T("odd.ip.explain", "address", cfg.ServerName) + "\n" + d.Explanation
-	d.Fix = t.T("odd.ip.fix") + " " + d.Fix
+	d.Fix = also(t.T("odd.ip.fix"), d.Fix)
 }
 
 // stalled words a timeout after the handshake began: which message this
@@ -206,13 +206,13 @@ func NoteWellKnownPort(d *Diagnosis, addr string, rec *Recorder, lang string) {
 	}
 	t := Language(lang)
 	d.Evidence["port_usually"] = p.name
-	d.Explanation += " " + t.T("odd.port.explain", "port", port, "protocol", p.name)
+	d.Explanation = also(d.Explanation, t.T("odd.port.explain", "port", port, "protocol", p.name))
 	switch {
 	case p.starttls != "":
-		d.Fix = t.T("odd.protocol.fix_starttls", "protocol", p.name, "command", p.startTLSCommand()) + " " + d.Fix
+		d.Fix = also(t.T("odd.protocol.fix_starttls", "protocol", p.name, "command", p.startTLSCommand()), d.Fix)
 	case p.tlsPort != "":
-		d.Fix = t.T("odd.protocol.fix_port", "protocol", p.name, "port", p.tlsPort) + " " + d.Fix
+		d.Fix = also(t.T("odd.protocol.fix_port", "protocol", p.name, "port", p.tlsPort), d.Fix)
 	default:
-		d.Fix = t.T("odd.port.fix_tls_port", "protocol", p.name) + " " + d.Fix
+		d.Fix = also(t.T("odd.port.fix_tls_port", "protocol", p.name), d.Fix)
 	}
 }

@@ -11,23 +11,22 @@ import (
 
 // notTLS: the first bytes from the peer are not a TLS record header.
 func (x *explainer) notTLS(e *record.NotTLSError) *Diagnosis {
-	peer := x.peer()
+	t := x.t
 	what := e.Protocol
 	if what == "" {
-		what = "something that is not TLS"
+		what = t.T("not_tls.something_else")
 	}
 	d := &Diagnosis{Cause: CauseNotTLS,
-		Summary: fmt.Sprintf("the %s is not speaking TLS: it answered with %s", peer, what),
+		Summary: t.T("not_tls.summary", x.peerArgs("what", what)...),
 		Evidence: map[string]any{
 			"first_bytes":     strconv.Quote(string(e.Prefix)),
 			"first_bytes_hex": fmt.Sprintf("%x", e.Prefix),
 			"protocol":        e.Protocol,
 		}}
-	d.Explanation = fmt.Sprintf("A TLS peer's first bytes are a record header (0x16 0x03 ...), but the %s's first bytes were %s", peer, strconv.Quote(string(e.Prefix)))
 	if e.Protocol != "" {
-		d.Explanation += ", which is " + e.Protocol + "."
+		d.Explanation = t.T("not_tls.explain.known", x.peerArgs("bytes", strconv.Quote(string(e.Prefix)), "protocol", e.Protocol)...)
 	} else {
-		d.Explanation += " (hex " + fmt.Sprintf("%x", e.Prefix) + "), which is no protocol clasp recognises."
+		d.Explanation = t.T("not_tls.explain.unknown", x.peerArgs("bytes", strconv.Quote(string(e.Prefix)), "hex", fmt.Sprintf("%x", e.Prefix))...)
 	}
 	if x.side == "server" && strings.HasPrefix(e.Protocol, "an SSL 2.0") {
 		d.Explanation += " The client sent a hello in the SSL 2.0 record format: SSL 2.0 itself, or a TLS hello wrapped in it (RFC 5246 Appendix E.2), as very old clients and scanners probing for SSL 2.0 (clasp scan among them) do."
@@ -35,82 +34,63 @@ func (x *explainer) notTLS(e *record.NotTLSError) *Diagnosis {
 		return d
 	}
 	if x.side == "server" {
-		d.Explanation += " The client connected to this TLS port and spoke plaintext."
-		d.Fix = "On the client: use the TLS form of the URL or protocol (https:// rather than http://), or point plaintext clients at the plaintext port."
+		d.Explanation = also(d.Explanation, t.T("not_tls.explain.plaintext_client"))
+		d.Fix = t.T("not_tls.fix.plaintext_client")
 		return d
 	}
-	d.Explanation += " The port answers, but with a service that does not speak TLS from the first byte."
+	d.Explanation = also(d.Explanation, t.T("not_tls.explain.not_from_first_byte"))
 	switch {
 	case strings.Contains(e.Protocol, "HTTP"):
-		d.Fix = "On the client: this port serves plain HTTP; use http:// for it, or connect to the HTTPS port (usually 443). If TLS is expected here, the server's TLS listener is not configured on this port."
+		d.Fix = t.T("not_tls.fix.http")
 	case strings.Contains(e.Protocol, "STARTTLS") || strings.Contains(e.Protocol, "STLS") || strings.Contains(e.Protocol, "SMTP"):
-		d.Fix = "On the client: this service starts in plaintext and upgrades with STARTTLS; use its implicit-TLS port (465 for SMTP, 993 for IMAP, 995 for POP3) or a STARTTLS-capable client."
+		d.Fix = t.T("not_tls.fix.starttls")
 	case strings.Contains(e.Protocol, "SSH"):
-		d.Fix = "On the client: this is an SSH server; the TLS service is on another port."
+		d.Fix = t.T("not_tls.fix.ssh")
 	default:
-		d.Fix = "On the client: check the host and port; the TLS service is elsewhere, or the server's TLS listener is not configured on this port."
+		d.Fix = t.T("not_tls.fix.other")
 	}
 	return d
 }
 
-// where says at which point of the exchange something happened, from the
-// step and the last messages recorded.
-func (x *explainer) where() string {
-	var parts []string
-	if x.step != "" {
-		parts = append(parts, "at step "+strconv.Quote(x.step))
-	}
-	if m := x.f.lastSent; m != nil {
-		parts = append(parts, "after this side sent "+m.Name)
-	}
-	if m := x.f.lastReceived; m != nil {
-		parts = append(parts, "the last message received being "+m.Name)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
-}
-
 func (x *explainer) timeout() *Diagnosis {
-	peer := x.peer()
+	t := x.t
 	d := &Diagnosis{Cause: CauseTimeout, Evidence: map[string]any{}}
 	x.addTraffic(d)
 	if x.he == nil && x.f.lastSent == nil {
-		d.Summary = "timed out before the TLS handshake started"
-		d.Explanation = "The time allowed ran out before any TLS message was sent: the TCP connection itself did not complete (" + x.err.Error() + "). A firewall that drops packets, a wrong address or a host that is down looks like this."
-		d.Fix = "Check that the host is reachable and the port open (a TCP connect with nc or telnet), and any firewall in between."
+		d.Summary = t.T("timeout.before_start.summary")
+		d.Explanation = t.T("timeout.before_start.explain", "error", x.err.Error())
+		d.Fix = t.T("timeout.before_start.fix")
 		return d
 	}
-	d.Summary = fmt.Sprintf("timed out waiting for the %s%s", peer, x.where())
+	d.Summary = t.T("timeout.summary", x.peerArgs("where", x.where())...)
 	defer x.stalled(d)
-	d.Explanation = fmt.Sprintf("The connection was open, but the %s sent nothing more before the time allowed ran out%s.", peer, x.where())
+	d.Explanation = t.T("timeout.explain", x.peerArgs("where", x.where())...)
 	if x.side == "client" && x.f.lastReceived == nil {
-		d.Explanation += " Nothing at all came back after the ClientHello: the service on this port accepted the connection but does not answer TLS — it may expect another protocol and wait for more input from the client, be stuck, or sit behind a proxy that holds the connection."
-		d.Fix = "Check that this port runs a TLS service (e.g. openssl s_client -connect HOST:PORT), look at the server's logs, or allow more time if the server is just slow."
+		d.Explanation = also(d.Explanation, t.T("timeout.explain.no_answer"))
+		d.Fix = t.T("timeout.fix.no_answer")
 	} else {
-		d.Fix = fmt.Sprintf("Look at the %s's logs for why it stopped answering at this step; allow more time if it is slow (a large client certificate check, an OCSP fetch, a slow key exchange).", peer)
+		d.Fix = t.T("timeout.fix", x.peerArgs()...)
 	}
 	return d
 }
 
 func (x *explainer) refused() *Diagnosis {
-	d := &Diagnosis{Cause: CauseConnectionRefused, Summary: "connection refused: nothing listens on that port",
-		Explanation: "The TCP connection was refused (" + x.err.Error() + "): the host is up but no service listens on the port, or a firewall rejects it. No TLS message was exchanged.",
-		Fix:         "Check the port number and that the server is running and listening on that address.",
+	d := &Diagnosis{Cause: CauseConnectionRefused, Summary: x.t.T("refused.summary"),
+		Explanation: x.t.T("refused.explain", "error", x.err.Error()),
+		Fix:         x.t.T("refused.fix"),
 		Evidence:    map[string]any{}}
 	return d
 }
 
 // closed: the transport ended without an alert that says why.
 func (x *explainer) closed(reset bool) *Diagnosis {
-	peer := x.peer()
+	t := x.t
 	d := &Diagnosis{Cause: CauseConnectionClosed, Evidence: map[string]any{}}
 	x.addTraffic(d)
-	how := "closed the connection"
+	how := t.T("closed.how.closed")
 	if reset {
 		d.Cause = CauseConnectionReset
-		how = "reset the connection (TCP RST)"
+		how = t.T("closed.how.reset")
 	}
 	closeNotify := false
 	for _, a := range x.f.alertsReceived {
@@ -119,30 +99,30 @@ func (x *explainer) closed(reset bool) *Diagnosis {
 		}
 	}
 	if closeNotify {
-		how = "ended the connection with close_notify"
+		how = t.T("closed.how.close_notify")
 		d.Evidence["close_notify_received"] = true
 	}
-	d.Summary = fmt.Sprintf("the %s %s in the middle of the handshake%s", peer, how, x.where())
-	d.Explanation = fmt.Sprintf("The %s %s without sending an alert that says why%s.", peer, how, x.where())
+	d.Summary = t.T("closed.summary", x.peerArgs("how", how, "where", x.where())...)
+	d.Explanation = capitalize(t.T("closed.explain", x.peerArgs("how", how, "where", x.where())...))
 	switch {
 	case x.side == "client" && x.f.lastReceived == nil && x.f.lastSent != nil:
-		d.Explanation += " It gave up right after the ClientHello, before answering anything: servers that cannot handle something in the offer (a TLS version or extension an old server or middlebox does not know, a server name it does not serve) sometimes drop the connection instead of sending handshake_failure, and some load balancers and firewalls reset connections they do not accept."
-		d.Fix = "Compare with another client (openssl s_client -connect HOST:PORT -servername NAME), try --max-version 1.2 or another --servername, and read the server's or load balancer's log for this connection."
+		d.Explanation = also(d.Explanation, t.T("closed.explain.after_hello"))
+		d.Fix = t.T("closed.fix.after_hello")
 	case x.side == "client" && x.f.certRequest && x.f.ownCertSent && x.f.finishedSent:
-		d.Explanation += fmt.Sprintf(" The server had asked for a client certificate and this side sent %s; a server that rejects a client certificate sometimes just closes.", x.sentCertPhrase())
-		d.Fix = "Read the server's log for this connection; check the client certificate (--cert) against the CA names the server asked for."
+		d.Explanation = also(d.Explanation, t.T("closed.explain.client_certificate", "sent", x.sentCertPhrase()))
+		d.Fix = t.T("closed.fix.client_certificate")
 	case x.f.lastSent == nil && x.f.lastReceived == nil:
-		d.Explanation += " No TLS message was exchanged at all."
-		d.Fix = fmt.Sprintf("Check that the %s speaks TLS on this port and read its log: it dropped the connection before the handshake began.", peer)
+		d.Explanation = also(d.Explanation, t.T("closed.explain.nothing_exchanged"))
+		d.Fix = t.T("closed.fix.nothing_exchanged", x.peerArgs()...)
 	default:
-		d.Fix = fmt.Sprintf("Read the %s's log for this connection: it knows why it gave up, and did not say so on the wire.", peer)
+		d.Fix = t.T("closed.fix", x.peerArgs()...)
 	}
 	return d
 }
 
 func (x *explainer) sentCertPhrase() string {
 	if len(x.f.ownChain) == 0 {
-		return "an empty Certificate (no client certificate)"
+		return x.t.T("closed.sent.empty")
 	}
-	return "the certificate " + certName(x.f.ownChain[0])
+	return x.t.T("closed.sent.certificate", "name", certName(x.f.ownChain[0]))
 }

@@ -38,7 +38,7 @@ func ConnectionWarnings(lang string, st clasp.ConnectionState, rec *Recorder, no
 		}
 		if left := leaf.NotAfter.Sub(now); left < expiryWarning {
 			add("expiring_soon", "warn.expiring_soon", "subject", certName(leaf),
-				"date", leaf.NotAfter.UTC().Format(time.RFC3339), "left", humanDuration(max(left, 0)))
+				"date", leaf.NotAfter.UTC().Format(time.RFC3339), "left", humanDuration(t, max(left, 0)))
 		}
 	}
 	for i, c := range st.PeerCertificates {

@@ -51,12 +51,12 @@ func (x *explainer) weakKey() *Diagnosis {
 		if !ok || k.N.BitLen() >= minRSAKeyBits {
 			continue
 		}
-		bits, pos := k.N.BitLen(), positionIn(c, chain)
+		bits, pos := k.N.BitLen(), x.position(c, chain)
 		d := &Diagnosis{Cause: CauseCertificateWeakKey, Evidence: map[string]any{
 			"certificate": certFacts(c), "key_type": "RSA", "key_bits": bits, "min_key_bits": minRSAKeyBits}}
 		peer := x.t.T(peerWords[x.peer()])
 		d.Summary = x.t.T("cert.weak_key.summary", "peer", peer, "position", pos, "subject", certName(c), "bits", bits)
-		d.Explanation = x.t.T("cert.weak_key.explain", "position", pos, "subject", certName(c), "bits", bits, "error", x.err.Error())
+		d.Explanation = capitalize(x.t.T("cert.weak_key.explain", "position", pos, "subject", certName(c), "bits", bits, "error", x.err.Error()))
 		d.Fix = x.t.T("cert.weak_key.fix", "peer", peer)
 		x.addTraffic(d)
 		return d

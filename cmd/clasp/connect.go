@@ -124,8 +124,8 @@ failure (exit 1). --reconnect ends with "resumed K of N (mechanism)" and,
 when not all resumed, why and what to change. --json writes exactly one
 object per connection with "ok": true or false; a failure after the
 handshake (a TLS 1.3 server refusing the client certificate) is an ok:false
-object with its diagnosis. --lang sets the language of the diagnosis texts
-that have translations (en, ru, zh, vi).
+object with its diagnosis. --lang sets the language of the diagnosis, its
+headings, warnings and resumption verdict (en, ru, zh, vi).
 
 ` + exitCodesHelp
 
@@ -663,15 +663,9 @@ func (c *connectRun) lastOfSeries(i int, opts *connectOptions, first diagnose.At
 }
 
 // writeVerdict prints the --reconnect verdict: the count, then each reason
-// and each fix on a line of its own.
+// and each fix on a line of its own, in the verdict's language.
 func writeVerdict(w io.Writer, v diagnose.ResumptionVerdict) {
-	fmt.Fprintln(w, v.Summary)
-	for _, r := range v.Reasons {
-		fmt.Fprintln(w, "  why: "+r)
-	}
-	for _, f := range v.Fixes {
-		fmt.Fprintln(w, "  fix: "+f)
-	}
+	fmt.Fprint(w, v.Text())
 }
 
 // reconnectLine is the text line of one reconnection.

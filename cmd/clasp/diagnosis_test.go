@@ -172,6 +172,32 @@ func TestServeExplainsEachCauseOncePerMinute(t *testing.T) {
 	}
 }
 
+// The whole diagnosis speaks --lang: the cause, the why and what-to-change
+// headings and the texts under them, here for a server whose CA the
+// client does not trust (the evidence, names and fingerprints, stays as it
+// is). English is the default and the golden texts of the diagnose
+// package pin every language's wording; this checks the command's path.
+func TestConnectDiagnosisSpeaksEveryLanguage(t *testing.T) {
+	pki := newTestPKI(t)
+	srv := startGoTLSServer(t, pki.server)
+	for _, tc := range []struct{ lang, first, why, fix, sentence string }{
+		{"en", "the server's certificate chains to the root CN=clasp test CA", "why:\n", "what to change:\n", "The chain is complete up to the self-signed root"},
+		{"ru", "сертификат сервера ведёт к корню CN=clasp test CA", "почему:\n", "что изменить:\n", "Цепочка полна вплоть до самоподписанного корня"},
+		{"zh", "服务器的证书链通向根 CN=clasp test CA", "原因：\n", "如何修改：\n", "证书链一直完整到自签名根"},
+		{"vi", "chứng chỉ của máy chủ nối tới gốc CN=clasp test CA", "vì sao:\n", "cần thay đổi gì:\n", "Chuỗi đầy đủ cho tới gốc tự ký"},
+	} {
+		r := runClasp(t, nil, "connect", "--lang", tc.lang, srv.addr)
+		words := strings.Join(strings.Fields(r.stderr), " ") // the texts are wrapped
+		if r.exitCode != exitFailure || !strings.HasPrefix(r.stderr, tc.first) || !strings.Contains(r.stderr, tc.why) ||
+			!strings.Contains(r.stderr, tc.fix) || !strings.Contains(words, tc.sentence) {
+			t.Errorf("--lang %s: exit %d, stderr:\n%s", tc.lang, r.exitCode, r.stderr)
+		}
+		if tc.lang != "en" && (strings.Contains(r.stderr, "why:") || strings.Contains(words, "The server sent")) {
+			t.Errorf("--lang %s: English left in the diagnosis:\n%s", tc.lang, r.stderr)
+		}
+	}
+}
+
 // On a failure the first line is the cause, as for every failure: the
 // warnings about the flags (a suite outside the defaults, --keylog) come
 // after the diagnosis. On a success they are still printed.

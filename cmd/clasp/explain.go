@@ -239,11 +239,11 @@ func runProbe(ctx context.Context, cat *explain.Catalogue, target, cause string,
 		p.text = append(p.text, cat.Text(opts.lang, "ui.probe_ok", "target", target))
 	default:
 		p.Error = oneLine(err.Error())
-		p.Diagnosis = diagnose.ExplainWithConfig(err, rec, "client", time.Now(), cfg)
+		p.Diagnosis = diagnose.ExplainIn(opts.lang, err, rec, "client", time.Now(), cfg)
 		// A refused ClientHello gets the probes clasp connect runs, so that
 		// the cause confirmed is the one connect would name.
 		refusalOpts := &connectOptions{timeout: opts.timeout}
-		refusalOpts.lang = diagnose.DefaultLanguage
+		refusalOpts.lang = opts.lang
 		explainRefusal(p.Diagnosis, err, rec, target, cfg, refusalOpts)
 		summary := p.Error
 		if p.Diagnosis != nil {

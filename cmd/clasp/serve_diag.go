@@ -59,7 +59,7 @@ func (s *server) logHandshakeFailure(peer string, err error, d *diagnose.Diagnos
 		return
 	}
 	if leftOut > 0 {
-		s.logger.Printf("%s %s (%d more handshakes failed with %s since its last explanation)", timestamp(), peer, leftOut, d.Cause)
+		s.logger.Printf("%s %s %s", timestamp(), peer, diagnose.SuppressedNote(s.opts.lang, leftOut, d.Cause))
 	}
 	s.logger.Print(indent(d.Text(), peer+" "))
 }
