@@ -486,14 +486,21 @@ func TestServeHelloRequestAfter(t *testing.T) {
 	// clasp connect answers per --renegotiation and says what happened.
 	t.Run("clasp-connect", func(t *testing.T) {
 		s := startServe(t, "--cert", p.server, "--key", p.serverKey, "--hello-request-after", "1")
-		for _, tc := range []struct{ policy, want string }{
-			{"once", "renegotiation: the server sent HelloRequest; handshake 2 complete (TLS 1.2, "},
-			{"never", "renegotiation: the server sent HelloRequest; refused with a no_renegotiation warning"},
+		for _, tc := range []struct{ policy, want, serverSaw string }{
+			{"once", "renegotiation: the server sent HelloRequest; handshake 2 complete (TLS 1.2, ",
+				"renegotiated (server-initiated, handshake 2)"},
+			{"never", "renegotiation: the server sent HelloRequest; refused with a no_renegotiation warning",
+				"the client refused to renegotiate"},
 		} {
 			in, w := io.Pipe()
 			go func() {
+				// The second line, and the end of input (close_notify),
+				// go only after the server has seen the client's answer
+				// to its HelloRequest: with a fixed pause a loaded machine
+				// let them overtake it, and the server closed in the
+				// middle of the new handshake.
 				io.WriteString(w, "first\n")
-				time.Sleep(300 * time.Millisecond)
+				waitLog(s, tc.serverSaw, 1)
 				io.WriteString(w, "second\n")
 				w.Close()
 			}()
