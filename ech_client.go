@@ -462,6 +462,12 @@ func (c *Conn) greaseECH(offer *clientOffer) error {
 	if err != nil {
 		return err
 	}
+	if 2*len(encoded)+greaseOverhead > maxExtensionsLength {
+		// A payload as long as this hello (a very long PSK identity, say)
+		// would overflow the extensions' 2-byte length: a real ECH offer
+		// could not be sent either, so there is no shape to imitate.
+		return nil
+	}
 	ext := &wire.EncryptedClientHelloExt{Type: wire.ECHOuter, CipherSuite: wire.HPKESymmetricCipherSuite{KDF: hpkeKDFHKDFSHA256, AEAD: hpkeAEADAES128GCM},
 		Enc: priv.PublicKey().Bytes(), Payload: make([]byte, len(encoded)+echTagLen)}
 	var id [1]byte
@@ -476,6 +482,13 @@ func (c *Conn) greaseECH(offer *clientOffer) error {
 	c.traceECH("GREASE", "ech_grease", "no ECH configuration for this server: random values in the shape of a real offer (RFC 9849 §6.2), so that hellos with and without ECH look alike")
 	return nil
 }
+
+// greaseOverhead bounds what a GREASE extension adds besides its payload:
+// its header, cipher suite, config_id, enc and the AEAD tag.
+const greaseOverhead = 4 + 4 + 1 + 2 + 32 + 2 + echTagLen
+
+// maxExtensionsLength is the most a hello's extension block can hold.
+const maxExtensionsLength = 0xFFFF
 
 // greaseMaxNameLength stands in for an ECHConfig's maximum_name_length
 // when sizing a GREASE payload: the one clasp's own keys publish.
