@@ -248,10 +248,23 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		return err
 	}
 	c.handshakeComplete.Store(true)
+	c.releaseReadBuffer()
 	if c.tracer != nil {
 		c.emitDone()
 	}
 	return nil
+}
+
+// releaseReadBuffer gives the record layer's input buffer back to its pool
+// when it holds nothing unread: no application data waiting in c.input
+// (which aliases it) and no bytes of a next record. A connection between
+// handshake and data, or between reads, then holds no read buffer. The
+// caller holds in.
+func (c *Conn) releaseReadBuffer() {
+	if len(c.input) == 0 {
+		c.input = nil
+		c.layer.ReleaseReadBuffer()
+	}
 }
 
 // emitDone reports a completed handshake (the first, or a renegotiation).
@@ -608,6 +621,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 	}
 	n := copy(b, c.input)
 	c.input = c.input[n:]
+	c.releaseReadBuffer()
 	return n, nil
 }
 
