@@ -1,0 +1,94 @@
+package clasp
+
+import (
+	"crypto/x509"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestVerifiedChainCacheKeepsEveryCheck: after a chain was verified (and
+// cached) for one client, a client that asks for another name, at a time
+// outside the certificates' validity or against other roots still fails,
+// exactly as without the cache.
+func TestVerifiedChainCacheKeepsEveryCheck(t *testing.T) {
+	p := testCerts(t)
+	serverCfg := testServerConfig(t, p.ecdsaLeaf)
+	testHandshake(t, testClientConfig(t), serverCfg).mustSucceed(t)
+	key, ok := newChainKey(p.ecdsaLeaf.Certificate, &x509.VerifyOptions{Roots: p.caPool, DNSName: "localhost"}, false)
+	if !ok {
+		t.Fatal("a chain verified against an explicit pool is not cacheable")
+	}
+	if _, ok := verifiedChains.lookup(key, time.Now()); !ok {
+		t.Fatal("the verified chain was not cached")
+	}
+
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var unknown x509.UnknownAuthorityError
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Config)
+		check func(error) bool
+	}{
+		{"other name", func(c *Config) { c.ServerName = "other.test" }, func(err error) bool { return errors.As(err, &hostErr) }},
+		{"after NotAfter", func(c *Config) { c.Time = func() time.Time { return testNotAfter.Add(time.Hour) } },
+			func(err error) bool { return errors.As(err, &invalid) && invalid.Reason == x509.Expired }},
+		{"before NotBefore", func(c *Config) { c.Time = func() time.Time { return testNotBefore.Add(-time.Hour) } },
+			func(err error) bool { return errors.As(err, &invalid) && invalid.Reason == x509.Expired }},
+		{"other roots", func(c *Config) { c.RootCAs = p.otherCAPool }, func(err error) bool { return errors.As(err, &unknown) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testClientConfig(t)
+			tc.edit(cfg)
+			res := testHandshake(t, cfg, serverCfg)
+			if res.clientErr == nil || !tc.check(res.clientErr) {
+				t.Fatalf("client error %v", res.clientErr)
+			}
+		})
+	}
+}
+
+// TestVerifiedChainCacheAnswersRepeats: a chain verified before is not
+// verified again while valid, and every caller gets slices of its own.
+func TestVerifiedChainCacheAnswersRepeats(t *testing.T) {
+	p := testCerts(t)
+	raw := p.sniA.Certificate
+	certs, err := parseCertificates(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := func() *x509.VerifyOptions {
+		return &x509.VerifyOptions{Roots: p.caPool, DNSName: "a.test", CurrentTime: time.Now(),
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	}
+	first, err := verifyChain(raw, certs, opts(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Plant a marker in the cached entry: a second verifyChain that
+	// returns it came from the cache, not from x509.
+	key, _ := newChainKey(raw, opts(), false)
+	marker := &x509.Certificate{NotBefore: testNotBefore, NotAfter: testNotAfter}
+	verifiedChains.store(key, [][]*x509.Certificate{{certs[0], marker}})
+	second, err := verifyChain(raw, certs, opts(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 1 || len(second[0]) != 2 || second[0][1] != marker {
+		t.Fatalf("second verification did not come from the cache: %v", second)
+	}
+	second[0][1] = nil
+	third, _ := verifyChain(raw, certs, opts(), false)
+	if third[0][1] != marker {
+		t.Fatal("a caller's change to its chains reached the cache")
+	}
+	// Restore the real chains for other tests.
+	verifiedChains.store(key, first)
+
+	// A client's chain (checked for client auth by a server) is another key.
+	clientKey, _ := newChainKey(raw, opts(), true)
+	if clientKey == key {
+		t.Fatal("server and client chains share a cache key")
+	}
+}
