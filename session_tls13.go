@@ -435,6 +435,8 @@ type TicketSealer interface {
 	Open(ticket []byte) (state []byte, err error)
 }
 
+// ticketAEAD and ticketKeyName derive a period's ticket key; sealing and
+// opening take them through periodTicketKey, which caches them.
 func (c *Config) ticketAEAD(period uint64) (cipher.AEAD, error) {
 	var info [8]byte
 	binary.BigEndian.PutUint64(info[:], period)
@@ -485,19 +487,13 @@ func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 		return c.TicketSealer.Seal(plain)
 	}
 	period := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
-	aead, err := c.ticketAEAD(period)
-	if err != nil {
-		return nil, err
-	}
-	name, err := c.ticketKeyName(period)
-	if err != nil {
-		return nil, err
-	}
+	aead, name, err := c.periodTicketKey(period)
 	if keys := c.ticketKeys(); len(keys) > 0 {
 		period = explicitTicketPeriod
-		if aead, name, err = explicitTicketKey(keys[0]); err != nil {
-			return nil, err
-		}
+		aead, name, err = explicitTicketKey(keys[0])
+	}
+	if err != nil {
+		return nil, err
 	}
 	out := append(binary.BigEndian.AppendUint64(nil, period), name...)
 	header := len(out)
@@ -532,12 +528,8 @@ func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 	if period != current && period+1 != current {
 		return nil, false
 	}
-	name, err := c.ticketKeyName(period)
+	aead, name, err := c.periodTicketKey(period)
 	if err != nil || !hmac.Equal(name, ticket[8:header]) {
-		return nil, false
-	}
-	aead, err := c.ticketAEAD(period)
-	if err != nil {
 		return nil, false
 	}
 	nonce := ticket[header : header+aead.NonceSize()]
