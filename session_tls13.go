@@ -267,6 +267,22 @@ func (hs *clientHandshakeTLS13) checkPSKMode() error {
 	return wire.Errorf(wire.AlertIllegalParameter, "server resumed with %s, which the client did not offer", name)
 }
 
+// ticketsWanted reports whether this handshake ends with a ticket: the
+// server issues them, the client can use one (it sent PSK modes) and, on a
+// resumption, the server gives fresh ones. Without a ticket the resumption
+// secret is never needed, and not derived.
+func (hs *serverHandshakeTLS13) ticketsWanted() bool {
+	cfg := hs.config
+	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
+	return !cfg.SessionTicketsDisabled && ok && len(modes.Modes) > 0 && (hs.psk == nil || !cfg.ResumptionTicketsDisabled)
+}
+
+// keepsTickets reports whether a client stores the tickets it receives,
+// and so needs the resumption secret (handleNewSessionTicket).
+func (c *Conn) keepsTickets() bool {
+	return c.config.ClientSessionCache != nil && !c.config.SessionTicketsDisabled
+}
+
 // handleNewSessionTicket stores a ticket the server sent after the
 // handshake (RFC 8446 §4.6.1).
 func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
@@ -277,7 +293,7 @@ func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
 	if err := checkPeerExtensions(wire.TypeNewSessionTicket, suites.VersionTLS13, nst.Extensions, nil); err != nil {
 		return err
 	}
-	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled || nst.Lifetime == 0 {
+	if !c.keepsTickets() || nst.Lifetime == 0 {
 		return nil
 	}
 	if nst.Lifetime > maxTicketLifetime {
@@ -661,8 +677,7 @@ func (hs *serverHandshakeTLS13) usablePSK(id wire.PSKIdentity, now time.Time) (*
 // §4.6.1) when the client can use it.
 func (hs *serverHandshakeTLS13) sendSessionTickets() error {
 	c, cfg := hs.c, hs.config
-	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
-	if cfg.SessionTicketsDisabled || !ok || len(modes.Modes) == 0 || (hs.psk != nil && cfg.ResumptionTicketsDisabled) {
+	if !hs.ticketsWanted() {
 		return nil
 	}
 	var ageAdd [4]byte
