@@ -95,7 +95,10 @@ type Conn struct {
 	readGeneration   int    // KeyUpdates received, for the key log
 	writeGeneration  int    // KeyUpdates sent
 	keyUpdateOwed    bool   // the peer asked for a KeyUpdate, sent before the next data (guarded by out)
-	keyLogRandom     []byte // the client random that names this connection in the key log
+	// keyLogRandom is the client random that names this connection in the
+	// key log: a copy, since a slice of the ClientHello's Random would keep
+	// the whole parsed ClientHello alive for as long as the connection.
+	keyLogRandom [32]byte
 
 	// Renegotiation (TLS 1.2, RFC 5746).
 	renegotiating         bool   // a handshake is running on an established connection
@@ -249,6 +252,8 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	}
 	c.handshakeComplete.Store(true)
 	c.releaseReadBuffer()
+	c.hsIn.Release()
+	c.lastHandshakeRaw = nil
 	if c.tracer != nil {
 		c.emitDone()
 	}
@@ -651,6 +656,8 @@ func (c *Conn) readApplicationRecord() error {
 		for {
 			raw, ok := c.hsIn.Next()
 			if !ok {
+				c.hsIn.Release()
+				c.lastHandshakeRaw = nil
 				return nil
 			}
 			msg, err := wire.ParseHandshake(raw, c.parseCtx)

@@ -79,7 +79,7 @@ func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
 	transcript.Write(raw)
 	c.transcript = transcript
 	c.setStep("read ClientHello")
-	c.keyLogRandom = hello.Random[:]
+	c.keyLogRandom = hello.Random
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
 		c.state.serverName = sni.HostName
 	}
