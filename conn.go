@@ -251,6 +251,7 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		return err
 	}
 	c.handshakeComplete.Store(true)
+	c.layer.ExpectSmallRecords()
 	c.releaseReadBuffer()
 	c.hsIn.Release()
 	c.lastHandshakeRaw = nil

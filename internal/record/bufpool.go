@@ -17,20 +17,29 @@ import "sync"
 // application-data record as it is written.
 const outBufSize = HeaderLen + MaxCiphertext
 
+// tinyInBufSize is the input buffer of a connection that has seen only
+// small records lately (see Layer.readHint): what a server blocked in Read
+// between small requests holds while it waits.
+const tinyInBufSize = 1 << 10
+
 var (
+	tinyInPool   = sync.Pool{New: func() any { return new([tinyInBufSize]byte) }}
 	smallInPool  = sync.Pool{New: func() any { return new([initialInBufSize]byte) }}
 	largeInPool  = sync.Pool{New: func() any { return new([inBufSize]byte) }}
 	smallOutPool = sync.Pool{New: func() any { return new([initialOutBufSize]byte) }}
 	largeOutPool = sync.Pool{New: func() any { return new([outBufSize]byte) }}
 )
 
-// getInBuf returns a cleared input buffer of initialInBufSize or, when
-// large, inBufSize bytes.
-func getInBuf(large bool) []byte {
-	if large {
-		return largeInPool.Get().(*[inBufSize]byte)[:]
+// getInBuf returns a cleared input buffer of the smallest pooled size
+// that holds size bytes: tinyInBufSize, initialInBufSize or inBufSize.
+func getInBuf(size int) []byte {
+	switch {
+	case size <= tinyInBufSize:
+		return tinyInPool.Get().(*[tinyInBufSize]byte)[:]
+	case size <= initialInBufSize:
+		return smallInPool.Get().(*[initialInBufSize]byte)[:]
 	}
-	return smallInPool.Get().(*[initialInBufSize]byte)[:]
+	return largeInPool.Get().(*[inBufSize]byte)[:]
 }
 
 // putInBuf clears buf[:used] and returns buf to its pool. A buffer of any
@@ -38,6 +47,8 @@ func getInBuf(large bool) []byte {
 func putInBuf(buf []byte, used int) {
 	clear(buf[:used])
 	switch len(buf) {
+	case tinyInBufSize:
+		tinyInPool.Put((*[tinyInBufSize]byte)(buf))
 	case initialInBufSize:
 		smallInPool.Put((*[initialInBufSize]byte)(buf))
 	case inBufSize:

@@ -109,3 +109,31 @@ func TestLargeRecordGrowsPooledBuffer(t *testing.T) {
 		t.Fatalf("small record %q, %v", p, err)
 	}
 }
+
+// TestInputBufferFollowsRecordSizes: after ExpectSmallRecords the layer
+// waits for a record with a tiny buffer; a full record grows it, the next
+// buffer is a large one, and a run of small records brings it back down.
+func TestInputBufferFollowsRecordSizes(t *testing.T) {
+	big := bytes.Repeat([]byte{0x5a}, MaxPlaintext)
+	stream := rawRecord(23, 0x0303, []byte("hi"))
+	stream = append(stream, rawRecord(23, 0x0303, big)...)
+	for range 8 {
+		stream = append(stream, rawRecord(23, 0x0303, []byte("small"))...)
+	}
+	l := NewLayer(byteReader{&loop{buf: stream}})
+	l.SetVersion(suites.VersionTLS12)
+	l.ExpectSmallRecords()
+	sizes := []int{}
+	for range 10 {
+		if _, _, err := l.ReadRecord(); err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(l.in))
+		l.ReleaseReadBuffer()
+	}
+	// The buffer each record was read into: tiny for the first, grown to
+	// large for the full record, large while the hint decays, tiny again.
+	if sizes[0] != tinyInBufSize || sizes[1] != inBufSize || sizes[2] != inBufSize || sizes[len(sizes)-1] != tinyInBufSize {
+		t.Fatalf("input buffer sizes %v", sizes)
+	}
+}

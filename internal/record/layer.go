@@ -91,9 +91,15 @@ type Layer struct {
 	// in comes from a pool (see bufpool.go) and goes back to it when
 	// ReleaseReadBuffer finds nothing buffered; inUsed is how much of it
 	// has held bytes since then, what is cleared on the way back.
-	in        []byte
-	r, w      int
-	inUsed    int
+	in     []byte
+	r, w   int
+	inUsed int
+	// readHint sizes the next input buffer taken from the pool: the
+	// length of the last record read, or half the hint before it if that
+	// is more, so that a connection receiving full records gets room for
+	// two at once, and one that has seen only small records for a while
+	// gets (and, blocked in Read, holds) a small buffer.
+	readHint  int
 	header    [HeaderLen]byte
 	readCount uint64
 	readErr   error
@@ -120,8 +126,15 @@ func NewLayer(conn io.ReadWriter) *Layer {
 		maxOut: MaxPlaintext,
 		rd:     direction{prot: NullProtection{}},
 		wr:     direction{prot: NullProtection{}},
+		// A handshake flight fits; ExpectSmallRecords lowers it after.
+		readHint: initialInBufSize,
 	}
 }
+
+// ExpectSmallRecords sizes the next input buffer for small records, as
+// after a handshake, whose flights needed a bigger one: an established
+// connection waiting for its first request then holds a small buffer.
+func (l *Layer) ExpectSmallRecords() { l.readHint = 0 }
 
 // SetVersion sets the protocol version of record headers: the version
 // written and the only version accepted when reading. Before it is called,
@@ -265,6 +278,7 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	}
 	fragment := l.in[l.r+HeaderLen : l.r+HeaderLen+n]
 	l.r += HeaderLen + n
+	l.readHint = max(HeaderLen+n, l.readHint/2)
 	l.readCount++
 
 	var seq uint64
@@ -397,11 +411,11 @@ func (l *Layer) fill(need int, sniff bool) error {
 		return nil
 	}
 	if l.in == nil {
-		l.in = getInBuf(need > initialInBufSize)
+		l.in = getInBuf(max(need, l.readHint))
 	}
 	if l.r+need > len(l.in) {
 		if need > len(l.in) {
-			bigger := getInBuf(true)
+			bigger := getInBuf(max(need, 2*len(l.in)))
 			l.w = copy(bigger, l.in[l.r:l.w])
 			putInBuf(l.in, l.inUsed)
 			l.in, l.inUsed = bigger, l.w
