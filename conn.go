@@ -524,6 +524,12 @@ func (c *Conn) writeHandshake(msg wire.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.writeMarshalledHandshake(msg, raw)
+}
+
+// writeMarshalledHandshake is writeHandshake for a message already
+// marshalled into raw.
+func (c *Conn) writeMarshalledHandshake(msg wire.Message, raw []byte) ([]byte, error) {
 	if c.transcript != nil && inTranscript(msg) {
 		c.transcript.Write(raw)
 	}

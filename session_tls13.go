@@ -190,7 +190,16 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 		}
 		binder := computeBinder(cs.suite, cs.psk, !cs.external, transcript.Messages(), raw[:len(raw)-n])
 		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
+		placeholder := len(psk.Binders[0])
 		psk.Binders[0] = binder
+		if (offer.ech == nil || offer.ech.rejected()) && len(psk.Binders) == 1 && placeholder == len(binder) {
+			// A single binder is the last bytes of the hello, and the
+			// placeholder had its length: it goes in place, rather than
+			// marshalling the whole hello a second time.
+			copy(raw[len(raw)-len(binder):], binder)
+			_, err = c.writeMarshalledHandshake(hello, raw)
+			return err
+		}
 	}
 	if offer.ech != nil && !offer.ech.rejected() {
 		return c.writeSealedClientHello(offer.ech, hello)
