@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 )
 
 // maxVerifiedChains bounds the verified-chain cache. A client talks to a
@@ -25,7 +26,11 @@ const maxVerifiedChains = 256
 // answer depends on besides the time: the exact certificates the peer
 // sent, the root pool (by identity: a CertPool can only gain roots, so a
 // chain once verified against it stays verified), the name checked and
-// the side (which extended key usage). The time is checked on every hit:
+// the side (which extended key usage). The pool is held by a weak pointer:
+// a program that builds a pool per connection (x509.SystemCertPool returns
+// a fresh copy on every call) must not have hundreds of them kept alive by
+// this cache; a collected pool's entries are never found again and make
+// room for new ones. The time is checked on every hit:
 // an entry is used only while every certificate of every chain is within
 // its validity period, exactly what Verify would check. Nothing else of
 // Verify's depends on state outside its arguments, except on platforms
@@ -40,7 +45,7 @@ type chainCache struct {
 
 type chainKey struct {
 	certs  [sha256.Size]byte // SHA-256 over the DER certificates, each length-prefixed
-	roots  *x509.CertPool
+	roots  weak.Pointer[x509.CertPool]
 	name   string
 	client bool // the chain is a client's (ExtKeyUsageClientAuth)
 }
@@ -63,7 +68,7 @@ func newChainKey(raw [][]byte, opts *x509.VerifyOptions, clientChain bool) (chai
 		h.Write(n[:])
 		h.Write(der)
 	}
-	k := chainKey{roots: opts.Roots, name: opts.DNSName, client: clientChain}
+	k := chainKey{roots: weak.Make(opts.Roots), name: opts.DNSName, client: clientChain}
 	h.Sum(k.certs[:0])
 	return k, true
 }

@@ -3,6 +3,7 @@ package clasp
 import (
 	"crypto/x509"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -91,4 +92,43 @@ func TestVerifiedChainCacheAnswersRepeats(t *testing.T) {
 	if clientKey == key {
 		t.Fatal("server and client chains share a cache key")
 	}
+}
+
+// TestVerifiedChainCacheDoesNotKeepPools: an entry refers to its root pool
+// weakly, so a pool made for one connection is collected, and a new pool
+// (even with the same roots) is another key.
+func TestVerifiedChainCacheDoesNotKeepPools(t *testing.T) {
+	p := testCerts(t)
+	raw := p.sniB.Certificate
+	certs, err := parseCertificates(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collected := make(chan struct{})
+	func() {
+		pool := p.caPool.Clone()
+		runtime.AddCleanup(pool, func(ch chan struct{}) { close(ch) }, collected)
+		opts := &x509.VerifyOptions{Roots: pool, DNSName: "b.test", CurrentTime: time.Now(),
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		if _, err := verifyChain(raw, certs, opts, false); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := newChainKey(raw, opts, false)
+		if _, ok := verifiedChains.lookup(key, time.Now()); !ok {
+			t.Fatal("not cached")
+		}
+	}()
+	for i := 0; i < 50; i++ {
+		runtime.GC()
+		select {
+		case <-collected:
+			other, _ := newChainKey(raw, &x509.VerifyOptions{Roots: p.caPool.Clone(), DNSName: "b.test"}, false)
+			if _, ok := verifiedChains.lookup(other, time.Now()); ok {
+				t.Fatal("a new pool found the entry of a collected one")
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the cache kept a root pool alive")
 }
