@@ -307,6 +307,11 @@ func (c *Conn) certificateCandidates(hello *wire.ClientHello) ([]*Certificate, e
 	if len(cfg.Certificates) == 0 {
 		return nil, errNoCertificates
 	}
+	if len(cfg.Certificates) == 1 {
+		// The only certificate is the candidate whether it matches the
+		// name or not: no hostname check to make.
+		return []*Certificate{&cfg.Certificates[0]}, nil
+	}
 	var all, matching []*Certificate
 	for i := range cfg.Certificates {
 		cert := &cfg.Certificates[i]

@@ -132,3 +132,29 @@ func TestVerifiedChainCacheDoesNotKeepPools(t *testing.T) {
 	}
 	t.Fatal("the cache kept a root pool alive")
 }
+
+// TestLeafParsedOncePerDER: a Certificate without Leaf is not parsed again
+// on every handshake; a single certificate is served without a hostname
+// check, whatever the client asked for.
+func TestLeafParsedOncePerDER(t *testing.T) {
+	p := testCerts(t)
+	cert := Certificate{Certificate: p.ecdsaLeaf.Certificate, PrivateKey: p.ecdsaLeaf.PrivateKey}
+	first, err := leaf(&cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := leaf(&cert)
+	if first != second {
+		t.Fatal("the leaf was parsed again")
+	}
+	serverCfg := testServerConfig(t, cert)
+	clientCfg := testClientConfig(t)
+	testHandshake(t, clientCfg, serverCfg).mustSucceed(t)
+	clientCfg = testClientConfig(t)
+	clientCfg.ServerName = "other.test"
+	res := testHandshake(t, clientCfg, serverCfg)
+	var hostErr x509.HostnameError
+	if !errors.As(res.clientErr, &hostErr) {
+		t.Fatalf("client error %v, want the server's only certificate and a HostnameError", res.clientErr)
+	}
+}
