@@ -483,7 +483,9 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 				c.sawCompatCCS = true
 				if c.tracer != nil {
 					// It travels in the clear whatever keys are installed.
-					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, 0)
+					// The event gets a copy: payload is in the pooled
+					// record buffer, which another connection may reuse.
+					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, slices.Clone(payload), nil, 0)
 				}
 				continue
 			}
@@ -512,7 +514,8 @@ func (c *Conn) readChangeCipherSpec() error {
 		return err
 	}
 	if c.tracer != nil {
-		c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, c.layer.ReadEpoch())
+		// A copy, as above: the record buffer goes back to the pool.
+		c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, slices.Clone(payload), nil, c.layer.ReadEpoch())
 	}
 	return nil
 }
