@@ -26,7 +26,9 @@ func leaf(cert *Certificate) (*x509.Certificate, error) {
 	if len(cert.Certificate) == 0 {
 		return nil, errNoCertificates
 	}
-	return x509.ParseCertificate(cert.Certificate[0])
+	// Without Leaf, every handshake would parse the same DER again: the
+	// parse is shared (parseCertificateShared) for as long as it is used.
+	return parseCertificateShared(cert.Certificate[0])
 }
 
 // keyFitsSuite reports whether a certificate key can authenticate a suite:

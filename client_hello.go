@@ -47,7 +47,7 @@ func (c *Conn) clientHandshake() error {
 	if err != nil {
 		return c.fail(err)
 	}
-	c.keyLogRandom = offer.hello.Random[:]
+	c.keyLogRandom = offer.hello.Random
 	if err := c.writeClientHelloWithBinders(offer, transcript); err != nil {
 		return c.fail(err)
 	}

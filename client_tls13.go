@@ -614,7 +614,9 @@ func (hs *clientHandshakeTLS13) sendClientFinished() error {
 	if err := c.installAppSecrets(hs.suite, hs.appSecrets[1], hs.appSecrets[0]); err != nil {
 		return err
 	}
-	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	if c.keepsTickets() {
+		c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	}
 	return c.flush()
 }
 

@@ -95,7 +95,10 @@ type Conn struct {
 	readGeneration   int    // KeyUpdates received, for the key log
 	writeGeneration  int    // KeyUpdates sent
 	keyUpdateOwed    bool   // the peer asked for a KeyUpdate, sent before the next data (guarded by out)
-	keyLogRandom     []byte // the client random that names this connection in the key log
+	// keyLogRandom is the client random that names this connection in the
+	// key log: a copy, since a slice of the ClientHello's Random would keep
+	// the whole parsed ClientHello alive for as long as the connection.
+	keyLogRandom [32]byte
 
 	// Renegotiation (TLS 1.2, RFC 5746).
 	renegotiating         bool   // a handshake is running on an established connection
@@ -248,10 +251,26 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 		return err
 	}
 	c.handshakeComplete.Store(true)
+	c.layer.ExpectSmallRecords()
+	c.releaseReadBuffer()
+	c.hsIn.Release()
+	c.lastHandshakeRaw = nil
 	if c.tracer != nil {
 		c.emitDone()
 	}
 	return nil
+}
+
+// releaseReadBuffer gives the record layer's input buffer back to its pool
+// when it holds nothing unread: no application data waiting in c.input
+// (which aliases it) and no bytes of a next record. A connection between
+// handshake and data, or between reads, then holds no read buffer. The
+// caller holds in.
+func (c *Conn) releaseReadBuffer() {
+	if len(c.input) == 0 {
+		c.input = nil
+		c.layer.ReleaseReadBuffer()
+	}
 }
 
 // emitDone reports a completed handshake (the first, or a renegotiation).
@@ -464,7 +483,9 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 				c.sawCompatCCS = true
 				if c.tracer != nil {
 					// It travels in the clear whatever keys are installed.
-					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, 0)
+					// The event gets a copy: payload is in the pooled
+					// record buffer, which another connection may reuse.
+					c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, slices.Clone(payload), nil, 0)
 				}
 				continue
 			}
@@ -493,7 +514,8 @@ func (c *Conn) readChangeCipherSpec() error {
 		return err
 	}
 	if c.tracer != nil {
-		c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, payload, nil, c.layer.ReadEpoch())
+		// A copy, as above: the record buffer goes back to the pool.
+		c.emitMessage(trace.Received, wire.ContentChangeCipherSpec, slices.Clone(payload), nil, c.layer.ReadEpoch())
 	}
 	return nil
 }
@@ -505,6 +527,12 @@ func (c *Conn) writeHandshake(msg wire.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.writeMarshalledHandshake(msg, raw)
+}
+
+// writeMarshalledHandshake is writeHandshake for a message already
+// marshalled into raw.
+func (c *Conn) writeMarshalledHandshake(msg wire.Message, raw []byte) ([]byte, error) {
 	if c.transcript != nil && inTranscript(msg) {
 		c.transcript.Write(raw)
 	}
@@ -608,6 +636,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 	}
 	n := copy(b, c.input)
 	c.input = c.input[n:]
+	c.releaseReadBuffer()
 	return n, nil
 }
 
@@ -637,6 +666,8 @@ func (c *Conn) readApplicationRecord() error {
 		for {
 			raw, ok := c.hsIn.Next()
 			if !ok {
+				c.hsIn.Release()
+				c.lastHandshakeRaw = nil
 				return nil
 			}
 			msg, err := wire.ParseHandshake(raw, c.parseCtx)

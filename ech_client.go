@@ -293,7 +293,7 @@ func (c *Conn) resolveECH(offer *clientOffer, transcript *keys.Transcript, sh *w
 		outer.hello, outer.session, outer.psks, outer.session12 = ech.outer, nil, nil, nil
 		c.state.serverName = ech.config.PublicName
 		c.echRejectedName = ech.config.PublicName
-		c.keyLogRandom = ech.outer.Random[:]
+		c.keyLogRandom = ech.outer.Random
 		c.traceECH("rejected", "ech_rejected", "the server could not use the ClientHelloInner and answered the outer hello; the handshake is checked against the public name "+ech.config.PublicName+" and will fail")
 		return &outer, transcript, nil
 	}

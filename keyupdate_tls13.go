@@ -39,7 +39,7 @@ func (c *Conn) handlePostHandshake13(msg wire.Message) error {
 		c.setReadProtection(prot)
 		c.trafficSecrets[0] = next
 		c.readGeneration++
-		c.logSecret(trafficSecretLabel(!c.isClient, c.readGeneration), c.keyLogRandom, next)
+		c.logSecret(trafficSecretLabel(!c.isClient, c.readGeneration), c.keyLogRandom[:], next)
 		if m.RequestUpdate {
 			// RFC 8446 §4.6.3: the answer is due "prior to sending its
 			// next Application Data record", so that several requests
@@ -111,7 +111,7 @@ func (c *Conn) sendKeyUpdate(requestPeer bool) error {
 	c.keyUpdateOwed = false
 	c.recordsWritten = 0
 	c.writeGeneration++
-	c.logSecret(trafficSecretLabel(c.isClient, c.writeGeneration), c.keyLogRandom, next)
+	c.logSecret(trafficSecretLabel(c.isClient, c.writeGeneration), c.keyLogRandom[:], next)
 	return nil
 }
 

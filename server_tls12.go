@@ -79,7 +79,7 @@ func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
 	transcript.Write(raw)
 	c.transcript = transcript
 	c.setStep("read ClientHello")
-	c.keyLogRandom = hello.Random[:]
+	c.keyLogRandom = hello.Random
 	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
 		c.state.serverName = sni.HostName
 	}
@@ -306,6 +306,11 @@ func (c *Conn) certificateCandidates(hello *wire.ClientHello) ([]*Certificate, e
 	}
 	if len(cfg.Certificates) == 0 {
 		return nil, errNoCertificates
+	}
+	if len(cfg.Certificates) == 1 {
+		// The only certificate is the candidate whether it matches the
+		// name or not: no hostname check to make.
+		return []*Certificate{&cfg.Certificates[0]}, nil
 	}
 	var all, matching []*Certificate
 	for i := range cfg.Certificates {

@@ -704,7 +704,9 @@ func (hs *serverHandshakeTLS13) predictClientFinished() error {
 	if err != nil {
 		return err
 	}
-	hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.SumWith(append(before, fin...)))
+	if hs.ticketsWanted() {
+		hs.c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.SumWith(append(before, fin...)))
+	}
 	return nil
 }
 
@@ -763,7 +765,10 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 // side to the application keys.
 func (hs *serverHandshakeTLS13) readClientFinished() error {
 	c := hs.c
-	want := keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
+	want := hs.expectedClientFinished
+	if want == nil {
+		want = keys.FinishedVerifyData13(hs.hash, hs.clientSecret, hs.transcript.Sum())
+	}
 	if err := c.readFinished(want); err != nil {
 		return err
 	}
@@ -778,7 +783,9 @@ func (hs *serverHandshakeTLS13) readClientFinished() error {
 		// The ticket's secret assumed this Finished; it was checked above.
 		return nil
 	}
-	c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	if hs.ticketsWanted() {
+		c.resumptionSecret = hs.schedule.ResumptionMasterSecret(hs.transcript.Sum())
+	}
 	// With client authentication the ticket waits for the server's next
 	// write: flushing now would make the handshake wait for a client that
 	// has finished and may not read until it has something to say.

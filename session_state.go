@@ -291,9 +291,17 @@ func (c *Config) ticketKeys() [][32]byte {
 	return keys
 }
 
-// explicitTicketKey derives the AEAD and the key name of one
-// SetSessionTicketKeys key.
+// explicitTicketKey returns the AEAD and the key name of one
+// SetSessionTicketKeys key, derived once (see ticketKeyCache).
 func explicitTicketKey(key [32]byte) (cipher.AEAD, []byte, error) {
+	return cachedTicketKey(ticketKeyID{base: key, explicit: true}, func() (cipher.AEAD, []byte, error) {
+		return deriveExplicitTicketKey(key)
+	})
+}
+
+// deriveExplicitTicketKey derives the AEAD and the key name of one
+// SetSessionTicketKeys key.
+func deriveExplicitTicketKey(key [32]byte) (cipher.AEAD, []byte, error) {
 	aesKey, err := hkdf.Key(sha256.New, key[:], nil, "clasp explicit ticket key", 32)
 	if err != nil {
 		return nil, nil, err

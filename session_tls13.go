@@ -247,8 +247,17 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 			return err
 		}
 		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
+		placeholder := len(psk.Binders[0])
 		for i, cs := range offer.psks {
 			psk.Binders[i] = computeBinder(cs.suite, cs.psk, !cs.external, transcript.Messages(), raw[:len(raw)-n])
+		}
+		if binder := psk.Binders[0]; (offer.ech == nil || offer.ech.rejected()) && len(psk.Binders) == 1 && placeholder == len(binder) {
+			// A single binder is the last bytes of the hello, and the
+			// placeholder had its length: it goes in place, rather than
+			// marshalling the whole hello a second time.
+			copy(raw[len(raw)-len(binder):], binder)
+			_, err = c.writeMarshalledHandshake(hello, raw)
+			return err
 		}
 	}
 	if offer.ech != nil && !offer.ech.rejected() {
@@ -347,6 +356,22 @@ func (hs *clientHandshakeTLS13) checkPSKMode() error {
 	return wire.Errorf(wire.AlertIllegalParameter, "server resumed with %s, which the client did not offer", name)
 }
 
+// ticketsWanted reports whether this handshake ends with a ticket: the
+// server issues them, the client can use one (it sent PSK modes) and, on a
+// resumption, the server gives fresh ones. Without a ticket the resumption
+// secret is never needed, and not derived.
+func (hs *serverHandshakeTLS13) ticketsWanted() bool {
+	cfg := hs.config
+	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
+	return !cfg.SessionTicketsDisabled && ok && len(modes.Modes) > 0 && (hs.psk == nil || !cfg.ResumptionTicketsDisabled)
+}
+
+// keepsTickets reports whether a client stores the tickets it receives,
+// and so needs the resumption secret (handleNewSessionTicket).
+func (c *Conn) keepsTickets() bool {
+	return c.config.ClientSessionCache != nil && !c.config.SessionTicketsDisabled
+}
+
 // handleNewSessionTicket stores a ticket the server sent after the
 // handshake (RFC 8446 §4.6.1).
 func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
@@ -357,7 +382,7 @@ func (c *Conn) handleNewSessionTicket(nst *wire.NewSessionTicket13) error {
 	if err := checkPeerExtensions(wire.TypeNewSessionTicket, suites.VersionTLS13, nst.Extensions, nil); err != nil {
 		return err
 	}
-	if cfg.ClientSessionCache == nil || cfg.SessionTicketsDisabled || nst.Lifetime == 0 {
+	if !c.keepsTickets() || nst.Lifetime == 0 {
 		return nil
 	}
 	if nst.Lifetime > maxTicketLifetime {
@@ -515,6 +540,8 @@ type TicketSealer interface {
 	Open(ticket []byte) (state []byte, err error)
 }
 
+// ticketAEAD and ticketKeyName derive a period's ticket key; sealing and
+// opening take them through periodTicketKey, which caches them.
 func (c *Config) ticketAEAD(period uint64) (cipher.AEAD, error) {
 	var info [8]byte
 	binary.BigEndian.PutUint64(info[:], period)
@@ -565,19 +592,13 @@ func (c *Config) sealTicketBytes(plain []byte) ([]byte, error) {
 		return c.TicketSealer.Seal(plain)
 	}
 	period := uint64(c.now().UnixNano() / int64(c.ticketRotation()))
-	aead, err := c.ticketAEAD(period)
-	if err != nil {
-		return nil, err
-	}
-	name, err := c.ticketKeyName(period)
-	if err != nil {
-		return nil, err
-	}
+	aead, name, err := c.periodTicketKey(period)
 	if keys := c.ticketKeys(); len(keys) > 0 {
 		period = explicitTicketPeriod
-		if aead, name, err = explicitTicketKey(keys[0]); err != nil {
-			return nil, err
-		}
+		aead, name, err = explicitTicketKey(keys[0])
+	}
+	if err != nil {
+		return nil, err
 	}
 	out := append(binary.BigEndian.AppendUint64(nil, period), name...)
 	header := len(out)
@@ -612,12 +633,8 @@ func (c *Config) openTicketBytes(ticket []byte) ([]byte, bool) {
 	if period != current && period+1 != current {
 		return nil, false
 	}
-	name, err := c.ticketKeyName(period)
+	aead, name, err := c.periodTicketKey(period)
 	if err != nil || !hmac.Equal(name, ticket[8:header]) {
-		return nil, false
-	}
-	aead, err := c.ticketAEAD(period)
-	if err != nil {
 		return nil, false
 	}
 	nonce := ticket[header : header+aead.NonceSize()]
@@ -749,8 +766,7 @@ func (hs *serverHandshakeTLS13) usablePSK(id wire.PSKIdentity, now time.Time) (*
 // §4.6.1) when the client can use it.
 func (hs *serverHandshakeTLS13) sendSessionTickets() error {
 	c, cfg := hs.c, hs.config
-	modes, ok := wire.FindExtension[*wire.PSKKeyExchangeModesExt](hs.hello.Extensions)
-	if cfg.SessionTicketsDisabled || !ok || len(modes.Modes) == 0 || (hs.psk != nil && cfg.ResumptionTicketsDisabled) {
+	if !hs.ticketsWanted() {
 		return nil
 	}
 	var ageAdd [4]byte

@@ -83,7 +83,7 @@ func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x50
 	if c.isClient && c.echRejectedName != "" {
 		return c.verifyECHPublicName(c.echRejectedName, certs)
 	}
-	opts := x509.VerifyOptions{CurrentTime: cfg.now(), Intermediates: x509.NewCertPool()}
+	opts := x509.VerifyOptions{CurrentTime: cfg.now()}
 	verify := false
 	if c.isClient {
 		verify = !cfg.InsecureSkipVerify
@@ -96,11 +96,8 @@ func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x50
 	}
 	var chains [][]*x509.Certificate
 	if verify {
-		for _, cert := range certs[1:] {
-			opts.Intermediates.AddCert(cert)
-		}
 		var err error
-		if chains, err = certs[0].Verify(opts); err != nil {
+		if chains, err = verifyChain(raw, certs, &opts, !c.isClient); err != nil {
 			return nil, &CertificateVerificationError{UnverifiedCertificates: certs, Err: err}
 		}
 	}
@@ -117,6 +114,28 @@ func (c *Conn) checkPeerChain(raw [][]byte, certs []*x509.Certificate) ([][]*x50
 		}
 	}
 	return chains, nil
+}
+
+// verifyChain verifies the peer's chain, certs parsed from raw, with
+// opts, or takes the chains from verifiedChains when the same certificates
+// were verified against the same roots and name before and are all still
+// valid. clientChain says it is a client's chain (checked by a server).
+func verifyChain(raw [][]byte, certs []*x509.Certificate, opts *x509.VerifyOptions, clientChain bool) ([][]*x509.Certificate, error) {
+	key, cacheable := newChainKey(raw, opts, clientChain)
+	if cacheable {
+		if chains, ok := verifiedChains.lookup(key, opts.CurrentTime); ok {
+			return chains, nil
+		}
+	}
+	opts.Intermediates = x509.NewCertPool()
+	for _, cert := range certs[1:] {
+		opts.Intermediates.AddCert(cert)
+	}
+	chains, err := certs[0].Verify(*opts)
+	if err == nil && cacheable {
+		verifiedChains.store(key, chains)
+	}
+	return chains, err
 }
 
 // verifyConnection runs Config.VerifyConnection, as crypto/tls does, once

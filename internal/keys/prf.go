@@ -120,6 +120,12 @@ func pHash(newHash func() hash.Hash, secret, seed, out []byte) {
 			out[i] ^= block[i]
 		}
 		out = out[n:]
+		if len(out) == 0 {
+			// A(i+1) would only feed a block nobody asked for: every
+			// TLS PRF output (Finished, master secret, key block) ends
+			// here one HMAC sooner.
+			break
+		}
 
 		mac.Reset()
 		mac.Write(a)

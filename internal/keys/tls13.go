@@ -81,9 +81,10 @@ func HKDFExpandLabel(hash crypto.Hash, secret []byte, label string, context []by
 		panic(fmt.Sprintf("keys: HKDF-Expand-Label label %q or context (%d bytes) too long", label, len(context)))
 	}
 	// The HkdfLabel is tiny and built on every key derivation, so it is
-	// appended into one buffer rather than through a cryptobyte.Builder.
-	info := make([]byte, 0, 4+fullLabel+len(context))
-	info = append(info, byte(length>>8), byte(length), byte(fullLabel))
+	// appended into a buffer on the stack (the limits above bound it) and
+	// only the string hkdf.Expand takes is allocated.
+	var buf [4 + 255 + 255]byte
+	info := append(buf[:0], byte(length>>8), byte(length), byte(fullLabel))
 	info = append(info, tls13LabelPrefix...)
 	info = append(info, label...)
 	info = append(info, byte(len(context)))

@@ -98,3 +98,14 @@ func (a *Assembler) Pending() bool { return a.start < len(a.buf) }
 func (a *Assembler) Reset() {
 	a.buf, a.start = a.buf[:0], 0
 }
+
+// Release drops the buffer once every message in it has been returned by
+// Next, so that a connection between handshake messages (an established
+// one, most of the time) holds none; the next Add allocates again. The
+// slices Next returned stay valid: they are the caller's until it drops
+// them.
+func (a *Assembler) Release() {
+	if !a.Pending() {
+		a.buf, a.start = nil, 0
+	}
+}

@@ -100,3 +100,38 @@ func TestAssemblerReset(t *testing.T) {
 		t.Fatal("pending after Reset")
 	}
 }
+
+// TestAssemblerReleaseKeepsPartialMessages: Release drops the buffer only
+// when nothing is pending; a message cut between records still completes,
+// and messages handed out before a release stay intact.
+func TestAssemblerReleaseKeepsPartialMessages(t *testing.T) {
+	first, second := hsMsg(20, fill(12, 1)), hsMsg(15, fill(40, 2))
+	var a Assembler
+	if err := a.Add(append(bytes.Clone(first), second[:10]...)); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := a.Next()
+	if !ok || !bytes.Equal(got, first) {
+		t.Fatalf("first message %x", got)
+	}
+	a.Release()
+	if a.buf == nil {
+		t.Fatal("released with part of a message pending")
+	}
+	if err := a.Add(second[10:]); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := a.Next(); !ok || !bytes.Equal(m, second) {
+		t.Fatalf("second message %x", m)
+	}
+	a.Release()
+	if a.buf != nil || a.Pending() {
+		t.Fatal("buffer kept with nothing pending")
+	}
+	if err := a.Add(first); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := a.Next(); !ok || !bytes.Equal(m, first) {
+		t.Fatalf("message after a release %x", m)
+	}
+}

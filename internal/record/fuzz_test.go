@@ -77,18 +77,33 @@ func FuzzReadRecord(f *testing.F) {
 		f.Add(byte(i+1), sealedStream(f, name, []byte{20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, []byte("x")))
 	}
 	f.Fuzz(func(t *testing.T, mode byte, stream []byte) {
-		l := NewLayer(&loop{buf: stream})
-		if name := fuzzProtectionNames[int(mode&0x7f)%len(fuzzProtectionNames)]; name != "" {
-			l.SetReadProtection(fuzzProtection(t, name))
+		newLayer := func(conn io.ReadWriter) *Layer {
+			l := NewLayer(conn)
+			if name := fuzzProtectionNames[int(mode&0x7f)%len(fuzzProtectionNames)]; name != "" {
+				l.SetReadProtection(fuzzProtection(t, name))
+			}
+			if mode&0x80 != 0 {
+				l.SetVersion(suites.VersionTLS12) // also TLS 1.3's record version
+			}
+			return l
 		}
-		if mode&0x80 != 0 {
-			l.SetVersion(suites.VersionTLS12) // also TLS 1.3's record version
-		}
+		// released gives its input buffer back to the pool after every
+		// record, as Conn does between reads, and its connection hands
+		// over one byte per read, so that no bytes of the next record are
+		// buffered and every release takes place: it must read exactly
+		// what l, which keeps its buffer, reads.
+		l, released := newLayer(&loop{buf: stream}), newLayer(byteReader{&loop{buf: stream}})
 		for i := 0; ; i++ {
 			if i > len(stream)/HeaderLen+1 {
 				t.Fatal("more records than the stream can hold")
 			}
 			typ, b, err := l.ReadRecord()
+			b = bytes.Clone(b)
+			typ2, b2, err2 := released.ReadRecord()
+			if typ != typ2 || !bytes.Equal(b, b2) || (err == nil) != (err2 == nil) {
+				t.Fatalf("record %d: %v %x %v with a kept buffer, %v %x %v with a released one", i, typ, b, err, typ2, b2, err2)
+			}
+			released.ReleaseReadBuffer() // b2 is no longer valid
 			if err != nil {
 				checkReadError(t, err)
 				return
@@ -102,6 +117,11 @@ func FuzzReadRecord(f *testing.F) {
 		}
 	})
 }
+
+// byteReader returns at most one byte per Read.
+type byteReader struct{ *loop }
+
+func (b byteReader) Read(p []byte) (int, error) { return b.loop.Read(p[:min(len(p), 1)]) }
 
 // FuzzAssembler splits an arbitrary handshake stream into fragments of a
 // fuzzed size: what comes out is exactly the stream, message by message,

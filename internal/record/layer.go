@@ -87,9 +87,19 @@ type Layer struct {
 	maxOut  int
 
 	// Read side. in[r:w] are buffered bytes not yet consumed.
-	rd        direction
-	in        []byte
-	r, w      int
+	rd direction
+	// in comes from a pool (see bufpool.go) and goes back to it when
+	// ReleaseReadBuffer finds nothing buffered; inUsed is how much of it
+	// has held bytes since then, what is cleared on the way back.
+	in     []byte
+	r, w   int
+	inUsed int
+	// readHint sizes the next input buffer taken from the pool: the
+	// length of the last record read, or half the hint before it if that
+	// is more, so that a connection receiving full records gets room for
+	// two at once, and one that has seen only small records for a while
+	// gets (and, blocked in Read, holds) a small buffer.
+	readHint  int
 	header    [HeaderLen]byte
 	readCount uint64
 	readErr   error
@@ -99,7 +109,9 @@ type Layer struct {
 
 	// Write side. out holds whole records not yet flushed; pend holds
 	// handshake bytes not yet sealed, so that the messages of a flight
-	// under one protection share records (see WriteRecord).
+	// under one protection share records (see WriteRecord). Both come
+	// from pools and go back once they are empty (after Flush and
+	// sealPending).
 	wr       direction
 	out      []byte
 	pend     []byte
@@ -114,8 +126,15 @@ func NewLayer(conn io.ReadWriter) *Layer {
 		maxOut: MaxPlaintext,
 		rd:     direction{prot: NullProtection{}},
 		wr:     direction{prot: NullProtection{}},
+		// A handshake flight fits; ExpectSmallRecords lowers it after.
+		readHint: initialInBufSize,
 	}
 }
+
+// ExpectSmallRecords sizes the next input buffer for small records, as
+// after a handshake, whose flights needed a bigger one: an established
+// connection waiting for its first request then holds a small buffer.
+func (l *Layer) ExpectSmallRecords() { l.readHint = 0 }
 
 // SetVersion sets the protocol version of record headers: the version
 // written and the only version accepted when reading. Before it is called,
@@ -259,6 +278,7 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 	}
 	fragment := l.in[l.r+HeaderLen : l.r+HeaderLen+n]
 	l.r += HeaderLen + n
+	l.readHint = max(HeaderLen+n, l.readHint/2)
 	l.readCount++
 
 	var seq uint64
@@ -391,13 +411,14 @@ func (l *Layer) fill(need int, sniff bool) error {
 		return nil
 	}
 	if l.in == nil {
-		l.in = make([]byte, initialInBufSize)
+		l.in = getInBuf(max(need, l.readHint))
 	}
 	if l.r+need > len(l.in) {
 		if need > len(l.in) {
-			bigger := make([]byte, inBufSize)
+			bigger := getInBuf(max(need, 2*len(l.in)))
 			l.w = copy(bigger, l.in[l.r:l.w])
-			l.in = bigger
+			putInBuf(l.in, l.inUsed)
+			l.in, l.inUsed = bigger, l.w
 		} else {
 			// Move the partial record to the front to make room.
 			l.w = copy(l.in, l.in[l.r:l.w])
@@ -407,6 +428,7 @@ func (l *Layer) fill(need int, sniff bool) error {
 	for l.w-l.r < need {
 		m, err := l.conn.Read(l.in[l.w:])
 		l.w += m
+		l.inUsed = max(l.inUsed, l.w)
 		if sniff && l.w > l.r && !plausibleHeader(l.in[l.r:l.w]) {
 			return newNotTLSError(l.in[l.r:l.w])
 		}
@@ -425,6 +447,19 @@ func (l *Layer) fill(need int, sniff bool) error {
 		return err
 	}
 	return nil
+}
+
+// ReleaseReadBuffer gives the input buffer back to the pool when no bytes
+// are buffered in it, so that a connection between records holds none; the
+// next ReadRecord takes one again. The payload of the last ReadRecord is
+// then no longer valid: call it only once that payload has been used or
+// copied.
+func (l *Layer) ReleaseReadBuffer() {
+	if l.in == nil || l.r != l.w {
+		return
+	}
+	putInBuf(l.in, l.inUsed)
+	l.in, l.r, l.w, l.inUsed = nil, 0, 0, 0
 }
 
 // WriteRecord splits payload into records of at most the maximum plaintext
@@ -456,6 +491,7 @@ func (l *Layer) WriteRecord(typ wire.ContentType, payload []byte) error {
 		return wire.Errorf(wire.AlertInternalError, "refusing to send an empty %v record (RFC 5246 §6.2.1)", typ)
 	}
 	if typ == wire.ContentHandshake {
+		l.pend = growBuf(l.pend, len(payload))
 		l.pend = append(l.pend, payload...)
 		// Whole records leave at once; the last partial one waits for
 		// the rest of the flight.
@@ -515,12 +551,7 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 		// 0-RTT records, which leave before the version is negotiated.
 		vers = suites.VersionTLS12
 	}
-	need := HeaderLen + len(fragment) + prot.MaxOverhead()
-	if cap(l.out)-len(l.out) < need {
-		bigger := make([]byte, len(l.out), max(2*cap(l.out)+need, initialOutBufSize))
-		copy(bigger, l.out)
-		l.out = bigger
-	}
+	l.out = growBuf(l.out, HeaderLen+len(fragment)+prot.MaxOverhead())
 	start := len(l.out)
 	l.out = append(l.out, byte(outer), byte(vers>>8), byte(vers), 0, 0)
 	l.out, err = prot.Seal(l.out, seq, typ, vers, fragment)
@@ -547,8 +578,23 @@ func (l *Layer) sealPending() error {
 		}
 		p = p[n:]
 	}
-	l.pend = l.pend[:0]
+	putOutBuf(l.pend)
+	l.pend = nil
 	return nil
+}
+
+// growBuf returns buf with room for n more bytes, taking a bigger buffer from
+// the pool (or, past the largest pooled size, the heap) and giving the old
+// one back when buf is too small.
+func growBuf(buf []byte, n int) []byte {
+	if cap(buf)-len(buf) >= n {
+		return buf
+	}
+	bigger := append(getOutBuf(max(len(buf)+n, 2*cap(buf))), buf...)
+	if buf != nil {
+		putOutBuf(buf)
+	}
+	return bigger
 }
 
 // Unflushed is the number of bytes written by WriteRecord and not yet sent
@@ -565,7 +611,8 @@ func (l *Layer) Flush() error {
 		return nil
 	}
 	_, err := l.conn.Write(l.out)
-	l.out = l.out[:0]
+	putOutBuf(l.out)
+	l.out = nil
 	if err != nil {
 		l.writeErr = err
 	}

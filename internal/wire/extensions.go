@@ -328,7 +328,7 @@ func readExtensionBlock(s *cryptobyte.String, msg HandshakeType) ([]Extension, e
 		return nil, decodeError(msg.String() + " extensions")
 	}
 	var exts []Extension
-	seen := make(map[ExtensionType]bool)
+	var seen extensionSet
 	for !block.Empty() {
 		var code uint16
 		var body cryptobyte.String
@@ -341,10 +341,9 @@ func readExtensionBlock(s *cryptobyte.String, msg HandshakeType) ([]Extension, e
 		// an alert for it; clasp sends illegal_parameter in every version
 		// and every message, as OpenSSL 3 does for the extensions it
 		// knows (it lets repeated unknown ones through; clasp does not).
-		if seen[t] {
+		if !seen.add(t) {
 			return nil, Errorf(AlertIllegalParameter, "%v carries %v twice", msg, t)
 		}
-		seen[t] = true
 		ext, err := parseExtension(t, body, msg)
 		if err != nil {
 			return nil, err
@@ -352,6 +351,40 @@ func readExtensionBlock(s *cryptobyte.String, msg HandshakeType) ([]Extension, e
 		exts = append(exts, ext)
 	}
 	return exts, nil
+}
+
+// extensionSet finds a repeated extension type in a block. A message
+// carries a handful of extensions, so the first ones are kept in an array
+// and scanned (no garbage, faster than hashing); a block with more, which
+// only a peer testing limits sends, moves to a map so that thousands of
+// extensions cost linear time.
+type extensionSet struct {
+	small [24]ExtensionType
+	n     int
+	large map[ExtensionType]bool
+}
+
+// add records t and reports whether it was new.
+func (s *extensionSet) add(t ExtensionType) bool {
+	if s.large == nil && s.n < len(s.small) {
+		if slices.Contains(s.small[:s.n], t) {
+			return false
+		}
+		s.small[s.n] = t
+		s.n++
+		return true
+	}
+	if s.large == nil {
+		s.large = make(map[ExtensionType]bool, 2*len(s.small))
+		for _, x := range s.small {
+			s.large[x] = true
+		}
+	}
+	if s.large[t] {
+		return false
+	}
+	s.large[t] = true
+	return true
 }
 
 // parseExtension reads one extension body. Extensions without a typed value
@@ -379,7 +412,7 @@ func marshalExtensions(b *cryptobyte.Builder, exts []Extension, msg HandshakeTyp
 
 // addExtensionBlock appends an extensions vector, empty when exts is.
 func addExtensionBlock(b *cryptobyte.Builder, exts []Extension, msg HandshakeType) {
-	seen := make(map[ExtensionType]bool)
+	var seen extensionSet
 	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 		for _, e := range exts {
 			if e == nil {
@@ -387,11 +420,10 @@ func addExtensionBlock(b *cryptobyte.Builder, exts []Extension, msg HandshakeTyp
 				return
 			}
 			t := e.ExtType()
-			if seen[t] {
+			if !seen.add(t) {
 				b.SetError(errMarshal("%v carries %v twice", msg, t))
 				return
 			}
-			seen[t] = true
 			b.AddUint16(uint16(t))
 			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 				e.marshalBody(b, msg)

@@ -284,3 +284,24 @@ func TestMayCarryVersionSeparatesTheServerHelloColumns(t *testing.T) {
 		t.Error("Recognized does not follow the extension table")
 	}
 }
+
+// TestExtensionSetFindsRepeats checks the duplicate detection of extension
+// blocks on both sides of its switch from array to map.
+func TestExtensionSetFindsRepeats(t *testing.T) {
+	for _, n := range []int{1, 23, 24, 25, 200} {
+		var s extensionSet
+		for i := range n {
+			if !s.add(ExtensionType(i * 7)) {
+				t.Fatalf("n=%d: type %d reported as a repeat", n, i*7)
+			}
+		}
+		for i := range n {
+			if s.add(ExtensionType(i * 7)) {
+				t.Fatalf("n=%d: repeat of type %d not found", n, i*7)
+			}
+		}
+		if !s.add(ExtensionType(n*7 + 1)) {
+			t.Fatalf("n=%d: a new type after the repeats was refused", n)
+		}
+	}
+}
