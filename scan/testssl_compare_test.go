@@ -33,6 +33,8 @@ import (
 //
 //	CLASP_TESTSSL=1 go test ./scan -run TestScanAgreesWithTestsslOrIsRight -v -timeout 60m
 //
+// CLASP_TESTSSL_KEEP=DIR keeps each run's testssl.sh JSON in DIR.
+//
 // The figures of the last run are in bench/README.md ("testssl.sh").
 
 // testsslFindings is what testssl.sh reported.
@@ -45,18 +47,19 @@ type testsslFindings struct {
 	curves, ffdhe []suites.Group
 }
 
-// testsslVersions maps testssl.sh's protocol IDs (-p) and the suffixes of
-// its per-protocol cipher IDs (-E: "cipher-tls1_2") to our versions.
+// testsslVersions maps testssl.sh's protocol IDs (-p) and the protocol
+// part of its per-protocol cipher IDs (-E) to our versions.
 var testsslVersions = map[string]suites.Version{
 	"SSLv3": suites.VersionSSL30, "TLS1": suites.VersionTLS10, "TLS1_1": suites.VersionTLS11,
 	"TLS1_2": suites.VersionTLS12, "TLS1_3": suites.VersionTLS13,
-	"cipher-ssl3": suites.VersionSSL30, "cipher-tls1": suites.VersionTLS10, "cipher-tls1_1": suites.VersionTLS11,
-	"cipher-tls1_2": suites.VersionTLS12, "cipher-tls1_3": suites.VersionTLS13,
+	"ssl3": suites.VersionSSL30, "tls1": suites.VersionTLS10, "tls1_1": suites.VersionTLS11,
+	"tls1_2": suites.VersionTLS12, "tls1_3": suites.VersionTLS13,
 }
 
-// testsslHexCode is the code point column of testssl.sh's cipher lines
-// ("TLSv1.2  xc02f  ECDHE-RSA-AES128-GCM-SHA256 ...").
-var testsslHexCode = regexp.MustCompile(`\bx([0-9a-f]{2,4})\b`)
+// testsslCipherID is the ID of one accepted suite in -E's output:
+// "cipher-tls1_2_xc02f" (protocol, then the code point without leading
+// zeros). SSLv2's cipher kinds ("cipher-ssl2_x010080") are not suites.
+var testsslCipherID = regexp.MustCompile(`^cipher-(ssl3|tls1|tls1_1|tls1_2|tls1_3)_x([0-9a-f]{1,4})$`)
 
 // testsslTestsGroup reports whether testssl.sh 3.0.8 probes group g at
 // all: the curves 0x0001-0x001e and ffdhe2048-8192. clasp also probes the
@@ -83,6 +86,14 @@ func runTestssl(t *testing.T, addr string) *testsslFindings {
 	if rerr != nil {
 		t.Fatalf("testssl.sh wrote no JSON (%v): %v\n%s", rerr, err, text)
 	}
+	if dir := os.Getenv("CLASP_TESTSSL_KEEP"); dir != "" {
+		// The run is too slow to repeat for a second look at what
+		// testssl.sh said: keep its JSON where asked.
+		keep := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+".json")
+		if err := os.WriteFile(keep, raw, 0o644); err != nil {
+			t.Errorf("keeping testssl.sh's JSON: %v", err)
+		}
+	}
 	return parseTestsslJSON(t, raw)
 }
 
@@ -98,17 +109,15 @@ func parseTestsslJSON(t *testing.T, raw []byte) *testsslFindings {
 	f := &testsslFindings{versions: map[suites.Version]bool{}, suites: map[suites.Version][]suites.ID{}}
 	for _, e := range entries {
 		v, known := testsslVersions[e.ID]
+		cipher := testsslCipherID.FindStringSubmatch(e.ID)
 		switch {
-		case known && strings.HasPrefix(e.ID, "cipher-"):
-			m := testsslHexCode.FindStringSubmatch(e.Finding)
-			if m == nil {
-				t.Fatalf("testssl.sh %s: no code point in %q", e.ID, e.Finding)
-			}
-			n, _ := strconv.ParseUint(m[1], 16, 16)
+		case cipher != nil:
+			n, _ := strconv.ParseUint(cipher[2], 16, 16)
+			v := testsslVersions[cipher[1]]
 			f.suites[v] = append(f.suites[v], suites.ID(n))
 		case known:
 			f.versions[v] = strings.HasPrefix(e.Finding, "offered")
-		case e.ID == "FS_ECDHE_curves":
+		case e.ID == "PFS_ECDHE_curves" || e.ID == "FS_ECDHE_curves": // 3.0.8 says PFS, later versions FS
 			f.curves = testsslGroupNames(t, e.Finding)
 		case e.ID == "DH_groups" && !strings.Contains(e.Finding, "/"):
 			// A plain list ("ffdhe2048 ffdhe3072") is what supported_groups
