@@ -261,3 +261,44 @@ func TestScanAgreesWithTestsslOrIsRight(t *testing.T) {
 		t.Logf("%d disagreements", compareWithTestssl(t, srv.Addr))
 	})
 }
+
+// TestTestsslJSONIsReadAsTestsslMeantIt checks the reading of testssl.sh's
+// JSON on entries shaped like those of a real 3.0.8 run (-p -E -f against
+// gnutls-serv), so that a parsing mistake shows without the slow run: the
+// first real run read no suites at all.
+func TestTestsslJSONIsReadAsTestsslMeantIt(t *testing.T) {
+	raw := []byte(`[
+	{"id": "service", "severity": "INFO", "finding": "HTTP"},
+	{"id": "SSLv2", "severity": "OK", "finding": "not offered"},
+	{"id": "SSLv3", "severity": "OK", "finding": "not offered"},
+	{"id": "TLS1", "severity": "INFO", "finding": "not offered"},
+	{"id": "TLS1_1", "severity": "LOW", "finding": "offered (deprecated)"},
+	{"id": "TLS1_2", "severity": "OK", "finding": "offered"},
+	{"id": "TLS1_3", "severity": "OK", "finding": "offered with final"},
+	{"id": "PFS_ECDHE_curves", "severity": "OK", "finding": "prime256v1 secp384r1 secp521r1 X25519 X448"},
+	{"id": "DH_groups", "severity": "OK", "finding": "ffdhe2048 ffdhe3072"},
+	{"id": "cipher-ssl2_x010080", "severity": "INFO", "finding": "SSLv2  x010080 RC4-MD5 RSA RC4 128 SSL_CK_RC4_128_WITH_MD5"},
+	{"id": "cipher-tls1_1_x0a", "severity": "INFO", "finding": "TLS 1.1  x0a DES-CBC3-SHA RSA 3DES 168 TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
+	{"id": "cipher-tls1_2_xc02f", "severity": "INFO", "finding": "TLS 1.2  xc02f ECDHE-RSA-AES128-GCM-SHA256 ECDH 253 AESGCM 128 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+	{"id": "cipher-tls1_3_x1301", "severity": "INFO", "finding": "TLS 1.3  x1301 TLS_AES_128_GCM_SHA256 ECDH 253 AESGCM 128 TLS_AES_128_GCM_SHA256"},
+	{"id": "cipher_order", "severity": "OK", "finding": "server"}
+]`)
+	f := parseTestsslJSON(t, raw)
+	wantVersions := map[suites.Version]bool{suites.VersionSSL30: false, suites.VersionTLS10: false,
+		suites.VersionTLS11: true, suites.VersionTLS12: true, suites.VersionTLS13: true}
+	if fmt.Sprint(f.versions) != fmt.Sprint(wantVersions) {
+		t.Errorf("versions: got %v, want %v", f.versions, wantVersions)
+	}
+	wantSuites := map[suites.Version][]suites.ID{suites.VersionTLS11: {0x000a},
+		suites.VersionTLS12: {0xc02f}, suites.VersionTLS13: {0x1301}}
+	if fmt.Sprint(f.suites) != fmt.Sprint(wantSuites) {
+		t.Errorf("suites: got %v, want %v", f.suites, wantSuites)
+	}
+	wantCurves := []suites.Group{suites.Secp256r1, suites.Secp384r1, suites.Secp521r1, suites.X25519, suites.X448}
+	if !slices.Equal(f.curves, wantCurves) {
+		t.Errorf("curves: got %v, want %v", f.curves, wantCurves)
+	}
+	if want := []suites.Group{suites.FFDHE2048, suites.FFDHE3072}; !slices.Equal(f.ffdhe, want) {
+		t.Errorf("RFC 7919 groups: got %v, want %v", f.ffdhe, want)
+	}
+}
