@@ -5,7 +5,8 @@
 #   ./test.sh -run Interop    extra arguments go to `go test`
 #
 # 1. Installs the real TLS peers the interop tests start (OpenSSL, GnuTLS,
-#    NSS tools, curl, HAProxy, Redis, tshark, nginx, sslscan, Java, and node/npm for Mermaid's own
+#    NSS tools, curl, HAProxy, Redis, tshark, nginx, sslscan, testssl.sh (its client
+#    list; its slow scan runs only with CLASP_TESTSSL=1), Java, and node/npm for Mermaid's own
 #    parser in the diagram test) with apt-get when missing.
 #    With CI=true a failed install is fatal, because the tests would then fail
 #    on the missing peer anyway (internal/peertest.Require never skips under
@@ -45,6 +46,7 @@ redis-server:redis-server
 tshark:tshark
 nginx:nginx
 sslscan:sslscan
+testssl:testssl.sh
 java:default-jdk-headless
 node:nodejs
 npm:npm

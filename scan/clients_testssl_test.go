@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clasp-tls/clasp/internal/peertest"
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
 )
@@ -20,9 +21,10 @@ import (
 // ClientHello bytes in testssl.sh's etc/client-simulation.txt, which
 // records Qualys SSL Labs' client list (api.dev.ssllabs.com/api/v3/getClients)
 // and a few hellos captured with Wireshark, with each client's version
-// range and key-size limits. With the Debian package testssl.sh installed,
-// this test checks that each profile still equals the hello in that file
-// (and -update-clients rewrites them).
+// range and key-size limits. This test checks that each profile still
+// equals the hello in that file (and -update-clients rewrites them). It
+// reads the file only, in well under a second; test.sh installs the Debian
+// package testssl.sh for it, and under CI=true a missing package fails it.
 
 const testsslClientFile = "/etc/testssl/client-simulation.txt"
 
@@ -66,9 +68,12 @@ func (e testsslEntry) int(key string) int {
 // readTestsslClients reads the bash arrays of client-simulation.txt: each
 // client is a run of `key+=(value)` lines starting with names+=.
 func readTestsslClients(t *testing.T) map[string]testsslEntry {
+	// The list comes with the testssl.sh package, which test.sh installs:
+	// without it the test skips, and under CI=true it fails.
+	peertest.Require(t, "testssl")
 	f, err := os.Open(testsslClientFile)
 	if err != nil {
-		t.Skipf("testssl.sh's client list is not installed (%v); the published profiles are checked for shape only", err)
+		t.Fatalf("testssl.sh is installed but its client list is not where Debian puts it: %v", err)
 	}
 	defer f.Close()
 	out := map[string]testsslEntry{}

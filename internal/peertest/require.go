@@ -25,8 +25,13 @@ var aptPackages = map[string]string{
 	"tshark":       "tshark",
 	// The scanner's accuracy tests scan a realistic nginx and compare
 	// with sslscan; diagnosis and explain tests run Java's JSSE.
+	// testssl.sh's client list (/etc/testssl/client-simulation.txt) is
+	// the source of the published client profiles, checked in
+	// scan/clients_testssl_test.go; its scanner is compared with clasp
+	// scan only when CLASP_TESTSSL=1 (minutes per server).
 	"nginx":   "nginx",
 	"sslscan": "sslscan",
+	"testssl": "testssl.sh",
 	"java":    "default-jdk-headless",
 	// The Mermaid check in trace/diagram_test.go runs Mermaid's own
 	// parser under node.
