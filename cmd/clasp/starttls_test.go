@@ -25,20 +25,26 @@ func TestConnectStartTLSWithNginx(t *testing.T) {
 	}
 }
 
-// Without --starttls the diagnosis of an SMTP port names clasp's own
-// upgrade, and following it connects.
+// Without --starttls the diagnosis of a mail port (nginx's real SMTP, IMAP
+// and POP3 greetings) names the protocol and clasp's own upgrade, and
+// following it connects.
 func TestConnectSMTPDiagnosisFixConnects(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	srv := peertest.StartNginxMail(t, pki.ECDSA, "smtp", "on")
-	r := runClasp(t, nil, "connect", "--servername", "localhost", "--cafile", pki.CACertFile, srv.Addr)
-	first, _, _ := strings.Cut(r.stderr, "\n")
-	words := strings.Join(strings.Fields(r.stderr), " ") // the fix is wrapped
-	if r.exitCode != exitFailure || first != "this port speaks SMTP, not TLS" || !strings.Contains(words, "clasp connect --starttls smtp HOST:PORT") {
-		t.Fatalf("exit %d, stderr:\n%s", r.exitCode, r.stderr)
-	}
-	r = runClasp(t, nil, "connect", "--starttls", "smtp", "--servername", "localhost", "--cafile", pki.CACertFile, srv.Addr)
-	if r.exitCode != 0 {
-		t.Fatalf("following the fix: exit %d\n%s", r.exitCode, r.stderr)
+	for _, proto := range []string{"smtp", "imap", "pop3"} {
+		t.Run(proto, func(t *testing.T) {
+			srv := peertest.StartNginxMail(t, pki.ECDSA, proto, "on")
+			r := runClasp(t, nil, "connect", "--servername", "localhost", "--cafile", pki.CACertFile, srv.Addr)
+			first, _, _ := strings.Cut(r.stderr, "\n")
+			words := strings.Join(strings.Fields(r.stderr), " ") // the fix is wrapped
+			if r.exitCode != exitFailure || first != "this port speaks "+strings.ToUpper(proto)+", not TLS" ||
+				!strings.Contains(words, "clasp connect --starttls "+proto+" HOST:PORT") {
+				t.Fatalf("exit %d, stderr:\n%s", r.exitCode, r.stderr)
+			}
+			r = runClasp(t, nil, "connect", "--starttls", proto, "--servername", "localhost", "--cafile", pki.CACertFile, srv.Addr)
+			if r.exitCode != 0 {
+				t.Fatalf("following the fix: exit %d\n%s", r.exitCode, r.stderr)
+			}
+		})
 	}
 }
 
