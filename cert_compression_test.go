@@ -173,10 +173,14 @@ func TestCertificateCompressionCacheConcurrent(t *testing.T) {
 func TestCertificateCompressionCacheForgetsCollectedCertificates(t *testing.T) {
 	p := testCerts(t)
 	var keys []weak.Pointer[Certificate]
+	// Held until the first check: a garbage collection between a
+	// handshake and that check would rightly empty the cache already.
+	var held []*Certificate
 	server := testServerConfig13(t)
 	server.GetCertificate = func(*ClientHelloInfo) (*Certificate, error) {
 		cert := p.ecdsaLeaf // a fresh copy for every handshake
 		keys = append(keys, weak.Make(&cert))
+		held = append(held, &cert)
 		return &cert, nil
 	}
 	client := testClientConfig13(t)
@@ -189,6 +193,7 @@ func TestCertificateCompressionCacheForgetsCollectedCertificates(t *testing.T) {
 			t.Fatal("a compressed certificate was not cached")
 		}
 	}
+	held = nil
 	deadline := time.Now().Add(10 * time.Second)
 	for remaining := len(keys); remaining > 0; {
 		if time.Now().After(deadline) {
