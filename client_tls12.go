@@ -271,7 +271,6 @@ func isRSA(pub crypto.PublicKey) bool {
 // readServerKeyExchange reads the server's signed DHE or ECDHE parameters
 // (RFC 5246 §7.4.3, RFC 8422 §5.4). RSA key exchange has none.
 func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
-	c, cfg := hs.c, hs.config
 	msg, err := hs.c.readHandshake()
 	if err != nil {
 		return err
@@ -299,16 +298,21 @@ func (hs *clientHandshakeTLS12) readServerKeyExchange() error {
 			return err
 		}
 	}
-	switch kx {
-	case suites.KexECDHE:
-		if ske.ECDHE.CurveType != 3 {
-			return wire.Errorf(wire.AlertHandshakeFailure, "server sent explicit curve parameters; only named curves are supported")
-		}
+	return hs.takeServerParams(ske, kx == suites.KexECDHE)
+}
+
+// takeServerParams checks the server's ephemeral parameters, signed or
+// (PSK, anonymous) not, and keeps them: an ECDHE group the client offered
+// (explicit curves never get here: the parser refuses them with
+// handshake_failure), or a DHE group that passes ValidateServerDHParams.
+func (hs *clientHandshakeTLS12) takeServerParams(ske *wire.ServerKeyExchange, ecdhe bool) error {
+	c, cfg := hs.c, hs.config
+	if ecdhe {
 		if !slices.Contains(offeredGroups(cfg, true, false, false), ske.ECDHE.Group) {
 			return wire.Errorf(wire.AlertIllegalParameter, "server chose group %s, which the client did not offer", ske.ECDHE.Group)
 		}
 		c.state.group = ske.ECDHE.Group
-	case suites.KexDHE:
+	} else {
 		group, err := kex.ValidateServerDHParams(ske.DHE.P, ske.DHE.G, ske.DHE.Public, cfg.minDHBits())
 		if err != nil {
 			return err

@@ -98,7 +98,7 @@ func (c *Config) pskSuiteRefusal(s *suites.Suite) string {
 // PSK and RSA_PSK send it only with a hint ("If no hint is provided, the
 // ServerKeyExchange message is omitted", RFC 4279 §2, §4).
 func (hs *clientHandshakeTLS12) readPSKServerKeyExchange(msg wire.Message) error {
-	c, cfg := hs.c, hs.config
+	c := hs.c
 	kx := hs.suite.KeyExchange
 	ske, ok := msg.(*wire.ServerKeyExchange)
 	if !ok {
@@ -108,24 +108,11 @@ func (hs *clientHandshakeTLS12) readPSKServerKeyExchange(msg wire.Message) error
 		}
 		return errUnexpected("ServerKeyExchange", msg)
 	}
-	switch kx {
-	case suites.KexECDHEPSK:
-		if !slices.Contains(offeredGroups(cfg, true, false, false), ske.ECDHE.Group) {
-			return wire.Errorf(wire.AlertIllegalParameter, "server chose group %s, which the client did not offer", ske.ECDHE.Group)
-		}
-		c.state.group = ske.ECDHE.Group
-	case suites.KexDHEPSK:
-		group, err := kex.ValidateServerDHParams(ske.DHE.P, ske.DHE.G, ske.DHE.Public, cfg.minDHBits())
-		if err != nil {
-			return err
-		}
-		c.state.group = dhGroupID(group)
+	if kx == suites.KexPSK || kx == suites.KexRSAPSK {
+		hs.ske = ske // the hint alone
+		return nil
 	}
-	hs.ske = ske
-	if c.tracer != nil && c.state.group != 0 {
-		c.decide(&trace.Decision{What: "group", Chosen: c.state.group.String(), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
-	}
-	return nil
+	return hs.takeServerParams(ske, kx == suites.KexECDHEPSK)
 }
 
 // clientPSK12 is the key the client uses: GetClientPSK's choice for the
