@@ -33,6 +33,7 @@ type clientHandshakeTLS12 struct {
 	serverCerts  []*x509.Certificate
 	rawServerKey crypto.PublicKey // the server's RFC 7250 raw key, when it sent one
 	ske          *wire.ServerKeyExchange
+	dhGroup      *kex.DHGroup // the server's DHE group, validated by takeServerParams
 	certReq      *wire.CertificateRequest
 	clientCert   *Certificate // nil when none is sent
 
@@ -317,6 +318,7 @@ func (hs *clientHandshakeTLS12) takeServerParams(ske *wire.ServerKeyExchange, ec
 		if err != nil {
 			return err
 		}
+		hs.dhGroup = group
 		c.state.group = dhGroupID(group)
 	}
 	hs.ske = ske
@@ -324,6 +326,27 @@ func (hs *clientHandshakeTLS12) takeServerParams(ske *wire.ServerKeyExchange, ec
 		c.decide(&trace.Decision{What: "group", Chosen: c.state.group.String(), ReasonCode: "chosen_by_server", Reason: "chosen by the server"})
 	}
 	return nil
+}
+
+// ephemeralShare answers the server's ECDHE or DHE parameters, as
+// takeServerParams checked and kept them: the shared secret and the
+// client's public value.
+func (hs *clientHandshakeTLS12) ephemeralShare(ecdhe bool) (shared, public []byte, err error) {
+	rand := hs.config.rand()
+	if ecdhe {
+		key, err := kex.GenerateECDHE(hs.ske.ECDHE.Group, rand)
+		if err != nil {
+			return nil, nil, err
+		}
+		shared, err = key.SharedSecret(hs.ske.ECDHE.Public)
+		return shared, key.PublicKey(), err
+	}
+	key, err := kex.GenerateDHE(hs.dhGroup, rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	shared, err = key.SharedSecret(hs.ske.DHE.Public)
+	return shared, key.PublicKey(), err
 }
 
 // dhGroupID names a server's DHE group when it is one of RFC 7919's; a
@@ -447,29 +470,12 @@ func (hs *clientHandshakeTLS12) sendClientKeyExchange() error {
 		return hs.sendPSKClientKeyExchange()
 	}
 	var public []byte
-	switch ephemeralKex(hs.suite.KeyExchange) {
-	case suites.KexECDHE:
-		key, err := kex.GenerateECDHE(hs.ske.ECDHE.Group, cfg.rand())
-		if err != nil {
+	switch kx := ephemeralKex(hs.suite.KeyExchange); kx {
+	case suites.KexECDHE, suites.KexDHE:
+		var err error
+		if hs.preMaster, public, err = hs.ephemeralShare(kx == suites.KexECDHE); err != nil {
 			return err
 		}
-		if hs.preMaster, err = key.SharedSecret(hs.ske.ECDHE.Public); err != nil {
-			return err
-		}
-		public = key.PublicKey()
-	case suites.KexDHE:
-		group, err := kex.ValidateServerDHParams(hs.ske.DHE.P, hs.ske.DHE.G, hs.ske.DHE.Public, cfg.minDHBits())
-		if err != nil {
-			return err
-		}
-		key, err := kex.GenerateDHE(group, cfg.rand())
-		if err != nil {
-			return err
-		}
-		if hs.preMaster, err = key.SharedSecret(hs.ske.DHE.Public); err != nil {
-			return err
-		}
-		public = key.PublicKey()
 	case suites.KexRSA:
 		pub, ok := hs.serverPublicKey().(*rsa.PublicKey)
 		if !ok {

@@ -159,28 +159,10 @@ func (hs *clientHandshakeTLS12) sendPSKClientKeyExchange() error {
 	var other, public []byte
 	switch kx {
 	case suites.KexPSK:
-	case suites.KexECDHEPSK:
-		key, err := kex.GenerateECDHE(hs.ske.ECDHE.Group, cfg.rand())
-		if err != nil {
+	case suites.KexECDHEPSK, suites.KexDHEPSK:
+		if other, public, err = hs.ephemeralShare(kx == suites.KexECDHEPSK); err != nil {
 			return err
 		}
-		if other, err = key.SharedSecret(hs.ske.ECDHE.Public); err != nil {
-			return err
-		}
-		public = key.PublicKey()
-	case suites.KexDHEPSK:
-		group, err := kex.ValidateServerDHParams(hs.ske.DHE.P, hs.ske.DHE.G, hs.ske.DHE.Public, cfg.minDHBits())
-		if err != nil {
-			return err
-		}
-		key, err := kex.GenerateDHE(group, cfg.rand())
-		if err != nil {
-			return err
-		}
-		if other, err = key.SharedSecret(hs.ske.DHE.Public); err != nil {
-			return err
-		}
-		public = key.PublicKey()
 	case suites.KexRSAPSK:
 		pub, ok := hs.serverPublicKey().(*rsa.PublicKey)
 		if !ok {
