@@ -210,24 +210,10 @@ func (hs *serverHandshakeTLS12) sendPSKServerKeyExchange() error {
 		if len(cfg.PSKIdentityHint) == 0 {
 			return nil
 		}
-	case suites.KexECDHEPSK:
-		key, err := kex.GenerateECDHE(hs.group, cfg.rand())
-		if err != nil {
+	case suites.KexECDHEPSK, suites.KexDHEPSK:
+		if err := hs.makeEphemeral(ske, kx == suites.KexECDHEPSK); err != nil {
 			return err
 		}
-		hs.ecdheKey = key
-		ske.ECDHE = &wire.ECDHEParams{CurveType: wire.CurveTypeNamedCurve, Group: hs.group, Public: key.PublicKey()}
-	case suites.KexDHEPSK:
-		group, ok := kex.FFDHEGroup(hs.group)
-		if !ok {
-			return fmt.Errorf("group %s has no FFDHE parameters", hs.group)
-		}
-		key, err := kex.GenerateDHE(group, cfg.rand())
-		if err != nil {
-			return err
-		}
-		hs.dheKey = key
-		ske.DHE = &wire.DHEParams{P: group.P.Bytes(), G: group.G.Bytes(), Public: key.PublicKey()}
 	}
 	_, err := c.writeHandshake(ske)
 	return err

@@ -565,6 +565,33 @@ func (hs *serverHandshakeTLS12) sendServerCertificate() error {
 	return err
 }
 
+// makeEphemeral generates the server's ephemeral key on hs.group and puts
+// its public parameters in ske: ECDHE on a named curve, or DHE with the
+// group's RFC 7919 prime.
+func (hs *serverHandshakeTLS12) makeEphemeral(ske *wire.ServerKeyExchange, ecdhe bool) error {
+	rand := hs.config.rand()
+	if ecdhe {
+		key, err := kex.GenerateECDHE(hs.group, rand)
+		if err != nil {
+			return err
+		}
+		hs.ecdheKey = key
+		ske.ECDHE = &wire.ECDHEParams{CurveType: wire.CurveTypeNamedCurve, Group: hs.group, Public: key.PublicKey()}
+		return nil
+	}
+	group, ok := kex.FFDHEGroup(hs.group)
+	if !ok {
+		return fmt.Errorf("group %s has no FFDHE parameters", hs.group)
+	}
+	key, err := kex.GenerateDHE(group, rand)
+	if err != nil {
+		return err
+	}
+	hs.dheKey = key
+	ske.DHE = &wire.DHEParams{P: group.P.Bytes(), G: group.G.Bytes(), Public: key.PublicKey()}
+	return nil
+}
+
 // sendServerKeyExchange generates the server's ephemeral key and signs its
 // parameters together with both randoms (RFC 5246 §7.4.3).
 func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
@@ -573,27 +600,13 @@ func (hs *serverHandshakeTLS12) sendServerKeyExchange() error {
 		return hs.sendPSKServerKeyExchange()
 	}
 	ske := &wire.ServerKeyExchange{KeyExchange: hs.suite.KeyExchange}
-	switch ephemeralKex(hs.suite.KeyExchange) {
+	switch kx := ephemeralKex(hs.suite.KeyExchange); kx {
 	case suites.KexRSA:
 		return nil
-	case suites.KexECDHE:
-		key, err := kex.GenerateECDHE(hs.group, cfg.rand())
-		if err != nil {
+	case suites.KexECDHE, suites.KexDHE:
+		if err := hs.makeEphemeral(ske, kx == suites.KexECDHE); err != nil {
 			return err
 		}
-		hs.ecdheKey = key
-		ske.ECDHE = &wire.ECDHEParams{CurveType: 3, Group: hs.group, Public: key.PublicKey()}
-	case suites.KexDHE:
-		group, ok := kex.FFDHEGroup(hs.group)
-		if !ok {
-			return fmt.Errorf("group %s has no FFDHE parameters", hs.group)
-		}
-		key, err := kex.GenerateDHE(group, cfg.rand())
-		if err != nil {
-			return err
-		}
-		hs.dheKey = key
-		ske.DHE = &wire.DHEParams{P: group.P.Bytes(), G: group.G.Bytes(), Public: key.PublicKey()}
 	default:
 		return fmt.Errorf("key exchange %s is not implemented", hs.suite.KeyExchange)
 	}
