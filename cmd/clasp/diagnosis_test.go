@@ -154,8 +154,10 @@ func TestServeExplainsEachCauseOncePerMinute(t *testing.T) {
 		if !waitLog(s, "handshake failed: ", 4) {
 			t.Fatalf("four failures not logged:\n%s", s.stderr)
 		}
-		log := s.stderr.String()
+		// The test reads serve's stderr line by line: the log is whole only
+		// once serve has exited, not when the fourth failure line is in.
 		s.stop(t)
+		log := s.stderr.String()
 		if n := strings.Count(log, "[no_common_version]"); n != 3 {
 			t.Errorf("verbose %v: %d failure lines name [no_common_version], want 3:\n%s", verbose, n, log)
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,19 +49,21 @@ func (l *causeLimiter) explain(cause diagnose.Cause, now time.Time) (due bool, l
 }
 
 // logHandshakeFailure writes the one line of a failed handshake (the short
-// cause, the error, the cause code) and, when due, the why/fix block.
+// cause, the error, the cause code) and, when due, the why/fix block. The
+// entry goes out in one write, so that a block never lands apart from its
+// line, between the lines of other connections failing at the same time.
 func (s *server) logHandshakeFailure(peer string, err error, d *diagnose.Diagnosis) {
 	if d == nil {
 		s.logger.Printf("%s %s handshake failed: %s", timestamp(), peer, oneLine(err.Error()))
 		return
 	}
-	s.logger.Printf("%s %s handshake failed: %s (%s) [%s]", timestamp(), peer, oneLine(d.Summary), oneLine(err.Error()), d.Cause)
-	due, leftOut := s.causes.explain(d.Cause, time.Now())
-	if !due {
-		return
+	var entry strings.Builder
+	fmt.Fprintf(&entry, "%s %s handshake failed: %s (%s) [%s]\n", timestamp(), peer, oneLine(d.Summary), oneLine(err.Error()), d.Cause)
+	if due, leftOut := s.causes.explain(d.Cause, time.Now()); due {
+		if leftOut > 0 {
+			fmt.Fprintf(&entry, "%s %s %s\n", timestamp(), peer, diagnose.SuppressedNote(s.opts.lang, leftOut, d.Cause))
+		}
+		entry.WriteString(indent(d.Text(), peer+" "))
 	}
-	if leftOut > 0 {
-		s.logger.Printf("%s %s %s", timestamp(), peer, diagnose.SuppressedNote(s.opts.lang, leftOut, d.Cause))
-	}
-	s.logger.Print(indent(d.Text(), peer+" "))
+	s.logger.Print(entry.String())
 }
