@@ -145,6 +145,15 @@ var fuzzScenarios = func() []fuzzScenario {
 		c.Groups, s.Groups = []CurveID{FFDHE2048}, []CurveID{FFDHE2048}
 	})
 	add("RSA-PSK-AES256-GCM", suites.TLS_RSA_PSK_WITH_AES_256_GCM_SHA384, rsaCert, fuzzPSK(true, ""))
+	// SSL 3.0 (issue 13's opt-in legacy), the last of the sixteen slots: its
+	// own MAC, Finished and CertificateVerify hashes, the DHE key exchange
+	// and a client certificate.
+	add("SSL3-DHE-RSA-AES128-CBC-SHA-mutual", suites.TLS_DHE_RSA_WITH_AES_128_CBC_SHA, rsaCert, func(p *testPKI, c, s *Config) {
+		c.MinVersion, c.MaxVersion, s.MinVersion, s.MaxVersion = VersionSSL30, VersionSSL30, VersionSSL30, VersionSSL30
+		c.Groups, s.Groups = []CurveID{FFDHE2048}, []CurveID{FFDHE2048}
+		c.Certificates = []Certificate{p.clientECDSA}
+		s.ClientAuth, s.ClientCAs = RequireAndVerifyClientCert, p.caPool
+	})
 	return out
 }()
 
@@ -421,8 +430,10 @@ func checkFuzzOutcome(t *testing.T, c *Conn, err error, exact bool) {
 	st := c.ConnectionState()
 	if err == nil {
 		// Only a complete, verified flight ends without an error; the
-		// state must then be that of a finished TLS handshake.
-		if !st.HandshakeComplete || st.CipherSuite == 0 || st.Version < VersionTLS10 || st.Version > VersionTLS13 {
+		// state must then be that of a finished handshake at a version
+		// this side's Config allows.
+		v := suites.Version(st.Version)
+		if !st.HandshakeComplete || st.CipherSuite == 0 || v < c.config.minVersion() || v > c.config.maxVersion() {
 			t.Fatalf("Handshake returned nil but the state is %+v", st)
 		}
 		return
