@@ -20,19 +20,63 @@
 #
 # NICE (default 10) sets the priority; NICE=19 fuzzes only on idle CPU.
 #
+#   ./fuzz.sh owed [SECONDS]    every target's fuzzing so far and what it
+#                               still owes to reach SECONDS (default 3600,
+#                               one CPU-hour), least fuzzed first
+#
 # A failure leaves its input in the package's testdata/fuzz/<target>/, where
 # go test replays it from then on: fix the bug, keep the file.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 if [ $# -lt 1 ]; then
-	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
+fi
+ledger=fuzz-ledger.tsv
+
+# owed SECONDS: lists every target with the CPU seconds the ledger gives it
+# and the seconds it lacks. The ledger's first rows (before the CPU column)
+# recorded only wall time; those count as fuzztime × workers, an upper
+# bound, and the target is marked "~".
+owed() {
+	go test -list '^Fuzz' ./... 2>/dev/null | awk '
+		/^Fuzz/ { names[n++] = $1; next }
+		/^ok/ { for (i = 0; i < n; i++) print $2, names[i]; n = 0 }' |
+		awk -F'\t' -v goal="$1" -v ledger="$ledger" '
+		function seconds(d,   total, num, ch, i) {
+			total = 0; num = ""
+			for (i = 1; i <= length(d); i++) {
+				ch = substr(d, i, 1)
+				if (ch ~ /[0-9.]/) { num = num ch; continue }
+				total += num * (ch == "h" ? 3600 : ch == "m" ? 60 : 1); num = ""
+			}
+			return total
+		}
+		BEGIN {
+			while ((getline line < ledger) > 0) {
+				split(line, f, "\t")
+				if (f[1] == "date") continue
+				key = f[3] " " f[4]
+				if (f[9] != "") { cpu[key] += f[9] } else { cpu[key] += seconds(f[6]) * f[5]; rough[key] = 1 }
+				execs[key] += f[7]
+			}
+			FS = " "
+		}
+		{
+			key = $1 " " $2; have = cpu[key] + 0; lack = goal - have
+			printf "%s\t%s%d\t%d\t%d\t%s\n", (lack > 0 ? lack : 0), (rough[key] ? "~" : ""), have, execs[key], (lack > 0 ? lack : 0), $2 " (" $1 ")"
+		}' | sort -t$'\t' -k1,1nr | cut -f2- |
+		awk -F'\t' 'BEGIN { print "cpu_seconds\texecs\towed\ttarget" } { print; if ($3 > 0) owing++; total += $3 }
+			END { printf "%d target(s) owe %d CPU seconds (%.1f CPU-hours)\n", owing, total, total / 3600 }'
+}
+if [ "$1" = owed ]; then
+	owed "${2:-3600}"
+	exit 0
 fi
 fuzztime=$1
 pattern=${2:-.}
 workers=${PARALLEL:-1}
-ledger=fuzz-ledger.tsv
 [ -f "$ledger" ] || printf 'date\tcommit\tpackage\ttarget\tworkers\tfuzztime\texecs\tresult\tcpu_seconds\n' >"$ledger"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
