@@ -174,11 +174,11 @@ func parseClientSession(data []byte) (*ClientSessionState, bool) {
 		!in.ReadUint8LengthPrefixed(&master) || !in.ReadUint8(&ems) || !in.ReadUint8LengthPrefixed(&sessionID) ||
 		!in.ReadUint32(&cs.ageAdd) || !in.ReadUint64(&lifetime) || !in.ReadUint32(&cs.maxEarlyData) ||
 		!in.ReadUint64(&received) || !in.ReadUint8LengthPrefixed(&alpn) || !in.ReadUint24LengthPrefixed(&peers) ||
-		!in.ReadUint24LengthPrefixed(&chains) || !in.Empty() {
+		!in.ReadUint24LengthPrefixed(&chains) || !in.Empty() || ems > 1 {
 		return nil, false
 	}
 	cs.version, cs.suite = suites.Version(version), suites.SuiteByID(suites.ID(suiteID))
-	if cs.suite == nil || !suiteUsableIn(cs.suite, cs.version) {
+	if cs.suite == nil || !suiteUsableIn(cs.suite, cs.version) || !clientSessionSecretsFit(cs.version, cs.suite, psk, master, ems, sessionID) {
 		return nil, false
 	}
 	cs.psk, cs.master, cs.ems, cs.sessionID = slices.Clone(psk), slices.Clone(master), ems == 1, slices.Clone(sessionID)
@@ -199,6 +199,18 @@ func parseClientSession(data []byte) (*ClientSessionState, bool) {
 		cs.verifiedChains = append(cs.verifiedChains, certs)
 	}
 	return cs, true
+}
+
+// clientSessionSecretsFit reports whether a client session's secrets have
+// the shape its version gives them: a TLS 1.3 session has a PSK of its
+// hash's size and nothing of TLS 1.2; an older one has a 48-byte master
+// secret (RFC 5246 §8.1) and a session ID of at most 32 bytes (§7.4.1.2).
+// A session of any other shape was not written by clasp.
+func clientSessionSecretsFit(v suites.Version, s *suites.Suite, psk, master []byte, ems uint8, sessionID []byte) bool {
+	if v == suites.VersionTLS13 {
+		return len(psk) == s.PRFHash.Size() && len(master) == 0 && ems == 0 && len(sessionID) == 0
+	}
+	return len(master) == 48 && len(psk) == 0 && len(sessionID) <= 32
 }
 
 func readCertificates(list cryptobyte.String) ([]*x509.Certificate, bool) {
