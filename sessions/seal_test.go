@@ -15,7 +15,7 @@ var (
 	secretVal = []byte("master secret: 0123456789abcdef")
 )
 
-func newSealer(t *testing.T, key []byte, purpose string) *sessions.Sealer {
+func newSealer(t testing.TB, key []byte, purpose string) *sessions.Sealer {
 	t.Helper()
 	s, err := sessions.NewSealer(key, purpose)
 	if err != nil {

@@ -28,7 +28,7 @@ type sealedFixture struct {
 	buf    bytes.Buffer
 }
 
-func newSealedFixture(t *testing.T, key []byte) *sealedFixture {
+func newSealedFixture(t testing.TB, key []byte) *sealedFixture {
 	f := &sealedFixture{inner: sessions.NewMemoryStore(sessions.MemoryOptions{})}
 	log := slog.New(slog.NewTextHandler(&f.buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.sealed = sessions.NewSealedStore(f.inner, newSealer(t, key, "test"), log)
