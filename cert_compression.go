@@ -11,11 +11,12 @@ import (
 	"github.com/clasp-tls/clasp/internal/wire"
 )
 
-// Certificate compression (RFC 8879), TLS 1.3: a client lists the
-// algorithms it can decompress (Config.CertificateCompression); a server
-// that shares one sends its Certificate as a CompressedCertificate, which
-// the transcript keeps as sent. The client decompresses at most the
-// length the message announces, itself bounded by MaxHandshakeSize.
+// Certificate compression (RFC 8879), TLS 1.3, both directions: a client
+// lists the algorithms it can decompress in its ClientHello, a server in
+// its CertificateRequest (both from Config.CertificateCompression); the
+// peer that shares one sends its Certificate as a CompressedCertificate,
+// which the transcript keeps as sent. The receiver decompresses at most
+// the length the message announces, itself bounded by MaxHandshakeSize.
 
 // Certificate compression algorithms (RFC 8879 §3), for
 // Config.CertificateCompression.
@@ -33,11 +34,23 @@ func offerCertificateCompression(cfg *Config, offers13 bool) []wire.Extension {
 	return []wire.Extension{&wire.CompressCertificateExt{Algorithms: cfg.CertificateCompression}}
 }
 
-// serverCompression is the algorithm a server compresses its certificate
-// with for this hello: the first of its own (CertificateCompression, or
-// brotli, zstd and zlib) that the client listed; 0 for none.
-func serverCompression(cfg *Config, hello *wire.ClientHello) uint16 {
-	ext, ok := wire.FindExtension[*wire.CompressCertificateExt](hello.Extensions)
+// certificateRequestCompression is a server's compress_certificate for
+// its CertificateRequest (RFC 8879 §3): only when CertificateCompression
+// is set, so that a default server's request stays as crypto/tls's.
+func certificateRequestCompression(cfg *Config) []wire.Extension {
+	if len(cfg.CertificateCompression) == 0 {
+		return nil
+	}
+	return []wire.Extension{&wire.CompressCertificateExt{Algorithms: cfg.CertificateCompression}}
+}
+
+// chooseCompression is the algorithm to compress this side's Certificate
+// with, given the peer's message that may carry compress_certificate (a
+// ClientHello for a server, a CertificateRequest for a client): the first
+// of this side's own (CertificateCompression, or brotli, zstd and zlib)
+// that the peer listed; 0 for none.
+func chooseCompression(cfg *Config, peerExtensions []wire.Extension) uint16 {
+	ext, ok := wire.FindExtension[*wire.CompressCertificateExt](peerExtensions)
 	if !ok {
 		return 0
 	}
@@ -51,6 +64,20 @@ func serverCompression(cfg *Config, hello *wire.ClientHello) uint16 {
 		}
 	}
 	return 0
+}
+
+// maybeCompress is msg, or its CompressedCertificate when the peer asked
+// for an algorithm this side has. An empty Certificate (a client without
+// one) is sent as it is.
+func maybeCompress(cfg *Config, msg *wire.Certificate13, cert *Certificate, peerExtensions []wire.Extension) (wire.Message, error) {
+	if len(msg.Entries) == 0 {
+		return msg, nil
+	}
+	alg := chooseCompression(cfg, peerExtensions)
+	if alg == 0 {
+		return msg, nil
+	}
+	return compressCertificate(msg, alg, cert)
 }
 
 // compressCertificate turns a Certificate into the CompressedCertificate
@@ -139,13 +166,20 @@ func storeCompression(cert *Certificate, alg uint16, body, compressed []byte) {
 	cache.variants = append(cache.variants, compressedVariant{alg: alg, body: slices.Clone(body), compressed: compressed})
 }
 
-// decompressCertificate undoes a CompressedCertificate (RFC 8879 §4): an
-// algorithm the client did not offer is illegal_parameter; a length over
-// the handshake limit, a stream that does not decompress, or one of
+// decompressCertificate undoes a CompressedCertificate (RFC 8879 §4);
+// offered is this side's message that listed the algorithms (its
+// ClientHello, or its CertificateRequest). A CompressedCertificate when
+// this side offered no compression is unexpected_message, as for any
+// message that was not negotiated; an algorithm it did not offer is
+// illegal_parameter (§4: "MUST be one of the algorithms listed"); a length
+// over the handshake limit, a stream that does not decompress, or one of
 // another length than announced is bad_certificate.
 func (c *Conn) decompressCertificate(m *wire.CompressedCertificate, offered []wire.Extension) (*wire.Certificate13, error) {
 	ext, ok := wire.FindExtension[*wire.CompressCertificateExt](offered)
-	if !ok || !slices.Contains(ext.Algorithms, m.Algorithm) {
+	if !ok {
+		return nil, wire.Errorf(wire.AlertUnexpectedMessage, "CompressedCertificate, but this side offered no certificate compression")
+	}
+	if !slices.Contains(ext.Algorithms, m.Algorithm) {
 		return nil, wire.Errorf(wire.AlertIllegalParameter, "CompressedCertificate with %s, which was not offered", certcompress.Name(m.Algorithm))
 	}
 	if limit := c.config.maxHandshakeSize(); int(m.UncompressedLength) > limit {

@@ -63,8 +63,10 @@ func messageSpy(f func(wire.Message)) trace.Tracer {
 	})
 }
 
-// RFC 8879 §4 against a scripted server: an algorithm the client did not
-// offer is illegal_parameter; data that does not decompress to the
+// RFC 8879 §4 against a scripted server: a CompressedCertificate to a
+// client that offered no compression is unexpected_message (see the
+// server's test for why); an algorithm the client did not offer is
+// illegal_parameter; data that does not decompress to the
 // announced length, or announces more than the handshake message limit (a
 // decompression bomb), is bad_certificate.
 func TestClientRejectsBadCompressedCertificates(t *testing.T) {
@@ -80,6 +82,7 @@ func TestClientRejectsBadCompressedCertificates(t *testing.T) {
 		msg   *wire.CompressedCertificate
 		alert wire.AlertDescription
 	}{
+		"none offered":   {&wire.CompressedCertificate{Algorithm: certcompress.Zlib, UncompressedLength: uint32(len(body)), Compressed: zlibbed}, wire.AlertUnexpectedMessage},
 		"not offered":    {&wire.CompressedCertificate{Algorithm: certcompress.Brotli, UncompressedLength: uint32(len(body)), Compressed: zlibbed}, wire.AlertIllegalParameter},
 		"length too big": {&wire.CompressedCertificate{Algorithm: certcompress.Zlib, UncompressedLength: uint32(len(body) + 1), Compressed: zlibbed}, wire.AlertBadCertificate},
 		"length small":   {&wire.CompressedCertificate{Algorithm: certcompress.Zlib, UncompressedLength: uint32(len(body) - 1), Compressed: zlibbed}, wire.AlertBadCertificate},
@@ -88,7 +91,9 @@ func TestClientRejectsBadCompressedCertificates(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := testClientConfig13(t)
-			cfg.CertificateCompression = []uint16{certcompress.Zlib}
+			if name != "none offered" {
+				cfg.CertificateCompression = []uint16{certcompress.Zlib}
+			}
 			run, p, _ := clientAfterHello13(t, cfg)
 			p.send(&wire.EncryptedExtensions{}, tc.msg)
 			p.flush()

@@ -566,7 +566,11 @@ func (hs *clientHandshakeTLS13) sendClientCertificate() error {
 			msg.Entries = []wire.CertificateEntry{entry}
 		}
 	}
-	if _, err := c.writeHandshake(msg); err != nil {
+	out, err := maybeCompress(hs.config, msg, hs.clientCert, hs.certReq.Extensions)
+	if err != nil {
+		return err
+	}
+	if _, err := c.writeHandshake(out); err != nil {
 		return err
 	}
 	if hs.clientCert == nil {

@@ -447,8 +447,9 @@ type Config struct {
 	// CertificateCompression lists certificate compression algorithms
 	// (RFC 8879: CertCompressionBrotli, CertCompressionZstd,
 	// CertCompressionZlib) in order of preference. A TLS 1.3 client offers
-	// them (nil: none); a server compresses its certificate with the first
-	// that the client offered (nil: brotli, zstd, zlib).
+	// them in its ClientHello and a server in its CertificateRequest (nil:
+	// none); either side compresses its own certificate with the first of
+	// them that the peer offered (nil: brotli, zstd, zlib).
 	CertificateCompression []uint16
 	// MaxFragmentLength, on a client, asks the server for records of at
 	// most this many plaintext bytes (RFC 6066 §4: 512, 1024, 2048 or

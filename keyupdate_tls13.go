@@ -22,7 +22,7 @@ func (c *Conn) handlePostHandshake13(msg wire.Message) error {
 		if c.isClient {
 			return c.answerCertificateRequest(m)
 		}
-	case *wire.Certificate13, *wire.CertificateVerify, *wire.Finished:
+	case *wire.Certificate13, *wire.CompressedCertificate, *wire.CertificateVerify, *wire.Finished:
 		if !c.isClient {
 			return c.readPostHandshakeAnswer(msg)
 		}

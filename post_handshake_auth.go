@@ -112,8 +112,9 @@ func (c *Conn) RequestClientCertificate(policy ClientAuthType) error {
 	return nil
 }
 
-// certificateRequest13 is the CertificateRequest of this Config: its
-// signature schemes and, with ClientCAs, their names (RFC 8446 §4.3.2).
+// certificateRequest13 is the CertificateRequest of this Config, in the
+// handshake and after it: its signature schemes, with ClientCAs their
+// names (RFC 8446 §4.3.2), with CertificateCompression its algorithms.
 func certificateRequest13(cfg *Config) *wire.CertificateRequest13 {
 	req := &wire.CertificateRequest13{Extensions: []wire.Extension{
 		&wire.SignatureAlgorithmsExt{Schemes: cfg.signatureSchemes()},
@@ -124,6 +125,7 @@ func certificateRequest13(cfg *Config) *wire.CertificateRequest13 {
 			req.Extensions = append(req.Extensions, &wire.CertificateAuthoritiesExt{Authorities: names})
 		}
 	}
+	req.Extensions = append(req.Extensions, certificateRequestCompression(cfg)...)
 	return req
 }
 
@@ -164,7 +166,7 @@ func (c *Conn) answerCertificateRequest(req *wire.CertificateRequest13) error {
 	}
 	c.out.Lock()
 	defer c.out.Unlock()
-	if err := c.writePostHandshakeCertificate(transcript, req.Context, cert, schemes); err != nil {
+	if err := c.writePostHandshakeCertificate(transcript, req, cert, schemes); err != nil {
 		return err
 	}
 	verify := keys.FinishedVerifyData13(c.state.suite.PRFHash, c.trafficSecrets[1], transcript.Sum())
@@ -175,16 +177,20 @@ func (c *Conn) answerCertificateRequest(req *wire.CertificateRequest13) error {
 }
 
 // writePostHandshakeCertificate sends the client's Certificate (empty
-// when it has none that fits) and CertificateVerify, adding each to
-// transcript.
-func (c *Conn) writePostHandshakeCertificate(transcript *keys.Transcript, context []byte, cert *Certificate, schemes []suites.SignatureScheme) error {
-	msg := &wire.Certificate13{Context: context}
+// when it has none that fits; compressed when req asks for it) and
+// CertificateVerify, adding each to transcript.
+func (c *Conn) writePostHandshakeCertificate(transcript *keys.Transcript, req *wire.CertificateRequest13, cert *Certificate, schemes []suites.SignatureScheme) error {
+	msg := &wire.Certificate13{Context: req.Context}
 	if cert != nil {
 		for _, der := range cert.Certificate {
 			msg.Entries = append(msg.Entries, wire.CertificateEntry{Data: der})
 		}
 	}
-	raw, err := c.writeHandshake(msg)
+	out, err := maybeCompress(c.config, msg, cert, req.Extensions)
+	if err != nil {
+		return err
+	}
+	raw, err := c.writeHandshake(out)
 	if err != nil || cert == nil {
 		transcript.Write(raw)
 		return err
@@ -216,6 +222,14 @@ func (c *Conn) readPostHandshakeAnswer(msg wire.Message) error {
 	c.handshakeMu.Lock()
 	defer c.handshakeMu.Unlock()
 	p := c.pha
+	if compressed, ok := msg.(*wire.CompressedCertificate); ok && p != nil && p.stage == wire.TypeCertificate {
+		// The transcript keeps the compressed message as sent (raw).
+		certMsg, err := c.decompressCertificate(compressed, p.request.Extensions)
+		if err != nil {
+			return err
+		}
+		msg = certMsg
+	}
 	if p == nil || msg.Type() != p.stage {
 		return wire.Errorf(wire.AlertUnexpectedMessage, "unexpected %s after the TLS 1.3 handshake", msg.Type())
 	}

@@ -57,6 +57,17 @@ func TestPostHandshakeAuthBetweenClaspPeers(t *testing.T) {
 	client, server := testClientConfig13(t), testServerConfig13(t)
 	client.Certificates = []Certificate{p.clientECDSA}
 	server.ClientCAs = p.caPool
+	st := postHandshakeAuth(t, client, server)
+	if len(st.PeerCertificates) == 0 || len(st.VerifiedChains) == 0 || !strings.Contains(st.PeerCertificates[0].Subject.String(), "client") {
+		t.Fatalf("after post-handshake auth the server has %d certificates, %d verified chains", len(st.PeerCertificates), len(st.VerifiedChains))
+	}
+}
+
+// postHandshakeAuth completes a handshake, has the server request a
+// certificate (RequireAndVerifyClientCert) and exchange a line each way,
+// and returns the server's state after the client's answer.
+func postHandshakeAuth(t *testing.T, client, server *Config) ConnectionState {
+	t.Helper()
 	c, s := phaPair(t, client, server)
 	if st := s.ConnectionState(); len(st.PeerCertificates) != 0 {
 		t.Fatalf("a client certificate before any request: %v", st.PeerCertificates)
@@ -78,10 +89,7 @@ func TestPostHandshakeAuthBetweenClaspPeers(t *testing.T) {
 	if err != nil || line != "after the request\n" {
 		t.Fatalf("server read %q, %v", line, err)
 	}
-	st := s.ConnectionState()
-	if len(st.PeerCertificates) == 0 || len(st.VerifiedChains) == 0 || !strings.Contains(st.PeerCertificates[0].Subject.String(), "client") {
-		t.Fatalf("after post-handshake auth the server has %d certificates, %d verified chains", len(st.PeerCertificates), len(st.VerifiedChains))
-	}
+	return s.ConnectionState()
 }
 
 // A client without post_handshake_auth must refuse a post-handshake

@@ -596,15 +596,7 @@ func (hs *serverHandshakeTLS13) sendCertificateRequest() error {
 		return nil
 	}
 	hs.certRequested = true
-	req := &wire.CertificateRequest13{Extensions: []wire.Extension{
-		&wire.SignatureAlgorithmsExt{Schemes: cfg.signatureSchemes()},
-	}}
-	if cfg.ClientCAs != nil {
-		//lint:ignore SA1019 Subjects is deprecated only for system pools.
-		if names := cfg.ClientCAs.Subjects(); len(names) > 0 { //nolint:staticcheck
-			req.Extensions = append(req.Extensions, &wire.CertificateAuthoritiesExt{Authorities: names})
-		}
-	}
+	req := certificateRequest13(cfg)
 	hs.certRequest = req
 	_, err := hs.c.writeHandshake(req)
 	return err
@@ -629,13 +621,9 @@ func (hs *serverHandshakeTLS13) sendServerCertificate() error {
 		}
 		msg.Entries = []wire.CertificateEntry{entry}
 	}
-	var out wire.Message = msg
-	if alg := serverCompression(hs.config, hs.hello); alg != 0 {
-		compressed, err := compressCertificate(msg, alg, hs.cert)
-		if err != nil {
-			return err
-		}
-		out = compressed
+	out, err := maybeCompress(hs.config, msg, hs.cert, hs.hello.Extensions)
+	if err != nil {
+		return err
 	}
 	if _, err := c.writeHandshake(out); err != nil {
 		return err
@@ -720,6 +708,11 @@ func (hs *serverHandshakeTLS13) readClientCertificate() error {
 	msg, err := c.readHandshake()
 	if err != nil {
 		return err
+	}
+	if compressed, ok := msg.(*wire.CompressedCertificate); ok {
+		if msg, err = c.decompressCertificate(compressed, hs.certRequest.Extensions); err != nil {
+			return err
+		}
 	}
 	certMsg, ok := msg.(*wire.Certificate13)
 	if !ok {
