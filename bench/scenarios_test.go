@@ -28,19 +28,30 @@ func TestScenariosNegotiateTheirSuite(t *testing.T) {
 }
 
 // TestBulkScenariosTransfer runs every bulk scenario's connection setup and
-// a few record-sized writes on both stacks.
+// a few writes on both stacks: record-sized ones for BenchmarkBulk's
+// scenarios, 1 KiB ones for BenchmarkBulkSmall's.
 func TestBulkScenariosTransfer(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	for _, sc := range bulkScenarios {
-		for _, st := range sc.stacks(pki) {
-			t.Run(sc.name+"/"+st.name, func(t *testing.T) {
-				client, server := tcpPair(t, st)
-				checkNegotiated(t, sc, "client", st.negotiated(client))
-				checkNegotiated(t, sc, "server", st.negotiated(server))
-				if err := transfer(client, server, 4); err != nil {
-					t.Fatal(err)
-				}
-			})
+	sizes := []struct {
+		name      string
+		scenarios []scenario
+		size      int
+	}{
+		{"16KiB", bulkScenarios, bulkWriteSize},
+		{"1KiB", smallBulkScenarios, smallWriteSize},
+	}
+	for _, sz := range sizes {
+		for _, sc := range sz.scenarios {
+			for _, st := range sc.stacks(pki) {
+				t.Run(sz.name+"/"+sc.name+"/"+st.name, func(t *testing.T) {
+					client, server := tcpPair(t, st)
+					checkNegotiated(t, sc, "client", st.negotiated(client))
+					checkNegotiated(t, sc, "server", st.negotiated(server))
+					if err := transfer(client, server, 4, sz.size); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
 		}
 	}
 }
