@@ -395,3 +395,32 @@ func discard(r io.Reader, n int64) error {
 	}
 	return nil
 }
+
+// memPair completes a handshake over a memPipe. The connections are closed
+// when tb ends.
+func memPair(tb testing.TB, st stack) (client, server endpoint) {
+	tb.Helper()
+	clientRaw, serverRaw := memPipe()
+	tb.Cleanup(func() { clientRaw.Close(); serverRaw.Close() })
+	client, server, err := handshake(st, clientRaw, serverRaw)
+	if err != nil {
+		tb.Fatalf("%s handshake: %v", st.name, err)
+	}
+	return client, server
+}
+
+// writeAndReadBack writes payload to w and reads exactly as many bytes
+// from r into buf, on the calling goroutine.
+func writeAndReadBack(w io.Writer, r io.Reader, payload, buf []byte) error {
+	if _, err := w.Write(payload); err != nil {
+		return err
+	}
+	for read := 0; read < len(payload); {
+		n, err := r.Read(buf[:min(len(buf), len(payload)-read)])
+		read += n
+		if err != nil && read < len(payload) {
+			return err
+		}
+	}
+	return nil
+}
