@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -135,5 +136,36 @@ func TestInputBufferFollowsRecordSizes(t *testing.T) {
 	// large for the full record, large while the hint decays, tiny again.
 	if sizes[0] != tinyInBufSize || sizes[1] != inBufSize || sizes[2] != inBufSize || sizes[len(sizes)-1] != tinyInBufSize {
 		t.Fatalf("input buffer sizes %v", sizes)
+	}
+}
+
+// failingRand is a random source that has run dry.
+type failingRand struct{}
+
+func (failingRand) Read([]byte) (int, error) { return 0, errors.New("no randomness") }
+
+// TestFailedSealLeavesNoPlaintext: a TLS 1.2 CBC Seal copies the plaintext
+// into the output buffer and then reads its IV; when that read fails, the
+// record is dropped, and since the output buffer goes back to the pool
+// cleared only up to its length, the plaintext past it must be gone too.
+func TestFailedSealLeavesNoPlaintext(t *testing.T) {
+	l := NewLayer(&loop{})
+	l.SetVersion(suites.VersionTLS12)
+	if err := l.WriteRecord(wire.ContentApplicationData, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProtection(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA1, fill(16, 1), nil, fill(20, 3), failingRand{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetWriteProtection(p)
+	if err := l.WriteRecord(wire.ContentApplicationData, secretMarker); err == nil {
+		t.Fatal("Seal without randomness succeeded")
+	}
+	if got := string(l.out[HeaderLen:]); got != "before" {
+		t.Fatalf("output buffer holds %q after the failed record, want the record before it", got)
+	}
+	if bytes.Contains(l.out[:cap(l.out)], secretMarker[:16]) {
+		t.Fatal("the failed record's plaintext is still in the output buffer")
 	}
 }

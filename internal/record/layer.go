@@ -551,14 +551,19 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 		// 0-RTT records, which leave before the version is negotiated.
 		vers = suites.VersionTLS12
 	}
-	l.out = growBuf(l.out, HeaderLen+len(fragment)+prot.MaxOverhead())
-	start := len(l.out)
-	l.out = append(l.out, byte(outer), byte(vers>>8), byte(vers), 0, 0)
-	l.out, err = prot.Seal(l.out, seq, typ, vers, fragment)
+	buf := growBuf(l.out, HeaderLen+len(fragment)+prot.MaxOverhead())
+	start := len(buf)
+	buf = append(buf, byte(outer), byte(vers>>8), byte(vers), 0, 0)
+	sealed, err := prot.Seal(buf, seq, typ, vers, fragment)
 	if err != nil {
-		l.out = l.out[:start]
+		// Seal may have copied plaintext past start before it failed (CBC
+		// does, then reads its IV), and Flush clears only up to the
+		// length: clear it here.
+		clear(buf[start:cap(buf)])
+		l.out = buf[:start]
 		return err
 	}
+	l.out = sealed
 	n := len(l.out) - start - HeaderLen
 	l.out[start+3], l.out[start+4] = byte(n>>8), byte(n)
 	return nil
@@ -578,7 +583,9 @@ func (l *Layer) sealPending() error {
 		}
 		p = p[n:]
 	}
-	putOutBuf(l.pend)
+	// Bytes past pend's length may be handshake plaintext moved to the
+	// front by WriteRecord: clear up to the capacity.
+	putOutBuf(l.pend, cap(l.pend))
 	l.pend = nil
 	return nil
 }
@@ -592,7 +599,7 @@ func growBuf(buf []byte, n int) []byte {
 	}
 	bigger := append(getOutBuf(max(len(buf)+n, 2*cap(buf))), buf...)
 	if buf != nil {
-		putOutBuf(buf)
+		putOutBuf(buf, cap(buf))
 	}
 	return bigger
 }
@@ -611,7 +618,9 @@ func (l *Layer) Flush() error {
 		return nil
 	}
 	_, err := l.conn.Write(l.out)
-	putOutBuf(l.out)
+	// out only ever grew by appending whole records (writeOne clears what
+	// a failed Seal left past its length), so its length is all it used.
+	putOutBuf(l.out, len(l.out))
 	l.out = nil
 	if err != nil {
 		l.writeErr = err
