@@ -624,7 +624,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if c.readErr != nil {
 			return 0, c.readErr
 		}
-		if err := c.readApplicationRecord(); err != nil {
+		// Application data may be opened straight into b (see
+		// record.Layer.SetReadDestination), which saves copying it out.
+		c.layer.SetReadDestination(b)
+		err := c.readApplicationRecord()
+		c.layer.SetReadDestination(nil)
+		if err != nil {
 			// A read deadline that passed does not end the connection: the
 			// record layer keeps the bytes it had read, and the next Read
 			// goes on. net/http's HTTP/1.1 server relies on it, aborting
@@ -636,6 +641,13 @@ func (c *Conn) Read(b []byte) (int, error) {
 			}
 			return 0, err
 		}
+	}
+	if &c.input[0] == &b[0] {
+		// Opened into b: the record's data is there already.
+		n := len(c.input)
+		c.input = nil
+		c.releaseReadBuffer()
+		return n, nil
 	}
 	n := copy(b, c.input)
 	c.input = c.input[n:]

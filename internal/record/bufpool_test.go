@@ -169,3 +169,53 @@ func TestFailedSealLeavesNoPlaintext(t *testing.T) {
 		t.Fatal("the failed record's plaintext is still in the output buffer")
 	}
 }
+
+// TestReadDestination: with a read destination set, an application-data
+// record of an AEAD suite is opened straight into it and the input buffer
+// never holds its plaintext; a record whose plaintext does not fit, a
+// handshake record and a suite without OpenTo are opened in place as
+// before. Either way the payload is the record's plaintext.
+func TestReadDestination(t *testing.T) {
+	for i, s := range perfSuites {
+		w, r := layerPair(t, i)
+		_, canOpenTo := r.rd.prot.(openerTo)
+		dst := make([]byte, 2*len(secretMarker))
+		r.SetReadDestination(dst)
+		cases := []struct {
+			name string
+			typ  wire.ContentType
+			data []byte
+			into bool // expected in dst
+		}{
+			{"fits", wire.ContentApplicationData, secretMarker, canOpenTo},
+			{"too large", wire.ContentApplicationData, bytes.Repeat(secretMarker, 3), false},
+			{"handshake", wire.ContentHandshake, secretMarker, false},
+		}
+		for _, c := range cases {
+			if err := w.WriteRecord(c.typ, c.data); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for len(got) < len(c.data) {
+				typ, p, err := r.ReadRecord()
+				if err != nil || typ != c.typ {
+					t.Fatalf("%s %s: ReadRecord = %v, %v", s.name, c.name, typ, err)
+				}
+				if inDst := len(p) > 0 && &p[0] == &dst[0]; inDst != c.into {
+					t.Errorf("%s %s: payload in the destination = %v, want %v", s.name, c.name, inDst, c.into)
+				}
+				got = append(got, p...)
+			}
+			if !bytes.Equal(got, c.data) {
+				t.Fatalf("%s %s: read %d bytes that differ from the %d written", s.name, c.name, len(got), len(c.data))
+			}
+			if c.into && bytes.Contains(r.in[:cap(r.in)], secretMarker[:16]) {
+				t.Errorf("%s %s: the input buffer holds plaintext opened into the destination", s.name, c.name)
+			}
+			clear(dst)
+		}
+	}
+}

@@ -103,6 +103,10 @@ type Layer struct {
 	header    [HeaderLen]byte
 	readCount uint64
 	readErr   error
+	// readDst, when set, is where ReadRecord puts the plaintext of an
+	// application-data record whose protection can open into it and
+	// which fits (SetReadDestination).
+	readDst []byte
 	// skipBudget is how many bytes of early data (TLS 1.3 0-RTT that this
 	// side does not accept) may still be discarded; see SkipEarlyData.
 	skipBudget int
@@ -311,13 +315,33 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 			err = checkContentType(typ) // the real type, now visible
 		}
 	} else {
-		payload, err = prot.Open(seq, typ, vers, fragment)
+		payload, err = l.open(prot, seq, typ, vers, fragment)
 	}
 	if err != nil {
 		return 0, nil, err
 	}
 	return typ, payload, checkPlaintext(typ, payload)
 }
+
+// open removes a TLS 1.0–1.2 protection: application data into readDst
+// when the protection can and the plaintext fits, anything else in place.
+func (l *Layer) open(prot Protection, seq uint64, typ wire.ContentType, vers suites.Version, fragment []byte) ([]byte, error) {
+	if o, ok := prot.(openerTo); ok && l.readDst != nil && typ == wire.ContentApplicationData {
+		if payload, fits, err := o.OpenTo(l.readDst, seq, typ, vers, fragment); fits {
+			return payload, err
+		}
+	}
+	return prot.Open(seq, typ, vers, fragment)
+}
+
+// SetReadDestination makes ReadRecord decrypt an application-data record
+// straight into dst when the protection allows it (TLS 1.2 AEAD suites)
+// and the plaintext fits; the payload it returns then aliases dst, and the
+// input buffer held only the protected record. A Conn sets the caller's
+// Read buffer for the length of one Read and nil after it, which saves
+// copying every record out of the input buffer. dst must not be memory of
+// the Layer's.
+func (l *Layer) SetReadDestination(dst []byte) { l.readDst = dst }
 
 // checkPlaintext applies the limits on an opened record's plaintext.
 func checkPlaintext(typ wire.ContentType, payload []byte) error {
