@@ -740,7 +740,8 @@ func (c *Conn) failAfterHandshake(err error) error {
 func (c *Conn) Write(b []byte) (int, error) {
 	if c.handshakeComplete.Load() {
 		// Nothing left for the handshake or early data to do, and taking
-		// handshakeMu on every Write cost 4 % of a 1 KiB record's CPU.
+		// handshakeMu on every Read and Write cost 5 % of a 1 KiB
+		// record's CPU.
 		return c.write(b)
 	}
 	offeredEarly := false
