@@ -56,6 +56,31 @@ func TestBulkScenariosTransfer(t *testing.T) {
 	}
 }
 
+// TestBulkInMemoryTransfers runs BenchmarkBulkInMemory's and
+// BenchmarkBulkPaired's in-memory connections once on both stacks: the
+// handshake over a memPipe, and a few writes of each size read back on one
+// goroutine.
+func TestBulkInMemoryTransfers(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, sc := range smallBulkScenarios {
+		for _, st := range sc.stacks(pki) {
+			t.Run(sc.name+"/"+st.name, func(t *testing.T) {
+				client, server := memPair(t, st)
+				checkNegotiated(t, sc, "client", st.negotiated(client))
+				checkNegotiated(t, sc, "server", st.negotiated(server))
+				buf := make([]byte, readBufferSize)
+				for _, size := range []int{bulkWriteSize, smallWriteSize} {
+					for range 4 {
+						if err := writeAndReadBack(client, server, make([]byte, size), buf); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
 // checkNegotiated checks a full handshake: the scenario's version, suite
 // and group, and no resumption.
 func checkNegotiated(t *testing.T, sc scenario, side string, got negotiated) {
