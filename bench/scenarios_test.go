@@ -28,17 +28,53 @@ func TestScenariosNegotiateTheirSuite(t *testing.T) {
 }
 
 // TestBulkScenariosTransfer runs every bulk scenario's connection setup and
-// a few record-sized writes on both stacks.
+// a few writes on both stacks: record-sized ones for BenchmarkBulk's
+// scenarios, 1 KiB ones for BenchmarkBulkSmall's.
 func TestBulkScenariosTransfer(t *testing.T) {
 	pki := peertest.NewPKI(t)
-	for _, sc := range bulkScenarios {
+	sizes := []struct {
+		name      string
+		scenarios []scenario
+		size      int
+	}{
+		{"16KiB", bulkScenarios, bulkWriteSize},
+		{"1KiB", smallBulkScenarios, smallWriteSize},
+	}
+	for _, sz := range sizes {
+		for _, sc := range sz.scenarios {
+			for _, st := range sc.stacks(pki) {
+				t.Run(sz.name+"/"+sc.name+"/"+st.name, func(t *testing.T) {
+					client, server := tcpPair(t, st)
+					checkNegotiated(t, sc, "client", st.negotiated(client))
+					checkNegotiated(t, sc, "server", st.negotiated(server))
+					if err := transfer(client, server, 4, sz.size); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestBulkInMemoryTransfers runs BenchmarkBulkInMemory's and
+// BenchmarkBulkPaired's in-memory connections once on both stacks: the
+// handshake over a memPipe, and a few writes of each size read back on one
+// goroutine.
+func TestBulkInMemoryTransfers(t *testing.T) {
+	pki := peertest.NewPKI(t)
+	for _, sc := range smallBulkScenarios {
 		for _, st := range sc.stacks(pki) {
 			t.Run(sc.name+"/"+st.name, func(t *testing.T) {
-				client, server := tcpPair(t, st)
+				client, server := memPair(t, st)
 				checkNegotiated(t, sc, "client", st.negotiated(client))
 				checkNegotiated(t, sc, "server", st.negotiated(server))
-				if err := transfer(client, server, 4); err != nil {
-					t.Fatal(err)
+				buf := make([]byte, readBufferSize)
+				for _, size := range []int{bulkWriteSize, smallWriteSize} {
+					for range 4 {
+						if err := writeAndReadBack(client, server, make([]byte, size), buf); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
 			})
 		}

@@ -95,6 +95,11 @@ var bulkScenarios = []scenario{
 	{name: "RC4SHA", suite: tls.TLS_ECDHE_ECDSA_WITH_RC4_128_SHA, leaf: ecdsaLeaf, group: tls.CurveP256},
 }
 
+// smallBulkScenarios are the connections BenchmarkBulkSmall pushes 1 KiB
+// writes through: the two AEAD suites of bulkScenarios, the ones in use
+// today (the legacy rows are for comparison at full records only).
+var smallBulkScenarios = []scenario{bulkScenarios[0], bulkScenarios[1]}
+
 // endpoint is one side of a connection of either stack.
 type endpoint interface {
 	net.Conn
@@ -343,18 +348,29 @@ func tcpPair(tb testing.TB, st stack) (client, server endpoint) {
 	return client, server
 }
 
-// bulkWriteSize is one Write in the bulk benchmark: a full TLS record's
-// worth of plaintext (RFC 5246 §6.2.1).
+// bulkWriteSize is one Write in BenchmarkBulk: a full TLS record's worth
+// of plaintext (RFC 5246 §6.2.1).
 const bulkWriteSize = 16 << 10
 
-// transfer writes writes×bulkWriteSize bytes to w while a goroutine reads
-// and discards them from r, and returns once the reader has consumed every
-// byte, so that a caller timing it has timed the whole transfer.
-func transfer(w io.Writer, r io.Reader, writes int) error {
-	total := int64(writes) * bulkWriteSize
+// smallWriteSize is one Write in BenchmarkBulkSmall: 1 KiB, one small record
+// per Write, as request/response protocols and interactive streams send.
+// Per-record costs (headers, nonces, syscalls, wake-ups) weigh sixteen
+// times more per byte than with full records.
+const smallWriteSize = 1 << 10
+
+// readBufferSize is the reader's buffer in every bulk transfer: one full
+// record, so that neither stack ever has to split a record over two Reads.
+const readBufferSize = 16 << 10
+
+// transfer writes writes×size bytes to w, size bytes per Write, while a
+// goroutine reads and discards them from r, and returns once the reader has
+// consumed every byte, so that a caller timing it has timed the whole
+// transfer.
+func transfer(w io.Writer, r io.Reader, writes, size int) error {
+	total := int64(writes) * int64(size)
 	readDone := make(chan error, 1)
 	go func() { readDone <- discard(r, total) }()
-	payload := make([]byte, bulkWriteSize)
+	payload := make([]byte, size)
 	for range writes {
 		if _, err := w.Write(payload); err != nil {
 			// The reader may be waiting for bytes that will not come; the
@@ -367,13 +383,42 @@ func transfer(w io.Writer, r io.Reader, writes int) error {
 
 // discard reads exactly n bytes from r into a record-sized buffer. It does
 // not use io.Copy to io.Discard, whose ReadFrom reads 8 KiB at a time and
-// would split every record into two Reads.
+// would split every full record into two Reads.
 func discard(r io.Reader, n int64) error {
-	buf := make([]byte, bulkWriteSize)
+	buf := make([]byte, readBufferSize)
 	for read := int64(0); read < n; {
 		m, err := r.Read(buf[:min(int64(len(buf)), n-read)])
 		read += int64(m)
 		if err != nil && read < n {
+			return err
+		}
+	}
+	return nil
+}
+
+// memPair completes a handshake over a memPipe. The connections are closed
+// when tb ends.
+func memPair(tb testing.TB, st stack) (client, server endpoint) {
+	tb.Helper()
+	clientRaw, serverRaw := memPipe()
+	tb.Cleanup(func() { clientRaw.Close(); serverRaw.Close() })
+	client, server, err := handshake(st, clientRaw, serverRaw)
+	if err != nil {
+		tb.Fatalf("%s handshake: %v", st.name, err)
+	}
+	return client, server
+}
+
+// writeAndReadBack writes payload to w and reads exactly as many bytes
+// from r into buf, on the calling goroutine.
+func writeAndReadBack(w io.Writer, r io.Reader, payload, buf []byte) error {
+	if _, err := w.Write(payload); err != nil {
+		return err
+	}
+	for read := 0; read < len(payload); {
+		n, err := r.Read(buf[:min(len(buf), len(payload)-read)])
+		read += n
+		if err != nil && read < len(payload) {
 			return err
 		}
 	}

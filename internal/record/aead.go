@@ -91,23 +91,46 @@ func (p *aeadProtection) Seal(out []byte, seq uint64, typ wire.ContentType, vers
 }
 
 func (p *aeadProtection) Open(seq uint64, typ wire.ContentType, version suites.Version, fragment []byte) ([]byte, error) {
+	plaintext, _, err := p.open(nil, seq, typ, version, fragment)
+	return plaintext, err
+}
+
+// OpenTo implements openerTo: the plaintext goes to dst, not over the
+// fragment, when it fits.
+func (p *aeadProtection) OpenTo(dst []byte, seq uint64, typ wire.ContentType, version suites.Version, fragment []byte) ([]byte, bool, error) {
+	return p.open(dst, seq, typ, version, fragment)
+}
+
+// open decrypts fragment into dst when dst is not nil and holds the
+// plaintext, else in place; fits is false when dst was given and is too
+// small, and then nothing was done.
+func (p *aeadProtection) open(dst []byte, seq uint64, typ wire.ContentType, version suites.Version, fragment []byte) (plaintext []byte, fits bool, err error) {
 	var explicit []byte
 	if p.explicit {
 		if len(fragment) < explicitNonceLen {
-			return nil, errBadRecordMAC
+			return nil, true, errBadRecordMAC
 		}
 		explicit, fragment = fragment[:explicitNonceLen], fragment[explicitNonceLen:]
 	}
 	if len(fragment) < p.aead.Overhead() {
-		return nil, errBadRecordMAC
+		return nil, true, errBadRecordMAC
+	}
+	n := len(fragment) - p.aead.Overhead()
+	out := fragment[:0]
+	if dst != nil {
+		if n > len(dst) {
+			return nil, false, nil
+		}
+		// The capacity ends at len(dst): the AEAD writes nothing else.
+		out = dst[:0:len(dst)]
 	}
 	p.setNonce(seq, explicit)
-	putAdditionalData(&p.ad, seq, typ, version, len(fragment)-p.aead.Overhead())
-	plaintext, err := p.aead.Open(fragment[:0], p.nonce[:], fragment, p.ad[:])
+	putAdditionalData(&p.ad, seq, typ, version, n)
+	plaintext, err = p.aead.Open(out, p.nonce[:], fragment, p.ad[:])
 	if err != nil {
-		return nil, errBadRecordMAC
+		return nil, true, errBadRecordMAC
 	}
-	return plaintext, nil
+	return plaintext, true, nil
 }
 
 func (p *aeadProtection) MaxOverhead() int {

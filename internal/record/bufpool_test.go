@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -135,5 +136,86 @@ func TestInputBufferFollowsRecordSizes(t *testing.T) {
 	// large for the full record, large while the hint decays, tiny again.
 	if sizes[0] != tinyInBufSize || sizes[1] != inBufSize || sizes[2] != inBufSize || sizes[len(sizes)-1] != tinyInBufSize {
 		t.Fatalf("input buffer sizes %v", sizes)
+	}
+}
+
+// failingRand is a random source that has run dry.
+type failingRand struct{}
+
+func (failingRand) Read([]byte) (int, error) { return 0, errors.New("no randomness") }
+
+// TestFailedSealLeavesNoPlaintext: a TLS 1.2 CBC Seal copies the plaintext
+// into the output buffer and then reads its IV; when that read fails, the
+// record is dropped, and since the output buffer goes back to the pool
+// cleared only up to its length, the plaintext past it must be gone too.
+func TestFailedSealLeavesNoPlaintext(t *testing.T) {
+	l := NewLayer(&loop{})
+	l.SetVersion(suites.VersionTLS12)
+	if err := l.WriteRecord(wire.ContentApplicationData, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProtection(suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA1, fill(16, 1), nil, fill(20, 3), failingRand{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetWriteProtection(p)
+	if err := l.WriteRecord(wire.ContentApplicationData, secretMarker); err == nil {
+		t.Fatal("Seal without randomness succeeded")
+	}
+	if got := string(l.out[HeaderLen:]); got != "before" {
+		t.Fatalf("output buffer holds %q after the failed record, want the record before it", got)
+	}
+	if bytes.Contains(l.out[:cap(l.out)], secretMarker[:16]) {
+		t.Fatal("the failed record's plaintext is still in the output buffer")
+	}
+}
+
+// TestReadDestination: with a read destination set, an application-data
+// record of an AEAD suite is opened straight into it and the input buffer
+// never holds its plaintext; a record whose plaintext does not fit, a
+// handshake record and a suite without OpenTo are opened in place as
+// before. Either way the payload is the record's plaintext.
+func TestReadDestination(t *testing.T) {
+	for i, s := range perfSuites {
+		w, r := layerPair(t, i)
+		_, canOpenTo := r.rd.prot.(openerTo)
+		dst := make([]byte, 2*len(secretMarker))
+		r.SetReadDestination(dst)
+		cases := []struct {
+			name string
+			typ  wire.ContentType
+			data []byte
+			into bool // expected in dst
+		}{
+			{"fits", wire.ContentApplicationData, secretMarker, canOpenTo},
+			{"too large", wire.ContentApplicationData, bytes.Repeat(secretMarker, 3), false},
+			{"handshake", wire.ContentHandshake, secretMarker, false},
+		}
+		for _, c := range cases {
+			if err := w.WriteRecord(c.typ, c.data); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			for len(got) < len(c.data) {
+				typ, p, err := r.ReadRecord()
+				if err != nil || typ != c.typ {
+					t.Fatalf("%s %s: ReadRecord = %v, %v", s.name, c.name, typ, err)
+				}
+				if inDst := len(p) > 0 && &p[0] == &dst[0]; inDst != c.into {
+					t.Errorf("%s %s: payload in the destination = %v, want %v", s.name, c.name, inDst, c.into)
+				}
+				got = append(got, p...)
+			}
+			if !bytes.Equal(got, c.data) {
+				t.Fatalf("%s %s: read %d bytes that differ from the %d written", s.name, c.name, len(got), len(c.data))
+			}
+			if c.into && bytes.Contains(r.in[:cap(r.in)], secretMarker[:16]) {
+				t.Errorf("%s %s: the input buffer holds plaintext opened into the destination", s.name, c.name)
+			}
+			clear(dst)
+		}
 	}
 }

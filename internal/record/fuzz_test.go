@@ -91,8 +91,11 @@ func FuzzReadRecord(f *testing.F) {
 		// record, as Conn does between reads, and its connection hands
 		// over one byte per read, so that no bytes of the next record are
 		// buffered and every release takes place: it must read exactly
-		// what l, which keeps its buffer, reads.
+		// what l, which keeps its buffer, reads. It also has a read
+		// destination, as a Conn's Read sets, so that application data
+		// that fits is opened into it rather than in place.
 		l, released := newLayer(&loop{buf: stream}), newLayer(byteReader{&loop{buf: stream}})
+		released.SetReadDestination(make([]byte, 512))
 		for i := 0; ; i++ {
 			if i > len(stream)/HeaderLen+1 {
 				t.Fatal("more records than the stream can hold")

@@ -103,6 +103,10 @@ type Layer struct {
 	header    [HeaderLen]byte
 	readCount uint64
 	readErr   error
+	// readDst, when set, is where ReadRecord puts the plaintext of an
+	// application-data record whose protection can open into it and
+	// which fits (SetReadDestination).
+	readDst []byte
 	// skipBudget is how many bytes of early data (TLS 1.3 0-RTT that this
 	// side does not accept) may still be discarded; see SkipEarlyData.
 	skipBudget int
@@ -311,13 +315,33 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 			err = checkContentType(typ) // the real type, now visible
 		}
 	} else {
-		payload, err = prot.Open(seq, typ, vers, fragment)
+		payload, err = l.open(prot, seq, typ, vers, fragment)
 	}
 	if err != nil {
 		return 0, nil, err
 	}
 	return typ, payload, checkPlaintext(typ, payload)
 }
+
+// open removes a TLS 1.0–1.2 protection: application data into readDst
+// when the protection can and the plaintext fits, anything else in place.
+func (l *Layer) open(prot Protection, seq uint64, typ wire.ContentType, vers suites.Version, fragment []byte) ([]byte, error) {
+	if o, ok := prot.(openerTo); ok && l.readDst != nil && typ == wire.ContentApplicationData {
+		if payload, fits, err := o.OpenTo(l.readDst, seq, typ, vers, fragment); fits {
+			return payload, err
+		}
+	}
+	return prot.Open(seq, typ, vers, fragment)
+}
+
+// SetReadDestination makes ReadRecord decrypt an application-data record
+// straight into dst when the protection allows it (TLS 1.2 AEAD suites)
+// and the plaintext fits; the payload it returns then aliases dst, and the
+// input buffer held only the protected record. A Conn sets the caller's
+// Read buffer for the length of one Read and nil after it, which saves
+// copying every record out of the input buffer. dst must not be memory of
+// the Layer's.
+func (l *Layer) SetReadDestination(dst []byte) { l.readDst = dst }
 
 // checkPlaintext applies the limits on an opened record's plaintext.
 func checkPlaintext(typ wire.ContentType, payload []byte) error {
@@ -551,14 +575,19 @@ func (l *Layer) writeOne(typ wire.ContentType, fragment []byte) error {
 		// 0-RTT records, which leave before the version is negotiated.
 		vers = suites.VersionTLS12
 	}
-	l.out = growBuf(l.out, HeaderLen+len(fragment)+prot.MaxOverhead())
-	start := len(l.out)
-	l.out = append(l.out, byte(outer), byte(vers>>8), byte(vers), 0, 0)
-	l.out, err = prot.Seal(l.out, seq, typ, vers, fragment)
+	buf := growBuf(l.out, HeaderLen+len(fragment)+prot.MaxOverhead())
+	start := len(buf)
+	buf = append(buf, byte(outer), byte(vers>>8), byte(vers), 0, 0)
+	sealed, err := prot.Seal(buf, seq, typ, vers, fragment)
 	if err != nil {
-		l.out = l.out[:start]
+		// Seal may have copied plaintext past start before it failed (CBC
+		// does, then reads its IV), and Flush clears only up to the
+		// length: clear it here.
+		clear(buf[start:cap(buf)])
+		l.out = buf[:start]
 		return err
 	}
+	l.out = sealed
 	n := len(l.out) - start - HeaderLen
 	l.out[start+3], l.out[start+4] = byte(n>>8), byte(n)
 	return nil
@@ -578,7 +607,9 @@ func (l *Layer) sealPending() error {
 		}
 		p = p[n:]
 	}
-	putOutBuf(l.pend)
+	// Bytes past pend's length may be handshake plaintext moved to the
+	// front by WriteRecord: clear up to the capacity.
+	putOutBuf(l.pend, cap(l.pend))
 	l.pend = nil
 	return nil
 }
@@ -592,7 +623,7 @@ func growBuf(buf []byte, n int) []byte {
 	}
 	bigger := append(getOutBuf(max(len(buf)+n, 2*cap(buf))), buf...)
 	if buf != nil {
-		putOutBuf(buf)
+		putOutBuf(buf, cap(buf))
 	}
 	return bigger
 }
@@ -611,7 +642,9 @@ func (l *Layer) Flush() error {
 		return nil
 	}
 	_, err := l.conn.Write(l.out)
-	putOutBuf(l.out)
+	// out only ever grew by appending whole records (writeOne clears what
+	// a failed Seal left past its length), so its length is all it used.
+	putOutBuf(l.out, len(l.out))
 	l.out = nil
 	if err != nil {
 		l.writeErr = err

@@ -64,6 +64,16 @@ type InnerTypeProtection interface {
 	MaxFragment() int
 }
 
+// openerTo is implemented by protections that can write a record's
+// plaintext to a buffer of the caller's instead of over the fragment in the
+// Layer's input buffer (see Layer.SetReadDestination).
+type openerTo interface {
+	// OpenTo is Open with the plaintext written to dst, which must not
+	// overlap fragment. When the plaintext is longer than dst, fits is
+	// false and nothing was done: the caller opens in place instead.
+	OpenTo(dst []byte, seq uint64, typ wire.ContentType, version suites.Version, fragment []byte) (plaintext []byte, fits bool, err error)
+}
+
 // NullProtection is the protection of epoch 0, before the first
 // ChangeCipherSpec: records travel as TLSPlaintext (RFC 5246 §6.2.1). It is
 // also what the Layer uses until a protection is installed.
@@ -213,6 +223,7 @@ func grow(out []byte, n int) (head, tail []byte) {
 var (
 	_ Protection = NullProtection{}
 	_ Protection = (*aeadProtection)(nil)
+	_ openerTo   = (*aeadProtection)(nil)
 	_ Protection = (*cbcProtection)(nil)
 	_ Protection = (*streamProtection)(nil)
 )
