@@ -5,6 +5,7 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"fmt"
+	"slices"
 )
 
 // The TLS 1.3 key schedule of RFC 8446 §7.1:
@@ -191,6 +192,15 @@ func (s *Schedule13) HandshakeSecret() []byte { return s.handshake }
 
 // MasterSecret returns the master secret, or nil before SetMasterSecret.
 func (s *Schedule13) MasterSecret() []byte { return s.master }
+
+// MasterStage returns a schedule at the master stage that holds a copy of
+// the master secret and nothing of the earlier stages, for a connection
+// that derives a master-stage secret (the exporter's) only if it is asked
+// for after the handshake.
+func (s *Schedule13) MasterStage() *Schedule13 {
+	s.at(stageMaster, "MasterStage")
+	return &Schedule13{hash: s.hash, stage: stageMaster, master: slices.Clone(s.master)}
+}
 
 func (s *Schedule13) at(stage int, what string) {
 	if s.stage != stage {
