@@ -26,7 +26,10 @@ type tls12Secrets struct {
 // keepTLS12Secrets is called wherever the key block is derived, so the
 // exporter uses the keys of the connection's latest handshake.
 func (c *Conn) keepTLS12Secrets(master, clientRandom, serverRandom []byte) {
-	c.state.tls12 = &tls12Secrets{slices.Clone(master), slices.Clone(clientRandom), slices.Clone(serverRandom)}
+	// One allocation holds the three copies.
+	buf := slices.Concat(master, clientRandom, serverRandom)
+	m, cr := len(master), len(master)+len(clientRandom)
+	c.state.tls12 = &tls12Secrets{buf[:m:m], buf[m:cr:cr], buf[cr:]}
 }
 
 // exporterSecret13 is a TLS 1.3 connection's exporter_master_secret (RFC
