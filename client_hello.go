@@ -26,6 +26,11 @@ type clientOffer struct {
 	offers13  bool
 	offers12  bool       // any version below 1.3
 	ech       *echClient // the Encrypted Client Hello offer, if any (ech_client.go)
+	// early is the early-stage key schedule of session (the first PSK),
+	// made for its binder and taken over by the handshake when the server
+	// accepts that PSK, so HKDF-Extract runs once for it (earlySchedule).
+	early    *keys.Schedule13
+	earlyPSK *ClientSessionState // the PSK early belongs to
 }
 
 // clientHandshake sends the ClientHello, reads the ServerHello and hands

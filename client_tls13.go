@@ -521,11 +521,11 @@ func (hs *clientHandshakeTLS13) readServerFinished() error {
 	th := hs.transcript.Sum()
 	hs.appSecrets[0] = hs.schedule.ClientApplicationTrafficSecret(th)
 	hs.appSecrets[1] = hs.schedule.ServerApplicationTrafficSecret(th)
-	c.exporterSecret = hs.schedule.ExporterMasterSecret(th)
+	c.exporterSecret = newExporterSecret13(hs.schedule, th)
 	random := hs.offer.hello.Random[:]
 	c.logSecret("CLIENT_TRAFFIC_SECRET_0", random, hs.appSecrets[0])
 	c.logSecret("SERVER_TRAFFIC_SECRET_0", random, hs.appSecrets[1])
-	c.logSecret("EXPORTER_SECRET", random, c.exporterSecret)
+	c.logExporterSecret13(random)
 	return nil
 }
 

@@ -88,8 +88,8 @@ type Conn struct {
 	phaBase          *keys.Transcript // the handshake's transcript, for post-handshake auth
 	pha              *phaRequest      // a server's outstanding post-handshake CertificateRequest
 	sawCompatCCS     bool
-	trafficSecrets   [2][]byte // TLS 1.3 application secrets: read, write
-	exporterSecret   []byte
+	trafficSecrets   [2][]byte         // TLS 1.3 application secrets: read, write
+	exporterSecret   *exporterSecret13 // derived on first use
 	resumptionSecret []byte
 	recordsWritten   uint64 // under the current write key, for automatic KeyUpdate
 	readGeneration   int    // KeyUpdates received, for the key log

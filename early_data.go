@@ -61,7 +61,7 @@ func (c *Conn) sendEarlyData(offer *clientOffer, transcript *keys.Transcript) er
 	}
 	h := cs.suite.PRFHash.New()
 	h.Write(transcript.Messages())
-	secret := keys.NewSchedule13(cs.suite.PRFHash, cs.psk).ClientEarlyTrafficSecret(h.Sum(nil))
+	secret := offer.earlySchedule(cs).ClientEarlyTrafficSecret(h.Sum(nil))
 	c.logSecret("CLIENT_EARLY_TRAFFIC_SECRET", offer.hello.Random[:], secret)
 	c.earlySuite = cs.suite
 	prot, err := c.protection13(cs.suite, secret)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/clasp-tls/clasp/internal/keys"
 	"github.com/clasp-tls/clasp/internal/suites"
@@ -25,7 +26,47 @@ type tls12Secrets struct {
 // keepTLS12Secrets is called wherever the key block is derived, so the
 // exporter uses the keys of the connection's latest handshake.
 func (c *Conn) keepTLS12Secrets(master, clientRandom, serverRandom []byte) {
-	c.state.tls12 = &tls12Secrets{slices.Clone(master), slices.Clone(clientRandom), slices.Clone(serverRandom)}
+	// One allocation holds the three copies.
+	buf := slices.Concat(master, clientRandom, serverRandom)
+	m, cr := len(master), len(master)+len(clientRandom)
+	c.state.tls12 = &tls12Secrets{buf[:m:m], buf[m:cr:cr], buf[cr:]}
+}
+
+// exporterSecret13 is a TLS 1.3 connection's exporter_master_secret (RFC
+// 8446 §7.1), derived the first time an exporter asks for it: most
+// connections never export keying material, and the derivation is an
+// HKDF-Expand (about twenty allocations in crypto/hkdf) per side of every
+// handshake. It keeps only the master secret and the transcript hash of
+// ClientHello...server Finished, which the application traffic secrets the
+// connection holds are derived from as well.
+type exporterSecret13 struct {
+	once           sync.Once
+	schedule       *keys.Schedule13 // master stage only
+	transcriptHash []byte
+	secret         []byte
+}
+
+// newExporterSecret13 keeps what the exporter secret is derived from;
+// schedule must be at its master stage.
+func newExporterSecret13(schedule *keys.Schedule13, transcriptHash []byte) *exporterSecret13 {
+	return &exporterSecret13{schedule: schedule.MasterStage(), transcriptHash: slices.Clone(transcriptHash)}
+}
+
+// get derives the secret once and then forgets the master secret.
+func (e *exporterSecret13) get() []byte {
+	e.once.Do(func() {
+		e.secret = e.schedule.ExporterMasterSecret(e.transcriptHash)
+		e.schedule, e.transcriptHash = nil, nil
+	})
+	return e.secret
+}
+
+// logExporterSecret13 writes EXPORTER_SECRET to the key log, deriving the
+// secret now only when there is a key log to write it to.
+func (c *Conn) logExporterSecret13(clientRandom []byte) {
+	if c.config.KeyLogWriter != nil {
+		c.logSecret("EXPORTER_SECRET", clientRandom, c.exporterSecret.get())
+	}
 }
 
 // exporter returns the function ConnectionState.ExportKeyingMaterial
@@ -36,9 +77,12 @@ func (c *Conn) exporter() func(string, []byte, int) ([]byte, error) {
 		return nil
 	}
 	if st.version >= suites.VersionTLS13 {
-		hash, secret := st.suite.PRFHash, slices.Clone(c.exporterSecret)
+		if c.exporterSecret == nil {
+			return nil
+		}
+		hash, secret := st.suite.PRFHash, c.exporterSecret
 		return func(label string, context []byte, length int) ([]byte, error) {
-			return keys.ExportKeyingMaterial13(hash, secret, label, context, length), nil
+			return keys.ExportKeyingMaterial13(hash, secret.get(), label, context, length), nil
 		}
 	}
 	if st.version == suites.VersionSSL30 {

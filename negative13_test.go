@@ -1010,7 +1010,7 @@ func offerTicket(t testing.TB, ch *wire.ClientHello, cs *ClientSessionState, age
 		t.Fatal(err)
 	}
 	psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](ch.Extensions)
-	psk.Binders[0] = computeBinder(cs.suite, cs.psk, true, nil, raw[:len(raw)-n])
+	psk.Binders[0] = computeBinder(keys.NewSchedule13(cs.suite.PRFHash, cs.psk), true, nil, raw[:len(raw)-n])
 	return mustMarshal(t, ch)
 }
 

@@ -536,7 +536,7 @@ func TestRFC8448ResumedClientHelloBinder(t *testing.T) {
 		t.Fatal(err)
 	}
 	suite := suites.SuiteByID(suites.TLS_AES_128_GCM_SHA256)
-	binder := computeBinder(suite, keys.ResumptionPSK(crypto.SHA256, rfc3ResMaster, nst.Nonce), true, nil, raw[:len(raw)-n])
+	binder := computeBinder(keys.NewSchedule13(suite.PRFHash, keys.ResumptionPSK(crypto.SHA256, rfc3ResMaster, nst.Nonce)), true, nil, raw[:len(raw)-n])
 	if !bytes.Equal(binder, psk.Binders[0]) {
 		t.Fatalf("binder %x, want the trace's %x", binder, psk.Binders[0])
 	}

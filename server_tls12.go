@@ -480,9 +480,15 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 		SessionID:   []byte{},
 		CipherSuite: hs.suite.ID,
 	}
+	_, ticketOffered := wire.FindExtension[*wire.SessionTicketExt](hs.hello.Extensions)
+	hs.sendTicket = ticketOffered && hs.session == nil && !hs.config.SessionTicketsDisabled
 	switch {
 	case hs.session != nil:
 		sh.SessionID = hs.hello.SessionID // the echo says: resumed
+	case hs.sendTicket:
+		// RFC 5077 §3.4: a server about to issue a ticket "SHOULD include
+		// an empty Session ID". The session travels in the ticket, so
+		// nothing is stored under an ID that no client would be given.
 	case !hs.config.SessionIDsDisabled:
 		id, err := newSessionID(hs.config.rand())
 		if err != nil {
@@ -519,10 +525,9 @@ func (hs *serverHandshakeTLS12) sendServerHello() error {
 	if c.state.alpn != "" {
 		exts = append(exts, &wire.ALPNExt{Protocols: []string{c.state.alpn}})
 	}
-	if _, ok := wire.FindExtension[*wire.SessionTicketExt](hs.hello.Extensions); ok && hs.session == nil && !hs.config.SessionTicketsDisabled {
+	if hs.sendTicket {
 		// RFC 5077 §3.2: an empty session_ticket promises a NewSessionTicket.
 		exts = append(exts, &wire.SessionTicketExt{})
-		hs.sendTicket = true
 	}
 	if _, ok := wire.FindExtension[*wire.ECPointFormatsExt](hs.hello.Extensions); ok && keyExchangeBesidesPSK(hs.suite.KeyExchange) == suites.KexECDHE {
 		// RFC 8422 §5.2: answer ec_point_formats with what the server parses.

@@ -648,11 +648,11 @@ func (hs *serverHandshakeTLS13) sendServerFinished() error {
 	th := hs.transcript.Sum()
 	hs.appSecrets[0] = hs.schedule.ClientApplicationTrafficSecret(th)
 	hs.appSecrets[1] = hs.schedule.ServerApplicationTrafficSecret(th)
-	c.exporterSecret = hs.schedule.ExporterMasterSecret(th)
+	c.exporterSecret = newExporterSecret13(hs.schedule, th)
 	random := hs.hello.Random[:]
 	c.logSecret("CLIENT_TRAFFIC_SECRET_0", random, hs.appSecrets[0])
 	c.logSecret("SERVER_TRAFFIC_SECRET_0", random, hs.appSecrets[1])
-	c.logSecret("EXPORTER_SECRET", random, c.exporterSecret)
+	c.logExporterSecret13(random)
 	write, err := c.protection13(hs.suite, hs.appSecrets[1])
 	if err != nil {
 		return err

@@ -236,7 +236,9 @@ func (c *Conn) sealSession(ss *SessionState) ([]byte, error) {
 	if cfg.WrapSession != nil {
 		return cfg.WrapSession(c.connectionStateLocked(), ss)
 	}
-	return cfg.EncryptTicket(c.connectionStateLocked(), ss)
+	// EncryptTicket does not read the ConnectionState, whose copies and
+	// exporter closure would be built on every ticket for nothing.
+	return cfg.EncryptTicket(ConnectionState{}, ss)
 }
 
 // openSession is the session a client's ticket (or PSK identity) carries:
@@ -245,11 +247,14 @@ func (c *Conn) sealSession(ss *SessionState) ([]byte, error) {
 // only the resumption).
 func (c *Conn) openSession(identity []byte) *SessionState {
 	cfg := c.config
-	unwrap := cfg.DecryptTicket
+	var ss *SessionState
+	var err error
 	if cfg.UnwrapSession != nil {
-		unwrap = cfg.UnwrapSession
+		ss, err = cfg.UnwrapSession(identity, c.connectionStateLocked())
+	} else {
+		// DecryptTicket does not read the ConnectionState (see sealSession).
+		ss, err = cfg.DecryptTicket(identity, ConnectionState{})
 	}
-	ss, err := unwrap(identity, c.connectionStateLocked())
 	if err != nil {
 		cfg.logger().Warn("clasp: a ticket could not be opened", "err", err)
 		return nil

@@ -249,7 +249,7 @@ func (c *Conn) writeClientHelloWithBinders(offer *clientOffer, transcript *keys.
 		psk, _ := wire.FindExtension[*wire.PreSharedKeyExt](hello.Extensions)
 		placeholder := len(psk.Binders[0])
 		for i, cs := range offer.psks {
-			psk.Binders[i] = computeBinder(cs.suite, cs.psk, !cs.external, transcript.Messages(), raw[:len(raw)-n])
+			psk.Binders[i] = computeBinder(offer.earlySchedule(cs), !cs.external, transcript.Messages(), raw[:len(raw)-n])
 		}
 		if binder := psk.Binders[0]; (offer.ech == nil || offer.ech.rejected()) && len(psk.Binders) == 1 && placeholder == len(binder) {
 			// A single binder is the last bytes of the hello, and the
@@ -287,15 +287,29 @@ func (hs *clientHandshakeTLS13) keepPSKsForHash(exts []wire.Extension) []wire.Ex
 	return exts
 }
 
+// earlySchedule returns the early-stage key schedule of an offered PSK.
+// The first PSK's is kept in the offer, so that its binder, a second
+// hello's binder after a HelloRetryRequest and the handshake that resumes
+// it share one HKDF-Extract; the others are made when asked for.
+func (offer *clientOffer) earlySchedule(cs *ClientSessionState) *keys.Schedule13 {
+	if cs != offer.session {
+		return keys.NewSchedule13(cs.suite.PRFHash, cs.psk)
+	}
+	// A HelloRetryRequest can drop the first PSK and make another first.
+	if offer.earlyPSK != cs {
+		offer.early, offer.earlyPSK = keys.NewSchedule13(cs.suite.PRFHash, cs.psk), cs
+	}
+	return offer.early
+}
+
 // computeBinder is HMAC(finished_key(binder_key), Hash(prior messages +
 // truncated ClientHello)), binder_key under "res binder" for a resumption
 // PSK and "ext binder" for an external one (RFC 8446 §7.1).
-func computeBinder(suite *suites.Suite, psk []byte, resumption bool, prior, truncatedHello []byte) []byte {
-	h := suite.PRFHash.New()
+func computeBinder(early *keys.Schedule13, resumption bool, prior, truncatedHello []byte) []byte {
+	h := early.Hash().New()
 	h.Write(prior)
 	h.Write(truncatedHello)
-	binderKey := keys.NewSchedule13(suite.PRFHash, psk).BinderKey(resumption)
-	return keys.FinishedVerifyData13(suite.PRFHash, binderKey, h.Sum(nil))
+	return keys.FinishedVerifyData13(early.Hash(), early.BinderKey(resumption), h.Sum(nil))
 }
 
 // acceptPSK checks the server's choice of the offered PSK and sets up the
@@ -314,7 +328,9 @@ func (hs *clientHandshakeTLS13) acceptPSK(ext *wire.PreSharedKeyExt) ([]byte, er
 		return nil, err
 	}
 	hs.usingPSK = true
-	hs.schedule = keys.NewSchedule13(hs.hash, cs.psk)
+	// The hashes are equal (checked above), so the binder's early secret is
+	// this handshake's.
+	hs.schedule = hs.offer.earlySchedule(cs)
 	if cs.external {
 		return cs.psk, c.acceptExternalPSK(cs.ticket, hs.serverHello.Extensions)
 	}
@@ -680,14 +696,18 @@ func (hs *serverHandshakeTLS13) checkForResumption() error {
 		}
 		messages := hs.transcript.Messages()
 		prior := messages[:len(messages)-len(raw)]
-		want := computeBinder(state.suite, state.psk, !state.external, prior, raw[:len(raw)-n])
+		early := keys.NewSchedule13(state.suite.PRFHash, state.psk)
+		want := computeBinder(early, !state.external, prior, raw[:len(raw)-n])
 		if i >= len(ext.Binders) || !hmac.Equal(ext.Binders[i], want) {
 			return wire.Errorf(wire.AlertDecryptError, "PSK binder does not verify")
 		}
 		hs.psk, hs.pskIdentity, hs.pskDHE = state, i, dhe
 		c.state.peerCertificates, c.state.verifiedChains = certs, chains
 		hs.pskBinder = ext.Binders[i]
-		hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
+		hs.schedule = early
+		if early.Hash() != hs.hash {
+			hs.schedule = keys.NewSchedule13(hs.hash, state.psk)
+		}
 		if state.external {
 			c.state.pskIdentity = state.identity
 			return nil

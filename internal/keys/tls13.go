@@ -5,6 +5,8 @@ import (
 	"crypto/hkdf"
 	"crypto/hmac"
 	"fmt"
+	"slices"
+	"sync"
 )
 
 // The TLS 1.3 key schedule of RFC 8446 §7.1:
@@ -111,7 +113,21 @@ func DeriveSecret(hash crypto.Hash, secret []byte, label string, transcriptHash 
 // EmptyHash returns Hash(""), the transcript hash of no messages, which RFC
 // 8446 §7.1 uses for "derived", the binder keys and §7.5's exporter.
 func EmptyHash(hash crypto.Hash) []byte {
-	return hash13(hash).New().Sum(nil)
+	return slices.Clone(emptyHash(hash))
+}
+
+// emptyHashes holds Hash("") for the two TLS 1.3 hashes, computed once:
+// every key schedule needs it two or three times per handshake.
+var emptyHashes = sync.OnceValue(func() map[crypto.Hash][]byte {
+	return map[crypto.Hash][]byte{
+		crypto.SHA256: crypto.SHA256.New().Sum(nil),
+		crypto.SHA384: crypto.SHA384.New().Sum(nil),
+	}
+})
+
+// emptyHash is EmptyHash without the copy, for callers that only read it.
+func emptyHash(hash crypto.Hash) []byte {
+	return emptyHashes()[hash13(hash)]
 }
 
 // hash13 checks that hash can serve TLS 1.3: every TLS 1.3 cipher suite
@@ -192,6 +208,15 @@ func (s *Schedule13) HandshakeSecret() []byte { return s.handshake }
 // MasterSecret returns the master secret, or nil before SetMasterSecret.
 func (s *Schedule13) MasterSecret() []byte { return s.master }
 
+// MasterStage returns a schedule at the master stage that holds a copy of
+// the master secret and nothing of the earlier stages, for a connection
+// that derives a master-stage secret (the exporter's) only if it is asked
+// for after the handshake.
+func (s *Schedule13) MasterStage() *Schedule13 {
+	s.at(stageMaster, "MasterStage")
+	return &Schedule13{hash: s.hash, stage: stageMaster, master: slices.Clone(s.master)}
+}
+
 func (s *Schedule13) at(stage int, what string) {
 	if s.stage != stage {
 		panic(fmt.Sprintf("keys: %s needs the %s secret, but the schedule is at the %s secret", what, stageNames[stage], stageNames[s.stage]))
@@ -209,7 +234,7 @@ func (s *Schedule13) BinderKey(resumption bool) []byte {
 	if resumption {
 		label = labelResBinder
 	}
-	return DeriveSecret(s.hash, s.early, label, EmptyHash(s.hash))
+	return DeriveSecret(s.hash, s.early, label, emptyHash(s.hash))
 }
 
 // ClientEarlyTrafficSecret derives client_early_traffic_secret for 0-RTT
@@ -232,7 +257,7 @@ func (s *Schedule13) EarlyExporterMasterSecret(transcriptHash []byte) []byte {
 // then uses Hash.length zero bytes.
 func (s *Schedule13) SetSharedSecret(dhe []byte) {
 	s.at(stageEarly, "SetSharedSecret")
-	salt := DeriveSecret(s.hash, s.early, labelDerived, EmptyHash(s.hash))
+	salt := DeriveSecret(s.hash, s.early, labelDerived, emptyHash(s.hash))
 	s.handshake = extract(s.hash, salt, dhe)
 	s.stage = stageHandshake
 }
@@ -255,7 +280,7 @@ func (s *Schedule13) ServerHandshakeTrafficSecret(transcriptHash []byte) []byte 
 // HKDF-Extract(Derive-Secret(handshake, "derived", ""), 0) (RFC 8446 §7.1).
 func (s *Schedule13) SetMasterSecret() {
 	s.at(stageHandshake, "SetMasterSecret")
-	salt := DeriveSecret(s.hash, s.handshake, labelDerived, EmptyHash(s.hash))
+	salt := DeriveSecret(s.hash, s.handshake, labelDerived, emptyHash(s.hash))
 	s.master = extract(s.hash, salt, nil)
 	s.stage = stageMaster
 }
@@ -340,7 +365,7 @@ func ResumptionPSK(hash crypto.Hash, resumptionMasterSecret, ticketNonce []byte)
 // with the (early_)exporter_master_secret as Secret. TLS 1.3 makes no
 // difference between a nil and an empty context (§7.5), unlike TLS 1.2.
 func ExportKeyingMaterial13(hash crypto.Hash, exporterMasterSecret []byte, label string, context []byte, length int) []byte {
-	secret := DeriveSecret(hash, exporterMasterSecret, label, EmptyHash(hash))
+	secret := DeriveSecret(hash, exporterMasterSecret, label, emptyHash(hash))
 	h := hash.New()
 	h.Write(context)
 	return HKDFExpandLabel(hash, secret, labelExporter, h.Sum(nil), length)

@@ -17,14 +17,14 @@ func (*Certificate) Type() HandshakeType { return TypeCertificate }
 
 // Marshal returns the complete handshake message.
 func (m *Certificate) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCertificate, func(b *cryptobyte.Builder) {
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCertificate, func(b *builder) {
+		b.AddUint24LengthPrefixed(func(b *builder) {
 			for _, cert := range m.Certificates {
 				if len(cert) == 0 {
 					b.SetError(errMarshal("empty certificate in chain"))
 					return
 				}
-				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(cert) })
+				b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(cert) })
 			}
 		})
 	})
@@ -66,13 +66,13 @@ func (*CertificateStatus) Type() HandshakeType { return TypeCertificateStatus }
 
 // Marshal returns the complete handshake message.
 func (m *CertificateStatus) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCertificateStatus, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCertificateStatus, func(b *builder) {
 		if len(m.Response) == 0 {
 			b.SetError(errMarshal("CertificateStatus with an empty response"))
 			return
 		}
 		b.AddUint8(m.StatusType)
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Response) })
+		b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(m.Response) })
 	})
 }
 
@@ -104,9 +104,9 @@ func (*NewSessionTicket) Type() HandshakeType { return TypeNewSessionTicket }
 
 // Marshal returns the complete handshake message.
 func (m *NewSessionTicket) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeNewSessionTicket, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeNewSessionTicket, func(b *builder) {
 		b.AddUint32(m.LifetimeHint)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Ticket) })
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(m.Ticket) })
 	})
 }
 

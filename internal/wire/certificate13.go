@@ -33,15 +33,15 @@ func (*Certificate13) Type() HandshakeType { return TypeCertificate }
 
 // Marshal returns the complete handshake message.
 func (m *Certificate13) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCertificate, func(b *cryptobyte.Builder) {
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Context) })
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCertificate, func(b *builder) {
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.Context) })
+		b.AddUint24LengthPrefixed(func(b *builder) {
 			for _, e := range m.Entries {
 				if len(e.Data) == 0 {
 					b.SetError(errMarshal("empty certificate in chain"))
 					return
 				}
-				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+				b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(e.Data) })
 				addExtensionBlock(b, e.Extensions, TypeCertificate)
 			}
 		})

@@ -28,25 +28,25 @@ func (*CertificateRequest) Type() HandshakeType { return TypeCertificateRequest 
 
 // Marshal returns the complete handshake message.
 func (m *CertificateRequest) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCertificateRequest, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCertificateRequest, func(b *builder) {
 		if len(m.CertificateTypes) == 0 {
 			b.SetError(errMarshal("CertificateRequest with no certificate types"))
 			return
 		}
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.CertificateTypes) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.CertificateTypes) })
 		if m.HasSignatureSchemes {
 			addSchemes(b, m.SignatureSchemes)
 		} else if len(m.SignatureSchemes) != 0 {
 			b.SetError(errMarshal("CertificateRequest schemes set without HasSignatureSchemes"))
 			return
 		}
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, dn := range m.CertificateAuthorities {
 				if len(dn) == 0 {
 					b.SetError(errMarshal("empty DistinguishedName"))
 					return
 				}
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(dn) })
+				b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(dn) })
 			}
 		})
 	})

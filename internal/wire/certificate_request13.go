@@ -21,12 +21,12 @@ func (*CertificateRequest13) Type() HandshakeType { return TypeCertificateReques
 
 // Marshal returns the complete handshake message.
 func (m *CertificateRequest13) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCertificateRequest, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCertificateRequest, func(b *builder) {
 		if _, ok := LookupExtension(m.Extensions, ExtSignatureAlgorithms); !ok {
 			b.SetError(errMarshal("CertificateRequest without signature_algorithms"))
 			return
 		}
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Context) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.Context) })
 		addExtensionBlock(b, m.Extensions, TypeCertificateRequest)
 	})
 }

@@ -39,14 +39,14 @@ func readDigitallySigned(s *cryptobyte.String, hasScheme bool) (DigitallySigned,
 }
 
 // add appends the DigitallySigned.
-func (d *DigitallySigned) add(b *cryptobyte.Builder) {
+func (d *DigitallySigned) add(b *builder) {
 	if d.HasScheme {
 		b.AddUint16(uint16(d.Scheme))
 	} else if d.Scheme != 0 {
 		b.SetError(errMarshal("signature scheme set without HasScheme"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(d.Signature) })
+	b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(d.Signature) })
 }
 
 // CertificateVerify proves that the client holds its certificate's key

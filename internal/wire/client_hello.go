@@ -41,7 +41,7 @@ func (*ClientHello) Type() HandshakeType { return TypeClientHello }
 
 // Marshal returns the complete handshake message.
 func (m *ClientHello) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeClientHello, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeClientHello, func(b *builder) {
 		if len(m.SessionID) > maxSessionIDLen || len(m.CipherSuites) == 0 || len(m.CompressionMethods) == 0 {
 			b.SetError(errMarshal("session ID over 32 bytes, or no cipher suites or compression methods"))
 			return
@@ -52,13 +52,13 @@ func (m *ClientHello) Marshal() ([]byte, error) {
 		}
 		b.AddUint16(uint16(m.Version))
 		b.AddBytes(m.Random[:])
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.SessionID) })
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, id := range m.CipherSuites {
 				b.AddUint16(uint16(id))
 			}
 		})
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.CompressionMethods) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.CompressionMethods) })
 		marshalExtensions(b, m.Extensions, TypeClientHello)
 	})
 }

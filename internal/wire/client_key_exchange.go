@@ -67,14 +67,14 @@ func (*ClientKeyExchange) Type() HandshakeType { return TypeClientKeyExchange }
 
 // Marshal returns the complete handshake message.
 func (m *ClientKeyExchange) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeClientKeyExchange, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeClientKeyExchange, func(b *builder) {
 		shape, ok := clientKexShapes[m.KeyExchange]
 		if !ok || (!shape.psk && len(m.PSKIdentity) != 0) || (shape.data == noData && len(m.Data) != 0) {
 			b.SetError(errMarshal("ClientKeyExchange fields do not match key exchange %d", m.KeyExchange))
 			return
 		}
 		if shape.psk {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.PSKIdentity) })
+			b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(m.PSKIdentity) })
 		}
 		if shape.data == noData || (shape.implicit && len(m.Data) == 0) {
 			return
@@ -91,7 +91,7 @@ func (m *ClientKeyExchange) Marshal() ([]byte, error) {
 		if shape.data == uint8Data {
 			add = b.AddUint8LengthPrefixed
 		}
-		add(func(b *cryptobyte.Builder) { b.AddBytes(m.Data) })
+		add(func(b *builder) { b.AddBytes(m.Data) })
 	})
 }
 

@@ -27,12 +27,12 @@ type CompressCertificateExt struct {
 // ExtType returns ExtCompressCertificate.
 func (*CompressCertificateExt) ExtType() ExtensionType { return ExtCompressCertificate }
 
-func (e *CompressCertificateExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *CompressCertificateExt) marshalBody(b *builder, _ HandshakeType) {
 	if len(e.Algorithms) == 0 {
 		b.SetError(errMarshal("compress_certificate with no algorithm"))
 		return
 	}
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint8LengthPrefixed(func(b *builder) {
 		for _, a := range e.Algorithms {
 			b.AddUint16(a)
 		}
@@ -70,14 +70,14 @@ func (*CompressedCertificate) Type() HandshakeType { return TypeCompressedCertif
 
 // Marshal returns the complete handshake message.
 func (m *CompressedCertificate) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCompressedCertificate, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCompressedCertificate, func(b *builder) {
 		if len(m.Compressed) == 0 || m.UncompressedLength >= 1<<24 {
 			b.SetError(errMarshal("CompressedCertificate with no data or a length over 2^24"))
 			return
 		}
 		b.AddUint16(m.Algorithm)
 		b.AddUint24(m.UncompressedLength)
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Compressed) })
+		b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(m.Compressed) })
 	})
 }
 

@@ -7,8 +7,8 @@
 // Conventions, relied on by the round-trip tests and by callers:
 //
 //   - Untrusted bytes are read only through cryptobyte.String, and messages
-//     are built only with cryptobyte.Builder, so no length is computed by
-//     hand. Parsed values copy their bytes; they never alias the input.
+//     are built only with builder (builder.go: cryptobyte.Builder's methods
+//     over one pooled buffer), so no length is computed by hand. Parsed values copy their bytes; they never alias the input.
 //   - Empty byte vectors parse to nil. The one place where "absent" and
 //     "empty" differ on the wire, a hello's extensions block, is kept apart:
 //     nil means no block, a non-nil empty slice means an empty block.

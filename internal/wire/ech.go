@@ -120,28 +120,28 @@ func parseECHConfigContents(s cryptobyte.String, cfg *ECHConfig) error {
 // MarshalECHConfig serializes a version-0xfe0d ECHConfig from its
 // contents (Raw and Version are ignored).
 func MarshalECHConfig(cfg *ECHConfig) ([]byte, error) {
-	var b cryptobyte.Builder
+	var b builder
 	b.AddUint16(ECHConfigVersion)
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		if len(cfg.PublicKey) == 0 || len(cfg.CipherSuites) == 0 || cfg.PublicName == "" || len(cfg.PublicName) > 255 {
 			b.SetError(errMarshal("ECHConfig without a public key, cipher suite or public name"))
 			return
 		}
 		b.AddUint8(cfg.ConfigID)
 		b.AddUint16(cfg.KEM)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(cfg.PublicKey) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(cfg.PublicKey) })
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, cs := range cfg.CipherSuites {
 				b.AddUint16(cs.KDF)
 				b.AddUint16(cs.AEAD)
 			}
 		})
 		b.AddUint8(cfg.MaxNameLength)
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(cfg.PublicName)) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes([]byte(cfg.PublicName)) })
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, e := range cfg.Extensions {
 				b.AddUint16(e.Type)
-				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+				b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.Data) })
 			}
 		})
 	})
@@ -150,8 +150,8 @@ func MarshalECHConfig(cfg *ECHConfig) ([]byte, error) {
 
 // MarshalECHConfigList joins serialized ECHConfigs into an ECHConfigList.
 func MarshalECHConfigList(configs [][]byte) ([]byte, error) {
-	var b cryptobyte.Builder
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	var b builder
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		if len(configs) == 0 {
 			b.SetError(errMarshal("empty ECHConfigList"))
 		}
@@ -194,7 +194,7 @@ type EncryptedClientHelloExt struct {
 // ExtType returns ExtEncryptedClientHello.
 func (*EncryptedClientHelloExt) ExtType() ExtensionType { return ExtEncryptedClientHello }
 
-func (e *EncryptedClientHelloExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *EncryptedClientHelloExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil encrypted_client_hello"))
 		return
@@ -216,8 +216,8 @@ func (e *EncryptedClientHelloExt) marshalBody(b *cryptobyte.Builder, msg Handsha
 		b.AddUint16(e.CipherSuite.KDF)
 		b.AddUint16(e.CipherSuite.AEAD)
 		b.AddUint8(e.ConfigID)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Enc) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Payload) })
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.Enc) })
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.Payload) })
 	}
 }
 
@@ -298,12 +298,12 @@ type ECHOuterExtensionsExt struct {
 // ExtType returns ExtECHOuterExtensions.
 func (*ECHOuterExtensionsExt) ExtType() ExtensionType { return ExtECHOuterExtensions }
 
-func (e *ECHOuterExtensionsExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *ECHOuterExtensionsExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || len(e.Types) == 0 || len(e.Types) > 127 {
 		b.SetError(errMarshal("ech_outer_extensions with 0 or over 127 types"))
 		return
 	}
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint8LengthPrefixed(func(b *builder) {
 		for _, t := range e.Types {
 			b.AddUint16(uint16(t))
 		}

@@ -1,7 +1,5 @@
 package wire
 
-import "golang.org/x/crypto/cryptobyte"
-
 // HelloRequest asks the client to start a new handshake (RFC 5246 §7.4.1.1).
 // It has an empty body.
 type HelloRequest struct{}
@@ -11,7 +9,7 @@ func (*HelloRequest) Type() HandshakeType { return TypeHelloRequest }
 
 // Marshal returns the complete handshake message.
 func (*HelloRequest) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeHelloRequest, func(*cryptobyte.Builder) {})
+	return marshalHandshake(TypeHelloRequest, func(*builder) {})
 }
 
 // ParseHelloRequest checks that a HelloRequest body is empty.
@@ -31,7 +29,7 @@ func (*ServerHelloDone) Type() HandshakeType { return TypeServerHelloDone }
 
 // Marshal returns the complete handshake message.
 func (*ServerHelloDone) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeServerHelloDone, func(*cryptobyte.Builder) {})
+	return marshalHandshake(TypeServerHelloDone, func(*builder) {})
 }
 
 // ParseServerHelloDone checks that a ServerHelloDone body is empty.
@@ -56,7 +54,7 @@ func (*Finished) Type() HandshakeType { return TypeFinished }
 
 // Marshal returns the complete handshake message.
 func (m *Finished) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeFinished, func(b *cryptobyte.Builder) { b.AddBytes(m.VerifyData) })
+	return marshalHandshake(TypeFinished, func(b *builder) { b.AddBytes(m.VerifyData) })
 }
 
 // ParseFinished parses a Finished body; every body is well formed.
@@ -73,7 +71,7 @@ func (*EndOfEarlyData) Type() HandshakeType { return TypeEndOfEarlyData }
 
 // Marshal returns the complete handshake message.
 func (*EndOfEarlyData) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeEndOfEarlyData, func(*cryptobyte.Builder) {})
+	return marshalHandshake(TypeEndOfEarlyData, func(*builder) {})
 }
 
 // ParseEndOfEarlyData checks that an EndOfEarlyData body is empty.

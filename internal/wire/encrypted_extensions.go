@@ -15,7 +15,7 @@ func (*EncryptedExtensions) Type() HandshakeType { return TypeEncryptedExtension
 
 // Marshal returns the complete handshake message.
 func (m *EncryptedExtensions) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeEncryptedExtensions, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeEncryptedExtensions, func(b *builder) {
 		addExtensionBlock(b, m.Extensions, TypeEncryptedExtensions)
 	})
 }

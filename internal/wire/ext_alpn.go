@@ -14,7 +14,7 @@ type ALPNExt struct {
 // ExtType returns ExtALPN.
 func (*ALPNExt) ExtType() ExtensionType { return ExtALPN }
 
-func (e *ALPNExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *ALPNExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil || len(e.Protocols) == 0 {
 		b.SetError(errMarshal("ALPN with no protocols"))
 		return
@@ -23,13 +23,13 @@ func (e *ALPNExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
 		b.SetError(errMarshal("ALPN in %v must name exactly one protocol", msg))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, p := range e.Protocols {
 			if p == "" {
 				b.SetError(errMarshal("empty ALPN protocol name"))
 				return
 			}
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(p)) })
+			b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes([]byte(p)) })
 		}
 	})
 }

@@ -17,18 +17,18 @@ type CertificateAuthoritiesExt struct {
 // ExtType returns ExtCertificateAuthorities.
 func (*CertificateAuthoritiesExt) ExtType() ExtensionType { return ExtCertificateAuthorities }
 
-func (e *CertificateAuthoritiesExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *CertificateAuthoritiesExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || len(e.Authorities) == 0 {
 		b.SetError(errMarshal("certificate_authorities with no names"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, dn := range e.Authorities {
 			if len(dn) == 0 {
 				b.SetError(errMarshal("empty DistinguishedName"))
 				return
 			}
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(dn) })
+			b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(dn) })
 		}
 	})
 }

@@ -25,23 +25,23 @@ func (*ClientCertificateTypeExt) ExtType() ExtensionType { return ExtClientCerti
 // ExtType returns ExtServerCertificateType.
 func (*ServerCertificateTypeExt) ExtType() ExtensionType { return ExtServerCertificateType }
 
-func (e *ClientCertificateTypeExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *ClientCertificateTypeExt) marshalBody(b *builder, msg HandshakeType) {
 	marshalCertificateTypes(b, msg, e.Types)
 }
 
-func (e *ServerCertificateTypeExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *ServerCertificateTypeExt) marshalBody(b *builder, msg HandshakeType) {
 	marshalCertificateTypes(b, msg, e.Types)
 }
 
 // marshalCertificateTypes writes a list in a ClientHello and the single
 // chosen type elsewhere (RFC 7250 §4).
-func marshalCertificateTypes(b *cryptobyte.Builder, msg HandshakeType, types []uint8) {
+func marshalCertificateTypes(b *builder, msg HandshakeType, types []uint8) {
 	if msg == TypeClientHello {
 		if len(types) == 0 {
 			b.SetError(errMarshal("certificate type list is empty"))
 			return
 		}
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(types) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(types) })
 		return
 	}
 	if len(types) != 1 {

@@ -14,12 +14,12 @@ type CookieExt struct {
 // ExtType returns ExtCookie.
 func (*CookieExt) ExtType() ExtensionType { return ExtCookie }
 
-func (e *CookieExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *CookieExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || len(e.Cookie) == 0 {
 		b.SetError(errMarshal("empty cookie"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Cookie) })
+	b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.Cookie) })
 }
 
 func parseCookie(body cryptobyte.String, _ HandshakeType) (Extension, error) {

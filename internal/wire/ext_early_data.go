@@ -17,7 +17,7 @@ type EarlyDataExt struct {
 // ExtType returns ExtEarlyData.
 func (*EarlyDataExt) ExtType() ExtensionType { return ExtEarlyData }
 
-func (e *EarlyDataExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *EarlyDataExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil early_data"))
 		return

@@ -14,12 +14,12 @@ type ECPointFormatsExt struct {
 // ExtType returns ExtECPointFormats.
 func (*ECPointFormatsExt) ExtType() ExtensionType { return ExtECPointFormats }
 
-func (e *ECPointFormatsExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *ECPointFormatsExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || len(e.Formats) == 0 {
 		b.SetError(errMarshal("ec_point_formats with no formats"))
 		return
 	}
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Formats) })
+	b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(e.Formats) })
 }
 
 func parseECPointFormats(body cryptobyte.String, _ HandshakeType) (Extension, error) {

@@ -12,7 +12,7 @@ type EncryptThenMACExt struct{}
 // ExtType returns ExtEncryptThenMAC.
 func (*EncryptThenMACExt) ExtType() ExtensionType { return ExtEncryptThenMAC }
 
-func (*EncryptThenMACExt) marshalBody(*cryptobyte.Builder, HandshakeType) {}
+func (*EncryptThenMACExt) marshalBody(*builder, HandshakeType) {}
 
 func parseEncryptThenMAC(body cryptobyte.String, _ HandshakeType) (Extension, error) {
 	// RFC 7366 §2: "The "extension_data" field of this extension SHALL be

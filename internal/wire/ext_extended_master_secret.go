@@ -11,7 +11,7 @@ type ExtendedMasterSecretExt struct{}
 // ExtType returns ExtExtendedMasterSecret.
 func (*ExtendedMasterSecretExt) ExtType() ExtensionType { return ExtExtendedMasterSecret }
 
-func (*ExtendedMasterSecretExt) marshalBody(*cryptobyte.Builder, HandshakeType) {}
+func (*ExtendedMasterSecretExt) marshalBody(*builder, HandshakeType) {}
 
 func parseExtendedMasterSecret(body cryptobyte.String, _ HandshakeType) (Extension, error) {
 	// RFC 7627 §5.1: "The "extension_data" field of this extension is

@@ -34,7 +34,7 @@ type KeyShareExt struct {
 // ExtType returns ExtKeyShare.
 func (*KeyShareExt) ExtType() ExtensionType { return ExtKeyShare }
 
-func (e *KeyShareExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *KeyShareExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil key_share"))
 		return
@@ -61,7 +61,7 @@ func (e *KeyShareExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
 			b.SetError(err)
 			return
 		}
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16LengthPrefixed(func(b *builder) {
 			for _, entry := range e.Entries {
 				addKeyShareEntry(b, entry)
 			}
@@ -69,13 +69,13 @@ func (e *KeyShareExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
 	}
 }
 
-func addKeyShareEntry(b *cryptobyte.Builder, e KeyShareEntry) {
+func addKeyShareEntry(b *builder, e KeyShareEntry) {
 	if len(e.KeyExchange) == 0 {
 		b.SetError(errMarshal("key_share entry for group %v with an empty key_exchange", e.Group))
 		return
 	}
 	b.AddUint16(uint16(e.Group))
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.KeyExchange) })
+	b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.KeyExchange) })
 }
 
 func readKeyShareEntry(s *cryptobyte.String) (KeyShareEntry, bool) {

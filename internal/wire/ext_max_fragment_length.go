@@ -24,7 +24,7 @@ func (e *MaxFragmentLengthExt) Bytes() int {
 	return 1 << (8 + int(e.Length))
 }
 
-func (e *MaxFragmentLengthExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *MaxFragmentLengthExt) marshalBody(b *builder, _ HandshakeType) {
 	b.AddUint8(e.Length)
 }
 

@@ -21,7 +21,7 @@ type PaddingExt struct {
 // ExtType returns ExtPadding.
 func (*PaddingExt) ExtType() ExtensionType { return ExtPadding }
 
-func (e *PaddingExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *PaddingExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || e.Length < 0 || e.Length > 0xffff {
 		b.SetError(errMarshal("padding length out of 0..65535"))
 		return

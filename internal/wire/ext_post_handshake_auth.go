@@ -12,7 +12,7 @@ type PostHandshakeAuthExt struct{}
 // ExtType returns ExtPostHandshakeAuth.
 func (*PostHandshakeAuthExt) ExtType() ExtensionType { return ExtPostHandshakeAuth }
 
-func (*PostHandshakeAuthExt) marshalBody(*cryptobyte.Builder, HandshakeType) {}
+func (*PostHandshakeAuthExt) marshalBody(*builder, HandshakeType) {}
 
 func parsePostHandshakeAuth(body cryptobyte.String, _ HandshakeType) (Extension, error) {
 	// RFC 8446 §4.2.6: "The "extension_data" field of the

@@ -36,7 +36,7 @@ type PreSharedKeyExt struct {
 // ExtType returns ExtPreSharedKey.
 func (*PreSharedKeyExt) ExtType() ExtensionType { return ExtPreSharedKey }
 
-func (e *PreSharedKeyExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *PreSharedKeyExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil pre_shared_key"))
 		return
@@ -53,13 +53,13 @@ func (e *PreSharedKeyExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) 
 		b.SetError(errMarshal("pre_shared_key with %d identities and %d binders (need as many, at least one) or a selected identity", len(e.Identities), len(e.Binders)))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, id := range e.Identities {
 			if len(id.Identity) == 0 {
 				b.SetError(errMarshal("empty PSK identity"))
 				return
 			}
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(id.Identity) })
+			b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(id.Identity) })
 			b.AddUint32(id.ObfuscatedTicketAge)
 		}
 	})
@@ -68,14 +68,14 @@ func (e *PreSharedKeyExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) 
 
 // addBinders writes PskBinderEntry binders<33..2^16-1>: the part of a
 // ClientHello that the binders themselves are computed without.
-func (e *PreSharedKeyExt) addBinders(b *cryptobyte.Builder) {
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+func (e *PreSharedKeyExt) addBinders(b *builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, binder := range e.Binders {
 			if len(binder) < minPSKBinderLen || len(binder) > maxPSKBinderLen {
 				b.SetError(errMarshal("PSK binder of %d bytes, want 32..255", len(binder)))
 				return
 			}
-			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(binder) })
+			b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(binder) })
 		}
 	})
 }
@@ -143,8 +143,8 @@ func (m *ClientHello) PSKBindersSuffixLen() (int, error) {
 	if !ok || psk == nil {
 		return 0, Errorf(AlertInternalError, "ClientHello has no pre_shared_key as its last extension")
 	}
-	b := cryptobyte.NewBuilder(nil)
-	psk.addBinders(b)
+	var b builder
+	psk.addBinders(&b)
 	out, err := b.Bytes()
 	if err != nil {
 		return 0, Errorf(AlertInternalError, "PSK binders: %v", err)

@@ -24,12 +24,12 @@ type PSKKeyExchangeModesExt struct {
 // ExtType returns ExtPSKKeyExchangeModes.
 func (*PSKKeyExchangeModesExt) ExtType() ExtensionType { return ExtPSKKeyExchangeModes }
 
-func (e *PSKKeyExchangeModesExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *PSKKeyExchangeModesExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || len(e.Modes) == 0 {
 		b.SetError(errMarshal("psk_key_exchange_modes with no modes"))
 		return
 	}
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Modes) })
+	b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(e.Modes) })
 }
 
 func parsePSKKeyExchangeModes(body cryptobyte.String, _ HandshakeType) (Extension, error) {

@@ -39,7 +39,7 @@ type RecordSizeLimitExt struct {
 // ExtType returns ExtRecordSizeLimit.
 func (*RecordSizeLimitExt) ExtType() ExtensionType { return ExtRecordSizeLimit }
 
-func (e *RecordSizeLimitExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *RecordSizeLimitExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || e.Limit < MinRecordSizeLimit {
 		b.SetError(errMarshal("record_size_limit below %d", MinRecordSizeLimit))
 		return

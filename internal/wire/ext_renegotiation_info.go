@@ -14,12 +14,12 @@ type RenegotiationInfoExt struct {
 // ExtType returns ExtRenegotiationInfo.
 func (*RenegotiationInfoExt) ExtType() ExtensionType { return ExtRenegotiationInfo }
 
-func (e *RenegotiationInfoExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *RenegotiationInfoExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil renegotiation_info"))
 		return
 	}
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Data) })
+	b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(e.Data) })
 }
 
 func parseRenegotiationInfo(body cryptobyte.String, _ HandshakeType) (Extension, error) {

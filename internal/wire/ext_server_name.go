@@ -32,7 +32,7 @@ const nameTypeHostName = 0
 // ExtType returns ExtServerName.
 func (*ServerNameExt) ExtType() ExtensionType { return ExtServerName }
 
-func (e *ServerNameExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *ServerNameExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil server_name"))
 		return
@@ -47,10 +47,10 @@ func (e *ServerNameExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
 		b.SetError(errMarshal("server_name with an empty list"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		if e.HostName != "" {
 			b.AddUint8(nameTypeHostName)
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *builder) {
 				b.AddBytes([]byte(e.HostName))
 			})
 		}
@@ -62,7 +62,7 @@ func (e *ServerNameExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
 			}
 			seen[o.NameType] = true
 			b.AddUint8(o.NameType)
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *builder) {
 				b.AddBytes(o.Name)
 			})
 		}

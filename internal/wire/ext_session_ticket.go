@@ -14,7 +14,7 @@ type SessionTicketExt struct {
 // ExtType returns ExtSessionTicket.
 func (*SessionTicketExt) ExtType() ExtensionType { return ExtSessionTicket }
 
-func (e *SessionTicketExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *SessionTicketExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil session_ticket"))
 		return

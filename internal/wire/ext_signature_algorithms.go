@@ -17,7 +17,7 @@ type SignatureAlgorithmsExt struct {
 // ExtType returns ExtSignatureAlgorithms.
 func (*SignatureAlgorithmsExt) ExtType() ExtensionType { return ExtSignatureAlgorithms }
 
-func (e *SignatureAlgorithmsExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *SignatureAlgorithmsExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil signature_algorithms"))
 		return
@@ -52,12 +52,12 @@ func readSchemes(s *cryptobyte.String) ([]suites.SignatureScheme, bool) {
 }
 
 // addSchemes writes a SignatureScheme list<2..2^16-2>.
-func addSchemes(b *cryptobyte.Builder, schemes []suites.SignatureScheme) {
+func addSchemes(b *builder, schemes []suites.SignatureScheme) {
 	if len(schemes) == 0 {
 		b.SetError(errMarshal("empty signature scheme list"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, s := range schemes {
 			b.AddUint16(uint16(s))
 		}

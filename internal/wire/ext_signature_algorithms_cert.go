@@ -19,7 +19,7 @@ type SignatureAlgorithmsCertExt struct {
 // ExtType returns ExtSignatureAlgorithmsCert.
 func (*SignatureAlgorithmsCertExt) ExtType() ExtensionType { return ExtSignatureAlgorithmsCert }
 
-func (e *SignatureAlgorithmsCertExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *SignatureAlgorithmsCertExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil signature_algorithms_cert"))
 		return

@@ -24,7 +24,7 @@ func sctListIn(msg HandshakeType) bool {
 	return msg == TypeServerHello || msg == TypeCertificate
 }
 
-func (e *SignedCertificateTimestampExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *SignedCertificateTimestampExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil signed_certificate_timestamp"))
 		return
@@ -39,13 +39,13 @@ func (e *SignedCertificateTimestampExt) marshalBody(b *cryptobyte.Builder, msg H
 		b.SetError(errMarshal("signed_certificate_timestamp with no SCTs"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, sct := range e.SCTs {
 			if len(sct) == 0 {
 				b.SetError(errMarshal("empty SCT"))
 				return
 			}
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(sct) })
+			b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(sct) })
 		}
 	})
 }

@@ -36,7 +36,7 @@ const StatusTypeOCSP = 1
 // ExtType returns ExtStatusRequest.
 func (*StatusRequestExt) ExtType() ExtensionType { return ExtStatusRequest }
 
-func (e *StatusRequestExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *StatusRequestExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil status_request"))
 		return
@@ -52,15 +52,15 @@ func (e *StatusRequestExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType)
 			return
 		}
 		b.AddUint8(e.StatusType)
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.Response) })
+		b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(e.Response) })
 	default:
 		if len(e.Response) != 0 {
 			b.SetError(errMarshal("status_request in %v is a request, not a response", msg))
 			return
 		}
 		b.AddUint8(e.StatusType)
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.ResponderIDList) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(e.RequestExtensions) })
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.ResponderIDList) })
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.RequestExtensions) })
 	}
 }
 

@@ -19,12 +19,12 @@ type SupportedGroupsExt struct {
 // ExtType returns ExtSupportedGroups.
 func (*SupportedGroupsExt) ExtType() ExtensionType { return ExtSupportedGroups }
 
-func (e *SupportedGroupsExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *SupportedGroupsExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil || len(e.Groups) == 0 {
 		b.SetError(errMarshal("supported_groups with no groups"))
 		return
 	}
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, g := range e.Groups {
 			b.AddUint16(uint16(g))
 		}

@@ -20,7 +20,7 @@ type SupportedVersionsExt struct {
 // ExtType returns ExtSupportedVersions.
 func (*SupportedVersionsExt) ExtType() ExtensionType { return ExtSupportedVersions }
 
-func (e *SupportedVersionsExt) marshalBody(b *cryptobyte.Builder, msg HandshakeType) {
+func (e *SupportedVersionsExt) marshalBody(b *builder, msg HandshakeType) {
 	if e == nil || len(e.Versions) == 0 {
 		b.SetError(errMarshal("supported_versions with no versions"))
 		return
@@ -35,7 +35,7 @@ func (e *SupportedVersionsExt) marshalBody(b *cryptobyte.Builder, msg HandshakeT
 	}
 	// versions<2..254>: over 127 versions the uint8 prefix overflows and
 	// the builder fails on its own.
-	b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint8LengthPrefixed(func(b *builder) {
 		for _, v := range e.Versions {
 			b.AddUint16(uint16(v))
 		}

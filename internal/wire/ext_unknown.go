@@ -1,7 +1,5 @@
 package wire
 
-import "golang.org/x/crypto/cryptobyte"
-
 // UnknownExt is an extension clasp has no typed value for in the message
 // that carried it. It is kept with its code point and raw body so that
 // nothing the peer sent is lost and the message re-marshals byte for byte.
@@ -23,7 +21,7 @@ func (e *UnknownExt) ExtType() ExtensionType {
 	return e.Code
 }
 
-func (e *UnknownExt) marshalBody(b *cryptobyte.Builder, _ HandshakeType) {
+func (e *UnknownExt) marshalBody(b *builder, _ HandshakeType) {
 	if e == nil {
 		b.SetError(errMarshal("nil unknown extension"))
 		return

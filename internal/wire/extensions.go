@@ -158,7 +158,7 @@ type Extension interface {
 	// marshalBody appends the extension_data (without type and length) in
 	// the shape used in message msg, or calls b.SetError when the value
 	// cannot be sent in that message.
-	marshalBody(b *cryptobyte.Builder, msg HandshakeType)
+	marshalBody(b *builder, msg HandshakeType)
 }
 
 // extensionSpec describes one typed extension: which messages may carry it
@@ -294,7 +294,7 @@ func ExtensionBody(e Extension, msg HandshakeType) ([]byte, error) {
 	if e == nil {
 		return nil, errMarshal("nil extension")
 	}
-	var b cryptobyte.Builder
+	var b builder
 	e.marshalBody(&b, msg)
 	return b.Bytes()
 }
@@ -403,7 +403,7 @@ func parseExtension(t ExtensionType, body cryptobyte.String, msg HandshakeType) 
 
 // marshalExtensions appends a hello's extensions block; a nil list means no
 // block at all, which RFC 5246 allows and which old peers send.
-func marshalExtensions(b *cryptobyte.Builder, exts []Extension, msg HandshakeType) {
+func marshalExtensions(b *builder, exts []Extension, msg HandshakeType) {
 	if exts == nil {
 		return
 	}
@@ -411,9 +411,9 @@ func marshalExtensions(b *cryptobyte.Builder, exts []Extension, msg HandshakeTyp
 }
 
 // addExtensionBlock appends an extensions vector, empty when exts is.
-func addExtensionBlock(b *cryptobyte.Builder, exts []Extension, msg HandshakeType) {
+func addExtensionBlock(b *builder, exts []Extension, msg HandshakeType) {
 	var seen extensionSet
-	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+	b.AddUint16LengthPrefixed(func(b *builder) {
 		for _, e := range exts {
 			if e == nil {
 				b.SetError(errMarshal("nil extension in %v", msg))
@@ -425,7 +425,7 @@ func addExtensionBlock(b *cryptobyte.Builder, exts []Extension, msg HandshakeTyp
 				return
 			}
 			b.AddUint16(uint16(t))
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *builder) {
 				e.marshalBody(b, msg)
 			})
 		}

@@ -216,11 +216,11 @@ func parseHandshake13(t HandshakeType, body []byte, ctx Context) (Message, error
 // marshalHandshake frames a body built by f with the 4-byte handshake header.
 // Any error set by f (an unencodable struct) or by the builder (a vector
 // longer than its length prefix allows) comes back as internal_error.
-func marshalHandshake(t HandshakeType, f cryptobyte.BuilderContinuation) ([]byte, error) {
-	b := cryptobyte.NewBuilder(nil)
-	b.AddUint8(uint8(t))
-	b.AddUint24LengthPrefixed(f)
-	out, err := b.Bytes()
+func marshalHandshake(t HandshakeType, f func(*builder)) ([]byte, error) {
+	out, err := buildMessage(func(b *builder) {
+		b.AddUint8(uint8(t))
+		b.AddUint24LengthPrefixed(f)
+	})
 	if err != nil {
 		return nil, Errorf(AlertInternalError, "marshal %v: %v", t, err)
 	}

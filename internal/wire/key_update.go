@@ -21,7 +21,7 @@ func (*KeyUpdate) Type() HandshakeType { return TypeKeyUpdate }
 
 // Marshal returns the complete handshake message.
 func (m *KeyUpdate) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeKeyUpdate, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeKeyUpdate, func(b *builder) {
 		if m.RequestUpdate {
 			b.AddUint8(keyUpdateRequested)
 		} else {

@@ -29,15 +29,15 @@ func (*NewSessionTicket13) Type() HandshakeType { return TypeNewSessionTicket }
 
 // Marshal returns the complete handshake message.
 func (m *NewSessionTicket13) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeNewSessionTicket, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeNewSessionTicket, func(b *builder) {
 		if len(m.Ticket) == 0 {
 			b.SetError(errMarshal("NewSessionTicket with an empty ticket"))
 			return
 		}
 		b.AddUint32(m.Lifetime)
 		b.AddUint32(m.AgeAdd)
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Nonce) })
-		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.Ticket) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.Nonce) })
+		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(m.Ticket) })
 		addExtensionBlock(b, m.Extensions, TypeNewSessionTicket)
 	})
 }

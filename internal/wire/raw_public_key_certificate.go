@@ -22,12 +22,12 @@ func (*RawPublicKeyCertificate) Type() HandshakeType { return TypeCertificate }
 
 // Marshal returns the complete handshake message.
 func (m *RawPublicKeyCertificate) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeCertificate, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeCertificate, func(b *builder) {
 		if len(m.SPKI) == 0 {
 			b.SetError(errMarshal("raw public key Certificate with an empty SubjectPublicKeyInfo"))
 			return
 		}
-		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SPKI) })
+		b.AddUint24LengthPrefixed(func(b *builder) { b.AddBytes(m.SPKI) })
 	})
 }
 

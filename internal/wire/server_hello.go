@@ -66,14 +66,14 @@ func (m *ServerHello) extensionContext() HandshakeType {
 
 // Marshal returns the complete handshake message.
 func (m *ServerHello) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeServerHello, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeServerHello, func(b *builder) {
 		if len(m.SessionID) > maxSessionIDLen {
 			b.SetError(errMarshal("ServerHello session ID over 32 bytes"))
 			return
 		}
 		b.AddUint16(uint16(m.Version))
 		b.AddBytes(m.Random[:])
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.SessionID) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(m.SessionID) })
 		b.AddUint16(uint16(m.CipherSuite))
 		b.AddUint8(m.CompressionMethod)
 		marshalExtensions(b, m.Extensions, m.extensionContext())

@@ -74,8 +74,8 @@ func (*ServerKeyExchange) Type() HandshakeType { return TypeServerKeyExchange }
 // the ones that were on the wire. It returns nil when the struct holds no
 // (valid) parameters.
 func (m *ServerKeyExchange) Params() []byte {
-	b := cryptobyte.NewBuilder(nil)
-	m.addParams(b)
+	var b builder
+	m.addParams(&b)
 	out, err := b.Bytes()
 	if err != nil || len(out) == 0 {
 		return nil
@@ -84,7 +84,7 @@ func (m *ServerKeyExchange) Params() []byte {
 }
 
 // addParams appends the ECDH or DH parameters, whichever is set.
-func (m *ServerKeyExchange) addParams(b *cryptobyte.Builder) {
+func (m *ServerKeyExchange) addParams(b *builder) {
 	switch {
 	case m.ECDHE != nil && m.DHE == nil:
 		p := m.ECDHE
@@ -94,7 +94,7 @@ func (m *ServerKeyExchange) addParams(b *cryptobyte.Builder) {
 		}
 		b.AddUint8(p.CurveType)
 		b.AddUint16(uint16(p.Group))
-		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(p.Public) })
+		b.AddUint8LengthPrefixed(func(b *builder) { b.AddBytes(p.Public) })
 	case m.DHE != nil && m.ECDHE == nil:
 		p := m.DHE
 		if len(p.P) == 0 || len(p.G) == 0 || len(p.Public) == 0 {
@@ -102,7 +102,7 @@ func (m *ServerKeyExchange) addParams(b *cryptobyte.Builder) {
 			return
 		}
 		for _, v := range [][]byte{p.P, p.G, p.Public} {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(v) })
+			b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(v) })
 		}
 	case m.DHE != nil && m.ECDHE != nil:
 		b.SetError(errMarshal("both DHE and ECDHE params set"))
@@ -111,7 +111,7 @@ func (m *ServerKeyExchange) addParams(b *cryptobyte.Builder) {
 
 // Marshal returns the complete handshake message.
 func (m *ServerKeyExchange) Marshal() ([]byte, error) {
-	return marshalHandshake(TypeServerKeyExchange, func(b *cryptobyte.Builder) {
+	return marshalHandshake(TypeServerKeyExchange, func(b *builder) {
 		shape, ok := serverKexShapes[m.KeyExchange]
 		if !ok || shape.ec != (m.ECDHE != nil) || shape.dh != (m.DHE != nil) ||
 			shape.signed != (m.Signature != nil) || (!shape.psk && len(m.PSKIdentityHint) != 0) {
@@ -119,7 +119,7 @@ func (m *ServerKeyExchange) Marshal() ([]byte, error) {
 			return
 		}
 		if shape.psk {
-			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(m.PSKIdentityHint) })
+			b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(m.PSKIdentityHint) })
 		}
 		m.addParams(b)
 		if m.Signature != nil {

@@ -61,7 +61,7 @@ func IsV2ClientHelloHeader(b []byte) bool {
 // MarshalRecord returns the message with its 2-byte SSL 2.0 record header.
 // clasp's client never sends it; tests and probes do.
 func (m *V2ClientHello) MarshalRecord() ([]byte, error) {
-	var b cryptobyte.Builder
+	var b builder
 	b.AddUint8(V2MsgClientHello)
 	b.AddUint16(uint16(m.Version))
 	b.AddUint16(uint16(3 * len(m.CipherSpecs)))
