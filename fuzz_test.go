@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/clasp-tls/clasp/internal/suites"
 	"github.com/clasp-tls/clasp/internal/wire"
 	"github.com/clasp-tls/clasp/sessions"
+	"github.com/clasp-tls/clasp/trace"
 )
 
 // Fuzz targets for the two TLS 1.2 drivers. Each feeds the fuzz input to one
@@ -44,6 +46,10 @@ import (
 //	input[0] & 0x0f  scenario (modulo the number of scenarios)
 //	input[0] & 0x80  raw: input[1:] is the whole peer stream, no recording
 //	input[0] & 0x40  insert rather than overwrite
+//	input[0] & 0x20  traced: every tracer of the trace package watches
+//	                 (JSON, messages, states, the story, the diagram and
+//	                 its Mermaid and SVG renderings), since a peer's bytes
+//	                 reach their decoders too when a user traces
 //	input[1:3]       offset into the recording (big endian, modulo its length+1)
 //	input[3:]        bytes written (or inserted) at the offset; none means
 //	                 "cut the recording at the offset"
@@ -407,19 +413,47 @@ func fuzzStream(t *testing.T, data []byte, isClient bool) (sc fuzzScenario, stre
 // runFuzzSide runs one side's handshake on stream with the scenario's
 // Config and the recording's randomness, and checks the properties every
 // input must satisfy.
-func runFuzzSide(t *testing.T, sc fuzzScenario, stream []byte, isClient, exact bool) (*Conn, *fuzzConn, error) {
+func runFuzzSide(t *testing.T, sc fuzzScenario, stream []byte, isClient, exact, traced bool) (*Conn, *fuzzConn, error) {
 	cryptotest.SetGlobalRandom(t, fuzzGlobalSeed)
 	conn := &fuzzConn{in: bytes.NewReader(stream), keepOut: exact}
+	cfg := sc.server(t)
+	if isClient {
+		cfg = sc.client(t)
+	}
+	var diagram *trace.DiagramTracer
+	if traced {
+		cfg.Tracer, diagram = everyTracer(t)
+	}
 	var c *Conn
 	if isClient {
-		c = Client(conn, sc.client(t))
+		c = Client(conn, cfg)
 		c.earlyData = sc.earlyData
 	} else {
-		c = Server(conn, sc.server(t))
+		c = Server(conn, cfg)
 	}
 	err := c.Handshake()
 	checkFuzzOutcome(t, c, err, exact)
+	if diagram != nil {
+		if err := diagram.WriteMermaid(io.Discard); err != nil {
+			t.Fatalf("Mermaid diagram: %v", err)
+		}
+		if err := diagram.WriteSVG(io.Discard); err != nil {
+			t.Fatalf("SVG diagram: %v", err)
+		}
+	}
 	return c, conn, err
+}
+
+// everyTracer is a Tee of every tracer the trace package has, writing to
+// io.Discard, and the diagram among them for its renderings.
+func everyTracer(t *testing.T) (trace.Tracer, *trace.DiagramTracer) {
+	story, err := trace.NewStoryTracer(io.Discard, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diagram := trace.NewDiagramTracer(io.Discard)
+	return trace.Tee(trace.NewJSONTracer(io.Discard), trace.NewMessageTracer(io.Discard),
+		trace.NewStateTracer(io.Discard), story, diagram), diagram
 }
 
 func checkFuzzOutcome(t *testing.T, c *Conn, err error, exact bool) {
@@ -473,6 +507,8 @@ func knownInternalErrorBug(err error) bool {
 func addFuzzSeeds(f *testing.F, raw ...[]byte) {
 	for i := range fuzzScenarios {
 		f.Add([]byte{byte(i)})
+		f.Add([]byte{byte(i) | 0x20}) // traced
+		f.Add([]byte{byte(i) | 0x20, 0xff, 0xff, 0x00})
 		for _, off := range []uint16{5, 200, 1000, 3000} {
 			f.Add([]byte{byte(i), byte(off >> 8), byte(off)})
 		}
@@ -522,7 +558,7 @@ func FuzzServerHandshake(f *testing.F) {
 			return
 		}
 		sc, stream, exact := fuzzStream(t, data, false)
-		runFuzzSide(t, sc, stream, false, exact)
+		runFuzzSide(t, sc, stream, false, exact, data[0]&0x20 != 0)
 	})
 }
 
@@ -582,7 +618,7 @@ func FuzzClientHandshake(f *testing.F) {
 			return
 		}
 		sc, stream, exact := fuzzStream(t, data, true)
-		runFuzzSide(t, sc, stream, true, exact)
+		runFuzzSide(t, sc, stream, true, exact, data[0]&0x20 != 0)
 	})
 }
 
@@ -642,7 +678,11 @@ func TestFuzzRecordingsReplay(t *testing.T) {
 				{"server", false, rec.clientBytes, rec.serverBytes},
 				{"client", true, rec.serverBytes, rec.clientBytes},
 			} {
-				c, conn, err := runFuzzSide(t, sc, side.in, side.isClient, true)
+				// Tracing watches and changes nothing on the wire.
+				if _, conn, err := runFuzzSide(t, sc, side.in, side.isClient, true, true); err != nil || !bytes.Equal(conn.out.Bytes(), side.wanted) {
+					t.Errorf("%s replay with every tracer: %v, or other bytes than the recording", side.name, err)
+				}
+				c, conn, err := runFuzzSide(t, sc, side.in, side.isClient, true, false)
 				if err != nil {
 					t.Fatalf("%s replay: %v", side.name, err)
 				}
@@ -672,7 +712,7 @@ func TestFuzzRecordingsReplay(t *testing.T) {
 			// A changed byte in the recorded Finished must not replay.
 			bad := bytes.Clone(rec.clientBytes)
 			bad[len(bad)-1] ^= 1
-			if _, _, err := runFuzzSide(t, sc, bad, false, false); err == nil {
+			if _, _, err := runFuzzSide(t, sc, bad, false, false, false); err == nil {
 				t.Error("server accepted a client flight with a flipped byte")
 			}
 		})
