@@ -218,15 +218,22 @@ func decodeMessage(parsed any) object {
 // decodeCertificate13 is a TLS 1.3 Certificate: its context and each
 // entry with its extensions.
 func decodeCertificate13(m *wire.Certificate13) object {
+	return decodeCertificateEntries13(m, decodeCertificate)
+}
+
+// decodeCertificateEntries13 decodes a TLS 1.3 Certificate's context and
+// entries, each entry's data by decodeEntry (an X.509 certificate or a raw
+// public key) and its extensions.
+func decodeCertificateEntries13(m *wire.Certificate13, decodeEntry func([]byte) object) object {
 	var o object
 	o.add("certificate_request_context_hex", hexString(m.Context))
-	certs := make([]any, 0, len(m.Entries))
+	entries := make([]any, 0, len(m.Entries))
 	for _, entry := range m.Entries {
-		c := decodeCertificate(entry.Data)
-		c.add("extensions", decodeExtensions(entry.Extensions))
-		certs = append(certs, c)
+		e := decodeEntry(entry.Data)
+		e.add("extensions", decodeExtensions(entry.Extensions))
+		entries = append(entries, e)
 	}
-	o.add("certificates", certs)
+	o.add("certificates", entries)
 	return o
 }
 

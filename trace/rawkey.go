@@ -85,14 +85,5 @@ func decodeRawKey(spki []byte) object {
 // decodeRawKeyCertificate13 is a TLS 1.3 Certificate whose entries are
 // raw public keys.
 func decodeRawKeyCertificate13(m *wire.Certificate13) object {
-	var o object
-	o.add("certificate_request_context_hex", hexString(m.Context))
-	keys := make([]any, 0, len(m.Entries))
-	for _, entry := range m.Entries {
-		k := decodeRawKey(entry.Data)
-		k.add("extensions", decodeExtensions(entry.Extensions))
-		keys = append(keys, k)
-	}
-	o.add("certificates", keys)
-	return o
+	return decodeCertificateEntries13(m, decodeRawKey)
 }
