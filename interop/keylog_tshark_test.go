@@ -5,12 +5,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +71,7 @@ func TestKeyLogDecryptsCaptureWithTshark(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			clientAddr := conn.LocalAddr().String()
 			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 			if _, err := io.WriteString(conn, request); err != nil {
 				t.Fatal(err)
@@ -103,7 +101,10 @@ func TestKeyLogDecryptsCaptureWithTshark(t *testing.T) {
 			}
 
 			decode := "tcp.port==" + strconv.Itoa(port) + ",tls"
-			with := runTshark(t, "-r", pcap, "-d", decode, "-o", "tls.keylog_file:"+keylog, "-q", "-z", "follow,tls,ascii,0")
+			// The capture also holds the probe's connections (startTshark):
+			// follow the tested one by its two addresses.
+			follow := "follow,tls,ascii," + clientAddr + "," + ln.Addr().String()
+			with := runTshark(t, "-r", pcap, "-d", decode, "-o", "tls.keylog_file:"+keylog, "-q", "-z", follow)
 			for _, want := range []string{request, answer} {
 				if !strings.Contains(with, want) {
 					t.Errorf("decrypted capture lacks %q:\n%s", want, with)
@@ -116,94 +117,10 @@ func TestKeyLogDecryptsCaptureWithTshark(t *testing.T) {
 			if strings.TrimSpace(fields) == "" {
 				t.Errorf("no application data records in the capture")
 			}
-			without := runTshark(t, "-r", pcap, "-d", decode, "-o", "tls.keylog_file:", "-q", "-z", "follow,tls,ascii,0")
+			without := runTshark(t, "-r", pcap, "-d", decode, "-o", "tls.keylog_file:", "-q", "-z", follow)
 			if strings.Contains(without, request) || strings.Contains(without, answer) {
 				t.Errorf("the capture decrypts without the key log:\n%s", without)
 			}
 		})
 	}
-}
-
-// startTshark captures tcp port on lo into pcap and returns a function that
-// stops the capture once every packet has been written.
-func startTshark(t *testing.T, port int, pcap string) func() {
-	t.Helper()
-	cmd := exec.Command("tshark", "-i", "lo", "-f", "tcp port "+strconv.Itoa(port), "-w", pcap)
-	out := &keylogCaptureOutput{}
-	cmd.Stdout, cmd.Stderr = out, out
-	// tshark's dumpcap child shares the output pipe: in its own process
-	// group both are killed together, and WaitDelay keeps a capture that
-	// never started (a loaded machine) from hanging the test in Wait.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = 5 * time.Second
-	t.Logf("capture: %s", strings.Join(cmd.Args, " "))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		time.Sleep(500 * time.Millisecond) // let dumpcap write the last packets
-		_ = cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the group: tshark and its dumpcap
-			<-done
-		}
-	}
-	t.Cleanup(stop)
-	// Wait until capturing has begun ("Capturing on 'Loopback: lo'").
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "Capturing on") {
-		select {
-		case <-done:
-			msg := "tshark exited before capturing: " + out.String()
-			if os.Geteuid() != 0 {
-				msg += " (capturing on lo needs root, or dumpcap with cap_net_raw,cap_net_admin+eip via setcap)"
-			}
-			t.Fatal(msg)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tshark did not start capturing: %s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
-	return stop
-}
-
-func runTshark(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("tshark", args...)
-	out, err := cmd.CombinedOutput()
-	t.Logf("tshark %s", strings.Join(args, " "))
-	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, out)
-	}
-	return string(out)
-}
-
-// keylogCaptureOutput collects tshark's output while it runs.
-type keylogCaptureOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *keylogCaptureOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *keylogCaptureOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
 }
