@@ -24,6 +24,8 @@ type tlsOptions struct {
 	maxVersion string
 	tls12      bool
 	tls13      bool
+
+	certCompression string
 }
 
 // registerNegotiation adds the flags that choose what is offered or accepted.
@@ -34,6 +36,7 @@ func (o *tlsOptions) registerNegotiation(flags *pflag.FlagSet, withSigalgs bool)
 	if withSigalgs {
 		flags.StringVar(&o.sigalgs, "sigalgs", "", "signature schemes in preference order, e.g. ecdsa_secp256r1_sha256,RSA-PSS+SHA256")
 	}
+	flags.StringVar(&o.certCompression, "cert-compression", "", "certificate compression algorithms (RFC 8879) in preference order: brotli, zstd, zlib; this side offers them (a client in its ClientHello, a server in CertificateRequest; none by default) and compresses its own certificate with the first of them the peer offered (without the flag: brotli, zstd, zlib)")
 	flags.StringVar(&o.alpn, "alpn", "", "ALPN protocols in preference order, comma-separated, e.g. h2,http/1.1")
 	flags.StringVar(&o.minVersion, "min-version", "", "lowest protocol version: ssl3, 1.0, 1.1, 1.2 or 1.3 (default 1.2)")
 	flags.StringVar(&o.maxVersion, "max-version", "", "highest protocol version: 1.0, 1.1, 1.2 or 1.3 (default 1.3)")
@@ -118,6 +121,13 @@ func (o *tlsOptions) apply(cfg *clasp.Config) (warnings []string, err error) {
 		}
 		cfg.SignatureSchemes = schemes
 	}
+	if o.certCompression != "" {
+		algs, err := parseCertCompression(o.certCompression)
+		if err != nil {
+			return nil, err
+		}
+		cfg.CertificateCompression = algs
+	}
 	if o.alpn != "" {
 		for _, p := range strings.Split(o.alpn, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -177,4 +187,31 @@ func printWarnings(w io.Writer, warnings []string) {
 	for _, warning := range warnings {
 		fmt.Fprintln(w, "clasp: warning:", warning)
 	}
+}
+
+// certCompressionNames are RFC 8879 §7.3's registry names of the
+// algorithms clasp implements, in clasp's order of preference.
+var certCompressionNames = []certCompressionName{{"brotli", clasp.CertCompressionBrotli}, {"zstd", clasp.CertCompressionZstd}, {"zlib", clasp.CertCompressionZlib}}
+
+type certCompressionName struct {
+	name string
+	alg  uint16
+}
+
+// parseCertCompression reads --cert-compression: algorithm names,
+// comma-separated, each once.
+func parseCertCompression(list string) ([]uint16, error) {
+	var algs []uint16
+	for _, name := range strings.Split(list, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		i := slices.IndexFunc(certCompressionNames, func(n certCompressionName) bool { return n.name == name })
+		if i < 0 {
+			return nil, usageErrorf("--cert-compression: unknown algorithm %q (brotli, zstd or zlib)", name)
+		}
+		if slices.Contains(algs, certCompressionNames[i].alg) {
+			return nil, usageErrorf("--cert-compression: %s is listed twice", name)
+		}
+		algs = append(algs, certCompressionNames[i].alg)
+	}
+	return algs, nil
 }
