@@ -30,20 +30,26 @@ func fuzzProtection(tb testing.TB, name string) Protection {
 	return newTestProtections(tb)[name]()
 }
 
-// sealedStream returns records sealed under the named protection.
+// sealedStream returns handshake records sealed under the named protection.
 func sealedStream(tb testing.TB, name string, msgs ...[]byte) []byte {
+	return sealedStreamOf(tb, name, wire.ContentHandshake, msgs...)
+}
+
+// sealedStreamOf returns records of type typ sealed under the named
+// protection.
+func sealedStreamOf(tb testing.TB, name string, typ wire.ContentType, msgs ...[]byte) []byte {
 	var out []byte
 	p := fuzzProtection(tb, name)
 	for i, m := range msgs {
-		frag, err := p.Seal(nil, uint64(i), wire.ContentHandshake, suites.VersionTLS12, m)
+		frag, err := p.Seal(nil, uint64(i), typ, suites.VersionTLS12, m)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		typ := byte(22)
+		outer := byte(typ)
 		if inner, ok := p.(InnerTypeProtection); ok {
-			typ = byte(inner.OuterType())
+			outer = byte(inner.OuterType())
 		}
-		out = append(out, rawRecord(typ, 0x0303, frag)...)
+		out = append(out, rawRecord(outer, 0x0303, frag)...)
 	}
 	return out
 }
@@ -75,6 +81,9 @@ func FuzzReadRecord(f *testing.F) {
 	f.Add(byte(0x80), append(rawRecord(22, 0x0303, []byte{14, 0, 0, 0, 11, 0}), rawRecord(20, 0x0303, []byte{2})...))
 	for i, name := range fuzzProtectionNames[1:] {
 		f.Add(byte(i+1), sealedStream(f, name, []byte{20, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, []byte("x")))
+		// Application data, which the second layer opens into its read
+		// destination: one record that fits, one that does not.
+		f.Add(byte(i+1), sealedStreamOf(f, name, wire.ContentApplicationData, []byte("fits"), make([]byte, 600)))
 	}
 	f.Fuzz(func(t *testing.T, mode byte, stream []byte) {
 		newLayer := func(conn io.ReadWriter) *Layer {
@@ -178,6 +187,7 @@ func fuzzOpen(f *testing.F, name string) {
 		p := func() Protection { return fuzzProtection(t, name) }
 		orig := bytes.Clone(frag)
 		pt, err := p().Open(seq, wire.ContentType(typ), suites.VersionTLS12, frag)
+		checkOpenTo(t, p(), seq, wire.ContentType(typ), bytes.Clone(orig), pt, err)
 		if err != nil {
 			var we *wire.Error
 			if name == "TLS13" && errors.As(err, &we) && we.Alert != wire.AlertBadRecordMAC {
@@ -198,6 +208,41 @@ func fuzzOpen(f *testing.F, name string) {
 			t.Fatalf("resealed record of %x does not open: %v", orig, err)
 		}
 	})
+}
+
+// checkOpenTo opens frag again into a destination, as a Conn's Read does,
+// where the protection can (TLS 1.2 AEAD, TLS 1.3): the outcome must be
+// Open's (pt, err), application data must be left in the destination and
+// nothing else may be. The destination's size, from seq, is sometimes too
+// small, and then nothing may be done.
+func checkOpenTo(t *testing.T, p Protection, seq uint64, typ wire.ContentType, frag, pt []byte, err error) {
+	dst := make([]byte, int(seq%512))
+	var got []byte
+	var gotErr error
+	var fits bool
+	inDst := typ == wire.ContentApplicationData
+	switch o := p.(type) {
+	case innerOpenerTo:
+		var inner wire.ContentType
+		inner, got, fits, gotErr = o.OpenInnerTo(dst, seq, typ, suites.VersionTLS12, frag)
+		inDst = gotErr == nil && inner == wire.ContentApplicationData
+	case openerTo:
+		got, fits, gotErr = o.OpenTo(dst, seq, typ, suites.VersionTLS12, frag)
+	default:
+		return
+	}
+	switch {
+	case !fits:
+		if got != nil || gotErr != nil || !bytes.Equal(dst, make([]byte, len(dst))) {
+			t.Fatal("a destination too small was used")
+		}
+	case (gotErr == nil) != (err == nil) || !bytes.Equal(got, pt):
+		t.Fatalf("opened into a destination: %x, %v; in place: %x, %v", got, gotErr, pt, err)
+	case inDst && len(got) > 0 && &got[0] != &dst[0]:
+		t.Fatal("application data opened elsewhere than the destination")
+	case !inDst && !bytes.Equal(dst, make([]byte, len(dst))):
+		t.Fatal("a record that is not application data left bytes in the destination")
+	}
 }
 
 func FuzzOpenGCM(f *testing.F)      { fuzzOpen(f, "AES128GCM") }

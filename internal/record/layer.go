@@ -305,7 +305,7 @@ func (l *Layer) readRecord() (wire.ContentType, []byte, error) {
 		}
 	}
 	if isInner {
-		typ, payload, err = inner.OpenInner(seq, typ, vers, fragment)
+		typ, payload, err = l.openInner(inner, seq, typ, vers, fragment)
 		if err != nil && l.skipBudget > 0 && l.skipEarly(n) {
 			l.rd.seq--
 			return 0, nil, errSkippedEarlyData
@@ -334,10 +334,24 @@ func (l *Layer) open(prot Protection, seq uint64, typ wire.ContentType, vers sui
 	return prot.Open(seq, typ, vers, fragment)
 }
 
+// openInner removes a TLS 1.3 protection: into readDst when the protection
+// can and the plaintext fits, where only application data stays; anything
+// else in place.
+func (l *Layer) openInner(inner InnerTypeProtection, seq uint64, outer wire.ContentType, vers suites.Version, fragment []byte) (wire.ContentType, []byte, error) {
+	if o, ok := inner.(innerOpenerTo); ok && l.readDst != nil {
+		if typ, payload, fits, err := o.OpenInnerTo(l.readDst, seq, outer, vers, fragment); fits {
+			return typ, payload, err
+		}
+	}
+	return inner.OpenInner(seq, outer, vers, fragment)
+}
+
 // SetReadDestination makes ReadRecord decrypt an application-data record
-// straight into dst when the protection allows it (TLS 1.2 AEAD suites)
-// and the plaintext fits; the payload it returns then aliases dst, and the
-// input buffer held only the protected record. A Conn sets the caller's
+// straight into dst when the protection allows it (TLS 1.2 AEAD suites and
+// TLS 1.3) and the plaintext fits (in TLS 1.3 with its content type and
+// padding, so a full record needs more than 16 KiB); the payload it
+// returns then aliases dst, and the input buffer held only the protected
+// record. A Conn sets the caller's
 // Read buffer for the length of one Read and nil after it, which saves
 // copying every record out of the input buffer. dst must not be memory of
 // the Layer's.

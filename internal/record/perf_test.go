@@ -26,6 +26,8 @@ var perfSuites = []struct {
 }{
 	{"AES128GCM", suites.VersionTLS12, suites.CipherAES128GCM, suites.MACAEAD, 16, 4, 0},
 	{"ChaCha20Poly1305", suites.VersionTLS12, suites.CipherChaCha20Poly1305, suites.MACAEAD, 32, 12, 0},
+	// TLS 1.3 (NewProtectionTLS13): the content type inside the record.
+	{"TLS13AES128GCM", suites.VersionTLS13, suites.CipherAES128GCM, suites.MACAEAD, 16, 12, 0},
 	{"AES128CBCSHA256", suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA256, 16, 0, 32},
 	{"AES128CBCSHA", suites.VersionTLS12, suites.CipherAES128CBC, suites.MACSHA1, 16, 0, 20},
 	// The legacy protections (issue 13), for comparison only.
@@ -42,13 +44,7 @@ var perfSuites = []struct {
 // pipe, both under the named protection.
 func layerPair(tb testing.TB, i int) (w, r *Layer) {
 	s := perfSuites[i]
-	mk := func() Protection {
-		p, err := NewProtection(s.version, s.cipher, s.mac, fill(s.keyLen, 1), fill(s.ivLen, 2), fill(s.macLen, 3), rand.Reader)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return p
-	}
+	mk := func() Protection { return perfProtection(tb, i) }
 	pipe := &loop{}
 	w, r = NewLayer(pipe), NewLayer(pipe)
 	for _, l := range []*Layer{w, r} {
@@ -57,6 +53,22 @@ func layerPair(tb testing.TB, i int) (w, r *Layer) {
 	w.SetWriteProtection(mk())
 	r.SetReadProtection(mk())
 	return w, r
+}
+
+// perfProtection is perfSuites[i]'s protection, with fixed keys.
+func perfProtection(tb testing.TB, i int) Protection {
+	s := perfSuites[i]
+	var p Protection
+	var err error
+	if s.version == suites.VersionTLS13 {
+		p, err = NewProtectionTLS13(s.cipher, fill(s.keyLen, 1), fill(s.ivLen, 2))
+	} else {
+		p, err = NewProtection(s.version, s.cipher, s.mac, fill(s.keyLen, 1), fill(s.ivLen, 2), fill(s.macLen, 3), rand.Reader)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // exchange writes one application-data payload and reads it back: one
@@ -95,16 +107,9 @@ func TestSteadyStateDoesNotAllocate(t *testing.T) {
 // BenchmarkSealOpen measures one 16 KiB record through Seal and Open.
 func BenchmarkSealOpen(b *testing.B) {
 	plaintext := fill(MaxPlaintext, 0)
-	for _, s := range perfSuites {
+	for i, s := range perfSuites {
 		b.Run(s.name, func(b *testing.B) {
-			mk := func() Protection {
-				p, err := NewProtection(s.version, s.cipher, s.mac, fill(s.keyLen, 1), fill(s.ivLen, 2), fill(s.macLen, 3), rand.Reader)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return p
-			}
-			seal, open := mk(), mk()
+			seal, open := perfProtection(b, i), perfProtection(b, i)
 			buf := make([]byte, 0, len(plaintext)+seal.MaxOverhead())
 			b.SetBytes(int64(len(plaintext)))
 			b.ReportAllocs()

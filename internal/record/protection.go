@@ -74,6 +74,13 @@ type openerTo interface {
 	OpenTo(dst []byte, seq uint64, typ wire.ContentType, version suites.Version, fragment []byte) (plaintext []byte, fits bool, err error)
 }
 
+// innerOpenerTo is openerTo for an InnerTypeProtection, whose content type
+// is known only after decryption: OpenInnerTo returns application data in
+// dst and any other content over the fragment, as OpenInner does.
+type innerOpenerTo interface {
+	OpenInnerTo(dst []byte, seq uint64, outer wire.ContentType, version suites.Version, fragment []byte) (typ wire.ContentType, content []byte, fits bool, err error)
+}
+
 // NullProtection is the protection of epoch 0, before the first
 // ChangeCipherSpec: records travel as TLSPlaintext (RFC 5246 §6.2.1). It is
 // also what the Layer uses until a protection is installed.

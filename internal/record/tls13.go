@@ -101,22 +101,64 @@ func (p *tls13Protection) Open(seq uint64, typ wire.ContentType, version suites.
 // OpenInner decrypts a TLSCiphertext and returns the real content type and
 // content, with the padding removed (RFC 8446 §5.4).
 func (p *tls13Protection) OpenInner(seq uint64, outer wire.ContentType, version suites.Version, fragment []byte) (wire.ContentType, []byte, error) {
+	typ, content, _, err := p.openInner(nil, seq, outer, version, fragment)
+	return typ, content, err
+}
+
+// OpenInnerTo implements innerOpenerTo: the TLSInnerPlaintext is decrypted
+// into dst when it fits, and application data stays there; a record of
+// any other type (a post-handshake message, an alert) is moved back over
+// the fragment and dst cleared, so that only application data is ever left
+// in the caller's buffer (a record that fails leaves nothing there either).
+func (p *tls13Protection) OpenInnerTo(dst []byte, seq uint64, outer wire.ContentType, version suites.Version, fragment []byte) (wire.ContentType, []byte, bool, error) {
+	typ, content, fits, err := p.openInner(dst, seq, outer, version, fragment)
+	if !fits || (err == nil && typ == wire.ContentApplicationData) {
+		return typ, content, fits, err
+	}
+	if err == nil {
+		content = fragment[:copy(fragment, content)]
+	}
+	// What the AEAD may have written; an error found before decrypting (a
+	// wrong outer type, a short fragment) wrote nothing.
+	clear(dst[:max(0, min(len(dst), len(fragment)-p.aead.Overhead()))])
+	return typ, content, true, err
+}
+
+// openInner decrypts fragment into dst when dst is not nil and can hold the
+// TLSInnerPlaintext, else in place; fits is false when dst was given and is
+// too small, and then nothing was done.
+func (p *tls13Protection) openInner(dst []byte, seq uint64, outer wire.ContentType, version suites.Version, fragment []byte) (typ wire.ContentType, content []byte, fits bool, err error) {
 	// RFC 8446 §5.2: "The outer opaque_type field of a TLSCiphertext
 	// record is always set to the value 23 (application_data)". An
 	// unprotected alert after the keys changed is the usual way to get
 	// here: a peer that failed to process our flight.
 	if outer != wire.ContentApplicationData {
-		return 0, nil, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %v record after TLS 1.3 keys were installed", outer)
+		return 0, nil, true, wire.Errorf(wire.AlertUnexpectedMessage, "unprotected %v record after TLS 1.3 keys were installed", outer)
 	}
 	if len(fragment) < p.aead.Overhead() {
-		return 0, nil, errBadRecordMAC
+		return 0, nil, true, errBadRecordMAC
+	}
+	out := fragment[:0]
+	if dst != nil {
+		if len(fragment)-p.aead.Overhead() > len(dst) {
+			return 0, nil, false, nil
+		}
+		// The capacity ends at len(dst): the AEAD writes nothing else.
+		out = dst[:0:len(dst)]
 	}
 	p.setNonce(seq)
 	p.setAD(version, len(fragment))
-	inner, err := p.aead.Open(fragment[:0], p.nonce[:], fragment, p.ad[:])
+	inner, err := p.aead.Open(out, p.nonce[:], fragment, p.ad[:])
 	if err != nil {
-		return 0, nil, errBadRecordMAC
+		return 0, nil, true, errBadRecordMAC
 	}
+	typ, content, err = innerContent(inner)
+	return typ, content, true, err
+}
+
+// innerContent splits a TLSInnerPlaintext into its content type and
+// content (RFC 8446 §5.2, §5.4).
+func innerContent(inner []byte) (wire.ContentType, []byte, error) {
 	// RFC 8446 §5.4: "The length MUST NOT exceed 2^14 + 1 octets"
 	// for the encoded TLSInnerPlaintext.
 	if len(inner) > MaxPlaintext+1 {
