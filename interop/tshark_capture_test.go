@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +30,7 @@ func startTshark(t *testing.T, port int, pcap string) func() {
 	probe := newCaptureProbe(t)
 	filter := "tcp port " + strconv.Itoa(port) + " or tcp port " + strconv.Itoa(probe.port())
 	cmd := exec.Command("tshark", "-i", "lo", "-f", filter, "-w", pcap, "-P", "-l")
-	out := &captureOutput{}
+	out := &lockedBuf{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// tshark's dumpcap child shares the output pipe: in its own process
 	// group both are killed together, and WaitDelay keeps a capture that
@@ -101,7 +99,7 @@ func (p *captureProbe) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 // seen makes probe connections until tshark prints a packet of one of them
 // (a packet summary naming its client port), for at most two minutes:
 // at load 14, tshark printed its first packet 13 s after it started.
-func (p *captureProbe) seen(out *captureOutput, done <-chan struct{}) error {
+func (p *captureProbe) seen(out *lockedBuf, done <-chan struct{}) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		c, err := net.Dial("tcp", p.ln.Addr().String())
@@ -137,22 +135,4 @@ func runTshark(t *testing.T, args ...string) string {
 		t.Fatalf("tshark: %v\n%s", err, out)
 	}
 	return string(out)
-}
-
-// captureOutput collects tshark's output while it runs.
-type captureOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *captureOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *captureOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
 }
