@@ -351,9 +351,9 @@ func (l *Layer) openInner(inner InnerTypeProtection, seq uint64, outer wire.Cont
 // TLS 1.3) and the plaintext fits (in TLS 1.3 with its content type and
 // padding, so a full record needs more than 16 KiB); the payload it
 // returns then aliases dst, and the input buffer held only the protected
-// record. A Conn sets the caller's
-// Read buffer for the length of one Read and nil after it, which saves
-// copying every record out of the input buffer. dst must not be memory of
+// record. A Conn sets the caller's Read buffer for the length of one Read
+// and nil after it, which saves copying every record out of the input
+// buffer. dst must not be memory of
 // the Layer's.
 func (l *Layer) SetReadDestination(dst []byte) { l.readDst = dst }
 
