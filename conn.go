@@ -413,6 +413,18 @@ func (c *Conn) readRecord() (wire.ContentType, []byte, error) {
 	}
 }
 
+// parseReceived parses a handshake message from the peer. A type that only
+// this side sends is unexpected_message before its body is read: a
+// ServerHello sent to a server is "an inappropriate message" (RFC 8446
+// §6.2, RFC 5246 §7.2.2) whatever its body holds, which is also how
+// OpenSSL's state machine answers it (a decode_error would blame the body).
+func (c *Conn) parseReceived(raw []byte) (wire.Message, error) {
+	if t := wire.HandshakeType(raw[0]); !t.SentBy(c.isClient) {
+		return nil, wire.Errorf(wire.AlertUnexpectedMessage, "received %v, which only a %s sends", t, c.side())
+	}
+	return wire.ParseHandshake(raw, c.parseCtx)
+}
+
 // readHandshake returns the next handshake message, parsed. This is the
 // only place where handshake bytes become typed messages; each driver step
 // then accepts only the type it expects.
@@ -423,7 +435,7 @@ func (c *Conn) readHandshake() (wire.Message, error) {
 	}
 	for {
 		if raw, ok := c.hsIn.Next(); ok {
-			msg, err := wire.ParseHandshake(raw, c.parseCtx)
+			msg, err := c.parseReceived(raw)
 			if err != nil {
 				return nil, err
 			}
@@ -685,7 +697,7 @@ func (c *Conn) readApplicationRecord() error {
 				c.lastHandshakeRaw = nil
 				return nil
 			}
-			msg, err := wire.ParseHandshake(raw, c.parseCtx)
+			msg, err := c.parseReceived(raw)
 			if err != nil {
 				return c.failAfterHandshake(err)
 			}

@@ -89,9 +89,11 @@ func (c *Conn) echKeys(outer *wire.ClientHello) ([]EncryptedClientHelloKey, erro
 	if cfg.GetEncryptedClientHelloKeys == nil {
 		return cfg.EncryptedClientHelloKeys, nil
 	}
-	if sni, ok := wire.FindExtension[*wire.ServerNameExt](outer.Extensions); ok {
-		c.state.serverName = sni.HostName
+	name, err := requestedServerName(outer)
+	if err != nil {
+		return nil, err
 	}
+	c.state.serverName = name
 	keys, err := cfg.GetEncryptedClientHelloKeys(c.clientHelloInfo(outer))
 	if err != nil {
 		return nil, fmt.Errorf("clasp: GetEncryptedClientHelloKeys: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/clasp-tls/clasp/internal/kex"
 	"github.com/clasp-tls/clasp/internal/keys"
@@ -80,8 +81,8 @@ func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
 	c.transcript = transcript
 	c.setStep("read ClientHello")
 	c.keyLogRandom = hello.Random
-	if sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions); ok {
-		c.state.serverName = sni.HostName
+	if c.state.serverName, err = requestedServerName(hello); err != nil {
+		return c.fail(err)
 	}
 	if err := c.applyConfigForClient(hello); err != nil {
 		return c.fail(err)
@@ -97,6 +98,32 @@ func (c *Conn) serverHandshakeFrom(hello *wire.ClientHello, raw []byte) error {
 	}
 	hs := &serverHandshakeTLS12{c: c, config: cfg, hello: hello, transcript: transcript}
 	return hs.handshake(version, offered)
+}
+
+// maxHostNameLen is the longest DNS name (RFC 1035 §2.3.4: 255 octets).
+const maxHostNameLen = 255
+
+// requestedServerName returns the host_name of hello's server_name
+// extension, "" without one. RFC 6066 §3 makes it a DNS hostname
+// "represented as a byte string using ASCII encoding", so a name with a
+// control byte (NUL, BEL, ESC), a space, a byte above 0x7e or more than 255
+// bytes is not one. The RFC names no alert for that; the field is
+// "incorrect" (illegal_parameter, RFC 8446 §6.2), which is also what
+// tlsfuzzer's test-invalid-server-name-extension expects (OpenSSL answers a
+// NUL or an overlong name with unrecognized_name and lets the rest
+// through). The check comes before the name reaches a GetCertificate or
+// GetConfigForClient callback, a log line or C code that a NUL would cut.
+func requestedServerName(hello *wire.ClientHello) (string, error) {
+	sni, ok := wire.FindExtension[*wire.ServerNameExt](hello.Extensions)
+	if !ok {
+		return "", nil
+	}
+	name := sni.HostName
+	bad := strings.IndexFunc(name, func(r rune) bool { return r <= ' ' || r > '~' })
+	if bad >= 0 || len(name) > maxHostNameLen {
+		return "", wire.Errorf(wire.AlertIllegalParameter, "server_name %.64q is not an ASCII DNS host name of at most %d bytes (RFC 6066 §3)", name, maxHostNameLen)
+	}
+	return name, nil
 }
 
 // handshake runs a TLS 1.0–1.2 handshake after the ClientHello, at the
@@ -134,6 +161,9 @@ func (hs *serverHandshakeTLS12) handshake(version suites.Version, offered []stri
 // (RFC 5246 §7.4.1.2–7.4.1.4).
 func (hs *serverHandshakeTLS12) processClientHello() error {
 	c, hello := hs.c, hs.hello
+	if err := wire.CheckMalformed(hello.Extensions); err != nil {
+		return err
+	}
 	if !slices.Contains(hello.CompressionMethods, 0) {
 		return wire.Errorf(wire.AlertIllegalParameter, "client does not offer the null compression method, which RFC 5246 §7.4.1.2 requires")
 	}

@@ -164,6 +164,16 @@ func (hs *serverHandshakeTLS13) chooseGroup() error {
 		// RFC 8446 §9.2: a ClientHello for (EC)DHE carries both.
 		return wire.Errorf(wire.AlertMissingExtension, "TLS 1.3 ClientHello without key_share or supported_groups")
 	}
+	// RFC 8446 §4.2.8: "Clients MUST NOT offer any KeyShareEntry values
+	// for groups not listed in the client's "supported_groups" extension
+	// ... Servers MAY check for violations of these rules and abort the
+	// handshake with an "illegal_parameter" alert". clasp checks, as
+	// OpenSSL does (the duplicate-group rule is checked by the parser).
+	for _, entry := range ks.Entries {
+		if !slices.Contains(sg.Groups, entry.Group) {
+			return wire.Errorf(wire.AlertIllegalParameter, "key_share has a share for %v, which supported_groups does not list", entry.Group)
+		}
+	}
 	ours := tls13Groups(hs.config)
 	if hs.config.HelloRetryForPreferredGroup && !hs.sentHRR {
 		// Only the server's favourite among the client's groups will do.
@@ -173,7 +183,7 @@ func (hs *serverHandshakeTLS13) chooseGroup() error {
 	}
 	for _, g := range ours {
 		for _, entry := range ks.Entries {
-			if entry.Group == g && slices.Contains(sg.Groups, g) {
+			if entry.Group == g {
 				hs.group, hs.clientShare = g, entry.KeyExchange
 				c.state.group = g
 				if c.tracer != nil {

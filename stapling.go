@@ -32,9 +32,14 @@ func requested(exts []wire.Extension, t wire.ExtensionType) bool {
 }
 
 // willStaple reports whether a server staples cert's OCSP response for
-// this client.
+// this client: one that asked for the ocsp status type (RFC 6066 §8; a
+// request of another type is ignored).
 func willStaple(hello *wire.ClientHello, cert *Certificate) bool {
-	return cert != nil && len(cert.OCSPStaple) > 0 && requested(hello.Extensions, wire.ExtStatusRequest)
+	if cert == nil || len(cert.OCSPStaple) == 0 {
+		return false
+	}
+	req, ok := wire.FindExtension[*wire.StatusRequestExt](hello.Extensions)
+	return ok && req.StatusType == wire.StatusTypeOCSP
 }
 
 // willSendSCTs reports whether a server sends cert's SCTs to this client.

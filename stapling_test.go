@@ -55,3 +55,32 @@ func TestClientAcceptsAPromisedCertificateStatusLeftOut(t *testing.T) {
 		t.Fatalf("client sent %v after a flight without CertificateStatus, want ClientKeyExchange", msg.Type())
 	}
 }
+
+// RFC 6066 §8 defines only the ocsp status type. A request of another type
+// (here 2, which RFC 6961 gave ocsp_multi in its own extension) is no
+// request for an OCSP response: the server neither staples nor refuses
+// the hello, as OpenSSL and crypto/tls ignore it. clasp answered
+// decode_error when the body was not OCSP-shaped.
+func TestServerIgnoresUnknownStatusType(t *testing.T) {
+	cert := testCerts(t).ecdsaLeaf
+	cert.OCSPStaple = []byte("an OCSP response, opaque to TLS")
+	for _, body := range [][]byte{{9}, {0, 0, 0, 0}} {
+		run := serverVersusScript(t, testServerConfig(t, cert))
+		ch := scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+		ch.Extensions = append(ch.Extensions, &wire.StatusRequestExt{StatusType: 2, OtherRequest: body})
+		run.peer.sendMessages(ch)
+		run.peer.ctx = wire.Context{Version: suites.VersionTLS12, KeyExchange: suites.KexECDHE}
+		for {
+			msg := run.peer.readMessage()
+			if sh, ok := msg.(*wire.ServerHello); ok && requested(sh.Extensions, wire.ExtStatusRequest) {
+				t.Fatal("the server promised a CertificateStatus for status type 2")
+			}
+			if msg.Type() == wire.TypeCertificateStatus {
+				t.Fatal("the server stapled for status type 2")
+			}
+			if msg.Type() == wire.TypeServerHelloDone {
+				break
+			}
+		}
+	}
+}

@@ -279,6 +279,10 @@ func addExtensionFields(o *object, e wire.Extension) {
 		o.add("ticket_hex", hexString(e.Ticket))
 	case *wire.StatusRequestExt:
 		o.add("status_type", int(e.StatusType))
+		if len(e.OtherRequest) > 0 {
+			o.add("request_hex", hexString(e.OtherRequest))
+			break
+		}
 		o.add("responder_id_list_hex", hexString(e.ResponderIDList))
 		o.add("request_extensions_hex", hexString(e.RequestExtensions))
 	case *wire.SupportedVersionsExt:

@@ -337,6 +337,13 @@ func TestLooksLikeTLS(t *testing.T) {
 		"\x16\x03\xfe":         true,
 		"\x16\x02\x03":         false,
 		"GET ":                 false,
+		"\x30\x03\x01\x00\x01": true, // unknown type, TLS version: unexpected_message (RFC 8446 §5)
+		"\x19\x03\x03":         true,
+		"\x19\x03":             true, // undecided until the minor version
+		"\x19\x03\x05":         false,
+		"\x19":                 false,
+		"\x00\x00\x00":         false,
+		"\x81\x03\x01\x03\x01": false, // an SSL 2.0 CLIENT-HELLO of 0x103 bytes
 		"":                     true,
 	} {
 		if got := LooksLikeTLS([]byte(in)); got != want {

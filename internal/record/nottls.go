@@ -60,10 +60,7 @@ func guessProtocol(prefix []byte) string {
 			return b.protocol
 		}
 	}
-	// SSL 2.0 CLIENT-HELLO with a 2-byte header (draft-hickman-netscape-ssl
-	// §2.5, RFC 5246 Appendix E.2): length with the top bit set, then
-	// message type 1, then the highest version the client supports.
-	if len(prefix) >= 3 && prefix[0]&0x80 != 0 && prefix[2] == 1 {
+	if isV2Hello(prefix) {
 		return "an SSL 2.0-compatible ClientHello (not supported)"
 	}
 	return ""
@@ -72,18 +69,28 @@ func guessProtocol(prefix []byte) string {
 // LooksLikeTLS reports whether b, the first bytes of a record (any number of
 // them, up to the full 5-byte header), could start a TLS record: a known
 // content type and major version 3 (any minor version: RFC 5246 Appendix
-// E.1 has servers accept {03,XX} in a ClientHello's record). It is meant
-// for telling "not TLS at all" from "TLS that failed", not for validating
-// records: a TLS header with an oversized length is TLS that failed, and
-// RFC 8446 §5.1 answers it with record_overflow, not silence.
+// E.1 has servers accept {03,XX} in a ClientHello's record), or an unknown
+// content type under a version TLS has used, {03,00} to {03,04}. It is
+// meant for telling "not TLS at all" from "TLS that failed", not for
+// validating records: a TLS header with an oversized length is TLS that
+// failed, and RFC 8446 §5.1 answers it with record_overflow, not silence;
+// an unknown content type in a TLS header is TLS too, and RFC 8446 §5 (RFC
+// 5246 §6) answers it with unexpected_message, as OpenSSL does.
 func LooksLikeTLS(b []byte) bool { return plausibleHeader(b) }
 
 func plausibleHeader(b []byte) bool {
-	if len(b) >= 1 && (b[0] < 20 || b[0] > 24) {
-		return false
-	}
 	if len(b) >= 2 && b[1] != 3 {
 		return false
 	}
+	if len(b) >= 1 && (b[0] < 20 || b[0] > 24) {
+		// One byte cannot tell; two leave the minor version to come. An
+		// SSL 2.0 CLIENT-HELLO whose length ends in 03 is not TLS.
+		return len(b) == 2 || len(b) >= 3 && b[2] <= 4 && !isV2Hello(b)
+	}
 	return true
 }
+
+// isV2Hello reports whether b starts like an SSL 2.0 CLIENT-HELLO with a
+// 2-byte header (draft-hickman-netscape-ssl §2.5, RFC 5246 Appendix E.2):
+// length with the top bit set, then message type 1.
+func isV2Hello(b []byte) bool { return len(b) >= 3 && b[0]&0x80 != 0 && b[2] == 1 }

@@ -25,8 +25,14 @@ func (e *ECPointFormatsExt) marshalBody(b *builder, _ HandshakeType) {
 func parseECPointFormats(body cryptobyte.String, _ HandshakeType) (Extension, error) {
 	var list cryptobyte.String
 	// ECPointFormat ec_point_format_list<1..2^8-1>.
-	if !body.ReadUint8LengthPrefixed(&list) || !body.Empty() || list.Empty() {
+	if !body.ReadUint8LengthPrefixed(&list) || !body.Empty() {
 		return nil, decodeError("ec_point_formats")
+	}
+	if list.Empty() {
+		// RFC 8422 §5.1.2: a list that "does not contain the uncompressed
+		// point format" is illegal_parameter, a rule more specific than
+		// the decode_error of a vector below its minimum length.
+		return nil, Errorf(AlertIllegalParameter, "ec_point_formats with an empty list lacks uncompressed (0), which RFC 8422 §5.1.2 requires")
 	}
 	return &ECPointFormatsExt{Formats: cloneBytes(list)}, nil
 }

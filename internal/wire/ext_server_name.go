@@ -91,9 +91,12 @@ func parseServerName(body cryptobyte.String, msg HandshakeType) (Extension, erro
 			return nil, decodeError("server_name entry")
 		}
 		// RFC 6066 §3: "The ServerNameList MUST NOT contain more than one
-		// name of the same name_type."
+		// name of the same name_type." The list is well formed, its content
+		// is not: illegal_parameter (RFC 8446 §6.2), as tlsfuzzer's
+		// test-invalid-server-name-extension expects (OpenSSL answers
+		// decode_error, refusing any list of more than one name).
 		if seen[nameType] {
-			return nil, Errorf(AlertDecodeError, "server_name lists name type %d twice", nameType)
+			return nil, Errorf(AlertIllegalParameter, "server_name lists name type %d twice", nameType)
 		}
 		seen[nameType] = true
 		if nameType == nameTypeHostName {

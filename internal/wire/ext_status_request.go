@@ -15,9 +15,13 @@ import "golang.org/x/crypto/cryptobyte"
 //     Response (TLS 1.3 staples the response here instead of in a
 //     CertificateStatus message).
 type StatusRequestExt struct {
-	// StatusType is 1 (ocsp), the only type RFC 6066 defines. The OCSP
-	// shape below is read whatever the type: no other shape exists.
+	// StatusType is 1 (ocsp), the only type RFC 6066 defines.
 	StatusType uint8
+	// OtherRequest is the request body of a ClientHello's status type other
+	// than ocsp, kept raw: RFC 6066 §8 gives no other type a shape, so an
+	// unknown type is kept and not stapled, as OpenSSL and crypto/tls
+	// ignore it, rather than refused as malformed.
+	OtherRequest []byte
 	// ResponderIDList is the content of the uint16 responder_id_list
 	// vector, kept raw (a list of uint16-length DER ResponderIDs).
 	ResponderIDList []byte
@@ -59,6 +63,14 @@ func (e *StatusRequestExt) marshalBody(b *builder, msg HandshakeType) {
 			return
 		}
 		b.AddUint8(e.StatusType)
+		if e.StatusType != StatusTypeOCSP {
+			b.AddBytes(e.OtherRequest)
+			return
+		}
+		if len(e.OtherRequest) != 0 {
+			b.SetError(errMarshal("status_request of type ocsp with a raw request"))
+			return
+		}
 		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.ResponderIDList) })
 		b.AddUint16LengthPrefixed(func(b *builder) { b.AddBytes(e.RequestExtensions) })
 	}
@@ -86,9 +98,15 @@ func parseStatusRequest(body cryptobyte.String, msg HandshakeType) (Extension, e
 		e.Response = cloneBytes(resp)
 		return e, nil
 	}
+	if !body.ReadUint8(&e.StatusType) {
+		return nil, decodeError("status_request")
+	}
+	if e.StatusType != StatusTypeOCSP {
+		e.OtherRequest = cloneBytes(body)
+		return e, nil
+	}
 	var ids, exts cryptobyte.String
-	if !body.ReadUint8(&e.StatusType) || !body.ReadUint16LengthPrefixed(&ids) ||
-		!body.ReadUint16LengthPrefixed(&exts) || !body.Empty() {
+	if !body.ReadUint16LengthPrefixed(&ids) || !body.ReadUint16LengthPrefixed(&exts) || !body.Empty() {
 		return nil, decodeError("status_request")
 	}
 	e.ResponderIDList = cloneBytes(ids)

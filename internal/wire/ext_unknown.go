@@ -28,3 +28,35 @@ func (e *UnknownExt) marshalBody(b *builder, _ HandshakeType) {
 	}
 	b.AddBytes(e.Data)
 }
+
+// MalformedExt is a ClientHello extension that only TLS 1.2 and earlier
+// read (ec_point_formats, encrypt_then_mac, extended_master_secret,
+// renegotiation_info) whose body does not parse. The hello keeps it raw
+// instead of failing, because a server that chooses TLS 1.3 never reads it:
+// OpenSSL parses these only once it has chosen TLS 1.2 or earlier, and
+// tlsfuzzer's test-tls13-large-number-of-extensions expects a TLS 1.3
+// handshake to go on. A server that chooses TLS 1.2 or earlier fails with
+// Err (see CheckMalformed).
+type MalformedExt struct {
+	UnknownExt
+	// Err is the parse error, with the alert the RFC names for it.
+	Err error
+}
+
+// tls12OnlyClientHelloExtensions are the ClientHello extensions that
+// MalformedExt may stand for.
+var tls12OnlyClientHelloExtensions = map[ExtensionType]bool{
+	ExtECPointFormats: true, ExtEncryptThenMAC: true, ExtExtendedMasterSecret: true, ExtRenegotiationInfo: true,
+}
+
+// CheckMalformed returns the parse error of the first MalformedExt in exts,
+// nil when there is none: what a server that chose TLS 1.2 or earlier
+// answers.
+func CheckMalformed(exts []Extension) error {
+	for _, e := range exts {
+		if m, ok := e.(*MalformedExt); ok {
+			return m.Err
+		}
+	}
+	return nil
+}

@@ -396,6 +396,9 @@ func parseExtension(t ExtensionType, body cryptobyte.String, msg HandshakeType) 
 	}
 	ext, err := spec.parse(body, msg)
 	if err != nil {
+		if msg == TypeClientHello && tls12OnlyClientHelloExtensions[t] {
+			return &MalformedExt{UnknownExt: UnknownExt{Code: t, Data: cloneBytes(body)}, Err: err}, nil
+		}
 		return nil, err
 	}
 	return ext, nil

@@ -50,7 +50,12 @@ type sni = struct {
 func rejectsExt(t *testing.T, msg HandshakeType, code ExtensionType, body []byte, alert AlertDescription) {
 	t.Helper()
 	raw, ctx := msgWithExt(t, msg, code, body)
-	_, err := ParseHandshake(raw, ctx)
+	m, err := ParseHandshake(raw, ctx)
+	if err == nil && msg == TypeClientHello && tls12OnlyClientHelloExtensions[code] {
+		// Kept as a MalformedExt: a server that chooses TLS 1.2 fails
+		// with its error.
+		err = CheckMalformed(extensionsOf(m))
+	}
 	wantAlert(t, err, alert)
 }
 
@@ -76,8 +81,26 @@ func TestExtendedMasterSecretRejectsNonEmptyBody(t *testing.T) {
 	}
 }
 
+// RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of
+// the same name_type": a well-formed list with wrong content, so
+// illegal_parameter (RFC 8446 §6.2, "A field in the handshake was
+// incorrect"), as tlsfuzzer's test-invalid-server-name-extension expects.
 func TestServerNameRejectsDuplicateHostName(t *testing.T) {
-	rejectsExt(t, TypeClientHello, ExtServerName, serverNameList(sni{0, "a.example"}, sni{0, "b.example"}), AlertDecodeError)
+	rejectsExt(t, TypeClientHello, ExtServerName, serverNameList(sni{0, "a.example"}, sni{0, "b.example"}), AlertIllegalParameter)
+}
+
+// RFC 6066 §8 defines only the ocsp status type and gives no other a shape;
+// a request of another type is kept raw (and not stapled), as OpenSSL and
+// crypto/tls ignore it, rather than refused as malformed.
+func TestStatusRequestKeepsUnknownStatusTypeRaw(t *testing.T) {
+	for _, body := range [][]byte{{9}, {2, 0xff, 0x01}, {0, 0, 0, 0, 0}} {
+		e := acceptsExt(t, TypeClientHello, ExtStatusRequest, body).(*StatusRequestExt)
+		if e.StatusType != body[0] || string(e.OtherRequest) != string(body[1:]) || e.ResponderIDList != nil {
+			t.Fatalf("%x: got %#v", body, e)
+		}
+	}
+	rejectsExt(t, TypeClientHello, ExtStatusRequest, []byte{1, 0, 0}, AlertDecodeError)
+	rejectsExt(t, TypeClientHello, ExtStatusRequest, nil, AlertDecodeError)
 }
 
 func TestServerNameRejectsEmptyHostName(t *testing.T) {
@@ -149,8 +172,37 @@ func TestSignatureAlgorithmsRejectsEmptyList(t *testing.T) {
 	rejectsExt(t, TypeClientHello, ExtSignatureAlgorithms, u16Vec(), AlertDecodeError)
 }
 
+// RFC 8422 §5.1.2: a list that "does not contain the uncompressed point
+// format" makes the server "abort the handshake and return an
+// illegal_parameter alert"; an empty one contains none.
 func TestECPointFormatsRejectsEmptyList(t *testing.T) {
-	rejectsExt(t, TypeClientHello, ExtECPointFormats, u8Vec(), AlertDecodeError)
+	rejectsExt(t, TypeClientHello, ExtECPointFormats, u8Vec(), AlertIllegalParameter)
+	rejectsExt(t, TypeServerHello, ExtECPointFormats, u8Vec(), AlertIllegalParameter)
+}
+
+// A ClientHello keeps a malformed extension that only TLS 1.2 and earlier
+// read as a MalformedExt, byte for byte, and only CheckMalformed reports
+// it; any other malformed extension still fails the parse.
+func TestClientHelloKeepsMalformedTLS12OnlyExtensions(t *testing.T) {
+	for _, code := range []ExtensionType{ExtECPointFormats, ExtEncryptThenMAC, ExtExtendedMasterSecret, ExtRenegotiationInfo} {
+		body := []byte{0x31, 0x99, 0x02, 0x00, 0xfe}
+		raw, ctx := msgWithExt(t, TypeClientHello, code, body)
+		m, err := ParseHandshake(raw, ctx)
+		if err != nil {
+			t.Fatalf("%v: %v", code, err)
+		}
+		e, ok := LookupExtension(extensionsOf(m), code)
+		if mal, isMal := e.(*MalformedExt); !ok || !isMal || string(mal.Data) != string(body) {
+			t.Fatalf("%v: got %#v, want a MalformedExt with the body", code, e)
+		}
+		wantAlert(t, CheckMalformed(extensionsOf(m)), AlertDecodeError)
+		again, err := m.Marshal()
+		if err != nil || string(again) != string(raw) {
+			t.Fatalf("%v: re-marshal gave %x, %v; want %x", code, again, err, raw)
+		}
+	}
+	rejectsExt(t, TypeClientHello, ExtSupportedGroups, []byte{0x31, 0x99, 0x02, 0x00, 0xfe}, AlertDecodeError)
+	rejectsExt(t, TypeServerHello, ExtExtendedMasterSecret, []byte{0}, AlertDecodeError)
 }
 
 func TestRenegotiationInfoRejectsLengthMismatch(t *testing.T) {

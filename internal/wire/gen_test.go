@@ -88,7 +88,11 @@ var extGens = map[ExtensionType]func(g *gen, msg HandshakeType) Extension{
 		case TypeCertificate:
 			return &StatusRequestExt{StatusType: uint8(g.r.Uint32()), Response: g.bytes(1, 1+g.size(300))}
 		}
-		return &StatusRequestExt{StatusType: uint8(g.r.Uint32()), ResponderIDList: g.bytes(0, 30), RequestExtensions: g.bytes(0, 30)}
+		if g.r.Uint32()%2 == 0 {
+			st := max(uint8(g.r.Uint32()), StatusTypeOCSP+1)
+			return &StatusRequestExt{StatusType: st, OtherRequest: g.bytes(0, 30)}
+		}
+		return &StatusRequestExt{StatusType: StatusTypeOCSP, ResponderIDList: g.bytes(0, 30), RequestExtensions: g.bytes(0, 30)}
 	},
 	ExtSupportedGroups: func(g *gen, _ HandshakeType) Extension {
 		e := &SupportedGroupsExt{}

@@ -72,6 +72,31 @@ func (t HandshakeType) String() string {
 	return fmt.Sprintf("unknown_handshake(%d)", uint8(t))
 }
 
+// onlyServerSends and onlyClientSends are the handshake types that one
+// side alone sends (RFC 5246 §7.4, RFC 8446 §4, RFC 6066 §8, RFC 6347
+// §4.2.1); every other known type is sent by both (Certificate,
+// CertificateVerify, Finished, KeyUpdate, CompressedCertificate).
+var (
+	onlyServerSends = map[HandshakeType]bool{
+		TypeHelloRequest: true, TypeServerHello: true, TypeHelloVerifyRequest: true,
+		TypeNewSessionTicket: true, TypeEncryptedExtensions: true, TypeServerKeyExchange: true,
+		TypeCertificateRequest: true, TypeServerHelloDone: true, TypeCertificateStatus: true,
+	}
+	onlyClientSends = map[HandshakeType]bool{
+		TypeClientHello: true, TypeEndOfEarlyData: true, TypeClientKeyExchange: true,
+	}
+)
+
+// SentBy reports whether a server (server true) or a client may send a
+// message of type t. Unknown types count as sent by both, so that the parser
+// names them.
+func (t HandshakeType) SentBy(server bool) bool {
+	if server {
+		return !onlyClientSends[t]
+	}
+	return !onlyServerSends[t]
+}
+
 // Message is one parsed handshake message.
 type Message interface {
 	// Type is the handshake type the message is sent under.
