@@ -553,6 +553,11 @@ func FuzzServerHandshake(f *testing.F) {
 	for _, bad := range hardeningClientHellos(f) {
 		f.Add(append([]byte{0x80}, rawRecord(wire.ContentHandshake, VersionTLS10, bad)...))
 	}
+	// First flights of negative_first_flight_test.go, to both servers.
+	for _, r := range firstFlightSeeds(f) {
+		f.Add(append([]byte{0x80}, r...))
+		f.Add(append([]byte{0x80 | byte(tls13)}, r...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return

@@ -17,7 +17,7 @@ import (
 
 // marshalAs marshals msg and relabels it as handshake type typ, keeping
 // its body: the wrong message with a body that parses as the right one.
-func marshalAs(t *testing.T, msg wire.Message, typ wire.HandshakeType) []byte {
+func marshalAs(t testing.TB, msg wire.Message, typ wire.HandshakeType) []byte {
 	t.Helper()
 	raw, err := msg.Marshal()
 	if err != nil {
@@ -184,4 +184,38 @@ func TestServerRejectsEmptyPointFormatList(t *testing.T) {
 	run.peer.sendMessages(ch)
 	run.peer.expectAlert(wire.AlertIllegalParameter)
 	wantClaspFailure(t, run.wait(), "read ClientHello", wire.AlertIllegalParameter)
+}
+
+// firstFlightSeeds are this file's hostile first flights as records, for
+// FuzzServerHandshake's corpus.
+func firstFlightSeeds(tb testing.TB) [][]byte {
+	const suite = suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+	hello := func(edit func(ch *wire.ClientHello)) []byte {
+		ch := scriptedClientHello(suite)
+		edit(ch)
+		return rawRecord(wire.ContentHandshake, VersionTLS10, mustMarshal(tb, ch))
+	}
+	hello13 := func(edit func(ch *wire.ClientHello)) []byte {
+		ch, _ := clientHello13(tb, []suites.Group{suites.X25519}, suites.X25519)
+		edit(ch)
+		return rawRecord(wire.ContentHandshake, VersionTLS10, mustMarshal(tb, ch))
+	}
+	junk := []byte{0x31, 0x99, 0x02, 0x00, 0xfe}
+	return [][]byte{
+		rawRecord(wire.ContentHandshake, VersionTLS10, marshalAs(tb, scriptedClientHello(suite), wire.TypeServerHello)),
+		rawRecord(48, VersionTLS10, []byte{1}),
+		hello(func(ch *wire.ClientHello) { ch.Extensions[0] = &wire.ServerNameExt{HostName: "local\x00host"} }),
+		hello(func(ch *wire.ClientHello) {
+			ch.Extensions[2] = &wire.UnknownExt{Code: wire.ExtECPointFormats, Data: []byte{0}}
+		}),
+		hello(func(ch *wire.ClientHello) {
+			ch.Extensions = append(ch.Extensions, &wire.StatusRequestExt{StatusType: 2, OtherRequest: []byte{9}})
+		}),
+		hello13(func(ch *wire.ClientHello) {
+			ch.Extensions[1] = &wire.SupportedGroupsExt{Groups: []suites.Group{suites.Secp256r1}}
+		}),
+		hello13(func(ch *wire.ClientHello) {
+			ch.Extensions = append(ch.Extensions, &wire.UnknownExt{Code: wire.ExtExtendedMasterSecret, Data: junk})
+		}),
+	}
 }
