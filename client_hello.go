@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/clasp-tls/clasp/internal/kex"
 	"github.com/clasp-tls/clasp/internal/keys"
@@ -244,8 +245,11 @@ func (c *Conn) makeClientHello() (*clientOffer, error) {
 	}
 	var exts []wire.Extension
 	if name := cfg.ServerName; name != "" && net.ParseIP(name) == nil {
-		// RFC 6066 §3: literal IP addresses are not sent in SNI.
-		exts = append(exts, &wire.ServerNameExt{HostName: name})
+		// RFC 6066 §3: literal IP addresses are not sent in SNI, and the
+		// host name goes "without a trailing dot" (as crypto/tls sends it;
+		// a clasp server refuses the dot). Certificate verification takes
+		// the name with or without it.
+		exts = append(exts, &wire.ServerNameExt{HostName: strings.TrimSuffix(name, ".")})
 		c.state.serverName = name
 	}
 	groups := offeredGroups(cfg, ecdhe, dhe, offer.offers13)

@@ -82,14 +82,16 @@ func TestClientRejectsUnknownContentTypeAsFirstRecord(t *testing.T) {
 }
 
 // RFC 6066 §3: the host_name is a DNS hostname "represented as a byte
-// string using ASCII encoding"; a name with control bytes, a space,
-// non-ASCII bytes or more than 255 bytes (RFC 1035 §2.3.4) is an incorrect
+// string using ASCII encoding without a trailing dot"; a name with control
+// bytes, a space, non-ASCII bytes, a trailing dot or more than 255 bytes
+// (RFC 1035 §2.3.4) is an incorrect
 // field, illegal_parameter (RFC 8446 §6.2), the answer of tlsfuzzer's
 // test-invalid-server-name-extension. (OpenSSL answers a NUL or an
-// overlong name with unrecognized_name and accepts the others; clasp took
-// them all.) A 255-byte name is still fine.
+// overlong name with unrecognized_name and accepts the others; crypto/tls
+// refuses a trailing dot with decode_error and accepts the others; clasp
+// took them all.) A 255-byte name is still fine.
 func TestServerRejectsServerNameThatIsNotAHostName(t *testing.T) {
-	for _, name := range []string{"local\x00host", "local\x07host", "localhos\xc4\x85t", "localhost\x1b[31mBAD\x1b[0;37m", "local host", "localhost\x7f", strings.Repeat("a", 256)} {
+	for _, name := range []string{"local\x00host", "local\x07host", "localhos\xc4\x85t", "localhost\x1b[31mBAD\x1b[0;37m", "local host", "localhost\x7f", "localhost.", strings.Repeat("a", 256)} {
 		t.Run(fmt.Sprintf("%.20q", name), func(t *testing.T) {
 			run := serverVersusScript(t, nil)
 			ch := scriptedClientHello(suites.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
@@ -217,5 +219,24 @@ func firstFlightSeeds(tb testing.TB) [][]byte {
 		hello13(func(ch *wire.ClientHello) {
 			ch.Extensions = append(ch.Extensions, &wire.UnknownExt{Code: wire.ExtExtendedMasterSecret, Data: junk})
 		}),
+	}
+}
+
+// RFC 6066 §3: the client sends its host name "without a trailing dot", so
+// a ServerName written as a fully qualified "localhost." reaches servers
+// (clasp's among them, which refuse the dot) as "localhost", as crypto/tls
+// sends it; the name is still verified against the certificate.
+func TestClientSendsServerNameWithoutTrailingDot(t *testing.T) {
+	cfg := testClientConfig(t)
+	cfg.ServerName = "localhost."
+	_, ch := clientVersusScript(t, cfg)
+	sni, ok := wire.FindExtension[*wire.ServerNameExt](ch.Extensions)
+	if !ok || sni.HostName != "localhost" {
+		t.Fatalf("server_name %+v, want localhost", sni)
+	}
+	res := testHandshake(t, cfg, testServerConfig(t))
+	res.mustSucceed(t)
+	if res.serverState.ServerName != "localhost" || res.clientState.ServerName != "localhost." {
+		t.Fatalf("server saw %q, client reports %q", res.serverState.ServerName, res.clientState.ServerName)
 	}
 }

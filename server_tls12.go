@@ -105,8 +105,9 @@ const maxHostNameLen = 255
 
 // requestedServerName returns the host_name of hello's server_name
 // extension, "" without one. RFC 6066 §3 makes it a DNS hostname
-// "represented as a byte string using ASCII encoding", so a name with a
-// control byte (NUL, BEL, ESC), a space, a byte above 0x7e or more than 255
+// "represented as a byte string using ASCII encoding without a trailing
+// dot", so a name with a control byte (NUL, BEL, ESC), a space, a byte
+// above 0x7e, a trailing dot (crypto/tls refuses it too) or more than 255
 // bytes is not one. The RFC names no alert for that; the field is
 // "incorrect" (illegal_parameter, RFC 8446 §6.2), which is also what
 // tlsfuzzer's test-invalid-server-name-extension expects (OpenSSL answers a
@@ -120,7 +121,7 @@ func requestedServerName(hello *wire.ClientHello) (string, error) {
 	}
 	name := sni.HostName
 	bad := strings.IndexFunc(name, func(r rune) bool { return r <= ' ' || r > '~' })
-	if bad >= 0 || len(name) > maxHostNameLen {
+	if bad >= 0 || strings.HasSuffix(name, ".") || len(name) > maxHostNameLen {
 		return "", wire.Errorf(wire.AlertIllegalParameter, "server_name %.64q is not an ASCII DNS host name of at most %d bytes (RFC 6066 §3)", name, maxHostNameLen)
 	}
 	return name, nil
