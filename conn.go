@@ -358,8 +358,9 @@ func shouldSendAlert(err error) bool {
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
 		return false
 	}
+	var we *wire.Error
 	var notTLS *record.NotTLSError
-	return !errors.As(err, &notTLS)
+	return errors.As(err, &we) || !errors.As(err, &notTLS)
 }
 
 // sendAlert writes an alert record and flushes it. The caller holds out.

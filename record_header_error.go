@@ -24,16 +24,25 @@ type RecordHeaderError struct {
 	Conn net.Conn
 
 	notTLS *record.NotTLSError
+	// refusal is the alert a server sends before closing, when it has one
+	// to send (an SSL 2.0-format ClientHello it does not accept).
+	refusal *wire.Error
 }
 
 func (e RecordHeaderError) Error() string { return "clasp: " + e.Msg }
 
-// Unwrap returns the record layer's *record.NotTLSError.
-func (e RecordHeaderError) Unwrap() error {
-	if e.notTLS == nil {
-		return nil
+// Unwrap returns the record layer's *record.NotTLSError and, for an SSL
+// 2.0-format ClientHello a server refused, the *wire.Error of the alert it
+// sent.
+func (e RecordHeaderError) Unwrap() []error {
+	var errs []error
+	if e.notTLS != nil {
+		errs = append(errs, e.notTLS)
 	}
-	return e.notTLS
+	if e.refusal != nil {
+		errs = append(errs, e.refusal)
+	}
+	return errs
 }
 
 // recordHeaderError turns the record layer's "not TLS" into a
@@ -46,6 +55,14 @@ func (c *Conn) recordHeaderError(err error) error {
 	e := RecordHeaderError{Msg: notTLS.Error(), notTLS: notTLS}
 	if !c.isClient && !c.config.AcceptSSLv2ClientHello && wire.IsV2ClientHelloHeader(notTLS.Prefix) {
 		e.Msg += "; a clasp server accepts that format only with Config.AcceptSSLv2ClientHello (clasp serve --accept-sslv2-hello)"
+		// Such a client offers TLS inside the hello and reads TLS records
+		// back, so it is told, not left to time out: RFC 5246 Appendix
+		// E.2 lets a server refuse the format and RFC 6176 §3 has it
+		// abort; OpenSSL and GnuTLS answer these hellos in TLS records,
+		// and tlsfuzzer's test-sslv2hello-protocol (--no-ssl2) expects an
+		// alert. protocol_version: the SSL 2.0 format is the version
+		// refused.
+		e.refusal = wire.Errorf(wire.AlertProtocolVersion, "SSL 2.0-format ClientHello refused")
 	}
 	copy(e.RecordHeader[:], notTLS.Prefix)
 	if !c.isClient {

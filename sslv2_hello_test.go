@@ -160,13 +160,16 @@ func TestSSLv2FormatHelloForTLS10(t *testing.T) {
 // Off by default: OpenSSL 3 accepts the format in its version-flexible
 // server without being asked (checked with `openssl s_server` 3.0.19), but
 // clasp keeps everything below its defaults behind a named setting, and the
-// error says which one. The bytes are not TLS to a default server, which
-// answers nothing, as it does for any non-TLS first record.
+// error says which one. The client, which offered TLS inside its hello,
+// gets a protocol_version alert in a TLS record before the close (RFC 6176
+// §3: the server aborts; tlsfuzzer's test-sslv2hello-protocol --no-ssl2
+// expects an alert, not a bare close).
 func TestDefaultServerRefusesSSLv2FormatHello(t *testing.T) {
 	cfg := v2ServerConfig(t)
 	cfg.AcceptSSLv2ClientHello = false
 	run := startScripted(t, false, cfg)
 	run.peer.send(mustV2Record(t, v2Hello(suites.VersionTLS12, suites.TLS_RSA_WITH_AES_128_GCM_SHA256)))
+	run.peer.expectAlert(wire.AlertProtocolVersion)
 	err := run.wait()
 	var rhe RecordHeaderError
 	if !errors.As(err, &rhe) || !strings.Contains(err.Error(), "Config.AcceptSSLv2ClientHello") {

@@ -120,14 +120,14 @@ func sendV2FormatHello(t *testing.T, addr string) []byte {
 	if _, err := conn.Write(v2FormatHello); err != nil {
 		t.Fatal(err)
 	}
-	answer := make([]byte, 6)
+	answer := make([]byte, 7)
 	n, _ := io.ReadFull(conn, answer)
 	return answer[:n]
 }
 
 // clasp serve takes an SSL 2.0-format ClientHello only with
-// --accept-sslv2-hello, says so with a warning, and without the flag its
-// log names the flag.
+// --accept-sslv2-hello, says so with a warning, and without the flag
+// answers protocol_version and its log names the flag.
 func TestServeSSLv2FormatHelloNeedsFlag(t *testing.T) {
 	certFile, keyFile := writeRSASelfSigned(t)
 	common := []string{"--cert", certFile, "--key", keyFile, "--max-version", "1.2", "--ciphers", "AES128-SHA"}
@@ -135,12 +135,14 @@ func TestServeSSLv2FormatHelloNeedsFlag(t *testing.T) {
 	if !strings.Contains(srv.stderr.String(), "warning: --accept-sslv2-hello") {
 		t.Errorf("serve does not warn about --accept-sslv2-hello:\n%s", srv.stderr)
 	}
-	if got := sendV2FormatHello(t, srv.addr); len(got) != 6 || got[0] != 0x16 || got[1] != 3 || got[2] != 3 || got[5] != 2 {
+	if got := sendV2FormatHello(t, srv.addr); len(got) != 7 || got[0] != 0x16 || got[1] != 3 || got[2] != 3 || got[5] != 2 {
 		t.Fatalf("answer %x, want a TLS 1.2 handshake record starting with ServerHello", got)
 	}
+	// Without the flag: a fatal protocol_version alert in a TLS record,
+	// then the close.
 	plain := startServe(t, common...)
-	if got := sendV2FormatHello(t, plain.addr); len(got) != 0 {
-		t.Fatalf("a server without the flag answered %x", got)
+	if got := sendV2FormatHello(t, plain.addr); len(got) != 7 || got[0] != 0x15 || got[4] != 2 || got[5] != 2 || got[6] != 70 {
+		t.Fatalf("a server without the flag answered %x, want a protocol_version alert", got)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(plain.stderr.String(), "--accept-sslv2-hello") {
