@@ -467,7 +467,10 @@ func (l *Layer) fill(need int, sniff bool) error {
 		m, err := l.conn.Read(l.in[l.w:])
 		l.w += m
 		l.inUsed = max(l.inUsed, l.w)
-		if sniff && l.w > l.r && !plausibleHeader(l.in[l.r:l.w]) {
+		// One byte cannot tell an unknown content type in a TLS header
+		// from another protocol; two can (see plausibleHeader), or the end
+		// of the stream.
+		if sniff && l.w-l.r >= 2 && !plausibleHeader(l.in[l.r:l.w]) {
 			return newNotTLSError(l.in[l.r:l.w])
 		}
 		if err == nil {
@@ -476,6 +479,9 @@ func (l *Layer) fill(need int, sniff bool) error {
 		if errors.Is(err, io.EOF) {
 			if l.w == l.r {
 				return io.EOF
+			}
+			if sniff && !plausibleHeader(l.in[l.r:l.w]) {
+				return newNotTLSError(l.in[l.r:l.w])
 			}
 			return io.ErrUnexpectedEOF
 		}

@@ -634,3 +634,33 @@ func TestCoalescedHandshakeRespectsMaxPlaintext(t *testing.T) {
 		}
 	}
 }
+
+// byteByByte hands out its bytes one Read at a time, then io.EOF: a first
+// record split by the network at every byte.
+type byteByByte struct{ b []byte }
+
+func (r *byteByByte) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	p[0], r.b = r.b[0], r.b[1:]
+	return 1, nil
+}
+func (r *byteByByte) Write(p []byte) (int, error) { return len(p), nil }
+
+// A first record of an unknown content type in a TLS header is TLS that
+// failed (RFC 8446 §5: unexpected_message), even when its first byte
+// arrives alone: the layer waits for the second before deciding. A lone
+// non-TLS byte followed by the end of the stream is still not TLS.
+func TestUnknownFirstContentTypeByteByByte(t *testing.T) {
+	_, _, err := NewLayer(&byteByByte{b: []byte{48, 3, 1, 0, 1, 1}}).ReadRecord()
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Alert != wire.AlertUnexpectedMessage {
+		t.Fatalf("error %v, want unexpected_message", err)
+	}
+	_, _, err = NewLayer(&byteByByte{b: []byte("G")}).ReadRecord()
+	var nt *NotTLSError
+	if !errors.As(err, &nt) {
+		t.Fatalf("error %v, want *NotTLSError", err)
+	}
+}
