@@ -129,14 +129,20 @@ func (h *mutantHello) drop(typ uint16) *mutantHello {
 	return h
 }
 
-func (h *mutantHello) set(typ uint16, data []byte) *mutantHello {
-	for i, e := range h.exts {
+// setMutantExt replaces the body of the extension of type typ in exts, or
+// appends the extension when exts has none.
+func setMutantExt(exts []mutantExt, typ uint16, data []byte) []mutantExt {
+	for i, e := range exts {
 		if e.typ == typ {
-			h.exts[i].data = data
-			return h
+			exts[i].data = data
+			return exts
 		}
 	}
-	h.exts = append(h.exts, mutantExt{typ, data})
+	return append(exts, mutantExt{typ, data})
+}
+
+func (h *mutantHello) set(typ uint16, data []byte) *mutantHello {
+	h.exts = setMutantExt(h.exts, typ, data)
 	return h
 }
 

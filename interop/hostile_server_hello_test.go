@@ -98,13 +98,7 @@ func mbaseSH13(ch *clientHelloSeen) *mutantServerHello {
 }
 
 func (s *mutantServerHello) set(t uint16, d []byte) *mutantServerHello {
-	for i := range s.exts {
-		if s.exts[i].typ == t {
-			s.exts[i].data = d
-			return s
-		}
-	}
-	s.exts = append(s.exts, mutantExt{t, d})
+	s.exts = setMutantExt(s.exts, t, d)
 	return s
 }
 

@@ -3,6 +3,8 @@ package record
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/clasp-tls/clasp/internal/wire"
 )
 
 // NotTLSError reports that the first bytes from the peer are not a TLS
@@ -60,7 +62,7 @@ func guessProtocol(prefix []byte) string {
 			return b.protocol
 		}
 	}
-	if isV2Hello(prefix) {
+	if wire.IsV2ClientHelloHeader(prefix) {
 		return "an SSL 2.0-compatible ClientHello (not supported)"
 	}
 	return ""
@@ -85,12 +87,7 @@ func plausibleHeader(b []byte) bool {
 	if len(b) >= 1 && (b[0] < 20 || b[0] > 24) {
 		// One byte cannot tell; two leave the minor version to come. An
 		// SSL 2.0 CLIENT-HELLO whose length ends in 03 is not TLS.
-		return len(b) == 2 || len(b) >= 3 && b[2] <= 4 && !isV2Hello(b)
+		return len(b) == 2 || len(b) >= 3 && b[2] <= 4 && !wire.IsV2ClientHelloHeader(b)
 	}
 	return true
 }
-
-// isV2Hello reports whether b starts like an SSL 2.0 CLIENT-HELLO with a
-// 2-byte header (draft-hickman-netscape-ssl §2.5, RFC 5246 Appendix E.2):
-// length with the top bit set, then message type 1.
-func isV2Hello(b []byte) bool { return len(b) >= 3 && b[0]&0x80 != 0 && b[2] == 1 }
