@@ -218,6 +218,7 @@ func TestMarshalRejectsUnencodableHellos(t *testing.T) {
 		"empty formats":      validClientHello([]Extension{&ECPointFormatsExt{}}),
 		"long reneg info":    validClientHello([]Extension{&RenegotiationInfoExt{Data: make([]byte, 256)}}),
 		"sh status request":  &ServerHello{Extensions: []Extension{&StatusRequestExt{StatusType: 1}}},
+		"ocsp with raw body": validClientHello([]Extension{&StatusRequestExt{StatusType: StatusTypeOCSP, OtherRequest: []byte{1}}}),
 	} {
 		_, err := m.Marshal()
 		if err == nil {
